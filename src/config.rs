@@ -1,0 +1,167 @@
+//! Finds and reads `config.toml`, and resolves where tidings keeps its files.
+//!
+//! Contract: a missing config file means defaults; a bad one is an error naming the file, the
+//! line and what is wrong, and nothing starts (no silent fallback). Paths follow XDG:
+//! config in `$XDG_CONFIG_HOME/tidings/`, data in `$XDG_DATA_HOME/tidings/`, the log in
+//! `$XDG_STATE_HOME/tidings/`; `--config` / `--data-dir` (or `TIDINGS_CONFIG` /
+//! `TIDINGS_DATA_DIR`) override them.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::fetch::FetchSettings;
+use crate::store::StoreSettings;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub fetch: FetchSettings,
+    pub store: StoreSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: line {line}, column {column}: {message}")]
+    Invalid { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{path}: cannot be read: {source}")]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("cannot tell where to keep files: HOME is not set. Set HOME, or pass --config and --data-dir")]
+    NoHome,
+}
+
+impl Config {
+    /// Reads the config file; a file that does not exist gives the defaults.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Unreadable { path: path.to_owned(), source }),
+        }
+    }
+
+    /// Parses config text; `path` is only used in error messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let (line, column) = match e.span() {
+                Some(span) => line_and_column(text, span.start),
+                None => (1, 1),
+            };
+            ConfigError::Invalid {
+                path: path.to_owned(),
+                line,
+                column,
+                message: e.message().trim().to_owned(),
+            }
+        })?;
+        config.validate(path, text)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        let f = &self.fetch;
+        let problem = if f.concurrency == 0 {
+            Some(("concurrency", "fetch.concurrency must be at least 1"))
+        } else if f.per_host == 0 {
+            Some(("per_host", "fetch.per_host must be at least 1"))
+        } else if f.timeout_secs == 0 {
+            Some(("timeout_secs", "fetch.timeout_secs must be at least 1"))
+        } else if f.max_body_mib == 0 {
+            Some(("max_body_mib", "fetch.max_body_mib must be at least 1"))
+        } else {
+            None
+        };
+        match problem {
+            None => Ok(()),
+            Some((key, message)) => {
+                let offset = text.find(key).unwrap_or(0);
+                let (line, column) = line_and_column(text, offset);
+                Err(ConfigError::Invalid { path: path.to_owned(), line, column, message: message.into() })
+            }
+        }
+    }
+}
+
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Where this run keeps its files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub data_dir: PathBuf,
+    pub log_file: PathBuf,
+}
+
+impl Paths {
+    /// Resolves paths from the flags (already merged with their environment variables by the
+    /// CLI) and the XDG variables.
+    pub fn resolve(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<Paths, ConfigError> {
+        let xdg = |var: &str, fallback: &str| -> Result<PathBuf, ConfigError> {
+            match std::env::var_os(var).map(PathBuf::from) {
+                // The XDG spec says relative values are to be ignored.
+                Some(p) if p.is_absolute() => Ok(p.join("tidings")),
+                _ => {
+                    let home = std::env::var_os("HOME").ok_or(ConfigError::NoHome)?;
+                    Ok(PathBuf::from(home).join(fallback).join("tidings"))
+                }
+            }
+        };
+        let config_file = match config {
+            Some(p) => p,
+            None => xdg("XDG_CONFIG_HOME", ".config")?.join("config.toml"),
+        };
+        let data_dir = match data_dir {
+            Some(p) => p,
+            None => xdg("XDG_DATA_HOME", ".local/share")?,
+        };
+        let log_file = match xdg("XDG_STATE_HOME", ".local/state") {
+            Ok(p) => p.join("tidings.log"),
+            Err(_) => data_dir.join("tidings.log"),
+        };
+        Ok(Paths { config_file, data_dir, log_file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_gives_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&dir.path().join("none.toml")).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.fetch.concurrency, 32);
+        assert_eq!(c.fetch.per_host, 4);
+    }
+
+    #[test]
+    fn values_are_read() {
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "[fetch]\ntimeout_secs = 5\nper_host = 2\n[store]\nkeep_days = 30\n",
+        )
+        .unwrap();
+        assert_eq!(c.fetch.timeout_secs, 5);
+        assert_eq!(c.fetch.per_host, 2);
+        assert_eq!(c.store.keep_days, 30);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_problem() {
+        let err = Config::parse(Path::new("/x/config.toml"), "[fetch]\n\ntimeout_secs = \"ten\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/x/config.toml: line 3"), "{err}");
+        let err = Config::parse(Path::new("c.toml"), "[fetch]\ntimeuot_secs = 3\n").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("timeuot_secs"), "{err}");
+        let err = Config::parse(Path::new("c.toml"), "[fetch]\nconcurrency = 0\n").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("at least 1"), "{err}");
+    }
+}

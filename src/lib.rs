@@ -1,0 +1,17 @@
+//! tidings: a fast, safe terminal feed reader (RSS, Atom, JSON Feed).
+//!
+//! The headless core lives here so that the command line, the reader and the tests all drive
+//! the same code: `fetch` gets bytes, `parse` turns them into articles, `store` keeps them,
+//! `refresh` runs the three together, `subscriptions` reads and writes OPML and newsboat
+//! `urls` files, and `cli` exposes it all on the command line.
+
+pub mod cli;
+pub mod config;
+pub mod fetch;
+pub mod logfile;
+pub mod model;
+pub mod parse;
+pub mod refresh;
+pub mod sanitize;
+pub mod store;
+pub mod subscriptions;

@@ -1,0 +1,560 @@
+//! Feed bytes in, a cleaned [`ParsedFeed`] out: RSS 0.9x/1.0/2.0, Atom 1.0 and JSON Feed 1.x.
+//!
+//! Contract: [`parse_feed`] does no I/O, never panics (a panic inside feed-rs becomes
+//! [`ParseError::Crashed`]), and is deterministic: the same bytes and URL give the same
+//! articles with the same [`ArticleKey`]s. Every string it returns has been through
+//! [`crate::sanitize`]; every URL it returns is absolute when it could be made so. Dates
+//! outside 1990..now+1 day are dropped.
+//!
+//! feed-rs does the XML and JSON work. Around it we: pick the character encoding ourselves
+//! ([`decode`]), recognise HTML pages and other non-feeds ([`sniff`]), repair what feed-rs
+//! rejects but real feeds contain (a bare `<rss>`, an `http://` JSON Feed version, a missing
+//! JSON title, a truncated document), and turn its model into ours: stable keys, plain-text
+//! titles, an HTML body with its image and link URLs ([`html`]), lenient dates ([`date`]).
+
+mod date;
+mod decode;
+mod html;
+mod repair;
+mod sniff;
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use chrono::{DateTime, Utc};
+use feed_rs::model::{Entry, Feed, FeedType, Link, Text};
+use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
+use url::Url;
+
+use crate::model::{ArticleKey, Enclosure, FeedFormat, ParsedArticle, ParsedFeed};
+use crate::sanitize;
+
+/// Why a document could not be read as a feed. Each message is one line that says what is
+/// wrong and what the user can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The body was empty or only whitespace.
+    #[error("empty document: the server sent no content (check the URL, or try again later)")]
+    Empty,
+    /// The document is a web page.
+    #[error(
+        "not a feed: the server sent an HTML page (try `tidings add` with the page URL to discover its feed)"
+    )]
+    Html,
+    /// Well-formed enough to read, but its root element is not a feed's.
+    #[error("not a feed: the document is <{root}>, not RSS, Atom or JSON Feed (check the URL)")]
+    UnknownRoot {
+        /// The root element's name as written.
+        root: String,
+    },
+    /// An OPML subscription list was given where a feed was expected.
+    #[error("not a feed: this is an OPML subscription list (import it instead of adding it as a feed)")]
+    Opml,
+    /// JSON that is not a JSON Feed.
+    #[error("not a feed: the document is JSON but not a JSON Feed (check the URL)")]
+    NotJsonFeed,
+    /// Neither markup nor JSON, e.g. a plain-text error message.
+    #[error("not a feed: the server sent plain text starting with \"{start}\" (check the URL)")]
+    PlainText {
+        /// The first few characters, cleaned.
+        start: String,
+    },
+    /// XML without any element, or whose root feed-rs could not recognise.
+    #[error("not a feed: no RSS, Atom or JSON Feed content found (check the URL)")]
+    NoFeed,
+    /// Broken XML that we could not salvage.
+    #[error("broken feed: the XML is malformed ({detail}); the publisher needs to fix it")]
+    MalformedXml {
+        /// feed-rs's description, cleaned.
+        detail: String,
+    },
+    /// Broken JSON.
+    #[error("broken JSON Feed: {detail}; the publisher needs to fix it")]
+    MalformedJson {
+        /// serde_json's description, cleaned.
+        detail: String,
+    },
+    /// A JSON Feed version we do not know.
+    #[error("unsupported JSON Feed version \"{version}\" (only version 1.x is supported)")]
+    UnsupportedJsonVersion {
+        /// The version the feed declared, cleaned.
+        version: String,
+    },
+    /// Gzip-compressed twice, or inflating to an unreasonable size.
+    #[error("unreadable document: it is compressed more than once or inflates beyond 64 MiB")]
+    Compressed,
+    /// Gzip data that could not be inflated.
+    #[error("unreadable document: it looks gzip-compressed but does not inflate ({detail})")]
+    BadGzip {
+        /// The decompressor's description, cleaned.
+        detail: String,
+    },
+    /// The parser panicked on this document.
+    #[error("the feed parser crashed on this document ({detail}); please report the feed URL")]
+    Crashed {
+        /// The panic message, cleaned.
+        detail: String,
+    },
+}
+
+/// Parses one feed document.
+///
+/// `bytes` is the body exactly as received (after content-encoding such as gzip is undone).
+/// `http_charset` is the `charset` of the HTTP Content-Type, if any (see
+/// [`charset_from_content_type`]); it is used only when the document does not declare its
+/// encoding. `feed_url` is where the document came from, used to resolve relative URLs; a
+/// `file://` URL or a plain absolute path also works, anything else just leaves relative
+/// URLs unresolved.
+pub fn parse_feed(
+    bytes: &[u8],
+    http_charset: Option<&str>,
+    feed_url: &str,
+) -> Result<ParsedFeed, ParseError> {
+    if bytes.starts_with(&GZIP_MAGIC) {
+        // A .gz file, or a server that gzipped without saying so in Content-Encoding.
+        let inflated = gunzip(bytes)?;
+        if inflated.starts_with(&GZIP_MAGIC) {
+            return Err(ParseError::Compressed);
+        }
+        return parse_feed(&inflated, http_charset, feed_url);
+    }
+    let base = base_url(feed_url);
+    let text = decode::fix_prolog(decode::to_utf8(bytes, http_charset));
+    match sniff::classify(&text) {
+        sniff::Kind::Empty => Err(ParseError::Empty),
+        sniff::Kind::Text => Err(ParseError::PlainText { start: snippet(&text) }),
+        sniff::Kind::Json => parse_json(&text, base.as_ref()),
+        sniff::Kind::Markup { root, doctype_html } => {
+            let root = match root {
+                None if doctype_html => return Err(ParseError::Html),
+                None => return Err(ParseError::NoFeed),
+                Some(r) => r,
+            };
+            let local = root.local_name();
+            let feed_root = is_feed_root(local);
+            // An HTML DOCTYPE over a feed root is a publisher's template mistake; the root
+            // decides.
+            if sniff::is_html_root(&root) || (doctype_html && !feed_root) {
+                return Err(ParseError::Html);
+            }
+            if local.eq_ignore_ascii_case("opml") {
+                return Err(ParseError::Opml);
+            }
+            if !feed_root {
+                return Err(ParseError::UnknownRoot { root: sanitize::line(&root.qname) });
+            }
+            parse_xml(text, &root, base.as_ref())
+        }
+    }
+}
+
+/// The `charset` parameter of a Content-Type header value, unquoted and trimmed, e.g.
+/// `Some("ISO-8859-1")` for `text/xml; charset="ISO-8859-1"`.
+pub fn charset_from_content_type(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("charset") {
+            return None;
+        }
+        let v = value.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+        (!v.is_empty()).then(|| v.to_owned())
+    })
+}
+
+/// True when the document is an HTML page rather than a feed: its first element is `<html>`
+/// (or another element that only HTML starts with) or it has an HTML DOCTYPE. `tidings add`
+/// uses this to decide to run feed discovery on the page.
+pub fn looks_like_html(bytes: &[u8]) -> bool {
+    // The start is enough, and decoding only a prefix keeps this cheap on big bodies.
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let text = decode::to_utf8(head, None);
+    match sniff::classify(&text) {
+        sniff::Kind::Markup { root, doctype_html } => match root {
+            Some(r) => sniff::is_html_root(&r) || (doctype_html && !is_feed_root(r.local_name())),
+            None => doctype_html,
+        },
+        _ => false,
+    }
+}
+
+/// Root elements feed-rs can parse.
+fn is_feed_root(local_name: &str) -> bool {
+    matches!(local_name, "rss" | "feed" | "RDF" | "entry")
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Inflated documents larger than this are refused: a few kilobytes of gzip can expand to
+/// gigabytes.
+const MAX_INFLATED: u64 = 64 * 1024 * 1024;
+
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, ParseError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut reader = flate2::read::MultiGzDecoder::new(bytes).take(MAX_INFLATED + 1);
+    // A truncated gzip stream still yields what was inflated before the error.
+    let result = reader.read_to_end(&mut out);
+    if out.len() as u64 > MAX_INFLATED {
+        return Err(ParseError::Compressed);
+    }
+    match result {
+        Ok(_) => Ok(out),
+        Err(_) if !out.is_empty() => Ok(out),
+        Err(e) => Err(ParseError::BadGzip { detail: sanitize::line(&e.to_string()) }),
+    }
+}
+
+/// The URL to resolve relative references against, if `feed_url` gives one.
+fn base_url(feed_url: &str) -> Option<Url> {
+    let feed_url = feed_url.trim();
+    match Url::parse(feed_url) {
+        Ok(u) if !u.cannot_be_a_base() => Some(u),
+        Ok(_) => None,
+        Err(_) => {
+            let p = std::path::Path::new(feed_url);
+            if p.is_absolute() {
+                Url::from_file_path(p).ok()
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The first characters of a document, for an error message.
+fn snippet(text: &str) -> String {
+    let line = sanitize::line(&text.chars().take(200).collect::<String>());
+    let mut s: String = line.chars().take(40).collect();
+    if line.chars().count() > 40 {
+        s.push('…');
+    }
+    s
+}
+
+fn builder(base: Option<&Url>) -> Builder {
+    Builder::new()
+        .base_uri(base.map(Url::as_str))
+        // An empty id marks "the feed gave none", so our own identity rule applies instead of
+        // feed-rs's hash of link + title or its random UUID.
+        .id_generator(|_links, _title, _uri| String::new())
+        .timestamp_parser(date::parse)
+}
+
+/// Runs feed-rs with panics contained.
+fn run_feed_rs(input: &[u8], base: Option<&Url>) -> Result<Result<Feed, ParseFeedError>, ParseError> {
+    let parser = builder(base).build();
+    catch_unwind(AssertUnwindSafe(|| parser.parse(input))).map_err(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_owned());
+        ParseError::Crashed { detail: sanitize::line(&detail) }
+    })
+}
+
+fn map_feed_rs_error(e: ParseFeedError) -> ParseError {
+    match e {
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => ParseError::NoFeed,
+        ParseFeedError::JsonSerde(e) => ParseError::MalformedJson { detail: sanitize::line(&e.to_string()) },
+        ParseFeedError::JsonUnsupportedVersion(v) => {
+            ParseError::UnsupportedJsonVersion { version: sanitize::line(&v) }
+        }
+        ParseFeedError::XmlReader(e) => ParseError::MalformedXml { detail: sanitize::line(&e.to_string()) },
+        other => ParseError::MalformedXml { detail: sanitize::line(&other.to_string()) },
+    }
+}
+
+/// How many repaired versions of one document we try after feed-rs rejected it.
+const MAX_REPAIRS: usize = 4;
+
+/// `text` is UTF-8 with a fixed prolog, and `root` was read from it.
+fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
+    // A feed-level xml:base applies to entry bodies too, which feed-rs does not resolve.
+    let xml_base = root.attr(&text, "xml:base").and_then(|b| join(base, b));
+    let bases = Bases { feed: base, xml_base: xml_base.as_ref() };
+    // Done before the first attempt rather than after its NoFeedRoot: the outcome is the
+    // same and a second parse is saved.
+    let mut text = match sniff::fix_root(&text, root) {
+        Some(fixed) => Cow::Owned(fixed),
+        None => text,
+    };
+    let mut first_error = None;
+    let mut escaped = false;
+    let mut salvaged = false;
+    for _ in 0..=MAX_REPAIRS {
+        let err = match run_feed_rs(text.as_bytes(), base)? {
+            // A salvaged truncated document counts only if it gave items.
+            Ok(feed) if !salvaged || !feed.entries.is_empty() => return Ok(convert(feed, bases)),
+            Ok(_) => break,
+            Err(e) => e,
+        };
+        let repaired = match &err {
+            ParseFeedError::XmlReader(_) if !escaped => {
+                escaped = true;
+                repair::escape_bare_ampersands(&text).or_else(|| {
+                    salvaged = true;
+                    repair::salvage_truncated(&text, root)
+                })
+            }
+            ParseFeedError::XmlReader(_) if !salvaged => {
+                salvaged = true;
+                repair::salvage_truncated(&text, root)
+            }
+            ParseFeedError::ParseError(kind) => repair::repair_element(&text, kind),
+            _ => None,
+        };
+        first_error.get_or_insert(err);
+        match repaired {
+            Some(r) => text = Cow::Owned(r),
+            None => break,
+        }
+    }
+    Err(first_error.map_or(ParseError::NoFeed, map_feed_rs_error))
+}
+
+fn parse_json(text: &str, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
+    let bases = Bases { feed: base, xml_base: None };
+    match run_feed_rs(text.as_bytes(), base)? {
+        Ok(feed) => Ok(convert(feed, bases)),
+        Err(first) => {
+            let repaired = repair::repair_json(text)?;
+            match run_feed_rs(repaired.as_bytes(), base)? {
+                Ok(feed) => Ok(convert(feed, bases)),
+                // The original complaint describes the document as the publisher wrote it.
+                Err(ParseFeedError::JsonSerde(_)) => Err(map_feed_rs_error(first)),
+                Err(e) => Err(map_feed_rs_error(e)),
+            }
+        }
+    }
+}
+
+/// Joins `r` to `base`, or parses it alone when there is no base.
+fn join(base: Option<&Url>, r: &str) -> Option<Url> {
+    let r = r.trim();
+    match base {
+        Some(b) => b.join(r).ok(),
+        None => Url::parse(r).ok(),
+    }
+}
+
+/// An absolute, cleaned URL for a link the feed gave, or `None` for unsafe schemes and
+/// references that cannot be made absolute.
+fn absolute(base: Option<&Url>, href: &str) -> Option<String> {
+    let url = join(base, href)?;
+    if matches!(url.scheme(), "javascript" | "data" | "vbscript" | "about" | "blob") {
+        return None;
+    }
+    let s = sanitize::line(url.as_str());
+    (!s.is_empty()).then_some(s)
+}
+
+/// The link to the page itself: an alternate (or untyped) HTML link, not `self`, an
+/// enclosure, the comments or an attachment.
+fn page_link(links: &[Link]) -> Option<&Link> {
+    links.iter().find(|l| {
+        matches!(l.rel.as_deref(), None | Some("alternate"))
+            && l.target.is_none()
+            && l.media_type.as_deref().is_none_or(|m| m.contains("html"))
+            && !l.href.trim().is_empty()
+    })
+}
+
+/// Plain text for a title: HTML flattened (also when a "plain" title is evidently HTML, which
+/// RSS titles often are), then cleaned to one line.
+fn plain_title(t: Option<&Text>) -> String {
+    let Some(t) = t else {
+        return String::new();
+    };
+    let is_html = t.content_type.as_str() != "text/plain" || html::looks_like_html(&t.content);
+    if is_html {
+        sanitize::line(&html::flatten(&t.content))
+    } else {
+        // feed-rs leaves unknown entities literal; &nbsp; is the one that shows up in titles.
+        sanitize::line(&t.content.replace("&nbsp;", " ").replace('\u{a0}', " "))
+    }
+}
+
+/// A body as HTML: HTML passes through, plain text is escaped (unless it is evidently HTML,
+/// as Atom summaries without `type="html"` often are).
+fn body_html(content: &str, content_type: &str, always_escape_plain: bool) -> String {
+    let plain = content_type.starts_with("text/plain");
+    if plain && (always_escape_plain || !html::looks_like_html(content)) {
+        html::escape_text(content)
+    } else {
+        content.to_owned()
+    }
+}
+
+fn format_of(t: &FeedType) -> FeedFormat {
+    match t {
+        FeedType::Atom => FeedFormat::Atom,
+        FeedType::JSON => FeedFormat::Json,
+        FeedType::RSS0 => FeedFormat::Rss0,
+        FeedType::RSS1 => FeedFormat::Rss1,
+        FeedType::RSS2 => FeedFormat::Rss2,
+    }
+}
+
+/// The URLs relative references are resolved against.
+#[derive(Clone, Copy)]
+struct Bases<'a> {
+    /// Where the document came from.
+    feed: Option<&'a Url>,
+    /// The root element's xml:base (resolved), when it has one.
+    xml_base: Option<&'a Url>,
+}
+
+impl Bases<'_> {
+    /// The base in scope for the whole document: xml:base, else the feed URL.
+    fn document(&self) -> Option<&Url> {
+        self.xml_base.or(self.feed)
+    }
+}
+
+fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
+    let base = bases.document();
+    let format = format_of(&feed.feed_type);
+    let site_link = page_link(&feed.links).and_then(|l| absolute(base, &l.href));
+    let site_url = site_link.as_deref().and_then(|s| Url::parse(s).ok());
+    let feed_author = feed.authors.iter().find_map(person_name);
+    let now = Utc::now();
+    let mut seen = HashSet::new();
+    let mut articles = Vec::with_capacity(feed.entries.len());
+    for entry in &feed.entries {
+        let a = convert_entry(entry, format, bases, site_url.as_ref(), feed_author.as_deref(), now);
+        // A feed that repeats an id describes one article; the first occurrence wins.
+        if seen.insert(a.key) {
+            articles.push(a);
+        }
+    }
+    ParsedFeed { format, title: plain_title(feed.title.as_ref()), site_link, articles }
+}
+
+fn person_name(p: &feed_rs::model::Person) -> Option<String> {
+    let name = p.name.as_deref().map(sanitize::line).filter(|n| !n.is_empty());
+    name.or_else(|| p.email.as_deref().map(sanitize::line).filter(|n| !n.is_empty()))
+}
+
+fn convert_entry(
+    entry: &Entry,
+    format: FeedFormat,
+    bases: Bases<'_>,
+    site: Option<&Url>,
+    feed_author: Option<&str>,
+    now: DateTime<Utc>,
+) -> ParsedArticle {
+    let guid = Some(sanitize::line(&entry.id)).filter(|g| !g.is_empty());
+    let title = plain_title(entry.title.as_ref());
+    // feed-rs keeps only the xml:base of <content> (links it resolves itself); it scopes
+    // the body.
+    let base = bases.document();
+    let content_base = entry.base.as_deref().and_then(|b| join(base, b));
+    // feed-rs has resolved XML links already; this catches JSON Feed and base-less cases.
+    let link = page_link(&entry.links).and_then(|l| absolute(base, &l.href));
+    let author = entry.authors.iter().find_map(person_name).or_else(|| feed_author.map(str::to_owned));
+
+    let published = date::plausible(entry.published, now);
+    let updated = date::plausible(entry.updated, now);
+
+    let is_json = format == FeedFormat::Json;
+    let content_body = entry.content.as_ref().and_then(|c| {
+        c.body.as_deref().filter(|b| !b.trim().is_empty()).map(|b| (b, c.content_type.as_str()))
+    });
+    let raw_body = match content_body {
+        Some((b, ct)) => body_html(b, ct, is_json),
+        None => match &entry.summary {
+            Some(s) if !s.content.trim().is_empty() => {
+                body_html(&s.content, s.content_type.as_str(), is_json)
+            }
+            _ => String::new(),
+        },
+    };
+    let content_html = sanitize::text(&raw_body);
+
+    // Relative URLs in the body: an xml:base in scope says where they are relative to.
+    // Without one, the article's own page is the best guess (publishers write bodies for
+    // their page, and feeds are often served from another host), then the site, then the
+    // feed's URL.
+    let link_url = link.as_deref().and_then(|l| Url::parse(l).ok());
+    let body_base = content_base.as_ref().or(bases.xml_base).or(link_url.as_ref()).or(site).or(bases.feed);
+    let (images, links) = html::images_and_links(&content_html, body_base);
+
+    let enclosures = enclosures(entry, format, base);
+
+    let key = article_key(guid.as_deref(), link.as_deref(), &title, &content_html);
+    ParsedArticle {
+        key,
+        guid,
+        title,
+        link,
+        author,
+        date: published.or(updated),
+        updated,
+        content_html,
+        images,
+        links,
+        enclosures,
+    }
+}
+
+/// Attachments: MediaRSS and RSS `<enclosure>` (feed-rs puts both in `media`), Atom
+/// `rel="enclosure"` links, and JSON Feed attachments (links with a MIME type). Deduplicated
+/// by URL, first wins.
+fn enclosures(entry: &Entry, format: FeedFormat, base: Option<&Url>) -> Vec<Enclosure> {
+    let mut out: Vec<Enclosure> = Vec::new();
+    let mut push = |url: &str, mime: Option<&str>, length: Option<u64>| {
+        let Some(url) = absolute(base, url) else { return };
+        let mime = mime.map(sanitize::line).filter(|m| !m.is_empty());
+        // The same file is often given twice (<enclosure> and <media:content>), each with
+        // part of the facts: merge them.
+        if let Some(e) = out.iter_mut().find(|e| e.url == url) {
+            e.mime = e.mime.take().or(mime);
+            e.length = e.length.or(length);
+            return;
+        }
+        out.push(Enclosure { url, mime, length });
+    };
+    for m in &entry.media {
+        for c in &m.content {
+            if let Some(u) = &c.url {
+                push(u.as_str(), c.content_type.as_ref().map(|t| t.as_str()), c.size);
+            }
+        }
+    }
+    for l in &entry.links {
+        let is_attachment = l.rel.as_deref() == Some("enclosure")
+            || (format == FeedFormat::Json && l.rel.is_none() && l.media_type.is_some());
+        if is_attachment {
+            push(&l.href, l.media_type.as_deref(), l.length);
+        }
+    }
+    out
+}
+
+/// The article's identity: its GUID if the feed gave one, else its link, else its title and
+/// body. A tag byte keeps the three kinds apart. xxh3-128 is stable across runs and platforms.
+fn article_key(guid: Option<&str>, link: Option<&str>, title: &str, content: &str) -> ArticleKey {
+    let mut buf = Vec::with_capacity(64);
+    match (guid, link) {
+        (Some(g), _) => {
+            buf.push(b'g');
+            buf.extend_from_slice(g.as_bytes());
+        }
+        (None, Some(l)) => {
+            buf.push(b'l');
+            buf.extend_from_slice(l.as_bytes());
+        }
+        (None, None) => {
+            buf.push(b'h');
+            buf.extend_from_slice(title.as_bytes());
+            buf.push(0);
+            buf.extend_from_slice(content.as_bytes());
+        }
+    }
+    ArticleKey(xxhash_rust::xxh3::xxh3_128(&buf).to_be_bytes())
+}
+
+#[cfg(test)]
+mod tests;

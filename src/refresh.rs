@@ -1,0 +1,260 @@
+//! Refreshes feeds: fetch (concurrently, bounded by the fetcher), parse (on blocking
+//! workers, bounded by the cores), write (one writer thread, one transaction per feed).
+//!
+//! Contract: one feed's failure is that feed's record, never the run's; every feed named
+//! gets exactly one report; nothing here touches a terminal (callers get [`FeedReport`]s
+//! through a callback and draw what they like).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::fetch::{FeedRequest, FetchErrorKind, FetchOutcome, Fetcher};
+use crate::model::FeedId;
+use crate::parse;
+use crate::store::{
+    ApplyStats, FeedRecord, FeedUpdate, FetchRecord, FetchResult, PreparedArticle, Store, StoreSettings,
+};
+
+/// When a server says 429/503 without a Retry-After, wait this long before asking again.
+const DEFAULT_RATE_LIMIT_WAIT_SECS: i64 = 15 * 60;
+
+/// How the refresh of one feed ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedOutcome {
+    Updated(ApplyStats),
+    NotModified,
+    Failed(String),
+    /// Not fetched: the server asked us to wait (Retry-After) and the feed wasn't named.
+    Skipped(String),
+}
+
+/// One feed's result, as the progress callback sees it.
+#[derive(Debug, Clone)]
+pub struct FeedReport {
+    pub feed: FeedId,
+    pub title: String,
+    pub outcome: FeedOutcome,
+}
+
+/// What a whole refresh did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RefreshSummary {
+    pub feeds: usize,
+    pub fetched: usize,
+    pub not_modified: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub new_articles: u64,
+    pub updated_articles: u64,
+    pub elapsed: Duration,
+}
+
+impl RefreshSummary {
+    fn add(&mut self, outcome: &FeedOutcome) {
+        match outcome {
+            FeedOutcome::Updated(s) => {
+                self.fetched += 1;
+                self.new_articles += s.new;
+                self.updated_articles += s.updated;
+            }
+            FeedOutcome::NotModified => self.not_modified += 1,
+            FeedOutcome::Failed(_) => self.failed += 1,
+            FeedOutcome::Skipped(_) => self.skipped += 1,
+        }
+    }
+
+    /// The one-line summary printed at the end of `tidings refresh`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} feeds in {:.2} s: {} fetched, {} not modified, {} failed{}; {} new and {} updated articles",
+            self.feeds,
+            self.elapsed.as_secs_f64(),
+            self.fetched,
+            self.not_modified,
+            self.failed,
+            if self.skipped > 0 {
+                format!(", {} waiting (Retry-After)", self.skipped)
+            } else {
+                String::new()
+            },
+            self.new_articles,
+            self.updated_articles,
+        )
+    }
+}
+
+/// Which feeds a refresh touches and how.
+#[derive(Debug, Clone, Default)]
+pub struct RefreshOptions {
+    /// Fetch even feeds whose server asked us to wait (the user named them).
+    pub ignore_retry_after: bool,
+}
+
+/// Refreshes `feeds`, calling `on_report` once per feed as each finishes.
+pub async fn refresh(
+    store: &Store,
+    fetcher: &Fetcher,
+    settings: &StoreSettings,
+    feeds: Vec<FeedRecord>,
+    options: &RefreshOptions,
+    mut on_report: impl FnMut(&FeedReport),
+) -> RefreshSummary {
+    let started = Instant::now();
+    let mut summary = RefreshSummary { feeds: feeds.len(), ..Default::default() };
+    let (report_tx, mut report_rx) = mpsc::unbounded_channel::<FeedReport>();
+    let writer = Writer::start(store.clone(), settings.clone(), report_tx.clone());
+    let parse_slots = Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+    let now = chrono::Utc::now().timestamp();
+    let mut tasks = tokio::task::JoinSet::new();
+    for feed in feeds {
+        if let Some(until) = feed.retry_not_before.filter(|&t| t > now && !options.ignore_retry_after) {
+            let when = chrono::DateTime::from_timestamp(until, 0)
+                .map_or_else(|| until.to_string(), |d| d.format("%Y-%m-%d %H:%M UTC").to_string());
+            let _ = report_tx.send(FeedReport {
+                feed: feed.id,
+                title: feed.display_title().to_owned(),
+                outcome: FeedOutcome::Skipped(format!("the server asked us to wait until {when}")),
+            });
+            continue;
+        }
+        let fetcher = fetcher.clone();
+        let writer = writer.sender.clone();
+        let parse_slots = parse_slots.clone();
+        tasks.spawn(async move {
+            let job = refresh_one(&fetcher, &feed, &parse_slots).await;
+            // The writer only stops after every sender is gone, so this cannot fail.
+            let _ = writer.send(job);
+        });
+    }
+    drop(report_tx);
+    drop(writer.sender);
+    // Reports arrive while tasks run; the channel closes when the writer and every task are done.
+    while let Some(report) = report_rx.recv().await {
+        summary.add(&report.outcome);
+        on_report(&report);
+    }
+    while tasks.join_next().await.is_some() {}
+    let _ = writer.thread.join();
+    let _ = store.flush();
+    summary.elapsed = started.elapsed();
+    summary
+}
+
+/// A finished fetch + parse, waiting for the writer.
+struct WriteJob {
+    feed: FeedId,
+    title: String,
+    result: FetchResult,
+    record: FetchRecord,
+}
+
+async fn refresh_one(fetcher: &Fetcher, feed: &FeedRecord, parse_slots: &Semaphore) -> WriteJob {
+    let started_ms = chrono::Utc::now().timestamp_millis();
+    let request = FeedRequest {
+        url: feed.url.clone(),
+        etag: feed.etag.clone(),
+        last_modified: feed.last_modified.clone(),
+        user_agent: feed.options.user_agent.clone(),
+        referer: feed.options.referer.clone(),
+        headers: feed.options.headers.clone(),
+        proxy: feed.options.proxy.clone(),
+    };
+    let t0 = Instant::now();
+    let fetched = fetcher.fetch(&request).await;
+    let mut record =
+        FetchRecord { started_ms, fetch_ms: t0.elapsed().as_millis() as u64, ..Default::default() };
+    let title = feed.display_title().to_owned();
+    let result = match fetched {
+        Ok(FetchOutcome::NotModified { etag, last_modified, permanent_redirect }) => {
+            record.status = Some(304);
+            record.not_modified = true;
+            FetchResult::NotModified { etag, last_modified, moved_to: permanent_redirect }
+        }
+        Ok(FetchOutcome::Fetched {
+            status,
+            body,
+            content_type,
+            etag,
+            last_modified,
+            final_url,
+            permanent_redirect,
+        }) => {
+            record.status = Some(status);
+            record.bytes = body.len() as u64;
+            record.content_type = content_type.clone();
+            let t1 = Instant::now();
+            // A permit per core: parsing is CPU work and must not starve the fetches' I/O.
+            let _slot = parse_slots.acquire().await;
+            let parsed = tokio::task::spawn_blocking(move || {
+                let charset = content_type.as_deref().and_then(parse::charset_from_content_type);
+                parse::parse_feed(&body, charset.as_deref(), &final_url).map(|feed| {
+                    let articles = feed.articles.into_iter().map(PreparedArticle::new).collect();
+                    (feed.title, feed.site_link, articles)
+                })
+            })
+            .await;
+            record.parse_ms = t1.elapsed().as_millis() as u64;
+            match parsed {
+                Ok(Ok((feed_title, site_link, articles))) => FetchResult::Updated(FeedUpdate {
+                    feed_title,
+                    site_link,
+                    etag,
+                    last_modified,
+                    moved_to: permanent_redirect,
+                    articles,
+                }),
+                Ok(Err(e)) => failed(&mut record, e.to_string(), None),
+                Err(e) => failed(&mut record, format!("the parser crashed on this feed ({e})"), None),
+            }
+        }
+        Err(e) => {
+            record.status = e.status;
+            let now = chrono::Utc::now().timestamp();
+            let retry = match (e.kind, e.retry_after) {
+                (_, Some(wait)) => Some(now + wait.as_secs() as i64),
+                (FetchErrorKind::RateLimited, None) => Some(now + DEFAULT_RATE_LIMIT_WAIT_SECS),
+                _ => None,
+            };
+            failed(&mut record, e.to_string(), retry)
+        }
+    };
+    WriteJob { feed: feed.id, title, result, record }
+}
+
+fn failed(record: &mut FetchRecord, error: String, retry_not_before: Option<i64>) -> FetchResult {
+    record.error = Some(error.clone());
+    FetchResult::Failed { error, retry_not_before }
+}
+
+/// The single writer: applies each feed's result in its own transaction, in arrival order.
+struct Writer {
+    sender: std::sync::mpsc::Sender<WriteJob>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Writer {
+    fn start(store: Store, settings: StoreSettings, reports: mpsc::UnboundedSender<FeedReport>) -> Writer {
+        let (sender, jobs) = std::sync::mpsc::channel::<WriteJob>();
+        let thread = std::thread::spawn(move || {
+            for job in jobs {
+                let failed = match &job.result {
+                    FetchResult::Failed { error, .. } => Some(error.clone()),
+                    _ => None,
+                };
+                let not_modified = matches!(job.result, FetchResult::NotModified { .. });
+                let now = chrono::Utc::now().timestamp();
+                let outcome =
+                    match (store.apply_fetch(job.feed, job.result, job.record, &settings, now), failed) {
+                        (Err(e), _) => FeedOutcome::Failed(format!("could not save: {e}")),
+                        (Ok(_), Some(error)) => FeedOutcome::Failed(error),
+                        (Ok(_), None) if not_modified => FeedOutcome::NotModified,
+                        (Ok(stats), None) => FeedOutcome::Updated(stats),
+                    };
+                let _ = reports.send(FeedReport { feed: job.feed, title: job.title, outcome });
+            }
+        });
+        Writer { sender, thread }
+    }
+}

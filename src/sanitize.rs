@@ -1,0 +1,80 @@
+//! Cleans text that came from a feed before it is stored or shown.
+//!
+//! Feeds are written by strangers: a title can carry ESC sequences (feed-rs decodes `&#27;`
+//! into a real ESC), a JSON Feed string can hold `\u001b`, and bidi overrides can make a URL
+//! read backwards. Every string from a feed goes through one of these functions, both when it
+//! is stored and again when it is printed, so no control character ever reaches a terminal.
+
+/// True for characters that must never reach a terminal: C0 and C1 controls, DEL, and the
+/// Unicode bidi overrides, isolates and line/paragraph separators.
+pub fn is_forbidden(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{200e}' | '\u{200f}'
+        | '\u{2028}' | '\u{2029}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{206a}'..='\u{206f}'
+        | '\u{feff}'
+        | '\u{fff9}'..='\u{fffb}'
+    )
+}
+
+/// A single-line field (title, author, feed name, URL, error text): every forbidden
+/// character is dropped, except whitespace controls (tab, newline, CR), which become one
+/// space; runs of whitespace collapse and the ends are trimmed.
+pub fn line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if is_forbidden(c) {
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A multi-line text (article body, HTML source): newlines and tabs are kept, every other
+/// forbidden character is dropped.
+pub fn text(s: &str) -> String {
+    if !s.chars().any(|c| is_forbidden(c) && c != '\n' && c != '\t') {
+        return s.to_owned();
+    }
+    s.chars().filter(|&c| c == '\n' || c == '\t' || !is_forbidden(c)).collect()
+}
+
+/// True when `s` holds nothing that [`text`] would remove.
+pub fn is_clean_text(s: &str) -> bool {
+    !s.chars().any(|c| is_forbidden(c) && c != '\n' && c != '\t')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_strips_escape_sequences_and_controls() {
+        assert_eq!(line("a\u{1b}]0;pwned\u{7}b"), "a]0;pwnedb");
+        assert_eq!(line("\u{9b}31mred"), "31mred");
+        assert_eq!(line("evil\u{202e}txt.exe"), "eviltxt.exe");
+        assert_eq!(line("  two\n\tlines \r\n"), "two lines");
+        assert_eq!(line("中文\u{0}标题"), "中文标题");
+    }
+
+    #[test]
+    fn text_keeps_newlines_and_tabs() {
+        assert_eq!(text("a\n\tb\u{1b}[2Jc\r"), "a\n\tb[2Jc");
+        assert!(is_clean_text("plain\nline"));
+        assert!(!is_clean_text("x\u{1b}"));
+    }
+}

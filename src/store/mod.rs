@@ -1,0 +1,960 @@
+//! The sled database: feeds, articles, bodies, flags, counters and each feed's fetch log.
+//!
+//! Contract: every change that belongs together is one sled transaction, so a crash (even
+//! `kill -9`) never leaves half a feed, a flag without its counter, or an index entry without
+//! its record. Lists never read bodies; nothing ever counts a tree (counters are kept).
+//! All writes of one process go through one `Store` (sled locks the directory), and a
+//! refresh's writes are issued by a single writer, so the reads a write plans from (prefix
+//! scans, which sled transactions cannot do) are still true when the transaction runs.
+
+mod codec;
+mod records;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
+
+pub use codec::{compress_body, Counts};
+pub use records::*;
+
+use crate::model::{ArticleId, ArticleKey, FeedId};
+use codec::{
+    article_key, date_from_bits, date_index_key, decode, encode, feed_index_key, feed_key, fetch_log_key,
+    identity_key, read_u64,
+};
+
+/// The schema this build writes. Bump it, and add a step to [`Store::migrate`], whenever a
+/// tree's layout or a record's encoding changes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// How many fetch records are kept per feed.
+pub const FETCH_LOG_LEN: usize = 20;
+
+/// `article_keys` value meaning "this article was dropped by retention": remembered so that a
+/// refetch does not bring an old article back as new and unread.
+const TOMBSTONE: u64 = 0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("another tidings is using {0} (close it first, or give this one its own --data-dir)")]
+    Locked(PathBuf),
+    #[error(
+        "the database in {dir} cannot be opened: {reason}. Your data is still on disk; \
+         move the directory aside to start fresh, or report this with the log"
+    )]
+    Unreadable { dir: PathBuf, reason: String },
+    #[error("the database in {dir} was written by a newer tidings (schema {found}, this one knows up to {SCHEMA_VERSION}); upgrade tidings")]
+    TooNew { dir: PathBuf, found: u64 },
+    #[error("database is damaged: {0}")]
+    Corrupt(String),
+    #[error("no feed with id or URL {0} (see `tidings feeds`)")]
+    NoSuchFeed(String),
+    #[error("database error: {0}")]
+    Sled(#[from] sled::Error),
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn abort<T>(e: StoreError) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+fn tx_error(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Sled(e),
+    }
+}
+
+/// Store tuning taken from `config.toml`'s `[store]` table.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// Keep at most this many articles per feed (starred ones are never dropped); 0 = no limit.
+    pub max_articles_per_feed: usize,
+    /// Drop articles older than this many days (starred ones are never dropped); 0 = never.
+    pub keep_days: u32,
+    /// sled's page cache, in MiB. Memory use grows with it, so it is set, not left at 1 GiB.
+    pub cache_mib: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings { max_articles_per_feed: 0, keep_days: 0, cache_mib: 32 }
+    }
+}
+
+/// The open database. Cheap to clone; all clones share one sled handle.
+#[derive(Clone)]
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    meta: sled::Tree,
+    feeds: sled::Tree,
+    feed_urls: sled::Tree,
+    articles: sled::Tree,
+    bodies: sled::Tree,
+    article_keys: sled::Tree,
+    feed_index: sled::Tree,
+    date_index: sled::Tree,
+    flags: sled::Tree,
+    counters: sled::Tree,
+    fetch_log: sled::Tree,
+}
+
+/// Read and starred bits, stored with the owning feed so marking needs no article record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Flags {
+    pub read: bool,
+    pub starred: bool,
+}
+
+impl Flags {
+    fn to_bytes(self, feed: FeedId) -> [u8; 9] {
+        let mut b = [0u8; 9];
+        b[0] = u8::from(self.read) | (u8::from(self.starred) << 1);
+        b[1..].copy_from_slice(&feed_key(feed));
+        b
+    }
+
+    fn from_bytes(b: &[u8]) -> (Flags, Option<FeedId>) {
+        let bits = b.first().copied().unwrap_or(0);
+        let flags = Flags { read: bits & 1 != 0, starred: bits & 2 != 0 };
+        (flags, b.get(1..).and_then(read_u64).map(FeedId))
+    }
+}
+
+/// Which flag a `mark` changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Read,
+    Unread,
+    Star,
+    Unstar,
+}
+
+/// Which articles a listing wants.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleQuery {
+    pub feed: Option<FeedId>,
+    pub unread_only: bool,
+    pub starred_only: bool,
+    /// At most this many, newest first; `None` for all.
+    pub limit: Option<usize>,
+}
+
+/// What a fetch of one feed produced, as the store records it.
+#[derive(Debug)]
+pub enum FetchResult {
+    /// A new document: its articles are merged in.
+    Updated(FeedUpdate),
+    /// HTTP 304: only the fetch record and validators change.
+    NotModified { etag: Option<String>, last_modified: Option<String>, moved_to: Option<String> },
+    /// The fetch or the parse failed.
+    Failed {
+        error: String,
+        /// Don't ask this server again before this time (from Retry-After).
+        retry_not_before: Option<i64>,
+    },
+}
+
+/// The new document of a feed, ready to write: bodies already compressed off the writer.
+#[derive(Debug)]
+pub struct FeedUpdate {
+    pub feed_title: String,
+    pub site_link: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// The feed moved permanently (301/308): its URL is updated.
+    pub moved_to: Option<String>,
+    pub articles: Vec<PreparedArticle>,
+}
+
+/// Counts of what one refresh of one feed changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyStats {
+    pub new: u64,
+    pub updated: u64,
+    pub dropped: u64,
+    pub total: u64,
+}
+
+/// Problems found by [`Store::check`].
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub feeds: u64,
+    pub articles: u64,
+    pub unread: u64,
+    pub problems: Vec<String>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `dir`.
+    pub fn open(dir: &Path, settings: &StoreSettings) -> Result<Store, StoreError> {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return Err(StoreError::Unreadable {
+                dir: dir.to_owned(),
+                reason: format!("the directory cannot be created ({e})"),
+            });
+        }
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(settings.cache_mib.max(1) * 1024 * 1024)
+            .flush_every_ms(Some(400))
+            .open()
+            .map_err(|e| open_error(dir, e))?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| open_error(dir, e));
+        let store = Store {
+            dir: dir.to_owned(),
+            meta: tree("meta")?,
+            feeds: tree("feeds")?,
+            feed_urls: tree("feed_urls")?,
+            articles: tree("articles")?,
+            bodies: tree("bodies")?,
+            article_keys: tree("article_keys")?,
+            feed_index: tree("feed_index")?,
+            date_index: tree("date_index")?,
+            flags: tree("flags")?,
+            counters: tree("counters")?,
+            fetch_log: tree("fetch_log")?,
+            db,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let found = self.meta.get("schema")?.and_then(|v| read_u64(&v));
+        match found {
+            None => {
+                // A new database, or one from before versioning (there was none): stamp it.
+                self.meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
+                self.meta.insert("next_feed_id", &1u64.to_be_bytes())?;
+                self.meta.insert("next_article_id", &1u64.to_be_bytes())?;
+                self.db.flush()?;
+            }
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(StoreError::TooNew { dir: self.dir.clone(), found: v })
+            }
+            // Each older schema gets a step here that rewrites it to the next one, in one
+            // transaction per step, then stamps the new version.
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Makes everything written so far durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    // ---- feeds ----
+
+    /// Adds a feed; returns its id and whether it was new (an existing URL is not added twice,
+    /// but gains the given tags).
+    pub fn add_feed(&self, new: NewFeed) -> Result<(FeedId, bool), StoreError> {
+        let url = new.url.clone();
+        let res = (&self.meta, &self.feeds, &self.feed_urls)
+            .transaction(|(meta, feeds, urls)| {
+                if let Some(id) = urls.get(url.as_bytes())?.and_then(|v| read_u64(&v)) {
+                    let id = FeedId(id);
+                    if let Some(bytes) = feeds.get(feed_key(id))? {
+                        let mut rec: FeedRecord = match decode("feed", &bytes) {
+                            Ok(r) => r,
+                            Err(e) => return abort(e),
+                        };
+                        let before = rec.tags.len();
+                        for t in &new.tags {
+                            if !rec.tags.contains(t) {
+                                rec.tags.push(t.clone());
+                            }
+                        }
+                        if rec.tags.len() != before {
+                            feeds.insert(&feed_key(id), encode(&rec))?;
+                        }
+                    }
+                    return Ok((id, false));
+                }
+                let id = FeedId(next_id(meta, "next_feed_id")?);
+                let rec = FeedRecord::new(id, &new);
+                feeds.insert(&feed_key(id), encode(&rec))?;
+                urls.insert(url.as_bytes(), &feed_key(id))?;
+                Ok((id, true))
+            })
+            .map_err(tx_error)?;
+        Ok(res)
+    }
+
+    /// All feeds, by id.
+    pub fn feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
+        self.feeds.iter().values().map(|v| decode("feed", &v?)).collect()
+    }
+
+    pub fn feed(&self, id: FeedId) -> Result<Option<FeedRecord>, StoreError> {
+        match self.feeds.get(feed_key(id))? {
+            Some(v) => Ok(Some(decode("feed", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Finds a feed by its id (digits) or its exact URL.
+    pub fn resolve_feed(&self, id_or_url: &str) -> Result<FeedRecord, StoreError> {
+        let found = match id_or_url.parse::<u64>() {
+            Ok(n) => self.feed(FeedId(n))?,
+            Err(_) => match self.feed_urls.get(id_or_url.as_bytes())?.and_then(|v| read_u64(&v)) {
+                Some(id) => self.feed(FeedId(id))?,
+                None => None,
+            },
+        };
+        found.ok_or_else(|| StoreError::NoSuchFeed(id_or_url.to_owned()))
+    }
+
+    pub fn counts(&self, id: FeedId) -> Result<Counts, StoreError> {
+        Ok(self.counters.get(feed_key(id))?.map(|v| Counts::from_bytes(&v)).unwrap_or_default())
+    }
+
+    /// Unread articles over all feeds: a sum of per-feed counters, no article is read.
+    pub fn unread_total(&self) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for v in self.counters.iter().values() {
+            n += Counts::from_bytes(&v?).unread;
+        }
+        Ok(n)
+    }
+
+    /// The feed's fetch records, oldest first (at most [`FETCH_LOG_LEN`]).
+    pub fn fetch_log(&self, id: FeedId) -> Result<Vec<FetchRecord>, StoreError> {
+        self.fetch_log.scan_prefix(feed_key(id)).values().map(|v| decode("fetch log", &v?)).collect()
+    }
+
+    /// Removes a feed with all its articles, bodies, flags and fetch records.
+    pub fn remove_feed(&self, id: FeedId) -> Result<FeedRecord, StoreError> {
+        let rec = self.feed(id)?.ok_or_else(|| StoreError::NoSuchFeed(id.to_string()))?;
+        let prefix = feed_key(id);
+        let index: Vec<sled::IVec> = self.feed_index.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
+        let identities: Vec<sled::IVec> =
+            self.article_keys.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
+        let log: Vec<sled::IVec> = self.fetch_log.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
+        let trees = [
+            &self.feeds,
+            &self.feed_urls,
+            &self.articles,
+            &self.bodies,
+            &self.article_keys,
+            &self.feed_index,
+            &self.date_index,
+            &self.flags,
+            &self.counters,
+            &self.fetch_log,
+        ];
+        trees
+            .transaction(|t| {
+                let [feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog] = &t[..]
+                else {
+                    return abort(StoreError::Corrupt("transaction tree count".into()));
+                };
+                for k in &index {
+                    let (Some(date), Some(aid)) =
+                        (date_from_bits(&k[8..16]), read_u64(&k[16..]).map(ArticleId))
+                    else {
+                        continue;
+                    };
+                    findex.remove(k)?;
+                    dindex.remove(&date_index_key(date, aid))?;
+                    articles.remove(&article_key(aid))?;
+                    bodies.remove(&article_key(aid))?;
+                    flags.remove(&article_key(aid))?;
+                }
+                for k in identities.iter().chain(&log) {
+                    keys.remove(k)?;
+                    flog.remove(k)?;
+                }
+                urls.remove(rec.url.as_bytes())?;
+                feeds.remove(&prefix)?;
+                counters.remove(&prefix)?;
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        Ok(rec)
+    }
+
+    /// Changes a feed's user-facing settings (title, tags, request options).
+    pub fn update_feed(
+        &self,
+        id: FeedId,
+        change: impl Fn(&mut FeedRecord),
+    ) -> Result<FeedRecord, StoreError> {
+        let res = self
+            .feeds
+            .transaction(|feeds| {
+                let Some(bytes) = feeds.get(feed_key(id))? else {
+                    return abort(StoreError::NoSuchFeed(id.to_string()));
+                };
+                let mut rec: FeedRecord = match decode("feed", &bytes) {
+                    Ok(r) => r,
+                    Err(e) => return abort(e),
+                };
+                change(&mut rec);
+                feeds.insert(&feed_key(id), encode(&rec))?;
+                Ok(rec)
+            })
+            .map_err(tx_error)?;
+        Ok(res)
+    }
+
+    // ---- articles ----
+
+    /// Metadata of articles, newest first, with their flags. Never reads a body.
+    pub fn articles(&self, q: &ArticleQuery) -> Result<Vec<Article>, StoreError> {
+        let limit = q.limit.unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        let ids: Box<dyn Iterator<Item = Result<ArticleId, StoreError>>> = match q.feed {
+            Some(feed) => Box::new(self.feed_index.scan_prefix(feed_key(feed)).keys().rev().map(|k| {
+                let k = k?;
+                Ok(ArticleId(k.get(16..).and_then(read_u64).unwrap_or(0)))
+            })),
+            None => Box::new(self.date_index.iter().keys().rev().map(|k| {
+                let k = k?;
+                Ok(ArticleId(k.get(8..).and_then(read_u64).unwrap_or(0)))
+            })),
+        };
+        for id in ids {
+            if out.len() >= limit {
+                break;
+            }
+            let id = id?;
+            let flags = self.flags(id)?;
+            if (q.unread_only && flags.read) || (q.starred_only && !flags.starred) {
+                continue;
+            }
+            if let Some(meta) = self.article_meta(id)? {
+                out.push(Article { meta, flags });
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn article(&self, id: ArticleId) -> Result<Option<Article>, StoreError> {
+        Ok(self.article_meta(id)?.map(|meta| Article { flags: self.flags(id).unwrap_or_default(), meta }))
+    }
+
+    fn article_meta(&self, id: ArticleId) -> Result<Option<ArticleMeta>, StoreError> {
+        match self.articles.get(article_key(id))? {
+            Some(v) => Ok(Some(decode("article", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn flags(&self, id: ArticleId) -> Result<Flags, StoreError> {
+        Ok(self.flags.get(article_key(id))?.map(|v| Flags::from_bytes(&v).0).unwrap_or_default())
+    }
+
+    /// The article's HTML body, loaded only when the article is opened.
+    pub fn body(&self, id: ArticleId) -> Result<Option<String>, StoreError> {
+        match self.bodies.get(article_key(id))? {
+            Some(v) => Ok(Some(codec::decompress_body(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Sets or clears a flag on articles; returns the ids whose flag actually changed (for
+    /// undo). Unknown ids are skipped. Flags and counters change in one transaction.
+    pub fn mark(&self, ids: &[ArticleId], mark: Mark) -> Result<Vec<ArticleId>, StoreError> {
+        let mut changed_all = Vec::new();
+        // Chunks keep one transaction's write set modest when marking a whole database read.
+        for chunk in ids.chunks(2000) {
+            let changed = (&self.flags, &self.counters)
+                .transaction(|(flags, counters)| {
+                    let mut changed = Vec::new();
+                    let mut deltas: HashMap<FeedId, i64> = HashMap::new();
+                    for &id in chunk {
+                        let Some(bytes) = flags.get(article_key(id))? else { continue };
+                        let (mut f, Some(feed)) = Flags::from_bytes(&bytes) else { continue };
+                        let before = f;
+                        match mark {
+                            Mark::Read => f.read = true,
+                            Mark::Unread => f.read = false,
+                            Mark::Star => f.starred = true,
+                            Mark::Unstar => f.starred = false,
+                        }
+                        if f == before {
+                            continue;
+                        }
+                        if f.read != before.read {
+                            *deltas.entry(feed).or_default() += if f.read { -1 } else { 1 };
+                        }
+                        flags.insert(&article_key(id), &f.to_bytes(feed))?;
+                        changed.push(id);
+                    }
+                    for (feed, delta) in deltas {
+                        adjust_counts(counters, feed, delta, 0)?;
+                    }
+                    Ok(changed)
+                })
+                .map_err(tx_error)?;
+            changed_all.extend(changed);
+        }
+        Ok(changed_all)
+    }
+
+    /// Marks every article of a feed (or of all feeds) read; returns the ids that changed.
+    pub fn mark_all_read(&self, feed: Option<FeedId>) -> Result<Vec<ArticleId>, StoreError> {
+        let q = ArticleQuery { feed, unread_only: true, ..Default::default() };
+        let ids: Vec<ArticleId> = self.unread_ids(&q)?;
+        self.mark(&ids, Mark::Read)
+    }
+
+    fn unread_ids(&self, q: &ArticleQuery) -> Result<Vec<ArticleId>, StoreError> {
+        let mut ids = Vec::new();
+        let iter: Box<dyn Iterator<Item = sled::Result<sled::IVec>>> = match q.feed {
+            Some(feed) => Box::new(self.feed_index.scan_prefix(feed_key(feed)).keys()),
+            None => Box::new(self.feed_index.iter().keys()),
+        };
+        for k in iter {
+            let Some(id) = k?.get(16..).and_then(read_u64).map(ArticleId) else { continue };
+            if !self.flags(id)?.read {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    // ---- refresh ----
+
+    /// Records the result of fetching one feed: merges its articles, applies retention,
+    /// updates the feed's status and appends to its fetch log, all in one transaction.
+    pub fn apply_fetch(
+        &self,
+        feed: FeedId,
+        result: FetchResult,
+        record: FetchRecord,
+        settings: &StoreSettings,
+        now: i64,
+    ) -> Result<ApplyStats, StoreError> {
+        let started = std::time::Instant::now();
+        let prefix = feed_key(feed);
+        if self.feed(feed)?.is_none() {
+            // Removed while it was being fetched: nothing to record.
+            return Err(StoreError::NoSuchFeed(feed.to_string()));
+        }
+        // Plan from scans (not possible inside a transaction; see the module comment).
+        let log_keys: Vec<sled::IVec> =
+            self.fetch_log.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
+        let next_seq = log_keys.last().and_then(|k| k.get(8..).and_then(read_u64)).map_or(0, |s| s + 1);
+        let stale_log: Vec<sled::IVec> =
+            log_keys.iter().take((log_keys.len() + 1).saturating_sub(FETCH_LOG_LEN)).cloned().collect();
+
+        let plan = match &result {
+            FetchResult::Updated(update) => Some(self.plan_merge(feed, update, settings, now)?),
+            _ => None,
+        };
+
+        let trees = [
+            &self.meta,
+            &self.feeds,
+            &self.feed_urls,
+            &self.articles,
+            &self.bodies,
+            &self.article_keys,
+            &self.feed_index,
+            &self.date_index,
+            &self.flags,
+            &self.counters,
+            &self.fetch_log,
+        ];
+        let stats = trees
+            .transaction(|t| {
+                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog] =
+                    &t[..]
+                else {
+                    return abort(StoreError::Corrupt("transaction tree count".into()));
+                };
+                let Some(bytes) = feeds.get(prefix)? else {
+                    return abort(StoreError::NoSuchFeed(feed.to_string()));
+                };
+                let mut rec: FeedRecord = match decode("feed", &bytes) {
+                    Ok(r) => r,
+                    Err(e) => return abort(e),
+                };
+                let mut stats = ApplyStats::default();
+                let mut moved_to = None;
+                rec.last_fetch = Some(now);
+                rec.last_status = record.status;
+                match &result {
+                    FetchResult::Updated(update) => {
+                        let Some(plan) = &plan else {
+                            return abort(StoreError::Corrupt("missing merge plan".into()));
+                        };
+                        stats = apply_merge(
+                            feed, update, plan, now, meta, articles, bodies, keys, findex, dindex, flags,
+                            counters,
+                        )?;
+                        rec.feed_title = update.feed_title.clone();
+                        rec.site_link = update.site_link.clone();
+                        rec.etag = update.etag.clone();
+                        rec.last_modified = update.last_modified.clone();
+                        moved_to = update.moved_to.clone();
+                        rec.mark_success(now);
+                    }
+                    FetchResult::NotModified { etag, last_modified, moved_to: m } => {
+                        if etag.is_some() {
+                            rec.etag = etag.clone();
+                        }
+                        if last_modified.is_some() {
+                            rec.last_modified = last_modified.clone();
+                        }
+                        moved_to = m.clone();
+                        rec.mark_success(now);
+                        stats.total = Counts::from_bytes(&counters.get(prefix)?.unwrap_or_default()).total;
+                    }
+                    FetchResult::Failed { error, retry_not_before } => {
+                        rec.last_error = Some(error.clone());
+                        rec.failing_since.get_or_insert(now);
+                        rec.consecutive_failures = rec.consecutive_failures.saturating_add(1);
+                        rec.retry_not_before = *retry_not_before;
+                        stats.total = Counts::from_bytes(&counters.get(prefix)?.unwrap_or_default()).total;
+                    }
+                }
+                if let Some(new_url) = moved_to {
+                    if new_url != rec.url && urls.get(new_url.as_bytes())?.is_none() {
+                        urls.remove(rec.url.as_bytes())?;
+                        urls.insert(new_url.as_bytes(), &prefix)?;
+                        rec.url = new_url;
+                    }
+                }
+                feeds.insert(&prefix, encode(&rec))?;
+
+                let mut r = record.clone();
+                r.new = stats.new;
+                r.updated = stats.updated;
+                r.total = stats.total;
+                r.store_ms = started.elapsed().as_millis() as u64;
+                for k in &stale_log {
+                    flog.remove(k)?;
+                }
+                flog.insert(&fetch_log_key(feed, next_seq), encode(&r))?;
+                Ok(stats)
+            })
+            .map_err(tx_error)?;
+        Ok(stats)
+    }
+
+    /// Decides, from the stored state, which incoming articles are new, which changed, and
+    /// what retention drops. Runs outside the transaction because it needs prefix scans.
+    fn plan_merge(
+        &self,
+        feed: FeedId,
+        update: &FeedUpdate,
+        settings: &StoreSettings,
+        now: i64,
+    ) -> Result<MergePlan, StoreError> {
+        let prefix = feed_key(feed);
+        let mut known: HashMap<ArticleKey, u64> = HashMap::new();
+        for kv in self.article_keys.scan_prefix(prefix) {
+            let (k, v) = kv?;
+            let mut key = [0u8; 16];
+            if k.len() == 24 {
+                key.copy_from_slice(&k[8..]);
+                known.insert(ArticleKey(key), read_u64(&v).unwrap_or(TOMBSTONE));
+            }
+        }
+        let mut seen = HashSet::new();
+        let mut incoming = Vec::new();
+        for (i, a) in update.articles.iter().enumerate() {
+            // Duplicate GUIDs inside one document: the first wins.
+            if !seen.insert(a.article.key) {
+                continue;
+            }
+            match known.get(&a.article.key) {
+                Some(&TOMBSTONE) => {}
+                Some(&id) => incoming.push(Incoming::Existing(i, ArticleId(id))),
+                None => incoming.push(Incoming::New(i)),
+            }
+        }
+        let stale_tombstones: Vec<ArticleKey> =
+            known.iter().filter(|(k, &id)| id == TOMBSTONE && !seen.contains(*k)).map(|(k, _)| *k).collect();
+
+        // Retention: newest first, starred never dropped.
+        let mut drop_existing = Vec::new();
+        let mut skip_new = HashSet::new();
+        if settings.max_articles_per_feed > 0 || settings.keep_days > 0 {
+            let cutoff = (settings.keep_days > 0).then(|| now - i64::from(settings.keep_days) * 86_400);
+            // (date, Some(existing id) | None for new, index in update)
+            let mut all: Vec<(i64, Option<ArticleId>, usize)> = Vec::new();
+            for k in self.feed_index.scan_prefix(prefix).keys() {
+                let k = k?;
+                if let (Some(d), Some(id)) = (date_from_bits(&k[8..16]), k.get(16..).and_then(read_u64)) {
+                    all.push((d, Some(ArticleId(id)), 0));
+                }
+            }
+            for inc in &incoming {
+                if let Incoming::New(i) = inc {
+                    let d = update.articles[*i].article.date.map_or(now, |d| d.timestamp());
+                    all.push((d, None, *i));
+                }
+            }
+            all.sort_by_key(|a| std::cmp::Reverse(a.0));
+            let mut kept = 0usize;
+            for (date, id, i) in all {
+                let starred = match id {
+                    Some(id) => self.flags(id)?.starred,
+                    None => false,
+                };
+                let too_many = settings.max_articles_per_feed > 0 && kept >= settings.max_articles_per_feed;
+                let too_old = cutoff.is_some_and(|c| date < c);
+                if !starred && (too_many || too_old) {
+                    match id {
+                        Some(id) => drop_existing.push(id),
+                        None => {
+                            skip_new.insert(i);
+                        }
+                    }
+                } else {
+                    kept += 1;
+                }
+            }
+        }
+        // Existing articles we need to compare against, read now to keep the transaction short.
+        let mut existing_meta = HashMap::new();
+        for inc in &incoming {
+            if let Incoming::Existing(_, id) = inc {
+                if let Some(m) = self.article_meta(*id)? {
+                    existing_meta.insert(*id, m);
+                }
+            }
+        }
+        let mut dropped_meta = Vec::new();
+        for id in drop_existing {
+            if let Some(m) = self.article_meta(id)? {
+                dropped_meta.push(m);
+            }
+        }
+        Ok(MergePlan { incoming, skip_new, existing_meta, dropped: dropped_meta, stale_tombstones })
+    }
+
+    // ---- integrity ----
+
+    /// Verifies that every index agrees with the records and every counter with the flags.
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        let mut rep = CheckReport::default();
+        let mut feeds = HashSet::new();
+        for kv in self.feeds.iter() {
+            let (k, v) = kv?;
+            let rec: FeedRecord = decode("feed", &v)?;
+            if k.as_ref() != feed_key(rec.id) {
+                rep.problems.push(format!("feed record under the wrong key: {}", rec.id));
+            }
+            match self.feed_urls.get(rec.url.as_bytes())? {
+                Some(v) if read_u64(&v) == Some(rec.id.0) => {}
+                _ => rep.problems.push(format!("feed {} has no URL index entry", rec.id)),
+            }
+            feeds.insert(rec.id);
+        }
+        rep.feeds = feeds.len() as u64;
+        let mut counted: HashMap<FeedId, Counts> = HashMap::new();
+        for kv in self.articles.iter() {
+            let (k, v) = kv?;
+            let m: ArticleMeta = decode("article", &v)?;
+            rep.articles += 1;
+            if k.as_ref() != article_key(m.id) {
+                rep.problems.push(format!("article record under the wrong key: {}", m.id));
+            }
+            if !feeds.contains(&m.feed) {
+                rep.problems.push(format!("article {} belongs to missing feed {}", m.id, m.feed));
+            }
+            if !self.feed_index.contains_key(feed_index_key(m.feed, m.date, m.id))? {
+                rep.problems.push(format!("article {} missing from its feed's index", m.id));
+            }
+            if !self.date_index.contains_key(date_index_key(m.date, m.id))? {
+                rep.problems.push(format!("article {} missing from the date index", m.id));
+            }
+            if self.bodies.get(article_key(m.id))?.is_none() {
+                rep.problems.push(format!("article {} has no body", m.id));
+            }
+            match self.article_keys.get(identity_key(m.feed, &m.key))? {
+                Some(v) if read_u64(&v) == Some(m.id.0) => {}
+                _ => rep.problems.push(format!("article {} missing from the identity index", m.id)),
+            }
+            match self.flags.get(article_key(m.id))? {
+                Some(v) => {
+                    let (f, owner) = Flags::from_bytes(&v);
+                    if owner != Some(m.feed) {
+                        rep.problems.push(format!("article {} flags name another feed", m.id));
+                    }
+                    let c = counted.entry(m.feed).or_default();
+                    c.total += 1;
+                    if !f.read {
+                        c.unread += 1;
+                        rep.unread += 1;
+                    }
+                }
+                None => rep.problems.push(format!("article {} has no flags", m.id)),
+            }
+        }
+        let index_len = self.feed_index.iter().count() as u64;
+        if index_len != rep.articles {
+            rep.problems.push(format!("feed index has {index_len} entries for {} articles", rep.articles));
+        }
+        let date_len = self.date_index.iter().count() as u64;
+        if date_len != rep.articles {
+            rep.problems.push(format!("date index has {date_len} entries for {} articles", rep.articles));
+        }
+        let flags_len = self.flags.iter().count() as u64;
+        if flags_len != rep.articles {
+            rep.problems.push(format!("{flags_len} flag records for {} articles", rep.articles));
+        }
+        let bodies_len = self.bodies.iter().count() as u64;
+        if bodies_len != rep.articles {
+            rep.problems.push(format!("{bodies_len} bodies for {} articles", rep.articles));
+        }
+        for &id in &feeds {
+            let stored = self.counts(id)?;
+            let real = counted.get(&id).copied().unwrap_or_default();
+            if stored != real {
+                rep.problems.push(format!(
+                    "feed {id}: counters say {}/{} unread/total, flags say {}/{}",
+                    stored.unread, stored.total, real.unread, real.total
+                ));
+            }
+        }
+        Ok(rep)
+    }
+}
+
+/// Ids in `meta` are allocated inside the caller's transaction, so a crash never loses one.
+fn next_id(meta: &TransactionalTree, name: &str) -> TxResult<u64> {
+    let id = meta.get(name)?.and_then(|v| read_u64(&v)).unwrap_or(1).max(1);
+    meta.insert(name, &(id + 1).to_be_bytes())?;
+    Ok(id)
+}
+
+fn adjust_counts(counters: &TransactionalTree, feed: FeedId, unread: i64, total: i64) -> TxResult<Counts> {
+    let mut c = counters.get(feed_key(feed))?.map(|v| Counts::from_bytes(&v)).unwrap_or_default();
+    c.unread = c.unread.saturating_add_signed(unread);
+    c.total = c.total.saturating_add_signed(total);
+    counters.insert(&feed_key(feed), &c.to_bytes())?;
+    Ok(c)
+}
+
+fn open_error(dir: &Path, e: sled::Error) -> StoreError {
+    let text = e.to_string();
+    if text.contains("could not acquire lock") || text.contains("Resource temporarily unavailable") {
+        return StoreError::Locked(dir.to_owned());
+    }
+    StoreError::Unreadable { dir: dir.to_owned(), reason: text }
+}
+
+enum Incoming {
+    New(usize),
+    Existing(usize, ArticleId),
+}
+
+struct MergePlan {
+    incoming: Vec<Incoming>,
+    skip_new: HashSet<usize>,
+    existing_meta: HashMap<ArticleId, ArticleMeta>,
+    dropped: Vec<ArticleMeta>,
+    stale_tombstones: Vec<ArticleKey>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_merge(
+    feed: FeedId,
+    update: &FeedUpdate,
+    plan: &MergePlan,
+    now: i64,
+    meta: &TransactionalTree,
+    articles: &TransactionalTree,
+    bodies: &TransactionalTree,
+    keys: &TransactionalTree,
+    findex: &TransactionalTree,
+    dindex: &TransactionalTree,
+    flags: &TransactionalTree,
+    counters: &TransactionalTree,
+) -> TxResult<ApplyStats> {
+    let mut stats = ApplyStats::default();
+    let (mut d_unread, mut d_total) = (0i64, 0i64);
+    for inc in &plan.incoming {
+        match *inc {
+            Incoming::New(i) => {
+                let p = &update.articles[i];
+                if plan.skip_new.contains(&i) {
+                    keys.insert(&identity_key(feed, &p.article.key), &TOMBSTONE.to_be_bytes())?;
+                    continue;
+                }
+                let id = ArticleId(next_id(meta, "next_article_id")?);
+                let m = ArticleMeta::from_prepared(id, feed, p, now);
+                write_article(&m, &p.body, articles, bodies, findex, dindex)?;
+                keys.insert(&identity_key(feed, &m.key), &article_key(id))?;
+                flags.insert(&article_key(id), &Flags::default().to_bytes(feed))?;
+                d_unread += 1;
+                d_total += 1;
+                stats.new += 1;
+            }
+            Incoming::Existing(i, id) => {
+                let p = &update.articles[i];
+                let Some(old) = plan.existing_meta.get(&id) else { continue };
+                if old.content_hash == p.content_hash {
+                    continue;
+                }
+                let mut m = ArticleMeta::from_prepared(id, feed, p, old.first_seen);
+                if p.article.date.is_none() {
+                    m.date = old.date;
+                }
+                if m.date != old.date {
+                    findex.remove(&feed_index_key(feed, old.date, id))?;
+                    dindex.remove(&date_index_key(old.date, id))?;
+                }
+                write_article(&m, &p.body, articles, bodies, findex, dindex)?;
+                stats.updated += 1;
+            }
+        }
+    }
+    for m in &plan.dropped {
+        let Some(fb) = flags.get(article_key(m.id))? else { continue };
+        let (f, _) = Flags::from_bytes(&fb);
+        if f.starred {
+            // Starred since the plan was made: keep it.
+            continue;
+        }
+        articles.remove(&article_key(m.id))?;
+        bodies.remove(&article_key(m.id))?;
+        flags.remove(&article_key(m.id))?;
+        findex.remove(&feed_index_key(feed, m.date, m.id))?;
+        dindex.remove(&date_index_key(m.date, m.id))?;
+        keys.insert(&identity_key(feed, &m.key), &TOMBSTONE.to_be_bytes())?;
+        d_total -= 1;
+        if !f.read {
+            d_unread -= 1;
+        }
+        stats.dropped += 1;
+    }
+    for k in &plan.stale_tombstones {
+        keys.remove(&identity_key(feed, k))?;
+    }
+    let c = adjust_counts(counters, feed, d_unread, d_total)?;
+    stats.total = c.total;
+    Ok(stats)
+}
+
+fn write_article(
+    m: &ArticleMeta,
+    body: &[u8],
+    articles: &TransactionalTree,
+    bodies: &TransactionalTree,
+    findex: &TransactionalTree,
+    dindex: &TransactionalTree,
+) -> TxResult<()> {
+    articles.insert(&article_key(m.id), encode(m))?;
+    bodies.insert(&article_key(m.id), body)?;
+    findex.insert(&feed_index_key(m.feed, m.date, m.id), &[])?;
+    dindex.insert(&date_index_key(m.date, m.id), &feed_key(m.feed))?;
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The records kept in the store's trees. Their encoding is versioned (see `codec`): a
+//! field added here needs a schema bump and a migration step in `Store::migrate`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ArticleId, ArticleKey, Enclosure, FeedId, ParsedArticle};
+
+/// What `tidings add` / `import` knows about a feed before it is first fetched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewFeed {
+    pub url: String,
+    pub title: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// Per-feed request options (some hosts refuse requests without a Referer, or need a
+/// particular User-Agent or proxy).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeedOptions {
+    pub user_agent: Option<String>,
+    pub referer: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub proxy: Option<String>,
+}
+
+/// One subscription and the state of its last fetch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedRecord {
+    pub id: FeedId,
+    pub url: String,
+    /// The user's title, which wins over the feed's own.
+    pub custom_title: Option<String>,
+    /// The title the feed document gives itself.
+    pub feed_title: String,
+    pub site_link: Option<String>,
+    pub tags: Vec<String>,
+    /// Unix seconds.
+    pub added: i64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_fetch: Option<i64>,
+    pub last_success: Option<i64>,
+    pub last_status: Option<u16>,
+    /// `None` when the last fetch worked.
+    pub last_error: Option<String>,
+    pub failing_since: Option<i64>,
+    pub consecutive_failures: u32,
+    /// The server asked us (Retry-After, 429/503) not to come back before this time.
+    pub retry_not_before: Option<i64>,
+    pub options: FeedOptions,
+}
+
+impl FeedRecord {
+    pub fn new(id: FeedId, new: &NewFeed) -> FeedRecord {
+        FeedRecord {
+            id,
+            url: new.url.clone(),
+            custom_title: new.title.clone().filter(|t| !t.is_empty()),
+            feed_title: String::new(),
+            site_link: None,
+            tags: new.tags.clone(),
+            added: chrono::Utc::now().timestamp(),
+            etag: None,
+            last_modified: None,
+            last_fetch: None,
+            last_success: None,
+            last_status: None,
+            last_error: None,
+            failing_since: None,
+            consecutive_failures: 0,
+            retry_not_before: None,
+            options: FeedOptions::default(),
+        }
+    }
+
+    /// The name to show: the user's title, else the feed's, else its URL.
+    pub fn display_title(&self) -> &str {
+        match &self.custom_title {
+            Some(t) => t,
+            None if !self.feed_title.is_empty() => &self.feed_title,
+            None => &self.url,
+        }
+    }
+
+    pub(crate) fn mark_success(&mut self, now: i64) {
+        self.last_success = Some(now);
+        self.last_error = None;
+        self.failing_since = None;
+        self.consecutive_failures = 0;
+        self.retry_not_before = None;
+    }
+}
+
+/// An article ready to be written: parsed, with its body compressed and its content hashed
+/// (both done on parse workers so the single writer only writes).
+#[derive(Debug, Clone)]
+pub struct PreparedArticle {
+    /// The parsed article; its `content_html` is emptied once compressed into `body`.
+    pub article: ParsedArticle,
+    pub body: Vec<u8>,
+    pub body_len: u64,
+    /// Hash of everything shown, to tell an updated article from an unchanged one.
+    pub content_hash: u64,
+}
+
+impl PreparedArticle {
+    pub fn new(mut article: ParsedArticle) -> PreparedArticle {
+        let html = std::mem::take(&mut article.content_html);
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for part in [
+            article.title.as_str(),
+            article.link.as_deref().unwrap_or(""),
+            article.author.as_deref().unwrap_or(""),
+            &html,
+        ] {
+            h.update(part.as_bytes());
+            h.update(&[0]);
+        }
+        if let Some(d) = article.date {
+            h.update(&d.timestamp().to_be_bytes());
+        }
+        if let Some(d) = article.updated {
+            h.update(&d.timestamp().to_be_bytes());
+        }
+        for e in &article.enclosures {
+            h.update(e.url.as_bytes());
+            h.update(&[0]);
+        }
+        PreparedArticle {
+            body: super::compress_body(&html),
+            body_len: html.len() as u64,
+            content_hash: h.digest(),
+            article,
+        }
+    }
+}
+
+/// An article's metadata: everything the lists show, never the body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleMeta {
+    pub id: ArticleId,
+    pub feed: FeedId,
+    pub key: ArticleKey,
+    pub guid: Option<String>,
+    pub title: String,
+    pub link: Option<String>,
+    pub author: Option<String>,
+    /// Unix seconds: the feed's date, else the time the article was first seen.
+    pub date: i64,
+    pub date_from_feed: bool,
+    pub updated: Option<i64>,
+    pub first_seen: i64,
+    pub images: Vec<String>,
+    pub links: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+    pub content_hash: u64,
+    /// Size of the uncompressed HTML body.
+    pub body_len: u64,
+}
+
+impl ArticleMeta {
+    pub(crate) fn from_prepared(
+        id: ArticleId,
+        feed: FeedId,
+        p: &PreparedArticle,
+        first_seen: i64,
+    ) -> ArticleMeta {
+        let a = &p.article;
+        ArticleMeta {
+            id,
+            feed,
+            key: a.key,
+            guid: a.guid.clone(),
+            title: a.title.clone(),
+            link: a.link.clone(),
+            author: a.author.clone(),
+            date: a.date.map_or(first_seen, |d| d.timestamp()),
+            date_from_feed: a.date.is_some(),
+            updated: a.updated.map(|d| d.timestamp()),
+            first_seen,
+            images: a.images.clone(),
+            links: a.links.clone(),
+            enclosures: a.enclosures.clone(),
+            content_hash: p.content_hash,
+            body_len: p.body_len,
+        }
+    }
+}
+
+/// An article's metadata with its flags, as listings return it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    pub meta: ArticleMeta,
+    pub flags: super::Flags,
+}
+
+/// One fetch of one feed, for the feed-health view: the last 20 are kept per feed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FetchRecord {
+    /// Unix milliseconds when the fetch started.
+    pub started_ms: i64,
+    pub fetch_ms: u64,
+    pub parse_ms: u64,
+    pub store_ms: u64,
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    pub bytes: u64,
+    pub new: u64,
+    pub updated: u64,
+    pub total: u64,
+    pub not_modified: bool,
+    pub error: Option<String>,
+}

@@ -1,0 +1,331 @@
+//! Finds the feeds a web page advertises with `<link rel="alternate" type="...feed type...">`,
+//! using a small hand-written tag scanner that never fails on bad HTML.
+//!
+//! The scanner only needs start tags and their attributes, so instead of building a DOM it
+//! walks the text once: comments, `<!DOCTYPE>`/`<?...>` and end tags are skipped, and the
+//! contents of `<script>`, `<style>`, `<title>` and `<textarea>` are skipped because a `<link`
+//! inside a script string is not a link. Attribute values may be double-, single- or unquoted,
+//! names are matched without regard to case, and entities in values are decoded.
+
+use url::Url;
+
+use super::{check_feed_url, clean_title, decode_entities, find};
+use crate::sanitize;
+
+/// A feed linked from a web page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveredFeed {
+    /// Absolute feed URL (resolved against `<base href>` or the page URL, then normalised).
+    pub url: String,
+    /// The link's `title` attribute, if it had a non-empty one.
+    pub title: Option<String>,
+    /// The link's media type, lower-cased and without parameters, e.g. `application/atom+xml`.
+    pub mime: String,
+}
+
+/// Media types that mark a `rel="alternate"` link as a feed.
+const FEED_TYPES: [&str; 4] =
+    ["application/rss+xml", "application/atom+xml", "application/feed+json", "application/json"];
+
+/// Elements whose content is text, not markup, in HTML.
+const RAW_TEXT: [&str; 4] = ["script", "style", "title", "textarea"];
+
+/// Lists the feeds `html` links to, in document order and each URL once.
+///
+/// Relative links are resolved against the document's first `<base href>` (which applies to
+/// the whole document, wherever it stands), itself resolved against `page_url`. When
+/// `page_url` is not a valid absolute URL, only absolute links are returned. Links that do
+/// not resolve to an http, https or file URL are left out.
+pub fn discover_feeds(html: &[u8], page_url: &str) -> Vec<DiscoveredFeed> {
+    let text = decode_html(html);
+    let page = Url::parse(page_url.trim()).ok();
+    let mut base_href: Option<String> = None;
+    let mut links: Vec<(String, Option<String>, String)> = Vec::new();
+    scan_start_tags(&text, |name, attrs| {
+        let attr = |key: &str| attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        match name {
+            "base" if base_href.is_none() => {
+                base_href = attr("href").map(|h| h.trim().to_owned());
+            }
+            "link" => {
+                let is_alternate = attr("rel").is_some_and(|rel| {
+                    rel.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("alternate"))
+                });
+                let mime = attr("type")
+                    .and_then(|t| t.split(';').next())
+                    .map(|t| t.trim().to_ascii_lowercase())
+                    .unwrap_or_default();
+                let href = attr("href").map(str::trim).unwrap_or_default();
+                if is_alternate && FEED_TYPES.contains(&mime.as_str()) && !href.is_empty() {
+                    let title = attr("title").and_then(clean_title);
+                    links.push((href.to_owned(), title, mime));
+                }
+            }
+            _ => {}
+        }
+    });
+
+    let base = match (&page, base_href) {
+        (Some(page), Some(href)) => page.join(&href).ok().or_else(|| Some(page.clone())),
+        (None, Some(href)) => Url::parse(&href).ok(),
+        (page, None) => page.clone(),
+    };
+    let mut feeds: Vec<DiscoveredFeed> = Vec::new();
+    for (href, title, mime) in links {
+        let resolved = match &base {
+            Some(base) => base.join(&href),
+            None => Url::parse(&href),
+        };
+        let Ok(resolved) = resolved else { continue };
+        let Ok(url) = check_feed_url(resolved.as_str()) else {
+            continue;
+        };
+        if feeds.iter().any(|f| f.url == url) {
+            continue;
+        }
+        feeds.push(DiscoveredFeed { url, title, mime: sanitize::line(&mime) });
+    }
+    feeds
+}
+
+/// Decodes an HTML page: a byte order mark wins, then valid UTF-8, then a `charset=` named in
+/// the first 4 KiB (a `<meta>` tag), then windows-1252, the web's legacy default.
+fn decode_html(bytes: &[u8]) -> String {
+    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        return enc.decode_without_bom_handling(&bytes[bom_len..]).0.into_owned();
+    }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_owned();
+    }
+    let enc = meta_charset(&bytes[..bytes.len().min(4096)])
+        .map(|e| e.output_encoding())
+        .unwrap_or(encoding_rs::WINDOWS_1252);
+    enc.decode_without_bom_handling(bytes).0.into_owned()
+}
+
+/// The encoding named by the first `charset=` in `head`, if encoding_rs knows it.
+fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let lower = head.to_ascii_lowercase();
+    let at = find(&lower, b"charset")?;
+    let rest = lower[at + b"charset".len()..].trim_ascii_start();
+    let rest = rest.strip_prefix(b"=")?.trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"").or(rest.strip_prefix(b"'")).unwrap_or(rest);
+    let end = rest
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.')))
+        .unwrap_or(rest.len());
+    encoding_rs::Encoding::for_label(&rest[..end])
+}
+
+/// Calls `f` with the lower-cased name and the attributes (lower-cased names, decoded values)
+/// of every start tag in `html`.
+fn scan_start_tags(html: &str, mut f: impl FnMut(&str, &[(String, String)])) {
+    let bytes = html.as_bytes();
+    let mut i = 0;
+    while let Some(off) = bytes[i..].iter().position(|&b| b == b'<') {
+        i += off;
+        let rest = &bytes[i..];
+        if rest.starts_with(b"<!--") {
+            i = find(&bytes[i + 4..], b"-->").map_or(bytes.len(), |e| i + 4 + e + 3);
+            continue;
+        }
+        if rest.starts_with(b"<!") || rest.starts_with(b"<?") || rest.starts_with(b"</") {
+            i = skip_past(bytes, i + 1, b'>');
+            continue;
+        }
+        let name_len = rest[1..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b':' | b'_'))
+            .count();
+        if name_len == 0 || !rest[1].is_ascii_alphabetic() {
+            // A lone `<` in text, as in `a < b`.
+            i += 1;
+            continue;
+        }
+        let name = html[i + 1..i + 1 + name_len].to_ascii_lowercase();
+        let (attrs, end) = read_attributes(html, i + 1 + name_len);
+        f(&name, &attrs);
+        i = end;
+        if RAW_TEXT.contains(&name.as_str()) {
+            i = skip_raw_text(bytes, i, name.as_bytes());
+        }
+    }
+}
+
+/// Index just past the next `stop` at or after `from`, or the end of `bytes`.
+fn skip_past(bytes: &[u8], from: usize, stop: u8) -> usize {
+    bytes[from.min(bytes.len())..].iter().position(|&b| b == stop).map_or(bytes.len(), |p| from + p + 1)
+}
+
+/// Index of the `</name` that ends a raw-text element starting at `from`, or the end.
+fn skip_raw_text(bytes: &[u8], from: usize, name: &[u8]) -> usize {
+    let mut i = from;
+    while let Some(p) = find(&bytes[i..], b"</") {
+        let at = i + p;
+        let candidate = &bytes[at + 2..];
+        if candidate.len() >= name.len() && candidate[..name.len()].eq_ignore_ascii_case(name) {
+            return at;
+        }
+        i = at + 2;
+    }
+    bytes.len()
+}
+
+/// Reads the attributes of a start tag from `from` up to and including its `>`; returns them
+/// with the index just past the tag. Follows the HTML tokenizer's rules closely enough for
+/// `<link>`: a value ends at its closing quote, or at whitespace or `>` when unquoted.
+fn read_attributes(html: &str, from: usize) -> (Vec<(String, String)>, usize) {
+    let bytes = html.as_bytes();
+    let len = bytes.len();
+    let mut attrs = Vec::new();
+    let mut i = from;
+    loop {
+        while i < len && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
+            i += 1;
+        }
+        if i >= len {
+            return (attrs, len);
+        }
+        if bytes[i] == b'>' {
+            return (attrs, i + 1);
+        }
+        let name_start = i;
+        // The first character may be `=` (the HTML tokenizer treats it as part of the name).
+        i += 1;
+        while i < len && !bytes[i].is_ascii_whitespace() && !matches!(bytes[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        let name = html[name_start..i].to_ascii_lowercase();
+        let mut j = i;
+        while j < len && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        let mut value = "";
+        if j < len && bytes[j] == b'=' {
+            j += 1;
+            while j < len && bytes[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if j < len && matches!(bytes[j], b'"' | b'\'') {
+                let quote = bytes[j];
+                let start = j + 1;
+                let end = bytes[start..].iter().position(|&b| b == quote).map_or(len, |p| start + p);
+                value = &html[start..end];
+                j = (end + 1).min(len);
+            } else {
+                let start = j;
+                while j < len && !bytes[j].is_ascii_whitespace() && bytes[j] != b'>' {
+                    j += 1;
+                }
+                value = &html[start..j];
+            }
+            i = j;
+        }
+        attrs.push((name, decode_entities(value).into_owned()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(url: &str, title: Option<&str>, mime: &str) -> DiscoveredFeed {
+        DiscoveredFeed { url: url.into(), title: title.map(Into::into), mime: mime.into() }
+    }
+
+    #[test]
+    fn finds_several_links_in_document_order() {
+        let html = br#"<!DOCTYPE html><html><head>
+            <link rel="stylesheet" href="/style.css">
+            <link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml">
+            <link href="https://other.example/atom" title="Atom &amp; more" type="application/atom+xml" rel="alternate">
+            <link rel="alternate" type="application/feed+json" href="feed.json" title="">
+            <link rel="alternate" type="application/json" href="/j.json">
+            <link rel="alternate" type="text/html" hreflang="fr" href="/fr/">
+            <link rel="alternate" type="application/rss+xml" href="/feed.xml" title="dup">
+            </head><body></body></html>"#;
+        assert_eq!(
+            discover_feeds(html, "https://blog.example/posts/1"),
+            [
+                feed("https://blog.example/feed.xml", Some("RSS"), "application/rss+xml"),
+                feed("https://other.example/atom", Some("Atom & more"), "application/atom+xml"),
+                feed("https://blog.example/posts/feed.json", None, "application/feed+json"),
+                feed("https://blog.example/j.json", None, "application/json"),
+            ]
+        );
+    }
+
+    #[test]
+    fn odd_quoting_case_and_rel_tokens() {
+        let html = concat!(
+            "<LINK REL='Home ALTERNATE' TYPE='Application/RSS+XML; charset=utf-8' HREF='/a'>",
+            "<link rel=alternate type=application/atom+xml href=/b/>",
+            "<link\nrel = \"alternate\"\ttype = \"application/atom+xml\" title='it\"s > fine' href = \" /c \" />",
+            "<link rel=\"alternative\" type=\"application/rss+xml\" href=\"/no\">",
+            "<link rel=\"alternate\" href=\"/no-type\">",
+            "<link rel=\"alternate\" type=\"application/rss+xml\">",
+            "<link rel=\"alternate\" type=\"application/rss+xml\" href=\"javascript:void(0)\">",
+        );
+        assert_eq!(
+            discover_feeds(html.as_bytes(), "http://x.example/dir/page.html"),
+            [
+                feed("http://x.example/a", None, "application/rss+xml"),
+                feed("http://x.example/b/", None, "application/atom+xml"),
+                feed("http://x.example/c", Some("it\"s > fine"), "application/atom+xml"),
+            ]
+        );
+    }
+
+    #[test]
+    fn base_href_applies_to_all_links() {
+        let html = br#"<link rel="alternate" type="application/rss+xml" href="rss">
+            <base href="/sub/"><base href="http://ignored.example/">
+            <link rel="alternate" type="application/atom+xml" href="../atom">"#;
+        assert_eq!(
+            discover_feeds(html, "https://site.example/a/b"),
+            [
+                feed("https://site.example/sub/rss", None, "application/rss+xml"),
+                feed("https://site.example/atom", None, "application/atom+xml"),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_page_url_keeps_absolute_links_only() {
+        let html = br#"<link rel="alternate" type="application/rss+xml" href="/rel">
+            <link rel="alternate" type="application/rss+xml" href="http://abs.example/f">"#;
+        assert_eq!(
+            discover_feeds(html, "not a url"),
+            [feed("http://abs.example/f", None, "application/rss+xml")]
+        );
+    }
+
+    #[test]
+    fn ignores_links_in_comments_scripts_and_survives_garbage() {
+        let html = br#"<!-- <link rel="alternate" type="application/rss+xml" href="/c"> -->
+            <script>var s = '<link rel="alternate" type="application/rss+xml" href="/s">';</script>
+            <style>a < b {}</style><title>x <link></title>
+            a < b <3 <> <?php ?> </ p> <img src=x alt='
+            <link rel="alternate" type="application/rss+xml" href="/real">
+            "#;
+        // The `alt='` above swallows everything to the end, as a browser would.
+        assert!(discover_feeds(html, "http://h/").is_empty());
+        let html = br#"<p>a < b</p><SCRIPT>x</Script ><link rel=alternate type=application/rss+xml href=/ok"#;
+        assert_eq!(discover_feeds(html, "http://h/"), [feed("http://h/ok", None, "application/rss+xml")]);
+        for junk in [&b""[..], b"<", b"<link", b"<link rel=", b"<!--", b"<script>", b"\xff\xfe<\x00"] {
+            let _ = discover_feeds(junk, "http://h/");
+        }
+    }
+
+    #[test]
+    fn decodes_legacy_charsets_and_sanitizes_titles() {
+        let mut html =
+            b"<meta charset=\"windows-1251\"><link rel=alternate type=application/rss+xml href=/f title='"
+                .to_vec();
+        html.extend_from_slice(b"\xcf\xf0\xe8\xec\xe5\xf0\x1b[2J'>");
+        assert_eq!(
+            discover_feeds(&html, "http://h/"),
+            [feed("http://h/f", Some("Пример[2J"), "application/rss+xml")]
+        );
+    }
+}

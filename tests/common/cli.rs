@@ -1,0 +1,114 @@
+//! Runs the real `tidings` binary against a temp data dir and config.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Tidings {
+    pub dir: tempfile::TempDir,
+}
+
+impl Tidings {
+    /// A fresh data dir and config (with short timeouts so fault tests stay quick).
+    pub fn new() -> Tidings {
+        Tidings::with_config("[fetch]\ntimeout_secs = 3\nconnect_timeout_secs = 2\n")
+    }
+
+    pub fn with_config(config: &str) -> Tidings {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("config.toml"), config).expect("write config");
+        Tidings { dir }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tidings"));
+        cmd.arg("--config").arg(self.config_path()).arg("--data-dir").arg(self.data_dir());
+        // Keep the user's real files out of it, and the traffic on loopback.
+        cmd.env("HOME", self.dir.path())
+            .env("XDG_STATE_HOME", self.dir.path().join("state"))
+            .env_remove("TIDINGS_CONFIG")
+            .env_remove("TIDINGS_DATA_DIR")
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env_remove("HTTP_PROXY")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("https_proxy")
+            .env_remove("ALL_PROXY")
+            .env_remove("all_proxy");
+        cmd
+    }
+
+    /// Runs and returns the output, whatever the exit code.
+    pub fn output(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run tidings")
+    }
+
+    /// Runs, asserts success, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.output(args);
+        assert!(
+            out.status.success(),
+            "tidings {args:?} failed: {}\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let text = self.ok(args);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+}
+
+/// The shared corpus of real-world feeds.
+pub fn corpus_dir() -> PathBuf {
+    let candidates = [
+        std::env::var_os("TIDINGS_CORPUS").map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
+        Some(PathBuf::from("/work/shared/corpus")),
+    ];
+    candidates.into_iter().flatten().find(|p| p.is_dir()).expect("the corpus (../shared/corpus) is missing")
+}
+
+pub fn corpus_feed(name: &str) -> Vec<u8> {
+    std::fs::read(corpus_dir().join("feeds").join(name)).expect("corpus feed")
+}
+
+/// A generated RSS 2.0 feed with `items` items; `version` changes every item's content.
+pub fn rss_feed(title: &str, items: usize, version: u32) -> Vec<u8> {
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>{title}</title>\
+         <link>https://example.org/</link><description>d</description>\n"
+    );
+    for i in 0..items {
+        s.push_str(&format!(
+            "<item><title>{title} item {i}</title><link>https://example.org/{title}/{i}</link>\
+             <guid>{title}-{i}</guid><pubDate>Mon, 0{} Jan 2024 {:02}:00:00 +0000</pubDate>\
+             <description>&lt;p&gt;Body {i} v{version} &lt;img src=\"/img/{i}.png\"&gt;&lt;/p&gt;</description></item>\n",
+            1 + i % 9,
+            i % 24
+        ));
+    }
+    s.push_str("</channel></rss>\n");
+    s.into_bytes()
+}
+
+/// An OPML file listing `urls`.
+pub fn opml(urls: &[String]) -> String {
+    let mut s =
+        String::from("<?xml version=\"1.0\"?>\n<opml version=\"2.0\"><head><title>t</title></head><body>\n");
+    for u in urls {
+        s.push_str(&format!("<outline type=\"rss\" xmlUrl=\"{}\"/>\n", u.replace('&', "&amp;")));
+    }
+    s.push_str("</body></opml>\n");
+    s
+}

@@ -1,0 +1,193 @@
+//! Hostile and slow servers: the fetcher must stay bounded in memory and time, and one bad
+//! host must not hold up the others. Everything runs against 127.0.0.1.
+
+mod common;
+
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::server::{Response, TestServer};
+use tidings::fetch::{FeedRequest, FetchErrorKind, FetchOutcome, FetchSettings, Fetcher};
+
+const MIB: u64 = 1024 * 1024;
+
+fn settings() -> FetchSettings {
+    FetchSettings {
+        timeout_secs: 2,
+        connect_timeout_secs: 2,
+        // Keep a developer's HTTP_PROXY away from 127.0.0.1.
+        proxy: Some("none".to_string()),
+        ..FetchSettings::default()
+    }
+}
+
+fn one_mib_cap() -> Fetcher {
+    Fetcher::new(&FetchSettings { max_body_mib: 1, ..settings() }).unwrap()
+}
+
+fn req(url: String) -> FeedRequest {
+    FeedRequest { url, ..FeedRequest::default() }
+}
+
+fn body_of(outcome: FetchOutcome) -> Vec<u8> {
+    match outcome {
+        FetchOutcome::Fetched { body, .. } => body,
+        other => panic!("expected Fetched, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn body_over_the_cap_is_too_large_with_or_without_content_length() {
+    let server = TestServer::start();
+    server.route("/declared", Response::huge(2 * MIB));
+    server.route("/undeclared", Response::huge(2 * MIB).without_length());
+    server.route("/exact", Response::huge(MIB).without_length());
+    let f = one_mib_cap();
+
+    for path in ["/declared", "/undeclared"] {
+        let err = f.fetch(&req(server.url(path))).await.unwrap_err();
+        assert_eq!(err.kind, FetchErrorKind::TooLarge, "{path}: {err}");
+        assert!(err.message.contains("larger than 1 MiB (max_body_mib in config.toml)"), "{err}");
+    }
+    let body = body_of(f.fetch(&req(server.url("/exact"))).await.unwrap());
+    assert_eq!(body.len() as u64, MIB);
+}
+
+#[tokio::test]
+async fn gzip_bomb_stops_at_the_cap() {
+    let server = TestServer::start();
+    server.route("/bomb", Response::gzip_bomb(100 * MIB as usize));
+    // The bomb is several gzip members; a smaller one read in full shows they all inflate.
+    server.route("/small", Response::gzip_bomb(3 * MIB as usize + 5));
+    let f = Fetcher::new(&settings()).unwrap();
+    let body = body_of(f.fetch(&req(server.url("/small"))).await.unwrap());
+    assert_eq!(body.len() as u64, 3 * MIB + 5);
+    assert!(body.iter().all(|&b| b == 0));
+    let err = one_mib_cap().fetch(&req(server.url("/bomb"))).await.unwrap_err();
+    assert_eq!(err.kind, FetchErrorKind::TooLarge, "{err}");
+}
+
+#[tokio::test]
+async fn compressed_feeds_are_decompressed() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"<rss>compressed</rss>").unwrap();
+    let server = TestServer::start();
+    server.route("/gz", Response::ok(gz.finish().unwrap()).header("Content-Encoding", "gzip"));
+    let f = Fetcher::new(&settings()).unwrap();
+    let body = body_of(f.fetch(&req(server.url("/gz"))).await.unwrap());
+    assert_eq!(body, b"<rss>compressed</rss>");
+    let accept_encoding = server.last_header("/gz", "accept-encoding").unwrap();
+    for coding in ["gzip", "br", "deflate"] {
+        assert!(accept_encoding.contains(coding), "{accept_encoding}");
+    }
+}
+
+#[tokio::test]
+async fn trickling_server_hits_the_whole_request_timeout() {
+    let server = TestServer::start();
+    // 100 bytes at 100 ms each would take 10 s; the headers arrive at once.
+    server.route("/slow", Response::trickle(vec![b'x'; 100], Duration::from_millis(100)));
+    server.route("/silent", Response::hang());
+    let f = Fetcher::new(&settings()).unwrap();
+    let (slow, silent) = (req(server.url("/slow")), req(server.url("/silent")));
+    let (slow, silent) = tokio::join!(f.fetch(&slow), f.fetch(&silent));
+    for result in [slow, silent] {
+        let err = result.unwrap_err();
+        assert_eq!(err.kind, FetchErrorKind::Timeout, "{err}");
+        assert!(err.message.contains("2 s") && err.message.contains("timeout_secs"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn hanging_hosts_do_not_hold_up_good_ones() {
+    let good = TestServer::start();
+    let bad = TestServer::start();
+    for i in 0..20 {
+        good.route(&format!("/good/{i}"), Response::ok(format!("feed {i}")));
+    }
+    bad.route("/hang", Response::hang());
+    let f = Fetcher::new(&settings()).unwrap();
+    type Finished = Vec<(String, Result<Vec<u8>, FetchErrorKind>)>;
+    let finished: Arc<Mutex<Finished>> = Arc::default();
+
+    // Hanging feeds start first, so they are in flight for the whole run.
+    let mut urls: Vec<String> = (0..3).map(|i| bad.url(&format!("/hang?{i}"))).collect();
+    urls.extend((0..20).map(|i| good.url(&format!("/good/{i}"))));
+    let tasks: Vec<_> = urls
+        .into_iter()
+        .map(|url| {
+            let f = f.clone();
+            let finished = Arc::clone(&finished);
+            tokio::spawn(async move {
+                let result = f.fetch(&req(url.clone())).await.map(body_of).map_err(|e| e.kind);
+                finished.lock().unwrap().push((url, result));
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+
+    let finished = finished.lock().unwrap();
+    assert_eq!(finished.len(), 23);
+    for (url, result) in &finished[..20] {
+        assert!(url.contains("/good/"), "a hanging feed finished early: {url}");
+        assert!(result.is_ok(), "{url}: {result:?}");
+    }
+    for (url, result) in &finished[20..] {
+        assert!(url.contains("/hang"), "{url}");
+        assert_eq!(result, &Err(FetchErrorKind::Timeout));
+    }
+    assert_eq!(bad.hits("/hang?0") + bad.hits("/hang?1") + bad.hits("/hang?2"), 3);
+}
+
+async fn fetch_many(f: &Fetcher, server: &TestServer, n: usize) {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let f = f.clone();
+            let url = server.url(&format!("/slow/{i}"));
+            tokio::spawn(async move { f.fetch(&req(url)).await })
+        })
+        .collect();
+    for task in tasks {
+        assert!(matches!(task.await.unwrap(), Ok(FetchOutcome::Fetched { .. })));
+    }
+    assert_eq!(server.total_hits(), n);
+}
+
+fn slow_server(n: usize) -> TestServer {
+    let server = TestServer::start();
+    for i in 0..n {
+        server.route(&format!("/slow/{i}"), Response::ok("x").delay(Duration::from_millis(100)));
+    }
+    server
+}
+
+#[tokio::test]
+async fn per_host_limit_caps_concurrent_requests_to_one_host() {
+    let server = slow_server(10);
+    let f = Fetcher::new(&FetchSettings { per_host: 2, ..settings() }).unwrap();
+    fetch_many(&f, &server, 10).await;
+    let peak = server.peak_in_flight();
+    assert!((1..=2).contains(&peak), "peak {peak}");
+}
+
+#[tokio::test]
+async fn global_limit_caps_concurrent_requests() {
+    let server = slow_server(10);
+    let f = Fetcher::new(&FetchSettings { concurrency: 3, per_host: 10, ..settings() }).unwrap();
+    fetch_many(&f, &server, 10).await;
+    let peak = server.peak_in_flight();
+    assert!((1..=3).contains(&peak), "peak {peak}");
+}
+
+#[tokio::test]
+async fn connection_closed_mid_body_is_an_io_error() {
+    let server = TestServer::start();
+    server.route("/cut", Response::ok("<rss><chan").content_length(1000));
+    let f = Fetcher::new(&settings()).unwrap();
+    let err = f.fetch(&req(server.url("/cut"))).await.unwrap_err();
+    assert_eq!(err.kind, FetchErrorKind::Io, "{err}");
+    assert!(err.message.contains(&server.url("/cut")), "{err}");
+}

@@ -1,0 +1,280 @@
+//! The store on a real sled database in a temp dir: identity, updates, flags, counters,
+//! retention, fetch log, removal, locking, and the integrity check after each.
+
+use chrono::{TimeZone, Utc};
+use tidings::model::{ArticleId, ArticleKey, FeedId, ParsedArticle};
+use tidings::store::{
+    ArticleQuery, FeedUpdate, FetchRecord, FetchResult, Mark, NewFeed, PreparedArticle, Store, StoreError,
+    StoreSettings, FETCH_LOG_LEN,
+};
+
+fn article(n: u8, title: &str, day: u32) -> ParsedArticle {
+    ParsedArticle {
+        key: ArticleKey([n; 16]),
+        guid: Some(format!("guid-{n}")),
+        title: title.to_owned(),
+        link: Some(format!("https://example.org/{n}")),
+        author: Some("Ann".into()),
+        date: Some(Utc.with_ymd_and_hms(2024, 3, day, 12, 0, 0).unwrap()),
+        updated: None,
+        content_html: format!("<p>body of {title}</p>"),
+        images: vec!["https://example.org/i.png".into()],
+        links: vec![],
+        enclosures: vec![],
+    }
+}
+
+fn update(articles: Vec<ParsedArticle>) -> FetchResult {
+    FetchResult::Updated(FeedUpdate {
+        feed_title: "Example".into(),
+        site_link: Some("https://example.org/".into()),
+        etag: Some("\"e1\"".into()),
+        last_modified: None,
+        moved_to: None,
+        articles: articles.into_iter().map(PreparedArticle::new).collect(),
+    })
+}
+
+fn now() -> i64 {
+    Utc.with_ymd_and_hms(2024, 3, 30, 0, 0, 0).unwrap().timestamp()
+}
+
+fn open(dir: &std::path::Path) -> Store {
+    Store::open(dir, &StoreSettings::default()).unwrap()
+}
+
+fn add(store: &Store, url: &str) -> FeedId {
+    store.add_feed(NewFeed { url: url.into(), title: None, tags: vec!["news".into()] }).unwrap().0
+}
+
+fn assert_consistent(store: &Store) {
+    let rep = store.check().unwrap();
+    assert!(rep.problems.is_empty(), "integrity problems: {:?}", rep.problems);
+}
+
+fn apply(store: &Store, feed: FeedId, result: FetchResult) -> tidings::store::ApplyStats {
+    store.apply_fetch(feed, result, FetchRecord::default(), &StoreSettings::default(), now()).unwrap()
+}
+
+#[test]
+fn refetch_never_duplicates_and_keeps_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    let s = apply(&store, feed, update(vec![article(1, "one", 1), article(2, "two", 2)]));
+    assert_eq!((s.new, s.updated, s.total), (2, 0, 2));
+    assert_eq!(store.unread_total().unwrap(), 2);
+
+    let list = store.articles(&ArticleQuery { feed: Some(feed), ..Default::default() }).unwrap();
+    assert_eq!(list.iter().map(|a| a.meta.title.as_str()).collect::<Vec<_>>(), ["two", "one"]);
+    let one = list[1].meta.id;
+    assert_eq!(store.mark(&[one], Mark::Read).unwrap(), vec![one]);
+    assert_eq!(store.mark(&[one], Mark::Read).unwrap(), vec![], "already read: no change");
+    assert_eq!(store.unread_total().unwrap(), 1);
+
+    // Same document again: nothing new, nothing updated, the read flag stays.
+    let s = apply(&store, feed, update(vec![article(1, "one", 1), article(2, "two", 2)]));
+    assert_eq!((s.new, s.updated, s.total), (0, 0, 2));
+    assert!(store.article(one).unwrap().unwrap().flags.read);
+
+    // Article one changes: it takes the new content and keeps its flag.
+    let s = apply(&store, feed, update(vec![article(1, "one, revised", 1), article(2, "two", 2)]));
+    assert_eq!((s.new, s.updated), (0, 1));
+    let a = store.article(one).unwrap().unwrap();
+    assert_eq!(a.meta.title, "one, revised");
+    assert!(a.flags.read);
+    assert_eq!(store.body(one).unwrap().unwrap(), "<p>body of one, revised</p>");
+    assert_eq!(store.counts(feed).unwrap().unread, 1);
+    assert_consistent(&store);
+}
+
+#[test]
+fn duplicate_guids_in_one_document_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    let s = apply(&store, feed, update(vec![article(7, "first", 1), article(7, "second", 2)]));
+    assert_eq!((s.new, s.total), (1, 1));
+    assert_consistent(&store);
+}
+
+#[test]
+fn a_missing_date_becomes_first_seen_and_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    let mut a = article(3, "undated", 1);
+    a.date = None;
+    apply(&store, feed, update(vec![a.clone()]));
+    let got = store.articles(&ArticleQuery::default()).unwrap();
+    assert_eq!(got[0].meta.date, now());
+    assert!(!got[0].meta.date_from_feed);
+    a.title = "undated, edited".into();
+    store
+        .apply_fetch(feed, update(vec![a]), FetchRecord::default(), &StoreSettings::default(), now() + 500)
+        .unwrap();
+    assert_eq!(store.articles(&ArticleQuery::default()).unwrap()[0].meta.date, now());
+    assert_consistent(&store);
+}
+
+#[test]
+fn marking_updates_counters_and_mark_all_is_per_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = add(&store, "https://a.example/feed");
+    let b = add(&store, "https://b.example/feed");
+    apply(&store, a, update(vec![article(1, "a1", 1), article(2, "a2", 2)]));
+    apply(&store, b, update(vec![article(1, "b1", 3)]));
+    assert_eq!(store.unread_total().unwrap(), 3);
+    let changed = store.mark_all_read(Some(a)).unwrap();
+    assert_eq!(changed.len(), 2);
+    assert_eq!(store.counts(a).unwrap().unread, 0);
+    assert_eq!(store.counts(b).unwrap().unread, 1);
+    // Undo is marking the same ids unread.
+    store.mark(&changed, Mark::Unread).unwrap();
+    assert_eq!(store.counts(a).unwrap().unread, 2);
+    let starred = store.articles(&ArticleQuery { feed: Some(b), ..Default::default() }).unwrap()[0].meta.id;
+    store.mark(&[starred], Mark::Star).unwrap();
+    let list = store.articles(&ArticleQuery { starred_only: true, ..Default::default() }).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].meta.title, "b1");
+    assert!(store.mark(&[ArticleId(9999)], Mark::Read).unwrap().is_empty());
+    assert_consistent(&store);
+}
+
+#[test]
+fn retention_drops_oldest_keeps_starred_and_never_resurrects() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    let all: Vec<ParsedArticle> = (1..=5).map(|n| article(n, &format!("a{n}"), u32::from(n))).collect();
+    apply(&store, feed, update(all.clone()));
+    // Star the oldest: it must survive any limit.
+    let oldest = store.articles(&ArticleQuery::default()).unwrap().last().unwrap().meta.id;
+    store.mark(&[oldest], Mark::Star).unwrap();
+    let keep2 = StoreSettings { max_articles_per_feed: 2, ..Default::default() };
+    let s = store.apply_fetch(feed, update(all.clone()), FetchRecord::default(), &keep2, now()).unwrap();
+    assert_eq!(s.dropped, 2);
+    let titles: Vec<String> =
+        store.articles(&ArticleQuery::default()).unwrap().into_iter().map(|a| a.meta.title).collect();
+    assert_eq!(titles, ["a5", "a4", "a1"]);
+    // The dropped ones are still in the feed: they must not come back as new.
+    let s = store.apply_fetch(feed, update(all.clone()), FetchRecord::default(), &keep2, now()).unwrap();
+    assert_eq!((s.new, s.dropped), (0, 0));
+    assert_eq!(store.counts(feed).unwrap().total, 3);
+    // keep_days: everything is older than 10 days at `now`, except nothing is newer; starred stays.
+    let days = StoreSettings { keep_days: 10, ..Default::default() };
+    store.apply_fetch(feed, update(all), FetchRecord::default(), &days, now()).unwrap();
+    let titles: Vec<String> =
+        store.articles(&ArticleQuery::default()).unwrap().into_iter().map(|a| a.meta.title).collect();
+    assert_eq!(titles, ["a1"]);
+    assert_consistent(&store);
+}
+
+#[test]
+fn fetch_log_keeps_the_last_twenty_and_failures_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    for i in 0..25 {
+        let record = FetchRecord { started_ms: i, status: Some(500), ..Default::default() };
+        let result = FetchResult::Failed { error: format!("HTTP 500 number {i}"), retry_not_before: None };
+        store.apply_fetch(feed, result, record, &StoreSettings::default(), now()).unwrap();
+    }
+    let log = store.fetch_log(feed).unwrap();
+    assert_eq!(log.len(), FETCH_LOG_LEN);
+    assert_eq!(log.first().unwrap().started_ms, 5);
+    assert_eq!(log.last().unwrap().started_ms, 24);
+    let rec = store.feed(feed).unwrap().unwrap();
+    assert_eq!(rec.last_error.as_deref(), Some("HTTP 500 number 24"));
+    assert_eq!(rec.consecutive_failures, 25);
+    assert_eq!(rec.failing_since, Some(now()));
+    apply(&store, feed, update(vec![article(1, "ok", 1)]));
+    let rec = store.feed(feed).unwrap().unwrap();
+    assert_eq!(rec.last_error, None);
+    assert_eq!(rec.failing_since, None);
+    assert_eq!(rec.etag.as_deref(), Some("\"e1\""));
+    assert_eq!(store.fetch_log(feed).unwrap().last().unwrap().new, 1);
+}
+
+#[test]
+fn not_modified_and_permanent_redirects() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://old.example/feed");
+    apply(&store, feed, update(vec![article(1, "x", 1)]));
+    let s = apply(
+        &store,
+        feed,
+        FetchResult::NotModified {
+            etag: None,
+            last_modified: Some("Tue, 01 Oct 2024 00:00:00 GMT".into()),
+            moved_to: Some("https://new.example/feed".into()),
+        },
+    );
+    assert_eq!((s.new, s.total), (0, 1));
+    let rec = store.feed(feed).unwrap().unwrap();
+    assert_eq!(rec.url, "https://new.example/feed");
+    assert_eq!(rec.etag.as_deref(), Some("\"e1\""), "a 304 without validators keeps the old ones");
+    assert!(store.resolve_feed("https://new.example/feed").is_ok());
+    assert!(store.resolve_feed("https://old.example/feed").is_err());
+    assert_consistent(&store);
+}
+
+#[test]
+fn adding_twice_merges_tags_and_remove_deletes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    let (again, new) = store
+        .add_feed(NewFeed { url: "https://example.org/feed".into(), title: None, tags: vec!["tech".into()] })
+        .unwrap();
+    assert_eq!((again, new), (feed, false));
+    assert_eq!(store.feed(feed).unwrap().unwrap().tags, ["news", "tech"]);
+    let other = add(&store, "https://other.example/feed");
+    apply(&store, feed, update(vec![article(1, "x", 1), article(2, "y", 2)]));
+    apply(&store, other, update(vec![article(1, "z", 1)]));
+    store.remove_feed(feed).unwrap();
+    assert!(store.feed(feed).unwrap().is_none());
+    assert_eq!(store.unread_total().unwrap(), 1);
+    assert_eq!(store.articles(&ArticleQuery::default()).unwrap().len(), 1);
+    assert!(store.fetch_log(feed).unwrap().is_empty());
+    assert_consistent(&store);
+    // A new feed never reuses the removed feed's id.
+    assert!(add(&store, "https://third.example/feed") > other);
+}
+
+#[test]
+fn state_survives_reopen_and_a_second_open_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(dir.path());
+        let feed = add(&store, "https://example.org/feed");
+        apply(&store, feed, update(vec![article(1, "x", 1)]));
+        let id = store.articles(&ArticleQuery::default()).unwrap()[0].meta.id;
+        store.mark(&[id], Mark::Star).unwrap();
+        let err = Store::open(dir.path(), &StoreSettings::default()).err().unwrap();
+        assert!(matches!(err, StoreError::Locked(_)), "{err:?}");
+        assert!(err.to_string().contains("another tidings is using"), "{err}");
+        store.flush().unwrap();
+    }
+    let store = open(dir.path());
+    let list = store.articles(&ArticleQuery::default()).unwrap();
+    assert_eq!(list.len(), 1);
+    assert!(list[0].flags.starred);
+    assert_consistent(&store);
+}
+
+#[test]
+fn listing_limits_and_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    apply(&store, feed, update((1..=9).map(|n| article(n, &format!("a{n}"), u32::from(n))).collect()));
+    let list = store.articles(&ArticleQuery { limit: Some(3), ..Default::default() }).unwrap();
+    assert_eq!(list.iter().map(|a| a.meta.title.as_str()).collect::<Vec<_>>(), ["a9", "a8", "a7"]);
+    store.mark(&[list[0].meta.id], Mark::Read).unwrap();
+    let unread =
+        store.articles(&ArticleQuery { unread_only: true, limit: Some(1), ..Default::default() }).unwrap();
+    assert_eq!(unread[0].meta.title, "a8");
+}

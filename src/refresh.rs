@@ -5,6 +5,7 @@
 //! gets exactly one report; nothing here touches a terminal (callers get [`FeedReport`]s
 //! through a callback and draw what they like).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,12 @@ use crate::parse;
 use crate::store::{
     ApplyStats, FeedRecord, FeedUpdate, FetchRecord, FetchResult, PreparedArticle, Store, StoreSettings,
 };
+
+/// Parsed feeds waiting for the writer; more would only hold memory.
+const WRITER_QUEUE: usize = 4;
+
+/// The writer flushes the database after this many feeds.
+const FLUSH_EVERY_FEEDS: usize = 50;
 
 /// When a server says 429/503 without a Retry-After, wait this long before asking again.
 const DEFAULT_RATE_LIMIT_WAIT_SECS: i64 = 15 * 60;
@@ -93,6 +100,11 @@ pub struct RefreshOptions {
 }
 
 /// Refreshes `feeds`, calling `on_report` once per feed as each finishes.
+///
+/// Memory stays bounded however many feeds there are: at most `2 x concurrency` feeds are
+/// between "fetch started" and "written", and the writer's queue is short. Feeds are started
+/// in an order that interleaves hosts, so the bounded window is never filled by one host
+/// waiting on its per-host limit.
 pub async fn refresh(
     store: &Store,
     fetcher: &Fetcher,
@@ -103,43 +115,113 @@ pub async fn refresh(
 ) -> RefreshSummary {
     let started = Instant::now();
     let mut summary = RefreshSummary { feeds: feeds.len(), ..Default::default() };
+    let mut report = |r: FeedReport| {
+        summary.add(&r.outcome);
+        on_report(&r);
+    };
     let (report_tx, mut report_rx) = mpsc::unbounded_channel::<FeedReport>();
-    let writer = Writer::start(store.clone(), settings.clone(), report_tx.clone());
+    let (job_tx, job_rx) = mpsc::channel::<WriteJob>(WRITER_QUEUE);
+    let writer = Writer::start(store.clone(), settings.clone(), job_rx, report_tx);
     let parse_slots = Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
     let now = chrono::Utc::now().timestamp();
-    let mut tasks = tokio::task::JoinSet::new();
+    let mut expected = 0usize;
+    let mut to_fetch = Vec::new();
     for feed in feeds {
-        if let Some(until) = feed.retry_not_before.filter(|&t| t > now && !options.ignore_retry_after) {
-            let when = chrono::DateTime::from_timestamp(until, 0)
-                .map_or_else(|| until.to_string(), |d| d.format("%Y-%m-%d %H:%M UTC").to_string());
-            let _ = report_tx.send(FeedReport {
-                feed: feed.id,
-                title: feed.display_title().to_owned(),
-                outcome: FeedOutcome::Skipped(format!("the server asked us to wait until {when}")),
-            });
-            continue;
+        match feed.retry_not_before.filter(|&t| t > now && !options.ignore_retry_after) {
+            Some(until) => {
+                let when = chrono::DateTime::from_timestamp(until, 0)
+                    .map_or_else(|| until.to_string(), |d| d.format("%Y-%m-%d %H:%M UTC").to_string());
+                report(FeedReport {
+                    feed: feed.id,
+                    title: feed.display_title().to_owned(),
+                    outcome: FeedOutcome::Skipped(format!("the server asked us to wait until {when}")),
+                });
+            }
+            None => {
+                expected += 1;
+                to_fetch.push(feed);
+            }
         }
-        let fetcher = fetcher.clone();
-        let writer = writer.sender.clone();
-        let parse_slots = parse_slots.clone();
-        tasks.spawn(async move {
-            let job = refresh_one(&fetcher, &feed, &parse_slots).await;
-            // The writer only stops after every sender is gone, so this cannot fail.
-            let _ = writer.send(job);
-        });
     }
-    drop(report_tx);
-    drop(writer.sender);
-    // Reports arrive while tasks run; the channel closes when the writer and every task are done.
-    while let Some(report) = report_rx.recv().await {
-        summary.add(&report.outcome);
-        on_report(&report);
+    let mut pending = interleave_hosts(to_fetch).into_iter();
+    let window = fetcher.settings().concurrency.saturating_mul(2).max(1);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut running: HashMap<tokio::task::Id, (FeedId, String)> = HashMap::new();
+    let mut received = 0usize;
+    while received < expected {
+        while tasks.len() < window {
+            let Some(feed) = pending.next() else { break };
+            let fetcher = fetcher.clone();
+            let jobs = job_tx.clone();
+            let parse_slots = parse_slots.clone();
+            let who = (feed.id, feed.display_title().to_owned());
+            let handle = tasks.spawn(async move {
+                let job = refresh_one(&fetcher, &feed, &parse_slots).await;
+                // The writer runs until every sender is gone, so this cannot fail.
+                let _ = jobs.send(job).await;
+            });
+            running.insert(handle.id(), who);
+        }
+        tokio::select! {
+            r = report_rx.recv() => match r {
+                Some(r) => {
+                    received += 1;
+                    report(r);
+                }
+                // The writer died: nothing more will be reported.
+                None => break,
+            },
+            Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => match done {
+                Ok((id, ())) => {
+                    running.remove(&id);
+                }
+                // A panicked task never reaches the writer: report its feed here.
+                Err(e) => {
+                    if let Some((feed, title)) = running.remove(&e.id()) {
+                        received += 1;
+                        let outcome = FeedOutcome::Failed(format!("refreshing this feed crashed ({e})"));
+                        report(FeedReport { feed, title, outcome });
+                    }
+                }
+            },
+        }
     }
+    drop(job_tx);
     while tasks.join_next().await.is_some() {}
-    let _ = writer.thread.join();
+    let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     let _ = store.flush();
     summary.elapsed = started.elapsed();
     summary
+}
+
+/// Orders feeds so that consecutive ones are on different hosts where possible.
+fn interleave_hosts(feeds: Vec<FeedRecord>) -> Vec<FeedRecord> {
+    let mut by_host: Vec<(String, std::collections::VecDeque<FeedRecord>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for feed in feeds {
+        let host = url::Url::parse(&feed.url)
+            .ok()
+            .map(|u| format!("{}:{}", u.host_str().unwrap_or(""), u.port_or_known_default().unwrap_or(0)))
+            .unwrap_or_default();
+        let slot = *index.entry(host.clone()).or_insert_with(|| {
+            by_host.push((host, Default::default()));
+            by_host.len() - 1
+        });
+        by_host[slot].1.push_back(feed);
+    }
+    let mut out = Vec::new();
+    loop {
+        let mut any = false;
+        for (_, queue) in by_host.iter_mut() {
+            if let Some(feed) = queue.pop_front() {
+                out.push(feed);
+                any = true;
+            }
+        }
+        if !any {
+            return out;
+        }
+    }
 }
 
 /// A finished fetch + parse, waiting for the writer.
@@ -230,15 +312,25 @@ fn failed(record: &mut FetchRecord, error: String, retry_not_before: Option<i64>
 
 /// The single writer: applies each feed's result in its own transaction, in arrival order.
 struct Writer {
-    sender: std::sync::mpsc::Sender<WriteJob>,
     thread: std::thread::JoinHandle<()>,
 }
 
 impl Writer {
-    fn start(store: Store, settings: StoreSettings, reports: mpsc::UnboundedSender<FeedReport>) -> Writer {
-        let (sender, jobs) = std::sync::mpsc::channel::<WriteJob>();
+    fn start(
+        store: Store,
+        settings: StoreSettings,
+        mut jobs: mpsc::Receiver<WriteJob>,
+        reports: mpsc::UnboundedSender<FeedReport>,
+    ) -> Writer {
         let thread = std::thread::spawn(move || {
-            for job in jobs {
+            let mut n = 0usize;
+            while let Some(job) = jobs.blocking_recv() {
+                n += 1;
+                // Flushing now and then lets sled evict the pages a long refresh has written,
+                // which keeps memory flat however many feeds there are.
+                if n.is_multiple_of(FLUSH_EVERY_FEEDS) {
+                    let _ = store.flush();
+                }
                 let failed = match &job.result {
                     FetchResult::Failed { error, .. } => Some(error.clone()),
                     _ => None,
@@ -255,6 +347,10 @@ impl Writer {
                 let _ = reports.send(FeedReport { feed: job.feed, title: job.title, outcome });
             }
         });
-        Writer { sender, thread }
+        Writer { thread }
+    }
+
+    fn join(self) {
+        let _ = self.thread.join();
     }
 }

@@ -36,6 +36,9 @@ pub(crate) fn build_client(
         .brotli(true)
         .deflate(true)
         .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
+        // No host ever has more requests in flight than `per_host`, so more idle connections
+        // than that would only hold buffers.
+        .pool_max_idle_per_host(settings.per_host)
         // Covers connect, headers and the whole body of one request, so a server trickling a
         // byte a second still ends at this deadline.
         .timeout(Duration::from_secs(settings.timeout_secs));

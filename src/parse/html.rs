@@ -5,7 +5,7 @@
 //! need is a single pass over tags and their attributes.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use markup5ever::data::{C1_REPLACEMENTS, NAMED_ENTITIES};
 use url::Url;
@@ -154,10 +154,9 @@ pub(crate) fn looks_like_html(s: &str) -> bool {
                     return true;
                 }
             }
-            b'&' => {
-                if decode_one(&s[i..]).is_some_and(|(_, used)| s.as_bytes()[i + used - 1] == b';') {
-                    return true;
-                }
+            // Only a complete reference counts ("&#39;", not "&#39").
+            b'&' if decode_one(&s[i..]).is_some_and(|(_, used)| b.get(i + used - 1) == Some(&b';')) => {
+                return true;
             }
             _ => {}
         }
@@ -332,8 +331,9 @@ fn scan_tag(html: &str, p: usize) -> Option<Tag<'_>> {
     }
 }
 
-/// URL schemes never worth following from a terminal.
-fn is_unsafe_scheme(url: &Url) -> bool {
+/// URL schemes never worth following from a terminal: script, inline data (a `data:` image
+/// is no URL to show or fetch), and browser-internal ones.
+pub(crate) fn is_unsafe_scheme(url: &Url) -> bool {
     matches!(url.scheme(), "javascript" | "data" | "vbscript" | "about" | "blob")
 }
 
@@ -353,7 +353,13 @@ pub(crate) fn resolve(raw: &str, base: Option<&Url>) -> Option<String> {
     if is_unsafe_scheme(&url) {
         return None;
     }
-    let s = crate::sanitize::line(url.as_str());
+    clean_url(url.as_str())
+}
+
+/// A URL serialised by the url crate is printable ASCII (it percent-encodes everything else),
+/// so the full [`crate::sanitize::line`] pass is only a safety net for the other case.
+pub(crate) fn clean_url(s: &str) -> Option<String> {
+    let s = if s.bytes().all(|b| b.is_ascii_graphic()) { s.to_owned() } else { crate::sanitize::line(s) };
     (!s.is_empty()).then_some(s)
 }
 
@@ -364,8 +370,12 @@ pub(crate) fn images_and_links(html: &str, base: Option<&Url>) -> (Vec<String>, 
     let b = html.as_bytes();
     let mut images = Vec::new();
     let mut links = Vec::new();
-    let mut seen_img = HashSet::new();
-    let mut seen_link = HashSet::new();
+    // Raw attribute values already handled: bodies repeat URLs, and resolving is the costly
+    // part of this scan.
+    let mut seen_img: HashMap<&str, bool> = HashMap::new();
+    let mut seen_link: HashSet<&str> = HashSet::new();
+    let mut done_img: HashSet<String> = HashSet::new();
+    let mut done_link: HashSet<String> = HashSet::new();
     let mut i = 0;
     while let Some(p) = memchr(b'<', b, i) {
         let Some(tag) = scan_tag(html, p) else {
@@ -376,24 +386,37 @@ pub(crate) fn images_and_links(html: &str, base: Option<&Url>) -> (Vec<String>, 
         if tag.closing {
             continue;
         }
+        let attr = |n: &str| tag.attrs.iter().find(|(a, _)| a.eq_ignore_ascii_case(n)).map(|&(_, v)| v);
         if tag.name.eq_ignore_ascii_case("img") {
-            let find = |n: &str| {
-                tag.attrs.iter().find(|(a, _)| a.eq_ignore_ascii_case(n)).and_then(|(_, v)| resolve(v, base))
-            };
-            if let Some(u) = find("src").or_else(|| find("data-src")).or_else(|| find("data-original")) {
-                if seen_img.insert(u.clone()) {
-                    images.push(u);
+            // The first candidate that resolves wins: `src`, then lazy-loading attributes.
+            let candidates = [attr("src"), attr("data-src"), attr("data-original")];
+            for raw in candidates.into_iter().flatten() {
+                let resolved = match seen_img.get(raw) {
+                    // Seen and kept: a duplicate. Seen and unusable (a shared data: placeholder):
+                    // try the next attribute.
+                    Some(true) => break,
+                    Some(false) => continue,
+                    None => {
+                        let r = resolve(raw, base);
+                        seen_img.insert(raw, r.is_some());
+                        r
+                    }
+                };
+                if let Some(u) = resolved {
+                    if done_img.insert(u.clone()) {
+                        images.push(u);
+                    }
+                    break;
                 }
             }
         } else if tag.name.eq_ignore_ascii_case("a") {
-            if let Some(u) = tag
-                .attrs
-                .iter()
-                .find(|(a, _)| a.eq_ignore_ascii_case("href"))
-                .and_then(|(_, v)| resolve(v, base))
-            {
-                if seen_link.insert(u.clone()) {
-                    links.push(u);
+            if let Some(raw) = attr("href") {
+                if seen_link.insert(raw) {
+                    if let Some(u) = resolve(raw, base) {
+                        if done_link.insert(u.clone()) {
+                            links.push(u);
+                        }
+                    }
                 }
             }
         } else if is_raw_text(tag.name) {
@@ -448,7 +471,7 @@ mod tests {
             <a href=three.html>3</a><a href = "javascript:alert(1)">js</a><a href="#top">top</a>
             <a href="data:text/html,x">d</a><a name="x">no href</a><a href="/a?x=1&y=2">dup</a>
             <img src="img.png" alt='a > b'><IMG SRC=//cdn.ex.com/i.jpg><img src="data:image/png;base64,AA" data-src="lazy.png">
-            <img src="img.png"><script>var s = "<a href='/nope'>";</script><style>a{}</style>
+            <img src="img.png"><img src="data:image/png;base64,AA" data-src="lazy2.png"><script>var s = "<a href='/nope'>";</script><style>a{}</style>
             <!-- <a href="/commented"> --><img src="https://ex.com/&#x41;.png">
             <a href="mailto:me@ex.com">m</a>"##;
         let (images, links) = images_and_links(html, base.as_ref());
@@ -458,6 +481,7 @@ mod tests {
                 "https://ex.com/blog/img.png",
                 "https://cdn.ex.com/i.jpg",
                 "https://ex.com/blog/lazy.png",
+                "https://ex.com/blog/lazy2.png",
                 "https://ex.com/A.png"
             ]
         );

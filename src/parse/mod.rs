@@ -19,7 +19,7 @@ mod repair;
 mod sniff;
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use chrono::{DateTime, Utc};
@@ -121,10 +121,23 @@ pub fn parse_feed(
     }
     let base = base_url(feed_url);
     let text = decode::fix_prolog(decode::to_utf8(bytes, http_charset));
-    match sniff::classify(&text) {
+    let kind = sniff::classify(&text);
+    // PHP warnings and similar junk printed before the feed ("<br /><b>Warning</b>: ...").
+    if let Some(start) = sniff::junk_before_feed(&text, &kind) {
+        // The declaration after the junk was not seen when decoding: say UTF-8 in it too.
+        let rest = decode::fix_prolog(Cow::Borrowed(&text[start..])).into_owned();
+        let kind = sniff::classify(&rest);
+        return dispatch(Cow::Owned(rest), kind, base.as_ref());
+    }
+    dispatch(text, kind, base.as_ref())
+}
+
+/// Parses decoded text according to what [`sniff::classify`] found.
+fn dispatch(text: Cow<'_, str>, kind: sniff::Kind, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
+    match kind {
         sniff::Kind::Empty => Err(ParseError::Empty),
         sniff::Kind::Text => Err(ParseError::PlainText { start: snippet(&text) }),
-        sniff::Kind::Json => parse_json(&text, base.as_ref()),
+        sniff::Kind::Json => parse_json(&text, base),
         sniff::Kind::Markup { root, doctype_html } => {
             let root = match root {
                 None if doctype_html => return Err(ParseError::Html),
@@ -142,9 +155,11 @@ pub fn parse_feed(
                 return Err(ParseError::Opml);
             }
             if !feed_root {
-                return Err(ParseError::UnknownRoot { root: sanitize::line(&root.qname) });
+                return Err(ParseError::UnknownRoot {
+                    root: sanitize::line(&root.qname).chars().take(40).collect(),
+                });
             }
-            parse_xml(text, &root, base.as_ref())
+            parse_xml(text, &root, base)
         }
     }
 }
@@ -290,20 +305,25 @@ fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Resu
             Ok(_) => break,
             Err(e) => e,
         };
-        let repaired = match &err {
+        // The targeted repair for this error first; cutting after the last complete item
+        // is the last resort (it loses what follows).
+        let targeted = match &err {
             ParseFeedError::XmlReader(_) if !escaped => {
                 escaped = true;
-                repair::escape_bare_ampersands(&text).or_else(|| {
-                    salvaged = true;
-                    repair::salvage_truncated(&text, root)
-                })
+                repair::escape_bare_ampersands(&text)
             }
-            ParseFeedError::XmlReader(_) if !salvaged => {
+            ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => None,
+            ParseFeedError::ParseError(kind) => repair::repair_element(&text, kind),
+            _ => None,
+        };
+        let no_root = matches!(err, ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot));
+        let repaired = match targeted {
+            Some(t) => Some(t),
+            None if !salvaged && !no_root => {
                 salvaged = true;
                 repair::salvage_truncated(&text, root)
             }
-            ParseFeedError::ParseError(kind) => repair::repair_element(&text, kind),
-            _ => None,
+            None => None,
         };
         first_error.get_or_insert(err);
         match repaired {
@@ -343,11 +363,10 @@ fn join(base: Option<&Url>, r: &str) -> Option<Url> {
 /// references that cannot be made absolute.
 fn absolute(base: Option<&Url>, href: &str) -> Option<String> {
     let url = join(base, href)?;
-    if matches!(url.scheme(), "javascript" | "data" | "vbscript" | "about" | "blob") {
+    if html::is_unsafe_scheme(&url) {
         return None;
     }
-    let s = sanitize::line(url.as_str());
-    (!s.is_empty()).then_some(s)
+    html::clean_url(url.as_str())
 }
 
 /// The link to the page itself: an alternate (or untyped) HTML link, not `self`, an
@@ -376,15 +395,54 @@ fn plain_title(t: Option<&Text>) -> String {
     }
 }
 
-/// A body as HTML: HTML passes through, plain text is escaped (unless it is evidently HTML,
-/// as Atom summaries without `type="html"` often are).
+/// Whether a body of this media type can be shown: HTML, XHTML or any text. Atom also allows
+/// inline base64 of other types (an image), which is no body.
+fn is_displayable(content_type: &str) -> bool {
+    content_type.starts_with("text/") || content_type.contains("html")
+}
+
+/// A body as HTML: HTML passes through, other text is escaped (unless it is evidently HTML,
+/// as Atom summaries without `type="html"` often are; JSON Feed's `content_text` is always
+/// escaped).
 fn body_html(content: &str, content_type: &str, always_escape_plain: bool) -> String {
-    let plain = content_type.starts_with("text/plain");
-    if plain && (always_escape_plain || !html::looks_like_html(content)) {
+    let is_html = content_type.contains("html");
+    if !is_html && (always_escape_plain || !html::looks_like_html(content)) {
         html::escape_text(content)
     } else {
         content.to_owned()
     }
+}
+
+/// [`sanitize::text`] for a body, skipped when a byte scan shows the body cannot contain a
+/// character it removes: bodies are large and mostly clean, and the byte scan is many times
+/// faster than the per-character check.
+fn clean_body(body: String) -> String {
+    if may_hold_forbidden(body.as_bytes()) {
+        sanitize::text(&body)
+    } else {
+        body
+    }
+}
+
+/// True when `b` (UTF-8) may contain a character that [`sanitize::text`] removes: a C0
+/// control other than tab and newline, DEL, a C1 control (`C2 80`–`C2 9F`), U+200E/F,
+/// U+2028–U+202E, U+2066–U+206F (`E2 80 ..`, `E2 81 ..`) or U+FEFF, U+FFF9–U+FFFB
+/// (`EF BB BF`, `EF BF B9`–`BB`). Over-reporting is harmless; under-reporting is not (a test
+/// checks every forbidden character).
+fn may_hold_forbidden(b: &[u8]) -> bool {
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b'\t' | b'\n' => false,
+        0x00..=0x1f | 0x7f => true,
+        0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
+        0xe2 => matches!(
+            (b.get(i + 1), b.get(i + 2)),
+            (Some(0x80), Some(0x8e | 0x8f | 0xa8..=0xae)) | (Some(0x81), Some(0xa6..=0xaf))
+        ),
+        0xef => {
+            matches!((b.get(i + 1), b.get(i + 2)), (Some(0xbb), Some(0xbf)) | (Some(0xbf), Some(0xb9..=0xbb)))
+        }
+        _ => false,
+    })
 }
 
 fn format_of(t: &FeedType) -> FeedFormat {
@@ -420,15 +478,32 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
     let site_url = site_link.as_deref().and_then(|s| Url::parse(s).ok());
     let feed_author = feed.authors.iter().find_map(person_name);
     let now = Utc::now();
-    let mut seen = HashSet::new();
-    let mut articles = Vec::with_capacity(feed.entries.len());
-    for entry in &feed.entries {
-        let a = convert_entry(entry, format, bases, site_url.as_ref(), feed_author.as_deref(), now);
-        // A feed that repeats an id describes one article; the first occurrence wins.
-        if seen.insert(a.key) {
-            articles.push(a);
+    let mut articles: Vec<ParsedArticle> = feed
+        .entries
+        .iter()
+        .map(|entry| convert_entry(entry, format, bases, site_url.as_ref(), feed_author.as_deref(), now))
+        .collect();
+    // Some feeds give every item the same GUID (often the site's URL). Such a GUID identifies
+    // nothing, so those items are keyed as if they had none; otherwise all but the first
+    // would be lost.
+    let mut guid_count: HashMap<&str, usize> = HashMap::new();
+    for a in &articles {
+        if let Some(g) = &a.guid {
+            *guid_count.entry(g.as_str()).or_default() += 1;
         }
     }
+    let shared: HashSet<String> =
+        guid_count.into_iter().filter(|&(_, n)| n > 1).map(|(g, _)| g.to_owned()).collect();
+    if !shared.is_empty() {
+        for a in &mut articles {
+            if a.guid.as_ref().is_some_and(|g| shared.contains(g)) {
+                a.key = article_key(None, a.link.as_deref(), &a.title, &a.content_html);
+            }
+        }
+    }
+    // Items that are still the same article by our rule: the first occurrence wins.
+    let mut seen = HashSet::new();
+    articles.retain(|a| seen.insert(a.key));
     ParsedFeed { format, title: plain_title(feed.title.as_ref()), site_link, articles }
 }
 
@@ -460,7 +535,10 @@ fn convert_entry(
 
     let is_json = format == FeedFormat::Json;
     let content_body = entry.content.as_ref().and_then(|c| {
-        c.body.as_deref().filter(|b| !b.trim().is_empty()).map(|b| (b, c.content_type.as_str()))
+        c.body
+            .as_deref()
+            .filter(|b| !b.trim().is_empty() && is_displayable(c.content_type.as_str()))
+            .map(|b| (b, c.content_type.as_str()))
     });
     let raw_body = match content_body {
         Some((b, ct)) => body_html(b, ct, is_json),
@@ -471,7 +549,7 @@ fn convert_entry(
             _ => String::new(),
         },
     };
-    let content_html = sanitize::text(&raw_body);
+    let content_html = clean_body(raw_body);
 
     // Relative URLs in the body: an xml:base in scope says where they are relative to.
     // Without one, the article's own page is the best guess (publishers write bodies for
@@ -505,7 +583,9 @@ fn convert_entry(
 fn enclosures(entry: &Entry, format: FeedFormat, base: Option<&Url>) -> Vec<Enclosure> {
     let mut out: Vec<Enclosure> = Vec::new();
     let mut push = |url: &str, mime: Option<&str>, length: Option<u64>| {
-        let Some(url) = absolute(base, url) else { return };
+        let Some(url) = absolute(base, url) else {
+            return;
+        };
         let mime = mime.map(sanitize::line).filter(|m| !m.is_empty());
         // The same file is often given twice (<enclosure> and <media:content>), each with
         // part of the facts: merge them.

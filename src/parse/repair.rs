@@ -145,7 +145,11 @@ fn retype(tag: &str, old: &str, new: Option<&str>) -> Option<String> {
 /// `Err` when the text is not JSON, or not a JSON Feed.
 pub(crate) fn repair_json(text: &str) -> Result<String, super::ParseError> {
     use super::ParseError;
-    let mut value: Value = serde_json::from_str(text)
+    // The first JSON value only: junk after it (a server's appended error message) is ignored.
+    let mut value: Value = serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .next()
+        .unwrap_or_else(|| serde_json::from_str(text))
         .map_err(|e| ParseError::MalformedJson { detail: crate::sanitize::line(&e.to_string()) })?;
     let feed = value.as_object_mut().ok_or(ParseError::NotJsonFeed)?;
     let version = feed.get("version").and_then(Value::as_str).ok_or(ParseError::NotJsonFeed)?;
@@ -249,7 +253,9 @@ fn fix_item(item: &mut Map<String, Value>) {
     match item.get_mut("attachments") {
         None | Some(Value::Null) => {}
         Some(Value::Array(list)) => list.retain_mut(|a| {
-            let Some(o) = a.as_object_mut() else { return false };
+            let Some(o) = a.as_object_mut() else {
+                return false;
+            };
             keep_strings(o, &["title"]);
             if !o.get("url").is_some_and(Value::is_string) {
                 return false;

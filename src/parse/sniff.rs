@@ -40,6 +40,8 @@ impl Root {
         self.qname.rsplit(':').next().unwrap_or(&self.qname)
     }
 
+    /// The raw (still entity-encoded) value of attribute `name`, read from the `text` this
+    /// root was found in.
     pub fn attr<'t>(&self, text: &'t str, name: &str) -> Option<&'t str> {
         self.attrs.iter().find(|(n, _)| n == name).and_then(|(_, r)| text.get(r.clone()))
     }
@@ -52,11 +54,13 @@ const HTML_ROOTS: &[&str] = &[
     "header", "nav", "main", "section", "article", "font", "pre",
 ];
 
+/// Whether the root element is one that only HTML documents start with.
 pub(crate) fn is_html_root(root: &Root) -> bool {
     let name = root.local_name();
     HTML_ROOTS.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
+/// Classifies decoded text (no BOM) by its first significant character and first element.
 pub(crate) fn classify(text: &str) -> Kind {
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
@@ -111,6 +115,28 @@ pub(crate) fn classify(text: &str) -> Kind {
             return Kind::Markup { root: read_start_tag(text, i), doctype_html };
         }
     }
+}
+
+/// Where the feed starts when junk precedes it: plain text, or an HTML fragment such as the
+/// `<br /><b>Warning</b>: ...` that PHP prints before a feed. `None` when the document starts
+/// normally, is a real HTML page, or has no feed start in its first 64 KiB.
+pub(crate) fn junk_before_feed(text: &str, kind: &Kind) -> Option<usize> {
+    let junk = match kind {
+        Kind::Text => true,
+        Kind::Markup { root: Some(r), doctype_html: false } => {
+            ["br", "b", "font", "p", "div", "pre", "span"].iter().any(|n| n.eq_ignore_ascii_case(&r.qname))
+        }
+        _ => false,
+    };
+    if !junk {
+        return None;
+    }
+    let head = &text.as_bytes()[..text.len().min(64 * 1024)];
+    ["<?xml ", "<rss", "<feed", "<rdf:RDF"]
+        .iter()
+        .filter_map(|m| super::decode::find(head, m.as_bytes()))
+        .min()
+        .filter(|&p| p > 0 && text.is_char_boundary(p))
 }
 
 /// Length of a DOCTYPE's body up to and including its `>`, skipping an internal subset in

@@ -203,6 +203,7 @@ impl Store {
             .path(dir)
             .cache_capacity(settings.cache_mib.max(1) * 1024 * 1024)
             .flush_every_ms(Some(400))
+            .mode(sled::Mode::LowSpace)
             .open()
             .map_err(|e| open_error(dir, e))?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| open_error(dir, e));

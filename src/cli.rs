@@ -7,16 +7,16 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::config::{Config, Paths};
-use crate::fetch::{FeedRequest, FetchOutcome, Fetcher};
+use crate::fetch::{FeedRequest, FetchOutcome, FetchSettings, Fetcher};
 use crate::model::ArticleId;
 use crate::refresh::{self, FeedOutcome, RefreshOptions};
 use crate::sanitize;
-use crate::store::{ArticleQuery, FeedRecord, FetchRecord, Mark, NewFeed, Store};
+use crate::store::{ArticleQuery, FeedOptions, FeedRecord, FetchRecord, Mark, NewFeed, Store};
 use crate::subscriptions::{self, Subscription};
 
 #[derive(Debug, Parser)]
@@ -36,6 +36,8 @@ pub struct Cli {
 pub enum Command {
     /// Subscribe to a feed (a web page URL finds the page's feeds)
     Add(AddArgs),
+    /// Change a feed's title, tags or request options (User-Agent, Referer, headers, proxy)
+    Set(SetArgs),
     /// Unsubscribe from a feed and delete its articles
     Remove {
         /// The feed's id (see `tidings feeds`) or URL
@@ -101,6 +103,59 @@ pub struct AddArgs {
     /// Don't fetch the feed now
     #[arg(long)]
     pub no_fetch: bool,
+    #[command(flatten)]
+    pub request: RequestArgs,
+}
+
+/// Per-feed request options, as `add` and `set` take them.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// User-Agent to send for this feed (instead of `user_agent` in config.toml)
+    #[arg(long, value_name = "UA")]
+    pub user_agent: Option<String>,
+    /// Referer to send for this feed (some hosts refuse requests without one)
+    #[arg(long, value_name = "URL")]
+    pub referer: Option<String>,
+    /// An extra request header for this feed, "Name: value" (repeatable); one with the name
+    /// of a header the feed already has replaces it
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Proxy for this feed: http://, https://, socks5:// or socks5h://HOST:PORT, or `none` to
+    /// fetch this feed without any proxy
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The feed's id (see `tidings feeds`) or URL
+    pub feed: String,
+    /// Your title for the feed (instead of the feed's own)
+    #[arg(long, conflicts_with = "no_title")]
+    pub title: Option<String>,
+    /// Drop your title: show the feed's own again
+    #[arg(long)]
+    pub no_title: bool,
+    /// Add a tag (repeatable)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Remove a tag (repeatable)
+    #[arg(long = "untag", value_name = "TAG")]
+    pub untags: Vec<String>,
+    #[command(flatten)]
+    pub request: RequestArgs,
+    /// Send the default User-Agent (config.toml's) again
+    #[arg(long, conflicts_with = "user_agent")]
+    pub no_user_agent: bool,
+    /// Send no Referer
+    #[arg(long, conflicts_with = "referer")]
+    pub no_referer: bool,
+    /// Remove all of the feed's extra headers (with --header: replace them)
+    #[arg(long)]
+    pub no_headers: bool,
+    /// Forget the feed's proxy: config.toml's proxy (or the environment's) applies again
+    #[arg(long, conflicts_with = "proxy")]
+    pub no_proxy: bool,
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +209,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let store = Store::open(&paths.data_dir, &config.store)?;
     let result = match command {
         Command::Add(args) => add(&store, &config, args),
+        Command::Set(args) => set(&store, &config, args),
         Command::Remove { feed } => {
             let rec = store.resolve_feed(&feed)?;
             store.remove_feed(rec.id)?;
@@ -230,10 +286,19 @@ fn add(store: &Store, config: &Config, args: AddArgs) -> Result<()> {
     let mut url = normalize_feed_url(&args.url)?;
     let tags: Vec<String> = args.tags.iter().map(|t| clean(t)).filter(|t| !t.is_empty()).collect();
     let title = args.title.as_deref().map(clean);
+    // Checked before anything is fetched or stored: a typo in a header is the user's to fix.
+    let options = args.request.check(config)?;
     if !args.no_fetch {
         let fetcher = Fetcher::new(&config.fetch)?;
         let rt = runtime()?;
-        let request = FeedRequest { url: url.clone(), ..Default::default() };
+        let request = FeedRequest {
+            url: url.clone(),
+            user_agent: options.user_agent.clone(),
+            referer: options.referer.clone(),
+            headers: options.headers.clone(),
+            proxy: options.proxy.clone(),
+            ..Default::default()
+        };
         match rt.block_on(fetcher.fetch(&request)) {
             Ok(FetchOutcome::Fetched { body, final_url, .. }) if crate::parse::looks_like_html(&body) => {
                 let found = subscriptions::discover_feeds(&body, &final_url);
@@ -260,9 +325,14 @@ fn add(store: &Store, config: &Config, args: AddArgs) -> Result<()> {
             Err(e) => eprintln!("warning: could not fetch it now ({e}); adding it anyway"),
         }
     }
-    let (id, added) = store.add_feed(NewFeed { url: url.clone(), title, tags })?;
+    let has_title = title.is_some();
+    let new = NewFeed { url: url.clone(), title, tags, options: options.clone() };
+    let (id, added) = store.add_feed(new)?;
     if !added {
         println!("already subscribed: feed {id} ({})", clean(&url));
+        if has_title || options != FeedOptions::default() {
+            println!("its title and request options are unchanged; change them with `tidings set {id} ...`");
+        }
         return Ok(());
     }
     println!("added feed {id}: {}", clean(&url));
@@ -301,6 +371,27 @@ struct FeedJson {
     last_status: Option<u16>,
     last_error: Option<String>,
     failing_since: Option<String>,
+    options: OptionsJson,
+}
+
+#[derive(Serialize)]
+struct OptionsJson {
+    user_agent: Option<String>,
+    referer: Option<String>,
+    /// `[name, value]` pairs, values included: scripts (and backups) need them.
+    headers: Vec<(String, String)>,
+    proxy: Option<String>,
+}
+
+impl OptionsJson {
+    fn new(o: &FeedOptions) -> OptionsJson {
+        OptionsJson {
+            user_agent: o.user_agent.as_deref().map(clean),
+            referer: o.referer.as_deref().map(clean),
+            headers: o.headers.iter().map(|(n, v)| (clean(n), clean(v))).collect(),
+            proxy: o.proxy.as_deref().map(clean),
+        }
+    }
 }
 
 fn rfc3339(secs: i64) -> Option<String> {
@@ -327,6 +418,7 @@ fn list_feeds(store: &Store, json: bool) -> Result<()> {
                 last_status: f.last_status,
                 last_error: f.last_error.as_deref().map(clean),
                 failing_since: f.failing_since.and_then(rfc3339),
+                options: OptionsJson::new(&f.options),
             });
         }
         serde_json::to_writer_pretty(&mut out, &rows)?;
@@ -357,7 +449,230 @@ fn list_feeds(store: &Store, json: bool) -> Result<()> {
             status,
             clean(&f.url)
         )?;
+        if let Some(options) = options_line(&f.options) {
+            writeln!(out, "      options: {options}")?;
+        }
     }
+    Ok(())
+}
+
+/// How a `--header` is written, for error messages.
+const HEADER_EXAMPLE: &str = "write it as \"Name: value\", e.g. --header \"Authorization: Bearer TOKEN\"";
+
+impl RequestArgs {
+    /// Checks the options as given; `None` / empty where a flag was not given. Header values
+    /// are never echoed in errors: they are often tokens or cookies.
+    fn check(&self, config: &Config) -> Result<FeedOptions> {
+        let mut headers = Vec::new();
+        for h in &self.headers {
+            let (name, value) = parse_header(h)?;
+            merge_header(&mut headers, name, value);
+        }
+        Ok(FeedOptions {
+            user_agent: self.user_agent.as_deref().map(check_user_agent).transpose()?,
+            referer: self.referer.as_deref().map(check_referer).transpose()?,
+            headers,
+            proxy: self.proxy.as_deref().map(|p| check_proxy(config, p)).transpose()?,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.user_agent.is_none() && self.referer.is_none() && self.headers.is_empty() && self.proxy.is_none()
+    }
+}
+
+/// What the fetcher requires of a header value (the same check: `HeaderValue::from_str` of
+/// the trimmed text, which refuses control characters and line breaks).
+fn header_value(what: &str, value: &str) -> Result<String> {
+    let value = value.trim();
+    reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+        anyhow!("{what} contains a line break or a control character; a header cannot hold them")
+    })?;
+    Ok(value.to_owned())
+}
+
+/// `"Name: value"` into its trimmed parts. The name must be an HTTP token.
+fn parse_header(arg: &str) -> Result<(String, String)> {
+    let Some((name, value)) = arg.split_once(':') else {
+        bail!("--header needs a name, a colon and a value: {HEADER_EXAMPLE}");
+    };
+    let name = name.trim();
+    if name.is_empty() {
+        bail!("--header has no name before the colon: {HEADER_EXAMPLE}");
+    }
+    let parsed = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        anyhow!(
+            "--header: {:?} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only, no spaces): \
+             {HEADER_EXAMPLE}",
+            clean(name)
+        )
+    })?;
+    match parsed.as_str() {
+        "user-agent" => bail!("--header: set the User-Agent with --user-agent"),
+        "referer" => bail!("--header: set the Referer with --referer"),
+        "host" | "content-length" | "transfer-encoding" | "connection" => {
+            bail!("--header: {name} cannot be set; tidings sends it itself")
+        }
+        _ => {}
+    }
+    let value = header_value(&format!("--header: the value of {name}"), value)?;
+    Ok((name.to_owned(), value))
+}
+
+/// Adds a header, replacing one of the same name (names are case-insensitive), as the fetcher
+/// would: the last one given wins.
+fn merge_header(headers: &mut Vec<(String, String)>, name: String, value: String) {
+    headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+    headers.push((name, value));
+}
+
+fn check_user_agent(ua: &str) -> Result<String> {
+    let ua = header_value("--user-agent", ua)?;
+    if ua.is_empty() {
+        bail!("--user-agent is empty; give one (`tidings set FEED --no-user-agent` sends the default again)");
+    }
+    Ok(ua)
+}
+
+/// An absolute http(s) URL, stored as it is serialized (which is what a Referer holds).
+fn check_referer(referer: &str) -> Result<String> {
+    let example = "write it like https://example.org/page";
+    let url = url::Url::parse(referer.trim())
+        .map_err(|e| anyhow!("--referer {:?} is not a URL ({e}); {example}", clean(referer)))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        bail!("--referer {:?} is not an http or https URL; {example}", clean(referer));
+    }
+    header_value("--referer", url.as_str())
+}
+
+/// `none`, or a proxy URL the fetcher accepts: checked by the fetcher itself (it builds a
+/// client for it), so nothing stored here fails later, and nothing it takes is refused.
+fn check_proxy(config: &Config, proxy: &str) -> Result<String> {
+    let proxy = proxy.trim();
+    if proxy.eq_ignore_ascii_case("none") {
+        return Ok("none".to_owned());
+    }
+    if proxy.is_empty() {
+        bail!("--proxy is empty; write it like socks5h://127.0.0.1:9050, or `none` to use no proxy for this feed");
+    }
+    let settings = FetchSettings { proxy: Some(proxy.to_owned()), ..config.fetch.clone() };
+    Fetcher::new(&settings)
+        .map_err(|e| anyhow!("{}", e.message.replace("proxy in config.toml", "--proxy")))?;
+    Ok(proxy.to_owned())
+}
+
+/// A proxy URL for plain output: its password (if any) hidden.
+fn shown_proxy(proxy: &str) -> String {
+    match url::Url::parse(proxy) {
+        Ok(mut url) if url.password().is_some() => {
+            // Only fails for URLs that cannot have a password, and this one has one.
+            let _ = url.set_password(Some("***"));
+            clean(url.as_str())
+        }
+        _ => clean(proxy),
+    }
+}
+
+/// The feed's request options for plain output, `None` when there are none. Header values
+/// (tokens, cookies) are left out: `feeds --json` has them.
+fn options_line(o: &FeedOptions) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(ua) = &o.user_agent {
+        parts.push(format!("user agent \"{}\"", clean(ua)));
+    }
+    if let Some(referer) = &o.referer {
+        parts.push(format!("referer {}", clean(referer)));
+    }
+    if !o.headers.is_empty() {
+        let names: Vec<String> = o.headers.iter().map(|(n, _)| clean(n)).collect();
+        parts.push(format!("headers {}", names.join(", ")));
+    }
+    if let Some(proxy) = &o.proxy {
+        parts.push(format!("proxy {}", shown_proxy(proxy)));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+fn clean_tags(tags: &[String]) -> Vec<String> {
+    tags.iter().map(|t| clean(t)).filter(|t| !t.is_empty()).collect()
+}
+
+fn set(store: &Store, config: &Config, args: SetArgs) -> Result<()> {
+    let rec = store.resolve_feed(&args.feed)?;
+    let nothing = args.title.is_none()
+        && !args.no_title
+        && args.tags.is_empty()
+        && args.untags.is_empty()
+        && args.request.is_empty()
+        && !args.no_user_agent
+        && !args.no_referer
+        && !args.no_headers
+        && !args.no_proxy;
+    if nothing {
+        bail!(
+            "nothing to change for feed {}: give --title, --tag, --untag, --user-agent, --referer, --header, \
+             --proxy, or a --no-... flag (see `tidings set --help`)",
+            rec.id
+        );
+    }
+    let title = match &args.title {
+        Some(t) if clean(t).trim().is_empty() => {
+            bail!("--title is empty; to show the feed's own title use --no-title")
+        }
+        Some(t) => Some(clean(t)),
+        None => None,
+    };
+    let (tags, untags) = (clean_tags(&args.tags), clean_tags(&args.untags));
+    if let Some(t) = tags.iter().find(|t| untags.contains(t)) {
+        bail!("--tag {t} and --untag {t} contradict each other");
+    }
+    let new = args.request.check(config)?;
+    let updated = store.update_feed(rec.id, |f| {
+        if let Some(t) = &title {
+            f.custom_title = Some(t.clone());
+        } else if args.no_title {
+            f.custom_title = None;
+        }
+        for t in &tags {
+            if !f.tags.contains(t) {
+                f.tags.push(t.clone());
+            }
+        }
+        f.tags.retain(|t| !untags.contains(t));
+        let o = &mut f.options;
+        if new.user_agent.is_some() || args.no_user_agent {
+            o.user_agent = new.user_agent.clone();
+        }
+        if new.referer.is_some() || args.no_referer {
+            o.referer = new.referer.clone();
+        }
+        if args.no_headers {
+            o.headers.clear();
+        }
+        for (name, value) in &new.headers {
+            merge_header(&mut o.headers, name.clone(), value.clone());
+        }
+        if new.proxy.is_some() || args.no_proxy {
+            o.proxy = new.proxy.clone();
+        }
+    })?;
+    for t in untags.iter().filter(|t| !rec.tags.contains(t)) {
+        eprintln!("note: feed {} had no tag {t}", rec.id);
+    }
+    let mut out = std::io::stdout().lock();
+    let verb = if updated == rec { "unchanged" } else { "updated" };
+    writeln!(out, "{verb} feed {}: {}", updated.id, clean(updated.display_title()))?;
+    writeln!(out, "  url:     {}", clean(&updated.url))?;
+    let title = match &updated.custom_title {
+        Some(t) => format!("{} (yours)", clean(t)),
+        None if !updated.feed_title.is_empty() => format!("{} (the feed's own)", clean(&updated.feed_title)),
+        None => "(the feed's own; not fetched yet)".to_owned(),
+    };
+    writeln!(out, "  title:   {title}")?;
+    let tags = if updated.tags.is_empty() { "(none)".to_owned() } else { clean(&updated.tags.join(", ")) };
+    writeln!(out, "  tags:    {tags}")?;
+    let options = options_line(&updated.options).unwrap_or_else(|| "(none: config.toml's apply)".to_owned());
+    writeln!(out, "  options: {options}")?;
     Ok(())
 }
 
@@ -366,7 +681,12 @@ fn import(store: &Store, file: &Path) -> Result<()> {
     let list = subscriptions::parse_import(&bytes).with_context(|| format!("{}", file.display()))?;
     let (mut added, mut present) = (0, 0);
     for sub in &list.subscriptions {
-        let new = NewFeed { url: sub.url.clone(), title: sub.title.clone(), tags: sub.tags.clone() };
+        let new = NewFeed {
+            url: sub.url.clone(),
+            title: sub.title.clone(),
+            tags: sub.tags.clone(),
+            ..Default::default()
+        };
         if store.add_feed(new)?.1 {
             added += 1;
         } else {

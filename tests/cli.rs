@@ -278,3 +278,209 @@ fn hanging_and_trickling_feeds_fail_alone() {
     assert!(error_of("/big.xml").contains("larger than"), "{}", error_of("/big.xml"));
     assert_eq!(t.ok(&["unread"]).trim(), "18");
 }
+
+/// Runs tidings expecting failure; returns stderr.
+fn fails(t: &Tidings, args: &[&str]) -> String {
+    let out = t.output(args);
+    assert!(!out.status.success(), "tidings {args:?} should fail: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn request_options_from_add_and_set_are_sent() {
+    let server = TestServer::start();
+    server.route("/opt.xml", Response::ok(rss_feed("opt", 2, 1)).content_type("application/rss+xml"));
+    server.route(
+        "/page",
+        Response::ok(
+            b"<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/opt.xml\"></head>\
+              <body>hi</body></html>"
+                .to_vec(),
+        )
+        .content_type("text/html; charset=utf-8"),
+    );
+    let t = Tidings::new();
+    t.ok(&[
+        "add",
+        &server.url("/page"),
+        "--user-agent",
+        "Agent/7.1 (test)",
+        "--referer",
+        "https://ref.example/page",
+        "--header",
+        "X-Token: abc123",
+    ]);
+    // The discovery fetch of the page and the first fetch of the feed it found both carry them.
+    for path in ["/page", "/opt.xml"] {
+        assert_eq!(server.last_header(path, "user-agent").as_deref(), Some("Agent/7.1 (test)"), "{path}");
+        assert_eq!(
+            server.last_header(path, "referer").as_deref(),
+            Some("https://ref.example/page"),
+            "{path}"
+        );
+        assert_eq!(server.last_header(path, "x-token").as_deref(), Some("abc123"), "{path}");
+    }
+    let hits = server.hits("/opt.xml");
+    t.ok(&["refresh"]);
+    assert_eq!(server.hits("/opt.xml"), hits + 1);
+    assert_eq!(server.last_header("/opt.xml", "user-agent").as_deref(), Some("Agent/7.1 (test)"));
+    assert_eq!(server.last_header("/opt.xml", "referer").as_deref(), Some("https://ref.example/page"));
+    assert_eq!(server.last_header("/opt.xml", "x-token").as_deref(), Some("abc123"));
+
+    let feeds = feeds_by_url(&t);
+    assert_eq!(feeds.len(), 1);
+    let id = feeds[0]["id"].to_string();
+    assert_eq!(
+        feeds[0]["options"],
+        serde_json::json!({
+            "user_agent": "Agent/7.1 (test)",
+            "referer": "https://ref.example/page",
+            "headers": [["X-Token", "abc123"]],
+            "proxy": null
+        })
+    );
+    let plain = t.ok(&["feeds"]);
+    assert!(
+        plain.contains(
+            "options: user agent \"Agent/7.1 (test)\"; referer https://ref.example/page; headers X-Token"
+        ),
+        "{plain}"
+    );
+    assert!(!plain.contains("abc123"), "header values stay out of plain output: {plain}");
+
+    // `set` changes them; the next refresh sends the new values, and a header given again
+    // (in any case) replaces the old one.
+    let out = t.ok(&[
+        "set",
+        &id,
+        "--user-agent",
+        "Agent/8",
+        "--header",
+        "x-token: def456",
+        "--header",
+        "Cookie: session=s1",
+        "--no-referer",
+    ]);
+    assert!(out.contains(&format!("updated feed {id}")) && out.contains("headers x-token, Cookie"), "{out}");
+    assert!(!out.contains("def456") && !out.contains("session=s1"), "{out}");
+    t.ok(&["refresh", &id]);
+    let headers = server.last_request_headers("/opt.xml").unwrap();
+    assert_eq!(headers.iter().filter(|(n, _)| n == "x-token").count(), 1, "{headers:?}");
+    assert_eq!(server.last_header("/opt.xml", "user-agent").as_deref(), Some("Agent/8"));
+    assert_eq!(server.last_header("/opt.xml", "x-token").as_deref(), Some("def456"));
+    assert_eq!(server.last_header("/opt.xml", "cookie").as_deref(), Some("session=s1"));
+    assert_eq!(server.last_header("/opt.xml", "referer"), None, "--no-referer removes it");
+
+    // By URL too; back to the defaults.
+    let url = server.url("/opt.xml");
+    t.ok(&["set", &url, "--no-headers", "--no-user-agent", "--referer", "https://other.example/"]);
+    t.ok(&["refresh", &id]);
+    assert!(server.last_header("/opt.xml", "user-agent").unwrap().starts_with("tidings/"));
+    assert_eq!(server.last_header("/opt.xml", "x-token"), None);
+    assert_eq!(server.last_header("/opt.xml", "cookie"), None);
+    assert_eq!(server.last_header("/opt.xml", "referer").as_deref(), Some("https://other.example/"));
+    t.ok(&["set", &id, "--no-referer"]);
+    t.ok(&["refresh", &id]);
+    assert_eq!(server.last_header("/opt.xml", "referer"), None);
+    assert!(!t.ok(&["feeds"]).contains("options:"), "no options line when none are set");
+    assert_eq!(
+        feeds_by_url(&t)[0]["options"],
+        serde_json::json!({"user_agent": null, "referer": null, "headers": [], "proxy": null})
+    );
+
+    // Proxies: `none` is stored and the feed is still fetched (directly); a password is
+    // hidden in plain output; --no-proxy forgets it; a bad one is refused.
+    t.ok(&["set", &id, "--proxy", "none"]);
+    assert_eq!(feeds_by_url(&t)[0]["options"]["proxy"], "none");
+    let hits = server.hits("/opt.xml");
+    t.ok(&["refresh", &id]);
+    assert_eq!(server.hits("/opt.xml"), hits + 1);
+    assert!(feeds_by_url(&t)[0]["last_error"].is_null());
+    let out = t.ok(&["set", &id, "--proxy", "socks5h://user:pw9@127.0.0.1:9"]);
+    assert!(out.contains("proxy socks5h://user:***@127.0.0.1:9") && !out.contains("pw9"), "{out}");
+    assert!(!t.ok(&["feeds"]).contains("pw9"));
+    t.ok(&["set", &id, "--no-proxy"]);
+    assert!(feeds_by_url(&t)[0]["options"]["proxy"].is_null());
+    let err = fails(&t, &["set", &id, "--proxy", "ftp://proxy.example:21"]);
+    assert!(err.contains("--proxy") && err.contains("socks5h://"), "{err}");
+
+    // Title and tags.
+    let out = t.ok(&["set", &id, "--title", "Mine", "--tag", "a", "--tag", "b"]);
+    assert!(out.contains("Mine (yours)") && out.contains("tags:    a, b"), "{out}");
+    let out = t.ok(&["set", &id, "--no-title", "--untag", "a"]);
+    assert!(out.contains("opt (the feed's own)") && out.contains("tags:    b"), "{out}");
+
+    // Nothing to change is an error, not a silent success.
+    let err = fails(&t, &["set", &id]);
+    assert!(err.contains("nothing to change"), "{err}");
+}
+
+#[test]
+fn bad_request_options_are_refused_clearly() {
+    let server = TestServer::start();
+    server.route("/f.xml", Response::ok(rss_feed("f", 1, 1)).content_type("application/rss+xml"));
+    let t = Tidings::new();
+    let url = server.url("/f.xml");
+    let err = fails(&t, &["add", &url, "--header", "X-Token abc123"]);
+    assert!(err.contains("\"Name: value\"") && err.contains("--header"), "shows an example: {err}");
+    assert!(!err.contains("abc123"), "the value (maybe a token) is not echoed: {err}");
+    let err = fails(&t, &["add", &url, "--header", "X Token: abc123"]);
+    assert!(err.contains("\"X Token\" is not a header name") && err.contains("\"Name: value\""), "{err}");
+    let err = fails(&t, &["add", &url, "--header", ": abc123"]);
+    assert!(err.contains("no name"), "{err}");
+    let err = fails(&t, &["add", &url, "--header", "X-Token: abc\r\nX-Evil: 1"]);
+    assert!(err.contains("value of X-Token") && err.contains("line break"), "{err}");
+    let err = fails(&t, &["add", &url, "--referer", "not a url"]);
+    assert!(err.contains("--referer") && err.contains("https://example.org/page"), "{err}");
+    assert_eq!(server.hits("/f.xml"), 0, "nothing is fetched with options that are wrong");
+    assert!(feeds_by_url(&t).is_empty(), "nor added");
+
+    t.ok(&["add", &url, "--header", "X-Token: good"]);
+    let err = fails(&t, &["set", "1", "--header", "X-Token=bad"]);
+    assert!(err.contains("\"Name: value\""), "{err}");
+    let err = fails(&t, &["set", "1", "--header", "User-Agent: x"]);
+    assert!(err.contains("--user-agent"), "{err}");
+    assert_eq!(feeds_by_url(&t)[0]["options"]["headers"], serde_json::json!([["X-Token", "good"]]));
+    let err = fails(&t, &["set", "99", "--no-referer"]);
+    assert!(err.contains("99"), "{err}");
+}
+
+#[test]
+fn http_charset_wrong_on_utf8_and_right_on_windows_1251() {
+    let server = TestServer::start();
+    // UTF-8 bytes, no encoding in the prolog, and a server that claims ISO-8859-1: the bytes win.
+    let zh = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>机器之心</title>\
+              <link>https://zh.example/</link><description>d</description>\
+              <item><title>大型语言模型的新进展</title><guid>zh-1</guid><link>https://zh.example/1</link>\
+              <description>正文</description></item></channel></rss>";
+    server.route(
+        "/zh.xml",
+        Response::ok(zh.as_bytes().to_vec()).content_type("application/rss+xml; charset=iso-8859-1"),
+    );
+    // Real windows-1251 bytes, no encoding in the prolog, the right charset in the header.
+    let ru = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Новости дня</title>\
+              <link>https://ru.example/</link><description>d</description>\
+              <item><title>Привет, мир: ёжик</title><guid>ru-1</guid><link>https://ru.example/1</link>\
+              <description>Текст</description></item></channel></rss>";
+    let (ru_bytes, _, unmappable) = encoding_rs::WINDOWS_1251.encode(ru);
+    assert!(!unmappable && std::str::from_utf8(&ru_bytes).is_err(), "the test feed is really not UTF-8");
+    server.route(
+        "/ru.xml",
+        Response::ok(ru_bytes.into_owned()).content_type("application/rss+xml; charset=windows-1251"),
+    );
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/zh.xml")]);
+    t.ok(&["add", &server.url("/ru.xml")]);
+    let feeds = feeds_by_url(&t);
+    let feed = |path: &str| feeds.iter().find(|f| f["url"] == server.url(path)).unwrap().clone();
+    let (zh_feed, ru_feed) = (feed("/zh.xml"), feed("/ru.xml"));
+    assert_eq!(zh_feed["title"], "机器之心");
+    assert_eq!(ru_feed["title"], "Новости дня");
+    let articles = t.json(&["articles", "--json"]);
+    let title_of = |feed: &serde_json::Value| {
+        let a = articles.as_array().unwrap().iter().find(|a| a["feed_id"] == feed["id"]).unwrap();
+        a["title"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(title_of(&zh_feed), "大型语言模型的新进展");
+    assert_eq!(title_of(&ru_feed), "Привет, мир: ёжик");
+}

@@ -44,7 +44,7 @@ fn open(dir: &std::path::Path) -> Store {
 }
 
 fn add(store: &Store, url: &str) -> FeedId {
-    store.add_feed(NewFeed { url: url.into(), title: None, tags: vec!["news".into()] }).unwrap().0
+    store.add_feed(NewFeed { url: url.into(), tags: vec!["news".into()], ..Default::default() }).unwrap().0
 }
 
 fn assert_consistent(store: &Store) {
@@ -227,7 +227,11 @@ fn adding_twice_merges_tags_and_remove_deletes_everything() {
     let store = open(dir.path());
     let feed = add(&store, "https://example.org/feed");
     let (again, new) = store
-        .add_feed(NewFeed { url: "https://example.org/feed".into(), title: None, tags: vec!["tech".into()] })
+        .add_feed(NewFeed {
+            url: "https://example.org/feed".into(),
+            tags: vec!["tech".into()],
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!((again, new), (feed, false));
     assert_eq!(store.feed(feed).unwrap().unwrap().tags, ["news", "tech"]);

@@ -11,6 +11,8 @@ pub struct NewFeed {
     pub url: String,
     pub title: Option<String>,
     pub tags: Vec<String>,
+    /// Written with the feed in one transaction, so the first fetch already uses them.
+    pub options: FeedOptions,
 }
 
 /// Per-feed request options (some hosts refuse requests without a Referer, or need a
@@ -69,7 +71,7 @@ impl FeedRecord {
             failing_since: None,
             consecutive_failures: 0,
             retry_not_before: None,
-            options: FeedOptions::default(),
+            options: new.options.clone(),
         }
     }
 

@@ -807,8 +807,8 @@ fn list_articles(store: &Store, args: ArticlesArgs) -> Result<()> {
                 published: rfc3339(a.meta.date),
                 read: a.flags.read,
                 starred: a.flags.starred,
-                images: a.meta.images.len(),
-                links: a.meta.links.len(),
+                images: a.meta.image_count as usize,
+                links: a.meta.link_count as usize,
                 enclosures: a.meta.enclosures.iter().map(|e| clean(&e.url)).collect(),
             })
             .collect();
@@ -823,7 +823,7 @@ fn list_articles(store: &Store, args: ArticlesArgs) -> Result<()> {
             "{}{}{}",
             if a.flags.read { ' ' } else { 'N' },
             if a.flags.starred { '*' } else { ' ' },
-            if a.meta.images.is_empty() { ' ' } else { 'P' }
+            if a.meta.image_count == 0 { ' ' } else { 'P' }
         );
         let title = if a.meta.title.is_empty() { "(untitled)".to_owned() } else { clean(&a.meta.title) };
         writeln!(out, "{:>6} {marks} {date}  [{}] {title}", a.meta.id, a.meta.feed)?;
@@ -884,9 +884,13 @@ fn show(store: &Store, id: ArticleId) -> Result<()> {
     }
     writeln!(out)?;
     let body = store.body(id)?.unwrap_or_default();
-    let text = html2text::from_read(body.as_bytes(), 80).unwrap_or_else(|_| body.clone());
+    // html2text appends the link list ("[1]: URL") itself.
+    let text = html2text::from_read(body.html.as_bytes(), 80).unwrap_or_else(|_| body.html.clone());
     for line in text.lines() {
         writeln!(out, "{}", sanitize::text(line))?;
+    }
+    for (i, image) in body.images.iter().enumerate() {
+        writeln!(out, "Image {}: {}", i + 1, clean(image))?;
     }
     for e in &a.meta.enclosures {
         writeln!(out, "Enclosure: {} {}", clean(&e.url), e.mime.as_deref().map(clean).unwrap_or_default())?;

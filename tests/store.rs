@@ -83,7 +83,10 @@ fn refetch_never_duplicates_and_keeps_flags() {
     let a = store.article(one).unwrap().unwrap();
     assert_eq!(a.meta.title, "one, revised");
     assert!(a.flags.read);
-    assert_eq!(store.body(one).unwrap().unwrap(), "<p>body of one, revised</p>");
+    let body = store.body(one).unwrap().unwrap();
+    assert_eq!(body.html, "<p>body of one, revised</p>");
+    assert_eq!(body.images, ["https://example.org/i.png"]);
+    assert_eq!(a.meta.image_count, 1);
     assert_eq!(store.counts(feed).unwrap().unread, 1);
     assert_consistent(&store);
 }

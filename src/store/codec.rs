@@ -9,7 +9,7 @@ use std::io::Read;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::StoreError;
+use super::{ArticleBody, StoreError};
 use crate::model::{ArticleId, ArticleKey, FeedId};
 
 /// The version byte written in front of every postcard value.
@@ -49,7 +49,19 @@ pub fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T
 /// Each thread keeps one compressor and resets it: building miniz's compressor zeroes
 /// hundreds of KiB, which cost more than compressing a typical 4 KB body. Level 1 (fastest)
 /// keeps most of the size win on HTML at a fraction of level 6's time.
-pub fn compress_body(html: &str) -> Vec<u8> {
+pub fn compress_body(body: &ArticleBody) -> Vec<u8> {
+    let plain = postcard::to_allocvec(body).unwrap_or_default();
+    compress(&plain)
+}
+
+/// Reads a body written by [`compress_body`].
+pub fn decompress_body(bytes: &[u8]) -> Result<ArticleBody, StoreError> {
+    let plain = inflate(bytes)?;
+    postcard::from_bytes(&plain)
+        .map_err(|e| StoreError::Corrupt(format!("a stored body cannot be decoded ({e})")))
+}
+
+fn compress(data: &[u8]) -> Vec<u8> {
     thread_local! {
         static COMPRESSOR: std::cell::RefCell<(flate2::Compress, Vec<u8>)> = std::cell::RefCell::new((
             flate2::Compress::new(flate2::Compression::new(BODY_LEVEL), false),
@@ -61,7 +73,7 @@ pub fn compress_body(html: &str) -> Vec<u8> {
         c.reset();
         scratch.clear();
         scratch.push(BODY_DEFLATE);
-        let mut input = html.as_bytes();
+        let mut input = data;
         loop {
             if scratch.capacity() - scratch.len() < 1024 {
                 scratch.reserve(scratch.capacity().max(4096));
@@ -75,9 +87,9 @@ pub fn compress_body(html: &str) -> Vec<u8> {
                 }
                 // Compressing into a Vec has no failure mode but a bug; store it raw then.
                 Err(_) => {
-                    let mut raw = Vec::with_capacity(html.len() + 1);
+                    let mut raw = Vec::with_capacity(data.len() + 1);
                     raw.push(BODY_RAW);
-                    raw.extend_from_slice(html.as_bytes());
+                    raw.extend_from_slice(data);
                     return raw;
                 }
             }
@@ -92,17 +104,17 @@ pub fn compress_body(html: &str) -> Vec<u8> {
     })
 }
 
-pub fn decompress_body(bytes: &[u8]) -> Result<String, StoreError> {
+fn inflate(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
     match bytes.split_first() {
         Some((&BODY_DEFLATE, rest)) => {
-            let mut html = Vec::new();
+            let mut plain = Vec::new();
             flate2::read::DeflateDecoder::new(rest)
                 .take(MAX_BODY_BYTES)
-                .read_to_end(&mut html)
+                .read_to_end(&mut plain)
                 .map_err(|e| StoreError::Corrupt(format!("a stored body cannot be inflated ({e})")))?;
-            Ok(String::from_utf8_lossy(&html).into_owned())
+            Ok(plain)
         }
-        Some((&BODY_RAW, rest)) => Ok(String::from_utf8_lossy(rest).into_owned()),
+        Some((&BODY_RAW, rest)) => Ok(rest.to_vec()),
         _ => Err(StoreError::Corrupt("a stored body has an unknown format".into())),
     }
 }
@@ -196,10 +208,15 @@ mod tests {
 
     #[test]
     fn bodies_round_trip() {
+        let body = |html: &str| ArticleBody {
+            html: html.to_owned(),
+            images: vec!["https://x.example/a.png".into()],
+            links: vec!["https://x.example/".into(), "mailto:a@x.example".into()],
+        };
         let html = "<p>中文 text</p>".repeat(100);
-        let c = compress_body(&html);
+        let c = compress_body(&body(&html));
         assert!(c.len() < html.len() / 4);
-        assert_eq!(decompress_body(&c).unwrap(), html);
+        assert_eq!(decompress_body(&c).unwrap(), body(&html));
         assert!(decompress_body(&[9, 1, 2]).is_err());
         // Big and poorly compressible: the output buffer must grow over several rounds,
         // and the reused compressor must start clean for the next body.
@@ -210,9 +227,9 @@ mod tests {
                 char::from(b'!' + (x >> 16) as u8 % 90)
             })
             .collect();
-        assert_eq!(decompress_body(&compress_body(&noisy)).unwrap(), noisy);
-        assert_eq!(decompress_body(&compress_body("")).unwrap(), "");
-        assert_eq!(decompress_body(&compress_body(&html)).unwrap(), html);
+        assert_eq!(decompress_body(&compress_body(&body(&noisy))).unwrap(), body(&noisy));
+        assert_eq!(decompress_body(&compress_body(&body(""))).unwrap(), body(""));
+        assert_eq!(decompress_body(&compress_body(&body(&html))).unwrap(), body(&html));
     }
 
     #[test]

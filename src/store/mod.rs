@@ -457,8 +457,8 @@ impl Store {
         Ok(self.flags.get(article_key(id))?.map(|v| Flags::from_bytes(&v).0).unwrap_or_default())
     }
 
-    /// The article's HTML body, loaded only when the article is opened.
-    pub fn body(&self, id: ArticleId) -> Result<Option<String>, StoreError> {
+    /// The article's body and references, loaded only when the article is opened.
+    pub fn body(&self, id: ArticleId) -> Result<Option<ArticleBody>, StoreError> {
         match self.bodies.get(article_key(id))? {
             Some(v) => Ok(Some(codec::decompress_body(&v)?)),
             None => Ok(None),

@@ -97,12 +97,26 @@ impl FeedRecord {
 /// (both done on parse workers so the single writer only writes).
 #[derive(Debug, Clone)]
 pub struct PreparedArticle {
-    /// The parsed article; its `content_html` is emptied once compressed into `body`.
+    /// The parsed article; its `content_html`, `images` and `links` are moved into `body`.
     pub article: ParsedArticle,
+    /// The compressed [`ArticleBody`].
     pub body: Vec<u8>,
     pub body_len: u64,
+    pub image_count: u32,
+    pub link_count: u32,
     /// Hash of everything shown, to tell an updated article from an unchanged one.
     pub content_hash: u64,
+}
+
+/// What an opened article needs beyond its metadata: the HTML and its numbered references.
+/// Kept apart from [`ArticleMeta`] (and compressed) so that lists never load it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArticleBody {
+    pub html: String,
+    /// Absolute URLs of the body's images, in order.
+    pub images: Vec<String>,
+    /// Absolute URLs of the body's links, in order.
+    pub links: Vec<String>,
 }
 
 impl PreparedArticle {
@@ -128,9 +142,17 @@ impl PreparedArticle {
             h.update(e.url.as_bytes());
             h.update(&[0]);
         }
+        let body_len = html.len() as u64;
+        let body = ArticleBody {
+            html,
+            images: std::mem::take(&mut article.images),
+            links: std::mem::take(&mut article.links),
+        };
         PreparedArticle {
-            body: super::compress_body(&html),
-            body_len: html.len() as u64,
+            body: super::compress_body(&body),
+            body_len,
+            image_count: body.images.len() as u32,
+            link_count: body.links.len() as u32,
             content_hash: h.digest(),
             article,
         }
@@ -152,8 +174,9 @@ pub struct ArticleMeta {
     pub date_from_feed: bool,
     pub updated: Option<i64>,
     pub first_seen: i64,
-    pub images: Vec<String>,
-    pub links: Vec<String>,
+    /// How many images the body has ("has pictures" in lists); the URLs are in the body.
+    pub image_count: u32,
+    pub link_count: u32,
     pub enclosures: Vec<Enclosure>,
     pub content_hash: u64,
     /// Size of the uncompressed HTML body.
@@ -180,8 +203,8 @@ impl ArticleMeta {
             date_from_feed: a.date.is_some(),
             updated: a.updated.map(|d| d.timestamp()),
             first_seen,
-            images: a.images.clone(),
-            links: a.links.clone(),
+            image_count: p.image_count,
+            link_count: p.link_count,
             enclosures: a.enclosures.clone(),
             content_hash: p.content_hash,
             body_len: p.body_len,

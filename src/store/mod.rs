@@ -82,7 +82,7 @@ pub struct StoreSettings {
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        StoreSettings { max_articles_per_feed: 0, keep_days: 0, cache_mib: 32 }
+        StoreSettings { max_articles_per_feed: 0, keep_days: 0, cache_mib: 8 }
     }
 }
 

@@ -24,6 +24,11 @@ pub fn is_forbidden(c: char) -> bool {
 /// A single-line field (title, author, feed name, URL, error text): every forbidden
 /// character is dropped, except whitespace controls (tab, newline, CR), which become one
 /// space; runs of whitespace collapse and the ends are trimmed.
+///
+/// ```
+/// // An OSC 0 sequence (set the terminal's title) arrives as a feed title:
+/// assert_eq!(tidings::sanitize::line("News\u{1b}]0;pwned\u{7}\n today"), "News]0;pwned today");
+/// ```
 pub fn line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;

@@ -230,6 +230,23 @@ impl Store {
         &self.dir
     }
 
+    /// Every tree, in the order the multi-tree transactions destructure them.
+    fn all_trees(&self) -> [&sled::Tree; 11] {
+        [
+            &self.meta,
+            &self.feeds,
+            &self.feed_urls,
+            &self.articles,
+            &self.bodies,
+            &self.article_keys,
+            &self.feed_index,
+            &self.date_index,
+            &self.flags,
+            &self.counters,
+            &self.fetch_log,
+        ]
+    }
+
     fn migrate(&self) -> Result<(), StoreError> {
         let found = self.meta.get("schema")?.and_then(|v| read_u64(&v));
         match found {
@@ -343,21 +360,10 @@ impl Store {
         let identities: Vec<sled::IVec> =
             self.article_keys.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
         let log: Vec<sled::IVec> = self.fetch_log.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
-        let trees = [
-            &self.feeds,
-            &self.feed_urls,
-            &self.articles,
-            &self.bodies,
-            &self.article_keys,
-            &self.feed_index,
-            &self.date_index,
-            &self.flags,
-            &self.counters,
-            &self.fetch_log,
-        ];
-        trees
+        self.all_trees()
             .transaction(|t| {
-                let [feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog] = &t[..]
+                let [_meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog] =
+                    &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
                 };
@@ -557,20 +563,8 @@ impl Store {
             _ => None,
         };
 
-        let trees = [
-            &self.meta,
-            &self.feeds,
-            &self.feed_urls,
-            &self.articles,
-            &self.bodies,
-            &self.article_keys,
-            &self.feed_index,
-            &self.date_index,
-            &self.flags,
-            &self.counters,
-            &self.fetch_log,
-        ];
-        let stats = trees
+        let stats = self
+            .all_trees()
             .transaction(|t| {
                 let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog] =
                     &t[..]

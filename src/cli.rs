@@ -886,8 +886,14 @@ fn show(store: &Store, id: ArticleId) -> Result<()> {
     let body = store.body(id)?.unwrap_or_default();
     // html2text appends the link list ("[1]: URL") itself.
     let text = html2text::from_read(body.html.as_bytes(), 80).unwrap_or_else(|_| body.html.clone());
+    // html2text leaves runs of blank lines from empty paragraphs and sections: keep one.
+    let mut blank_before = false;
     for line in text.lines() {
-        writeln!(out, "{}", sanitize::text(line))?;
+        let blank = line.trim().is_empty();
+        if !(blank && blank_before) {
+            writeln!(out, "{}", sanitize::text(line))?;
+        }
+        blank_before = blank;
     }
     for (i, image) in body.images.iter().enumerate() {
         writeln!(out, "Image {}: {}", i + 1, clean(image))?;

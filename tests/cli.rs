@@ -484,3 +484,22 @@ fn http_charset_wrong_on_utf8_and_right_on_windows_1251() {
     assert_eq!(title_of(&zh_feed), "大型语言模型的新进展");
     assert_eq!(title_of(&ru_feed), "Привет, мир: ёжик");
 }
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let t = Tidings::new();
+    let path = common::cli::corpus_dir().join("feeds/seed-jiqizhixin-rss2.xml");
+    t.ok(&["add", path.to_str().unwrap()]);
+    // `tidings articles | head -0`: the reader is gone before tidings writes.
+    let mut child = t
+        .command()
+        .args(["feeds"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}

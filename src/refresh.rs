@@ -144,7 +144,7 @@ pub async fn refresh(
         }
     }
     let mut pending = interleave_hosts(to_fetch).into_iter();
-    let window = fetcher.settings().concurrency.saturating_mul(2).max(1);
+    let window = fetcher.settings().concurrency.saturating_add(WRITER_QUEUE + 4).max(1);
     let mut tasks = tokio::task::JoinSet::new();
     let mut running: HashMap<tokio::task::Id, (FeedId, String)> = HashMap::new();
     let mut received = 0usize;

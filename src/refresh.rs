@@ -101,7 +101,7 @@ pub struct RefreshOptions {
 
 /// Refreshes `feeds`, calling `on_report` once per feed as each finishes.
 ///
-/// Memory stays bounded however many feeds there are: at most `2 x concurrency` feeds are
+/// Memory stays bounded however many feeds there are: at most `concurrency + 8` feeds are
 /// between "fetch started" and "written", and the writer's queue is short. Feeds are started
 /// in an order that interleaves hosts, so the bounded window is never filled by one host
 /// waiting on its per-host limit.

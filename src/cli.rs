@@ -199,14 +199,21 @@ pub struct MarkArgs {
     pub feed: Option<String>,
 }
 
-/// Runs a subcommand. `None` is the interactive reader, which is not built yet.
+/// Runs a subcommand. `None` is the interactive reader.
 pub fn run(cli: Cli) -> Result<()> {
     let paths = Paths::resolve(cli.config.clone(), cli.data_dir.clone())?;
     let config = Config::load(&paths.config_file)?;
-    let Some(command) = cli.command else {
-        return no_reader_yet(&paths, &config);
-    };
+    if matches!(cli.command, Some(Command::Unread)) {
+        if let Some(unread) = crate::unread_cache::read(&paths.data_dir) {
+            println!("{unread}");
+            return Ok(());
+        }
+    }
     let store = Store::open(&paths.data_dir, &config.store)?;
+    let Some(command) = cli.command else {
+        // The reader flushes the store itself on every way out.
+        return crate::ui::run(store, &config);
+    };
     let result = match command {
         Command::Add(args) => add(&store, &config, args),
         Command::Set(args) => set(&store, &config, args),
@@ -232,26 +239,13 @@ pub fn run(cli: Cli) -> Result<()> {
     };
     // Flags and feeds written by any command are durable when the process exits.
     store.flush()?;
+    let unread = store.unread_total();
+    // Closing the store first, so the cache is stamped with the database as it stays on disk.
+    drop(store);
+    if let Ok(unread) = unread {
+        crate::unread_cache::write(&paths.data_dir, unread);
+    }
     result
-}
-
-fn no_reader_yet(paths: &Paths, config: &Config) -> Result<()> {
-    let store = Store::open(&paths.data_dir, &config.store)?;
-    let feeds = store.feeds()?.len();
-    println!(
-        "tidings {}: {} feeds, {} unread articles in {}",
-        env!("CARGO_PKG_VERSION"),
-        feeds,
-        store.unread_total()?,
-        paths.data_dir.display()
-    );
-    println!("The interactive reader is not built yet. Try:");
-    println!("  tidings add URL          subscribe to a feed");
-    println!("  tidings import FILE      import OPML or a newsboat urls file");
-    println!("  tidings refresh          fetch every feed");
-    println!("  tidings articles         list the newest articles");
-    println!("  tidings --help           everything else");
-    Ok(())
 }
 
 fn clean(s: &str) -> String {

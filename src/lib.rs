@@ -15,3 +15,5 @@ pub mod refresh;
 pub mod sanitize;
 pub mod store;
 pub mod subscriptions;
+pub mod ui;
+pub mod unread_cache;

@@ -503,3 +503,27 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn unread_answers_from_its_cache_only_while_the_database_is_unchanged() {
+    let t = Tidings::new();
+    let path = common::cli::corpus_dir().join("feeds/seed-jiqizhixin-rss2.xml");
+    t.ok(&["add", path.to_str().unwrap()]);
+    let total: u64 = t.ok(&["unread"]).trim().parse().unwrap();
+    assert!(total >= 1);
+    let cache = t.data_dir().join("unread.cache");
+    assert!(cache.exists(), "the first `unread` leaves the cache behind");
+    assert_eq!(t.ok(&["unread"]).trim(), total.to_string());
+    // Another command changes the database: the cache must not be believed afterwards.
+    let id = t.json(&["articles", "--json"])[0]["id"].to_string();
+    t.ok(&["mark", "read", &id]);
+    assert_eq!(t.ok(&["unread"]).trim(), (total - 1).to_string());
+    // A cache that claims another number for another database state is ignored.
+    std::fs::write(&cache, "tidings-unread-v1 999 1 1\n").unwrap();
+    assert_eq!(t.ok(&["unread"]).trim(), (total - 1).to_string());
+    // And one for this exact database state is used (proves the fast path is taken).
+    let text = std::fs::read_to_string(&cache).unwrap();
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    std::fs::write(&cache, format!("{} 12345 {} {}\n", fields[0], fields[2], fields[3])).unwrap();
+    assert_eq!(t.ok(&["unread"]).trim(), "12345");
+}

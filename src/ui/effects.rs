@@ -1,0 +1,73 @@
+//! Performs an `Effect` against the store (on a blocking worker) and describes the outcome
+//! as `Action`s for the loop.
+
+use crate::sanitize;
+use crate::store::{ArticleQuery, Store, StoreError};
+
+use super::action::{Action, Effect};
+use super::app::{ArticleRow, FeedRow};
+use super::body;
+
+/// At most this many articles of one feed are listed.
+const LIST_LIMIT: usize = 5000;
+
+pub fn perform(store: &Store, effect: Effect) -> Vec<Action> {
+    try_perform(store, effect).unwrap_or_else(|e| vec![Action::Failed(format!("store: {e}"))])
+}
+
+fn try_perform(store: &Store, effect: Effect) -> Result<Vec<Action>, StoreError> {
+    Ok(match effect {
+        Effect::LoadFeeds => vec![feeds_loaded(store)?],
+        Effect::LoadArticles(feed) => {
+            let q = ArticleQuery { feed: Some(feed), limit: Some(LIST_LIMIT), ..Default::default() };
+            let articles = store
+                .articles(&q)?
+                .into_iter()
+                .map(|a| ArticleRow {
+                    id: a.meta.id,
+                    title: match sanitize::line(&a.meta.title) {
+                        t if t.is_empty() => "(untitled)".to_owned(),
+                        t => t,
+                    },
+                    author: a.meta.author.as_deref().map(sanitize::line).filter(|s| !s.is_empty()),
+                    link: a.meta.link.as_deref().map(sanitize::line).filter(|s| !s.is_empty()),
+                    date: a.meta.date,
+                    read: a.flags.read,
+                    starred: a.flags.starred,
+                })
+                .collect();
+            vec![Action::ArticlesLoaded { feed, articles }]
+        }
+        Effect::LoadBody { article, width } => {
+            let lines = match store.body(article)? {
+                Some(b) => body::render_lines(&b.html, width),
+                None => vec!["(no body stored for this article)".to_owned()],
+            };
+            vec![Action::BodyRendered { article, width, lines }]
+        }
+        Effect::Mark { ids, mark } => {
+            store.mark(&ids, mark)?;
+            vec![feeds_loaded(store)?]
+        }
+        Effect::MarkFeedRead(feed) => {
+            let count = store.mark_all_read(Some(feed))?.len();
+            vec![Action::FeedMarkedRead { feed, count }, feeds_loaded(store)?]
+        }
+        Effect::Quit => Vec::new(),
+    })
+}
+
+fn feeds_loaded(store: &Store) -> Result<Action, StoreError> {
+    let mut feeds = Vec::new();
+    for f in store.feeds()? {
+        let c = store.counts(f.id)?;
+        feeds.push(FeedRow {
+            id: f.id,
+            title: sanitize::line(f.display_title()),
+            unread: c.unread,
+            total: c.total,
+            failing: f.last_error.is_some(),
+        });
+    }
+    Ok(Action::FeedsLoaded { feeds, unread_total: store.unread_total()? })
+}

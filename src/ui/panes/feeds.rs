@@ -1,0 +1,87 @@
+//! The feeds pane: each feed's title and unread/total counts, `!` when its last fetch failed.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{focused, list_offset, pane_block};
+use crate::ui::app::{App, Pane};
+use crate::ui::{layout, theme};
+
+pub fn render(app: &App, frame: &mut Frame, r: Rect) {
+    let block = pane_block("Feeds", focused(app, Pane::Feeds));
+    if app.feeds.is_empty() {
+        let text = if app.feeds_loaded {
+            vec![
+                Line::from("No feeds yet. Add one from a shell:"),
+                Line::from(""),
+                Line::from("  tidings add URL"),
+                Line::from("  tidings import FILE"),
+                Line::from(""),
+                Line::from("then: tidings refresh"),
+            ]
+        } else {
+            vec![Line::from("loading…")]
+        };
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), r);
+        return;
+    }
+    let inner = layout::inner(r);
+    let height = usize::from(inner.height);
+    let width = usize::from(inner.width);
+    let offset = list_offset(app.feed_sel, app.feeds.len(), height);
+    let lines: Vec<Line> = app
+        .feeds
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, f)| {
+            let counts = format!(" {}/{}", f.unread, f.total);
+            let marker = if f.failing { "!" } else { " " };
+            let room = width.saturating_sub(counts.chars().count() + 1);
+            let title = truncate(&f.title, room);
+            let pad = room.saturating_sub(display_width(&title));
+            let mut line = Line::from(vec![
+                Span::styled(marker, theme::error()),
+                Span::raw(title),
+                Span::raw(" ".repeat(pad)),
+                Span::raw(counts),
+            ]);
+            if f.unread > 0 {
+                line = line.style(theme::unread());
+            }
+            if i == app.feed_sel {
+                line = line.patch_style(theme::selected());
+            }
+            line
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+pub(super) fn display_width(s: &str) -> usize {
+    ratatui::text::Span::raw(s).width()
+}
+
+/// `s` cut to at most `width` columns, with `…` when cut.
+pub(super) fn truncate(s: &str, width: usize) -> String {
+    if display_width(s) <= width {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = display_width(c.encode_utf8(&mut [0; 4]));
+        if w + cw + 1 > width {
+            break;
+        }
+        w += cw;
+        out.push(c);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}

@@ -1,0 +1,197 @@
+//! End to end: the real binary in a pseudo-terminal, driven by keys, read back through vt100.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::cli::{corpus_dir, Tidings};
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+
+const LOCAL_FEED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Quokka Gazette</title><link>https://example.org/</link>
+<description>d</description>
+<item><title>Oldest quokka news</title><link>https://example.org/1</link><guid>q-1</guid>
+<pubDate>Mon, 01 Jan 2024 10:00:00 +0000</pubDate><description>&lt;p&gt;First body.&lt;/p&gt;</description></item>
+<item><title>Middle quokka news</title><link>https://example.org/2</link><guid>q-2</guid>
+<pubDate>Tue, 02 Jan 2024 10:00:00 +0000</pubDate><description>&lt;p&gt;Second body.&lt;/p&gt;</description></item>
+<item><title>Newest quokka news</title><link>https://example.org/3</link><guid>q-3</guid>
+<pubDate>Wed, 03 Jan 2024 10:00:00 +0000</pubDate><description>&lt;p&gt;Quokkas smile at &lt;b&gt;everyone&lt;/b&gt; they meet.&lt;/p&gt;</description></item>
+</channel></rss>
+"#;
+
+/// The binary running in a 100x30 pty, its screen kept up to date by a reader thread.
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Screen {
+    fn spawn(t: &Tidings) -> Screen {
+        let pair = native_pty_system()
+            .openpty(PtySize { rows: 30, cols: 100, pixel_width: 0, pixel_height: 0 })
+            .expect("open a pty");
+        // The same arguments and environment as every other test's `tidings` run.
+        let std_cmd = t.command();
+        let mut cmd = CommandBuilder::new(std_cmd.get_program());
+        cmd.args(std_cmd.get_args());
+        for (key, value) in std_cmd.get_envs() {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            }
+        }
+        cmd.env("TERM", "xterm-256color");
+        let child = pair.slave.spawn_command(cmd).expect("spawn tidings in the pty");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let writer = pair.master.take_writer().expect("pty writer");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            NonZeroU16::new(30).expect("rows"),
+            NonZeroU16::new(100).expect("cols"),
+            0,
+        )));
+        let sink = Arc::clone(&parser);
+        std::thread::spawn(move || {
+            // Keeps the master alive as long as there is output to read.
+            let _master = pair.master;
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => sink.lock().expect("parser lock").process(&buf[..n]),
+                }
+            }
+        });
+        Screen { parser, writer, child }
+    }
+
+    fn contents(&self) -> String {
+        self.parser.lock().expect("parser lock").screen().contents()
+    }
+
+    /// Waits (up to 10 s) until every one of `texts` is on screen.
+    fn wait_for(&self, texts: &[&str]) {
+        self.wait_until(&format!("{texts:?} on screen"), |s| {
+            let contents = s.contents();
+            texts.iter().all(|t| contents.contains(t))
+        });
+    }
+
+    /// Waits (up to 10 s) until `ok` holds for the screen.
+    fn wait_until(&self, what: &str, ok: impl Fn(&vt100::Screen) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if ok(self.parser.lock().expect("parser lock").screen()) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no {what} after 10 s:\n{}", self.contents());
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Waits until the reader has left the alternate screen and shown the cursor again.
+    fn wait_restored(&self) {
+        self.wait_until("restored terminal", |s| !s.alternate_screen() && !s.hide_cursor());
+    }
+
+    fn alternate_screen(&self) -> bool {
+        self.parser.lock().expect("parser lock").screen().alternate_screen()
+    }
+
+    fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).expect("write to the pty");
+        self.writer.flush().expect("flush the pty");
+    }
+
+    /// Waits (up to 10 s) for the process to exit and returns whether it succeeded.
+    fn wait_exit(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for tidings") {
+                return status.success();
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                panic!("tidings did not exit after q:\n{}", self.contents());
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+fn unread(t: &Tidings) -> u64 {
+    t.ok(&["unread"]).trim().parse().expect("unread prints a number")
+}
+
+#[test]
+fn browse_open_an_article_and_quit() {
+    let t = Tidings::new();
+    let seed = corpus_dir().join("feeds/seed-jiqizhixin-rss2.xml");
+    t.ok(&["add", seed.to_str().expect("utf-8 path")]);
+    let local = t.dir.path().join("quokka.xml");
+    std::fs::write(&local, LOCAL_FEED).expect("write the local feed");
+    t.ok(&["add", local.to_str().expect("utf-8 path")]);
+    let before = unread(&t);
+    assert_eq!(before, 4, "one seed article and three local ones");
+
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["机器之心", "Quokka Gazette", &format!("{before} unread")]);
+
+    // Second feed, into its articles (newest first), open the first.
+    screen.keys("j");
+    screen.wait_for(&["Newest quokka news", "Oldest quokka news"]);
+    screen.keys("\r");
+    screen.keys("\r");
+    screen.wait_for(&["Link:   https://example.org/3", "Quokkas smile at", "they meet."]);
+    // Opening it marked it read: the counts follow.
+    screen.wait_for(&[&format!("{} unread", before - 1), "2/3"]);
+
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    screen.wait_restored();
+    assert_eq!(unread(&t), before - 1);
+}
+
+#[test]
+fn no_feeds_shows_the_welcome_text() {
+    let t = Tidings::new();
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["tidings add URL", "tidings import FILE"]);
+    screen.keys("q");
+    assert!(screen.wait_exit());
+    screen.wait_restored();
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_keeps_marks() {
+    let t = Tidings::new();
+    let local = t.dir.path().join("quokka.xml");
+    std::fs::write(&local, LOCAL_FEED).expect("write the local feed");
+    t.ok(&["add", local.to_str().expect("utf-8 path")]);
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["Quokka Gazette", "Newest quokka news", "3 unread"]);
+    // Into the articles, mark the first read with `m`.
+    screen.keys("\rm");
+    screen.wait_for(&["2 unread"]);
+    assert!(screen.alternate_screen());
+    let pid = screen.child.process_id().expect("pid");
+    // SAFETY: kill(2) on the pid of our own child process.
+    let sent = unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(sent, 0);
+    assert!(screen.wait_exit());
+    screen.wait_restored();
+    assert_eq!(unread(&t), 2);
+}
+
+#[test]
+fn without_a_terminal_the_reader_explains_itself() {
+    let t = Tidings::new();
+    let out = t.output(&[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("needs a terminal"), "{stderr}");
+}

@@ -203,6 +203,7 @@ pub struct MarkArgs {
 pub fn run(cli: Cli) -> Result<()> {
     let paths = Paths::resolve(cli.config.clone(), cli.data_dir.clone())?;
     let config = Config::load(&paths.config_file)?;
+    crate::logfile::install_panic_hook(paths.log_file.clone());
     if matches!(cli.command, Some(Command::Unread)) {
         if let Some(unread) = crate::unread_cache::read(&paths.data_dir) {
             println!("{unread}");

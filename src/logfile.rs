@@ -3,7 +3,7 @@
 //! Logging must never break a run: if the file can't be opened or written, lines are dropped.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub struct LogFile {
@@ -28,4 +28,17 @@ impl LogFile {
             }
         }
     }
+}
+
+/// Sends panics to the log. A panic the parser contains (it becomes that feed's error) is
+/// only logged; any other also goes to the previous hook, which tells the user.
+pub fn install_panic_hook(log_path: PathBuf) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let log = LogFile::open(&log_path);
+        log.write(&crate::sanitize::line(&format!("panic: {info}")));
+        if !crate::parse::containing_panics() {
+            previous(info);
+        }
+    }));
 }

@@ -256,10 +256,23 @@ fn builder(base: Option<&Url>) -> Builder {
         .timestamp_parser(date::parse)
 }
 
+thread_local! {
+    static CONTAINING_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this thread runs code whose panics are caught and become a feed's error: a
+/// panic hook should then log quietly instead of telling the user the program crashed.
+pub fn containing_panics() -> bool {
+    CONTAINING_PANICS.with(|c| c.get())
+}
+
 /// Runs feed-rs with panics contained.
 fn run_feed_rs(input: &[u8], base: Option<&Url>) -> Result<Result<Feed, ParseFeedError>, ParseError> {
     let parser = builder(base).build();
-    catch_unwind(AssertUnwindSafe(|| parser.parse(input))).map_err(|payload| {
+    CONTAINING_PANICS.with(|c| c.set(true));
+    let result = catch_unwind(AssertUnwindSafe(|| parser.parse(input)));
+    CONTAINING_PANICS.with(|c| c.set(false));
+    result.map_err(|payload| {
         let detail = payload
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())

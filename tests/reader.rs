@@ -7,7 +7,8 @@ use std::num::NonZeroU16;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::cli::{corpus_dir, Tidings};
+use common::cli::{corpus_dir, rss_feed, Tidings};
+use common::server::{Response, TestServer};
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 
 const LOCAL_FEED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -194,4 +195,27 @@ fn without_a_terminal_the_reader_explains_itself() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("needs a terminal"), "{stderr}");
+}
+
+#[test]
+fn big_r_refreshes_from_inside_the_reader() {
+    let server = TestServer::start();
+    server.route("/gen.xml", Response::ok(rss_feed("gen", 3, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/gen.xml")]);
+    assert_eq!(unread(&t), 3);
+
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["gen", "3/3", "3 unread", "gen item 2"]);
+    // Into the feed's articles, then two new items (0..5, the same GUIDs for the first three).
+    screen.keys("\r");
+    server.route("/gen.xml", Response::ok(rss_feed("gen", 5, 1)));
+    screen.keys("R");
+    screen.wait_for(&["5 unread", "5/5", "refreshed 1 feeds", "gen item 4", "gen item 3"]);
+    assert!(server.hits("/gen.xml") >= 2);
+
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    screen.wait_restored();
+    assert_eq!(unread(&t), 5);
 }

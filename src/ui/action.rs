@@ -2,6 +2,7 @@
 //! plus the effects `update` asks the loop to perform.
 
 use crate::model::{ArticleId, FeedId};
+use crate::refresh::{FeedOutcome, RefreshSummary};
 use crate::store::Mark;
 
 use super::app::{ArticleRow, FeedRow};
@@ -26,6 +27,10 @@ pub enum Action {
     ToggleStar,
     /// `A`: every article of the selected feed read.
     MarkFeedRead,
+    /// `r`: fetch the selected feed now.
+    RefreshFeed,
+    /// `R`: fetch every feed now.
+    RefreshAll,
     Quit,
     /// The terminal's size (also sent once at start).
     Resize {
@@ -53,6 +58,13 @@ pub enum Action {
         feed: FeedId,
         count: usize,
     },
+    /// One feed of a running refresh is done (fetched, written, or failed).
+    FeedRefreshed {
+        feed: FeedId,
+        outcome: FeedOutcome,
+    },
+    /// The running refresh is over.
+    RefreshFinished(RefreshSummary),
     /// A store read or write failed; the text is shown in the status line.
     Failed(String),
 }
@@ -62,15 +74,28 @@ pub enum Action {
 pub enum Effect {
     LoadFeeds,
     LoadArticles(FeedId),
-    LoadBody { article: ArticleId, width: u16 },
-    Mark { ids: Vec<ArticleId>, mark: Mark },
+    LoadBody {
+        article: ArticleId,
+        width: u16,
+    },
+    Mark {
+        ids: Vec<ArticleId>,
+        mark: Mark,
+    },
     MarkFeedRead(FeedId),
+    /// Reloads a feed's articles after a refresh wrote to it; queued behind pending marks so
+    /// the answer already has them.
+    ReloadArticles(FeedId),
+    /// Fetches one feed (`Some`) or all of them, reporting `FeedRefreshed` per feed and then
+    /// `RefreshFinished`. Runs as an async task, not on the writer.
+    Refresh(Option<FeedId>),
     Quit,
 }
 
 impl Effect {
-    /// Changes the store (and so must be applied in order).
+    /// Changes the store, or must see every change asked for before it (and so goes through
+    /// the one writer, in order).
     pub fn is_write(&self) -> bool {
-        matches!(self, Effect::Mark { .. } | Effect::MarkFeedRead(_))
+        matches!(self, Effect::Mark { .. } | Effect::MarkFeedRead(_) | Effect::ReloadArticles(_))
     }
 }

@@ -47,6 +47,21 @@ pub struct OpenArticle {
     pub scroll: usize,
 }
 
+/// A refresh started from the reader, while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RefreshProgress {
+    pub done: usize,
+    pub total: usize,
+    pub failed: usize,
+}
+
+impl RefreshProgress {
+    /// The status line while it runs.
+    pub fn line(&self) -> String {
+        format!("refreshing {}/{} feeds ({} failed)", self.done, self.total, self.failed)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct App {
     pub feeds: Vec<FeedRow>,
@@ -65,6 +80,8 @@ pub struct App {
     pub height: u16,
     pub unread_total: u64,
     pub message: String,
+    /// `Some` while a refresh runs (only one at a time).
+    pub refresh: Option<RefreshProgress>,
     pub quit: bool,
 }
 
@@ -90,6 +107,7 @@ impl App {
             height,
             unread_total: 0,
             message: String::new(),
+            refresh: None,
             quit: false,
         }
     }

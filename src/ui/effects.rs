@@ -18,7 +18,7 @@ pub fn perform(store: &Store, effect: Effect) -> Vec<Action> {
 fn try_perform(store: &Store, effect: Effect) -> Result<Vec<Action>, StoreError> {
     Ok(match effect {
         Effect::LoadFeeds => vec![feeds_loaded(store)?],
-        Effect::LoadArticles(feed) => {
+        Effect::LoadArticles(feed) | Effect::ReloadArticles(feed) => {
             let q = ArticleQuery { feed: Some(feed), limit: Some(LIST_LIMIT), ..Default::default() };
             let articles = store
                 .articles(&q)?
@@ -53,7 +53,8 @@ fn try_perform(store: &Store, effect: Effect) -> Result<Vec<Action>, StoreError>
             let count = store.mark_all_read(Some(feed))?.len();
             vec![Action::FeedMarkedRead { feed, count }, feeds_loaded(store)?]
         }
-        Effect::Quit => Vec::new(),
+        // Run by the loop itself (it needs the fetcher and the runtime).
+        Effect::Refresh(_) | Effect::Quit => Vec::new(),
     })
 }
 

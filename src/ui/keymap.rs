@@ -33,6 +33,8 @@ pub fn action_for(key: KeyEvent, pane: Pane) -> Option<Action> {
         KeyCode::Char('m') if pane != Pane::Feeds => Action::ToggleRead,
         KeyCode::Char('s') if pane != Pane::Feeds => Action::ToggleStar,
         KeyCode::Char('A') => Action::MarkFeedRead,
+        KeyCode::Char('r') => Action::RefreshFeed,
+        KeyCode::Char('R') => Action::RefreshAll,
         _ => return None,
     };
     Some(action)
@@ -65,6 +67,8 @@ mod tests {
         assert_eq!(action_for(key(KeyCode::Char('m')), p), Some(Action::ToggleRead));
         assert_eq!(action_for(key(KeyCode::Char('s')), p), Some(Action::ToggleStar));
         assert_eq!(action_for(key(KeyCode::Char('A')), p), Some(Action::MarkFeedRead));
+        assert_eq!(action_for(key(KeyCode::Char('r')), p), Some(Action::RefreshFeed));
+        assert_eq!(action_for(key(KeyCode::Char('R')), Pane::Feeds), Some(Action::RefreshAll));
         assert_eq!(
             action_for(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), p),
             Some(Action::Quit)

@@ -25,7 +25,10 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::task::JoinSet;
 
 use crate::config::Config;
-use crate::store::Store;
+use crate::fetch::Fetcher;
+use crate::model::FeedId;
+use crate::refresh::{self, RefreshOptions};
+use crate::store::{Store, StoreSettings};
 use action::{Action, Effect};
 use app::App;
 
@@ -41,7 +44,7 @@ enum Exit {
 
 /// Runs the reader on `store` until the user quits or a termination signal arrives. The
 /// terminal is restored and the store flushed on every way out.
-pub fn run(store: Store, _config: &Config) -> Result<()> {
+pub fn run(store: Store, config: &Config) -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         bail!("the reader needs a terminal; for scripts use a subcommand such as `tidings articles` (see tidings --help)");
@@ -60,7 +63,7 @@ pub fn run(store: Store, _config: &Config) -> Result<()> {
             return Err(e).context("cannot set up the terminal");
         }
     };
-    let result = runtime.block_on(event_loop(&mut terminal, store.clone()));
+    let result = runtime.block_on(event_loop(&mut terminal, store.clone(), config));
     match result {
         Ok(Exit::Signal) => {
             // After SIGHUP the terminal is gone: ignore the failure to restore it.
@@ -74,7 +77,19 @@ pub fn run(store: Store, _config: &Config) -> Result<()> {
     Ok(())
 }
 
-async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store) -> Result<Exit> {
+/// What a refresh started from the reader needs; the fetcher is built once.
+struct Refresher {
+    fetcher: std::result::Result<Fetcher, String>,
+    settings: StoreSettings,
+}
+
+async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, config: &Config) -> Result<Exit> {
+    let refresher = Refresher {
+        fetcher: Fetcher::new(&config.fetch).map_err(|e| format!("cannot refresh: {e}")),
+        settings: config.store.clone(),
+    };
+    // The running refresh, aborted when the reader ends.
+    let mut refreshing: Option<tokio::task::AbortHandle> = None;
     let (tx, mut rx) = unbounded_channel::<Action>();
     let mut input = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
@@ -109,6 +124,9 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store) -> Re
                     if writes.send(effect).is_err() {
                         bail!("the store writer has stopped");
                     }
+                }
+                Effect::Refresh(feed) => {
+                    refreshing = Some(spawn_refresh(&mut workers, &store, &refresher, &tx, feed));
                 }
                 effect => spawn_effect(&mut workers, &store, &tx, effect),
             }
@@ -147,6 +165,11 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store) -> Re
             dirty = true;
         }
     };
+    // A refresh may wait on slow servers: stop it (each feed is written in one transaction, so
+    // nothing half-written stays behind).
+    if let Some(task) = refreshing {
+        task.abort();
+    }
     // Let marks already queued reach the store before it is flushed; reads finish quickly.
     drop(writes);
     let drain = async { while workers.join_next().await.is_some() {} };
@@ -163,4 +186,56 @@ fn spawn_effect(workers: &mut JoinSet<()>, store: &Store, tx: &UnboundedSender<A
             let _ = tx.send(action);
         }
     });
+}
+
+/// Runs a refresh of `feed` (or of every feed) as an async task beside the UI task: each
+/// feed's report becomes `FeedRefreshed`, the end `RefreshFinished`.
+fn spawn_refresh(
+    workers: &mut JoinSet<()>,
+    store: &Store,
+    refresher: &Refresher,
+    tx: &UnboundedSender<Action>,
+    feed: Option<FeedId>,
+) -> tokio::task::AbortHandle {
+    let store = store.clone();
+    let tx = tx.clone();
+    let fetcher = refresher.fetcher.clone();
+    let settings = refresher.settings.clone();
+    workers.spawn(async move {
+        let fetcher = match fetcher {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = tx.send(Action::RefreshFinished(Default::default()));
+                let _ = tx.send(Action::Failed(e));
+                return;
+            }
+        };
+        let reader = store.clone();
+        let feeds = tokio::task::spawn_blocking(move || match feed {
+            Some(id) => reader.feed(id).map(|f| f.into_iter().collect::<Vec<_>>()),
+            None => reader.feeds(),
+        })
+        .await;
+        let feeds = match feeds {
+            Ok(Ok(feeds)) => feeds,
+            Ok(Err(e)) => {
+                let _ = tx.send(Action::RefreshFinished(Default::default()));
+                let _ = tx.send(Action::Failed(format!("store: {e}")));
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Action::RefreshFinished(Default::default()));
+                let _ = tx.send(Action::Failed(format!("cannot refresh: {e}")));
+                return;
+            }
+        };
+        // A feed the user named is fetched even if its server asked us to wait, as in
+        // `tidings refresh ID`.
+        let options = RefreshOptions { ignore_retry_after: feed.is_some() };
+        let summary = refresh::refresh(&store, &fetcher, &settings, feeds, &options, |r| {
+            let _ = tx.send(Action::FeedRefreshed { feed: r.feed, outcome: r.outcome.clone() });
+        })
+        .await;
+        let _ = tx.send(Action::RefreshFinished(summary));
+    })
 }

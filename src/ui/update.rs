@@ -1,10 +1,11 @@
 //! `update`: the only place the reader's state changes. No I/O: it returns the effects it
 //! wants and the loop performs them.
 
+use crate::refresh::FeedOutcome;
 use crate::store::Mark;
 
 use super::action::{Action, Effect};
-use super::app::{App, OpenArticle, Pane};
+use super::app::{App, OpenArticle, Pane, RefreshProgress};
 use super::layout;
 
 /// Lines above an article's body: title, feed, author, date, link and a blank line.
@@ -75,6 +76,62 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
             vec![Effect::MarkFeedRead(feed)]
         }
+        Action::RefreshFeed => {
+            let feed = match app.focus {
+                Pane::Feeds => app.selected_feed().map(|f| f.id),
+                _ => app.articles_feed.or(app.selected_feed().map(|f| f.id)),
+            };
+            match feed {
+                Some(feed) => start_refresh(app, Some(feed), 1),
+                None => {
+                    app.message = "no feed to refresh".to_owned();
+                    Vec::new()
+                }
+            }
+        }
+        Action::RefreshAll => {
+            if app.feeds.is_empty() {
+                app.message = "no feeds to refresh".to_owned();
+                return Vec::new();
+            }
+            let total = app.feeds.len();
+            start_refresh(app, None, total)
+        }
+        Action::FeedRefreshed { feed, outcome } => {
+            if let Some(p) = &mut app.refresh {
+                p.done += 1;
+                p.total = p.total.max(p.done);
+                if matches!(outcome, FeedOutcome::Failed(_)) {
+                    p.failed += 1;
+                }
+                app.message = p.line();
+            }
+            // The `!` marker follows at once; counts come with the reload.
+            if let Some(row) = app.feeds.iter_mut().find(|f| f.id == feed) {
+                match &outcome {
+                    FeedOutcome::Failed(_) => row.failing = true,
+                    FeedOutcome::Updated(_) | FeedOutcome::NotModified => row.failing = false,
+                    FeedOutcome::Skipped(_) => {}
+                }
+            }
+            match outcome {
+                FeedOutcome::Updated(_) => {
+                    let mut effects = vec![Effect::LoadFeeds];
+                    // The shown list (or the one on its way) is reloaded; ArticlesLoaded keeps
+                    // the selection on the same article.
+                    if app.articles_wanted == Some(feed) {
+                        effects.push(Effect::ReloadArticles(feed));
+                    }
+                    effects
+                }
+                _ => Vec::new(),
+            }
+        }
+        Action::RefreshFinished(summary) => {
+            app.refresh = None;
+            app.message = crate::sanitize::line(&format!("refreshed {}", summary.line()));
+            vec![Effect::LoadFeeds]
+        }
         Action::FeedsLoaded { feeds, unread_total } => {
             let selected = app.selected_feed().map(|f| f.id);
             app.feeds = feeds;
@@ -94,13 +151,18 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             if app.articles_wanted != Some(feed) {
                 return Vec::new();
             }
-            let selected =
-                if app.articles_feed == Some(feed) { app.selected_article().map(|a| a.id) } else { None };
+            // A reload of the shown list keeps the same article selected (by id: new articles
+            // may have arrived above it); if it is gone, the same position.
+            let (selected, fallback) = if app.articles_feed == Some(feed) {
+                (app.selected_article().map(|a| a.id), app.article_sel)
+            } else {
+                (None, 0)
+            };
             app.articles = articles;
             app.articles_feed = Some(feed);
             app.article_sel = selected
                 .and_then(|id| app.articles.iter().position(|a| a.id == id))
-                .unwrap_or(0)
+                .unwrap_or(fallback)
                 .min(app.articles.len().saturating_sub(1));
             Vec::new()
         }
@@ -123,6 +185,18 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// Starts a refresh of `feed` (or all, `total` feeds) unless one is running.
+fn start_refresh(app: &mut App, feed: Option<crate::model::FeedId>, total: usize) -> Vec<Effect> {
+    if let Some(p) = &app.refresh {
+        app.message = format!("a refresh is already running: {}", p.line().trim_start_matches("refreshing "));
+        return Vec::new();
+    }
+    let progress = RefreshProgress { done: 0, total, failed: 0 };
+    app.message = progress.line();
+    app.refresh = Some(progress);
+    vec![Effect::Refresh(feed)]
 }
 
 fn page(app: &App) -> usize {
@@ -243,6 +317,7 @@ fn toggle(app: &mut App, read: bool) -> Vec<Effect> {
 mod tests {
     use super::*;
     use crate::model::{ArticleId, FeedId};
+    use crate::refresh::FeedOutcome;
     use crate::ui::app::FeedRow;
 
     #[test]
@@ -417,5 +492,112 @@ mod tests {
         let (width, _) = layout::article_text_size(120, 40);
         assert_eq!(effects, vec![Effect::LoadBody { article: ArticleId(10), width }]);
         assert!(update(&mut app, Action::Resize { width: 120, height: 30 }).is_empty());
+    }
+
+    fn updated(new: u64) -> FeedOutcome {
+        FeedOutcome::Updated(crate::store::ApplyStats { new, updated: 0, dropped: 0, total: 3 + new })
+    }
+
+    #[test]
+    fn r_and_big_r_start_one_refresh_at_a_time() {
+        let mut app = App::sample(80, 24);
+        assert_eq!(update(&mut app, Action::RefreshFeed), vec![Effect::Refresh(Some(FeedId(1)))]);
+        assert_eq!(app.refresh, Some(RefreshProgress { done: 0, total: 1, failed: 0 }));
+        assert_eq!(app.message, "refreshing 0/1 feeds (0 failed)");
+        // A second r or R while it runs: a message, no effect.
+        assert!(update(&mut app, Action::RefreshFeed).is_empty());
+        assert!(app.message.contains("already running"), "{}", app.message);
+        assert!(update(&mut app, Action::RefreshAll).is_empty());
+        let _ = update(&mut app, Action::RefreshFinished(Default::default()));
+        assert_eq!(app.refresh, None);
+        assert_eq!(update(&mut app, Action::RefreshAll), vec![Effect::Refresh(None)]);
+        assert_eq!(app.refresh.map(|p| p.total), Some(2));
+
+        // In the articles pane, r is the shown feed's.
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        app.feed_sel = 1;
+        assert_eq!(update(&mut app, Action::RefreshFeed), vec![Effect::Refresh(Some(FeedId(1)))]);
+        // Without feeds there is nothing to refresh.
+        let mut app = App::new(80, 24);
+        assert!(update(&mut app, Action::RefreshAll).is_empty());
+        assert!(update(&mut app, Action::RefreshFeed).is_empty());
+        assert_eq!(app.refresh, None);
+    }
+
+    #[test]
+    fn refresh_reports_update_progress_and_status() {
+        let mut app = App::sample(80, 24);
+        let _ = update(&mut app, Action::RefreshAll);
+        // Feed 2 was failing and now is not modified: the marker goes, nothing reloads.
+        let effects =
+            update(&mut app, Action::FeedRefreshed { feed: FeedId(2), outcome: FeedOutcome::NotModified });
+        assert!(effects.is_empty(), "{effects:?}");
+        assert!(!app.feeds[1].failing);
+        assert_eq!(app.message, "refreshing 1/2 feeds (0 failed)");
+        // Feed 1 fails: the marker shows at once.
+        let effects = update(
+            &mut app,
+            Action::FeedRefreshed { feed: FeedId(1), outcome: FeedOutcome::Failed("HTTP 500".into()) },
+        );
+        assert!(effects.is_empty(), "{effects:?}");
+        assert!(app.feeds[0].failing);
+        assert_eq!(app.message, "refreshing 2/2 feeds (1 failed)");
+        let summary =
+            crate::refresh::RefreshSummary { feeds: 2, not_modified: 1, failed: 1, ..Default::default() };
+        let line = summary.line();
+        assert_eq!(update(&mut app, Action::RefreshFinished(summary)), vec![Effect::LoadFeeds]);
+        assert_eq!(app.refresh, None);
+        assert_eq!(app.message, format!("refreshed {line}"));
+    }
+
+    #[test]
+    fn an_updated_feed_reloads_the_lists() {
+        let mut app = App::sample(80, 24);
+        let _ = update(&mut app, Action::RefreshAll);
+        // The shown feed: feeds and its articles.
+        assert_eq!(
+            update(&mut app, Action::FeedRefreshed { feed: FeedId(1), outcome: updated(2) }),
+            vec![Effect::LoadFeeds, Effect::ReloadArticles(FeedId(1))]
+        );
+        // Another feed: only the feeds.
+        assert_eq!(
+            update(&mut app, Action::FeedRefreshed { feed: FeedId(2), outcome: updated(1) }),
+            vec![Effect::LoadFeeds]
+        );
+    }
+
+    #[test]
+    fn a_reloaded_list_keeps_the_selected_article_and_the_open_one() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        app.article_sel = 1;
+        let _ = update(&mut app, Action::Open);
+        let width = app.article.as_ref().map_or(0, |o| o.width);
+        let lines = (0..100).map(|i| format!("line {i}")).collect();
+        let _ = update(&mut app, Action::BodyRendered { article: ArticleId(11), width, lines });
+        let _ = update(&mut app, Action::SelectNext);
+        let _ = update(&mut app, Action::SelectNext);
+        let open_before = app.article.clone();
+        assert_eq!(open_before.as_ref().map(|o| o.scroll), Some(2));
+
+        // A new article arrives on top: the selection stays on article 11, now at index 2.
+        let mut articles = app.articles.clone();
+        let mut newest = articles[0].clone();
+        newest.id = ArticleId(99);
+        newest.title = "Brand new".into();
+        newest.read = false;
+        articles.insert(0, newest);
+        assert!(update(&mut app, Action::ArticlesLoaded { feed: FeedId(1), articles }).is_empty());
+        assert_eq!(app.articles.len(), 4);
+        assert_eq!(app.article_sel, 2);
+        assert_eq!(app.selected_article().map(|a| a.id), Some(ArticleId(11)));
+        assert_eq!(app.article, open_before);
+        assert_eq!(app.focus, Pane::Article);
+
+        // If the selected article is gone, the position is kept.
+        let articles: Vec<_> = app.articles.iter().filter(|a| a.id != ArticleId(11)).cloned().collect();
+        let _ = update(&mut app, Action::ArticlesLoaded { feed: FeedId(1), articles });
+        assert_eq!(app.article_sel, 2);
     }
 }

@@ -44,7 +44,9 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
         spans.push(Span::raw("| "));
         spans.push(Span::raw(app.message.clone()));
     } else if r.width >= 60 {
-        spans.push(Span::raw("| j/k move  enter open  h back  m read  s star  A all read  q quit"));
+        spans.push(Span::raw(
+            "| j/k move  enter open  h back  m read  s star  A all read  r/R refresh  q quit",
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme::status()), r);
 }

@@ -6,6 +6,7 @@
 //! `$XDG_STATE_HOME/tidings/`; `--config` / `--data-dir` (or `TIDINGS_CONFIG` /
 //! `TIDINGS_DATA_DIR`) override them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -13,12 +14,97 @@ use serde::Deserialize;
 use crate::fetch::FetchSettings;
 use crate::store::StoreSettings;
 
-/// The whole configuration file.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// The whole configuration file. Top-level keys (`theme`, `browser`, ...) come before the
+/// `[reader]`, `[keys]`, `[fetch]` and `[store]` tables.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// A built-in theme (`default`, `light`, `256`, `mono`...) or `NAME` for
+    /// `$XDG_CONFIG_HOME/tidings/themes/NAME.toml`.
+    pub theme: String,
+    /// The program that opens links, as an argument vector run without a shell; the URL is
+    /// added as one more argument. Default: `$BROWSER`, else `xdg-open` (`open` on macOS).
+    pub browser: Option<Vec<String>>,
+    /// The browser runs in this terminal (w3m, lynx): the reader steps aside until it exits.
+    pub browser_in_terminal: bool,
+    /// URL schemes that `o`, `1`-`9` and `y` accept.
+    pub open_schemes: Vec<String>,
+    pub reader: ReaderSettings,
+    /// Key bindings: action name = key or [keys], e.g. `next_unread = ["n", "Ctrl-n"]`.
+    pub keys: BTreeMap<String, KeyList>,
     pub fetch: FetchSettings,
     pub store: StoreSettings,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            theme: "default".to_owned(),
+            browser: None,
+            browser_in_terminal: false,
+            open_schemes: vec!["http".into(), "https".into(), "mailto".into()],
+            reader: ReaderSettings::default(),
+            keys: BTreeMap::new(),
+            fetch: FetchSettings::default(),
+            store: StoreSettings::default(),
+        }
+    }
+}
+
+/// `[reader]`: how the interactive reader behaves.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReaderSettings {
+    /// Fetch every feed when the reader starts.
+    pub refresh_on_start: bool,
+    /// Fetch every feed in the background this often while the reader is open; 0 = never.
+    pub refresh_interval_minutes: u64,
+    /// strftime-style format of dates in the article list.
+    pub date_format: String,
+    /// Width of the feeds pane, in percent of a wide terminal.
+    pub feeds_width_percent: u16,
+    /// Height of the feeds and articles panes, in percent of a wide terminal (the article
+    /// takes the rest).
+    pub list_height_percent: u16,
+    /// Mouse wheel scrolls and clicks select (off by default: it disables the terminal's own
+    /// text selection).
+    pub mouse: bool,
+    /// Write links as OSC 8 hyperlinks (clickable in terminals that support them).
+    pub hyperlinks: bool,
+    /// Only unread feeds and articles are listed at start (`U` toggles).
+    pub unread_only: bool,
+}
+
+impl Default for ReaderSettings {
+    fn default() -> ReaderSettings {
+        ReaderSettings {
+            refresh_on_start: false,
+            refresh_interval_minutes: 0,
+            date_format: "%Y-%m-%d".to_owned(),
+            feeds_width_percent: 30,
+            list_height_percent: 40,
+            mouse: false,
+            hyperlinks: false,
+            unread_only: false,
+        }
+    }
+}
+
+/// One key or a list of keys in `[keys]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeyList {
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            KeyList::One(k) => vec![k.as_str()],
+            KeyList::Many(ks) => ks.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +155,12 @@ impl Config {
             Some(("timeout_secs", "fetch.timeout_secs must be at least 1"))
         } else if f.max_body_mib == 0 {
             Some(("max_body_mib", "fetch.max_body_mib must be at least 1"))
+        } else if !(10..=90).contains(&self.reader.feeds_width_percent) {
+            Some(("feeds_width_percent", "reader.feeds_width_percent must be between 10 and 90"))
+        } else if !(10..=90).contains(&self.reader.list_height_percent) {
+            Some(("list_height_percent", "reader.list_height_percent must be between 10 and 90"))
+        } else if self.browser.as_ref().is_some_and(|b| b.is_empty() || b[0].is_empty()) {
+            Some(("browser", "browser must name a program, e.g. browser = [\"firefox\"]"))
         } else {
             None
         };
@@ -151,6 +243,29 @@ mod tests {
         assert_eq!(c.fetch.timeout_secs, 5);
         assert_eq!(c.fetch.per_host, 2);
         assert_eq!(c.store.keep_days, 30);
+    }
+
+    #[test]
+    fn reader_keys_and_top_level_values() {
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "theme = \"mono\"\nbrowser = [\"w3m\", \"-N\"]\nbrowser_in_terminal = true\n\
+             [reader]\nrefresh_on_start = true\nrefresh_interval_minutes = 15\n\
+             [keys]\nnext_unread = [\"n\", \"Ctrl-n\"]\nquit = \"Q\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.theme, "mono");
+        assert_eq!(c.browser, Some(vec!["w3m".to_owned(), "-N".to_owned()]));
+        assert!(c.browser_in_terminal && c.reader.refresh_on_start);
+        assert_eq!(c.reader.refresh_interval_minutes, 15);
+        assert_eq!(c.keys["next_unread"].keys(), vec!["n", "Ctrl-n"]);
+        assert_eq!(c.keys["quit"].keys(), vec!["Q"]);
+        let err = Config::parse(Path::new("c.toml"), "browser = []\n").unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("program"), "{err}");
+        let err = Config::parse(Path::new("c.toml"), "[reader]\nfeeds_width_percent = 95\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
     }
 
     #[test]

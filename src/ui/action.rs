@@ -31,6 +31,30 @@ pub enum Action {
     RefreshFeed,
     /// `R`: fetch every feed now.
     RefreshAll,
+    /// `n`: open the next unread article, across feeds, from any pane.
+    NextUnread,
+    /// `N`: open the previous unread article.
+    PrevUnread,
+    /// `u`: undo the last marking (`m`, `A`, opening an article).
+    Undo,
+    /// `U`: show only unread feeds and articles, or everything again.
+    ToggleUnreadOnly,
+    /// `S`: the starred articles of every feed, as one list (again: back to the feed).
+    ShowStarred,
+    /// `/`: filter the current list as you type.
+    Filter,
+    /// `a`: subscribe to a feed by URL from inside the reader.
+    AddFeed,
+    /// `o`: open the article's link in the browser.
+    OpenInBrowser,
+    /// `1`-`9`: open the article's numbered link.
+    OpenLink(u8),
+    /// `y`: copy the article's link (OSC 52 and the local clipboard).
+    CopyLink,
+    /// `i`: the selected feed's fetch history.
+    FeedInfo,
+    /// `?`: the key bindings.
+    Help,
     Quit,
     /// The terminal's size (also sent once at start).
     Resize {

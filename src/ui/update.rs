@@ -180,6 +180,21 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.message = format!("{title}: {count} marked read");
             Vec::new()
         }
+        Action::NextUnread
+        | Action::PrevUnread
+        | Action::Undo
+        | Action::ToggleUnreadOnly
+        | Action::ShowStarred
+        | Action::Filter
+        | Action::AddFeed
+        | Action::OpenInBrowser
+        | Action::OpenLink(_)
+        | Action::CopyLink
+        | Action::FeedInfo
+        | Action::Help => {
+            app.message = "not available yet".to_owned();
+            Vec::new()
+        }
         Action::Failed(message) => {
             app.message = crate::sanitize::line(&message);
             Vec::new()

@@ -159,6 +159,10 @@ impl Config {
             Some(("feeds_width_percent", "reader.feeds_width_percent must be between 10 and 90"))
         } else if !(10..=90).contains(&self.reader.list_height_percent) {
             Some(("list_height_percent", "reader.list_height_percent must be between 10 and 90"))
+        } else if chrono::format::StrftimeItems::new(&self.reader.date_format)
+            .any(|item| matches!(item, chrono::format::Item::Error))
+        {
+            Some(("date_format", "reader.date_format is not a valid strftime format (e.g. \"%Y-%m-%d\")"))
         } else if self.browser.as_ref().is_some_and(|b| b.is_empty() || b[0].is_empty()) {
             Some(("browser", "browser must name a program, e.g. browser = [\"firefox\"]"))
         } else {

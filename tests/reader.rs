@@ -2,7 +2,6 @@
 
 mod common;
 
-
 use common::cli::{corpus_dir, rss_feed, Tidings};
 use common::pty::Screen;
 use common::server::{Response, TestServer};

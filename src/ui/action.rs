@@ -5,7 +5,24 @@ use crate::model::{ArticleId, FeedId};
 use crate::refresh::{FeedOutcome, RefreshSummary};
 use crate::store::Mark;
 
-use super::app::{ArticleRow, FeedRow};
+use crate::store::FetchRecord;
+
+use super::app::{ArticleRow, FeedRow, Source};
+
+/// A key typed into a prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKey {
+    Char(char),
+    Backspace,
+    /// Ctrl-w: the word before the cursor.
+    DeleteWord,
+    /// Ctrl-u: everything.
+    Clear,
+    /// Enter.
+    Submit,
+    /// Esc.
+    Cancel,
+}
 
 /// Everything that can change the reader's state.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +73,12 @@ pub enum Action {
     /// `?`: the key bindings.
     Help,
     Quit,
+    /// A key typed while a prompt (`/`, `a`) is open.
+    Input(InputKey),
+    /// Once a second while a status message shows: old messages go.
+    Tick,
+    /// The background refresh timer (`refresh_interval_minutes`) fired.
+    AutoRefresh,
     /// The terminal's size (also sent once at start).
     Resize {
         width: u16,
@@ -68,7 +91,7 @@ pub enum Action {
         unread_total: u64,
     },
     ArticlesLoaded {
-        feed: FeedId,
+        source: Source,
         articles: Vec<ArticleRow>,
     },
     /// The body of `article`, converted to text lines at `width` columns.
@@ -76,11 +99,24 @@ pub enum Action {
         article: ArticleId,
         width: u16,
         lines: Vec<String>,
+        /// The body's numbered links, `[1]` first.
+        links: Vec<String>,
     },
-    /// `count` articles of a feed were marked read by `MarkFeedRead`.
+    /// `ids` (the feed's unread articles) were marked read by `MarkFeedRead`.
     FeedMarkedRead {
         feed: FeedId,
-        count: usize,
+        ids: Vec<ArticleId>,
+    },
+    /// The fetch history of a feed, newest first, for the `i` overlay.
+    HealthLoaded {
+        feed: FeedId,
+        records: Vec<FetchRecord>,
+    },
+    /// A feed was subscribed to from the reader (`feed` is `None` if nothing was added);
+    /// `message` says what happened.
+    FeedAdded {
+        feed: Option<FeedId>,
+        message: String,
     },
     /// One feed of a running refresh is done (fetched, written, or failed).
     FeedRefreshed {
@@ -97,7 +133,7 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     LoadFeeds,
-    LoadArticles(FeedId),
+    LoadArticles(Source),
     LoadBody {
         article: ArticleId,
         width: u16,
@@ -109,7 +145,16 @@ pub enum Effect {
     MarkFeedRead(FeedId),
     /// Reloads a feed's articles after a refresh wrote to it; queued behind pending marks so
     /// the answer already has them.
-    ReloadArticles(FeedId),
+    ReloadArticles(Source),
+    LoadHealth(FeedId),
+    /// Subscribes to a URL (finding the feed if it is a web page) and fetches it.
+    AddFeed(String),
+    /// Subscribes to the bundled sample feeds, their articles loaded from the binary.
+    AddSamples,
+    /// Opens a URL (already checked) with the configured browser.
+    OpenUrl(String),
+    /// Copies text to the clipboard (OSC 52 and the local clipboard).
+    Copy(String),
     /// Fetches one feed (`Some`) or all of them, reporting `FeedRefreshed` per feed and then
     /// `RefreshFinished`. Runs as an async task, not on the writer.
     Refresh(Option<FeedId>),

@@ -5,7 +5,7 @@ use crate::sanitize;
 use crate::store::{ArticleQuery, Store, StoreError};
 
 use super::action::{Action, Effect};
-use super::app::{ArticleRow, FeedRow};
+use super::app::{ArticleRow, FeedRow, Source};
 use super::body;
 
 /// At most this many articles of one feed are listed.
@@ -18,44 +18,65 @@ pub fn perform(store: &Store, effect: Effect) -> Vec<Action> {
 fn try_perform(store: &Store, effect: Effect) -> Result<Vec<Action>, StoreError> {
     Ok(match effect {
         Effect::LoadFeeds => vec![feeds_loaded(store)?],
-        Effect::LoadArticles(feed) | Effect::ReloadArticles(feed) => {
-            let q = ArticleQuery { feed: Some(feed), limit: Some(LIST_LIMIT), ..Default::default() };
-            let articles = store
-                .articles(&q)?
-                .into_iter()
-                .map(|a| ArticleRow {
-                    id: a.meta.id,
-                    title: match sanitize::line(&a.meta.title) {
-                        t if t.is_empty() => "(untitled)".to_owned(),
-                        t => t,
-                    },
-                    author: a.meta.author.as_deref().map(sanitize::line).filter(|s| !s.is_empty()),
-                    link: a.meta.link.as_deref().map(sanitize::line).filter(|s| !s.is_empty()),
-                    date: a.meta.date,
-                    read: a.flags.read,
-                    starred: a.flags.starred,
-                })
-                .collect();
-            vec![Action::ArticlesLoaded { feed, articles }]
+        Effect::LoadArticles(source) | Effect::ReloadArticles(source) => {
+            let q = match source {
+                Source::Feed(feed) => {
+                    ArticleQuery { feed: Some(feed), limit: Some(LIST_LIMIT), ..Default::default() }
+                }
+                Source::Starred => {
+                    ArticleQuery { starred_only: true, limit: Some(LIST_LIMIT), ..Default::default() }
+                }
+            };
+            let articles = store.articles(&q)?.into_iter().map(article_row).collect();
+            vec![Action::ArticlesLoaded { source, articles }]
         }
         Effect::LoadBody { article, width } => {
             let lines = match store.body(article)? {
                 Some(b) => body::render_lines(&b.html, width),
                 None => vec!["(no body stored for this article)".to_owned()],
             };
-            vec![Action::BodyRendered { article, width, lines }]
+            vec![Action::BodyRendered { article, width, lines, links: Vec::new() }]
         }
+        Effect::LoadHealth(feed) => vec![Action::HealthLoaded { feed, records: store.fetch_log(feed)? }],
         Effect::Mark { ids, mark } => {
             store.mark(&ids, mark)?;
             vec![feeds_loaded(store)?]
         }
         Effect::MarkFeedRead(feed) => {
-            let count = store.mark_all_read(Some(feed))?.len();
-            vec![Action::FeedMarkedRead { feed, count }, feeds_loaded(store)?]
+            let ids = store.mark_all_read(Some(feed))?;
+            vec![Action::FeedMarkedRead { feed, ids }, feeds_loaded(store)?]
         }
         // Run by the loop itself (it needs the fetcher and the runtime).
-        Effect::Refresh(_) | Effect::Quit => Vec::new(),
+        Effect::Refresh(_)
+        | Effect::AddFeed(_)
+        | Effect::AddSamples
+        | Effect::OpenUrl(_)
+        | Effect::Copy(_)
+        | Effect::Quit => Vec::new(),
     })
+}
+
+fn article_row(a: crate::store::Article) -> ArticleRow {
+    ArticleRow {
+        id: a.meta.id,
+        feed: a.meta.feed,
+        title: match sanitize::line(&a.meta.title) {
+            t if t.is_empty() => "(untitled)".to_owned(),
+            t => t,
+        },
+        // Feeds write "-" or "" for "no author": not worth showing.
+        author: a
+            .meta
+            .author
+            .as_deref()
+            .map(sanitize::line)
+            .filter(|s| !s.is_empty() && s.chars().any(char::is_alphanumeric)),
+        link: a.meta.link.as_deref().map(sanitize::line).filter(|s| !s.is_empty()),
+        date: a.meta.date,
+        read: a.flags.read,
+        starred: a.flags.starred,
+        has_images: a.meta.image_count > 0,
+    }
 }
 
 fn feeds_loaded(store: &Store) -> Result<Action, StoreError> {

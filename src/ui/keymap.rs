@@ -35,6 +35,18 @@ pub fn action_for(key: KeyEvent, pane: Pane) -> Option<Action> {
         KeyCode::Char('A') => Action::MarkFeedRead,
         KeyCode::Char('r') => Action::RefreshFeed,
         KeyCode::Char('R') => Action::RefreshAll,
+        KeyCode::Char('n') => Action::NextUnread,
+        KeyCode::Char('N') => Action::PrevUnread,
+        KeyCode::Char('u') => Action::Undo,
+        KeyCode::Char('U') => Action::ToggleUnreadOnly,
+        KeyCode::Char('S') => Action::ShowStarred,
+        KeyCode::Char('/') => Action::Filter,
+        KeyCode::Char('a') => Action::AddFeed,
+        KeyCode::Char('o') => Action::OpenInBrowser,
+        KeyCode::Char(c @ '1'..='9') => Action::OpenLink(c as u8 - b'0'),
+        KeyCode::Char('y') => Action::CopyLink,
+        KeyCode::Char('i') => Action::FeedInfo,
+        KeyCode::Char('?') => Action::Help,
         _ => return None,
     };
     Some(action)

@@ -18,7 +18,7 @@ pub mod update;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use crossterm::event::{Event, EventStream};
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use futures_util::StreamExt;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
@@ -29,7 +29,7 @@ use crate::fetch::Fetcher;
 use crate::model::FeedId;
 use crate::refresh::{self, RefreshOptions};
 use crate::store::{Store, StoreSettings};
-use action::{Action, Effect};
+use action::{Action, Effect, InputKey};
 use app::App;
 
 pub use panes::render;
@@ -113,7 +113,20 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, confi
     }
     let size = terminal.size().context("cannot read the terminal size")?;
     let mut app = App::new(size.width, size.height);
+    app.date_format = config.reader.date_format.clone();
+    app.unread_only = config.reader.unread_only;
+    app.refresh_on_load = config.reader.refresh_on_start;
     let mut pending = vec![Effect::LoadFeeds];
+    // Status messages age once a second (only while one shows).
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut auto_refresh = match config.reader.refresh_interval_minutes {
+        0 => None,
+        minutes => {
+            let period = Duration::from_secs(minutes.saturating_mul(60));
+            Some(tokio::time::interval_at(tokio::time::Instant::now() + period, period))
+        }
+    };
     let mut dirty = true;
     let exit = loop {
         let mut quit = false;
@@ -128,6 +141,25 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, confi
                 Effect::Refresh(feed) => {
                     refreshing = Some(spawn_refresh(&mut workers, &store, &refresher, &tx, feed));
                 }
+                Effect::AddFeed(input) => spawn_add_feed(&mut workers, &store, &refresher, &tx, input),
+                Effect::AddSamples => {
+                    let store = store.clone();
+                    let settings = refresher.settings.clone();
+                    let tx = tx.clone();
+                    workers.spawn_blocking(move || {
+                        let action = match crate::samples::add_samples(&store, &settings) {
+                            Ok(ids) => Action::FeedAdded {
+                                feed: ids.first().copied(),
+                                message: format!("added {} sample feeds; R fetches them live", ids.len()),
+                            },
+                            Err(e) => Action::Failed(format!("cannot add the sample feeds: {e}")),
+                        };
+                        let _ = tx.send(action);
+                    });
+                }
+                Effect::OpenUrl(_) | Effect::Copy(_) => {
+                    let _ = tx.send(Action::Failed("opening links is not available yet".to_owned()));
+                }
                 effect => spawn_effect(&mut workers, &store, &tx, effect),
             }
         }
@@ -141,6 +173,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, confi
         let action = tokio::select! {
             biased;
             event = input.next() => match event {
+                Some(Ok(Event::Key(key))) if app.prompt.is_some() => prompt_key(key),
                 Some(Ok(Event::Key(key))) => keymap::action_for(key, app.focus),
                 Some(Ok(Event::Resize(width, height))) => Some(Action::Resize { width, height }),
                 Some(Ok(_)) => None,
@@ -156,6 +189,8 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, confi
                 }
                 None
             }
+            _ = ticker.tick(), if !app.message.is_empty() => Some(Action::Tick),
+            _ = next_tick(&mut auto_refresh) => Some(Action::AutoRefresh),
             _ = sigterm.recv() => break Exit::Signal,
             _ = sighup.recv() => break Exit::Signal,
             _ = sigint.recv() => break Exit::Signal,
@@ -175,6 +210,36 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, confi
     let drain = async { while workers.join_next().await.is_some() {} };
     let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
     Ok(exit)
+}
+
+/// A key typed while a prompt is open: text, not commands.
+fn prompt_key(key: KeyEvent) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let input = match key.code {
+        KeyCode::Char('c') if ctrl => return Some(Action::Quit),
+        KeyCode::Char('w') if ctrl => InputKey::DeleteWord,
+        KeyCode::Char('u') if ctrl => InputKey::Clear,
+        KeyCode::Char(_) if ctrl => return None,
+        KeyCode::Char(c) => InputKey::Char(c),
+        KeyCode::Backspace => InputKey::Backspace,
+        KeyCode::Enter => InputKey::Submit,
+        KeyCode::Esc => InputKey::Cancel,
+        _ => return None,
+    };
+    Some(Action::Input(input))
+}
+
+/// The next tick of an optional timer; never, without one.
+async fn next_tick(timer: &mut Option<tokio::time::Interval>) {
+    match timer {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 fn spawn_effect(workers: &mut JoinSet<()>, store: &Store, tx: &UnboundedSender<Action>, effect: Effect) {
@@ -238,4 +303,81 @@ fn spawn_refresh(
         .await;
         let _ = tx.send(Action::RefreshFinished(summary));
     })
+}
+
+/// `a`: subscribes to what the user typed (a feed, or a page that links to one) and fetches
+/// it, reporting `FeedRefreshed` and then `FeedAdded`.
+fn spawn_add_feed(
+    workers: &mut JoinSet<()>,
+    store: &Store,
+    refresher: &Refresher,
+    tx: &UnboundedSender<Action>,
+    input: String,
+) {
+    let store = store.clone();
+    let tx = tx.clone();
+    let fetcher = refresher.fetcher.clone();
+    let settings = refresher.settings.clone();
+    workers.spawn(async move {
+        let action = match add_feed(&store, fetcher, &settings, &input, &tx).await {
+            Ok((feed, message)) => Action::FeedAdded { feed: Some(feed), message },
+            Err(e) => Action::FeedAdded { feed: None, message: format!("cannot add {input}: {e:#}") },
+        };
+        let _ = tx.send(action);
+    });
+}
+
+async fn add_feed(
+    store: &Store,
+    fetcher: std::result::Result<Fetcher, String>,
+    settings: &StoreSettings,
+    input: &str,
+    tx: &UnboundedSender<Action>,
+) -> Result<(FeedId, String)> {
+    use crate::fetch::{FeedRequest, FetchOutcome};
+    let fetcher = fetcher.map_err(anyhow::Error::msg)?;
+    let typed = crate::cli::normalize_feed_url(input)?;
+    // Unlike `tidings add`, a URL that cannot be fetched is not added: in the reader a typo
+    // is the likelier cause, and the user is right there to try again.
+    let request = FeedRequest { url: typed.clone(), ..Default::default() };
+    let (url, note) = match fetcher.fetch(&request).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        FetchOutcome::Fetched { body, final_url, .. } if crate::parse::looks_like_html(&body) => {
+            let found = crate::subscriptions::discover_feeds(&body, &final_url);
+            let Some(first) = found.first() else {
+                bail!("it is a web page that links to no feed; find the feed's own URL on the site");
+            };
+            let note = match found.len() {
+                1 => String::new(),
+                n => format!(" (the page links to {n} feeds; added the first)"),
+            };
+            (first.url.clone(), note)
+        }
+        _ => (typed, String::new()),
+    };
+    let writer = store.clone();
+    let new = crate::store::NewFeed { url: url.clone(), ..Default::default() };
+    let (id, feed) = tokio::task::spawn_blocking(move || {
+        let (id, added) = writer.add_feed(new)?;
+        let feed = if added { writer.feed(id)? } else { None };
+        Ok::<_, crate::store::StoreError>((id, feed))
+    })
+    .await??;
+    let Some(feed) = feed else {
+        return Ok((id, format!("already subscribed to {url}")));
+    };
+    let mut outcome = None;
+    let options = RefreshOptions { ignore_retry_after: true };
+    refresh::refresh(store, &fetcher, settings, vec![feed], &options, |r| {
+        outcome = Some((r.title.clone(), r.outcome.clone()));
+        let _ = tx.send(Action::FeedRefreshed { feed: r.feed, outcome: r.outcome.clone() });
+    })
+    .await;
+    let message = match outcome {
+        Some((title, crate::refresh::FeedOutcome::Updated(stats))) => {
+            format!("added {title}: {} articles{note}", stats.total)
+        }
+        Some((title, crate::refresh::FeedOutcome::Failed(e))) => format!("added {title}, but: {e}"),
+        _ => format!("added {url}{note}"),
+    };
+    Ok((id, message))
 }

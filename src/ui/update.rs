@@ -1,18 +1,24 @@
 //! `update`: the only place the reader's state changes. No I/O: it returns the effects it
 //! wants and the loop performs them.
 
+use crate::model::{ArticleId, FeedId};
 use crate::refresh::FeedOutcome;
 use crate::store::Mark;
 
-use super::action::{Action, Effect};
-use super::app::{App, OpenArticle, Pane, RefreshProgress};
+use super::action::{Action, Effect, InputKey};
+use super::app::{
+    App, ArticleRow, Jump, OpenArticle, Overlay, Pane, Prompt, PromptKind, RefreshProgress, Source, UndoStep,
+    MESSAGE_TICKS, UNDO_DEPTH,
+};
 use super::layout;
-
-/// Lines above an article's body: title, feed, author, date, link and a blank line.
-pub const HEADER_LINES: usize = 6;
 
 #[must_use]
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    if app.overlay.is_some() {
+        if let Some(effects) = overlay_action(app, &action) {
+            return effects;
+        }
+    }
     match action {
         Action::Quit => {
             app.quit = true;
@@ -30,12 +36,16 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 _ => Vec::new(),
             }
         }
+        Action::Tick => {
+            app.message_age = app.message_age.saturating_add(1);
+            if app.message_age >= MESSAGE_TICKS && app.refresh.is_none() {
+                app.message.clear();
+            }
+            Vec::new()
+        }
         Action::SelectNext => move_by(app, 1),
         Action::SelectPrev => move_by(app, -1),
-        Action::PageDown => {
-            let page = page(app);
-            move_by(app, page as isize)
-        }
+        Action::PageDown => page_down(app),
         Action::PageUp => {
             let page = page(app);
             move_by(app, -(page as isize))
@@ -43,13 +53,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::SelectFirst => move_by(app, isize::MIN / 2),
         Action::SelectLast => move_by(app, isize::MAX / 2),
         Action::Open => open(app),
-        Action::Back => {
-            app.focus = match app.focus {
-                Pane::Article => Pane::Articles,
-                Pane::Articles | Pane::Feeds => Pane::Feeds,
-            };
-            Vec::new()
-        }
+        Action::Back => back(app),
         Action::NextPane => {
             app.focus = match app.focus {
                 Pane::Feeds => Pane::Articles,
@@ -63,35 +67,106 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::ToggleRead => toggle(app, true),
         Action::ToggleStar => toggle(app, false),
-        Action::MarkFeedRead => {
-            let feed = match app.focus {
-                Pane::Feeds => app.selected_feed().map(|f| f.id),
-                _ => app.articles_feed.or(app.selected_feed().map(|f| f.id)),
+        Action::MarkFeedRead => mark_shown_read(app),
+        Action::Undo => undo(app),
+        Action::NextUnread => jump_unread(app, true),
+        Action::PrevUnread => jump_unread(app, false),
+        Action::ToggleUnreadOnly => {
+            app.unread_only = !app.unread_only;
+            app.refilter_feeds();
+            app.refilter_articles();
+            app.say(if app.unread_only { "showing unread only (U shows all)" } else { "showing all" });
+            want_articles(app)
+        }
+        Action::ShowStarred => {
+            if app.articles_wanted == Some(Source::Starred) {
+                // Again: back to the selected feed.
+                let effects = want_articles(app);
+                app.focus = if app.selected_feed().is_some() { Pane::Articles } else { Pane::Feeds };
+                return effects;
+            }
+            app.articles_wanted = Some(Source::Starred);
+            app.focus = Pane::Articles;
+            vec![Effect::LoadArticles(Source::Starred)]
+        }
+        Action::Filter => {
+            let pane = if app.focus == Pane::Feeds { Pane::Feeds } else { Pane::Articles };
+            let text = if pane == Pane::Feeds { &app.feed_filter } else { &app.article_filter };
+            app.prompt = Some(Prompt { kind: PromptKind::Filter(pane), text: text.clone() });
+            app.focus = pane;
+            Vec::new()
+        }
+        Action::AddFeed => {
+            app.prompt = Some(Prompt { kind: PromptKind::AddFeed, text: String::new() });
+            Vec::new()
+        }
+        Action::Input(key) => input(app, key),
+        Action::OpenInBrowser => match current_article(app).and_then(|a| a.link.clone()) {
+            Some(url) => vec![Effect::OpenUrl(url)],
+            None => {
+                app.say("this article has no link");
+                Vec::new()
+            }
+        },
+        Action::OpenLink(n) => {
+            let Some(open) = app.article.as_ref().filter(|_| app.focus == Pane::Article || app.is_wide())
+            else {
+                app.say("open an article first; its links are numbered [1], [2], ...");
+                return Vec::new();
             };
-            let Some(feed) = feed else { return Vec::new() };
-            if app.articles_feed == Some(feed) {
-                for a in &mut app.articles {
-                    a.read = true;
+            match open.links.get(usize::from(n).wrapping_sub(1)) {
+                Some(url) => vec![Effect::OpenUrl(url.clone())],
+                None => {
+                    app.say(format!("this article has no link [{n}]"));
+                    Vec::new()
                 }
             }
-            vec![Effect::MarkFeedRead(feed)]
+        }
+        Action::CopyLink => match current_article(app).and_then(|a| a.link.clone()) {
+            Some(url) => vec![Effect::Copy(url)],
+            None => {
+                app.say("this article has no link to copy");
+                Vec::new()
+            }
+        },
+        Action::FeedInfo => {
+            let feed = match app.focus {
+                Pane::Feeds => app.selected_feed().map(|f| f.id),
+                _ => current_article(app).map(|a| a.feed).or(app.selected_feed().map(|f| f.id)),
+            };
+            let Some(feed) = feed else { return Vec::new() };
+            let title = app.feed_title(feed);
+            app.overlay = Some(Overlay::Health { feed, title, records: None, scroll: 0 });
+            vec![Effect::LoadHealth(feed)]
+        }
+        Action::Help => {
+            app.overlay = Some(Overlay::Help { scroll: 0 });
+            Vec::new()
         }
         Action::RefreshFeed => {
             let feed = match app.focus {
                 Pane::Feeds => app.selected_feed().map(|f| f.id),
-                _ => app.articles_feed.or(app.selected_feed().map(|f| f.id)),
+                _ => app.articles_source.and_then(Source::feed).or(app.selected_feed().map(|f| f.id)),
             };
             match feed {
                 Some(feed) => start_refresh(app, Some(feed), 1),
                 None => {
-                    app.message = "no feed to refresh".to_owned();
+                    app.say("no feed to refresh");
                     Vec::new()
                 }
             }
         }
         Action::RefreshAll => {
             if app.feeds.is_empty() {
-                app.message = "no feeds to refresh".to_owned();
+                app.say("no feeds to refresh");
+                return Vec::new();
+            }
+            let total = app.feeds.len();
+            start_refresh(app, None, total)
+        }
+        Action::AutoRefresh => {
+            // Quietly skipped while one runs or there is nothing to fetch.
+            if app.refresh.is_some() || app.feeds.is_empty() {
                 return Vec::new();
             }
             let total = app.feeds.len();
@@ -104,7 +179,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 if matches!(outcome, FeedOutcome::Failed(_)) {
                     p.failed += 1;
                 }
-                app.message = p.line();
+                let line = p.line();
+                app.say(line);
             }
             // The `!` marker follows at once; counts come with the reload.
             if let Some(row) = app.feeds.iter_mut().find(|f| f.id == feed) {
@@ -119,8 +195,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                     let mut effects = vec![Effect::LoadFeeds];
                     // The shown list (or the one on its way) is reloaded; ArticlesLoaded keeps
                     // the selection on the same article.
-                    if app.articles_wanted == Some(feed) {
-                        effects.push(Effect::ReloadArticles(feed));
+                    if app.articles_wanted == Some(Source::Feed(feed)) {
+                        effects.push(Effect::ReloadArticles(Source::Feed(feed)));
                     }
                     effects
                 }
@@ -129,87 +205,230 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::RefreshFinished(summary) => {
             app.refresh = None;
-            app.message = crate::sanitize::line(&format!("refreshed {}", summary.line()));
+            app.say(crate::sanitize::line(&format!("refreshed {}", summary.line())));
             vec![Effect::LoadFeeds]
         }
         Action::FeedsLoaded { feeds, unread_total } => {
-            let selected = app.selected_feed().map(|f| f.id);
+            let selected = app.select_feed.take().or(app.selected_feed().map(|f| f.id));
             app.feeds = feeds;
             app.feeds_loaded = true;
             app.unread_total = unread_total;
-            app.feed_sel = selected
-                .and_then(|id| app.feeds.iter().position(|f| f.id == id))
-                .unwrap_or(0)
-                .min(app.feeds.len().saturating_sub(1));
+            // Select by id before filtering so the selection survives the reload.
+            app.feed_view = (0..app.feeds.len()).collect();
+            app.feed_sel = selected.and_then(|id| app.feeds.iter().position(|f| f.id == id)).unwrap_or(0);
+            app.refilter_feeds();
             if app.feeds.is_empty() {
                 app.articles.clear();
-                app.articles_feed = None;
+                app.article_view.clear();
+                app.articles_source = None;
+                app.articles_wanted = None;
             }
-            want_articles(app)
+            let mut effects = Vec::new();
+            if app.refresh_on_load {
+                app.refresh_on_load = false;
+                if !app.feeds.is_empty() {
+                    let total = app.feeds.len();
+                    effects = start_refresh(app, None, total);
+                }
+            }
+            if app.articles_wanted != Some(Source::Starred) {
+                effects.extend(want_articles(app));
+            }
+            effects
         }
-        Action::ArticlesLoaded { feed, articles } => {
-            if app.articles_wanted != Some(feed) {
+        Action::ArticlesLoaded { source, articles } => {
+            if app.articles_wanted != Some(source) {
                 return Vec::new();
             }
             // A reload of the shown list keeps the same article selected (by id: new articles
             // may have arrived above it); if it is gone, the same position.
-            let (selected, fallback) = if app.articles_feed == Some(feed) {
+            let (selected, fallback) = if app.articles_source == Some(source) {
                 (app.selected_article().map(|a| a.id), app.article_sel)
             } else {
                 (None, 0)
             };
             app.articles = articles;
-            app.articles_feed = Some(feed);
-            app.article_sel = selected
-                .and_then(|id| app.articles.iter().position(|a| a.id == id))
-                .unwrap_or(fallback)
-                .min(app.articles.len().saturating_sub(1));
-            Vec::new()
+            app.articles_source = Some(source);
+            app.refilter_articles_keeping(selected, fallback);
+            match app.jump.take() {
+                Some(jump) => open_jump(app, jump),
+                None => Vec::new(),
+            }
         }
-        Action::BodyRendered { article, width, lines } => {
+        Action::BodyRendered { article, width, lines, links } => {
             if let Some(open) = &mut app.article {
                 // The latest request wins: a body for another article or width is stale.
                 if open.row.id == article && open.width == width {
                     open.lines = Some(lines);
+                    open.links = links;
                 }
             }
             Vec::new()
         }
-        Action::FeedMarkedRead { feed, count } => {
+        Action::FeedMarkedRead { feed, ids } => {
             let title = app.feed_title(feed);
-            app.message = format!("{title}: {count} marked read");
+            app.say(format!("{title}: {} marked read (u undoes)", ids.len()));
+            push_undo(app, ids, Mark::Unread);
             Vec::new()
         }
-        Action::NextUnread
-        | Action::PrevUnread
-        | Action::Undo
-        | Action::ToggleUnreadOnly
-        | Action::ShowStarred
-        | Action::Filter
-        | Action::AddFeed
-        | Action::OpenInBrowser
-        | Action::OpenLink(_)
-        | Action::CopyLink
-        | Action::FeedInfo
-        | Action::Help => {
-            app.message = "not available yet".to_owned();
+        Action::HealthLoaded { feed, records } => {
+            if let Some(Overlay::Health { feed: shown, records: r, .. }) = &mut app.overlay {
+                if *shown == feed {
+                    *r = Some(records);
+                }
+            }
             Vec::new()
+        }
+        Action::FeedAdded { feed, message } => {
+            app.say(crate::sanitize::line(&message));
+            if feed.is_some() {
+                app.select_feed = feed;
+                app.focus = Pane::Feeds;
+            }
+            vec![Effect::LoadFeeds]
         }
         Action::Failed(message) => {
-            app.message = crate::sanitize::line(&message);
+            app.say(crate::sanitize::line(&message));
             Vec::new()
         }
     }
 }
 
+/// Keys while an overlay is open: moving scrolls it, back or its own key closes it, quit
+/// quits; `None` lets the action through (facts from workers, resizes).
+fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
+    let scroll = match app.overlay.as_mut()? {
+        Overlay::Help { scroll } | Overlay::Health { scroll, .. } => scroll,
+    };
+    let page = usize::from(app.height.saturating_sub(6)).max(1);
+    match action {
+        Action::SelectNext => *scroll = scroll.saturating_add(1),
+        Action::SelectPrev => *scroll = scroll.saturating_sub(1),
+        Action::PageDown => *scroll = scroll.saturating_add(page),
+        Action::PageUp => *scroll = scroll.saturating_sub(page),
+        Action::SelectFirst => *scroll = 0,
+        Action::SelectLast => *scroll = usize::MAX / 2,
+        Action::Back | Action::Help | Action::FeedInfo | Action::Open => app.overlay = None,
+        Action::Quit => return None,
+        Action::Resize { .. }
+        | Action::Tick
+        | Action::AutoRefresh
+        | Action::FeedsLoaded { .. }
+        | Action::ArticlesLoaded { .. }
+        | Action::BodyRendered { .. }
+        | Action::FeedMarkedRead { .. }
+        | Action::HealthLoaded { .. }
+        | Action::FeedAdded { .. }
+        | Action::FeedRefreshed { .. }
+        | Action::RefreshFinished(_)
+        | Action::Failed(_)
+        | Action::Input(_) => return None,
+        // Other keys do nothing while a window covers the panes.
+        _ => {}
+    }
+    Some(Vec::new())
+}
+
+/// A key typed into the open prompt.
+fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
+    let Some(prompt) = app.prompt.as_mut() else { return Vec::new() };
+    match key {
+        InputKey::Char(c) if !c.is_control() => prompt.text.push(c),
+        InputKey::Char(_) => {}
+        InputKey::Backspace => {
+            prompt.text.pop();
+        }
+        InputKey::DeleteWord => {
+            let kept = prompt.text.trim_end().rfind(' ').map_or(0, |i| i + 1);
+            prompt.text.truncate(kept);
+        }
+        InputKey::Clear => prompt.text.clear(),
+        InputKey::Cancel => {
+            let kind = prompt.kind;
+            app.prompt = None;
+            if let PromptKind::Filter(pane) = kind {
+                set_filter(app, pane, String::new());
+            }
+            return Vec::new();
+        }
+        InputKey::Submit => {
+            let Some(Prompt { kind, text }) = app.prompt.take() else { return Vec::new() };
+            return match kind {
+                PromptKind::Filter(pane) => {
+                    if !text.is_empty() {
+                        app.say(format!("filter \"{text}\": Esc clears it"));
+                    }
+                    set_filter(app, pane, text);
+                    Vec::new()
+                }
+                PromptKind::AddFeed => {
+                    let url = text.trim().to_owned();
+                    if url.is_empty() {
+                        return Vec::new();
+                    }
+                    app.say(format!("adding {url}…"));
+                    vec![Effect::AddFeed(url)]
+                }
+            };
+        }
+    }
+    // Filters follow the typing.
+    if let Some(Prompt { kind: PromptKind::Filter(pane), text }) = app.prompt.clone() {
+        set_filter(app, pane, text);
+    }
+    Vec::new()
+}
+
+fn set_filter(app: &mut App, pane: Pane, text: String) {
+    if pane == Pane::Feeds {
+        app.feed_filter = text;
+        app.refilter_feeds();
+    } else {
+        app.article_filter = text;
+        app.refilter_articles();
+    }
+}
+
+/// The article `m`, `o`, `y` and `i` act on: the open one in the article pane, else the
+/// selected one.
+fn current_article(app: &App) -> Option<&ArticleRow> {
+    match (app.focus, &app.article) {
+        (Pane::Article, Some(open)) => Some(&open.row),
+        (Pane::Articles, _) => app.selected_article(),
+        (_, Some(open)) if app.is_wide() => Some(&open.row),
+        _ => None,
+    }
+}
+
+fn back(app: &mut App) -> Vec<Effect> {
+    // Esc first clears a filter on the focused list, then goes back.
+    match app.focus {
+        Pane::Feeds if !app.feed_filter.is_empty() => {
+            set_filter(app, Pane::Feeds, String::new());
+            return Vec::new();
+        }
+        Pane::Articles if !app.article_filter.is_empty() => {
+            set_filter(app, Pane::Articles, String::new());
+            return Vec::new();
+        }
+        _ => {}
+    }
+    app.focus = match app.focus {
+        Pane::Article => Pane::Articles,
+        Pane::Articles | Pane::Feeds => Pane::Feeds,
+    };
+    Vec::new()
+}
+
 /// Starts a refresh of `feed` (or all, `total` feeds) unless one is running.
-fn start_refresh(app: &mut App, feed: Option<crate::model::FeedId>, total: usize) -> Vec<Effect> {
+fn start_refresh(app: &mut App, feed: Option<FeedId>, total: usize) -> Vec<Effect> {
     if let Some(p) = &app.refresh {
-        app.message = format!("a refresh is already running: {}", p.line().trim_start_matches("refreshing "));
+        let line = p.line();
+        app.say(format!("a refresh is already running: {}", line.trim_start_matches("refreshing ")));
         return Vec::new();
     }
     let progress = RefreshProgress { done: 0, total, failed: 0 };
-    app.message = progress.line();
+    app.say(progress.line());
     app.refresh = Some(progress);
     vec![Effect::Refresh(feed)]
 }
@@ -219,6 +438,20 @@ fn page(app: &App) -> usize {
         Pane::Article => layout::article_text_size(app.width, app.height).1.saturating_sub(1).max(1),
         pane => layout::list_page(app.width, app.height, pane),
     }
+}
+
+/// Space / PgDn: a page down; in an article already at its end, the next unread article.
+fn page_down(app: &mut App) -> Vec<Effect> {
+    if app.focus == Pane::Article {
+        let (_, rows) = layout::article_text_size(app.width, app.height);
+        if let Some(open) = &app.article {
+            if open.lines.is_some() && open.scroll + rows >= open.total_lines() {
+                return jump_unread(app, true);
+            }
+        }
+    }
+    let page = page(app);
+    move_by(app, page as isize)
 }
 
 fn step(current: usize, len: usize, by: isize) -> usize {
@@ -231,18 +464,17 @@ fn step(current: usize, len: usize, by: isize) -> usize {
 fn move_by(app: &mut App, by: isize) -> Vec<Effect> {
     match app.focus {
         Pane::Feeds => {
-            app.feed_sel = step(app.feed_sel, app.feeds.len(), by);
+            app.feed_sel = step(app.feed_sel, app.feed_view.len(), by);
             want_articles(app)
         }
         Pane::Articles => {
-            app.article_sel = step(app.article_sel, app.articles.len(), by);
+            app.article_sel = step(app.article_sel, app.article_view.len(), by);
             Vec::new()
         }
         Pane::Article => {
             let (_, page) = layout::article_text_size(app.width, app.height);
             if let Some(open) = &mut app.article {
-                let total = HEADER_LINES + open.lines.as_ref().map_or(1, Vec::len);
-                let max = total.saturating_sub(page);
+                let max = open.total_lines().saturating_sub(page);
                 open.scroll = open.scroll.saturating_add_signed(by).min(max);
             }
             Vec::new()
@@ -253,79 +485,235 @@ fn move_by(app: &mut App, by: isize) -> Vec<Effect> {
 /// Asks for the selected feed's articles unless they are shown or already asked for.
 fn want_articles(app: &mut App) -> Vec<Effect> {
     let Some(feed) = app.selected_feed().map(|f| f.id) else { return Vec::new() };
-    if app.articles_wanted == Some(feed) {
+    let source = Source::Feed(feed);
+    if app.articles_wanted == Some(source) {
         return Vec::new();
     }
-    app.articles_wanted = Some(feed);
-    vec![Effect::LoadArticles(feed)]
+    app.articles_wanted = Some(source);
+    vec![Effect::LoadArticles(source)]
 }
 
 fn open(app: &mut App) -> Vec<Effect> {
     match app.focus {
         Pane::Feeds => {
+            if app.feeds_loaded && app.feeds.is_empty() {
+                // The welcome screen's offer.
+                app.say("adding the sample feeds…");
+                return vec![Effect::AddSamples];
+            }
             if app.selected_feed().is_some() {
                 app.focus = Pane::Articles;
             }
             want_articles(app)
         }
-        Pane::Articles => {
-            let Some(row) = app.articles.get_mut(app.article_sel) else { return Vec::new() };
-            let mut effects = Vec::new();
-            if !row.read {
-                row.read = true;
-                effects.push(Effect::Mark { ids: vec![row.id], mark: Mark::Read });
-            }
-            let row = row.clone();
-            let (width, _) = layout::article_text_size(app.width, app.height);
-            let feed_title = app.articles_feed.map(|f| app.feed_title(f)).unwrap_or_default();
-            effects.push(Effect::LoadBody { article: row.id, width });
-            app.article = Some(OpenArticle { row, feed_title, lines: None, width, scroll: 0 });
-            app.focus = Pane::Article;
-            effects
-        }
+        Pane::Articles => open_selected(app),
         Pane::Article => Vec::new(),
     }
 }
 
-/// `m` (read) or `s` (star) on the selected article, or on the open one in the article pane.
+/// Opens the selected article: marks it read, loads its body, focuses the article pane.
+fn open_selected(app: &mut App) -> Vec<Effect> {
+    let Some(&index) = app.article_view.get(app.article_sel) else { return Vec::new() };
+    let Some(row) = app.articles.get_mut(index) else { return Vec::new() };
+    let mut effects = Vec::new();
+    let was_unread = !row.read;
+    row.read = true;
+    let row = row.clone();
+    if was_unread {
+        effects.push(Effect::Mark { ids: vec![row.id], mark: Mark::Read });
+        push_undo(app, vec![row.id], Mark::Unread);
+    }
+    let (width, _) = layout::article_text_size(app.width, app.height);
+    let feed_title = app.feed_title(row.feed);
+    effects.push(Effect::LoadBody { article: row.id, width });
+    app.article = Some(OpenArticle { row, feed_title, lines: None, links: Vec::new(), width, scroll: 0 });
+    app.focus = Pane::Article;
+    effects
+}
+
+fn push_undo(app: &mut App, ids: Vec<ArticleId>, mark: Mark) {
+    if ids.is_empty() {
+        return;
+    }
+    if app.undo.len() >= UNDO_DEPTH {
+        app.undo.remove(0);
+    }
+    app.undo.push(UndoStep { ids, mark });
+}
+
+/// Applies `mark` to the rows of `ids` the reader holds (list and open article).
+fn apply_to_rows(app: &mut App, ids: &[ArticleId], mark: Mark) {
+    let set = |r: &mut ArticleRow| match mark {
+        Mark::Read => r.read = true,
+        Mark::Unread => r.read = false,
+        Mark::Star => r.starred = true,
+        Mark::Unstar => r.starred = false,
+    };
+    for r in app.articles.iter_mut().filter(|r| ids.contains(&r.id)) {
+        set(r);
+    }
+    if let Some(open) = app.article.as_mut().filter(|o| ids.contains(&o.row.id)) {
+        set(&mut open.row);
+    }
+}
+
+/// `m` (read) or `s` (star) on the current article.
 fn toggle(app: &mut App, read: bool) -> Vec<Effect> {
-    let id = match (app.focus, &app.article) {
-        (Pane::Article, Some(open)) => open.row.id,
-        (Pane::Articles, _) => match app.selected_article() {
-            Some(a) => a.id,
-            None => return Vec::new(),
-        },
-        _ => return Vec::new(),
-    };
-    let mut rows: Vec<&mut super::app::ArticleRow> = app.articles.iter_mut().filter(|a| a.id == id).collect();
-    if let Some(open) = app.article.as_mut().filter(|o| o.row.id == id) {
-        rows.push(&mut open.row);
-    }
-    let Some(current) = rows.first().map(|r| if read { r.read } else { r.starred }) else {
-        return Vec::new();
-    };
-    let new = !current;
-    for r in rows {
-        if read {
-            r.read = new;
-        } else {
-            r.starred = new;
-        }
-    }
-    let mark = match (read, new) {
+    let Some(current) = current_article(app) else { return Vec::new() };
+    let id = current.id;
+    let was = if read { current.read } else { current.starred };
+    let mark = match (read, !was) {
         (true, true) => Mark::Read,
         (true, false) => Mark::Unread,
         (false, true) => Mark::Star,
         (false, false) => Mark::Unstar,
     };
-    app.message = match mark {
+    apply_to_rows(app, &[id], mark);
+    push_undo(app, vec![id], inverse(mark));
+    app.say(match mark {
         Mark::Read => "marked read",
         Mark::Unread => "marked unread",
         Mark::Star => "starred",
         Mark::Unstar => "unstarred",
-    }
-    .to_owned();
+    });
     vec![Effect::Mark { ids: vec![id], mark }]
+}
+
+fn inverse(mark: Mark) -> Mark {
+    match mark {
+        Mark::Read => Mark::Unread,
+        Mark::Unread => Mark::Read,
+        Mark::Star => Mark::Unstar,
+        Mark::Unstar => Mark::Star,
+    }
+}
+
+/// `A`: the selected feed read (in the feeds pane), or the shown list.
+fn mark_shown_read(app: &mut App) -> Vec<Effect> {
+    let source = match app.focus {
+        Pane::Feeds => app.selected_feed().map(|f| Source::Feed(f.id)),
+        _ => app.articles_source.or(app.selected_feed().map(|f| Source::Feed(f.id))),
+    };
+    match source {
+        Some(Source::Feed(feed)) => {
+            if app.articles_source == Some(Source::Feed(feed)) {
+                for a in &mut app.articles {
+                    a.read = true;
+                }
+            }
+            vec![Effect::MarkFeedRead(feed)]
+        }
+        Some(Source::Starred) => {
+            let ids: Vec<ArticleId> = app.visible_articles().filter(|a| !a.read).map(|a| a.id).collect();
+            if ids.is_empty() {
+                return Vec::new();
+            }
+            apply_to_rows(app, &ids, Mark::Read);
+            app.say(format!("{} marked read (u undoes)", ids.len()));
+            push_undo(app, ids.clone(), Mark::Unread);
+            vec![Effect::Mark { ids, mark: Mark::Read }]
+        }
+        None => Vec::new(),
+    }
+}
+
+fn undo(app: &mut App) -> Vec<Effect> {
+    let Some(step) = app.undo.pop() else {
+        app.say("nothing to undo");
+        return Vec::new();
+    };
+    apply_to_rows(app, &step.ids, step.mark);
+    let what = match step.mark {
+        Mark::Read => "read",
+        Mark::Unread => "unread",
+        Mark::Star => "starred",
+        Mark::Unstar => "unstarred",
+    };
+    let n = step.ids.len();
+    app.say(if n == 1 {
+        format!("undone: marked {what} again")
+    } else {
+        format!("undone: {n} marked {what}")
+    });
+    vec![Effect::Mark { ids: step.ids, mark: step.mark }]
+}
+
+/// `n` / `N`: the next (previous) unread article after the current one in the shown list,
+/// else the first (last) unread of the next (previous) feed that has any.
+fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
+    let len = app.article_view.len();
+    // Where the search starts: the open article if it is listed, else the selection (or
+    // before the list when the feeds pane has focus).
+    let open_pos = app
+        .article
+        .as_ref()
+        .and_then(|o| app.article_view.iter().position(|&i| app.articles[i].id == o.row.id));
+    let current: Option<usize> = match app.focus {
+        Pane::Feeds => None,
+        Pane::Article => open_pos.or(Some(app.article_sel)),
+        Pane::Articles => Some(app.article_sel),
+    };
+    let listed_here = app.articles_source.is_some() && app.articles_source == app.articles_wanted;
+    if listed_here && len > 0 {
+        let unread = |pos: &usize| !app.articles[app.article_view[*pos]].read;
+        let found = if forward {
+            let from = current.map_or(0, |c| c + 1);
+            (from..len).find(unread)
+        } else {
+            let to = current.unwrap_or(len);
+            (0..to).rev().find(unread)
+        };
+        if let Some(pos) = found {
+            app.article_sel = pos;
+            return open_selected(app);
+        }
+    }
+    // Another feed, in the order of the feeds pane, wrapping around.
+    let shown_feed = app.articles_source.and_then(Source::feed);
+    let n = app.feed_view.len();
+    let start = shown_feed
+        .and_then(|id| app.feed_view.iter().position(|&i| app.feeds[i].id == id))
+        .unwrap_or(if forward { n.saturating_sub(1) } else { 0 });
+    let next =
+        (1..=n).map(|k| if forward { (start + k) % n } else { (start + n - k % n) % n }).find(|&pos| {
+            let f = &app.feeds[app.feed_view[pos]];
+            f.unread > 0 && Some(f.id) != shown_feed
+        });
+    let Some(pos) = next else {
+        app.say("no more unread articles");
+        return Vec::new();
+    };
+    app.feed_sel = pos;
+    app.jump = Some(if forward { Jump::FirstUnread } else { Jump::LastUnread });
+    let effects = want_articles(app);
+    if effects.is_empty() {
+        // Already on its way (or shown): open when it lands / now.
+        if app.articles_source == app.articles_wanted {
+            let jump = app.jump.take().unwrap_or(Jump::FirstUnread);
+            return open_jump(app, jump);
+        }
+    }
+    effects
+}
+
+/// Opens the first or last unread article of the list that just arrived.
+fn open_jump(app: &mut App, jump: Jump) -> Vec<Effect> {
+    let unread = |pos: &usize| !app.articles[app.article_view[*pos]].read;
+    let len = app.article_view.len();
+    let found = match jump {
+        Jump::FirstUnread => (0..len).find(unread),
+        Jump::LastUnread => (0..len).rev().find(unread),
+    };
+    match found {
+        Some(pos) => {
+            app.article_sel = pos;
+            open_selected(app)
+        }
+        None => {
+            app.say("no more unread articles");
+            Vec::new()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -334,16 +722,20 @@ mod tests {
     use crate::model::{ArticleId, FeedId};
     use crate::refresh::FeedOutcome;
     use crate::ui::app::FeedRow;
+    use crate::ui::app::Source;
 
     #[test]
     fn moving_the_feed_selection_loads_its_articles_once() {
         let mut app = App::sample(80, 24);
-        assert_eq!(update(&mut app, Action::SelectNext), vec![Effect::LoadArticles(FeedId(2))]);
+        assert_eq!(update(&mut app, Action::SelectNext), vec![Effect::LoadArticles(Source::Feed(FeedId(2)))]);
         assert_eq!(app.feed_sel, 1);
         // At the bottom: stays, and asks for nothing again.
         assert_eq!(update(&mut app, Action::SelectNext), vec![]);
         assert_eq!(app.feed_sel, 1);
-        assert_eq!(update(&mut app, Action::SelectFirst), vec![Effect::LoadArticles(FeedId(1))]);
+        assert_eq!(
+            update(&mut app, Action::SelectFirst),
+            vec![Effect::LoadArticles(Source::Feed(FeedId(1)))]
+        );
         assert_eq!(app.feed_sel, 0);
         let _ = update(&mut app, Action::SelectPrev);
         assert_eq!(app.feed_sel, 0);
@@ -384,12 +776,14 @@ mod tests {
         assert_eq!(open.lines, None);
 
         // A body for another article is stale and dropped; the right one lands.
-        let _ =
-            update(&mut app, Action::BodyRendered { article: ArticleId(11), width, lines: vec!["x".into()] });
+        let _ = update(
+            &mut app,
+            Action::BodyRendered { article: ArticleId(11), width, lines: vec!["x".into()], links: vec![] },
+        );
         assert_eq!(app.article.as_ref().and_then(|o| o.lines.clone()), None);
         let _ = update(
             &mut app,
-            Action::BodyRendered { article: ArticleId(10), width, lines: vec!["hi".into()] },
+            Action::BodyRendered { article: ArticleId(10), width, lines: vec!["hi".into()], links: vec![] },
         );
         assert_eq!(app.article.as_ref().and_then(|o| o.lines.clone()), Some(vec!["hi".to_owned()]));
     }
@@ -473,11 +867,13 @@ mod tests {
         assert_eq!(app.feed_sel, 2);
         assert_eq!(app.unread_total, 3);
         // The answer for feed 1 arrives after feed 2 was asked for: dropped.
-        let _ = update(&mut app, Action::ArticlesLoaded { feed: FeedId(1), articles: vec![] });
+        let _ =
+            update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles: vec![] });
         assert_eq!(app.articles.len(), 3);
-        let _ = update(&mut app, Action::ArticlesLoaded { feed: FeedId(2), articles: vec![] });
+        let _ =
+            update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(2)), articles: vec![] });
         assert!(app.articles.is_empty());
-        assert_eq!(app.articles_feed, Some(FeedId(2)));
+        assert_eq!(app.articles_source, Some(Source::Feed(FeedId(2))));
     }
 
     #[test]
@@ -487,13 +883,17 @@ mod tests {
         let _ = update(&mut app, Action::Open);
         let width = app.article.as_ref().map_or(0, |o| o.width);
         let lines = (0..100).map(|i| format!("line {i}")).collect();
-        let _ = update(&mut app, Action::BodyRendered { article: ArticleId(10), width, lines });
+        let _ =
+            update(&mut app, Action::BodyRendered { article: ArticleId(10), width, lines, links: vec![] });
         let _ = update(&mut app, Action::PageDown);
         let after_page = app.article.as_ref().map_or(0, |o| o.scroll);
         assert!(after_page > 1, "{after_page}");
         let _ = update(&mut app, Action::SelectLast);
         let (_, page) = layout::article_text_size(80, 24);
-        assert_eq!(app.article.as_ref().map_or(0, |o| o.scroll), HEADER_LINES + 100 - page);
+        assert_eq!(
+            app.article.as_ref().map_or(0, |o| o.scroll),
+            app.article.as_ref().map_or(0, |o| o.total_lines()) - page
+        );
         let _ = update(&mut app, Action::SelectFirst);
         assert_eq!(app.article.as_ref().map_or(1, |o| o.scroll), 0);
     }
@@ -573,7 +973,7 @@ mod tests {
         // The shown feed: feeds and its articles.
         assert_eq!(
             update(&mut app, Action::FeedRefreshed { feed: FeedId(1), outcome: updated(2) }),
-            vec![Effect::LoadFeeds, Effect::ReloadArticles(FeedId(1))]
+            vec![Effect::LoadFeeds, Effect::ReloadArticles(Source::Feed(FeedId(1)))]
         );
         // Another feed: only the feeds.
         assert_eq!(
@@ -590,7 +990,8 @@ mod tests {
         let _ = update(&mut app, Action::Open);
         let width = app.article.as_ref().map_or(0, |o| o.width);
         let lines = (0..100).map(|i| format!("line {i}")).collect();
-        let _ = update(&mut app, Action::BodyRendered { article: ArticleId(11), width, lines });
+        let _ =
+            update(&mut app, Action::BodyRendered { article: ArticleId(11), width, lines, links: vec![] });
         let _ = update(&mut app, Action::SelectNext);
         let _ = update(&mut app, Action::SelectNext);
         let open_before = app.article.clone();
@@ -603,7 +1004,9 @@ mod tests {
         newest.title = "Brand new".into();
         newest.read = false;
         articles.insert(0, newest);
-        assert!(update(&mut app, Action::ArticlesLoaded { feed: FeedId(1), articles }).is_empty());
+        assert!(
+            update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles }).is_empty()
+        );
         assert_eq!(app.articles.len(), 4);
         assert_eq!(app.article_sel, 2);
         assert_eq!(app.selected_article().map(|a| a.id), Some(ArticleId(11)));
@@ -612,7 +1015,7 @@ mod tests {
 
         // If the selected article is gone, the position is kept.
         let articles: Vec<_> = app.articles.iter().filter(|a| a.id != ArticleId(11)).cloned().collect();
-        let _ = update(&mut app, Action::ArticlesLoaded { feed: FeedId(1), articles });
+        let _ = update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles });
         assert_eq!(app.article_sel, 2);
     }
 }

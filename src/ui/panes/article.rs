@@ -5,7 +5,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::articles::format_date;
 use super::{focused, pane_block};
 use crate::ui::app::{App, Pane};
 use crate::ui::theme;
@@ -17,19 +16,18 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
         frame.render_widget(Paragraph::new(hint).style(theme::dim()).block(block), r);
         return;
     };
-    let a = &open.row;
-    let field = |label: &'static str, value: String| {
-        Line::from(vec![Span::styled(label, theme::header_label()), Span::raw(value)])
-    };
-    let star = if a.starred { " *" } else { "" };
-    let mut lines = vec![
-        Line::from(Span::styled(format!("{}{star}", a.title), theme::title())),
-        field("Feed:   ", open.feed_title.clone()),
-        field("Author: ", a.author.clone().unwrap_or_else(|| "-".to_owned())),
-        field("Date:   ", format_date(a.date)),
-        field("Link:   ", a.link.clone().unwrap_or_else(|| "-".to_owned())),
-        Line::from(""),
-    ];
+    let star = if open.row.starred { " *" } else { "" };
+    let mut lines: Vec<Line> = Vec::new();
+    for (label, value) in open.header(&app.date_format) {
+        lines.push(if label.is_empty() {
+            Line::from(Span::styled(value, theme::title()))
+        } else {
+            Line::from(vec![Span::styled(label, theme::header_label()), Span::raw(value)])
+        });
+    }
+    if let Some(first) = lines.first_mut() {
+        first.spans.push(Span::styled(star, theme::title()));
+    }
     match &open.lines {
         Some(body) => lines.extend(body.iter().map(|l| Line::from(l.as_str()))),
         None => lines.push(Line::styled("loading…", theme::dim())),

@@ -1,29 +1,36 @@
-//! The articles pane: the selected feed's articles, newest first; unread ones bold with `N`.
+//! The articles pane: the selected feed's articles (or the starred ones of every feed), newest
+//! first; `N` unread (and bold), `*` starred, `+` has pictures.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::feeds::truncate;
+use super::feeds::{display_width, truncate};
 use super::{focused, list_offset, pane_block};
-use crate::ui::app::{App, Pane};
+use crate::ui::app::{App, Pane, Source};
 use crate::ui::{layout, theme};
 
 pub fn render(app: &App, frame: &mut Frame, r: Rect) {
-    let title = match app.articles_feed {
-        Some(f) => app.feed_title(f),
-        None => "Articles".to_owned(),
-    };
+    let mut title = app.list_title();
+    if !app.article_filter.is_empty() {
+        title = format!("{title} /{}", app.article_filter);
+    }
     let title = truncate(&title, usize::from(r.width.saturating_sub(6)));
     let block = pane_block(&title, focused(app, Pane::Articles));
-    if app.articles.is_empty() {
+    if app.article_view.is_empty() {
         let text = if app.feeds.is_empty() {
             ""
-        } else if app.articles_feed.is_none() || app.articles_feed != app.articles_wanted {
+        } else if app.articles_source.is_none() || app.articles_source != app.articles_wanted {
             "loading…"
+        } else if !app.article_filter.is_empty() {
+            "Nothing matches the filter (Esc clears it)"
+        } else if app.articles_source == Some(Source::Starred) {
+            "No starred articles (s stars one)"
+        } else if app.unread_only && !app.articles.is_empty() {
+            "No unread articles here (U shows all)"
         } else {
-            "No articles in this feed (try tidings refresh)"
+            "No articles in this feed yet (r fetches it)"
         };
         frame.render_widget(Paragraph::new(text).block(block), r);
         return;
@@ -31,23 +38,30 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     let inner = layout::inner(r);
     let height = usize::from(inner.height);
     let width = usize::from(inner.width);
-    let offset = list_offset(app.article_sel, app.articles.len(), height);
+    let mixed = app.articles_source == Some(Source::Starred);
+    let offset = list_offset(app.article_sel, app.article_view.len(), height);
     let lines: Vec<Line> = app
-        .articles
-        .iter()
+        .visible_articles()
         .enumerate()
         .skip(offset)
         .take(height)
         .map(|(i, a)| {
-            let date = format_date(a.date);
-            let flag = match (a.read, a.starred) {
-                (_, true) => "*",
-                (false, false) => "N",
-                (true, false) => " ",
-            };
-            let prefix = format!("{date} {flag} ");
-            let title = truncate(&a.title, width.saturating_sub(prefix.chars().count()));
-            let mut line = Line::from(vec![Span::raw(prefix), Span::raw(title)]);
+            let date = format_date(a.date, &app.date_format);
+            let flags = format!(
+                "{}{}{}",
+                if a.read { ' ' } else { 'N' },
+                if a.starred { '*' } else { ' ' },
+                if a.has_images { '+' } else { ' ' }
+            );
+            let mut spans = vec![Span::raw(format!("{date} {flags} "))];
+            if mixed && width >= 50 {
+                let feed = truncate(&app.feed_title(a.feed), 16);
+                let pad = 17usize.saturating_sub(display_width(&feed));
+                spans.push(Span::styled(format!("{feed}{}", " ".repeat(pad)), theme::dim()));
+            }
+            let used: usize = spans.iter().map(|s| s.width()).sum();
+            spans.push(Span::raw(truncate(&a.title, width.saturating_sub(used))));
+            let mut line = Line::from(spans);
             if !a.read {
                 line = line.style(theme::unread());
             }
@@ -60,8 +74,14 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), r);
 }
 
-/// YYYY-MM-DD in UTC.
-pub(super) fn format_date(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map_or_else(|| "????-??-??".to_owned(), |d| d.format("%Y-%m-%d").to_string())
+/// A list date in `format` (strftime; checked when the config is read), in UTC.
+pub(super) fn format_date(unix: i64, format: &str) -> String {
+    use std::fmt::Write;
+    let Some(d) = chrono::DateTime::from_timestamp(unix, 0) else { return "????-??-??".to_owned() };
+    let mut out = String::new();
+    // A format chrono cannot render gives an error, not a panic.
+    if write!(out, "{}", d.format(format)).is_err() {
+        out = d.format("%Y-%m-%d").to_string();
+    }
+    out
 }

@@ -10,16 +10,20 @@ use crate::ui::app::{App, Pane};
 use crate::ui::{layout, theme};
 
 pub fn render(app: &App, frame: &mut Frame, r: Rect) {
-    let block = pane_block("Feeds", focused(app, Pane::Feeds));
+    let title =
+        if app.feed_filter.is_empty() { "Feeds".to_owned() } else { format!("Feeds /{}", app.feed_filter) };
+    let title = truncate(&title, usize::from(r.width.saturating_sub(6)));
+    let block = pane_block(&title, focused(app, Pane::Feeds));
     if app.feeds.is_empty() {
         let text = if app.feeds_loaded {
             vec![
-                Line::from("No feeds yet. Add one from a shell:"),
-                Line::from(""),
+                Line::styled("Welcome to tidings! No feeds yet.", theme::title()),
+                Line::from("Enter  load the sample feeds (offline)"),
+                Line::from("a      add a feed by URL"),
+                Line::from("?      all keys"),
+                Line::from("From a shell:"),
                 Line::from("  tidings add URL"),
-                Line::from("  tidings import FILE"),
-                Line::from(""),
-                Line::from("then: tidings refresh"),
+                Line::from("  tidings import FILE.opml"),
             ]
         } else {
             vec![Line::from("loading…")]
@@ -30,10 +34,18 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     let inner = layout::inner(r);
     let height = usize::from(inner.height);
     let width = usize::from(inner.width);
-    let offset = list_offset(app.feed_sel, app.feeds.len(), height);
+    if app.feed_view.is_empty() {
+        let text = if app.feed_filter.is_empty() {
+            "No unread feeds (U shows all)"
+        } else {
+            "Nothing matches the filter (Esc clears it)"
+        };
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), r);
+        return;
+    }
+    let offset = list_offset(app.feed_sel, app.feed_view.len(), height);
     let lines: Vec<Line> = app
-        .feeds
-        .iter()
+        .visible_feeds()
         .enumerate()
         .skip(offset)
         .take(height)

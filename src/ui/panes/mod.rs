@@ -3,6 +3,7 @@
 mod article;
 mod articles;
 mod feeds;
+mod overlay;
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -25,6 +26,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         article::render(app, frame, r);
     }
     status(app, frame, a.status);
+    overlay::render(app, frame);
 }
 
 fn pane_block(title: &str, focused: bool) -> Block<'_> {
@@ -39,16 +41,47 @@ fn focused(app: &App, pane: Pane) -> bool {
 }
 
 fn status(app: &App, frame: &mut Frame, r: Rect) {
-    let mut spans = vec![Span::raw(format!(" {} unread ", app.unread_total))];
+    if let Some(prompt) = &app.prompt {
+        let label = prompt.kind.label();
+        // The end of what is typed stays visible in a narrow line.
+        let room = usize::from(r.width).saturating_sub(label.chars().count() + 1);
+        let text = tail(&prompt.text, room);
+        let cursor_x = r.x + u16::try_from(label.chars().count() + feeds::display_width(&text)).unwrap_or(0);
+        frame.render_widget(Paragraph::new(Line::from(vec![Span::raw(label), Span::raw(text)])), r);
+        frame.set_cursor_position((cursor_x.min(r.right().saturating_sub(1)), r.y));
+        return;
+    }
+    let mut left = format!(" {} unread", app.unread_total);
+    if app.unread_only {
+        left.push_str(" (unread only)");
+    }
+    let mut spans = vec![Span::raw(format!("{left} "))];
     if !app.message.is_empty() {
         spans.push(Span::raw("| "));
         spans.push(Span::raw(app.message.clone()));
     } else if r.width >= 60 {
         spans.push(Span::raw(
-            "| j/k move  enter open  h back  m read  s star  A all read  r/R refresh  q quit",
+            "| ? keys  enter open  h back  n next unread  m read  s star  R refresh  q quit",
         ));
+    } else {
+        spans.push(Span::raw("| ? keys"));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme::status()), r);
+}
+
+/// The last `width` columns of `s`.
+fn tail(s: &str, width: usize) -> String {
+    let mut out: Vec<char> = Vec::new();
+    let mut w = 0;
+    for c in s.chars().rev() {
+        let cw = feeds::display_width(c.encode_utf8(&mut [0; 4]));
+        if w + cw > width {
+            break;
+        }
+        w += cw;
+        out.push(c);
+    }
+    out.into_iter().rev().collect()
 }
 
 /// The first index to show so that `selected` is visible in `height` rows, near the middle.

@@ -42,6 +42,7 @@ fn with_open_article(mut app: App) -> App {
         row,
         feed_title: "Rust Blog".into(),
         lines: Some(vec!["Hello from the body.".into(), String::new(), "Second paragraph.".into()]),
+        links: vec![],
         width: 70,
         scroll: 0,
     });
@@ -60,7 +61,8 @@ fn wide_layout_shows_all_three_panes() {
         "2/3",
         "机器之心",
         "!",
-        "2024-01-01 N Article number 0",
+        "2024-01-01 N   Article number 0",
+        "2024-01-02 N + Article number 1",
         "Article number 2",
         "Hello from the body.",
         "Link:   https://example.org/0",
@@ -117,7 +119,9 @@ fn no_feeds_shows_how_to_add_one() {
         let buf = draw(&app);
         assert_clean(&buf);
         let s = text(&buf);
-        assert!(s.contains("tidings add URL") && s.contains("tidings import FILE"), "{s}");
+        for want in ["sample feeds", "add a feed by URL", "tidings add URL", "tidings import FILE"] {
+            assert!(s.contains(want), "{want:?} missing at {w}x{h}:\n{s}");
+        }
     }
 }
 
@@ -145,15 +149,17 @@ fn hostile_strings_never_reach_the_buffer() {
     let evil = crate::sanitize::line("Evil\u{1b}]0;pwned\u{7}\u{202e} title");
     app.articles.push(ArticleRow {
         id: ArticleId(99),
+        feed: FeedId(1),
         title: evil.clone(),
         author: None,
         link: None,
         date: 0,
         read: false,
         starred: true,
+        has_images: false,
     });
     app.feeds[0].title = evil;
-    app.articles_feed = Some(FeedId(1));
+    app.refilter_articles();
     let buf = draw(&with_open_article(app));
     assert_clean(&buf);
     assert!(text(&buf).contains("Evil]0;pwned title"));

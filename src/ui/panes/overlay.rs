@@ -1,0 +1,130 @@
+//! Windows over the panes: `?` (the key bindings, from the live keymap) and `i` (a feed's
+//! fetch history).
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+use ratatui::Frame;
+
+use super::feeds::truncate;
+use super::pane_block;
+use crate::store::FetchRecord;
+use crate::ui::app::{App, Overlay};
+use crate::ui::theme;
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let Some(overlay) = &app.overlay else { return };
+    let area = frame.area();
+    // Leaves the status line visible; small terminals get the whole screen.
+    let width = if area.width >= 60 { area.width.saturating_sub(8).min(100) } else { area.width };
+    let height =
+        if area.height >= 16 { area.height.saturating_sub(4) } else { area.height.saturating_sub(1) };
+    let r = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height.saturating_sub(1) - height) / 2,
+        width,
+        height,
+    );
+    let inner_width = usize::from(width.saturating_sub(2));
+    let (title, lines, scroll) = match overlay {
+        Overlay::Help { scroll } => ("Keys (Esc closes)".to_owned(), help_lines(app, inner_width), *scroll),
+        Overlay::Health { title, records, scroll, .. } => {
+            let lines = match records {
+                None => vec![Line::styled("loading…", theme::dim())],
+                Some(records) => health_lines(records, inner_width),
+            };
+            (format!("{title}: fetch history"), lines, *scroll)
+        }
+    };
+    let rows = usize::from(height.saturating_sub(2)).max(1);
+    let scroll = scroll.min(lines.len().saturating_sub(rows));
+    let title = truncate(&title, inner_width.saturating_sub(2));
+    frame.render_widget(Clear, r);
+    let scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)).block(pane_block(&title, true)), r);
+}
+
+fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    let keys_width = app.help.iter().map(|h| h.keys.chars().count()).max().unwrap_or(0).min(width / 2);
+    let mut lines: Vec<Line> = app
+        .help
+        .iter()
+        .map(|h| {
+            let keys = truncate(&h.keys, keys_width);
+            let pad = keys_width.saturating_sub(keys.chars().count());
+            let text = truncate(&h.description, width.saturating_sub(keys_width + 2));
+            Line::from(vec![
+                Span::styled(format!("{keys}{}  ", " ".repeat(pad)), theme::title()),
+                Span::raw(text),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    for legend in [
+        "In lists: N unread, * starred, + has pictures; ! a feed whose last fetch failed.",
+        "In prompts (/ and a): Enter accepts, Esc cancels, Ctrl-u clears, Ctrl-w deletes a word.",
+        "Keys are remapped in config.toml under [keys].",
+    ] {
+        lines.push(Line::styled(truncate(legend, width), theme::dim()));
+    }
+    lines
+}
+
+fn health_lines(records: &[FetchRecord], width: usize) -> Vec<Line<'static>> {
+    if records.is_empty() {
+        return vec![Line::from("Never fetched yet. r fetches it now.")];
+    }
+    let mut lines = Vec::new();
+    let last_ok = records.iter().find(|r| r.error.is_none());
+    let failing = records.iter().take_while(|r| r.error.is_some()).last();
+    let avg = records.iter().map(|r| r.fetch_ms).sum::<u64>() / records.len() as u64;
+    let summary = format!(
+        "last success: {}   failing since: {}   average fetch: {avg} ms",
+        last_ok.map_or_else(|| "never".to_owned(), |r| when(r.started_ms)),
+        failing.map_or_else(|| "-".to_owned(), |r| when(r.started_ms)),
+    );
+    lines.push(Line::styled(truncate(&summary, width), theme::title()));
+    lines.push(Line::from(""));
+    let header = "time              status  fetch  parse  store  bytes      new  upd  total";
+    lines.push(Line::styled(truncate(header, width), theme::header_label()));
+    for r in records {
+        let status = match (r.status, r.not_modified) {
+            (_, true) => "304".to_owned(),
+            (Some(s), _) => s.to_string(),
+            (None, _) => "-".to_owned(),
+        };
+        let row = format!(
+            "{:<17} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>4} {:>6}",
+            when(r.started_ms),
+            status,
+            format!("{}ms", r.fetch_ms),
+            format!("{}ms", r.parse_ms),
+            format!("{}ms", r.store_ms),
+            human_bytes(r.bytes),
+            r.new,
+            r.updated,
+            r.total,
+        );
+        let style = if r.error.is_some() { theme::error() } else { ratatui::style::Style::new() };
+        lines.push(Line::styled(truncate(&row, width), style));
+        if let Some(e) = &r.error {
+            let text = crate::sanitize::line(e);
+            lines.push(Line::styled(truncate(&format!("  {text}"), width), theme::error()));
+        }
+    }
+    lines
+}
+
+/// Unix milliseconds as "YYYY-MM-DD HH:MM" (UTC).
+fn when(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| "?".to_owned(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..=9_999 => format!("{n}B"),
+        10_000..=9_999_999 => format!("{}K", n / 1024),
+        _ => format!("{}M", n / (1024 * 1024)),
+    }
+}

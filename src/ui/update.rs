@@ -721,8 +721,8 @@ mod tests {
     use super::*;
     use crate::model::{ArticleId, FeedId};
     use crate::refresh::FeedOutcome;
-    use crate::ui::app::FeedRow;
-    use crate::ui::app::Source;
+    use crate::ui::action::InputKey;
+    use crate::ui::app::{FeedRow, Overlay, PromptKind, Source, MESSAGE_TICKS};
 
     #[test]
     fn moving_the_feed_selection_loads_its_articles_once() {
@@ -1017,5 +1017,315 @@ mod tests {
         let articles: Vec<_> = app.articles.iter().filter(|a| a.id != ArticleId(11)).cloned().collect();
         let _ = update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles });
         assert_eq!(app.article_sel, 2);
+    }
+
+    /// Two feeds with unread articles: feed 1 (articles 10, 11 unread, 12 read) and feed 2.
+    fn two_unread_feeds() -> App {
+        let mut app = App::sample(80, 24);
+        app.feeds[1].unread = 2;
+        app.feeds[1].total = 2;
+        app.refilter_feeds();
+        app
+    }
+
+    fn rows_of(feed: u64, ids: &[(u64, bool)]) -> Vec<ArticleRow> {
+        ids.iter()
+            .map(|&(id, read)| ArticleRow {
+                id: ArticleId(id),
+                feed: FeedId(feed),
+                title: format!("a{id}"),
+                author: None,
+                link: Some(format!("https://example.org/{id}")),
+                date: 0,
+                read,
+                starred: false,
+                has_images: false,
+            })
+            .collect()
+    }
+
+    fn open_id(app: &App) -> Option<ArticleId> {
+        app.article.as_ref().map(|o| o.row.id)
+    }
+
+    #[test]
+    fn n_walks_unread_articles_then_the_next_feed() {
+        let mut app = two_unread_feeds();
+        // From the feeds pane: the first unread of the shown feed.
+        let effects = update(&mut app, Action::NextUnread);
+        assert_eq!(open_id(&app), Some(ArticleId(10)));
+        assert!(
+            effects.contains(&Effect::Mark { ids: vec![ArticleId(10)], mark: Mark::Read }),
+            "{effects:?}"
+        );
+        assert_eq!(app.focus, Pane::Article);
+        let _ = update(&mut app, Action::NextUnread);
+        assert_eq!(open_id(&app), Some(ArticleId(11)));
+        // No unread left here (12 is read): feed 2 is asked for, and opened when it lands.
+        let effects = update(&mut app, Action::NextUnread);
+        assert_eq!(effects, vec![Effect::LoadArticles(Source::Feed(FeedId(2)))]);
+        assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(2)));
+        let effects = update(
+            &mut app,
+            Action::ArticlesLoaded {
+                source: Source::Feed(FeedId(2)),
+                articles: rows_of(2, &[(20, true), (21, false)]),
+            },
+        );
+        assert_eq!(open_id(&app), Some(ArticleId(21)));
+        assert!(effects.contains(&Effect::Mark { ids: vec![ArticleId(21)], mark: Mark::Read }));
+        // N goes back: nothing unread above 21 in feed 2, so feed 1's last unread.
+        app.feeds[0].unread = 1;
+        app.articles_source = Some(Source::Feed(FeedId(2)));
+        let effects = update(&mut app, Action::PrevUnread);
+        assert_eq!(effects, vec![Effect::LoadArticles(Source::Feed(FeedId(1)))]);
+        let _ = update(
+            &mut app,
+            Action::ArticlesLoaded {
+                source: Source::Feed(FeedId(1)),
+                articles: rows_of(1, &[(10, false), (11, false), (12, true)]),
+            },
+        );
+        assert_eq!(open_id(&app), Some(ArticleId(11)));
+    }
+
+    #[test]
+    fn n_with_nothing_unread_says_so() {
+        let mut app = App::sample(80, 24);
+        for a in &mut app.articles {
+            a.read = true;
+        }
+        app.feeds[0].unread = 0;
+        assert!(update(&mut app, Action::NextUnread).is_empty());
+        assert_eq!(app.message, "no more unread articles");
+        assert_eq!(app.article, None);
+    }
+
+    #[test]
+    fn space_at_the_end_of_an_article_opens_the_next_unread() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        let _ = update(&mut app, Action::Open);
+        let width = app.article.as_ref().map_or(0, |o| o.width);
+        let _ = update(
+            &mut app,
+            Action::BodyRendered {
+                article: ArticleId(10),
+                width,
+                lines: vec!["short".into()],
+                links: vec![],
+            },
+        );
+        let effects = update(&mut app, Action::PageDown);
+        assert_eq!(open_id(&app), Some(ArticleId(11)), "{effects:?}");
+    }
+
+    #[test]
+    fn u_undoes_marks_in_reverse_order() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        let _ = update(&mut app, Action::Open); // 10 read
+        app.focus = Pane::Articles;
+        let _ = update(&mut app, Action::SelectNext);
+        let _ = update(&mut app, Action::ToggleStar); // 11 starred
+        assert_eq!(
+            update(&mut app, Action::Undo),
+            vec![Effect::Mark { ids: vec![ArticleId(11)], mark: Mark::Unstar }]
+        );
+        assert!(!app.articles[1].starred);
+        assert_eq!(
+            update(&mut app, Action::Undo),
+            vec![Effect::Mark { ids: vec![ArticleId(10)], mark: Mark::Unread }]
+        );
+        assert!(!app.articles[0].read);
+        assert!(app.article.as_ref().is_some_and(|o| !o.row.read), "the open article follows");
+        assert!(update(&mut app, Action::Undo).is_empty());
+        assert_eq!(app.message, "nothing to undo");
+
+        // A: the ids the store marked come back and can be undone in one step.
+        let _ = update(&mut app, Action::MarkFeedRead);
+        let ids = vec![ArticleId(10), ArticleId(11)];
+        let _ = update(&mut app, Action::FeedMarkedRead { feed: FeedId(1), ids: ids.clone() });
+        assert_eq!(update(&mut app, Action::Undo), vec![Effect::Mark { ids, mark: Mark::Unread }]);
+        assert!(!app.articles[0].read && !app.articles[1].read && app.articles[2].read);
+    }
+
+    #[test]
+    fn unread_only_hides_read_rows_but_not_the_selected_one() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        app.feeds[1].unread = 0;
+        let _ = update(&mut app, Action::ToggleUnreadOnly);
+        assert!(app.unread_only);
+        // Article 12 is read: hidden. Feed 2 has nothing unread: hidden.
+        assert_eq!(app.visible_articles().map(|a| a.id.0).collect::<Vec<_>>(), vec![10, 11]);
+        assert_eq!(app.visible_feeds().map(|f| f.id.0).collect::<Vec<_>>(), vec![1]);
+        // Reading the selected article keeps it listed until the list is rebuilt.
+        let _ = update(&mut app, Action::ToggleRead);
+        assert_eq!(app.article_view.len(), 2);
+        let articles = app.articles.clone();
+        let _ = update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles });
+        assert_eq!(app.visible_articles().map(|a| a.id.0).collect::<Vec<_>>(), vec![10, 11]);
+        let _ = update(&mut app, Action::ToggleUnreadOnly);
+        assert_eq!(app.article_view.len(), 3);
+    }
+
+    #[test]
+    fn filter_narrows_as_you_type_and_esc_clears() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        let _ = update(&mut app, Action::Filter);
+        assert!(matches!(app.prompt, Some(Prompt { kind: PromptKind::Filter(Pane::Articles), .. })));
+        for c in "NUMBER 2".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert_eq!(app.visible_articles().map(|a| a.id.0).collect::<Vec<_>>(), vec![12]);
+        assert_eq!(app.selected_article().map(|a| a.id.0), Some(12));
+        let _ = update(&mut app, Action::Input(InputKey::Backspace));
+        assert_eq!(app.article_view.len(), 3);
+        let _ = update(&mut app, Action::Input(InputKey::Char('1')));
+        let _ = update(&mut app, Action::Input(InputKey::Submit));
+        assert_eq!(app.prompt, None);
+        assert_eq!(app.article_filter, "NUMBER 1");
+        assert_eq!(app.visible_articles().map(|a| a.id.0).collect::<Vec<_>>(), vec![11]);
+        // Keys are commands again; Esc clears the filter before it goes back.
+        let _ = update(&mut app, Action::Back);
+        assert_eq!(app.article_filter, "");
+        assert_eq!(app.focus, Pane::Articles);
+        assert_eq!(app.article_view.len(), 3);
+        // In the feeds pane it filters feeds; Esc in the prompt cancels.
+        app.focus = Pane::Feeds;
+        let _ = update(&mut app, Action::Filter);
+        for c in "机器".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert_eq!(app.visible_feeds().map(|f| f.id.0).collect::<Vec<_>>(), vec![2]);
+        let _ = update(&mut app, Action::Input(InputKey::Cancel));
+        assert_eq!((app.prompt.clone(), app.feed_view.len()), (None, 2));
+    }
+
+    #[test]
+    fn starred_view_lists_every_feed_and_s_again_goes_back() {
+        let mut app = App::sample(80, 24);
+        assert_eq!(update(&mut app, Action::ShowStarred), vec![Effect::LoadArticles(Source::Starred)]);
+        assert_eq!(app.focus, Pane::Articles);
+        let mut rows = rows_of(2, &[(21, true)]);
+        rows.extend(rows_of(1, &[(11, false)]));
+        let _ = update(&mut app, Action::ArticlesLoaded { source: Source::Starred, articles: rows });
+        assert_eq!(app.list_title(), "Starred");
+        assert_eq!(app.article_view.len(), 2);
+        // A feeds reload does not replace the starred list.
+        let feeds = app.feeds.clone();
+        assert!(update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 }).is_empty());
+        // A in this view marks the listed articles read.
+        let effects = update(&mut app, Action::MarkFeedRead);
+        assert_eq!(effects, vec![Effect::Mark { ids: vec![ArticleId(11)], mark: Mark::Read }]);
+        assert_eq!(
+            update(&mut app, Action::ShowStarred),
+            vec![Effect::LoadArticles(Source::Feed(FeedId(1)))]
+        );
+    }
+
+    #[test]
+    fn a_adds_a_feed_and_selects_it_when_it_arrives() {
+        let mut app = App::sample(80, 24);
+        let _ = update(&mut app, Action::AddFeed);
+        for c in " example.org/feed ".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert_eq!(
+            update(&mut app, Action::Input(InputKey::Submit)),
+            vec![Effect::AddFeed("example.org/feed".into())]
+        );
+        assert_eq!(
+            update(&mut app, Action::FeedAdded { feed: Some(FeedId(7)), message: "added X\u{1b}[2J".into() }),
+            vec![Effect::LoadFeeds]
+        );
+        assert_eq!(app.message, "added X[2J");
+        let mut feeds = app.feeds.clone();
+        feeds.push(FeedRow { id: FeedId(7), title: "X".into(), unread: 3, total: 3, failing: false });
+        let effects = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 5 });
+        assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(7)));
+        assert_eq!(effects, vec![Effect::LoadArticles(Source::Feed(FeedId(7)))]);
+        // An empty URL adds nothing.
+        let _ = update(&mut app, Action::AddFeed);
+        assert!(update(&mut app, Action::Input(InputKey::Submit)).is_empty());
+    }
+
+    #[test]
+    fn overlays_scroll_close_and_swallow_other_keys() {
+        let mut app = App::sample(80, 24);
+        assert_eq!(update(&mut app, Action::FeedInfo), vec![Effect::LoadHealth(FeedId(1))]);
+        let records = vec![crate::store::FetchRecord { status: Some(200), ..Default::default() }];
+        let _ = update(&mut app, Action::HealthLoaded { feed: FeedId(1), records: records.clone() });
+        assert!(matches!(&app.overlay, Some(Overlay::Health { records: Some(r), .. }) if *r == records));
+        // j scrolls the window, not the list; m does nothing; Esc closes.
+        let _ = update(&mut app, Action::SelectNext);
+        assert_eq!(app.feed_sel, 0);
+        assert!(matches!(app.overlay, Some(Overlay::Health { scroll: 1, .. })));
+        assert!(update(&mut app, Action::RefreshAll).is_empty());
+        assert_eq!(app.refresh, None);
+        let _ = update(&mut app, Action::Back);
+        assert_eq!(app.overlay, None);
+        let _ = update(&mut app, Action::Help);
+        assert!(matches!(app.overlay, Some(Overlay::Help { .. })));
+        assert_eq!(update(&mut app, Action::Quit), vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn welcome_enter_adds_the_samples() {
+        let mut app = App::new(80, 24);
+        let _ = update(&mut app, Action::FeedsLoaded { feeds: vec![], unread_total: 0 });
+        assert_eq!(update(&mut app, Action::Open), vec![Effect::AddSamples]);
+    }
+
+    #[test]
+    fn links_open_and_copy_from_the_current_article() {
+        let mut app = App::sample(120, 40);
+        app.focus = Pane::Articles;
+        assert_eq!(
+            update(&mut app, Action::OpenInBrowser),
+            vec![Effect::OpenUrl("https://example.org/0".into())]
+        );
+        assert_eq!(update(&mut app, Action::CopyLink), vec![Effect::Copy("https://example.org/0".into())]);
+        assert!(update(&mut app, Action::OpenLink(1)).is_empty(), "no article open");
+        let _ = update(&mut app, Action::Open);
+        let width = app.article.as_ref().map_or(0, |o| o.width);
+        let links = vec!["https://a.example/".to_owned(), "https://b.example/".to_owned()];
+        let _ =
+            update(&mut app, Action::BodyRendered { article: ArticleId(10), width, lines: vec![], links });
+        assert_eq!(update(&mut app, Action::OpenLink(2)), vec![Effect::OpenUrl("https://b.example/".into())]);
+        assert!(update(&mut app, Action::OpenLink(3)).is_empty());
+        assert_eq!(app.message, "this article has no link [3]");
+    }
+
+    #[test]
+    fn messages_time_out_and_auto_refresh_is_quiet() {
+        let mut app = App::sample(80, 24);
+        app.say("hello");
+        for _ in 0..MESSAGE_TICKS - 1 {
+            let _ = update(&mut app, Action::Tick);
+        }
+        assert_eq!(app.message, "hello");
+        let _ = update(&mut app, Action::Tick);
+        assert_eq!(app.message, "");
+        assert_eq!(update(&mut app, Action::AutoRefresh), vec![Effect::Refresh(None)]);
+        // A timer firing during a refresh does nothing, not even a message.
+        app.message.clear();
+        assert!(update(&mut app, Action::AutoRefresh).is_empty());
+        assert!(!app.message.contains("already"));
+    }
+
+    #[test]
+    fn refresh_on_start_waits_for_the_feeds() {
+        let mut app = App::new(80, 24);
+        app.refresh_on_load = true;
+        let feeds = App::sample(80, 24).feeds;
+        let effects = update(&mut app, Action::FeedsLoaded { feeds: feeds.clone(), unread_total: 2 });
+        assert_eq!(effects, vec![Effect::Refresh(None), Effect::LoadArticles(Source::Feed(FeedId(1)))]);
+        let _ = update(&mut app, Action::RefreshFinished(Default::default()));
+        // Only once.
+        let effects = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 });
+        assert!(!effects.contains(&Effect::Refresh(None)));
     }
 }

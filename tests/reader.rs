@@ -113,3 +113,99 @@ fn big_r_refreshes_from_inside_the_reader() {
     screen.wait_restored();
     assert_eq!(unread(&t), 5);
 }
+
+/// The flags of every article, by title, as the CLI reports them.
+fn flags_by_title(t: &Tidings) -> std::collections::BTreeMap<String, (bool, bool)> {
+    let json = t.json(&["articles", "--json"]);
+    json.as_array()
+        .expect("an array")
+        .iter()
+        .map(|a| {
+            let title = a["title"].as_str().expect("title").to_owned();
+            (title, (a["read"].as_bool().expect("read"), a["starred"].as_bool().expect("starred")))
+        })
+        .collect()
+}
+
+#[test]
+fn a_whole_triage_session_from_a_fresh_start() {
+    let server = TestServer::start();
+    server.route("/alpha.xml", Response::ok(rss_feed("alpha", 3, 1)));
+    server.route("/beta.xml", Response::ok(rss_feed("beta", 2, 1)));
+    let t = Tidings::new();
+
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["Welcome to tidings", "sample feeds"]);
+    // Subscribe from inside the reader: `a`, the URL, Enter; it is fetched at once.
+    screen.keys("a");
+    screen.wait_for(&["add feed URL:"]);
+    screen.keys(&format!("{}\r", server.url("/alpha.xml")));
+    screen.wait_for(&["added alpha: 3 articles", "3/3"]);
+    screen.keys("a");
+    screen.keys(&format!("{}\r", server.url("/beta.xml")));
+    screen.wait_for(&["added beta: 2 articles", "2/2", "5 unread"]);
+
+    // R refreshes both (nothing new).
+    screen.keys("R");
+    screen.wait_for(&["refreshed 2 feeds"]);
+
+    // alpha: open its second article (newest first: item 2, item 1, item 0), star it.
+    screen.keys("g");
+    screen.wait_for(&["alpha item 2"]);
+    screen.keys("\rj\r");
+    screen.wait_for(&["Body 1 v1", "4 unread"]);
+    screen.keys("s");
+    screen.wait_for(&["starred"]);
+    // Back to the feeds, mark the feed read, then undo it.
+    screen.keys("hh");
+    screen.keys("A");
+    screen.wait_for(&["alpha: 2 marked read", "2 unread"]);
+    screen.keys("u");
+    screen.wait_for(&["undone: 2 marked unread", "4 unread"]);
+    // n from the feeds pane opens the first unread article.
+    screen.keys("n");
+    screen.wait_for(&["Body 2 v1", "3 unread"]);
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    screen.wait_restored();
+
+    let flags = flags_by_title(&t);
+    assert_eq!(flags["alpha item 1"], (true, true), "{flags:?}");
+    assert_eq!(flags["alpha item 2"], (true, false), "{flags:?}");
+    assert_eq!(flags["alpha item 0"], (false, false), "{flags:?}");
+    assert_eq!(flags["beta item 0"], (false, false), "{flags:?}");
+    assert_eq!(unread(&t), 3);
+
+    // Start again: the same state, and S lists the starred article across feeds.
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["3 unread", "alpha", "1/3", "beta", "2/2"]);
+    screen.keys("S");
+    screen.wait_for(&["Starred", "alpha item 1"]);
+    let contents = screen.contents();
+    assert!(!contents.contains("alpha item 0"), "only starred articles are listed:\n{contents}");
+    screen.keys("q");
+    assert!(screen.wait_exit());
+}
+
+#[test]
+fn sample_feeds_from_the_welcome_screen_and_the_help_overlay() {
+    let t = Tidings::new();
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    screen.wait_for(&["Welcome to tidings"]);
+    screen.keys("\r");
+    screen.wait_for(&["added 3 sample feeds", "inessential.com", "机器之心"]);
+    screen.keys("?");
+    screen.wait_for(&["Keys", "next unread"]);
+    screen.keys("\x1b");
+    screen.wait_until("help closed", |s| !s.contents().contains("Keys (Esc closes)"));
+    // / filters the feeds as you type.
+    screen.keys("/inessential");
+    screen.wait_until("only the matching feed", |s| {
+        let c = s.contents();
+        c.contains("inessential.com") && !c.contains("机器之心")
+    });
+    screen.keys("\r");
+    screen.keys("q");
+    assert!(screen.wait_exit());
+    assert_eq!(t.json(&["feeds", "--json"]).as_array().map(Vec::len), Some(3));
+}

@@ -368,16 +368,21 @@ async fn add_feed(
     let mut outcome = None;
     let options = RefreshOptions { ignore_retry_after: true };
     refresh::refresh(store, &fetcher, settings, vec![feed], &options, |r| {
-        outcome = Some((r.title.clone(), r.outcome.clone()));
+        outcome = Some(r.outcome.clone());
         let _ = tx.send(Action::FeedRefreshed { feed: r.feed, outcome: r.outcome.clone() });
     })
     .await;
+    // The title is known only now that the feed has been fetched.
+    let reader = store.clone();
+    let title = tokio::task::spawn_blocking(move || reader.feed(id))
+        .await??
+        .map_or_else(|| url.clone(), |f| f.display_title().to_owned());
     let message = match outcome {
-        Some((title, crate::refresh::FeedOutcome::Updated(stats))) => {
+        Some(crate::refresh::FeedOutcome::Updated(stats)) => {
             format!("added {title}: {} articles{note}", stats.total)
         }
-        Some((title, crate::refresh::FeedOutcome::Failed(e))) => format!("added {title}, but: {e}"),
-        _ => format!("added {url}{note}"),
+        Some(crate::refresh::FeedOutcome::Failed(e)) => format!("added {title}, but: {e}"),
+        _ => format!("added {title}{note}"),
     };
     Ok((id, message))
 }

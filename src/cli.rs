@@ -210,6 +210,15 @@ pub fn run(cli: Cli) -> Result<()> {
             return Ok(());
         }
     }
+    if cli.command.is_none() {
+        // Before the store is opened and the screen taken: a bad theme is a plain message.
+        let themes_dir = paths.config_file.parent().map(|d| d.join("themes"));
+        let mut theme = crate::ui::theme::Theme::load(&config.theme, themes_dir.as_deref())?;
+        if crate::ui::theme::no_color_requested() {
+            theme = theme.without_colour();
+        }
+        crate::ui::theme::install(theme);
+    }
     let store = Store::open(&paths.data_dir, &config.store)?;
     let Some(command) = cli.command else {
         // The reader flushes the store itself on every way out.

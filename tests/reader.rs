@@ -209,3 +209,52 @@ fn sample_feeds_from_the_welcome_screen_and_the_help_overlay() {
     assert!(screen.wait_exit());
     assert_eq!(t.json(&["feeds", "--json"]).as_array().map(Vec::len), Some(3));
 }
+
+#[test]
+fn a_bad_theme_is_a_clear_error_before_the_screen_is_taken() {
+    let t = Tidings::with_config("theme = \"nosuch\"\n");
+    let out = t.output(&[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nosuch") && err.contains("mono"), "names the theme and the choices: {err}");
+}
+
+/// Whether any cell on screen has a foreground or background colour.
+fn any_colour(screen: &vt100::Screen) -> bool {
+    let (rows, cols) = screen.size();
+    (0..rows.get()).any(|r| {
+        (0..cols.get()).any(|c| {
+            screen.cell(r, c).is_some_and(|cell| {
+                cell.fgcolor() != vt100::Color::Default || cell.bgcolor() != vt100::Color::Default
+            })
+        })
+    })
+}
+
+#[test]
+fn no_color_draws_without_colour_and_themes_apply() {
+    let seed = corpus_dir().join("feeds/seed-jiqizhixin-rss2.xml");
+    // The default theme uses colour (the focused border).
+    let t = Tidings::new();
+    t.ok(&["add", seed.to_str().expect("utf-8 path")]);
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["机器之心", "1 unread"]);
+    assert!(any_colour(&screen.parser.lock().expect("parser").screen().clone()));
+    screen.keys("q");
+    assert!(screen.wait_exit());
+
+    // mono: none at all; the same for NO_COLOR with the default theme.
+    for (config, no_color) in [("theme = \"mono\"\n", false), ("", true)] {
+        let t = Tidings::with_config(config);
+        t.ok(&["add", seed.to_str().expect("utf-8 path")]);
+        let mut screen =
+            if no_color { Screen::spawn_with_env(&t, &[("NO_COLOR", "1")]) } else { Screen::spawn(&t) };
+        screen.wait_for(&["机器之心", "1 unread"]);
+        screen.keys("\r\r");
+        screen.wait_for(&["Feed:"]);
+        let colourful = any_colour(&screen.parser.lock().expect("parser").screen().clone());
+        assert!(!colourful, "{config:?} NO_COLOR={no_color}: a coloured cell");
+        screen.keys("q");
+        assert!(screen.wait_exit());
+    }
+}

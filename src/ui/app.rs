@@ -245,6 +245,8 @@ pub struct App {
     pub message: String,
     /// Ticks since `message` was set.
     pub message_age: u8,
+    /// `message` reports a failure (drawn in the error style).
+    pub message_is_error: bool,
     /// `Some` while a refresh runs (only one at a time).
     pub refresh: Option<RefreshProgress>,
     /// `U`: only feeds and articles with something unread are listed.
@@ -292,6 +294,7 @@ impl App {
             unread_total: 0,
             message: String::new(),
             message_age: 0,
+            message_is_error: false,
             refresh: None,
             unread_only: false,
             feed_filter: String::new(),
@@ -349,6 +352,13 @@ impl App {
     pub fn say(&mut self, text: impl Into<String>) {
         self.message = text.into();
         self.message_age = 0;
+        self.message_is_error = false;
+    }
+
+    /// Shows a failure in the status line (sanitized: error texts can quote a feed).
+    pub fn say_error(&mut self, text: &str) {
+        self.say(crate::sanitize::line(text));
+        self.message_is_error = true;
     }
 
     /// Recomputes `feed_view` from the filter and unread-only, keeping the selected feed

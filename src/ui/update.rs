@@ -280,7 +280,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::FeedAdded { feed, message } => {
-            app.say(crate::sanitize::line(&message));
+            if feed.is_some() {
+                app.say(crate::sanitize::line(&message));
+            } else {
+                app.say_error(&message);
+            }
             if feed.is_some() {
                 app.select_feed = feed;
                 app.focus = Pane::Feeds;
@@ -288,7 +292,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![Effect::LoadFeeds]
         }
         Action::Failed(message) => {
-            app.say(crate::sanitize::line(&message));
+            app.say_error(&message);
             Vec::new()
         }
     }

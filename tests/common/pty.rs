@@ -23,6 +23,15 @@ impl Screen {
 
     /// The binary in a `cols`x`rows` pty.
     pub fn spawn_sized(t: &Tidings, cols: u16, rows: u16) -> Screen {
+        Screen::spawn_full(t, cols, rows, &[])
+    }
+
+    /// At 100x30 with extra environment variables.
+    pub fn spawn_with_env(t: &Tidings, env: &[(&str, &str)]) -> Screen {
+        Screen::spawn_full(t, 100, 30, env)
+    }
+
+    pub fn spawn_full(t: &Tidings, cols: u16, rows: u16, env: &[(&str, &str)]) -> Screen {
         let pair = native_pty_system()
             .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
             .expect("open a pty");
@@ -37,6 +46,10 @@ impl Screen {
             }
         }
         cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("NO_COLOR");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
         let child = pair.slave.spawn_command(cmd).expect("spawn tidings in the pty");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("pty reader");

@@ -26,7 +26,7 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
         });
     }
     if let Some(first) = lines.first_mut() {
-        first.spans.push(Span::styled(star, theme::title()));
+        first.spans.push(Span::styled(star, theme::starred()));
     }
     match &open.lines {
         Some(body) => lines.extend(body.iter().map(|l| Line::from(l.as_str()))),

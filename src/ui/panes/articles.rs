@@ -2,6 +2,7 @@
 //! first; `N` unread (and bold), `*` starred, `+` has pictures.
 
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
@@ -53,7 +54,9 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
                 if a.starred { '*' } else { ' ' },
                 if a.has_images { '+' } else { ' ' }
             );
-            let mut spans = vec![Span::raw(format!("{date} {flags} "))];
+            let mut spans = vec![Span::raw(format!("{date} "))];
+            spans.push(Span::styled(flags, if a.starred { theme::starred() } else { Style::new() }));
+            spans.push(Span::raw(" "));
             if mixed && width >= 50 {
                 let feed = truncate(&app.feed_title(a.feed), 16);
                 let pad = 17usize.saturating_sub(display_width(&feed));
@@ -62,11 +65,9 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
             let used: usize = spans.iter().map(|s| s.width()).sum();
             spans.push(Span::raw(truncate(&a.title, width.saturating_sub(used))));
             let mut line = Line::from(spans);
-            if !a.read {
-                line = line.style(theme::unread());
-            }
+            line = line.style(if a.read { theme::read() } else { theme::unread() });
             if i == app.article_sel {
-                line = line.patch_style(theme::selected());
+                line = line.patch_style(super::selection(app, Pane::Articles));
             }
             line
         })

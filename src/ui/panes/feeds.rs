@@ -56,16 +56,14 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
             let title = truncate(&f.title, room);
             let pad = room.saturating_sub(display_width(&title));
             let mut line = Line::from(vec![
-                Span::styled(marker, theme::error()),
+                Span::styled(marker, theme::feed_failing()),
                 Span::raw(title),
                 Span::raw(" ".repeat(pad)),
-                Span::raw(counts),
+                Span::styled(counts, if f.unread > 0 { theme::unread_count() } else { theme::read() }),
             ]);
-            if f.unread > 0 {
-                line = line.style(theme::unread());
-            }
+            line = line.style(if f.unread > 0 { theme::unread() } else { theme::read() });
             if i == app.feed_sel {
-                line = line.patch_style(theme::selected());
+                line = line.patch_style(super::selection(app, Pane::Feeds));
             }
             line
         })

@@ -47,7 +47,8 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
         let room = usize::from(r.width).saturating_sub(label.chars().count() + 1);
         let text = tail(&prompt.text, room);
         let cursor_x = r.x + u16::try_from(label.chars().count() + feeds::display_width(&text)).unwrap_or(0);
-        frame.render_widget(Paragraph::new(Line::from(vec![Span::raw(label), Span::raw(text)])), r);
+        let line = Line::from(vec![Span::raw(label), Span::raw(text)]);
+        frame.render_widget(Paragraph::new(line).style(theme::prompt()), r);
         frame.set_cursor_position((cursor_x.min(r.right().saturating_sub(1)), r.y));
         return;
     }
@@ -58,7 +59,8 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
     let mut spans = vec![Span::raw(format!("{left} "))];
     if !app.message.is_empty() {
         spans.push(Span::raw("| "));
-        spans.push(Span::raw(app.message.clone()));
+        let style = if app.message_is_error { theme::status_error() } else { theme::status() };
+        spans.push(Span::styled(app.message.clone(), style));
     } else if r.width >= 60 {
         spans.push(Span::raw(
             "| ? keys  enter open  h back  n next unread  m read  s star  R refresh  q quit",
@@ -67,6 +69,15 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
         spans.push(Span::raw("| ? keys"));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme::status()), r);
+}
+
+/// The selected row's style: full in the focused pane, quieter elsewhere.
+fn selection(app: &App, pane: Pane) -> ratatui::style::Style {
+    if app.focus == pane {
+        theme::selected()
+    } else {
+        theme::selected_unfocused()
+    }
 }
 
 /// The last `width` columns of `s`.

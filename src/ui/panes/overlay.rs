@@ -54,8 +54,8 @@ fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
             let pad = keys_width.saturating_sub(keys.chars().count());
             let text = truncate(&h.description, width.saturating_sub(keys_width + 2));
             Line::from(vec![
-                Span::styled(format!("{keys}{}  ", " ".repeat(pad)), theme::title()),
-                Span::raw(text),
+                Span::styled(format!("{keys}{}  ", " ".repeat(pad)), theme::help_key()),
+                Span::styled(text, theme::help_text()),
             ])
         })
         .collect();
@@ -105,11 +105,11 @@ fn health_lines(records: &[FetchRecord], width: usize) -> Vec<Line<'static>> {
             r.updated,
             r.total,
         );
-        let style = if r.error.is_some() { theme::error() } else { ratatui::style::Style::new() };
+        let style = if r.error.is_some() { theme::health_failed() } else { theme::health_ok() };
         lines.push(Line::styled(truncate(&row, width), style));
         if let Some(e) = &r.error {
             let text = crate::sanitize::line(e);
-            lines.push(Line::styled(truncate(&format!("  {text}"), width), theme::error()));
+            lines.push(Line::styled(truncate(&format!("  {text}"), width), theme::health_failed()));
         }
     }
     lines

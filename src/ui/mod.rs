@@ -49,6 +49,8 @@ pub fn run(store: Store, config: &Config) -> Result<()> {
     if !std::io::stdout().is_terminal() {
         bail!("the reader needs a terminal; for scripts use a subcommand such as `tidings articles` (see tidings --help)");
     }
+    // A bad [keys] entry stops the reader before it takes over the terminal.
+    let keymap = keymap::Keymap::from_config(&config.keys)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -63,7 +65,7 @@ pub fn run(store: Store, config: &Config) -> Result<()> {
             return Err(e).context("cannot set up the terminal");
         }
     };
-    let result = runtime.block_on(event_loop(&mut terminal, store.clone(), config));
+    let result = runtime.block_on(event_loop(&mut terminal, store.clone(), config, &keymap));
     match result {
         Ok(Exit::Signal) => {
             // After SIGHUP the terminal is gone: ignore the failure to restore it.
@@ -83,7 +85,12 @@ struct Refresher {
     settings: StoreSettings,
 }
 
-async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, config: &Config) -> Result<Exit> {
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    store: Store,
+    config: &Config,
+    keymap: &keymap::Keymap,
+) -> Result<Exit> {
     let refresher = Refresher {
         fetcher: Fetcher::new(&config.fetch).map_err(|e| format!("cannot refresh: {e}")),
         settings: config.store.clone(),
@@ -141,7 +148,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, confi
         let action = tokio::select! {
             biased;
             event = input.next() => match event {
-                Some(Ok(Event::Key(key))) => keymap::action_for(key, app.focus),
+                Some(Ok(Event::Key(key))) => keymap.action_for(key),
                 Some(Ok(Event::Resize(width, height))) => Some(Action::Resize { width, height }),
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e).context("cannot read the terminal"),

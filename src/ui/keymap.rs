@@ -98,7 +98,13 @@ const COMMANDS: &[Command] = &[
     command(Group::View, "filter", Action::Filter, &["/"], "filter the list as you type"),
     command(Group::View, "feed_info", Action::FeedInfo, &["i"], "the feed's fetch history"),
     command(Group::View, "help", Action::Help, &["?"], "this help"),
-    command(Group::Links, "open_in_browser", Action::OpenInBrowser, &["o"], "open the article in the browser"),
+    command(
+        Group::Links,
+        "open_in_browser",
+        Action::OpenInBrowser,
+        &["o"],
+        "open the article in the browser",
+    ),
     command(Group::Links, "open_link_1", Action::OpenLink(1), &["1"], "open the article's link 1"),
     command(Group::Links, "open_link_2", Action::OpenLink(2), &["2"], "open the article's link 2"),
     command(Group::Links, "open_link_3", Action::OpenLink(3), &["3"], "open the article's link 3"),
@@ -303,7 +309,8 @@ pub struct Keymap {
 impl Default for Keymap {
     fn default() -> Keymap {
         // `defaults_are_unambiguous_and_parse` checks every default key, so none is dropped.
-        let keys = COMMANDS.iter().map(|c| c.defaults.iter().filter_map(|k| k.parse().ok()).collect()).collect();
+        let keys =
+            COMMANDS.iter().map(|c| c.defaults.iter().filter_map(|k| k.parse().ok()).collect()).collect();
         Keymap::from_keys(keys)
     }
 }
@@ -541,7 +548,9 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), names.len(), "duplicate action names");
-        assert!(names.iter().all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')));
+        assert!(names
+            .iter()
+            .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')));
     }
 
     #[test]
@@ -567,7 +576,10 @@ mod tests {
         let shift_tab = KeyEvent::new(KeyCode::Tab, KeyModifiers::SHIFT);
         let k = remapped(&[("next_pane", &["BackTab"])]);
         assert_eq!(k.action_for(shift_tab), Some(Action::NextPane));
-        assert_eq!(k.action_for(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::NextPane));
+        assert_eq!(
+            k.action_for(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Action::NextPane)
+        );
         let alt_j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::ALT);
         assert_eq!(k.action_for(alt_j), None, "Alt-j is not j");
     }
@@ -657,18 +669,52 @@ mod tests {
     #[test]
     fn keys_display_as_they_parse() {
         for text in [
-            "j", "G", "?", "/", "1", "-", "é", "Space", "Enter", "Esc", "Tab", "BackTab", "Backspace", "Up",
-            "Down", "Left", "Right", "Home", "End", "PageUp", "PageDown", "Insert", "Delete", "F1", "F12",
-            "Ctrl-d", "Alt-x", "Alt-X", "Ctrl-Alt-x", "Ctrl--", "Ctrl-Space", "Alt-Enter",
+            "j",
+            "G",
+            "?",
+            "/",
+            "1",
+            "-",
+            "é",
+            "Space",
+            "Enter",
+            "Esc",
+            "Tab",
+            "BackTab",
+            "Backspace",
+            "Up",
+            "Down",
+            "Left",
+            "Right",
+            "Home",
+            "End",
+            "PageUp",
+            "PageDown",
+            "Insert",
+            "Delete",
+            "F1",
+            "F12",
+            "Ctrl-d",
+            "Alt-x",
+            "Alt-X",
+            "Ctrl-Alt-x",
+            "Ctrl--",
+            "Ctrl-Space",
+            "Alt-Enter",
         ] {
             let key: Key = text.parse().unwrap_or_else(|()| panic!("{text:?}"));
             assert_eq!(key.to_string(), text);
             assert_eq!(key.to_string().parse::<Key>(), Ok(key));
         }
         // Other spellings parse to the same key and display the usual way.
-        for (text, shown) in
-            [("enter", "Enter"), ("PAGEDOWN", "PageDown"), ("ctrl-D", "Ctrl-d"), ("alt-ctrl-x", "Ctrl-Alt-x"), (" ", "Space"), ("f5", "F5")]
-        {
+        for (text, shown) in [
+            ("enter", "Enter"),
+            ("PAGEDOWN", "PageDown"),
+            ("ctrl-D", "Ctrl-d"),
+            ("alt-ctrl-x", "Ctrl-Alt-x"),
+            (" ", "Space"),
+            ("f5", "F5"),
+        ] {
             assert_eq!(text.parse::<Key>().map(|k| k.to_string()), Ok(shown.to_owned()), "{text:?}");
         }
     }

@@ -210,8 +210,14 @@ pub fn run(cli: Cli) -> Result<()> {
             return Ok(());
         }
     }
+    let mut keymap = None;
     if cli.command.is_none() {
-        // Before the store is opened and the screen taken: a bad theme is a plain message.
+        // Before the store is opened and the screen taken: a bad theme or key binding is a
+        // plain message.
+        keymap = Some(
+            crate::ui::keymap::Keymap::from_config(&config.keys)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", paths.config_file.display()))?,
+        );
         let themes_dir = paths.config_file.parent().map(|d| d.join("themes"));
         let mut theme = crate::ui::theme::Theme::load(&config.theme, themes_dir.as_deref())?;
         if crate::ui::theme::no_color_requested() {
@@ -222,7 +228,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let store = Store::open(&paths.data_dir, &config.store)?;
     let Some(command) = cli.command else {
         // The reader flushes the store itself on every way out.
-        return crate::ui::run(store, &config);
+        return crate::ui::run(store, &config, keymap.unwrap_or_default());
     };
     let result = match command {
         Command::Add(args) => add(&store, &config, args),

@@ -10,6 +10,7 @@ pub mod config;
 pub mod fetch;
 pub mod logfile;
 pub mod model;
+pub mod opener;
 pub mod parse;
 pub mod refresh;
 pub mod samples;

@@ -258,3 +258,46 @@ fn no_color_draws_without_colour_and_themes_apply() {
         assert!(screen.wait_exit());
     }
 }
+
+/// A browser that records its arguments (NUL-terminated) in `out`.
+fn recording_browser(dir: &std::path::Path, out: &std::path::Path) -> std::path::PathBuf {
+    let script = dir.join("record.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done > '{}'\n", out.display()),
+    )
+    .expect("write the recorder");
+    script
+}
+
+#[test]
+fn o_opens_the_link_in_the_browser_detached_or_in_the_terminal() {
+    for in_terminal in [false, true] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = dir.path().join("argv");
+        let script = recording_browser(dir.path(), &out);
+        let t = Tidings::with_config(&format!(
+            "browser = [\"sh\", \"{}\", \"--new-tab\"]\nbrowser_in_terminal = {in_terminal}\n",
+            script.display()
+        ));
+        let local = t.dir.path().join("quokka.xml");
+        std::fs::write(&local, LOCAL_FEED).expect("write the local feed");
+        t.ok(&["add", local.to_str().expect("utf-8 path")]);
+        let mut screen = Screen::spawn(&t);
+        screen.wait_for(&["Quokka Gazette", "3 unread"]);
+        screen.keys("\r");
+        screen.wait_for(&["Newest quokka news"]);
+        screen.keys("o");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !out.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        // The reader is (back) on its screen.
+        screen.wait_for(&[if in_terminal { "back from sh" } else { "opened https://example.org/3" }]);
+        assert!(screen.alternate_screen());
+        let argv = std::fs::read(&out).expect("the browser ran");
+        assert_eq!(argv, b"--new-tab\0https://example.org/3\0", "in_terminal={in_terminal}");
+        screen.keys("q");
+        assert!(screen.wait_exit());
+    }
+}

@@ -125,6 +125,8 @@ pub enum Action {
     },
     /// The running refresh is over.
     RefreshFinished(RefreshSummary),
+    /// Something worked that the user should hear about (a link opened, a copy made).
+    Notice(String),
     /// A store read or write failed; the text is shown in the status line.
     Failed(String),
 }

@@ -209,6 +209,8 @@ pub enum Jump {
 /// One line of the `?` overlay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HelpLine {
+    /// The heading it belongs under; lines come grouped.
+    pub section: &'static str,
     pub keys: String,
     pub description: String,
 }

@@ -44,7 +44,7 @@ enum Exit {
 
 /// Runs the reader on `store` until the user quits or a termination signal arrives. The
 /// terminal is restored and the store flushed on every way out.
-pub fn run(store: Store, config: &Config) -> Result<()> {
+pub fn run(store: Store, config: &Config, keymap: keymap::Keymap) -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         bail!("the reader needs a terminal; for scripts use a subcommand such as `tidings articles` (see tidings --help)");
@@ -63,7 +63,7 @@ pub fn run(store: Store, config: &Config) -> Result<()> {
             return Err(e).context("cannot set up the terminal");
         }
     };
-    let result = runtime.block_on(event_loop(&mut terminal, store.clone(), config));
+    let result = runtime.block_on(event_loop(&mut terminal, store.clone(), config, &keymap));
     match result {
         Ok(Exit::Signal) => {
             // After SIGHUP the terminal is gone: ignore the failure to restore it.
@@ -83,7 +83,12 @@ struct Refresher {
     settings: StoreSettings,
 }
 
-async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, config: &Config) -> Result<Exit> {
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    store: Store,
+    config: &Config,
+    keymap: &keymap::Keymap,
+) -> Result<Exit> {
     let refresher = Refresher {
         fetcher: Fetcher::new(&config.fetch).map_err(|e| format!("cannot refresh: {e}")),
         settings: config.store.clone(),
@@ -92,6 +97,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, confi
     let mut refreshing: Option<tokio::task::AbortHandle> = None;
     let (tx, mut rx) = unbounded_channel::<Action>();
     let mut input = EventStream::new();
+    let opener = crate::opener::Opener::from_config(config);
     let mut sigterm = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
     let mut sighup = signal(SignalKind::hangup()).context("cannot watch for SIGHUP")?;
     // Ctrl-C is a key in raw mode; this is `kill -INT` from elsewhere.
@@ -116,6 +122,11 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, confi
     app.date_format = config.reader.date_format.clone();
     app.unread_only = config.reader.unread_only;
     app.refresh_on_load = config.reader.refresh_on_start;
+    app.help = keymap
+        .help()
+        .into_iter()
+        .map(|h| app::HelpLine { section: h.section, keys: h.keys, description: h.description.to_owned() })
+        .collect();
     let mut pending = vec![Effect::LoadFeeds];
     // Status messages age once a second (only while one shows).
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
@@ -157,9 +168,52 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, confi
                         let _ = tx.send(action);
                     });
                 }
-                Effect::OpenUrl(_) | Effect::Copy(_) => {
-                    let _ = tx.send(Action::Failed("opening links is not available yet".to_owned()));
-                }
+                Effect::OpenUrl(link) => match opener.check(&link) {
+                    Err(e) => {
+                        let _ = tx.send(Action::Failed(e.to_string()));
+                    }
+                    Ok(url) if opener.in_terminal() => {
+                        // The browser gets the terminal: no input reader may steal its keys.
+                        drop(input);
+                        let outcome = run_in_terminal(terminal, &opener, &url);
+                        input = EventStream::new();
+                        dirty = true;
+                        let _ = tx.send(match outcome {
+                            Ok(()) => Action::Notice(format!("back from {}", opener.program())),
+                            Err(e) => Action::Failed(format!("{e:#}")),
+                        });
+                    }
+                    Ok(url) => {
+                        let opener = opener.clone();
+                        let tx = tx.clone();
+                        workers.spawn_blocking(move || {
+                            let _ = tx.send(match opener.open_detached(&url) {
+                                Ok(()) => Action::Notice(format!("opened {url}")),
+                                Err(e) => Action::Failed(e.to_string()),
+                            });
+                        });
+                    }
+                },
+                Effect::Copy(link) => match opener.check(&link) {
+                    Err(e) => {
+                        let _ = tx.send(Action::Failed(e.to_string()));
+                    }
+                    Ok(url) => {
+                        // OSC 52: the terminal's clipboard, which works over SSH and in tmux.
+                        use std::io::Write;
+                        let mut out = std::io::stdout();
+                        let _ =
+                            out.write_all(crate::opener::osc52(&url).as_bytes()).and_then(|()| out.flush());
+                        let tx = tx.clone();
+                        workers.spawn_blocking(move || {
+                            let how = match crate::opener::copy_to_local_clipboard(&url) {
+                                Ok(tool) => format!("copied {url} ({tool} and the terminal)"),
+                                Err(_) => format!("copied {url} (through the terminal, OSC 52)"),
+                            };
+                            let _ = tx.send(Action::Notice(how));
+                        });
+                    }
+                },
                 effect => spawn_effect(&mut workers, &store, &tx, effect),
             }
         }
@@ -174,7 +228,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, confi
             biased;
             event = input.next() => match event {
                 Some(Ok(Event::Key(key))) if app.prompt.is_some() => prompt_key(key),
-                Some(Ok(Event::Key(key))) => keymap::action_for(key, app.focus),
+                Some(Ok(Event::Key(key))) => keymap.action_for(key),
                 Some(Ok(Event::Resize(width, height))) => Some(Action::Resize { width, height }),
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e).context("cannot read the terminal"),
@@ -210,6 +264,33 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, store: Store, confi
     let drain = async { while workers.join_next().await.is_some() {} };
     let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
     Ok(exit)
+}
+
+/// Runs a terminal browser (w3m, lynx) on `url` with the terminal handed over, then takes the
+/// terminal back.
+fn run_in_terminal(
+    terminal: &mut ratatui::DefaultTerminal,
+    opener: &crate::opener::Opener,
+    url: &str,
+) -> Result<()> {
+    ratatui::try_restore().context("cannot hand the terminal over")?;
+    let status = opener.command(url).status();
+    crossterm::terminal::enable_raw_mode().context("cannot take the terminal back")?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )
+    .context("cannot take the terminal back")?;
+    // Both buffers reset: the next draw repaints everything. (`Terminal::clear` would ask the
+    // terminal for the cursor position, an answer that can be lost after a program ran.)
+    terminal.swap_buffers();
+    terminal.swap_buffers();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => bail!("{} exited with {s}", opener.program()),
+        Err(e) => bail!("cannot run {}: {e}; set browser = [...] in config.toml", opener.program()),
+    }
 }
 
 /// A key typed while a prompt is open: text, not commands.

@@ -291,6 +291,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
             vec![Effect::LoadFeeds]
         }
+        Action::Notice(message) => {
+            app.say(crate::sanitize::line(&message));
+            Vec::new()
+        }
         Action::Failed(message) => {
             app.say_error(&message);
             Vec::new()
@@ -326,6 +330,7 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         | Action::FeedRefreshed { .. }
         | Action::RefreshFinished(_)
         | Action::Failed(_)
+        | Action::Notice(_)
         | Action::Input(_) => return None,
         // Other keys do nothing while a window covers the panes.
         _ => {}
@@ -822,7 +827,7 @@ mod tests {
     fn q_quits_from_any_pane() {
         for pane in [Pane::Feeds, Pane::Articles, Pane::Article] {
             let key = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('q'));
-            let action = crate::ui::keymap::action_for(key, pane).expect("q is bound");
+            let action = crate::ui::keymap::Keymap::default().action_for(key).expect("q is bound");
             let mut app = App::sample(80, 24);
             app.focus = pane;
             assert_eq!(update(&mut app, action), vec![Effect::Quit]);

@@ -46,19 +46,24 @@ pub fn render(app: &App, frame: &mut Frame) {
 
 fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let keys_width = app.help.iter().map(|h| h.keys.chars().count()).max().unwrap_or(0).min(width / 2);
-    let mut lines: Vec<Line> = app
-        .help
-        .iter()
-        .map(|h| {
-            let keys = truncate(&h.keys, keys_width);
-            let pad = keys_width.saturating_sub(keys.chars().count());
-            let text = truncate(&h.description, width.saturating_sub(keys_width + 2));
-            Line::from(vec![
-                Span::styled(format!("{keys}{}  ", " ".repeat(pad)), theme::help_key()),
-                Span::styled(text, theme::help_text()),
-            ])
-        })
-        .collect();
+    let mut lines: Vec<Line> = Vec::new();
+    let mut section = "";
+    for h in &app.help {
+        if h.section != section {
+            if !section.is_empty() {
+                lines.push(Line::from(""));
+            }
+            section = h.section;
+            lines.push(Line::styled(truncate(section, width), theme::title()));
+        }
+        let keys = truncate(if h.keys.is_empty() { "(unbound)" } else { &h.keys }, keys_width);
+        let pad = keys_width.saturating_sub(keys.chars().count());
+        let text = truncate(&h.description, width.saturating_sub(keys_width + 2));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{keys}{}  ", " ".repeat(pad)), theme::help_key()),
+            Span::styled(text, theme::help_text()),
+        ]));
+    }
     lines.push(Line::from(""));
     for legend in [
         "In lists: N unread, * starred, + has pictures; ! a feed whose last fetch failed.",

@@ -301,3 +301,24 @@ fn o_opens_the_link_in_the_browser_detached_or_in_the_terminal() {
         assert!(screen.wait_exit());
     }
 }
+
+#[test]
+fn with_mouse_on_a_click_selects_and_the_mouse_is_released_on_quit() {
+    let t = Tidings::with_config("[reader]\nmouse = true\n");
+    let seed = corpus_dir().join("feeds/seed-jiqizhixin-rss2.xml");
+    t.ok(&["add", seed.to_str().expect("utf-8 path")]);
+    let local = t.dir.path().join("quokka.xml");
+    std::fs::write(&local, LOCAL_FEED).expect("write the local feed");
+    t.ok(&["add", local.to_str().expect("utf-8 path")]);
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["机器之心", "Quokka Gazette"]);
+    screen.wait_until("mouse reporting on", |s| s.mouse_protocol_mode() != vt100::MouseProtocolMode::None);
+    // SGR left press and release on the second feed (row 3, column 5, 1-based).
+    screen.keys("\x1b[<0;5;3M\x1b[<0;5;3m");
+    screen.wait_for(&["Newest quokka news"]);
+    screen.keys("q");
+    assert!(screen.wait_exit());
+    screen.wait_restored();
+    let mode = screen.parser.lock().expect("parser").screen().mouse_protocol_mode();
+    assert_eq!(mode, vt100::MouseProtocolMode::None, "the mouse is given back");
+}

@@ -79,6 +79,17 @@ pub enum Action {
     Tick,
     /// The background refresh timer (`refresh_interval_minutes`) fired.
     AutoRefresh,
+    /// The mouse wheel over a cell (with `mouse = true`).
+    MouseScroll {
+        column: u16,
+        row: u16,
+        down: bool,
+    },
+    /// A left click on a cell: selects the row under it (opens it if already selected).
+    MouseClick {
+        column: u16,
+        row: u16,
+    },
     /// The terminal's size (also sent once at start).
     Resize {
         width: u16,

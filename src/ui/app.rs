@@ -239,6 +239,9 @@ pub struct App {
     /// The list asked for last; older answers are dropped.
     pub articles_wanted: Option<Source>,
     pub article_sel: usize,
+    /// First rows shown of the two lists (kept by `scroll_lists`).
+    pub feed_offset: usize,
+    pub article_offset: usize,
     pub article: Option<OpenArticle>,
     pub focus: Pane,
     pub width: u16,
@@ -251,6 +254,10 @@ pub struct App {
     pub message_is_error: bool,
     /// `Some` while a refresh runs (only one at a time).
     pub refresh: Option<RefreshProgress>,
+    /// A feeds reload is on its way; `feeds_stale` asks for one more when it lands, so a
+    /// refresh of 500 feeds does not queue 500 reloads.
+    pub feeds_reloading: bool,
+    pub feeds_stale: bool,
     /// `U`: only feeds and articles with something unread are listed.
     pub unread_only: bool,
     pub feed_filter: String,
@@ -266,6 +273,8 @@ pub struct App {
     pub help: Vec<HelpLine>,
     /// strftime format of list dates.
     pub date_format: String,
+    /// How a wide terminal is shared between the panes.
+    pub split: super::layout::Split,
     /// Start a refresh of every feed once the feeds are loaded (`refresh_on_start`).
     pub refresh_on_load: bool,
     pub quit: bool,
@@ -289,6 +298,8 @@ impl App {
             articles_source: None,
             articles_wanted: None,
             article_sel: 0,
+            feed_offset: 0,
+            article_offset: 0,
             article: None,
             focus: Pane::Feeds,
             width,
@@ -298,6 +309,8 @@ impl App {
             message_age: 0,
             message_is_error: false,
             refresh: None,
+            feeds_reloading: false,
+            feeds_stale: false,
             unread_only: false,
             feed_filter: String::new(),
             article_filter: String::new(),
@@ -308,6 +321,7 @@ impl App {
             select_feed: None,
             help: Vec::new(),
             date_format: "%Y-%m-%d".to_owned(),
+            split: Default::default(),
             refresh_on_load: false,
             quit: false,
         }
@@ -348,6 +362,16 @@ impl App {
             Some(Source::Starred) => "Starred".to_owned(),
             None => "Articles".to_owned(),
         }
+    }
+
+    /// Moves the lists' offsets just enough to keep their selections on screen.
+    pub fn scroll_lists(&mut self) {
+        use super::layout::{keep_visible, list_page};
+        let rows = list_page(self.width, self.height, Pane::Feeds, self.split);
+        self.feed_offset = keep_visible(self.feed_offset, self.feed_sel, self.feed_view.len(), rows);
+        let rows = list_page(self.width, self.height, Pane::Articles, self.split);
+        self.article_offset =
+            keep_visible(self.article_offset, self.article_sel, self.article_view.len(), rows);
     }
 
     /// Shows `text` in the status line until it times out.

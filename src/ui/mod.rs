@@ -63,7 +63,19 @@ pub fn run(store: Store, config: &Config, keymap: keymap::Keymap) -> Result<()> 
             return Err(e).context("cannot set up the terminal");
         }
     };
+    if config.reader.mouse {
+        set_mouse(true);
+        // ratatui's hook restores the screen on a panic; this one also gives the mouse back.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            set_mouse(false);
+            previous(info);
+        }));
+    }
     let result = runtime.block_on(event_loop(&mut terminal, store.clone(), config, &keymap));
+    if config.reader.mouse {
+        set_mouse(false);
+    }
     match result {
         Ok(Exit::Signal) => {
             // After SIGHUP the terminal is gone: ignore the failure to restore it.
@@ -75,6 +87,17 @@ pub fn run(store: Store, config: &Config, keymap: keymap::Keymap) -> Result<()> 
     result?;
     flushed?;
     Ok(())
+}
+
+/// Mouse reporting on or off (`mouse = true` in `[reader]`); failures are ignored, as the
+/// terminal may be gone.
+fn set_mouse(on: bool) {
+    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+    let _ = if on {
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)
+    } else {
+        crossterm::execute!(std::io::stdout(), DisableMouseCapture)
+    };
 }
 
 /// What a refresh started from the reader needs; the fetcher is built once.
@@ -120,6 +143,8 @@ async fn event_loop(
     let size = terminal.size().context("cannot read the terminal size")?;
     let mut app = App::new(size.width, size.height);
     app.date_format = config.reader.date_format.clone();
+    app.split =
+        layout::Split { feeds: config.reader.feeds_width_percent, lists: config.reader.list_height_percent };
     app.unread_only = config.reader.unread_only;
     app.refresh_on_load = config.reader.refresh_on_start;
     app.help = keymap
@@ -175,7 +200,7 @@ async fn event_loop(
                     Ok(url) if opener.in_terminal() => {
                         // The browser gets the terminal: no input reader may steal its keys.
                         drop(input);
-                        let outcome = run_in_terminal(terminal, &opener, &url);
+                        let outcome = run_in_terminal(terminal, &opener, &url, config.reader.mouse);
                         input = EventStream::new();
                         dirty = true;
                         let _ = tx.send(match outcome {
@@ -230,6 +255,7 @@ async fn event_loop(
                 Some(Ok(Event::Key(key))) if app.prompt.is_some() => prompt_key(key),
                 Some(Ok(Event::Key(key))) => keymap.action_for(key),
                 Some(Ok(Event::Resize(width, height))) => Some(Action::Resize { width, height }),
+                Some(Ok(Event::Mouse(mouse))) => mouse_action(mouse),
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e).context("cannot read the terminal"),
                 None => break Exit::Quit,
@@ -272,9 +298,16 @@ fn run_in_terminal(
     terminal: &mut ratatui::DefaultTerminal,
     opener: &crate::opener::Opener,
     url: &str,
+    mouse: bool,
 ) -> Result<()> {
+    if mouse {
+        set_mouse(false);
+    }
     ratatui::try_restore().context("cannot hand the terminal over")?;
     let status = opener.command(url).status();
+    if mouse {
+        set_mouse(true);
+    }
     crossterm::terminal::enable_raw_mode().context("cannot take the terminal back")?;
     crossterm::execute!(
         std::io::stdout(),
@@ -290,6 +323,17 @@ fn run_in_terminal(
         Ok(s) if s.success() => Ok(()),
         Ok(s) => bail!("{} exited with {s}", opener.program()),
         Err(e) => bail!("cannot run {}: {e}; set browser = [...] in config.toml", opener.program()),
+    }
+}
+
+fn mouse_action(mouse: crossterm::event::MouseEvent) -> Option<Action> {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let (column, row) = (mouse.column, mouse.row);
+    match mouse.kind {
+        MouseEventKind::ScrollDown => Some(Action::MouseScroll { column, row, down: true }),
+        MouseEventKind::ScrollUp => Some(Action::MouseScroll { column, row, down: false }),
+        MouseEventKind::Down(MouseButton::Left) => Some(Action::MouseClick { column, row }),
+        _ => None,
     }
 }
 

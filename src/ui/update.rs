@@ -14,6 +14,12 @@ use super::layout;
 
 #[must_use]
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    let effects = apply(app, action);
+    app.scroll_lists();
+    effects
+}
+
+fn apply(app: &mut App, action: Action) -> Vec<Effect> {
     if app.overlay.is_some() {
         if let Some(effects) = overlay_action(app, &action) {
             return effects;
@@ -27,7 +33,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Resize { width, height } => {
             app.width = width;
             app.height = height;
-            let (text_width, _) = layout::article_text_size(width, height);
+            let (text_width, _) = layout::article_text_size(width, height, app.split);
             match &mut app.article {
                 Some(open) if open.width != text_width => {
                     open.width = text_width;
@@ -43,6 +49,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::MouseScroll { column, row, down } => {
+            let Some(pane) = pane_at(app, column, row) else { return Vec::new() };
+            app.focus = pane;
+            move_by(app, if down { 3 } else { -3 })
+        }
+        Action::MouseClick { column, row } => click(app, column, row),
         Action::SelectNext => move_by(app, 1),
         Action::SelectPrev => move_by(app, -1),
         Action::PageDown => page_down(app),
@@ -192,7 +204,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
             match outcome {
                 FeedOutcome::Updated(_) => {
-                    let mut effects = vec![Effect::LoadFeeds];
+                    let mut effects = reload_feeds(app);
                     // The shown list (or the one on its way) is reloaded; ArticlesLoaded keeps
                     // the selection on the same article.
                     if app.articles_wanted == Some(Source::Feed(feed)) {
@@ -206,7 +218,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::RefreshFinished(summary) => {
             app.refresh = None;
             app.say(crate::sanitize::line(&format!("refreshed {}", summary.line())));
-            vec![Effect::LoadFeeds]
+            reload_feeds(app)
         }
         Action::FeedsLoaded { feeds, unread_total } => {
             let selected = app.select_feed.take().or(app.selected_feed().map(|f| f.id));
@@ -224,6 +236,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 app.articles_wanted = None;
             }
             let mut effects = Vec::new();
+            app.feeds_reloading = false;
+            if std::mem::take(&mut app.feeds_stale) {
+                effects.extend(reload_feeds(app));
+            }
             if app.refresh_on_load {
                 app.refresh_on_load = false;
                 if !app.feeds.is_empty() {
@@ -289,7 +305,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 app.select_feed = feed;
                 app.focus = Pane::Feeds;
             }
-            vec![Effect::LoadFeeds]
+            reload_feeds(app)
         }
         Action::Notice(message) => {
             app.say(crate::sanitize::line(&message));
@@ -319,6 +335,8 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         Action::Back | Action::Help | Action::FeedInfo | Action::Open => app.overlay = None,
         Action::Quit => return None,
         Action::Resize { .. }
+        | Action::MouseScroll { .. }
+        | Action::MouseClick { .. }
         | Action::Tick
         | Action::AutoRefresh
         | Action::FeedsLoaded { .. }
@@ -336,6 +354,49 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         _ => {}
     }
     Some(Vec::new())
+}
+
+/// The pane drawn at a cell.
+fn pane_at(app: &App, column: u16, row: u16) -> Option<Pane> {
+    let a = layout::areas(app.width, app.height, app.focus, app.split);
+    let hit = |r: Option<ratatui::layout::Rect>| {
+        r.is_some_and(|r| r.contains(ratatui::layout::Position { x: column, y: row }))
+    };
+    [(a.feeds, Pane::Feeds), (a.articles, Pane::Articles), (a.article, Pane::Article)]
+        .into_iter()
+        .find(|(r, _)| hit(*r))
+        .map(|(_, p)| p)
+}
+
+/// A click on a list row selects it; on the selected row it opens it, like Enter.
+fn click(app: &mut App, column: u16, row: u16) -> Vec<Effect> {
+    let Some(pane) = pane_at(app, column, row) else { return Vec::new() };
+    let a = layout::areas(app.width, app.height, app.focus, app.split);
+    let area = match pane {
+        Pane::Feeds => a.feeds,
+        Pane::Articles => a.articles,
+        Pane::Article => {
+            app.focus = Pane::Article;
+            return Vec::new();
+        }
+    };
+    let Some(inner) = area.map(layout::inner) else { return Vec::new() };
+    app.focus = pane;
+    if row < inner.y || row >= inner.y + inner.height {
+        return Vec::new();
+    }
+    let (offset, selected, len) = match pane {
+        Pane::Feeds => (app.feed_offset, app.feed_sel, app.feed_view.len()),
+        _ => (app.article_offset, app.article_sel, app.article_view.len()),
+    };
+    let index = offset + usize::from(row - inner.y);
+    if index >= len {
+        return Vec::new();
+    }
+    if index == selected {
+        return open(app);
+    }
+    move_by(app, index as isize - selected as isize)
 }
 
 /// A key typed into the open prompt.
@@ -429,6 +490,17 @@ fn back(app: &mut App) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Asks for the feeds list again, unless a reload is already on its way (then once more
+/// after it lands).
+fn reload_feeds(app: &mut App) -> Vec<Effect> {
+    if app.feeds_reloading {
+        app.feeds_stale = true;
+        return Vec::new();
+    }
+    app.feeds_reloading = true;
+    vec![Effect::LoadFeeds]
+}
+
 /// Starts a refresh of `feed` (or all, `total` feeds) unless one is running.
 fn start_refresh(app: &mut App, feed: Option<FeedId>, total: usize) -> Vec<Effect> {
     if let Some(p) = &app.refresh {
@@ -444,15 +516,17 @@ fn start_refresh(app: &mut App, feed: Option<FeedId>, total: usize) -> Vec<Effec
 
 fn page(app: &App) -> usize {
     match app.focus {
-        Pane::Article => layout::article_text_size(app.width, app.height).1.saturating_sub(1).max(1),
-        pane => layout::list_page(app.width, app.height, pane),
+        Pane::Article => {
+            layout::article_text_size(app.width, app.height, app.split).1.saturating_sub(1).max(1)
+        }
+        pane => layout::list_page(app.width, app.height, pane, app.split),
     }
 }
 
 /// Space / PgDn: a page down; in an article already at its end, the next unread article.
 fn page_down(app: &mut App) -> Vec<Effect> {
     if app.focus == Pane::Article {
-        let (_, rows) = layout::article_text_size(app.width, app.height);
+        let (_, rows) = layout::article_text_size(app.width, app.height, app.split);
         if let Some(open) = &app.article {
             if open.lines.is_some() && open.scroll + rows >= open.total_lines() {
                 return jump_unread(app, true);
@@ -481,7 +555,7 @@ fn move_by(app: &mut App, by: isize) -> Vec<Effect> {
             Vec::new()
         }
         Pane::Article => {
-            let (_, page) = layout::article_text_size(app.width, app.height);
+            let (_, page) = layout::article_text_size(app.width, app.height, app.split);
             if let Some(open) = &mut app.article {
                 let max = open.total_lines().saturating_sub(page);
                 open.scroll = open.scroll.saturating_add_signed(by).min(max);
@@ -532,7 +606,7 @@ fn open_selected(app: &mut App) -> Vec<Effect> {
         effects.push(Effect::Mark { ids: vec![row.id], mark: Mark::Read });
         push_undo(app, vec![row.id], Mark::Unread);
     }
-    let (width, _) = layout::article_text_size(app.width, app.height);
+    let (width, _) = layout::article_text_size(app.width, app.height, app.split);
     let feed_title = app.feed_title(row.feed);
     effects.push(Effect::LoadBody { article: row.id, width });
     app.article = Some(OpenArticle { row, feed_title, lines: None, links: Vec::new(), width, scroll: 0 });
@@ -770,7 +844,7 @@ mod tests {
         assert!(update(&mut app, Action::Open).is_empty());
         assert_eq!(app.focus, Pane::Articles);
         let effects = update(&mut app, Action::Open);
-        let (width, _) = layout::article_text_size(80, 24);
+        let (width, _) = layout::article_text_size(80, 24, Default::default());
         assert_eq!(
             effects,
             vec![
@@ -898,7 +972,7 @@ mod tests {
         let after_page = app.article.as_ref().map_or(0, |o| o.scroll);
         assert!(after_page > 1, "{after_page}");
         let _ = update(&mut app, Action::SelectLast);
-        let (_, page) = layout::article_text_size(80, 24);
+        let (_, page) = layout::article_text_size(80, 24, Default::default());
         assert_eq!(
             app.article.as_ref().map_or(0, |o| o.scroll),
             app.article.as_ref().map_or(0, |o| o.total_lines()) - page
@@ -913,7 +987,7 @@ mod tests {
         app.focus = Pane::Articles;
         let _ = update(&mut app, Action::Open);
         let effects = update(&mut app, Action::Resize { width: 120, height: 40 });
-        let (width, _) = layout::article_text_size(120, 40);
+        let (width, _) = layout::article_text_size(120, 40, Default::default());
         assert_eq!(effects, vec![Effect::LoadBody { article: ArticleId(10), width }]);
         assert!(update(&mut app, Action::Resize { width: 120, height: 30 }).is_empty());
     }
@@ -984,11 +1058,13 @@ mod tests {
             update(&mut app, Action::FeedRefreshed { feed: FeedId(1), outcome: updated(2) }),
             vec![Effect::LoadFeeds, Effect::ReloadArticles(Source::Feed(FeedId(1)))]
         );
-        // Another feed: only the feeds.
-        assert_eq!(
-            update(&mut app, Action::FeedRefreshed { feed: FeedId(2), outcome: updated(1) }),
-            vec![Effect::LoadFeeds]
-        );
+        // Another feed while that reload is on its way: one more reload once it lands.
+        assert_eq!(update(&mut app, Action::FeedRefreshed { feed: FeedId(2), outcome: updated(1) }), vec![]);
+        assert_eq!(update(&mut app, Action::FeedRefreshed { feed: FeedId(2), outcome: updated(1) }), vec![]);
+        let feeds = app.feeds.clone();
+        let effects = update(&mut app, Action::FeedsLoaded { feeds: feeds.clone(), unread_total: 2 });
+        assert_eq!(effects, vec![Effect::LoadFeeds]);
+        assert!(update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 }).is_empty());
     }
 
     #[test]
@@ -1336,5 +1412,35 @@ mod tests {
         // Only once.
         let effects = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 });
         assert!(!effects.contains(&Effect::Refresh(None)));
+    }
+
+    #[test]
+    fn mouse_clicks_select_then_open_and_the_wheel_scrolls_the_pane_under_it() {
+        let mut app = App::sample(120, 40);
+        // Row 2 of the screen is the second feed (row 0 is the border).
+        assert_eq!(
+            update(&mut app, Action::MouseClick { column: 3, row: 2 }),
+            vec![Effect::LoadArticles(Source::Feed(FeedId(2)))]
+        );
+        assert_eq!(app.feed_sel, 1);
+        let _ = update(&mut app, Action::MouseClick { column: 3, row: 1 });
+        assert_eq!(app.feed_sel, 0);
+        // Articles pane: first click selects, second on the same row opens.
+        let articles = App::sample(120, 40).articles;
+        let _ = update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles });
+        let x = 60;
+        assert!(update(&mut app, Action::MouseClick { column: x, row: 3 }).is_empty());
+        assert_eq!((app.focus, app.article_sel), (Pane::Articles, 2));
+        let effects = update(&mut app, Action::MouseClick { column: x, row: 3 });
+        assert!(
+            matches!(effects.last(), Some(Effect::LoadBody { article: ArticleId(12), .. })),
+            "{effects:?}"
+        );
+        // The wheel over the feeds pane moves its selection, whatever had focus.
+        let _ = update(&mut app, Action::MouseScroll { column: 3, row: 5, down: true });
+        assert_eq!((app.focus, app.feed_sel), (Pane::Feeds, 1));
+        // Below the last row: nothing.
+        assert!(update(&mut app, Action::MouseClick { column: 3, row: 10 }).is_empty());
+        assert_eq!(app.feed_sel, 1);
     }
 }

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::feeds::{display_width, truncate};
-use super::{focused, list_offset, pane_block};
+use super::{focused, pane_block};
 use crate::ui::app::{App, Pane, Source};
 use crate::ui::{layout, theme};
 
@@ -40,7 +40,7 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     let height = usize::from(inner.height);
     let width = usize::from(inner.width);
     let mixed = app.articles_source == Some(Source::Starred);
-    let offset = list_offset(app.article_sel, app.article_view.len(), height);
+    let offset = layout::keep_visible(app.article_offset, app.article_sel, app.article_view.len(), height);
     let lines: Vec<Line> = app
         .visible_articles()
         .enumerate()

@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{focused, list_offset, pane_block};
+use super::{focused, pane_block};
 use crate::ui::app::{App, Pane};
 use crate::ui::{layout, theme};
 
@@ -43,7 +43,7 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), r);
         return;
     }
-    let offset = list_offset(app.feed_sel, app.feed_view.len(), height);
+    let offset = layout::keep_visible(app.feed_offset, app.feed_sel, app.feed_view.len(), height);
     let lines: Vec<Line> = app
         .visible_feeds()
         .enumerate()

@@ -15,7 +15,7 @@ use super::{layout, theme};
 
 pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
-    let a = layout::areas(area.width, area.height, app.focus);
+    let a = layout::areas(area.width, area.height, app.focus, app.split);
     if let Some(r) = a.feeds {
         feeds::render(app, frame, r);
     }
@@ -93,14 +93,6 @@ fn tail(s: &str, width: usize) -> String {
         out.push(c);
     }
     out.into_iter().rev().collect()
-}
-
-/// The first index to show so that `selected` is visible in `height` rows, near the middle.
-fn list_offset(selected: usize, len: usize, height: usize) -> usize {
-    if height == 0 || len <= height {
-        return 0;
-    }
-    selected.saturating_sub(height / 2).min(len - height)
 }
 
 #[cfg(test)]

@@ -1,0 +1,141 @@
+//! Start to first full frame with a 100,000-article database, measured from process start in
+//! a pseudo-terminal: the time until the screen shows the feeds, the first feed's articles and
+//! the unread count. `cargo bench --bench startup` (builds the database once, ~1 min).
+//!
+//! Not a criterion bench: each sample is a whole process. Prints min / median / max of 15.
+
+use std::io::Read;
+use std::num::NonZeroU16;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use tidings::model::{ArticleKey, ParsedArticle};
+use tidings::store::{FeedUpdate, FetchRecord, FetchResult, NewFeed, PreparedArticle, Store, StoreSettings};
+
+const FEEDS: usize = 100;
+const PER_FEED: usize = 1000;
+
+fn build(dir: &std::path::Path) {
+    let settings = StoreSettings::default();
+    let store = Store::open(dir, &settings).expect("store");
+    let now = chrono::Utc::now();
+    for f in 0..FEEDS {
+        let (id, _) = store
+            .add_feed(NewFeed { url: format!("https://example.org/feed{f:03}.xml"), ..Default::default() })
+            .expect("add");
+        let articles = (0..PER_FEED)
+            .map(|i| {
+                let mut key = [0u8; 16];
+                key[..8].copy_from_slice(&(f as u64).to_le_bytes());
+                key[8..].copy_from_slice(&(i as u64).to_le_bytes());
+                PreparedArticle::new(ParsedArticle {
+                    key: ArticleKey(key),
+                    guid: Some(format!("f{f}-{i}")),
+                    title: format!("Feed {f:03} article {i}: a headline of a usual length"),
+                    link: Some(format!("https://example.org/{f}/{i}")),
+                    author: Some("A. Writer".into()),
+                    date: Some(now - chrono::Duration::minutes((i * 7 + f) as i64)),
+                    updated: None,
+                    content_html: format!("<p>Body of article {i} of feed {f}, with <b>some</b> text.</p>")
+                        .repeat(8),
+                    images: vec![],
+                    links: vec![],
+                    enclosures: vec![],
+                })
+            })
+            .collect();
+        let update = FeedUpdate {
+            feed_title: format!("Feed {f:03}"),
+            site_link: None,
+            etag: None,
+            last_modified: None,
+            moved_to: None,
+            articles,
+        };
+        store
+            .apply_fetch(id, FetchResult::Updated(update), FetchRecord::default(), &settings, now.timestamp())
+            .expect("apply");
+    }
+    store.flush().expect("flush");
+}
+
+/// One start: milliseconds from spawn to the full first screen.
+fn start_once(data: &std::path::Path, home: &std::path::Path) -> f64 {
+    let pair = native_pty_system()
+        .openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 })
+        .expect("pty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tidings"));
+    cmd.arg("--data-dir");
+    cmd.arg(data);
+    cmd.arg("--config");
+    cmd.arg(home.join("none.toml"));
+    cmd.env("HOME", home);
+    cmd.env("XDG_STATE_HOME", home.join("state"));
+    cmd.env("TERM", "xterm-256color");
+    let started = Instant::now();
+    let mut child = pair.slave.spawn_command(cmd).expect("spawn");
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().expect("reader");
+    let mut writer = pair.master.take_writer().expect("writer");
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(
+        NonZeroU16::new(40).expect("rows"),
+        NonZeroU16::new(120).expect("cols"),
+        0,
+    )));
+    let seen = Arc::new(Mutex::new(None::<Duration>));
+    let (sink, done) = (Arc::clone(&parser), Arc::clone(&seen));
+    let want_unread = format!("{} unread", FEEDS * PER_FEED);
+    let reading = std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let mut p = sink.lock().expect("lock");
+            p.process(&buf[..n]);
+            let text = p.screen().contents();
+            let mut d = done.lock().expect("lock");
+            if d.is_none()
+                && text.contains(&want_unread)
+                && text.contains("Feed 000")
+                && text.contains("Feed 000 article 0:")
+            {
+                *d = Some(started.elapsed());
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.lock().expect("lock").is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let elapsed = seen.lock().expect("lock").expect("the first full frame within 20 s");
+    let _ = std::io::Write::write_all(&mut writer, b"q");
+    let _ = child.wait();
+    drop(pair.master);
+    drop(writer);
+    let _ = reading.join();
+    elapsed.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` would too: only run for real.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let t = Instant::now();
+    build(&data);
+    eprintln!("built {} articles in {:.1} s", FEEDS * PER_FEED, t.elapsed().as_secs_f64());
+    let _ = start_once(&data, dir.path()); // warm the page cache
+    let mut times: Vec<f64> = (0..15).map(|_| start_once(&data, dir.path())).collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "start to first full frame, {} articles: min {:.1} ms, median {:.1} ms, max {:.1} ms",
+        FEEDS * PER_FEED,
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+}

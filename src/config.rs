@@ -273,6 +273,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_in_the_readme_is_valid_and_shows_the_defaults() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Configuration").expect("a Configuration section")..];
+        let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
+        let text = &section[start..start + section[start..].find("```").expect("the block ends")];
+        let c = Config::parse(Path::new("README.md"), text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c, Config::default(), "the README lists the defaults");
+    }
+
+    #[test]
     fn errors_name_file_line_and_problem() {
         let err = Config::parse(Path::new("/x/config.toml"), "[fetch]\n\ntimeout_secs = \"ten\"\n")
             .unwrap_err()

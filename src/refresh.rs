@@ -127,14 +127,30 @@ pub async fn refresh(
     let mut expected = 0usize;
     let mut to_fetch = Vec::new();
     for feed in feeds {
-        match feed.retry_not_before.filter(|&t| t > now && !options.ignore_retry_after) {
-            Some(until) => {
-                let when = chrono::DateTime::from_timestamp(until, 0)
-                    .map_or_else(|| until.to_string(), |d| d.format("%Y-%m-%d %H:%M UTC").to_string());
+        let when = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        };
+        let asked = feed.retry_not_before.filter(|&t| t > now);
+        let resting = feed.backoff_until().filter(|&t| t > now);
+        let wait = match (asked, resting) {
+            _ if options.ignore_retry_after => None,
+            (Some(a), r) if r.is_none_or(|r| r <= a) => {
+                Some(format!("the server asked us to wait until {}", when(a)))
+            }
+            (_, Some(r)) => Some(format!(
+                "it failed {} times in a row; next try after {} (name it to fetch it now)",
+                feed.consecutive_failures,
+                when(r)
+            )),
+            _ => None,
+        };
+        match wait {
+            Some(why) => {
                 report(FeedReport {
                     feed: feed.id,
                     title: feed.display_title().to_owned(),
-                    outcome: FeedOutcome::Skipped(format!("the server asked us to wait until {when}")),
+                    outcome: FeedOutcome::Skipped(why),
                 });
             }
             None => {

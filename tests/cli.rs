@@ -527,3 +527,27 @@ fn unread_answers_from_its_cache_only_while_the_database_is_unchanged() {
     std::fs::write(&cache, format!("{} 12345 {} {}\n", fields[0], fields[2], fields[3])).unwrap();
     assert_eq!(t.ok(&["unread"]).trim(), "12345");
 }
+
+#[test]
+fn a_feed_that_keeps_failing_is_given_a_rest_unless_named() {
+    let server = TestServer::start();
+    server.route("/down.xml", Response::status(500));
+    server.route("/up.xml", Response::ok(rss_feed("up", 2, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", "--no-fetch", &server.url("/down.xml")]);
+    t.ok(&["add", "--no-fetch", &server.url("/up.xml")]);
+    for _ in 0..3 {
+        t.ok(&["refresh"]);
+    }
+    assert_eq!(server.hits("/down.xml"), 3);
+    // The fourth run leaves it alone and says why; the other feed is fetched as usual.
+    let out = t.output(&["refresh"]);
+    assert!(out.status.success());
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(server.hits("/down.xml"), 3, "{all}");
+    assert_eq!(server.hits("/up.xml"), 4);
+    assert!(all.contains("failed 3 times in a row"), "{all}");
+    // Named, it is fetched at once.
+    t.ok(&["refresh", &server.url("/down.xml")]);
+    assert_eq!(server.hits("/down.xml"), 4);
+}

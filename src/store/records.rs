@@ -25,6 +25,11 @@ pub struct FeedOptions {
     pub proxy: Option<String>,
 }
 
+/// Failures in a row before a feed is fetched less often.
+pub const BACKOFF_AFTER: u32 = 3;
+const BACKOFF_FIRST_SECS: i64 = 15 * 60;
+const BACKOFF_MAX_SECS: i64 = 24 * 3600;
+
 /// One subscription and the state of its last fetch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeedRecord {
@@ -82,6 +87,15 @@ impl FeedRecord {
             None if !self.feed_title.is_empty() => &self.feed_title,
             None => &self.url,
         }
+    }
+
+    /// Until when a feed that keeps failing is given a rest: after `BACKOFF_AFTER` failures
+    /// in a row, 15 minutes, doubling with each further failure up to a day. A refresh that
+    /// names the feed fetches it anyway.
+    pub fn backoff_until(&self) -> Option<i64> {
+        let beyond = self.consecutive_failures.checked_sub(BACKOFF_AFTER)?;
+        let delay = (BACKOFF_FIRST_SECS << beyond.min(10)).min(BACKOFF_MAX_SECS);
+        self.last_fetch.map(|t| t + delay)
     }
 
     pub(crate) fn mark_success(&mut self, now: i64) {
@@ -235,4 +249,27 @@ pub struct FetchRecord {
     pub total: u64,
     pub not_modified: bool,
     pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_feed_that_keeps_failing_rests_longer_and_longer() {
+        let mut f = FeedRecord::new(FeedId(1), &NewFeed::default());
+        f.last_fetch = Some(1_000_000);
+        for n in 0..BACKOFF_AFTER {
+            f.consecutive_failures = n;
+            assert_eq!(f.backoff_until(), None, "{n} failures");
+        }
+        f.consecutive_failures = BACKOFF_AFTER;
+        assert_eq!(f.backoff_until(), Some(1_000_000 + 15 * 60));
+        f.consecutive_failures = BACKOFF_AFTER + 2;
+        assert_eq!(f.backoff_until(), Some(1_000_000 + 60 * 60));
+        f.consecutive_failures = 500;
+        assert_eq!(f.backoff_until(), Some(1_000_000 + 24 * 3600));
+        f.mark_success(1_000_100);
+        assert_eq!(f.backoff_until(), None);
+    }
 }

@@ -266,3 +266,34 @@ fn truncated_and_mangled_corpus_documents_never_panic() {
         }
     }
 }
+
+#[test]
+fn undeclared_legacy_encodings_are_guessed_right() {
+    let all = parsed();
+    // (file, a character range the text must use, a substring that mojibake would show)
+    let in_range = |lo: char, hi: char| move |c: char| (lo..=hi).contains(&c);
+    type Check = Box<dyn Fn(char) -> bool>;
+    let cases: Vec<(&str, Check)> = vec![
+        ("feedparser_nodecl-eucjp.xml", Box::new(in_range('\u{3040}', '\u{30ff}'))), // kana
+        ("feedparser_nodecl-shiftjis.xml", Box::new(in_range('\u{3040}', '\u{30ff}'))),
+        ("feedparser_nodecl-euckr.xml", Box::new(in_range('\u{ac00}', '\u{d7a3}'))), // hangul
+        ("rssant_euckr-cp949-nodecl.xml", Box::new(in_range('\u{ac00}', '\u{d7a3}'))),
+        ("feedparser_nodecl-gb2312.xml", Box::new(in_range('\u{4e00}', '\u{9fff}'))), // han
+        ("feedparser_nodecl-koi8r.xml", Box::new(in_range('\u{0430}', '\u{044f}'))),  // cyrillic
+        ("feedparser_nodecl-tis620.xml", Box::new(in_range('\u{0e01}', '\u{0e5b}'))), // thai
+        ("feedparser_nodecl-windows1255.xml", Box::new(in_range('\u{05d0}', '\u{05ea}'))), // hebrew
+    ];
+    for (name, script) in &cases {
+        let f = get(all, name);
+        let text = format!("{}\n{}", f.title, body_text(f));
+        let hits = text.chars().filter(|&c| script(c)).count();
+        assert!(hits >= 5, "{name}: the text is not in its script ({hits} characters):\n{text}");
+        assert!(!text.contains('\u{fffd}'), "{name}: replacement characters:\n{text}");
+    }
+    // Latin-1 without a declaration: accents, not mojibake.
+    for name in ["miniflux_latin1-nodecl.xml", "rssparser_uol-latin1-nodecl.rss"] {
+        let text = body_text(get(all, name));
+        assert!(text.chars().any(|c| "áéíóúãõçàê".contains(c)), "{name}: no accents");
+        assert!(!text.contains('Ã') && !text.contains('\u{fffd}'), "{name}: mojibake");
+    }
+}

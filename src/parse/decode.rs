@@ -228,8 +228,32 @@ pub(crate) fn to_utf8<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Cow<'a
             }
             decode_with(bytes, enc)
         }
+        // Nothing names the encoding and most non-ASCII bytes are not UTF-8: a legacy
+        // encoding (Big5, EUC-JP, KOI8-R, Latin-1...), guessed the way Firefox does.
+        // Mostly-UTF-8 with a few stray bytes keeps the windows-1252 repair.
+        None if std::str::from_utf8(bytes).is_err() && !mostly_utf8(bytes) => {
+            decode_with(bytes, guess_legacy_encoding(bytes))
+        }
         _ => utf8_lossy_cp1252(bytes),
     }
+}
+
+/// Whether more of the non-ASCII bytes form valid UTF-8 than not. (Legacy multi-byte text
+/// now and then forms a valid UTF-8 pair by chance, so one valid sequence proves nothing.)
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        valid += chunk.valid().bytes().filter(|b| !b.is_ascii()).count();
+        invalid += chunk.invalid().len();
+    }
+    valid > invalid
+}
+
+/// chardetng's guess for bytes that are not UTF-8 (it looks at the first 64 KiB).
+fn guess_legacy_encoding(bytes: &[u8]) -> &'static Encoding {
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(&bytes[..bytes.len().min(64 * 1024)], true);
+    detector.guess(None, false)
 }
 
 /// Makes the XML declaration of already-decoded text say UTF-8, so that feed-rs does not
@@ -311,6 +335,23 @@ mod tests {
             u32le.extend_from_slice(&(c as u32).to_le_bytes());
         }
         assert!(to_utf8(&u32le, None).contains("<t>中文</t>"));
+    }
+
+    #[test]
+    fn undeclared_legacy_encodings_are_guessed() {
+        for (label, text) in [
+            ("EUC-JP", "日本語のブログの記事です。今日はとても良い天気でした。"),
+            ("Shift_JIS", "日本語のブログの記事です。今日はとても良い天気でした。"),
+            ("Big5", "這是一篇繁體中文的部落格文章，今天天氣很好。"),
+            ("KOI8-R", "Это статья в русском блоге, сегодня хорошая погода."),
+            ("windows-1252", "Ceci est un article de blog français, très agréable à lire."),
+        ] {
+            let enc = Encoding::for_label(label.as_bytes()).expect("label");
+            let xml = format!("<rss><channel><title>{text}</title></channel></rss>");
+            let (bytes, _, _) = enc.encode(&xml);
+            let decoded = to_utf8(&bytes, None);
+            assert!(decoded.contains(text), "{label}: {decoded}");
+        }
     }
 
     #[test]

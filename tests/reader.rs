@@ -322,3 +322,20 @@ fn with_mouse_on_a_click_selects_and_the_mouse_is_released_on_quit() {
     let mode = screen.parser.lock().expect("parser").screen().mouse_protocol_mode();
     assert_eq!(mode, vt100::MouseProtocolMode::None, "the mouse is given back");
 }
+
+#[test]
+fn works_under_every_common_term() {
+    let t = Tidings::new();
+    let local = t.dir.path().join("quokka.xml");
+    std::fs::write(&local, LOCAL_FEED).expect("write the local feed");
+    t.ok(&["add", local.to_str().expect("utf-8 path")]);
+    for term in ["xterm-256color", "screen-256color", "tmux-256color", "linux", "vt100", "dumb"] {
+        let mut screen = Screen::spawn_full(&t, 80, 24, &[("TERM", term)]);
+        screen.wait_for(&["Quokka Gazette"]);
+        screen.keys("\r\r");
+        screen.wait_for(&["Quokkas smile at"]);
+        screen.keys("q");
+        assert!(screen.wait_exit(), "TERM={term}");
+        screen.wait_restored();
+    }
+}

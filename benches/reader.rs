@@ -17,6 +17,7 @@ fn app_with(articles: usize) -> App {
             unread: 200,
             total: 200,
             failing: i == 3,
+            tags: vec![],
         })
         .collect();
     app.feeds_loaded = true;

@@ -58,6 +58,8 @@ pub enum Action {
     ToggleUnreadOnly,
     /// `S`: the starred articles of every feed, as one list (again: back to the feed).
     ShowStarred,
+    /// `t`: list only the feeds of the next tag; after the last tag, every feed again.
+    NextTag,
     /// `/`: filter the current list as you type.
     Filter,
     /// `a`: subscribe to a feed by URL from inside the reader.

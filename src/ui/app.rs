@@ -20,6 +20,7 @@ pub struct FeedRow {
     pub total: u64,
     /// The last fetch failed.
     pub failing: bool,
+    pub tags: Vec<String>,
 }
 
 /// An article as the articles pane lists it (strings already sanitized).
@@ -262,6 +263,8 @@ pub struct App {
     pub unread_only: bool,
     pub feed_filter: String,
     pub article_filter: String,
+    /// `t`: only feeds with this tag are listed.
+    pub tag: Option<String>,
     pub prompt: Option<Prompt>,
     pub overlay: Option<Overlay>,
     pub undo: Vec<UndoStep>,
@@ -314,6 +317,7 @@ impl App {
             unread_only: false,
             feed_filter: String::new(),
             article_filter: String::new(),
+            tag: None,
             prompt: None,
             overlay: None,
             undo: Vec::new(),
@@ -364,6 +368,14 @@ impl App {
         }
     }
 
+    /// Every tag of every feed, sorted, once each.
+    pub fn all_tags(&self) -> Vec<String> {
+        let mut tags: Vec<String> = self.feeds.iter().flat_map(|f| f.tags.iter().cloned()).collect();
+        tags.sort();
+        tags.dedup();
+        tags
+    }
+
     /// Moves the lists' offsets just enough to keep their selections on screen.
     pub fn scroll_lists(&mut self) {
         use super::layout::{keep_visible, list_page};
@@ -395,9 +407,11 @@ impl App {
         self.feed_view = (0..self.feeds.len())
             .filter(|&i| {
                 let f = &self.feeds[i];
-                Some(f.id) == selected
-                    || ((!self.unread_only || f.unread > 0)
-                        && (needle.is_empty() || f.title.to_lowercase().contains(&needle)))
+                let tagged = self.tag.as_ref().is_none_or(|t| f.tags.contains(t));
+                tagged
+                    && (Some(f.id) == selected
+                        || ((!self.unread_only || f.unread > 0)
+                            && (needle.is_empty() || f.title.to_lowercase().contains(&needle))))
             })
             .collect();
         // A filter being typed shows only matches: the sticky selection is for reloads.
@@ -447,9 +461,21 @@ impl App {
     pub fn sample(width: u16, height: u16) -> App {
         let mut app = App::new(width, height);
         app.feeds = vec![
-            FeedRow { id: FeedId(1), title: "Rust Blog".into(), unread: 2, total: 3, failing: false },
             FeedRow {
-                id: FeedId(2), title: "机器之心 中文".into(), unread: 0, total: 0, failing: true
+                id: FeedId(1),
+                title: "Rust Blog".into(),
+                unread: 2,
+                total: 3,
+                failing: false,
+                tags: vec!["rust".into()],
+            },
+            FeedRow {
+                id: FeedId(2),
+                title: "机器之心 中文".into(),
+                unread: 0,
+                total: 0,
+                failing: true,
+                tags: vec!["ai".into(), "zh".into()],
             },
         ];
         app.feeds_loaded = true;

@@ -89,6 +89,7 @@ fn feeds_loaded(store: &Store) -> Result<Action, StoreError> {
             unread: c.unread,
             total: c.total,
             failing: f.last_error.is_some(),
+            tags: f.tags.iter().map(|t| sanitize::line(t)).collect(),
         });
     }
     Ok(Action::FeedsLoaded { feeds, unread_total: store.unread_total()? })

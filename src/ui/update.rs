@@ -101,6 +101,23 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.focus = Pane::Articles;
             vec![Effect::LoadArticles(Source::Starred)]
         }
+        Action::NextTag => {
+            let tags = app.all_tags();
+            if tags.is_empty() {
+                app.say("no feed has a tag (tidings add URL --tag T, or tags from OPML folders)");
+                return Vec::new();
+            }
+            app.tag = match &app.tag {
+                None => tags.first().cloned(),
+                Some(current) => tags.iter().skip_while(|t| *t != current).nth(1).cloned(),
+            };
+            app.say(match &app.tag {
+                Some(t) => format!("tag {t}: only its feeds (t for the next)"),
+                None => "every feed".to_owned(),
+            });
+            app.refilter_feeds();
+            want_articles(app)
+        }
         Action::Filter => {
             let pane = if app.focus == Pane::Feeds { Pane::Feeds } else { Pane::Articles };
             let text = if pane == Pane::Feeds { &app.feed_filter } else { &app.article_filter };
@@ -945,7 +962,10 @@ mod tests {
         let mut app = App::sample(80, 24);
         let _ = update(&mut app, Action::SelectNext);
         let mut feeds = app.feeds.clone();
-        feeds.insert(0, FeedRow { id: FeedId(3), title: "New".into(), unread: 1, total: 1, failing: false });
+        feeds.insert(
+            0,
+            FeedRow { id: FeedId(3), title: "New".into(), unread: 1, total: 1, failing: false, tags: vec![] },
+        );
         assert!(update(&mut app, Action::FeedsLoaded { feeds, unread_total: 3 }).is_empty());
         assert_eq!(app.feed_sel, 2);
         assert_eq!(app.unread_total, 3);
@@ -1328,7 +1348,14 @@ mod tests {
         );
         assert_eq!(app.message, "added X[2J");
         let mut feeds = app.feeds.clone();
-        feeds.push(FeedRow { id: FeedId(7), title: "X".into(), unread: 3, total: 3, failing: false });
+        feeds.push(FeedRow {
+            id: FeedId(7),
+            title: "X".into(),
+            unread: 3,
+            total: 3,
+            failing: false,
+            tags: vec![],
+        });
         let effects = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 5 });
         assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(7)));
         assert_eq!(effects, vec![Effect::LoadArticles(Source::Feed(FeedId(7)))]);
@@ -1442,5 +1469,22 @@ mod tests {
         // Below the last row: nothing.
         assert!(update(&mut app, Action::MouseClick { column: 3, row: 10 }).is_empty());
         assert_eq!(app.feed_sel, 1);
+    }
+
+    #[test]
+    fn t_cycles_through_the_tags_then_shows_every_feed() {
+        let mut app = App::sample(80, 24);
+        let _ = update(&mut app, Action::NextTag);
+        assert_eq!(app.tag.as_deref(), Some("ai"));
+        assert_eq!(app.visible_feeds().map(|f| f.id.0).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(2)));
+        let _ = update(&mut app, Action::NextTag);
+        assert_eq!(app.tag.as_deref(), Some("rust"));
+        assert_eq!(app.visible_feeds().map(|f| f.id.0).collect::<Vec<_>>(), vec![1]);
+        let _ = update(&mut app, Action::NextTag);
+        assert_eq!(app.tag.as_deref(), Some("zh"));
+        let _ = update(&mut app, Action::NextTag);
+        assert_eq!(app.tag, None);
+        assert_eq!(app.feed_view.len(), 2);
     }
 }

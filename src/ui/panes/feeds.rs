@@ -10,8 +10,13 @@ use crate::ui::app::{App, Pane};
 use crate::ui::{layout, theme};
 
 pub fn render(app: &App, frame: &mut Frame, r: Rect) {
-    let title =
-        if app.feed_filter.is_empty() { "Feeds".to_owned() } else { format!("Feeds /{}", app.feed_filter) };
+    let mut title = match &app.tag {
+        Some(tag) => format!("Feeds [{tag}]"),
+        None => "Feeds".to_owned(),
+    };
+    if !app.feed_filter.is_empty() {
+        title = format!("{title} /{}", app.feed_filter);
+    }
     let title = truncate(&title, usize::from(r.width.saturating_sub(6)));
     let block = pane_block(&title, focused(app, Pane::Feeds));
     if app.feeds.is_empty() {

@@ -191,3 +191,20 @@ async fn connection_closed_mid_body_is_an_io_error() {
     assert_eq!(err.kind, FetchErrorKind::Io, "{err}");
     assert!(err.message.contains(&server.url("/cut")), "{err}");
 }
+
+#[tokio::test]
+async fn the_timeout_covers_every_redirect_hop_together() {
+    let server = TestServer::start();
+    // Each hop alone is well within the 2 s timeout; together they are not.
+    server.route("/r1", Response::redirect(302, "/r2").delay(Duration::from_millis(900)));
+    server.route("/r2", Response::redirect(302, "/r3").delay(Duration::from_millis(900)));
+    server.route("/r3", Response::ok("<rss/>").delay(Duration::from_millis(900)));
+    let f = Fetcher::new(&settings()).unwrap();
+    let err = f.fetch(&req(server.url("/r1"))).await.unwrap_err();
+    assert_eq!(err.kind, FetchErrorKind::Timeout, "{err}");
+    assert!(err.message.contains("timed out after 2 s"), "{err}");
+    // A fast chain is fine.
+    server.route("/f1", Response::redirect(302, "/f2"));
+    server.route("/f2", Response::ok("<rss/>"));
+    assert_eq!(body_of(f.fetch(&req(server.url("/f1"))).await.unwrap()), b"<rss/>");
+}

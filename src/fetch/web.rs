@@ -127,11 +127,25 @@ pub(crate) async fn fetch(
     let mut seen = HashSet::from([without_fragment(&url)]);
     let mut hops = 0usize;
     let mut all_permanent = true;
+    // `timeout_secs` bounds the whole fetch, redirects included: each hop gets what is left.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(settings.timeout_secs);
 
     let response = loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return Err(FetchError::new(
+                FetchErrorKind::Timeout,
+                format!(
+                    "timed out after {} s following the redirects of {}; the server is too slow (timeout_secs in config.toml)",
+                    settings.timeout_secs,
+                    redact(&start)
+                ),
+            ));
+        }
         let response = client
             .get(url.clone())
             .headers(headers.clone())
+            .timeout(left)
             .send()
             .await
             .map_err(|e| request_error(&e, &url, settings))?;

@@ -298,6 +298,8 @@ fn add(store: &Store, config: &Config, args: AddArgs) -> Result<()> {
     let title = args.title.as_deref().map(clean);
     // Checked before anything is fetched or stored: a typo in a header is the user's to fix.
     let options = args.request.check(config)?;
+    // The look at the URL, kept so that a feed is not fetched a second time right after.
+    let mut first_fetch = None;
     if !args.no_fetch {
         let fetcher = Fetcher::new(&config.fetch)?;
         let rt = runtime()?;
@@ -309,7 +311,15 @@ fn add(store: &Store, config: &Config, args: AddArgs) -> Result<()> {
             proxy: options.proxy.clone(),
             ..Default::default()
         };
-        match rt.block_on(fetcher.fetch(&request)) {
+        let started_ms = chrono::Utc::now().timestamp_millis();
+        let t0 = std::time::Instant::now();
+        let fetched = rt.block_on(fetcher.fetch(&request));
+        let record = crate::store::FetchRecord {
+            started_ms,
+            fetch_ms: t0.elapsed().as_millis() as u64,
+            ..Default::default()
+        };
+        match fetched {
             Ok(FetchOutcome::Fetched { body, final_url, .. }) if crate::parse::looks_like_html(&body) => {
                 let found = subscriptions::discover_feeds(&body, &final_url);
                 let Some(first) = found.first() else {
@@ -331,8 +341,12 @@ fn add(store: &Store, config: &Config, args: AddArgs) -> Result<()> {
                 println!("adding the first; add another with `tidings add URL`");
                 url = first.url.clone();
             }
-            Ok(_) => {}
-            Err(e) => eprintln!("warning: could not fetch it now ({e}); adding it anyway"),
+            other => {
+                if let Err(e) = &other {
+                    eprintln!("warning: could not fetch it now ({e}); adding it anyway");
+                }
+                first_fetch = Some((other, record));
+            }
         }
     }
     let has_title = title.is_some();
@@ -347,22 +361,32 @@ fn add(store: &Store, config: &Config, args: AddArgs) -> Result<()> {
     }
     println!("added feed {id}: {}", clean(&url));
     if !args.no_fetch {
-        // Fetch through a normal refresh so the new feed has its articles and fetch record at
-        // once (the look above only decided whether the URL was a page or a feed).
-        let feeds = vec![store.resolve_feed(&id.to_string())?];
-        let fetcher = Fetcher::new(&config.fetch)?;
-        runtime()?.block_on(refresh::refresh(
-            store,
-            &fetcher,
-            &config.store,
-            feeds,
-            &RefreshOptions { ignore_retry_after: true },
-            |r| match &r.outcome {
-                FeedOutcome::Updated(s) => println!("{}: {} articles", clean(&r.title), s.total),
-                FeedOutcome::Failed(e) => eprintln!("warning: {}: {}", clean(&r.title), clean(e)),
-                _ => {}
-            },
-        ));
+        let feed = store.resolve_feed(&id.to_string())?;
+        let say = |r: &refresh::FeedReport| match &r.outcome {
+            FeedOutcome::Updated(s) => println!("{}: {} articles", clean(&r.title), s.total),
+            FeedOutcome::Failed(e) => eprintln!("warning: {}: {}", clean(&r.title), clean(e)),
+            _ => {}
+        };
+        match first_fetch {
+            // The URL was the feed: store what was fetched, as a refresh would.
+            Some((fetched, record)) => {
+                let report =
+                    runtime()?.block_on(refresh::store_fetched(store, &config.store, &feed, fetched, record));
+                say(&report);
+            }
+            // A page led to the feed: fetch the feed itself through a normal refresh.
+            None => {
+                let fetcher = Fetcher::new(&config.fetch)?;
+                runtime()?.block_on(refresh::refresh(
+                    store,
+                    &fetcher,
+                    &config.store,
+                    vec![feed],
+                    &RefreshOptions { ignore_retry_after: true },
+                    say,
+                ));
+            }
+        }
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::fetch::{FeedRequest, FetchErrorKind, FetchOutcome, Fetcher};
+use crate::fetch::{FeedRequest, FetchError, FetchErrorKind, FetchOutcome, Fetcher};
 use crate::model::FeedId;
 use crate::parse;
 use crate::store::{
@@ -248,9 +248,9 @@ struct WriteJob {
     record: FetchRecord,
 }
 
-async fn refresh_one(fetcher: &Fetcher, feed: &FeedRecord, parse_slots: &Semaphore) -> WriteJob {
-    let started_ms = chrono::Utc::now().timestamp_millis();
-    let request = FeedRequest {
+/// The request a refresh sends for `feed`: its validators and its own options.
+pub fn request_for(feed: &FeedRecord) -> FeedRequest {
+    FeedRequest {
         url: feed.url.clone(),
         etag: feed.etag.clone(),
         last_modified: feed.last_modified.clone(),
@@ -258,11 +258,46 @@ async fn refresh_one(fetcher: &Fetcher, feed: &FeedRecord, parse_slots: &Semapho
         referer: feed.options.referer.clone(),
         headers: feed.options.headers.clone(),
         proxy: feed.options.proxy.clone(),
-    };
+    }
+}
+
+async fn refresh_one(fetcher: &Fetcher, feed: &FeedRecord, parse_slots: &Semaphore) -> WriteJob {
+    let started_ms = chrono::Utc::now().timestamp_millis();
     let t0 = Instant::now();
-    let fetched = fetcher.fetch(&request).await;
-    let mut record =
-        FetchRecord { started_ms, fetch_ms: t0.elapsed().as_millis() as u64, ..Default::default() };
+    let fetched = fetcher.fetch(&request_for(feed)).await;
+    let record = FetchRecord { started_ms, fetch_ms: t0.elapsed().as_millis() as u64, ..Default::default() };
+    prepare_job(feed, fetched, record, parse_slots).await
+}
+
+/// Stores a fetch already made, as a refresh of `feed` would have: `add` looks at a URL
+/// first (is it a page or a feed?) and keeps that answer rather than fetching it twice.
+pub async fn store_fetched(
+    store: &Store,
+    settings: &StoreSettings,
+    feed: &FeedRecord,
+    fetched: Result<FetchOutcome, FetchError>,
+    record: FetchRecord,
+) -> FeedReport {
+    let slots = Semaphore::new(1);
+    let job = prepare_job(feed, fetched, record, &slots).await;
+    let (store, settings) = (store.clone(), settings.clone());
+    match tokio::task::spawn_blocking(move || apply_job(&store, &settings, job)).await {
+        Ok(report) => report,
+        Err(e) => FeedReport {
+            feed: feed.id,
+            title: feed.display_title().to_owned(),
+            outcome: FeedOutcome::Failed(format!("could not save: {e}")),
+        },
+    }
+}
+
+/// Parses what a fetch brought (on a blocking worker, one per parse slot) into a write job.
+async fn prepare_job(
+    feed: &FeedRecord,
+    fetched: Result<FetchOutcome, FetchError>,
+    mut record: FetchRecord,
+    parse_slots: &Semaphore,
+) -> WriteJob {
     let title = feed.display_title().to_owned();
     let result = match fetched {
         Ok(FetchOutcome::NotModified { etag, last_modified, permanent_redirect }) => {
@@ -326,6 +361,23 @@ fn failed(record: &mut FetchRecord, error: String, retry_not_before: Option<i64>
     FetchResult::Failed { error, retry_not_before }
 }
 
+/// Writes one feed's result in one transaction and says what it did.
+fn apply_job(store: &Store, settings: &StoreSettings, job: WriteJob) -> FeedReport {
+    let failed = match &job.result {
+        FetchResult::Failed { error, .. } => Some(error.clone()),
+        _ => None,
+    };
+    let not_modified = matches!(job.result, FetchResult::NotModified { .. });
+    let now = chrono::Utc::now().timestamp();
+    let outcome = match (store.apply_fetch(job.feed, job.result, job.record, settings, now), failed) {
+        (Err(e), _) => FeedOutcome::Failed(format!("could not save: {e}")),
+        (Ok(_), Some(error)) => FeedOutcome::Failed(error),
+        (Ok(_), None) if not_modified => FeedOutcome::NotModified,
+        (Ok(stats), None) => FeedOutcome::Updated(stats),
+    };
+    FeedReport { feed: job.feed, title: job.title, outcome }
+}
+
 /// The single writer: applies each feed's result in its own transaction, in arrival order.
 struct Writer {
     thread: std::thread::JoinHandle<()>,
@@ -347,20 +399,7 @@ impl Writer {
                 if n.is_multiple_of(FLUSH_EVERY_FEEDS) {
                     let _ = store.flush();
                 }
-                let failed = match &job.result {
-                    FetchResult::Failed { error, .. } => Some(error.clone()),
-                    _ => None,
-                };
-                let not_modified = matches!(job.result, FetchResult::NotModified { .. });
-                let now = chrono::Utc::now().timestamp();
-                let outcome =
-                    match (store.apply_fetch(job.feed, job.result, job.record, &settings, now), failed) {
-                        (Err(e), _) => FeedOutcome::Failed(format!("could not save: {e}")),
-                        (Ok(_), Some(error)) => FeedOutcome::Failed(error),
-                        (Ok(_), None) if not_modified => FeedOutcome::NotModified,
-                        (Ok(stats), None) => FeedOutcome::Updated(stats),
-                    };
-                let _ = reports.send(FeedReport { feed: job.feed, title: job.title, outcome });
+                let _ = reports.send(apply_job(&store, &settings, job));
             }
         });
         Writer { thread }

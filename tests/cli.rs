@@ -551,3 +551,28 @@ fn a_feed_that_keeps_failing_is_given_a_rest_unless_named() {
     t.ok(&["refresh", &server.url("/down.xml")]);
     assert_eq!(server.hits("/down.xml"), 4);
 }
+
+#[test]
+fn add_fetches_a_feed_url_once_and_a_page_then_its_feed() {
+    let server = TestServer::start();
+    server.route("/feed.xml", Response::ok(rss_feed("once", 3, 1)));
+    server.route(
+        "/page.html",
+        Response::ok(format!(
+            "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"{}\"></head></html>",
+            "/other.xml"
+        ))
+        .content_type("text/html"),
+    );
+    server.route("/other.xml", Response::ok(rss_feed("other", 2, 1)));
+    let t = Tidings::new();
+    let out = t.ok(&["add", &server.url("/feed.xml")]);
+    assert!(out.contains("3 articles"), "{out}");
+    assert_eq!(server.hits("/feed.xml"), 1, "the look at the URL is the first fetch");
+    assert_eq!(t.ok(&["unread"]).trim(), "3");
+    // The fetch is in the feed's log like any refresh.
+    assert!(t.ok(&["log", "1"]).contains("200"));
+    t.ok(&["add", &server.url("/page.html")]);
+    assert_eq!((server.hits("/page.html"), server.hits("/other.xml")), (1, 1));
+    assert_eq!(t.ok(&["unread"]).trim(), "5");
+}

@@ -465,7 +465,17 @@ async fn add_feed(
     // Unlike `tidings add`, a URL that cannot be fetched is not added: in the reader a typo
     // is the likelier cause, and the user is right there to try again.
     let request = FeedRequest { url: typed.clone(), ..Default::default() };
-    let (url, note) = match fetcher.fetch(&request).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+    let started_ms = chrono::Utc::now().timestamp_millis();
+    let t0 = std::time::Instant::now();
+    let fetched = fetcher.fetch(&request).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let record = crate::store::FetchRecord {
+        started_ms,
+        fetch_ms: t0.elapsed().as_millis() as u64,
+        ..Default::default()
+    };
+    // The look at the URL is kept when it was the feed, so it is not fetched twice.
+    let mut first_fetch = None;
+    let (url, note) = match fetched {
         FetchOutcome::Fetched { body, final_url, .. } if crate::parse::looks_like_html(&body) => {
             let found = crate::subscriptions::discover_feeds(&body, &final_url);
             let Some(first) = found.first() else {
@@ -477,7 +487,10 @@ async fn add_feed(
             };
             (first.url.clone(), note)
         }
-        _ => (typed, String::new()),
+        outcome => {
+            first_fetch = Some((outcome, record));
+            (typed, String::new())
+        }
     };
     let writer = store.clone();
     let new = crate::store::NewFeed { url: url.clone(), ..Default::default() };
@@ -491,12 +504,21 @@ async fn add_feed(
         return Ok((id, format!("already subscribed to {url}")));
     };
     let mut outcome = None;
-    let options = RefreshOptions { ignore_retry_after: true };
-    refresh::refresh(store, &fetcher, settings, vec![feed], &options, |r| {
-        outcome = Some(r.outcome.clone());
-        let _ = tx.send(Action::FeedRefreshed { feed: r.feed, outcome: r.outcome.clone() });
-    })
-    .await;
+    match first_fetch {
+        Some((fetched, record)) => {
+            let r = refresh::store_fetched(store, settings, &feed, Ok(fetched), record).await;
+            outcome = Some(r.outcome.clone());
+            let _ = tx.send(Action::FeedRefreshed { feed: r.feed, outcome: r.outcome });
+        }
+        None => {
+            let options = RefreshOptions { ignore_retry_after: true };
+            refresh::refresh(store, &fetcher, settings, vec![feed], &options, |r| {
+                outcome = Some(r.outcome.clone());
+                let _ = tx.send(Action::FeedRefreshed { feed: r.feed, outcome: r.outcome.clone() });
+            })
+            .await;
+        }
+    }
     // The title is known only now that the feed has been fetched.
     let reader = store.clone();
     let title = tokio::task::spawn_blocking(move || reader.feed(id))

@@ -297,3 +297,17 @@ fn undeclared_legacy_encodings_are_guessed_right() {
         assert!(!text.contains('Ã') && !text.contains('\u{fffd}'), "{name}: mojibake");
     }
 }
+
+#[test]
+fn atom_0_3_entries_keep_their_dates() {
+    let all = parsed();
+    // (feedparser_http-i18n-atom03.xml has no entries: only its feed-level dates.)
+    for name in ["feedsmith_atom03.xml"] {
+        let f = get(all, name);
+        assert!(!f.articles.is_empty(), "{name}");
+        for a in &f.articles {
+            let year = a.date.map(|d| d.format("%Y").to_string());
+            assert_eq!(year.as_deref(), Some("2004"), "{name}: {:?} has no date of its own", a.title);
+        }
+    }
+}

@@ -304,10 +304,17 @@ fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Resu
     let bases = Bases { feed: base, xml_base: xml_base.as_ref() };
     // Done before the first attempt rather than after its NoFeedRoot: the outcome is the
     // same and a second parse is saved.
+    // Seen before `fix_root`, which gives an Atom 0.3 root the Atom 1.0 namespace.
+    let atom03 = root.attr(&text, "xmlns").is_some_and(|ns| ns.contains("purl.org/atom/ns#"));
     let mut text = match sniff::fix_root(&text, root) {
         Some(fixed) => Cow::Owned(fixed),
         None => text,
     };
+    if atom03 {
+        if let Some(renamed) = repair::atom03_dates(&text) {
+            text = Cow::Owned(renamed);
+        }
+    }
     let mut first_error = None;
     let mut escaped = false;
     let mut salvaged = false;

@@ -11,6 +11,18 @@ use super::sniff::Root;
 /// Escapes each `&` that does not start a character or entity reference ("AT&T",
 /// "?a=1&b=2"), outside CDATA sections and comments where `&` is literal. quick-xml rejects
 /// the whole document for one of them.
+/// Atom 0.3 dates entries with `issued`, `modified` and `created`, which feed-rs does not
+/// read: renamed to Atom 1.0's `published` and `updated` (the caller knows it is Atom 0.3).
+pub(crate) fn atom03_dates(text: &str) -> Option<String> {
+    let mut out = text.replace("<issued>", "<published>").replace("</issued>", "</published>");
+    out = out.replace("<modified>", "<updated>").replace("</modified>", "</updated>");
+    // `created` stands in for a missing `issued` only.
+    if !text.contains("<issued>") {
+        out = out.replace("<created>", "<published>").replace("</created>", "</published>");
+    }
+    (out != text).then_some(out)
+}
+
 pub(crate) fn escape_bare_ampersands(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<String> = None;

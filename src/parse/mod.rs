@@ -301,7 +301,12 @@ const MAX_REPAIRS: usize = 4;
 fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
     // A feed-level xml:base applies to entry bodies too, which feed-rs does not resolve.
     let xml_base = root.attr(&text, "xml:base").and_then(|b| join(base, b));
-    let bases = Bases { feed: base, xml_base: xml_base.as_ref() };
+    // Each Atom entry's own xml:base, which feed-rs drops (it keeps only <content>'s).
+    let entry_bases: Vec<Option<Url>> = sniff::entry_xml_bases(&text)
+        .into_iter()
+        .map(|b| b.and_then(|b| join(xml_base.as_ref().or(base), &b)))
+        .collect();
+    let bases = Bases { feed: base, xml_base: xml_base.as_ref(), entries: &entry_bases };
     // Done before the first attempt rather than after its NoFeedRoot: the outcome is the
     // same and a second parse is saved.
     // Seen before `fix_root`, which gives an Atom 0.3 root the Atom 1.0 namespace.
@@ -355,7 +360,7 @@ fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Resu
 }
 
 fn parse_json(text: &str, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
-    let bases = Bases { feed: base, xml_base: None };
+    let bases = Bases { feed: base, xml_base: None, entries: &[] };
     match run_feed_rs(text.as_bytes(), base)? {
         Ok(feed) => Ok(convert(feed, bases)),
         Err(first) => {
@@ -482,6 +487,8 @@ struct Bases<'a> {
     feed: Option<&'a Url>,
     /// The root element's xml:base (resolved), when it has one.
     xml_base: Option<&'a Url>,
+    /// Each entry's own xml:base (resolved), by position.
+    entries: &'a [Option<Url>],
 }
 
 impl Bases<'_> {
@@ -501,7 +508,11 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
     let mut articles: Vec<ParsedArticle> = feed
         .entries
         .iter()
-        .map(|entry| convert_entry(entry, format, bases, site_url.as_ref(), feed_author.as_deref(), now))
+        .enumerate()
+        .map(|(i, entry)| {
+            let entry_base = bases.entries.get(i).and_then(Option::as_ref);
+            convert_entry(entry, format, bases, entry_base, site_url.as_ref(), feed_author.as_deref(), now)
+        })
         .collect();
     // Some feeds give every item the same GUID (often the site's URL). Such a GUID identifies
     // nothing, so those items are keyed as if they had none; otherwise all but the first
@@ -536,6 +547,7 @@ fn convert_entry(
     entry: &Entry,
     format: FeedFormat,
     bases: Bases<'_>,
+    entry_base: Option<&Url>,
     site: Option<&Url>,
     feed_author: Option<&str>,
     now: DateTime<Utc>,
@@ -576,7 +588,8 @@ fn convert_entry(
     // their page, and feeds are often served from another host), then the site, then the
     // feed's URL.
     let link_url = link.as_deref().and_then(|l| Url::parse(l).ok());
-    let body_base = content_base.as_ref().or(bases.xml_base).or(link_url.as_ref()).or(site).or(bases.feed);
+    let body_base =
+        content_base.as_ref().or(entry_base).or(bases.xml_base).or(link_url.as_ref()).or(site).or(bases.feed);
     let (images, links) = html::images_and_links(&content_html, body_base);
 
     let enclosures = enclosures(entry, format, base);

@@ -326,6 +326,27 @@ pub(crate) fn fix_root(text: &str, root: &Root) -> Option<String> {
     Some(s)
 }
 
+/// The `xml:base` of each `<entry>` of an Atom document, in document order (`None` for an
+/// entry without one). Entries are counted however deep they sit, as feed-rs lists them.
+pub(crate) fn entry_xml_bases(text: &str) -> Vec<Option<String>> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut bases = Vec::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().into_inner() == "entry" => {
+                let base =
+                    e.attributes().flatten().find(|a| a.key.into_inner() == "xml:base").and_then(|a| {
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned())
+                    });
+                bases.push(base);
+            }
+            Ok(Event::Eof) | Err(_) => return bases,
+            Ok(_) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -605,3 +605,18 @@ fn junk_before_the_feed_is_skipped() {
     );
     assert!(matches!(e, Err(ParseError::Html)));
 }
+
+#[test]
+fn an_entry_xml_base_scopes_its_body() {
+    let xml = r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://feed.example/">
+<title>t</title><id>x</id><updated>2024-01-01T00:00:00Z</updated>
+<entry xml:base="https://other.example/posts/"><title>a</title><id>1</id><updated>2024-01-01T00:00:00Z</updated>
+<content type="html">&lt;img src="pic.png"&gt; &lt;a href="next.html"&gt;n&lt;/a&gt;</content></entry>
+<entry><title>b</title><id>2</id><updated>2024-01-01T00:00:00Z</updated>
+<content type="html">&lt;img src="pic.png"&gt;</content></entry>
+</feed>"#;
+    let feed = parse_feed(xml.as_bytes(), None, "https://feed.example/atom.xml").unwrap();
+    assert_eq!(feed.articles[0].images, vec!["https://other.example/posts/pic.png".to_owned()]);
+    assert_eq!(feed.articles[0].links, vec!["https://other.example/posts/next.html".to_owned()]);
+    assert_eq!(feed.articles[1].images, vec!["https://feed.example/pic.png".to_owned()]);
+}

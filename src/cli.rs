@@ -228,7 +228,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let store = Store::open(&paths.data_dir, &config.store)?;
     let Some(command) = cli.command else {
         // The reader flushes the store itself on every way out.
-        return crate::ui::run(store, &config, keymap.unwrap_or_default());
+        return crate::ui::run(store, &config, keymap.unwrap_or_default(), &paths.log_file);
     };
     let result = match command {
         Command::Add(args) => add(&store, &config, args),

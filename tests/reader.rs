@@ -339,3 +339,23 @@ fn works_under_every_common_term() {
         screen.wait_restored();
     }
 }
+
+#[test]
+fn a_failing_refresh_is_marked_shown_and_logged() {
+    let server = TestServer::start();
+    server.route("/gen.xml", Response::ok(rss_feed("gen", 2, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/gen.xml")]);
+    server.route("/gen.xml", Response::status(500));
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["gen", "2 unread"]);
+    screen.keys("R");
+    screen.wait_for(&["refreshed 1 feeds", "1 failed", "!gen"]);
+    // i shows the failure in the fetch history.
+    screen.keys("i");
+    screen.wait_for(&["fetch history", "500"]);
+    screen.keys("q");
+    assert!(screen.wait_exit());
+    let log = std::fs::read_to_string(t.dir.path().join("state/tidings/tidings.log")).expect("the log");
+    assert!(log.contains("refresh: feed 1 (gen)") && log.contains("500"), "{log}");
+}

@@ -44,7 +44,7 @@ enum Exit {
 
 /// Runs the reader on `store` until the user quits or a termination signal arrives. The
 /// terminal is restored and the store flushed on every way out.
-pub fn run(store: Store, config: &Config, keymap: keymap::Keymap) -> Result<()> {
+pub fn run(store: Store, config: &Config, keymap: keymap::Keymap, log_file: &std::path::Path) -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         bail!("the reader needs a terminal; for scripts use a subcommand such as `tidings articles` (see tidings --help)");
@@ -72,7 +72,8 @@ pub fn run(store: Store, config: &Config, keymap: keymap::Keymap) -> Result<()> 
             previous(info);
         }));
     }
-    let result = runtime.block_on(event_loop(&mut terminal, store.clone(), config, &keymap));
+    let log = std::sync::Arc::new(crate::logfile::LogFile::open(log_file));
+    let result = runtime.block_on(event_loop(&mut terminal, store.clone(), config, &keymap, log));
     if config.reader.mouse {
         set_mouse(false);
     }
@@ -111,6 +112,7 @@ async fn event_loop(
     store: Store,
     config: &Config,
     keymap: &keymap::Keymap,
+    log: std::sync::Arc<crate::logfile::LogFile>,
 ) -> Result<Exit> {
     let refresher = Refresher {
         fetcher: Fetcher::new(&config.fetch).map_err(|e| format!("cannot refresh: {e}")),
@@ -276,6 +278,11 @@ async fn event_loop(
             _ = sigint.recv() => break Exit::Signal,
         };
         if let Some(action) = action {
+            // Failures are shown in the status line for a few seconds; the log keeps them.
+            if let Some(line) = log_line(&app, &action) {
+                let log = log.clone();
+                workers.spawn_blocking(move || log.write(&line));
+            }
             pending = update(&mut app, action);
             dirty = true;
         }
@@ -335,6 +342,19 @@ fn mouse_action(mouse: crossterm::event::MouseEvent) -> Option<Action> {
         MouseEventKind::Down(MouseButton::Left) => Some(Action::MouseClick { column, row }),
         _ => None,
     }
+}
+
+/// The log line an action deserves, if any: failures, cleaned of control characters.
+fn log_line(app: &App, action: &Action) -> Option<String> {
+    let line = match action {
+        Action::Failed(message) => format!("reader: {message}"),
+        Action::FeedRefreshed { feed, outcome: crate::refresh::FeedOutcome::Failed(error) } => {
+            format!("refresh: feed {feed} ({}): {error}", app.feed_title(*feed))
+        }
+        Action::FeedAdded { feed: None, message } => format!("reader: {message}"),
+        _ => return None,
+    };
+    Some(crate::sanitize::line(&line))
 }
 
 /// A key typed while a prompt is open: text, not commands.

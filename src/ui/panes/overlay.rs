@@ -83,15 +83,20 @@ fn health_lines(records: &[FetchRecord], width: usize) -> Vec<Line<'static>> {
     let last_ok = records.iter().find(|r| r.error.is_none());
     let failing = records.iter().take_while(|r| r.error.is_some()).last();
     let avg = records.iter().map(|r| r.fetch_ms).sum::<u64>() / records.len() as u64;
-    let summary = format!(
-        "last success: {}   failing since: {}   average fetch: {avg} ms",
-        last_ok.map_or_else(|| "never".to_owned(), |r| when(r.started_ms)),
-        failing.map_or_else(|| "-".to_owned(), |r| when(r.started_ms)),
-    );
-    lines.push(Line::styled(truncate(&summary, width), theme::title()));
+    let summary = [
+        format!("last success:  {}", last_ok.map_or_else(|| "never".to_owned(), |r| when(r.started_ms))),
+        format!("failing since: {}", failing.map_or_else(|| "-".to_owned(), |r| when(r.started_ms))),
+        format!("average fetch: {avg} ms over the last {}", records.len()),
+    ];
+    for s in summary {
+        lines.push(Line::styled(truncate(&s, width), theme::title()));
+    }
     lines.push(Line::from(""));
-    let header = "time              status  fetch  parse  store  bytes      new  upd  total";
-    lines.push(Line::styled(truncate(header, width), theme::header_label()));
+    let header = format!(
+        "{:<16} {:>4} {:>7} {:>6} {:>6} {:>6} {:>4} {:>4} {:>5}",
+        "time", "http", "fetch", "parse", "store", "bytes", "new", "upd", "total"
+    );
+    lines.push(Line::styled(truncate(&header, width), theme::header_label()));
     for r in records {
         let status = match (r.status, r.not_modified) {
             (_, true) => "304".to_owned(),
@@ -99,7 +104,7 @@ fn health_lines(records: &[FetchRecord], width: usize) -> Vec<Line<'static>> {
             (None, _) => "-".to_owned(),
         };
         let row = format!(
-            "{:<17} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>4} {:>6}",
+            "{:<16} {:>4} {:>7} {:>6} {:>6} {:>6} {:>4} {:>4} {:>5}",
             when(r.started_ms),
             status,
             format!("{}ms", r.fetch_ms),

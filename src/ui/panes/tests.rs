@@ -164,3 +164,81 @@ fn hostile_strings_never_reach_the_buffer() {
     assert_clean(&buf);
     assert!(text(&buf).contains("Evil]0;pwned title"));
 }
+
+/// Every scene the reader can show, for the snapshot test.
+fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
+    let mut out = Vec::new();
+    let mut welcome = App::new(w, h);
+    welcome.feeds_loaded = true;
+    out.push(("welcome", welcome));
+    out.push(("feeds", App::sample(w, h)));
+    let mut articles = App::sample(w, h);
+    articles.focus = Pane::Articles;
+    articles.article_sel = 1;
+    out.push(("articles", articles));
+    out.push(("article", with_open_article(App::sample(w, h))));
+    let mut hostile = App::sample(w, h);
+    let evil = crate::sanitize::line("Evil\u{1b}]0;pwned\u{7}\u{202e} title\u{1b}[2J");
+    hostile.feeds[0].title = evil.clone();
+    hostile.articles[0].title = evil;
+    out.push(("hostile_titles", with_open_article(hostile)));
+    let mut help = App::sample(w, h);
+    help.help = crate::ui::keymap::Keymap::default()
+        .help()
+        .into_iter()
+        .map(|e| crate::ui::app::HelpLine {
+            section: e.section,
+            keys: e.keys,
+            description: e.description.into(),
+        })
+        .collect();
+    help.overlay = Some(crate::ui::app::Overlay::Help { scroll: 0 });
+    out.push(("help", help));
+    let mut health = App::sample(w, h);
+    let ok = crate::store::FetchRecord {
+        started_ms: 1_704_067_200_000,
+        fetch_ms: 120,
+        parse_ms: 3,
+        store_ms: 5,
+        status: Some(200),
+        bytes: 48_213,
+        new: 3,
+        total: 3,
+        ..Default::default()
+    };
+    let failed = crate::store::FetchRecord {
+        started_ms: 1_704_070_800_000,
+        fetch_ms: 30_000,
+        error: Some("timed out after 30 s fetching https://example.org/feed.xml".into()),
+        total: 3,
+        ..Default::default()
+    };
+    health.overlay = Some(crate::ui::app::Overlay::Health {
+        feed: FeedId(1),
+        title: "Rust Blog".into(),
+        records: Some(vec![failed, ok]),
+        scroll: 0,
+    });
+    out.push(("health", health));
+    let mut prompt = App::sample(w, h);
+    prompt.focus = Pane::Articles;
+    prompt.prompt = Some(crate::ui::app::Prompt {
+        kind: crate::ui::app::PromptKind::Filter(Pane::Articles),
+        text: "numb".into(),
+    });
+    prompt.article_filter = "numb".into();
+    out.push(("filter_prompt", prompt));
+    out
+}
+
+#[test]
+fn snapshots_of_every_scene_at_three_sizes() {
+    for (w, h) in [(120, 40), (80, 24), (40, 12)] {
+        for (name, mut app) in scenes(w, h) {
+            app.scroll_lists();
+            let buf = draw(&app);
+            assert_clean(&buf);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&buf));
+        }
+    }
+}

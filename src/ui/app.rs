@@ -72,19 +72,26 @@ pub struct OpenArticle {
 }
 
 impl OpenArticle {
-    /// The header above the body, as (label, value) lines: the title wrapped to the width
-    /// (label ""), then feed, author, date and link; a blank line ends it.
+    /// The header above the body, as (label, value) lines wrapped to the width: the title
+    /// (label ""), then feed, author, date and link (continuation lines have a blank label of
+    /// the same width); a blank line ends it.
     pub fn header(&self, date_format: &str) -> Vec<(&'static str, String)> {
+        const LABEL: usize = 8;
         let width = usize::from(self.width.max(10));
         let mut lines: Vec<(&'static str, String)> =
             wrap_words(&self.row.title, width).into_iter().map(|l| ("", l)).collect();
-        lines.push(("Feed:   ", self.feed_title.clone()));
+        let mut field = |label: &'static str, value: &str| {
+            for (i, part) in wrap_words(value, width - LABEL).into_iter().enumerate() {
+                lines.push((if i == 0 { label } else { "        " }, part));
+            }
+        };
+        field("Feed:   ", &self.feed_title);
         if let Some(author) = &self.row.author {
-            lines.push(("Author: ", author.clone()));
+            field("Author: ", author);
         }
-        lines.push(("Date:   ", full_date(self.row.date, date_format)));
+        field("Date:   ", &full_date(self.row.date, date_format));
         if let Some(link) = &self.row.link {
-            lines.push(("Link:   ", link.clone()));
+            field("Link:   ", link);
         }
         lines.push(("", String::new()));
         lines

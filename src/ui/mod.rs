@@ -188,7 +188,7 @@ async fn event_loop(
                         let action = match crate::samples::add_samples(&store, &settings) {
                             Ok(ids) => Action::FeedAdded {
                                 feed: ids.first().copied(),
-                                message: format!("added {} sample feeds; R fetches them live", ids.len()),
+                                message: format!("added {} sample feeds (R fetches them live)", ids.len()),
                             },
                             Err(e) => Action::Failed(format!("cannot add the sample feeds: {e}")),
                         };

@@ -19,7 +19,7 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     let star = if open.row.starred { " *" } else { "" };
     let mut lines: Vec<Line> = Vec::new();
     for (label, value) in open.header(&app.date_format) {
-        lines.push(if label.is_empty() {
+        lines.push(if label.is_empty() && !value.is_empty() {
             Line::from(Span::styled(value, theme::title()))
         } else {
             Line::from(vec![Span::styled(label, theme::header_label()), Span::raw(value)])

@@ -58,9 +58,18 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
     }
     let mut spans = vec![Span::raw(format!("{left} "))];
     if !app.message.is_empty() {
-        spans.push(Span::raw("| "));
         let style = if app.message_is_error { theme::status_error() } else { theme::status() };
-        spans.push(Span::styled(app.message.clone(), style));
+        let width = usize::from(r.width);
+        // A message too long to share the line gets all of it (the count is in the panes).
+        if left.chars().count() + 3 + feeds::display_width(&app.message) > width {
+            spans = vec![Span::styled(
+                format!(" {}", feeds::truncate(&app.message, width.saturating_sub(1))),
+                style,
+            )];
+        } else {
+            spans.push(Span::raw("| "));
+            spans.push(Span::styled(app.message.clone(), style));
+        }
     } else if r.width >= 60 {
         spans.push(Span::raw(
             "| ? keys  enter open  h back  n next unread  m read  s star  R refresh  q quit",

@@ -60,15 +60,14 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
     if !app.message.is_empty() {
         let style = if app.message_is_error { theme::status_error() } else { theme::status() };
         let width = usize::from(r.width);
-        // A message too long to share the line gets all of it (the count is in the panes).
-        if left.chars().count() + 3 + feeds::display_width(&app.message) > width {
-            spans = vec![Span::styled(
-                format!(" {}", feeds::truncate(&app.message, width.saturating_sub(1))),
-                style,
-            )];
+        let room = width.saturating_sub(left.chars().count() + 3);
+        // On a narrow screen a message too long to share the line gets all of it.
+        if feeds::display_width(&app.message) > room && width < 60 {
+            let text = feeds::truncate(&app.message, width.saturating_sub(1));
+            spans = vec![Span::styled(format!(" {text}"), style)];
         } else {
             spans.push(Span::raw("| "));
-            spans.push(Span::styled(app.message.clone(), style));
+            spans.push(Span::styled(feeds::truncate(&app.message, room), style));
         }
     } else if r.width >= 60 {
         spans.push(Span::raw(

@@ -70,9 +70,7 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
             spans.push(Span::styled(feeds::truncate(&app.message, room), style));
         }
     } else if r.width >= 60 {
-        spans.push(Span::raw(
-            "| ? keys  enter open  h back  n next unread  m read  s star  R refresh  q quit",
-        ));
+        spans.push(Span::raw("| ? keys  n next unread  m read  s star  o browser  R refresh  q quit"));
     } else {
         spans.push(Span::raw("| ? keys"));
     }

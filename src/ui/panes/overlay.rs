@@ -42,6 +42,21 @@ pub fn render(app: &App, frame: &mut Frame) {
     frame.render_widget(Clear, r);
     let scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)).block(pane_block(&title, true)), r);
+    blank_split_wide_characters(frame.buffer_mut(), r);
+}
+
+/// A wide character (CJK, emoji) under the panes whose second half the window covers would
+/// be drawn over the window's border by the terminal: blank it.
+fn blank_split_wide_characters(buf: &mut ratatui::buffer::Buffer, r: Rect) {
+    if r.x == 0 {
+        return;
+    }
+    for y in r.top()..r.bottom() {
+        let left = &mut buf[(r.x - 1, y)];
+        if super::feeds::display_width(left.symbol()) > 1 {
+            left.set_symbol(" ");
+        }
+    }
 }
 
 fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {

@@ -27,11 +27,17 @@ fn text(buf: &Buffer) -> String {
     s
 }
 
+/// No control character in any cell, and no wide character whose second half is drawn
+/// over (the terminal would shift the rest of the row).
 fn assert_clean(buf: &Buffer) {
     for y in 0..buf.area.height {
         for x in 0..buf.area.width {
             let sym = buf[(x, y)].symbol();
             assert!(!sym.chars().any(crate::sanitize::is_forbidden), "control character at {x},{y}: {sym:?}");
+            if super::feeds::display_width(sym) > 1 && x + 1 < buf.area.width {
+                let next = buf[(x + 1, y)].symbol();
+                assert!(next.is_empty() || next == " ", "wide {sym:?} at {x},{y} is cut by {next:?}");
+            }
         }
     }
 }
@@ -193,7 +199,17 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
         })
         .collect();
     help.overlay = Some(crate::ui::app::Overlay::Help { scroll: 0 });
-    out.push(("help", help));
+    out.push(("help", help.clone()));
+    // The help window over a wide-character article: its border stays whole.
+    let mut over_cjk = with_open_article(help);
+    if let Some(open) = over_cjk.article.as_mut() {
+        open.lines = Some(vec![
+            "机器之心发布的文章很长很长很长很长很长很长很长很长很长很长很长很长很长很长"
+                .into();
+            30
+        ]);
+    }
+    out.push(("help_over_cjk", over_cjk));
     let mut health = App::sample(w, h);
     let ok = crate::store::FetchRecord {
         started_ms: 1_704_067_200_000,

@@ -8,8 +8,9 @@ use super::action::{Action, Effect};
 use super::app::{ArticleRow, FeedRow, Source};
 use super::body;
 
-/// At most this many articles of one feed are listed.
-const LIST_LIMIT: usize = 5000;
+/// At most this many articles are listed (newest first); a list is loaded off the UI task
+/// and holds only metadata (about 200 bytes an article).
+const LIST_LIMIT: usize = 50_000;
 
 pub fn perform(store: &Store, effect: Effect) -> Vec<Action> {
     try_perform(store, effect).unwrap_or_else(|e| vec![Action::Failed(format!("store: {e}"))])

@@ -58,7 +58,10 @@ fn sigkill_during_refresh_loses_nothing() {
         .collect();
     assert_eq!(all.len(), FEEDS * ITEMS);
     // A fixed seed keeps a failure reproducible; TIDINGS_CRASH_SEED tries other moments.
-    let seed = std::env::var("TIDINGS_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x9e37_79b9_7f4a_7c15);
+    let seed = std::env::var("TIDINGS_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e37_79b9_7f4a_7c15);
     let mut rng: u64 = seed;
     let mut next = move || {
         rng ^= rng << 13;

@@ -59,7 +59,8 @@ fn a_quote_in_a_host_name_is_skipped_and_the_export_round_trips() {
     assert_eq!(back.subscriptions, list.subscriptions);
 
     // The same URL written quoted, the quote escaped: `"http://a\"b.example/feed"`.
-    let list = parse_urls_file(b"https://ok.example/feed\n\"http://a\\\"b.example/feed\"\n").expect("a urls file");
+    let list =
+        parse_urls_file(b"https://ok.example/feed\n\"http://a\\\"b.example/feed\"\n").expect("a urls file");
     let urls: Vec<&str> = list.subscriptions.iter().map(|s| s.url.as_str()).collect();
     assert_eq!(urls, ["https://ok.example/feed"]);
     assert_eq!(list.skipped.len(), 1, "{:?}", list.skipped);

@@ -200,6 +200,26 @@ fn a_data_dir_that_is_not_a_database_is_refused_and_left_alone() {
     }
 }
 
+/// A data dir holding a `db` file but no sled `conf` (another program's directory, or a
+/// database that lost its conf): sled would take it for a new database and overwrite `db`.
+#[test]
+fn a_db_file_without_its_conf_is_not_overwritten() {
+    let t = Tidings::new();
+    let dir = t.data_dir();
+    std::fs::create_dir_all(&dir).expect("create the data dir");
+    let bytes: Vec<u8> = (0..70_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    std::fs::write(dir.join("db"), &bytes).expect("write db");
+    for args in [&["feeds"][..], &["refresh"], &["check"]] {
+        let out = t.output(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "tidings {args:?} opened it: {stderr}");
+        assert!(stderr.contains(dir.to_str().expect("utf-8 path")), "{stderr}");
+        assert!(stderr.contains("no `conf` file"), "{stderr}");
+    }
+    assert!(std::fs::read(dir.join("db")).expect("db is still there") == bytes, "db was overwritten");
+    assert!(!dir.join("conf").exists(), "a conf was written next to someone else's db");
+}
+
 /// A data dir path that is a regular file: refused with the path, the file untouched.
 #[test]
 fn a_data_dir_that_is_a_file_is_refused_and_left_alone() {

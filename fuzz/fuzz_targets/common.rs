@@ -10,10 +10,7 @@ use tidings::sanitize;
 /// A one-line field (title, author, URL, tag, error message): nothing forbidden, no line
 /// break, no tab.
 pub fn assert_clean_line(what: &str, s: &str) {
-    assert!(
-        !s.chars().any(sanitize::is_forbidden),
-        "{what} holds a forbidden character: {s:?}"
-    );
+    assert!(!s.chars().any(sanitize::is_forbidden), "{what} holds a forbidden character: {s:?}");
 }
 
 /// A multi-line text: newlines and tabs allowed, nothing else forbidden.

@@ -7,7 +7,7 @@ mod common;
 
 use common::assert_clean_text;
 use libfuzzer_sys::fuzz_target;
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, rest)) = data.split_first() else { return };
@@ -28,11 +28,15 @@ fuzz_target!(|data: &[u8]| {
         }
         // Known finding: render_lines expands each tab to four spaces after html2text has
         // wrapped the line, so a tab (in <pre>, a link URL, `&#9;`) can push a line up to
-        // three columns past the width per tab (tests/fuzz_regressions.rs keeps the case).
+        // four columns past the width per tab: html2text counts a tab as zero columns wide
+        // (tests/fuzz_regressions.rs keeps the case).
         // Allowing for that keeps the fuzzer looking for other overflows.
-        let tab_allowance = 3 * line.matches("    ").count();
+        let tab_allowance = 4 * line.matches("    ").count();
+        // Known finding: html2text can put a double-width character (CJK, emoji) in the last
+        // column, one column past the width (tests/fuzz_regressions.rs keeps the case).
+        let wide_allowance = usize::from(line.chars().any(|c| c.width() == Some(2)));
         assert!(
-            line.width() <= effective + tab_allowance,
+            line.width() <= effective + tab_allowance + wide_allowance,
             "a line is {} columns wide at width {effective}: {line:?}",
             line.width()
         );

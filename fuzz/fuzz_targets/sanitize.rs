@@ -19,11 +19,7 @@ fuzz_target!(|input: &str| {
     let many = text(input);
     assert!(is_clean_text(&many), "text() output is not clean: {many:?}");
     assert!(!many.chars().any(|c| is_forbidden(c) && c != '\n' && c != '\t'));
-    assert_eq!(
-        many.matches('\n').count(),
-        input.matches('\n').count(),
-        "text() changed the number of lines"
-    );
+    assert_eq!(many.matches('\n').count(), input.matches('\n').count(), "text() changed the number of lines");
     assert_eq!(text(&many), many, "text() is not idempotent");
     assert_eq!(is_clean_text(input), many == input, "is_clean_text disagrees with text()");
     // Nothing but forbidden characters is removed.

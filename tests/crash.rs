@@ -9,18 +9,23 @@ use std::time::Duration;
 use common::cli::{opml, rss_feed, Tidings};
 use common::server::{Response, TestServer};
 
-const FEEDS: usize = 30;
-const ITEMS: usize = 60;
-const KILLS: u64 = 25;
+const FEEDS: usize = 20;
+const ITEMS: usize = 50;
+const KILLS: u64 = 50;
 
-fn ids_where(t: &Tidings, field: &str) -> BTreeSet<u64> {
-    t.json(&["articles", "--json"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a[field] == true)
-        .map(|a| a["id"].as_u64().unwrap())
-        .collect()
+/// The ids of the read articles and of the starred ones, from one `articles --json`.
+fn read_and_starred(t: &Tidings) -> (BTreeSet<u64>, BTreeSet<u64>) {
+    let (mut read, mut starred) = (BTreeSet::new(), BTreeSet::new());
+    for a in t.json(&["articles", "--json"]).as_array().unwrap() {
+        let id = a["id"].as_u64().unwrap();
+        if a["read"] == true {
+            read.insert(id);
+        }
+        if a["starred"] == true {
+            starred.insert(id);
+        }
+    }
+    (read, starred)
 }
 
 #[test]
@@ -52,7 +57,12 @@ fn sigkill_during_refresh_loses_nothing() {
         .map(|a| a["id"].as_u64().unwrap())
         .collect();
     assert_eq!(all.len(), FEEDS * ITEMS);
-    let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
+    // A fixed seed keeps a failure reproducible; TIDINGS_CRASH_SEED tries other moments.
+    let seed = std::env::var("TIDINGS_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e37_79b9_7f4a_7c15);
+    let mut rng: u64 = seed;
     let mut next = move || {
         rng ^= rng << 13;
         rng ^= rng >> 7;
@@ -85,15 +95,15 @@ fn sigkill_during_refresh_loses_nothing() {
             "round {round}: integrity check failed:\n{}",
             String::from_utf8_lossy(&check.stdout)
         );
-        let now_read = ids_where(&t, "read");
+        let (now_read, now_starred) = read_and_starred(&t);
         assert!(
             read.is_subset(&now_read),
             "round {round}: read flags lost: {:?}",
             read.difference(&now_read)
         );
-        let now_starred = ids_where(&t, "starred");
         assert_eq!(now_starred, starred, "round {round}: starred flags changed");
     }
+    println!("{killed_mid_run} of {KILLS} SIGKILLs landed mid-refresh (seed {seed})");
     assert!(killed_mid_run >= KILLS / 3, "only {killed_mid_run} kills landed mid-refresh");
     // And after all that, a full refresh still works and the total is exact.
     t.ok(&["refresh"]);

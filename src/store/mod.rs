@@ -199,6 +199,18 @@ impl Store {
                 reason: format!("the directory cannot be created ({e})"),
             });
         }
+        // sled writes its `conf` before it creates `db`, so a `db` without a `conf` is not a
+        // database sled made here: another program's file, or a database that lost its conf.
+        // sled would treat the directory as new and overwrite the file.
+        let has_data = std::fs::metadata(dir.join("db")).is_ok_and(|m| m.len() > 0);
+        if has_data && !dir.join("conf").exists() {
+            return Err(StoreError::Unreadable {
+                dir: dir.to_owned(),
+                reason: "it holds a `db` file but no `conf` file, so it is damaged or not a \
+                         tidings database, and tidings will not overwrite it"
+                    .to_owned(),
+            });
+        }
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(settings.cache_mib.max(1) * 1024 * 1024)

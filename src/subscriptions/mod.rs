@@ -163,9 +163,13 @@ impl Collector {
     }
 
     /// Records an entry that was left out. `what` is cleaned and shortened because it is shown
-    /// to the user and may hold arbitrary bytes from the file.
+    /// to the user and may hold arbitrary bytes from the file; `reason` is cleaned too, since
+    /// some reasons quote the file (an element name).
     pub(crate) fn skip(&mut self, what: &str, reason: impl Into<String>) {
-        self.list.skipped.push(Skipped { what: shorten(&sanitize::line(what), 160), reason: reason.into() });
+        self.list.skipped.push(Skipped {
+            what: shorten(&sanitize::line(what), 160),
+            reason: sanitize::line(&reason.into()),
+        });
     }
 
     /// True when neither a subscription nor a skipped entry was recorded.
@@ -210,6 +214,12 @@ pub(crate) fn check_feed_url(raw: &str) -> Result<String, String> {
         }
     }
     match url::Url::parse(&s) {
+        // The url crate percent-encodes a quote everywhere except in a host name, where the
+        // URL standard allows it; no real feed has one, and a stored URL must not hold one
+        // (a urls file would read it as the start of a quoted part).
+        Ok(u) if u.as_str().contains('"') => {
+            Err("the host name holds a quote (\"), which no feed URL has; check the URL".to_owned())
+        }
         Ok(u) => match u.scheme() {
             "http" | "https" | "file" => Ok(u.into()),
             other => {

@@ -28,7 +28,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::{
-    check_feed_url, clean_title, decode_document, decode_entities, line_col, push_tag, Collector,
+    check_feed_url, clean_title, decode_document, decode_entities, line_col, push_tag, shorten, Collector,
     ImportError, ImportList, Subscription,
 };
 use crate::sanitize;
@@ -93,6 +93,12 @@ impl Outline {
     }
 }
 
+/// The error for a document whose root element is `root`. The name is the file's own bytes,
+/// so it is cleaned (an element name can hold control characters) and shortened.
+fn not_opml(root: &str) -> ImportError {
+    ImportError::NotOpml { root: shorten(&sanitize::line(root), 60) }
+}
+
 /// Reads an already decoded OPML document.
 pub(crate) fn parse_opml_text(text: &str) -> Result<ImportList, ImportError> {
     let mut reader = Reader::from_str(text);
@@ -148,6 +154,7 @@ pub(crate) fn parse_opml_text(text: &str) -> Result<ImportList, ImportError> {
             Ok(Event::Eof) => {
                 if let Some(innermost) = open_elements.last() {
                     if root.as_deref() == Some("opml") {
+                        let innermost = shorten(innermost, 60);
                         let (line, _) = line_col(text, text.len());
                         out.skip(
                             &format!("line {line}: end of file"),
@@ -173,7 +180,7 @@ pub(crate) fn parse_opml_text(text: &str) -> Result<ImportList, ImportError> {
                 }
                 // A broken feed or web page is still "not OPML", not a partial import.
                 if let Some(r) = root.as_ref().filter(|r| *r != "opml" && out.is_empty()) {
-                    return Err(ImportError::NotOpml { root: r.clone() });
+                    return Err(not_opml(r));
                 }
                 out.skip(
                     &format!("line {line}, column {column}"),
@@ -188,7 +195,7 @@ pub(crate) fn parse_opml_text(text: &str) -> Result<ImportList, ImportError> {
         }
     }
     match root {
-        Some(r) if r != "opml" && out.is_empty() => Err(ImportError::NotOpml { root: r }),
+        Some(r) if r != "opml" && out.is_empty() => Err(not_opml(&r)),
         None if out.is_empty() => Err(ImportError::NotXml),
         _ => Ok(out.finish()),
     }

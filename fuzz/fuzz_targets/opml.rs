@@ -1,0 +1,13 @@
+//! Arbitrary bytes as an OPML import: no crash, every subscription valid and clean, and what
+//! tidings exports (OPML and newsboat urls) reads back as the same subscriptions.
+
+#![no_main]
+
+mod common;
+
+use common::check_import;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    check_import(tidings::subscriptions::parse_opml(data));
+});

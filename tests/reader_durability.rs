@@ -73,7 +73,7 @@ fn mark_three(screen: &mut Screen) {
     screen.keys("hjm");
     screen.wait_for(&["3 unread"]);
     screen.keys("js");
-    screen.wait_for(&["* Story 3"]);
+    screen.wait_for(&["N*  Story 3"]);
 }
 
 fn assert_consistent(t: &Tidings, when: &str) {

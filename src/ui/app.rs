@@ -212,6 +212,8 @@ pub struct UndoStep {
 pub enum Jump {
     FirstUnread,
     LastUnread,
+    /// Enter came before the list did (typing ahead over a slow link): open the selected row.
+    Selected,
 }
 
 /// One line of the `?` overlay.

@@ -606,7 +606,13 @@ fn open(app: &mut App) -> Vec<Effect> {
             }
             want_articles(app)
         }
-        Pane::Articles => open_selected(app),
+        Pane::Articles => {
+            if app.articles_wanted.is_some() && app.articles_wanted != app.articles_source {
+                app.jump = Some(Jump::Selected);
+                return Vec::new();
+            }
+            open_selected(app)
+        }
         Pane::Article => Vec::new(),
     }
 }
@@ -803,6 +809,7 @@ fn open_jump(app: &mut App, jump: Jump) -> Vec<Effect> {
     let found = match jump {
         Jump::FirstUnread => (0..len).find(unread),
         Jump::LastUnread => (0..len).rev().find(unread),
+        Jump::Selected => return open_selected(app),
     };
     match found {
         Some(pos) => {
@@ -1486,5 +1493,20 @@ mod tests {
         let _ = update(&mut app, Action::NextTag);
         assert_eq!(app.tag, None);
         assert_eq!(app.feed_view.len(), 2);
+    }
+
+    #[test]
+    fn enter_typed_ahead_of_the_list_opens_when_it_lands() {
+        let mut app = App::sample(80, 24);
+        let _ = update(&mut app, Action::SelectNext); // feed 2: its list is on its way
+        let _ = update(&mut app, Action::Open);
+        assert_eq!(app.focus, Pane::Articles);
+        assert!(update(&mut app, Action::Open).is_empty());
+        let effects = update(
+            &mut app,
+            Action::ArticlesLoaded { source: Source::Feed(FeedId(2)), articles: rows_of(2, &[(20, false)]) },
+        );
+        assert_eq!(open_id(&app), Some(ArticleId(20)));
+        assert!(effects.contains(&Effect::Mark { ids: vec![ArticleId(20)], mark: Mark::Read }));
     }
 }

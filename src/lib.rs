@@ -12,6 +12,7 @@ pub mod logfile;
 pub mod model;
 pub mod parse;
 pub mod refresh;
+pub mod render;
 pub mod sanitize;
 pub mod store;
 pub mod subscriptions;

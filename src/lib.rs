@@ -13,6 +13,7 @@ pub mod model;
 pub mod opener;
 pub mod parse;
 pub mod refresh;
+pub mod render;
 pub mod samples;
 pub mod sanitize;
 pub mod store;

@@ -1,0 +1,1595 @@
+//! One linear pass over an article's HTML that makes it safe and pleasant for html2text.
+//!
+//! html2text has no limits of its own: html5ever is quadratic in nesting depth, deep lists
+//! and quotes make it give up (`TooNarrow`), a table of 30 columns becomes one cell per line,
+//! and a run of CJK text after a space is moved whole to the next line. So, before it sees
+//! the HTML, this pass:
+//! - caps the input at a byte limit;
+//! - drops elements nested deeper than [`MAX_DEPTH`](super::MAX_DEPTH), keeping their text;
+//! - turns lists, quotes and definition lists that would indent past half the pane into flat
+//!   blocks (items keep a bullet or their number);
+//! - turns tables with more columns than the pane can show side by side into a list of rows,
+//!   cells separated by a bar;
+//! - inserts zero-width spaces (html2text's break opportunity) between CJK characters, except
+//!   before closing and after opening punctuation;
+//! - picks an image's real URL when `src` is a lazy-loading placeholder, turns `<iframe>`s into
+//!   links, `<hr>` into a rule marker, and drops scripts, styles, SVG and every attribute
+//!   html2text does not use (WeChat's inline styles are most of its bytes).
+//!
+//! The tokenizer follows the HTML tokenizer's rules for tags, attributes, comments and raw text
+//! closely enough that text stays text and tags stay tags; where it differs from html5ever the
+//! result is still valid HTML, only laid out a little differently.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use markup5ever::data::{C1_REPLACEMENTS, NAMED_ENTITIES};
+
+use super::decorate::{
+    BULLET, CELL_SEP, FILLER, LIGATURE_BREAK, MARKER_FIRST, MARKER_LAST, NUMBER, PRE, RULE,
+};
+use super::width::{graphemes, is_cjk, joins_previous, no_break_after, no_break_before, str_width};
+use super::MAX_DEPTH;
+use crate::sanitize;
+
+/// A table is shown as a list of rows when its columns, each at least this wide, do not fit.
+const MIN_COLUMN: usize = 8;
+
+/// The prepared HTML and what the pass had to leave out.
+pub(super) struct Prepared {
+    pub html: String,
+    /// The input was longer than the cap.
+    pub truncated: bool,
+    /// Elements deeper than `MAX_DEPTH` were dropped.
+    pub flattened_depth: bool,
+    /// The text of each `<pre>` block, replaced in `html` by a paragraph holding only the
+    /// marker `PRE k PRE`: html2text word-wraps preformatted text, we break it at the width.
+    pub pres: Vec<String>,
+    /// Grapheme clusters html2text would measure wrongly, replaced in `html` by a placeholder
+    /// (see [`placeholder`]).
+    pub clusters: Vec<String>,
+}
+
+pub(super) fn prepare(html: &str, width: usize, cap: usize) -> Prepared {
+    let mut end = html.len().min(cap);
+    while !html.is_char_boundary(end) {
+        end -= 1;
+    }
+    let truncated = end < html.len();
+    let src: Cow<'_, str> = if html[..end].contains(is_reserved) {
+        // The private-use characters we use as markers must not come from the article.
+        Cow::Owned(html[..end].chars().filter(|&c| !is_reserved(c)).collect())
+    } else {
+        Cow::Borrowed(&html[..end])
+    };
+    let table_cols = if contains_ci(&src, "<table") { count_table_columns(&src) } else { Vec::new() };
+    let mut e = Emitter::new(width, table_cols, src.len());
+    let mut tok = Tokenizer::new(&src);
+    while let Some(t) = tok.next() {
+        e.token(t, &mut tok);
+    }
+    e.flush_text();
+    Prepared {
+        html: e.out,
+        truncated,
+        flattened_depth: e.flattened_depth,
+        pres: e.pres,
+        clusters: e.clusters,
+    }
+}
+
+/// The text of prepared HTML without its markup, for when html2text fails: block tags become
+/// line breaks, character references are decoded, `<pre>` blocks are put back.
+pub(super) fn plain_text(html: &str, pres: &[String], clusters: &[String]) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut tok = Tokenizer::new(html);
+    while let Some(t) = tok.next() {
+        match t {
+            Tok::Text(s) => {
+                let mut parts = s.split(PRE);
+                if let Some(first) = parts.next() {
+                    decode_into(first, &mut out);
+                }
+                // `PRE k PRE`: the odd parts are indices.
+                for (i, part) in parts.enumerate() {
+                    if i % 2 == 0 {
+                        if let Some(pre) = part.parse::<usize>().ok().and_then(|k| pres.get(k)) {
+                            out.push('\n');
+                            out.push_str(pre);
+                            out.push('\n');
+                        }
+                    } else {
+                        decode_into(part, &mut out);
+                    }
+                }
+            }
+            Tok::Start { name, .. } | Tok::End { name } => {
+                if !is_inline(&lower(name)) {
+                    out.push('\n');
+                }
+            }
+            Tok::Raw(_) | Tok::Skip => {}
+        }
+    }
+    // The markers `prepare` wrote, as what they stand for.
+    let mut text = String::with_capacity(out.len());
+    for c in out.chars() {
+        match c {
+            BULLET => text.push('•'),
+            CELL_SEP => text.push('│'),
+            RULE => text.push('─'),
+            c if (MARKER_FIRST..=MARKER_LAST).contains(&c) => {}
+            c if is_reserved(c) => {
+                if let Some(cluster) = placeholder_index(c).and_then(|k| clusters.get(k)) {
+                    text.push_str(cluster);
+                }
+            }
+            c => text.push(c),
+        }
+    }
+    text
+}
+
+/// Appends `s` with its character references decoded (`&amp;`, `&#39;`, `&hellip;`…, the
+/// semicolon required except for the five common legacy ones).
+fn decode_into(s: &str, out: &mut String) {
+    let mut rest = s;
+    while let Some(p) = rest.find('&') {
+        out.push_str(&rest[..p]);
+        rest = &rest[p..];
+        match decode_one(rest, out) {
+            Some(used) => rest = &rest[used..],
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+}
+
+/// Decodes the reference at the start of `s` (a `&`) into `out`: the bytes it used.
+fn decode_one(s: &str, out: &mut String) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.get(1) == Some(&b'#') {
+        let (radix, start) = match b.get(2) {
+            Some(b'x' | b'X') => (16, 3),
+            _ => (10, 2),
+        };
+        let digits = b[start..]
+            .iter()
+            .take_while(|c| if radix == 16 { c.is_ascii_hexdigit() } else { c.is_ascii_digit() })
+            .count();
+        if digits == 0 || digits > 8 {
+            return None;
+        }
+        let v = u32::from_str_radix(&s[start..start + digits], radix).ok()?;
+        let c = match v {
+            0x80..=0x9f => C1_REPLACEMENTS[(v - 0x80) as usize].unwrap_or('\u{fffd}'),
+            0 => '\u{fffd}',
+            _ => char::from_u32(v).unwrap_or('\u{fffd}'),
+        };
+        out.push(c);
+        let used = start + digits;
+        return Some(if b.get(used) == Some(&b';') { used + 1 } else { used });
+    }
+    let n = b[1..].iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+    if n == 0 || n > 32 {
+        return None;
+    }
+    if b.get(1 + n) != Some(&b';') {
+        let legacy = match &s[1..1 + n] {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "nbsp" => '\u{a0}',
+            _ => return None,
+        };
+        out.push(legacy);
+        return Some(1 + n);
+    }
+    let &(c1, c2) = NAMED_ENTITIES.get(&s[1..n + 2])?;
+    out.push(char::from_u32(c1)?);
+    if c2 != 0 {
+        out.push(char::from_u32(c2)?);
+    }
+    Some(n + 2)
+}
+
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    let n = needle.as_bytes();
+    hay.as_bytes().windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+fn lower(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+// ---- tokenizer ----
+
+#[derive(Debug)]
+enum Tok<'a> {
+    Text(&'a str),
+    /// A start tag; `attrs` is the source between the name and the closing `>`.
+    Start {
+        name: &'a str,
+        attrs: &'a str,
+        self_closing: bool,
+    },
+    End {
+        name: &'a str,
+    },
+    /// The content of a raw-text element (`<script>`, `<style>`, `<textarea>`…) whose start tag
+    /// was the previous token; its end tag is consumed with it.
+    Raw(&'a str),
+    /// A comment, doctype, processing instruction or other markup that shows nothing.
+    Skip,
+}
+
+struct Tokenizer<'a> {
+    s: &'a str,
+    pos: usize,
+    raw: Option<String>,
+}
+
+/// Elements whose content the HTML tokenizer reads as text up to their own end tag.
+fn is_raw_text(name: &str) -> bool {
+    matches!(
+        name,
+        "script" | "style" | "textarea" | "title" | "xmp" | "iframe" | "noembed" | "noframes" | "plaintext"
+    )
+}
+
+impl<'a> Tokenizer<'a> {
+    fn new(s: &'a str) -> Self {
+        Tokenizer { s, pos: 0, raw: None }
+    }
+
+    fn next(&mut self) -> Option<Tok<'a>> {
+        let b = self.s.as_bytes();
+        if self.pos >= b.len() {
+            return None;
+        }
+        if let Some(name) = self.raw.take() {
+            return Some(Tok::Raw(self.raw_text(&name)));
+        }
+        let start = self.pos;
+        if b[start] != b'<' {
+            let end = memchr(b'<', b, start).unwrap_or(b.len());
+            self.pos = end;
+            return Some(Tok::Text(&self.s[start..end]));
+        }
+        let rest = &b[start + 1..];
+        match rest.first() {
+            Some(b'!') => {
+                if rest.starts_with(b"!--") {
+                    self.pos = comment_end(b, start + 4);
+                } else {
+                    self.pos = memchr(b'>', b, start).map_or(b.len(), |e| e + 1);
+                }
+                Some(Tok::Skip)
+            }
+            Some(b'?') => {
+                self.pos = memchr(b'>', b, start).map_or(b.len(), |e| e + 1);
+                Some(Tok::Skip)
+            }
+            Some(b'/') => match rest.get(1) {
+                Some(c) if c.is_ascii_alphabetic() => {
+                    let name_end = name_end(b, start + 2);
+                    let name = &self.s[start + 2..name_end];
+                    match tag_end(b, name_end) {
+                        Some((end, _)) => {
+                            self.pos = end;
+                            Some(Tok::End { name })
+                        }
+                        None => {
+                            self.pos = b.len();
+                            Some(Tok::Skip)
+                        }
+                    }
+                }
+                Some(b'>') => {
+                    self.pos = start + 3;
+                    Some(Tok::Skip)
+                }
+                Some(_) => {
+                    self.pos = memchr(b'>', b, start).map_or(b.len(), |e| e + 1);
+                    Some(Tok::Skip)
+                }
+                None => {
+                    self.pos = b.len();
+                    Some(Tok::Text("&lt;/"))
+                }
+            },
+            Some(c) if c.is_ascii_alphabetic() => {
+                let name_end = name_end(b, start + 1);
+                let name = &self.s[start + 1..name_end];
+                match tag_end(b, name_end) {
+                    Some((end, self_closing)) => {
+                        self.pos = end;
+                        let attrs_end = if self_closing { end - 2 } else { end - 1 };
+                        let lname = lower(name);
+                        if is_raw_text(&lname) {
+                            self.raw = Some(lname.into_owned());
+                        }
+                        Some(Tok::Start {
+                            name,
+                            attrs: &self.s[name_end..attrs_end.max(name_end)],
+                            self_closing,
+                        })
+                    }
+                    None => {
+                        // A tag cut off by the end of the input shows nothing.
+                        self.pos = b.len();
+                        Some(Tok::Skip)
+                    }
+                }
+            }
+            _ => {
+                self.pos = start + 1;
+                Some(Tok::Text("&lt;"))
+            }
+        }
+    }
+
+    /// The text up to `</name` (followed by whitespace, `/` or `>`); moves past that end tag.
+    fn raw_text(&mut self, name: &str) -> &'a str {
+        let b = self.s.as_bytes();
+        let start = self.pos;
+        if name == "plaintext" {
+            self.pos = b.len();
+            return &self.s[start..];
+        }
+        let n = name.len();
+        let mut i = start;
+        while let Some(p) = memchr(b'<', b, i) {
+            if b.get(p + 1) == Some(&b'/')
+                && b.len() >= p + 2 + n
+                && b[p + 2..p + 2 + n].eq_ignore_ascii_case(name.as_bytes())
+                && matches!(
+                    b.get(p + 2 + n),
+                    None | Some(b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+                )
+            {
+                self.pos = tag_end(b, p + 2 + n).map_or(b.len(), |(e, _)| e);
+                return &self.s[start..p];
+            }
+            i = p + 1;
+        }
+        self.pos = b.len();
+        &self.s[start..]
+    }
+}
+
+fn memchr(needle: u8, hay: &[u8], from: usize) -> Option<usize> {
+    hay.get(from..)?.iter().position(|&c| c == needle).map(|p| p + from)
+}
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+}
+
+/// After `<!--` (at `i`): the index past the comment's end.
+fn comment_end(b: &[u8], i: usize) -> usize {
+    // `<!-->` and `<!--->` end at once.
+    if b.get(i) == Some(&b'>') {
+        return i + 1;
+    }
+    if b.get(i) == Some(&b'-') && b.get(i + 1) == Some(&b'>') {
+        return i + 2;
+    }
+    let mut j = i;
+    while let Some(p) = memchr(b'-', b, j) {
+        if b.get(p + 1) == Some(&b'-') {
+            if b.get(p + 2) == Some(&b'>') {
+                return p + 3;
+            }
+            if b.get(p + 2) == Some(&b'!') && b.get(p + 3) == Some(&b'>') {
+                return p + 4;
+            }
+        }
+        j = p + 1;
+    }
+    b.len()
+}
+
+fn name_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && !is_space(b[i]) && b[i] != b'/' && b[i] != b'>' {
+        i += 1;
+    }
+    i
+}
+
+/// From just after a tag's name: the index past its `>` and whether it ended with `/>`; `None`
+/// when the input ends inside the tag. Quoted attribute values may hold `>`.
+fn tag_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    loop {
+        // Before an attribute name.
+        while i < b.len() && (is_space(b[i]) || b[i] == b'/') {
+            if b[i] == b'/' && b.get(i + 1) == Some(&b'>') {
+                return Some((i + 2, true));
+            }
+            i += 1;
+        }
+        if *b.get(i)? == b'>' {
+            return Some((i + 1, false));
+        }
+        // The attribute name (a leading '=' belongs to it).
+        i += 1;
+        while i < b.len() && !is_space(b[i]) && !matches!(b[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        while i < b.len() && is_space(b[i]) {
+            i += 1;
+        }
+        if b.get(i) != Some(&b'=') {
+            continue;
+        }
+        i += 1;
+        while i < b.len() && is_space(b[i]) {
+            i += 1;
+        }
+        match b.get(i)? {
+            &q @ (b'"' | b'\'') => {
+                i = memchr(q, b, i + 1)? + 1;
+            }
+            _ => {
+                while i < b.len() && !is_space(b[i]) && b[i] != b'>' {
+                    i += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The attributes in the source between a tag's name and its `>`: (name, raw value) pairs,
+/// values still entity-encoded.
+fn attributes(src: &str) -> Vec<(&str, &str)> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < b.len() && (is_space(b[i]) || b[i] == b'/') {
+            i += 1;
+        }
+        if i >= b.len() {
+            return out;
+        }
+        let ns = i;
+        i += 1;
+        while i < b.len() && !is_space(b[i]) && !matches!(b[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        let name = &src[ns..i];
+        while i < b.len() && is_space(b[i]) {
+            i += 1;
+        }
+        if b.get(i) != Some(&b'=') {
+            out.push((name, ""));
+            continue;
+        }
+        i += 1;
+        while i < b.len() && is_space(b[i]) {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(&q @ (b'"' | b'\'')) => {
+                let vs = i + 1;
+                let ve = memchr(q, b, vs).unwrap_or(b.len());
+                out.push((name, &src[vs..ve]));
+                i = ve + 1;
+            }
+            _ => {
+                let vs = i;
+                while i < b.len() && !is_space(b[i]) && b[i] != b'>' {
+                    i += 1;
+                }
+                out.push((name, &src[vs..i]));
+            }
+        }
+    }
+}
+
+fn attr<'a>(attrs: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
+    attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, v)| v)
+}
+
+/// A small positive integer attribute (`colspan`, `start`), clamped.
+fn int_attr(attrs: &[(&str, &str)], name: &str, min: i64, max: i64) -> Option<i64> {
+    let v = attr(attrs, name)?.trim();
+    let (neg, digits) = match v.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, v),
+    };
+    let digits: String = digits.chars().take_while(char::is_ascii_digit).take(12).collect();
+    let n: i64 = digits.parse().ok()?;
+    Some(if neg { -n } else { n }.clamp(min, max))
+}
+
+// ---- tables: how many columns each has ----
+
+/// The number of columns (the widest row, counting `colspan`) of every `<table>`, in the order
+/// their start tags appear.
+fn count_table_columns(src: &str) -> Vec<usize> {
+    struct Open {
+        index: usize,
+        max: usize,
+        row: usize,
+    }
+    let mut result = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
+    let mut tok = Tokenizer::new(src);
+    while let Some(t) = tok.next() {
+        match t {
+            Tok::Start { name, attrs, .. } => match &*lower(name) {
+                "table" => {
+                    open.push(Open { index: result.len(), max: 0, row: 0 });
+                    result.push(0);
+                }
+                "tr" => {
+                    if let Some(o) = open.last_mut() {
+                        o.max = o.max.max(o.row);
+                        o.row = 0;
+                    }
+                }
+                "td" | "th" => {
+                    if let Some(o) = open.last_mut() {
+                        let span = int_attr(&attributes(attrs), "colspan", 1, 1000).unwrap_or(1);
+                        o.row = o.row.saturating_add(span as usize);
+                    }
+                }
+                _ => {}
+            },
+            Tok::End { name } if name.eq_ignore_ascii_case("table") => {
+                if let Some(o) = open.pop() {
+                    result[o.index] = o.max.max(o.row);
+                }
+            }
+            _ => {}
+        }
+    }
+    for o in open {
+        result[o.index] = o.max.max(o.row);
+    }
+    result
+}
+
+// ---- the rewriting pass ----
+
+/// How an element's end is written when it closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Close {
+    /// `</name>`.
+    Same,
+    /// This text instead (the element was renamed).
+    As(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListKind {
+    Unordered,
+    Ordered,
+    Definition,
+    /// A table shown as a list of rows.
+    Rows,
+}
+
+/// An open list-like element: its items need to know whether it was flattened.
+#[derive(Debug)]
+struct ListCtx {
+    kind: ListKind,
+    /// Shown as plain blocks (it would indent too far): items are `<div>`s with a marker.
+    flat: bool,
+    /// The next number of a flattened ordered list.
+    counter: i64,
+    /// What closes the item now open in a flattened list (or a row), if one is.
+    item_close: Option<&'static str>,
+    /// A table shown as rows: the cells of the current row so far.
+    cells: usize,
+    /// A `<th>` whose `<b>` is open.
+    bold: bool,
+}
+
+#[derive(Debug)]
+struct Open {
+    name: String,
+    close: Close,
+    /// Columns of indentation this element costs (counted only when not flattened).
+    indent: usize,
+    /// It owns the innermost entry of `lists` (or `tables`).
+    list: bool,
+    table: bool,
+    pre: bool,
+}
+
+struct Emitter {
+    out: String,
+    stack: Vec<Open>,
+    /// Start tags dropped for depth, by name, whose end tags are still to come.
+    dropped: HashMap<String, usize>,
+    flattened_depth: bool,
+    indent: usize,
+    budget: usize,
+    width: usize,
+    lists: Vec<ListCtx>,
+    /// For each open `<table>`: whether it is shown as rows (its context is then in `lists`).
+    tables: Vec<bool>,
+    table_cols: Vec<usize>,
+    tables_seen: usize,
+    in_pre: usize,
+    /// Inside a `<pre>`, a `</code>` was the last thing written: WeChat writes each line of a
+    /// code block as its own `<code>` (shown as a block by its CSS), so a `<code>` right after
+    /// one starts a new line.
+    pre_code_closed: bool,
+    /// The last character of text written, for CJK break opportunities across tags.
+    last: Option<char>,
+    pres: Vec<String>,
+    clusters: Vec<String>,
+    /// Decoded text not yet written.
+    pending: String,
+}
+
+/// Elements that close themselves (or that html5ever never nests): not counted for depth.
+fn is_unnested(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "li"
+            | "dt"
+            | "dd"
+            | "tr"
+            | "td"
+            | "th"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "caption"
+            | "colgroup"
+            | "option"
+            | "optgroup"
+            | "rb"
+            | "rt"
+            | "rtc"
+            | "rp"
+    )
+}
+
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "keygen"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+            | "image"
+    )
+}
+
+/// Tags written without their element: inline wrappers that only carry styling, and the
+/// document structure html5ever makes up anyway.
+fn is_dropped_tag(name: &str) -> bool {
+    matches!(name, "span" | "font" | "html" | "head" | "body" | "o:p" | "colgroup" | "col")
+}
+
+fn is_inline(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "b"
+            | "i"
+            | "em"
+            | "strong"
+            | "span"
+            | "code"
+            | "u"
+            | "s"
+            | "small"
+            | "big"
+            | "sub"
+            | "sup"
+            | "font"
+            | "abbr"
+            | "tt"
+            | "q"
+            | "cite"
+            | "kbd"
+            | "mark"
+            | "del"
+            | "ins"
+            | "img"
+            | "var"
+            | "samp"
+            | "time"
+            | "label"
+    )
+}
+
+impl Emitter {
+    fn new(width: usize, table_cols: Vec<usize>, len: usize) -> Self {
+        let min_text = (width / 2).clamp(8, 30);
+        Emitter {
+            out: String::with_capacity(len / 2 + 64),
+            stack: Vec::new(),
+            dropped: HashMap::new(),
+            flattened_depth: false,
+            indent: 0,
+            budget: width.saturating_sub(min_text),
+            width,
+            lists: Vec::new(),
+            tables: Vec::new(),
+            table_cols,
+            tables_seen: 0,
+            in_pre: 0,
+            pre_code_closed: false,
+            last: None,
+            pres: Vec::new(),
+            clusters: Vec::new(),
+            pending: String::new(),
+        }
+    }
+
+    fn token<'a>(&mut self, t: Tok<'a>, tok: &mut Tokenizer<'a>) {
+        match t {
+            Tok::Text(s) => {
+                if self.in_pre > 0 && !s.trim().is_empty() {
+                    self.pre_code_closed = false;
+                }
+                decode_into(s, &mut self.pending);
+            }
+            Tok::Start { name, attrs, self_closing } => {
+                let name = lower(name);
+                // Text on both sides of a tag that is dropped is one text.
+                if !is_dropped_tag(&name) {
+                    self.flush_text();
+                }
+                self.start(&name, attrs, self_closing, tok);
+            }
+            Tok::End { name } => {
+                let name = lower(name);
+                if !is_dropped_tag(&name) {
+                    self.flush_text();
+                }
+                self.end(&name);
+            }
+            Tok::Raw(_) | Tok::Skip => {}
+        }
+    }
+
+    /// Writes the pending (decoded) text: cleaned, measured consistently (see `neutralize`),
+    /// with zero-width spaces where a line may break between CJK characters (not in `<pre>`),
+    /// and escaped again.
+    fn flush_text(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let raw = std::mem::take(&mut self.pending);
+        let cleaned = clean_text(&raw);
+        let text = neutralize(&cleaned, &mut self.clusters);
+        if self.in_pre > 0 {
+            escape_into(&text, &mut self.out);
+            self.last = None;
+        } else {
+            for c in text.chars() {
+                if c.is_whitespace() {
+                    self.last = None;
+                } else {
+                    if let Some(a) = self.last {
+                        if (is_cjk(a) || is_cjk(c))
+                            && !no_break_after(a)
+                            && !no_break_before(c)
+                            && !joins_previous(c)
+                        {
+                            self.out.push('\u{200b}');
+                        }
+                    }
+                    self.last = Some(c);
+                }
+                escape_char(c, &mut self.out);
+            }
+        }
+        // Keep the buffer's allocation.
+        drop(text);
+        drop(cleaned);
+        self.pending = raw;
+        self.pending.clear();
+    }
+
+    /// A `<pre>` block for `lines` to lay out: the marker paragraph in the HTML.
+    fn pre_block(&mut self, text: String) {
+        let k = self.pres.len();
+        self.pres.push(text);
+        let _ = write!(self.out, "<p>{PRE}{k}{PRE}</p>");
+        self.last = None;
+    }
+
+    fn start<'a>(&mut self, name: &str, attrs: &str, self_closing: bool, tok: &mut Tokenizer<'a>) {
+        match name {
+            "script" | "style" | "title" | "noembed" | "noframes" => {
+                // Raw text: the next token is its content, which shows nothing.
+                let _ = tok.next();
+                return;
+            }
+            "textarea" | "xmp" | "plaintext" => {
+                if let Some(Tok::Raw(content)) = tok.next() {
+                    let mut text = String::new();
+                    if name == "textarea" {
+                        decode_into(content, &mut text);
+                    } else {
+                        text.push_str(content);
+                    }
+                    let text = clean_text(&text).trim_end_matches('\n').to_owned();
+                    if self.tables.last().is_some_and(|&rows| !rows) {
+                        self.out.push_str("<pre>");
+                        escape_into(&neutralize(&text, &mut self.clusters), &mut self.out);
+                        self.out.push_str("</pre>");
+                    } else {
+                        self.pre_block(text);
+                    }
+                }
+                return;
+            }
+            "iframe" => {
+                let _ = tok.next();
+                let a = attributes(attrs);
+                if let Some(src) = attr(&a, "src").filter(|s| !s.trim().is_empty()) {
+                    self.out.push_str("<p><a href=\"");
+                    push_attr_value(&mut self.out, src);
+                    self.out.push_str("\">(embedded frame)</a></p>");
+                }
+                return;
+            }
+            "svg" => {
+                if !self_closing {
+                    skip_subtree(tok, "svg");
+                }
+                return;
+            }
+            "br" => {
+                self.out.push_str("<br>");
+                return;
+            }
+            // Outside grid tables (whose cells need html2text's layout), a block of
+            // preformatted text is laid out by `lines`.
+            "pre" | "listing" if self.tables.last().is_none_or(|&rows| rows) => {
+                let text = pre_text(tok, name);
+                self.pre_block(text);
+                return;
+            }
+            "wbr" => {
+                self.out.push('\u{200b}');
+                return;
+            }
+            "hr" => {
+                self.out.push_str("<p>");
+                self.out.push(RULE);
+                self.out.push_str("</p>");
+                return;
+            }
+            "img" | "image" => {
+                self.image(attrs);
+                return;
+            }
+            "video" | "audio" => {
+                let a = attributes(attrs);
+                if let Some(src) = attr(&a, "src").filter(|s| !s.trim().is_empty()) {
+                    let label = if name == "video" { "(video)" } else { "(audio)" };
+                    let _ = write!(self.out, "<p><a href=\"");
+                    push_attr_value(&mut self.out, src);
+                    let _ = write!(self.out, "\">{label}</a></p>");
+                }
+                // The element itself stays, for its fallback content.
+            }
+            _ => {}
+        }
+        if is_void(name) || is_dropped_tag(name) {
+            return;
+        }
+        match name {
+            "li" => return self.item("li"),
+            "dt" | "dd" => return self.item(name),
+            "tr" | "td" | "th" | "caption" | "thead" | "tbody" | "tfoot" => {
+                return self.table_part(name, attrs)
+            }
+            _ => {}
+        }
+        if is_unnested(name) {
+            let _ = write!(self.out, "<{name}>");
+            return;
+        }
+        if name == "a" {
+            // A new link closes an open one (html5ever's adoption agency does the same).
+            if let Some(i) = self.stack.iter().rposition(|o| o.name == "a") {
+                self.pop_to(i);
+            }
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            self.flattened_depth = true;
+            *self.dropped.entry(name.to_owned()).or_insert(0) += 1;
+            return;
+        }
+        let mut open = Open {
+            name: name.to_owned(),
+            close: Close::Same,
+            indent: 0,
+            list: false,
+            table: false,
+            pre: false,
+        };
+        match name {
+            "ul" | "ol" | "menu" | "dir" | "dl" | "blockquote" => {
+                let cost = if name == "ol" { 4 } else { 2 };
+                let flat = self.indent + cost > self.budget;
+                if flat {
+                    self.out.push_str("<div>");
+                    open.close = Close::As("</div>");
+                } else {
+                    self.indent += cost;
+                    open.indent = cost;
+                    match name {
+                        "ol" => {
+                            let a = attributes(attrs);
+                            match int_attr(&a, "start", -1_000_000_000, 1_000_000_000) {
+                                Some(n) => {
+                                    let _ = write!(self.out, "<ol start=\"{n}\">");
+                                }
+                                None => self.out.push_str("<ol>"),
+                            }
+                        }
+                        "menu" | "dir" => {
+                            self.out.push_str("<ul>");
+                            open.close = Close::As("</ul>");
+                        }
+                        _ => {
+                            let _ = write!(self.out, "<{name}>");
+                        }
+                    }
+                }
+                if name != "blockquote" {
+                    let kind = match name {
+                        "ol" => ListKind::Ordered,
+                        "dl" => ListKind::Definition,
+                        _ => ListKind::Unordered,
+                    };
+                    let counter = if kind == ListKind::Ordered {
+                        int_attr(&attributes(attrs), "start", -1_000_000_000, 1_000_000_000).unwrap_or(1)
+                    } else {
+                        1
+                    };
+                    self.lists.push(ListCtx { kind, flat, counter, item_close: None, cells: 0, bold: false });
+                    open.list = true;
+                }
+            }
+            "table" => {
+                let cols = self.table_cols.get(self.tables_seen).copied().unwrap_or(0);
+                self.tables_seen += 1;
+                let rows = cols >= 2 && cols * MIN_COLUMN + (cols - 1) > self.width;
+                open.table = true;
+                self.tables.push(rows);
+                if rows {
+                    let flat = self.indent + 2 > self.budget;
+                    if flat {
+                        self.out.push_str("<div>");
+                        open.close = Close::As("</div>");
+                    } else {
+                        self.indent += 2;
+                        open.indent = 2;
+                        self.out.push_str("<ul>");
+                        open.close = Close::As("</ul>");
+                    }
+                    self.lists.push(ListCtx {
+                        kind: ListKind::Rows,
+                        flat,
+                        counter: 1,
+                        item_close: None,
+                        cells: 0,
+                        bold: false,
+                    });
+                    open.list = true;
+                } else {
+                    self.out.push_str("<table>");
+                }
+            }
+            "a" => {
+                let a = attributes(attrs);
+                match attr(&a, "href") {
+                    Some(href) => {
+                        self.out.push_str("<a href=\"");
+                        push_attr_value(&mut self.out, href);
+                        self.out.push_str("\">");
+                    }
+                    None => self.out.push_str("<a>"),
+                }
+            }
+            "pre" | "listing" => {
+                open.pre = true;
+                self.in_pre += 1;
+                self.out.push_str("<pre>");
+                open.close = Close::As("</pre>");
+            }
+            "code" if self.in_pre > 0 => {
+                if self.pre_code_closed {
+                    self.out.push('\n');
+                    self.pre_code_closed = false;
+                }
+                self.out.push_str("<code>");
+            }
+            _ => {
+                let _ = write!(self.out, "<{name}>");
+            }
+        }
+        self.stack.push(open);
+    }
+
+    /// `<img>`: the real URL of a lazy-loaded image, and its alt text.
+    fn image(&mut self, attrs: &str) {
+        let a = attributes(attrs);
+        let placeholder = |v: &str| {
+            let v = v.trim();
+            v.is_empty() || v.as_bytes().get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"data:"))
+        };
+        let src = attr(&a, "src").unwrap_or("");
+        let src = if placeholder(src) {
+            ["data-src", "data-original", "data-lazy-src", "data-actualsrc"]
+                .iter()
+                .filter_map(|n| attr(&a, n))
+                .find(|v| !placeholder(v))
+                .or_else(|| first_srcset(attr(&a, "srcset")))
+                .or_else(|| first_srcset(attr(&a, "data-srcset")))
+                .unwrap_or(src)
+        } else {
+            src
+        };
+        if src.trim().is_empty() {
+            // html2text ignores an image without a source; say it was there.
+            self.out.push_str("<img src=\"#\"");
+        } else {
+            self.out.push_str("<img src=\"");
+            push_attr_value(&mut self.out, src);
+            self.out.push('"');
+        }
+        if let Some(alt) = attr(&a, "alt").or_else(|| attr(&a, "title")) {
+            let mut decoded = String::new();
+            decode_into(alt, &mut decoded);
+            let alt = neutralize(&clean_text(&decoded), &mut self.clusters).into_owned();
+            self.out.push_str(" alt=\"");
+            escape_into(&alt, &mut self.out);
+            self.out.push('"');
+        }
+        self.out.push('>');
+    }
+
+    /// `<li>`, `<dt>`, `<dd>`: plain in a real list, a block with its marker in a flat one.
+    fn item(&mut self, name: &str) {
+        let Some(ctx) = self.lists.last_mut() else {
+            let _ = write!(self.out, "<{name}>");
+            return;
+        };
+        if ctx.kind == ListKind::Rows {
+            // An item inside a table shown as rows: a block of the current cell.
+            self.out.push_str("<div>");
+            return;
+        }
+        if !ctx.flat {
+            let _ = write!(self.out, "<{name}>");
+            return;
+        }
+        if let Some(close) = ctx.item_close.take() {
+            self.out.push_str(close);
+        }
+        match (ctx.kind, name) {
+            (_, "dt") => {
+                self.out.push_str("<div><em>");
+                ctx.item_close = Some("</em></div>");
+            }
+            (_, "dd") => {
+                self.out.push_str("<div>");
+                ctx.item_close = Some("</div>");
+            }
+            (ListKind::Ordered, _) => {
+                let _ = write!(self.out, "<div>{NUMBER}{}. ", ctx.counter);
+                ctx.counter = ctx.counter.saturating_add(1);
+                ctx.item_close = Some("</div>");
+            }
+            _ => {
+                self.out.push_str("<div>");
+                self.out.push(BULLET);
+                self.out.push(' ');
+                ctx.item_close = Some("</div>");
+            }
+        }
+        self.last = None;
+    }
+
+    fn end_item(&mut self, name: &str) {
+        match self.lists.last_mut() {
+            Some(ctx) if ctx.kind == ListKind::Rows => self.out.push_str("</div>"),
+            Some(ctx) if ctx.flat => {
+                if let Some(close) = ctx.item_close.take() {
+                    self.out.push_str(close);
+                }
+            }
+            _ => {
+                let _ = write!(self.out, "</{name}>");
+            }
+        }
+    }
+
+    /// The parts of a table: written as they are in a grid table, as rows of a list in a table
+    /// shown as rows.
+    fn table_part(&mut self, name: &str, attrs: &str) {
+        let rows = self.tables.last().copied().unwrap_or(false);
+        if !rows {
+            match name {
+                "td" | "th" => {
+                    let a = attributes(attrs);
+                    let _ = write!(self.out, "<{name}");
+                    if let Some(n) = int_attr(&a, "colspan", 1, 1000) {
+                        let _ = write!(self.out, " colspan=\"{n}\"");
+                    }
+                    if let Some(n) = int_attr(&a, "rowspan", 1, 1000) {
+                        let _ = write!(self.out, " rowspan=\"{n}\"");
+                    }
+                    self.out.push('>');
+                }
+                _ => {
+                    let _ = write!(self.out, "<{name}>");
+                }
+            }
+            return;
+        }
+        let Some(ctx) = self.lists.iter_mut().rev().find(|c| c.kind == ListKind::Rows) else {
+            return;
+        };
+        if ctx.bold {
+            self.out.push_str("</b>");
+            ctx.bold = false;
+        }
+        match name {
+            "tr" | "caption" => {
+                if let Some(close) = ctx.item_close.take() {
+                    self.out.push_str(close);
+                }
+                Self::open_row(&mut self.out, ctx);
+            }
+            "td" | "th" => {
+                if ctx.item_close.is_none() {
+                    Self::open_row(&mut self.out, ctx);
+                }
+                if ctx.cells > 0 {
+                    self.out.push(' ');
+                    self.out.push(CELL_SEP);
+                    self.out.push(' ');
+                }
+                ctx.cells += 1;
+                if name == "th" {
+                    self.out.push_str("<b>");
+                    ctx.bold = true;
+                }
+            }
+            _ => {}
+        }
+        self.last = None;
+    }
+
+    fn open_row(out: &mut String, ctx: &mut ListCtx) {
+        if ctx.flat {
+            out.push_str("<div>");
+            out.push(BULLET);
+            out.push(' ');
+            ctx.item_close = Some("</div>");
+        } else {
+            out.push_str("<li>");
+            ctx.item_close = Some("</li>");
+        }
+        ctx.cells = 0;
+    }
+
+    fn end_table_part(&mut self, name: &str) {
+        let rows = self.tables.last().copied().unwrap_or(false);
+        if !rows {
+            if self.tables.is_empty() {
+                return;
+            }
+            let _ = write!(self.out, "</{name}>");
+            return;
+        }
+        let Some(ctx) = self.lists.iter_mut().rev().find(|c| c.kind == ListKind::Rows) else {
+            return;
+        };
+        if ctx.bold {
+            self.out.push_str("</b>");
+            ctx.bold = false;
+        }
+        if matches!(name, "tr" | "caption") {
+            if let Some(close) = ctx.item_close.take() {
+                self.out.push_str(close);
+            }
+        }
+    }
+
+    fn end(&mut self, name: &str) {
+        match name {
+            "li" | "dt" | "dd" => return self.end_item(name),
+            "tr" | "td" | "th" | "caption" | "thead" | "tbody" | "tfoot" => return self.end_table_part(name),
+            "br" => {
+                self.out.push_str("<br>");
+                return;
+            }
+            "p" => {
+                self.out.push_str("</p>");
+                return;
+            }
+            _ => {}
+        }
+        if let Some(n) = self.dropped.get_mut(name) {
+            if *n > 0 {
+                *n -= 1;
+                return;
+            }
+        }
+        if let Some(i) = self.stack.iter().rposition(|o| o.name == name) {
+            self.pop_to(i);
+        }
+        // Any other end tag closes nothing html2text would show.
+    }
+
+    /// Closes the elements from the top of the stack down to index `i`, inclusive.
+    fn pop_to(&mut self, i: usize) {
+        while self.stack.len() > i {
+            let Some(open) = self.stack.pop() else { break };
+            if open.list {
+                if let Some(ctx) = self.lists.pop() {
+                    if ctx.bold {
+                        self.out.push_str("</b>");
+                    }
+                    if let Some(close) = ctx.item_close {
+                        if ctx.flat || ctx.kind == ListKind::Rows {
+                            self.out.push_str(close);
+                        }
+                    }
+                }
+            }
+            if open.table {
+                self.tables.pop();
+            }
+            if open.pre {
+                self.in_pre -= 1;
+                self.pre_code_closed = false;
+            }
+            self.indent -= open.indent;
+            if open.name == "code" && self.in_pre > 0 {
+                self.pre_code_closed = true;
+            }
+            match open.close {
+                Close::Same => {
+                    let _ = write!(self.out, "</{}>", open.name);
+                }
+                Close::As(s) => self.out.push_str(s),
+            }
+        }
+    }
+}
+
+/// The text of a `<pre>` whose start tag was just read, up to its end tag (consumed): tags
+/// dropped (`<br>` and blocks as line breaks, WeChat's one `<code>` per line too), references
+/// decoded, the newline right after `<pre>` dropped as HTML does, and trailing newlines.
+fn pre_text(tok: &mut Tokenizer<'_>, name: &str) -> String {
+    let mut text = String::new();
+    let mut depth = 1usize;
+    let mut code_closed = false;
+    let mut first = true;
+    let newline = |text: &mut String| {
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+    };
+    while let Some(t) = tok.next() {
+        match t {
+            Tok::Text(s) => {
+                let s = if first {
+                    s.strip_prefix("\r\n").or_else(|| s.strip_prefix('\n')).unwrap_or(s)
+                } else {
+                    s
+                };
+                if !s.trim().is_empty() {
+                    code_closed = false;
+                }
+                decode_into(s, &mut text);
+            }
+            Tok::Start { name: n, self_closing, .. } => match &*lower(n) {
+                n if n == name && !self_closing => depth += 1,
+                "br" => text.push('\n'),
+                "code" if code_closed => {
+                    text.push('\n');
+                    code_closed = false;
+                }
+                "p" | "div" | "li" | "tr" | "pre" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                    newline(&mut text)
+                }
+                _ => {}
+            },
+            Tok::End { name: n } => match &*lower(n) {
+                n if n == name => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                "code" => code_closed = true,
+                "p" | "div" | "li" | "tr" => newline(&mut text),
+                _ => {}
+            },
+            Tok::Raw(_) | Tok::Skip => {}
+        }
+        first = false;
+    }
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    clean_text(&text).trim_end_matches('\n').to_owned()
+}
+
+/// Characters reserved for our markers and placeholders, removed from the article: U+E010 to
+/// U+E01F and the private-use planes 15 and 16.
+fn is_reserved(c: char) -> bool {
+    (MARKER_FIRST..=MARKER_LAST).contains(&c) || c >= '\u{f0000}'
+}
+
+/// Decoded text as html2text should see it: forbidden characters (but newlines and tabs),
+/// variation selectors and reserved characters removed.
+fn clean_text(s: &str) -> Cow<'_, str> {
+    let drop = |c: char| {
+        (sanitize::is_forbidden(c) && !matches!(c, '\n' | '\t' | '\r'))
+            || is_variation_selector(c)
+            || is_reserved(c)
+    };
+    if s.contains(drop) {
+        Cow::Owned(s.chars().filter(|&c| !drop(c)).collect())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+fn escape_char(c: char, out: &mut String) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        c => out.push(c),
+    }
+}
+
+fn escape_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        escape_char(c, out);
+    }
+}
+
+/// Characters in sequences whose width unicode-width measures differently from the sum of
+/// their characters' widths (emoji ZWJ and modifier sequences, Arabic lam-alef, Hebrew,
+/// Khmer, Lisu, Tifinagh, Old Turkic, Buginese, Kirat Rai ligatures).
+fn is_contextual(c: char) -> bool {
+    matches!(c,
+        '\u{0590}'..='\u{08ff}'
+        | '\u{1780}'..='\u{17ff}'
+        | '\u{19e0}'..='\u{19ff}'
+        | '\u{1a00}'..='\u{1a1f}'
+        | '\u{200c}'..='\u{200d}'
+        | '\u{20e3}'
+        | '\u{2d30}'..='\u{2d7f}'
+        | '\u{a4d0}'..='\u{a4ff}'
+        | '\u{fb1d}'..='\u{fdff}'
+        | '\u{fe70}'..='\u{feff}'
+        | '\u{10c00}'..='\u{10c4f}'
+        | '\u{11fb0}'
+        | '\u{16d40}'..='\u{16d7f}'
+        | '\u{1f1e6}'..='\u{1f1ff}'
+        | '\u{1f3fb}'..='\u{1f3ff}'
+        | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
+/// The placeholder of cluster number `k`: a private-use character of planes 15 and 16.
+pub(super) fn placeholder(k: usize) -> Option<char> {
+    const PLANE: usize = 0xfffe;
+    let v = if k < PLANE {
+        0xf0000 + k
+    } else if k < 2 * PLANE {
+        0x100000 + k - PLANE
+    } else {
+        return None;
+    };
+    char::from_u32(v as u32)
+}
+
+/// The cluster number of a placeholder character.
+pub(super) fn placeholder_index(c: char) -> Option<usize> {
+    match c as usize {
+        v @ 0xf0000..=0xffffd => Some(v - 0xf0000),
+        v @ 0x100000..=0x10fffd => Some(v - 0x100000 + 0xfffe),
+        _ => None,
+    }
+}
+
+/// Text that html2text measures as unicode-width does. html2text wraps by adding up character
+/// widths but measures lines as strings; where the two differ (an emoji ZWJ sequence is 2
+/// columns, its characters 6; lam-alef is 1, its letters 2) its arithmetic underflows: a
+/// panic in debug builds, wrong wrapping in release ones. So a cluster whose width is not the
+/// sum of its characters' becomes a placeholder (`placeholder(k)`, then filler markers up to
+/// its width; `lines` puts the cluster back), and a marker that `lines` drops goes between
+/// two clusters that would form a ligature (ratatui draws them in separate cells anyway).
+fn neutralize<'a>(s: &'a str, clusters: &mut Vec<String>) -> Cow<'a, str> {
+    if !s.contains(is_contextual) {
+        return Cow::Borrowed(s);
+    }
+    let char_width = |c: char| str_width(c.encode_utf8(&mut [0; 4]));
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut prev: Option<&str> = None;
+    let mut pos = 0;
+    for g in graphemes(s) {
+        if g.start > pos {
+            // Clusters holding a control character (a newline) are not in `graphemes`.
+            out.push_str(&s[pos..g.start]);
+            prev = None;
+        }
+        pos = g.end;
+        let text = &s[g.start..g.end];
+        if g.width != text.chars().map(char_width).sum::<usize>() {
+            match placeholder(clusters.len()) {
+                Some(p) => {
+                    clusters.push(text.to_owned());
+                    out.push(p);
+                    out.extend(std::iter::repeat_n(FILLER, g.width.max(1) - 1));
+                }
+                None => out.push('?'),
+            }
+            prev = None;
+            continue;
+        }
+        if let Some(p) = prev {
+            if str_width(&format!("{p}{text}")) != str_width(p) + g.width {
+                out.push(LIGATURE_BREAK);
+            }
+        }
+        out.push_str(text);
+        prev = Some(text);
+    }
+    out.push_str(&s[pos..]);
+    Cow::Owned(out)
+}
+
+/// Variation selectors U+FE00–U+FE0F, which html2text must not see: they make unicode-width
+/// count a sequence wider than its characters (`❤` is 1 column, `❤\u{fe0f}` 2), while
+/// html2text wraps by characters and then underflows (a panic in debug builds). Emoji lose
+/// their emoji presentation, which terminals disagree about anyway.
+fn is_variation_selector(c: char) -> bool {
+    ('\u{fe00}'..='\u{fe0f}').contains(&c)
+}
+
+/// The first URL of a `srcset` value.
+fn first_srcset(v: Option<&str>) -> Option<&str> {
+    let first = v?.trim().split(',').next()?.split_whitespace().next()?;
+    (!first.is_empty()).then_some(first)
+}
+
+/// Writes a raw (still entity-encoded) attribute value inside double quotes.
+fn push_attr_value(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// Skips everything up to the end tag that closes an element `name` already opened.
+fn skip_subtree(tok: &mut Tokenizer<'_>, name: &str) {
+    let mut depth = 1usize;
+    while let Some(t) = tok.next() {
+        match t {
+            Tok::Start { name: n, self_closing: false, .. } if n.eq_ignore_ascii_case(name) => depth += 1,
+            Tok::End { name: n } if n.eq_ignore_ascii_case(name) => {
+                depth -= 1;
+                if depth == 0 {
+                    return;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prep(html: &str, width: usize) -> String {
+        prepare(html, width, 1 << 20).html
+    }
+
+    #[test]
+    fn tags_lose_their_attributes_and_scripts_go() {
+        let out = prep(
+            r#"<section style="a>b" class=x><p style='c'>Hi<script>alert("<p>")</script><style>p{}</style></p></section>"#,
+            80,
+        );
+        assert_eq!(out, "<section><p>Hi</p></section>");
+    }
+
+    #[test]
+    fn breaks_between_cjk_but_not_before_closing_punctuation() {
+        let out = prep("<p>中文，好。GPT模型（新）</p>", 80);
+        assert_eq!(out, "<p>中\u{200b}文，\u{200b}好。\u{200b}GPT\u{200b}模\u{200b}型\u{200b}（新）</p>");
+    }
+
+    #[test]
+    fn lazy_images_and_links() {
+        let out = prep(
+            r#"<img src="data:image/gif;base64,xx" data-src="https://i/a.jpg?x=1&amp;y=2" alt='A "b"'>"#,
+            80,
+        );
+        assert_eq!(out, r#"<img src="https://i/a.jpg?x=1&amp;y=2" alt="A &quot;b&quot;">"#);
+        let out = prep(r#"<a href=x.html title=t>a<a href="y">b</a>"#, 80);
+        assert_eq!(out, r#"<a href="x.html">a</a><a href="y">b</a>"#);
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let html = "<div>".repeat(2000) + "x" + &"</div>".repeat(2000) + "<p>after</p>";
+        let p = prepare(&html, 80, 1 << 20);
+        assert!(p.flattened_depth);
+        assert_eq!(p.html.matches("<div>").count(), MAX_DEPTH);
+        assert_eq!(p.html.matches("</div>").count(), MAX_DEPTH);
+        assert!(p.html.contains("x</div></div>") && p.html.ends_with("</div><p>after</p>"));
+    }
+
+    #[test]
+    fn wide_tables_become_rows() {
+        let row =
+            |c: &str| format!("<tr>{}</tr>", (0..12).map(|i| format!("<{c}>{i}</{c}>")).collect::<String>());
+        let html = format!("<table>{}{}</table>", row("th"), row("td"));
+        let out = prep(&html, 80);
+        assert!(out.starts_with("<ul><li><b>0</b> \u{e014} <b>1</b>"), "{out}");
+        assert!(out.ends_with("10 \u{e014} 11</li></ul>"), "{out}");
+        let narrow = format!("<table>{}</table>", "<tr><td>a</td><td>b</td></tr>");
+        assert_eq!(prep(&narrow, 80), "<table><tr><td>a</td><td>b</td></tr></table>");
+    }
+
+    #[test]
+    fn deep_lists_are_flattened_past_the_budget() {
+        let html = "<ul><li>x".repeat(40);
+        let out = prep(&html, 40);
+        // width 40: 20 columns of text kept, so 10 levels of 2 columns.
+        assert_eq!(out.matches("<ul>").count(), 10);
+        assert!(out.contains("<div><div>\u{e013} x"), "{out}");
+    }
+
+    #[test]
+    fn cut_tags_and_comments() {
+        assert_eq!(prep("a<!-- <p>x</p> -->b<!--->c<", 80), "abc&lt;");
+        assert_eq!(prep("a<div class=\"x", 80), "a");
+        assert_eq!(prep("1 < 2 </ 3", 80), "1 &lt; 2 ");
+    }
+
+    #[test]
+    fn the_cap_cuts_on_a_char_boundary() {
+        let p = prepare("中文中文", 80, 4);
+        assert!(p.truncated);
+        assert_eq!(p.html, "中");
+    }
+}

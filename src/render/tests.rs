@@ -1,0 +1,754 @@
+//! Tests of the whole renderer: each construct, references, hostile input, bounds, the seed
+//! article and the corpus, and property tests.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::sanitize;
+
+pub(super) fn texts(r: &Rendered) -> Vec<String> {
+    r.lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect()
+}
+
+fn render(html: &str, width: u16) -> Rendered {
+    render_article(html, width, &ArticleStyles::default())
+}
+
+/// The corpus: `TIDINGS_CORPUS`, else `../shared/corpus` beside the crate, else the shared
+/// folder of the development machine.
+fn corpus_dir() -> PathBuf {
+    let candidates = [
+        std::env::var_os("TIDINGS_CORPUS").map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
+        Some(PathBuf::from("/work/shared/corpus")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.join("feeds").is_dir())
+        .expect("the corpus (../shared/corpus) is missing")
+}
+
+fn corpus_articles(name: &str) -> Vec<String> {
+    let path = corpus_dir().join("feeds").join(name);
+    let bytes = std::fs::read(&path).expect("corpus feed");
+    let url = format!("file://{}", path.display());
+    let feed = crate::parse::parse_feed(&bytes, None, &url).expect("the feed parses");
+    feed.articles.into_iter().map(|a| a.content_html).collect()
+}
+
+/// The rendering as text, one line each, with the styles of spans shown: `{B:...}` bold etc.
+fn show(r: &Rendered) -> String {
+    use ratatui::style::Modifier;
+    let mut s = String::new();
+    for l in &r.lines {
+        for sp in &l.spans {
+            let m = sp.style.add_modifier;
+            let mut tag = String::new();
+            for (flag, c) in [
+                (Modifier::BOLD, 'B'),
+                (Modifier::ITALIC, 'I'),
+                (Modifier::UNDERLINED, 'U'),
+                (Modifier::DIM, 'D'),
+                (Modifier::CROSSED_OUT, 'X'),
+            ] {
+                if m.contains(flag) {
+                    tag.push(c);
+                }
+            }
+            if tag.is_empty() {
+                s.push_str(&sp.content);
+            } else {
+                s.push_str(&format!("{{{tag}:{}}}", sp.content));
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Writes renderings of the seed article and some corpus feeds to /tmp/render-dump, to read.
+#[test]
+#[ignore]
+fn dump() {
+    let dir = Path::new("/tmp/render-dump");
+    std::fs::create_dir_all(dir).unwrap();
+    let feeds = std::env::var("DUMP_FEEDS").unwrap_or_else(|_| "seed-jiqizhixin-rss2.xml".into());
+    let width: u16 = std::env::var("DUMP_WIDTH").ok().and_then(|w| w.parse().ok()).unwrap_or(80);
+    for name in feeds.split(',') {
+        let mut out = String::new();
+        for (i, html) in corpus_articles(name).iter().enumerate() {
+            let r = render(html, width);
+            out.push_str(&format!("=== article {i} ===\n"));
+            out.push_str(&show(&r));
+        }
+        std::fs::write(dir.join(format!("{name}.{width}.txt")), out).unwrap();
+    }
+}
+
+// ---- invariants ----
+
+/// Asserts the contract of `render_article` on `r` at `width`.
+#[track_caller]
+fn check(r: &Rendered, width: u16) {
+    let width = usize::from(width.max(1));
+    assert!(!r.lines.is_empty(), "no lines");
+    let blank = |l: &Line<'_>| l.spans.iter().all(|s| s.content.trim().is_empty());
+    assert!(!blank(&r.lines[0]), "leading blank line");
+    assert!(!blank(r.lines.last().unwrap()), "trailing blank line");
+    for (i, l) in r.lines.iter().enumerate() {
+        let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(l.width() <= width, "line {i} is {} wide (> {width}): {text:?}", l.width());
+        let clusters: usize =
+            l.spans.iter().flat_map(|s| width::graphemes(&s.content)).map(|g| g.width).sum();
+        assert!(clusters <= width, "line {i} draws {clusters} columns (> {width}): {text:?}");
+        for s in &l.spans {
+            assert!(sanitize::is_clean_text(&s.content), "line {i} is not clean: {text:?}");
+            assert!(!s.content.contains(['\t', '\n']), "line {i} holds a tab or newline: {text:?}");
+            assert!(
+                !s.content.chars().any(|c| ('\u{e000}'..='\u{e0ff}').contains(&c)),
+                "line {i} leaks a marker: {text:?}"
+            );
+        }
+        if i > 0 {
+            assert!(!(blank(l) && blank(&r.lines[i - 1])), "two blank lines at {i}");
+        }
+    }
+    for (i, re) in r.references.iter().enumerate() {
+        assert_eq!(re.number, i + 1);
+        assert!(sanitize::is_clean_text(&re.url) && !re.url.contains(char::is_whitespace), "{re:?}");
+        assert!(sanitize::is_clean_text(&re.text), "{re:?}");
+    }
+}
+
+fn style_of(r: &Rendered, content: &str) -> Option<Style> {
+    r.lines.iter().flat_map(|l| &l.spans).find(|s| s.content == content).map(|s| s.style)
+}
+
+use ratatui::style::Style;
+
+// ---- constructs ----
+
+#[test]
+fn headings_emphasis_and_code_are_styled() {
+    let st = ArticleStyles::default();
+    let r = render(
+        "<h2>A heading</h2><p>Some <strong>bold</strong>, <em>italic</em>, <code>code</code> and \
+         <del>gone</del> text.</p>",
+        80,
+    );
+    check(&r, 80);
+    assert_eq!(texts(&r), ["A heading", "", "Some bold, italic, code and gone text."]);
+    assert_eq!(style_of(&r, "A heading"), Some(st.heading));
+    assert_eq!(style_of(&r, "bold"), Some(st.strong));
+    assert_eq!(style_of(&r, "italic"), Some(st.emphasis));
+    assert_eq!(style_of(&r, "code"), Some(st.code));
+    assert_eq!(style_of(&r, "gone"), Some(st.strikeout));
+    assert!(!texts(&r).concat().contains(['*', '#', '`']));
+}
+
+#[test]
+fn preformatted_blocks_keep_their_lines_and_break_only_at_the_width() {
+    let code = "fn main() {\n\tlet x = 1;\n    println!(\"{x}\"); // a comment that runs past twenty\n}";
+    let r = render(&format!("<p>Before</p><pre>{code}</pre><p>After</p>"), 20);
+    check(&r, 20);
+    let t = texts(&r);
+    assert_eq!(
+        t,
+        [
+            "Before",
+            "",
+            "fn main() {",
+            "        let x = 1;",
+            "    println!(\"{x}\");",
+            " // a comment that r",
+            "uns past twenty",
+            "}",
+            "",
+            "After"
+        ]
+    );
+    assert_eq!(style_of(&r, "fn main() {"), Some(ArticleStyles::default().preformatted));
+}
+
+#[test]
+fn quotes_get_a_bar_and_lists_their_markers() {
+    let st = ArticleStyles::default();
+    let r = render(
+        "<blockquote><p>Quoted words here</p><p>Second</p></blockquote>\
+         <ul><li>one</li><li>two<ul><li>inner</li></ul></li></ul>\
+         <ol start=9><li>nine</li><li>ten wraps onto a second line here</li></ol>",
+        24,
+    );
+    check(&r, 24);
+    assert_eq!(
+        texts(&r),
+        [
+            "│ Quoted words here",
+            "│",
+            "│ Second",
+            "",
+            "• one",
+            "• two",
+            "  • inner",
+            "9.  nine",
+            "10. ten wraps onto a",
+            "    second line here",
+        ]
+    );
+    assert_eq!(r.lines[0].spans[0].style, st.quote);
+    assert_eq!(style_of(&r, "Quoted words here"), Some(st.quote));
+    assert_eq!(style_of(&r, "•"), Some(st.list_marker));
+    assert_eq!(style_of(&r, "10."), Some(st.list_marker));
+}
+
+#[test]
+fn rules_span_the_width() {
+    let r = render("<p>a</p><hr><p>b</p>", 30);
+    check(&r, 30);
+    assert_eq!(texts(&r), ["a", "", "─".repeat(30).as_str(), "", "b"]);
+    assert_eq!(style_of(&r, &"─".repeat(30)), Some(ArticleStyles::default().rule));
+}
+
+#[test]
+fn tables_that_fit_are_grids_and_wide_ones_become_rows() {
+    let r =
+        render("<table><tr><th>Name</th><th>Value</th></tr><tr><td>alpha</td><td>1</td></tr></table>", 40);
+    check(&r, 40);
+    let t = texts(&r);
+    assert!(t.iter().any(|l| l.contains("Name") && l.contains("Value") && l.contains('│')), "{t:#?}");
+    assert!(t.iter().any(|l| l.contains("alpha") && l.contains('1')), "{t:#?}");
+
+    let head: String = (0..12).map(|i| format!("<th>H{i}</th>")).collect();
+    let row: String = (0..12).map(|i| format!("<td>v{i}</td>")).collect();
+    let r = render(&format!("<table><tr>{head}</tr><tr>{row}</tr></table>"), 40);
+    check(&r, 40);
+    assert_eq!(
+        texts(&r),
+        [
+            "• H0 │ H1 │ H2 │ H3 │ H4 │ H5 │ H6 │ H7",
+            "  │ H8 │ H9 │ H10 │ H11",
+            "• v0 │ v1 │ v2 │ v3 │ v4 │ v5 │ v6 │ v7",
+            "  │ v8 │ v9 │ v10 │ v11",
+        ]
+    );
+    assert_eq!(style_of(&r, "H0"), Some(ArticleStyles::default().strong));
+}
+
+#[test]
+fn blank_lines_collapse_and_the_ends_are_trimmed() {
+    let r = render(
+        "<p></p><br><br><p>one</p><p></p><p></p><section></section><br><br><p>two</p><div><br></div>",
+        40,
+    );
+    check(&r, 40);
+    assert_eq!(texts(&r), ["one", "", "two"]);
+}
+
+#[test]
+fn an_empty_article_says_so() {
+    for html in ["", "   ", "<p></p>", "<script>x</script>"] {
+        let r = render(html, 40);
+        check(&r, 40);
+        assert_eq!(texts(&r), ["(this article has no text)"]);
+    }
+}
+
+#[test]
+fn preformatted_blocks_inside_quotes_and_lists_keep_their_prefix() {
+    let r = render(
+        "<blockquote><pre>one\n  two is longer</pre></blockquote><ul><li><pre>a\nb</pre></li></ul>\
+         <pre>\n<b>bold</b> &amp; &lt;tag&gt;</pre>",
+        12,
+    );
+    check(&r, 12);
+    assert_eq!(texts(&r), ["│ one", "│   two is l", "│ onger", "", "• a", "  b", "", "bold & <tag>"]);
+}
+
+#[test]
+fn clusters_html2text_would_mismeasure_come_out_whole() {
+    let html = "<p>family 👨\u{200d}👩\u{200d}👧 thumbs 👍🏽 flag 🇯🇵 arabic لا سلام hebrew א\u{200d}ל \
+                entity 👨&#x200D;👩 <b>pre</b>\u{301}fix</p><img src=a.png alt='👍🏽 alt'>";
+    for width in [1u16, 2, 3, 6, 20, 80] {
+        let r = render(html, width);
+        check(&r, width);
+    }
+    let r = render(html, 80);
+    let all = texts(&r).join("\n");
+    for whole in
+        ["👨\u{200d}👩\u{200d}👧", "👍🏽", "🇯🇵", "لا سلام", "א\u{200d}ל", "👨\u{200d}👩", "[image 1: 👍🏽 alt]"]
+    {
+        assert!(all.contains(whole), "{whole:?} in {all:?}");
+    }
+    assert_eq!(r.references[0].text, "👍🏽 alt");
+    // Variation selectors are dropped: terminals disagree on the width they give.
+    let r = render("<p>love ❤\u{fe0f} #\u{fe0f}\u{20e3}</p>", 80);
+    assert_eq!(texts(&r), ["love ❤ #\u{20e3}"]);
+}
+
+#[test]
+fn frames_become_links() {
+    let r = render("<p>Watch:</p><iframe src='https://video.example/embed/1'>no frames</iframe>", 80);
+    check(&r, 80);
+    assert_eq!(texts(&r)[..3], ["Watch:", "", "(embedded frame)[1]"]);
+    assert_eq!(r.references[0].url, "https://video.example/embed/1");
+}
+
+// ---- references ----
+
+#[test]
+fn links_and_images_are_numbered_in_order() {
+    let st = ArticleStyles::default();
+    let r = render(
+        "<p>See <a href='https://a.example/x'>the docs</a> and <img src='/p.png' alt='a plot'> \
+         and <img src='https://i.example/q.jpg'> then <a href='https://a.example/x'>again</a>, \
+         <a href='#top'>top</a>, <a href='mailto:me@example.org'>mail</a>.</p>",
+        80,
+    );
+    check(&r, 80);
+    let t = texts(&r);
+    assert_eq!(t[0], "See the docs[1] and [image 2: a plot] and [image 3] then again[1], top, mail[4].");
+    assert_eq!(
+        &t[1..],
+        [
+            "",
+            "Links",
+            "[1] https://a.example/x",
+            "[2] /p.png",
+            "[3] https://i.example/q.jpg",
+            "[4] mailto:me@example.org"
+        ]
+    );
+    let refs: Vec<_> = r
+        .references
+        .iter()
+        .map(|x| (x.number, x.kind, x.url.as_str(), x.text.as_str(), x.openable))
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            (1, RefKind::Link, "https://a.example/x", "the docs", true),
+            (2, RefKind::Image, "/p.png", "a plot", true),
+            (3, RefKind::Image, "https://i.example/q.jpg", "", true),
+            (4, RefKind::Link, "mailto:me@example.org", "mail", true),
+        ]
+    );
+    assert_eq!(style_of(&r, "the docs"), Some(st.link));
+    assert_eq!(style_of(&r, "[1]"), Some(st.note));
+    assert_eq!(style_of(&r, "[image 3]"), Some(st.image));
+    assert_eq!(style_of(&r, "Links"), Some(st.heading));
+    assert_eq!(r.reference(2).map(|x| x.url.as_str()), Some("/p.png"));
+    assert!(r.reference(0).is_none() && r.reference(5).is_none());
+}
+
+#[test]
+fn the_links_list_wraps_long_urls() {
+    let url = format!("https://example.org/{}", "a".repeat(100));
+    let r = render(&format!("<a href='{url}'>x</a>"), 30);
+    check(&r, 30);
+    let t = texts(&r);
+    assert_eq!(t[3], format!("[1] {}", &url[..26]));
+    assert!(t[4..].iter().all(|l| l.starts_with("    ")));
+    assert_eq!(t[4..].iter().map(|l| l.trim()).collect::<String>(), url[26..]);
+}
+
+#[test]
+fn a_link_wrapped_across_lines_keeps_its_whole_text() {
+    let r = render("<p>xx <a href='/a'>one two three four</a></p>", 12);
+    check(&r, 12);
+    assert_eq!(r.references[0].text, "one two three four");
+    let r = render("<p>中文<a href='/b'>链接的文字很长很长很长很长</a></p>", 12);
+    check(&r, 12);
+    assert_eq!(r.references[0].text, "链接的文字很长很长很长很长");
+}
+
+// ---- hostile input ----
+
+#[test]
+fn control_characters_never_reach_a_line() {
+    let html = "<p>red\u{1b}[31m &#27;[2J bell\u{7} c1\u{9b}31m del\u{7f} rtl\u{202e}txt.exe zw\u{2066}x</p>\
+                <a href=\"https://e.example/\u{1b}]0;pwn\u{7}x\u{202e}y\">esc link</a>\
+                <a href=\"https://e.example/&#27;[1m&#x202e;z\">entity link</a>\
+                <img src=\"/i\u{1b}.png\" alt=\"alt\u{1b}[5m\u{202e}text\">";
+    for width in [1, 5, 20, 80] {
+        let r = render(html, width);
+        check(&r, width);
+    }
+    let r = render(html, 80);
+    let all = texts(&r).join("\n");
+    assert!(all.contains("red[31m [2J bell c131m del rtltxt.exe zwx"), "{all}");
+    assert_eq!(r.references[0].url, "https://e.example/]0;pwnxy");
+    assert_eq!(r.references[1].url, "https://e.example/[1mz");
+    assert_eq!(r.references[2].url, "/i.png");
+    assert_eq!(r.references[2].text, "alt[5mtext");
+}
+
+#[test]
+fn script_urls_are_listed_but_not_openable() {
+    let r = render(
+        "<a href='javascript:alert(document.cookie)'>click</a> <a href=' JaVa&#x0A;ScRiPt:x'>two</a> \
+         <a href='data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=='>three</a> \
+         <img src='data:image/png;base64,iVBORw0KGgo=' alt='inline'>",
+        80,
+    );
+    check(&r, 80);
+    let t = texts(&r);
+    assert_eq!(t[0], "click[1] two[2] three[3] [image: inline]");
+    assert_eq!(t[3], "[1] javascript:alert(document.cookie) (not opened)");
+    assert_eq!(t[4], "[2] JaVaScRiPt:x (not opened)");
+    assert!(t[5].starts_with("[3] data:text/html;base64,") && t[5].ends_with("(not opened)"));
+    assert!(r.references.iter().all(|x| !x.openable), "{:?}", r.references);
+    assert_eq!(style_of(&r, "(not opened)"), Some(ArticleStyles::default().note));
+}
+
+#[test]
+fn marker_characters_in_the_article_are_dropped() {
+    let r = render("<p>a\u{e010}1\u{e011}b\u{e012}\u{e013}c\u{2}\u{3}\u{4}\u{5}d</p>", 40);
+    check(&r, 40);
+    assert_eq!(texts(&r), ["a1bcd"]);
+}
+
+// ---- widths ----
+
+#[test]
+fn cjk_wraps_at_the_width_without_short_lines() {
+    let para = "这是一个测试段落，用来检查中文文本是否能够在窗格宽度处正确换行，而不会留下很短的行。";
+    let html = format!("<p>Intro words {}</p><p>English then 中文 {}</p>", para.repeat(4), para.repeat(3));
+    for width in [10u16, 17, 40, 80, 81, 120] {
+        let r = render(&html, width);
+        check(&r, width);
+        let t = texts(&r);
+        for (i, l) in t.iter().enumerate() {
+            // A CJK line that the paragraph continues after is (nearly) full.
+            let next_continues = t.get(i + 1).is_some_and(|n| n.chars().next().is_some_and(width::is_cjk));
+            if l.chars().next_back().is_some_and(width::is_cjk) && next_continues {
+                assert!(
+                    ratatui::text::Line::from(l.as_str()).width() + 3 >= usize::from(width),
+                    "short line {i} at width {width}: {l:?}\n{t:#?}"
+                );
+            }
+            assert!(!l.starts_with(['，', '。', '、']), "line {i} starts with punctuation: {l:?}");
+        }
+    }
+}
+
+#[test]
+fn huge_words_emoji_and_combining_marks_fit_every_width() {
+    let html = format!(
+        "<p>{}</p><p>{}</p><p>{}</p><p>{}</p><pre>{}</pre>",
+        "x".repeat(20_000),
+        "👨‍👩‍👧❤\u{fe0f}🇯🇵🇫🇷 ".repeat(40),
+        "e\u{301}\u{302}a\u{308} ".repeat(60),
+        "中".repeat(300),
+        "long pre line ".repeat(50)
+    );
+    for width in [1u16, 2, 3, 4, 7, 33, 80, 299, 300] {
+        let r = render(&html, width);
+        check(&r, width);
+    }
+    let r = render(&html, 80);
+    assert!(r.lines.iter().filter(|l| l.width() == 80).count() > 250);
+}
+
+#[test]
+fn every_width_from_1_to_300_holds_for_a_mixed_article() {
+    let html = "<h1>Title with <a href='https://x.example/very/long/path'>a link</a></h1>\
+        <blockquote><ul><li>quoted item with <b>bold</b> words</li><li><ol><li>nested 中文内容很多</li></ol></li></ul></blockquote>\
+        <table><tr><td>a</td><td>b b b</td><td>中文</td></tr></table><pre>\tcode\there</pre><hr>\
+        <dl><dt>term</dt><dd>definition text</dd></dl><p>end 👍🏽 done</p>";
+    for width in 1..=300u16 {
+        let r = render(html, width);
+        check(&r, width);
+    }
+}
+
+// ---- bounds ----
+
+#[test]
+fn the_input_is_capped_with_a_note() {
+    let html = "<p>word word word</p>".repeat(1000);
+    let r = render_capped(&html, 60, &ArticleStyles::default(), 4096);
+    check(&r, 60);
+    let t = texts(&r);
+    assert_eq!(
+        t.last().map(String::as_str),
+        Some("(the article is longer than 4 KiB; the rest is not shown)")
+    );
+    let r = render(&"<p>x</p>".repeat(200_000), 80);
+    assert!(texts(&r).last().unwrap().contains("1024 KiB"));
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, std::time::Duration) {
+    let t = std::time::Instant::now();
+    let v = f();
+    (v, t.elapsed())
+}
+
+#[test]
+fn twenty_thousand_nested_divs_finish_quickly() {
+    let html = "<div>".repeat(20_000) + "deep text" + &"</div>".repeat(20_000) + "<p>after</p>";
+    let (r, took) = timed(|| render(&html, 80));
+    check(&r, 80);
+    let t = texts(&r);
+    assert_eq!(t[0], "deep text");
+    assert_eq!(t[2], "after");
+    assert!(t.iter().any(|l| l.contains("nested more than 500 levels")), "{t:?}");
+    assert!(took.as_secs() < 5, "{took:?}");
+}
+
+#[test]
+fn five_thousand_nested_lists_and_quotes_give_readable_text() {
+    let html = "<ul><li>level".repeat(5000) + &"</li></ul>".repeat(5000);
+    let (r, took) = timed(|| render(&html, 80));
+    check(&r, 80);
+    let t = texts(&r);
+    assert!(t.len() >= 5000, "{}", t.len());
+    assert!(t[0] == "• level" && t[1] == "  • level");
+    assert!(t.iter().filter(|l| l.trim_start().starts_with("• level")).count() >= 4999);
+    assert!(took.as_secs() < 10, "{took:?}");
+
+    let html = "<blockquote>".repeat(2000) + "quoted" + &"</blockquote>".repeat(2000);
+    let r = render(&html, 80);
+    check(&r, 80);
+    assert!(texts(&r)[0].ends_with("│ quoted"), "{:?}", texts(&r));
+
+    // html2text gives up on this nesting (TooNarrow) without the flattening.
+    let html = "<ul><li>".repeat(60) + "deep item" + &"</li></ul>".repeat(60);
+    for width in [10u16, 40, 80] {
+        let r = render(&html, width);
+        check(&r, width);
+        assert!(texts(&r).iter().any(|l| l.contains("deep")), "{:?}", texts(&r));
+    }
+}
+
+#[test]
+fn a_300_by_30_table_stays_bounded() {
+    let row: String = (0..30).map(|c| format!("<td>r{{}}c{c}</td>")).collect();
+    let rows: String = (0..300).map(|r| format!("<tr>{}</tr>", row.replace("{}", &r.to_string()))).collect();
+    let html = format!("<table>{rows}</table>");
+    let (r, took) = timed(|| render(&html, 80));
+    check(&r, 80);
+    assert!(r.lines.len() < 2000, "{} lines", r.lines.len());
+    let t = texts(&r);
+    assert!(t[0].starts_with("• r0c0 │ r0c1 │ r0c2"), "{}", t[0]);
+    assert!(t.iter().any(|l| l.contains("r299c29")));
+    assert!(took.as_secs() < 5, "{took:?}");
+}
+
+// ---- the seed article ----
+
+#[test]
+fn the_seed_wechat_article_reads_cleanly_at_80() {
+    let articles = corpus_articles("seed-jiqizhixin-rss2.xml");
+    assert_eq!(articles.len(), 1);
+    let r = render(&articles[0], 80);
+    check(&r, 80);
+    let t = texts(&r);
+    let all = t.join("\n");
+    // Headings (h2 and h3) are there, styled.
+    let st = ArticleStyles::default();
+    for h in ["为什么需要可移植的训练环境？", "使用容器进行机器学习开发", "第 4 步：使用基于容器的开发环境。"]
+    {
+        assert!(t.iter().any(|l| l == h), "heading {h} missing");
+        assert_eq!(style_of(&r, h).map(|s| s.add_modifier), Some(st.heading.add_modifier), "{h}");
+    }
+    // Paragraph and list text intact, code lines on their own lines.
+    assert!(all.contains("大多数人都喜欢在笔记本电脑上做原型开发。"));
+    assert!(t.iter().any(|l| l == "1. 计算：训练模型离不开高性能 CPU 和 GPU。"));
+    assert!(t.iter().any(|l| l.starts_with("• 我的代码是否利用了 CPU 和 GPU 上的所有可用资源？")));
+    assert!(t.iter().any(|l| l == "docker start tf-dev"));
+    assert!(t.iter().any(|l| l == "$(aws ecr get-login --no-include-email --region )"));
+    // No markdown or inline-style noise.
+    for noise in ["**", "style=", "font-size", "data-", "rgb(", "<span", "&nbsp;", "&amp;"] {
+        assert!(!all.contains(noise), "{noise} in the text");
+    }
+    // Its 17 images, as numbered references listed after the body.
+    let images = r.references.iter().filter(|x| x.kind == RefKind::Image).count();
+    assert_eq!(images, 15);
+    for n in [1, 2, 9, 10, 14] {
+        assert!(all.contains(&format!("[image {n}]")), "[image {n}]");
+    }
+    assert!(t.iter().any(|l| l == "Links"));
+    assert!(t.iter().any(|l| l.starts_with("[15] https://dwz.cn/")));
+    // CJK paragraphs fill their lines: within a paragraph, a line that another line follows
+    // is nearly full (a wide character or kinsoku may leave a column or two).
+    let mut inner = 0;
+    let mut short = Vec::new();
+    for (i, l) in t.iter().enumerate() {
+        let next = t.get(i + 1).map(String::as_str).unwrap_or("");
+        let cjk = l.chars().any(width::is_cjk);
+        let next_continues = next.chars().next().is_some_and(width::is_cjk);
+        if cjk && next_continues {
+            inner += 1;
+            if ratatui::text::Line::from(l.as_str()).width() < 76 {
+                short.push(l.clone());
+            }
+        }
+    }
+    assert!(inner > 50, "{inner}");
+    assert!(short.len() * 50 <= inner, "{} short lines of {inner}: {short:#?}", short.len());
+}
+
+#[test]
+fn corpus_feeds_render_within_bounds() {
+    for name in [
+        "feedjira_giantrobots.xml",
+        "nnw_daringfireball.atom",
+        "rssant_ruanyifeng-cn.atom",
+        "feedjira_href-considered-harmful.xml",
+        "feedrs_rss2-cloudflare-blog.xml",
+        "miniflux_urdu-rtl.xml",
+        "feedreader_japantimes.xml",
+    ] {
+        for html in corpus_articles(name) {
+            for width in [24u16, 80] {
+                let r = render(&html, width);
+                check(&r, width);
+            }
+        }
+    }
+}
+
+// ---- properties ----
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// HTML-ish pieces: tags of every kind the renderer treats specially, broken markup, text
+    /// in several scripts, emoji, combining marks and control characters.
+    fn piece() -> impl Strategy<Value = String> {
+        let tags = prop::sample::select(vec![
+            "<p>",
+            "</p>",
+            "<b>",
+            "</b>",
+            "<i>",
+            "<em>",
+            "</em>",
+            "<strong>",
+            "<code>",
+            "</code>",
+            "<s>",
+            "<a href=\"https://x.example/\u{1b}[31m\u{202e}\">",
+            "<a href='javascript:alert(1)'>",
+            "<a href=#f>",
+            "<a href=\"/rel&amp;x\">",
+            "</a>",
+            "<ul>",
+            "</ul>",
+            "<ol start=7>",
+            "</ol>",
+            "<li>",
+            "</li>",
+            "<blockquote>",
+            "</blockquote>",
+            "<pre>",
+            "</pre>",
+            "<pre><code>",
+            "</code></pre>",
+            "<table>",
+            "<tr>",
+            "<td>",
+            "<th colspan=3>",
+            "</td>",
+            "</tr>",
+            "</table>",
+            "<h1>",
+            "</h1>",
+            "<h3>",
+            "</h3>",
+            "<hr>",
+            "<br>",
+            "<wbr>",
+            "<img src=x.png>",
+            "<img alt=\"a\u{202e}b\u{1b}\" src=y>",
+            "<img data-src=z.jpg src='data:x'>",
+            "<div>",
+            "</div>",
+            "<dl><dt>",
+            "<dd>",
+            "</dl>",
+            "<sup>",
+            "</sup>",
+            "<svg><title>t</title></svg>",
+            "<!-- c -->",
+            "<script>x<p>y</script>",
+            "<style>p{}</style>",
+            "<span style=\"color:red\">",
+            "</span>",
+            "<iframe src=//v.example>fallback</iframe>",
+            "<textarea>a<b",
+            "<",
+            "</",
+            "<!",
+            "<a",
+            "&#27;",
+            "&#x202E;",
+            "&nbsp;",
+            "&lt;",
+            "&amp",
+            "\u{e010}",
+            "\u{e016}3\u{e016}",
+        ])
+        .prop_map(str::to_owned);
+        let text = prop_oneof![
+            "[a-z]{1,12}",
+            " {1,3}",
+            "[\u{4e00}-\u{4e40}，。、（）]{1,30}",
+            "[ぁ-ん가-힣]{1,10}",
+            prop::sample::select(vec![
+                "👨\u{200d}👩\u{200d}👧",
+                "❤\u{fe0f}",
+                "🇯🇵",
+                "e\u{301}",
+                "👍🏽",
+                "#\u{fe0f}\u{20e3}",
+                "\u{644}\u{627}",
+                "\u{1b}[2J",
+                "\u{7}",
+                "\u{0}",
+                "\u{9b}",
+                "\u{202e}",
+                "\u{2066}",
+                "\t",
+                "\n",
+                "\r\n",
+                "\u{a0}",
+                "\u{ad}",
+                "\u{200b}",
+                "\u{fe0f}",
+                "\u{1160}",
+            ])
+            .prop_map(str::to_owned),
+            (1usize..400).prop_map(|n| "w".repeat(n)),
+        ];
+        prop_oneof![3 => tags, 4 => text]
+    }
+
+    fn html() -> impl Strategy<Value = String> {
+        prop::collection::vec(piece(), 0..60).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        // TIDINGS_PROPTEST_CASES=20000 for a longer hunt.
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("TIDINGS_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn every_line_fits_and_is_clean(html in html(), width in 1u16..=300) {
+            let r = render(&html, width);
+            check(&r, width);
+        }
+
+        #[test]
+        fn narrow_widths_hold_too(html in html(), width in 1u16..=12) {
+            let r = render(&html, width);
+            check(&r, width);
+        }
+    }
+}

@@ -37,7 +37,7 @@ pub fn install_panic_hook(log_path: PathBuf) {
     std::panic::set_hook(Box::new(move |info| {
         let log = LogFile::open(&log_path);
         log.write(&crate::sanitize::line(&format!("panic: {info}")));
-        if !crate::parse::containing_panics() {
+        if !crate::parse::containing_panics() && !crate::render::containing_panics() {
             previous(info);
         }
     }));

@@ -84,34 +84,33 @@ fn a_feed_rs_panic_is_contained_as_the_feeds_error() {
     assert!(!tidings::parse::containing_panics(), "the containment flag was left on");
 }
 
-/// Renders a fuzz input (first byte = width - 1, the rest HTML) with the plain renderer and
-/// returns the lines wider than the width.
+/// Renders a fuzz input (first byte = width - 1, the rest HTML) with the article renderer
+/// and returns the lines wider than the width.
 fn overflowing_lines(name: &str) -> Vec<(usize, String)> {
     let data = input(name);
     let width = 1 + u16::from(data[0]) % 300;
     let html = String::from_utf8_lossy(&data[1..]);
-    let effective = usize::from(width.max(10));
-    tidings::ui::body::render_lines(&html, width)
-        .into_iter()
-        .filter(|l| l.width() > effective)
+    let rendered = tidings::render::render_article(&html, width, &Default::default());
+    rendered
+        .lines
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect::<String>())
+        .filter(|l| l.width() > usize::from(width))
         .map(|l| (l.width(), l))
         .collect()
 }
 
-/// fuzz target `html_render`: `<a href="o\to">r` at width 10 gives the footnote
-/// `[1]: o    o`, 11 columns: `ui::body::render_lines` expands tabs to four spaces after
-/// html2text has wrapped the line. Not fixed here (src/ui is being replaced by
-/// `render::render_article`); un-ignore once the article pane uses the new renderer.
+/// fuzz target `html_render`: `<a href="o\to">r` at width 10 gave the footnote
+/// `[1]: o    o`, 11 columns, with the first (plain) renderer, which expanded tabs after
+/// html2text had wrapped the line.
 #[test]
-#[ignore = "known overflow of ui::body::render_lines; must pass with render::render_article"]
 fn a_tab_does_not_push_a_line_past_the_width() {
     assert_eq!(overflowing_lines("html-tab-in-link-overflows-width.bin"), vec![]);
 }
 
 /// fuzz target `html_render`: wide characters (CJK, an emoji with a skin tone) mixed with
-/// U+FFFD give an 11-column line at width 10: html2text's wrapping and unicode-width disagree.
+/// U+FFFD gave an 11-column line at width 10: html2text's wrapping and unicode-width disagree.
 #[test]
-#[ignore = "known overflow of html2text's wrapping; must pass with render::render_article"]
 fn wide_characters_do_not_push_a_line_past_the_width() {
     assert_eq!(overflowing_lines("html-wide-chars-overflow-width.bin"), vec![]);
 }

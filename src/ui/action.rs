@@ -107,11 +107,11 @@ pub enum Action {
         source: Source,
         articles: Vec<ArticleRow>,
     },
-    /// The body of `article`, converted to text lines at `width` columns.
+    /// The body of `article`, laid out at `width` columns.
     BodyRendered {
         article: ArticleId,
         width: u16,
-        lines: Vec<String>,
+        lines: Vec<ratatui::text::Line<'static>>,
         /// The body's numbered links, `[1]` first.
         links: Vec<String>,
     },

@@ -1,5 +1,7 @@
 //! The reader's state: panes, selections, focus, the open article and the status line. Data only.
 
+use ratatui::text::Line;
+
 use crate::model::{ArticleId, FeedId};
 use crate::store::{FetchRecord, Mark};
 
@@ -61,9 +63,10 @@ impl Source {
 pub struct OpenArticle {
     pub row: ArticleRow,
     pub feed_title: String,
-    /// `None` while the body is being loaded.
-    pub lines: Option<Vec<String>>,
-    /// The body's numbered links: `links[0]` is `[1]`, opened with `1`.
+    /// The body laid out at `width`, styled; `None` while it is being rendered.
+    pub lines: Option<Vec<Line<'static>>>,
+    /// The body's numbered links and images: `links[0]` is `[1]`, opened with `1`; an empty
+    /// string for one that must not be opened (`javascript:`, `data:`...).
     pub links: Vec<String>,
     /// The width `lines` were wrapped at.
     pub width: u16,

@@ -6,7 +6,10 @@ use crate::store::{ArticleQuery, Store, StoreError};
 
 use super::action::{Action, Effect};
 use super::app::{ArticleRow, FeedRow, Source};
-use super::body;
+use super::theme;
+use crate::model::ArticleId;
+use crate::render::{self, RenderCache, Rendered};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// At most this many articles are listed (newest first); a list is loaded off the UI task
 /// and holds only metadata (about 200 bytes an article).
@@ -32,11 +35,20 @@ fn try_perform(store: &Store, effect: Effect) -> Result<Vec<Action>, StoreError>
             vec![Action::ArticlesLoaded { source, articles }]
         }
         Effect::LoadBody { article, width } => {
-            let lines = match store.body(article)? {
-                Some(b) => body::render_lines(&b.html, width),
-                None => vec!["(no body stored for this article)".to_owned()],
-            };
-            vec![Action::BodyRendered { article, width, lines, links: Vec::new() }]
+            let rendered = rendered_body(store, article, width)?;
+            // Relative links are made absolute against the article's own page.
+            let page =
+                store.article(article)?.and_then(|a| a.meta.link).and_then(|l| url::Url::parse(&l).ok());
+            let links = rendered
+                .references
+                .iter()
+                .map(|r| match (&page, r.openable) {
+                    (_, false) => String::new(),
+                    (Some(page), true) => page.join(&r.url).map_or_else(|_| r.url.clone(), |u| u.to_string()),
+                    (None, true) => r.url.clone(),
+                })
+                .collect();
+            vec![Action::BodyRendered { article, width, lines: rendered.lines.clone(), links }]
         }
         Effect::LoadHealth(feed) => vec![Action::HealthLoaded { feed, records: store.fetch_log(feed)? }],
         Effect::Mark { ids, mark } => {
@@ -55,6 +67,32 @@ fn try_perform(store: &Store, effect: Effect) -> Result<Vec<Action>, StoreError>
         | Effect::Copy(_)
         | Effect::Quit => Vec::new(),
     })
+}
+
+/// Recently rendered articles, by (article, width): going back to one, or a resize back and
+/// forth, costs nothing.
+fn render_cache() -> &'static Mutex<RenderCache> {
+    static CACHE: OnceLock<Mutex<RenderCache>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(RenderCache::new(16)))
+}
+
+fn rendered_body(store: &Store, article: ArticleId, width: u16) -> Result<Arc<Rendered>, StoreError> {
+    if let Some(hit) = render_cache().lock().ok().and_then(|mut c| c.get(article, width)) {
+        return Ok(hit);
+    }
+    let rendered = match store.body(article)? {
+        Some(b) => render::render_article(&b.html, width, &theme::article_styles()),
+        None => render::render_article(
+            "<p><i>(no body stored for this article)</i></p>",
+            width,
+            &theme::article_styles(),
+        ),
+    };
+    let rendered = Arc::new(rendered);
+    if let Ok(mut cache) = render_cache().lock() {
+        cache.insert(article, width, rendered.clone());
+    }
+    Ok(rendered)
 }
 
 fn article_row(a: crate::store::Article) -> ArticleRow {

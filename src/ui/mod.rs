@@ -7,7 +7,6 @@
 
 pub mod action;
 pub mod app;
-pub mod body;
 pub mod effects;
 pub mod keymap;
 pub mod layout;

@@ -144,6 +144,10 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 return Vec::new();
             };
             match open.links.get(usize::from(n).wrapping_sub(1)) {
+                Some(url) if url.is_empty() => {
+                    app.say(format!("[{n}] is not opened: only web and mail links are (open_schemes)"));
+                    Vec::new()
+                }
                 Some(url) => vec![Effect::OpenUrl(url.clone())],
                 None => {
                     app.say(format!("this article has no link [{n}]"));
@@ -892,7 +896,10 @@ mod tests {
             &mut app,
             Action::BodyRendered { article: ArticleId(10), width, lines: vec!["hi".into()], links: vec![] },
         );
-        assert_eq!(app.article.as_ref().and_then(|o| o.lines.clone()), Some(vec!["hi".to_owned()]));
+        assert_eq!(
+            app.article.as_ref().and_then(|o| o.lines.clone()),
+            Some(vec![ratatui::text::Line::from("hi")])
+        );
     }
 
     #[test]
@@ -992,7 +999,7 @@ mod tests {
         app.focus = Pane::Articles;
         let _ = update(&mut app, Action::Open);
         let width = app.article.as_ref().map_or(0, |o| o.width);
-        let lines = (0..100).map(|i| format!("line {i}")).collect();
+        let lines = (0..100).map(|i| ratatui::text::Line::from(format!("line {i}"))).collect();
         let _ =
             update(&mut app, Action::BodyRendered { article: ArticleId(10), width, lines, links: vec![] });
         let _ = update(&mut app, Action::PageDown);
@@ -1101,7 +1108,7 @@ mod tests {
         app.article_sel = 1;
         let _ = update(&mut app, Action::Open);
         let width = app.article.as_ref().map_or(0, |o| o.width);
-        let lines = (0..100).map(|i| format!("line {i}")).collect();
+        let lines = (0..100).map(|i| ratatui::text::Line::from(format!("line {i}"))).collect();
         let _ =
             update(&mut app, Action::BodyRendered { article: ArticleId(11), width, lines, links: vec![] });
         let _ = update(&mut app, Action::SelectNext);

@@ -28,12 +28,19 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     if let Some(first) = lines.first_mut() {
         first.spans.push(Span::styled(star, theme::starred()));
     }
+    // Header and body lines are each one screen line (both are wrapped to the pane's width),
+    // so `scroll` counts the same lines `update` clamps it against. Only the lines on screen
+    // are cloned: a long article costs no more to draw than a short one.
+    let rows = usize::from(r.height.saturating_sub(2));
+    let header = lines.len();
+    let mut shown: Vec<Line> = lines.into_iter().skip(open.scroll).take(rows).collect();
     match &open.lines {
-        Some(body) => lines.extend(body.iter().map(|l| Line::from(l.as_str()))),
-        None => lines.push(Line::styled("loading…", theme::dim())),
+        Some(body) => {
+            let from = open.scroll.saturating_sub(header);
+            shown.extend(body.iter().skip(from).take(rows - shown.len().min(rows)).cloned());
+        }
+        None if shown.len() < rows => shown.push(Line::styled("loading…", theme::dim())),
+        None => {}
     }
-    // Header and body lines are each one screen line (the body is wrapped to the pane's width,
-    // headers are cut), so `scroll` counts the same lines `update` clamps it against.
-    let scroll = u16::try_from(open.scroll).unwrap_or(u16::MAX);
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)).block(block), r);
+    frame.render_widget(Paragraph::new(shown).block(block), r);
 }

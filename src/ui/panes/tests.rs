@@ -47,7 +47,7 @@ fn with_open_article(mut app: App) -> App {
     app.article = Some(OpenArticle {
         row,
         feed_title: "Rust Blog".into(),
-        lines: Some(vec!["Hello from the body.".into(), String::new(), "Second paragraph.".into()]),
+        lines: Some(vec!["Hello from the body.".into(), "".into(), "Second paragraph.".into()]),
         links: vec![],
         width: 70,
         scroll: 0,

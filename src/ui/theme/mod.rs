@@ -294,3 +294,23 @@ fn user_theme_names(dir: Option<&Path>) -> Vec<String> {
     names.sort();
     names
 }
+
+/// The installed theme's styles for article bodies (the renderer's own defaults for what no
+/// theme names, such as strikeout).
+pub fn article_styles() -> crate::render::ArticleStyles {
+    let t = current();
+    crate::render::ArticleStyles {
+        heading: t.heading,
+        strong: t.strong,
+        emphasis: t.emphasis,
+        code: t.code,
+        preformatted: t.preformatted,
+        quote: t.quote,
+        link: t.link,
+        image: t.image,
+        rule: t.rule,
+        list_marker: t.list_marker,
+        note: t.note,
+        ..Default::default()
+    }
+}

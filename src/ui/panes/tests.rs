@@ -183,6 +183,19 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
     articles.article_sel = 1;
     out.push(("articles", articles));
     out.push(("article", with_open_article(App::sample(w, h))));
+    // The seed WeChat article (bundled as a sample feed), rendered at the pane's width.
+    let mut seed = with_open_article(App::sample(w, h));
+    if let Some(open) = seed.article.as_mut() {
+        let sample = &crate::samples::SAMPLES[2];
+        let feed = crate::parse::parse_feed(sample.bytes, None, sample.url).expect("the seed parses");
+        let (width, _) = crate::ui::layout::article_text_size(w, h, Default::default());
+        let body = crate::render::render_article(&feed.articles[0].content_html, width, &Default::default());
+        open.row.title = feed.articles[0].title.clone();
+        open.width = width;
+        open.lines = Some(body.lines);
+        open.scroll = 7;
+    }
+    out.push(("seed_article", seed));
     let mut hostile = App::sample(w, h);
     let evil = crate::sanitize::line("Evil\u{1b}]0;pwned\u{7}\u{202e} title\u{1b}[2J");
     hostile.feeds[0].title = evil.clone();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tidings::model::FeedId;
-use tidings::store::{FeedUpdate, FetchRecord, FetchResult, NewFeed, PreparedArticle, Store, StoreSettings};
+use tidings::store::{FeedUpdate, FetchRecord, FetchResult, NewFeed, Store, StoreSettings};
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let dir = [
@@ -69,14 +69,7 @@ fn bench(c: &mut Criterion) {
                 for ((name, body), id) in files.iter().zip(&ids) {
                     let url = format!("https://example.org/{name}");
                     let Ok(feed) = tidings::parse::parse_feed(body, None, &url) else { continue };
-                    let update = FeedUpdate {
-                        feed_title: feed.title,
-                        site_link: feed.site_link,
-                        etag: None,
-                        last_modified: None,
-                        moved_to: None,
-                        articles: feed.articles.into_iter().map(PreparedArticle::new).collect(),
-                    };
+                    let update = FeedUpdate::from_parsed(feed);
                     store
                         .apply_fetch(
                             *id,

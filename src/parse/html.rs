@@ -39,6 +39,15 @@ pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
 /// Decodes the reference at the start of `s` (which starts with `&`): the text and the number
 /// of bytes it used.
 fn decode_one(s: &str) -> Option<(String, usize)> {
+    let mut out = String::new();
+    decode_reference(s, &mut out, false).map(|used| (out, used))
+}
+
+/// Decodes the character reference at the start of `s` (which starts with `&`) onto `out` and
+/// returns the bytes it used; `None` (and nothing written) when it is not one. Numeric
+/// references may lack their `;`; named ones need it, except, with `legacy_names`, the five
+/// that browsers also take bare (`&amp`, `&lt`, `&gt`, `&quot`, `&nbsp`).
+pub(crate) fn decode_reference(s: &str, out: &mut String, legacy_names: bool) -> Option<usize> {
     let b = s.as_bytes();
     if b.get(1) == Some(&b'#') {
         let (radix, start) = match b.get(2) {
@@ -52,31 +61,41 @@ fn decode_one(s: &str) -> Option<(String, usize)> {
         if digits == 0 || digits > 8 {
             return None;
         }
-        let mut used = start + digits;
-        if b.get(used) == Some(&b';') {
-            used += 1;
-        }
         let v = u32::from_str_radix(&s[start..start + digits], radix).ok()?;
-        let c = match v {
+        out.push(match v {
             // HTML maps these to windows-1252, which is what the publisher meant.
             0x80..=0x9F => C1_REPLACEMENTS[(v - 0x80) as usize].unwrap_or('\u{FFFD}'),
             0 => '\u{FFFD}',
             _ => char::from_u32(v).unwrap_or('\u{FFFD}'),
-        };
-        return Some((c.to_string(), used));
+        });
+        let used = start + digits;
+        return Some(if b.get(used) == Some(&b';') { used + 1 } else { used });
     }
-    let name_len = b[1..].iter().take_while(|c| c.is_ascii_alphanumeric()).count();
-    if name_len == 0 || name_len > 32 || b.get(1 + name_len) != Some(&b';') {
+    let n = b[1..].iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+    if n == 0 || n > 32 {
         return None;
     }
-    let key = &s[1..name_len + 2];
-    let &(c1, c2) = NAMED_ENTITIES.get(key)?;
-    let mut out = String::new();
-    out.push(char::from_u32(c1)?);
-    if c2 != 0 {
-        out.push(char::from_u32(c2)?);
+    if b.get(1 + n) != Some(&b';') {
+        let bare = match &s[1..1 + n] {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "nbsp" => '\u{a0}',
+            _ => return None,
+        };
+        if !legacy_names {
+            return None;
+        }
+        out.push(bare);
+        return Some(1 + n);
     }
-    Some((out, name_len + 2))
+    let &(c1, c2) = NAMED_ENTITIES.get(&s[1..n + 2])?;
+    let first = char::from_u32(c1)?;
+    let second = if c2 != 0 { Some(char::from_u32(c2)?) } else { None };
+    out.push(first);
+    out.extend(second);
+    Some(n + 2)
 }
 
 /// Inline and block elements whose presence means "this text is HTML".

@@ -15,6 +15,7 @@
 mod date;
 mod decode;
 mod html;
+pub(crate) use html::decode_reference;
 mod repair;
 mod sniff;
 

@@ -24,8 +24,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use markup5ever::data::{C1_REPLACEMENTS, NAMED_ENTITIES};
-
 use super::decorate::{
     BULLET, CELL_SEP, FILLER, LIGATURE_BREAK, MARKER_FIRST, MARKER_LAST, NUMBER, PRE, RULE,
 };
@@ -138,7 +136,7 @@ fn decode_into(s: &str, out: &mut String) {
     while let Some(p) = rest.find('&') {
         out.push_str(&rest[..p]);
         rest = &rest[p..];
-        match decode_one(rest, out) {
+        match crate::parse::decode_reference(rest, out, true) {
             Some(used) => rest = &rest[used..],
             None => {
                 out.push('&');
@@ -147,55 +145,6 @@ fn decode_into(s: &str, out: &mut String) {
         }
     }
     out.push_str(rest);
-}
-
-/// Decodes the reference at the start of `s` (a `&`) into `out`: the bytes it used.
-fn decode_one(s: &str, out: &mut String) -> Option<usize> {
-    let b = s.as_bytes();
-    if b.get(1) == Some(&b'#') {
-        let (radix, start) = match b.get(2) {
-            Some(b'x' | b'X') => (16, 3),
-            _ => (10, 2),
-        };
-        let digits = b[start..]
-            .iter()
-            .take_while(|c| if radix == 16 { c.is_ascii_hexdigit() } else { c.is_ascii_digit() })
-            .count();
-        if digits == 0 || digits > 8 {
-            return None;
-        }
-        let v = u32::from_str_radix(&s[start..start + digits], radix).ok()?;
-        let c = match v {
-            0x80..=0x9f => C1_REPLACEMENTS[(v - 0x80) as usize].unwrap_or('\u{fffd}'),
-            0 => '\u{fffd}',
-            _ => char::from_u32(v).unwrap_or('\u{fffd}'),
-        };
-        out.push(c);
-        let used = start + digits;
-        return Some(if b.get(used) == Some(&b';') { used + 1 } else { used });
-    }
-    let n = b[1..].iter().take_while(|c| c.is_ascii_alphanumeric()).count();
-    if n == 0 || n > 32 {
-        return None;
-    }
-    if b.get(1 + n) != Some(&b';') {
-        let legacy = match &s[1..1 + n] {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "nbsp" => '\u{a0}',
-            _ => return None,
-        };
-        out.push(legacy);
-        return Some(1 + n);
-    }
-    let &(c1, c2) = NAMED_ENTITIES.get(&s[1..n + 2])?;
-    out.push(char::from_u32(c1)?);
-    if c2 != 0 {
-        out.push(char::from_u32(c2)?);
-    }
-    Some(n + 2)
 }
 
 fn contains_ci(hay: &str, needle: &str) -> bool {

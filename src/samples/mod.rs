@@ -4,7 +4,7 @@
 
 use crate::model::FeedId;
 use crate::parse;
-use crate::store::{FeedUpdate, FetchRecord, FetchResult, NewFeed, PreparedArticle, Store, StoreSettings};
+use crate::store::{FeedUpdate, FetchRecord, FetchResult, NewFeed, Store, StoreSettings};
 
 /// A bundled feed: where it lives on the web and a copy of it.
 pub struct Sample {
@@ -48,14 +48,7 @@ pub fn add_samples(store: &Store, settings: &StoreSettings) -> Result<Vec<FeedId
             ..Default::default()
         };
         let result = match parse::parse_feed(sample.bytes, None, sample.url) {
-            Ok(feed) => FetchResult::Updated(FeedUpdate {
-                feed_title: feed.title,
-                site_link: feed.site_link,
-                etag: None,
-                last_modified: None,
-                moved_to: None,
-                articles: feed.articles.into_iter().map(PreparedArticle::new).collect(),
-            }),
+            Ok(feed) => FetchResult::Updated(FeedUpdate::from_parsed(feed)),
             // Cannot happen with the bundled files (a test parses them), but is not fatal.
             Err(e) => FetchResult::Failed { error: format!("bundled copy: {e}"), retry_not_before: None },
         };

@@ -172,6 +172,20 @@ pub struct FeedUpdate {
     pub articles: Vec<PreparedArticle>,
 }
 
+impl FeedUpdate {
+    /// A parsed document with no validators or redirect: bundled copies, benches.
+    pub fn from_parsed(feed: crate::model::ParsedFeed) -> FeedUpdate {
+        FeedUpdate {
+            feed_title: feed.title,
+            site_link: feed.site_link,
+            etag: None,
+            last_modified: None,
+            moved_to: None,
+            articles: feed.articles.into_iter().map(PreparedArticle::new).collect(),
+        }
+    }
+}
+
 /// Counts of what one refresh of one feed changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApplyStats {

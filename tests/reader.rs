@@ -359,3 +359,28 @@ fn a_failing_refresh_is_marked_shown_and_logged() {
     let log = std::fs::read_to_string(t.dir.path().join("state/tidings/tidings.log")).expect("the log");
     assert!(log.contains("refresh: feed 1 (gen)") && log.contains("500"), "{log}");
 }
+
+#[test]
+fn esc_and_a_key_typed_together_are_both_obeyed() {
+    let t = Tidings::new();
+    let local = t.dir.path().join("quokka.xml");
+    std::fs::write(&local, LOCAL_FEED).expect("write the local feed");
+    t.ok(&["add", local.to_str().expect("utf-8 path")]);
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["Quokka Gazette", "3 unread"]);
+    // In a prompt: ESC i in one write (what a fast typist over SSH sends) cancels the prompt,
+    // then i opens the fetch history.
+    screen.keys("a");
+    screen.wait_for(&["add feed URL:"]);
+    screen.keys("https://nowhere.example/\x1bi");
+    screen.wait_for(&["fetch history"]);
+    assert!(!screen.contents().contains("add feed URL:"));
+    // In the article: ESC j goes back to the list, then moves down.
+    screen.keys("\x1b");
+    screen.keys("\r\r");
+    screen.wait_for(&["Quokkas smile at"]);
+    screen.keys("\x1bj\r");
+    screen.wait_for(&["Second body."]);
+    screen.keys("q");
+    assert!(screen.wait_exit());
+}

@@ -250,11 +250,14 @@ async fn event_loop(
             terminal.draw(|frame| render(&app, frame)).context("cannot draw")?;
             dirty = false;
         }
+        let mut key = None;
         let action = tokio::select! {
             biased;
             event = input.next() => match event {
-                Some(Ok(Event::Key(key))) if app.prompt.is_some() => prompt_key(key),
-                Some(Ok(Event::Key(key))) => keymap.action_for(key),
+                Some(Ok(Event::Key(k))) => {
+                    key = Some(k);
+                    None
+                }
                 Some(Ok(Event::Resize(width, height))) => Some(Action::Resize { width, height }),
                 Some(Ok(Event::Mouse(mouse))) => mouse_action(mouse),
                 Some(Ok(_)) => None,
@@ -276,13 +279,40 @@ async fn event_loop(
             _ = sighup.recv() => break Exit::Signal,
             _ = sigint.recv() => break Exit::Signal,
         };
-        if let Some(action) = action {
+        let mut actions: Vec<Action> = action.into_iter().collect();
+        if let Some(key) = key {
+            // Esc and a key typed quickly (or over SSH) arrive as Alt+key: unless Alt+key is
+            // bound, it is both, the Esc first (which may close a prompt) and then the key.
+            let plain = KeyEvent { modifiers: key.modifiers - KeyModifiers::ALT, ..key };
+            let split = key.modifiers.contains(KeyModifiers::ALT)
+                && matches!(key.code, KeyCode::Char(_))
+                && (app.prompt.is_some() || keymap.action_for(key).is_none());
+            let keys = if split {
+                actions.push(if app.prompt.is_some() {
+                    Action::Input(InputKey::Cancel)
+                } else {
+                    Action::Back
+                });
+                vec![plain]
+            } else {
+                vec![key]
+            };
+            for action in std::mem::take(&mut actions) {
+                pending.extend(update(&mut app, action));
+            }
+            for key in keys {
+                let action = if app.prompt.is_some() { prompt_key(key) } else { keymap.action_for(key) };
+                actions.extend(action);
+            }
+            dirty = true;
+        }
+        for action in actions {
             // Failures are shown in the status line for a few seconds; the log keeps them.
             if let Some(line) = log_line(&app, &action) {
                 let log = log.clone();
                 workers.spawn_blocking(move || log.write(&line));
             }
-            pending = update(&mut app, action);
+            pending.extend(update(&mut app, action));
             dirty = true;
         }
     };

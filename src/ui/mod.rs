@@ -285,7 +285,6 @@ async fn event_loop(
             // bound, it is both, the Esc first (which may close a prompt) and then the key.
             let plain = KeyEvent { modifiers: key.modifiers - KeyModifiers::ALT, ..key };
             let split = key.modifiers.contains(KeyModifiers::ALT)
-                && matches!(key.code, KeyCode::Char(_))
                 && (app.prompt.is_some() || keymap.action_for(key).is_none());
             let keys = if split {
                 actions.push(if app.prompt.is_some() {

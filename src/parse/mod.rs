@@ -324,8 +324,22 @@ fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Resu
     let mut first_error = None;
     let mut escaped = false;
     let mut salvaged = false;
+    let mut stripped = false;
     for _ in 0..=MAX_REPAIRS {
-        let err = match run_feed_rs(text.as_bytes(), base)? {
+        let outcome = match run_feed_rs(text.as_bytes(), base) {
+            Ok(outcome) => outcome,
+            // quick-xml panics on a second XML declaration that names another encoding; the
+            // document may well parse without it.
+            Err(crash) => match repair::strip_later_declarations(&text) {
+                Some(fixed) if !stripped => {
+                    stripped = true;
+                    text = Cow::Owned(fixed);
+                    continue;
+                }
+                _ => return Err(crash),
+            },
+        };
+        let err = match outcome {
             // A salvaged truncated document counts only if it gave items.
             Ok(feed) if !salvaged || !feed.entries.is_empty() => return Ok(convert(feed, bases)),
             Ok(_) => break,

@@ -23,6 +23,24 @@ pub(crate) fn atom03_dates(text: &str) -> Option<String> {
     (out != text).then_some(out)
 }
 
+/// The text without any XML declaration after its first line's: a document has one, at the
+/// start, and a stray second one (pasted content) crashes quick-xml. `None` when there is none.
+pub(crate) fn strip_later_declarations(text: &str) -> Option<String> {
+    let start = if text.starts_with("<?xml") { text.find("?>").map_or(text.len(), |e| e + 2) } else { 0 };
+    let mut rest = &text[start..];
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..start]);
+    let mut found = false;
+    while let Some(p) = rest.find("<?xml") {
+        let Some(end) = rest[p..].find("?>") else { break };
+        out.push_str(&rest[..p]);
+        rest = &rest[p + end + 2..];
+        found = true;
+    }
+    out.push_str(rest);
+    found.then_some(out)
+}
+
 pub(crate) fn escape_bare_ampersands(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<String> = None;

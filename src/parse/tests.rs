@@ -620,3 +620,15 @@ fn an_entry_xml_base_scopes_its_body() {
     assert_eq!(feed.articles[0].links, vec!["https://other.example/posts/next.html".to_owned()]);
     assert_eq!(feed.articles[1].images, vec!["https://feed.example/pic.png".to_owned()]);
 }
+
+#[test]
+fn a_stray_second_xml_declaration_does_not_sink_the_feed() {
+    let xml = r#"<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>t</title><id>x</id><updated>2024-01-01T00:00:00Z</updated>
+<?xml version="1.0" encoding="Big5"?>
+<entry><title>kept</title><id>1</id><updated>2024-01-01T00:00:00Z</updated></entry>
+</feed>"#;
+    let feed = parse_feed(xml.as_bytes(), None, "https://example.org/atom.xml").unwrap();
+    assert_eq!(feed.articles.len(), 1);
+    assert_eq!(feed.articles[0].title, "kept");
+}

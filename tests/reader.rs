@@ -384,3 +384,27 @@ fn esc_and_a_key_typed_together_are_both_obeyed() {
     screen.keys("q");
     assert!(screen.wait_exit());
 }
+
+#[test]
+fn escape_sequences_in_a_feed_reach_the_screen_only_as_text() {
+    // A title and body carrying OSC 0 (window title), OSC 52 (clipboard) and a screen clear,
+    // as numeric references (which feed-rs decodes into real ESC and BEL).
+    let feed = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Evil&#27;]0;pwned&#7; feed</title><link>https://example.org/</link>
+<description>d</description>
+<item><title>Clip&#27;]52;c;cm0gLXJmIH4=&#7;board</title><link>https://example.org/1</link><guid>e-1</guid>
+<description>&lt;p&gt;Body&#27;[2J text&#x1b;]0;again&#x07; end&lt;/p&gt;</description></item>
+</channel></rss>
+"#;
+    let t = Tidings::new();
+    let local = t.dir.path().join("evil.xml");
+    std::fs::write(&local, feed).expect("write the feed");
+    t.ok(&["add", local.to_str().expect("utf-8 path")]);
+    let mut screen = Screen::spawn(&t);
+    // The sequences arrive as harmless visible text: nothing was interpreted.
+    screen.wait_for(&["Evil]0;pwned feed", "Clip]52;c;cm0gLXJmIH4=board"]);
+    screen.keys("\r\r");
+    screen.wait_for(&["Body[2J text]0;again end"]);
+    screen.keys("q");
+    assert!(screen.wait_exit());
+}

@@ -36,6 +36,24 @@ pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Appends `c` escaped for HTML/XML text or a double-quoted attribute.
+pub(crate) fn escape_markup_char(c: char, out: &mut String) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        c => out.push(c),
+    }
+}
+
+/// Appends `s` escaped for HTML/XML text or a double-quoted attribute.
+pub(crate) fn escape_markup_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        escape_markup_char(c, out);
+    }
+}
+
 /// Decodes the reference at the start of `s` (which starts with `&`): the text and the number
 /// of bytes it used.
 fn decode_one(s: &str) -> Option<(String, usize)> {

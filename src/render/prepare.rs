@@ -1101,13 +1101,7 @@ impl Emitter {
             }
             return;
         }
-        let Some(ctx) = self.lists.iter_mut().rev().find(|c| c.kind == ListKind::Rows) else {
-            return;
-        };
-        if ctx.bold {
-            self.out.push_str("</b>");
-            ctx.bold = false;
-        }
+        let Some(ctx) = Self::innermost_rows(&mut self.lists, &mut self.out) else { return };
         match name {
             "tr" | "caption" => {
                 if let Some(close) = ctx.item_close.take() {
@@ -1157,18 +1151,22 @@ impl Emitter {
             let _ = write!(self.out, "</{name}>");
             return;
         }
-        let Some(ctx) = self.lists.iter_mut().rev().find(|c| c.kind == ListKind::Rows) else {
-            return;
-        };
-        if ctx.bold {
-            self.out.push_str("</b>");
-            ctx.bold = false;
-        }
+        let Some(ctx) = Self::innermost_rows(&mut self.lists, &mut self.out) else { return };
         if matches!(name, "tr" | "caption") {
             if let Some(close) = ctx.item_close.take() {
                 self.out.push_str(close);
             }
         }
+    }
+
+    /// The innermost table shown as rows, with a header cell's bold closed.
+    fn innermost_rows<'l>(lists: &'l mut [ListCtx], out: &mut String) -> Option<&'l mut ListCtx> {
+        let ctx = lists.iter_mut().rev().find(|c| c.kind == ListKind::Rows)?;
+        if ctx.bold {
+            out.push_str("</b>");
+            ctx.bold = false;
+        }
+        Some(ctx)
     }
 
     fn end(&mut self, name: &str) {
@@ -1312,21 +1310,7 @@ fn clean_text(s: &str) -> Cow<'_, str> {
     }
 }
 
-fn escape_char(c: char, out: &mut String) {
-    match c {
-        '&' => out.push_str("&amp;"),
-        '<' => out.push_str("&lt;"),
-        '>' => out.push_str("&gt;"),
-        '"' => out.push_str("&quot;"),
-        c => out.push(c),
-    }
-}
-
-fn escape_into(s: &str, out: &mut String) {
-    for c in s.chars() {
-        escape_char(c, out);
-    }
-}
+use crate::parse::{escape_markup_char as escape_char, escape_markup_into as escape_into};
 
 /// Characters in sequences whose width unicode-width measures differently from the sum of
 /// their characters' widths (emoji ZWJ and modifier sequences, Arabic lam-alef, Hebrew,

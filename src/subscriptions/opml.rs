@@ -339,15 +339,7 @@ fn escape_category(tag: &str) -> String {
 /// Escapes a string for a double-quoted XML attribute or for element text.
 fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
+    crate::parse::escape_markup_into(s, &mut out);
     out
 }
 

@@ -49,13 +49,26 @@ pub fn line(s: &str) -> String {
     out
 }
 
-/// A multi-line text (article body, HTML source): newlines and tabs are kept, every other
-/// forbidden character is dropped.
+/// A multi-line text (article body, HTML source): newlines and tabs are kept; the other line
+/// breaks (a lone CR, NEL, U+2028, U+2029) become newlines, so the words on either side do not
+/// run together; every other forbidden character is dropped.
 pub fn text(s: &str) -> String {
-    if !s.chars().any(|c| is_forbidden(c) && c != '\n' && c != '\t') {
+    if is_clean_text(s) {
         return s.to_owned();
     }
-    s.chars().filter(|&c| c == '\n' || c == '\t' || !is_forbidden(c)).collect()
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            // CR LF is one break; a CR alone (old Mac files) is one too.
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => out.push('\n'),
+            c if is_forbidden(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// True when `s` holds nothing that [`text`] would remove.
@@ -78,7 +91,8 @@ mod tests {
 
     #[test]
     fn text_keeps_newlines_and_tabs() {
-        assert_eq!(text("a\n\tb\u{1b}[2Jc\r"), "a\n\tb[2Jc");
+        assert_eq!(text("a\n\tb\u{1b}[2Jc\r\n"), "a\n\tb[2Jc\n");
+        assert_eq!(text("one\u{2028}two\u{85}three\u{2029}four\rfive"), "one\ntwo\nthree\nfour\nfive");
         assert!(is_clean_text("plain\nline"));
         assert!(!is_clean_text("x\u{1b}"));
     }

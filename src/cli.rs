@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::config::{Config, Paths};
-use crate::fetch::{FeedRequest, FetchOutcome, FetchSettings, Fetcher};
+use crate::fetch::{FeedRequest, FetchSettings, Fetcher};
 use crate::model::ArticleId;
 use crate::refresh::{self, FeedOutcome, RefreshOptions};
 use crate::sanitize;
@@ -311,17 +311,8 @@ fn add(store: &Store, config: &Config, args: AddArgs) -> Result<()> {
             proxy: options.proxy.clone(),
             ..Default::default()
         };
-        let started_ms = chrono::Utc::now().timestamp_millis();
-        let t0 = std::time::Instant::now();
-        let fetched = rt.block_on(fetcher.fetch(&request));
-        let record = crate::store::FetchRecord {
-            started_ms,
-            fetch_ms: t0.elapsed().as_millis() as u64,
-            ..Default::default()
-        };
-        match fetched {
-            Ok(FetchOutcome::Fetched { body, final_url, .. }) if crate::parse::looks_like_html(&body) => {
-                let found = subscriptions::discover_feeds(&body, &final_url);
+        match rt.block_on(refresh::first_look(&fetcher, &request)) {
+            refresh::FirstLook::Page(found) => {
                 let Some(first) = found.first() else {
                     bail!(
                         "{} is a web page that links to no feed; find the feed's own URL on the site",
@@ -341,11 +332,11 @@ fn add(store: &Store, config: &Config, args: AddArgs) -> Result<()> {
                 println!("adding the first; add another with `tidings add URL`");
                 url = first.url.clone();
             }
-            other => {
-                if let Err(e) = &other {
+            refresh::FirstLook::Feed { fetched, record } => {
+                if let Err(e) = &fetched {
                     eprintln!("warning: could not fetch it now ({e}); adding it anyway");
                 }
-                first_fetch = Some((other, record));
+                first_fetch = Some((fetched, record));
             }
         }
     }

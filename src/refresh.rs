@@ -269,6 +269,31 @@ async fn refresh_one(fetcher: &Fetcher, feed: &FeedRecord, parse_slots: &Semapho
     prepare_job(feed, fetched, record, parse_slots).await
 }
 
+/// What a first look at a URL the user typed found (`add`, in the shell or the reader).
+// One value per `add`, moved once: boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum FirstLook {
+    /// A web page, and the feeds it links to (maybe none), best first.
+    Page(Vec<crate::subscriptions::DiscoveredFeed>),
+    /// Anything else, kept with its record so the feed is not fetched again right after
+    /// (see [`store_fetched`]).
+    Feed { fetched: Result<FetchOutcome, FetchError>, record: FetchRecord },
+}
+
+/// Fetches `request` once and tells a feed from a web page that links to feeds.
+pub async fn first_look(fetcher: &Fetcher, request: &FeedRequest) -> FirstLook {
+    let started_ms = chrono::Utc::now().timestamp_millis();
+    let t0 = Instant::now();
+    let fetched = fetcher.fetch(request).await;
+    let record = FetchRecord { started_ms, fetch_ms: t0.elapsed().as_millis() as u64, ..Default::default() };
+    match fetched {
+        Ok(FetchOutcome::Fetched { body, final_url, .. }) if parse::looks_like_html(&body) => {
+            FirstLook::Page(crate::subscriptions::discover_feeds(&body, &final_url))
+        }
+        fetched => FirstLook::Feed { fetched, record },
+    }
+}
+
 /// Stores a fetch already made, as a refresh of `feed` would have: `add` looks at a URL
 /// first (is it a page or a feed?) and keeps that answer rather than fetching it twice.
 pub async fn store_fetched(

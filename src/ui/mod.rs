@@ -507,25 +507,16 @@ async fn add_feed(
     input: &str,
     tx: &UnboundedSender<Action>,
 ) -> Result<(FeedId, String)> {
-    use crate::fetch::{FeedRequest, FetchOutcome};
+    use crate::fetch::FeedRequest;
     let fetcher = fetcher.map_err(anyhow::Error::msg)?;
     let typed = crate::cli::normalize_feed_url(input)?;
     // Unlike `tidings add`, a URL that cannot be fetched is not added: in the reader a typo
     // is the likelier cause, and the user is right there to try again.
     let request = FeedRequest { url: typed.clone(), ..Default::default() };
-    let started_ms = chrono::Utc::now().timestamp_millis();
-    let t0 = std::time::Instant::now();
-    let fetched = fetcher.fetch(&request).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let record = crate::store::FetchRecord {
-        started_ms,
-        fetch_ms: t0.elapsed().as_millis() as u64,
-        ..Default::default()
-    };
     // The look at the URL is kept when it was the feed, so it is not fetched twice.
     let mut first_fetch = None;
-    let (url, note) = match fetched {
-        FetchOutcome::Fetched { body, final_url, .. } if crate::parse::looks_like_html(&body) => {
-            let found = crate::subscriptions::discover_feeds(&body, &final_url);
+    let (url, note) = match refresh::first_look(&fetcher, &request).await {
+        refresh::FirstLook::Page(found) => {
             let Some(first) = found.first() else {
                 bail!("it is a web page that links to no feed; find the feed's own URL on the site");
             };
@@ -535,8 +526,8 @@ async fn add_feed(
             };
             (first.url.clone(), note)
         }
-        outcome => {
-            first_fetch = Some((outcome, record));
+        refresh::FirstLook::Feed { fetched, record } => {
+            first_fetch = Some((fetched.map_err(|e| anyhow::anyhow!("{e}"))?, record));
             (typed, String::new())
         }
     };

@@ -1,6 +1,6 @@
 //! The reader's state: panes, selections, focus, the open article and the status line. Data only.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use ratatui::text::Line;
 
@@ -205,6 +205,34 @@ pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
         lines.push(line.trim_end().to_owned());
     }
     lines
+}
+
+/// The feeds `shown` (indexes into `feeds`) by tag, tags in heading order, the untagged
+/// last; with `only` (the `t` tag) just that tag.
+fn group_feeds(feeds: &[FeedRow], shown: &[usize], only: Option<&str>) -> Vec<(TagGroup, Vec<usize>)> {
+    let mut by_tag: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut untagged = Vec::new();
+    for &i in shown {
+        let mut tagged = false;
+        for tag in feeds[i].tags.iter().filter(|t| only.is_none_or(|only| only == *t)) {
+            tagged = true;
+            let list = by_tag.entry(tag).or_default();
+            // A tag written twice on one feed lists it once.
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
+        }
+        if !tagged {
+            untagged.push(i);
+        }
+    }
+    let mut groups: Vec<(TagGroup, Vec<usize>)> =
+        by_tag.into_iter().map(|(tag, list)| (TagGroup::Tag(tag.to_owned()), list)).collect();
+    groups.sort_by_cached_key(|(group, _)| tag_order(group.label()));
+    if !untagged.is_empty() {
+        groups.push((TagGroup::Untagged, untagged));
+    }
+    groups
 }
 
 /// How tags sort: alphabetically ignoring case, then as written (so "News" and "news" stay
@@ -495,7 +523,7 @@ impl App {
     /// Every tag of every feed, once each, in the order of the grouped pane's headings.
     pub fn all_tags(&self) -> Vec<String> {
         let mut tags: Vec<String> = self.feeds.iter().flat_map(|f| f.tags.iter().cloned()).collect();
-        tags.sort_by(|a, b| tag_order(a).cmp(&tag_order(b)));
+        tags.sort_by_cached_key(|t| tag_order(t));
         tags.dedup();
         tags
     }
@@ -561,35 +589,12 @@ impl App {
     /// while one is chosen), then "(no tag)", each followed by its feeds unless folded. A
     /// heading without feeds is left out.
     fn grouped_lines(&mut self, shown: Vec<usize>, selected: Option<&FeedKey>) -> Vec<FeedLine> {
-        let mut groups: BTreeMap<(bool, String, String), (TagGroup, Vec<usize>)> = BTreeMap::new();
-        for i in shown {
-            let f = &self.feeds[i];
-            let tags = f.tags.iter().filter(|t| self.tag.as_ref().is_none_or(|only| only == *t));
-            let mut any = false;
-            for tag in tags {
-                any = true;
-                let (lower, exact) = tag_order(tag);
-                let (_, feeds) = groups
-                    .entry((false, lower, exact))
-                    .or_insert_with(|| (TagGroup::Tag(tag.clone()), Vec::new()));
-                // A tag written twice on one feed lists it once.
-                if feeds.last() != Some(&i) {
-                    feeds.push(i);
-                }
-            }
-            if !any {
-                groups
-                    .entry((true, String::new(), String::new()))
-                    .or_insert_with(|| (TagGroup::Untagged, Vec::new()))
-                    .1
-                    .push(i);
-            }
-        }
+        let groups = group_feeds(&self.feeds, &shown, self.tag.as_deref());
         // The selected feed stays in sight: if every heading it is under is folded, its own
         // (or its first) is opened.
         if let Some(FeedKey::Feed { id, group }) = selected {
             let holds = |feeds: &Vec<usize>| feeds.iter().any(|&i| self.feeds[i].id == *id);
-            let mut holding = groups.values().filter(|(_, feeds)| holds(feeds)).map(|(g, _)| g);
+            let mut holding = groups.iter().filter(|(_, feeds)| holds(feeds)).map(|(g, _)| g);
             if holding.clone().all(|g| self.folded.contains(g)) {
                 let open = match group {
                     Some(g) if holding.clone().any(|h| h == g) => Some(g.clone()),
@@ -601,7 +606,7 @@ impl App {
             }
         }
         let mut lines = Vec::new();
-        for (group, feeds) in groups.into_values() {
+        for (group, feeds) in groups {
             let folded = self.folded.contains(&group);
             let unread = feeds.iter().map(|&i| self.feeds[i].unread).sum();
             let rows: Vec<FeedLine> =

@@ -73,6 +73,8 @@ pub struct ReaderSettings {
     pub hyperlinks: bool,
     /// Only unread feeds and articles are listed at start (`U` toggles).
     pub unread_only: bool,
+    /// The feeds pane lists the feeds under a heading per tag at start (`T` toggles).
+    pub group_by_tag: bool,
 }
 
 impl Default for ReaderSettings {
@@ -86,6 +88,7 @@ impl Default for ReaderSettings {
             mouse: false,
             hyperlinks: false,
             unread_only: false,
+            group_by_tag: false,
         }
     }
 }
@@ -254,13 +257,13 @@ mod tests {
         let c = Config::parse(
             Path::new("c.toml"),
             "theme = \"mono\"\nbrowser = [\"w3m\", \"-N\"]\nbrowser_in_terminal = true\n\
-             [reader]\nrefresh_on_start = true\nrefresh_interval_minutes = 15\n\
+             [reader]\nrefresh_on_start = true\nrefresh_interval_minutes = 15\ngroup_by_tag = true\n\
              [keys]\nnext_unread = [\"n\", \"Ctrl-n\"]\nquit = \"Q\"\n",
         )
         .unwrap();
         assert_eq!(c.theme, "mono");
         assert_eq!(c.browser, Some(vec!["w3m".to_owned(), "-N".to_owned()]));
-        assert!(c.browser_in_terminal && c.reader.refresh_on_start);
+        assert!(c.browser_in_terminal && c.reader.refresh_on_start && c.reader.group_by_tag);
         assert_eq!(c.reader.refresh_interval_minutes, 15);
         assert_eq!(c.keys["next_unread"].keys(), vec!["n", "Ctrl-n"]);
         assert_eq!(c.keys["quit"].keys(), vec!["Q"]);

@@ -408,3 +408,38 @@ fn escape_sequences_in_a_feed_reach_the_screen_only_as_text() {
     screen.keys("q");
     assert!(screen.wait_exit());
 }
+
+#[test]
+fn big_t_groups_the_feeds_under_their_tags_and_a_on_a_heading_marks_them_read() {
+    let server = TestServer::start();
+    server.route("/alpha.xml", Response::ok(rss_feed("alpha", 2, 1)));
+    server.route("/beta.xml", Response::ok(rss_feed("beta", 1, 1)));
+    server.route("/gamma.xml", Response::ok(rss_feed("gamma", 1, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/alpha.xml"), "--tag", "news", "--tag", "Tech"]);
+    t.ok(&["add", &server.url("/beta.xml"), "--tag", "news"]);
+    t.ok(&["add", &server.url("/gamma.xml")]);
+    assert_eq!(unread(&t), 4);
+
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["alpha", "beta", "gamma", "4 unread"]);
+    assert!(!screen.contents().contains("(no tag)"));
+    screen.keys("T");
+    screen.wait_for(&["- news", "- Tech", "- (no tag)", "grouped by tag"]);
+    // Headings in alphabetical order ignoring case, each followed by its feeds.
+    let contents = screen.contents();
+    let at = |s: &str| contents.find(s).unwrap_or_else(|| panic!("{s:?} missing in\n{contents}"));
+    assert!(at("- news") < at("- Tech") && at("- Tech") < at("- (no tag)"), "{contents}");
+    // A on the "news" heading (the first row) marks alpha and beta read; u takes it back.
+    screen.keys("gA");
+    screen.wait_for(&["news: 3 marked read", "1 unread"]);
+    screen.keys("u");
+    screen.wait_for(&["4 unread"]);
+    // Enter folds the heading.
+    screen.keys("\r");
+    screen.wait_for(&["+ news"]);
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    screen.wait_restored();
+    assert_eq!(unread(&t), 4);
+}

@@ -146,6 +146,29 @@ fn marking_updates_counters_and_mark_all_is_per_feed() {
 }
 
 #[test]
+fn marking_several_feeds_read_returns_every_id_for_one_undo() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = add(&store, "https://a.example/feed");
+    let b = add(&store, "https://b.example/feed");
+    let c = add(&store, "https://c.example/feed");
+    apply(&store, a, update(vec![article(1, "a1", 1), article(2, "a2", 2)]));
+    apply(&store, b, update(vec![article(1, "b1", 3)]));
+    apply(&store, c, update(vec![article(1, "c1", 4)]));
+    let a1 = store.articles(&ArticleQuery { feed: Some(a), ..Default::default() }).unwrap()[0].meta.id;
+    store.mark(&[a1], Mark::Read).unwrap();
+    let changed = store.mark_feeds_read(&[a, b]).unwrap();
+    assert_eq!(changed.len(), 2, "the already read one is not in the undo list");
+    assert!(!changed.contains(&a1));
+    assert_eq!((store.counts(a).unwrap().unread, store.counts(b).unwrap().unread), (0, 0));
+    assert_eq!(store.counts(c).unwrap().unread, 1);
+    store.mark(&changed, Mark::Unread).unwrap();
+    assert_eq!(store.unread_total().unwrap(), 3);
+    assert!(store.mark_feeds_read(&[]).unwrap().is_empty());
+    assert_consistent(&store);
+}
+
+#[test]
 fn retention_drops_oldest_keeps_starred_and_never_resurrects() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());

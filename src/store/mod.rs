@@ -544,6 +544,20 @@ impl Store {
         self.mark(&ids, Mark::Read)
     }
 
+    /// Marks every article of `feeds` read; returns the ids that changed, all together (one
+    /// undo step for the reader).
+    pub fn mark_feeds_read(&self, feeds: &[FeedId]) -> Result<Vec<ArticleId>, StoreError> {
+        let mut ids = Vec::new();
+        for &feed in feeds {
+            ids.extend(self.unread_ids(&ArticleQuery {
+                feed: Some(feed),
+                unread_only: true,
+                ..Default::default()
+            })?);
+        }
+        self.mark(&ids, Mark::Read)
+    }
+
     fn unread_ids(&self, q: &ArticleQuery) -> Result<Vec<ArticleId>, StoreError> {
         let mut ids = Vec::new();
         let iter: Box<dyn Iterator<Item = sled::Result<sled::IVec>>> = match q.feed {

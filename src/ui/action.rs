@@ -42,7 +42,7 @@ pub enum Action {
     NextPane,
     ToggleRead,
     ToggleStar,
-    /// `A`: every article of the selected feed read.
+    /// `A`: every article of the selected feed read (of every feed under a selected heading).
     MarkFeedRead,
     /// `r`: fetch the selected feed now.
     RefreshFeed,
@@ -60,6 +60,8 @@ pub enum Action {
     ShowStarred,
     /// `t`: list only the feeds of the next tag; after the last tag, every feed again.
     NextTag,
+    /// `T`: the feeds pane grouped under a heading per tag, or a flat list again.
+    ToggleGroups,
     /// `/`: filter the current list as you type.
     Filter,
     /// `a`: subscribe to a feed by URL from inside the reader.
@@ -120,6 +122,12 @@ pub enum Action {
         feed: FeedId,
         ids: Vec<ArticleId>,
     },
+    /// `ids` (the unread articles of the feeds under a heading) were marked read by `A` on
+    /// the heading called `label`.
+    FeedsMarkedRead {
+        label: String,
+        ids: Vec<ArticleId>,
+    },
     /// The fetch history of a feed, newest first, for the `i` overlay.
     HealthLoaded {
         feed: FeedId,
@@ -158,6 +166,12 @@ pub enum Effect {
         mark: Mark,
     },
     MarkFeedRead(FeedId),
+    /// Every article of these feeds read, as one marking (one undo step); `label` names them
+    /// in the answer.
+    MarkFeedsRead {
+        feeds: Vec<FeedId>,
+        label: String,
+    },
     /// Reloads a feed's articles after a refresh wrote to it; queued behind pending marks so
     /// the answer already has them.
     ReloadArticles(Source),
@@ -180,6 +194,12 @@ impl Effect {
     /// Changes the store, or must see every change asked for before it (and so goes through
     /// the one writer, in order).
     pub fn is_write(&self) -> bool {
-        matches!(self, Effect::Mark { .. } | Effect::MarkFeedRead(_) | Effect::ReloadArticles(_))
+        matches!(
+            self,
+            Effect::Mark { .. }
+                | Effect::MarkFeedRead(_)
+                | Effect::MarkFeedsRead { .. }
+                | Effect::ReloadArticles(_)
+        )
     }
 }

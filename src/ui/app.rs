@@ -1,5 +1,7 @@
 //! The reader's state: panes, selections, focus, the open article and the status line. Data only.
 
+use std::collections::{HashMap, HashSet};
+
 use ratatui::text::Line;
 
 use crate::model::{ArticleId, FeedId};
@@ -23,6 +25,56 @@ pub struct FeedRow {
     /// The last fetch failed.
     pub failing: bool,
     pub tags: Vec<String>,
+}
+
+/// One of the feeds pane's groups when it is grouped by tag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TagGroup {
+    Tag(String),
+    /// The feeds without a tag, under "(no tag)", last.
+    Untagged,
+}
+
+impl TagGroup {
+    /// The heading's text (tags are sanitized when the feeds are loaded).
+    pub fn label(&self) -> &str {
+        match self {
+            TagGroup::Tag(t) => t,
+            TagGroup::Untagged => "(no tag)",
+        }
+    }
+}
+
+/// A tag's heading row in the grouped feeds pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    pub group: TagGroup,
+    /// Unread articles of the feeds listed under it.
+    pub unread: u64,
+    /// Indexes into `App::feeds` of the feeds listed under it, also while it is folded.
+    pub feeds: Vec<usize>,
+    pub folded: bool,
+}
+
+/// A row of the feeds pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedLine {
+    /// An index into `App::feeds`.
+    Feed(usize),
+    /// A tag's heading (grouped by tag); its feeds follow it unless it is folded.
+    Heading(Heading),
+}
+
+/// What the feeds pane's selection is on, to find it again when the list is rebuilt (a
+/// reload can reorder the feeds; a heading is known by its tag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedKey {
+    Heading(TagGroup),
+    /// A feed, and the heading it is under (a feed with two tags is listed twice).
+    Feed {
+        id: FeedId,
+        group: Option<TagGroup>,
+    },
 }
 
 /// An article as the articles pane lists it (strings already sanitized).
@@ -155,6 +207,40 @@ pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// The feeds `shown` (indexes into `feeds`) by tag, tags in heading order, the untagged
+/// last; with `only` (the `t` tag) just that tag.
+fn group_feeds(feeds: &[FeedRow], shown: &[usize], only: Option<&str>) -> Vec<(TagGroup, Vec<usize>)> {
+    let mut by_tag: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut untagged = Vec::new();
+    for &i in shown {
+        let mut tagged = false;
+        for tag in feeds[i].tags.iter().filter(|t| only.is_none_or(|only| only == *t)) {
+            tagged = true;
+            let list = by_tag.entry(tag).or_default();
+            // A tag written twice on one feed lists it once.
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
+        }
+        if !tagged {
+            untagged.push(i);
+        }
+    }
+    let mut groups: Vec<(TagGroup, Vec<usize>)> =
+        by_tag.into_iter().map(|(tag, list)| (TagGroup::Tag(tag.to_owned()), list)).collect();
+    groups.sort_by_cached_key(|(group, _)| tag_order(group.label()));
+    if !untagged.is_empty() {
+        groups.push((TagGroup::Untagged, untagged));
+    }
+    groups
+}
+
+/// How tags sort: alphabetically ignoring case, then as written (so "News" and "news" stay
+/// two tags, side by side).
+fn tag_order(tag: &str) -> (String, String) {
+    (tag.to_lowercase(), tag.to_owned())
+}
+
 /// A refresh started from the reader, while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RefreshProgress {
@@ -238,8 +324,8 @@ pub const MESSAGE_TICKS: u8 = 6;
 pub struct App {
     /// Every feed, in the store's order.
     pub feeds: Vec<FeedRow>,
-    /// Indexes into `feeds` of the rows shown (filter, unread-only); `feed_sel` indexes this.
-    pub feed_view: Vec<usize>,
+    /// The rows shown (filter, unread-only, tag, grouping, folds); `feed_sel` indexes this.
+    pub feed_view: Vec<FeedLine>,
     /// False until the first `FeedsLoaded`: tells "loading" from "no feeds".
     pub feeds_loaded: bool,
     pub feed_sel: usize,
@@ -277,6 +363,10 @@ pub struct App {
     pub article_filter: String,
     /// `t`: only feeds with this tag are listed.
     pub tag: Option<String>,
+    /// `T`: the feeds pane lists the feeds under a heading per tag.
+    pub group_by_tag: bool,
+    /// Tags whose heading is folded (kept while the reader runs).
+    pub folded: HashSet<TagGroup>,
     pub prompt: Option<Prompt>,
     pub overlay: Option<Overlay>,
     pub undo: Vec<UndoStep>,
@@ -330,6 +420,8 @@ impl App {
             feed_filter: String::new(),
             article_filter: String::new(),
             tag: None,
+            group_by_tag: false,
+            folded: HashSet::new(),
             prompt: None,
             overlay: None,
             undo: Vec::new(),
@@ -348,17 +440,65 @@ impl App {
         self.width >= super::layout::WIDE
     }
 
+    /// The selected feed; `None` when a heading is selected.
     pub fn selected_feed(&self) -> Option<&FeedRow> {
-        self.feed_view.get(self.feed_sel).and_then(|&i| self.feeds.get(i))
+        match self.feed_view.get(self.feed_sel)? {
+            FeedLine::Feed(i) => self.feeds.get(*i),
+            FeedLine::Heading(_) => None,
+        }
+    }
+
+    /// The selected heading of the grouped feeds pane.
+    pub fn selected_heading(&self) -> Option<&Heading> {
+        match self.feed_view.get(self.feed_sel)? {
+            FeedLine::Heading(h) => Some(h),
+            FeedLine::Feed(_) => None,
+        }
+    }
+
+    /// The heading the feeds pane's row `line` is under (itself for a heading).
+    fn group_of_line(&self, line: usize) -> Option<&TagGroup> {
+        self.feed_view.get(..=line)?.iter().rev().find_map(|l| match l {
+            FeedLine::Heading(h) => Some(&h.group),
+            FeedLine::Feed(_) => None,
+        })
+    }
+
+    /// What the selection is on, to keep it when the feeds list is rebuilt.
+    pub fn selected_feed_key(&self) -> Option<FeedKey> {
+        match self.feed_view.get(self.feed_sel)? {
+            FeedLine::Heading(h) => Some(FeedKey::Heading(h.group.clone())),
+            FeedLine::Feed(i) => Some(FeedKey::Feed {
+                id: self.feeds.get(*i)?.id,
+                group: self.group_of_line(self.feed_sel).cloned(),
+            }),
+        }
+    }
+
+    /// The feeds in the pane's order, a folded heading standing for its feeds: (row of the
+    /// feed or of its folded heading, index into `feeds`). What `n` and `N` walk.
+    pub fn feeds_in_order(&self) -> Vec<(usize, usize)> {
+        let mut order = Vec::new();
+        for (row, line) in self.feed_view.iter().enumerate() {
+            match line {
+                FeedLine::Feed(i) => order.push((row, *i)),
+                FeedLine::Heading(h) if h.folded => order.extend(h.feeds.iter().map(|&i| (row, i))),
+                FeedLine::Heading(_) => {}
+            }
+        }
+        order
     }
 
     pub fn selected_article(&self) -> Option<&ArticleRow> {
         self.article_view.get(self.article_sel).and_then(|&i| self.articles.get(i))
     }
 
-    /// The feeds shown, in order.
+    /// The feeds shown, in order (headings left out; a feed with two tags can come twice).
     pub fn visible_feeds(&self) -> impl Iterator<Item = &FeedRow> {
-        self.feed_view.iter().filter_map(|&i| self.feeds.get(i))
+        self.feed_view.iter().filter_map(|line| match line {
+            FeedLine::Feed(i) => self.feeds.get(*i),
+            FeedLine::Heading(_) => None,
+        })
     }
 
     /// The articles shown, in order.
@@ -380,10 +520,10 @@ impl App {
         }
     }
 
-    /// Every tag of every feed, sorted, once each.
+    /// Every tag of every feed, once each, in the order of the grouped pane's headings.
     pub fn all_tags(&self) -> Vec<String> {
         let mut tags: Vec<String> = self.feeds.iter().flat_map(|f| f.tags.iter().cloned()).collect();
-        tags.sort();
+        tags.sort_by_cached_key(|t| tag_order(t));
         tags.dedup();
         tags
     }
@@ -414,30 +554,87 @@ impl App {
     /// Recomputes `feed_view` from the filter and unread-only, keeping the selected feed
     /// selected (and shown, even if it no longer matches, so nothing moves under the user).
     pub fn refilter_feeds(&mut self) {
-        let selected = self.selected_feed().map(|f| f.id);
+        let selected = self.selected_feed_key();
+        self.refilter_feeds_keeping(selected);
+    }
+
+    /// Recomputes `feed_view` from the tag, filter, unread-only, grouping and folds, then
+    /// selects `selected` if it is listed (opening its folded heading if that hides it),
+    /// else the first row.
+    pub fn refilter_feeds_keeping(&mut self, selected: Option<FeedKey>) {
+        let sticky = match &selected {
+            Some(FeedKey::Feed { id, .. }) => Some(*id),
+            _ => None,
+        };
         let needle = self.feed_filter.to_lowercase();
-        self.feed_view = (0..self.feeds.len())
+        let shown: Vec<usize> = (0..self.feeds.len())
             .filter(|&i| {
                 let f = &self.feeds[i];
                 let tagged = self.tag.as_ref().is_none_or(|t| f.tags.contains(t));
-                tagged
-                    && (Some(f.id) == selected
-                        || ((!self.unread_only || f.unread > 0)
-                            && (needle.is_empty() || f.title.to_lowercase().contains(&needle))))
+                let named = needle.is_empty() || f.title.to_lowercase().contains(&needle);
+                // A filter being typed shows only matches: the sticky selection is for reloads.
+                tagged && named && (Some(f.id) == sticky || !self.unread_only || f.unread > 0)
             })
             .collect();
-        // A filter being typed shows only matches: the sticky selection is for reloads.
-        if !needle.is_empty() {
-            if let Some(pos) = selected.and_then(|id| self.feeds.iter().position(|f| f.id == id)) {
-                if !self.feeds[pos].title.to_lowercase().contains(&needle) {
-                    self.feed_view.retain(|&i| i != pos);
+        self.feed_view = if self.group_by_tag {
+            self.grouped_lines(shown, selected.as_ref())
+        } else {
+            shown.into_iter().map(FeedLine::Feed).collect()
+        };
+        let position = selected.and_then(|key| self.position_of(&key));
+        self.feed_sel = position.unwrap_or(0).min(self.feed_view.len().saturating_sub(1));
+    }
+
+    /// The grouped pane's rows for the feeds `shown`: a heading per tag (only the `t` tag
+    /// while one is chosen), then "(no tag)", each followed by its feeds unless folded. A
+    /// heading without feeds is left out.
+    fn grouped_lines(&mut self, shown: Vec<usize>, selected: Option<&FeedKey>) -> Vec<FeedLine> {
+        let groups = group_feeds(&self.feeds, &shown, self.tag.as_deref());
+        // The selected feed stays in sight: if every heading it is under is folded, its own
+        // (or its first) is opened.
+        if let Some(FeedKey::Feed { id, group }) = selected {
+            let holds = |feeds: &Vec<usize>| feeds.iter().any(|&i| self.feeds[i].id == *id);
+            let mut holding = groups.iter().filter(|(_, feeds)| holds(feeds)).map(|(g, _)| g);
+            if holding.clone().all(|g| self.folded.contains(g)) {
+                let open = match group {
+                    Some(g) if holding.clone().any(|h| h == g) => Some(g.clone()),
+                    _ => holding.next().cloned(),
+                };
+                if let Some(g) = open {
+                    self.folded.remove(&g);
                 }
             }
         }
-        self.feed_sel = selected
-            .and_then(|id| self.feed_view.iter().position(|&i| self.feeds[i].id == id))
-            .unwrap_or(0)
-            .min(self.feed_view.len().saturating_sub(1));
+        let mut lines = Vec::new();
+        for (group, feeds) in groups {
+            let folded = self.folded.contains(&group);
+            let unread = feeds.iter().map(|&i| self.feeds[i].unread).sum();
+            let rows: Vec<FeedLine> =
+                if folded { Vec::new() } else { feeds.iter().map(|&i| FeedLine::Feed(i)).collect() };
+            lines.push(FeedLine::Heading(Heading { group, unread, feeds, folded }));
+            lines.extend(rows);
+        }
+        lines
+    }
+
+    /// The row `key` is on: a feed under the same heading if it can be, else its first row.
+    fn position_of(&self, key: &FeedKey) -> Option<usize> {
+        match key {
+            FeedKey::Heading(group) => {
+                self.feed_view.iter().position(|l| matches!(l, FeedLine::Heading(h) if h.group == *group))
+            }
+            FeedKey::Feed { id, group } => {
+                let rows: Vec<usize> = (0..self.feed_view.len())
+                    .filter(
+                        |&row| matches!(self.feed_view[row], FeedLine::Feed(i) if self.feeds[i].id == *id),
+                    )
+                    .collect();
+                rows.iter()
+                    .find(|&&row| group.is_some() && self.group_of_line(row) == group.as_ref())
+                    .or(rows.first())
+                    .copied()
+            }
+        }
     }
 
     /// Recomputes `article_view` like `refilter_feeds`; the open article stays listed.

@@ -59,6 +59,10 @@ fn try_perform(store: &Store, effect: Effect) -> Result<Vec<Action>, StoreError>
             let ids = store.mark_all_read(Some(feed))?;
             vec![Action::FeedMarkedRead { feed, ids }, feeds_loaded(store)?]
         }
+        Effect::MarkFeedsRead { feeds, label } => {
+            let ids = store.mark_feeds_read(&feeds)?;
+            vec![Action::FeedsMarkedRead { label, ids }, feeds_loaded(store)?]
+        }
         // Run by the loop itself (it needs the fetcher and the runtime).
         Effect::Refresh(_)
         | Effect::AddFeed(_)

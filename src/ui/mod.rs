@@ -147,6 +147,7 @@ async fn event_loop(
     app.split =
         layout::Split { feeds: config.reader.feeds_width_percent, lists: config.reader.list_height_percent };
     app.unread_only = config.reader.unread_only;
+    app.group_by_tag = config.reader.group_by_tag;
     app.refresh_on_load = config.reader.refresh_on_start;
     app.help = keymap
         .help()

@@ -7,8 +7,8 @@ use crate::store::Mark;
 
 use super::action::{Action, Effect, InputKey};
 use super::app::{
-    App, ArticleRow, Jump, OpenArticle, Overlay, Pane, Prompt, PromptKind, RefreshProgress, Source, UndoStep,
-    MESSAGE_TICKS, UNDO_DEPTH,
+    App, ArticleRow, FeedKey, FeedLine, Jump, OpenArticle, Overlay, Pane, Prompt, PromptKind,
+    RefreshProgress, Source, UndoStep, MESSAGE_TICKS, UNDO_DEPTH,
 };
 use super::layout;
 
@@ -118,6 +118,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.refilter_feeds();
             want_articles(app)
         }
+        Action::ToggleGroups => toggle_groups(app),
         Action::Filter => {
             let pane = if app.focus == Pane::Feeds { Pane::Feeds } else { Pane::Articles };
             let text = if pane == Pane::Feeds { &app.feed_filter } else { &app.article_filter };
@@ -183,6 +184,10 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             };
             match feed {
                 Some(feed) => start_refresh(app, Some(feed), 1),
+                None if app.selected_heading().is_some() => {
+                    app.say("r fetches the selected feed; R fetches every feed");
+                    Vec::new()
+                }
                 None => {
                     app.say("no feed to refresh");
                     Vec::new()
@@ -242,14 +247,15 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             reload_feeds(app)
         }
         Action::FeedsLoaded { feeds, unread_total } => {
-            let selected = app.select_feed.take().or(app.selected_feed().map(|f| f.id));
+            // The selection is kept by feed id (a heading by its tag): the reload may reorder.
+            let selected = match app.select_feed.take() {
+                Some(id) => Some(FeedKey::Feed { id, group: None }),
+                None => app.selected_feed_key(),
+            };
             app.feeds = feeds;
             app.feeds_loaded = true;
             app.unread_total = unread_total;
-            // Select by id before filtering so the selection survives the reload.
-            app.feed_view = (0..app.feeds.len()).collect();
-            app.feed_sel = selected.and_then(|id| app.feeds.iter().position(|f| f.id == id)).unwrap_or(0);
-            app.refilter_feeds();
+            app.refilter_feeds_keeping(selected);
             if app.feeds.is_empty() {
                 app.articles.clear();
                 app.article_view.clear();
@@ -305,6 +311,11 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::FeedMarkedRead { feed, ids } => {
             let title = app.feed_title(feed);
             app.say(format!("{title}: {} marked read (u undoes)", ids.len()));
+            push_undo(app, ids, Mark::Unread);
+            Vec::new()
+        }
+        Action::FeedsMarkedRead { label, ids } => {
+            app.say(format!("{label}: {} marked read (u undoes)", ids.len()));
             push_undo(app, ids, Mark::Unread);
             Vec::new()
         }
@@ -364,6 +375,7 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         | Action::ArticlesLoaded { .. }
         | Action::BodyRendered { .. }
         | Action::FeedMarkedRead { .. }
+        | Action::FeedsMarkedRead { .. }
         | Action::HealthLoaded { .. }
         | Action::FeedAdded { .. }
         | Action::FeedRefreshed { .. }
@@ -605,6 +617,10 @@ fn open(app: &mut App) -> Vec<Effect> {
                 app.say("adding the sample feeds…");
                 return vec![Effect::AddSamples];
             }
+            if app.selected_heading().is_some() {
+                toggle_fold(app);
+                return Vec::new();
+            }
             if app.selected_feed().is_some() {
                 app.focus = Pane::Articles;
             }
@@ -698,8 +714,21 @@ fn inverse(mark: Mark) -> Mark {
     }
 }
 
-/// `A`: the selected feed read (in the feeds pane), or the shown list.
+/// `A`: the selected feed read (in the feeds pane; every feed under a selected heading), or
+/// the shown list.
 fn mark_shown_read(app: &mut App) -> Vec<Effect> {
+    if app.focus == Pane::Feeds {
+        if let Some(heading) = app.selected_heading() {
+            let label = heading.group.label().to_owned();
+            let feeds: Vec<FeedId> = heading.feeds.iter().map(|&i| app.feeds[i].id).collect();
+            if app.articles_source.and_then(Source::feed).is_some_and(|f| feeds.contains(&f)) {
+                for a in &mut app.articles {
+                    a.read = true;
+                }
+            }
+            return vec![Effect::MarkFeedsRead { feeds, label }];
+        }
+    }
     let source = match app.focus {
         Pane::Feeds => app.selected_feed().map(|f| Source::Feed(f.id)),
         _ => app.articles_source.or(app.selected_feed().map(|f| Source::Feed(f.id))),
@@ -778,22 +807,36 @@ fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
             return open_selected(app);
         }
     }
-    // Another feed, in the order of the feeds pane, wrapping around.
+    // Another feed, in the order of the feeds pane (a folded heading counts with its feeds),
+    // wrapping around.
     let shown_feed = app.articles_source.and_then(Source::feed);
-    let n = app.feed_view.len();
-    let start = shown_feed
-        .and_then(|id| app.feed_view.iter().position(|&i| app.feeds[i].id == id))
+    let order = app.feeds_in_order();
+    let n = order.len();
+    let is_shown = |&(_, i): &(usize, usize)| Some(app.feeds[i].id) == shown_feed;
+    // The shown feed's row: the selected one if it is that feed (it can be listed twice).
+    let start = order
+        .iter()
+        .position(|entry| entry.0 == app.feed_sel && is_shown(entry))
+        .or_else(|| order.iter().position(is_shown))
         .unwrap_or(if forward { n.saturating_sub(1) } else { 0 });
     let next =
         (1..=n).map(|k| if forward { (start + k) % n } else { (start + n - k % n) % n }).find(|&pos| {
-            let f = &app.feeds[app.feed_view[pos]];
+            let f = &app.feeds[order[pos].1];
             f.unread > 0 && Some(f.id) != shown_feed
         });
     let Some(pos) = next else {
         app.say("no more unread articles");
         return Vec::new();
     };
-    app.feed_sel = pos;
+    let (row, index) = order[pos];
+    match &app.feed_view[row] {
+        FeedLine::Feed(_) => app.feed_sel = row,
+        // In a folded heading: it opens to show the feed.
+        FeedLine::Heading(h) => {
+            let key = FeedKey::Feed { id: app.feeds[index].id, group: Some(h.group.clone()) };
+            app.refilter_feeds_keeping(Some(key));
+        }
+    }
     app.jump = Some(if forward { Jump::FirstUnread } else { Jump::LastUnread });
     let effects = want_articles(app);
     if effects.is_empty() {
@@ -804,6 +847,32 @@ fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
         }
     }
     effects
+}
+
+/// `T`: group the feeds pane by tag, or list it flat again; the selection stays on its feed
+/// (on a heading's first feed when going flat).
+fn toggle_groups(app: &mut App) -> Vec<Effect> {
+    let selected = match app.selected_heading() {
+        Some(h) => h.feeds.first().map(|&i| FeedKey::Feed { id: app.feeds[i].id, group: None }),
+        None => app.selected_feed_key(),
+    };
+    app.group_by_tag = !app.group_by_tag;
+    app.refilter_feeds_keeping(selected);
+    app.say(if app.group_by_tag {
+        "feeds grouped by tag: Enter folds a tag (T lists them flat)"
+    } else {
+        "feeds listed flat (T groups them by tag)"
+    });
+    want_articles(app)
+}
+
+/// Enter on a heading: folds or unfolds its feeds.
+fn toggle_fold(app: &mut App) {
+    let Some(group) = app.selected_heading().map(|h| h.group.clone()) else { return };
+    if !app.folded.remove(&group) {
+        app.folded.insert(group);
+    }
+    app.refilter_feeds();
 }
 
 /// Opens the first or last unread article of the list that just arrived.
@@ -833,7 +902,7 @@ mod tests {
     use crate::model::{ArticleId, FeedId};
     use crate::refresh::FeedOutcome;
     use crate::ui::action::InputKey;
-    use crate::ui::app::{FeedRow, Overlay, PromptKind, Source, MESSAGE_TICKS};
+    use crate::ui::app::{FeedRow, Overlay, PromptKind, Source, TagGroup, MESSAGE_TICKS};
 
     #[test]
     fn moving_the_feed_selection_loads_its_articles_once() {
@@ -1515,5 +1584,301 @@ mod tests {
         );
         assert_eq!(open_id(&app), Some(ArticleId(20)));
         assert!(effects.contains(&Effect::Mark { ids: vec![ArticleId(20)], mark: Mark::Read }));
+    }
+
+    /// The feeds pane's rows: `-tag` / `+tag` for open / folded headings, feed ids as numbers.
+    fn feed_rows(app: &App) -> Vec<String> {
+        app.feed_view
+            .iter()
+            .map(|line| match line {
+                FeedLine::Feed(i) => app.feeds[*i].id.0.to_string(),
+                FeedLine::Heading(h) => format!("{}{}", if h.folded { "+" } else { "-" }, h.group.label()),
+            })
+            .collect()
+    }
+
+    fn selected_row(app: &App) -> String {
+        feed_rows(app).get(app.feed_sel).cloned().unwrap_or_default()
+    }
+
+    /// The heading the selected row is under.
+    fn selected_group(app: &App) -> Option<String> {
+        match app.selected_feed_key()? {
+            FeedKey::Heading(g) | FeedKey::Feed { group: Some(g), .. } => Some(g.label().to_owned()),
+            FeedKey::Feed { group: None, .. } => None,
+        }
+    }
+
+    fn grouped_sample() -> App {
+        let mut app = App::sample(80, 24);
+        let _ = update(&mut app, Action::ToggleGroups);
+        app
+    }
+
+    #[test]
+    fn big_t_groups_the_feeds_by_tag_and_back_keeping_the_selection() {
+        let mut app = App::sample(80, 24);
+        assert!(update(&mut app, Action::ToggleGroups).is_empty(), "feed 1 stays selected and shown");
+        assert!(app.group_by_tag);
+        // Alphabetical headings; feed 2 (ai, zh) is under both.
+        assert_eq!(feed_rows(&app), ["-ai", "2", "-rust", "1", "-zh", "2"]);
+        assert_eq!((app.feed_sel, app.selected_feed().map(|f| f.id)), (3, Some(FeedId(1))));
+        assert!(app.message.contains("grouped by tag"), "{}", app.message);
+        let heading = |app: &App, tag: &str| {
+            app.feed_view.iter().find_map(|l| match l {
+                FeedLine::Heading(h) if h.group.label() == tag => Some(h.unread),
+                _ => None,
+            })
+        };
+        assert_eq!((heading(&app, "rust"), heading(&app, "ai")), (Some(2), Some(0)));
+        // Flat again from a heading: its first feed is selected.
+        let _ = update(&mut app, Action::SelectLast);
+        let _ = update(&mut app, Action::SelectPrev);
+        assert_eq!(selected_row(&app), "-zh");
+        let _ = update(&mut app, Action::ToggleGroups);
+        assert_eq!(feed_rows(&app), ["1", "2"]);
+        assert_eq!(app.feed_sel, 1);
+    }
+
+    #[test]
+    fn untagged_feeds_come_last_and_tags_sort_ignoring_case() {
+        let mut app = App::sample(80, 24);
+        app.feeds.push(FeedRow {
+            id: FeedId(3),
+            title: "Plain".into(),
+            unread: 4,
+            total: 4,
+            failing: false,
+            tags: vec![],
+        });
+        app.feeds.push(FeedRow {
+            id: FeedId(4),
+            title: "Caps".into(),
+            unread: 1,
+            total: 1,
+            failing: false,
+            tags: vec!["Python".into(), "Python".into()],
+        });
+        let _ = update(&mut app, Action::ToggleGroups);
+        assert_eq!(feed_rows(&app), ["-ai", "2", "-Python", "4", "-rust", "1", "-zh", "2", "-(no tag)", "3"]);
+        // `t` cycles in the same order.
+        assert_eq!(app.all_tags(), ["ai", "Python", "rust", "zh"]);
+    }
+
+    #[test]
+    fn enter_on_a_heading_folds_it_and_j_k_move_over_headings() {
+        let mut app = grouped_sample();
+        assert!(update(&mut app, Action::SelectFirst).is_empty(), "a heading loads nothing");
+        assert_eq!(selected_row(&app), "-ai");
+        assert!(update(&mut app, Action::Open).is_empty());
+        assert_eq!(app.focus, Pane::Feeds, "folding does not leave the pane");
+        assert_eq!(feed_rows(&app), ["+ai", "-rust", "1", "-zh", "2"]);
+        assert_eq!(selected_row(&app), "+ai");
+        // j: the next heading, then its feed (which loads).
+        let _ = update(&mut app, Action::SelectNext);
+        assert_eq!(selected_row(&app), "-rust");
+        assert_eq!(update(&mut app, Action::SelectNext), Vec::<Effect>::new(), "feed 1 is shown already");
+        assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(1)));
+        assert_eq!(update(&mut app, Action::SelectNext), Vec::<Effect>::new());
+        assert_eq!(update(&mut app, Action::SelectNext), vec![Effect::LoadArticles(Source::Feed(FeedId(2)))]);
+        assert_eq!(app.feed_sel, 4);
+        // Enter on a feed still opens its articles.
+        let _ = update(&mut app, Action::Open);
+        assert_eq!(app.focus, Pane::Articles);
+        // The fold is remembered across a flat interlude and a reload; Enter again unfolds.
+        let _ = update(&mut app, Action::ToggleGroups);
+        let _ = update(&mut app, Action::ToggleGroups);
+        let feeds = app.feeds.clone();
+        let _ = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 });
+        assert_eq!(feed_rows(&app)[0], "+ai");
+        app.focus = Pane::Feeds;
+        let _ = update(&mut app, Action::SelectFirst);
+        let _ = update(&mut app, Action::Open);
+        assert_eq!(feed_rows(&app), ["-ai", "2", "-rust", "1", "-zh", "2"]);
+    }
+
+    #[test]
+    fn a_reload_keeps_a_heading_or_a_feed_under_its_heading_selected() {
+        let mut app = grouped_sample();
+        let _ = update(&mut app, Action::SelectLast);
+        assert_eq!((selected_row(&app), selected_group(&app)), ("2".into(), Some("zh".into())));
+        // The reload puts a new "ai" feed first and reorders: feed 2 under zh stays selected,
+        // not its first row under ai.
+        let mut feeds = app.feeds.clone();
+        feeds.reverse();
+        feeds.insert(
+            0,
+            FeedRow {
+                id: FeedId(3),
+                title: "New".into(),
+                unread: 1,
+                total: 1,
+                failing: false,
+                tags: vec!["ai".into()],
+            },
+        );
+        let _ = update(&mut app, Action::FeedsLoaded { feeds: feeds.clone(), unread_total: 3 });
+        assert_eq!(feed_rows(&app), ["-ai", "3", "2", "-rust", "1", "-zh", "2"]);
+        assert_eq!((app.feed_sel, selected_group(&app)), (6, Some("zh".into())));
+        // A heading is kept by its tag.
+        let _ = update(&mut app, Action::SelectFirst);
+        let _ = update(&mut app, Action::SelectNext);
+        let _ = update(&mut app, Action::SelectNext);
+        let _ = update(&mut app, Action::SelectNext);
+        assert_eq!(selected_row(&app), "-rust");
+        feeds.remove(0);
+        let _ = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 });
+        assert_eq!(feed_rows(&app), ["-ai", "2", "-rust", "1", "-zh", "2"]);
+        assert_eq!(selected_row(&app), "-rust");
+    }
+
+    #[test]
+    fn a_feed_added_into_a_folded_heading_opens_it() {
+        let mut app = grouped_sample();
+        let mut feeds = app.feeds.clone();
+        feeds.push(FeedRow {
+            id: FeedId(9),
+            title: "Added".into(),
+            unread: 1,
+            total: 1,
+            failing: false,
+            tags: vec!["rust".into()],
+        });
+        app.folded.insert(TagGroup::Tag("rust".into()));
+        app.refilter_feeds();
+        let _ = update(&mut app, Action::FeedAdded { feed: Some(FeedId(9)), message: "added".into() });
+        let _ = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 3 });
+        assert_eq!(feed_rows(&app), ["-ai", "2", "-rust", "1", "9", "-zh", "2"]);
+        assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(9)));
+    }
+
+    #[test]
+    fn grouping_with_the_filter_unread_only_and_a_tag() {
+        let mut app = grouped_sample();
+        // U: feed 2 has nothing unread, so its headings go (the selected feed 1 stays).
+        let _ = update(&mut app, Action::ToggleUnreadOnly);
+        assert_eq!(feed_rows(&app), ["-rust", "1"]);
+        assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(1)));
+        let _ = update(&mut app, Action::ToggleUnreadOnly);
+        // The filter: only matches, under each of their tags; empty headings go.
+        let _ = update(&mut app, Action::Filter);
+        for c in "机器".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert_eq!(feed_rows(&app), ["-ai", "2", "-zh", "2"]);
+        let _ = update(&mut app, Action::Input(InputKey::Cancel));
+        assert_eq!(feed_rows(&app).len(), 6);
+        // A folded heading with matches stays, folded.
+        app.folded.insert(TagGroup::Tag("zh".into()));
+        let _ = update(&mut app, Action::Filter);
+        for c in "机器".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert_eq!(feed_rows(&app), ["-ai", "2", "+zh"]);
+        let _ = update(&mut app, Action::Input(InputKey::Cancel));
+        app.folded.clear();
+        // t: only that tag's heading, even for a feed that has another tag too.
+        let _ = update(&mut app, Action::NextTag);
+        assert_eq!(app.tag.as_deref(), Some("ai"));
+        assert_eq!(feed_rows(&app), ["-ai", "2"]);
+        let _ = update(&mut app, Action::NextTag);
+        assert_eq!(feed_rows(&app), ["-rust", "1"]);
+    }
+
+    #[test]
+    fn big_a_on_a_heading_marks_its_feeds_read_as_one_undo_step() {
+        let mut app = grouped_sample();
+        app.feeds.push(FeedRow {
+            id: FeedId(3),
+            title: "Also rust".into(),
+            unread: 5,
+            total: 5,
+            failing: false,
+            tags: vec!["rust".into()],
+        });
+        app.refilter_feeds();
+        let _ = update(&mut app, Action::SelectPrev);
+        assert_eq!(selected_row(&app), "-rust");
+        assert_eq!(
+            update(&mut app, Action::MarkFeedRead),
+            vec![Effect::MarkFeedsRead { feeds: vec![FeedId(1), FeedId(3)], label: "rust".into() }]
+        );
+        assert!(app.articles.iter().all(|a| a.read), "the shown feed 1 is under it");
+        let ids = vec![ArticleId(10), ArticleId(11), ArticleId(30)];
+        let _ = update(&mut app, Action::FeedsMarkedRead { label: "rust".into(), ids: ids.clone() });
+        assert_eq!(app.message, "rust: 3 marked read (u undoes)");
+        assert_eq!(update(&mut app, Action::Undo), vec![Effect::Mark { ids, mark: Mark::Unread }]);
+        assert!(!app.articles[0].read && !app.articles[1].read);
+        assert!(Effect::MarkFeedsRead { feeds: vec![], label: String::new() }.is_write());
+        // r on a heading says which keys fetch.
+        assert!(update(&mut app, Action::RefreshFeed).is_empty());
+        assert!(app.message.contains("R fetches every feed"), "{}", app.message);
+    }
+
+    #[test]
+    fn n_reaches_a_feed_in_a_folded_heading_and_opens_it() {
+        let mut app = grouped_sample();
+        app.feeds.push(FeedRow {
+            id: FeedId(3),
+            title: "Go".into(),
+            unread: 0,
+            total: 0,
+            failing: false,
+            tags: vec!["go".into()],
+        });
+        app.folded.insert(TagGroup::Tag("rust".into()));
+        app.refilter_feeds();
+        // Feed 3 is shown (empty); the only unread feed, 1, is under the folded "rust".
+        let _ = update(&mut app, Action::SelectFirst);
+        let _ = update(&mut app, Action::SelectNext);
+        let _ = update(&mut app, Action::SelectNext);
+        let _ = update(&mut app, Action::SelectNext);
+        assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(3)));
+        let _ =
+            update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(3)), articles: vec![] });
+        assert_eq!(update(&mut app, Action::NextUnread), vec![Effect::LoadArticles(Source::Feed(FeedId(1)))]);
+        assert_eq!(feed_rows(&app), ["-ai", "2", "-go", "3", "-rust", "1", "-zh", "2"]);
+        assert_eq!(selected_row(&app), "1");
+        let articles = App::sample(80, 24).articles;
+        let _ = update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles });
+        assert_eq!(open_id(&app), Some(ArticleId(10)));
+    }
+
+    #[test]
+    fn a_click_selects_a_heading_and_a_second_click_folds_it() {
+        let mut app = App::sample(120, 40);
+        let _ = update(&mut app, Action::ToggleGroups);
+        // Row 1 of the screen is the first row of the pane: the "ai" heading.
+        assert!(update(&mut app, Action::MouseClick { column: 3, row: 1 }).is_empty());
+        assert_eq!(selected_row(&app), "-ai");
+        let _ = update(&mut app, Action::MouseClick { column: 3, row: 1 });
+        assert_eq!(feed_rows(&app)[..2], ["+ai", "-rust"]);
+        assert_eq!(
+            update(&mut app, Action::MouseClick { column: 3, row: 5 }),
+            vec![Effect::LoadArticles(Source::Feed(FeedId(2)))]
+        );
+        assert_eq!(selected_row(&app), "2");
+    }
+
+    #[test]
+    fn the_offset_keeps_the_selection_on_screen_over_headings() {
+        let mut app = App::sample(80, 8);
+        app.feeds = (0..20)
+            .map(|i| FeedRow {
+                id: FeedId(i),
+                title: format!("feed {i}"),
+                unread: 1,
+                total: 1,
+                failing: false,
+                tags: vec![format!("tag{:02}", i / 2)],
+            })
+            .collect();
+        let _ = update(&mut app, Action::ToggleGroups);
+        assert_eq!(feed_rows(&app).len(), 30);
+        let _ = update(&mut app, Action::SelectLast);
+        let rows = layout::list_page(80, 8, Pane::Feeds, app.split);
+        assert_eq!(app.feed_offset, 30 - rows);
+        let _ = update(&mut app, Action::SelectFirst);
+        assert_eq!((app.feed_sel, app.feed_offset), (0, 0));
     }
 }

@@ -1,4 +1,5 @@
-//! The feeds pane: each feed's title and unread/total counts, `!` when its last fetch failed.
+//! The feeds pane: each feed's title and unread/total counts, `!` when its last fetch failed;
+//! grouped by tag (`T`), a heading per tag with its unread total, the feeds indented under it.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -6,7 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{focused, pane_block};
-use crate::ui::app::{App, Pane};
+use crate::ui::app::{App, FeedLine, FeedRow, Heading, Pane};
 use crate::ui::{layout, theme};
 
 pub fn render(app: &App, frame: &mut Frame, r: Rect) {
@@ -49,31 +50,64 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
         return;
     }
     let offset = layout::keep_visible(app.feed_offset, app.feed_sel, app.feed_view.len(), height);
+    // Grouped, feeds are indented under their tag's heading.
+    let indent = if app.group_by_tag { FEED_INDENT } else { "" };
     let lines: Vec<Line> = app
-        .visible_feeds()
+        .feed_view
+        .iter()
         .enumerate()
         .skip(offset)
         .take(height)
-        .map(|(i, f)| {
-            let counts = format!(" {}/{}", f.unread, f.total);
-            let marker = if f.failing { "!" } else { " " };
-            let room = width.saturating_sub(counts.chars().count() + 1);
-            let title = truncate(&f.title, room);
-            let pad = room.saturating_sub(display_width(&title));
-            let mut line = Line::from(vec![
-                Span::styled(marker, theme::feed_failing()),
-                Span::raw(title),
-                Span::raw(" ".repeat(pad)),
-                Span::styled(counts, if f.unread > 0 { theme::unread_count() } else { theme::read() }),
-            ]);
-            line = line.style(if f.unread > 0 { theme::unread() } else { theme::read() });
+        .filter_map(|(i, row)| {
+            let mut line = match row {
+                FeedLine::Feed(index) => feed_line(app.feeds.get(*index)?, indent, width),
+                FeedLine::Heading(h) => heading_line(h, width),
+            };
             if i == app.feed_sel {
                 line = line.patch_style(super::selection(app, Pane::Feeds));
             }
-            line
+            Some(line)
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+/// What a feed row starts with under a heading.
+const FEED_INDENT: &str = "  ";
+
+/// A feed: the failure marker, its title and its unread/total counts at the right edge.
+fn feed_line(f: &FeedRow, indent: &str, width: usize) -> Line<'static> {
+    let counts = format!(" {}/{}", f.unread, f.total);
+    let marker = if f.failing { "!" } else { " " };
+    let room = width.saturating_sub(indent.len() + counts.chars().count() + 1);
+    let title = truncate(&f.title, room);
+    let pad = room.saturating_sub(display_width(&title));
+    let line = Line::from(vec![
+        Span::raw(indent.to_owned()),
+        Span::styled(marker, theme::feed_failing()),
+        Span::raw(title),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(counts, if f.unread > 0 { theme::unread_count() } else { theme::read() }),
+    ]);
+    line.style(if f.unread > 0 { theme::unread() } else { theme::read() })
+}
+
+/// A tag's heading: `-` open or `+` folded, the tag, and its feeds' unread total at the right
+/// edge. ASCII on purpose: the triangles (▸ ▾ ► ▼) are ambiguous-width characters, drawn two
+/// columns wide by terminals set up for CJK text (which would push the row past the border),
+/// and the small ones are missing from Linux console fonts.
+fn heading_line(h: &Heading, width: usize) -> Line<'static> {
+    let symbol = if h.folded { "+ " } else { "- " };
+    let count = format!(" {}", h.unread);
+    let room = width.saturating_sub(symbol.len() + count.len());
+    let label = truncate(h.group.label(), room);
+    let pad = room.saturating_sub(display_width(&label));
+    Line::from(vec![
+        Span::raw(symbol),
+        Span::styled(label, theme::title()),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(count, if h.unread > 0 { theme::unread_count() } else { theme::read() }),
+    ])
 }
 
 pub(super) fn display_width(s: &str) -> usize {

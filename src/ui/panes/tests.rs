@@ -118,6 +118,34 @@ fn tiny_terminal_draws_every_pane_cleanly() {
 }
 
 #[test]
+fn grouped_feeds_stay_inside_the_pane_at_every_size() {
+    for (w, h) in [(120, 40), (80, 24), (40, 12), (24, 8)] {
+        let mut app = grouped(w, h);
+        // The selection on the last row, so the list is scrolled in the small ones.
+        app.feed_sel = app.feed_view.len() - 1;
+        app.scroll_lists();
+        let buf = draw(&app);
+        assert_clean(&buf);
+        let s = text(&buf);
+        let pane = crate::ui::layout::areas(w, h, Pane::Feeds, app.split).feeds.expect("feeds pane");
+        for y in pane.top()..pane.bottom() {
+            let edge = buf[(pane.right() - 1, y)].symbol();
+            assert!(matches!(edge, "│" | "┐" | "┘"), "row {y} at {w}x{h} ends in {edge:?}\n{s}");
+        }
+        assert!(s.contains("(no tag)"), "{w}x{h}\n{s}");
+        assert!(!s.contains('\u{1b}'));
+    }
+    let buf = draw(&grouped(120, 40));
+    // The tag of a heading is drawn in the title style (bold in the default theme).
+    assert_eq!(buf[(3, 1)].symbol(), "a");
+    assert!(buf[(3, 1)].modifier.contains(ratatui::style::Modifier::BOLD));
+    let s = text(&buf);
+    for want in ["- ai", "+ tech", "- news[2J]0;pwned", "   Hacker News", "  !日本語の", "- rust"] {
+        assert!(s.contains(want), "{want:?} missing in\n{s}");
+    }
+}
+
+#[test]
 fn no_feeds_shows_how_to_add_one() {
     for (w, h) in [(120, 40), (80, 24), (40, 12)] {
         let mut app = App::new(w, h);
@@ -171,6 +199,41 @@ fn hostile_strings_never_reach_the_buffer() {
     assert!(text(&buf).contains("Evil]0;pwned title"));
 }
 
+/// The sample grouped by tag, with more tags: one with an escape sequence in it (as the
+/// loader leaves it: sanitized), a long CJK one, a folded one, and a feed without a tag.
+fn grouped(w: u16, h: u16) -> App {
+    let mut app = App::sample(w, h);
+    let evil_tag = crate::sanitize::line("news\u{1b}[2J\u{1b}]0;pwned\u{7}");
+    app.feeds.push(crate::ui::app::FeedRow {
+        id: FeedId(3),
+        title: "Hacker News".into(),
+        unread: 12,
+        total: 30,
+        failing: false,
+        tags: vec![evil_tag, "tech".into()],
+    });
+    app.feeds.push(crate::ui::app::FeedRow {
+        id: FeedId(4),
+        title: "日本語のフィードの長いタイトルです".into(),
+        unread: 5,
+        total: 9,
+        failing: true,
+        tags: vec!["日本語のニュースとテクノロジーの長いタグ名".into()],
+    });
+    app.feeds.push(crate::ui::app::FeedRow {
+        id: FeedId(5),
+        title: "No tags here".into(),
+        unread: 1,
+        total: 1,
+        failing: false,
+        tags: vec![],
+    });
+    app.group_by_tag = true;
+    app.folded.insert(crate::ui::app::TagGroup::Tag("tech".into()));
+    app.refilter_feeds();
+    app
+}
+
 /// Every scene the reader can show, for the snapshot test.
 fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
     let mut out = Vec::new();
@@ -178,6 +241,10 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
     welcome.feeds_loaded = true;
     out.push(("welcome", welcome));
     out.push(("feeds", App::sample(w, h)));
+    let mut grouped_scene = grouped(w, h);
+    // On the long CJK heading: the small sizes scroll to it and cut it.
+    grouped_scene.feed_sel = 9;
+    out.push(("grouped_feeds", grouped_scene));
     let mut articles = App::sample(w, h);
     articles.focus = Pane::Articles;
     articles.article_sel = 1;

@@ -9,6 +9,7 @@
 //! body of each hop) and in memory (`max_body_mib` of decompressed body, local files too). The
 //! body is returned as raw bytes: decoding the charset is the parser's job.
 
+mod decode;
 mod error;
 mod limits;
 mod local;

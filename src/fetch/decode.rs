@@ -177,10 +177,13 @@ enum State {
     /// Labelled gzip but not gzip: passed through as is.
     Plain,
     /// gzip, every member (`cat a.gz b.gz` is one valid gzip file).
-    Gzip(flate2::write::MultiGzDecoder<Capped>),
+    Gzip(Box<flate2::write::MultiGzDecoder<Capped>>),
     /// zlib-wrapped (what the HTTP spec means by deflate) or raw deflate (what many servers
     /// send); `ended` once the stream's end was seen.
-    Inflate { inflater: Decompress, ended: bool },
+    Inflate {
+        inflater: Decompress,
+        ended: bool,
+    },
     Brotli(Box<brotli_decompressor::DecompressorWriter<Capped>>),
 }
 
@@ -191,10 +194,9 @@ impl Layer {
     fn new(coding: Coding) -> Layer {
         let state = match coding {
             Coding::Gzip | Coding::Deflate => State::Sniffing(Vec::with_capacity(SNIFF_LEN)),
-            Coding::Brotli => State::Brotli(Box::new(brotli_decompressor::DecompressorWriter::new(
-                Capped::default(),
-                STEP,
-            ))),
+            Coding::Brotli => {
+                State::Brotli(Box::new(brotli_decompressor::DecompressorWriter::new(Capped::default(), STEP)))
+            }
         };
         Layer { coding, state }
     }
@@ -214,7 +216,12 @@ impl Layer {
         self.write_decided(input, limit, out)
     }
 
-    fn write_decided(&mut self, mut input: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+    fn write_decided(
+        &mut self,
+        mut input: &[u8],
+        limit: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DecodeError> {
         let coding = self.coding.name();
         let corrupt = |detail: &str| DecodeError::Corrupt { coding, detail: detail.to_string() };
         match &mut self.state {
@@ -288,7 +295,8 @@ impl Layer {
             self.write_decided(&start, limit, out)?;
         }
         let coding = self.coding.name();
-        let truncated = DecodeError::Corrupt { coding, detail: "the compressed data is cut short".to_string() };
+        let truncated =
+            DecodeError::Corrupt { coding, detail: "the compressed data is cut short".to_string() };
         match &mut self.state {
             State::Sniffing(_) => unreachable_sniffing(coding),
             State::Plain => Ok(()),
@@ -324,7 +332,7 @@ fn unreachable_sniffing(coding: &'static str) -> Result<(), DecodeError> {
 
 /// What the first bytes of a body labelled `coding` say it really is.
 fn decide(coding: Coding, start: &[u8]) -> State {
-    let gzip = || State::Gzip(flate2::write::MultiGzDecoder::new(Capped::default()));
+    let gzip = || State::Gzip(Box::new(flate2::write::MultiGzDecoder::new(Capped::default())));
     let inflate = |zlib_header| State::Inflate { inflater: Decompress::new(zlib_header), ended: false };
     match coding {
         Coding::Gzip if start.starts_with(&GZIP_MAGIC) => gzip(),
@@ -335,10 +343,9 @@ fn decide(coding: Coding, start: &[u8]) -> State {
         // The HTTP spec says zlib-wrapped, many servers send raw deflate, and a few gzip.
         Coding::Deflate if start.starts_with(&GZIP_MAGIC) => gzip(),
         Coding::Deflate => inflate(is_zlib_header(start)),
-        Coding::Brotli => State::Brotli(Box::new(brotli_decompressor::DecompressorWriter::new(
-            Capped::default(),
-            STEP,
-        ))),
+        Coding::Brotli => {
+            State::Brotli(Box::new(brotli_decompressor::DecompressorWriter::new(Capped::default(), STEP)))
+        }
     }
 }
 
@@ -347,7 +354,9 @@ fn decide(coding: Coding, start: &[u8]) -> State {
 /// by chance only rarely; curl and browsers tell the two apart the same way.
 fn is_zlib_header(start: &[u8]) -> bool {
     match start {
-        [cmf, flg, ..] => cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) * 256 + u16::from(*flg)) % 31 == 0,
+        [cmf, flg, ..] => {
+            cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) * 256 + u16::from(*flg)) % 31 == 0
+        }
         _ => false,
     }
 }
@@ -423,7 +432,8 @@ mod tests {
         decoder.finish()
     }
 
-    const TEXT: &[u8] = b"<rss version=\"2.0\"><channel><title>t</title><item><title>one</title></item></channel></rss>";
+    const TEXT: &[u8] =
+        b"<rss version=\"2.0\"><channel><title>t</title><item><title>one</title></item></channel></rss>";
 
     #[test]
     fn header_values_become_codings_in_order() {
@@ -433,7 +443,10 @@ mod tests {
         assert_eq!(parse(&["X-GZip"]), Ok(vec![Coding::Gzip]));
         assert_eq!(parse(&["gzip, br", "deflate"]), Ok(vec![Coding::Gzip, Coding::Brotli, Coding::Deflate]));
         let Unsupported(why) = parse(&["gzip", "zstd"]).unwrap_err();
-        assert_eq!(why, "Content-Encoding `zstd`, which tidings cannot decode (it accepts gzip, deflate, br)");
+        assert_eq!(
+            why,
+            "Content-Encoding `zstd`, which tidings cannot decode (it accepts gzip, deflate, br)"
+        );
         let Unsupported(why) = parse(&["gzip, gzip, gzip, gzip"]).unwrap_err();
         assert!(why.contains("4 stacked codings"), "{why}");
         let Unsupported(why) = parse(&[&"x".repeat(500)]).unwrap_err();

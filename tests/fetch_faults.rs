@@ -58,7 +58,6 @@ async fn body_over_the_cap_is_too_large_with_or_without_content_length() {
 async fn gzip_bomb_stops_at_the_cap() {
     let server = TestServer::start();
     server.route("/bomb", Response::gzip_bomb(100 * MIB as usize));
-    // The bomb is several gzip members; a smaller one read in full shows they all inflate.
     server.route("/small", Response::gzip_bomb(3 * MIB as usize + 5));
     let f = Fetcher::new(&settings()).unwrap();
     let body = body_of(f.fetch(&req(server.url("/small"))).await.unwrap());
@@ -69,17 +68,138 @@ async fn gzip_bomb_stops_at_the_cap() {
 }
 
 #[tokio::test]
-async fn compressed_feeds_are_decompressed() {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(b"<rss>compressed</rss>").unwrap();
+async fn a_decoded_body_of_exactly_the_cap_passes_and_one_byte_more_fails() {
     let server = TestServer::start();
-    server.route("/gz", Response::ok(gz.finish().unwrap()).header("Content-Encoding", "gzip"));
+    server.route("/gzip-exact", Response::gzip_bomb(MIB as usize));
+    server.route("/gzip-over", Response::gzip_bomb(MIB as usize + 1));
+    let zeros = vec![0u8; MIB as usize];
+    server.route("/br-exact", Response::ok(brotli(&zeros)).header("Content-Encoding", "br"));
+    server.route(
+        "/br-over",
+        Response::ok(brotli(&[&zeros[..], b"!"].concat())).header("Content-Encoding", "br"),
+    );
+    let f = one_mib_cap();
+    for path in ["/gzip-exact", "/br-exact"] {
+        let body = body_of(f.fetch(&req(server.url(path))).await.unwrap());
+        assert_eq!(body.len() as u64, MIB, "{path}");
+    }
+    for path in ["/gzip-over", "/br-over"] {
+        let err = f.fetch(&req(server.url(path))).await.unwrap_err();
+        assert_eq!(err.kind, FetchErrorKind::TooLarge, "{path}: {err}");
+        assert!(err.message.contains("larger than 1 MiB (max_body_mib in config.toml)"), "{err}");
+    }
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut br = brotli::CompressorWriter::new(Vec::new(), 4096, 5, 22);
+    br.write_all(data).unwrap();
+    br.into_inner()
+}
+
+const FEED: &str = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Two parts</title>\
+    <item><guid>1</guid><title>From the first member</title></item>\
+    <item><guid>2</guid><title>From the second member</title></item></channel></rss>";
+
+#[tokio::test]
+async fn compressed_feeds_are_decompressed() {
+    let server = TestServer::start();
+    server.route("/gz", Response::ok(gzip(b"<rss>compressed</rss>")).header("Content-Encoding", "gzip"));
     let f = Fetcher::new(&settings()).unwrap();
     let body = body_of(f.fetch(&req(server.url("/gz"))).await.unwrap());
     assert_eq!(body, b"<rss>compressed</rss>");
-    let accept_encoding = server.last_header("/gz", "accept-encoding").unwrap();
-    for coding in ["gzip", "br", "deflate"] {
-        assert!(accept_encoding.contains(coding), "{accept_encoding}");
+    assert_eq!(server.last_header("/gz", "accept-encoding").as_deref(), Some("gzip, deflate, br"));
+}
+
+#[tokio::test]
+async fn a_multi_member_gzip_feed_arrives_whole() {
+    // What `cat a.gz b.gz` or pigz produce: the second member holds the second article.
+    let split = FEED.find("<item><guid>2").unwrap();
+    let two_members = [gzip(&FEED.as_bytes()[..split]), gzip(&FEED.as_bytes()[split..])].concat();
+    let server = TestServer::start();
+    server.route("/feed", Response::ok(two_members).header("Content-Encoding", "gzip"));
+    let body = body_of(Fetcher::new(&settings()).unwrap().fetch(&req(server.url("/feed"))).await.unwrap());
+    assert_eq!(body, FEED.as_bytes());
+    let parsed = tidings::parse::parse_feed(&body, None, &server.url("/feed")).unwrap();
+    let titles: Vec<&str> = parsed.articles.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(titles, ["From the first member", "From the second member"]);
+}
+
+#[tokio::test]
+async fn deflate_zlib_wrapped_raw_and_brotli_and_stacks_decode() {
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    zlib.write_all(FEED.as_bytes()).unwrap();
+    let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    raw.write_all(FEED.as_bytes()).unwrap();
+    let server = TestServer::start();
+    server.route("/zlib", Response::ok(zlib.finish().unwrap()).header("Content-Encoding", "deflate"));
+    server.route("/raw", Response::ok(raw.finish().unwrap()).header("Content-Encoding", "Deflate"));
+    server.route("/br", Response::ok(brotli(FEED.as_bytes())).header("Content-Encoding", "br"));
+    // Applied gzip first, then br; also as two header lines, and with identity in between.
+    let stacked = brotli(&gzip(FEED.as_bytes()));
+    server.route("/stacked", Response::ok(stacked.clone()).header("Content-Encoding", "x-gzip, br"));
+    server.route(
+        "/two-lines",
+        Response::ok(stacked).header("Content-Encoding", "gzip").header("Content-Encoding", "identity, br"),
+    );
+    let f = Fetcher::new(&settings()).unwrap();
+    for path in ["/zlib", "/raw", "/br", "/stacked", "/two-lines"] {
+        let body = body_of(f.fetch(&req(server.url(path))).await.unwrap());
+        assert_eq!(body, FEED.as_bytes(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_labelled_gzip_that_is_not_gzip_is_taken_as_plain() {
+    let server = TestServer::start();
+    server.route("/mislabelled", Response::ok(FEED).header("Content-Encoding", "gzip"));
+    let body =
+        body_of(Fetcher::new(&settings()).unwrap().fetch(&req(server.url("/mislabelled"))).await.unwrap());
+    assert_eq!(body, FEED.as_bytes());
+}
+
+#[tokio::test]
+async fn unknown_or_broken_encodings_are_clear_per_feed_errors() {
+    let server = TestServer::start();
+    server.route("/zstd", Response::ok("(zstd bytes)").header("Content-Encoding", "zstd"));
+    // U+202E (right-to-left override) is allowed in a header by HTTP but must not reach the terminal.
+    server.route("/odd", Response::ok("x").header("Content-Encoding", "evil\u{202e}\u{85}coding"));
+    let mut broken = gzip(FEED.as_bytes());
+    let middle = broken.len() / 2;
+    broken[middle..middle + 8].fill(0xff);
+    server.route("/broken", Response::ok(broken).header("Content-Encoding", "gzip"));
+    let cut = gzip(FEED.as_bytes());
+    server.route("/cut", Response::ok(&cut[..cut.len() - 4]).header("Content-Encoding", "gzip"));
+    let f = Fetcher::new(&settings()).unwrap();
+
+    let err = f.fetch(&req(server.url("/zstd"))).await.unwrap_err();
+    assert_eq!(err.kind, FetchErrorKind::Other, "{err}");
+    assert_eq!(
+        err.message,
+        format!(
+            "the server at {} sent Content-Encoding `zstd`, which tidings cannot decode (it accepts gzip, deflate, br)",
+            server.url("/zstd")
+        )
+    );
+    let err = f.fetch(&req(server.url("/odd"))).await.unwrap_err();
+    // The override is dropped; U+0085 (next line) is whitespace, so it becomes a space.
+    assert!(err.message.contains("`evil coding`"), "{err}");
+    assert!(tidings::sanitize::is_clean_text(&err.message), "{:?}", err.message);
+
+    for path in ["/broken", "/cut"] {
+        let err = f.fetch(&req(server.url(path))).await.unwrap_err();
+        assert_eq!(err.kind, FetchErrorKind::Other, "{path}: {err}");
+        let expected = format!(
+            "the feed from {} could not be decompressed: the server labelled it gzip, but ",
+            server.url(path)
+        );
+        assert!(err.message.starts_with(&expected), "{err}");
+        assert!(tidings::sanitize::is_clean_text(&err.message), "{:?}", err.message);
     }
 }
 

@@ -27,7 +27,8 @@ pub enum FetchErrorKind {
     RedirectLoop,
     /// Reading a local file failed, or the connection broke while the body was being read.
     Io,
-    /// Anything else: a body that fails to decompress, bad settings, an internal failure.
+    /// Anything else: a body that fails to decompress or uses a Content-Encoding tidings cannot
+    /// decode, bad settings, an internal failure.
     Other,
 }
 

@@ -6,9 +6,12 @@
 //! Contract: one shared HTTP client; at most `concurrency` fetches at once and at most
 //! `per_host` per host[:port]; redirects followed here (not by reqwest) up to `max_redirects`,
 //! http/https only, loops detected; every fetch bounded in time (`timeout_secs` for headers and
-//! body of each hop) and in memory (`max_body_mib` of decompressed body, local files too). The
-//! body is returned as raw bytes: decoding the charset is the parser's job.
+//! body of each hop) and in memory (`max_body_mib` of decompressed body, local files too).
+//! Content-Encoding (every gzip member, zlib or raw deflate, brotli) is undone here as the
+//! body streams in ([`decode`]), not by reqwest. The body is returned as raw bytes: decoding
+//! the charset is the parser's job.
 
+mod decode;
 mod error;
 mod limits;
 mod local;

@@ -82,6 +82,7 @@ async fn fetch_then_conditional_get_gives_not_modified_and_sends_headers() {
     let first = server.last_request("/feed.xml").unwrap();
     assert_eq!(first.header("user-agent"), Some(concat!("tidings/", env!("CARGO_PKG_VERSION"))));
     assert_eq!(first.header("accept"), Some(web::ACCEPT));
+    assert_eq!(first.header("accept-encoding"), Some(decode::ACCEPT_ENCODING));
     assert_eq!(first.header("if-none-match"), None);
     assert_eq!(first.header("referer"), None);
 

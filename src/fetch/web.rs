@@ -9,6 +9,7 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Response, StatusCode};
 use url::Url;
 
+use super::decode::{self, BodyDecoder, DecodeError};
 use super::error::{redact, redact_str, root_cause, FetchError, FetchErrorKind};
 use super::{retry_after, FeedRequest, FetchOutcome, FetchSettings};
 
@@ -32,9 +33,8 @@ pub(crate) fn build_client(
         // non-http targets and tell whether every hop was permanent.
         .redirect(reqwest::redirect::Policy::none())
         .referer(false)
-        .gzip(true)
-        .brotli(true)
-        .deflate(true)
+        // Content-Encoding is undone in `read_body` (see decode.rs), not by reqwest: its
+        // gzip decoder stops after the first member of a multi-member body.
         .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
         // No host ever has more requests in flight than `per_host`, so more idle connections
         // than that would only hold buffers.
@@ -88,6 +88,7 @@ fn request_headers(settings: &FetchSettings, req: &FeedRequest, url: &Url) -> Re
     };
     let mut headers = HeaderMap::new();
     headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
+    headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(decode::ACCEPT_ENCODING));
     let agent = req.user_agent.as_deref().unwrap_or(&settings.user_agent);
     headers.insert(header::USER_AGENT, check_header_value(agent).map_err(|why| invalid("user agent", why))?);
     if let Some(referer) = &req.referer {
@@ -251,8 +252,9 @@ fn redirect_target(response: &Response, url: &Url) -> Result<Url, FetchError> {
     Ok(next)
 }
 
-/// Reads the (decompressed) body chunk by chunk, failing as soon as it passes `cap`, so a huge
-/// body or a compression bomb costs at most `cap` plus one chunk of memory.
+/// Reads the body chunk by chunk and undoes its Content-Encoding as it arrives, failing as
+/// soon as the decoded bytes pass `cap`, so a huge body or a compression bomb costs at most
+/// `cap` plus one decoding step of memory. The compressed body is never held whole.
 async fn read_body(
     response: Response,
     url: &Url,
@@ -269,24 +271,39 @@ async fn read_body(
             ),
         )
     };
-    // With a compressed body reqwest hides Content-Length (it is the compressed size), so this
-    // early check only catches plain bodies; the loop below catches the rest.
-    let declared = response.content_length();
+    let codings =
+        decode::codings(response.headers().get_all(header::CONTENT_ENCODING).iter().map(|v| v.as_bytes()))
+            .map_err(|unsupported| {
+                FetchError::new(
+                    FetchErrorKind::Other,
+                    format!("the server at {} sent {}", redact(url), unsupported.0),
+                )
+            })?;
+    // Content-Length counts the bytes on the wire: for a plain body that is the decoded size,
+    // known before reading anything; a compressed body is checked as it inflates.
+    let declared = response.content_length().filter(|_| codings.is_empty());
     if declared.is_some_and(|len| len > cap) {
         return Err(too_large());
     }
-    // Pre-size from the declared length, already known to be within the cap.
-    let capacity = usize::try_from(declared.unwrap_or(0)).unwrap_or(0);
-    let mut body = Vec::with_capacity(capacity);
+    // Pre-size a plain body from the declared length, already known to be within the cap.
+    let expected = usize::try_from(declared.unwrap_or(0)).unwrap_or(0);
+    let mut decoder = BodyDecoder::new(&codings, cap, expected);
+    let decode_failed = |err: DecodeError| match err {
+        DecodeError::TooLarge => too_large(),
+        DecodeError::Corrupt { coding, detail } => FetchError::new(
+            FetchErrorKind::Other,
+            format!(
+                "the feed from {} could not be decompressed: the server labelled it {coding}, but {detail}",
+                redact(url)
+            ),
+        ),
+    };
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| body_error(&e, url, settings))?;
-        if (body.len() as u64).saturating_add(chunk.len() as u64) > cap {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
+        decoder.push(&chunk).map_err(decode_failed)?;
     }
-    Ok(body)
+    decoder.finish().map_err(decode_failed)
 }
 
 fn rate_limited(response: &Response, url: &Url) -> FetchError {
@@ -372,41 +389,16 @@ fn request_error(err: &reqwest::Error, url: &Url, settings: &FetchSettings) -> F
     FetchError::new(FetchErrorKind::Connect, format!("request to {shown} failed: {}", root_cause(err)))
 }
 
-/// Errors while reading the body.
+/// Errors while reading the body. Decoding is ours (decode.rs), so whatever reqwest reports
+/// here is the connection.
 fn body_error(err: &reqwest::Error, url: &Url, settings: &FetchSettings) -> FetchError {
-    let shown = redact(url);
     if err.is_timeout() {
         return timeout_error(err, url, settings);
     }
-    let cause = root_cause(err);
-    // A decode error can also be a broken connection seen through the decompressor; only
-    // treat it as bad compressed data when no connection-level I/O error is in the chain.
-    let broken_stream = !err.is_decode() || has_connection_io_error(err);
-    if broken_stream {
-        FetchError::new(
-            FetchErrorKind::Io,
-            format!("the connection broke while reading the feed from {shown}: {cause}"),
-        )
-    } else {
-        FetchError::new(
-            FetchErrorKind::Other,
-            format!("the feed from {shown} could not be decompressed: {cause}"),
-        )
-    }
-}
-
-fn has_connection_io_error(err: &(dyn std::error::Error + 'static)) -> bool {
-    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
-    let mut source = Some(err);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if matches!(io.kind(), UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe) {
-                return true;
-            }
-        }
-        source = e.source();
-    }
-    false
+    FetchError::new(
+        FetchErrorKind::Io,
+        format!("the connection broke while reading the feed from {}: {}", redact(url), root_cause(err)),
+    )
 }
 
 fn timeout_error(err: &reqwest::Error, url: &Url, settings: &FetchSettings) -> FetchError {

@@ -434,11 +434,11 @@ async fn write_response(stream: &mut TcpStream, response: &Response) -> std::io:
     stream.flush().await
 }
 
-/// Gzip of `n` zero bytes, cached per size. One gzip member (reqwest inflates only the first
-/// member of a multi-member file), built without compressing `n` bytes, which takes seconds
-/// at 100 MiB in a debug build: a 1 MiB run of zeros is compressed once and ends with a sync
-/// flush, so its deflate blocks are byte-aligned and start from a literal; repeating them is a
-/// valid deflate stream for any number of MiB. The CRC is combined, not recomputed.
+/// Gzip of `n` zero bytes, cached per size: one gzip member, built without compressing `n`
+/// bytes, which takes seconds at 100 MiB in a debug build. A 1 MiB run of zeros is compressed
+/// once and ends with a sync flush, so its deflate blocks are byte-aligned and start from a
+/// literal; repeating them is a valid deflate stream for any number of MiB. The CRC is
+/// combined, not recomputed.
 fn gzip_zeros(n: usize) -> Arc<Vec<u8>> {
     const CHUNK: usize = 1024 * 1024;
     fn deflate(len: usize, flush: flate2::FlushCompress) -> Vec<u8> {

@@ -101,7 +101,7 @@ pub struct RefreshOptions {
 
 /// Refreshes `feeds`, calling `on_report` once per feed as each finishes.
 ///
-/// Memory stays bounded however many feeds there are: at most `concurrency + 8` feeds are
+/// Memory stays bounded however many feeds there are: at most `2 x concurrency + 8` feeds are
 /// between "fetch started" and "written", and the writer's queue is short. Feeds are started
 /// in an order that interleaves hosts, so the bounded window is never filled by one host
 /// waiting on its per-host limit.
@@ -160,7 +160,9 @@ pub async fn refresh(
         }
     }
     let mut pending = interleave_hosts(to_fetch).into_iter();
-    let window = fetcher.settings().concurrency.saturating_add(WRITER_QUEUE + 4).max(1);
+    // Twice the concurrency, because a revalidation counts half against it (fetch::limits):
+    // feeds beyond that wait for a permit holding nothing but their record.
+    let window = fetcher.settings().concurrency.saturating_mul(2).saturating_add(WRITER_QUEUE + 4).max(1);
     let mut tasks = tokio::task::JoinSet::new();
     let mut running: HashMap<tokio::task::Id, (FeedId, String)> = HashMap::new();
     let mut received = 0usize;

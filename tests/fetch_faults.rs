@@ -303,6 +303,28 @@ async fn global_limit_caps_concurrent_requests() {
 }
 
 #[tokio::test]
+async fn a_revalidation_counts_half_against_the_global_limit() {
+    // Ten requests carrying an ETag (the server ignores it and answers slowly): with
+    // `concurrency = 3` up to six of them are in flight at once, never more.
+    let server = slow_server(10);
+    let f = Fetcher::new(&FetchSettings { concurrency: 3, per_host: 10, ..settings() }).unwrap();
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let f = f.clone();
+            let url = server.url(&format!("/slow/{i}"));
+            tokio::spawn(
+                async move { f.fetch(&FeedRequest { etag: Some("\"v1\"".into()), ..req(url) }).await },
+            )
+        })
+        .collect();
+    for task in tasks {
+        assert!(matches!(task.await.unwrap(), Ok(FetchOutcome::Fetched { .. })));
+    }
+    let peak = server.peak_in_flight();
+    assert!((4..=6).contains(&peak), "peak {peak}: a revalidation should take half a slot");
+}
+
+#[tokio::test]
 async fn connection_closed_mid_body_is_an_io_error() {
     let server = TestServer::start();
     server.route("/cut", Response::ok("<rss><chan").content_length(1000));

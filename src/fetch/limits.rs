@@ -1,4 +1,11 @@
 //! Concurrency limits: one global semaphore and one semaphore per host.
+//!
+//! The global limit is weighed: `concurrency` full fetches at once, and a revalidation (a
+//! request carrying the feed's ETag or Last-Modified) counts half. What the global limit
+//! protects is memory and parsing work, and a revalidation is almost always answered 304 with
+//! no body at all: letting twice as many of them wait on the network at once halves a warm
+//! refresh (500 feeds at 100 ms: 1.6 s at 32, under 1 s at 64) and costs nothing to hold.
+//! The per-host limit, which protects the servers, counts every request the same.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,7 +18,11 @@ use super::error::{FetchError, FetchErrorKind};
 /// long-running process that has seen many hosts does not keep one semaphore per host forever.
 const PRUNE_ABOVE: usize = 256;
 
+/// Global permits a full fetch takes; a revalidation takes one.
+const FULL_FETCH_PERMITS: u32 = 2;
+
 pub(crate) struct Limits {
+    /// `FULL_FETCH_PERMITS` x the configured concurrency.
     global: Semaphore,
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -29,21 +40,28 @@ impl Limits {
     /// `global` and `per_host` must be at least 1 (checked by `Fetcher::new`).
     pub(crate) fn new(global: usize, per_host: usize) -> Limits {
         Limits {
-            global: Semaphore::new(global.min(Semaphore::MAX_PERMITS)),
+            global: Semaphore::new(
+                global.saturating_mul(FULL_FETCH_PERMITS as usize).min(Semaphore::MAX_PERMITS),
+            ),
             per_host: per_host.min(Semaphore::MAX_PERMITS),
             hosts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Waits for a slot for `host` (if any), then for a global slot. The host permit comes
-    /// first so that 500 feeds queued on one saturated host wait without holding global permits
-    /// that feeds on other hosts could use.
-    pub(crate) async fn acquire(&self, host: Option<&str>) -> Result<Permits<'_>, FetchError> {
+    /// Waits for a slot for `host` (if any), then for a global slot (half of one for a
+    /// `revalidation`). The host permit comes first so that 500 feeds queued on one saturated
+    /// host wait without holding global permits that feeds on other hosts could use.
+    pub(crate) async fn acquire(
+        &self,
+        host: Option<&str>,
+        revalidation: bool,
+    ) -> Result<Permits<'_>, FetchError> {
         let host_permit = match host {
             Some(host) => Some(self.host_semaphore(host).acquire_owned().await.map_err(|_| closed())?),
             None => None,
         };
-        let global = self.global.acquire().await.map_err(|_| closed())?;
+        let weight = if revalidation { 1 } else { FULL_FETCH_PERMITS };
+        let global = self.global.acquire_many(weight).await.map_err(|_| closed())?;
         Ok(Permits { _global: global, _host: host_permit })
     }
 

@@ -3,8 +3,9 @@
 //! ([`FetchOutcome::Fetched`]), "unchanged" ([`FetchOutcome::NotModified`]) or one
 //! [`FetchError`] whose message is a single line fit for the user.
 //!
-//! Contract: one shared HTTP client; at most `concurrency` fetches at once and at most
-//! `per_host` per host[:port]; redirects followed here (not by reqwest) up to `max_redirects`,
+//! Contract: one shared HTTP client; at most `concurrency` fetches at once (a revalidation,
+//! which carries the feed's validators, counts half: see [`limits`]) and at most `per_host`
+//! per host[:port]; redirects followed here (not by reqwest) up to `max_redirects`,
 //! http/https only, loops detected; every fetch bounded in time (`timeout_secs` for headers and
 //! body of each hop) and in memory (`max_body_mib` of decompressed body, local files too).
 //! Content-Encoding (every gzip member, zlib or raw deflate, brotli) is undone here as the
@@ -42,7 +43,8 @@ pub struct FetchSettings {
     pub connect_timeout_secs: u64,
     /// Largest body accepted, in MiB, measured after decompression. Default 16.
     pub max_body_mib: u64,
-    /// Fetches running at once over all hosts. Default 32.
+    /// Fetches running at once over all hosts. Default 32. A revalidation (a request with the
+    /// feed's ETag or Last-Modified, nearly always answered 304 without a body) counts half.
     pub concurrency: usize,
     /// Fetches running at once against one host[:port]. Default 4.
     pub per_host: usize,
@@ -204,13 +206,14 @@ impl Fetcher {
         let inner = &*self.inner;
         match local::classify(&req.url)? {
             Target::Local { path, url, maybe_web } => {
-                let _permits = inner.limits.acquire(None).await?;
+                let _permits = inner.limits.acquire(None, false).await?;
                 local::read(path, url, maybe_web, inner.cap, inner.settings.max_body_mib).await
             }
             Target::Web(url) => {
                 let client = self.client_for(req.proxy.as_deref())?;
                 let host = host_key(&url);
-                let _permits = inner.limits.acquire(Some(&host)).await?;
+                let revalidation = req.etag.is_some() || req.last_modified.is_some();
+                let _permits = inner.limits.acquire(Some(&host), revalidation).await?;
                 web::fetch(&client, &inner.settings, inner.cap, url, req).await
             }
         }

@@ -50,7 +50,13 @@ fn build(dir: &std::path::Path) -> (Store, FeedId) {
             articles,
         };
         store
-            .apply_fetch(feed, FetchResult::Updated(update), FetchRecord::default(), &settings, now.timestamp())
+            .apply_fetch(
+                feed,
+                FetchResult::Updated(update),
+                FetchRecord::default(),
+                &settings,
+                now.timestamp(),
+            )
             .expect("apply");
     }
     store.flush().expect("flush");
@@ -82,7 +88,8 @@ fn bench(c: &mut Criterion) {
             let mut app = app.clone();
             for action in tidings::ui::effects::perform(&store, Effect::LoadArticles(source)) {
                 assert!(matches!(action, Action::ArticlesLoaded { .. }), "{action:?}");
-                let _ = tidings::ui::update(&mut app, action);
+                let effects = tidings::ui::update(&mut app, action);
+                assert!(effects.is_empty(), "the first frame needs no more rows: {effects:?}");
             }
             terminal.draw(|f| tidings::ui::render(&app, f)).expect("draw");
             app

@@ -4,8 +4,8 @@
 use chrono::{TimeZone, Utc};
 use tidings::model::{ArticleId, ArticleKey, FeedId, ParsedArticle};
 use tidings::store::{
-    ArticleQuery, FeedUpdate, FetchRecord, FetchResult, Mark, NewFeed, PreparedArticle, Store, StoreError,
-    StoreSettings, FETCH_LOG_LEN,
+    ArticleQuery, FeedUpdate, FetchRecord, FetchResult, ListEntry, Mark, NewFeed, PreparedArticle, Store,
+    StoreError, StoreSettings, FETCH_LOG_LEN,
 };
 
 fn article(n: u8, title: &str, day: u32) -> ParsedArticle {
@@ -307,4 +307,57 @@ fn listing_limits_and_filters() {
     let unread =
         store.articles(&ArticleQuery { unread_only: true, limit: Some(1), ..Default::default() }).unwrap();
     assert_eq!(unread[0].meta.title, "a8");
+}
+
+#[test]
+fn list_entries_are_a_feeds_ids_and_flags_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = add(&store, "https://a.example/feed");
+    let b = add(&store, "https://b.example/feed");
+    apply(&store, a, update(vec![article(1, "a1", 1), article(3, "a3", 3), article(2, "a2", 2)]));
+    apply(&store, b, update(vec![article(1, "b1", 4)]));
+    let full = store.articles(&ArticleQuery { feed: Some(a), ..Default::default() }).unwrap();
+    let ids: Vec<ArticleId> = full.iter().map(|x| x.meta.id).collect();
+    store.mark(&[ids[0]], Mark::Read).unwrap();
+    store.mark(&[ids[1]], Mark::Star).unwrap();
+
+    let entries = store.list_entries(&ArticleQuery { feed: Some(a), ..Default::default() }).unwrap();
+    let entry = |id, read, starred| ListEntry { id, feed: a, read, starred };
+    // The same order as the full listing (newest first), flags from the flags tree.
+    assert_eq!(
+        entries,
+        [entry(ids[0], true, false), entry(ids[1], false, true), entry(ids[2], false, false)]
+    );
+    assert_eq!(full.iter().map(|x| x.meta.title.as_str()).collect::<Vec<_>>(), ["a3", "a2", "a1"]);
+    let unread =
+        store.list_entries(&ArticleQuery { feed: Some(a), unread_only: true, ..Default::default() }).unwrap();
+    assert_eq!(unread.iter().map(|e| e.id).collect::<Vec<_>>(), [ids[1], ids[2]]);
+    let limited = store.list_entries(&ArticleQuery { feed: Some(a), limit: Some(1), ..Default::default() });
+    assert_eq!(limited.unwrap().len(), 1);
+
+    // Starred, over every feed, newest first, each entry naming its feed.
+    let b1 = store.list_entries(&ArticleQuery { feed: Some(b), ..Default::default() }).unwrap()[0].id;
+    store.mark(&[b1], Mark::Star).unwrap();
+    let starred = store.list_entries(&ArticleQuery { starred_only: true, ..Default::default() }).unwrap();
+    assert_eq!(
+        starred,
+        [ListEntry { id: b1, feed: b, read: false, starred: true }, entry(ids[1], false, true)]
+    );
+}
+
+#[test]
+fn articles_by_id_reads_just_the_ones_asked_in_that_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    apply(&store, feed, update((1..=5).map(|n| article(n, &format!("a{n}"), u32::from(n))).collect()));
+    let entries = store.list_entries(&ArticleQuery { feed: Some(feed), ..Default::default() }).unwrap();
+    store.mark(&[entries[3].id], Mark::Read).unwrap();
+    let asked = [entries[3].id, ArticleId(9999), entries[0].id];
+    let got = store.articles_by_id(&asked).unwrap();
+    // a5 is the newest (entries[0]), a2 the fourth; an id not stored is left out.
+    assert_eq!(got.iter().map(|x| x.meta.title.as_str()).collect::<Vec<_>>(), ["a2", "a5"]);
+    assert_eq!(got.iter().map(|x| x.flags.read).collect::<Vec<_>>(), [true, false]);
+    assert!(store.articles_by_id(&[]).unwrap().is_empty());
 }

@@ -126,6 +126,22 @@ impl Flags {
     }
 }
 
+/// One article of a listing without its metadata: enough to count, filter by flags, find
+/// the next unread and mark (about 24 bytes, so a list of every article is cheap to hold).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListEntry {
+    pub id: ArticleId,
+    pub feed: FeedId,
+    pub read: bool,
+    pub starred: bool,
+}
+
+impl ListEntry {
+    pub fn flags(&self) -> Flags {
+        Flags { read: self.read, starred: self.starred }
+    }
+}
+
 /// Which flag a `mark` changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mark {
@@ -446,29 +462,53 @@ impl Store {
 
     /// Metadata of articles, newest first, with their flags. Never reads a body.
     pub fn articles(&self, q: &ArticleQuery) -> Result<Vec<Article>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.list_entries(q)? {
+            if let Some(meta) = self.article_meta(entry.id)? {
+                out.push(Article { meta, flags: entry.flags() });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The articles of a listing, newest first, as ids and flags: reads only index keys and
+    /// the small flags records, never an article's metadata (see [`Store::articles_by_id`]).
+    pub fn list_entries(&self, q: &ArticleQuery) -> Result<Vec<ListEntry>, StoreError> {
         let limit = q.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
-        let ids: Box<dyn Iterator<Item = Result<ArticleId, StoreError>>> = match q.feed {
-            Some(feed) => Box::new(self.feed_index.scan_prefix(feed_key(feed)).keys().rev().map(|k| {
+        // (article, feed) from the index: a feed's own index is keyed feed|date|id, the date
+        // index date|id with the feed as its value.
+        let ids: Box<dyn Iterator<Item = Result<(ArticleId, FeedId), StoreError>>> = match q.feed {
+            Some(feed) => Box::new(self.feed_index.scan_prefix(feed_key(feed)).keys().rev().map(move |k| {
                 let k = k?;
-                Ok(ArticleId(k.get(16..).and_then(read_u64).unwrap_or(0)))
+                Ok((ArticleId(k.get(16..).and_then(read_u64).unwrap_or(0)), feed))
             })),
-            None => Box::new(self.date_index.iter().keys().rev().map(|k| {
-                let k = k?;
-                Ok(ArticleId(k.get(8..).and_then(read_u64).unwrap_or(0)))
+            None => Box::new(self.date_index.iter().rev().map(|kv| {
+                let (k, v) = kv?;
+                Ok((ArticleId(k.get(8..).and_then(read_u64).unwrap_or(0)), FeedId(read_u64(&v).unwrap_or(0))))
             })),
         };
-        for id in ids {
+        for item in ids {
             if out.len() >= limit {
                 break;
             }
-            let id = id?;
+            let (id, feed) = item?;
             let flags = self.flags(id)?;
             if (q.unread_only && flags.read) || (q.starred_only && !flags.starred) {
                 continue;
             }
-            if let Some(meta) = self.article_meta(id)? {
-                out.push(Article { meta, flags });
+            out.push(ListEntry { id, feed, read: flags.read, starred: flags.starred });
+        }
+        Ok(out)
+    }
+
+    /// Metadata and flags of the given articles, in the given order; ids no longer stored are
+    /// left out. What a list reads for the rows it is about to show.
+    pub fn articles_by_id(&self, ids: &[ArticleId]) -> Result<Vec<Article>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(article) = self.article(id)? {
+                out.push(article);
             }
         }
         Ok(out)

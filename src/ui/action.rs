@@ -5,7 +5,7 @@ use crate::model::{ArticleId, FeedId};
 use crate::refresh::{FeedOutcome, RefreshSummary};
 use crate::store::Mark;
 
-use crate::store::FetchRecord;
+use crate::store::{FetchRecord, ListEntry};
 
 use super::app::{ArticleRow, FeedRow, Source};
 
@@ -105,9 +105,17 @@ pub enum Action {
         feeds: Vec<FeedRow>,
         unread_total: u64,
     },
+    /// A list: every article's id and flags, newest first, plus the rows (titles, dates) of
+    /// the first screenful, so the first frame needs nothing more.
     ArticlesLoaded {
         source: Source,
-        articles: Vec<ArticleRow>,
+        entries: Vec<ListEntry>,
+        rows: Vec<ArticleRow>,
+    },
+    /// Rows of the list `source` asked for by `LoadRows` (ids no longer stored are missing).
+    RowsLoaded {
+        source: Source,
+        rows: Vec<ArticleRow>,
     },
     /// The body of `article`, laid out at `width` columns.
     BodyRendered {
@@ -157,6 +165,11 @@ pub enum Action {
 pub enum Effect {
     LoadFeeds,
     LoadArticles(Source),
+    /// Reads the rows (title, author, date...) of these articles of the list `source`.
+    LoadRows {
+        source: Source,
+        ids: Vec<ArticleId>,
+    },
     LoadBody {
         article: ArticleId,
         width: u16,

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use ratatui::text::Line;
 
 use crate::model::{ArticleId, FeedId};
-use crate::store::{FetchRecord, Mark};
+use crate::store::{FetchRecord, ListEntry, Mark};
 
 /// A screen region the user can focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +91,29 @@ pub struct ArticleRow {
     pub starred: bool,
     /// The body has pictures.
     pub has_images: bool,
+}
+
+impl ArticleRow {
+    /// Its id and flags, as the list holds them.
+    pub fn entry(&self) -> ListEntry {
+        ListEntry { id: self.id, feed: self.feed, read: self.read, starred: self.starred }
+    }
+
+    /// A stand-in for a row whose metadata has not arrived yet (an article opened by `n`
+    /// far down a list): `RowsLoaded` replaces it.
+    pub fn loading(entry: &ListEntry) -> ArticleRow {
+        ArticleRow {
+            id: entry.id,
+            feed: entry.feed,
+            title: "…".to_owned(),
+            author: None,
+            link: None,
+            date: 0,
+            read: entry.read,
+            starred: entry.starred,
+            has_images: false,
+        }
+    }
 }
 
 /// What the articles pane lists.
@@ -317,6 +340,10 @@ pub struct HelpLine {
 /// At most this many markings can be undone.
 pub const UNDO_DEPTH: usize = 100;
 
+/// Rows (titles, dates) kept of a list while no filter is typed: the ones around the screen
+/// stay, those further away are read again if the user scrolls back (about 300 bytes each).
+pub const ROW_CACHE: usize = 2_000;
+
 /// Status messages disappear after this many ticks (seconds).
 pub const MESSAGE_TICKS: u8 = 6;
 
@@ -329,11 +356,18 @@ pub struct App {
     /// False until the first `FeedsLoaded`: tells "loading" from "no feeds".
     pub feeds_loaded: bool,
     pub feed_sel: usize,
-    /// The loaded list, newest first.
-    pub articles: Vec<ArticleRow>,
-    /// Indexes into `articles` of the rows shown; `article_sel` indexes this.
+    /// The loaded list, newest first: every article's id and flags, which is all that moving,
+    /// counting, unread-only, `n`/`N` and marking need.
+    pub entries: Vec<ListEntry>,
+    /// The rows (title, author, date...) read so far of the list's articles: those near the
+    /// screen (at most about `ROW_CACHE`), or all of them while `/` filters. Their flags follow
+    /// `entries`.
+    pub rows: HashMap<ArticleId, ArticleRow>,
+    /// Rows asked for with `LoadRows` that have not arrived: not asked for again.
+    pub rows_loading: HashSet<ArticleId>,
+    /// Indexes into `entries` of the articles shown; `article_sel` indexes this.
     pub article_view: Vec<usize>,
-    /// What `articles` holds.
+    /// What `entries` holds.
     pub articles_source: Option<Source>,
     /// The list asked for last; older answers are dropped.
     pub articles_wanted: Option<Source>,
@@ -398,7 +432,9 @@ impl App {
             feed_view: Vec::new(),
             feeds_loaded: false,
             feed_sel: 0,
-            articles: Vec::new(),
+            entries: Vec::new(),
+            rows: HashMap::new(),
+            rows_loading: HashSet::new(),
             article_view: Vec::new(),
             articles_source: None,
             articles_wanted: None,
@@ -489,8 +525,13 @@ impl App {
         order
     }
 
+    pub fn selected_entry(&self) -> Option<&ListEntry> {
+        self.article_view.get(self.article_sel).and_then(|&i| self.entries.get(i))
+    }
+
+    /// The selected article's row, once it has been read.
     pub fn selected_article(&self) -> Option<&ArticleRow> {
-        self.article_view.get(self.article_sel).and_then(|&i| self.articles.get(i))
+        self.selected_entry().and_then(|e| self.rows.get(&e.id))
     }
 
     /// The feeds shown, in order (headings left out; a feed with two tags can come twice).
@@ -502,8 +543,26 @@ impl App {
     }
 
     /// The articles shown, in order.
-    pub fn visible_articles(&self) -> impl Iterator<Item = &ArticleRow> {
-        self.article_view.iter().filter_map(|&i| self.articles.get(i))
+    pub fn visible_entries(&self) -> impl Iterator<Item = &ListEntry> {
+        self.article_view.iter().filter_map(|&i| self.entries.get(i))
+    }
+
+    /// Every row of the list has been read (what `/` needs to match them all).
+    pub fn all_rows_loaded(&self) -> bool {
+        self.entries.iter().all(|e| self.rows.contains_key(&e.id))
+    }
+
+    /// Drops the rows far from the screen once more than `ROW_CACHE` are held, keeping the
+    /// open article's. Not while `/` filters: the filter matches every row.
+    pub fn trim_rows(&mut self) {
+        if self.rows.len() <= ROW_CACHE || !self.article_filter.is_empty() {
+            return;
+        }
+        let first = self.article_offset.saturating_sub(ROW_CACHE / 2);
+        let keep: HashSet<ArticleId> =
+            self.article_view.iter().skip(first).take(ROW_CACHE).map(|&i| self.entries[i].id).collect();
+        let open = self.article.as_ref().map(|o| o.row.id);
+        self.rows.retain(|id, _| keep.contains(id) || Some(*id) == open);
     }
 
     /// The title of a feed by id, for the article header.
@@ -639,7 +698,7 @@ impl App {
 
     /// Recomputes `article_view` like `refilter_feeds`; the open article stays listed.
     pub fn refilter_articles(&mut self) {
-        let selected = self.selected_article().map(|a| a.id);
+        let selected = self.selected_entry().map(|a| a.id);
         self.refilter_articles_keeping(selected, self.article_sel);
     }
 
@@ -647,18 +706,22 @@ impl App {
     pub fn refilter_articles_keeping(&mut self, selected: Option<ArticleId>, fallback: usize) {
         let open = self.article.as_ref().map(|o| o.row.id);
         let needle = self.article_filter.to_lowercase();
-        self.article_view = (0..self.articles.len())
+        self.article_view = (0..self.entries.len())
             .filter(|&i| {
-                let a = &self.articles[i];
+                let a = &self.entries[i];
+                // A row not read yet matches nothing: `update` reads them all while a filter
+                // is typed, and filters again as they arrive.
                 let matches = needle.is_empty()
-                    || a.title.to_lowercase().contains(&needle)
-                    || a.author.as_deref().is_some_and(|s| s.to_lowercase().contains(&needle));
+                    || self.rows.get(&a.id).is_some_and(|r| {
+                        r.title.to_lowercase().contains(&needle)
+                            || r.author.as_deref().is_some_and(|s| s.to_lowercase().contains(&needle))
+                    });
                 let wanted = !self.unread_only || !a.read || Some(a.id) == selected || Some(a.id) == open;
                 matches && wanted
             })
             .collect();
         self.article_sel = selected
-            .and_then(|id| self.article_view.iter().position(|&i| self.articles[i].id == id))
+            .and_then(|id| self.article_view.iter().position(|&i| self.entries[i].id == id))
             .unwrap_or(fallback)
             .min(self.article_view.len().saturating_sub(1));
     }
@@ -689,7 +752,7 @@ impl App {
         ];
         app.feeds_loaded = true;
         app.unread_total = 2;
-        app.articles = (0..3)
+        let rows: Vec<ArticleRow> = (0..3)
             .map(|i| ArticleRow {
                 id: ArticleId(10 + i),
                 feed: FeedId(1),
@@ -702,10 +765,17 @@ impl App {
                 has_images: i == 1,
             })
             .collect();
+        app.set_rows(rows);
         app.articles_source = Some(Source::Feed(FeedId(1)));
         app.articles_wanted = Some(Source::Feed(FeedId(1)));
         app.refilter_feeds();
         app.refilter_articles();
         app
+    }
+
+    /// A list of exactly these articles, all rows loaded.
+    pub fn set_rows(&mut self, rows: Vec<ArticleRow>) {
+        self.entries = rows.iter().map(ArticleRow::entry).collect();
+        self.rows = rows.into_iter().map(|r| (r.id, r)).collect();
     }
 }

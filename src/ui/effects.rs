@@ -11,9 +11,15 @@ use crate::model::ArticleId;
 use crate::render::{self, RenderCache, Rendered};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// At most this many articles are listed (newest first); a list is loaded off the UI task
-/// and holds only metadata (about 200 bytes an article).
-const LIST_LIMIT: usize = 50_000;
+/// At most this many articles are listed (newest first). A list holds only ids and flags
+/// (about 24 bytes an article, so 24 MB at this bound) and reads rows as they come near the
+/// screen; the bound keeps a runaway feed without retention from stalling the reader.
+const LIST_LIMIT: usize = 1_000_000;
+
+/// Rows read with a list so its first frame is complete: the first this many articles, and
+/// the first this many unread ones (what unread-only shows first). More than any terminal
+/// is tall, plus the margin `update` keeps below the screen.
+const FIRST_ROWS: usize = 200;
 
 pub fn perform(store: &Store, effect: Effect) -> Vec<Action> {
     try_perform(store, effect).unwrap_or_else(|e| vec![Action::Failed(format!("store: {e}"))])
@@ -31,9 +37,16 @@ fn try_perform(store: &Store, effect: Effect) -> Result<Vec<Action>, StoreError>
                     ArticleQuery { starred_only: true, limit: Some(LIST_LIMIT), ..Default::default() }
                 }
             };
-            let articles = store.articles(&q)?.into_iter().map(article_row).collect();
-            vec![Action::ArticlesLoaded { source, articles }]
+            let entries = store.list_entries(&q)?;
+            let first = entries.iter().take(FIRST_ROWS);
+            let first_unread = entries.iter().filter(|e| !e.read).take(FIRST_ROWS);
+            let mut ids: Vec<ArticleId> = first.chain(first_unread).map(|e| e.id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let rows = rows(store, &ids)?;
+            vec![Action::ArticlesLoaded { source, entries, rows }]
         }
+        Effect::LoadRows { source, ids } => vec![Action::RowsLoaded { source, rows: rows(store, &ids)? }],
         Effect::LoadBody { article, width } => {
             let rendered = rendered_body(store, article, width)?;
             // Relative links are made absolute against the article's own page.
@@ -99,6 +112,10 @@ fn rendered_body(store: &Store, article: ArticleId, width: u16) -> Result<Arc<Re
     Ok(rendered)
 }
 
+fn rows(store: &Store, ids: &[ArticleId]) -> Result<Vec<ArticleRow>, StoreError> {
+    Ok(store.articles_by_id(ids)?.into_iter().map(article_row).collect())
+}
+
 fn article_row(a: crate::store::Article) -> ArticleRow {
     ArticleRow {
         id: a.meta.id,
@@ -136,4 +153,85 @@ fn feeds_loaded(store: &Store) -> Result<Action, StoreError> {
         });
     }
     Ok(Action::FeedsLoaded { feeds, unread_total: store.unread_total()? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ArticleKey, ParsedArticle};
+    use crate::store::{FeedUpdate, FetchRecord, FetchResult, Mark, NewFeed, PreparedArticle, StoreSettings};
+
+    /// A feed of `n` articles on a real sled, newest first titled "a0", "a1"...
+    fn feed_of(store: &Store, n: usize) -> crate::model::FeedId {
+        let (feed, _) =
+            store.add_feed(NewFeed { url: "https://example.org/f".into(), ..Default::default() }).unwrap();
+        let now = chrono::Utc::now();
+        let articles = (0..n)
+            .map(|i| {
+                let mut key = [0u8; 16];
+                key[..8].copy_from_slice(&(i as u64).to_le_bytes());
+                PreparedArticle::new(ParsedArticle {
+                    key: ArticleKey(key),
+                    guid: Some(format!("g{i}")),
+                    title: format!("a{i}\u{1b}[2J"),
+                    link: None,
+                    author: None,
+                    date: Some(now - chrono::Duration::minutes(i as i64)),
+                    updated: None,
+                    content_html: String::new(),
+                    images: vec![],
+                    links: vec![],
+                    enclosures: vec![],
+                })
+            })
+            .collect();
+        let update = FeedUpdate {
+            feed_title: "F".into(),
+            site_link: None,
+            etag: None,
+            last_modified: None,
+            moved_to: None,
+            articles,
+        };
+        store
+            .apply_fetch(
+                feed,
+                FetchResult::Updated(update),
+                FetchRecord::default(),
+                &StoreSettings::default(),
+                now.timestamp(),
+            )
+            .unwrap();
+        feed
+    }
+
+    #[test]
+    fn a_list_comes_with_its_first_rows_and_the_first_unread_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let n = FIRST_ROWS * 2 + 50;
+        let feed = feed_of(&store, n);
+        let entries = store.list_entries(&ArticleQuery { feed: Some(feed), ..Default::default() }).unwrap();
+        // Everything read but the last 10: unread-only shows those first.
+        let read: Vec<ArticleId> = entries[..n - 10].iter().map(|e| e.id).collect();
+        store.mark(&read, Mark::Read).unwrap();
+        let source = Source::Feed(feed);
+        let answer: [Action; 1] = perform(&store, Effect::LoadArticles(source)).try_into().unwrap();
+        let [Action::ArticlesLoaded { source: got, entries, rows }] = answer else {
+            panic!("not a list");
+        };
+        assert_eq!(got, source);
+        assert_eq!(entries.len(), n);
+        let with_row: Vec<usize> = (0..n).filter(|&i| rows.iter().any(|r| r.id == entries[i].id)).collect();
+        let want: Vec<usize> = (0..FIRST_ROWS).chain(n - 10..n).collect();
+        assert_eq!(with_row, want);
+        // Rows are sanitized like every string from a feed.
+        assert!(rows.iter().all(|r| !r.title.contains('\u{1b}')), "{:?}", rows[0].title);
+
+        let ids = vec![entries[300].id, entries[5].id];
+        let answer: [Action; 1] = perform(&store, Effect::LoadRows { source, ids }).try_into().unwrap();
+        let [Action::RowsLoaded { source: got, rows }] = answer else { panic!("not rows") };
+        assert_eq!(got, source);
+        assert_eq!(rows.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["a300[2J", "a5[2J"]);
+    }
 }

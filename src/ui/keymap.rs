@@ -534,10 +534,10 @@ mod tests {
         for c in ['m', 's'] {
             let mut app = crate::ui::app::App::sample(80, 24);
             app.focus = crate::ui::app::Pane::Feeds;
-            let before = app.articles.clone();
+            let before = (app.entries.clone(), app.rows.clone());
             let action = Keymap::default().action_for(key(KeyCode::Char(c))).unwrap();
             assert!(crate::ui::update(&mut app, action).is_empty(), "{c}");
-            assert_eq!(app.articles, before, "{c}");
+            assert_eq!((app.entries.clone(), app.rows.clone()), before, "{c}");
         }
     }
 

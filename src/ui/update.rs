@@ -1,9 +1,11 @@
 //! `update`: the only place the reader's state changes. No I/O: it returns the effects it
 //! wants and the loop performs them.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::model::{ArticleId, FeedId};
 use crate::refresh::FeedOutcome;
-use crate::store::Mark;
+use crate::store::{ListEntry, Mark};
 
 use super::action::{Action, Effect, InputKey};
 use super::app::{
@@ -14,8 +16,10 @@ use super::layout;
 
 #[must_use]
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
-    let effects = apply(app, action);
+    let mut effects = apply(app, action);
     app.scroll_lists();
+    app.trim_rows();
+    effects.extend(want_rows(app));
     effects
 }
 
@@ -131,7 +135,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Input(key) => input(app, key),
-        Action::OpenInBrowser => match current_article(app).and_then(|a| a.link.clone()) {
+        Action::OpenInBrowser => match current_row(app).and_then(|a| a.link.clone()) {
             Some(url) => vec![Effect::OpenUrl(url)],
             None => {
                 app.say("this article has no link");
@@ -156,7 +160,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 }
             }
         }
-        Action::CopyLink => match current_article(app).and_then(|a| a.link.clone()) {
+        Action::CopyLink => match current_row(app).and_then(|a| a.link.clone()) {
             Some(url) => vec![Effect::Copy(url)],
             None => {
                 app.say("this article has no link to copy");
@@ -166,7 +170,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::FeedInfo => {
             let feed = match app.focus {
                 Pane::Feeds => app.selected_feed().map(|f| f.id),
-                _ => current_article(app).map(|a| a.feed).or(app.selected_feed().map(|f| f.id)),
+                _ => current_entry(app).map(|a| a.feed).or(app.selected_feed().map(|f| f.id)),
             };
             let Some(feed) = feed else { return Vec::new() };
             let title = app.feed_title(feed);
@@ -257,7 +261,9 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.unread_total = unread_total;
             app.refilter_feeds_keeping(selected);
             if app.feeds.is_empty() {
-                app.articles.clear();
+                app.entries.clear();
+                app.rows.clear();
+                app.rows_loading.clear();
                 app.article_view.clear();
                 app.articles_source = None;
                 app.articles_wanted = None;
@@ -279,24 +285,64 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             }
             effects
         }
-        Action::ArticlesLoaded { source, articles } => {
+        Action::ArticlesLoaded { source, entries, rows } => {
             if app.articles_wanted != Some(source) {
                 return Vec::new();
             }
             // A reload of the shown list keeps the same article selected (by id: new articles
             // may have arrived above it); if it is gone, the same position.
-            let (selected, fallback) = if app.articles_source == Some(source) {
-                (app.selected_article().map(|a| a.id), app.article_sel)
-            } else {
-                (None, 0)
-            };
-            app.articles = articles;
+            let reload = app.articles_source == Some(source);
+            let (selected, fallback) =
+                if reload { (app.selected_entry().map(|a| a.id), app.article_sel) } else { (None, 0) };
+            let shown = if reload { std::mem::take(&mut app.rows) } else { HashMap::new() };
+            app.entries = entries;
+            app.rows = rows.into_iter().map(|r| (r.id, r)).collect();
+            app.rows_loading.clear();
             app.articles_source = Some(source);
             app.refilter_articles_keeping(selected, fallback);
-            match app.jump.take() {
+            let mut effects = match app.jump.take() {
                 Some(jump) => open_jump(app, jump),
                 None => Vec::new(),
+            };
+            app.scroll_lists();
+            effects.extend(want_rows(app));
+            // The rows on screen before a reload stay drawn (no flash of placeholders) until
+            // their fresh copies, just asked for, arrive.
+            if !shown.is_empty() {
+                for e in &app.entries {
+                    if let Some(old) = shown.get(&e.id).filter(|_| app.rows_loading.contains(&e.id)) {
+                        app.rows.insert(e.id, ArticleRow { read: e.read, starred: e.starred, ..old.clone() });
+                    }
+                }
             }
+            effects
+        }
+        Action::RowsLoaded { source, rows } => {
+            // Rows of a list no longer shown are stale.
+            if app.articles_source != Some(source) {
+                return Vec::new();
+            }
+            let mut rows: HashMap<ArticleId, ArticleRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+            // The list's flags are the newer ones: a mark may still be on its way to the store.
+            for e in &app.entries {
+                if let Some(r) = rows.get_mut(&e.id) {
+                    r.read = e.read;
+                    r.starred = e.starred;
+                }
+            }
+            if let Some(open) = app.article.as_mut() {
+                if let Some(r) = rows.get(&open.row.id) {
+                    open.row = ArticleRow { read: open.row.read, starred: open.row.starred, ..r.clone() };
+                }
+            }
+            for id in rows.keys() {
+                app.rows_loading.remove(id);
+            }
+            app.rows.extend(rows);
+            if !app.article_filter.is_empty() {
+                app.refilter_articles();
+            }
+            Vec::new()
         }
         Action::BodyRendered { article, width, lines, links } => {
             if let Some(open) = &mut app.article {
@@ -373,6 +419,7 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         | Action::AutoRefresh
         | Action::FeedsLoaded { .. }
         | Action::ArticlesLoaded { .. }
+        | Action::RowsLoaded { .. }
         | Action::BodyRendered { .. }
         | Action::FeedMarkedRead { .. }
         | Action::FeedsMarkedRead { .. }
@@ -487,19 +534,29 @@ fn set_filter(app: &mut App, pane: Pane, text: String) {
         app.feed_filter = text;
         app.refilter_feeds();
     } else {
+        // A filter being typed needs every row; `update` asks for them (`want_rows`).
         app.article_filter = text;
         app.refilter_articles();
     }
 }
 
-/// The article `m`, `o`, `y` and `i` act on: the open one in the article pane, else the
+/// The article `m`, `s`, `o`, `y` and `i` act on: the open one in the article pane, else the
 /// selected one.
-fn current_article(app: &App) -> Option<&ArticleRow> {
+fn current_entry(app: &App) -> Option<ListEntry> {
     match (app.focus, &app.article) {
-        (Pane::Article, Some(open)) => Some(&open.row),
-        (Pane::Articles, _) => app.selected_article(),
-        (_, Some(open)) if app.is_wide() => Some(&open.row),
+        (Pane::Article, Some(open)) => Some(open.row.entry()),
+        (Pane::Articles, _) => app.selected_entry().copied(),
+        (_, Some(open)) if app.is_wide() => Some(open.row.entry()),
         _ => None,
+    }
+}
+
+/// The current article's row (its link), once it has been read.
+fn current_row(app: &App) -> Option<&ArticleRow> {
+    let id = current_entry(app)?.id;
+    match &app.article {
+        Some(open) if open.row.id == id => Some(&open.row),
+        _ => app.rows.get(&id),
     }
 }
 
@@ -609,6 +666,41 @@ fn want_articles(app: &mut App) -> Vec<Effect> {
     vec![Effect::LoadArticles(source)]
 }
 
+/// Asks for the rows of the shown list that are near the screen and not read yet. When a row
+/// within a page of the screen is missing, the screen and two pages above and below it are
+/// asked for at once, so j/k/PgDn rarely meet a row still loading and each request is a few
+/// pages, not one row per key. While `/` filters: every row.
+fn want_rows(app: &mut App) -> Vec<Effect> {
+    let Some(source) = app.articles_source.filter(|&s| app.articles_wanted == Some(s)) else {
+        return Vec::new();
+    };
+    let missing = |i: &usize| {
+        let id = app.entries[*i].id;
+        !app.rows.contains_key(&id) && !app.rows_loading.contains(&id)
+    };
+    let ids: Vec<ArticleId> = if app.article_filter.is_empty() {
+        let page = layout::list_page(app.width, app.height, Pane::Articles, app.split);
+        let around = |pages: usize| {
+            let start = app.article_offset.saturating_sub(pages * page);
+            let end = (app.article_offset + (pages + 1) * page).min(app.article_view.len());
+            app.article_view.get(start..end).unwrap_or_default()
+        };
+        if !around(1).iter().any(missing) {
+            return Vec::new();
+        }
+        around(2).iter().filter(|i| missing(i)).map(|&i| app.entries[i].id).collect()
+    } else {
+        // `/` matches titles and authors, which only rows have: the whole list's rows are read
+        // once (one effect, what every list used to cost), and the list filtered as they land.
+        (0..app.entries.len()).filter(missing).map(|i| app.entries[i].id).collect()
+    };
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    app.rows_loading.extend(ids.iter().copied());
+    vec![Effect::LoadRows { source, ids }]
+}
+
 fn open(app: &mut App) -> Vec<Effect> {
     match app.focus {
         Pane::Feeds => {
@@ -640,15 +732,16 @@ fn open(app: &mut App) -> Vec<Effect> {
 /// Opens the selected article: marks it read, loads its body, focuses the article pane.
 fn open_selected(app: &mut App) -> Vec<Effect> {
     let Some(&index) = app.article_view.get(app.article_sel) else { return Vec::new() };
-    let Some(row) = app.articles.get_mut(index) else { return Vec::new() };
+    let Some(entry) = app.entries.get(index).copied() else { return Vec::new() };
     let mut effects = Vec::new();
-    let was_unread = !row.read;
-    row.read = true;
-    let row = row.clone();
-    if was_unread {
-        effects.push(Effect::Mark { ids: vec![row.id], mark: Mark::Read });
-        push_undo(app, vec![row.id], Mark::Unread);
+    if !entry.read {
+        apply_to_rows(app, &[entry.id], Mark::Read);
+        effects.push(Effect::Mark { ids: vec![entry.id], mark: Mark::Read });
+        push_undo(app, vec![entry.id], Mark::Unread);
     }
+    // A row not read yet (`n` landing far down a list) is filled in when it arrives.
+    let mut row = app.rows.get(&entry.id).cloned().unwrap_or_else(|| ArticleRow::loading(&entry));
+    row.read = true;
     let (width, _) = layout::article_text_size(app.width, app.height, app.split);
     let feed_title = app.feed_title(row.feed);
     effects.push(Effect::LoadBody { article: row.id, width });
@@ -667,25 +760,31 @@ fn push_undo(app: &mut App, ids: Vec<ArticleId>, mark: Mark) {
     app.undo.push(UndoStep { ids, mark });
 }
 
-/// Applies `mark` to the rows of `ids` the reader holds (list and open article).
+/// Applies `mark` to what the reader holds of `ids`: list entries, rows and the open article.
 fn apply_to_rows(app: &mut App, ids: &[ArticleId], mark: Mark) {
-    let set = |r: &mut ArticleRow| match mark {
-        Mark::Read => r.read = true,
-        Mark::Unread => r.read = false,
-        Mark::Star => r.starred = true,
-        Mark::Unstar => r.starred = false,
+    let set = |read: &mut bool, starred: &mut bool| match mark {
+        Mark::Read => *read = true,
+        Mark::Unread => *read = false,
+        Mark::Star => *starred = true,
+        Mark::Unstar => *starred = false,
     };
-    for r in app.articles.iter_mut().filter(|r| ids.contains(&r.id)) {
-        set(r);
+    let ids: HashSet<ArticleId> = ids.iter().copied().collect();
+    for e in app.entries.iter_mut().filter(|e| ids.contains(&e.id)) {
+        set(&mut e.read, &mut e.starred);
+    }
+    for id in &ids {
+        if let Some(r) = app.rows.get_mut(id) {
+            set(&mut r.read, &mut r.starred);
+        }
     }
     if let Some(open) = app.article.as_mut().filter(|o| ids.contains(&o.row.id)) {
-        set(&mut open.row);
+        set(&mut open.row.read, &mut open.row.starred);
     }
 }
 
 /// `m` (read) or `s` (star) on the current article.
 fn toggle(app: &mut App, read: bool) -> Vec<Effect> {
-    let Some(current) = current_article(app) else { return Vec::new() };
+    let Some(current) = current_entry(app) else { return Vec::new() };
     let id = current.id;
     let was = if read { current.read } else { current.starred };
     let mark = match (read, !was) {
@@ -722,8 +821,11 @@ fn mark_shown_read(app: &mut App) -> Vec<Effect> {
             let label = heading.group.label().to_owned();
             let feeds: Vec<FeedId> = heading.feeds.iter().map(|&i| app.feeds[i].id).collect();
             if app.articles_source.and_then(Source::feed).is_some_and(|f| feeds.contains(&f)) {
-                for a in &mut app.articles {
+                for a in &mut app.entries {
                     a.read = true;
+                }
+                for r in app.rows.values_mut() {
+                    r.read = true;
                 }
             }
             return vec![Effect::MarkFeedsRead { feeds, label }];
@@ -736,14 +838,17 @@ fn mark_shown_read(app: &mut App) -> Vec<Effect> {
     match source {
         Some(Source::Feed(feed)) => {
             if app.articles_source == Some(Source::Feed(feed)) {
-                for a in &mut app.articles {
+                for a in &mut app.entries {
                     a.read = true;
+                }
+                for r in app.rows.values_mut() {
+                    r.read = true;
                 }
             }
             vec![Effect::MarkFeedRead(feed)]
         }
         Some(Source::Starred) => {
-            let ids: Vec<ArticleId> = app.visible_articles().filter(|a| !a.read).map(|a| a.id).collect();
+            let ids: Vec<ArticleId> = app.visible_entries().filter(|a| !a.read).map(|a| a.id).collect();
             if ids.is_empty() {
                 return Vec::new();
             }
@@ -786,7 +891,7 @@ fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
     let open_pos = app
         .article
         .as_ref()
-        .and_then(|o| app.article_view.iter().position(|&i| app.articles[i].id == o.row.id));
+        .and_then(|o| app.article_view.iter().position(|&i| app.entries[i].id == o.row.id));
     let current: Option<usize> = match app.focus {
         Pane::Feeds => None,
         Pane::Article => open_pos.or(Some(app.article_sel)),
@@ -794,7 +899,7 @@ fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
     };
     let listed_here = app.articles_source.is_some() && app.articles_source == app.articles_wanted;
     if listed_here && len > 0 {
-        let unread = |pos: &usize| !app.articles[app.article_view[*pos]].read;
+        let unread = |pos: &usize| !app.entries[app.article_view[*pos]].read;
         let found = if forward {
             let from = current.map_or(0, |c| c + 1);
             (from..len).find(unread)
@@ -877,7 +982,7 @@ fn toggle_fold(app: &mut App) {
 
 /// Opens the first or last unread article of the list that just arrived.
 fn open_jump(app: &mut App, jump: Jump) -> Vec<Effect> {
-    let unread = |pos: &usize| !app.articles[app.article_view[*pos]].read;
+    let unread = |pos: &usize| !app.entries[app.article_view[*pos]].read;
     let len = app.article_view.len();
     let found = match jump {
         Jump::FirstUnread => (0..len).find(unread),
@@ -950,7 +1055,7 @@ mod tests {
             ]
         );
         assert_eq!(app.focus, Pane::Article);
-        assert!(app.articles[0].read);
+        assert!(app.entries[0].read);
         let open = app.article.as_ref().expect("open article");
         assert_eq!(open.feed_title, "Rust Blog");
         assert_eq!(open.lines, None);
@@ -1017,17 +1122,17 @@ mod tests {
             update(&mut app, Action::ToggleRead),
             vec![Effect::Mark { ids: vec![ArticleId(10)], mark: Mark::Read }]
         );
-        assert!(app.articles[0].read);
+        assert!(app.entries[0].read);
         assert_eq!(
             update(&mut app, Action::ToggleRead),
             vec![Effect::Mark { ids: vec![ArticleId(10)], mark: Mark::Unread }]
         );
-        assert!(!app.articles[0].read);
+        assert!(!app.entries[0].read);
         assert_eq!(
             update(&mut app, Action::ToggleStar),
             vec![Effect::Mark { ids: vec![ArticleId(10)], mark: Mark::Star }]
         );
-        assert!(app.articles[0].starred);
+        assert!(app.entries[0].starred);
         // In the feeds pane there is no article to toggle.
         app.focus = Pane::Feeds;
         assert!(update(&mut app, Action::ToggleRead).is_empty());
@@ -1037,7 +1142,7 @@ mod tests {
     fn mark_feed_read_marks_the_rows_and_asks_the_store() {
         let mut app = App::sample(80, 24);
         assert_eq!(update(&mut app, Action::MarkFeedRead), vec![Effect::MarkFeedRead(FeedId(1))]);
-        assert!(app.articles.iter().all(|a| a.read));
+        assert!(app.entries.iter().all(|a| a.read) && app.rows.values().all(|r| r.read));
     }
 
     #[test]
@@ -1053,12 +1158,10 @@ mod tests {
         assert_eq!(app.feed_sel, 2);
         assert_eq!(app.unread_total, 3);
         // The answer for feed 1 arrives after feed 2 was asked for: dropped.
-        let _ =
-            update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles: vec![] });
-        assert_eq!(app.articles.len(), 3);
-        let _ =
-            update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(2)), articles: vec![] });
-        assert!(app.articles.is_empty());
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(1)), vec![]));
+        assert_eq!(app.entries.len(), 3);
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(2)), vec![]));
+        assert!(app.entries.is_empty());
         assert_eq!(app.articles_source, Some(Source::Feed(FeedId(2))));
     }
 
@@ -1186,24 +1289,22 @@ mod tests {
         assert_eq!(open_before.as_ref().map(|o| o.scroll), Some(2));
 
         // A new article arrives on top: the selection stays on article 11, now at index 2.
-        let mut articles = app.articles.clone();
+        let mut articles = list_rows(&app);
         let mut newest = articles[0].clone();
         newest.id = ArticleId(99);
         newest.title = "Brand new".into();
         newest.read = false;
         articles.insert(0, newest);
-        assert!(
-            update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles }).is_empty()
-        );
-        assert_eq!(app.articles.len(), 4);
+        assert!(update(&mut app, loaded(Source::Feed(FeedId(1)), articles)).is_empty());
+        assert_eq!(app.entries.len(), 4);
         assert_eq!(app.article_sel, 2);
         assert_eq!(app.selected_article().map(|a| a.id), Some(ArticleId(11)));
         assert_eq!(app.article, open_before);
         assert_eq!(app.focus, Pane::Article);
 
         // If the selected article is gone, the position is kept.
-        let articles: Vec<_> = app.articles.iter().filter(|a| a.id != ArticleId(11)).cloned().collect();
-        let _ = update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles });
+        let articles: Vec<_> = list_rows(&app).into_iter().filter(|a| a.id != ArticleId(11)).collect();
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(1)), articles));
         assert_eq!(app.article_sel, 2);
     }
 
@@ -1232,6 +1333,16 @@ mod tests {
             .collect()
     }
 
+    /// `ArticlesLoaded` of a list with every row read.
+    fn loaded(source: Source, rows: Vec<ArticleRow>) -> Action {
+        Action::ArticlesLoaded { source, entries: rows.iter().map(ArticleRow::entry).collect(), rows }
+    }
+
+    /// The list's rows, in order.
+    fn list_rows(app: &App) -> Vec<ArticleRow> {
+        app.entries.iter().filter_map(|e| app.rows.get(&e.id).cloned()).collect()
+    }
+
     fn open_id(app: &App) -> Option<ArticleId> {
         app.article.as_ref().map(|o| o.row.id)
     }
@@ -1253,13 +1364,8 @@ mod tests {
         let effects = update(&mut app, Action::NextUnread);
         assert_eq!(effects, vec![Effect::LoadArticles(Source::Feed(FeedId(2)))]);
         assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(2)));
-        let effects = update(
-            &mut app,
-            Action::ArticlesLoaded {
-                source: Source::Feed(FeedId(2)),
-                articles: rows_of(2, &[(20, true), (21, false)]),
-            },
-        );
+        let effects =
+            update(&mut app, loaded(Source::Feed(FeedId(2)), rows_of(2, &[(20, true), (21, false)])));
         assert_eq!(open_id(&app), Some(ArticleId(21)));
         assert!(effects.contains(&Effect::Mark { ids: vec![ArticleId(21)], mark: Mark::Read }));
         // N goes back: nothing unread above 21 in feed 2, so feed 1's last unread.
@@ -1269,10 +1375,7 @@ mod tests {
         assert_eq!(effects, vec![Effect::LoadArticles(Source::Feed(FeedId(1)))]);
         let _ = update(
             &mut app,
-            Action::ArticlesLoaded {
-                source: Source::Feed(FeedId(1)),
-                articles: rows_of(1, &[(10, false), (11, false), (12, true)]),
-            },
+            loaded(Source::Feed(FeedId(1)), rows_of(1, &[(10, false), (11, false), (12, true)])),
         );
         assert_eq!(open_id(&app), Some(ArticleId(11)));
     }
@@ -1280,7 +1383,7 @@ mod tests {
     #[test]
     fn n_with_nothing_unread_says_so() {
         let mut app = App::sample(80, 24);
-        for a in &mut app.articles {
+        for a in &mut app.entries {
             a.read = true;
         }
         app.feeds[0].unread = 0;
@@ -1320,12 +1423,12 @@ mod tests {
             update(&mut app, Action::Undo),
             vec![Effect::Mark { ids: vec![ArticleId(11)], mark: Mark::Unstar }]
         );
-        assert!(!app.articles[1].starred);
+        assert!(!app.entries[1].starred);
         assert_eq!(
             update(&mut app, Action::Undo),
             vec![Effect::Mark { ids: vec![ArticleId(10)], mark: Mark::Unread }]
         );
-        assert!(!app.articles[0].read);
+        assert!(!app.entries[0].read);
         assert!(app.article.as_ref().is_some_and(|o| !o.row.read), "the open article follows");
         assert!(update(&mut app, Action::Undo).is_empty());
         assert_eq!(app.message, "nothing to undo");
@@ -1335,7 +1438,7 @@ mod tests {
         let ids = vec![ArticleId(10), ArticleId(11)];
         let _ = update(&mut app, Action::FeedMarkedRead { feed: FeedId(1), ids: ids.clone() });
         assert_eq!(update(&mut app, Action::Undo), vec![Effect::Mark { ids, mark: Mark::Unread }]);
-        assert!(!app.articles[0].read && !app.articles[1].read && app.articles[2].read);
+        assert!(!app.entries[0].read && !app.entries[1].read && app.entries[2].read);
     }
 
     #[test]
@@ -1346,14 +1449,14 @@ mod tests {
         let _ = update(&mut app, Action::ToggleUnreadOnly);
         assert!(app.unread_only);
         // Article 12 is read: hidden. Feed 2 has nothing unread: hidden.
-        assert_eq!(app.visible_articles().map(|a| a.id.0).collect::<Vec<_>>(), vec![10, 11]);
+        assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![10, 11]);
         assert_eq!(app.visible_feeds().map(|f| f.id.0).collect::<Vec<_>>(), vec![1]);
         // Reading the selected article keeps it listed until the list is rebuilt.
         let _ = update(&mut app, Action::ToggleRead);
         assert_eq!(app.article_view.len(), 2);
-        let articles = app.articles.clone();
-        let _ = update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles });
-        assert_eq!(app.visible_articles().map(|a| a.id.0).collect::<Vec<_>>(), vec![10, 11]);
+        let articles = list_rows(&app);
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(1)), articles));
+        assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![10, 11]);
         let _ = update(&mut app, Action::ToggleUnreadOnly);
         assert_eq!(app.article_view.len(), 3);
     }
@@ -1367,7 +1470,7 @@ mod tests {
         for c in "NUMBER 2".chars() {
             let _ = update(&mut app, Action::Input(InputKey::Char(c)));
         }
-        assert_eq!(app.visible_articles().map(|a| a.id.0).collect::<Vec<_>>(), vec![12]);
+        assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![12]);
         assert_eq!(app.selected_article().map(|a| a.id.0), Some(12));
         let _ = update(&mut app, Action::Input(InputKey::Backspace));
         assert_eq!(app.article_view.len(), 3);
@@ -1375,7 +1478,7 @@ mod tests {
         let _ = update(&mut app, Action::Input(InputKey::Submit));
         assert_eq!(app.prompt, None);
         assert_eq!(app.article_filter, "NUMBER 1");
-        assert_eq!(app.visible_articles().map(|a| a.id.0).collect::<Vec<_>>(), vec![11]);
+        assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![11]);
         // Keys are commands again; Esc clears the filter before it goes back.
         let _ = update(&mut app, Action::Back);
         assert_eq!(app.article_filter, "");
@@ -1399,7 +1502,7 @@ mod tests {
         assert_eq!(app.focus, Pane::Articles);
         let mut rows = rows_of(2, &[(21, true)]);
         rows.extend(rows_of(1, &[(11, false)]));
-        let _ = update(&mut app, Action::ArticlesLoaded { source: Source::Starred, articles: rows });
+        let _ = update(&mut app, loaded(Source::Starred, rows));
         assert_eq!(app.list_title(), "Starred");
         assert_eq!(app.article_view.len(), 2);
         // A feeds reload does not replace the starred list.
@@ -1536,8 +1639,8 @@ mod tests {
         let _ = update(&mut app, Action::MouseClick { column: 3, row: 1 });
         assert_eq!(app.feed_sel, 0);
         // Articles pane: first click selects, second on the same row opens.
-        let articles = App::sample(120, 40).articles;
-        let _ = update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles });
+        let articles = list_rows(&App::sample(120, 40));
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(1)), articles));
         let x = 60;
         assert!(update(&mut app, Action::MouseClick { column: x, row: 3 }).is_empty());
         assert_eq!((app.focus, app.article_sel), (Pane::Articles, 2));
@@ -1578,10 +1681,7 @@ mod tests {
         let _ = update(&mut app, Action::Open);
         assert_eq!(app.focus, Pane::Articles);
         assert!(update(&mut app, Action::Open).is_empty());
-        let effects = update(
-            &mut app,
-            Action::ArticlesLoaded { source: Source::Feed(FeedId(2)), articles: rows_of(2, &[(20, false)]) },
-        );
+        let effects = update(&mut app, loaded(Source::Feed(FeedId(2)), rows_of(2, &[(20, false)])));
         assert_eq!(open_id(&app), Some(ArticleId(20)));
         assert!(effects.contains(&Effect::Mark { ids: vec![ArticleId(20)], mark: Mark::Read }));
     }
@@ -1593,6 +1693,32 @@ mod tests {
             .map(|line| match line {
                 FeedLine::Feed(i) => app.feeds[*i].id.0.to_string(),
                 FeedLine::Heading(h) => format!("{}{}", if h.folded { "+" } else { "-" }, h.group.label()),
+            })
+            .collect()
+    }
+
+    /// Feed 2 as a list of `n` articles (ids 1000 + position; `read` says which are read)
+    /// whose first `loaded` rows came with it, as `LoadArticles` answers; the effects it asked.
+    fn long_list(n: u64, loaded: usize, read: impl Fn(u64) -> bool) -> (App, Vec<ArticleRow>, Vec<Effect>) {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        app.articles_wanted = Some(Source::Feed(FeedId(2)));
+        let rows = rows_of(2, &(0..n).map(|i| (1000 + i, read(i))).collect::<Vec<_>>());
+        let entries = rows.iter().map(ArticleRow::entry).collect();
+        let first = rows[..loaded].to_vec();
+        let effects = update(
+            &mut app,
+            Action::ArticlesLoaded { source: Source::Feed(FeedId(2)), entries, rows: first },
+        );
+        (app, rows, effects)
+    }
+
+    fn load_rows_ids(effects: &[Effect]) -> Vec<ArticleId> {
+        effects
+            .iter()
+            .flat_map(|e| match e {
+                Effect::LoadRows { ids, .. } => ids.clone(),
+                _ => Vec::new(),
             })
             .collect()
     }
@@ -1803,12 +1929,13 @@ mod tests {
             update(&mut app, Action::MarkFeedRead),
             vec![Effect::MarkFeedsRead { feeds: vec![FeedId(1), FeedId(3)], label: "rust".into() }]
         );
-        assert!(app.articles.iter().all(|a| a.read), "the shown feed 1 is under it");
+        assert!(app.entries.iter().all(|a| a.read), "the shown feed 1 is under it");
+        assert!(app.rows.values().all(|r| r.read), "and its rows on screen");
         let ids = vec![ArticleId(10), ArticleId(11), ArticleId(30)];
         let _ = update(&mut app, Action::FeedsMarkedRead { label: "rust".into(), ids: ids.clone() });
         assert_eq!(app.message, "rust: 3 marked read (u undoes)");
         assert_eq!(update(&mut app, Action::Undo), vec![Effect::Mark { ids, mark: Mark::Unread }]);
-        assert!(!app.articles[0].read && !app.articles[1].read);
+        assert!(!app.entries[0].read && !app.entries[1].read);
         assert!(Effect::MarkFeedsRead { feeds: vec![], label: String::new() }.is_write());
         // r on a heading says which keys fetch.
         assert!(update(&mut app, Action::RefreshFeed).is_empty());
@@ -1834,13 +1961,12 @@ mod tests {
         let _ = update(&mut app, Action::SelectNext);
         let _ = update(&mut app, Action::SelectNext);
         assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(3)));
-        let _ =
-            update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(3)), articles: vec![] });
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(3)), vec![]));
         assert_eq!(update(&mut app, Action::NextUnread), vec![Effect::LoadArticles(Source::Feed(FeedId(1)))]);
         assert_eq!(feed_rows(&app), ["-ai", "2", "-go", "3", "-rust", "1", "-zh", "2"]);
         assert_eq!(selected_row(&app), "1");
-        let articles = App::sample(80, 24).articles;
-        let _ = update(&mut app, Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), articles });
+        let articles = list_rows(&App::sample(80, 24));
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(1)), articles));
         assert_eq!(open_id(&app), Some(ArticleId(10)));
     }
 
@@ -1880,5 +2006,147 @@ mod tests {
         assert_eq!(app.feed_offset, 30 - rows);
         let _ = update(&mut app, Action::SelectFirst);
         assert_eq!((app.feed_sel, app.feed_offset), (0, 0));
+    }
+
+    #[test]
+    fn rows_are_read_as_the_screen_comes_near_them_and_once() {
+        let (mut app, rows, effects) = long_list(1000, 200, |i| i % 3 == 0);
+        assert!(effects.is_empty(), "the first window came with the list: {effects:?}");
+        assert_eq!((app.entries.len(), app.rows.len()), (1000, 200));
+        let page = layout::list_page(80, 24, Pane::Articles, app.split);
+        let mut effects = Vec::new();
+        while effects.is_empty() && app.article_sel < 999 {
+            effects = update(&mut app, Action::PageDown);
+        }
+        // Exactly the missing rows of the screen and two pages each side, in list order.
+        let offset = app.article_offset;
+        assert!(offset + 2 * page > 200 && offset + page <= 200, "asked early: offset {offset}");
+        let want: Vec<ArticleId> = (offset.saturating_sub(2 * page)..(offset + 3 * page).min(1000))
+            .filter(|&i| i >= 200)
+            .map(|i| rows[i].id)
+            .collect();
+        assert_eq!(effects, vec![Effect::LoadRows { source: Source::Feed(FeedId(2)), ids: want.clone() }]);
+        // Not asked again while on their way.
+        assert!(load_rows_ids(&update(&mut app, Action::SelectNext)).is_empty());
+        assert!(load_rows_ids(&update(&mut app, Action::SelectPrev)).is_empty());
+        let arrived: Vec<ArticleRow> = rows.iter().filter(|r| want.contains(&r.id)).cloned().collect();
+        assert!(update(&mut app, Action::RowsLoaded { source: Source::Feed(FeedId(2)), rows: arrived })
+            .is_empty());
+        assert!(app.rows_loading.is_empty());
+        assert!(want.iter().all(|id| app.rows.contains_key(id)));
+        // The end of the list: the rest, once.
+        let effects = update(&mut app, Action::SelectLast);
+        let ids = load_rows_ids(&effects);
+        assert_eq!(ids.last(), Some(&ArticleId(1999)));
+        assert!(ids.iter().all(|id| !app.rows.contains_key(id)), "only missing rows");
+    }
+
+    #[test]
+    fn rows_of_a_list_no_longer_shown_are_dropped() {
+        let (mut app, rows, _) = long_list(1000, 200, |_| false);
+        let effects = update(&mut app, Action::SelectLast);
+        let asked = load_rows_ids(&effects);
+        assert!(!asked.is_empty());
+        // Back to feed 1 before the rows land.
+        app.focus = Pane::Feeds;
+        let _ = update(&mut app, Action::SelectFirst);
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(1)), rows_of(1, &[(10, false)])));
+        assert!(app.rows_loading.is_empty());
+        let late: Vec<ArticleRow> = rows.iter().filter(|r| asked.contains(&r.id)).cloned().collect();
+        let _ = update(&mut app, Action::RowsLoaded { source: Source::Feed(FeedId(2)), rows: late });
+        assert_eq!(app.rows.keys().copied().collect::<Vec<_>>(), vec![ArticleId(10)]);
+    }
+
+    #[test]
+    fn a_filter_reads_every_row_once_then_matches_them() {
+        let (mut app, rows, _) = long_list(3000, 200, |_| false);
+        let _ = update(&mut app, Action::Filter);
+        let mut asked = Vec::new();
+        for c in "a2999".chars() {
+            asked.push(load_rows_ids(&update(&mut app, Action::Input(InputKey::Char(c)))));
+        }
+        // One effect, at the first character, for every row not read yet.
+        assert_eq!(asked[0], rows[200..].iter().map(|r| r.id).collect::<Vec<_>>());
+        assert!(asked[1..].iter().all(Vec::is_empty), "{:?}", asked.iter().map(Vec::len).collect::<Vec<_>>());
+        assert!(app.article_view.is_empty(), "a2999 is not read yet");
+        let _ = update(
+            &mut app,
+            Action::RowsLoaded { source: Source::Feed(FeedId(2)), rows: rows[200..].to_vec() },
+        );
+        assert_eq!(app.visible_entries().map(|e| e.id).collect::<Vec<_>>(), vec![ArticleId(2999)]);
+        // Esc clears the filter, and the rows far from the screen go.
+        let _ = update(&mut app, Action::Input(InputKey::Submit));
+        let _ = update(&mut app, Action::Back);
+        assert_eq!(app.article_view.len(), 3000);
+        assert!(app.rows.len() <= crate::ui::app::ROW_CACHE, "{}", app.rows.len());
+        assert!(app.selected_article().is_some());
+    }
+
+    #[test]
+    fn marks_keep_the_entry_and_its_row_in_step() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        let flags = |app: &App| {
+            let e = app.entries[0];
+            let r = &app.rows[&e.id];
+            assert_eq!((e.read, e.starred), (r.read, r.starred), "entry and row differ");
+            (e.read, e.starred)
+        };
+        let _ = update(&mut app, Action::ToggleRead);
+        assert_eq!(flags(&app), (true, false));
+        let _ = update(&mut app, Action::ToggleStar);
+        assert_eq!(flags(&app), (true, true));
+        let _ = update(&mut app, Action::Undo);
+        assert_eq!(flags(&app), (true, false));
+        let _ = update(&mut app, Action::Undo);
+        assert_eq!(flags(&app), (false, false));
+        let _ = update(&mut app, Action::MarkFeedRead);
+        assert_eq!(flags(&app), (true, false));
+        // A row read before the mark reached the store comes with the old flags: the list's win.
+        let mut stale = app.rows[&ArticleId(10)].clone();
+        stale.read = false;
+        let _ = update(&mut app, Action::RowsLoaded { source: Source::Feed(FeedId(1)), rows: vec![stale] });
+        assert_eq!(flags(&app), (true, false));
+    }
+
+    #[test]
+    fn n_far_down_a_list_opens_the_article_and_fills_it_in_when_its_row_lands() {
+        let (mut app, rows, _) = long_list(1000, 200, |i| i != 700);
+        let effects = update(&mut app, Action::NextUnread);
+        assert_eq!(open_id(&app), Some(ArticleId(1700)));
+        assert_eq!(app.article.as_ref().map(|o| o.row.title.as_str()), Some("…"));
+        assert!(effects.contains(&Effect::Mark { ids: vec![ArticleId(1700)], mark: Mark::Read }));
+        let asked = load_rows_ids(&effects);
+        assert!(asked.contains(&ArticleId(1700)), "{effects:?}");
+        let arrived: Vec<ArticleRow> = rows.iter().filter(|r| asked.contains(&r.id)).cloned().collect();
+        let _ = update(&mut app, Action::RowsLoaded { source: Source::Feed(FeedId(2)), rows: arrived });
+        let open = app.article.as_ref().map(|o| o.row.clone());
+        assert_eq!(open.as_ref().map(|r| (r.title.as_str(), r.read)), Some(("a1700", true)));
+        assert!(app.rows[&ArticleId(1700)].read);
+    }
+
+    #[test]
+    fn a_reload_keeps_the_selection_by_id_and_its_rows_on_screen() {
+        let (mut app, mut rows, _) = long_list(1000, 200, |_| false);
+        let _ = update(&mut app, Action::SelectLast);
+        let _ = update(&mut app, Action::SelectPrev);
+        let asked: Vec<ArticleRow> = rows[800..].to_vec();
+        let _ = update(&mut app, Action::RowsLoaded { source: Source::Feed(FeedId(2)), rows: asked });
+        assert_eq!(app.selected_entry().map(|e| e.id), Some(ArticleId(1998)));
+        // A refresh brings a new article on top: the list comes again with its first rows.
+        let mut newest = rows[0].clone();
+        newest.id = ArticleId(5000);
+        rows.insert(0, newest);
+        let entries = rows.iter().map(ArticleRow::entry).collect();
+        let effects = update(
+            &mut app,
+            Action::ArticlesLoaded { source: Source::Feed(FeedId(2)), entries, rows: rows[..200].to_vec() },
+        );
+        assert_eq!(app.selected_entry().map(|e| e.id), Some(ArticleId(1998)));
+        assert_eq!(app.article_sel, 999);
+        // The rows on screen are asked for again, and drawn from before until they land.
+        let ids = load_rows_ids(&effects);
+        assert!(ids.contains(&ArticleId(1998)), "{effects:?}");
+        assert_eq!(app.selected_article().map(|r| r.title.as_str()), Some("a1998"));
     }
 }

@@ -1,5 +1,6 @@
 //! The articles pane: the selected feed's articles (or the starred ones of every feed), newest
-//! first; `N` unread (and bold), `*` starred, `+` has pictures.
+//! first; `N` unread (and bold), `*` starred, `+` has pictures. A row whose title has not been
+//! read yet is drawn dim, with a blank date and "…", for the frame or two until it arrives.
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -22,13 +23,17 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     if app.article_view.is_empty() {
         let text = if app.feeds.is_empty() {
             ""
-        } else if app.articles_source.is_none() || app.articles_source != app.articles_wanted {
+        } else if app.articles_source.is_none()
+            || app.articles_source != app.articles_wanted
+            || (!app.article_filter.is_empty() && !app.all_rows_loaded())
+        {
+            // The list, or the rows a filter matches against, are on their way.
             "loading…"
         } else if !app.article_filter.is_empty() {
             "Nothing matches the filter (Esc clears it)"
         } else if app.articles_source == Some(Source::Starred) {
             "No starred articles (s stars one)"
-        } else if app.unread_only && !app.articles.is_empty() {
+        } else if app.unread_only && !app.entries.is_empty() {
             "No unread articles here (U shows all)"
         } else {
             "No articles in this feed yet (r fetches it)"
@@ -41,18 +46,21 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     let width = usize::from(inner.width);
     let mixed = app.articles_source == Some(Source::Starred);
     let offset = layout::keep_visible(app.article_offset, app.article_sel, app.article_view.len(), height);
+    // A row not read yet keeps the date column's width, blank.
+    let blank_date = " ".repeat(display_width(&format_date(0, &app.date_format)));
     let lines: Vec<Line> = app
-        .visible_articles()
+        .visible_entries()
         .enumerate()
         .skip(offset)
         .take(height)
         .map(|(i, a)| {
-            let date = format_date(a.date, &app.date_format);
+            let row = app.rows.get(&a.id);
+            let date = row.map_or_else(|| blank_date.clone(), |r| format_date(r.date, &app.date_format));
             let flags = format!(
                 "{}{}{}",
                 if a.read { ' ' } else { 'N' },
                 if a.starred { '*' } else { ' ' },
-                if a.has_images { '+' } else { ' ' }
+                if row.is_some_and(|r| r.has_images) { '+' } else { ' ' }
             );
             let mut spans = vec![Span::raw(format!("{date} "))];
             spans.push(Span::styled(flags, if a.starred { theme::starred() } else { Style::new() }));
@@ -63,9 +71,14 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
                 spans.push(Span::styled(format!("{feed}{}", " ".repeat(pad)), theme::dim()));
             }
             let used: usize = spans.iter().map(|s| s.width()).sum();
-            spans.push(Span::raw(truncate(&a.title, width.saturating_sub(used))));
+            let title = row.map_or("…", |r| r.title.as_str());
+            spans.push(Span::raw(truncate(title, width.saturating_sub(used))));
             let mut line = Line::from(spans);
-            line = line.style(if a.read { theme::read() } else { theme::unread() });
+            line = line.style(match row {
+                None => theme::dim(),
+                Some(_) if a.read => theme::read(),
+                Some(_) => theme::unread(),
+            });
             if i == app.article_sel {
                 line = line.patch_style(super::selection(app, Pane::Articles));
             }

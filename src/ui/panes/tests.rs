@@ -42,8 +42,14 @@ fn assert_clean(buf: &Buffer) {
     }
 }
 
+/// The row of the list's first article, to change it.
+fn first_row(app: &mut App) -> &mut ArticleRow {
+    let id = app.entries[0].id;
+    app.rows.get_mut(&id).expect("the sample's rows are loaded")
+}
+
 fn with_open_article(mut app: App) -> App {
-    let row = app.articles[0].clone();
+    let row = first_row(&mut app).clone();
     app.article = Some(OpenArticle {
         row,
         feed_title: "Rust Blog".into(),
@@ -100,7 +106,7 @@ fn narrow_layout_shows_one_pane_at_a_time() {
 fn tiny_terminal_draws_every_pane_cleanly() {
     let mut app = App::sample(40, 12);
     // Long titles must be cut, not spill out of the pane.
-    app.articles[0].title = "A very long title that cannot possibly fit in forty columns at all".into();
+    first_row(&mut app).title = "A very long title that cannot possibly fit in forty columns at all".into();
     for pane in [Pane::Feeds, Pane::Articles] {
         app.focus = pane;
         let buf = draw(&app);
@@ -181,7 +187,7 @@ fn hostile_strings_never_reach_the_buffer() {
     // as text that ratatui would pass through: check with what sanitize leaves behind.
     let mut app = App::sample(100, 30);
     let evil = crate::sanitize::line("Evil\u{1b}]0;pwned\u{7}\u{202e} title");
-    app.articles.push(ArticleRow {
+    let row = ArticleRow {
         id: ArticleId(99),
         feed: FeedId(1),
         title: evil.clone(),
@@ -191,7 +197,9 @@ fn hostile_strings_never_reach_the_buffer() {
         read: false,
         starred: true,
         has_images: false,
-    });
+    };
+    app.entries.push(row.entry());
+    app.rows.insert(row.id, row);
     app.feeds[0].title = evil;
     app.refilter_articles();
     let buf = draw(&with_open_article(app));
@@ -234,6 +242,41 @@ fn grouped(w: u16, h: u16) -> App {
     app
 }
 
+/// The sample list with rows not read yet: the second article's, and two more articles'.
+fn rows_loading(w: u16, h: u16) -> App {
+    let mut app = App::sample(w, h);
+    app.focus = Pane::Articles;
+    app.rows.remove(&ArticleId(11));
+    for id in [13, 14] {
+        let entry =
+            crate::store::ListEntry { id: ArticleId(id), feed: FeedId(1), read: id == 14, starred: id == 13 };
+        app.entries.push(entry);
+    }
+    app.refilter_articles();
+    app
+}
+
+#[test]
+fn rows_not_read_yet_draw_as_dim_placeholders() {
+    let app = rows_loading(120, 40);
+    let buf = draw(&app);
+    assert_clean(&buf);
+    let s = text(&buf);
+    let rows: Vec<&str> = s.lines().filter(|l| l.contains('…')).collect();
+    assert_eq!(rows.len(), 3, "{s}");
+    // The date column is blank, the flags are the entry's, the rest of the row is dim.
+    let blank_date = " ".repeat("2024-01-01 ".len());
+    assert!(rows[0].contains(&format!("│{blank_date}N   …")), "{s}");
+    assert!(rows[1].contains(&format!("│{blank_date}N*  …")), "{s}");
+    assert!(rows[2].contains(&format!("│{blank_date}    …")), "{s}");
+    let y = (0..buf.area.height)
+        .find(|&y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect::<String>().contains("N*  …"))
+        .expect("row");
+    let x = (0..buf.area.width).find(|&x| buf[(x, y)].symbol() == "…").expect("ellipsis");
+    assert_eq!(buf[(x, y)].fg, crate::ui::theme::dim().fg.unwrap_or_default());
+    assert!(s.contains("2024-01-01 N   Article number 0"), "loaded rows draw as before:\n{s}");
+}
+
 /// Every scene the reader can show, for the snapshot test.
 fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
     let mut out = Vec::new();
@@ -249,6 +292,7 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
     articles.focus = Pane::Articles;
     articles.article_sel = 1;
     out.push(("articles", articles));
+    out.push(("articles_rows_loading", rows_loading(w, h)));
     out.push(("article", with_open_article(App::sample(w, h))));
     // The seed WeChat article (bundled as a sample feed), rendered at the pane's width.
     let mut seed = with_open_article(App::sample(w, h));
@@ -266,7 +310,7 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
     let mut hostile = App::sample(w, h);
     let evil = crate::sanitize::line("Evil\u{1b}]0;pwned\u{7}\u{202e} title\u{1b}[2J");
     hostile.feeds[0].title = evil.clone();
-    hostile.articles[0].title = evil;
+    first_row(&mut hostile).title = evil;
     out.push(("hostile_titles", with_open_article(hostile)));
     let mut help = App::sample(w, h);
     help.help = crate::ui::keymap::Keymap::default()

@@ -1,0 +1,102 @@
+//! Opening a big feed: from `Effect::LoadArticles` to the first frame of the articles pane,
+//! for one feed of 50,000 articles in a real sled database, at 120x40.
+//! `cargo bench --bench list_load` (builds the database once, ~1 min).
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use tidings::model::{ArticleKey, FeedId, ParsedArticle};
+use tidings::store::{FeedUpdate, FetchRecord, FetchResult, NewFeed, PreparedArticle, Store, StoreSettings};
+use tidings::ui::action::{Action, Effect};
+use tidings::ui::app::{App, FeedRow, Pane, Source};
+
+const ARTICLES: usize = 50_000;
+/// Articles written per transaction while building.
+const BATCH: usize = 1_000;
+
+fn build(dir: &std::path::Path) -> (Store, FeedId) {
+    let settings = StoreSettings::default();
+    let store = Store::open(dir, &settings).expect("store");
+    let (feed, _) = store
+        .add_feed(NewFeed { url: "https://example.org/big.xml".into(), ..Default::default() })
+        .expect("add");
+    let now = chrono::Utc::now();
+    for batch in 0..ARTICLES / BATCH {
+        let articles = (batch * BATCH..(batch + 1) * BATCH)
+            .map(|i| {
+                let mut key = [0u8; 16];
+                key[..8].copy_from_slice(&(i as u64).to_le_bytes());
+                PreparedArticle::new(ParsedArticle {
+                    key: ArticleKey(key),
+                    guid: Some(format!("a{i}")),
+                    title: format!("Article {i}: a headline of a usual length, with some words"),
+                    link: Some(format!("https://example.org/{i}")),
+                    author: Some("A. Writer".into()),
+                    date: Some(now - chrono::Duration::minutes(i as i64)),
+                    updated: None,
+                    content_html: format!("<p>Body of article {i}, with <b>some</b> text.</p>"),
+                    images: vec![],
+                    links: vec![],
+                    enclosures: vec![],
+                })
+            })
+            .collect();
+        let update = FeedUpdate {
+            feed_title: "Big".into(),
+            site_link: None,
+            etag: None,
+            last_modified: None,
+            moved_to: None,
+            articles,
+        };
+        store
+            .apply_fetch(
+                feed,
+                FetchResult::Updated(update),
+                FetchRecord::default(),
+                &settings,
+                now.timestamp(),
+            )
+            .expect("apply");
+    }
+    store.flush().expect("flush");
+    (store, feed)
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, feed) = build(dir.path());
+    let mut app = App::new(120, 40);
+    app.feeds = vec![FeedRow {
+        id: feed,
+        title: "Big".into(),
+        unread: ARTICLES as u64,
+        total: ARTICLES as u64,
+        failing: false,
+        tags: vec![],
+    }];
+    app.feeds_loaded = true;
+    app.refilter_feeds();
+    app.focus = Pane::Articles;
+    let source = Source::Feed(feed);
+    app.articles_wanted = Some(source);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
+    let mut group = c.benchmark_group("list_load");
+    group.sample_size(10);
+    group.bench_function("LoadArticles to first frame, one feed of 50,000", |b| {
+        b.iter(|| {
+            let mut app = app.clone();
+            for action in tidings::ui::effects::perform(&store, Effect::LoadArticles(source)) {
+                assert!(matches!(action, Action::ArticlesLoaded { .. }), "{action:?}");
+                let effects = tidings::ui::update(&mut app, action);
+                assert!(effects.is_empty(), "the first frame needs no more rows: {effects:?}");
+            }
+            terminal.draw(|f| tidings::ui::render(&app, f)).expect("draw");
+            app
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

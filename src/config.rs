@@ -69,7 +69,8 @@ pub struct ReaderSettings {
     /// Mouse wheel scrolls and clicks select (off by default: it disables the terminal's own
     /// text selection).
     pub mouse: bool,
-    /// Write links as OSC 8 hyperlinks (clickable in terminals that support them).
+    /// Write the article's links as OSC 8 hyperlinks (clickable in terminals that support
+    /// them). Off by default: some terminals (the Linux console) print the sequences as text.
     pub hyperlinks: bool,
     /// Only unread feeds and articles are listed at start (`U` toggles).
     pub unread_only: bool,

@@ -70,26 +70,7 @@ impl Opener {
 
     /// The URL to hand to the browser or clipboard, or why `link` must not be opened.
     pub fn check(&self, link: &str) -> Result<String, OpenError> {
-        // Checked before parsing: the url crate silently drops tabs and newlines and
-        // percent-encodes the rest, which would hide what the feed tried.
-        if let Some(c) = link.chars().find(|&c| c.is_control() || disguises_text(c)) {
-            return Err(OpenError::HiddenCharacter { code: u32::from(c) });
-        }
-        let link = link.trim();
-        if link.is_empty() {
-            return Err(OpenError::Empty);
-        }
-        if link.starts_with('-') {
-            return Err(OpenError::OptionLike);
-        }
-        let url = url::Url::parse(link)
-            .map_err(|reason| OpenError::NotAUrl { link: quoted_excerpt(link), reason })?;
-        let scheme = url.scheme();
-        if !self.schemes.iter().any(|s| s == scheme) {
-            return Err(OpenError::Scheme { scheme: scheme.to_owned() });
-        }
-        // A parsed URL starts with its scheme, a letter, so it cannot be taken for an option.
-        Ok(url.into())
+        check_link(link, &self.schemes)
     }
 
     /// The browser command for `url`, which must come from `check`: the configured program
@@ -118,6 +99,32 @@ impl Opener {
         });
         Ok(())
     }
+}
+
+/// `Opener::check` for a list of allowed schemes (lowercase), `open_schemes` from config.toml:
+/// the normalised URL, or why `link` must not be opened. The reader also uses it to decide
+/// which links to write as OSC 8 hyperlinks, so a click opens only what `o` would.
+pub fn check_link(link: &str, schemes: &[String]) -> Result<String, OpenError> {
+    // Checked before parsing: the url crate silently drops tabs and newlines and
+    // percent-encodes the rest, which would hide what the feed tried.
+    if let Some(c) = link.chars().find(|&c| c.is_control() || disguises_text(c)) {
+        return Err(OpenError::HiddenCharacter { code: u32::from(c) });
+    }
+    let link = link.trim();
+    if link.is_empty() {
+        return Err(OpenError::Empty);
+    }
+    if link.starts_with('-') {
+        return Err(OpenError::OptionLike);
+    }
+    let url =
+        url::Url::parse(link).map_err(|reason| OpenError::NotAUrl { link: quoted_excerpt(link), reason })?;
+    let scheme = url.scheme();
+    if !schemes.iter().any(|s| s == scheme) {
+        return Err(OpenError::Scheme { scheme: scheme.to_owned() });
+    }
+    // A parsed URL starts with its scheme, a letter, so it cannot be taken for an option.
+    Ok(url.into())
 }
 
 fn browser_argv(configured: Option<&[String]>, env_browser: Option<&str>) -> Vec<String> {

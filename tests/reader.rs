@@ -443,3 +443,97 @@ fn big_t_groups_the_feeds_under_their_tags_and_a_on_a_heading_marks_them_read() 
     screen.wait_restored();
     assert_eq!(unread(&t), 4);
 }
+
+/// A feed whose one article links to loopback pages, to a `javascript:` URL, and (as numeric
+/// references feed-rs decodes into real ESC) to hrefs that try to end an OSC 8 sequence early
+/// and start their own.
+const LINKED_FEED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Link Gazette</title><link>http://127.0.0.1/</link>
+<description>d</description>
+<item><title>Linked news</title><link>http://127.0.0.1/page</link><guid>l-1</guid>
+<description>&lt;p&gt;Read &lt;a href="http://127.0.0.1/docs?a=1"&gt;the docs&lt;/a&gt;, not
+&lt;a href="javascript:alert(1)"&gt;this script&lt;/a&gt;, nor
+&lt;a href="http://127.0.0.1/e&#27;]8;;http://evil.example/&#27;\"&gt;escaped&lt;/a&gt; or
+&lt;a href="http://127.0.0.1/p%1B]8;;x&#7;"&gt;bell&lt;/a&gt;.&lt;/p&gt;</description></item>
+</channel></rss>
+"#;
+
+/// Opens the one article of `LINKED_FEED` with `hyperlinks` set, and returns every byte the
+/// reader wrote.
+fn raw_output_of_the_linked_article(hyperlinks: bool) -> Vec<u8> {
+    let t = Tidings::with_config(&format!("[reader]\nhyperlinks = {hyperlinks}\n"));
+    let local = t.dir.path().join("linked.xml");
+    std::fs::write(&local, LINKED_FEED).expect("write the feed");
+    t.ok(&["add", local.to_str().expect("utf-8 path")]);
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["Link Gazette", "Linked news"]);
+    screen.keys("\r\r");
+    screen.wait_for(&[
+        "Link:   http://127.0.0.1/page",
+        "the docs[1]",
+        "this script[2]",
+        "[1] http://127.0.0.1/docs?a=1",
+    ]);
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    screen.raw_output()
+}
+
+/// The OSC 8 sequences in `raw`, in order: `Some(uri)` opens a hyperlink, `None` closes one;
+/// and `raw` with them taken out.
+fn osc8_sequences(raw: &[u8]) -> (Vec<Option<String>>, Vec<u8>) {
+    let mut found = Vec::new();
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i..].starts_with(b"\x1b]8;") {
+            let end = raw[i..].windows(2).position(|w| w == b"\x1b\\").expect("an OSC 8 is terminated by ST");
+            let body = String::from_utf8(raw[i + 4..i + end].to_vec()).expect("ASCII");
+            let (_params, uri) = body.split_once(';').expect("params;URI");
+            found.push((!uri.is_empty()).then(|| uri.to_owned()));
+            i += end + 2;
+        } else {
+            rest.push(raw[i]);
+            i += 1;
+        }
+    }
+    (found, rest)
+}
+
+#[test]
+fn hyperlinks_on_write_each_openable_link_as_a_closed_osc8_and_nothing_from_the_feed() {
+    let raw = raw_output_of_the_linked_article(true);
+    let text = String::from_utf8_lossy(&raw);
+    // The first cell of the link's text, opened and closed around it.
+    let docs = "\x1b]8;id=tidings-1;http://127.0.0.1/docs?a=1\x1b\\t\x1b]8;;\x1b\\";
+    assert!(text.contains(docs), "no {docs:?} in {text:?}");
+    assert!(
+        text.contains("\x1b]8;id=tidings-0;http://127.0.0.1/page\x1b\\h\x1b]8;;\x1b\\"),
+        "the header's link"
+    );
+    let (sequences, rest) = osc8_sequences(&raw);
+    // Every hyperlink is closed before anything else is written.
+    for pair in sequences.chunks(2) {
+        assert!(matches!(pair, [Some(_), None]), "{pair:?} is not an opened and closed hyperlink");
+    }
+    let uris: std::collections::BTreeSet<&str> = sequences.iter().flatten().map(String::as_str).collect();
+    for uri in &uris {
+        assert!(uri.starts_with("http://127.0.0.1/"), "linked {uri:?}");
+        assert!(uri.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b';'), "unsafe {uri:?}");
+    }
+    assert!(!uris.iter().any(|u| u.contains("javascript") || u.contains("alert")), "{uris:?}");
+    // A `;` the feed put in a URL is percent-encoded (ESC and BEL were dropped by the renderer).
+    assert!(uris.contains("http://127.0.0.1/e]8%3B%3Bhttp://evil.example//"), "{uris:?}");
+    // Taken out our own OSC 8 sequences, every ESC left starts a CSI sequence: no ESC from the
+    // feed reached the terminal, and neither did a BEL.
+    for (i, _) in rest.iter().enumerate().filter(|(_, &b)| b == 0x1b) {
+        assert_eq!(rest.get(i + 1), Some(&b'['), "a stray ESC: {:?}", String::from_utf8_lossy(&rest[i..]));
+    }
+    assert!(!rest.contains(&0x07), "a BEL reached the terminal");
+}
+
+#[test]
+fn hyperlinks_off_write_no_osc8_at_all() {
+    let raw = raw_output_of_the_linked_article(false);
+    assert!(!raw.windows(4).any(|w| w == b"\x1b]8;"), "{:?}", String::from_utf8_lossy(&raw));
+}

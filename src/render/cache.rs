@@ -98,7 +98,11 @@ mod tests {
     use super::*;
 
     fn r(text: &str) -> Arc<Rendered> {
-        Arc::new(Rendered { lines: vec![text.to_owned().into()], references: Vec::new() })
+        Arc::new(Rendered {
+            lines: vec![text.to_owned().into()],
+            references: Vec::new(),
+            link_cells: Vec::new(),
+        })
     }
 
     #[test]

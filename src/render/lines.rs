@@ -11,8 +11,10 @@ use super::decorate::{
     P_QUOTE, REF_CLOSE, REF_OPEN, RULE,
 };
 use super::prepare::{placeholder_index, Prepared};
-use super::width::{graphemes, is_cjk, joins_previous, no_break_after, no_break_before, str_width, Grapheme};
-use super::{ArticleStyles, RefKind, Reference, Rendered};
+use super::width::{
+    drawn_width, graphemes, is_cjk, joins_previous, no_break_after, no_break_before, str_width, Grapheme,
+};
+use super::{ArticleStyles, LinkCells, RefKind, Reference, Rendered};
 use crate::sanitize;
 
 /// What the body is made of.
@@ -46,6 +48,8 @@ struct Piece {
     text: String,
     style: Style,
     kind: Kind,
+    /// The number of the link this text belongs to (its text or its `[n]` marker).
+    link: Option<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -59,9 +63,12 @@ struct RawLine {
 
 impl RawLine {
     fn push(&mut self, text: impl Into<String>, style: Style, kind: Kind) {
-        let text = text.into();
+        self.push_content(text.into(), style, kind, None);
+    }
+
+    fn push_content(&mut self, text: String, style: Style, kind: Kind, link: Option<usize>) {
         if !text.is_empty() {
-            self.pieces.push(Piece { text, style, kind });
+            self.pieces.push(Piece { text, style, kind, link });
         }
     }
 
@@ -139,13 +146,14 @@ impl Converter<'_> {
         }
         let text = std::mem::take(buf);
         match self.inside {
-            Inside::Ref => raw.push(text, self.styles.note, Kind::Content),
+            // html2text writes a link's `[n]` inside the link's annotation: it links too.
+            Inside::Ref => raw.push_content(text, self.styles.note, Kind::Content, link),
             Inside::Number => raw.push(text, self.styles.list_marker, Kind::Marker),
             Inside::Text | Inside::Pre => {
                 if let Some(n) = link {
                     self.add_link_text(n, &text);
                 }
-                raw.push(text, style, Kind::Content);
+                raw.push_content(text, style, Kind::Content, link);
             }
         }
     }
@@ -319,39 +327,52 @@ struct Out {
     blank: Vec<bool>,
     /// How many quotes the last line was in.
     quotes: usize,
+    links: Vec<LinkCells>,
 }
 
 impl Out {
     fn push(&mut self, line: Line<'static>, blank: bool) {
+        self.push_fitted(Fitted { line, links: Vec::new() }, blank);
+    }
+
+    fn push_fitted(&mut self, fitted: Fitted, blank: bool) {
         if blank && self.blank.last().is_none_or(|&b| b) {
             return;
         }
-        self.lines.push(line);
+        let line = self.lines.len();
+        self.links.extend(fitted.links.into_iter().map(|(start, end, reference)| LinkCells {
+            line,
+            start,
+            end,
+            reference,
+        }));
+        self.lines.push(fitted.line);
         self.blank.push(blank);
     }
 
     /// A body line `quotes` quotes deep: a quote that ends is set off by a blank line
     /// (html2text puts none before a list that follows it).
-    fn push_body(&mut self, line: Line<'static>, blank: bool, quotes: usize) {
+    fn push_body(&mut self, fitted: Fitted, blank: bool, quotes: usize) {
         if !blank && quotes < self.quotes {
             self.blank();
         }
         if !blank {
             self.quotes = quotes;
         }
-        self.push(line, blank);
+        self.push_fitted(fitted, blank);
     }
 
     fn blank(&mut self) {
         self.push(Line::default(), true);
     }
 
-    fn finish(mut self) -> Vec<Line<'static>> {
+    /// The lines and where their links are (trailing blank lines hold none).
+    fn finish(mut self) -> (Vec<Line<'static>>, Vec<LinkCells>) {
         while self.blank.last() == Some(&true) {
             self.blank.pop();
             self.lines.pop();
         }
-        self.lines
+        (self.lines, self.links)
     }
 }
 
@@ -364,7 +385,7 @@ pub(super) fn assemble(
     styles: &ArticleStyles,
 ) -> Rendered {
     let pres = &prepared.pres;
-    let mut out = Out { lines: Vec::new(), blank: Vec::new(), quotes: 0 };
+    let mut out = Out { lines: Vec::new(), blank: Vec::new(), quotes: 0, links: Vec::new() };
     match body {
         Body::Tagged(tagged) => {
             let mut conv = Converter {
@@ -421,12 +442,15 @@ pub(super) fn assemble(
             out.push(line, false);
         }
         for r in &refs {
-            for line in reference_lines(r, width, styles) {
-                out.push(line, false);
+            for fitted in reference_lines(r, width, styles) {
+                out.push_fitted(fitted, false);
             }
         }
     }
-    Rendered { lines: out.finish(), references: refs }
+    let (lines, mut link_cells) = out.finish();
+    // A link that must not be opened (`javascript:`) is not marked in the body either.
+    link_cells.retain(|c| c.reference.checked_sub(1).and_then(|i| refs.get(i)).is_some_and(|r| r.openable));
+    Rendered { lines, references: refs, link_cells }
 }
 
 /// One converted line into `out`: fitted to the width, or, for a `<pre>` marker, the block's
@@ -446,11 +470,13 @@ fn push_raw(out: &mut Out, raw: RawLine, pres: &[String], width: usize, styles: 
             _ => (p.text.clone(), p.style),
         })
         .collect();
-    let mut pieces: Vec<(String, Style)> = raw.pieces.into_iter().map(|p| (p.text, p.style)).collect();
+    let mut pieces: Vec<(String, Style, Option<usize>)> =
+        raw.pieces.into_iter().map(|p| (p.text, p.style, p.link)).collect();
     match pre {
         Some(text) if only_pre => {
             pieces.truncate(prefix_len);
-            let (mut first, mut next) = (pieces, next);
+            let mut first: Vec<(String, Style)> = pieces.into_iter().map(|(t, s, _)| (t, s)).collect();
+            let mut next = next;
             let mut prefix_width: usize = first.iter().map(|(t, _)| str_width(t)).sum();
             if prefix_width * 2 > width {
                 // No room for the prefix: the block starts at the margin.
@@ -463,6 +489,7 @@ fn push_raw(out: &mut Out, raw: RawLine, pres: &[String], width: usize, styles: 
                 let rows =
                     fit_with(&[(line.to_owned(), styles.preformatted)], width - prefix_width, 0, Mode::Pre);
                 for row in rows {
+                    let row = row.line;
                     let prefix = if at_first { &first } else { &next };
                     at_first = false;
                     let row_blank = row.spans.is_empty();
@@ -471,22 +498,23 @@ fn push_raw(out: &mut Out, raw: RawLine, pres: &[String], width: usize, styles: 
                     spans.extend(row.spans);
                     let line = Line::from(spans);
                     let line = if row_blank { trim_end(line) } else { line };
-                    out.push_body(line, row_blank && next.iter().all(|(t, _)| t.trim().is_empty()), quotes);
+                    let blank = row_blank && next.iter().all(|(t, _)| t.trim().is_empty());
+                    out.push_body(Fitted { line, links: Vec::new() }, blank, quotes);
                 }
             }
         }
         Some(text) => {
             // The marker shares its line (html2text kept it inside something inline): the
             // block's text, flowed.
-            pieces.push((text.replace('\n', " "), styles.preformatted));
-            for line in fit(&pieces, width, 0) {
-                out.push_body(line, false, quotes);
+            pieces.push((text.replace('\n', " "), styles.preformatted, None));
+            for fitted in fit_with(&pieces, width, 0, Mode::Words) {
+                out.push_body(fitted, false, quotes);
             }
         }
         None => {
-            for line in fit(&pieces, width, 0) {
-                let blank = blank || line.spans.iter().all(|s| s.content.trim().is_empty());
-                out.push_body(line, blank, quotes);
+            for fitted in fit_with(&pieces, width, 0, Mode::Words) {
+                let blank = blank || fitted.line.spans.iter().all(|s| s.content.trim().is_empty());
+                out.push_body(fitted, blank, quotes);
             }
         }
     }
@@ -511,26 +539,27 @@ fn trim_end(mut line: Line<'static>) -> Line<'static> {
 
 /// `[3] https://…` in the "Links" list: the URL broken wherever the width runs out, its
 /// continuation lines under its start; a URL not to be opened shown short and marked.
-fn reference_lines(r: &Reference, width: usize, styles: &ArticleStyles) -> Vec<Line<'static>> {
+/// The URL of one that may be opened is marked as its link.
+fn reference_lines(r: &Reference, width: usize, styles: &ArticleStyles) -> Vec<Fitted> {
     let number = format!("[{}]", r.number);
     let indent = number.len() + 1;
     let indent = if indent * 3 <= width { indent } else { 0 };
-    let (shown, style) = if r.openable {
-        (cut(&r.url, MAX_SHOWN_URL), styles.link)
+    let (shown, style, link) = if r.openable {
+        (cut(&r.url, MAX_SHOWN_URL), styles.link, Some(r.number))
     } else {
-        (cut(&r.url, MAX_SHOWN_UNSAFE_URL), Style::new())
+        (cut(&r.url, MAX_SHOWN_UNSAFE_URL), Style::new(), None)
     };
-    let pieces = [(number, styles.note), (" ".to_owned(), Style::new()), (shown, style)];
+    let pieces = [(number, styles.note, None), (" ".to_owned(), Style::new(), None), (shown, style, link)];
     let mut lines = fit_with(&pieces, width, indent, Mode::Anywhere);
     if !r.openable {
         match lines.last_mut() {
-            Some(last) if last.width() + 1 + NOT_OPENED.len() <= width => {
-                last.spans.push(Span::raw(" "));
-                last.spans.push(Span::styled(NOT_OPENED, styles.note));
+            Some(last) if last.line.width() + 1 + NOT_OPENED.len() <= width => {
+                last.line.spans.push(Span::raw(" "));
+                last.line.spans.push(Span::styled(NOT_OPENED, styles.note));
             }
             _ => {
                 let pieces = [(" ".repeat(indent), Style::new()), (NOT_OPENED.to_owned(), styles.note)];
-                lines.extend(fit(&pieces, width, indent));
+                lines.extend(fit_with(&pieces, width, indent, Mode::Words));
             }
         }
     }
@@ -580,14 +609,75 @@ enum Mode {
 /// inside a grapheme cluster), and its continuation lines start `indent` columns in. A cluster
 /// wider than a whole line (an emoji at width 1) is shown as `?`.
 pub(super) fn fit(pieces: &[(String, Style)], width: usize, indent: usize) -> Vec<Line<'static>> {
-    fit_with(pieces, width, indent, Mode::Words)
+    fit_with(pieces, width, indent, Mode::Words).into_iter().map(|f| f.line).collect()
 }
 
-fn fit_with(pieces: &[(String, Style)], width: usize, indent: usize, mode: Mode) -> Vec<Line<'static>> {
+/// Text to lay out: a piece of a line, its style, and the link it belongs to.
+trait FitPiece {
+    fn text(&self) -> &str;
+    fn style(&self) -> Style;
+    fn link(&self) -> Option<usize>;
+}
+
+impl FitPiece for (String, Style) {
+    fn text(&self) -> &str {
+        &self.0
+    }
+    fn style(&self) -> Style {
+        self.1
+    }
+    fn link(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl FitPiece for (String, Style, Option<usize>) {
+    fn text(&self) -> &str {
+        &self.0
+    }
+    fn style(&self) -> Style {
+        self.1
+    }
+    fn link(&self) -> Option<usize> {
+        self.2
+    }
+}
+
+/// A laid-out line and where its links are: `(start, end, link)` in drawn columns.
+#[derive(Debug)]
+struct Fitted {
+    line: Line<'static>,
+    links: Vec<(u16, u16, usize)>,
+}
+
+impl Fitted {
+    /// `line`, whose span `i` belongs to link `tags[i]` (spans past the end of `tags`: to
+    /// none). Adjacent spans of the same link make one run.
+    fn new(line: Line<'static>, tags: &[Option<usize>]) -> Fitted {
+        let mut links: Vec<(u16, u16, usize)> = Vec::new();
+        if tags.iter().all(Option::is_none) {
+            return Fitted { line, links };
+        }
+        let mut column = 0u16;
+        for (span, tag) in line.spans.iter().zip(tags.iter().chain(std::iter::repeat(&None))) {
+            let start = column;
+            column = column.saturating_add(u16::try_from(drawn_width(&span.content)).unwrap_or(u16::MAX));
+            let Some(n) = *tag else { continue };
+            match links.last_mut() {
+                Some(last) if last.1 == start && last.2 == n => last.1 = column,
+                _ if column > start => links.push((start, column, n)),
+                _ => {}
+            }
+        }
+        Fitted { line, links }
+    }
+}
+
+fn fit_with<P: FitPiece>(pieces: &[P], width: usize, indent: usize, mode: Mode) -> Vec<Fitted> {
     let width = width.max(1);
     let (full, starts) = clean_pieces(pieces);
     if full.is_empty() {
-        return vec![Line::default()];
+        return vec![Fitted { line: Line::default(), links: Vec::new() }];
     }
     let span_of = |s: usize, e: usize, style: Style| Span::styled(full[s..e].to_owned(), style);
     // Fast path: every character is a cluster of its own (as in most Latin and CJK text) and
@@ -597,9 +687,12 @@ fn fit_with(pieces: &[(String, Style)], width: usize, indent: usize, mode: Mode)
         let spans = starts
             .iter()
             .enumerate()
-            .map(|(i, &(s, style))| span_of(s, starts.get(i + 1).map_or(full.len(), |&(e, _)| e), style))
+            .map(|(i, &(s, style, _))| {
+                span_of(s, starts.get(i + 1).map_or(full.len(), |&(e, _, _)| e), style)
+            })
             .collect::<Vec<_>>();
-        return vec![Line::from(spans)];
+        let tags: Vec<Option<usize>> = starts.iter().map(|&(_, _, link)| link).collect();
+        return vec![Fitted::new(Line::from(spans), &tags)];
     }
     let gs = graphemes(&full);
     let indent = if indent < width { indent } else { 0 };
@@ -659,18 +752,21 @@ fn fit_with(pieces: &[(String, Style)], width: usize, indent: usize, mode: Mode)
     let mut lines = Vec::with_capacity(rows.len());
     for (r, row) in rows.iter().enumerate() {
         let mut spans: Vec<Span<'static>> = Vec::new();
+        let mut tags: Vec<Option<usize>> = Vec::new();
         if r > 0 && indent > 0 {
             spans.push(Span::raw(" ".repeat(indent)));
+            tags.push(None);
         }
         let mut piece = usize::MAX;
         let mut text = String::new();
         for &j in row {
             let g = &gs[j];
             // The piece a cluster starts in gives its style (a cluster never straddles spans).
-            let p = starts.partition_point(|&(s, _)| s <= g.start).saturating_sub(1);
+            let p = starts.partition_point(|&(s, _, _)| s <= g.start).saturating_sub(1);
             if p != piece {
                 if !text.is_empty() {
                     spans.push(Span::styled(std::mem::take(&mut text), starts[piece].1));
+                    tags.push(starts[piece].2);
                 }
                 piece = p;
             }
@@ -682,9 +778,11 @@ fn fit_with(pieces: &[(String, Style)], width: usize, indent: usize, mode: Mode)
         }
         if !text.is_empty() {
             spans.push(Span::styled(text, starts[piece].1));
+            tags.push(starts[piece].2);
         }
-        let line = trim_end(Line::from(spans));
-        lines.push(shrink_to(line, width));
+        // Both only shorten the line from its end, so `tags` still lines up with the spans.
+        let line = shrink_to(trim_end(Line::from(spans)), width);
+        lines.push(Fitted::new(line, &tags));
     }
     lines
 }
@@ -732,11 +830,13 @@ fn shrink_to(mut line: Line<'static>, width: usize) -> Line<'static> {
     line
 }
 
-/// The pieces' text concatenated and cleaned, with the byte offset where each piece starts.
-fn clean_pieces(pieces: &[(String, Style)]) -> (String, Vec<(usize, Style)>) {
+/// The pieces' text concatenated and cleaned, with the byte offset where each piece starts
+/// (with its style and link).
+fn clean_pieces<P: FitPiece>(pieces: &[P]) -> (String, Vec<(usize, Style, Option<usize>)>) {
     let mut full = String::new();
     let mut starts = Vec::with_capacity(pieces.len());
-    for (text, style) in pieces {
+    for piece in pieces {
+        let text = piece.text();
         let start = full.len();
         if sanitize::is_clean_text(text) && !text.contains(['\t', '\n']) {
             full.push_str(text);
@@ -754,12 +854,12 @@ fn clean_pieces(pieces: &[(String, Style)]) -> (String, Vec<(usize, Style)>) {
             }
         }
         if full.len() > start {
-            starts.push((start, *style));
+            starts.push((start, piece.style(), piece.link()));
         }
     }
     let trimmed = full.trim_end().len();
     full.truncate(trimmed);
-    starts.retain(|&(s, _)| s < full.len());
+    starts.retain(|&(s, _, _)| s < full.len());
     (full, starts)
 }
 
@@ -796,6 +896,10 @@ mod tests {
         lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect()
     }
 
+    fn fitted_texts(lines: &[Fitted]) -> Vec<String> {
+        texts(&lines.iter().map(|f| f.line.clone()).collect::<Vec<_>>())
+    }
+
     #[test]
     fn fit_breaks_at_spaces_and_between_cjk() {
         let p = |s: &str| vec![(s.to_owned(), Style::new())];
@@ -808,11 +912,11 @@ mod tests {
             ["[1]", "    https://", "    example.", "    com/x"]
         );
         assert_eq!(
-            texts(&fit_with(&p("[1] https://example.com/x"), 12, 4, Mode::Anywhere)),
+            fitted_texts(&fit_with(&p("[1] https://example.com/x"), 12, 4, Mode::Anywhere)),
             ["[1] https://", "    example.", "    com/x"]
         );
-        assert_eq!(texts(&fit_with(&p("ab  cd  ef"), 4, 0, Mode::Pre)), ["ab", "cd", "ef"]);
-        assert_eq!(texts(&fit_with(&p("abc  def"), 4, 0, Mode::Pre)), ["abc", " def"]);
+        assert_eq!(fitted_texts(&fit_with(&p("ab  cd  ef"), 4, 0, Mode::Pre)), ["ab", "cd", "ef"]);
+        assert_eq!(fitted_texts(&fit_with(&p("abc  def"), 4, 0, Mode::Pre)), ["abc", " def"]);
         assert_eq!(texts(&fit(&p("a\tb\u{1b}[1m\u{202e}"), 20, 0)), ["a       b[1m"]);
         assert_eq!(texts(&fit(&p("中"), 1, 0)), ["?"]);
         assert_eq!(texts(&fit(&p("   "), 5, 0)), [""]);

@@ -112,6 +112,19 @@ pub struct Reference {
     pub text: String,
 }
 
+/// Where a numbered reference shows in [`Rendered::lines`]: the cells `start..end` of line
+/// `line`, counted as ratatui draws the line (grapheme by grapheme, from column 0), hold a
+/// link's text together with its `[n]` marker, or a URL in the "Links" list. A link broken
+/// across lines has one `LinkCells` per line. The reader uses them to write OSC 8 hyperlinks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkCells {
+    pub line: usize,
+    pub start: u16,
+    pub end: u16,
+    /// The reference's number (`Rendered::reference(reference)`).
+    pub reference: usize,
+}
+
 /// An article laid out for one width.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
@@ -119,6 +132,9 @@ pub struct Rendered {
     pub lines: Vec<Line<'static>>,
     /// Every numbered link and image, by number (`references[n - 1].number == n`).
     pub references: Vec<Reference>,
+    /// Where the links are, in line order (then column order); images in the body are not
+    /// included, their URLs in the "Links" list are.
+    pub link_cells: Vec<LinkCells>,
 }
 
 impl Rendered {

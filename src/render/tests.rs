@@ -114,6 +114,15 @@ fn check(r: &Rendered, width: u16) {
             assert!(!(blank(l) && blank(&r.lines[i - 1])), "two blank lines at {i}");
         }
     }
+    let mut last = (0, 0);
+    for c in &r.link_cells {
+        let line = r.lines.get(c.line).unwrap_or_else(|| panic!("{c:?} is past the last line"));
+        let drawn: usize = line.spans.iter().map(|s| width::drawn_width(&s.content)).sum();
+        assert!(c.start < c.end && usize::from(c.end) <= drawn, "{c:?} is outside its line ({drawn} wide)");
+        assert!((c.line, c.start) >= last, "link cells out of order at {c:?}");
+        last = (c.line, c.end);
+        assert!(r.reference(c.reference).is_some_and(|x| x.openable), "{c:?} links to no openable reference");
+    }
     for (i, re) in r.references.iter().enumerate() {
         assert_eq!(re.number, i + 1);
         assert!(sanitize::is_clean_text(&re.url) && !re.url.contains(char::is_whitespace), "{re:?}");
@@ -339,6 +348,71 @@ fn links_and_images_are_numbered_in_order() {
     assert_eq!(style_of(&r, "Links"), Some(st.heading));
     assert_eq!(r.reference(2).map(|x| x.url.as_str()), Some("/p.png"));
     assert!(r.reference(0).is_none() && r.reference(5).is_none());
+}
+
+/// The text each of the rendering's link cells covers, with its reference number, in order.
+fn linked_texts(r: &Rendered) -> Vec<(usize, String)> {
+    r.link_cells
+        .iter()
+        .map(|c| {
+            let mut column = 0;
+            let mut text = String::new();
+            for span in &r.lines[c.line].spans {
+                for g in span.styled_graphemes(Style::default()) {
+                    if (c.start..c.end).contains(&column) {
+                        text.push_str(g.symbol);
+                    }
+                    column += u16::try_from(width::drawn_width(g.symbol)).unwrap();
+                }
+            }
+            (c.reference, text)
+        })
+        .collect()
+}
+
+#[test]
+fn link_cells_cover_each_links_text_its_marker_and_its_listed_url() {
+    let r = render(
+        "<p>See <a href='https://a.example/x'>the docs</a> and <img src='/p.png' alt='a plot'> \
+         then <a href='https://a.example/x'>again</a>, <a href='javascript:alert(1)'>evil</a>, \
+         <a href='mailto:me@example.org'><b>mail</b> me</a>.</p>",
+        80,
+    );
+    check(&r, 80);
+    let texts = texts(&r);
+    assert_eq!(texts[0], "See the docs[1] and [image 2: a plot] then again[1], evil[3], mail me[4].");
+    let t = |n: usize, s: &str| (n, s.to_owned());
+    assert_eq!(
+        linked_texts(&r),
+        [
+            t(1, "the docs[1]"),
+            t(1, "again[1]"),
+            t(4, "mail me[4]"),
+            t(1, "https://a.example/x"),
+            t(2, "/p.png"),
+            t(4, "mailto:me@example.org"),
+        ],
+        "images in the body and the javascript: link are not linked; its listed URL neither"
+    );
+}
+
+#[test]
+fn link_cells_follow_a_link_across_lines_and_wide_characters() {
+    let r = render("<p>xx <a href='/a'>one two three four</a> end</p>", 12);
+    check(&r, 12);
+    let parts: Vec<String> = linked_texts(&r).into_iter().filter(|(n, _)| *n == 1).map(|(_, s)| s).collect();
+    assert_eq!(parts, ["one two", "three", "four[1]", "/a"]);
+    let r = render("<p>中文<a href='/b'>链接的文字很长很长很长很长</a>。</p>", 12);
+    check(&r, 12);
+    let body: String = linked_texts(&r).into_iter().filter(|(_, s)| s != "/b").map(|(_, s)| s).collect();
+    assert_eq!(body, "链接的文字很长很长很长很长[1]");
+    // A long URL in the "Links" list: every piece of it, and not its continuation indent.
+    let url = format!("https://example.org/{}", "a".repeat(100));
+    let r = render(&format!("<a href='{url}'>x</a>"), 30);
+    check(&r, 30);
+    let listed: Vec<String> = linked_texts(&r).into_iter().skip(1).map(|(_, s)| s).collect();
+    assert_eq!(listed.concat(), url);
+    assert!(listed.len() > 3 && listed.iter().all(|s| !s.starts_with(' ')), "{listed:?}");
 }
 
 #[test]

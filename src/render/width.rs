@@ -11,6 +11,13 @@ pub(super) fn str_width(s: &str) -> usize {
     Span::raw(s).width()
 }
 
+/// Cells `s` takes when ratatui's `Paragraph` draws it: the sum of its clusters' cell widths
+/// (which may differ from `str_width`, e.g. for lam-alef).
+pub(super) fn drawn_width(s: &str) -> usize {
+    use ratatui::buffer::CellWidth;
+    Span::raw(s).styled_graphemes(Style::default()).map(|g| usize::from(g.symbol.cell_width())).sum()
+}
+
 /// One grapheme cluster of a string: its byte range and its display width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Grapheme {

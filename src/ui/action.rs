@@ -124,6 +124,8 @@ pub enum Action {
         lines: Vec<ratatui::text::Line<'static>>,
         /// The body's numbered links, `[1]` first.
         links: Vec<String>,
+        /// Where `lines` show the links.
+        link_cells: Vec<crate::render::LinkCells>,
     },
     /// `ids` (the feed's unread articles) were marked read by `MarkFeedRead`.
     FeedMarkedRead {

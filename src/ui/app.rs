@@ -4,7 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use ratatui::text::Line;
 
+use super::hyperlink::Osc8Uri;
 use crate::model::{ArticleId, FeedId};
+use crate::render::LinkCells;
 use crate::store::{FetchRecord, ListEntry, Mark};
 
 /// A screen region the user can focus.
@@ -143,6 +145,13 @@ pub struct OpenArticle {
     /// The body's numbered links and images: `links[0]` is `[1]`, opened with `1`; an empty
     /// string for one that must not be opened (`javascript:`, `data:`...).
     pub links: Vec<String>,
+    /// Where `lines` show each link, for OSC 8 hyperlinks.
+    pub link_cells: Vec<LinkCells>,
+    /// With `[reader] hyperlinks` on: the hyperlink of each numbered link (`hyperlinks[0]` is
+    /// `[1]`; `None` for one the reader would not open). Empty when off.
+    pub hyperlinks: Vec<Option<Osc8Uri>>,
+    /// With `[reader] hyperlinks` on: the hyperlink of the header's `Link:`.
+    pub header_hyperlink: Option<Osc8Uri>,
     /// The width `lines` were wrapped at.
     pub width: u16,
     /// First line shown (of header plus body).
@@ -412,6 +421,10 @@ pub struct App {
     pub help: Vec<HelpLine>,
     /// strftime format of list dates.
     pub date_format: String,
+    /// `[reader] hyperlinks`: links in the article pane are written as OSC 8 hyperlinks.
+    pub hyperlinks: bool,
+    /// `open_schemes` (lowercase): only links with these schemes are opened or hyperlinked.
+    pub open_schemes: Vec<String>,
     /// How a wide terminal is shared between the panes.
     pub split: super::layout::Split,
     /// Start a refresh of every feed once the feeds are loaded (`refresh_on_start`).
@@ -465,6 +478,8 @@ impl App {
             select_feed: None,
             help: Vec::new(),
             date_format: "%Y-%m-%d".to_owned(),
+            hyperlinks: false,
+            open_schemes: Vec::new(),
             split: Default::default(),
             refresh_on_load: false,
             quit: false,

@@ -61,7 +61,13 @@ fn try_perform(store: &Store, effect: Effect) -> Result<Vec<Action>, StoreError>
                     (None, true) => r.url.clone(),
                 })
                 .collect();
-            vec![Action::BodyRendered { article, width, lines: rendered.lines.clone(), links }]
+            vec![Action::BodyRendered {
+                article,
+                width,
+                lines: rendered.lines.clone(),
+                links,
+                link_cells: rendered.link_cells.clone(),
+            }]
         }
         Effect::LoadHealth(feed) => vec![Action::HealthLoaded { feed, records: store.fetch_log(feed)? }],
         Effect::Mark { ids, mark } => {

@@ -8,6 +8,7 @@
 pub mod action;
 pub mod app;
 pub mod effects;
+pub mod hyperlink;
 pub mod keymap;
 pub mod layout;
 pub mod panes;
@@ -148,6 +149,8 @@ async fn event_loop(
         layout::Split { feeds: config.reader.feeds_width_percent, lists: config.reader.list_height_percent };
     app.unread_only = config.reader.unread_only;
     app.group_by_tag = config.reader.group_by_tag;
+    app.hyperlinks = config.reader.hyperlinks;
+    app.open_schemes = config.open_schemes.iter().map(|s| s.to_ascii_lowercase()).collect();
     app.refresh_on_load = config.reader.refresh_on_start;
     app.help = keymap
         .help()

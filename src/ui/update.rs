@@ -12,6 +12,7 @@ use super::app::{
     App, ArticleRow, FeedKey, FeedLine, Jump, OpenArticle, Overlay, Pane, Prompt, PromptKind,
     RefreshProgress, Source, UndoStep, MESSAGE_TICKS, UNDO_DEPTH,
 };
+use super::hyperlink::Osc8Uri;
 use super::layout;
 
 #[must_use]
@@ -344,12 +345,17 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::BodyRendered { article, width, lines, links } => {
+        Action::BodyRendered { article, width, lines, links, link_cells } => {
             if let Some(open) = &mut app.article {
                 // The latest request wins: a body for another article or width is stale.
                 if open.row.id == article && open.width == width {
+                    if app.hyperlinks {
+                        open.hyperlinks =
+                            links.iter().map(|l| Osc8Uri::for_link(l, &app.open_schemes)).collect();
+                    }
                     open.lines = Some(lines);
                     open.links = links;
+                    open.link_cells = link_cells;
                 }
             }
             Vec::new()
@@ -745,7 +751,21 @@ fn open_selected(app: &mut App) -> Vec<Effect> {
     let (width, _) = layout::article_text_size(app.width, app.height, app.split);
     let feed_title = app.feed_title(row.feed);
     effects.push(Effect::LoadBody { article: row.id, width });
-    app.article = Some(OpenArticle { row, feed_title, lines: None, links: Vec::new(), width, scroll: 0 });
+    let header_hyperlink = match &row.link {
+        Some(link) if app.hyperlinks => Osc8Uri::for_link(link, &app.open_schemes),
+        _ => None,
+    };
+    app.article = Some(OpenArticle {
+        row,
+        feed_title,
+        lines: None,
+        links: Vec::new(),
+        link_cells: Vec::new(),
+        hyperlinks: Vec::new(),
+        header_hyperlink,
+        width,
+        scroll: 0,
+    });
     app.focus = Pane::Article;
     effects
 }
@@ -1063,12 +1083,24 @@ mod tests {
         // A body for another article is stale and dropped; the right one lands.
         let _ = update(
             &mut app,
-            Action::BodyRendered { article: ArticleId(11), width, lines: vec!["x".into()], links: vec![] },
+            Action::BodyRendered {
+                article: ArticleId(11),
+                width,
+                lines: vec!["x".into()],
+                links: vec![],
+                link_cells: vec![],
+            },
         );
         assert_eq!(app.article.as_ref().and_then(|o| o.lines.clone()), None);
         let _ = update(
             &mut app,
-            Action::BodyRendered { article: ArticleId(10), width, lines: vec!["hi".into()], links: vec![] },
+            Action::BodyRendered {
+                article: ArticleId(10),
+                width,
+                lines: vec!["hi".into()],
+                links: vec![],
+                link_cells: vec![],
+            },
         );
         assert_eq!(
             app.article.as_ref().and_then(|o| o.lines.clone()),
@@ -1172,8 +1204,10 @@ mod tests {
         let _ = update(&mut app, Action::Open);
         let width = app.article.as_ref().map_or(0, |o| o.width);
         let lines = (0..100).map(|i| ratatui::text::Line::from(format!("line {i}"))).collect();
-        let _ =
-            update(&mut app, Action::BodyRendered { article: ArticleId(10), width, lines, links: vec![] });
+        let _ = update(
+            &mut app,
+            Action::BodyRendered { article: ArticleId(10), width, lines, links: vec![], link_cells: vec![] },
+        );
         let _ = update(&mut app, Action::PageDown);
         let after_page = app.article.as_ref().map_or(0, |o| o.scroll);
         assert!(after_page > 1, "{after_page}");
@@ -1281,8 +1315,10 @@ mod tests {
         let _ = update(&mut app, Action::Open);
         let width = app.article.as_ref().map_or(0, |o| o.width);
         let lines = (0..100).map(|i| ratatui::text::Line::from(format!("line {i}"))).collect();
-        let _ =
-            update(&mut app, Action::BodyRendered { article: ArticleId(11), width, lines, links: vec![] });
+        let _ = update(
+            &mut app,
+            Action::BodyRendered { article: ArticleId(11), width, lines, links: vec![], link_cells: vec![] },
+        );
         let _ = update(&mut app, Action::SelectNext);
         let _ = update(&mut app, Action::SelectNext);
         let open_before = app.article.clone();
@@ -1405,6 +1441,7 @@ mod tests {
                 width,
                 lines: vec!["short".into()],
                 links: vec![],
+                link_cells: vec![],
             },
         );
         let effects = update(&mut app, Action::PageDown);
@@ -1590,8 +1627,10 @@ mod tests {
         let _ = update(&mut app, Action::Open);
         let width = app.article.as_ref().map_or(0, |o| o.width);
         let links = vec!["https://a.example/".to_owned(), "https://b.example/".to_owned()];
-        let _ =
-            update(&mut app, Action::BodyRendered { article: ArticleId(10), width, lines: vec![], links });
+        let _ = update(
+            &mut app,
+            Action::BodyRendered { article: ArticleId(10), width, lines: vec![], links, link_cells: vec![] },
+        );
         assert_eq!(update(&mut app, Action::OpenLink(2)), vec![Effect::OpenUrl("https://b.example/".into())]);
         assert!(update(&mut app, Action::OpenLink(3)).is_empty());
         assert_eq!(app.message, "this article has no link [3]");

@@ -12,6 +12,8 @@ use super::cli::Tidings;
 /// The binary running in a pty (100x30 unless sized), its screen kept up to date by a reader thread.
 pub struct Screen {
     pub parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the binary wrote, for what vt100 does not keep (OSC 8 hyperlinks).
+    pub raw: Arc<Mutex<Vec<u8>>>,
     pub writer: Box<dyn Write + Send>,
     pub child: Box<dyn portable_pty::Child + Send + Sync>,
 }
@@ -60,6 +62,8 @@ impl Screen {
             0,
         )));
         let sink = Arc::clone(&parser);
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let raw_sink = Arc::clone(&raw);
         std::thread::spawn(move || {
             // Keeps the master alive as long as there is output to read.
             let _master = pair.master;
@@ -67,11 +71,19 @@ impl Screen {
             loop {
                 match reader.read(&mut buf) {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => sink.lock().expect("parser lock").process(&buf[..n]),
+                    Ok(n) => {
+                        raw_sink.lock().expect("raw lock").extend_from_slice(&buf[..n]);
+                        sink.lock().expect("parser lock").process(&buf[..n]);
+                    }
                 }
             }
         });
-        Screen { parser, writer, child }
+        Screen { parser, raw, writer, child }
+    }
+
+    /// Everything written to the terminal so far.
+    pub fn raw_output(&self) -> Vec<u8> {
+        self.raw.lock().expect("raw lock").clone()
     }
 
     pub fn contents(&self) -> String {

@@ -1,5 +1,5 @@
 use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
+use ratatui::buffer::{Buffer, CellWidth};
 use ratatui::Terminal;
 
 use super::render;
@@ -55,6 +55,9 @@ fn with_open_article(mut app: App) -> App {
         feed_title: "Rust Blog".into(),
         lines: Some(vec!["Hello from the body.".into(), "".into(), "Second paragraph.".into()]),
         links: vec![],
+        link_cells: vec![],
+        hyperlinks: vec![],
+        header_hyperlink: None,
         width: 70,
         scroll: 0,
     });
@@ -381,4 +384,113 @@ fn snapshots_of_every_scene_at_three_sizes() {
             insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&buf));
         }
     }
+}
+
+/// The sample reader with its first article open, its body (with links) rendered as the
+/// reader renders it, through `update` as in the real loop.
+fn with_linked_article(w: u16, h: u16, hyperlinks: bool, scroll: usize) -> App {
+    use crate::ui::action::Action;
+    let mut app = App::sample(w, h);
+    app.hyperlinks = hyperlinks;
+    app.open_schemes = vec!["http".into(), "https".into(), "mailto".into()];
+    app.focus = Pane::Articles;
+    let _ = crate::ui::update(&mut app, Action::Open);
+    let open = app.article.as_ref().expect("opened");
+    let (article, width) = (open.row.id, open.width);
+    let page = url::Url::parse(open.row.link.as_deref().expect("a link")).expect("a URL");
+    let html = "<p>Read <a href='http://127.0.0.1/a?x=1'>the 中文 notes</a> and <a href='javascript:alert(1)'>this</a>, \
+                then <a href='/rel'>the relative one</a>.</p><p>Mail <a href='mailto:me@example.org'>me</a>.</p>";
+    let r = crate::render::render_article(html, width, &crate::ui::theme::article_styles());
+    // As the effect that loads a body does: relative links joined against the page.
+    let links =
+        r.references
+            .iter()
+            .map(|x| {
+                if x.openable {
+                    page.join(&x.url).map(String::from).unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+    let _ = crate::ui::update(
+        &mut app,
+        Action::BodyRendered { article, width, lines: r.lines, links, link_cells: r.link_cells },
+    );
+    if let Some(open) = app.article.as_mut() {
+        open.scroll = scroll;
+    }
+    app
+}
+
+/// The hyperlinks in a buffer: (URI, the text its run of cells shows), row by row.
+fn hyperlinks(buf: &Buffer) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for y in 0..buf.area.height {
+        let mut last: Option<String> = None;
+        for x in 0..buf.area.width {
+            let sym = buf[(x, y)].symbol();
+            let uri = sym
+                .strip_prefix("\x1b]8;id=")
+                .and_then(|s| s.split_once(';'))
+                .map(|(_, rest)| rest.split_once("\x1b\\").expect("a terminated URI").0.to_owned());
+            match (&uri, &last) {
+                (Some(u), Some(l)) if u == l => {
+                    out.last_mut().expect("a run").1.push_str(crate::ui::hyperlink::visible_symbol(sym))
+                }
+                (Some(u), _) => out.push((u.clone(), crate::ui::hyperlink::visible_symbol(sym).to_owned())),
+                // The cell a wide character covers continues the run.
+                (None, Some(_)) if sym == " " && x > 0 && buf[(x - 1, y)].cell_width() == 2 => continue,
+                (None, _) => {}
+            }
+            last = uri;
+        }
+    }
+    out
+}
+
+#[test]
+fn hyperlinks_change_no_cell_but_add_the_links_sequences() {
+    for (w, h) in [(120, 40), (80, 24), (40, 12)] {
+        for scroll in [0, 3, 6] {
+            let off = draw(&with_linked_article(w, h, false, scroll));
+            let on = draw(&with_linked_article(w, h, true, scroll));
+            assert_clean(&off);
+            let mut linked = 0;
+            for y in 0..h {
+                for x in 0..w {
+                    let (a, b) = (&off[(x, y)], &on[(x, y)]);
+                    let shown = crate::ui::hyperlink::visible_symbol(b.symbol());
+                    assert_eq!(shown, a.symbol(), "cell {x},{y} at {w}x{h}, scroll {scroll}");
+                    assert_eq!(b.cell_width(), a.cell_width(), "width of {x},{y} at {w}x{h}");
+                    assert_eq!((b.fg, b.bg, b.modifier), (a.fg, a.bg, a.modifier), "style of {x},{y}");
+                    assert!(!shown.contains('\x1b'), "{:?}", b.symbol());
+                    linked += usize::from(b.symbol() != a.symbol());
+                }
+            }
+            assert!(linked > 0, "nothing linked at {w}x{h}, scroll {scroll}");
+        }
+    }
+    // The whole article on a wide screen: the header's link, each openable link's text and
+    // marker, and the listed URLs; the javascript: link nowhere.
+    let on = draw(&with_linked_article(120, 40, true, 0));
+    let runs = hyperlinks(&on);
+    let run = |u: &str, t: &str| (u.to_owned(), t.to_owned());
+    assert_eq!(
+        runs,
+        [
+            run("https://example.org/0", "https://example.org/0"),
+            run("http://127.0.0.1/a?x=1", "the 中文 notes[1]"),
+            run("https://example.org/rel", "the relative one[3]"),
+            run("mailto:me@example.org", "me[4]"),
+            run("http://127.0.0.1/a?x=1", "http://127.0.0.1/a?x=1"),
+            run("https://example.org/rel", "/rel"),
+            run("mailto:me@example.org", "mailto:me@example.org"),
+        ],
+        "\n{}",
+        text(&on)
+    );
+    // Off: not one sequence.
+    let off = draw(&with_linked_article(120, 40, false, 0));
+    assert!(hyperlinks(&off).is_empty());
 }

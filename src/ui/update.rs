@@ -9,7 +9,7 @@ use crate::store::{ListEntry, Mark};
 
 use super::action::{Action, Effect, InputKey};
 use super::app::{
-    App, ArticleRow, FeedKey, FeedLine, Jump, OpenArticle, Overlay, Pane, Prompt, PromptKind,
+    App, ArticleRow, FeedKey, FeedLine, IdMap, Jump, OpenArticle, Overlay, Pane, Prompt, PromptKind,
     RefreshProgress, Source, UndoStep, MESSAGE_TICKS, UNDO_DEPTH,
 };
 use super::hyperlink::Osc8Uri;
@@ -295,7 +295,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             let reload = app.articles_source == Some(source);
             let (selected, fallback) =
                 if reload { (app.selected_entry().map(|a| a.id), app.article_sel) } else { (None, 0) };
-            let shown = if reload { std::mem::take(&mut app.rows) } else { HashMap::new() };
+            let shown = if reload { std::mem::take(&mut app.rows) } else { IdMap::default() };
             app.entries = entries;
             app.rows = rows.into_iter().map(|r| (r.id, r)).collect();
             app.rows_loading.clear();

@@ -101,8 +101,9 @@ pub struct RefreshOptions {
 
 /// Refreshes `feeds`, calling `on_report` once per feed as each finishes.
 ///
-/// Memory stays bounded however many feeds there are: at most `2 x concurrency + 8` feeds are
-/// between "fetch started" and "written", and the writer's queue is short. Feeds are started
+/// Memory stays bounded however many feeds there are: at most `concurrency + 8` feeds fetched
+/// whole (or twice as many revalidations) are between "fetch started" and "written", and the
+/// writer's queue is short. Feeds are started
 /// in an order that interleaves hosts, so the bounded window is never filled by one host
 /// waiting on its per-host limit.
 pub async fn refresh(
@@ -159,20 +160,25 @@ pub async fn refresh(
             }
         }
     }
-    let mut pending = interleave_hosts(to_fetch).into_iter();
-    // Twice the concurrency, because a revalidation counts half against it (fetch::limits):
-    // feeds beyond that wait for a permit holding nothing but their record.
-    let window = fetcher.settings().concurrency.saturating_mul(2).saturating_add(WRITER_QUEUE + 4).max(1);
+    let mut pending = interleave_hosts(to_fetch).into_iter().peekable();
+    // Weighed like the fetcher's global limit (fetch::limits): a feed fetched whole counts 2,
+    // a revalidation (likely a 304 without a body) 1. So at most `concurrency + 8` bodies are
+    // in the window however the feeds are mixed, and twice as many revalidations.
+    let weight = |feed: &FeedRecord| if feed.etag.is_some() || feed.last_modified.is_some() { 1 } else { 2 };
+    let window = fetcher.settings().concurrency.saturating_add(WRITER_QUEUE + 4).max(1).saturating_mul(2);
+    let mut load = 0usize;
     let mut tasks = tokio::task::JoinSet::new();
-    let mut running: HashMap<tokio::task::Id, (FeedId, String)> = HashMap::new();
+    let mut running: HashMap<tokio::task::Id, (FeedId, String, usize)> = HashMap::new();
     let mut received = 0usize;
     while received < expected {
-        while tasks.len() < window {
+        while pending.peek().is_some_and(|f| load + weight(f) <= window || tasks.is_empty()) {
             let Some(feed) = pending.next() else { break };
+            let w = weight(&feed);
+            load += w;
             let fetcher = fetcher.clone();
             let jobs = job_tx.clone();
             let parse_slots = parse_slots.clone();
-            let who = (feed.id, feed.display_title().to_owned());
+            let who = (feed.id, feed.display_title().to_owned(), w);
             let handle = tasks.spawn(async move {
                 let job = refresh_one(&fetcher, &feed, &parse_slots).await;
                 // The writer runs until every sender is gone, so this cannot fail.
@@ -191,11 +197,14 @@ pub async fn refresh(
             },
             Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => match done {
                 Ok((id, ())) => {
-                    running.remove(&id);
+                    if let Some((_, _, w)) = running.remove(&id) {
+                        load -= w;
+                    }
                 }
                 // A panicked task never reaches the writer: report its feed here.
                 Err(e) => {
-                    if let Some((feed, title)) = running.remove(&e.id()) {
+                    if let Some((feed, title, w)) = running.remove(&e.id()) {
+                        load -= w;
                         received += 1;
                         let outcome = FeedOutcome::Failed(format!("refreshing this feed crashed ({e})"));
                         report(FeedReport { feed, title, outcome });

@@ -66,6 +66,16 @@ fn build(dir: &std::path::Path) -> (Store, FeedId) {
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (store, feed) = build(dir.path());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let options = tidings::engine::EngineOptions {
+        store: Default::default(),
+        fetch: Default::default(),
+        wait: std::time::Duration::from_secs(10),
+    };
+    // The reader holding the store, and a second reader reaching it over the socket.
+    let holder = tidings::engine::Engine::holding(store, options.clone(), runtime.handle().clone());
+    let client = tidings::engine::Engine::open(dir.path(), options, runtime.handle().clone()).expect("client");
+    assert!(!client.is_holder());
     let mut app = App::new(120, 40);
     app.feeds = vec![FeedRow {
         id: feed,
@@ -83,18 +93,20 @@ fn bench(c: &mut Criterion) {
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
     let mut group = c.benchmark_group("list_load");
     group.sample_size(10);
-    group.bench_function("LoadArticles to first frame, one feed of 50,000", |b| {
-        b.iter(|| {
-            let mut app = app.clone();
-            for action in tidings::ui::effects::perform(&store, Effect::LoadArticles(source)) {
-                assert!(matches!(action, Action::ArticlesLoaded { .. }), "{action:?}");
-                let effects = tidings::ui::update(&mut app, action);
-                assert!(effects.is_empty(), "the first frame needs no more rows: {effects:?}");
-            }
-            terminal.draw(|f| tidings::ui::render(&app, f)).expect("draw");
-            app
-        })
-    });
+    for (name, engine) in [("held here", &holder), ("through the socket", &client)] {
+        group.bench_function(format!("LoadArticles to first frame, one feed of 50,000, {name}"), |b| {
+            b.iter(|| {
+                let mut app = app.clone();
+                for action in tidings::ui::effects::perform(engine, Effect::LoadArticles(source)) {
+                    assert!(matches!(action, Action::ArticlesLoaded { .. }), "{action:?}");
+                    let effects = tidings::ui::update(&mut app, action);
+                    assert!(effects.is_empty(), "the first frame needs no more rows: {effects:?}");
+                }
+                terminal.draw(|f| tidings::ui::render(&app, f)).expect("draw");
+                app
+            })
+        });
+    }
     group.finish();
 }
 

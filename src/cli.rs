@@ -12,11 +12,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::config::{Config, Paths};
-use crate::fetch::{FeedRequest, FetchSettings, Fetcher};
+use crate::engine::{Engine, EngineOptions, FeedEdit, RefreshRequest, Subscribe};
+use crate::fetch::{FetchSettings, Fetcher};
 use crate::model::ArticleId;
-use crate::refresh::{self, FeedOutcome, RefreshOptions};
+use crate::refresh::FeedOutcome;
 use crate::sanitize;
-use crate::store::{ArticleQuery, FeedOptions, FeedRecord, FetchRecord, Mark, NewFeed, Store};
+use crate::store::{ArticleQuery, FeedOptions, FetchRecord, Mark, NewFeed};
 use crate::subscriptions::{self, Subscription};
 
 #[derive(Debug, Parser)]
@@ -235,43 +236,61 @@ pub fn run(cli: Cli) -> Result<()> {
         // 500 feeds equally fast, 6 MB apart).
         store_settings.cache_mib = store_settings.cache_mib.min(REFRESH_CACHE_MIB);
     }
-    let store = Store::open(&paths.data_dir, &store_settings)?;
+    // Fetches, and serving the store to other processes while this one holds it, run here;
+    // the commands themselves call the engine from this thread.
+    let runtime = runtime()?;
+    let options =
+        EngineOptions { store: store_settings, fetch: config.fetch.clone(), wait: wait_for_holder() };
+    let engine = Engine::open(&paths.data_dir, options, runtime.handle().clone())?;
     let Some(command) = cli.command else {
-        // The reader flushes the store itself on every way out.
-        return crate::ui::run(store, &config, keymap.unwrap_or_default(), &paths.log_file);
+        // The reader closes the engine itself on every way out.
+        return crate::ui::run(engine, &runtime, &config, keymap.unwrap_or_default(), &paths.log_file);
     };
     let result = match command {
-        Command::Add(args) => add(&store, &config, args),
-        Command::Set(args) => set(&store, &config, args),
+        Command::Add(args) => add(&engine, &config, args),
+        Command::Set(args) => set(&engine, &config, args),
         Command::Remove { feed } => {
-            let rec = store.resolve_feed(&feed)?;
-            store.remove_feed(rec.id)?;
+            let rec = engine.resolve_feed(&feed)?;
+            engine.remove_feed(rec.id)?;
             println!("removed feed {}: {}", rec.id, clean(rec.display_title()));
             Ok(())
         }
-        Command::Feeds { json } => list_feeds(&store, json),
-        Command::Import { file } => import(&store, &file),
-        Command::Export { format } => export(&store, format),
-        Command::Refresh { feeds } => refresh_cmd(&store, &config, &paths, &feeds),
-        Command::Articles(args) => list_articles(&store, args),
+        Command::Feeds { json } => list_feeds(&engine, json),
+        Command::Import { file } => import(&engine, &file),
+        Command::Export { format } => export(&engine, format),
+        Command::Refresh { feeds } => refresh_cmd(&engine, &paths, &feeds),
+        Command::Articles(args) => list_articles(&engine, args),
         Command::Unread => {
-            println!("{}", store.unread_total()?);
+            println!("{}", engine.unread_total()?);
             Ok(())
         }
-        Command::Mark(args) => mark(&store, args),
-        Command::Show { id } => show(&store, ArticleId(id)),
-        Command::Log { feed } => fetch_log(&store, &feed),
-        Command::Check => check(&store),
+        Command::Mark(args) => mark(&engine, args),
+        Command::Show { id } => show(&engine, ArticleId(id)),
+        Command::Log { feed } => fetch_log(&engine, &feed),
+        Command::Check => check(&engine),
     };
-    // Flags and feeds written by any command are durable when the process exits.
-    store.flush()?;
-    let unread = store.unread_total();
-    // Closing the store first, so the cache is stamped with the database as it stays on disk.
-    drop(store);
-    if let Ok(unread) = unread {
+    // Flags and feeds written by any command are durable when the process exits (a holder
+    // elsewhere flushed them before it answered).
+    let unread = engine.unread_total();
+    let held = engine.close()?;
+    // Only a process that held the store knows it is closed now; the cache is stamped with
+    // the database as it stays on disk.
+    drop(engine);
+    drop(runtime);
+    if let (true, Ok(unread)) = (held, unread) {
         crate::unread_cache::write(&paths.data_dir, unread);
     }
     result
+}
+
+/// How long to wait for a store held by a process that does not answer:
+/// `TIDINGS_WAIT_SECS`, else [`crate::engine::DEFAULT_WAIT`].
+fn wait_for_holder() -> std::time::Duration {
+    std::env::var("TIDINGS_WAIT_SECS")
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(crate::engine::DEFAULT_WAIT, std::time::Duration::from_secs_f64)
 }
 
 fn clean(s: &str) -> String {
@@ -302,94 +321,57 @@ pub fn normalize_feed_url(input: &str) -> Result<String> {
     }
 }
 
-fn add(store: &Store, config: &Config, args: AddArgs) -> Result<()> {
-    let mut url = normalize_feed_url(&args.url)?;
+fn add(engine: &Engine, config: &Config, args: AddArgs) -> Result<()> {
+    let url = normalize_feed_url(&args.url)?;
     let tags: Vec<String> = args.tags.iter().map(|t| clean(t)).filter(|t| !t.is_empty()).collect();
     let title = args.title.as_deref().map(clean);
     // Checked before anything is fetched or stored: a typo in a header is the user's to fix.
     let options = args.request.check(config)?;
-    // The look at the URL, kept so that a feed is not fetched a second time right after.
-    let mut first_fetch = None;
-    if !args.no_fetch {
-        let fetcher = Fetcher::new(&config.fetch)?;
-        let rt = runtime()?;
-        let request = FeedRequest {
-            url: url.clone(),
-            user_agent: options.user_agent.clone(),
-            referer: options.referer.clone(),
-            headers: options.headers.clone(),
-            proxy: options.proxy.clone(),
-            ..Default::default()
-        };
-        match rt.block_on(refresh::first_look(&fetcher, &request)) {
-            refresh::FirstLook::Page(found) => {
-                let Some(first) = found.first() else {
-                    bail!(
-                        "{} is a web page that links to no feed; find the feed's own URL on the site",
-                        clean(&url)
-                    );
-                };
-                println!("{} is a web page; it links to {} feed(s):", clean(&url), found.len());
-                for (i, f) in found.iter().enumerate() {
-                    println!(
-                        "  {} {} ({}){}",
-                        if i == 0 { "*" } else { " " },
-                        clean(&f.url),
-                        clean(&f.mime),
-                        f.title.as_deref().map(|t| format!(" {}", clean(t))).unwrap_or_default()
-                    );
-                }
-                println!("adding the first; add another with `tidings add URL`");
-                url = first.url.clone();
-            }
-            refresh::FirstLook::Feed { fetched, record } => {
-                if let Err(e) = &fetched {
-                    eprintln!("warning: could not fetch it now ({e}); adding it anyway");
-                }
-                first_fetch = Some((fetched, record));
-            }
-        }
-    }
     let has_title = title.is_some();
-    let new = NewFeed { url: url.clone(), title, tags, options: options.clone() };
-    let (id, added) = store.add_feed(new)?;
-    if !added {
-        println!("already subscribed: feed {id} ({})", clean(&url));
-        if has_title || options != FeedOptions::default() {
+    let pinned_options = options != FeedOptions::default();
+    let sub = Subscribe { url: url.clone(), title, tags, options, fetch: !args.no_fetch };
+    let done = engine.subscribe_feed(sub)?;
+    let id = done.feed.id;
+    if !done.page_feeds.is_empty() {
+        println!("{} is a web page; it links to {} feed(s):", clean(&url), done.page_feeds.len());
+        for (i, f) in done.page_feeds.iter().enumerate() {
+            println!(
+                "  {} {} ({}){}",
+                if i == 0 { "*" } else { " " },
+                clean(&f.url),
+                clean(&f.mime),
+                f.title.as_deref().map(|t| format!(" {}", clean(t))).unwrap_or_default()
+            );
+        }
+        println!("adding the first; add another with `tidings add URL`");
+    }
+    if !done.added {
+        println!("already subscribed: feed {id} ({})", clean(&done.feed.url));
+        if has_title || pinned_options {
             println!("its title and request options are unchanged; change them with `tidings set {id} ...`");
         }
         return Ok(());
     }
-    println!("added feed {id}: {}", clean(&url));
-    if !args.no_fetch {
-        let feed = store.resolve_feed(&id.to_string())?;
-        let say = |r: &refresh::FeedReport| match &r.outcome {
-            FeedOutcome::Updated(s) => println!("{}: {} articles", clean(&r.title), s.total),
-            FeedOutcome::Failed(e) => eprintln!("warning: {}: {}", clean(&r.title), clean(e)),
-            _ => {}
-        };
-        match first_fetch {
-            // The URL was the feed: store what was fetched, as a refresh would.
-            Some((fetched, record)) => {
-                let report =
-                    runtime()?.block_on(refresh::store_fetched(store, &config.store, &feed, fetched, record));
-                say(&report);
-            }
-            // A page led to the feed: fetch the feed itself through a normal refresh.
-            None => {
-                let fetcher = Fetcher::new(&config.fetch)?;
-                runtime()?.block_on(refresh::refresh(
-                    store,
-                    &fetcher,
-                    &config.store,
-                    vec![feed],
-                    &RefreshOptions { ignore_retry_after: true },
-                    say,
-                ));
-            }
+    println!("added feed {id}: {}", clean(&done.feed.url));
+    match done.first_fetch.map(|r| r.outcome) {
+        Some(FeedOutcome::Updated(s)) => {
+            println!("{}: {}", clean(done.feed.display_title()), plural(s.total, "article"))
         }
+        Some(FeedOutcome::Failed(e)) => {
+            eprintln!("warning: {}: {}", clean(done.feed.display_title()), clean(&e))
+        }
+        _ => {}
     }
     Ok(())
+}
+
+/// "1 article", "3 articles".
+pub fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 #[derive(Serialize)]
@@ -433,13 +415,12 @@ fn rfc3339(secs: i64) -> Option<String> {
     chrono::DateTime::from_timestamp(secs, 0).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-fn list_feeds(store: &Store, json: bool) -> Result<()> {
-    let feeds = store.feeds()?;
+fn list_feeds(engine: &Engine, json: bool) -> Result<()> {
+    let (feeds, _) = engine.feeds_with_counts()?;
     let mut out = std::io::stdout().lock();
     if json {
         let mut rows = Vec::new();
-        for f in &feeds {
-            let c = store.counts(f.id)?;
+        for (f, c) in &feeds {
             rows.push(FeedJson {
                 id: f.id.0,
                 url: clean(&f.url),
@@ -464,8 +445,7 @@ fn list_feeds(store: &Store, json: bool) -> Result<()> {
         writeln!(out, "no feeds yet: add one with `tidings add URL` or `tidings import FILE`")?;
         return Ok(());
     }
-    for f in &feeds {
-        let c = store.counts(f.id)?;
+    for (f, c) in &feeds {
         let status = match (&f.last_error, f.last_fetch) {
             (Some(e), _) => format!("FAILED: {}", clean(e)),
             (None, Some(_)) => format!("ok ({})", f.last_status.map_or("-".into(), |s| s.to_string())),
@@ -632,8 +612,8 @@ fn clean_tags(tags: &[String]) -> Vec<String> {
     tags.iter().map(|t| clean(t)).filter(|t| !t.is_empty()).collect()
 }
 
-fn set(store: &Store, config: &Config, args: SetArgs) -> Result<()> {
-    let rec = store.resolve_feed(&args.feed)?;
+fn set(engine: &Engine, config: &Config, args: SetArgs) -> Result<()> {
+    let rec = engine.resolve_feed(&args.feed)?;
     let nothing = args.title.is_none()
         && !args.no_title
         && args.tags.is_empty()
@@ -662,35 +642,18 @@ fn set(store: &Store, config: &Config, args: SetArgs) -> Result<()> {
         bail!("--tag {t} and --untag {t} contradict each other");
     }
     let new = args.request.check(config)?;
-    let updated = store.update_feed(rec.id, |f| {
-        if let Some(t) = &title {
-            f.custom_title = Some(t.clone());
-        } else if args.no_title {
-            f.custom_title = None;
-        }
-        for t in &tags {
-            if !f.tags.contains(t) {
-                f.tags.push(t.clone());
-            }
-        }
-        f.tags.retain(|t| !untags.contains(t));
-        let o = &mut f.options;
-        if new.user_agent.is_some() || args.no_user_agent {
-            o.user_agent = new.user_agent.clone();
-        }
-        if new.referer.is_some() || args.no_referer {
-            o.referer = new.referer.clone();
-        }
-        if args.no_headers {
-            o.headers.clear();
-        }
-        for (name, value) in &new.headers {
-            merge_header(&mut o.headers, name.clone(), value.clone());
-        }
-        if new.proxy.is_some() || args.no_proxy {
-            o.proxy = new.proxy.clone();
-        }
-    })?;
+    let given = |value: &Option<String>, cleared: bool| (value.is_some() || cleared).then(|| value.clone());
+    let edit = FeedEdit {
+        title: if title.is_some() { Some(title) } else { args.no_title.then_some(None) },
+        add_tags: tags,
+        remove_tags: untags.clone(),
+        user_agent: given(&new.user_agent, args.no_user_agent),
+        referer: given(&new.referer, args.no_referer),
+        clear_headers: args.no_headers,
+        headers: new.headers.clone(),
+        proxy: given(&new.proxy, args.no_proxy),
+    };
+    let (rec, updated) = engine.edit_feed(rec.id, edit)?;
     for t in untags.iter().filter(|t| !rec.tags.contains(t)) {
         eprintln!("note: feed {} had no tag {t}", rec.id);
     }
@@ -711,23 +674,20 @@ fn set(store: &Store, config: &Config, args: SetArgs) -> Result<()> {
     Ok(())
 }
 
-fn import(store: &Store, file: &Path) -> Result<()> {
+fn import(engine: &Engine, file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let list = subscriptions::parse_import(&bytes).with_context(|| format!("{}", file.display()))?;
-    let (mut added, mut present) = (0, 0);
-    for sub in &list.subscriptions {
-        let new = NewFeed {
+    let feeds = list
+        .subscriptions
+        .iter()
+        .map(|sub| NewFeed {
             url: sub.url.clone(),
             title: sub.title.clone(),
             tags: sub.tags.clone(),
             ..Default::default()
-        };
-        if store.add_feed(new)?.1 {
-            added += 1;
-        } else {
-            present += 1;
-        }
-    }
+        })
+        .collect();
+    let (added, present) = engine.add_feeds(feeds)?;
     println!("{}: {added} added, {present} already present, {} skipped", file.display(), list.skipped.len());
     for s in &list.skipped {
         println!("  skipped {}: {}", clean(&s.what), clean(&s.reason));
@@ -735,8 +695,8 @@ fn import(store: &Store, file: &Path) -> Result<()> {
     Ok(())
 }
 
-fn export(store: &Store, format: ExportFormat) -> Result<()> {
-    let subs: Vec<Subscription> = store
+fn export(engine: &Engine, format: ExportFormat) -> Result<()> {
+    let subs: Vec<Subscription> = engine
         .feeds()?
         .into_iter()
         .map(|f| Subscription {
@@ -753,19 +713,22 @@ fn export(store: &Store, format: ExportFormat) -> Result<()> {
     Ok(())
 }
 
-fn refresh_cmd(store: &Store, config: &Config, paths: &Paths, names: &[String]) -> Result<()> {
-    let feeds: Vec<FeedRecord> = if names.is_empty() {
-        store.feeds()?
+fn refresh_cmd(engine: &Engine, paths: &Paths, names: &[String]) -> Result<()> {
+    let feeds = if names.is_empty() {
+        None
     } else {
-        names.iter().map(|n| store.resolve_feed(n)).collect::<Result<_, _>>()?
+        Some(names.iter().map(|n| engine.resolve_feed(n).map(|f| f.id)).collect::<Result<Vec<_>, _>>()?)
     };
-    if feeds.is_empty() {
+    let count = match &feeds {
+        Some(ids) => ids.len(),
+        None => engine.feeds()?.len(),
+    };
+    if count == 0 {
         println!("no feeds to refresh: add one with `tidings add URL` or `tidings import FILE`");
         return Ok(());
     }
-    let fetcher = Fetcher::new(&config.fetch)?;
     let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(feeds.len() as u64);
+        let bar = indicatif::ProgressBar::new(count as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} feeds {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -773,31 +736,35 @@ fn refresh_cmd(store: &Store, config: &Config, paths: &Paths, names: &[String]) 
         bar
     });
     let log = crate::logfile::LogFile::open(&paths.log_file);
-    let options = RefreshOptions { ignore_retry_after: !names.is_empty() };
-    let summary =
-        runtime()?.block_on(refresh::refresh(store, &fetcher, &config.store, feeds, &options, |r| {
-            let line = match &r.outcome {
-                FeedOutcome::Failed(e) => {
-                    Some(format!("failed: feed {} ({}): {}", r.feed, clean(&r.title), clean(e)))
-                }
-                FeedOutcome::Skipped(why) => {
-                    Some(format!("skipped: feed {} ({}): {}", r.feed, clean(&r.title), clean(why)))
-                }
-                _ => None,
-            };
-            if let Some(line) = &line {
-                log.write(line);
+    let request = RefreshRequest { named: feeds.is_some(), feeds };
+    // The refresh runs in whichever process holds the store (this one, or a reader that is
+    // open), and one already running for the same feeds is joined rather than run twice.
+    let summary = engine.refresh(request, &mut |p| {
+        let r = &p.report;
+        let line = match &r.outcome {
+            FeedOutcome::Failed(e) => {
+                Some(format!("failed: feed {} ({}): {}", r.feed, clean(&r.title), clean(e)))
             }
-            match (&bar, line) {
-                (Some(bar), Some(line)) => {
+            FeedOutcome::Skipped(why) => {
+                Some(format!("skipped: feed {} ({}): {}", r.feed, clean(&r.title), clean(why)))
+            }
+            _ => None,
+        };
+        if let Some(line) = &line {
+            log.write(line);
+        }
+        match (&bar, line) {
+            (Some(bar), line) => {
+                bar.set_length(p.total as u64);
+                bar.set_position(p.done as u64);
+                if let Some(line) = line {
                     bar.println(line);
-                    bar.inc(1);
                 }
-                (Some(bar), None) => bar.inc(1),
-                (None, Some(line)) => eprintln!("{line}"),
-                (None, None) => {}
             }
-        }));
+            (None, Some(line)) => eprintln!("{line}"),
+            (None, None) => {}
+        }
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -821,14 +788,14 @@ struct ArticleJson {
     enclosures: Vec<String>,
 }
 
-fn list_articles(store: &Store, args: ArticlesArgs) -> Result<()> {
+fn list_articles(engine: &Engine, args: ArticlesArgs) -> Result<()> {
     let feed = match &args.feed {
-        Some(f) => Some(store.resolve_feed(f)?.id),
+        Some(f) => Some(engine.resolve_feed(f)?.id),
         None => None,
     };
     let limit = args.limit.or(if args.json { None } else { Some(50) });
     let q = ArticleQuery { feed, unread_only: args.unread, starred_only: args.starred, limit };
-    let articles = store.articles(&q)?;
+    let articles = engine.articles(&q)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let rows: Vec<ArticleJson> = articles
@@ -866,7 +833,7 @@ fn list_articles(store: &Store, args: ArticlesArgs) -> Result<()> {
     Ok(())
 }
 
-fn mark(store: &Store, args: MarkArgs) -> Result<()> {
+fn mark(engine: &Engine, args: MarkArgs) -> Result<()> {
     let mark = match args.what {
         MarkWhat::Read => Mark::Read,
         MarkWhat::Unread => Mark::Unread,
@@ -878,31 +845,31 @@ fn mark(store: &Store, args: MarkArgs) -> Result<()> {
             bail!("--all works with `mark read` only");
         }
         let feed = match &args.feed {
-            Some(f) => Some(store.resolve_feed(f)?.id),
+            Some(f) => Some(engine.resolve_feed(f)?.id),
             None => None,
         };
-        store.mark_all_read(feed)?
+        engine.mark_all_read(feed)?
     } else {
         if args.ids.is_empty() {
             bail!("name the articles to mark (ids from `tidings articles`), or use --all");
         }
         let ids: Vec<ArticleId> = args.ids.iter().map(|&i| ArticleId(i)).collect();
         for &id in &ids {
-            if store.article(id)?.is_none() {
+            if engine.article(id)?.is_none() {
                 bail!("no article with id {id} (see `tidings articles`)");
             }
         }
-        store.mark(&ids, mark)?
+        engine.mark(&ids, mark)?
     };
     println!("{} article(s) changed", changed.len());
     Ok(())
 }
 
-fn show(store: &Store, id: ArticleId) -> Result<()> {
-    let Some(a) = store.article(id)? else {
+fn show(engine: &Engine, id: ArticleId) -> Result<()> {
+    let Some(a) = engine.article(id)? else {
         bail!("no article with id {id} (see `tidings articles`)");
     };
-    let feed = store.feed(a.meta.feed)?;
+    let feed = engine.feed(a.meta.feed)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Title:  {}", clean(&a.meta.title))?;
     if let Some(f) = &feed {
@@ -918,7 +885,7 @@ fn show(store: &Store, id: ArticleId) -> Result<()> {
         writeln!(out, "Link:   {}", clean(link))?;
     }
     writeln!(out)?;
-    let body = store.body(id)?.unwrap_or_default();
+    let body = engine.body(id)?.unwrap_or_default();
     // html2text appends the link list ("[1]: URL") itself.
     let text = html2text::from_read(body.html.as_bytes(), 80).unwrap_or_else(|_| body.html.clone());
     // html2text leaves runs of blank lines from empty paragraphs and sections: keep one.
@@ -939,9 +906,9 @@ fn show(store: &Store, id: ArticleId) -> Result<()> {
     Ok(())
 }
 
-fn fetch_log(store: &Store, feed: &str) -> Result<()> {
-    let rec = store.resolve_feed(feed)?;
-    let log = store.fetch_log(rec.id)?;
+fn fetch_log(engine: &Engine, feed: &str) -> Result<()> {
+    let rec = engine.resolve_feed(feed)?;
+    let log = engine.fetch_log(rec.id)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "feed {}: {}  {}", rec.id, clean(rec.display_title()), clean(&rec.url))?;
     if log.is_empty() {
@@ -985,8 +952,8 @@ fn fetch_line(r: &FetchRecord) -> String {
     )
 }
 
-fn check(store: &Store) -> Result<()> {
-    let rep = store.check()?;
+fn check(engine: &Engine) -> Result<()> {
+    let rep = engine.check()?;
     println!("{} feeds, {} articles, {} unread", rep.feeds, rep.articles, rep.unread);
     if rep.problems.is_empty() {
         println!("database is consistent");
@@ -995,5 +962,5 @@ fn check(store: &Store) -> Result<()> {
     for p in &rep.problems {
         println!("problem: {p}");
     }
-    bail!("{} problem(s) found in {}", rep.problems.len(), store.dir().display())
+    bail!("{} problem(s) found in {}", rep.problems.len(), engine.dir().display())
 }

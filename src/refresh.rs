@@ -28,7 +28,7 @@ const FLUSH_EVERY_FEEDS: usize = 50;
 const DEFAULT_RATE_LIMIT_WAIT_SECS: i64 = 15 * 60;
 
 /// How the refresh of one feed ended.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum FeedOutcome {
     Updated(ApplyStats),
     NotModified,
@@ -38,7 +38,7 @@ pub enum FeedOutcome {
 }
 
 /// One feed's result, as the progress callback sees it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedReport {
     pub feed: FeedId,
     pub title: String,
@@ -46,7 +46,7 @@ pub struct FeedReport {
 }
 
 /// What a whole refresh did.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefreshSummary {
     pub feeds: usize,
     pub fetched: usize,
@@ -93,7 +93,7 @@ impl RefreshSummary {
 }
 
 /// Which feeds a refresh touches and how.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefreshOptions {
     /// Fetch even feeds whose server asked us to wait (the user named them).
     pub ignore_retry_after: bool,

@@ -235,13 +235,15 @@ fn bad_config_names_file_and_line() {
 }
 
 #[test]
-fn a_second_instance_gets_a_clear_message() {
+fn a_store_held_by_a_process_that_does_not_serve_it_is_waited_for_then_named() {
     let t = Tidings::new();
+    // A plain `Store` locks the data dir but serves nobody (as a crashed-but-hung tidings
+    // would): commands wait for it, then say who holds what.
     let store = tidings::store::Store::open(&t.data_dir(), &Default::default()).unwrap();
-    let out = t.output(&["unread"]);
+    let out = t.command().env("TIDINGS_WAIT_SECS", "0.3").arg("unread").output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("another tidings is using"), "{err}");
+    assert!(err.contains("another tidings holds") && err.contains("tidings.sock"), "{err}");
     drop(store);
     assert_eq!(t.ok(&["unread"]).trim(), "0");
 }

@@ -176,7 +176,7 @@ pub fn fetch_log_key(feed: FeedId, seq: u64) -> [u8; 16] {
 
 /// Unread and total article counts of one feed, kept beside the flags so nothing ever has
 /// to count a tree (sled's `len()` is a full scan).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub unread: u64,
     pub total: u64,

@@ -105,7 +105,7 @@ pub struct Store {
 }
 
 /// Read and starred bits, stored with the owning feed so marking needs no article record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Flags {
     pub read: bool,
     pub starred: bool,
@@ -128,7 +128,7 @@ impl Flags {
 
 /// One article of a listing without its metadata: enough to count, filter by flags, find
 /// the next unread and mark (about 24 bytes, so a list of every article is cheap to hold).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ListEntry {
     pub id: ArticleId,
     pub feed: FeedId,
@@ -143,7 +143,7 @@ impl ListEntry {
 }
 
 /// Which flag a `mark` changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mark {
     Read,
     Unread,
@@ -152,7 +152,7 @@ pub enum Mark {
 }
 
 /// Which articles a listing wants.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ArticleQuery {
     pub feed: Option<FeedId>,
     pub unread_only: bool,
@@ -203,7 +203,7 @@ impl FeedUpdate {
 }
 
 /// Counts of what one refresh of one feed changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ApplyStats {
     pub new: u64,
     pub updated: u64,
@@ -212,7 +212,7 @@ pub struct ApplyStats {
 }
 
 /// Problems found by [`Store::check`].
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CheckReport {
     pub feeds: u64,
     pub articles: u64,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{ArticleId, ArticleKey, Enclosure, FeedId, ParsedArticle};
 
 /// What `tidings add` / `import` knows about a feed before it is first fetched.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewFeed {
     pub url: String,
     pub title: Option<String>,
@@ -227,7 +227,7 @@ impl ArticleMeta {
 }
 
 /// An article's metadata with its flags, as listings return it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Article {
     pub meta: ArticleMeta,
     pub flags: super::Flags,

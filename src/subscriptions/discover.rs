@@ -13,7 +13,7 @@ use super::{check_feed_url, clean_title, decode_entities, find};
 use crate::sanitize;
 
 /// A feed linked from a web page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DiscoveredFeed {
     /// Absolute feed URL (resolved against `<base href>` or the page URL, then normalised).
     pub url: String,

@@ -155,7 +155,14 @@ pub enum Action {
         outcome: FeedOutcome,
     },
     /// The running refresh is over.
+    /// A refresh started, here or in another process.
+    RefreshStarted {
+        total: usize,
+    },
     RefreshFinished(RefreshSummary),
+    /// Another process changed feeds or flags (or the store's holder changed): reload what
+    /// is shown.
+    StoreChanged,
     /// Something worked that the user should hear about (a link opened, a copy made).
     Notice(String),
     /// A store read or write failed; the text is shown in the status line.

@@ -1,8 +1,9 @@
-//! Performs an `Effect` against the store (on a blocking worker) and describes the outcome
+//! Performs an `Effect` against the engine (on a blocking worker) and describes the outcome
 //! as `Action`s for the loop.
 
+use crate::engine::{Engine, EngineError};
 use crate::sanitize;
-use crate::store::{ArticleQuery, Store, StoreError};
+use crate::store::ArticleQuery;
 
 use super::action::{Action, Effect};
 use super::app::{ArticleRow, FeedRow, Source};
@@ -21,11 +22,11 @@ const LIST_LIMIT: usize = 1_000_000;
 /// is tall, plus the margin `update` keeps below the screen.
 const FIRST_ROWS: usize = 200;
 
-pub fn perform(store: &Store, effect: Effect) -> Vec<Action> {
+pub fn perform(store: &Engine, effect: Effect) -> Vec<Action> {
     try_perform(store, effect).unwrap_or_else(|e| vec![Action::Failed(format!("store: {e}"))])
 }
 
-fn try_perform(store: &Store, effect: Effect) -> Result<Vec<Action>, StoreError> {
+fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineError> {
     Ok(match effect {
         Effect::LoadFeeds => vec![feeds_loaded(store)?],
         Effect::LoadArticles(source) | Effect::ReloadArticles(source) => {
@@ -99,7 +100,7 @@ fn render_cache() -> &'static Mutex<RenderCache> {
     CACHE.get_or_init(|| Mutex::new(RenderCache::new(16)))
 }
 
-fn rendered_body(store: &Store, article: ArticleId, width: u16) -> Result<Arc<Rendered>, StoreError> {
+fn rendered_body(store: &Engine, article: ArticleId, width: u16) -> Result<Arc<Rendered>, EngineError> {
     if let Some(hit) = render_cache().lock().ok().and_then(|mut c| c.get(article, width)) {
         return Ok(hit);
     }
@@ -118,7 +119,7 @@ fn rendered_body(store: &Store, article: ArticleId, width: u16) -> Result<Arc<Re
     Ok(rendered)
 }
 
-fn rows(store: &Store, ids: &[ArticleId]) -> Result<Vec<ArticleRow>, StoreError> {
+fn rows(store: &Engine, ids: &[ArticleId]) -> Result<Vec<ArticleRow>, EngineError> {
     Ok(store.articles_by_id(ids)?.into_iter().map(article_row).collect())
 }
 
@@ -145,10 +146,10 @@ fn article_row(a: crate::store::Article) -> ArticleRow {
     }
 }
 
-fn feeds_loaded(store: &Store) -> Result<Action, StoreError> {
+fn feeds_loaded(store: &Engine) -> Result<Action, EngineError> {
+    let (records, unread_total) = store.feeds_with_counts()?;
     let mut feeds = Vec::new();
-    for f in store.feeds()? {
-        let c = store.counts(f.id)?;
+    for (f, c) in records {
         feeds.push(FeedRow {
             id: f.id,
             title: sanitize::line(f.display_title()),
@@ -158,13 +159,14 @@ fn feeds_loaded(store: &Store) -> Result<Action, StoreError> {
             tags: f.tags.iter().map(|t| sanitize::line(t)).collect(),
         });
     }
-    Ok(Action::FeedsLoaded { feeds, unread_total: store.unread_total()? })
+    Ok(Action::FeedsLoaded { feeds, unread_total })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{ArticleKey, ParsedArticle};
+    use crate::store::Store;
     use crate::store::{FeedUpdate, FetchRecord, FetchResult, Mark, NewFeed, PreparedArticle, StoreSettings};
 
     /// A feed of `n` articles on a real sled, newest first titled "a0", "a1"...
@@ -222,6 +224,13 @@ mod tests {
         let read: Vec<ArticleId> = entries[..n - 10].iter().map(|e| e.id).collect();
         store.mark(&read, Mark::Read).unwrap();
         let source = Source::Feed(feed);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let options = crate::engine::EngineOptions {
+            store: StoreSettings::default(),
+            fetch: Default::default(),
+            wait: crate::engine::DEFAULT_WAIT,
+        };
+        let store = Engine::holding(store, options, runtime.handle().clone());
         let answer: [Action; 1] = perform(&store, Effect::LoadArticles(source)).try_into().unwrap();
         let [Action::ArticlesLoaded { source: got, entries, rows }] = answer else {
             panic!("not a list");

@@ -21,14 +21,13 @@ use anyhow::{bail, Context, Result};
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use futures_util::StreamExt;
 use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::broadcast;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::task::JoinSet;
 
 use crate::config::Config;
-use crate::fetch::Fetcher;
+use crate::engine::{Change, Engine, RefreshRequest, Subscribe};
 use crate::model::FeedId;
-use crate::refresh::{self, RefreshOptions};
-use crate::store::{Store, StoreSettings};
 use action::{Action, Effect, InputKey};
 use app::App;
 
@@ -42,18 +41,19 @@ enum Exit {
     Signal,
 }
 
-/// Runs the reader on `store` until the user quits or a termination signal arrives. The
-/// terminal is restored and the store flushed on every way out.
-pub fn run(store: Store, config: &Config, keymap: keymap::Keymap, log_file: &std::path::Path) -> Result<()> {
+/// Runs the reader on `engine` until the user quits or a termination signal arrives. The
+/// terminal is restored and the engine closed (the store flushed) on every way out.
+pub fn run(
+    engine: Engine,
+    runtime: &tokio::runtime::Runtime,
+    config: &Config,
+    keymap: keymap::Keymap,
+    log_file: &std::path::Path,
+) -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         bail!("the reader needs a terminal; for scripts use a subcommand such as `tidings articles` (see tidings --help)");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     // Installs ratatui's panic hook, which restores the terminal before the panic message.
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
@@ -73,7 +73,7 @@ pub fn run(store: Store, config: &Config, keymap: keymap::Keymap, log_file: &std
         }));
     }
     let log = std::sync::Arc::new(crate::logfile::LogFile::open(log_file));
-    let result = runtime.block_on(event_loop(&mut terminal, store.clone(), config, &keymap, log));
+    let result = runtime.block_on(event_loop(&mut terminal, engine.clone(), config, &keymap, log));
     if config.reader.mouse {
         set_mouse(false);
     }
@@ -84,9 +84,9 @@ pub fn run(store: Store, config: &Config, keymap: keymap::Keymap, log_file: &std
         }
         _ => ratatui::restore(),
     }
-    let flushed = store.flush();
+    let closed = engine.close();
     result?;
-    flushed?;
+    closed?;
     Ok(())
 }
 
@@ -101,25 +101,16 @@ fn set_mouse(on: bool) {
     };
 }
 
-/// What a refresh started from the reader needs; the fetcher is built once.
-struct Refresher {
-    fetcher: std::result::Result<Fetcher, String>,
-    settings: StoreSettings,
-}
-
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
-    store: Store,
+    engine: Engine,
     config: &Config,
     keymap: &keymap::Keymap,
     log: std::sync::Arc<crate::logfile::LogFile>,
 ) -> Result<Exit> {
-    let refresher = Refresher {
-        fetcher: Fetcher::new(&config.fetch).map_err(|e| format!("cannot refresh: {e}")),
-        settings: config.store.clone(),
-    };
-    // The running refresh, aborted when the reader ends.
-    let mut refreshing: Option<tokio::task::AbortHandle> = None;
+    // What other processes change (a cron refresh, `tidings mark`, a second reader) arrives
+    // here, and so does the progress of every refresh, the reader's own included.
+    let mut changes = engine.subscribe();
     let (tx, mut rx) = unbounded_channel::<Action>();
     let mut input = EventStream::new();
     let opener = crate::opener::Opener::from_config(config);
@@ -132,11 +123,11 @@ async fn event_loop(
     // must end unread); reads run in parallel on their own workers.
     let (writes, write_queue) = std::sync::mpsc::channel::<Effect>();
     {
-        let store = store.clone();
+        let engine = engine.clone();
         let tx = tx.clone();
         workers.spawn_blocking(move || {
             for effect in write_queue {
-                for action in effects::perform(&store, effect) {
+                for action in effects::perform(&engine, effect) {
                     let _ = tx.send(action);
                 }
             }
@@ -179,16 +170,13 @@ async fn event_loop(
                         bail!("the store writer has stopped");
                     }
                 }
-                Effect::Refresh(feed) => {
-                    refreshing = Some(spawn_refresh(&mut workers, &store, &refresher, &tx, feed));
-                }
-                Effect::AddFeed(input) => spawn_add_feed(&mut workers, &store, &refresher, &tx, input),
+                Effect::Refresh(feed) => spawn_refresh(&mut workers, &engine, &tx, feed),
+                Effect::AddFeed(input) => spawn_add_feed(&mut workers, &engine, &tx, input),
                 Effect::AddSamples => {
-                    let store = store.clone();
-                    let settings = refresher.settings.clone();
+                    let engine = engine.clone();
                     let tx = tx.clone();
                     workers.spawn_blocking(move || {
-                        let action = match crate::samples::add_samples(&store, &settings) {
+                        let action = match engine.add_samples() {
                             Ok(ids) => Action::FeedAdded {
                                 feed: ids.first().copied(),
                                 message: format!("added {} sample feeds (R fetches them live)", ids.len()),
@@ -244,7 +232,7 @@ async fn event_loop(
                         });
                     }
                 },
-                effect => spawn_effect(&mut workers, &store, &tx, effect),
+                effect => spawn_effect(&mut workers, &engine, &tx, effect),
             }
         }
         if quit {
@@ -269,6 +257,7 @@ async fn event_loop(
                 None => break Exit::Quit,
             },
             Some(action) = rx.recv() => Some(action),
+            change = changes.recv() => change_action(&engine, change),
             Some(joined) = workers.join_next(), if !workers.is_empty() => {
                 if let Err(e) = joined {
                     if e.is_panic() {
@@ -319,14 +308,15 @@ async fn event_loop(
             dirty = true;
         }
     };
-    // A refresh may wait on slow servers: stop it (each feed is written in one transaction, so
-    // nothing half-written stays behind).
-    if let Some(task) = refreshing {
-        task.abort();
-    }
-    // Let marks already queued reach the store before it is flushed; reads finish quickly.
+    // Let marks already queued reach the store before it is flushed; reads finish quickly. A
+    // refresh this process runs for others is left behind when it ends (each feed is written
+    // in one transaction, so nothing half-written stays behind).
     drop(writes);
-    let drain = async { while workers.join_next().await.is_some() {} };
+    let drain = async {
+        while let Some(joined) = workers.join_next().await {
+            let _ = joined;
+        }
+    };
     let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
     Ok(exit)
 }
@@ -419,84 +409,71 @@ async fn next_tick(timer: &mut Option<tokio::time::Interval>) {
     }
 }
 
-fn spawn_effect(workers: &mut JoinSet<()>, store: &Store, tx: &UnboundedSender<Action>, effect: Effect) {
-    let store = store.clone();
+/// What the reader makes of a change in the store: its own marks it knows already; everything
+/// else reloads what it shows, and refresh progress shows wherever the refresh runs.
+fn change_action(
+    engine: &Engine,
+    change: std::result::Result<crate::engine::Event, broadcast::error::RecvError>,
+) -> Option<Action> {
+    let event = match change {
+        Ok(event) => event,
+        // Missed some: reload everything.
+        Err(broadcast::error::RecvError::Lagged(_)) => return Some(Action::StoreChanged),
+        Err(broadcast::error::RecvError::Closed) => return None,
+    };
+    let own = event.origin == engine.origin();
+    match event.change {
+        Change::Feeds | Change::Flags if own => None,
+        Change::Feeds | Change::Flags | Change::Reconnected => Some(Action::StoreChanged),
+        Change::RefreshStarted { total } => Some(Action::RefreshStarted { total }),
+        Change::FeedRefreshed(p) => {
+            Some(Action::FeedRefreshed { feed: p.report.feed, outcome: p.report.outcome })
+        }
+        Change::RefreshFinished(summary) => Some(Action::RefreshFinished(summary)),
+    }
+}
+
+fn spawn_effect(workers: &mut JoinSet<()>, engine: &Engine, tx: &UnboundedSender<Action>, effect: Effect) {
+    let engine = engine.clone();
     let tx = tx.clone();
     workers.spawn_blocking(move || {
-        for action in effects::perform(&store, effect) {
+        for action in effects::perform(&engine, effect) {
             // The loop has ended when the receiver is gone: nothing left to tell.
             let _ = tx.send(action);
         }
     });
 }
 
-/// Runs a refresh of `feed` (or of every feed) as an async task beside the UI task: each
-/// feed's report becomes `FeedRefreshed`, the end `RefreshFinished`.
+/// Runs a refresh of `feed` (or of every feed) wherever the store is held. Its progress and
+/// its end arrive as changes, like those of a refresh another process started; only a refresh
+/// that could not start is reported here.
 fn spawn_refresh(
     workers: &mut JoinSet<()>,
-    store: &Store,
-    refresher: &Refresher,
+    engine: &Engine,
     tx: &UnboundedSender<Action>,
     feed: Option<FeedId>,
-) -> tokio::task::AbortHandle {
-    let store = store.clone();
+) {
+    let engine = engine.clone();
     let tx = tx.clone();
-    let fetcher = refresher.fetcher.clone();
-    let settings = refresher.settings.clone();
-    workers.spawn(async move {
-        let fetcher = match fetcher {
-            Ok(f) => f,
-            Err(e) => {
-                let _ = tx.send(Action::RefreshFinished(Default::default()));
-                let _ = tx.send(Action::Failed(e));
-                return;
-            }
-        };
-        let reader = store.clone();
-        let feeds = tokio::task::spawn_blocking(move || match feed {
-            Some(id) => reader.feed(id).map(|f| f.into_iter().collect::<Vec<_>>()),
-            None => reader.feeds(),
-        })
-        .await;
-        let feeds = match feeds {
-            Ok(Ok(feeds)) => feeds,
-            Ok(Err(e)) => {
-                let _ = tx.send(Action::RefreshFinished(Default::default()));
-                let _ = tx.send(Action::Failed(format!("store: {e}")));
-                return;
-            }
-            Err(e) => {
-                let _ = tx.send(Action::RefreshFinished(Default::default()));
-                let _ = tx.send(Action::Failed(format!("cannot refresh: {e}")));
-                return;
-            }
-        };
+    workers.spawn_blocking(move || {
         // A feed the user named is fetched even if its server asked us to wait, as in
         // `tidings refresh ID`.
-        let options = RefreshOptions { ignore_retry_after: feed.is_some() };
-        let summary = refresh::refresh(&store, &fetcher, &settings, feeds, &options, |r| {
-            let _ = tx.send(Action::FeedRefreshed { feed: r.feed, outcome: r.outcome.clone() });
-        })
-        .await;
-        let _ = tx.send(Action::RefreshFinished(summary));
-    })
+        let request = RefreshRequest { feeds: feed.map(|f| vec![f]), named: feed.is_some() };
+        if let Err(e) = engine.refresh(request, &mut |_| {}) {
+            let _ = tx.send(Action::RefreshFinished(Default::default()));
+            let _ = tx.send(Action::Failed(format!("cannot refresh: {e}")));
+        }
+    });
 }
 
 /// `a`: subscribes to what the user typed (a feed, or a page that links to one) and fetches
-/// it, reporting `FeedRefreshed` and then `FeedAdded`.
-fn spawn_add_feed(
-    workers: &mut JoinSet<()>,
-    store: &Store,
-    refresher: &Refresher,
-    tx: &UnboundedSender<Action>,
-    input: String,
-) {
-    let store = store.clone();
+/// it. Unlike `tidings add --no-fetch`, a URL that cannot be fetched is not added: in the
+/// reader a typo is the likelier cause, and the user is right there to try again.
+fn spawn_add_feed(workers: &mut JoinSet<()>, engine: &Engine, tx: &UnboundedSender<Action>, input: String) {
+    let engine = engine.clone();
     let tx = tx.clone();
-    let fetcher = refresher.fetcher.clone();
-    let settings = refresher.settings.clone();
-    workers.spawn(async move {
-        let action = match add_feed(&store, fetcher, &settings, &input, &tx).await {
+    workers.spawn_blocking(move || {
+        let action = match add_feed(&engine, &input) {
             Ok((feed, message)) => Action::FeedAdded { feed: Some(feed), message },
             Err(e) => Action::FeedAdded { feed: None, message: format!("cannot add {input}: {e:#}") },
         };
@@ -504,72 +481,28 @@ fn spawn_add_feed(
     });
 }
 
-async fn add_feed(
-    store: &Store,
-    fetcher: std::result::Result<Fetcher, String>,
-    settings: &StoreSettings,
-    input: &str,
-    tx: &UnboundedSender<Action>,
-) -> Result<(FeedId, String)> {
-    use crate::fetch::FeedRequest;
-    let fetcher = fetcher.map_err(anyhow::Error::msg)?;
-    let typed = crate::cli::normalize_feed_url(input)?;
-    // Unlike `tidings add`, a URL that cannot be fetched is not added: in the reader a typo
-    // is the likelier cause, and the user is right there to try again.
-    let request = FeedRequest { url: typed.clone(), ..Default::default() };
-    // The look at the URL is kept when it was the feed, so it is not fetched twice.
-    let mut first_fetch = None;
-    let (url, note) = match refresh::first_look(&fetcher, &request).await {
-        refresh::FirstLook::Page(found) => {
-            let Some(first) = found.first() else {
-                bail!("it is a web page that links to no feed; find the feed's own URL on the site");
-            };
-            let note = match found.len() {
-                1 => String::new(),
-                n => format!(" (the page links to {n} feeds; added the first)"),
-            };
-            (first.url.clone(), note)
-        }
-        refresh::FirstLook::Feed { fetched, record } => {
-            first_fetch = Some((fetched.map_err(|e| anyhow::anyhow!("{e}"))?, record));
-            (typed, String::new())
-        }
+fn add_feed(engine: &Engine, input: &str) -> Result<(FeedId, String)> {
+    let url = crate::cli::normalize_feed_url(input)?;
+    let sub = Subscribe {
+        url: url.clone(),
+        title: None,
+        tags: Vec::new(),
+        options: Default::default(),
+        fetch: true,
     };
-    let writer = store.clone();
-    let new = crate::store::NewFeed { url: url.clone(), ..Default::default() };
-    let (id, feed) = tokio::task::spawn_blocking(move || {
-        let (id, added) = writer.add_feed(new)?;
-        let feed = if added { writer.feed(id)? } else { None };
-        Ok::<_, crate::store::StoreError>((id, feed))
-    })
-    .await??;
-    let Some(feed) = feed else {
-        return Ok((id, format!("already subscribed to {url}")));
-    };
-    let mut outcome = None;
-    match first_fetch {
-        Some((fetched, record)) => {
-            let r = refresh::store_fetched(store, settings, &feed, Ok(fetched), record).await;
-            outcome = Some(r.outcome.clone());
-            let _ = tx.send(Action::FeedRefreshed { feed: r.feed, outcome: r.outcome });
-        }
-        None => {
-            let options = RefreshOptions { ignore_retry_after: true };
-            refresh::refresh(store, &fetcher, settings, vec![feed], &options, |r| {
-                outcome = Some(r.outcome.clone());
-                let _ = tx.send(Action::FeedRefreshed { feed: r.feed, outcome: r.outcome.clone() });
-            })
-            .await;
-        }
+    let done = engine.subscribe_feed(sub)?;
+    let id = done.feed.id;
+    if !done.added {
+        return Ok((id, format!("already subscribed to {}", done.feed.url)));
     }
-    // The title is known only now that the feed has been fetched.
-    let reader = store.clone();
-    let title = tokio::task::spawn_blocking(move || reader.feed(id))
-        .await??
-        .map_or_else(|| url.clone(), |f| f.display_title().to_owned());
-    let message = match outcome {
+    let note = match done.page_feeds.len() {
+        0 | 1 => String::new(),
+        n => format!(" (the page links to {n} feeds; added the first)"),
+    };
+    let title = done.feed.display_title();
+    let message = match done.first_fetch.map(|r| r.outcome) {
         Some(crate::refresh::FeedOutcome::Updated(stats)) => {
-            format!("added {title}: {} articles{note}", stats.total)
+            format!("added {title}: {}{note}", crate::cli::plural(stats.total, "article"))
         }
         Some(crate::refresh::FeedOutcome::Failed(e)) => format!("added {title}, but: {e}"),
         _ => format!("added {title}{note}"),

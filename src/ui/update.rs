@@ -246,6 +246,23 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 _ => Vec::new(),
             }
         }
+        Action::RefreshStarted { total } => {
+            // The reader's own refresh set its progress already; one started elsewhere (cron,
+            // `tidings refresh` in another terminal) shows here all the same.
+            let p = app.refresh.get_or_insert(RefreshProgress { done: 0, total, failed: 0 });
+            p.total = total.max(p.done);
+            let line = p.line();
+            app.say(line);
+            Vec::new()
+        }
+        Action::StoreChanged => {
+            let mut effects = reload_feeds(app);
+            // ArticlesLoaded keeps the selection and the open article where they are.
+            if let Some(source) = app.articles_wanted {
+                effects.push(Effect::ReloadArticles(source));
+            }
+            effects
+        }
         Action::RefreshFinished(summary) => {
             app.refresh = None;
             app.say(crate::sanitize::line(&format!("refreshed {}", summary.line())));
@@ -432,7 +449,9 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         | Action::HealthLoaded { .. }
         | Action::FeedAdded { .. }
         | Action::FeedRefreshed { .. }
+        | Action::RefreshStarted { .. }
         | Action::RefreshFinished(_)
+        | Action::StoreChanged
         | Action::Failed(_)
         | Action::Notice(_)
         | Action::Input(_) => return None,

@@ -1,0 +1,349 @@
+//! The engine in the process that holds the store: answers every [`Request`] against sled,
+//! runs refreshes (one at a time; a second one asked for while one runs joins it), and tells
+//! every watcher what changed.
+//!
+//! Contract: a write is durable (flushed) before its reply is sent, so a client that got an
+//! answer never loses that change to a crash of the holder.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tokio::sync::{broadcast, watch};
+
+use super::protocol::{Change, Event, Progress, RefreshRequest, Reply, Request, Subscribe, Subscribed};
+use crate::fetch::{FeedRequest, FetchSettings, Fetcher};
+use crate::model::FeedId;
+use crate::refresh::{self, FeedReport, RefreshOptions, RefreshSummary};
+use crate::store::{FeedRecord, NewFeed, Store, StoreError, StoreSettings};
+
+/// Events kept for a watcher that reads slowly; one that falls further behind is told to
+/// reload everything (`Change::Reconnected`).
+pub const EVENT_BACKLOG: usize = 1024;
+
+/// A refresh in progress, which a request for the same feeds (or fewer) joins.
+struct Running {
+    /// `None`: every feed.
+    feeds: Option<HashSet<FeedId>>,
+    progress: broadcast::Sender<Progress>,
+    finished: watch::Receiver<Option<RefreshSummary>>,
+}
+
+impl Running {
+    fn covers(&self, wanted: &Option<Vec<FeedId>>) -> bool {
+        match (&self.feeds, wanted) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(have), Some(want)) => want.iter().all(|f| have.contains(f)),
+        }
+    }
+}
+
+pub struct Holder {
+    pub(super) store: Store,
+    fetch_settings: FetchSettings,
+    /// Built on the first fetch: `tidings unread` never pays for the TLS set-up.
+    fetcher: OnceLock<Result<Fetcher, String>>,
+    settings: StoreSettings,
+    runtime: tokio::runtime::Handle,
+    pub(super) events: broadcast::Sender<Event>,
+    running: Mutex<Option<Arc<Running>>>,
+    /// Taken by the one refresh that fetches; the store's contract wants a single writer.
+    refresh_turn: Mutex<()>,
+}
+
+/// Where a request's progress goes (the CLI's progress bar, a client's socket).
+pub type ProgressSink<'a> = &'a mut dyn FnMut(Progress);
+
+impl Holder {
+    pub fn new(
+        store: Store,
+        fetch_settings: FetchSettings,
+        settings: StoreSettings,
+        runtime: tokio::runtime::Handle,
+        events: broadcast::Sender<Event>,
+    ) -> Holder {
+        Holder {
+            store,
+            fetch_settings,
+            fetcher: OnceLock::new(),
+            settings,
+            runtime,
+            events,
+            running: Mutex::new(None),
+            refresh_turn: Mutex::new(()),
+        }
+    }
+
+    fn fetcher(&self) -> Result<Fetcher, String> {
+        self.fetcher
+            .get_or_init(|| Fetcher::new(&self.fetch_settings).map_err(|e| format!("cannot fetch: {e}")))
+            .clone()
+    }
+
+    fn publish(&self, origin: u64, change: Change) {
+        // No watcher is fine.
+        let _ = self.events.send(Event { origin, change });
+    }
+
+    /// Answers one request. Errors are texts for the user (they cross the socket as such).
+    pub fn handle(&self, origin: u64, request: Request, progress: ProgressSink) -> Result<Reply, String> {
+        match request {
+            Request::Subscribe(sub) => self.subscribe(origin, sub),
+            Request::Refresh(r) => self.refresh(origin, r, progress).map(Reply::Refreshed),
+            request => self.try_handle(origin, request).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn try_handle(&self, origin: u64, request: Request) -> Result<Reply, StoreError> {
+        let store = &self.store;
+        let reply = match request {
+            Request::Feeds => Reply::Feeds(store.feeds()?),
+            Request::FeedsWithCounts => {
+                let mut feeds = Vec::new();
+                for f in store.feeds()? {
+                    let counts = store.counts(f.id)?;
+                    feeds.push((f, counts));
+                }
+                Reply::FeedsWithCounts { feeds, unread_total: store.unread_total()? }
+            }
+            Request::Feed(id) => Reply::Feed(store.feed(id)?),
+            Request::ResolveFeed(name) => Reply::Feed(Some(store.resolve_feed(&name)?)),
+            Request::UnreadTotal => Reply::Count(store.unread_total()?),
+            Request::FetchLog(id) => Reply::FetchLog(store.fetch_log(id)?),
+            Request::AddFeeds(feeds) => {
+                let (mut added, mut present) = (0, 0);
+                for new in feeds {
+                    if store.add_feed(new)?.1 {
+                        added += 1;
+                    } else {
+                        present += 1;
+                    }
+                }
+                self.written(origin, Change::Feeds)?;
+                Reply::Added { added, present }
+            }
+            Request::RemoveFeed(id) => {
+                let removed = store.remove_feed(id)?;
+                self.written(origin, Change::Feeds)?;
+                Reply::Feed(Some(removed))
+            }
+            Request::EditFeed(id, edit) => {
+                let before = store.feed(id)?.ok_or_else(|| StoreError::NoSuchFeed(id.to_string()))?;
+                let after = store.update_feed(id, |f| edit.apply(f))?;
+                self.written(origin, Change::Feeds)?;
+                Reply::Edited { before, after }
+            }
+            Request::AddSamples => {
+                let ids = crate::samples::add_samples(store, &self.settings)?;
+                self.written(origin, Change::Feeds)?;
+                Reply::FeedIds(ids)
+            }
+            Request::Articles(q) => Reply::Articles(store.articles(&q)?),
+            Request::ListEntries(q) => Reply::Entries(store.list_entries(&q)?),
+            Request::ArticlesById(ids) => Reply::Articles(store.articles_by_id(&ids)?),
+            Request::Article(id) => Reply::Article(store.article(id)?),
+            Request::Body(id) => Reply::Body(store.body(id)?),
+            Request::Mark(ids, mark) => {
+                let changed = store.mark(&ids, mark)?;
+                self.written(origin, Change::Flags)?;
+                Reply::ArticleIds(changed)
+            }
+            Request::MarkAllRead(feed) => {
+                let changed = store.mark_all_read(feed)?;
+                self.written(origin, Change::Flags)?;
+                Reply::ArticleIds(changed)
+            }
+            Request::MarkFeedsRead(feeds) => {
+                let changed = store.mark_feeds_read(&feeds)?;
+                self.written(origin, Change::Flags)?;
+                Reply::ArticleIds(changed)
+            }
+            Request::Check => Reply::Check(store.check()?),
+            // Handled in `handle`; the server turns an events request into a stream first.
+            Request::Subscribe(_) | Request::Refresh(_) | Request::Events => {
+                Reply::Error("this request is not answered here".into())
+            }
+        };
+        Ok(reply)
+    }
+
+    /// Makes a write durable, then tells the watchers.
+    fn written(&self, origin: u64, change: Change) -> Result<(), StoreError> {
+        self.store.flush()?;
+        self.publish(origin, change);
+        Ok(())
+    }
+
+    /// Refreshes the feeds asked for, or joins a running refresh that covers them.
+    fn refresh(
+        &self,
+        origin: u64,
+        request: RefreshRequest,
+        progress: ProgressSink,
+    ) -> Result<RefreshSummary, String> {
+        let mut wanted = request.feeds.clone();
+        if let Some(ids) = &mut wanted {
+            // `tidings refresh 3 3` fetches feed 3 once.
+            let mut seen = HashSet::new();
+            ids.retain(|id| seen.insert(*id));
+        }
+        let joined = self.running.lock().ok().and_then(|r| r.clone()).filter(|r| r.covers(&wanted));
+        if let Some(running) = joined {
+            return Ok(self.join(&running, progress));
+        }
+        // One refresh writes at a time; a request that waited here may find its feeds
+        // covered by the one that ran meanwhile, and then it simply runs after it.
+        let _turn = self.refresh_turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let feeds: Vec<FeedRecord> = match &wanted {
+            None => self.store.feeds(),
+            Some(ids) => ids
+                .iter()
+                .map(|id| self.store.feed(*id)?.ok_or_else(|| StoreError::NoSuchFeed(id.to_string())))
+                .collect(),
+        }
+        .map_err(|e| e.to_string())?;
+        let fetcher = self.fetcher()?;
+        let total = feeds.len();
+        let (progress_tx, _) = broadcast::channel(EVENT_BACKLOG);
+        let (finished_tx, finished_rx) = watch::channel(None);
+        let running = Arc::new(Running {
+            feeds: wanted.as_ref().map(|ids| ids.iter().copied().collect()),
+            progress: progress_tx.clone(),
+            finished: finished_rx,
+        });
+        if let Ok(mut slot) = self.running.lock() {
+            *slot = Some(running);
+        }
+        self.publish(origin, Change::RefreshStarted { total });
+        let options = RefreshOptions { ignore_retry_after: request.named };
+        let mut done = 0;
+        let summary = self.runtime.block_on(refresh::refresh(
+            &self.store,
+            &fetcher,
+            &self.settings,
+            feeds,
+            &options,
+            |r: &FeedReport| {
+                done += 1;
+                let p = Progress { report: r.clone(), done, total };
+                progress(p.clone());
+                let _ = progress_tx.send(p.clone());
+                self.publish(origin, Change::FeedRefreshed(p));
+            },
+        ));
+        if let Ok(mut slot) = self.running.lock() {
+            *slot = None;
+        }
+        let _ = finished_tx.send(Some(summary.clone()));
+        self.publish(origin, Change::RefreshFinished(summary.clone()));
+        Ok(summary)
+    }
+
+    /// Follows a running refresh to its end, passing its progress on.
+    fn join(&self, running: &Running, progress: ProgressSink) -> RefreshSummary {
+        let mut reports = running.progress.subscribe();
+        let mut finished = running.finished.clone();
+        self.runtime.block_on(async {
+            loop {
+                tokio::select! {
+                    biased;
+                    p = reports.recv() => match p {
+                        Ok(p) => progress(p),
+                        Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => {}
+                    },
+                    changed = finished.changed() => {
+                        // Reports sent before the end are still queued: pass them on.
+                        while let Ok(p) = reports.try_recv() {
+                            progress(p);
+                        }
+                        let summary = finished.borrow().clone();
+                        if changed.is_err() || summary.is_some() {
+                            return summary.unwrap_or_default();
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// `add`: looks at the URL (a page leads to its first feed), subscribes, and stores the
+    /// first fetch. A URL that cannot be fetched or is not a feed is not subscribed.
+    fn subscribe(&self, origin: u64, sub: Subscribe) -> Result<Reply, String> {
+        let fetcher = if sub.fetch { Some(self.fetcher()?) } else { None };
+        let mut url = sub.url.clone();
+        let mut page_feeds = Vec::new();
+        let mut first = None;
+        if let Some(fetcher) = &fetcher {
+            let request = FeedRequest {
+                url: url.clone(),
+                user_agent: sub.options.user_agent.clone(),
+                referer: sub.options.referer.clone(),
+                headers: sub.options.headers.clone(),
+                proxy: sub.options.proxy.clone(),
+                ..Default::default()
+            };
+            match self.runtime.block_on(refresh::first_look(fetcher, &request)) {
+                refresh::FirstLook::Page(found) => {
+                    let Some(feed) = found.first() else {
+                        return Err(format!(
+                            "{} is a web page that links to no feed; find the feed's own URL on the site",
+                            crate::sanitize::line(&url)
+                        ));
+                    };
+                    url = feed.url.clone();
+                    page_feeds = found;
+                }
+                refresh::FirstLook::Feed { fetched: Err(e), .. } => {
+                    return Err(format!(
+                        "{}: {}; nothing was added (check the URL, or add it anyway with --no-fetch)",
+                        crate::sanitize::line(&url),
+                        crate::sanitize::line(&e.to_string())
+                    ));
+                }
+                refresh::FirstLook::Feed { fetched, record } => first = Some((fetched, record)),
+            }
+        }
+        let new = NewFeed { url, title: sub.title, tags: sub.tags, options: sub.options };
+        let (id, added) = self.store.add_feed(new).map_err(|e| e.to_string())?;
+        let feed =
+            self.store.feed(id).map_err(|e| e.to_string())?.ok_or_else(|| format!("feed {id} vanished"))?;
+        if !added {
+            return Ok(Reply::Subscribed(Subscribed { feed, added, page_feeds, first_fetch: None }));
+        }
+        self.publish(origin, Change::Feeds);
+        let report = match (first, fetcher) {
+            // The URL was the feed: store what was fetched, as a refresh would.
+            (Some((fetched, record)), _) => Some(self.runtime.block_on(refresh::store_fetched(
+                &self.store,
+                &self.settings,
+                &feed,
+                fetched,
+                record,
+            ))),
+            // A page led to the feed: fetch the feed itself.
+            (None, Some(fetcher)) => {
+                let mut report = None;
+                let options = RefreshOptions { ignore_retry_after: true };
+                self.runtime.block_on(refresh::refresh(
+                    &self.store,
+                    &fetcher,
+                    &self.settings,
+                    vec![feed.clone()],
+                    &options,
+                    |r| report = Some(r.clone()),
+                ));
+                report
+            }
+            (None, None) => None,
+        };
+        self.store.flush().map_err(|e| e.to_string())?;
+        if let Some(r) = &report {
+            let p = Progress { report: r.clone(), done: 1, total: 1 };
+            self.publish(origin, Change::FeedRefreshed(p));
+        }
+        // The title is known only now that the feed has been fetched.
+        let feed = self.store.feed(id).map_err(|e| e.to_string())?.unwrap_or(feed);
+        Ok(Reply::Subscribed(Subscribed { feed, added, page_feeds, first_fetch: report }))
+    }
+}

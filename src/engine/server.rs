@@ -1,0 +1,182 @@
+//! The holder's socket: `tidings.sock` in the data dir, through which every other tidings
+//! on the same data dir reaches the store.
+//!
+//! Contract: only the user who runs the holder gets an answer (the socket file is mode 0600
+//! and each peer's uid is checked); a peer that does not greet with [`Hello`] of our protocol
+//! gets a refusal that says why, never a crash; a socket file left by a killed holder is
+//! replaced (whoever holds the store's lock owns the socket path, so any file there is stale).
+
+use std::collections::HashMap;
+use std::io::{BufReader, BufWriter};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+
+use super::holder::Holder;
+use super::protocol::{
+    read_frame, write_frame, Change, Event, Hello, Reply, Request, Welcome, MAGIC, MAX_REQUEST, PROTOCOL,
+};
+
+/// The running server; dropping it stops accepting, hangs up on every client (they reconnect
+/// to whoever holds the store next) and removes the socket file.
+pub struct Server {
+    path: PathBuf,
+    accept: tokio::task::AbortHandle,
+    clients: Clients,
+}
+
+/// The connected clients, so that a closing holder can hang up on them.
+type Clients = Arc<Mutex<HashMap<u64, UnixStream>>>;
+
+/// Forgets a client when its thread ends.
+struct Registered {
+    clients: Clients,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let Ok(mut all) = self.clients.lock() {
+            all.remove(&self.id);
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.accept.abort();
+        // Removed while this process still holds the store, so it is never a newer holder's.
+        let _ = std::fs::remove_file(&self.path);
+        if let Ok(clients) = self.clients.lock() {
+            for c in clients.values() {
+                let _ = c.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
+}
+
+/// Binds the socket (replacing a stale one) and serves `holder` on `runtime`.
+pub fn start(holder: Arc<Holder>, path: &Path, runtime: &tokio::runtime::Handle) -> std::io::Result<Server> {
+    // Only the store's lock holder gets here, so a file at the path was left by a holder that
+    // died: it answers no one.
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let listener = {
+        let _entered = runtime.enter();
+        tokio::net::UnixListener::bind(path)?
+    };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    let clients: Clients = Arc::default();
+    let registry = clients.clone();
+    let mut next_id = 0u64;
+    let accept = runtime.spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            // Anyone who can reach the file but is not us is refused before a byte is read.
+            let same_user = stream.peer_cred().is_ok_and(|c| c.uid() == current_uid());
+            if !same_user {
+                continue;
+            }
+            let Ok(stream) = stream.into_std() else { continue };
+            next_id += 1;
+            if let (Ok(mut all), Ok(copy)) = (registry.lock(), stream.try_clone()) {
+                all.insert(next_id, copy);
+            }
+            let registered = Registered { clients: registry.clone(), id: next_id };
+            let holder = holder.clone();
+            // A thread per client: requests block on sled and on refreshes, and the clients of
+            // one data dir are a handful (a reader, a cron job, a status bar).
+            let _ = std::thread::Builder::new().name("tidings-client".into()).spawn(move || {
+                serve(holder, stream);
+                drop(registered);
+            });
+        }
+    });
+    Ok(Server { path: path.to_owned(), accept: accept.abort_handle(), clients })
+}
+
+fn current_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// One client: the greeting, then requests until it hangs up.
+fn serve(holder: Arc<Holder>, stream: UnixStream) {
+    if stream.set_nonblocking(false).is_err() {
+        return;
+    }
+    let Ok(write_half) = stream.try_clone() else { return };
+    let mut input = BufReader::new(stream);
+    let mut output = BufWriter::new(write_half);
+    let hello: Hello = match read_frame(&mut input, MAX_REQUEST) {
+        Ok(h) => h,
+        // Not a tidings client, or one that hung up: nothing to say.
+        Err(_) => return,
+    };
+    if hello.magic != MAGIC || hello.protocol != PROTOCOL {
+        let reason = format!(
+            "this data dir is open in tidings {} (protocol {PROTOCOL}), which cannot serve tidings {} \
+             (protocol {}); close the other tidings or run the same version",
+            env!("CARGO_PKG_VERSION"),
+            crate::sanitize::line(&hello.version),
+            hello.protocol
+        );
+        let _ = write_frame(&mut output, &Welcome::Refused { reason });
+        return;
+    }
+    if write_frame(&mut output, &Welcome::Accepted { version: env!("CARGO_PKG_VERSION").to_owned() }).is_err()
+    {
+        return;
+    }
+    loop {
+        let (origin, request): (u64, Request) = match read_frame(&mut input, MAX_REQUEST) {
+            Ok(r) => r,
+            Err(e) => {
+                if e.kind() == std::io::ErrorKind::InvalidData {
+                    let _ = write_frame(&mut output, &Reply::Error(format!("unreadable request: {e}")));
+                }
+                return;
+            }
+        };
+        if request == Request::Events {
+            let events = holder.events.subscribe();
+            // A watcher must not keep the store open after its holder closed it.
+            drop(holder);
+            stream_events(events, &mut output);
+            return;
+        }
+        let mut lost = false;
+        let mut progress = |p| {
+            if !lost && write_frame(&mut output, &Reply::Progress(p)).is_err() {
+                // The client went away; the request still completes (it may be a refresh that
+                // the reader also follows).
+                lost = true;
+            }
+        };
+        let reply = holder.handle(origin, request, &mut progress).unwrap_or_else(Reply::Error);
+        if lost || write_frame(&mut output, &reply).is_err() {
+            return;
+        }
+    }
+}
+
+/// Sends every event to a watcher until it hangs up.
+fn stream_events(mut events: broadcast::Receiver<Event>, output: &mut impl std::io::Write) {
+    loop {
+        let event = match events.blocking_recv() {
+            Ok(e) => e,
+            // Too slow to follow: it reloads everything.
+            Err(broadcast::error::RecvError::Lagged(_)) => Event { origin: 0, change: Change::Reconnected },
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if write_frame(output, &Reply::Event(event)).is_err() {
+            return;
+        }
+    }
+}

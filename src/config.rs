@@ -1,10 +1,12 @@
 //! Finds and reads `config.toml`, and resolves where tidings keeps its files.
 //!
-//! Contract: a missing config file means defaults; a bad one is an error naming the file, the
-//! line and what is wrong, and nothing starts (no silent fallback). Paths follow XDG:
-//! config in `$XDG_CONFIG_HOME/tidings/`, data in `$XDG_DATA_HOME/tidings/`, the log in
-//! `$XDG_STATE_HOME/tidings/`; `--config` / `--data-dir` (or `TIDINGS_CONFIG` /
-//! `TIDINGS_DATA_DIR`) override them.
+//! Contract: a missing config file means defaults; a bad one is an error naming the file, the line
+//! and what is wrong in the user's terms (no Rust type names), and nothing starts (no silent
+//! fallback). Paths are the platform's, from the `directories` crate: on Linux and the BSDs
+//! XDG (config in `$XDG_CONFIG_HOME/tidings/`, data in `$XDG_DATA_HOME/tidings/`, the log in
+//! `$XDG_STATE_HOME/tidings/`, with the spec's `~/.config`, `~/.local/share` and
+//! `~/.local/state` defaults), on macOS `~/Library/Application Support/tidings/`;
+//! `--config` / `--data-dir` (or `TIDINGS_CONFIG` / `TIDINGS_DATA_DIR`) override them.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -146,7 +148,10 @@ pub enum ConfigError {
     Invalid { path: PathBuf, line: usize, column: usize, message: String },
     #[error("{path}: cannot be read: {source}")]
     Unreadable { path: PathBuf, source: std::io::Error },
-    #[error("cannot tell where to keep files: HOME is not set. Set HOME, or pass --config and --data-dir")]
+    #[error(
+        "cannot tell where to keep files: HOME is not set and the system names no home directory \
+         for this user; set HOME, or pass --config and --data-dir"
+    )]
     NoHome,
 }
 
@@ -464,29 +469,27 @@ pub struct Paths {
 
 impl Paths {
     /// Resolves paths from the flags (already merged with their environment variables by the
-    /// CLI) and the XDG variables.
+    /// CLI) and the platform's directories.
+    ///
+    /// The platform's directories come from `directories::ProjectDirs`, which on Linux reads
+    /// `XDG_CONFIG_HOME`, `XDG_DATA_HOME` and `XDG_STATE_HOME` (ignoring relative values, as
+    /// the XDG spec says) and falls back to `~/.config`, `~/.local/share`, `~/.local/state`.
+    /// Platforms without a state directory (macOS, Windows) keep the log in the data
+    /// directory.
     pub fn resolve(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<Paths, ConfigError> {
-        let xdg = |var: &str, fallback: &str| -> Result<PathBuf, ConfigError> {
-            match std::env::var_os(var).map(PathBuf::from) {
-                // The XDG spec says relative values are to be ignored.
-                Some(p) if p.is_absolute() => Ok(p.join("tidings")),
-                _ => {
-                    let home = std::env::var_os("HOME").ok_or(ConfigError::NoHome)?;
-                    Ok(PathBuf::from(home).join(fallback).join("tidings"))
-                }
-            }
-        };
+        // No qualifier or organisation: the directory is plain `tidings` on every platform.
+        let dirs = directories::ProjectDirs::from("", "", "tidings");
         let config_file = match config {
             Some(p) => p,
-            None => xdg("XDG_CONFIG_HOME", ".config")?.join("config.toml"),
+            None => dirs.as_ref().ok_or(ConfigError::NoHome)?.config_dir().join("config.toml"),
         };
         let data_dir = match data_dir {
             Some(p) => p,
-            None => xdg("XDG_DATA_HOME", ".local/share")?,
+            None => dirs.as_ref().ok_or(ConfigError::NoHome)?.data_dir().to_owned(),
         };
-        let log_file = match xdg("XDG_STATE_HOME", ".local/state") {
-            Ok(p) => p.join("tidings.log"),
-            Err(_) => data_dir.join("tidings.log"),
+        let log_file = match dirs.as_ref().and_then(|d| d.state_dir()) {
+            Some(state) => state.join("tidings.log"),
+            None => data_dir.join("tidings.log"),
         };
         Ok(Paths { config_file, data_dir, log_file })
     }

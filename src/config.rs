@@ -1,6 +1,7 @@
 //! Finds and reads `config.toml`, and resolves where tidings keeps its files.
 //!
-//! Contract: a missing config file means defaults; a bad one is an error naming the file, the line
+//! Contract: a missing config file at the default path means defaults, but one named by
+//! `--config` / `TIDINGS_CONFIG` must exist; a bad one is an error naming the file, the line
 //! and what is wrong in the user's terms (no Rust type names), and nothing starts (no silent
 //! fallback). Paths are the platform's, from the `directories` crate: on Linux and the BSDs
 //! XDG (config in `$XDG_CONFIG_HOME/tidings/`, data in `$XDG_DATA_HOME/tidings/`, the log in
@@ -148,6 +149,14 @@ pub enum ConfigError {
     Invalid { path: PathBuf, line: usize, column: usize, message: String },
     #[error("{path}: cannot be read: {source}")]
     Unreadable { path: PathBuf, source: std::io::Error },
+    /// A config file named by `--config` or `TIDINGS_CONFIG` that does not exist. Only the
+    /// default path may be missing: a named file that is not there is a typo or a file that
+    /// moved, and running on defaults would hide it.
+    #[error(
+        "{path}: no such config file (named by {named_by}); create it (an empty file means all \
+         defaults) or fix the path"
+    )]
+    Missing { path: PathBuf, named_by: &'static str },
     #[error(
         "cannot tell where to keep files: HOME is not set and the system names no home directory \
          for this user; set HOME, or pass --config and --data-dir"
@@ -156,7 +165,8 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Reads the config file; a file that does not exist gives the defaults.
+    /// Reads the config file; a file that does not exist gives the defaults. A file named by
+    /// the user is checked for existence by [`Paths::resolve`].
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         match std::fs::read_to_string(path) {
             Ok(text) => Config::parse(path, &text),
@@ -463,13 +473,20 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Paths {
     pub config_file: PathBuf,
+    /// The config file was named by `--config` or `TIDINGS_CONFIG` rather than found at the
+    /// default place (so it must exist: see [`ConfigError::Missing`]).
+    pub config_explicit: bool,
     pub data_dir: PathBuf,
     pub log_file: PathBuf,
 }
 
+/// The environment variable clap reads for `--config`; named in the missing-file error.
+const CONFIG_VAR: &str = "TIDINGS_CONFIG";
+
 impl Paths {
     /// Resolves paths from the flags (already merged with their environment variables by the
-    /// CLI) and the platform's directories.
+    /// CLI) and the platform's directories. A config file named by a flag or variable must
+    /// exist: that is checked here, the one place that knows the path was given.
     ///
     /// The platform's directories come from `directories::ProjectDirs`, which on Linux reads
     /// `XDG_CONFIG_HOME`, `XDG_DATA_HOME` and `XDG_STATE_HOME` (ignoring relative values, as
@@ -479,8 +496,18 @@ impl Paths {
     pub fn resolve(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<Paths, ConfigError> {
         // No qualifier or organisation: the directory is plain `tidings` on every platform.
         let dirs = directories::ProjectDirs::from("", "", "tidings");
+        let config_explicit = config.is_some();
         let config_file = match config {
-            Some(p) => p,
+            Some(p) => {
+                // `try_exists` is false only when the path is known not to exist; a file that
+                // cannot be checked (permissions) is left for `Config::load` to report.
+                if matches!(p.try_exists(), Ok(false)) {
+                    let from_env = std::env::var_os(CONFIG_VAR).is_some_and(|v| Path::new(&v) == p);
+                    let named_by = if from_env { CONFIG_VAR } else { "--config" };
+                    return Err(ConfigError::Missing { path: p, named_by });
+                }
+                p
+            }
             None => dirs.as_ref().ok_or(ConfigError::NoHome)?.config_dir().join("config.toml"),
         };
         let data_dir = match data_dir {
@@ -491,7 +518,7 @@ impl Paths {
             Some(state) => state.join("tidings.log"),
             None => data_dir.join("tidings.log"),
         };
-        Ok(Paths { config_file, data_dir, log_file })
+        Ok(Paths { config_file, config_explicit, data_dir, log_file })
     }
 }
 
@@ -732,5 +759,25 @@ mod tests {
             assert!(!message.contains("$__"), "{message}");
             assert_eq!(repeated_phrase(&message), None, "for {text:?}: {message}");
         }
+    }
+
+    #[test]
+    fn a_named_config_file_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("typo.toml");
+        let err = Paths::resolve(Some(missing.clone()), Some(dir.path().join("data"))).unwrap_err();
+        assert!(matches!(&err, ConfigError::Missing { named_by: "--config", .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: no such config file (named by --config); create it (an empty file means all \
+                 defaults) or fix the path",
+                missing.display()
+            )
+        );
+        std::fs::write(&missing, "").unwrap();
+        let paths = Paths::resolve(Some(missing.clone()), Some(dir.path().join("data"))).unwrap();
+        assert!(paths.config_explicit);
+        assert_eq!(Config::load(&paths.config_file).unwrap(), Config::default());
     }
 }

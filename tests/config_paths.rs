@@ -44,6 +44,38 @@ fn fails(cmd: &mut Command) -> String {
     stderr(&out)
 }
 
+#[test]
+fn a_config_file_named_by_flag_or_variable_must_exist() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let missing = home.path().join("tpyo.toml");
+
+    let err =
+        fails(tidings(home.path()).arg("--config").arg(&missing).arg("--data-dir").arg(&data).arg("unread"));
+    assert!(
+        err.contains(&format!("{}: no such config file (named by --config)", missing.display())),
+        "{err}"
+    );
+    assert!(err.contains("create it (an empty file means all defaults) or fix the path"), "{err}");
+    assert!(!data.exists(), "nothing starts on a missing config");
+
+    let err = fails(
+        tidings(home.path()).env("TIDINGS_CONFIG", &missing).arg("--data-dir").arg(&data).arg("unread"),
+    );
+    assert!(err.contains("(named by TIDINGS_CONFIG)"), "{err}");
+
+    // The default path may be missing: that is a first run, on defaults.
+    assert_eq!(ok(tidings(home.path()).arg("--data-dir").arg(&data).arg("unread")).trim(), "0");
+    // And an explicit file that exists is read.
+    let config = home.path().join("c.toml");
+    std::fs::write(&config, "[store]\nkeep_days = 30\n").unwrap();
+    assert_eq!(
+        ok(tidings(home.path()).arg("--config").arg(&config).arg("--data-dir").arg(&data).arg("unread"))
+            .trim(),
+        "0"
+    );
+}
+
 /// A local feed, so that a refresh has something to fetch without a network.
 #[cfg(all(unix, not(target_os = "macos")))]
 const FEED: &str = "<rss version=\"2.0\"><channel><title>t</title><link>https://example.org/</link>\

@@ -76,6 +76,42 @@ fn a_config_file_named_by_flag_or_variable_must_exist() {
     );
 }
 
+#[test]
+fn empty_path_variables_mean_unset() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let out = ok(tidings(home.path()).env("TIDINGS_CONFIG", "").arg("--data-dir").arg(&data).arg("unread"));
+    assert_eq!(out.trim(), "0");
+    let out = ok(tidings(home.path()).env("TIDINGS_CONFIG", "").env("TIDINGS_DATA_DIR", "").arg("unread"));
+    assert_eq!(out.trim(), "0");
+
+    // Unset means the default config is read: a bad one there proves it.
+    let xdg_config = home.path().join("xdg-config");
+    std::fs::create_dir_all(xdg_config.join("tidings")).unwrap();
+    let bad = xdg_config.join("tidings").join("config.toml");
+    std::fs::write(&bad, "[fetch]\ntimeout_secs = \"ten\"\n").unwrap();
+    let err = fails(
+        tidings(home.path())
+            .env("XDG_CONFIG_HOME", &xdg_config)
+            .env("TIDINGS_CONFIG", "")
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("unread"),
+    );
+    assert!(
+        err.contains(&format!(
+            "{}: line 2, column 16: expected a whole number, got the text \"ten\"",
+            bad.display()
+        )),
+        "{err}"
+    );
+
+    // An empty TIDINGS_DATA_DIR gives the default data directory.
+    let xdg_data = home.path().join("xdg-data");
+    ok(tidings(home.path()).env("XDG_DATA_HOME", &xdg_data).env("TIDINGS_DATA_DIR", "").arg("unread"));
+    assert!(xdg_data.join("tidings").is_dir(), "the store is in $XDG_DATA_HOME/tidings");
+}
+
 /// A local feed, so that a refresh has something to fetch without a network.
 #[cfg(all(unix, not(target_os = "macos")))]
 const FEED: &str = "<rss version=\"2.0\"><channel><title>t</title><link>https://example.org/</link>\

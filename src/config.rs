@@ -298,9 +298,18 @@ fn plain_message(message: &str, text: &str, span: Option<Range<usize>>) -> Strin
         );
     }
     if message.starts_with("invalid basic string") || message.starts_with("invalid literal string") {
-        return "the quoted text is not closed: end it with the same quote it starts with, on the same \
-                line"
-            .to_owned();
+        // toml points at the end of the line when the closing quote is missing, and at the
+        // character itself when one is not allowed inside quotes.
+        let at_line_end = start.is_none_or(|s| text[s..].starts_with(['\n', '\r']) || s == text.len());
+        return if at_line_end {
+            "the quoted text is not closed: end it with the same quote it starts with, on the same \
+             line"
+                .to_owned()
+        } else {
+            "the quoted text holds a control character, which is not allowed there; remove it or \
+             write it as an escape such as \\u0001"
+                .to_owned()
+        };
     }
     message.to_owned()
 }
@@ -657,6 +666,19 @@ mod tests {
                 "expected a key in quotes, like \"q\", or a list of keys, like [\"q\", \"Ctrl-c\"], got 5",
             ),
             (
+                "theme = \"mono\n",
+                "the quoted text is not closed: end it with the same quote it starts with, on the same line",
+            ),
+            (
+                "theme = 'mono\r\n",
+                "the quoted text is not closed: end it with the same quote it starts with, on the same line",
+            ),
+            (
+                "theme = \"mo\u{7}no\"\n",
+                "the quoted text holds a control character, which is not allowed there; remove it or write \
+                 it as an escape such as \\u0001",
+            ),
+            (
                 "[reader]\nrefresh_on_start = yes\n",
                 "expected a value: text in quotes (\"like this\"), a number, true or false, or a list in \
                  brackets, got yes",
@@ -741,6 +763,7 @@ mod tests {
             "open_schemes = [[\"http\"]]\n",
             "theme = 07:32:00\n",
             "theme = \"x\n",
+            "theme = \"a\u{1}b\"\n",
             "theme = \n",
             "[fetch]\n[fetch]\n",
             "nope = 1\n",

@@ -68,8 +68,11 @@ fn start_once(data: &std::path::Path, home: &std::path::Path) -> f64 {
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tidings"));
     cmd.arg("--data-dir");
     cmd.arg(data);
+    // An empty config means the defaults; a file named by --config must exist.
+    let config = home.join("config.toml");
+    std::fs::write(&config, "").expect("empty config");
     cmd.arg("--config");
-    cmd.arg(home.join("none.toml"));
+    cmd.arg(config);
     cmd.env("HOME", home);
     cmd.env("XDG_STATE_HOME", home.join("state"));
     cmd.env("TERM", "xterm-256color");

@@ -4,6 +4,7 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     limit_malloc_arenas();
+    forget_empty_path_variables();
     let cli = tidings::cli::Cli::parse();
     match tidings::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -20,6 +21,18 @@ fn main() -> std::process::ExitCode {
             // `{:#}` prints the whole context chain on one line: "file: what went wrong".
             eprintln!("tidings: {}", tidings::sanitize::line(&format!("{e:#}")));
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `TIDINGS_CONFIG=` and `TIDINGS_DATA_DIR=` (set, but empty) mean "not set", as an empty
+/// `XDG_*` variable does: clap would otherwise take the empty value and refuse it ("a value is
+/// required"), which reads as a problem with the flags the user did not pass. Runs before any
+/// thread exists, so changing the environment cannot race with a reader.
+fn forget_empty_path_variables() {
+    for var in ["TIDINGS_CONFIG", "TIDINGS_DATA_DIR"] {
+        if std::env::var_os(var).is_some_and(|v| v.is_empty()) {
+            std::env::remove_var(var);
         }
     }
 }

@@ -457,6 +457,69 @@ async fn proxy_from_settings_and_per_request() {
     assert_eq!(err.kind, FetchErrorKind::InvalidUrl, "{err}");
 }
 
+/// A 127.0.0.1 port that nothing listens on: bound, then released.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn a_proxy_that_is_down_is_blamed_not_the_feed() {
+    let port = closed_port();
+    let feed = TestServer::start();
+    feed.route("/feed.xml", Response::ok("<rss/>"));
+
+    // [fetch] proxy, for http and https feeds, with credentials that must not be shown.
+    let proxy = format!("http://user:secret@127.0.0.1:{port}");
+    let f = Fetcher::new(&FetchSettings { proxy: Some(proxy), ..settings() }).unwrap();
+    for target in [feed.url("/feed.xml"), "https://127.0.0.2:9/feed.xml".to_string()] {
+        let err = error(&f, &target).await;
+        assert_eq!(err.kind, FetchErrorKind::Connect, "{err}");
+        assert!(
+            err.message.starts_with(&format!(
+                "cannot reach the proxy http://127.0.0.1:{port}: connection refused, so {target} was not fetched; \
+                 check proxy under [fetch] in config.toml"
+            )),
+            "{err}"
+        );
+        assert!(!err.message.contains("secret"), "{err}");
+    }
+    assert_eq!(feed.hits("/feed.xml"), 0);
+
+    // The feed's own proxy, SOCKS this time, is named as the thing to check.
+    let mut r = req(feed.url("/feed.xml"));
+    r.proxy = Some(format!("socks5h://127.0.0.1:{port}"));
+    let err = fetcher().fetch(&r).await.unwrap_err();
+    assert!(
+        err.message
+            .starts_with(&format!("cannot reach the proxy socks5h://127.0.0.1:{port}: connection refused")),
+        "{err}"
+    );
+    assert!(err.message.contains("the feed's proxy (tidings set FEED --proxy URL"), "{err}");
+
+    // A proxy that is up but cannot open the tunnel (the test server answers CONNECT with a
+    // 404) is not called unreachable: the failure lies beyond it.
+    let up = TestServer::start();
+    let f = Fetcher::new(&FetchSettings { proxy: Some(up.url("")), ..settings() }).unwrap();
+    let err = error(&f, "https://127.0.0.2:9/feed.xml").await;
+    assert!(
+        err.message.starts_with(&format!(
+            "could not connect to https://127.0.0.2:9/feed.xml through the proxy {}",
+            up.url("")
+        )),
+        "{err}"
+    );
+    assert!(err.message.contains("proxy under [fetch] in config.toml"), "{err}");
+
+    // Without a proxy the same refusal is the feed's server's.
+    let err = error(&fetcher(), &format!("http://127.0.0.1:{port}/feed.xml")).await;
+    assert!(
+        err.message.starts_with(&format!("could not connect to http://127.0.0.1:{port}/feed.xml")),
+        "{err}"
+    );
+    assert!(!err.message.contains("proxy"), "{err}");
+}
+
 #[test]
 fn settings_are_checked() {
     for bad in [FetchSettings { per_host: 0, ..settings() }, FetchSettings { timeout_secs: 0, ..settings() }]

@@ -124,6 +124,7 @@ pub(crate) async fn fetch(
     req: &FeedRequest,
 ) -> Result<FetchOutcome, FetchError> {
     let mut headers = request_headers(settings, req, &start)?;
+    let proxy = ProxyInUse::of(settings, req);
     let mut url = start.clone();
     let mut seen = HashSet::from([without_fragment(&url)]);
     let mut hops = 0usize;
@@ -143,13 +144,10 @@ pub(crate) async fn fetch(
                 ),
             ));
         }
-        let response = client
-            .get(url.clone())
-            .headers(headers.clone())
-            .timeout(left)
-            .send()
-            .await
-            .map_err(|e| request_error(&e, &url, settings))?;
+        let response = match client.get(url.clone()).headers(headers.clone()).timeout(left).send().await {
+            Ok(response) => response,
+            Err(e) => return Err(request_error(&e, &url, settings, proxy.as_ref()).await),
+        };
         let status = response.status();
         if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
             break response;
@@ -374,17 +372,128 @@ fn without_fragment(url: &Url) -> String {
     url.to_string()
 }
 
+/// The proxy a fetch goes through when the user named one (in config.toml or for the feed),
+/// so that a proxy that is down is blamed instead of the feed.
+struct ProxyInUse {
+    /// The proxy URL without its `user:password@`.
+    shown: String,
+    /// Where the user set it, worded as what to check.
+    setting: &'static str,
+    /// Host and port to probe when an error does not say why the connection failed.
+    address: Option<(String, u16)>,
+}
+
+impl ProxyInUse {
+    /// `None` when no proxy was named (the environment's may still apply: reqwest decides
+    /// that per URL, out of sight) or when it is `none`.
+    fn of(settings: &FetchSettings, req: &FeedRequest) -> Option<ProxyInUse> {
+        let (raw, setting) = match req.proxy.as_deref() {
+            Some(p) => (p, "the feed's proxy (tidings set FEED --proxy URL, or --no-proxy)"),
+            None => (settings.proxy.as_deref()?, "proxy under [fetch] in config.toml"),
+        };
+        let raw = raw.trim();
+        if raw.eq_ignore_ascii_case("none") {
+            return None;
+        }
+        let address = Url::parse(raw).ok().and_then(|u| {
+            let host = match u.host()? {
+                url::Host::Domain(d) => d.to_owned(),
+                url::Host::Ipv4(a) => a.to_string(),
+                url::Host::Ipv6(a) => a.to_string(),
+            };
+            // reqwest's defaults: the scheme's port for http(s), 1080 for SOCKS.
+            Some((host, u.port_or_known_default().unwrap_or(1080)))
+        });
+        Some(ProxyInUse { shown: redact_str(raw), setting, address })
+    }
+
+    /// Why a fresh TCP connection to the proxy fails, or `None` when it opens (the proxy is
+    /// up, so the failure lies beyond it). Bounded by `connect_timeout_secs`; only run after a
+    /// failed fetch.
+    async fn probe(&self, settings: &FetchSettings) -> Option<String> {
+        let (host, port) = self.address.as_ref()?;
+        let limit = Duration::from_secs(settings.connect_timeout_secs);
+        match tokio::time::timeout(limit, tokio::net::TcpStream::connect((host.as_str(), *port))).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(connect_failure(&e).map_or_else(|| e.to_string(), str::to_owned)),
+            Err(_) => Some(format!("no answer within {} s", settings.connect_timeout_secs)),
+        }
+    }
+}
+
+/// A failure to open a TCP connection, in a few plain words.
+fn connect_failure(io: &std::io::Error) -> Option<&'static str> {
+    use std::io::ErrorKind;
+    Some(match io.kind() {
+        ErrorKind::ConnectionRefused => "connection refused",
+        ErrorKind::ConnectionReset => "the connection was reset",
+        ErrorKind::ConnectionAborted => "the connection was aborted",
+        ErrorKind::HostUnreachable => "host unreachable",
+        ErrorKind::NetworkUnreachable => "network unreachable",
+        ErrorKind::AddrNotAvailable => "address not available",
+        ErrorKind::TimedOut => "timed out",
+        _ => return None,
+    })
+}
+
+/// Why the connection could not be opened, when an OS error in `err`'s chain says so.
+fn unreachable_reason(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return connect_failure(io);
+        }
+        current = e.source();
+    }
+    None
+}
+
 /// Errors before the response headers arrived.
-fn request_error(err: &reqwest::Error, url: &Url, settings: &FetchSettings) -> FetchError {
+///
+/// Through a proxy, our side only ever opens a connection to the proxy: the proxy connects to
+/// the feed's server and reports a failure in its own protocol. So an OS-level connect
+/// failure means the proxy cannot be reached. reqwest's SOCKS errors drop the OS error and
+/// a failed DNS lookup of the proxy's name has no kind, so when the chain does not say, one
+/// TCP connection to the proxy tells.
+async fn request_error(
+    err: &reqwest::Error,
+    url: &Url,
+    settings: &FetchSettings,
+    proxy: Option<&ProxyInUse>,
+) -> FetchError {
     let shown = redact(url);
     if err.is_timeout() {
-        return timeout_error(err, url, settings);
+        return timeout_error(err, url, settings, proxy);
     }
     if err.is_connect() {
-        return FetchError::new(
-            FetchErrorKind::Connect,
-            format!("could not connect to {shown}: {} (check the address and the network)", root_cause(err)),
-        );
+        let Some(p) = proxy else {
+            return FetchError::new(
+                FetchErrorKind::Connect,
+                format!(
+                    "could not connect to {shown}: {} (check the address and the network)",
+                    root_cause(err)
+                ),
+            );
+        };
+        let reason = match unreachable_reason(err) {
+            Some(reason) => Some(reason.to_owned()),
+            None => p.probe(settings).await,
+        };
+        let message = match reason {
+            Some(reason) => format!(
+                "cannot reach the proxy {}: {reason}, so {shown} was not fetched; check {} and that \
+                 the proxy is running",
+                p.shown, p.setting
+            ),
+            None => format!(
+                "could not connect to {shown} through the proxy {}: {} (check the address, the \
+                 network and {})",
+                p.shown,
+                root_cause(err),
+                p.setting
+            ),
+        };
+        return FetchError::new(FetchErrorKind::Connect, message);
     }
     FetchError::new(FetchErrorKind::Connect, format!("request to {shown} failed: {}", root_cause(err)))
 }
@@ -393,7 +502,7 @@ fn request_error(err: &reqwest::Error, url: &Url, settings: &FetchSettings) -> F
 /// here is the connection.
 fn body_error(err: &reqwest::Error, url: &Url, settings: &FetchSettings) -> FetchError {
     if err.is_timeout() {
-        return timeout_error(err, url, settings);
+        return timeout_error(err, url, settings, None);
     }
     FetchError::new(
         FetchErrorKind::Io,
@@ -401,13 +510,25 @@ fn body_error(err: &reqwest::Error, url: &Url, settings: &FetchSettings) -> Fetc
     )
 }
 
-fn timeout_error(err: &reqwest::Error, url: &Url, settings: &FetchSettings) -> FetchError {
+fn timeout_error(
+    err: &reqwest::Error,
+    url: &Url,
+    settings: &FetchSettings,
+    proxy: Option<&ProxyInUse>,
+) -> FetchError {
     let shown = redact(url);
     let message = if err.is_connect() {
-        format!(
-            "timed out after {} s connecting to {shown} (connect_timeout_secs in config.toml)",
-            settings.connect_timeout_secs
-        )
+        match proxy {
+            None => format!(
+                "timed out after {} s connecting to {shown} (connect_timeout_secs in config.toml)",
+                settings.connect_timeout_secs
+            ),
+            Some(p) => format!(
+                "timed out after {} s connecting to {shown} through the proxy {}; check {} and \
+                 that the proxy is running (connect_timeout_secs in config.toml)",
+                settings.connect_timeout_secs, p.shown, p.setting
+            ),
+        }
     } else {
         format!(
             "timed out after {} s fetching {shown}; the server is too slow (timeout_secs in config.toml)",

@@ -24,8 +24,38 @@ pub struct DiscoveredFeed {
 }
 
 /// Media types that mark a `rel="alternate"` link as a feed.
-const FEED_TYPES: [&str; 4] =
-    ["application/rss+xml", "application/atom+xml", "application/feed+json", "application/json"];
+const FEED_TYPES: [&str; 3] = ["application/rss+xml", "application/atom+xml", "application/feed+json"];
+
+/// The media type JSON Feed 1.0 used, shared with every other JSON document: see
+/// [`is_feed_link`].
+const PLAIN_JSON: &str = "application/json";
+
+/// True when a `rel="alternate"` link of type `mime` to `url` is a feed.
+///
+/// `application/json` is what JSON Feed 1.0 told sites to write, but WordPress writes the
+/// same type for the REST API view of every page (`title="JSON"`,
+/// `href=".../wp-json/wp/v2/pages/12"`, or `?rest_route=/wp/v2/...` without pretty
+/// permalinks), and other sites use it for search indexes. So a plain JSON link counts only
+/// when it calls itself a feed, with "feed" in its title or in its path or query
+/// (`/feed.json`, `/feeds/json`, `/feed/json`, `title="JSON Feed"`), and never when it points
+/// into the WordPress REST API. The host is not looked at: `feeds.example.com/api/x.json`
+/// says nothing about what the document is.
+fn is_feed_link(mime: &str, url: &Url, title: Option<&str>) -> bool {
+    if FEED_TYPES.contains(&mime) {
+        return true;
+    }
+    if mime != PLAIN_JSON {
+        return false;
+    }
+    let path = url.path().to_ascii_lowercase();
+    let query = url.query().unwrap_or_default().to_ascii_lowercase();
+    if path.contains("/wp-json/") || path.ends_with("/wp-json") || query.contains("rest_route=") {
+        return false;
+    }
+    path.contains("feed")
+        || query.contains("feed")
+        || title.is_some_and(|t| t.to_lowercase().contains("feed"))
+}
 
 /// Elements whose content is text, not markup, in HTML.
 const RAW_TEXT: [&str; 4] = ["script", "style", "title", "textarea"];
@@ -56,7 +86,8 @@ pub fn discover_feeds(html: &[u8], page_url: &str) -> Vec<DiscoveredFeed> {
                     .map(|t| t.trim().to_ascii_lowercase())
                     .unwrap_or_default();
                 let href = attr("href").map(str::trim).unwrap_or_default();
-                if is_alternate && FEED_TYPES.contains(&mime.as_str()) && !href.is_empty() {
+                let is_candidate = FEED_TYPES.contains(&mime.as_str()) || mime == PLAIN_JSON;
+                if is_alternate && is_candidate && !href.is_empty() {
                     let title = attr("title").and_then(clean_title);
                     links.push((href.to_owned(), title, mime));
                 }
@@ -77,6 +108,9 @@ pub fn discover_feeds(html: &[u8], page_url: &str) -> Vec<DiscoveredFeed> {
             None => Url::parse(&href),
         };
         let Ok(resolved) = resolved else { continue };
+        if !is_feed_link(&mime, &resolved, title.as_deref()) {
+            continue;
+        }
         let Ok(url) = check_feed_url(resolved.as_str()) else {
             continue;
         };
@@ -240,7 +274,7 @@ mod tests {
             <link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml">
             <link href="https://other.example/atom" title="Atom &amp; more" type="application/atom+xml" rel="alternate">
             <link rel="alternate" type="application/feed+json" href="feed.json" title="">
-            <link rel="alternate" type="application/json" href="/j.json">
+            <link rel="alternate" type="application/json" href="/feed.json">
             <link rel="alternate" type="text/html" hreflang="fr" href="/fr/">
             <link rel="alternate" type="application/rss+xml" href="/feed.xml" title="dup">
             </head><body></body></html>"#;
@@ -250,7 +284,61 @@ mod tests {
                 feed("https://blog.example/feed.xml", Some("RSS"), "application/rss+xml"),
                 feed("https://other.example/atom", Some("Atom & more"), "application/atom+xml"),
                 feed("https://blog.example/posts/feed.json", None, "application/feed+json"),
-                feed("https://blog.example/j.json", None, "application/json"),
+                feed("https://blog.example/feed.json", None, "application/json"),
+            ]
+        );
+    }
+
+    /// The `<head>` of a WordPress page: its two RSS feeds, then the REST API and oEmbed
+    /// links that share the JSON media type but are not feeds.
+    const WORDPRESS_HEAD: &str = r#"<link rel='dns-prefetch' href='//s.w.org' />
+        <link rel="alternate" type="application/rss+xml" title="Blog &raquo; Feed" href="https://blog.example/feed/" />
+        <link rel="alternate" type="application/rss+xml" title="Blog &raquo; Comments Feed" href="https://blog.example/comments/feed/" />
+        <link rel="https://api.w.org/" href="https://blog.example/wp-json/" />
+        <link rel="alternate" title="JSON" type="application/json" href="https://blog.example/wp-json/wp/v2/pages/12" />
+        <link rel="alternate" title="JSON" type="application/json" href="https://plain.example/?rest_route=/wp/v2/posts/7" />
+        <link rel="alternate" title="oEmbed (JSON)" type="application/json+oembed" href="https://blog.example/wp-json/oembed/1.0/embed?url=https%3A%2F%2Fblog.example%2Fabout%2F" />
+        <link rel="alternate" title="oEmbed (XML)" type="text/xml+oembed" href="https://blog.example/wp-json/oembed/1.0/embed?url=https%3A%2F%2Fblog.example%2Fabout%2F&#038;format=xml" />"#;
+
+    #[test]
+    fn wordpress_rest_api_links_are_not_feeds() {
+        assert_eq!(
+            discover_feeds(WORDPRESS_HEAD.as_bytes(), "https://blog.example/about/"),
+            [
+                feed("https://blog.example/feed/", Some("Blog » Feed"), "application/rss+xml"),
+                feed(
+                    "https://blog.example/comments/feed/",
+                    Some("Blog » Comments Feed"),
+                    "application/rss+xml"
+                ),
+            ]
+        );
+        // Even a REST API link that names itself a feed stays out.
+        let html =
+            br#"<link rel="alternate" type="application/json" title="Feed" href="/wp-json/wp/v2/feed">"#;
+        assert!(discover_feeds(html, "https://blog.example/").is_empty());
+    }
+
+    #[test]
+    fn json_links_count_only_when_they_are_json_feeds() {
+        let html = br#"
+            <link rel="alternate" type="application/feed+json" href="/anything.json">
+            <link rel="alternate" type="application/json" title="JSON Feed" href="https://df.example/feeds/json">
+            <link rel="alternate" type="application/json" href="/feed.json">
+            <link rel="alternate" type="application/json" href="/feed/json">
+            <link rel="alternate" type="application/json" title="Site" href="/export?format=jsonfeed">
+            <link rel="alternate" type="application/json" href="/index.json">
+            <link rel="alternate" type="application/json" title="Search index" href="https://feeds.example/search.json">
+            <link rel="alternate" type="application/json" href="/data.json#feed">
+            "#;
+        assert_eq!(
+            discover_feeds(html, "https://site.example/"),
+            [
+                feed("https://site.example/anything.json", None, "application/feed+json"),
+                feed("https://df.example/feeds/json", Some("JSON Feed"), "application/json"),
+                feed("https://site.example/feed.json", None, "application/json"),
+                feed("https://site.example/feed/json", None, "application/json"),
+                feed("https://site.example/export?format=jsonfeed", Some("Site"), "application/json"),
             ]
         );
     }

@@ -15,6 +15,9 @@
 //!   writes `tag/three` and means one tag).
 //! - A childless outline with only a link (`htmlUrl` or `url`) is skipped with a reason; one
 //!   with neither is ignored silently (it is a note or separator).
+//! - A feed with a non-empty `filtercmd` (newsboat reads it as `filter:CMD:URL`, Liferea as
+//!   its conversion filter) is skipped with a reason: its URL is what the command reads, often
+//!   not a feed at all, and tidings runs no commands.
 //! - Outlines are found anywhere in the document, so a file without `<body>` or with a wrong
 //!   root element still yields its feeds. On an XML error the feeds read so far are kept and the
 //!   error is reported as a skipped entry with its line and column.
@@ -57,6 +60,7 @@ struct Outline {
     text: Option<String>,
     category: Option<String>,
     link: Option<String>,
+    filter_cmd: Option<String>,
 }
 
 impl Outline {
@@ -75,6 +79,7 @@ impl Outline {
                 "text" => &mut o.text,
                 "category" => &mut o.category,
                 "htmlurl" | "url" => &mut o.link,
+                "filtercmd" => &mut o.filter_cmd,
                 _ => continue,
             };
             if slot.is_none() {
@@ -220,6 +225,18 @@ fn open_outline(
     }
     let o = Outline::read(e);
     let xml_url = o.xml_url.as_deref().map(str::trim).unwrap_or_default();
+    let filter_cmd = o.filter_cmd.as_deref().map(str::trim).filter(|c| !c.is_empty() && !xml_url.is_empty());
+    if let Some(cmd) = filter_cmd {
+        out.skip(
+            &o.describe(line, xml_url),
+            format!(
+                "its feed is piped through a command (filtercmd=\"{}\"), which tidings does not \
+                 run; subscribe to the URL itself if its feed is usable as it is",
+                shorten(cmd, 80)
+            ),
+        );
+        return Frame { folder_tag: None, has_children: false, skip_if_leaf: None };
+    }
     if !xml_url.is_empty() {
         match check_feed_url(xml_url) {
             Ok(url) => {
@@ -531,6 +548,25 @@ mod tests {
         assert!(list.skipped[0].reason.contains("piped"));
         assert_eq!(list.skipped[1].what, "line 5: exec:~/bin/foo");
         assert!(list.skipped[1].reason.starts_with("exec: feeds"));
+    }
+
+    #[test]
+    fn filter_commands_are_skipped_with_the_command() {
+        // newsboat imports these as `filter:CMD:URL`; Liferea uses the same attribute.
+        let list = parse(&doc(r#"
+            <outline type="rss" title="Scraped" xmlUrl="https://site.example/news.html" filtercmd="~/bin/html2rss.py --all"/>
+            <outline type="rss" xmlUrl="http://plain/" filterCmd="  "/>
+            <outline text="Folder"><outline xmlUrl="http://x/" FILTERCMD="xslt a.xsl"/></outline>"#));
+        assert_eq!(list.subscriptions, [sub("http://plain/", None, &[])]);
+        assert_eq!(list.skipped.len(), 2);
+        assert_eq!(list.skipped[0].what, "line 4: \"Scraped\" https://site.example/news.html");
+        assert_eq!(
+            list.skipped[0].reason,
+            "its feed is piped through a command (filtercmd=\"~/bin/html2rss.py --all\"), which \
+             tidings does not run; subscribe to the URL itself if its feed is usable as it is"
+        );
+        assert_eq!(list.skipped[1].what, "line 6: http://x/");
+        assert!(list.skipped[1].reason.contains("filtercmd=\"xslt a.xsl\""), "{:?}", list.skipped[1]);
     }
 
     #[test]

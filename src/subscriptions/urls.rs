@@ -260,6 +260,24 @@ mod tests {
     }
 
     #[test]
+    fn filter_lines_are_skipped_however_they_are_written() {
+        // newsboat quotes a filter whose command has arguments (and writes its OPML import of
+        // `filtercmd` this way); the prefix is matched without regard to case.
+        let list = parse(concat!(
+            "\"filter:~/bin/html2rss.py --all:https://site.example/news.html\" news \"~Scraped\"\n",
+            "  Filter:xslt a.xsl:http://x/\n",
+            "http://ok/\n",
+        ));
+        assert_eq!(list.subscriptions, [sub("http://ok/", None, &[])]);
+        let what: Vec<&str> = list.skipped.iter().map(|s| s.what.as_str()).collect();
+        assert_eq!(
+            what,
+            ["line 1: filter:~/bin/html2rss.py --all:https://site.example/news.html", "line 2: Filter:xslt"]
+        );
+        assert!(list.skipped.iter().all(|s| s.reason.starts_with("filter: feeds")), "{:?}", list.skipped);
+    }
+
+    #[test]
     fn a_file_of_only_pseudo_feeds_is_not_an_error() {
         let list = parse("exec:~/a\nquery:x:y\n");
         assert_eq!(list.skipped.len(), 2);

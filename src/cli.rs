@@ -19,6 +19,7 @@ use crate::refresh::FeedOutcome;
 use crate::sanitize;
 use crate::store::{ArticleQuery, FeedOptions, FetchRecord, Mark, NewFeed};
 use crate::subscriptions::{self, Subscription};
+use crate::words::plural;
 
 #[derive(Debug, Parser)]
 #[command(name = "tidings", version, about = "A fast, safe terminal feed reader (RSS, Atom, JSON Feed)")]
@@ -29,6 +30,9 @@ pub struct Cli {
     /// Where the database lives [default: $XDG_DATA_HOME/tidings]
     #[arg(long, global = true, env = "TIDINGS_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Print only errors (and what a command is asked to list): for cron
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -44,11 +48,14 @@ pub enum Command {
         /// The feed's id (see `tidings feeds`) or URL
         feed: String,
     },
-    /// List subscriptions: id, title, URL, tags, unread/total, last fetch result
+    /// List subscriptions, one line a feed: id, title, tags, unread/total, last fetch result
     Feeds {
         /// Print a JSON array for scripts
         #[arg(long)]
         json: bool,
+        /// Also print each feed's URL and request options
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Import subscriptions from OPML or a newsboat `urls` file
     Import {
@@ -83,6 +90,13 @@ pub enum Command {
     },
     /// Verify the database: indexes against records, counters against flags
     Check,
+    /// Print a shell completion script: `tidings completions bash > ~/.local/share/bash-completion/completions/tidings`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `tidings manpage > ~/.local/share/man/man1/tidings.1`
+    Manpage,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -170,9 +184,12 @@ pub struct ArticlesArgs {
     /// Only this feed (id or URL)
     #[arg(long)]
     pub feed: Option<String>,
-    /// At most N articles (default: 50 in plain output, all with --json)
-    #[arg(long, value_name = "N")]
+    /// At most N articles (default: 50 in plain output, all with --json); 0: no limit
+    #[arg(long, value_name = "N", conflicts_with = "all")]
     pub limit: Option<usize>,
+    /// Every article (the same as --limit 0)
+    #[arg(long)]
+    pub all: bool,
     /// Print a JSON array for scripts
     #[arg(long)]
     pub json: bool,
@@ -192,7 +209,7 @@ pub struct MarkArgs {
     pub what: MarkWhat,
     /// Article ids
     pub ids: Vec<u64>,
-    /// Every article (with `read` only); with --feed, every article of that feed
+    /// Every article (with `read` only, and no ids); with --feed, every article of that feed
     #[arg(long)]
     pub all: bool,
     /// With --all: only this feed (id or URL)
@@ -200,17 +217,61 @@ pub struct MarkArgs {
     pub feed: Option<String>,
 }
 
+/// `--quiet`: informational lines are not printed.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A line of a command's output (what it was asked for): printed even with `--quiet`. A
+/// closed pipe (`tidings articles | head`) is an error the caller returns, which `main` ends
+/// quietly, where `println!` would panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
+/// An informational line (what a command did): not printed with `--quiet`.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        if !quiet() {
+            outln!($($arg)*);
+        }
+    }};
+}
+
+/// `tidings articles` without --limit or --json lists this many.
+const DEFAULT_ARTICLES: usize = 50;
+
 /// sled's page cache for `tidings refresh`, in MiB (at most; `[store] cache_mib` if smaller).
 const REFRESH_CACHE_MIB: u64 = 2;
 
 /// Runs a subcommand. `None` is the interactive reader.
 pub fn run(cli: Cli) -> Result<()> {
+    // Neither needs a config or a data dir.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "tidings", &mut std::io::stdout().lock());
+            return Ok(());
+        }
+        Some(Command::Manpage) => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command).render(&mut std::io::stdout().lock())?;
+            return Ok(());
+        }
+        _ => {}
+    }
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let paths = Paths::resolve(cli.config.clone(), cli.data_dir.clone())?;
     let config = Config::load(&paths.config_file)?;
     crate::logfile::install_panic_hook(paths.log_file.clone());
     if matches!(cli.command, Some(Command::Unread)) {
         if let Some(unread) = crate::unread_cache::read(&paths.data_dir) {
-            println!("{unread}");
+            outln!("{unread}");
             return Ok(());
         }
     }
@@ -252,22 +313,23 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Remove { feed } => {
             let rec = engine.resolve_feed(&feed)?;
             engine.remove_feed(rec.id)?;
-            println!("removed feed {}: {}", rec.id, clean(rec.display_title()));
+            note!("removed feed {}: {}", rec.id, clean(rec.display_title()));
             Ok(())
         }
-        Command::Feeds { json } => list_feeds(&engine, json),
+        Command::Feeds { json, verbose } => list_feeds(&engine, json, verbose),
         Command::Import { file } => import(&engine, &file),
         Command::Export { format } => export(&engine, format),
         Command::Refresh { feeds } => refresh_cmd(&engine, &paths, &feeds),
         Command::Articles(args) => list_articles(&engine, args),
         Command::Unread => {
-            println!("{}", engine.unread_total()?);
+            outln!("{}", engine.unread_total()?);
             Ok(())
         }
         Command::Mark(args) => mark(&engine, args),
         Command::Show { id } => show(&engine, ArticleId(id)),
         Command::Log { feed } => fetch_log(&engine, &feed),
         Command::Check => check(&engine),
+        Command::Completions { .. } | Command::Manpage => Ok(()),
     };
     // Flags and feeds written by any command are durable when the process exits (a holder
     // elsewhere flushed them before it answered).
@@ -306,6 +368,9 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn normalize_feed_url(input: &str) -> Result<String> {
     let input = input.trim();
     let path = Path::new(input);
+    if !input.contains("://") && !path.exists() && looks_like_a_path(input) {
+        bail!("{input}: no such file (a URL starts with http:// or https://)");
+    }
     if !input.contains("://") && path.exists() {
         let abs = std::fs::canonicalize(path).with_context(|| format!("cannot read {input}"))?;
         let url = url::Url::from_file_path(&abs)
@@ -321,6 +386,19 @@ pub fn normalize_feed_url(input: &str) -> Result<String> {
     }
 }
 
+/// Whether what the user typed is meant as a file: `./x`, `../x`, `/x`, `~/x`, or a name that
+/// ends like a feed file (`feed.xml`: no web host ends in `.xml`).
+fn looks_like_a_path(input: &str) -> bool {
+    const FILE_ENDINGS: [&str; 7] = [".xml", ".rss", ".atom", ".rdf", ".json", ".opml", ".txt"];
+    let lower = input.to_ascii_lowercase();
+    let host_part = lower.split('/').next().unwrap_or("");
+    input.starts_with(['.', '/', '~'])
+        || FILE_ENDINGS.iter().any(|e| host_part.ends_with(e))
+        || (lower.contains('/')
+            && FILE_ENDINGS.iter().any(|e| lower.ends_with(e))
+            && !host_part.contains('.'))
+}
+
 fn add(engine: &Engine, config: &Config, args: AddArgs) -> Result<()> {
     let url = normalize_feed_url(&args.url)?;
     let tags: Vec<String> = args.tags.iter().map(|t| clean(t)).filter(|t| !t.is_empty()).collect();
@@ -333,9 +411,9 @@ fn add(engine: &Engine, config: &Config, args: AddArgs) -> Result<()> {
     let done = engine.subscribe_feed(sub)?;
     let id = done.feed.id;
     if !done.page_feeds.is_empty() {
-        println!("{} is a web page; it links to {} feed(s):", clean(&url), done.page_feeds.len());
+        note!("{} is a web page; it links to {}:", clean(&url), plural(done.page_feeds.len() as u64, "feed"));
         for (i, f) in done.page_feeds.iter().enumerate() {
-            println!(
+            note!(
                 "  {} {} ({}){}",
                 if i == 0 { "*" } else { " " },
                 clean(&f.url),
@@ -343,19 +421,19 @@ fn add(engine: &Engine, config: &Config, args: AddArgs) -> Result<()> {
                 f.title.as_deref().map(|t| format!(" {}", clean(t))).unwrap_or_default()
             );
         }
-        println!("adding the first; add another with `tidings add URL`");
+        note!("adding the first; add another with `tidings add URL`");
     }
     if !done.added {
-        println!("already subscribed: feed {id} ({})", clean(&done.feed.url));
+        note!("already subscribed: feed {id} ({})", clean(&done.feed.url));
         if has_title || pinned_options {
-            println!("its title and request options are unchanged; change them with `tidings set {id} ...`");
+            note!("its title and request options are unchanged; change them with `tidings set {id} ...`");
         }
         return Ok(());
     }
-    println!("added feed {id}: {}", clean(&done.feed.url));
+    note!("added feed {id}: {}", clean(&done.feed.url));
     match done.first_fetch.map(|r| r.outcome) {
         Some(FeedOutcome::Updated(s)) => {
-            println!("{}: {}", clean(done.feed.display_title()), plural(s.total, "article"))
+            note!("{}: {}", clean(done.feed.display_title()), plural(s.total, "article"))
         }
         Some(FeedOutcome::Failed(e)) => {
             eprintln!("warning: {}: {}", clean(done.feed.display_title()), clean(&e))
@@ -363,15 +441,6 @@ fn add(engine: &Engine, config: &Config, args: AddArgs) -> Result<()> {
         _ => {}
     }
     Ok(())
-}
-
-/// "1 article", "3 articles".
-pub fn plural(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 #[derive(Serialize)]
@@ -415,7 +484,7 @@ fn rfc3339(secs: i64) -> Option<String> {
     chrono::DateTime::from_timestamp(secs, 0).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-fn list_feeds(engine: &Engine, json: bool) -> Result<()> {
+fn list_feeds(engine: &Engine, json: bool, verbose: bool) -> Result<()> {
     let (feeds, _) = engine.feeds_with_counts()?;
     let mut out = std::io::stdout().lock();
     if json {
@@ -453,19 +522,12 @@ fn list_feeds(engine: &Engine, json: bool) -> Result<()> {
         };
         let tags =
             if f.tags.is_empty() { String::new() } else { format!(" [{}]", clean(&f.tags.join(", "))) };
-        writeln!(
-            out,
-            "{:>4}  {}{}  {}/{}  {}\n      {}",
-            f.id,
-            clean(f.display_title()),
-            tags,
-            c.unread,
-            c.total,
-            status,
-            clean(&f.url)
-        )?;
-        if let Some(options) = options_line(&f.options) {
-            writeln!(out, "      options: {options}")?;
+        outln!("{:>4}  {}{}  {}/{}  {}", f.id, clean(f.display_title()), tags, c.unread, c.total, status);
+        if verbose {
+            outln!("      {}", clean(&f.url));
+            if let Some(options) = options_line(&f.options) {
+                outln!("      options: {options}");
+            }
         }
     }
     Ok(())
@@ -688,9 +750,9 @@ fn import(engine: &Engine, file: &Path) -> Result<()> {
         })
         .collect();
     let (added, present) = engine.add_feeds(feeds)?;
-    println!("{}: {added} added, {present} already present, {} skipped", file.display(), list.skipped.len());
+    note!("{}: {added} added, {present} already present, {} skipped", file.display(), list.skipped.len());
     for s in &list.skipped {
-        println!("  skipped {}: {}", clean(&s.what), clean(&s.reason));
+        note!("  skipped {}: {}", clean(&s.what), clean(&s.reason));
     }
     Ok(())
 }
@@ -700,7 +762,8 @@ fn export(engine: &Engine, format: ExportFormat) -> Result<()> {
         .feeds()?
         .into_iter()
         .map(|f| Subscription {
-            title: Some(f.display_title().to_owned()).filter(|t| *t != f.url),
+            // Only the user's own title is pinned; a feed's own title comes with the feed.
+            title: f.custom_title.clone(),
             url: f.url,
             tags: f.tags,
         })
@@ -724,10 +787,10 @@ fn refresh_cmd(engine: &Engine, paths: &Paths, names: &[String]) -> Result<()> {
         None => engine.feeds()?.len(),
     };
     if count == 0 {
-        println!("no feeds to refresh: add one with `tidings add URL` or `tidings import FILE`");
+        note!("no feeds to refresh: add one with `tidings add URL` or `tidings import FILE`");
         return Ok(());
     }
-    let bar = std::io::stderr().is_terminal().then(|| {
+    let bar = (std::io::stderr().is_terminal() && !quiet()).then(|| {
         let bar = indicatif::ProgressBar::new(count as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} feeds {msg}")
@@ -769,7 +832,7 @@ fn refresh_cmd(engine: &Engine, paths: &Paths, names: &[String]) -> Result<()> {
         bar.finish_and_clear();
     }
     log.write(&format!("refresh: {}", summary.line()));
-    println!("refreshed {}", summary.line());
+    note!("refreshed {}", summary.line());
     Ok(())
 }
 
@@ -793,9 +856,21 @@ fn list_articles(engine: &Engine, args: ArticlesArgs) -> Result<()> {
         Some(f) => Some(engine.resolve_feed(f)?.id),
         None => None,
     };
-    let limit = args.limit.or(if args.json { None } else { Some(50) });
+    let limit = match (args.all, args.limit) {
+        (true, _) | (false, Some(0)) => None,
+        (false, Some(n)) => Some(n),
+        (false, None) if args.json => None,
+        (false, None) => Some(DEFAULT_ARTICLES),
+    };
     let q = ArticleQuery { feed, unread_only: args.unread, starred_only: args.starred, limit };
     let articles = engine.articles(&q)?;
+    if limit.is_some_and(|n| articles.len() == n) {
+        // Lists are only ids and flags: counting the rest is cheap.
+        let all = engine.list_entries(&ArticleQuery { limit: None, ..q.clone() })?.len();
+        if all > articles.len() {
+            eprintln!("... {} more (use --limit N or --all)", all - articles.len());
+        }
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         let rows: Vec<ArticleJson> = articles
@@ -844,6 +919,12 @@ fn mark(engine: &Engine, args: MarkArgs) -> Result<()> {
         if !matches!(mark, Mark::Read) {
             bail!("--all works with `mark read` only");
         }
+        if !args.ids.is_empty() {
+            bail!(
+                "give article ids or --all, not both (--all marks every article; for one feed's: \
+                 tidings mark read --all --feed FEED)"
+            );
+        }
         let feed = match &args.feed {
             Some(f) => Some(engine.resolve_feed(f)?.id),
             None => None,
@@ -861,7 +942,7 @@ fn mark(engine: &Engine, args: MarkArgs) -> Result<()> {
         }
         engine.mark(&ids, mark)?
     };
-    println!("{} article(s) changed", changed.len());
+    note!("{} changed", plural(changed.len() as u64, "article"));
     Ok(())
 }
 
@@ -954,13 +1035,13 @@ fn fetch_line(r: &FetchRecord) -> String {
 
 fn check(engine: &Engine) -> Result<()> {
     let rep = engine.check()?;
-    println!("{} feeds, {} articles, {} unread", rep.feeds, rep.articles, rep.unread);
+    outln!("{}, {}, {} unread", plural(rep.feeds, "feed"), plural(rep.articles, "article"), rep.unread);
     if rep.problems.is_empty() {
-        println!("database is consistent");
+        outln!("database is consistent");
         return Ok(());
     }
     for p in &rep.problems {
-        println!("problem: {p}");
+        outln!("problem: {p}");
     }
     bail!("{} problem(s) found in {}", rep.problems.len(), engine.dir().display())
 }

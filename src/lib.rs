@@ -21,3 +21,4 @@ pub mod store;
 pub mod subscriptions;
 pub mod ui;
 pub mod unread_cache;
+pub mod words;

@@ -11,8 +11,10 @@ fn main() -> std::process::ExitCode {
         // `tidings articles | head`: the reader went away, which is not an error.
         Err(e)
             if e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                let kind = c.downcast_ref::<std::io::Error>().map(std::io::Error::kind).or_else(|| {
+                    c.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind)
+                });
+                kind == Some(std::io::ErrorKind::BrokenPipe)
             }) =>
         {
             std::process::ExitCode::SUCCESS

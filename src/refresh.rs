@@ -53,6 +53,8 @@ pub struct RefreshSummary {
     pub not_modified: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Of the skipped: resting after failures in a row (the others' servers asked us to wait).
+    pub resting: usize,
     pub new_articles: u64,
     pub updated_articles: u64,
     pub elapsed: Duration,
@@ -74,20 +76,25 @@ impl RefreshSummary {
 
     /// The one-line summary printed at the end of `tidings refresh`.
     pub fn line(&self) -> String {
+        let asked = self.skipped.saturating_sub(self.resting);
+        let waiting = match (asked, self.resting) {
+            (0, 0) => String::new(),
+            (asked, 0) => format!(", {asked} waiting (their server asked us to wait)"),
+            (0, resting) => format!(", {resting} resting after failures"),
+            (asked, resting) => {
+                format!(", {asked} waiting (their server asked us to wait), {resting} resting after failures")
+            }
+        };
         format!(
-            "{} feeds in {:.2} s: {} fetched, {} not modified, {} failed{}; {} new and {} updated articles",
-            self.feeds,
+            "{} in {:.2} s: {} fetched, {} not modified, {} failed{waiting}; {} new and {} updated {}",
+            crate::words::plural(self.feeds as u64, "feed"),
             self.elapsed.as_secs_f64(),
             self.fetched,
             self.not_modified,
             self.failed,
-            if self.skipped > 0 {
-                format!(", {} waiting (Retry-After)", self.skipped)
-            } else {
-                String::new()
-            },
             self.new_articles,
             self.updated_articles,
+            if self.new_articles + self.updated_articles == 1 { "article" } else { "articles" },
         )
     }
 }
@@ -126,6 +133,7 @@ pub async fn refresh(
     let parse_slots = Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
     let now = chrono::Utc::now().timestamp();
     let mut expected = 0usize;
+    let mut summary_resting = 0usize;
     let mut to_fetch = Vec::new();
     for feed in feeds {
         let when = |t: i64| {
@@ -137,17 +145,21 @@ pub async fn refresh(
         let wait = match (asked, resting) {
             _ if options.ignore_retry_after => None,
             (Some(a), r) if r.is_none_or(|r| r <= a) => {
-                Some(format!("the server asked us to wait until {}", when(a)))
+                Some((format!("the server asked us to wait until {}", when(a)), false))
             }
-            (_, Some(r)) => Some(format!(
-                "it failed {} times in a row; next try after {} (name it to fetch it now)",
-                feed.consecutive_failures,
-                when(r)
+            (_, Some(r)) => Some((
+                format!(
+                    "it failed {} times in a row; next try after {} (name it to fetch it now)",
+                    feed.consecutive_failures,
+                    when(r)
+                ),
+                true,
             )),
             _ => None,
         };
         match wait {
-            Some(why) => {
+            Some((why, is_resting)) => {
+                summary_resting += usize::from(is_resting);
                 report(FeedReport {
                     feed: feed.id,
                     title: feed.display_title().to_owned(),
@@ -218,6 +230,7 @@ pub async fn refresh(
     let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     let _ = store.flush();
     summary.elapsed = started.elapsed();
+    summary.resting = summary_resting;
     summary
 }
 

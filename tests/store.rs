@@ -243,7 +243,17 @@ fn not_modified_and_permanent_redirects() {
     assert_eq!(rec.url, "https://new.example/feed");
     assert_eq!(rec.etag.as_deref(), Some("\"e1\""), "a 304 without validators keeps the old ones");
     assert!(store.resolve_feed("https://new.example/feed").is_ok());
+    // The old address still names it: an old OPML re-imported adds nothing twice.
+    assert_eq!(store.resolve_feed("https://old.example/feed").unwrap().id, feed);
+    let (again, added) =
+        store.add_feed(NewFeed { url: "https://old.example/feed".into(), ..Default::default() }).unwrap();
+    assert_eq!((again, added), (feed, false));
+    assert_eq!(store.feeds().unwrap().len(), 1);
+    assert_consistent(&store);
+    // Removing it forgets both addresses.
+    store.remove_feed(feed).unwrap();
     assert!(store.resolve_feed("https://old.example/feed").is_err());
+    assert!(store.resolve_feed("https://new.example/feed").is_err());
     assert_consistent(&store);
 }
 

@@ -402,6 +402,14 @@ impl Store {
         let identities: Vec<sled::IVec> =
             self.article_keys.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
         let log: Vec<sled::IVec> = self.fetch_log.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
+        // Its URL and the URLs it moved from (one entry per subscription, so a short scan).
+        let mut urls_of_feed = Vec::new();
+        for entry in self.feed_urls.iter() {
+            let (url, value) = entry?;
+            if value.as_ref() == prefix.as_slice() {
+                urls_of_feed.push(url);
+            }
+        }
         self.all_trees()
             .transaction(|t| {
                 let [_meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog] =
@@ -426,6 +434,9 @@ impl Store {
                     flog.remove(k)?;
                 }
                 urls.remove(rec.url.as_bytes())?;
+                for url in &urls_of_feed {
+                    urls.remove(url)?;
+                }
                 feeds.remove(&prefix)?;
                 counters.remove(&prefix)?;
                 Ok(())
@@ -699,7 +710,8 @@ impl Store {
                 }
                 if let Some(new_url) = moved_to {
                     if new_url != rec.url && urls.get(new_url.as_bytes())?.is_none() {
-                        urls.remove(rec.url.as_bytes())?;
+                        // The old URL stays as an alias: re-importing an old OPML, or `add` of
+                        // the old address, finds this feed instead of subscribing it twice.
                         urls.insert(new_url.as_bytes(), &prefix)?;
                         rec.url = new_url;
                     }

@@ -502,7 +502,7 @@ fn add_feed(engine: &Engine, input: &str) -> Result<(FeedId, String)> {
     let title = done.feed.display_title();
     let message = match done.first_fetch.map(|r| r.outcome) {
         Some(crate::refresh::FeedOutcome::Updated(stats)) => {
-            format!("added {title}: {}{note}", crate::cli::plural(stats.total, "article"))
+            format!("added {title}: {}{note}", crate::words::plural(stats.total, "article"))
         }
         Some(crate::refresh::FeedOutcome::Failed(e)) => format!("added {title}, but: {e}"),
         _ => format!("added {title}{note}"),

@@ -1,0 +1,220 @@
+//! The command line as a new user meets it: typos, dead URLs, commands that must not broaden
+//! silently, output that says what it left out, pipes closed early, cron's `--quiet`, and the
+//! completion script and manual page.
+
+mod common;
+
+use std::io::Read;
+use std::process::Stdio;
+
+use common::cli::{rss_feed, Tidings};
+use common::server::{Response, TestServer};
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn adding_a_file_that_does_not_exist_says_so() {
+    let t = Tidings::new();
+    for typo in ["./typo.xml", "typo.xml", "../feeds/typo.rss", "/nowhere/feed.atom", "~/feed.xml"] {
+        let out = t.output(&["add", typo]);
+        assert!(!out.status.success(), "{typo}: {}", stdout(&out));
+        assert!(stderr(&out).contains("no such file"), "{typo}: {}", stderr(&out));
+        assert!(!stdout(&out).contains("added"), "{typo}");
+    }
+    assert_eq!(t.json(&["feeds", "--json"]).as_array().map(Vec::len), Some(0), "nothing subscribed");
+}
+
+#[test]
+fn a_dead_or_non_feed_url_is_refused_once_unless_no_fetch() {
+    let server = TestServer::start();
+    server.route("/gone.xml", Response::status(404));
+    server.route(
+        "/page",
+        Response::ok("<html><head><title>x</title></head><body>hi</body></html>").content_type("text/html"),
+    );
+    let t = Tidings::new();
+    let out = t.output(&["add", &server.url("/gone.xml")]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.matches("404").count(), 1, "the error is said once: {err}");
+    assert!(err.contains("--no-fetch"), "{err}");
+    let out = t.output(&["add", &server.url("/page")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("links to no feed"), "{}", stderr(&out));
+    assert_eq!(t.json(&["feeds", "--json"]).as_array().map(Vec::len), Some(0));
+    // --no-fetch adds it as typed.
+    let added = t.ok(&["add", "--no-fetch", &server.url("/gone.xml")]);
+    assert!(added.contains("added feed 1"), "{added}");
+}
+
+#[test]
+fn mark_all_with_ids_is_an_error_not_everything() {
+    let server = TestServer::start();
+    server.route("/a.xml", Response::ok(rss_feed("A", 3, 1)));
+    server.route("/b.xml", Response::ok(rss_feed("B", 3, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/a.xml")]);
+    t.ok(&["add", &server.url("/b.xml")]);
+    let out = t.output(&["mark", "read", "--all", "2"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not both"), "{}", stderr(&out));
+    assert_eq!(t.ok(&["unread"]).trim(), "6", "nothing was marked");
+    let out = t.ok(&["mark", "read", "1"]);
+    assert_eq!(out.trim(), "1 article changed");
+}
+
+#[test]
+fn articles_say_how_many_more_there_are_and_limit_zero_means_all() {
+    let server = TestServer::start();
+    server.route("/big.xml", Response::ok(rss_feed("Big", 60, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/big.xml")]);
+    let out = t.output(&["articles"]);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out).lines().count(), 50);
+    assert!(stderr(&out).contains("... 10 more (use --limit N or --all)"), "{}", stderr(&out));
+    for args in [&["articles", "--limit", "0"][..], &["articles", "--all"]] {
+        let out = t.output(args);
+        assert_eq!(stdout(&out).lines().count(), 60, "{args:?}");
+        assert!(stderr(&out).is_empty(), "{args:?}: {}", stderr(&out));
+    }
+    let out = t.output(&["articles", "--limit", "60"]);
+    assert!(stderr(&out).is_empty(), "exactly all: nothing more to say");
+}
+
+#[test]
+fn a_pipe_closed_early_ends_quietly() {
+    let server = TestServer::start();
+    server.route("/big.xml", Response::ok(rss_feed("Big", 400, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/big.xml")]);
+    for args in [&["articles", "--json"][..], &["articles", "--all"], &["export"], &["show", "1"]] {
+        let mut child = t
+            .command()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run tidings");
+        // Read a little, then hang up, as `| head -1` does.
+        let mut first = [0u8; 16];
+        let mut out = child.stdout.take().expect("stdout");
+        let _ = out.read(&mut first);
+        drop(out);
+        let mut err = String::new();
+        child.stderr.take().expect("stderr").read_to_string(&mut err).expect("stderr");
+        let status = child.wait().expect("wait");
+        assert!(err.is_empty(), "{args:?} printed: {err}");
+        assert!(status.success() || status.code().is_none(), "{args:?}: {status}");
+    }
+}
+
+#[test]
+fn feeds_list_one_line_a_feed_and_verbose_adds_the_url() {
+    let server = TestServer::start();
+    server.route("/a.xml", Response::ok(rss_feed("A", 1, 1)));
+    server.route("/b.xml", Response::ok(rss_feed("B", 2, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/a.xml")]);
+    t.ok(&["add", &server.url("/b.xml")]);
+    let plain = t.ok(&["feeds"]);
+    assert_eq!(plain.lines().count(), 2, "{plain}");
+    assert!(plain.lines().next().is_some_and(|l| l.contains("A") && l.contains("1/1")), "{plain}");
+    let verbose = t.ok(&["feeds", "--verbose"]);
+    assert!(verbose.contains(&server.url("/a.xml")), "{verbose}");
+}
+
+#[test]
+fn one_is_singular() {
+    let server = TestServer::start();
+    server.route("/one.xml", Response::ok(rss_feed("One", 1, 1)));
+    let t = Tidings::new();
+    let added = t.ok(&["add", &server.url("/one.xml")]);
+    assert!(added.contains("One: 1 article\n"), "{added}");
+    let refreshed = t.ok(&["refresh"]);
+    assert!(refreshed.contains("refreshed 1 feed in"), "{refreshed}");
+    let check = t.ok(&["check"]);
+    assert!(check.starts_with("1 feed, 1 article, 1 unread"), "{check}");
+}
+
+#[test]
+fn quiet_prints_only_errors() {
+    let server = TestServer::start();
+    server.route("/ok.xml", Response::ok(rss_feed("Ok", 2, 1)));
+    server.route("/bad.xml", Response::status(500));
+    let t = Tidings::new();
+    t.ok(&["add", "--quiet", &server.url("/ok.xml")]);
+    t.ok(&["add", "--no-fetch", "-q", &server.url("/bad.xml")]);
+    let out = t.output(&["refresh", "--quiet"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    assert!(stderr(&out).contains("failed: feed 2"), "{}", stderr(&out));
+    assert!(t.ok(&["mark", "read", "1", "-q"]).is_empty());
+    // What a command is asked to list is still printed.
+    assert_eq!(t.ok(&["unread", "--quiet"]).trim(), "1");
+}
+
+#[test]
+fn completions_and_a_manual_page() {
+    let t = Tidings::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let script = t.ok(&["completions", shell]);
+        assert!(script.contains("tidings") && script.contains("refresh"), "{shell}: {script}");
+    }
+    let man = t.ok(&["manpage"]);
+    assert!(man.starts_with(".ie") || man.contains(".TH tidings"), "{}", &man[..man.len().min(200)]);
+    assert!(man.contains("refresh"));
+    // Neither touches a data dir.
+    assert!(!t.data_dir().exists());
+}
+
+#[test]
+fn export_pins_only_the_titles_the_user_set() {
+    let server = TestServer::start();
+    server.route("/a.xml", Response::ok(rss_feed("Feed Own Title", 1, 1)));
+    server.route("/b.xml", Response::ok(rss_feed("B", 1, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/a.xml")]);
+    t.ok(&["add", "--title", "My Name", &server.url("/b.xml")]);
+    let opml = t.ok(&["export"]);
+    assert!(!opml.contains("Feed Own Title"), "{opml}");
+    assert!(opml.contains("title=\"My Name\""), "{opml}");
+    // Re-imported elsewhere, the first feed keeps following its own title.
+    let file = t.dir.path().join("subs.opml");
+    std::fs::write(&file, &opml).unwrap();
+    let other = Tidings::new();
+    other.ok(&["import", file.to_str().unwrap()]);
+    other.ok(&["refresh"]);
+    let feeds = other.json(&["feeds", "--json"]);
+    let titles: Vec<(&str, Option<&str>)> = feeds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["title"].as_str().unwrap(), f["custom_title"].as_str()))
+        .collect();
+    assert!(titles.contains(&("Feed Own Title", None)), "{titles:?}");
+    assert!(titles.contains(&("My Name", Some("My Name"))), "{titles:?}");
+}
+
+#[test]
+fn a_moved_feed_keeps_its_new_url_and_an_old_opml_adds_nothing_twice() {
+    let server = TestServer::start();
+    server.route("/old.xml", Response::redirect(301, "/new.xml"));
+    server.route("/new.xml", Response::ok(rss_feed("Moved", 2, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", "--no-fetch", &server.url("/old.xml")]);
+    t.ok(&["refresh"]);
+    let feeds = t.json(&["feeds", "--json"]);
+    assert_eq!(feeds[0]["url"].as_str(), Some(server.url("/new.xml").as_str()), "{feeds}");
+    let file = t.dir.path().join("old.opml");
+    std::fs::write(&file, common::cli::opml(&[server.url("/old.xml")])).unwrap();
+    let out = t.ok(&["import", file.to_str().unwrap()]);
+    assert!(out.contains("0 added, 1 already present"), "{out}");
+    assert_eq!(t.json(&["feeds", "--json"]).as_array().map(Vec::len), Some(1));
+}

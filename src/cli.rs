@@ -363,44 +363,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
 
-/// Turns what the user typed into a feed URL: a local path becomes `file://`, a bare host
-/// gets `https://`.
-pub fn normalize_feed_url(input: &str) -> Result<String> {
-    let input = input.trim();
-    let path = Path::new(input);
-    if !input.contains("://") && !path.exists() && looks_like_a_path(input) {
-        bail!("{input}: no such file (a URL starts with http:// or https://)");
-    }
-    if !input.contains("://") && path.exists() {
-        let abs = std::fs::canonicalize(path).with_context(|| format!("cannot read {input}"))?;
-        let url = url::Url::from_file_path(&abs)
-            .map_err(|_| anyhow::anyhow!("cannot make a file URL of {}", abs.display()))?;
-        return Ok(url.to_string());
-    }
-    let candidate = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
-    let url =
-        url::Url::parse(&candidate).with_context(|| format!("{input:?} is not a URL or an existing file"))?;
-    match url.scheme() {
-        "http" | "https" | "file" => Ok(url.to_string()),
-        other => bail!("{other}: URLs are not supported; use http, https or a local file"),
-    }
-}
-
-/// Whether what the user typed is meant as a file: `./x`, `../x`, `/x`, `~/x`, or a name that
-/// ends like a feed file (`feed.xml`: no web host ends in `.xml`).
-fn looks_like_a_path(input: &str) -> bool {
-    const FILE_ENDINGS: [&str; 7] = [".xml", ".rss", ".atom", ".rdf", ".json", ".opml", ".txt"];
-    let lower = input.to_ascii_lowercase();
-    let host_part = lower.split('/').next().unwrap_or("");
-    input.starts_with(['.', '/', '~'])
-        || FILE_ENDINGS.iter().any(|e| host_part.ends_with(e))
-        || (lower.contains('/')
-            && FILE_ENDINGS.iter().any(|e| lower.ends_with(e))
-            && !host_part.contains('.'))
-}
-
 fn add(engine: &Engine, config: &Config, args: AddArgs) -> Result<()> {
-    let url = normalize_feed_url(&args.url)?;
+    let url = subscriptions::feed_url_from_input(&args.url)?;
     let tags: Vec<String> = args.tags.iter().map(|t| clean(t)).filter(|t| !t.is_empty()).collect();
     let title = args.title.as_deref().map(clean);
     // Checked before anything is fetched or stored: a typo in a header is the user's to fix.

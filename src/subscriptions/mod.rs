@@ -20,6 +20,7 @@
 
 mod discover;
 mod opml;
+mod typed;
 mod urls;
 
 use std::borrow::Cow;
@@ -27,6 +28,7 @@ use std::collections::HashMap;
 
 pub use discover::{discover_feeds, DiscoveredFeed};
 pub use opml::{parse_opml, write_opml};
+pub use typed::feed_url_from_input;
 pub use urls::{parse_urls_file, write_urls};
 
 use crate::sanitize;

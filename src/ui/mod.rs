@@ -482,7 +482,7 @@ fn spawn_add_feed(workers: &mut JoinSet<()>, engine: &Engine, tx: &UnboundedSend
 }
 
 fn add_feed(engine: &Engine, input: &str) -> Result<(FeedId, String)> {
-    let url = crate::cli::normalize_feed_url(input)?;
+    let url = crate::subscriptions::feed_url_from_input(input)?;
     let sub = Subscribe {
         url: url.clone(),
         title: None,

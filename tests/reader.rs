@@ -105,7 +105,7 @@ fn big_r_refreshes_from_inside_the_reader() {
     screen.keys("\r");
     server.route("/gen.xml", Response::ok(rss_feed("gen", 5, 1)));
     screen.keys("R");
-    screen.wait_for(&["5 unread", "5/5", "refreshed 1 feeds", "gen item 4", "gen item 3"]);
+    screen.wait_for(&["5 unread", "5/5", "refreshed 1 feed in", "gen item 4", "gen item 3"]);
     assert!(server.hits("/gen.xml") >= 2);
 
     screen.keys("q");
@@ -350,7 +350,7 @@ fn a_failing_refresh_is_marked_shown_and_logged() {
     let mut screen = Screen::spawn(&t);
     screen.wait_for(&["gen", "2 unread"]);
     screen.keys("R");
-    screen.wait_for(&["refreshed 1 feeds", "1 failed", "!gen"]);
+    screen.wait_for(&["refreshed 1 feed in", "1 failed", "!gen"]);
     // i shows the failure in the fetch history.
     screen.keys("i");
     screen.wait_for(&["fetch history", "500"]);

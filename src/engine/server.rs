@@ -77,7 +77,14 @@ pub fn start(holder: Arc<Holder>, path: &Path, runtime: &tokio::runtime::Handle)
     let mut next_id = 0u64;
     let accept = runtime.spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors, say: try again shortly rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
             // Anyone who can reach the file but is not us is refused before a byte is read.
             let same_user = stream.peer_cred().is_ok_and(|c| c.uid() == current_uid());
             if !same_user {

@@ -163,6 +163,9 @@ pub enum Action {
     /// Another process changed feeds or flags (or the store's holder changed): reload what
     /// is shown.
     StoreChanged,
+    /// The process that held the store went away; this one reconnected or took it over.
+    /// A refresh that ran there is over (a request of ours is sent again and starts anew).
+    HolderChanged,
     /// Something worked that the user should hear about (a link opened, a copy made).
     Notice(String),
     /// A store read or write failed; the text is shown in the status line.

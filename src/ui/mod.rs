@@ -424,7 +424,8 @@ fn change_action(
     let own = event.origin == engine.origin();
     match event.change {
         Change::Feeds | Change::Flags if own => None,
-        Change::Feeds | Change::Flags | Change::Reconnected => Some(Action::StoreChanged),
+        Change::Feeds | Change::Flags => Some(Action::StoreChanged),
+        Change::Reconnected => Some(Action::HolderChanged),
         Change::RefreshStarted { total } => Some(Action::RefreshStarted { total }),
         Change::FeedRefreshed(p) => {
             Some(Action::FeedRefreshed { feed: p.report.feed, outcome: p.report.outcome })

@@ -255,6 +255,10 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.say(line);
             Vec::new()
         }
+        Action::HolderChanged => {
+            app.refresh = None;
+            update(app, Action::StoreChanged)
+        }
         Action::StoreChanged => {
             let mut effects = reload_feeds(app);
             // ArticlesLoaded keeps the selection and the open article where they are.
@@ -452,6 +456,7 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         | Action::RefreshStarted { .. }
         | Action::RefreshFinished(_)
         | Action::StoreChanged
+        | Action::HolderChanged
         | Action::Failed(_)
         | Action::Notice(_)
         | Action::Input(_) => return None,
@@ -1306,6 +1311,30 @@ mod tests {
         assert_eq!(update(&mut app, Action::RefreshFinished(summary)), vec![Effect::LoadFeeds]);
         assert_eq!(app.refresh, None);
         assert_eq!(app.message, format!("refreshed {line}"));
+    }
+
+    #[test]
+    fn a_refresh_or_a_change_made_by_another_process_shows_here() {
+        let mut app = App::sample(80, 24);
+        // A cron `tidings refresh` starts: its progress shows, and R does not start another.
+        assert!(update(&mut app, Action::RefreshStarted { total: 2 }).is_empty());
+        assert_eq!(app.message, "refreshing 0/2 feeds (0 failed)");
+        assert!(update(&mut app, Action::RefreshAll).is_empty());
+        let _ =
+            update(&mut app, Action::FeedRefreshed { feed: FeedId(2), outcome: FeedOutcome::NotModified });
+        assert_eq!(app.message, "refreshing 1/2 feeds (0 failed)");
+        // Its holder is killed before it ends: the progress does not stay up forever.
+        let effects = update(&mut app, Action::HolderChanged);
+        assert_eq!(app.refresh, None);
+        assert_eq!(effects, vec![Effect::LoadFeeds, Effect::ReloadArticles(Source::Feed(FeedId(1)))]);
+        // A mark from `tidings mark` reloads the feeds and the list shown (once the reload
+        // under way has landed).
+        let feeds = app.feeds.clone();
+        let _ = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 });
+        assert_eq!(
+            update(&mut app, Action::StoreChanged),
+            vec![Effect::LoadFeeds, Effect::ReloadArticles(Source::Feed(FeedId(1)))]
+        );
     }
 
     #[test]

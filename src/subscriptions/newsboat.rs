@@ -167,6 +167,11 @@ pub enum NewsboatError {
          you, or move it aside to import only the subscriptions"
     )]
     CacheUnreadable { path: PathBuf, reason: String },
+    #[error(
+        "newsboat is writing {path}, and as it is on disk now it cannot be read ({reason}); \
+         quit newsboat (or let its reload finish) and import again"
+    )]
+    CacheBusy { path: PathBuf, reason: String },
 }
 
 /// Reads the newsboat directory `dir` (see the module comment), waiting at most
@@ -204,11 +209,14 @@ pub fn read_waiting(dir: &Path, busy_wait: Duration) -> Result<NewsboatImport, N
                  newsboat and import again",
                 sanitize::line(&cache.display().to_string())
             ));
-            read_cache(&cache, true, busy_wait, &subscribed)
+            // Read mid-write, the file may not hold together: then the cure is to wait.
+            read_cache(&cache, true, busy_wait, &subscribed).map_err(|e| NewsboatError::CacheBusy {
+                path: cache.clone(),
+                reason: sanitize::line(&e.to_string()),
+            })?
         }
-        other => other,
+        other => other.map_err(|e| cache_error(&cache, e))?,
     };
-    let read = read.map_err(|e| cache_error(&cache, e))?;
     let mut feeds: Vec<FeedStates> = out
         .list
         .subscriptions

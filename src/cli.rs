@@ -60,7 +60,13 @@ pub enum Command {
     /// Import subscriptions from OPML or a newsboat `urls` file
     Import {
         /// The OPML or urls file
-        file: PathBuf,
+        #[arg(required_unless_present = "newsboat", conflicts_with = "newsboat")]
+        file: Option<PathBuf>,
+        /// A newsboat directory (~/.newsboat, or ~/.config/newsboat): its urls file, and the
+        /// read and flagged articles of its cache.db (flagged ones are starred here). Only
+        /// articles tidings has fetched can take their state: refresh, then import again
+        #[arg(long, value_name = "DIR")]
+        newsboat: Option<PathBuf>,
     },
     /// Export subscriptions to standard output
     Export {
@@ -275,6 +281,9 @@ pub fn run(cli: Cli) -> Result<()> {
             return Ok(());
         }
     }
+    // Held for the whole run: events are written while it lives, and dropping it (when `run`
+    // returns, also by unwinding) flushes them.
+    let _log = crate::logfile::init(&paths.log_file);
     let mut keymap = None;
     if cli.command.is_none() {
         // Before the store is opened and the screen taken: a bad theme or key binding is a
@@ -303,33 +312,9 @@ pub fn run(cli: Cli) -> Result<()> {
     let options =
         EngineOptions { store: store_settings, fetch: config.fetch.clone(), wait: wait_for_holder() };
     let engine = Engine::open(&paths.data_dir, options, runtime.handle().clone())?;
-    let Some(command) = cli.command else {
-        // The reader closes the engine itself on every way out.
-        return crate::ui::run(engine, &runtime, &config, keymap.unwrap_or_default(), &paths.log_file);
-    };
-    let result = match command {
-        Command::Add(args) => add(&engine, &config, args),
-        Command::Set(args) => set(&engine, &config, args),
-        Command::Remove { feed } => {
-            let rec = engine.resolve_feed(&feed)?;
-            engine.remove_feed(rec.id)?;
-            note!("removed feed {}: {}", rec.id, clean(rec.display_title()));
-            Ok(())
-        }
-        Command::Feeds { json, verbose } => list_feeds(&engine, json, verbose),
-        Command::Import { file } => import(&engine, &file),
-        Command::Export { format } => export(&engine, format),
-        Command::Refresh { feeds } => refresh_cmd(&engine, &paths, &feeds),
-        Command::Articles(args) => list_articles(&engine, args),
-        Command::Unread => {
-            outln!("{}", engine.unread_total()?);
-            Ok(())
-        }
-        Command::Mark(args) => mark(&engine, args),
-        Command::Show { id } => show(&engine, ArticleId(id)),
-        Command::Log { feed } => fetch_log(&engine, &feed),
-        Command::Check => check(&engine),
-        Command::Completions { .. } | Command::Manpage => Ok(()),
+    let result = match cli.command {
+        None => crate::ui::run(&engine, &runtime, &config, keymap.unwrap_or_default(), &paths.log_file),
+        Some(command) => run_command(&engine, &config, &paths, command),
     };
     // Flags and feeds written by any command are durable when the process exits (a holder
     // elsewhere flushed them before it answered).
@@ -343,6 +328,36 @@ pub fn run(cli: Cli) -> Result<()> {
         crate::unread_cache::write(&paths.data_dir, unread);
     }
     result
+}
+
+fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command) -> Result<()> {
+    match command {
+        Command::Add(args) => add(engine, config, args),
+        Command::Set(args) => set(engine, config, args),
+        Command::Remove { feed } => {
+            let rec = engine.resolve_feed(&feed)?;
+            engine.remove_feed(rec.id)?;
+            note!("removed feed {}: {}", rec.id, clean(rec.display_title()));
+            Ok(())
+        }
+        Command::Feeds { json, verbose } => list_feeds(engine, json, verbose),
+        Command::Import { newsboat: Some(dir), .. } => import_newsboat(engine, &dir),
+        Command::Import { file: Some(file), .. } => import(engine, &file),
+        // clap refuses an import with neither
+        Command::Import { .. } => Err(anyhow!("give a file to import, or --newsboat DIR")),
+        Command::Export { format } => export(engine, format),
+        Command::Refresh { feeds } => refresh_cmd(engine, paths, &feeds),
+        Command::Articles(args) => list_articles(engine, args),
+        Command::Unread => {
+            outln!("{}", engine.unread_total()?);
+            Ok(())
+        }
+        Command::Mark(args) => mark(engine, args),
+        Command::Show { id } => show(engine, ArticleId(id)),
+        Command::Log { feed } => fetch_log(engine, &feed),
+        Command::Check => check(engine),
+        Command::Completions { .. } | Command::Manpage => Ok(()),
+    }
 }
 
 /// How long to wait for a store held by a process that does not answer:
@@ -717,6 +732,85 @@ fn import(engine: &Engine, file: &Path) -> Result<()> {
     note!("{}: {added} added, {present} already present, {} skipped", file.display(), list.skipped.len());
     for s in &list.skipped {
         note!("  skipped {}: {}", clean(&s.what), clean(&s.reason));
+    }
+    Ok(())
+}
+
+/// `import --newsboat DIR`: the feeds of newsboat's urls file, then the read and flagged
+/// state of its cache.db for the articles this store holds (flags are only ever set).
+fn import_newsboat(engine: &Engine, dir: &Path) -> Result<()> {
+    let nb = subscriptions::newsboat::read(dir)?;
+    let feeds = nb
+        .list
+        .subscriptions
+        .iter()
+        .map(|sub| NewFeed {
+            url: sub.url.clone(),
+            title: sub.title.clone(),
+            tags: sub.tags.clone(),
+            ..Default::default()
+        })
+        .collect();
+    let (added, present) = engine.add_feeds(feeds)?;
+    let shown = clean(&dir.display().to_string());
+    note!("{shown}: {added} added, {present} already present, {} skipped", nb.list.skipped.len());
+    for s in &nb.list.skipped {
+        note!("  skipped {}: {}", clean(&s.what), clean(&s.reason));
+    }
+    if let Some(cache) = &nb.cache_path {
+        let (mut found, mut missing) = (0u64, 0u64);
+        let (mut to_read, mut to_star) = (Vec::new(), Vec::new());
+        for feed in &nb.feeds {
+            let id = engine.resolve_feed(&feed.url)?.id;
+            let q = ArticleQuery { feed: Some(id), ..Default::default() };
+            let here: std::collections::HashMap<_, _> =
+                engine.articles(&q)?.into_iter().map(|a| (a.meta.key, (a.meta.id, a.flags))).collect();
+            for article in &feed.articles {
+                let Some(&(article_id, now)) = article.identity_keys().iter().find_map(|k| here.get(k))
+                else {
+                    missing += 1;
+                    continue;
+                };
+                found += 1;
+                let want = article.flags();
+                if want.read && !now.read {
+                    to_read.push(article_id);
+                }
+                if want.starred && !now.starred {
+                    to_star.push(article_id);
+                }
+            }
+        }
+        let read = engine.mark(&to_read, Mark::Read)?.len();
+        let starred = engine.mark(&to_star, Mark::Star)?.len();
+        let s = &nb.stats;
+        let letters: Vec<String> = s.flag_letters.iter().map(|(c, n)| format!("{c} ({n})")).collect();
+        note!(
+            "{}: {} read, {} flagged, {} deleted articles of these feeds",
+            clean(&cache.display().to_string()),
+            s.read,
+            s.flagged,
+            s.deleted
+        );
+        if !letters.is_empty() {
+            note!("  flag letters: {} (any letter stars the article here)", letters.join(", "));
+        }
+        note!("  {found} found here: {read} marked read, {starred} starred (deleted ones count as read)");
+        if missing > 0 {
+            note!(
+                "  {missing} not here yet (not fetched, or known to newsboat by title only): run \
+                 `tidings refresh`, then this import again (it adds nothing twice)"
+            );
+        }
+        if s.other_feeds > 0 {
+            note!("  {} left out: their feeds are not in the urls file", s.other_feeds);
+        }
+        if s.unusable > 0 {
+            note!("  {} left out: no usable guid or feed URL", s.unusable);
+        }
+    }
+    for n in &nb.notes {
+        note!("note: {}", clean(n));
     }
     Ok(())
 }

@@ -913,6 +913,68 @@ impl Store {
         }
         Ok(rep)
     }
+
+    // ---- import ----
+
+    /// Sets flags carried over from another feed reader. Each entry names a feed, the
+    /// identity keys its article may have (the first one stored wins) and the flags to set.
+    /// Flags are only ever set, never cleared, so importing twice, or over articles already
+    /// read here, changes nothing. Articles the store does not hold (not fetched yet, or
+    /// dropped by retention) are counted, not created. Flags and counters change together,
+    /// one transaction per 2,000 entries.
+    pub fn import_flags(
+        &self,
+        states: &[(FeedId, Vec<ArticleKey>, Flags)],
+    ) -> Result<ImportFlagsReport, StoreError> {
+        let mut report = ImportFlagsReport::default();
+        for chunk in states.chunks(2000) {
+            let r = (&self.article_keys, &self.flags, &self.counters)
+                .transaction(|(keys, flags, counters)| {
+                    let mut r = ImportFlagsReport::default();
+                    let mut deltas: HashMap<FeedId, i64> = HashMap::new();
+                    for (feed, candidates, want) in chunk {
+                        let mut found = None;
+                        for key in candidates {
+                            match keys.get(identity_key(*feed, key))?.and_then(|v| read_u64(&v)) {
+                                Some(TOMBSTONE) | None => {}
+                                Some(id) => {
+                                    found = Some(ArticleId(id));
+                                    break;
+                                }
+                            }
+                        }
+                        let stored = match found {
+                            Some(id) => flags.get(article_key(id))?.map(|b| (id, Flags::from_bytes(&b))),
+                            None => None,
+                        };
+                        let Some((id, (before, Some(owner)))) = stored else {
+                            r.not_found += 1;
+                            continue;
+                        };
+                        r.matched += 1;
+                        let after =
+                            Flags { read: before.read || want.read, starred: before.starred || want.starred };
+                        if after == before {
+                            continue;
+                        }
+                        if after.read != before.read {
+                            *deltas.entry(owner).or_default() -= 1;
+                        }
+                        flags.insert(&article_key(id), &after.to_bytes(owner))?;
+                        r.changed += 1;
+                    }
+                    for (feed, delta) in deltas {
+                        adjust_counts(counters, feed, delta, 0)?;
+                    }
+                    Ok(r)
+                })
+                .map_err(tx_error)?;
+            report.matched += r.matched;
+            report.changed += r.changed;
+            report.not_found += r.not_found;
+        }
+        Ok(report)
+    }
 }
 
 /// Ids in `meta` are allocated inside the caller's transaction, so a crash never loses one.
@@ -1044,4 +1106,15 @@ fn write_article(
     findex.insert(&feed_index_key(m.feed, m.date, m.id), &[])?;
     dindex.insert(&date_index_key(m.date, m.id), &feed_key(m.feed))?;
     Ok(())
+}
+
+/// What [`Store::import_flags`] did, in articles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportFlagsReport {
+    /// Found in the store.
+    pub matched: u64,
+    /// Found, and a flag was set that was not set before.
+    pub changed: u64,
+    /// Not in the store: not fetched yet, or dropped by retention.
+    pub not_found: u64,
 }

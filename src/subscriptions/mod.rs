@@ -19,6 +19,7 @@
 //! - Tags are compared exactly (case-sensitive) and kept in first-seen order.
 
 mod discover;
+pub mod newsboat;
 mod opml;
 mod typed;
 mod urls;

@@ -31,14 +31,14 @@ pub fn parse_urls_file(bytes: &[u8]) -> Result<ImportList, ImportError> {
 }
 
 /// One whitespace-separated token of a line.
-struct Token {
-    text: String,
+pub(super) struct Token {
+    pub(super) text: String,
     /// The token began with a quote (so a leading `#` is text, not a comment).
-    quoted: bool,
+    pub(super) quoted: bool,
 }
 
 /// Splits a line into tokens, stopping at an unquoted `#` that starts a token.
-fn tokenize(line: &str) -> Vec<Token> {
+pub(super) fn tokenize(line: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut chars = line.chars().peekable();
     loop {

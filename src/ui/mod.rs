@@ -42,9 +42,9 @@ enum Exit {
 }
 
 /// Runs the reader on `engine` until the user quits or a termination signal arrives. The
-/// terminal is restored and the engine closed (the store flushed) on every way out.
+/// terminal is restored on every way out; the caller closes the engine.
 pub fn run(
-    engine: Engine,
+    engine: &Engine,
     runtime: &tokio::runtime::Runtime,
     config: &Config,
     keymap: keymap::Keymap,
@@ -84,9 +84,8 @@ pub fn run(
         }
         _ => ratatui::restore(),
     }
-    let closed = engine.close();
+    // The caller closes the engine (and remembers the unread count for `tidings unread`).
     result?;
-    closed?;
     Ok(())
 }
 

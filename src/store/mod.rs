@@ -12,12 +12,12 @@
 //! beside the database (see `datadir`). A crash loses at most what was written after the last
 //! flush, so the database sled recovers is never behind its stamp; one that is behind (or
 //! comes back empty) lost saved data, and `open` refuses it with [`StoreError::Damaged`]
-//! instead of showing it as new. `tidings check --repair` keeps
-//! what can still be read.
+//! instead of showing it as new. [`Store::repair`] keeps what can still be read.
 
 mod codec;
 mod datadir;
 mod records;
+mod repair;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -29,6 +29,7 @@ use sled::Transactional;
 pub use codec::{compress_body, Counts, Records};
 pub use datadir::{OUR_FILES, OUR_PREFIXES, SLED_FILES, SLED_PREFIXES, STAMP_FILE};
 pub use records::*;
+pub use repair::RepairReport;
 
 use crate::model::{ArticleId, ArticleKey, FeedId};
 use codec::{
@@ -248,7 +249,7 @@ pub struct ApplyStats {
 }
 
 /// Problems found by [`Store::check`].
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckReport {
     pub feeds: u64,
     pub articles: u64,
@@ -266,6 +267,15 @@ impl Store {
     pub fn open(dir: &Path, settings: &StoreSettings) -> Result<Store, StoreError> {
         if let DirState::Foreign(found) = datadir::classify(dir) {
             return Err(StoreError::NotADataDir { dir: dir.to_owned(), found });
+        }
+        if repair::swap_started(dir) {
+            return Err(StoreError::Damaged {
+                dir: dir.to_owned(),
+                reason: format!(
+                    "a repair was interrupted while it moved the repaired database in (from {})",
+                    dir.join(datadir::REPAIR_DIR).display()
+                ),
+            });
         }
         if let Err(e) = std::fs::create_dir_all(dir) {
             return Err(StoreError::Unreadable {
@@ -365,7 +375,8 @@ impl Store {
     /// data, or whose counts disagree with its trees (see [`judge`]).
     fn verify(&self, stamp: Option<&Stamp>, had_data: bool) -> Result<(), StoreError> {
         let damaged = |reason: String| StoreError::Damaged { dir: self.dir.clone(), reason };
-        let unreadable = |e: StoreError| damaged(format!("sled cannot read part of it ({e})"));
+        let unreadable =
+            |e: StoreError| damaged(format!("sled cannot read part of it ({})", damage_text(&e)));
         let schema = self.schema().map_err(unreadable)?;
         if let Some(v) = schema.filter(|&v| v > SCHEMA_VERSION) {
             return Err(StoreError::TooNew { dir: self.dir.clone(), found: v });
@@ -947,7 +958,7 @@ impl Store {
         self.check_all().map_err(|e| match e {
             StoreError::Sled(e @ sled::Error::Corruption { .. }) => StoreError::Damaged {
                 dir: self.dir.clone(),
-                reason: format!("sled cannot read part of it ({e})"),
+                reason: format!("sled cannot read part of it ({})", sled_text(&e)),
             },
             other => other,
         })
@@ -1099,10 +1110,26 @@ fn open_error(dir: &Path, e: sled::Error) -> StoreError {
     if matches!(e, sled::Error::Corruption { .. }) {
         return StoreError::Damaged {
             dir: dir.to_owned(),
-            reason: format!("sled finds damaged data in it ({text})"),
+            reason: format!("sled finds damaged data in it ({})", sled_text(&e)),
         };
     }
     StoreError::Unreadable { dir: dir.to_owned(), reason: text }
+}
+
+/// sled's words for an error, without the empty backtrace its corruption errors end with.
+fn sled_text(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Corruption { at: Some(at), .. } => format!("corrupted data at {at:?}"),
+        sled::Error::Corruption { at: None, .. } => "corrupted data".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn damage_text(e: &StoreError) -> String {
+    match e {
+        StoreError::Sled(e) => sled_text(e),
+        other => other.to_string(),
+    }
 }
 
 /// What `verify` found in a freshly opened database.
@@ -1123,7 +1150,9 @@ struct Found {
 /// counts. Behind the stamp, or at it with other counts, or empty under a stamp, it lost saved
 /// changes: a truncated or damaged file, or an older copy put in its place.
 fn judge(found: &Found, stamp: Option<&Stamp>) -> Result<(), String> {
-    let held = |r: &Records| format!("{} feeds and {} articles", r.feeds, r.articles);
+    let held = |r: &Records| {
+        format!("{} and {}", repair::plural(r.feeds, "feed"), repair::plural(r.articles, "article"))
+    };
     let Some(schema) = found.schema else {
         if let Some(s) = stamp {
             return Err(format!(
@@ -1147,11 +1176,10 @@ fn judge(found: &Found, stamp: Option<&Stamp>) -> Result<(), String> {
     if let Some(s) = stamp {
         if records.seq < s.records.seq {
             return Err(format!(
-                "it holds {}, but it held {} when tidings last saved it: the last {} saved \
-                 changes are missing",
+                "it holds {}, but it held {} when tidings last saved it: the last {} are missing",
                 held(&records),
                 held(&s.records),
-                s.records.seq - records.seq
+                repair::plural(s.records.seq - records.seq, "saved change")
             ));
         }
         if records.seq == s.records.seq && records != s.records {
@@ -1167,7 +1195,8 @@ fn judge(found: &Found, stamp: Option<&Stamp>) -> Result<(), String> {
     {
         if (count > 0) != present {
             return Err(format!(
-                "its counts say {count} {what} records, but it {} any",
+                "its counts say {}, but it {} any",
+                repair::plural(count, &format!("{what} record")),
                 if present { "has" } else { "does not have" }
             ));
         }
@@ -1335,12 +1364,15 @@ mod tests {
     #[test]
     fn a_database_behind_its_stamp_or_empty_under_one_is_refused() {
         let behind = judge(&found(Some(2), Some(R)), Some(&stamp(11, 3, 90))).unwrap_err();
-        assert!(behind.contains("held 3 feeds and 90 articles") && behind.contains("1 saved"), "{behind}");
+        assert!(
+            behind.contains("held 3 feeds and 90 articles") && behind.contains("last 1 saved change "),
+            "{behind}"
+        );
         let other = judge(&found(Some(2), Some(R)), Some(&stamp(10, 3, 91))).unwrap_err();
         assert!(other.contains("after the same changes"), "{other}");
         let mut empty = found(None, None);
         let gone = judge(&empty, Some(&stamp(4, 1, 20))).unwrap_err();
-        assert!(gone.contains("come back empty") && gone.contains("1 feeds and 20 articles"), "{gone}");
+        assert!(gone.contains("come back empty") && gone.contains("1 feed and 20 articles"), "{gone}");
         // Even a stamp of an empty database: it was written after the schema was flushed.
         assert!(judge(&empty, Some(&stamp(0, 0, 0))).is_err());
         // No stamp, but sled's files held data and none of it is ours any more.
@@ -1358,6 +1390,9 @@ mod tests {
         let mut f = found(Some(2), Some(Records { seq: 1, feeds: 0, articles: 0 }));
         f.has_feeds = true;
         assert!(judge(&f, None).unwrap_err().contains("0 feed records"));
+        let mut f = found(Some(2), Some(Records { seq: 1, feeds: 1, articles: 0 }));
+        f.has_feeds = false;
+        assert!(judge(&f, None).unwrap_err().contains("1 feed record,"));
         assert!(judge(&found(Some(2), None), None).unwrap_err().contains("counts are missing"));
     }
 

@@ -1403,6 +1403,75 @@ mod tests {
     }
 
     #[test]
+    fn every_write_counts_itself_and_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let records = || store.records().unwrap().unwrap();
+        assert_eq!(records(), Records::default());
+        let mut last = records();
+        let mut step = |what: &str, feeds: u64, articles: u64| {
+            let now = records();
+            assert!(now.seq > last.seq, "{what}: not counted");
+            assert_eq!((now.feeds, now.articles), (feeds, articles), "{what}");
+            last = now;
+        };
+        let new = |url: &str| NewFeed { url: url.into(), ..Default::default() };
+        let (a, _) = store.add_feed(new("https://a.example/")).unwrap();
+        step("add", 1, 0);
+        store.add_feed(NewFeed { tags: vec!["t".into()], ..new("https://a.example/") }).unwrap();
+        step("add again with a tag", 1, 0);
+        let article = |n: u8| crate::model::ParsedArticle {
+            key: crate::model::ArticleKey([n; 16]),
+            guid: None,
+            title: format!("{n}"),
+            link: None,
+            author: None,
+            date: chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(n), 0),
+            updated: None,
+            content_html: String::new(),
+            images: vec![],
+            links: vec![],
+            enclosures: vec![],
+        };
+        let update = |ns: &[u8]| {
+            FetchResult::Updated(FeedUpdate {
+                feed_title: "A".into(),
+                site_link: None,
+                etag: None,
+                last_modified: None,
+                moved_to: None,
+                articles: ns.iter().map(|&n| PreparedArticle::new(article(n))).collect(),
+            })
+        };
+        let settings = StoreSettings::default();
+        store.apply_fetch(a, update(&[1, 2, 3]), FetchRecord::default(), &settings, 1_800_000_000).unwrap();
+        step("fetch", 1, 3);
+        let keep_two = StoreSettings { max_articles_per_feed: 2, ..Default::default() };
+        store
+            .apply_fetch(a, update(&[1, 2, 3, 4]), FetchRecord::default(), &keep_two, 1_800_000_000)
+            .unwrap();
+        step("fetch with retention", 1, 2);
+        let failed = FetchResult::Failed { error: "x".into(), retry_not_before: None };
+        store.apply_fetch(a, failed, FetchRecord::default(), &settings, 1_800_000_000).unwrap();
+        step("failed fetch", 1, 2);
+        let ids: Vec<ArticleId> =
+            store.list_entries(&ArticleQuery::default()).unwrap().iter().map(|e| e.id).collect();
+        store.mark(&ids, Mark::Read).unwrap();
+        step("mark", 1, 2);
+        store.update_feed(a, |f| f.custom_title = Some("mine".into())).unwrap();
+        step("update", 1, 2);
+        store.add_feed(new("https://b.example/")).unwrap();
+        step("add another", 2, 2);
+        store.remove_feed(a).unwrap();
+        step("remove", 1, 0);
+        // Writes that change nothing are not changes.
+        store.mark(&ids, Mark::Read).unwrap();
+        store.add_feed(new("https://b.example/")).unwrap();
+        assert_eq!(records(), last);
+        assert!(store.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
     fn contained_panics_become_their_message() {
         assert!(!containing_panics());
         let r = contain_panics(|| -> u8 {

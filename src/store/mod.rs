@@ -297,7 +297,16 @@ impl Store {
         }
         let stamp = datadir::read_stamp(dir);
         let store = Store::open_raw(dir, settings)?;
-        store.verify(stamp.as_ref(), has_data)?;
+        // The first reads of the database's pages: sled may panic on a damaged one.
+        match contain_panics(|| store.verify(stamp.as_ref(), has_data)) {
+            Ok(verified) => verified?,
+            Err(panic) => {
+                return Err(StoreError::Damaged {
+                    dir: dir.to_owned(),
+                    reason: format!("sled fails while reading it ({panic})"),
+                })
+            }
+        }
         store.migrate()?;
         Ok(store)
     }
@@ -955,13 +964,14 @@ impl Store {
     /// the stored record counts with the records. A record that cannot be decoded is a
     /// problem in the report; a page sled cannot read is [`StoreError::Damaged`].
     pub fn check(&self) -> Result<CheckReport, StoreError> {
-        self.check_all().map_err(|e| match e {
-            StoreError::Sled(e @ sled::Error::Corruption { .. }) => StoreError::Damaged {
-                dir: self.dir.clone(),
-                reason: format!("sled cannot read part of it ({})", sled_text(&e)),
-            },
-            other => other,
-        })
+        let damaged = |reason: String| StoreError::Damaged { dir: self.dir.clone(), reason };
+        match contain_panics(|| self.check_all()) {
+            Ok(Err(StoreError::Sled(e @ sled::Error::Corruption { .. }))) => {
+                Err(damaged(format!("sled cannot read part of it ({})", sled_text(&e))))
+            }
+            Ok(result) => result,
+            Err(panic) => Err(damaged(format!("sled fails while reading it ({panic})"))),
+        }
     }
 
     fn check_all(&self) -> Result<CheckReport, StoreError> {

@@ -95,7 +95,12 @@ pub enum Command {
         feed: String,
     },
     /// Verify the database: indexes against records, counters against flags
-    Check,
+    Check {
+        /// Rebuild a damaged database from what can still be read (the old files are kept in
+        /// a `damaged-<time>` directory in the data dir)
+        #[arg(long)]
+        repair: bool,
+    },
     /// Print a shell completion script: `tidings completions bash > ~/.local/share/bash-completion/completions/tidings`
     Completions {
         #[arg(value_enum)]
@@ -306,6 +311,10 @@ pub fn run(cli: Cli) -> Result<()> {
         // 500 feeds equally fast, 6 MB apart).
         store_settings.cache_mib = store_settings.cache_mib.min(REFRESH_CACHE_MIB);
     }
+    if matches!(cli.command, Some(Command::Check { repair: true })) {
+        // Before the store is opened, which refuses a damaged database.
+        return repair(&paths.data_dir, &store_settings);
+    }
     // Fetches, and serving the store to other processes while this one holds it, run here;
     // the commands themselves call the engine from this thread.
     let runtime = runtime()?;
@@ -355,7 +364,7 @@ fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command
         Command::Mark(args) => mark(engine, args),
         Command::Show { id } => show(engine, ArticleId(id)),
         Command::Log { feed } => fetch_log(engine, &feed),
-        Command::Check => check(engine),
+        Command::Check { .. } => check(engine),
         Command::Completions { .. } | Command::Manpage => Ok(()),
     }
 }
@@ -1043,6 +1052,43 @@ fn show(engine: &Engine, id: ArticleId) -> Result<()> {
         writeln!(out, "Enclosure: {} {}", clean(&e.url), e.mime.as_deref().map(clean).unwrap_or_default())?;
     }
     Ok(())
+}
+
+fn repair(dir: &Path, settings: &crate::store::StoreSettings) -> Result<()> {
+    let r = crate::store::Store::repair(dir, settings)?;
+    let of = |kept: u64, saved: Option<u64>| match saved {
+        Some(saved) if saved != kept => format!("{kept} of {saved}"),
+        _ => kept.to_string(),
+    };
+    outln!(
+        "kept {} feeds and {} articles ({} unread); dropped {} feed and {} article records that could not be read",
+        of(r.feeds_kept, r.last_saved.map(|s| s.feeds)),
+        of(r.articles_kept, r.last_saved.map(|s| s.articles)),
+        r.check.unread,
+        r.feeds_dropped,
+        r.articles_dropped
+    );
+    if r.bodies_lost > 0 {
+        outln!(
+            "{} lost their text (it comes back if their feed still carries them)",
+            plural(r.bodies_lost, "article")
+        );
+    }
+    if r.flags_lost > 0 {
+        outln!("{} lost their read and starred marks (they are unread now)", plural(r.flags_lost, "article"));
+    }
+    for n in &r.notes {
+        outln!("note: {n}");
+    }
+    outln!("the damaged files are kept in {} (delete it once you are happy)", r.damaged_files.display());
+    if r.check.problems.is_empty() {
+        outln!("database is consistent");
+        return Ok(());
+    }
+    for p in &r.check.problems {
+        outln!("problem: {p}");
+    }
+    bail!("{} problem(s) remain in {} after the repair", r.check.problems.len(), dir.display())
 }
 
 fn fetch_log(engine: &Engine, feed: &str) -> Result<()> {

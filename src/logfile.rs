@@ -287,7 +287,10 @@ pub fn install_panic_hook(log_path: PathBuf) {
         // Joins the open log, or opens one for this line (flushed when `_log` is dropped).
         let _log = init(&log_path);
         tracing::error!(target: "tidings", "panic: {}", crate::sanitize::line(&info.to_string()));
-        if !crate::parse::containing_panics() && !crate::render::containing_panics() {
+        if !crate::parse::containing_panics()
+            && !crate::render::containing_panics()
+            && !crate::store::containing_panics()
+        {
             previous(info);
         }
     }));

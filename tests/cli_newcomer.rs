@@ -218,3 +218,51 @@ fn a_moved_feed_keeps_its_new_url_and_an_old_opml_adds_nothing_twice() {
     assert!(out.contains("0 added, 1 already present"), "{out}");
     assert_eq!(t.json(&["feeds", "--json"]).as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn a_damaged_database_is_refused_not_shown_empty_and_repair_keeps_what_it_can() {
+    let server = TestServer::start();
+    server.route("/a.xml", Response::ok(rss_feed("A", 3, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/a.xml")]);
+    assert_eq!(t.ok(&["unread"]).trim(), "3");
+    // The database file cut to nothing (a full disk, a bad copy): never an empty store.
+    let db = t.data_dir().join("db");
+    std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(0).unwrap();
+    let _ = std::fs::remove_file(t.data_dir().join("unread.cache"));
+    for args in [&["unread"][..], &["feeds"], &["check"]] {
+        let out = t.output(args);
+        assert!(!out.status.success(), "{args:?} opened a damaged store: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(err.contains("check --repair") && err.contains("backup"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let out = t.output(&["check", "--repair"]);
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(said.contains("damaged files are kept in"), "{said}");
+    // Afterwards it opens again, and the damaged files are kept beside it.
+    let after = t.output(&["unread"]);
+    assert!(after.status.success(), "{}", stderr(&after));
+    let kept = std::fs::read_dir(t.data_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with("damaged-"));
+    assert!(kept, "the damaged files are kept");
+}
+
+#[test]
+fn a_data_dir_full_of_other_files_is_refused_and_left_alone() {
+    let t = Tidings::new();
+    let dir = t.data_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("thesis.tex"), "my work").unwrap();
+    let out = t.output(&["unread"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(&dir.display().to_string()), "{}", stderr(&out));
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["thesis.tex"], "nothing was written into it");
+}

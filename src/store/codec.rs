@@ -195,6 +195,40 @@ impl Counts {
     }
 }
 
+/// The `records` value in `meta`: how many feed and article records the trees hold, and how
+/// many changes have been committed. Kept in the same transactions as the records, so any
+/// state sled recovers (a prefix of its log) carries the counts and the sequence that match
+/// it; the stamp beside the database remembers the last one known to be on disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Records {
+    /// Committed changes; only ever grows.
+    pub seq: u64,
+    pub feeds: u64,
+    pub articles: u64,
+}
+
+impl Records {
+    pub fn to_bytes(self) -> [u8; 24] {
+        let mut b = [0u8; 24];
+        b[..8].copy_from_slice(&self.seq.to_be_bytes());
+        b[8..16].copy_from_slice(&self.feeds.to_be_bytes());
+        b[16..].copy_from_slice(&self.articles.to_be_bytes());
+        b
+    }
+
+    /// `None` unless exactly 24 bytes: a damaged value must not pass for a count.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Records> {
+        if bytes.len() != 24 {
+            return None;
+        }
+        Some(Records {
+            seq: read_u64(bytes)?,
+            feeds: read_u64(&bytes[8..])?,
+            articles: read_u64(&bytes[16..])?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +265,14 @@ mod tests {
         assert_eq!(decompress_body(&compress_body(&body(&noisy))).unwrap(), body(&noisy));
         assert_eq!(decompress_body(&compress_body(&body(""))).unwrap(), body(""));
         assert_eq!(decompress_body(&compress_body(&body(&html))).unwrap(), body(&html));
+    }
+
+    #[test]
+    fn record_counts_round_trip_and_refuse_odd_lengths() {
+        let r = Records { seq: 7, feeds: 2, articles: 1_000_000 };
+        assert_eq!(Records::from_bytes(&r.to_bytes()), Some(r));
+        assert_eq!(Records::from_bytes(&r.to_bytes()[..23]), None);
+        assert_eq!(Records::from_bytes(&[0u8; 25]), None);
     }
 
     #[test]

@@ -6,28 +6,46 @@
 //! All writes of one process go through one `Store` (sled locks the directory), and a
 //! refresh's writes are issued by a single writer, so the reads a write plans from (prefix
 //! scans, which sled transactions cannot do) are still true when the transaction runs.
+//!
+//! Damage: every write transaction also counts itself and the feed and article records it
+//! adds or removes (`meta`'s `records`), and each `flush` leaves a stamp of those numbers
+//! beside the database (see `datadir`). A crash loses at most what was written after the last
+//! flush, so the database sled recovers is never behind its stamp; one that is behind (or
+//! comes back empty) lost saved data, and `open` refuses it with [`StoreError::Damaged`]
+//! instead of showing it as new. [`Store::repair`] keeps what can still be read.
 
 mod codec;
+mod datadir;
 mod records;
+mod repair;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
-pub use codec::{compress_body, Counts};
+pub use codec::{compress_body, Counts, Records};
+pub use datadir::{OUR_FILES, OUR_PREFIXES, SLED_FILES, SLED_PREFIXES, STAMP_FILE};
 pub use records::*;
+pub use repair::RepairReport;
 
 use crate::model::{ArticleId, ArticleKey, FeedId};
 use codec::{
     article_key, date_from_bits, date_index_key, decode, encode, feed_index_key, feed_key, fetch_log_key,
     identity_key, read_u64,
 };
+use datadir::{DirState, Stamp};
 
 /// The schema this build writes. Bump it, and add a step to [`Store::migrate`], whenever a
 /// tree's layout or a record's encoding changes.
-pub const SCHEMA_VERSION: u64 = 1;
+///
+/// 2: `meta` keeps `records` (see [`Records`]).
+pub const SCHEMA_VERSION: u64 = 2;
+
+/// The `meta` key of the [`Records`] value.
+const RECORDS_KEY: &str = "records";
 
 /// How many fetch records are kept per feed.
 pub const FETCH_LOG_LEN: usize = 20;
@@ -47,6 +65,22 @@ pub enum StoreError {
     Unreadable { dir: PathBuf, reason: String },
     #[error("the database in {dir} was written by a newer tidings (schema {found}, this one knows up to {SCHEMA_VERSION}); upgrade tidings")]
     TooNew { dir: PathBuf, found: u64 },
+    #[error(
+        "the database in {dir} is damaged: {reason}. Restore the directory from a backup, or run \
+         `tidings check --repair` to keep what can still be read"
+    )]
+    Damaged { dir: PathBuf, reason: String },
+    #[error(
+        "the database in {dir} cannot be repaired: {reason}. Restore the directory from a backup, \
+         or move it aside to start with an empty one"
+    )]
+    Unrepairable { dir: PathBuf, reason: String },
+    #[error(
+        "{dir} is not a tidings data directory: it holds other files (such as `{found}`) and no \
+         tidings database, and tidings will not write its database among them; give --data-dir \
+         an empty or new directory"
+    )]
+    NotADataDir { dir: PathBuf, found: String },
     #[error("database is damaged: {0}")]
     Corrupt(String),
     #[error("no feed with id or URL {0} (see `tidings feeds`)")]
@@ -102,6 +136,9 @@ pub struct Store {
     flags: sled::Tree,
     counters: sled::Tree,
     fetch_log: sled::Tree,
+    /// Held while flushing and stamping, so stamps are written in the order of the states
+    /// they describe.
+    stamping: Arc<Mutex<()>>,
 }
 
 /// Read and starred bits, stored with the owning feed so marking needs no article record.
@@ -222,7 +259,24 @@ pub struct CheckReport {
 
 impl Store {
     /// Opens (creating if needed) the database in `dir`.
+    ///
+    /// Refuses a directory that holds other files and no database ([`StoreError::NotADataDir`],
+    /// before anything is written to it) and a database that lost saved data
+    /// ([`StoreError::Damaged`], see the module comment). The checks read the stamp, one
+    /// `meta` value and the first key of two trees: no tree is scanned.
     pub fn open(dir: &Path, settings: &StoreSettings) -> Result<Store, StoreError> {
+        if let DirState::Foreign(found) = datadir::classify(dir) {
+            return Err(StoreError::NotADataDir { dir: dir.to_owned(), found });
+        }
+        if repair::swap_started(dir) {
+            return Err(StoreError::Damaged {
+                dir: dir.to_owned(),
+                reason: format!(
+                    "a repair was interrupted while it moved the repaired database in (from {})",
+                    dir.join(datadir::REPAIR_DIR).display()
+                ),
+            });
+        }
         if let Err(e) = std::fs::create_dir_all(dir) {
             return Err(StoreError::Unreadable {
                 dir: dir.to_owned(),
@@ -241,31 +295,59 @@ impl Store {
                     .to_owned(),
             });
         }
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(settings.cache_mib.max(1) * 1024 * 1024)
-            .flush_every_ms(Some(400))
-            .mode(sled::Mode::LowSpace)
-            .open()
-            .map_err(|e| open_error(dir, e))?;
-        let tree = |name: &str| db.open_tree(name).map_err(|e| open_error(dir, e));
-        let store = Store {
-            dir: dir.to_owned(),
-            meta: tree("meta")?,
-            feeds: tree("feeds")?,
-            feed_urls: tree("feed_urls")?,
-            articles: tree("articles")?,
-            bodies: tree("bodies")?,
-            article_keys: tree("article_keys")?,
-            feed_index: tree("feed_index")?,
-            date_index: tree("date_index")?,
-            flags: tree("flags")?,
-            counters: tree("counters")?,
-            fetch_log: tree("fetch_log")?,
-            db,
-        };
+        let stamp = datadir::read_stamp(dir);
+        let store = Store::open_raw(dir, settings)?;
+        // The first reads of the database's pages: sled may panic on a damaged one.
+        match contain_panics(|| store.verify(stamp.as_ref(), has_data)) {
+            Ok(verified) => verified?,
+            Err(panic) => {
+                return Err(StoreError::Damaged {
+                    dir: dir.to_owned(),
+                    reason: format!("sled fails while reading it ({panic})"),
+                })
+            }
+        }
         store.migrate()?;
         Ok(store)
+    }
+
+    /// sled's database in `dir` with its trees, as sled recovers it: nothing is checked or
+    /// written. sled panics on some damaged files (a truncated log, a page of garbage); the
+    /// panic is contained and reported as damage.
+    fn open_raw(dir: &Path, settings: &StoreSettings) -> Result<Store, StoreError> {
+        let opened = contain_panics(|| -> Result<Store, StoreError> {
+            let db = sled::Config::new()
+                .path(dir)
+                .cache_capacity(settings.cache_mib.max(1) * 1024 * 1024)
+                .flush_every_ms(Some(400))
+                .mode(sled::Mode::LowSpace)
+                .open()
+                .map_err(|e| open_error(dir, e))?;
+            let tree = |name: &str| db.open_tree(name).map_err(|e| open_error(dir, e));
+            Ok(Store {
+                dir: dir.to_owned(),
+                meta: tree("meta")?,
+                feeds: tree("feeds")?,
+                feed_urls: tree("feed_urls")?,
+                articles: tree("articles")?,
+                bodies: tree("bodies")?,
+                article_keys: tree("article_keys")?,
+                feed_index: tree("feed_index")?,
+                date_index: tree("date_index")?,
+                flags: tree("flags")?,
+                counters: tree("counters")?,
+                fetch_log: tree("fetch_log")?,
+                stamping: Arc::new(Mutex::new(())),
+                db,
+            })
+        });
+        match opened {
+            Ok(result) => result,
+            Err(panic) => Err(StoreError::Damaged {
+                dir: dir.to_owned(),
+                reason: format!("sled's recovery fails on its files ({panic})"),
+            }),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -289,29 +371,81 @@ impl Store {
         ]
     }
 
+    fn schema(&self) -> Result<Option<u64>, StoreError> {
+        Ok(self.meta.get("schema")?.and_then(|v| read_u64(&v)))
+    }
+
+    /// The stored record counts; `None` before schema 2 (or if damaged).
+    fn records(&self) -> Result<Option<Records>, StoreError> {
+        Ok(self.meta.get(RECORDS_KEY)?.and_then(|v| Records::from_bytes(&v)))
+    }
+
+    /// Refuses a database that is older than its stamp, empty where the stamp says it held
+    /// data, or whose counts disagree with its trees (see [`judge`]).
+    fn verify(&self, stamp: Option<&Stamp>, had_data: bool) -> Result<(), StoreError> {
+        let damaged = |reason: String| StoreError::Damaged { dir: self.dir.clone(), reason };
+        let unreadable =
+            |e: StoreError| damaged(format!("sled cannot read part of it ({})", damage_text(&e)));
+        let schema = self.schema().map_err(unreadable)?;
+        if let Some(v) = schema.filter(|&v| v > SCHEMA_VERSION) {
+            return Err(StoreError::TooNew { dir: self.dir.clone(), found: v });
+        }
+        let found = Found {
+            schema,
+            records: self.records().map_err(unreadable)?,
+            has_feeds: self.feeds.first().map_err(|e| unreadable(e.into()))?.is_some(),
+            has_articles: self.articles.first().map_err(|e| unreadable(e.into()))?.is_some(),
+            had_data,
+        };
+        judge(&found, stamp).map_err(damaged)
+    }
+
     fn migrate(&self) -> Result<(), StoreError> {
-        let found = self.meta.get("schema")?.and_then(|v| read_u64(&v));
-        match found {
+        match self.schema()? {
             None => {
-                // A new database, or one from before versioning (there was none): stamp it.
-                self.meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
-                self.meta.insert("next_feed_id", &1u64.to_be_bytes())?;
-                self.meta.insert("next_article_id", &1u64.to_be_bytes())?;
-                self.db.flush()?;
+                // A new database (`verify` has ruled out one that came back empty). One batch,
+                // so a crash leaves all of it or none.
+                let mut batch = sled::Batch::default();
+                batch.insert("schema", &SCHEMA_VERSION.to_be_bytes());
+                batch.insert("next_feed_id", &1u64.to_be_bytes());
+                batch.insert("next_article_id", &1u64.to_be_bytes());
+                batch.insert(RECORDS_KEY, &Records::default().to_bytes());
+                self.meta.apply_batch(batch)?;
+                self.flush()?;
             }
             Some(v) if v > SCHEMA_VERSION => {
                 return Err(StoreError::TooNew { dir: self.dir.clone(), found: v })
             }
             // Each older schema gets a step here that rewrites it to the next one, in one
             // transaction per step, then stamps the new version.
+            Some(1) => {
+                // 1 -> 2: count the records once. The only scan an open ever makes, and only
+                // the first time this version opens an older data dir.
+                let feeds = self.feeds.iter().keys().try_fold(0u64, |n, k| k.map(|_| n + 1))?;
+                let articles = self.articles.iter().keys().try_fold(0u64, |n, k| k.map(|_| n + 1))?;
+                let mut batch = sled::Batch::default();
+                batch.insert(RECORDS_KEY, &Records { seq: 0, feeds, articles }.to_bytes());
+                batch.insert("schema", &2u64.to_be_bytes());
+                self.meta.apply_batch(batch)?;
+                self.flush()?;
+            }
             Some(_) => {}
         }
         Ok(())
     }
 
-    /// Makes everything written so far durable.
+    /// Makes everything written so far durable, then stamps the data dir with what it holds.
     pub fn flush(&self) -> Result<(), StoreError> {
+        let _in_order = self.stamping.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Read before the flush, so the state the stamp describes is on disk when it is
+        // written (a write committed meanwhile is in a later state, not in the stamp).
+        let records = self.records()?;
         self.db.flush()?;
+        if let Some(records) = records {
+            // A stamp that cannot be written leaves the previous one, which describes an
+            // older state: the next open checks less, but never refuses a good database.
+            let _ = datadir::write_stamp(&self.dir, &Stamp { records });
+        }
         Ok(())
     }
 
@@ -338,6 +472,7 @@ impl Store {
                         }
                         if rec.tags.len() != before {
                             feeds.insert(&feed_key(id), encode(&rec))?;
+                            bump_records(meta, 0, 0)?;
                         }
                     }
                     return Ok((id, false));
@@ -346,6 +481,7 @@ impl Store {
                 let rec = FeedRecord::new(id, &new);
                 feeds.insert(&feed_key(id), encode(&rec))?;
                 urls.insert(url.as_bytes(), &feed_key(id))?;
+                bump_records(meta, 1, 0)?;
                 Ok((id, true))
             })
             .map_err(tx_error)?;
@@ -412,11 +548,12 @@ impl Store {
         }
         self.all_trees()
             .transaction(|t| {
-                let [_meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog] =
+                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
                 };
+                let mut removed = 0i64;
                 for k in &index {
                     let (Some(date), Some(aid)) =
                         (date_from_bits(&k[8..16]), read_u64(&k[16..]).map(ArticleId))
@@ -425,7 +562,9 @@ impl Store {
                     };
                     findex.remove(k)?;
                     dindex.remove(&date_index_key(date, aid))?;
-                    articles.remove(&article_key(aid))?;
+                    if articles.remove(&article_key(aid))?.is_some() {
+                        removed += 1;
+                    }
                     bodies.remove(&article_key(aid))?;
                     flags.remove(&article_key(aid))?;
                 }
@@ -439,6 +578,7 @@ impl Store {
                 }
                 feeds.remove(&prefix)?;
                 counters.remove(&prefix)?;
+                bump_records(meta, -1, -removed)?;
                 Ok(())
             })
             .map_err(tx_error)?;
@@ -451,9 +591,8 @@ impl Store {
         id: FeedId,
         change: impl Fn(&mut FeedRecord),
     ) -> Result<FeedRecord, StoreError> {
-        let res = self
-            .feeds
-            .transaction(|feeds| {
+        let res = (&self.meta, &self.feeds)
+            .transaction(|(meta, feeds)| {
                 let Some(bytes) = feeds.get(feed_key(id))? else {
                     return abort(StoreError::NoSuchFeed(id.to_string()));
                 };
@@ -463,6 +602,7 @@ impl Store {
                 };
                 change(&mut rec);
                 feeds.insert(&feed_key(id), encode(&rec))?;
+                bump_records(meta, 0, 0)?;
                 Ok(rec)
             })
             .map_err(tx_error)?;
@@ -554,8 +694,8 @@ impl Store {
         let mut changed_all = Vec::new();
         // Chunks keep one transaction's write set modest when marking a whole database read.
         for chunk in ids.chunks(2000) {
-            let changed = (&self.flags, &self.counters)
-                .transaction(|(flags, counters)| {
+            let changed = (&self.meta, &self.flags, &self.counters)
+                .transaction(|(meta, flags, counters)| {
                     let mut changed = Vec::new();
                     let mut deltas: HashMap<FeedId, i64> = HashMap::new();
                     for &id in chunk {
@@ -579,6 +719,9 @@ impl Store {
                     }
                     for (feed, delta) in deltas {
                         adjust_counts(counters, feed, delta, 0)?;
+                    }
+                    if !changed.is_empty() {
+                        bump_records(meta, 0, 0)?;
                     }
                     Ok(changed)
                 })
@@ -717,6 +860,7 @@ impl Store {
                     }
                 }
                 feeds.insert(&prefix, encode(&rec))?;
+                bump_records(meta, 0, stats.new as i64 - stats.dropped as i64)?;
 
                 let mut r = record.clone();
                 r.new = stats.new;
@@ -828,13 +972,34 @@ impl Store {
 
     // ---- integrity ----
 
-    /// Verifies that every index agrees with the records and every counter with the flags.
+    /// Verifies that every index agrees with the records, every counter with the flags, and
+    /// the stored record counts with the records. A record that cannot be decoded is a
+    /// problem in the report; a page sled cannot read is [`StoreError::Damaged`].
     pub fn check(&self) -> Result<CheckReport, StoreError> {
+        let damaged = |reason: String| StoreError::Damaged { dir: self.dir.clone(), reason };
+        match contain_panics(|| self.check_all()) {
+            Ok(Err(StoreError::Sled(e @ sled::Error::Corruption { .. }))) => {
+                Err(damaged(format!("sled cannot read part of it ({})", sled_text(&e))))
+            }
+            Ok(result) => result,
+            Err(panic) => Err(damaged(format!("sled fails while reading it ({panic})"))),
+        }
+    }
+
+    fn check_all(&self) -> Result<CheckReport, StoreError> {
         let mut rep = CheckReport::default();
         let mut feeds = HashSet::new();
+        let mut undecodable = (0u64, 0u64);
         for kv in self.feeds.iter() {
             let (k, v) = kv?;
-            let rec: FeedRecord = decode("feed", &v)?;
+            let rec: FeedRecord = match decode("feed", &v) {
+                Ok(r) => r,
+                Err(e) => {
+                    undecodable.0 += 1;
+                    rep.problems.push(format!("feed record {}: {e}", read_u64(&k).unwrap_or(0)));
+                    continue;
+                }
+            };
             if k.as_ref() != feed_key(rec.id) {
                 rep.problems.push(format!("feed record under the wrong key: {}", rec.id));
             }
@@ -848,7 +1013,14 @@ impl Store {
         let mut counted: HashMap<FeedId, Counts> = HashMap::new();
         for kv in self.articles.iter() {
             let (k, v) = kv?;
-            let m: ArticleMeta = decode("article", &v)?;
+            let m: ArticleMeta = match decode("article", &v) {
+                Ok(m) => m,
+                Err(e) => {
+                    undecodable.1 += 1;
+                    rep.problems.push(format!("article record {}: {e}", read_u64(&k).unwrap_or(0)));
+                    continue;
+                }
+            };
             rep.articles += 1;
             if k.as_ref() != article_key(m.id) {
                 rep.problems.push(format!("article record under the wrong key: {}", m.id));
@@ -900,6 +1072,17 @@ impl Store {
         let bodies_len = self.bodies.iter().count() as u64;
         if bodies_len != rep.articles {
             rep.problems.push(format!("{bodies_len} bodies for {} articles", rep.articles));
+        }
+        // The records that could not be decoded are still records: the stored counts include them.
+        let (feed_records, article_records) = (rep.feeds + undecodable.0, rep.articles + undecodable.1);
+        match self.records()? {
+            Some(r) if (r.feeds, r.articles) == (feed_records, article_records) => {}
+            Some(r) => rep.problems.push(format!(
+                "the stored counts say {} feeds and {} articles, the records are {feed_records} feeds and \
+                 {article_records} articles",
+                r.feeds, r.articles
+            )),
+            None => rep.problems.push("the stored record counts are missing".into()),
         }
         for &id in &feeds {
             let stored = self.counts(id)?;
@@ -992,12 +1175,141 @@ fn adjust_counts(counters: &TransactionalTree, feed: FeedId, unread: i64, total:
     Ok(c)
 }
 
+/// Counts one committed change, with the feed and article records it adds (negative:
+/// removes). Called inside every write transaction, so the counts always match the trees.
+fn bump_records(meta: &TransactionalTree, feeds: i64, articles: i64) -> TxResult<()> {
+    let mut r = meta.get(RECORDS_KEY)?.and_then(|v| Records::from_bytes(&v)).unwrap_or_default();
+    r.seq = r.seq.saturating_add(1);
+    r.feeds = r.feeds.saturating_add_signed(feeds);
+    r.articles = r.articles.saturating_add_signed(articles);
+    meta.insert(RECORDS_KEY, &r.to_bytes())?;
+    Ok(())
+}
+
 fn open_error(dir: &Path, e: sled::Error) -> StoreError {
     let text = e.to_string();
     if text.contains("could not acquire lock") || text.contains("Resource temporarily unavailable") {
         return StoreError::Locked(dir.to_owned());
     }
+    if matches!(e, sled::Error::Corruption { .. }) {
+        return StoreError::Damaged {
+            dir: dir.to_owned(),
+            reason: format!("sled finds damaged data in it ({})", sled_text(&e)),
+        };
+    }
     StoreError::Unreadable { dir: dir.to_owned(), reason: text }
+}
+
+/// sled's words for an error, without the empty backtrace its corruption errors end with.
+fn sled_text(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Corruption { at: Some(at), .. } => format!("corrupted data at {at:?}"),
+        sled::Error::Corruption { at: None, .. } => "corrupted data".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn damage_text(e: &StoreError) -> String {
+    match e {
+        StoreError::Sled(e) => sled_text(e),
+        other => other.to_string(),
+    }
+}
+
+/// What `verify` found in a freshly opened database.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    schema: Option<u64>,
+    records: Option<Records>,
+    has_feeds: bool,
+    has_articles: bool,
+    /// The `db` file was not empty before sled opened it.
+    had_data: bool,
+}
+
+/// Whether a database as found may be opened, given the stamp beside it; `Err` says why not.
+///
+/// A crash loses only writes made after the last flush, and the stamp describes a state at
+/// or before that flush, so a crashed database is at the stamp's change or past it, with any
+/// counts. Behind the stamp, or at it with other counts, or empty under a stamp, it lost saved
+/// changes: a truncated or damaged file, or an older copy put in its place.
+fn judge(found: &Found, stamp: Option<&Stamp>) -> Result<(), String> {
+    let held = |r: &Records| {
+        format!("{} and {}", repair::plural(r.feeds, "feed"), repair::plural(r.articles, "article"))
+    };
+    let Some(schema) = found.schema else {
+        if let Some(s) = stamp {
+            return Err(format!(
+                "it has come back empty, but it held {} when tidings last saved it",
+                held(&s.records)
+            ));
+        }
+        if found.had_data {
+            // Every tidings writes its schema in the first flush of a new database.
+            return Err("its files hold data, but none of it is a tidings database any more".into());
+        }
+        return Ok(());
+    };
+    let Some(records) = found.records else {
+        if schema < 2 && stamp.is_none() {
+            // A data dir from before record counts: `migrate` counts them.
+            return Ok(());
+        }
+        return Err("its record counts are missing".into());
+    };
+    if let Some(s) = stamp {
+        if records.seq < s.records.seq {
+            return Err(format!(
+                "it holds {}, but it held {} when tidings last saved it: the last {} are missing",
+                held(&records),
+                held(&s.records),
+                repair::plural(s.records.seq - records.seq, "saved change")
+            ));
+        }
+        if records.seq == s.records.seq && records != s.records {
+            return Err(format!(
+                "it holds {}, but it held {} when tidings last saved it, after the same changes",
+                held(&records),
+                held(&s.records)
+            ));
+        }
+    }
+    for (what, count, present) in
+        [("feed", records.feeds, found.has_feeds), ("article", records.articles, found.has_articles)]
+    {
+        if (count > 0) != present {
+            return Err(format!(
+                "its counts say {}, but it {} any",
+                repair::plural(count, &format!("{what} record")),
+                if present { "has" } else { "does not have" }
+            ));
+        }
+    }
+    Ok(())
+}
+
+thread_local! {
+    static CONTAINING_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this thread runs sled code whose panics are caught and reported as a damaged
+/// database: a panic hook should then log quietly instead of telling the user it crashed.
+pub fn containing_panics() -> bool {
+    CONTAINING_PANICS.with(|c| c.get())
+}
+
+/// Runs `f`, turning a panic into its message.
+fn contain_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let was = CONTAINING_PANICS.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CONTAINING_PANICS.with(|c| c.set(was));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_owned())
+    })
 }
 
 enum Incoming {
@@ -1117,4 +1429,152 @@ pub struct ImportFlagsReport {
     pub changed: u64,
     /// Not in the store: not fetched yet, or dropped by retention.
     pub not_found: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(schema: Option<u64>, records: Option<Records>) -> Found {
+        let (has_feeds, has_articles) = records.map_or((false, false), |r| (r.feeds > 0, r.articles > 0));
+        Found { schema, records, has_feeds, has_articles, had_data: true }
+    }
+
+    fn stamp(seq: u64, feeds: u64, articles: u64) -> Stamp {
+        Stamp { records: Records { seq, feeds, articles } }
+    }
+
+    const R: Records = Records { seq: 10, feeds: 3, articles: 90 };
+
+    #[test]
+    fn a_database_at_or_past_its_stamp_opens_whatever_its_counts() {
+        // What a crash can leave: the stamped state, or any later one (a feed removed after
+        // the last flush, articles dropped by retention...).
+        for s in [stamp(10, 3, 90), stamp(9, 3, 95), stamp(2, 40, 4000), stamp(0, 0, 0)] {
+            assert_eq!(judge(&found(Some(2), Some(R)), Some(&s)), Ok(()), "{s:?}");
+        }
+        assert_eq!(judge(&found(Some(2), Some(R)), None), Ok(()), "no stamp: trusted");
+    }
+
+    #[test]
+    fn a_database_behind_its_stamp_or_empty_under_one_is_refused() {
+        let behind = judge(&found(Some(2), Some(R)), Some(&stamp(11, 3, 90))).unwrap_err();
+        assert!(
+            behind.contains("held 3 feeds and 90 articles") && behind.contains("last 1 saved change "),
+            "{behind}"
+        );
+        let other = judge(&found(Some(2), Some(R)), Some(&stamp(10, 3, 91))).unwrap_err();
+        assert!(other.contains("after the same changes"), "{other}");
+        let mut empty = found(None, None);
+        let gone = judge(&empty, Some(&stamp(4, 1, 20))).unwrap_err();
+        assert!(gone.contains("come back empty") && gone.contains("1 feed and 20 articles"), "{gone}");
+        // Even a stamp of an empty database: it was written after the schema was flushed.
+        assert!(judge(&empty, Some(&stamp(0, 0, 0))).is_err());
+        // No stamp, but sled's files held data and none of it is ours any more.
+        assert!(judge(&empty, None).is_err());
+        empty.had_data = false;
+        assert_eq!(judge(&empty, None), Ok(()), "a new database");
+    }
+
+    #[test]
+    fn counts_must_agree_with_what_the_trees_hold() {
+        let mut f = found(Some(2), Some(R));
+        f.has_articles = false;
+        let e = judge(&f, None).unwrap_err();
+        assert!(e.contains("90 article records") && e.contains("does not have"), "{e}");
+        let mut f = found(Some(2), Some(Records { seq: 1, feeds: 0, articles: 0 }));
+        f.has_feeds = true;
+        assert!(judge(&f, None).unwrap_err().contains("0 feed records"));
+        let mut f = found(Some(2), Some(Records { seq: 1, feeds: 1, articles: 0 }));
+        f.has_feeds = false;
+        assert!(judge(&f, None).unwrap_err().contains("1 feed record,"));
+        assert!(judge(&found(Some(2), None), None).unwrap_err().contains("counts are missing"));
+    }
+
+    #[test]
+    fn schema_one_without_counts_is_migrated_unless_a_stamp_says_it_had_them() {
+        assert_eq!(judge(&found(Some(1), None), None), Ok(()));
+        assert!(judge(&found(Some(1), None), Some(&stamp(3, 1, 1))).is_err());
+    }
+
+    #[test]
+    fn every_write_counts_itself_and_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let records = || store.records().unwrap().unwrap();
+        assert_eq!(records(), Records::default());
+        let mut last = records();
+        let mut step = |what: &str, feeds: u64, articles: u64| {
+            let now = records();
+            assert!(now.seq > last.seq, "{what}: not counted");
+            assert_eq!((now.feeds, now.articles), (feeds, articles), "{what}");
+            last = now;
+        };
+        let new = |url: &str| NewFeed { url: url.into(), ..Default::default() };
+        let (a, _) = store.add_feed(new("https://a.example/")).unwrap();
+        step("add", 1, 0);
+        store.add_feed(NewFeed { tags: vec!["t".into()], ..new("https://a.example/") }).unwrap();
+        step("add again with a tag", 1, 0);
+        let article = |n: u8| crate::model::ParsedArticle {
+            key: crate::model::ArticleKey([n; 16]),
+            guid: None,
+            title: format!("{n}"),
+            link: None,
+            author: None,
+            date: chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(n), 0),
+            updated: None,
+            content_html: String::new(),
+            images: vec![],
+            links: vec![],
+            enclosures: vec![],
+        };
+        let update = |ns: &[u8]| {
+            FetchResult::Updated(FeedUpdate {
+                feed_title: "A".into(),
+                site_link: None,
+                etag: None,
+                last_modified: None,
+                moved_to: None,
+                articles: ns.iter().map(|&n| PreparedArticle::new(article(n))).collect(),
+            })
+        };
+        let settings = StoreSettings::default();
+        store.apply_fetch(a, update(&[1, 2, 3]), FetchRecord::default(), &settings, 1_800_000_000).unwrap();
+        step("fetch", 1, 3);
+        let keep_two = StoreSettings { max_articles_per_feed: 2, ..Default::default() };
+        store
+            .apply_fetch(a, update(&[1, 2, 3, 4]), FetchRecord::default(), &keep_two, 1_800_000_000)
+            .unwrap();
+        step("fetch with retention", 1, 2);
+        let failed = FetchResult::Failed { error: "x".into(), retry_not_before: None };
+        store.apply_fetch(a, failed, FetchRecord::default(), &settings, 1_800_000_000).unwrap();
+        step("failed fetch", 1, 2);
+        let ids: Vec<ArticleId> =
+            store.list_entries(&ArticleQuery::default()).unwrap().iter().map(|e| e.id).collect();
+        store.mark(&ids, Mark::Read).unwrap();
+        step("mark", 1, 2);
+        store.update_feed(a, |f| f.custom_title = Some("mine".into())).unwrap();
+        step("update", 1, 2);
+        store.add_feed(new("https://b.example/")).unwrap();
+        step("add another", 2, 2);
+        store.remove_feed(a).unwrap();
+        step("remove", 1, 0);
+        // Writes that change nothing are not changes.
+        store.mark(&ids, Mark::Read).unwrap();
+        store.add_feed(new("https://b.example/")).unwrap();
+        assert_eq!(records(), last);
+        assert!(store.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn contained_panics_become_their_message() {
+        assert!(!containing_panics());
+        let r = contain_panics(|| -> u8 {
+            assert!(containing_panics());
+            panic!("sled says {}", 42)
+        });
+        assert_eq!(r, Err("sled says 42".to_owned()));
+        assert!(!containing_panics(), "the flag is cleared after the panic");
+        assert_eq!(contain_panics(|| 7), Ok(7));
+    }
 }

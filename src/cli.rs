@@ -727,6 +727,11 @@ fn set(engine: &Engine, config: &Config, args: SetArgs) -> Result<()> {
 fn import(engine: &Engine, file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let list = subscriptions::parse_import(&bytes).with_context(|| format!("{}", file.display()))?;
+    subscribe_list(engine, &file.display().to_string(), &list)
+}
+
+/// Subscribes to an imported list (nothing twice) and says what was added and skipped.
+fn subscribe_list(engine: &Engine, source: &str, list: &subscriptions::ImportList) -> Result<()> {
     let feeds = list
         .subscriptions
         .iter()
@@ -738,7 +743,7 @@ fn import(engine: &Engine, file: &Path) -> Result<()> {
         })
         .collect();
     let (added, present) = engine.add_feeds(feeds)?;
-    note!("{}: {added} added, {present} already present, {} skipped", file.display(), list.skipped.len());
+    note!("{}: {added} added, {present} already present, {} skipped", clean(source), list.skipped.len());
     for s in &list.skipped {
         note!("  skipped {}: {}", clean(&s.what), clean(&s.reason));
     }
@@ -749,23 +754,7 @@ fn import(engine: &Engine, file: &Path) -> Result<()> {
 /// state of its cache.db for the articles this store holds (flags are only ever set).
 fn import_newsboat(engine: &Engine, dir: &Path) -> Result<()> {
     let nb = subscriptions::newsboat::read(dir)?;
-    let feeds = nb
-        .list
-        .subscriptions
-        .iter()
-        .map(|sub| NewFeed {
-            url: sub.url.clone(),
-            title: sub.title.clone(),
-            tags: sub.tags.clone(),
-            ..Default::default()
-        })
-        .collect();
-    let (added, present) = engine.add_feeds(feeds)?;
-    let shown = clean(&dir.display().to_string());
-    note!("{shown}: {added} added, {present} already present, {} skipped", nb.list.skipped.len());
-    for s in &nb.list.skipped {
-        note!("  skipped {}: {}", clean(&s.what), clean(&s.reason));
-    }
+    subscribe_list(engine, &dir.display().to_string(), &nb.list)?;
     if let Some(cache) = &nb.cache_path {
         let (mut found, mut missing) = (0u64, 0u64);
         let (mut to_read, mut to_star) = (Vec::new(), Vec::new());

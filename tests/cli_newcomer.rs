@@ -212,6 +212,8 @@ fn a_moved_feed_keeps_its_new_url_and_an_old_opml_adds_nothing_twice() {
     t.ok(&["refresh"]);
     let feeds = t.json(&["feeds", "--json"]);
     assert_eq!(feeds[0]["url"].as_str(), Some(server.url("/new.xml").as_str()), "{feeds}");
+    let log = std::fs::read_to_string(t.dir.path().join("state/tidings/tidings.log")).unwrap_or_default();
+    assert!(log.contains("moved permanently") && log.contains("/old.xml"), "the log says so: {log}");
     let file = t.dir.path().join("old.opml");
     std::fs::write(&file, common::cli::opml(&[server.url("/old.xml")])).unwrap();
     let out = t.ok(&["import", file.to_str().unwrap()]);
@@ -265,4 +267,24 @@ fn a_data_dir_full_of_other_files_is_refused_and_left_alone() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["thesis.tex"], "nothing was written into it");
+}
+
+#[test]
+fn a_wordpress_page_gives_its_feed_not_its_rest_api() {
+    let server = TestServer::start();
+    let page = format!(
+        "<html><head>\
+         <link rel=\"alternate\" type=\"application/json\" href=\"{}\">\
+         <link rel=\"alternate\" type=\"application/rss+xml\" title=\"Blog\" href=\"/feed/\">\
+         </head><body>hi</body></html>",
+        server.url("/wp-json/wp/v2/pages/12")
+    );
+    server.route("/", Response::ok(page).content_type("text/html"));
+    server.route("/feed/", Response::ok(rss_feed("Blog", 2, 1)));
+    server.route("/wp-json/wp/v2/pages/12", Response::ok("{\"id\":12}").content_type("application/json"));
+    let t = Tidings::new();
+    let out = t.ok(&["add", &server.url("/")]);
+    assert!(out.contains("links to 1 feed:") && out.contains("/feed/"), "{out}");
+    assert!(!out.contains("wp-json"), "{out}");
+    assert_eq!(server.hits("/wp-json/wp/v2/pages/12"), 0);
 }

@@ -2,6 +2,8 @@
 //! made here with newsboat's own schema), and `Store::import_flags` applying what it read to a
 //! real store whose feeds were fetched from documents with the same guids.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -400,4 +402,60 @@ fn a_hot_journal_left_by_a_crash_does_not_stop_the_import() {
         crashed.path().join("cache.db-journal").exists(),
         "the journal is left for newsboat to roll back"
     );
+}
+
+/// The whole path a newsboat user takes, with the real binary: import the directory
+/// (subscriptions), refresh, import again (the flags), and nothing twice on a third run.
+#[test]
+fn import_newsboat_from_the_command_line() {
+    use common::cli::Tidings;
+    use common::server::{Response, TestServer};
+    let server = TestServer::start();
+    server.route("/a.xml", Response::ok(RSS_A));
+    let url = server.url("/a.xml");
+    let nb = tempfile::tempdir().unwrap();
+    std::fs::write(
+        nb.path().join("urls"),
+        format!("{url} news \"~My A\"\n\"query:Unread:unread = \\\"yes\\\"\"\n"),
+    )
+    .unwrap();
+    make_cache(
+        &nb.path().join("cache.db"),
+        &[
+            row(&url, "urn:a:1", 0, Some("s"), 0),
+            row(&url, "https://a.example/2", 0, None, 1),
+            row(&url, "urn:a:6", 1, None, 0),
+        ],
+    );
+    let dir = nb.path().to_str().unwrap();
+    let t = Tidings::new();
+    let first = t.ok(&["import", "--newsboat", dir]);
+    assert!(first.contains("1 added") && first.contains("skipped"), "{first}");
+    assert!(first.contains("not here yet"), "nothing fetched yet: {first}");
+    t.ok(&["refresh"]);
+    let second = t.ok(&["import", "--newsboat", dir]);
+    assert!(second.contains("0 added, 1 already present"), "{second}");
+    assert!(second.contains("2 marked read, 1 starred"), "{second}");
+    let third = t.ok(&["import", "--newsboat", dir]);
+    assert!(third.contains("0 marked read, 0 starred"), "nothing twice: {third}");
+    let feeds = t.json(&["feeds", "--json"]);
+    assert_eq!(feeds[0]["title"].as_str(), Some("My A"));
+    assert_eq!(feeds[0]["tags"], serde_json::json!(["news"]));
+    let articles = t.json(&["articles", "--json"]);
+    let flags: Vec<(String, bool, bool)> = articles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["title"].as_str().unwrap().to_owned(),
+                a["read"].as_bool().unwrap(),
+                a["starred"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(flags.contains(&("A one".into(), true, true)), "{flags:?}");
+    assert!(flags.contains(&("A two".into(), true, false)), "deleted counts as read: {flags:?}");
+    assert!(flags.contains(&("A six".into(), false, false)), "{flags:?}");
+    assert!(t.ok(&["check"]).contains("database is consistent"));
 }

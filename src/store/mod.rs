@@ -781,10 +781,10 @@ impl Store {
     ) -> Result<ApplyStats, StoreError> {
         let started = std::time::Instant::now();
         let prefix = feed_key(feed);
-        if self.feed(feed)?.is_none() {
+        let Some(before) = self.feed(feed)? else {
             // Removed while it was being fetched: nothing to record.
             return Err(StoreError::NoSuchFeed(feed.to_string()));
-        }
+        };
         // Plan from scans (not possible inside a transaction; see the module comment).
         let log_keys: Vec<sled::IVec> =
             self.fetch_log.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
@@ -874,6 +874,21 @@ impl Store {
                 Ok(stats)
             })
             .map_err(tx_error)?;
+        let moved = matches!(
+            &result,
+            FetchResult::Updated(FeedUpdate { moved_to: Some(_), .. })
+                | FetchResult::NotModified { moved_to: Some(_), .. }
+        );
+        if let Some(after) =
+            moved.then(|| self.feed(feed)).transpose()?.flatten().filter(|a| a.url != before.url)
+        {
+            tracing::info!(
+                target: "tidings",
+                "feed {feed} moved permanently: {} -> {} (the old address still finds it)",
+                crate::sanitize::line(&before.url),
+                crate::sanitize::line(&after.url)
+            );
+        }
         Ok(stats)
     }
 

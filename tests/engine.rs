@@ -310,3 +310,22 @@ fn a_socket_file_left_by_a_killed_holder_is_replaced() {
     drop(holder);
     assert!(!socket.exists() || client.is_holder());
 }
+
+#[test]
+fn a_data_dir_too_deep_for_a_socket_path_still_serves_its_clients() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir.path().join("a-rather-long-directory-name-".repeat(5)).join("tidings-data");
+    assert!(deep.join("tidings.sock").as_os_str().len() > 108);
+    let holder = Engine::open(&deep, options(), rt.handle().clone()).unwrap();
+    assert!(holder.is_holder());
+    assert_eq!(holder.serve_problem(), None);
+    let socket = tidings::engine::socket_path(&deep);
+    assert!(socket.as_os_str().len() <= 107, "{}", socket.display());
+    let mode = std::fs::metadata(socket.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the socket's directory is private");
+    let client = Engine::open(&deep, options(), rt.handle().clone()).unwrap();
+    assert!(!client.is_holder());
+    client.add_feeds(vec![NewFeed { url: "https://example.org/f".into(), ..Default::default() }]).unwrap();
+    assert_eq!(holder.feeds().unwrap().len(), 1);
+}

@@ -76,7 +76,6 @@ pub struct Engine {
 
 struct Inner {
     dir: PathBuf,
-    socket: PathBuf,
     options: EngineOptions,
     runtime: tokio::runtime::Handle,
     /// Tells the holder which handle asked (events carry it back).
@@ -357,6 +356,43 @@ impl Engine {
     }
 }
 
+/// The longest socket path the kernel takes (`sun_path` is 108 bytes with its NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// Where the holder of `dir` listens: `tidings.sock` in the data dir, or, when that path is too
+/// long for a socket, a file named after the data dir in a directory of this user's own
+/// (`$XDG_RUNTIME_DIR/tidings`, else `/tmp/tidings-UID`, made 0700 and refused if anyone else
+/// owns it or can enter it).
+pub fn socket_path(dir: &Path) -> PathBuf {
+    let inside = dir.join(SOCKET_FILE);
+    if inside.as_os_str().len() <= MAX_SOCKET_PATH {
+        return inside;
+    }
+    // Every process on this data dir must find the same name, however it spelt the path.
+    let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    let name = format!("{:016x}.sock", xxhash_rust::xxh3::xxh3_64(canonical.as_os_str().as_encoded_bytes()));
+    match private_runtime_dir() {
+        Some(private) => private.join(name),
+        // Nowhere safe: the long path fails to bind, and `serve_problem` says so.
+        None => inside,
+    }
+}
+
+/// A directory only this user can use, for sockets whose data dir path is too long.
+fn private_runtime_dir() -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    let dir = match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+        Some(run) if run.is_absolute() => run.join("tidings"),
+        _ => std::env::temp_dir().join(format!("tidings-{uid}")),
+    };
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    let private = meta.is_dir() && meta.uid() == uid && meta.permissions().mode() & 0o077 == 0;
+    (private && dir.join("x").as_os_str().len() + 22 <= MAX_SOCKET_PATH).then_some(dir)
+}
+
 fn unexpected(reply: Reply) -> EngineError {
     let name = format!("{reply:?}");
     let name = name.split(['(', ' ', '{']).next().unwrap_or("?");
@@ -374,7 +410,6 @@ impl Inner {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(1, |d| d.as_nanos() as u64);
         Inner {
-            socket: dir.join(SOCKET_FILE),
             dir: dir.to_owned(),
             options,
             runtime,
@@ -390,7 +425,7 @@ impl Inner {
     }
 
     fn unreachable(&self, why: String) -> EngineError {
-        EngineError::Unreachable { dir: self.dir.clone(), socket: self.socket.clone(), why }
+        EngineError::Unreachable { dir: self.dir.clone(), socket: socket_path(&self.dir), why }
     }
 
     /// Opens the store, or connects to its holder; retries while a holder does not answer.
@@ -400,7 +435,7 @@ impl Inner {
         loop {
             let why = match Store::open(&self.dir, &self.options.store) {
                 Ok(store) => return Ok(self.hold(store)),
-                Err(StoreError::Locked(_)) => match Client::connect(&self.socket) {
+                Err(StoreError::Locked(_)) => match Client::connect(&socket_path(&self.dir)) {
                     Ok(client) => return Ok(Backend::Client(Arc::new(client))),
                     Err(ConnectError::Refused(reason)) => return Err(EngineError::Failed(reason)),
                     Err(ConnectError::NoAnswer(e)) => e.to_string(),
@@ -425,12 +460,12 @@ impl Inner {
         ));
         // Without the socket this process still works; the others wait for it to finish, and
         // `serve_problem` says why.
-        let (server, serve_problem) = match server::start(holder.clone(), &self.socket, &self.runtime) {
+        let socket = socket_path(&self.dir);
+        let (server, serve_problem) = match server::start(holder.clone(), &socket, &self.runtime) {
             Ok(s) => (Some(s), None),
-            Err(e) => (
-                None,
-                Some(format!("cannot serve {} to other tidings processes: {e}", self.socket.display())),
-            ),
+            Err(e) => {
+                (None, Some(format!("cannot serve {} to other tidings processes: {e}", socket.display())))
+            }
         };
         Backend::Holding(Arc::new(Holding { _server: server, holder, serve_problem }))
     }

@@ -74,7 +74,8 @@ fn bench(c: &mut Criterion) {
     };
     // The reader holding the store, and a second reader reaching it over the socket.
     let holder = tidings::engine::Engine::holding(store, options.clone(), runtime.handle().clone());
-    let client = tidings::engine::Engine::open(dir.path(), options, runtime.handle().clone()).expect("client");
+    let client =
+        tidings::engine::Engine::open(dir.path(), options, runtime.handle().clone()).expect("client");
     assert!(!client.is_holder());
     let mut app = App::new(120, 40);
     app.feeds = vec![FeedRow {

@@ -1,6 +1,5 @@
 //! The reader under hostile endings: `kill -9` a moment after the last key, a dropped SSH
-//! session (SIGHUP), a second reader on the same data, and a data directory that is not a
-//! database. Flags changed in the reader must be in the database within a second, the terminal
+//! session (SIGHUP), and a data directory that is not a database. Flags changed in the reader must be in the database within a second, the terminal
 //! must be restored whenever the process gets the chance, and nothing the user owns is lost.
 
 mod common;
@@ -125,38 +124,6 @@ fn sighup_exits_restores_the_terminal_and_keeps_marks() {
     screen.wait_restored();
     assert_consistent(&t, "after SIGHUP");
     assert_eq!(flags(&t), expected_after_marking());
-}
-
-#[test]
-fn a_second_reader_is_told_another_tidings_is_running() {
-    let t = subscribed();
-    let mut first = Screen::spawn(&t);
-    first.wait_for(&["Wombat Weekly", "5 unread"]);
-
-    let mut second = Screen::spawn(&t);
-    assert!(!second.wait_exit(), "the second reader succeeded:\n{}", second.contents());
-    let data_dir = t.data_dir();
-    let data_dir = data_dir.to_str().expect("utf-8 path");
-    second.wait_for(&["another tidings is using"]);
-    // The path may wrap on screen; compare with the line breaks taken out.
-    let said: String = second.contents().split('\n').collect();
-    assert!(said.contains(data_dir), "the message does not name {data_dir}:\n{said}");
-    assert!(!said.contains("panicked"), "{said}");
-    assert!(!second.alternate_screen(), "the refused reader left the alternate screen on");
-    // A command-line run is refused the same way, with the same message and a failure code.
-    let out = t.output(&["articles"]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("another tidings is using") && stderr.contains(data_dir), "{stderr}");
-
-    // The first reader is unharmed: it still works and quits cleanly.
-    first.keys("\r\r");
-    first.wait_for(&["Body of story 5.", "4 unread"]);
-    first.keys("q");
-    assert!(first.wait_exit(), "the first reader failed:\n{}", first.contents());
-    first.wait_restored();
-    assert_consistent(&t, "after two readers");
-    assert_eq!(t.ok(&["unread"]).trim(), "4");
 }
 
 /// A data dir whose database files hold garbage: every entry point says which directory is

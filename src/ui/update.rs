@@ -255,6 +255,20 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.say(line);
             Vec::new()
         }
+        Action::Reconnected => {
+            // A refresh shown as running may have died with the process that ran it: its end
+            // would never come, and R would say "already running" for ever. A refresh this
+            // reader asked for is sent again by the engine and announces itself again
+            // (RefreshStarted); one still running in a holder joins R.
+            if app.refresh.take().is_some() {
+                app.say("the refresh in progress ended with the tidings that ran it; R starts another");
+            }
+            let mut effects = reload_feeds(app);
+            if let Some(source) = app.articles_wanted {
+                effects.push(Effect::ReloadArticles(source));
+            }
+            effects
+        }
         Action::StoreChanged => {
             let mut effects = reload_feeds(app);
             // ArticlesLoaded keeps the selection and the open article where they are.
@@ -452,6 +466,7 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         | Action::RefreshStarted { .. }
         | Action::RefreshFinished(_)
         | Action::StoreChanged
+        | Action::Reconnected
         | Action::Failed(_)
         | Action::Notice(_)
         | Action::Input(_) => return None,
@@ -1306,6 +1321,24 @@ mod tests {
         assert_eq!(update(&mut app, Action::RefreshFinished(summary)), vec![Effect::LoadFeeds]);
         assert_eq!(app.refresh, None);
         assert_eq!(app.message, format!("refreshed {line}"));
+    }
+
+    #[test]
+    fn a_refresh_that_ran_in_a_holder_that_went_away_no_longer_blocks_r() {
+        let mut app = App::sample(80, 24);
+        // Another process's refresh, followed here.
+        let _ = update(&mut app, Action::RefreshStarted { total: 2 });
+        assert!(update(&mut app, Action::RefreshAll).is_empty(), "R while it runs");
+        // Its process dies: the end never comes, and R works again.
+        let effects = update(&mut app, Action::Reconnected);
+        assert!(effects.contains(&Effect::LoadFeeds), "{effects:?}");
+        assert_eq!(app.refresh, None);
+        assert!(app.message.contains("R starts another"), "{}", app.message);
+        assert_eq!(update(&mut app, Action::RefreshAll), vec![Effect::Refresh(None)]);
+        // Without a refresh running it only reloads, quietly.
+        let mut app = App::sample(80, 24);
+        let _ = update(&mut app, Action::Reconnected);
+        assert_eq!(app.message, "");
     }
 
     #[test]

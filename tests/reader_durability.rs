@@ -403,6 +403,8 @@ fn sigkill_a_reader_refreshing_for_another_reader_leaves_the_other_able_to_refre
     sigkill(&mut first);
 
     wait_state("the second reader serving the store", || served(&t));
+    // It noticed (else R would still be told a refresh runs).
+    second.wait_for(&["R starts another"]);
     second.keys("R");
     second.wait_for(&["refreshed 2 feeds"]);
     second.keys("\r\r");

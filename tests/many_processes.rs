@@ -93,7 +93,7 @@ fn flags(t: &Tidings, id: &str) -> (bool, bool) {
         .as_array()
         .expect("a JSON array")
         .iter()
-        .find(|a| a["id"].to_string() == id)
+        .find(|a| a["id"].as_u64() == id.parse().ok())
         .unwrap_or_else(|| panic!("no article {id} in {all}"))
         .clone();
     (a["read"].as_bool().expect("read"), a["starred"].as_bool().expect("starred"))

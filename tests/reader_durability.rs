@@ -1,6 +1,9 @@
 //! The reader under hostile endings: `kill -9` a moment after the last key, a dropped SSH
-//! session (SIGHUP), and a data directory that is not a database. Flags changed in the reader must be in the database within a second, the terminal
-//! must be restored whenever the process gets the chance, and nothing the user owns is lost.
+//! session (SIGHUP), a data directory that is not a database, and `kill -9` of whichever
+//! process holds the store (a reader, a `tidings refresh`) while others are its clients.
+//! Flags changed in the reader must be in the database within a second, a change a client was
+//! told is done must survive its holder's death, the terminal must be restored whenever the
+//! process gets the chance, and nothing the user owns is lost.
 
 mod common;
 

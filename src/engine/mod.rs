@@ -480,8 +480,12 @@ impl Inner {
             Backend::Client(_) => {}
         }
         *backend = self.hold_or_connect()?;
-        drop(backend);
+        // Told before the lock is let go, so that a request sent again after the loss (a
+        // refresh the reader asked for) announces its start after this, not before: the
+        // reader drops the progress of a lost refresh on this event, and must not drop the
+        // new one's.
         let _ = self.events.send(Event { origin: 0, change: Change::Reconnected });
+        drop(backend);
         Ok(())
     }
 

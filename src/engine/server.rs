@@ -11,21 +11,32 @@ use std::io::{BufReader, BufWriter};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use super::holder::Holder;
 use super::protocol::{
     read_frame, write_frame, Change, Event, Hello, Reply, Request, Welcome, MAGIC, MAX_REQUEST, PROTOCOL,
 };
 
-/// The running server; dropping it stops accepting, hangs up on every client (they reconnect
-/// to whoever holds the store next) and removes the socket file.
+/// How long a closing holder waits for its watchers to take the changes published before the
+/// close (a watcher that does not read is not waited for longer).
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// The running server; dropping it stops accepting, sends each watcher the changes published
+/// until then, hangs up on every client (they reconnect to whoever holds the store next) and
+/// removes the socket file.
 pub struct Server {
     path: PathBuf,
     accept: tokio::task::AbortHandle,
     clients: Clients,
+    /// Set when the holder closes: watchers send what is queued, then hang up.
+    closing: watch::Sender<bool>,
+    /// Watchers still sending.
+    watchers: Arc<AtomicUsize>,
 }
 
 /// The connected clients, so that a closing holder can hang up on them.
@@ -45,11 +56,35 @@ impl Drop for Registered {
     }
 }
 
+/// Counts a watcher while it sends.
+struct Watching(Arc<AtomicUsize>);
+
+impl Watching {
+    fn start(count: &Arc<AtomicUsize>) -> Watching {
+        count.fetch_add(1, Ordering::SeqCst);
+        Watching(count.clone())
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.accept.abort();
         // Removed while this process still holds the store, so it is never a newer holder's.
         let _ = std::fs::remove_file(&self.path);
+        // A change published just before the close (the end of a refresh `tidings refresh`
+        // ran for a reader, which exits right after) would otherwise be lost in the hang-up:
+        // the watchers' threads may not have sent it yet.
+        self.closing.send_replace(true);
+        let deadline = Instant::now() + CLOSE_GRACE;
+        while self.watchers.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         if let Ok(clients) = self.clients.lock() {
             for c in clients.values() {
                 let _ = c.shutdown(std::net::Shutdown::Both);
@@ -74,6 +109,10 @@ pub fn start(holder: Arc<Holder>, path: &Path, runtime: &tokio::runtime::Handle)
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     let clients: Clients = Arc::default();
     let registry = clients.clone();
+    let (closing, closing_rx) = watch::channel(false);
+    let watchers = Arc::new(AtomicUsize::new(0));
+    let watcher_count = watchers.clone();
+    let handle = runtime.clone();
     let mut next_id = 0u64;
     let accept = runtime.spawn(async move {
         loop {
@@ -97,15 +136,18 @@ pub fn start(holder: Arc<Holder>, path: &Path, runtime: &tokio::runtime::Handle)
             }
             let registered = Registered { clients: registry.clone(), id: next_id };
             let holder = holder.clone();
+            let closing = closing_rx.clone();
+            let watchers = watcher_count.clone();
+            let handle = handle.clone();
             // A thread per client: requests block on sled and on refreshes, and the clients of
             // one data dir are a handful (a reader, a cron job, a status bar).
             let _ = std::thread::Builder::new().name("tidings-client".into()).spawn(move || {
-                serve(holder, stream);
+                serve(holder, stream, closing, &watchers, &handle);
                 drop(registered);
             });
         }
     });
-    Ok(Server { path: path.to_owned(), accept: accept.abort_handle(), clients })
+    Ok(Server { path: path.to_owned(), accept: accept.abort_handle(), clients, closing, watchers })
 }
 
 fn current_uid() -> u32 {
@@ -114,7 +156,13 @@ fn current_uid() -> u32 {
 }
 
 /// One client: the greeting, then requests until it hangs up.
-fn serve(holder: Arc<Holder>, stream: UnixStream) {
+fn serve(
+    holder: Arc<Holder>,
+    stream: UnixStream,
+    closing: watch::Receiver<bool>,
+    watchers: &Arc<AtomicUsize>,
+    runtime: &tokio::runtime::Handle,
+) {
     if stream.set_nonblocking(false).is_err() {
         return;
     }
@@ -155,7 +203,8 @@ fn serve(holder: Arc<Holder>, stream: UnixStream) {
             let events = holder.events.subscribe();
             // A watcher must not keep the store open after its holder closed it.
             drop(holder);
-            stream_events(events, &mut output);
+            let _counted = Watching::start(watchers);
+            stream_events(events, &mut output, closing, runtime);
             return;
         }
         let mut lost = false;
@@ -173,14 +222,37 @@ fn serve(holder: Arc<Holder>, stream: UnixStream) {
     }
 }
 
-/// Sends every event to a watcher until it hangs up.
-fn stream_events(mut events: broadcast::Receiver<Event>, output: &mut impl std::io::Write) {
+/// Sends every event to a watcher until it hangs up or the holder closes (then what was
+/// published before the close is sent first).
+fn stream_events(
+    mut events: broadcast::Receiver<Event>,
+    output: &mut impl std::io::Write,
+    mut closing: watch::Receiver<bool>,
+    runtime: &tokio::runtime::Handle,
+) {
     loop {
-        let event = match events.blocking_recv() {
-            Ok(e) => e,
+        let next = runtime.block_on(async {
+            tokio::select! {
+                biased;
+                event = events.recv() => Some(event),
+                _ = closing.wait_for(|closing| *closing) => None,
+            }
+        });
+        let event = match next {
+            Some(Ok(e)) => e,
             // Too slow to follow: it reloads everything.
-            Err(broadcast::error::RecvError::Lagged(_)) => Event { origin: 0, change: Change::Reconnected },
-            Err(broadcast::error::RecvError::Closed) => return,
+            Some(Err(broadcast::error::RecvError::Lagged(_))) => {
+                Event { origin: 0, change: Change::Reconnected }
+            }
+            Some(Err(broadcast::error::RecvError::Closed)) => return,
+            None => {
+                while let Ok(event) = events.try_recv() {
+                    if write_frame(output, &Reply::Event(event)).is_err() {
+                        return;
+                    }
+                }
+                return;
+            }
         };
         if write_frame(output, &Reply::Event(event)).is_err() {
             return;

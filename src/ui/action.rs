@@ -154,18 +154,18 @@ pub enum Action {
         feed: FeedId,
         outcome: FeedOutcome,
     },
-    /// The running refresh is over.
     /// A refresh started, here or in another process.
     RefreshStarted {
         total: usize,
     },
+    /// The running refresh is over.
     RefreshFinished(RefreshSummary),
-    /// Another process changed feeds or flags (or the store's holder changed): reload what
-    /// is shown.
+    /// Another process changed feeds or flags: reload what is shown.
     StoreChanged,
-    /// The process that held the store went away; this one reconnected or took it over.
-    /// A refresh that ran there is over (a request of ours is sent again and starts anew).
-    HolderChanged,
+    /// The process that held the store went away and this one reached the next holder (or
+    /// became it), or changes were missed: reload what is shown, and stop waiting for the
+    /// end of a refresh that ran elsewhere (it may never come).
+    Reconnected,
     /// Something worked that the user should hear about (a link opened, a copy made).
     Notice(String),
     /// A store read or write failed; the text is shown in the status line.

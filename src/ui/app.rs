@@ -426,6 +426,10 @@ pub struct App {
     /// refresh of 500 feeds does not queue 500 reloads.
     pub feeds_reloading: bool,
     pub feeds_stale: bool,
+    /// Articles (and whole feeds, marked read) marked here since the last reload of the list
+    /// was queued: the writer runs after it, so what it reads lacks them (see `note_marks`).
+    pub marked_since_reload: HashSet<ArticleId>,
+    pub feeds_read_since_reload: HashSet<FeedId>,
     /// `U`: only feeds and articles with something unread are listed.
     pub unread_only: bool,
     pub feed_filter: String,
@@ -491,6 +495,8 @@ impl App {
             refresh: None,
             feeds_reloading: false,
             feeds_stale: false,
+            marked_since_reload: HashSet::new(),
+            feeds_read_since_reload: HashSet::new(),
             unread_only: false,
             feed_filter: String::new(),
             article_filter: String::new(),

@@ -416,15 +416,16 @@ fn change_action(
 ) -> Option<Action> {
     let event = match change {
         Ok(event) => event,
-        // Missed some: reload everything.
-        Err(broadcast::error::RecvError::Lagged(_)) => return Some(Action::StoreChanged),
+        // Missed some (a refresh's end among them, perhaps): reload everything.
+        Err(broadcast::error::RecvError::Lagged(_)) => return Some(Action::Reconnected),
         Err(broadcast::error::RecvError::Closed) => return None,
     };
     let own = event.origin == engine.origin();
     match event.change {
         Change::Feeds | Change::Flags if own => None,
         Change::Feeds | Change::Flags => Some(Action::StoreChanged),
-        Change::Reconnected => Some(Action::HolderChanged),
+        // Not a reload only: a refresh that ran in the holder that went away never ends.
+        Change::Reconnected => Some(Action::Reconnected),
         Change::RefreshStarted { total } => Some(Action::RefreshStarted { total }),
         Change::FeedRefreshed(p) => {
             Some(Action::FeedRefreshed { feed: p.report.feed, outcome: p.report.outcome })

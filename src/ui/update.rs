@@ -21,7 +21,29 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     app.scroll_lists();
     app.trim_rows();
     effects.extend(want_rows(app));
+    note_marks(app, &effects);
     effects
+}
+
+/// Remembers what is marked after a reload of the shown list was queued. The writer runs
+/// effects in order, so that reload reads the store before these marks are written; when
+/// its answer lands, these articles keep the flags shown here instead of the older ones it
+/// read (which would undo a mark on screen while another process's change is reloaded).
+fn note_marks(app: &mut App, effects: &[Effect]) {
+    for effect in effects {
+        match effect {
+            Effect::ReloadArticles(_) => {
+                app.marked_since_reload.clear();
+                app.feeds_read_since_reload.clear();
+            }
+            Effect::Mark { ids, .. } => app.marked_since_reload.extend(ids.iter().copied()),
+            Effect::MarkFeedRead(feed) => {
+                app.feeds_read_since_reload.insert(*feed);
+            }
+            Effect::MarkFeedsRead { feeds, .. } => app.feeds_read_since_reload.extend(feeds.iter().copied()),
+            _ => {}
+        }
+    }
 }
 
 fn apply(app: &mut App, action: Action) -> Vec<Effect> {
@@ -255,9 +277,19 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.say(line);
             Vec::new()
         }
-        Action::HolderChanged => {
-            app.refresh = None;
-            update(app, Action::StoreChanged)
+        Action::Reconnected => {
+            // A refresh shown as running may have died with the process that ran it: its end
+            // would never come, and R would say "already running" for ever. A refresh this
+            // reader asked for is sent again by the engine and announces itself again
+            // (RefreshStarted); one still running in a holder joins R.
+            if app.refresh.take().is_some() {
+                app.say("the refresh in progress ended with the tidings that ran it; R starts another");
+            }
+            let mut effects = reload_feeds(app);
+            if let Some(source) = app.articles_wanted {
+                effects.push(Effect::ReloadArticles(source));
+            }
+            effects
         }
         Action::StoreChanged => {
             let mut effects = reload_feeds(app);
@@ -307,13 +339,16 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             }
             effects
         }
-        Action::ArticlesLoaded { source, entries, rows } => {
+        Action::ArticlesLoaded { source, mut entries, mut rows } => {
             if app.articles_wanted != Some(source) {
                 return Vec::new();
             }
             // A reload of the shown list keeps the same article selected (by id: new articles
             // may have arrived above it); if it is gone, the same position.
             let reload = app.articles_source == Some(source);
+            if reload {
+                keep_newer_marks(app, &mut entries, &mut rows);
+            }
             let (selected, fallback) =
                 if reload { (app.selected_entry().map(|a| a.id), app.article_sel) } else { (None, 0) };
             let shown = if reload { std::mem::take(&mut app.rows) } else { IdMap::default() };
@@ -456,7 +491,7 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         | Action::RefreshStarted { .. }
         | Action::RefreshFinished(_)
         | Action::StoreChanged
-        | Action::HolderChanged
+        | Action::Reconnected
         | Action::Failed(_)
         | Action::Notice(_)
         | Action::Input(_) => return None,
@@ -612,6 +647,32 @@ fn back(app: &mut App) -> Vec<Effect> {
 
 /// Asks for the feeds list again, unless a reload is already on its way (then once more
 /// after it lands).
+/// A reload's answer, with the marks made here after it was queued (see `note_marks`).
+fn keep_newer_marks(app: &App, entries: &mut [ListEntry], rows: &mut [ArticleRow]) {
+    if app.marked_since_reload.is_empty() && app.feeds_read_since_reload.is_empty() {
+        return;
+    }
+    let shown: HashMap<ArticleId, (bool, bool)> = app
+        .entries
+        .iter()
+        .filter(|e| app.marked_since_reload.contains(&e.id))
+        .map(|e| (e.id, (e.read, e.starred)))
+        .collect();
+    let newer = |id: ArticleId, feed: FeedId, read: &mut bool, starred: &mut bool| {
+        if let Some(&(r, s)) = shown.get(&id) {
+            (*read, *starred) = (r, s);
+        } else if app.feeds_read_since_reload.contains(&feed) {
+            *read = true;
+        }
+    };
+    for e in entries.iter_mut() {
+        newer(e.id, e.feed, &mut e.read, &mut e.starred);
+    }
+    for r in rows.iter_mut() {
+        newer(r.id, r.feed, &mut r.read, &mut r.starred);
+    }
+}
+
 fn reload_feeds(app: &mut App) -> Vec<Effect> {
     if app.feeds_reloading {
         app.feeds_stale = true;
@@ -1324,7 +1385,7 @@ mod tests {
             update(&mut app, Action::FeedRefreshed { feed: FeedId(2), outcome: FeedOutcome::NotModified });
         assert_eq!(app.message, "refreshing 1/2 feeds (0 failed)");
         // Its holder is killed before it ends: the progress does not stay up forever.
-        let effects = update(&mut app, Action::HolderChanged);
+        let effects = update(&mut app, Action::Reconnected);
         assert_eq!(app.refresh, None);
         assert_eq!(effects, vec![Effect::LoadFeeds, Effect::ReloadArticles(Source::Feed(FeedId(1)))]);
         // A mark from `tidings mark` reloads the feeds and the list shown (once the reload
@@ -1335,6 +1396,64 @@ mod tests {
             update(&mut app, Action::StoreChanged),
             vec![Effect::LoadFeeds, Effect::ReloadArticles(Source::Feed(FeedId(1)))]
         );
+    }
+
+    #[test]
+    fn a_reload_queued_before_a_mark_does_not_undo_it_on_screen() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        // Another process changed something: the list reload is queued first...
+        let effects = update(&mut app, Action::StoreChanged);
+        assert!(effects.contains(&Effect::ReloadArticles(Source::Feed(FeedId(1)))), "{effects:?}");
+        let stale_entries = app.entries.clone();
+        let stale_rows: Vec<ArticleRow> = app.rows.values().cloned().collect();
+        let first = app.entries[0].id;
+        // ...then the user stars the selected article and marks the whole feed read.
+        assert_eq!(
+            update(&mut app, Action::ToggleStar),
+            vec![Effect::Mark { ids: vec![first], mark: Mark::Star }]
+        );
+        let _ = update(&mut app, Action::MarkFeedRead);
+        // The reload read the store before those marks were written.
+        let _ = update(
+            &mut app,
+            Action::ArticlesLoaded {
+                source: Source::Feed(FeedId(1)),
+                entries: stale_entries,
+                rows: stale_rows,
+            },
+        );
+        assert!(app.entries.iter().all(|e| e.read), "{:?}", app.entries);
+        assert!(app.entries[0].starred && app.rows[&first].starred, "the star was undone on screen");
+        assert!(app.rows.values().all(|r| r.read));
+        // A reload queued after the marks reads them from the store: taken as it comes.
+        let _ = update(&mut app, Action::StoreChanged);
+        let mut fresh = app.entries.clone();
+        fresh[0].starred = false;
+        let rows: Vec<ArticleRow> = app.rows.values().cloned().collect();
+        let _ = update(
+            &mut app,
+            Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), entries: fresh, rows },
+        );
+        assert!(!app.entries[0].starred, "a change made elsewhere after the marks is shown");
+    }
+
+    #[test]
+    fn a_refresh_that_ran_in_a_holder_that_went_away_no_longer_blocks_r() {
+        let mut app = App::sample(80, 24);
+        // Another process's refresh, followed here.
+        let _ = update(&mut app, Action::RefreshStarted { total: 2 });
+        assert!(update(&mut app, Action::RefreshAll).is_empty(), "R while it runs");
+        // Its process dies: the end never comes, and R works again.
+        let effects = update(&mut app, Action::Reconnected);
+        assert!(effects.contains(&Effect::LoadFeeds), "{effects:?}");
+        assert_eq!(app.refresh, None);
+        assert!(app.message.contains("R starts another"), "{}", app.message);
+        assert_eq!(update(&mut app, Action::RefreshAll), vec![Effect::Refresh(None)]);
+        // Without a refresh running it only reloads, quietly.
+        let mut app = App::sample(80, 24);
+        let _ = update(&mut app, Action::Reconnected);
+        assert_eq!(app.message, "");
     }
 
     #[test]

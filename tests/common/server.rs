@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -28,8 +28,30 @@ pub struct Response {
     headers: Vec<(String, String)>,
     body: Body,
     delay: Duration,
+    gate: Option<Gate>,
     send_length: bool,
     declared_length: Option<u64>,
+}
+
+/// Holds back the answers of the routes it is given to ([`Response::gated`]) until the test
+/// opens it: a request that must still be running when something else happens, whatever the
+/// machine's speed. Clones share the gate.
+#[derive(Clone, Debug, Default)]
+pub struct Gate(Arc<AtomicBool>);
+
+impl Gate {
+    pub fn new() -> Gate {
+        Gate::default()
+    }
+
+    /// Lets every held and future request through.
+    pub fn open(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    fn is_open(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +72,7 @@ impl Response {
             headers: Vec::new(),
             body,
             delay: Duration::ZERO,
+            gate: None,
             send_length: true,
             declared_length: None,
         }
@@ -128,6 +151,13 @@ impl Response {
     /// flight meanwhile).
     pub fn delay(mut self, delay: Duration) -> Response {
         self.delay = delay;
+        self
+    }
+
+    /// Waits until `gate` is open before answering (the request counts as in flight
+    /// meanwhile). The client's own timeout still applies.
+    pub fn gated(mut self, gate: &Gate) -> Response {
+        self.gate = Some(gate.clone());
         self
     }
 
@@ -355,6 +385,11 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) {
     }
     if !response.delay.is_zero() {
         tokio::time::sleep(response.delay).await;
+    }
+    if let Some(gate) = &response.gate {
+        while !gate.is_open() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
     let response = if not_modified(&response, &request) {
         let mut short = Response::status(304);

@@ -1,6 +1,6 @@
 //! The reader's state: panes, selections, focus, the open article and the status line. Data only.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use ratatui::text::Line;
 
@@ -455,6 +455,12 @@ pub struct App {
     pub split: super::layout::Split,
     /// Start a refresh of every feed once the feeds are loaded (`refresh_on_start`).
     pub refresh_on_load: bool,
+    /// What typed keys mean (`update` reads them when it obeys a key, not when it arrives).
+    pub keymap: super::keymap::Keymap,
+    /// Keys and other intents not obeyed yet, oldest first: the first waits for something on
+    /// its way (a list, an article body, a row), the rest wait behind it. Nothing typed is
+    /// dropped or reordered, however fast it comes.
+    pub queued: VecDeque<super::action::Action>,
     pub quit: bool,
 }
 
@@ -508,6 +514,8 @@ impl App {
             open_schemes: Vec::new(),
             split: Default::default(),
             refresh_on_load: false,
+            keymap: super::keymap::Keymap::default(),
+            queued: VecDeque::new(),
             quit: false,
         }
     }

@@ -1,0 +1,109 @@
+//! End to end: keys typed in a burst (faster than anything loads) are all obeyed, in order;
+//! overlays, the feeds filter, the health window and small screens, as the user sees them.
+
+mod common;
+
+use common::cli::{rss_feed, Tidings};
+use common::pty::Screen;
+
+fn unread(t: &Tidings) -> u64 {
+    t.ok(&["unread"]).trim().parse().expect("unread prints a number")
+}
+
+/// Subscribes to a local file holding `body` (named `name`.xml).
+fn add_local(t: &Tidings, name: &str, body: &[u8]) {
+    let path = t.dir.path().join(format!("{name}.xml"));
+    std::fs::write(&path, body).expect("write the feed");
+    t.ok(&["add", path.to_str().expect("utf-8 path")]);
+}
+
+/// A feed of `items` articles titled "`title` item 000", "`title` item 001"... newest first
+/// in that order (an hour apart), so the n-th row of its list is "item n".
+fn ordered_feed(title: &str, items: usize) -> Vec<u8> {
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>{title}</title>\
+         <link>https://example.org/</link><description>d</description>\n"
+    );
+    for k in 0..items {
+        let (day, hour) = (28 - k / 24, 23 - k % 24);
+        s.push_str(&format!(
+            "<item><title>{title} item {k:03}</title><link>https://example.org/{title}/{k}</link>\
+             <guid>{title}-{k}</guid><pubDate>Sun, {day:02} Jan 2024 {hour:02}:00:00 +0000</pubDate>\
+             <description>&lt;p&gt;Body of {title} {k:03}.&lt;/p&gt;</description></item>\n"
+        ));
+    }
+    s.push_str("</channel></rss>\n");
+    s.into_bytes()
+}
+
+/// Waits for the reader to own the terminal (raw mode is on before the alternate screen), so
+/// keys written now reach it as keys, whatever it has loaded yet.
+fn wait_started(screen: &Screen) {
+    screen.wait_until("the alternate screen", |s| s.alternate_screen());
+}
+
+fn quit(screen: &mut Screen) {
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    screen.wait_restored();
+}
+
+#[test]
+fn twenty_five_n_in_one_burst_open_twenty_five_articles_across_seven_feeds() {
+    let t = Tidings::new();
+    for f in 0..7 {
+        add_local(&t, &format!("feed{f}"), &rss_feed(&format!("feed{f}"), 4, 1));
+    }
+    assert_eq!(unread(&t), 28);
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    wait_started(&screen);
+    screen.keys(&"n".repeat(25));
+    screen.wait_for(&["3 unread"]);
+    quit(&mut screen);
+    assert_eq!(unread(&t), 3);
+}
+
+#[test]
+fn ten_spaces_typed_while_the_list_loads_move_ten_pages() {
+    let t = Tidings::new();
+    add_local(&t, "first", &ordered_feed("first", 3));
+    add_local(&t, "deep", &ordered_feed("deep", 300));
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    screen.wait_for(&["first", "deep"]);
+    // The second feed's list is asked for by `j` and lands after every key below was typed.
+    // At 80x24 a page of the list is 21 rows: ten pages down is row 210.
+    screen.keys(&format!("j\r{}\r", " ".repeat(10)));
+    screen.wait_for(&["deep item 210", "Body of deep 210."]);
+    quit(&mut screen);
+}
+
+#[test]
+fn g_enter_big_g_typed_together_open_the_last_article_of_the_first_feed() {
+    let t = Tidings::new();
+    add_local(&t, "first", &ordered_feed("first", 40));
+    add_local(&t, "second", &ordered_feed("second", 3));
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    screen.wait_for(&["first", "second"]);
+    // The second feed's list is shown; back in the feeds pane, g asks for the first one's.
+    screen.keys("j\r");
+    screen.wait_for(&["second item 002"]);
+    screen.keys("h");
+    screen.wait_until("the feeds pane", |s| !s.contents().contains("second item 002"));
+    screen.keys("g\rG\r");
+    screen.wait_for(&["first item 039", "Body of first 039."]);
+    quit(&mut screen);
+}
+
+#[test]
+fn keys_typed_before_anything_loaded_wait_for_it() {
+    let t = Tidings::new();
+    add_local(&t, "first", &ordered_feed("first", 3));
+    add_local(&t, "second", &ordered_feed("second", 30));
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    wait_started(&screen);
+    // Second feed, into its list, down three, open, then m (unread again) and back.
+    screen.keys("j\rjjj\rm");
+    screen.wait_for(&["second item 003", "Body of second 003.", "marked unread", "33 unread"]);
+    quit(&mut screen);
+    assert_eq!(unread(&t), 33);
+}

@@ -107,3 +107,25 @@ fn keys_typed_before_anything_loaded_wait_for_it() {
     quit(&mut screen);
     assert_eq!(unread(&t), 33);
 }
+
+#[test]
+fn q_closes_the_help_and_the_health_windows_and_quits_only_from_the_panes() {
+    let t = Tidings::new();
+    add_local(&t, "first", &ordered_feed("first", 3));
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    screen.wait_for(&["first", "3 unread"]);
+    screen.keys("?");
+    screen.wait_for(&["Keys (Esc closes)"]);
+    screen.keys("q");
+    screen.wait_until("help closed", |s| !s.contents().contains("Keys (Esc closes)"));
+    screen.keys("i");
+    screen.wait_for(&["fetch history"]);
+    screen.keys("q");
+    screen.wait_until("health closed", |s| !s.contents().contains("fetch history"));
+    // Esc closes them too; in one burst, then a key for the panes.
+    screen.keys("?\x1bi\x1b\r");
+    screen.wait_for(&["first item 000"]);
+    assert!(screen.alternate_screen(), "still running");
+    assert!(screen.child.try_wait().expect("wait").is_none(), "q in a window quit the reader");
+    quit(&mut screen);
+}

@@ -548,8 +548,8 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
     }
 }
 
-/// Keys while an overlay is open: moving scrolls it, back or its own key closes it, quit
-/// quits; `None` lets the action through (facts from workers, resizes).
+/// Keys while an overlay is open: moving scrolls it, back, q or its own key closes it;
+/// `None` lets the action through (facts from workers, resizes).
 fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
     let scroll = match app.overlay.as_mut()? {
         Overlay::Help { scroll } | Overlay::Health { scroll, .. } => scroll,
@@ -562,8 +562,8 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         Action::PageUp => *scroll = scroll.saturating_sub(page),
         Action::SelectFirst => *scroll = 0,
         Action::SelectLast => *scroll = usize::MAX / 2,
-        Action::Back | Action::Help | Action::FeedInfo | Action::Open => app.overlay = None,
-        Action::Quit => return None,
+        // q closes the window like Esc (Ctrl-c, which always quits, never gets here).
+        Action::Back | Action::Help | Action::FeedInfo | Action::Open | Action::Quit => app.overlay = None,
         Action::Resize { .. }
         | Action::MouseScroll { .. }
         | Action::MouseClick { .. }
@@ -1794,9 +1794,23 @@ mod tests {
         assert_eq!(app.refresh, None);
         let _ = update(&mut app, Action::Back);
         assert_eq!(app.overlay, None);
+        // q closes a window (each of them), and quits only from the panes.
         let _ = update(&mut app, Action::Help);
         assert!(matches!(app.overlay, Some(Overlay::Help { .. })));
+        assert!(update(&mut app, Action::Quit).is_empty());
+        assert_eq!(app.overlay, None);
+        assert!(!app.quit);
+        let _ = update(&mut app, Action::FeedInfo);
+        assert!(update(&mut app, Action::Quit).is_empty());
+        assert_eq!(app.overlay, None);
         assert_eq!(update(&mut app, Action::Quit), vec![Effect::Quit]);
+        // Ctrl-c quits from a window too.
+        let _ = update(&mut app, Action::Help);
+        let ctrl_c = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('c'),
+            crossterm::event::KeyModifiers::CONTROL,
+        );
+        assert_eq!(update(&mut app, Action::Key(ctrl_c)), vec![Effect::Quit]);
     }
 
     #[test]

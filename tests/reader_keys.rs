@@ -5,6 +5,7 @@ mod common;
 
 use common::cli::{rss_feed, Tidings};
 use common::pty::Screen;
+use common::server::{Response, TestServer};
 
 fn unread(t: &Tidings) -> u64 {
     t.ok(&["unread"]).trim().parse().expect("unread prints a number")
@@ -127,5 +128,26 @@ fn q_closes_the_help_and_the_health_windows_and_quits_only_from_the_panes() {
     screen.wait_for(&["first item 000"]);
     assert!(screen.alternate_screen(), "still running");
     assert!(screen.child.try_wait().expect("wait").is_none(), "q in a window quit the reader");
+    quit(&mut screen);
+}
+
+#[test]
+fn the_health_window_says_failing_since_the_first_failure_of_the_streak() {
+    let server = TestServer::start();
+    server.route("/gen.xml", Response::ok(rss_feed("gen", 2, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/gen.xml")]);
+    server.route("/gen.xml", Response::status(500));
+    // Two failures after a success: failing since the first of them, not "-" (the records
+    // were read newest first when the store keeps them oldest first).
+    let _ = t.output(&["refresh"]);
+    let _ = t.output(&["refresh"]);
+    let mut screen = Screen::spawn_sized(&t, 100, 30);
+    screen.wait_for(&["gen"]);
+    screen.keys("i");
+    screen.wait_for(&["fetch history", "failing since: 20", "last success:  20"]);
+    assert!(!screen.contents().contains("failing since: -"), "{}", screen.contents());
+    screen.keys("q");
+    screen.wait_until("the window closed", |s| !s.contents().contains("fetch history"));
     quit(&mut screen);
 }

@@ -73,7 +73,12 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
                 link_cells: rendered.link_cells.clone(),
             }]
         }
-        Effect::LoadHealth(feed) => vec![Action::HealthLoaded { feed, records: store.fetch_log(feed)? }],
+        Effect::LoadHealth(feed) => {
+            // The store keeps them oldest first; the window (and `HealthLoaded`) newest first.
+            let mut records = store.fetch_log(feed)?;
+            records.reverse();
+            vec![Action::HealthLoaded { feed, records }]
+        }
         Effect::Mark { ids, mark } => {
             store.mark(&ids, mark)?;
             vec![feeds_loaded(store)?]

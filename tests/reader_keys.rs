@@ -151,3 +151,24 @@ fn the_health_window_says_failing_since_the_first_failure_of_the_streak() {
     screen.wait_until("the window closed", |s| !s.contents().contains("fetch history"));
     quit(&mut screen);
 }
+
+#[test]
+fn after_a_feeds_filter_the_articles_pane_shows_the_selected_feed() {
+    let t = Tidings::new();
+    add_local(&t, "alpha", &ordered_feed("alpha", 3));
+    add_local(&t, "beta", &ordered_feed("beta", 3));
+    // Wide: both lists on screen.
+    let mut screen = Screen::spawn_sized(&t, 120, 30);
+    screen.wait_for(&["alpha item 000"]);
+    screen.keys("/beta");
+    screen.wait_for(&["beta item 000"]);
+    screen.keys("\r");
+    screen.wait_until("only beta's articles", |s| {
+        let c = s.contents();
+        c.contains("beta item 002") && !c.contains("alpha item")
+    });
+    // Esc drops the filter: the selection stays on beta, and so do its articles.
+    screen.keys("\x1b");
+    screen.wait_for(&["alpha", "beta item 000"]);
+    quit(&mut screen);
+}

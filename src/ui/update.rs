@@ -652,7 +652,7 @@ fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
             let kind = prompt.kind;
             app.prompt = None;
             if let PromptKind::Filter(pane) = kind {
-                set_filter(app, pane, String::new());
+                return set_filter(app, pane, String::new());
             }
             return Vec::new();
         }
@@ -663,8 +663,7 @@ fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
                     if !text.is_empty() {
                         app.say(format!("filter \"{text}\": Esc clears it"));
                     }
-                    set_filter(app, pane, text);
-                    Vec::new()
+                    set_filter(app, pane, text)
                 }
                 PromptKind::AddFeed => {
                     let url = text.trim().to_owned();
@@ -679,20 +678,23 @@ fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
     }
     // Filters follow the typing.
     if let Some(Prompt { kind: PromptKind::Filter(pane), text }) = app.prompt.clone() {
-        set_filter(app, pane, text);
+        return set_filter(app, pane, text);
     }
     Vec::new()
 }
 
-fn set_filter(app: &mut App, pane: Pane, text: String) {
+fn set_filter(app: &mut App, pane: Pane, text: String) -> Vec<Effect> {
     if pane == Pane::Feeds {
         app.feed_filter = text;
         app.refilter_feeds();
+        // The selection may have moved to another feed: the articles pane follows it.
+        return want_articles(app);
     } else {
         // A filter being typed needs every row; `update` asks for them (`want_rows`).
         app.article_filter = text;
         app.refilter_articles();
     }
+    Vec::new()
 }
 
 /// The article `m`, `s`, `o`, `y` and `i` act on: the open one in the article pane, else the
@@ -718,13 +720,9 @@ fn current_row(app: &App) -> Option<&ArticleRow> {
 fn back(app: &mut App) -> Vec<Effect> {
     // Esc first clears a filter on the focused list, then goes back.
     match app.focus {
-        Pane::Feeds if !app.feed_filter.is_empty() => {
-            set_filter(app, Pane::Feeds, String::new());
-            return Vec::new();
-        }
+        Pane::Feeds if !app.feed_filter.is_empty() => return set_filter(app, Pane::Feeds, String::new()),
         Pane::Articles if !app.article_filter.is_empty() => {
-            set_filter(app, Pane::Articles, String::new());
-            return Vec::new();
+            return set_filter(app, Pane::Articles, String::new())
         }
         _ => {}
     }

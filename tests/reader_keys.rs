@@ -172,3 +172,22 @@ fn after_a_feeds_filter_the_articles_pane_shows_the_selected_feed() {
     screen.wait_for(&["alpha", "beta item 000"]);
     quit(&mut screen);
 }
+
+#[test]
+fn the_selected_row_is_highlighted_across_the_whole_pane() {
+    let t = Tidings::new();
+    add_local(&t, "alpha", &ordered_feed("alpha", 3));
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    screen.wait_for(&["alpha"]);
+    screen.keys("\r");
+    screen.wait_for(&["alpha item 000"]);
+    screen.wait_until("the row's last cell styled like its first", |s| {
+        // Row 1 is the first list row; column 1 its first cell, 78 its last (inside the border).
+        let (Some(first), Some(last), Some(below)) = (s.cell(1, 1), s.cell(1, 78), s.cell(2, 78)) else {
+            return false;
+        };
+        let style = |c: &vt100::Cell| (c.inverse(), c.bgcolor(), c.underline());
+        style(first) == style(last) && style(last) != style(below)
+    });
+    quit(&mut screen);
+}

@@ -86,6 +86,17 @@ fn selection(app: &App, pane: Pane) -> ratatui::style::Style {
     }
 }
 
+/// The selected row of a list: styled across the whole width of the pane, not only under
+/// its text.
+fn select_row(line: Line<'static>, app: &App, pane: Pane, width: usize) -> Line<'static> {
+    let mut line = line;
+    let pad = width.saturating_sub(line.width());
+    if pad > 0 {
+        line.spans.push(Span::raw(" ".repeat(pad)));
+    }
+    line.patch_style(selection(app, pane))
+}
+
 /// The last `width` columns of `s`.
 fn tail(s: &str, width: usize) -> String {
     let mut out: Vec<char> = Vec::new();

@@ -191,3 +191,25 @@ fn the_selected_row_is_highlighted_across_the_whole_pane() {
     });
     quit(&mut screen);
 }
+
+#[test]
+fn at_40x12_a_long_link_takes_one_row_of_the_article() {
+    let link = format!("https://example.org/{}", "very-long-path-segment/".repeat(8));
+    let feed = format!(
+        "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Long</title><link>https://example.org/</link>\
+         <description>d</description><item><title>Long link</title><link>{link}</link><guid>l-1</guid>\
+         <pubDate>Mon, 01 Jan 2024 10:00:00 +0000</pubDate><description>&lt;p&gt;Short body here.&lt;/p&gt;</description>\
+         </item></channel></rss>\n"
+    );
+    let t = Tidings::new();
+    add_local(&t, "long", feed.as_bytes());
+    let mut screen = Screen::spawn_sized(&t, 40, 12);
+    screen.wait_for(&["Long"]);
+    screen.keys("\r\r");
+    screen.wait_for(&["Link:   https://example.org/very", "Short body here."]);
+    let contents = screen.contents();
+    let link_rows = contents.lines().filter(|l| l.contains("very-long") || l.contains("segment")).count();
+    assert_eq!(link_rows, 1, "{contents}");
+    assert!(contents.contains('…'), "{contents}");
+    quit(&mut screen);
+}

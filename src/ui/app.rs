@@ -204,7 +204,9 @@ impl OpenArticle {
         }
         field("Date:   ", &full_date(self.row.date, date_format));
         if let Some(link) = &self.row.link {
-            field("Link:   ", link);
+            // One row, cut with "…": `o` and `y` have the whole link, and on a small screen a
+            // long one would push the body off it.
+            lines.push(("Link:   ", ellipsis(link, width - LABEL)));
         }
         lines.push(("", String::new()));
         lines
@@ -215,6 +217,27 @@ impl OpenArticle {
         // The date format does not change the number of header lines.
         self.header("").len() + self.lines.as_ref().map_or(1, Vec::len)
     }
+}
+
+/// `text` in at most `width` columns, ending in "…" when cut.
+fn ellipsis(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 /// The article header's date: the list's date format plus the time.

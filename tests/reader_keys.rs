@@ -213,3 +213,19 @@ fn at_40x12_a_long_link_takes_one_row_of_the_article() {
     assert!(contents.contains('…'), "{contents}");
     quit(&mut screen);
 }
+
+#[test]
+fn the_filter_message_goes_with_the_filter() {
+    let t = Tidings::new();
+    add_local(&t, "alpha", &ordered_feed("alpha", 3));
+    add_local(&t, "beta", &ordered_feed("beta", 3));
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    screen.wait_for(&["alpha", "beta"]);
+    screen.keys("/beta\r");
+    screen.wait_for(&["filter \"beta\": Esc clears it", "Feeds /beta"]);
+    screen.keys("\x1b");
+    // Drawn in the same frame as the cleared filter: the message went with it.
+    screen.wait_until("the filter cleared", |s| !s.contents().contains("Feeds /beta"));
+    assert!(!screen.contents().contains("Esc clears it"), "{}", screen.contents());
+    quit(&mut screen);
+}

@@ -169,7 +169,9 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Tick => {
             app.message_age = app.message_age.saturating_add(1);
-            if app.message_age >= MESSAGE_TICKS && app.refresh.is_none() {
+            // Every message goes in time; a running refresh's progress is drawn from
+            // `app.refresh` once none is left.
+            if app.message_age >= MESSAGE_TICKS {
                 app.message.clear();
             }
             Vec::new()
@@ -684,6 +686,10 @@ fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
 }
 
 fn set_filter(app: &mut App, pane: Pane, text: String) -> Vec<Effect> {
+    // "filter ...: Esc clears it" is no longer true once it is cleared.
+    if text.is_empty() && app.message.starts_with("filter \"") {
+        app.message.clear();
+    }
     if pane == Pane::Feeds {
         app.feed_filter = text;
         app.refilter_feeds();
@@ -1851,6 +1857,13 @@ mod tests {
         let _ = update(&mut app, Action::Tick);
         assert_eq!(app.message, "");
         assert_eq!(update(&mut app, Action::AutoRefresh), vec![Effect::Refresh(None)]);
+        // During a refresh too: "marked read" goes (the progress is drawn from the state).
+        app.say("marked read");
+        for _ in 0..MESSAGE_TICKS {
+            let _ = update(&mut app, Action::Tick);
+        }
+        assert_eq!(app.message, "");
+        assert!(app.refresh.is_some());
         // A timer firing during a refresh does nothing, not even a message.
         app.message.clear();
         assert!(update(&mut app, Action::AutoRefresh).is_empty());

@@ -69,6 +69,9 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
             spans.push(Span::raw("| "));
             spans.push(Span::styled(feeds::truncate(&app.message, room), style));
         }
+    } else if let Some(progress) = &app.refresh {
+        spans.push(Span::raw("| "));
+        spans.push(Span::styled(feeds::truncate(&progress.line(), usize::from(r.width)), theme::status()));
     } else if r.width >= 60 {
         spans.push(Span::raw("| ? keys  n next unread  m read  s star  o browser  R refresh  q quit"));
     } else {

@@ -229,3 +229,32 @@ fn the_filter_message_goes_with_the_filter() {
     assert!(!screen.contents().contains("Esc clears it"), "{}", screen.contents());
     quit(&mut screen);
 }
+
+#[test]
+fn at_60_columns_the_health_window_is_as_wide_as_the_terminal_and_shows_a_whole_error() {
+    let server = TestServer::start();
+    let path = format!("/{}/gen.xml", "a-rather-long-directory-name".repeat(3));
+    server.route(&path, Response::ok(rss_feed("gen", 2, 1)));
+    let t = Tidings::new();
+    t.ok(&["add", &server.url(&path)]);
+    server.route(&path, Response::status(500));
+    let _ = t.output(&["refresh"]);
+    let mut screen = Screen::spawn_sized(&t, 60, 20);
+    screen.wait_for(&["gen"]);
+    screen.keys("i");
+    screen.wait_for(&["fetch history", "500"]);
+    // The window's border starts at the first column, and the error's every character is on
+    // screen (wrapped, not cut): the URL it names, joined up again.
+    let contents = screen.contents();
+    assert!(contents.lines().next().is_some_and(|l| l.starts_with('┌')), "{contents}");
+    let joined: String =
+        contents.lines().map(|l| l.trim_matches(|c| c == '│' || c == ' ')).collect::<Vec<_>>().concat();
+    assert!(joined.contains(&path), "{path} not whole in\n{contents}");
+    quit_from_window(&mut screen);
+}
+
+fn quit_from_window(screen: &mut Screen) {
+    screen.keys("\x1b");
+    screen.wait_until("the window closed", |s| !s.contents().contains("fetch history"));
+    quit(screen);
+}

@@ -443,6 +443,9 @@ pub struct App {
     pub message_age: u8,
     /// `message` reports a failure (drawn in the error style).
     pub message_is_error: bool,
+    /// The whole text of the last failure shown in the status line (which may cut it): the
+    /// `i` window shows it, wrapped.
+    pub last_error: Option<String>,
     /// `Some` while a refresh runs (only one at a time).
     pub refresh: Option<RefreshProgress>,
     /// A feeds reload is on its way; `feeds_stale` asks for one more when it lands, so a
@@ -517,6 +520,7 @@ impl App {
             message: String::new(),
             message_age: 0,
             message_is_error: false,
+            last_error: None,
             refresh: None,
             feeds_reloading: false,
             feeds_stale: false,
@@ -680,6 +684,7 @@ impl App {
     pub fn say_error(&mut self, text: &str) {
         self.say(crate::sanitize::line(text));
         self.message_is_error = true;
+        self.last_error = Some(self.message.clone());
     }
 
     /// Recomputes `feed_view` from the filter and unread-only, keeping the selected feed

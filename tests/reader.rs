@@ -354,6 +354,9 @@ fn a_failing_refresh_is_marked_shown_and_logged() {
     // i shows the failure in the fetch history.
     screen.keys("i");
     screen.wait_for(&["fetch history", "500"]);
+    // q closes the window; a second q quits.
+    screen.keys("q");
+    screen.wait_until("the window closed", |s| !s.contents().contains("fetch history"));
     screen.keys("q");
     assert!(screen.wait_exit());
     let log = std::fs::read_to_string(t.dir.path().join("state/tidings/tidings.log")).expect("the log");

@@ -28,6 +28,10 @@ pub enum InputKey {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     // ---- user intents ----
+    /// A key as typed. What it means is decided when it is obeyed, not when it arrives: a
+    /// `/` typed before it may have opened a prompt (then it is text), and it may wait in
+    /// `App::queued` for a list or an article body still loading.
+    Key(crossterm::event::KeyEvent),
     SelectNext,
     SelectPrev,
     SelectFirst,
@@ -112,9 +116,11 @@ pub enum Action {
         entries: Vec<ListEntry>,
         rows: Vec<ArticleRow>,
     },
-    /// Rows of the list `source` asked for by `LoadRows` (ids no longer stored are missing).
+    /// Rows of the list `source` asked for by `LoadRows` (ids no longer stored are missing
+    /// from `rows`; `asked` are all the ids asked for).
     RowsLoaded {
         source: Source,
+        asked: Vec<ArticleId>,
         rows: Vec<ArticleRow>,
     },
     /// The body of `article`, laid out at `width` columns.
@@ -170,6 +176,34 @@ pub enum Action {
     Notice(String),
     /// A store read or write failed; the text is shown in the status line.
     Failed(String),
+}
+
+impl Action {
+    /// Typed by the user (keys, their meanings, the mouse): obeyed in the order typed, each
+    /// once what it needs has landed. Everything else is a fact and applies at once.
+    pub fn is_intent(&self) -> bool {
+        !matches!(
+            self,
+            Action::Tick
+                | Action::AutoRefresh
+                | Action::Resize { .. }
+                | Action::FeedsLoaded { .. }
+                | Action::ArticlesLoaded { .. }
+                | Action::RowsLoaded { .. }
+                | Action::BodyRendered { .. }
+                | Action::FeedMarkedRead { .. }
+                | Action::FeedsMarkedRead { .. }
+                | Action::HealthLoaded { .. }
+                | Action::FeedAdded { .. }
+                | Action::FeedRefreshed { .. }
+                | Action::RefreshStarted { .. }
+                | Action::RefreshFinished(_)
+                | Action::StoreChanged
+                | Action::Reconnected
+                | Action::Notice(_)
+                | Action::Failed(_)
+        )
+    }
 }
 
 /// A side effect `update` wants performed; the loop runs it off the UI task.

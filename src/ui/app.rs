@@ -1,6 +1,6 @@
 //! The reader's state: panes, selections, focus, the open article and the status line. Data only.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use ratatui::text::Line;
 
@@ -204,7 +204,9 @@ impl OpenArticle {
         }
         field("Date:   ", &full_date(self.row.date, date_format));
         if let Some(link) = &self.row.link {
-            field("Link:   ", link);
+            // One row, cut with "…": `o` and `y` have the whole link, and on a small screen a
+            // long one would push the body off it.
+            lines.push(("Link:   ", ellipsis(link, width - LABEL)));
         }
         lines.push(("", String::new()));
         lines
@@ -215,6 +217,27 @@ impl OpenArticle {
         // The date format does not change the number of header lines.
         self.header("").len() + self.lines.as_ref().map_or(1, Vec::len)
     }
+}
+
+/// `text` in at most `width` columns, ending in "…" when cut.
+fn ellipsis(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 /// The article header's date: the list's date format plus the time.
@@ -420,6 +443,9 @@ pub struct App {
     pub message_age: u8,
     /// `message` reports a failure (drawn in the error style).
     pub message_is_error: bool,
+    /// The whole text of the last failure shown in the status line (which may cut it): the
+    /// `i` window shows it, wrapped.
+    pub last_error: Option<String>,
     /// `Some` while a refresh runs (only one at a time).
     pub refresh: Option<RefreshProgress>,
     /// A feeds reload is on its way; `feeds_stale` asks for one more when it lands, so a
@@ -459,6 +485,12 @@ pub struct App {
     pub split: super::layout::Split,
     /// Start a refresh of every feed once the feeds are loaded (`refresh_on_start`).
     pub refresh_on_load: bool,
+    /// What typed keys mean (`update` reads them when it obeys a key, not when it arrives).
+    pub keymap: super::keymap::Keymap,
+    /// Keys and other intents not obeyed yet, oldest first: the first waits for something on
+    /// its way (a list, an article body, a row), the rest wait behind it. Nothing typed is
+    /// dropped or reordered, however fast it comes.
+    pub queued: VecDeque<super::action::Action>,
     pub quit: bool,
 }
 
@@ -492,6 +524,7 @@ impl App {
             message: String::new(),
             message_age: 0,
             message_is_error: false,
+            last_error: None,
             refresh: None,
             feeds_reloading: false,
             feeds_stale: false,
@@ -514,6 +547,8 @@ impl App {
             open_schemes: Vec::new(),
             split: Default::default(),
             refresh_on_load: false,
+            keymap: super::keymap::Keymap::default(),
+            queued: VecDeque::new(),
             quit: false,
         }
     }
@@ -655,6 +690,7 @@ impl App {
     pub fn say_error(&mut self, text: &str) {
         self.say(crate::sanitize::line(text));
         self.message_is_error = true;
+        self.last_error = Some(self.message.clone());
     }
 
     /// Recomputes `feed_view` from the filter and unread-only, keeping the selected feed

@@ -47,7 +47,10 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
             let rows = rows(store, &ids)?;
             vec![Action::ArticlesLoaded { source, entries, rows }]
         }
-        Effect::LoadRows { source, ids } => vec![Action::RowsLoaded { source, rows: rows(store, &ids)? }],
+        Effect::LoadRows { source, ids } => {
+            let rows = rows(store, &ids)?;
+            vec![Action::RowsLoaded { source, asked: ids, rows }]
+        }
         Effect::LoadBody { article, width } => {
             let rendered = rendered_body(store, article, width)?;
             // Relative links are made absolute against the article's own page.
@@ -70,7 +73,12 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
                 link_cells: rendered.link_cells.clone(),
             }]
         }
-        Effect::LoadHealth(feed) => vec![Action::HealthLoaded { feed, records: store.fetch_log(feed)? }],
+        Effect::LoadHealth(feed) => {
+            // The store keeps them oldest first; the window (and `HealthLoaded`) newest first.
+            let mut records = store.fetch_log(feed)?;
+            records.reverse();
+            vec![Action::HealthLoaded { feed, records }]
+        }
         Effect::Mark { ids, mark } => {
             store.mark(&ids, mark)?;
             vec![feeds_loaded(store)?]
@@ -245,7 +253,7 @@ mod tests {
 
         let ids = vec![entries[300].id, entries[5].id];
         let answer: [Action; 1] = perform(&store, Effect::LoadRows { source, ids }).try_into().unwrap();
-        let [Action::RowsLoaded { source: got, rows }] = answer else { panic!("not rows") };
+        let [Action::RowsLoaded { source: got, rows, .. }] = answer else { panic!("not rows") };
         assert_eq!(got, source);
         assert_eq!(rows.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["a300[2J", "a5[2J"]);
     }

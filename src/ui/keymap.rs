@@ -138,6 +138,27 @@ const COMMANDS: &[Command] = &[
 /// Ctrl-c: always quits, whatever the config says.
 const QUIT_KEY: Key = Key { code: KeyCode::Char('c'), ctrl: true, alt: false };
 
+/// A key typed while a prompt is open: text, not commands.
+pub fn prompt_key(key: KeyEvent) -> Option<Action> {
+    use super::action::InputKey;
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let input = match key.code {
+        KeyCode::Char('c') if ctrl => return Some(Action::Quit),
+        KeyCode::Char('w') if ctrl => InputKey::DeleteWord,
+        KeyCode::Char('u') if ctrl => InputKey::Clear,
+        KeyCode::Char(_) if ctrl => return None,
+        KeyCode::Char(c) => InputKey::Char(c),
+        KeyCode::Backspace => InputKey::Backspace,
+        KeyCode::Enter => InputKey::Submit,
+        KeyCode::Esc => InputKey::Cancel,
+        _ => return None,
+    };
+    Some(Action::Input(input))
+}
+
 /// How to write a key, for error messages.
 const KEY_SYNTAX: &str = "write keys like j, G, Enter, Ctrl-d, F5, Space";
 
@@ -312,7 +333,7 @@ pub struct HelpEntry {
 }
 
 /// The live key bindings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap {
     /// Key to index in `COMMANDS`.
     by_key: HashMap<Key, usize>,
@@ -388,6 +409,11 @@ impl Keymap {
     }
 
     /// The action `event` is bound to; nothing for key releases and unbound keys.
+    /// Ctrl-c: it quits at once, even with keys still waiting to be obeyed.
+    pub fn is_quit_key(event: KeyEvent) -> bool {
+        Key::from_event(event) == Some(QUIT_KEY)
+    }
+
     pub fn action_for(&self, event: KeyEvent) -> Option<Action> {
         let key = Key::from_event(event)?;
         if key == QUIT_KEY {

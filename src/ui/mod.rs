@@ -18,7 +18,7 @@ pub mod update;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::broadcast;
@@ -28,11 +28,14 @@ use tokio::task::JoinSet;
 use crate::config::Config;
 use crate::engine::{Change, Engine, RefreshRequest, Subscribe};
 use crate::model::FeedId;
-use action::{Action, Effect, InputKey};
+use action::{Action, Effect};
 use app::App;
 
 pub use panes::render;
 pub use update::update;
+
+/// While actions keep coming, the screen is still drawn this often.
+const DRAW_EVERY: Duration = Duration::from_millis(50);
 
 /// How the loop ended.
 enum Exit {
@@ -159,6 +162,7 @@ async fn event_loop(
         }
     };
     let mut dirty = true;
+    let mut last_draw = std::time::Instant::now();
     let exit = loop {
         let mut quit = false;
         for effect in pending.drain(..) {
@@ -237,18 +241,18 @@ async fn event_loop(
         if quit {
             break Exit::Quit;
         }
-        if dirty {
+        // Redraws are coalesced, never keys: a burst of keys (or of worker answers) is all
+        // applied first, and the screen drawn once nothing else is ready, or at least every
+        // `DRAW_EVERY` while a stream of actions lasts.
+        if dirty && last_draw.elapsed() >= DRAW_EVERY {
             terminal.draw(|frame| render(&app, frame)).context("cannot draw")?;
             dirty = false;
+            last_draw = std::time::Instant::now();
         }
-        let mut key = None;
         let action = tokio::select! {
             biased;
             event = input.next() => match event {
-                Some(Ok(Event::Key(k))) => {
-                    key = Some(k);
-                    None
-                }
+                Some(Ok(Event::Key(k))) => Some(Action::Key(k)),
                 Some(Ok(Event::Resize(width, height))) => Some(Action::Resize { width, height }),
                 Some(Ok(Event::Mouse(mouse))) => mouse_action(mouse),
                 Some(Ok(_)) => None,
@@ -265,39 +269,20 @@ async fn event_loop(
                 }
                 None
             }
-            _ = ticker.tick(), if !app.message.is_empty() => Some(Action::Tick),
-            _ = next_tick(&mut auto_refresh) => Some(Action::AutoRefresh),
             _ = sigterm.recv() => break Exit::Signal,
             _ = sighup.recv() => break Exit::Signal,
             _ = sigint.recv() => break Exit::Signal,
+            // Nothing else is ready: draw now.
+            () = std::future::ready(()), if dirty => {
+                terminal.draw(|frame| render(&app, frame)).context("cannot draw")?;
+                dirty = false;
+                last_draw = std::time::Instant::now();
+                None
+            }
+            _ = ticker.tick(), if !app.message.is_empty() => Some(Action::Tick),
+            _ = next_tick(&mut auto_refresh) => Some(Action::AutoRefresh),
         };
-        let mut actions: Vec<Action> = action.into_iter().collect();
-        if let Some(key) = key {
-            // Esc and a key typed quickly (or over SSH) arrive as Alt+key: unless Alt+key is
-            // bound, it is both, the Esc first (which may close a prompt) and then the key.
-            let plain = KeyEvent { modifiers: key.modifiers - KeyModifiers::ALT, ..key };
-            let split = key.modifiers.contains(KeyModifiers::ALT)
-                && (app.prompt.is_some() || keymap.action_for(key).is_none());
-            let keys = if split {
-                actions.push(if app.prompt.is_some() {
-                    Action::Input(InputKey::Cancel)
-                } else {
-                    Action::Back
-                });
-                vec![plain]
-            } else {
-                vec![key]
-            };
-            for action in std::mem::take(&mut actions) {
-                pending.extend(update(&mut app, action));
-            }
-            for key in keys {
-                let action = if app.prompt.is_some() { prompt_key(key) } else { keymap.action_for(key) };
-                actions.extend(action);
-            }
-            dirty = true;
-        }
-        for action in actions {
+        if let Some(action) = action {
             // Failures are shown in the status line for a few seconds; the log keeps them.
             if let Some(line) = log_line(&app, &action) {
                 let log = log.clone();
@@ -376,26 +361,6 @@ fn log_line(app: &App, action: &Action) -> Option<String> {
         _ => return None,
     };
     Some(crate::sanitize::line(&line))
-}
-
-/// A key typed while a prompt is open: text, not commands.
-fn prompt_key(key: KeyEvent) -> Option<Action> {
-    if key.kind == KeyEventKind::Release {
-        return None;
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let input = match key.code {
-        KeyCode::Char('c') if ctrl => return Some(Action::Quit),
-        KeyCode::Char('w') if ctrl => InputKey::DeleteWord,
-        KeyCode::Char('u') if ctrl => InputKey::Clear,
-        KeyCode::Char(_) if ctrl => return None,
-        KeyCode::Char(c) => InputKey::Char(c),
-        KeyCode::Backspace => InputKey::Backspace,
-        KeyCode::Enter => InputKey::Submit,
-        KeyCode::Esc => InputKey::Cancel,
-        _ => return None,
-    };
-    Some(Action::Input(input))
 }
 
 /// The next tick of an optional timer; never, without one.

@@ -7,16 +7,48 @@ use crate::model::{ArticleId, FeedId};
 use crate::refresh::FeedOutcome;
 use crate::store::{ListEntry, Mark};
 
+use crossterm::event::{KeyEvent, KeyEventKind, KeyModifiers};
+
 use super::action::{Action, Effect, InputKey};
 use super::app::{
     App, ArticleRow, FeedKey, FeedLine, IdMap, Jump, OpenArticle, Overlay, Pane, Prompt, PromptKind,
     RefreshProgress, Source, UndoStep, MESSAGE_TICKS, UNDO_DEPTH,
 };
 use super::hyperlink::Osc8Uri;
+use super::keymap::{self, Keymap};
 use super::layout;
 
+/// Applies `action`. A fact (a list landed, a body rendered...) applies at once; a key or
+/// other intent joins `App::queued` and is obeyed in its turn, as soon as what it needs has
+/// landed: keys typed faster than lists load are neither dropped nor reordered.
 #[must_use]
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    if let Action::Key(key) = &action {
+        if Keymap::is_quit_key(*key) {
+            // Ctrl-c quits at once, also with keys waiting and from inside a window.
+            app.queued.clear();
+            app.quit = true;
+            return vec![Effect::Quit];
+        }
+    }
+    let mut effects = Vec::new();
+    if action.is_intent() {
+        app.queued.push_back(action);
+    } else {
+        // A failed read may be what the first key waits for: then the keys are obeyed now,
+        // on what the reader has, rather than never.
+        let failed = matches!(action, Action::Failed(_));
+        effects = apply_one(app, action);
+        if failed {
+            effects.extend(obey_queued(app, true));
+        }
+    }
+    effects.extend(obey_queued(app, false));
+    effects
+}
+
+/// One action applied, then the lists kept on screen and their rows asked for.
+fn apply_one(app: &mut App, action: Action) -> Vec<Effect> {
     let mut effects = apply(app, action);
     app.scroll_lists();
     app.trim_rows();
@@ -46,6 +78,92 @@ fn note_marks(app: &mut App, effects: &[Effect]) {
     }
 }
 
+/// Obeys the queued intents in order until one has to wait (`force`: none waits).
+fn obey_queued(app: &mut App, force: bool) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    while let Some(next) = app.queued.pop_front() {
+        if app.quit {
+            app.queued.clear();
+            break;
+        }
+        let action = match next {
+            Action::Key(key) => {
+                let (now, then) = meaning(app, key);
+                if let Some(then) = then {
+                    app.queued.push_front(Action::Key(then));
+                }
+                match now {
+                    Some(action) => action,
+                    None => continue,
+                }
+            }
+            action => action,
+        };
+        if !force && waits(app, &action) {
+            app.queued.push_front(action);
+            break;
+        }
+        effects.extend(apply_one(app, action));
+    }
+    effects
+}
+
+/// What a typed key means now: the action, and a key to obey after it. Esc and a key typed
+/// quickly (or over SSH) arrive as Alt+key: unless Alt+key is bound, that is both, the Esc
+/// first (which may close a prompt) and then the key. In a prompt a key is text.
+fn meaning(app: &App, key: KeyEvent) -> (Option<Action>, Option<KeyEvent>) {
+    if key.kind == KeyEventKind::Release {
+        return (None, None);
+    }
+    if key.modifiers.contains(KeyModifiers::ALT)
+        && (app.prompt.is_some() || app.keymap.action_for(key).is_none())
+    {
+        let esc = if app.prompt.is_some() { Action::Input(InputKey::Cancel) } else { Action::Back };
+        return (Some(esc), Some(KeyEvent { modifiers: key.modifiers - KeyModifiers::ALT, ..key }));
+    }
+    let action = if app.prompt.is_some() { keymap::prompt_key(key) } else { app.keymap.action_for(key) };
+    (action, None)
+}
+
+/// Whether `action` has to wait for something on its way to be obeyed as it was meant: the
+/// feeds at start, the list `n` jumped to, the list the articles pane is about to show, the
+/// open article's body (to scroll it or follow its links) or its row (its link).
+fn waits(app: &App, action: &Action) -> bool {
+    if matches!(action, Action::Quit) {
+        return false;
+    }
+    if !app.feeds_loaded || app.jump.is_some() {
+        return true;
+    }
+    if app.prompt.is_some() || app.overlay.is_some() {
+        // Text, or keys that scroll and close a window.
+        return false;
+    }
+    let list_pending = app.articles_wanted.is_some() && app.articles_wanted != app.articles_source;
+    let jumping = matches!(action, Action::NextUnread | Action::PrevUnread);
+    match app.focus {
+        Pane::Feeds => jumping && list_pending,
+        Pane::Articles => list_pending,
+        Pane::Article => {
+            let Some(open) = &app.article else { return jumping && list_pending };
+            let body = open.lines.is_none()
+                && matches!(
+                    action,
+                    Action::SelectNext
+                        | Action::SelectPrev
+                        | Action::SelectFirst
+                        | Action::SelectLast
+                        | Action::PageDown
+                        | Action::PageUp
+                        | Action::OpenLink(_)
+                );
+            let row = app.rows_loading.contains(&open.row.id)
+                && matches!(action, Action::OpenInBrowser | Action::CopyLink);
+            (jumping && list_pending) || body || row
+        }
+    }
+}
+
 fn apply(app: &mut App, action: Action) -> Vec<Effect> {
     if app.overlay.is_some() {
         if let Some(effects) = overlay_action(app, &action) {
@@ -53,6 +171,8 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         }
     }
     match action {
+        // Resolved by `obey_queued` before it gets here.
+        Action::Key(_) => Vec::new(),
         Action::Quit => {
             app.quit = true;
             vec![Effect::Quit]
@@ -71,7 +191,9 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Tick => {
             app.message_age = app.message_age.saturating_add(1);
-            if app.message_age >= MESSAGE_TICKS && app.refresh.is_none() {
+            // Every message goes in time; a running refresh's progress is drawn from
+            // `app.refresh` once none is left.
+            if app.message_age >= MESSAGE_TICKS {
                 app.message.clear();
             }
             Vec::new()
@@ -315,6 +437,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.unread_total = unread_total;
             app.refilter_feeds_keeping(selected);
             if app.feeds.is_empty() {
+                app.jump = None;
                 app.entries.clear();
                 app.rows.clear();
                 app.rows_loading.clear();
@@ -374,10 +497,14 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             }
             effects
         }
-        Action::RowsLoaded { source, rows } => {
+        Action::RowsLoaded { source, asked, rows } => {
             // Rows of a list no longer shown are stale.
             if app.articles_source != Some(source) {
                 return Vec::new();
+            }
+            // Those no longer stored are not coming either.
+            for id in &asked {
+                app.rows_loading.remove(id);
             }
             let mut rows: HashMap<ArticleId, ArticleRow> = rows.into_iter().map(|r| (r.id, r)).collect();
             // The list's flags are the newer ones: a mark may still be on its way to the store.
@@ -458,8 +585,8 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
     }
 }
 
-/// Keys while an overlay is open: moving scrolls it, back or its own key closes it, quit
-/// quits; `None` lets the action through (facts from workers, resizes).
+/// Keys while an overlay is open: moving scrolls it, back, q or its own key closes it;
+/// `None` lets the action through (facts from workers, resizes).
 fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
     let scroll = match app.overlay.as_mut()? {
         Overlay::Help { scroll } | Overlay::Health { scroll, .. } => scroll,
@@ -472,8 +599,8 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         Action::PageUp => *scroll = scroll.saturating_sub(page),
         Action::SelectFirst => *scroll = 0,
         Action::SelectLast => *scroll = usize::MAX / 2,
-        Action::Back | Action::Help | Action::FeedInfo | Action::Open => app.overlay = None,
-        Action::Quit => return None,
+        // q closes the window like Esc (Ctrl-c, which always quits, never gets here).
+        Action::Back | Action::Help | Action::FeedInfo | Action::Open | Action::Quit => app.overlay = None,
         Action::Resize { .. }
         | Action::MouseScroll { .. }
         | Action::MouseClick { .. }
@@ -562,7 +689,7 @@ fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
             let kind = prompt.kind;
             app.prompt = None;
             if let PromptKind::Filter(pane) = kind {
-                set_filter(app, pane, String::new());
+                return set_filter(app, pane, String::new());
             }
             return Vec::new();
         }
@@ -573,8 +700,7 @@ fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
                     if !text.is_empty() {
                         app.say(format!("filter \"{text}\": Esc clears it"));
                     }
-                    set_filter(app, pane, text);
-                    Vec::new()
+                    set_filter(app, pane, text)
                 }
                 PromptKind::AddFeed => {
                     let url = text.trim().to_owned();
@@ -589,20 +715,27 @@ fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
     }
     // Filters follow the typing.
     if let Some(Prompt { kind: PromptKind::Filter(pane), text }) = app.prompt.clone() {
-        set_filter(app, pane, text);
+        return set_filter(app, pane, text);
     }
     Vec::new()
 }
 
-fn set_filter(app: &mut App, pane: Pane, text: String) {
+fn set_filter(app: &mut App, pane: Pane, text: String) -> Vec<Effect> {
+    // "filter ...: Esc clears it" is no longer true once it is cleared.
+    if text.is_empty() && app.message.starts_with("filter \"") {
+        app.message.clear();
+    }
     if pane == Pane::Feeds {
         app.feed_filter = text;
         app.refilter_feeds();
+        // The selection may have moved to another feed: the articles pane follows it.
+        return want_articles(app);
     } else {
         // A filter being typed needs every row; `update` asks for them (`want_rows`).
         app.article_filter = text;
         app.refilter_articles();
     }
+    Vec::new()
 }
 
 /// The article `m`, `s`, `o`, `y` and `i` act on: the open one in the article pane, else the
@@ -628,13 +761,9 @@ fn current_row(app: &App) -> Option<&ArticleRow> {
 fn back(app: &mut App) -> Vec<Effect> {
     // Esc first clears a filter on the focused list, then goes back.
     match app.focus {
-        Pane::Feeds if !app.feed_filter.is_empty() => {
-            set_filter(app, Pane::Feeds, String::new());
-            return Vec::new();
-        }
+        Pane::Feeds if !app.feed_filter.is_empty() => return set_filter(app, Pane::Feeds, String::new()),
         Pane::Articles if !app.article_filter.is_empty() => {
-            set_filter(app, Pane::Articles, String::new());
-            return Vec::new();
+            return set_filter(app, Pane::Articles, String::new())
         }
         _ => {}
     }
@@ -1048,7 +1177,15 @@ fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
         }
     }
     app.jump = Some(if forward { Jump::FirstUnread } else { Jump::LastUnread });
-    let effects = want_articles(app);
+    // Read behind the marks still on their way to the store (the open article's), so the
+    // list does not offer them as unread again.
+    let effects: Vec<Effect> = want_articles(app)
+        .into_iter()
+        .map(|e| match e {
+            Effect::LoadArticles(source) => Effect::ReloadArticles(source),
+            e => e,
+        })
+        .collect();
     if effects.is_empty() {
         // Already on its way (or shown): open when it lands / now.
         if app.articles_source == app.articles_wanted {
@@ -1100,6 +1237,16 @@ fn open_jump(app: &mut App, jump: Jump) -> Vec<Effect> {
             open_selected(app)
         }
         None => {
+            // The feed's count was stale (marks of this session not counted yet): now it is
+            // known, and the jump goes on to the next feed.
+            if let Some(Source::Feed(feed)) = app.articles_source {
+                if let Some(f) = app.feeds.iter_mut().find(|f| f.id == feed) {
+                    f.unread = 0;
+                }
+                if app.feeds.iter().any(|f| f.unread > 0 && f.id != feed) {
+                    return jump_unread(app, jump != Jump::LastUnread);
+                }
+            }
             app.say("no more unread articles");
             Vec::new()
         }
@@ -1563,9 +1710,10 @@ mod tests {
         assert_eq!(app.focus, Pane::Article);
         let _ = update(&mut app, Action::NextUnread);
         assert_eq!(open_id(&app), Some(ArticleId(11)));
-        // No unread left here (12 is read): feed 2 is asked for, and opened when it lands.
+        // No unread left here (12 is read): feed 2 is asked for (behind the marks on their
+        // way), and opened when it lands.
         let effects = update(&mut app, Action::NextUnread);
-        assert_eq!(effects, vec![Effect::LoadArticles(Source::Feed(FeedId(2)))]);
+        assert_eq!(effects, vec![Effect::ReloadArticles(Source::Feed(FeedId(2)))]);
         assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(2)));
         let effects =
             update(&mut app, loaded(Source::Feed(FeedId(2)), rows_of(2, &[(20, true), (21, false)])));
@@ -1575,7 +1723,7 @@ mod tests {
         app.feeds[0].unread = 1;
         app.articles_source = Some(Source::Feed(FeedId(2)));
         let effects = update(&mut app, Action::PrevUnread);
-        assert_eq!(effects, vec![Effect::LoadArticles(Source::Feed(FeedId(1)))]);
+        assert_eq!(effects, vec![Effect::ReloadArticles(Source::Feed(FeedId(1)))]);
         let _ = update(
             &mut app,
             loaded(Source::Feed(FeedId(1)), rows_of(1, &[(10, false), (11, false), (12, true)])),
@@ -1769,9 +1917,23 @@ mod tests {
         assert_eq!(app.refresh, None);
         let _ = update(&mut app, Action::Back);
         assert_eq!(app.overlay, None);
+        // q closes a window (each of them), and quits only from the panes.
         let _ = update(&mut app, Action::Help);
         assert!(matches!(app.overlay, Some(Overlay::Help { .. })));
+        assert!(update(&mut app, Action::Quit).is_empty());
+        assert_eq!(app.overlay, None);
+        assert!(!app.quit);
+        let _ = update(&mut app, Action::FeedInfo);
+        assert!(update(&mut app, Action::Quit).is_empty());
+        assert_eq!(app.overlay, None);
         assert_eq!(update(&mut app, Action::Quit), vec![Effect::Quit]);
+        // Ctrl-c quits from a window too.
+        let _ = update(&mut app, Action::Help);
+        let ctrl_c = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('c'),
+            crossterm::event::KeyModifiers::CONTROL,
+        );
+        assert_eq!(update(&mut app, Action::Key(ctrl_c)), vec![Effect::Quit]);
     }
 
     #[test]
@@ -1814,6 +1976,13 @@ mod tests {
         let _ = update(&mut app, Action::Tick);
         assert_eq!(app.message, "");
         assert_eq!(update(&mut app, Action::AutoRefresh), vec![Effect::Refresh(None)]);
+        // During a refresh too: "marked read" goes (the progress is drawn from the state).
+        app.say("marked read");
+        for _ in 0..MESSAGE_TICKS {
+            let _ = update(&mut app, Action::Tick);
+        }
+        assert_eq!(app.message, "");
+        assert!(app.refresh.is_some());
         // A timer firing during a refresh does nothing, not even a message.
         app.message.clear();
         assert!(update(&mut app, Action::AutoRefresh).is_empty());
@@ -2168,7 +2337,10 @@ mod tests {
         let _ = update(&mut app, Action::SelectNext);
         assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(3)));
         let _ = update(&mut app, loaded(Source::Feed(FeedId(3)), vec![]));
-        assert_eq!(update(&mut app, Action::NextUnread), vec![Effect::LoadArticles(Source::Feed(FeedId(1)))]);
+        assert_eq!(
+            update(&mut app, Action::NextUnread),
+            vec![Effect::ReloadArticles(Source::Feed(FeedId(1)))]
+        );
         assert_eq!(feed_rows(&app), ["-ai", "2", "-go", "3", "-rust", "1", "-zh", "2"]);
         assert_eq!(selected_row(&app), "1");
         let articles = list_rows(&App::sample(80, 24));
@@ -2236,8 +2408,11 @@ mod tests {
         assert!(load_rows_ids(&update(&mut app, Action::SelectNext)).is_empty());
         assert!(load_rows_ids(&update(&mut app, Action::SelectPrev)).is_empty());
         let arrived: Vec<ArticleRow> = rows.iter().filter(|r| want.contains(&r.id)).cloned().collect();
-        assert!(update(&mut app, Action::RowsLoaded { source: Source::Feed(FeedId(2)), rows: arrived })
-            .is_empty());
+        assert!(update(
+            &mut app,
+            Action::RowsLoaded { source: Source::Feed(FeedId(2)), asked: vec![], rows: arrived }
+        )
+        .is_empty());
         assert!(app.rows_loading.is_empty());
         assert!(want.iter().all(|id| app.rows.contains_key(id)));
         // The end of the list: the rest, once.
@@ -2259,7 +2434,10 @@ mod tests {
         let _ = update(&mut app, loaded(Source::Feed(FeedId(1)), rows_of(1, &[(10, false)])));
         assert!(app.rows_loading.is_empty());
         let late: Vec<ArticleRow> = rows.iter().filter(|r| asked.contains(&r.id)).cloned().collect();
-        let _ = update(&mut app, Action::RowsLoaded { source: Source::Feed(FeedId(2)), rows: late });
+        let _ = update(
+            &mut app,
+            Action::RowsLoaded { source: Source::Feed(FeedId(2)), asked: vec![], rows: late },
+        );
         assert_eq!(app.rows.keys().copied().collect::<Vec<_>>(), vec![ArticleId(10)]);
     }
 
@@ -2277,7 +2455,7 @@ mod tests {
         assert!(app.article_view.is_empty(), "a2999 is not read yet");
         let _ = update(
             &mut app,
-            Action::RowsLoaded { source: Source::Feed(FeedId(2)), rows: rows[200..].to_vec() },
+            Action::RowsLoaded { source: Source::Feed(FeedId(2)), asked: vec![], rows: rows[200..].to_vec() },
         );
         assert_eq!(app.visible_entries().map(|e| e.id).collect::<Vec<_>>(), vec![ArticleId(2999)]);
         // Esc clears the filter, and the rows far from the screen go.
@@ -2311,7 +2489,10 @@ mod tests {
         // A row read before the mark reached the store comes with the old flags: the list's win.
         let mut stale = app.rows[&ArticleId(10)].clone();
         stale.read = false;
-        let _ = update(&mut app, Action::RowsLoaded { source: Source::Feed(FeedId(1)), rows: vec![stale] });
+        let _ = update(
+            &mut app,
+            Action::RowsLoaded { source: Source::Feed(FeedId(1)), asked: vec![], rows: vec![stale] },
+        );
         assert_eq!(flags(&app), (true, false));
     }
 
@@ -2325,7 +2506,10 @@ mod tests {
         let asked = load_rows_ids(&effects);
         assert!(asked.contains(&ArticleId(1700)), "{effects:?}");
         let arrived: Vec<ArticleRow> = rows.iter().filter(|r| asked.contains(&r.id)).cloned().collect();
-        let _ = update(&mut app, Action::RowsLoaded { source: Source::Feed(FeedId(2)), rows: arrived });
+        let _ = update(
+            &mut app,
+            Action::RowsLoaded { source: Source::Feed(FeedId(2)), asked: vec![], rows: arrived },
+        );
         let open = app.article.as_ref().map(|o| o.row.clone());
         assert_eq!(open.as_ref().map(|r| (r.title.as_str(), r.read)), Some(("a1700", true)));
         assert!(app.rows[&ArticleId(1700)].read);
@@ -2337,7 +2521,10 @@ mod tests {
         let _ = update(&mut app, Action::SelectLast);
         let _ = update(&mut app, Action::SelectPrev);
         let asked: Vec<ArticleRow> = rows[800..].to_vec();
-        let _ = update(&mut app, Action::RowsLoaded { source: Source::Feed(FeedId(2)), rows: asked });
+        let _ = update(
+            &mut app,
+            Action::RowsLoaded { source: Source::Feed(FeedId(2)), asked: vec![], rows: asked },
+        );
         assert_eq!(app.selected_entry().map(|e| e.id), Some(ArticleId(1998)));
         // A refresh brings a new article on top: the list comes again with its first rows.
         let mut newest = rows[0].clone();
@@ -2354,5 +2541,84 @@ mod tests {
         let ids = load_rows_ids(&effects);
         assert!(ids.contains(&ArticleId(1998)), "{effects:?}");
         assert_eq!(app.selected_article().map(|r| r.title.as_str()), Some("a1998"));
+    }
+
+    fn keys(app: &mut App, typed: &str) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for c in typed.chars() {
+            let code = match c {
+                '\r' => crossterm::event::KeyCode::Enter,
+                c => crossterm::event::KeyCode::Char(c),
+            };
+            effects.extend(update(app, Action::Key(code.into())));
+        }
+        effects
+    }
+
+    #[test]
+    fn keys_typed_while_a_list_loads_wait_for_it_and_are_obeyed_in_order() {
+        // g Enter G Enter on the second feed: the first feed's list is asked for and lands
+        // after all four keys.
+        let mut app = App::sample(80, 24);
+        let _ = update(&mut app, Action::SelectNext);
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(2)), rows_of(2, &[(20, false)])));
+        let effects = keys(&mut app, "g\rG\r");
+        assert_eq!(effects, vec![Effect::LoadArticles(Source::Feed(FeedId(1)))]);
+        assert_eq!(app.queued.len(), 2, "G and Enter wait for the list: {:?}", app.queued);
+        let effects = update(&mut app, loaded(Source::Feed(FeedId(1)), list_rows(&App::sample(80, 24))));
+        assert!(app.queued.is_empty());
+        assert_eq!(open_id(&app), Some(ArticleId(12)), "the last article");
+        assert!(
+            matches!(effects.last(), Some(Effect::LoadBody { article: ArticleId(12), .. })),
+            "{effects:?}"
+        );
+    }
+
+    #[test]
+    fn spaces_typed_while_a_list_loads_each_move_a_page() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        app.articles_wanted = Some(Source::Feed(FeedId(2)));
+        let _ = keys(&mut app, &" ".repeat(10));
+        assert_eq!(app.queued.len(), 10);
+        let rows = rows_of(2, &(0..300).map(|i| (1000 + i, false)).collect::<Vec<_>>());
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(2)), rows));
+        let page = layout::list_page(80, 24, Pane::Articles, app.split);
+        assert_eq!(app.article_sel, 10 * page);
+    }
+
+    #[test]
+    fn n_typed_while_the_next_feed_loads_waits_then_goes_on() {
+        let mut app = two_unread_feeds();
+        // Two unread in feed 1, two in feed 2: four n open all four, whenever feed 2 lands.
+        let effects = keys(&mut app, "nnnn");
+        assert!(effects.contains(&Effect::ReloadArticles(Source::Feed(FeedId(2)))), "{effects:?}");
+        assert_eq!(open_id(&app), Some(ArticleId(11)));
+        assert_eq!(app.queued.len(), 1, "the fourth n waits for feed 2, which the third opens");
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(2)), rows_of(2, &[(20, false), (21, false)])));
+        assert!(app.queued.is_empty());
+        assert_eq!(open_id(&app), Some(ArticleId(21)));
+        assert!(app.entries.iter().all(|e| e.read));
+    }
+
+    #[test]
+    fn a_key_after_a_queued_slash_is_text_and_ctrl_c_quits_at_once() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        app.articles_wanted = Some(Source::Feed(FeedId(2)));
+        let _ = keys(&mut app, "/a");
+        assert_eq!(app.prompt, None, "waiting");
+        let _ = update(&mut app, loaded(Source::Feed(FeedId(2)), rows_of(2, &[(20, false)])));
+        assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some("a"), "a is text, not add feed");
+        // Ctrl-c does not wait behind anything.
+        app.articles_wanted = Some(Source::Feed(FeedId(1)));
+        let _ = update(&mut app, Action::Input(InputKey::Submit));
+        let _ = keys(&mut app, "jjj");
+        let ctrl_c = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('c'),
+            crossterm::event::KeyModifiers::CONTROL,
+        );
+        assert_eq!(update(&mut app, Action::Key(ctrl_c)), vec![Effect::Quit]);
+        assert!(app.quit);
     }
 }

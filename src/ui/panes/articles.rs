@@ -80,7 +80,7 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
                 Some(_) => theme::unread(),
             });
             if i == app.article_sel {
-                line = line.patch_style(super::selection(app, Pane::Articles));
+                line = super::select_row(line, app, Pane::Articles, width);
             }
             line
         })

@@ -64,7 +64,7 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
                 FeedLine::Heading(h) => heading_line(h, width),
             };
             if i == app.feed_sel {
-                line = line.patch_style(super::selection(app, Pane::Feeds));
+                line = super::select_row(line, app, Pane::Feeds, width);
             }
             Some(line)
         })

@@ -69,6 +69,9 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
             spans.push(Span::raw("| "));
             spans.push(Span::styled(feeds::truncate(&app.message, room), style));
         }
+    } else if let Some(progress) = &app.refresh {
+        spans.push(Span::raw("| "));
+        spans.push(Span::styled(feeds::truncate(&progress.line(), usize::from(r.width)), theme::status()));
     } else if r.width >= 60 {
         spans.push(Span::raw("| ? keys  n next unread  m read  s star  o browser  R refresh  q quit"));
     } else {
@@ -84,6 +87,17 @@ fn selection(app: &App, pane: Pane) -> ratatui::style::Style {
     } else {
         theme::selected_unfocused()
     }
+}
+
+/// The selected row of a list: styled across the whole width of the pane, not only under
+/// its text.
+fn select_row(line: Line<'static>, app: &App, pane: Pane, width: usize) -> Line<'static> {
+    let mut line = line;
+    let pad = width.saturating_sub(line.width());
+    if pad > 0 {
+        line.spans.push(Span::raw(" ".repeat(pad)));
+    }
+    line.patch_style(selection(app, pane))
 }
 
 /// The last `width` columns of `s`.

@@ -15,8 +15,9 @@ use crate::ui::theme;
 pub fn render(app: &App, frame: &mut Frame) {
     let Some(overlay) = &app.overlay else { return };
     let area = frame.area();
-    // Leaves the status line visible; small terminals get the whole screen.
-    let width = if area.width >= 60 { area.width.saturating_sub(8).min(100) } else { area.width };
+    // Leaves the status line visible; terminals under 80 columns get their whole width (a
+    // margin there would cut the text), wider ones a margin, up to 100 columns.
+    let width = if area.width >= 80 { area.width.saturating_sub(8).min(100) } else { area.width };
     let height =
         if area.height >= 16 { area.height.saturating_sub(4) } else { area.height.saturating_sub(1) };
     let r = Rect::new(
@@ -33,6 +34,14 @@ pub fn render(app: &App, frame: &mut Frame) {
                 None => vec![Line::styled("loading…", theme::dim())],
                 Some(records) => health_lines(records, inner_width),
             };
+            let mut lines = lines;
+            if let Some(error) = &app.last_error {
+                lines.push(Line::from(""));
+                lines.push(Line::styled("Last error in the reader:", theme::title()));
+                for part in wrapped(error, inner_width, 2, 2) {
+                    lines.push(Line::styled(part, theme::health_failed()));
+                }
+            }
             (format!("{title}: fetch history"), lines, *scroll)
         }
     };
@@ -73,11 +82,16 @@ fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         }
         let keys = truncate(if h.keys.is_empty() { "(unbound)" } else { &h.keys }, keys_width);
         let pad = keys_width.saturating_sub(keys.chars().count());
-        let text = truncate(&h.description, width.saturating_sub(keys_width + 2));
-        lines.push(Line::from(vec![
-            Span::styled(format!("{keys}{}  ", " ".repeat(pad)), theme::help_key()),
-            Span::styled(text, theme::help_text()),
-        ]));
+        // Descriptions wrap under themselves rather than being cut.
+        let room = width.saturating_sub(keys_width + 2).max(10);
+        for (i, part) in crate::ui::app::wrap_words(&h.description, room).into_iter().enumerate() {
+            let lead =
+                if i == 0 { format!("{keys}{}  ", " ".repeat(pad)) } else { " ".repeat(keys_width + 2) };
+            lines.push(Line::from(vec![
+                Span::styled(lead, theme::help_key()),
+                Span::styled(part, theme::help_text()),
+            ]));
+        }
     }
     lines.push(Line::from(""));
     for legend in [
@@ -85,7 +99,9 @@ fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         "In prompts (/ and a): Enter accepts, Esc cancels, Ctrl-u clears, Ctrl-w deletes a word.",
         "Keys are remapped in config.toml under [keys].",
     ] {
-        lines.push(Line::styled(truncate(legend, width), theme::dim()));
+        for part in wrapped(legend, width, 0, 0) {
+            lines.push(Line::styled(part, theme::dim()));
+        }
     }
     lines
 }
@@ -104,7 +120,9 @@ fn health_lines(records: &[FetchRecord], width: usize) -> Vec<Line<'static>> {
         format!("average fetch: {avg} ms over the last {}", records.len()),
     ];
     for s in summary {
-        lines.push(Line::styled(truncate(&s, width), theme::title()));
+        for part in wrapped(&s, width, 0, 2) {
+            lines.push(Line::styled(part, theme::title()));
+        }
     }
     lines.push(Line::from(""));
     let header = format!(
@@ -133,11 +151,24 @@ fn health_lines(records: &[FetchRecord], width: usize) -> Vec<Line<'static>> {
         let style = if r.error.is_some() { theme::health_failed() } else { theme::health_ok() };
         lines.push(Line::styled(truncate(&row, width), style));
         if let Some(e) = &r.error {
-            let text = crate::sanitize::line(e);
-            lines.push(Line::styled(truncate(&format!("  {text}"), width), theme::health_failed()));
+            // The whole text, wrapped: this is where a cut error can be read.
+            for part in wrapped(&crate::sanitize::line(e), width, 2, 2) {
+                lines.push(Line::styled(part, theme::health_failed()));
+            }
         }
     }
     lines
+}
+
+/// `text` wrapped to `width` columns, its first line indented by `first` columns and the
+/// others by `rest`.
+fn wrapped(text: &str, width: usize, first: usize, rest: usize) -> Vec<String> {
+    let room = width.saturating_sub(first.max(rest)).max(10);
+    crate::ui::app::wrap_words(text, room)
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| format!("{}{part}", " ".repeat(if i == 0 { first } else { rest })))
+        .collect()
 }
 
 /// Unix milliseconds as "YYYY-MM-DD HH:MM" (UTC).

@@ -601,27 +601,9 @@ fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         Action::SelectLast => *scroll = usize::MAX / 2,
         // q closes the window like Esc (Ctrl-c, which always quits, never gets here).
         Action::Back | Action::Help | Action::FeedInfo | Action::Open | Action::Quit => app.overlay = None,
-        Action::Resize { .. }
-        | Action::MouseScroll { .. }
-        | Action::MouseClick { .. }
-        | Action::Tick
-        | Action::AutoRefresh
-        | Action::FeedsLoaded { .. }
-        | Action::ArticlesLoaded { .. }
-        | Action::RowsLoaded { .. }
-        | Action::BodyRendered { .. }
-        | Action::FeedMarkedRead { .. }
-        | Action::FeedsMarkedRead { .. }
-        | Action::HealthLoaded { .. }
-        | Action::FeedAdded { .. }
-        | Action::FeedRefreshed { .. }
-        | Action::RefreshStarted { .. }
-        | Action::RefreshFinished(_)
-        | Action::StoreChanged
-        | Action::Reconnected
-        | Action::Failed(_)
-        | Action::Notice(_)
-        | Action::Input(_) => return None,
+        // The mouse, prompt text and every fact from workers go on as without the window.
+        Action::MouseScroll { .. } | Action::MouseClick { .. } | Action::Input(_) => return None,
+        fact if !fact.is_intent() => return None,
         // Other keys do nothing while a window covers the panes.
         _ => {}
     }

@@ -130,7 +130,9 @@ fn meaning(app: &App, key: KeyEvent) -> (Option<Action>, Option<KeyEvent>) {
 /// open article's body (to scroll it or follow its links) or its row (its link).
 fn waits(app: &App, action: &Action) -> bool {
     if matches!(action, Action::Quit) {
-        return false;
+        // `n q` quits after the article `n` went to is open (and marked read), even when
+        // its list had to be read first.
+        return app.jump.is_some();
     }
     if !app.feeds_loaded || app.jump.is_some() {
         return true;
@@ -2581,6 +2583,23 @@ mod tests {
         assert!(app.queued.is_empty());
         assert_eq!(open_id(&app), Some(ArticleId(21)));
         assert!(app.entries.iter().all(|e| e.read));
+    }
+
+    #[test]
+    fn q_after_an_n_into_the_next_feed_quits_once_that_article_is_open_and_marked() {
+        let mut app = two_unread_feeds();
+        // The third n goes to feed 2, whose list is still on its way when q comes.
+        let effects = keys(&mut app, "nnnq");
+        assert!(!effects.contains(&Effect::Quit), "{effects:?}");
+        assert!(!app.quit);
+        let effects =
+            update(&mut app, loaded(Source::Feed(FeedId(2)), rows_of(2, &[(20, false), (21, false)])));
+        let quit_at = effects.iter().position(|e| *e == Effect::Quit).expect("q is obeyed");
+        let marked_at = effects
+            .iter()
+            .position(|e| matches!(e, Effect::Mark { ids, .. } if ids == &[ArticleId(20)]))
+            .expect("the article n went to is marked read");
+        assert!(marked_at < quit_at, "{effects:?}");
     }
 
     #[test]

@@ -288,3 +288,29 @@ fn a_wordpress_page_gives_its_feed_not_its_rest_api() {
     assert!(!out.contains("wp-json"), "{out}");
     assert_eq!(server.hits("/wp-json/wp/v2/pages/12"), 0);
 }
+
+/// A feed whose items cannot be read is a failing feed with a reason, never "ok, 0 articles".
+#[test]
+fn a_feed_whose_items_cannot_be_read_says_so_in_feeds_and_log() {
+    let t = Tidings::new();
+    let path = t.dir.path().join("odd.xml");
+    std::fs::write(
+        &path,
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Odd</title>\
+         <x:item xmlns:x=\"urn:x\"><x:title>one</x:title></x:item>\
+         <x:item xmlns:x=\"urn:x\"><x:title>two</x:title></x:item></channel></rss>",
+    )
+    .expect("write the feed");
+    let path = path.to_str().expect("utf-8 path");
+    t.ok(&["add", "--no-fetch", path]);
+    let refresh = t.output(&["refresh"]);
+    let said =
+        String::from_utf8_lossy(&refresh.stderr).into_owned() + &String::from_utf8_lossy(&refresh.stdout);
+    assert!(said.contains("holds 2 items but none could be read"), "{said}");
+    let feeds = t.json(&["feeds", "--json"]);
+    let error = feeds[0]["last_error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.contains("none could be read"), "{feeds}");
+    let id = feeds[0]["id"].to_string();
+    let log = t.ok(&["log", &id]);
+    assert!(log.contains("none could be read"), "{log}");
+}

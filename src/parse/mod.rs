@@ -91,6 +91,14 @@ pub enum ParseError {
         /// The decompressor's description, cleaned.
         detail: String,
     },
+    /// The document holds items, but not one of them could be read.
+    #[error(
+        "broken feed: the document holds {found} but none could be read (its markup is not what RSS, Atom or JSON Feed expect); the publisher needs to fix it"
+    )]
+    ItemsUnread {
+        /// What was seen, in words ("3 items").
+        found: String,
+    },
     /// The parser panicked on this document.
     #[error("the feed parser crashed on this document ({detail}); please report the feed URL")]
     Crashed {
@@ -133,8 +141,29 @@ pub fn parse_feed(
     dispatch(text, kind, base.as_ref())
 }
 
-/// Parses decoded text according to what [`sniff::classify`] found.
+/// Parses decoded text according to what [`sniff::classify`] found. A document that holds
+/// items gives at least one article or an error: never a silent, empty success.
 fn dispatch(text: Cow<'_, str>, kind: sniff::Kind, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
+    let json = matches!(kind, sniff::Kind::Json);
+    // Counted before parsing consumes the text; cheap (one scan) and only read when the
+    // parse came back empty.
+    let held = if json {
+        sniff::json_has_items(&text).then(|| "a non-empty \"items\" list".to_owned())
+    } else {
+        Some(sniff::item_elements(&text)).filter(|&n| n > 0).map(|n| crate::words::plural(n, "item"))
+    };
+    let feed = dispatch_kind(text, kind, base)?;
+    match held {
+        Some(found) if feed.articles.is_empty() => Err(ParseError::ItemsUnread { found }),
+        _ => Ok(feed),
+    }
+}
+
+fn dispatch_kind(
+    text: Cow<'_, str>,
+    kind: sniff::Kind,
+    base: Option<&Url>,
+) -> Result<ParsedFeed, ParseError> {
     match kind {
         sniff::Kind::Empty => Err(ParseError::Empty),
         sniff::Kind::Text => Err(ParseError::PlainText { start: snippet(&text) }),

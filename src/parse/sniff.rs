@@ -347,6 +347,67 @@ pub(crate) fn entry_xml_bases(text: &str) -> Vec<Option<String>> {
     }
 }
 
+/// How many `<item>` or `<entry>` elements (any prefix, any case: `<rdf:item>`, `<ITEM>`)
+/// the markup holds, outside comments and CDATA sections. One linear scan.
+pub(crate) fn item_elements(text: &str) -> u64 {
+    let b = text.as_bytes();
+    let mut count = 0;
+    let mut i = 0;
+    while let Some(off) = memchr_lt(&b[i..]) {
+        i += off + 1;
+        let rest = &b[i..];
+        let skip_to = |end: &[u8]| super::decode::find(rest, end).map(|p| p + end.len());
+        if rest.starts_with(b"!--") {
+            match skip_to(b"-->") {
+                Some(p) => i += p,
+                None => break,
+            }
+            continue;
+        }
+        if rest.starts_with(b"![CDATA[") {
+            match skip_to(b"]]>") {
+                Some(p) => i += p,
+                None => break,
+            }
+            continue;
+        }
+        let name_len = rest.iter().take_while(|&&c| is_name_byte(c)).count();
+        let name = &rest[..name_len];
+        let local = name.rsplit(|&c| c == b':').next().unwrap_or(name);
+        let ends = matches!(rest.get(name_len), Some(b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n'));
+        if ends && (local.eq_ignore_ascii_case(b"item") || local.eq_ignore_ascii_case(b"entry")) {
+            count += 1;
+        }
+        i += name_len;
+    }
+    count
+}
+
+fn memchr_lt(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'<')
+}
+
+/// Whether a JSON document has a top-level-looking `"items"` list with something in it.
+pub(crate) fn json_has_items(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(p) = super::decode::find(&b[from..], b"\"items\"") {
+        let mut i = from + p + 7;
+        from = i;
+        i = skip_ws(b, i);
+        if b.get(i) != Some(&b':') {
+            continue;
+        }
+        i = skip_ws(b, i + 1);
+        if b.get(i) != Some(&b'[') {
+            continue;
+        }
+        i = skip_ws(b, i + 1);
+        return b.get(i).is_some_and(|&c| c != b']');
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -632,3 +632,24 @@ fn a_stray_second_xml_declaration_does_not_sink_the_feed() {
     assert_eq!(feed.articles.len(), 1);
     assert_eq!(feed.articles[0].title, "kept");
 }
+
+#[test]
+fn items_that_cannot_be_read_are_an_error_never_an_empty_success() {
+    // Items in a namespace no feed format knows: feed-rs skips them all.
+    let xml = rss_items(
+        "<x:item xmlns:x=\"urn:x\"><x:title>a</x:title></x:item><x:item xmlns:x=\"urn:x\"><x:title>b</x:title></x:item>",
+    );
+    match parse_feed(xml.as_bytes(), None, URL) {
+        Err(e @ ParseError::ItemsUnread { .. }) => {
+            let message = e.to_string();
+            assert!(message.contains("2 items") && message.contains("none could be read"), "{message}");
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    // The words inside comments and CDATA are not items; a feed without any is fine.
+    let quiet = rss_items("<!-- <item> --><description><![CDATA[<item>x</item>]]></description>");
+    assert!(parse(&quiet).articles.is_empty());
+    assert_eq!(sniff::item_elements("<feed><ENTRY></ENTRY><rdf:item/><items></items></feed>"), 2);
+    assert!(sniff::json_has_items(r#"{"items" : [ {"id":"1"} ]}"#));
+    assert!(!sniff::json_has_items(r#"{"items": [ ], "title": "items"}"#));
+}

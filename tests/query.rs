@@ -273,3 +273,25 @@ fn the_holder_and_a_client_give_the_same_matches() {
     let err = holder.matching_ids(&shown, "(").unwrap_err().to_string();
     assert!(err.starts_with("error at column 2: "), "{err}");
 }
+
+#[test]
+fn the_readers_filter_prompt_takes_a_query_after_a_question_mark() {
+    let t = setup();
+    let mut screen = common::pty::Screen::spawn_sized(&t, 120, 30);
+    screen.wait_for(&["Tech Weekly", "Kitchen Notes", RUST, CLOUD]);
+    // Into the articles pane, then a query the store answers (the body is read there).
+    screen.keys("\r");
+    screen.keys("/?content:rust or has:images\r");
+    screen.wait_until("only the two matches", |s| {
+        let c = s.contents();
+        c.contains(PODCAST) && c.contains(RUST) && !c.contains(CLOUD) && !c.contains("Crème")
+    });
+    // Esc drops it; a broken expression says where, in the status line.
+    screen.keys("\x1b");
+    screen.wait_for(&[CLOUD, PODCAST]);
+    screen.keys("/?unread and title:\r");
+    screen.wait_for(&["error at column 18: expected a value after \"title:\""]);
+    screen.keys("\x1b");
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+}

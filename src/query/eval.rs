@@ -161,9 +161,9 @@ impl<'a> Candidate<'a> {
         Ok(match t {
             Test::Unread => !self.entry.read,
             Test::Starred => self.entry.starred,
-            Test::Feed { id, title } => {
-                id.is_some_and(|id| id == self.entry.feed.0)
-                    || feed.is_some_and(|f| super::fold(f.display_title()).contains(title.as_str()))
+            Test::Feed { id: Some(id), .. } => *id == self.entry.feed.0,
+            Test::Feed { id: None, title } => {
+                feed.is_some_and(|f| super::fold(f.display_title()).contains(title.as_str()))
             }
             Test::Tag(tag) => feed.is_some_and(|f| f.tags.iter().any(|t| super::fold(t) == *tag)),
             Test::Text(field, word) => match field {

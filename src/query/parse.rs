@@ -312,7 +312,10 @@ impl Parser<'_> {
         let test = match field {
             "feed" => {
                 needs_colon(self)?;
-                Test::Feed { id: value.parse().ok(), title: super::fold(value) }
+                match value.parse() {
+                    Ok(id) => Test::Feed { id: Some(id), title: String::new() },
+                    Err(_) => Test::Feed { id: None, title: super::fold(value) },
+                }
             }
             "tag" => {
                 needs_colon(self)?;

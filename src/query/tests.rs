@@ -64,6 +64,8 @@ fn text_is_folded_when_parsed() {
     assert_eq!(p("title:CRÈME"), text(TextField::Title, "creme"));
     assert_eq!(p("author:\"Ada Lovelace\""), text(TextField::Author, "ada lovelace"));
     assert_eq!(fold("Straße Ørsted Æon Crème Brûlée"), "strasse orsted aeon creme brulee");
+    // Mixed runs, and a combining accent after an ASCII letter.
+    assert_eq!(fold("NAÏVE Cafe\u{301} 机器之心 ÉCOLE"), "naive cafe 机器之心 ecole");
 }
 
 #[test]

@@ -17,7 +17,7 @@ use crate::fetch::{FetchSettings, Fetcher};
 use crate::model::ArticleId;
 use crate::refresh::FeedOutcome;
 use crate::sanitize;
-use crate::store::{ArticleQuery, FeedOptions, FetchRecord, Mark, NewFeed};
+use crate::store::{Article, ArticleQuery, FeedOptions, FetchRecord, Mark, NewFeed};
 use crate::subscriptions::{self, Subscription};
 use crate::words::plural;
 
@@ -80,6 +80,11 @@ pub enum Command {
     },
     /// List articles, newest first
     Articles(ArticlesArgs),
+    /// Try query expressions against the articles stored now
+    Filter {
+        #[command(subcommand)]
+        command: FilterCommand,
+    },
     /// Print the number of unread articles
     Unread,
     /// Mark articles read, unread, starred or unstarred
@@ -204,6 +209,29 @@ pub struct ArticlesArgs {
     /// Print a JSON array for scripts
     #[arg(long)]
     pub json: bool,
+    /// Only articles this query expression matches, e.g. 'unread and tag:tech and age<7d'
+    /// (the grammar: README.md, "Query language")
+    #[arg(long, value_name = "EXPR")]
+    pub query: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FilterCommand {
+    /// List the articles a query expression matches now, changing nothing (the output of
+    /// `articles`, and a count on stderr)
+    Test {
+        /// The expression, e.g. 'feed:12 and not content:sponsored'
+        expr: String,
+        /// Only this feed (id or URL)
+        #[arg(long)]
+        feed: Option<String>,
+        /// At most N articles (default: all)
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Print a JSON array for scripts
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -357,6 +385,18 @@ fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command
         Command::Export { format } => export(engine, format),
         Command::Refresh { feeds } => refresh_cmd(engine, paths, &feeds),
         Command::Articles(args) => list_articles(engine, args),
+        Command::Filter { command: FilterCommand::Test { expr, feed, limit, json } } => {
+            let args = ArticlesArgs {
+                unread: false,
+                starred: false,
+                feed,
+                limit: Some(limit.unwrap_or(0)),
+                all: false,
+                json,
+                query: Some(expr),
+            };
+            list_articles_counting(engine, args, true)
+        }
         Command::Unread => {
             outln!("{}", engine.unread_total()?);
             Ok(())
@@ -908,6 +948,11 @@ struct ArticleJson {
 }
 
 fn list_articles(engine: &Engine, args: ArticlesArgs) -> Result<()> {
+    list_articles_counting(engine, args, false)
+}
+
+/// `count_matches`: `filter test` says how many articles matched, on stderr.
+fn list_articles_counting(engine: &Engine, args: ArticlesArgs, count_matches: bool) -> Result<()> {
     let feed = match &args.feed {
         Some(f) => Some(engine.resolve_feed(f)?.id),
         None => None,
@@ -919,6 +964,9 @@ fn list_articles(engine: &Engine, args: ArticlesArgs) -> Result<()> {
         (false, None) => Some(DEFAULT_ARTICLES),
     };
     let q = ArticleQuery { feed, unread_only: args.unread, starred_only: args.starred, limit };
+    if let Some(expr) = &args.query {
+        return list_matching(engine, &q, expr, args.json, count_matches);
+    }
     let articles = engine.articles(&q)?;
     if limit.is_some_and(|n| articles.len() == n) {
         // Lists are only ids and flags: counting the rest is cheap.
@@ -927,8 +975,34 @@ fn list_articles(engine: &Engine, args: ArticlesArgs) -> Result<()> {
             eprintln!("... {} more (use --limit N or --all)", all - articles.len());
         }
     }
+    print_articles(&articles, args.json)
+}
+
+/// `articles --query` and `filter test`: the expression is parsed here, so its error shows
+/// with a caret (and exits with 2, see main.rs), then evaluated where the store is held.
+fn list_matching(
+    engine: &Engine,
+    q: &ArticleQuery,
+    expr: &str,
+    json: bool,
+    count_matches: bool,
+) -> Result<()> {
+    crate::query::Query::parse(expr)?;
+    let entries = engine.matching_entries(&ArticleQuery { limit: None, ..q.clone() }, expr)?;
+    let shown = q.limit.map_or(entries.len(), |n| n.min(entries.len()));
+    let ids: Vec<ArticleId> = entries[..shown].iter().map(|e| e.id).collect();
+    print_articles(&engine.articles_by_id(&ids)?, json)?;
+    if count_matches {
+        eprintln!("{} match", crate::words::plural(entries.len() as u64, "article"));
+    } else if shown < entries.len() {
+        eprintln!("... {} more (use --limit N or --all)", entries.len() - shown);
+    }
+    Ok(())
+}
+
+fn print_articles(articles: &[Article], json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    if args.json {
+    if json {
         let rows: Vec<ArticleJson> = articles
             .iter()
             .map(|a| ArticleJson {
@@ -949,7 +1023,7 @@ fn list_articles(engine: &Engine, args: ArticlesArgs) -> Result<()> {
         writeln!(out)?;
         return Ok(());
     }
-    for a in &articles {
+    for a in articles {
         let date = chrono::DateTime::from_timestamp(a.meta.date, 0)
             .map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string());
         let marks = format!(

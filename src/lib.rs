@@ -13,6 +13,7 @@ pub mod logfile;
 pub mod model;
 pub mod opener;
 pub mod parse;
+pub mod query;
 pub mod refresh;
 pub mod render;
 pub mod samples;

@@ -19,6 +19,12 @@ fn main() -> std::process::ExitCode {
         {
             std::process::ExitCode::SUCCESS
         }
+        // A query expression that does not parse: the error, the expression and a caret under
+        // the column, and 2 as for any other misuse of the command line.
+        Err(e) if e.downcast_ref::<tidings::query::ParseError>().is_some() => {
+            eprintln!("{e}");
+            std::process::ExitCode::from(2)
+        }
         Err(e) => {
             // `{:#}` prints the whole context chain on one line: "file: what went wrong".
             eprintln!("tidings: {}", tidings::sanitize::line(&format!("{e:#}")));

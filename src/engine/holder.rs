@@ -90,8 +90,25 @@ impl Holder {
         match request {
             Request::Subscribe(sub) => self.subscribe(origin, sub),
             Request::Refresh(r) => self.refresh(origin, r, progress).map(Reply::Refreshed),
+            Request::Matching(q, expr) => self.matching(&expr, |store, query, now| {
+                crate::query::matching_entries(store, &q, query, now).map(Reply::Entries)
+            }),
+            Request::MatchingIds(ids, expr) => self.matching(&expr, |store, query, now| {
+                crate::query::matching_ids(store, &ids, query, now).map(Reply::ArticleIds)
+            }),
             request => self.try_handle(origin, request).map_err(|e| e.to_string()),
         }
+    }
+
+    /// Evaluates a query expression here, where the store is; a client parsed it already,
+    /// but one that did not still gets the error's one line.
+    fn matching(
+        &self,
+        expr: &str,
+        run: impl FnOnce(&Store, &crate::query::Query, i64) -> Result<Reply, StoreError>,
+    ) -> Result<Reply, String> {
+        let query = crate::query::Query::parse(expr).map_err(|e| e.line())?;
+        run(&self.store, &query, chrono::Utc::now().timestamp()).map_err(|e| e.to_string())
     }
 
     fn try_handle(&self, origin: u64, request: Request) -> Result<Reply, StoreError> {
@@ -160,9 +177,11 @@ impl Holder {
             }
             Request::Check => Reply::Check(store.check()?),
             // Handled in `handle`; the server turns an events request into a stream first.
-            Request::Subscribe(_) | Request::Refresh(_) | Request::Events => {
-                Reply::Error("this request is not answered here".into())
-            }
+            Request::Subscribe(_)
+            | Request::Refresh(_)
+            | Request::Events
+            | Request::Matching(..)
+            | Request::MatchingIds(..) => Reply::Error("this request is not answered here".into()),
         };
         Ok(reply)
     }

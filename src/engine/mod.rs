@@ -294,6 +294,24 @@ impl Engine {
         }
     }
 
+    /// The entries of `q` that the query expression matches, evaluated where the store is
+    /// held; `q.limit` counts matches. Parse the expression first ([`crate::query::Query`])
+    /// to show its error with a caret: here it is only a line.
+    pub fn matching_entries(&self, q: &ArticleQuery, expr: &str) -> Result<Vec<ListEntry>> {
+        match self.ask(Request::Matching(q.clone(), expr.to_owned()))? {
+            Reply::Entries(e) => Ok(e),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Which of `ids` the query expression matches, in their order (the reader's `?` filter).
+    pub fn matching_ids(&self, ids: &[ArticleId], expr: &str) -> Result<Vec<ArticleId>> {
+        match self.ask(Request::MatchingIds(ids.to_vec(), expr.to_owned()))? {
+            Reply::ArticleIds(ids) => Ok(ids),
+            other => Err(unexpected(other)),
+        }
+    }
+
     pub fn articles_by_id(&self, ids: &[ArticleId]) -> Result<Vec<Article>> {
         match self.ask(Request::ArticlesById(ids.to_vec()))? {
             Reply::Articles(a) => Ok(a),

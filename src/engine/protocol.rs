@@ -21,7 +21,7 @@ use crate::subscriptions::DiscoveredFeed;
 
 /// The request format this build speaks. Bump it whenever [`Request`], [`Reply`] or any type
 /// inside them changes shape.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// Recognises a tidings peer (anything else on the socket is refused at once).
 pub const MAGIC: &str = "tidings-engine";
@@ -82,6 +82,12 @@ pub enum Request {
     Check,
     /// Turns the connection into a stream of [`Event`]s.
     Events,
+    /// The articles of a listing that a query expression matches (`articles --query`):
+    /// answered with `Entries`, the limit counting matches.
+    Matching(ArticleQuery, String),
+    /// Which of these articles a query expression matches (the reader's `?` filter):
+    /// answered with `ArticleIds`, in the given order.
+    MatchingIds(Vec<ArticleId>, String),
 }
 
 /// A request's answer; `Progress` frames may come before the last one.

@@ -15,7 +15,7 @@
 mod date;
 mod decode;
 mod html;
-pub(crate) use html::{decode_reference, escape_markup_char, escape_markup_into};
+pub(crate) use html::{decode_reference, escape_markup_char, escape_markup_into, flatten};
 mod repair;
 mod sniff;
 

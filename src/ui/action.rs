@@ -116,6 +116,13 @@ pub enum Action {
         entries: Vec<ListEntry>,
         rows: Vec<ArticleRow>,
     },
+    /// The answer to `MatchQuery`: which articles of the list `source` the query `expr`
+    /// (a `/` filter starting with `?`, without it) matches.
+    QueryMatched {
+        source: Source,
+        expr: String,
+        ids: Vec<ArticleId>,
+    },
     /// Rows of the list `source` asked for by `LoadRows` (ids no longer stored are missing
     /// from `rows`; `asked` are all the ids asked for).
     RowsLoaded {
@@ -190,6 +197,7 @@ impl Action {
                 | Action::FeedsLoaded { .. }
                 | Action::ArticlesLoaded { .. }
                 | Action::RowsLoaded { .. }
+                | Action::QueryMatched { .. }
                 | Action::BodyRendered { .. }
                 | Action::FeedMarkedRead { .. }
                 | Action::FeedsMarkedRead { .. }
@@ -214,6 +222,12 @@ pub enum Effect {
     /// Reads the rows (title, author, date...) of these articles of the list `source`.
     LoadRows {
         source: Source,
+        ids: Vec<ArticleId>,
+    },
+    /// Asks the store which of `ids` (the list `source`) the query expression matches.
+    MatchQuery {
+        source: Source,
+        expr: String,
         ids: Vec<ArticleId>,
     },
     LoadBody {

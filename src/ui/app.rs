@@ -460,6 +460,9 @@ pub struct App {
     pub unread_only: bool,
     pub feed_filter: String,
     pub article_filter: String,
+    /// While `article_filter` is a query (`?unread and age<7d`): the articles the store said
+    /// the latest answered expression matches. `None` until the first answer: all are shown.
+    pub query_matches: Option<HashSet<ArticleId>>,
     /// `t`: only feeds with this tag are listed.
     pub tag: Option<String>,
     /// `T`: the feeds pane lists the feeds under a heading per tag.
@@ -533,6 +536,7 @@ impl App {
             unread_only: false,
             feed_filter: String::new(),
             article_filter: String::new(),
+            query_matches: None,
             tag: None,
             group_by_tag: false,
             folded: HashSet::new(),
@@ -789,16 +793,21 @@ impl App {
     pub fn refilter_articles_keeping(&mut self, selected: Option<ArticleId>, fallback: usize) {
         let open = self.article.as_ref().map(|o| o.row.id);
         let needle = self.article_filter.to_lowercase();
+        let query = self.article_filter.starts_with('?');
         self.article_view = (0..self.entries.len())
             .filter(|&i| {
                 let a = &self.entries[i];
                 // A row not read yet matches nothing: `update` reads them all while a filter
                 // is typed, and filters again as they arrive.
-                let matches = needle.is_empty()
-                    || self.rows.get(&a.id).is_some_and(|r| {
-                        r.title.to_lowercase().contains(&needle)
-                            || r.author.as_deref().is_some_and(|s| s.to_lowercase().contains(&needle))
-                    });
+                let matches = if query {
+                    self.query_matches.as_ref().is_none_or(|ids| ids.contains(&a.id))
+                } else {
+                    needle.is_empty()
+                        || self.rows.get(&a.id).is_some_and(|r| {
+                            r.title.to_lowercase().contains(&needle)
+                                || r.author.as_deref().is_some_and(|s| s.to_lowercase().contains(&needle))
+                        })
+                };
                 let wanted = !self.unread_only || !a.read || Some(a.id) == selected || Some(a.id) == open;
                 matches && wanted
             })

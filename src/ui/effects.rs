@@ -51,6 +51,10 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
             let rows = rows(store, &ids)?;
             vec![Action::RowsLoaded { source, asked: ids, rows }]
         }
+        Effect::MatchQuery { source, expr, ids } => {
+            let ids = store.matching_ids(&ids, &expr)?;
+            vec![Action::QueryMatched { source, expr, ids }]
+        }
         Effect::LoadBody { article, width } => {
             let rendered = rendered_body(store, article, width)?;
             // Relative links are made absolute against the article's own page.

@@ -488,6 +488,8 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             };
             app.scroll_lists();
             effects.extend(want_rows(app));
+            // A query filter asks again: the list may hold new articles.
+            effects.extend(match_query(app));
             // The rows on screen before a reload stay drawn (no flash of placeholders) until
             // their fresh copies, just asked for, arrive.
             if !shown.is_empty() {
@@ -529,6 +531,18 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 app.refilter_articles();
             }
             Vec::new()
+        }
+        Action::QueryMatched { source, expr, ids } => {
+            // The latest request wins: an answer for an older expression or list is dropped.
+            if app.articles_source != Some(source)
+                || app.article_filter.strip_prefix('?') != Some(expr.as_str())
+            {
+                return Vec::new();
+            }
+            app.query_matches = Some(ids.into_iter().collect());
+            app.refilter_articles();
+            app.scroll_lists();
+            want_rows(app)
         }
         Action::BodyRendered { article, width, lines, links, link_cells } => {
             if let Some(open) = &mut app.article {
@@ -713,13 +727,40 @@ fn set_filter(app: &mut App, pane: Pane, text: String) -> Vec<Effect> {
         app.feed_filter = text;
         app.refilter_feeds();
         // The selection may have moved to another feed: the articles pane follows it.
-        return want_articles(app);
+        want_articles(app)
     } else {
         // A filter being typed needs every row; `update` asks for them (`want_rows`).
         app.article_filter = text;
+        if !app.article_filter.starts_with('?') {
+            app.query_matches = None;
+        }
         app.refilter_articles();
+        match_query(app)
     }
-    Vec::new()
+}
+
+/// `/?EXPR`: the query language (README.md, "Query language"). The expression is checked
+/// here, its error shown in the status line as typed; the store answers which articles of
+/// the list match (`QueryMatched`), and the list shows the last answer until the next lands.
+fn match_query(app: &mut App) -> Vec<Effect> {
+    let Some(expr) = app.article_filter.strip_prefix('?').map(str::to_owned) else { return Vec::new() };
+    let Some(source) = app.articles_source else { return Vec::new() };
+    if expr.trim().is_empty() {
+        return Vec::new();
+    }
+    match crate::query::Query::parse(&expr) {
+        Err(e) => {
+            app.say_error(&e.line());
+            Vec::new()
+        }
+        Ok(_) => {
+            if app.message.starts_with("error at column ") {
+                app.message.clear();
+            }
+            let ids = app.entries.iter().map(|e| e.id).collect();
+            vec![Effect::MatchQuery { source, expr, ids }]
+        }
+    }
 }
 
 /// The article `m`, `s`, `o`, `y` and `i` act on: the open one in the article pane, else the
@@ -882,7 +923,8 @@ fn want_rows(app: &mut App) -> Vec<Effect> {
         let id = app.entries[*i].id;
         !app.rows.contains_key(&id) && !app.rows_loading.contains(&id)
     };
-    let ids: Vec<ArticleId> = if app.article_filter.is_empty() {
+    // A query (`/?...`) is answered by the store: only the rows near the screen are needed.
+    let ids: Vec<ArticleId> = if app.article_filter.is_empty() || app.article_filter.starts_with('?') {
         let page = layout::list_page(app.width, app.height, Pane::Articles, app.split);
         let around = |pages: usize| {
             let start = app.article_offset.saturating_sub(pages * page);
@@ -1829,6 +1871,41 @@ mod tests {
         assert_eq!(app.visible_feeds().map(|f| f.id.0).collect::<Vec<_>>(), vec![2]);
         let _ = update(&mut app, Action::Input(InputKey::Cancel));
         assert_eq!((app.prompt.clone(), app.feed_view.len()), (None, 2));
+    }
+
+    #[test]
+    fn a_filter_starting_with_a_question_mark_asks_the_store_and_shows_its_answer() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        let source = app.articles_source.expect("the sample shows a list");
+        let _ = update(&mut app, Action::Filter);
+        let mut effects = Vec::new();
+        for c in "?unread and title:".chars() {
+            effects = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        // Not a query yet: the error in the status line, with its column; nothing asked.
+        assert!(effects.is_empty(), "{effects:?}");
+        assert_eq!(app.message, "error at column 18: expected a value after \"title:\"");
+        assert_eq!(app.article_view.len(), 3, "until an answer, every article shows");
+        let effects = update(&mut app, Action::Input(InputKey::Char('x')));
+        let all: Vec<ArticleId> = app.entries.iter().map(|e| e.id).collect();
+        assert_eq!(effects, vec![Effect::MatchQuery { source, expr: "unread and title:x".into(), ids: all }]);
+        assert!(app.message.is_empty(), "the error went once the expression parsed");
+        // A stale answer (an older expression) is dropped; the current one filters.
+        let _ = update(
+            &mut app,
+            Action::QueryMatched { source, expr: "unread".into(), ids: vec![ArticleId(10)] },
+        );
+        assert_eq!(app.article_view.len(), 3);
+        let _ = update(
+            &mut app,
+            Action::QueryMatched { source, expr: "unread and title:x".into(), ids: vec![ArticleId(11)] },
+        );
+        assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![11]);
+        // Esc clears it, and a plain filter is a plain filter again.
+        let _ = update(&mut app, Action::Input(InputKey::Cancel));
+        assert_eq!((app.article_filter.as_str(), app.article_view.len()), ("", 3));
+        assert_eq!(app.query_matches, None);
     }
 
     #[test]

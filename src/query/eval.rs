@@ -1,0 +1,207 @@
+//! Running a [`Query`] against the store: flags, feed and tags first (from the listing and
+//! the feeds), then the article's metadata, and its body only when a test needs the content.
+
+use std::collections::HashMap;
+
+use super::{Cmp, Expr, HasWhat, Query, Test, TextField};
+use crate::model::{ArticleId, FeedId};
+use crate::store::{ArticleMeta, ArticleQuery, FeedRecord, ListEntry, Store, StoreError};
+
+/// The articles of `q` that `query` matches, newest first; `q.limit` counts matches.
+pub fn matching_entries(
+    store: &Store,
+    q: &ArticleQuery,
+    query: &Query,
+    now: i64,
+) -> Result<Vec<ListEntry>, StoreError> {
+    let feeds = feeds_by_id(store)?;
+    let limit = q.limit.unwrap_or(usize::MAX);
+    let mut out = Vec::new();
+    for entry in store.list_entries(&ArticleQuery { limit: None, ..q.clone() })? {
+        if out.len() >= limit {
+            break;
+        }
+        if Candidate::new(store, &feeds, entry, now).matches(&query.expr)? {
+            out.push(entry);
+        }
+    }
+    Ok(out)
+}
+
+/// Which of `ids` (a list the reader shows) `query` matches, in their order.
+pub fn matching_ids(
+    store: &Store,
+    ids: &[ArticleId],
+    query: &Query,
+    now: i64,
+) -> Result<Vec<ArticleId>, StoreError> {
+    let feeds = feeds_by_id(store)?;
+    let mut out = Vec::new();
+    for article in store.articles_by_id(ids)? {
+        let entry = ListEntry {
+            id: article.meta.id,
+            feed: article.meta.feed,
+            read: article.flags.read,
+            starred: article.flags.starred,
+        };
+        let mut c = Candidate::new(store, &feeds, entry, now);
+        c.meta = Some(Some(article.meta));
+        if c.matches(&query.expr)? {
+            out.push(entry.id);
+        }
+    }
+    Ok(out)
+}
+
+fn feeds_by_id(store: &Store) -> Result<HashMap<FeedId, FeedRecord>, StoreError> {
+    Ok(store.feeds()?.into_iter().map(|f| (f.id, f)).collect())
+}
+
+/// 0: known from the listing and the feeds; 1: needs the article's metadata; 2: its body.
+fn cost(e: &Expr) -> u8 {
+    match e {
+        Expr::And(v) | Expr::Or(v) => v.iter().map(cost).max().unwrap_or(0),
+        Expr::Not(e) => cost(e),
+        Expr::Test(t) => match t {
+            Test::Unread | Test::Starred | Test::Feed { .. } | Test::Tag(_) => 0,
+            Test::Text(TextField::Content | TextField::TitleOrContent, _) => 2,
+            _ => 1,
+        },
+    }
+}
+
+/// Orders every `and` and `or` cheapest first: tests have no side effects, so the order
+/// changes only how much is read before the answer is known.
+pub(super) fn cheap_first(e: Expr) -> Expr {
+    match e {
+        Expr::And(v) => {
+            let mut v: Vec<Expr> = v.into_iter().map(cheap_first).collect();
+            v.sort_by_key(cost);
+            Expr::And(v)
+        }
+        Expr::Or(v) => {
+            let mut v: Vec<Expr> = v.into_iter().map(cheap_first).collect();
+            v.sort_by_key(cost);
+            Expr::Or(v)
+        }
+        Expr::Not(e) => Expr::Not(Box::new(cheap_first(*e))),
+        t => t,
+    }
+}
+
+/// One article being tested; what it costs to read is read once, when first needed.
+struct Candidate<'a> {
+    store: &'a Store,
+    feeds: &'a HashMap<FeedId, FeedRecord>,
+    entry: ListEntry,
+    now: i64,
+    meta: Option<Option<ArticleMeta>>,
+    /// The body as folded plain text.
+    content: Option<String>,
+    title: Option<String>,
+}
+
+impl<'a> Candidate<'a> {
+    fn new(store: &'a Store, feeds: &'a HashMap<FeedId, FeedRecord>, entry: ListEntry, now: i64) -> Self {
+        Candidate { store, feeds, entry, now, meta: None, content: None, title: None }
+    }
+
+    fn matches(&mut self, e: &Expr) -> Result<bool, StoreError> {
+        Ok(match e {
+            Expr::And(v) => {
+                for e in v {
+                    if !self.matches(e)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Expr::Or(v) => {
+                for e in v {
+                    if self.matches(e)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Expr::Not(e) => !self.matches(e)?,
+            Expr::Test(t) => self.test(t)?,
+        })
+    }
+
+    fn meta(&mut self) -> Result<Option<&ArticleMeta>, StoreError> {
+        if self.meta.is_none() {
+            let meta = self.store.article(self.entry.id)?.map(|a| a.meta);
+            self.meta = Some(meta);
+        }
+        Ok(self.meta.as_ref().and_then(Option::as_ref))
+    }
+
+    fn content(&mut self) -> Result<&str, StoreError> {
+        if self.content.is_none() {
+            let text = match self.store.body(self.entry.id)? {
+                Some(body) => super::fold(&crate::parse::flatten(&body.html)),
+                None => String::new(),
+            };
+            self.content = Some(text);
+        }
+        Ok(self.content.as_deref().unwrap_or(""))
+    }
+
+    fn folded_title(&mut self) -> Result<&str, StoreError> {
+        if self.title.is_none() {
+            let t = self.meta()?.map(|m| super::fold(&m.title)).unwrap_or_default();
+            self.title = Some(t);
+        }
+        Ok(self.title.as_deref().unwrap_or(""))
+    }
+
+    fn test(&mut self, t: &Test) -> Result<bool, StoreError> {
+        let feed = self.feeds.get(&self.entry.feed);
+        Ok(match t {
+            Test::Unread => !self.entry.read,
+            Test::Starred => self.entry.starred,
+            Test::Feed { id: Some(id), .. } => *id == self.entry.feed.0,
+            Test::Feed { id: None, title } => {
+                feed.is_some_and(|f| super::fold(f.display_title()).contains(title.as_str()))
+            }
+            Test::Tag(tag) => feed.is_some_and(|f| f.tags.iter().any(|t| super::fold(t) == *tag)),
+            Test::Text(field, word) => match field {
+                TextField::Title => self.folded_title()?.contains(word.as_str()),
+                TextField::Content => self.content()?.contains(word.as_str()),
+                TextField::TitleOrContent => {
+                    self.folded_title()?.contains(word.as_str()) || self.content()?.contains(word.as_str())
+                }
+                TextField::Author => self
+                    .meta()?
+                    .and_then(|m| m.author.as_deref())
+                    .is_some_and(|a| super::fold(a).contains(word.as_str())),
+                TextField::Link => self
+                    .meta()?
+                    .and_then(|m| m.link.as_deref())
+                    .is_some_and(|l| super::fold(l).contains(word.as_str())),
+            },
+            Test::Date { from, until } => self
+                .meta()?
+                .is_some_and(|m| from.is_none_or(|f| m.date >= f) && until.is_none_or(|u| m.date < u)),
+            Test::Age(cmp, secs) => {
+                let now = self.now;
+                self.meta()?.is_some_and(|m| {
+                    let age = now - m.date;
+                    match cmp {
+                        Cmp::Less => age < *secs,
+                        Cmp::LessEq => age <= *secs,
+                        Cmp::Greater => age > *secs,
+                        Cmp::GreaterEq => age >= *secs,
+                    }
+                })
+            }
+            Test::Has(what) => self.meta()?.is_some_and(|m| match what {
+                HasWhat::Images => m.image_count > 0,
+                HasWhat::Enclosure => !m.enclosures.is_empty(),
+                HasWhat::Link => m.link.as_deref().is_some_and(|l| !l.is_empty()),
+                HasWhat::Author => m.author.as_deref().is_some_and(|a| !a.trim().is_empty()),
+            }),
+        })
+    }
+}

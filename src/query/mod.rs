@@ -1,0 +1,173 @@
+//! The query language: `unread and tag:tech and title:"rust" and age<7d`.
+//!
+//! [`Query::parse`] turns an expression into a tree (or a [`ParseError`] that points at a
+//! column); [`eval`] runs it against the store, in the process that holds the store, so a
+//! client asks over the socket and gets the same answer. The grammar is in README.md,
+//! "Query language".
+
+mod eval;
+mod parse;
+
+pub use eval::{matching_entries, matching_ids};
+
+/// The longest expression accepted, in characters: a query is typed, not generated.
+pub const MAX_LEN: usize = 4096;
+
+/// How deeply parentheses and `not`s may nest. The parser recurses, so this bounds its stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// A parsed expression, ready to evaluate. Cheap tests come first in every `and` and `or`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub(crate) expr: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    Test(Test),
+}
+
+/// Which text a word is looked for in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextField {
+    Title,
+    Author,
+    Content,
+    Link,
+    /// A word without a field: the title or the content.
+    TitleOrContent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HasWhat {
+    Images,
+    Enclosure,
+    Link,
+    Author,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Test {
+    /// The folded (lowercase, diacritics removed) text is a substring of the field's.
+    Text(TextField, String),
+    /// `feed:12` (an id: digits are never a title) or `feed:name` (folded, a substring of
+    /// the feed's title).
+    Feed {
+        id: Option<u64>,
+        title: String,
+    },
+    /// One of the feed's tags equals this one, folded.
+    Tag(String),
+    Unread,
+    Starred,
+    /// The article's date is inside `[from, until)`, unix seconds; either end may be open.
+    Date {
+        from: Option<i64>,
+        until: Option<i64>,
+    },
+    /// The article's age, in seconds, compared: `age<7d` is `Age(Less, 604800)`.
+    Age(Cmp, i64),
+    Has(HasWhat),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cmp {
+    Less,
+    LessEq,
+    Greater,
+    GreaterEq,
+}
+
+/// Why an expression could not be parsed, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.report())]
+pub struct ParseError {
+    /// 1-based, in characters.
+    pub column: usize,
+    pub message: String,
+    /// The expression as typed (control characters replaced), for the caret line.
+    pub expression: String,
+}
+
+impl ParseError {
+    /// `error at column 18: expected a value after "title:"`: one line, for a status line.
+    pub fn line(&self) -> String {
+        format!("error at column {}: {}", self.column, self.message)
+    }
+
+    /// The line, then the expression and a caret under the column: for a terminal.
+    pub fn report(&self) -> String {
+        // Long expressions are shown around the column, so the caret stays on screen.
+        let chars: Vec<char> = self.expression.chars().collect();
+        let start = self.column.saturating_sub(60).min(chars.len());
+        let end = (start + 120).min(chars.len());
+        let shown: String = chars[start..end].iter().collect();
+        let caret_at = self.column - 1 - start;
+        format!("{}\n  {shown}\n  {}^", self.line(), " ".repeat(caret_at))
+    }
+}
+
+impl Query {
+    pub fn parse(text: &str) -> Result<Query, ParseError> {
+        parse::parse(text).map(|expr| Query { expr: eval::cheap_first(expr) })
+    }
+
+    /// True when evaluating needs an article's body (its content), the costly part.
+    pub fn reads_bodies(&self) -> bool {
+        fn walk(e: &Expr) -> bool {
+            match e {
+                Expr::And(v) | Expr::Or(v) => v.iter().any(walk),
+                Expr::Not(e) => walk(e),
+                Expr::Test(Test::Text(f, _)) => matches!(f, TextField::Content | TextField::TitleOrContent),
+                Expr::Test(_) => false,
+            }
+        }
+        walk(&self.expr)
+    }
+}
+
+/// Text as it is compared: lowercase, diacritics removed (`Crème Brûlée` -> `creme brulee`),
+/// so `title:creme` finds it.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    // ASCII runs need no decomposition, which is most of a content scan's time otherwise.
+    let mut rest = s;
+    while !rest.is_empty() {
+        let ascii = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+        out.extend(rest[..ascii].bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        rest = &rest[ascii..];
+        let other = rest.find(|c: char| c.is_ascii()).unwrap_or(rest.len());
+        fold_unicode(&rest[..other], &mut out);
+        rest = &rest[other..];
+    }
+    out
+}
+
+fn fold_unicode(s: &str, out: &mut String) {
+    const NFD: icu_normalizer::DecomposingNormalizerBorrowed<'static> =
+        icu_normalizer::DecomposingNormalizerBorrowed::new_nfd();
+    for c in NFD.normalize_iter(s.chars()) {
+        match c {
+            // Combining marks: the accents NFD split off.
+            '\u{300}'..='\u{36f}'
+            | '\u{1ab0}'..='\u{1aff}'
+            | '\u{1dc0}'..='\u{1dff}'
+            | '\u{20d0}'..='\u{20ff}'
+            | '\u{fe20}'..='\u{fe2f}' => {}
+            // Letters NFD leaves whole.
+            'ß' => out.push_str("ss"),
+            'ø' | 'Ø' => out.push('o'),
+            'ł' | 'Ł' => out.push('l'),
+            'đ' | 'Đ' => out.push('d'),
+            'æ' | 'Æ' => out.push_str("ae"),
+            'œ' | 'Œ' => out.push_str("oe"),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,297 @@
+//! The query language end to end: `tidings articles --query EXPR` and `tidings filter test EXPR`
+//! run by the real binary on two local feeds, and the same expression answered by the process
+//! that holds the store and by a client through the socket.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use common::cli::Tidings;
+use tidings::engine::{Engine, EngineOptions};
+use tidings::store::ArticleQuery;
+
+const DAY: i64 = 86_400;
+
+fn rfc2822(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0).unwrap().to_rfc2822()
+}
+
+fn date(s: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+}
+
+/// One `<item>`: title, author, date, HTML body, and extra elements (link, enclosure).
+fn item(title: &str, author: Option<&str>, when: i64, body: &str, extra: &str) -> String {
+    let escaped = body.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let author = author.map(|a| format!("<dc:creator>{a}</dc:creator>")).unwrap_or_default();
+    format!(
+        "<item><title>{title}</title><guid>{title}</guid>{author}<pubDate>{}</pubDate>\
+         <description>{escaped}</description>{extra}</item>\n",
+        rfc2822(when)
+    )
+}
+
+fn feed(title: &str, items: &[String]) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" \
+         xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><title>{title}</title>\
+         <link>https://example.org/</link><description>d</description>\n{}</channel></rss>\n",
+        items.concat()
+    )
+}
+
+/// Feed 1, "Tech Weekly" (tag tech), and feed 2, "Kitchen Notes" (tag food).
+fn setup() -> Tidings {
+    let t = Tidings::new();
+    let now = chrono::Utc::now().timestamp();
+    let tech = feed(
+        "Tech Weekly",
+        &[
+            item(
+                "Rust 2024 edition released",
+                Some("Ada Lovelace"),
+                now - DAY,
+                "<p>The new edition is out. <img src=\"https://example.org/a.png\"></p>",
+                "<link>https://tech.example/rust-2024</link>",
+            ),
+            item(
+                "Sponsored: buy our cloud",
+                None,
+                date("2025-12-20T10:00:00Z"),
+                "<p>This post is <b>spon</b>sored by a cloud.</p>",
+                "<link>https://tech.example/cloud</link>",
+            ),
+            item("Crème brûlée for programmers", None, date("2026-01-15T10:00:00Z"), "<p>A recipe.</p>", ""),
+            item(
+                "Podcast episode 1",
+                None,
+                date("2026-01-20T10:00:00Z"),
+                "<p>Talking about RUST and more.</p><script>kitchen()</script>",
+                "<link>https://tech.example/pod1</link>\
+                 <enclosure url=\"https://tech.example/ep1.mp3\" type=\"audio/mpeg\" length=\"1000\"/>",
+            ),
+        ],
+    );
+    let kitchen = feed(
+        "Kitchen Notes",
+        &[
+            item(
+                "Bread basics",
+                Some("Paul"),
+                date("2026-02-03T10:00:00Z"),
+                "<p>Flour, water, salt.</p>",
+                "<link>https://kitchen.example/bread</link>",
+            ),
+            item(
+                "Why I like rust on my pans",
+                None,
+                now - 10 * DAY,
+                "<p>Cast iron.</p>",
+                "<link>https://kitchen.example/pans</link>",
+            ),
+        ],
+    );
+    let dir = t.dir.path();
+    std::fs::write(dir.join("tech.xml"), tech).unwrap();
+    std::fs::write(dir.join("kitchen.xml"), kitchen).unwrap();
+    t.ok(&["add", dir.join("tech.xml").to_str().unwrap(), "--tag", "tech"]);
+    t.ok(&["add", dir.join("kitchen.xml").to_str().unwrap(), "--tag", "food"]);
+    let feeds = t.json(&["feeds", "--json"]);
+    assert_eq!(feeds.as_array().unwrap().len(), 2, "{feeds}");
+    t
+}
+
+fn titles(json: &serde_json::Value) -> BTreeSet<String> {
+    json.as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap().to_owned()).collect()
+}
+
+fn set(titles: &[&str]) -> BTreeSet<String> {
+    titles.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[track_caller]
+fn query_is(t: &Tidings, expr: &str, expected: &[&str]) {
+    let got = titles(&t.json(&["articles", "--json", "--query", expr]));
+    assert_eq!(got, set(expected), "articles --query {expr:?}");
+}
+
+const RUST: &str = "Rust 2024 edition released";
+const CLOUD: &str = "Sponsored: buy our cloud";
+const CREME: &str = "Crème brûlée for programmers";
+const PODCAST: &str = "Podcast episode 1";
+const BREAD: &str = "Bread basics";
+const PANS: &str = "Why I like rust on my pans";
+
+#[test]
+fn every_field_selects_what_it_names() {
+    let t = setup();
+    query_is(&t, "title:rust", &[RUST, PANS]);
+    // A bare word looks in the title and the body's text (not in its script).
+    query_is(&t, "rust", &[RUST, PODCAST, PANS]);
+    query_is(&t, "kitchen", &[]);
+    query_is(&t, "content:rust", &[PODCAST]);
+    // Body text is flattened before matching: "<b>spon</b>sored" is "sponsored".
+    query_is(&t, "content:sponsored", &[CLOUD]);
+    query_is(&t, "author:ada", &[RUST]);
+    query_is(&t, "author:\"ADA LOVELACE\"", &[RUST]);
+    query_is(&t, "link:kitchen.example", &[BREAD, PANS]);
+    query_is(&t, "feed:2", &[BREAD, PANS]);
+    query_is(&t, "feed:kitchen", &[BREAD, PANS]);
+    query_is(&t, "tag:tech and not title:rust and not content:sponsored", &[CREME, PODCAST]);
+    query_is(&t, "tag:FOOD", &[BREAD, PANS]);
+    query_is(&t, "has:images", &[RUST]);
+    query_is(&t, "has:enclosure", &[PODCAST]);
+    query_is(&t, "has:author", &[RUST, BREAD]);
+    query_is(&t, "not has:link", &[CREME]);
+    query_is(&t, "age<7d", &[RUST]);
+    query_is(&t, "age<2w and age>2d", &[PANS]);
+    query_is(&t, "date>=2026-01-01 and date<2026-02", &[CREME, PODCAST]);
+    query_is(&t, "date<2026", &[CLOUD]);
+    query_is(&t, "date:2026-02-03", &[BREAD]);
+    // Case and diacritics fold both ways.
+    query_is(&t, "creme", &[CREME]);
+    query_is(&t, "title:\"CRÈME BRÛLÉE\"", &[CREME]);
+    // The issue's examples.
+    query_is(&t, "unread and tag:tech and title:\"rust\" and age<7d", &[RUST]);
+    query_is(&t, "feed:1 and not content:sponsored", &[RUST, CREME, PODCAST]);
+    // and binds tighter than or; parentheses change it.
+    query_is(&t, "has:enclosure or tag:food and title:bread", &[PODCAST, BREAD]);
+    query_is(&t, "(has:enclosure or tag:food) and title:bread", &[BREAD]);
+}
+
+#[test]
+fn flags_and_the_other_options_combine_with_a_query() {
+    let t = setup();
+    let all = t.json(&["articles", "--json"]);
+    let id_of = |title: &str| {
+        all.as_array().unwrap().iter().find(|a| a["title"] == title).unwrap()["id"]
+            .as_u64()
+            .unwrap()
+            .to_string()
+    };
+    t.ok(&["mark", "star", &id_of(BREAD)]);
+    t.ok(&["mark", "read", &id_of(PANS)]);
+    query_is(&t, "starred or author:\"Ada\"", &[RUST, BREAD]);
+    query_is(&t, "rust and not unread", &[PANS]);
+    query_is(&t, "read", &[PANS]);
+    let got = titles(&t.json(&["articles", "--json", "--unread", "--query", "rust"]));
+    assert_eq!(got, set(&[RUST, PODCAST]));
+    let got = titles(&t.json(&["articles", "--json", "--feed", "2", "--query", "rust"]));
+    assert_eq!(got, set(&[PANS]));
+    // --limit counts matches, newest first, and says how many more there are.
+    let out = t.output(&["articles", "--query", "rust", "--limit", "1"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains(RUST), "the newest match first: {stdout}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "... 2 more (use --limit N or --all)");
+}
+
+#[test]
+fn filter_test_lists_what_matches_and_changes_nothing() {
+    let t = setup();
+    let unread_before = t.ok(&["unread"]);
+    let out = t.output(&["filter", "test", "rust"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "3 articles match");
+    // The same lines as `articles`.
+    assert_eq!(String::from_utf8_lossy(&out.stdout), t.ok(&["articles", "--query", "rust"]));
+    let json = t.json(&["filter", "test", "--json", "title:bread"]);
+    assert_eq!(titles(&json), set(&[BREAD]));
+    let none = t.output(&["filter", "test", "nothing-like-this"]);
+    assert!(none.status.success() && none.stdout.is_empty());
+    assert_eq!(String::from_utf8_lossy(&none.stderr).trim(), "0 articles match");
+    assert_eq!(t.ok(&["unread"]), unread_before, "a test marks nothing");
+}
+
+#[test]
+fn a_bad_expression_exits_2_with_its_column_and_a_caret() {
+    let t = setup();
+    for args in
+        [vec!["articles", "--query", "unread and title:"], vec!["filter", "test", "unread and title:"]]
+    {
+        let out = t.output(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "error at column 18: expected a value after \"title:\"\n  unread and title:\n                   ^\n"
+        );
+    }
+    // Hostile input: 100,000 parentheses are an error, not a stack overflow.
+    let out = t.output(&["articles", "--query", &"(".repeat(100_000)]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error at column 4097: the expression is longer than 4096 characters"),
+        "{stderr}"
+    );
+    let out = t.output(&["articles", "--query", &format!("{}x", "(".repeat(1000))]);
+    assert_eq!(out.status.code(), Some(2));
+    // Escape sequences in the expression do not reach the terminal.
+    let out = t.output(&["articles", "--query", "\u{1b}]52;c;x\u{7} colour:red"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stderr.contains(&0x1b), "{:?}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn options() -> EngineOptions {
+    EngineOptions { store: Default::default(), fetch: Default::default(), wait: Duration::from_secs(10) }
+}
+
+fn matches(engine: &Engine, expr: &str) -> Vec<u64> {
+    engine.matching_entries(&ArticleQuery::default(), expr).unwrap().iter().map(|e| e.id.0).collect()
+}
+
+#[test]
+fn the_holder_and_a_client_give_the_same_matches() {
+    let t = setup();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let dir: &Path = &t.data_dir();
+    let holder = Engine::open(dir, options(), rt.handle().clone()).unwrap();
+    let client = Engine::open(dir, options(), rt.handle().clone()).unwrap();
+    assert!(holder.is_holder() && !client.is_holder());
+    let shown: Vec<_> = holder.list_entries(&ArticleQuery::default()).unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(shown.len(), 6);
+    for expr in ["rust", "tag:tech and not content:sponsored", "has:enclosure or age<7d", "date<2026"] {
+        let here = matches(&holder, expr);
+        assert!(!here.is_empty(), "{expr} matches something");
+        assert_eq!(here, matches(&client, expr), "{expr}: same answer through the socket");
+        // The reader's question: which of the shown ids match, in the shown order.
+        let ids: Vec<u64> = holder.matching_ids(&shown, expr).unwrap().iter().map(|id| id.0).collect();
+        assert_eq!(ids, here, "{expr}: ids of the shown list");
+        let ids: Vec<u64> = client.matching_ids(&shown, expr).unwrap().iter().map(|id| id.0).collect();
+        assert_eq!(ids, here);
+    }
+    // A limit counts matches.
+    let q = ArticleQuery { limit: Some(1), ..Default::default() };
+    assert_eq!(client.matching_entries(&q, "rust").unwrap().len(), 1);
+    // An expression that does not parse is refused with its one line, wherever it is held.
+    let err = client.matching_entries(&ArticleQuery::default(), "title:").unwrap_err().to_string();
+    assert_eq!(err, "error at column 7: expected a value after \"title:\"");
+    let err = holder.matching_ids(&shown, "(").unwrap_err().to_string();
+    assert!(err.starts_with("error at column 2: "), "{err}");
+}
+
+#[test]
+fn the_readers_filter_prompt_takes_a_query_after_a_question_mark() {
+    let t = setup();
+    let mut screen = common::pty::Screen::spawn_sized(&t, 120, 30);
+    screen.wait_for(&["Tech Weekly", "Kitchen Notes", RUST, CLOUD]);
+    // Into the articles pane, then a query the store answers (the body is read there).
+    screen.keys("\r");
+    screen.keys("/?content:rust or has:images\r");
+    screen.wait_until("only the two matches", |s| {
+        let c = s.contents();
+        c.contains(PODCAST) && c.contains(RUST) && !c.contains(CLOUD) && !c.contains("Crème")
+    });
+    // Esc drops it; a broken expression says where, in the status line.
+    screen.keys("\x1b");
+    screen.wait_for(&[CLOUD, PODCAST]);
+    screen.keys("/?unread and title:\r");
+    screen.wait_for(&["error at column 18: expected a value after \"title:\""]);
+    screen.keys("\x1b");
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+}

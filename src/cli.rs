@@ -1097,19 +1097,16 @@ fn show(engine: &Engine, id: ArticleId) -> Result<()> {
     }
     writeln!(out)?;
     let body = engine.body(id)?.unwrap_or_default();
-    // html2text appends the link list ("[1]: URL") itself.
-    let text = html2text::from_read(body.html.as_bytes(), 80).unwrap_or_else(|_| body.html.clone());
-    // html2text leaves runs of blank lines from empty paragraphs and sections: keep one.
-    let mut blank_before = false;
-    for line in text.lines() {
-        let blank = line.trim().is_empty();
-        if !(blank && blank_before) {
-            writeln!(out, "{}", sanitize::text(line))?;
-        }
-        blank_before = blank;
-    }
-    for (i, image) in body.images.iter().enumerate() {
-        writeln!(out, "Image {}: {}", i + 1, clean(image))?;
+    // Laid out by the reader's renderer, with its caps: numbered links and the "Links" list,
+    // images listed by number. Every line is cleaned of control characters on the way out.
+    // 80 columns into a pipe; a terminal's own width, within reason, on screen.
+    let width = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        crossterm::terminal::size().map_or(80, |(w, _)| w.clamp(20, 100))
+    } else {
+        80
+    };
+    for line in crate::render::render_plain(&body.html, width).lines() {
+        writeln!(out, "{}", sanitize::text(line))?;
     }
     for e in &a.meta.enclosures {
         writeln!(out, "Enclosure: {} {}", clean(&e.url), e.mime.as_deref().map(clean).unwrap_or_default())?;

@@ -314,3 +314,36 @@ fn a_feed_whose_items_cannot_be_read_says_so_in_feeds_and_log() {
     let log = t.ok(&["log", &id]);
     assert!(log.contains("none could be read"), "{log}");
 }
+
+/// `tidings show` lays the body out as the reader does (numbered links, the Links list, the
+/// reader's depth cap), as plain text.
+#[test]
+fn show_prints_the_article_as_the_reader_lays_it_out() {
+    let t = Tidings::new();
+    let nested = format!("{}deep{}", "&lt;div&gt;".repeat(3000), "&lt;/div&gt;".repeat(3000));
+    let path = t.dir.path().join("s.xml");
+    std::fs::write(
+        &path,
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>S</title><link>https://example.org/</link>\
+             <description>d</description>\
+             <item><title>One</title><guid>1</guid><description>&lt;p&gt;See &lt;a href=\"https://example.org/x\"&gt;this\
+             &lt;/a&gt;.&lt;/p&gt;&lt;p&gt;&lt;/p&gt;&lt;p&gt;&lt;/p&gt;&lt;p&gt;End\u{1b}[2J&lt;/p&gt;</description></item>\
+             <item><title>Deep</title><guid>2</guid><description>{nested}</description></item></channel></rss>"
+        ),
+    )
+    .expect("write the feed");
+    t.ok(&["add", path.to_str().expect("utf-8 path")]);
+    let id_of = |title: &str| {
+        let all = t.json(&["articles", "--json"]);
+        let found =
+            all.as_array().expect("a list").iter().find(|a| a["title"] == title).map(|a| a["id"].to_string());
+        found.expect("listed")
+    };
+    let one = t.ok(&["show", &id_of("One")]);
+    assert!(one.contains("See this[1].\n\nEnd"), "{one}");
+    assert!(one.contains("Links\n[1] https://example.org/x"), "{one}");
+    assert!(!one.contains('\u{1b}'), "{one:?}");
+    let deep = t.ok(&["show", &id_of("Deep")]);
+    assert!(deep.contains("deep") && deep.contains("nested more than"), "{deep}");
+}

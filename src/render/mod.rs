@@ -156,6 +156,26 @@ pub fn render_article(html: &str, width: u16, styles: &ArticleStyles) -> Rendere
     render_capped(html, usize::from(width.max(1)), styles, MAX_HTML)
 }
 
+/// The same layout as [`render_article`] (same caps, same containment of html2text's panics,
+/// same numbered links and "Links" list) as plain text: what `tidings show` prints. Trailing
+/// spaces are trimmed and runs of blank lines kept to one.
+pub fn render_plain(html: &str, width: u16) -> String {
+    let rendered = render_article(html, width, &ArticleStyles::default());
+    let mut out = String::new();
+    let mut blank_before = true;
+    for line in &rendered.lines {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        let text = text.trim_end();
+        if text.is_empty() && blank_before {
+            continue;
+        }
+        blank_before = text.is_empty();
+        out.push_str(text);
+        out.push('\n');
+    }
+    out
+}
+
 fn render_capped(html: &str, width: usize, styles: &ArticleStyles, cap: usize) -> Rendered {
     let prepared = prepare::prepare(html, width, cap);
     let (tagged, refs) = decorate::layout(&prepared.html, width);

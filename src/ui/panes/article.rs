@@ -54,6 +54,14 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
         None if shown.len() < rows => shown.push(Line::styled("loading…", theme::dim())),
         None => {}
     }
+    // How far down the article the view reaches, when it does not all fit.
+    let total = header + open.lines.as_ref().map_or(0, Vec::len);
+    let block = if total > rows && rows > 0 && r.width >= 20 {
+        let seen = (open.scroll + rows).min(total) * 100 / total;
+        block.title_top(Line::from(Span::styled(format!(" {seen}% "), theme::dim())).right_aligned())
+    } else {
+        block
+    };
     let inner = block.inner(r);
     frame.render_widget(Paragraph::new(shown).block(block), r);
     if open.header_hyperlink.is_some() || !open.hyperlinks.is_empty() {

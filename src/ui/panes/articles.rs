@@ -18,8 +18,17 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     if !app.article_filter.is_empty() {
         title = format!("{title} /{}", app.article_filter);
     }
-    let title = truncate(&title, usize::from(r.width.saturating_sub(6)));
-    let block = pane_block(&title, focused(app, Pane::Articles));
+    // Where the selection is in the list: "12/340" at the right of the title.
+    let position = match app.article_view.len() {
+        0 => String::new(),
+        len => format!(" {}/{len} ", (app.article_sel + 1).min(len)),
+    };
+    let room = usize::from(r.width.saturating_sub(6)).saturating_sub(position.len());
+    let title = truncate(&title, room);
+    let mut block = pane_block(&title, focused(app, Pane::Articles));
+    if !position.is_empty() && room >= 4 {
+        block = block.title_top(Line::from(Span::styled(position, theme::dim())).right_aligned());
+    }
     if app.article_view.is_empty() {
         let text = if app.feeds.is_empty() {
             ""

@@ -182,9 +182,19 @@ pub struct OpenArticle {
     pub width: u16,
     /// First line shown (of header plus body).
     pub scroll: usize,
+    /// After a resize, the body paragraph that was at the top of the view: it is brought back
+    /// to the top when the body arrives laid out at the new width.
+    pub resume_paragraph: Option<usize>,
 }
 
 impl OpenArticle {
+    /// The body paragraph (counted from 0) that holds the line at the top of the view, if the
+    /// view's top is in the body.
+    pub fn paragraph_at_top(&self, date_format: &str) -> Option<usize> {
+        let lines = self.lines.as_ref()?;
+        let top = self.scroll.checked_sub(self.header(date_format).len())?;
+        Some(paragraph_starts(lines).take_while(|&start| start <= top).count().saturating_sub(1))
+    }
     /// The header above the body, as (label, value) lines wrapped to the width: the title
     /// (label ""), then feed, author, date and link (continuation lines have a blank label of
     /// the same width); a blank line ends it.
@@ -870,4 +880,11 @@ impl App {
         self.entries = rows.iter().map(ArticleRow::entry).collect();
         self.rows = rows.into_iter().map(|r| (r.id, r)).collect();
     }
+}
+
+/// Where each paragraph of laid-out text starts: the first line, and every line with text
+/// after a blank one.
+pub fn paragraph_starts<'a>(lines: &'a [Line<'a>]) -> impl Iterator<Item = usize> + 'a {
+    let blank = |line: &Line<'_>| line.spans.iter().all(|s| s.content.trim().is_empty());
+    (0..lines.len()).filter(move |&i| i == 0 || (!blank(&lines[i]) && blank(&lines[i - 1])))
 }

@@ -185,6 +185,10 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             let (text_width, _) = layout::article_text_size(width, height, app.split);
             match &mut app.article {
                 Some(open) if open.width != text_width => {
+                    // Reading position, not line offset: the paragraph at the top stays there.
+                    if open.resume_paragraph.is_none() {
+                        open.resume_paragraph = open.paragraph_at_top(&app.date_format);
+                    }
                     open.width = text_width;
                     vec![Effect::LoadBody { article: open.row.id, width: text_width }]
                 }
@@ -551,6 +555,11 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                     if app.hyperlinks {
                         open.hyperlinks =
                             links.iter().map(|l| Osc8Uri::for_link(l, &app.open_schemes)).collect();
+                    }
+                    if let Some(paragraph) = open.resume_paragraph.take() {
+                        let header = open.header(&app.date_format).len();
+                        let start = super::app::paragraph_starts(&lines).nth(paragraph).unwrap_or(0);
+                        open.scroll = header + start;
                     }
                     open.lines = Some(lines);
                     open.links = links;
@@ -1005,6 +1014,7 @@ fn open_selected(app: &mut App) -> Vec<Effect> {
         header_hyperlink,
         width,
         scroll: 0,
+        resume_paragraph: None,
     });
     app.focus = Pane::Article;
     effects
@@ -1477,6 +1487,48 @@ mod tests {
         );
         let _ = update(&mut app, Action::SelectFirst);
         assert_eq!(app.article.as_ref().map_or(1, |o| o.scroll), 0);
+    }
+
+    /// `paragraphs` paragraphs of `per` lines each, separated by blank lines.
+    fn paragraphs(paragraphs: usize, per: usize) -> Vec<ratatui::text::Line<'static>> {
+        let mut lines = Vec::new();
+        for p in 0..paragraphs {
+            if p > 0 {
+                lines.push(ratatui::text::Line::default());
+            }
+            lines.extend((0..per).map(|l| ratatui::text::Line::from(format!("paragraph {p} line {l}"))));
+        }
+        lines
+    }
+
+    #[test]
+    fn a_resize_keeps_the_paragraph_at_the_top_of_the_view() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        let _ = update(&mut app, Action::Open);
+        let width = app.article.as_ref().map_or(0, |o| o.width);
+        let body = |width| Action::BodyRendered {
+            article: ArticleId(10),
+            width,
+            lines: paragraphs(20, if width > 40 { 3 } else { 7 }),
+            links: vec![],
+            link_cells: vec![],
+        };
+        let _ = update(&mut app, body(width));
+        let header = |app: &App| app.article.as_ref().map_or(0, |o| o.header(&app.date_format).len());
+        // Paragraph 5 starts at body line 5 * 4; the view's top is in its second line.
+        let top_before = header(&app) + 5 * 4 + 1;
+        app.article.as_mut().expect("open").scroll = top_before;
+        let effects = update(&mut app, Action::Resize { width: 40, height: 24 });
+        let Some(Effect::LoadBody { width: narrow, .. }) = effects.first().cloned() else {
+            panic!("the body is laid out again: {effects:?}")
+        };
+        assert!(narrow <= 40);
+        let _ = update(&mut app, body(narrow));
+        // At 7 lines a paragraph, paragraph 5 starts at body line 5 * 8.
+        let open = app.article.as_ref().expect("open");
+        assert_eq!(open.scroll, header(&app) + 5 * 8, "not the old offset {top_before}");
+        assert_eq!(open.resume_paragraph, None);
     }
 
     #[test]

@@ -60,6 +60,7 @@ fn with_open_article(mut app: App) -> App {
         header_hyperlink: None,
         width: 70,
         scroll: 0,
+        resume_paragraph: None,
     });
     app.focus = Pane::Article;
     app

@@ -18,6 +18,8 @@ mod codec;
 mod datadir;
 mod records;
 mod repair;
+mod sync_state;
+pub use sync_state::{FlagOrigin, OutboxEntry, SyncMeta};
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -136,6 +138,9 @@ pub struct Store {
     flags: sled::Tree,
     counters: sled::Tree,
     fetch_log: sled::Tree,
+    /// Sync state: the outbox of flag changes for the server, server ids, since_id (see
+    /// `sync_state`). Not one of `all_trees`: a store without an account never touches it.
+    sync: sled::Tree,
     /// Held while flushing and stamping, so stamps are written in the order of the states
     /// they describe.
     stamping: Arc<Mutex<()>>,
@@ -337,6 +342,7 @@ impl Store {
                 flags: tree("flags")?,
                 counters: tree("counters")?,
                 fetch_log: tree("fetch_log")?,
+                sync: tree("sync")?,
                 stamping: Arc::new(Mutex::new(())),
                 db,
             })
@@ -691,11 +697,24 @@ impl Store {
     /// Sets or clears a flag on articles; returns the ids whose flag actually changed (for
     /// undo). Unknown ids are skipped. Flags and counters change in one transaction.
     pub fn mark(&self, ids: &[ArticleId], mark: Mark) -> Result<Vec<ArticleId>, StoreError> {
+        self.mark_as(ids, mark, FlagOrigin::Local)
+    }
+
+    /// [`Store::mark`], told where the change comes from: a local change to an article of a
+    /// sync server goes into the sync outbox in the same transaction as the flag, a change
+    /// the server reported does not.
+    pub(crate) fn mark_as(
+        &self,
+        ids: &[ArticleId],
+        mark: Mark,
+        origin: FlagOrigin,
+    ) -> Result<Vec<ArticleId>, StoreError> {
         let mut changed_all = Vec::new();
+        let now_ms = chrono::Utc::now().timestamp_millis();
         // Chunks keep one transaction's write set modest when marking a whole database read.
         for chunk in ids.chunks(2000) {
-            let changed = (&self.meta, &self.flags, &self.counters)
-                .transaction(|(meta, flags, counters)| {
+            let changed = (&self.meta, &self.flags, &self.counters, &self.sync)
+                .transaction(|(meta, flags, counters, sync)| {
                     let mut changed = Vec::new();
                     let mut deltas: HashMap<FeedId, i64> = HashMap::new();
                     for &id in chunk {
@@ -715,6 +734,9 @@ impl Store {
                             *deltas.entry(feed).or_default() += if f.read { -1 } else { 1 };
                         }
                         flags.insert(&article_key(id), &f.to_bytes(feed))?;
+                        if origin == FlagOrigin::Local {
+                            sync_state::enqueue(sync, id, mark, now_ms)?;
+                        }
                         changed.push(id);
                     }
                     for (feed, delta) in deltas {

@@ -60,25 +60,22 @@ pub(crate) fn rebuild(text: &str) -> Option<Rebuilt> {
         push_element(&mut xml, "link", &l);
     }
 
-    let mut kept = 0;
     let mut incomplete = 0;
     let mut skipped = 0;
     let last = spans.len() - 1;
-    for (i, span) in spans.iter().enumerate() {
+    for span in &spans {
         let item = &text[span.start..span.end];
         let start_tag = &text[span.start..span.tag_end];
         let fields = read_item(item, start_tag);
-        // A cut-off item is kept when it can be told apart from others (an id or link), or
-        // when it is all the document has: a half item beats an empty feed.
-        let keep = span.complete || fields.id.is_some() || fields.link.is_some() || (i == last && kept == 0);
-        if !keep || fields.is_empty() && !(i == last && kept == 0) {
+        // A cut-off item is kept when it can be told apart from others (an id or link).
+        let keep = span.complete || fields.id.is_some() || fields.link.is_some();
+        if !keep || fields.is_empty() {
             skipped += 1;
             continue;
         }
         if !span.complete {
             incomplete += 1;
         }
-        kept += 1;
         fields.write(&mut xml);
     }
     xml.push_str("</channel></rss>\n");
@@ -518,8 +515,8 @@ mod tests {
         let r = rebuild(doc).expect("items");
         assert_eq!(r.found, 2);
         assert!(r.xml.contains("<title>A &lt; B</title>"), "{}", r.xml);
-        assert!(r.xml.contains("<title>Second</title>"), "{}", r.xml);
-        assert_eq!(r.notes, vec!["cut off after 1 item".to_owned()]);
+        assert!(!r.xml.contains("Second"), "{}", r.xml);
+        assert_eq!(r.notes, vec!["1 item skipped: cut off before an id or link".to_owned()]);
     }
 
     #[test]

@@ -472,7 +472,7 @@ fn truncated_xml_keeps_complete_items() {
 
     // Nothing complete: a clear error.
     let e = parse_feed(b"<rss version=\"2.0\"><channel><title>t</title><item><title>x", None, URL);
-    assert!(matches!(e, Err(ParseError::MalformedXml { .. })), "{e:?}");
+    assert!(matches!(e, Err(ParseError::ItemsUnread { found: 1 })), "{e:?}");
 }
 
 #[test]

@@ -15,6 +15,7 @@
 mod date;
 mod decode;
 mod html;
+mod lenient;
 pub(crate) use html::{decode_reference, escape_markup_char, escape_markup_into, flatten};
 mod repair;
 mod sniff;
@@ -327,8 +328,54 @@ fn map_feed_rs_error(e: ParseFeedError) -> ParseError {
 /// How many repaired versions of one document we try after feed-rs rejected it.
 const MAX_REPAIRS: usize = 4;
 
-/// `text` is UTF-8 with a fixed prolog, and `root` was read from it.
+/// `text` is UTF-8 with a fixed prolog, and `root` was read from it. When the strict path
+/// fails, or reads no item from a document that holds some, the document is read leniently
+/// ([`lenient`]); when that finds items but reads none either, it is an error, never an
+/// empty feed.
 fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
+    let strict = parse_xml_strict(Cow::Borrowed(&text), root, base);
+    if matches!(&strict, Ok(feed) if !feed.articles.is_empty()) {
+        return strict;
+    }
+    let Some(rebuilt) = lenient::rebuild(&text) else {
+        return strict;
+    };
+    let why = match &strict {
+        Err(e) => e.to_string(),
+        Ok(_) => "strict parsing read no item".to_owned(),
+    };
+    let feed = match run_feed_rs(rebuilt.xml.as_bytes(), base)? {
+        Ok(feed) => feed,
+        Err(_) => {
+            return strict.and(Err(ParseError::ItemsUnread {
+                found: crate::words::plural(rebuilt.found as u64, "item"),
+            }))
+        }
+    };
+    let mut parsed = convert(feed, Bases { feed: base, xml_base: None, entries: &[] });
+    if parsed.articles.is_empty() {
+        return Err(ParseError::ItemsUnread { found: crate::words::plural(rebuilt.found as u64, "item") });
+    }
+    if rebuilt.atom {
+        parsed.format = FeedFormat::Atom;
+    }
+    let mut note = format!(
+        "recovered: read item by item ({})",
+        sanitize::line(&why).chars().take(120).collect::<String>()
+    );
+    for n in &rebuilt.notes {
+        note.push_str("; ");
+        note.push_str(n);
+    }
+    parsed.notes.push(note);
+    Ok(parsed)
+}
+
+fn parse_xml_strict(
+    text: Cow<'_, str>,
+    root: &sniff::Root,
+    base: Option<&Url>,
+) -> Result<ParsedFeed, ParseError> {
     // A feed-level xml:base applies to entry bodies too, which feed-rs does not resolve.
     let xml_base = root.attr(&text, "xml:base").and_then(|b| join(base, b));
     // Each Atom entry's own xml:base, which feed-rs drops (it keeps only <content>'s).
@@ -579,7 +626,7 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
     // Items that are still the same article by our rule: the first occurrence wins.
     let mut seen = HashSet::new();
     articles.retain(|a| seen.insert(a.key));
-    ParsedFeed { format, title: plain_title(feed.title.as_ref()), site_link, articles }
+    ParsedFeed { format, title: plain_title(feed.title.as_ref()), site_link, articles, notes: Vec::new() }
 }
 
 fn person_name(p: &feed_rs::model::Person) -> Option<String> {

@@ -58,6 +58,8 @@ pub struct ParsedFeed {
     /// The web site the feed belongs to.
     pub site_link: Option<String>,
     pub articles: Vec<ParsedArticle>,
+    /// How the document was read, when not plainly: "recovered: ...", "encoding: ...". Shown in the fetch log.
+    pub notes: Vec<String>,
 }
 
 /// One article after parsing.

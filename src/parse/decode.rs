@@ -97,11 +97,61 @@ fn decode_with<'a>(bytes: &'a [u8], enc: &'static Encoding) -> Cow<'a, str> {
 /// An encoding label we may act on: known to encoding_rs, and not one that would throw the
 /// text away (the "replacement" encoding) or that cannot describe ASCII-compatible bytes.
 fn usable_label(label: &str) -> Option<&'static Encoding> {
-    let enc = Encoding::for_label(label.trim().as_bytes())?;
+    let enc = Encoding::for_label(label.trim().as_bytes())
+        .or_else(|| Encoding::for_label(normalize_label(label).as_bytes()))?;
     if enc == REPLACEMENT || enc == UTF_16LE || enc == UTF_16BE {
         None
     } else {
         Some(enc)
+    }
+}
+
+/// Rewrites label spellings that real producers write but the WHATWG table lacks
+/// (`iso_8859-5`, `ISO8859_5`, `cp-1251`, `win-1251`, `windows1251`, `UTF_8`, `MacCyrillic`,
+/// `mac-roman`) into a spelling encoding_rs knows. Returns the input, lower-cased, otherwise.
+pub(crate) fn normalize_label(label: &str) -> String {
+    let l: String = label.trim().to_ascii_lowercase().replace('_', "-");
+    let compact: String = l.chars().filter(|c| *c != '-' && *c != ' ').collect();
+    if compact == "utf8" {
+        return "utf-8".into();
+    }
+    if let Some(part) = compact.strip_prefix("iso8859") {
+        return format!("iso-8859-{part}");
+    }
+    for prefix in ["windows", "win", "cp", "xcp"] {
+        if let Some(num) = compact.strip_prefix(prefix) {
+            if num.len() == 4 && num.starts_with("12") && num.bytes().all(|b| b.is_ascii_digit()) {
+                return format!("windows-{num}");
+            }
+        }
+    }
+    match compact.as_str() {
+        "maccyrillic" | "xmaccyrillic" | "maccyr" => "x-mac-cyrillic".into(),
+        "macroman" | "xmacroman" | "macintosh" | "mac" => "macintosh".into(),
+        "koi8r" => "koi8-r".into(),
+        "koi8u" => "koi8-u".into(),
+        "ibm866" | "cp866" | "866" => "ibm866".into(),
+        _ => l,
+    }
+}
+
+/// How [`to_utf8`] read a document, when that is worth a line in the fetch log.
+pub(crate) fn describe_decoding(bytes: &[u8], http_charset: Option<&str>) -> Option<String> {
+    if sniff_bom(bytes).is_some() || sniff_utf16_without_bom(bytes).is_some() {
+        return None;
+    }
+    let label = find_decl_encoding(bytes).map(|d| d.label)?;
+    match usable_label(&label) {
+        Some(enc) if Encoding::for_label(label.trim().as_bytes()).is_none() => {
+            Some(format!("encoding: declared {label:?}, read as {}", enc.name()))
+        }
+        Some(_) => None,
+        None if http_charset.and_then(usable_label).is_some() => None,
+        None if std::str::from_utf8(bytes).is_err() && !mostly_utf8(bytes) => Some(format!(
+            "encoding: unknown label {label:?}, guessed {} by sniffing",
+            guess_legacy_encoding(bytes).name()
+        )),
+        None => Some(format!("encoding: unknown label {label:?}, read as UTF-8")),
     }
 }
 

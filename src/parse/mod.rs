@@ -129,6 +129,14 @@ pub fn parse_feed(
         }
         return parse_feed(&inflated, http_charset, feed_url);
     }
+    let encoding_note = decode::describe_decoding(bytes, http_charset);
+    parse_decoded(bytes, http_charset, feed_url).map(|mut feed| {
+        feed.notes.extend(encoding_note);
+        feed
+    })
+}
+
+fn parse_decoded(bytes: &[u8], http_charset: Option<&str>, feed_url: &str) -> Result<ParsedFeed, ParseError> {
     let base = base_url(feed_url);
     let text = decode::fix_prolog(decode::to_utf8(bytes, http_charset));
     let kind = sniff::classify(&text);

@@ -1167,6 +1167,10 @@ fn fetch_log(engine: &Engine, feed: &str) -> Result<()> {
     )?;
     for r in &log {
         writeln!(out, "{}", fetch_line(r))?;
+        // How the document was read when not plainly (recovered, encoding guessed).
+        for note in &r.notes {
+            writeln!(out, "{:<20} note: {}", "", clean(note))?;
+        }
     }
     let ok: Vec<&FetchRecord> = log.iter().filter(|r| r.error.is_none()).collect();
     let avg = if ok.is_empty() { 0 } else { ok.iter().map(|r| r.fetch_ms).sum::<u64>() / ok.len() as u64 };

@@ -373,20 +373,23 @@ async fn prepare_job(
                 let charset = content_type.as_deref().and_then(parse::charset_from_content_type);
                 parse::parse_feed(&body, charset.as_deref(), &final_url).map(|feed| {
                     let articles = feed.articles.into_iter().map(PreparedArticle::new).collect();
-                    (feed.title, feed.site_link, articles)
+                    (feed.title, feed.site_link, articles, feed.notes)
                 })
             })
             .await;
             record.parse_ms = t1.elapsed().as_millis() as u64;
             match parsed {
-                Ok(Ok((feed_title, site_link, articles))) => FetchResult::Updated(FeedUpdate {
-                    feed_title,
-                    site_link,
-                    etag,
-                    last_modified,
-                    moved_to: permanent_redirect,
-                    articles,
-                }),
+                Ok(Ok((feed_title, site_link, articles, notes))) => {
+                    record.notes = notes;
+                    FetchResult::Updated(FeedUpdate {
+                        feed_title,
+                        site_link,
+                        etag,
+                        last_modified,
+                        moved_to: permanent_redirect,
+                        articles,
+                    })
+                }
                 Ok(Err(e)) => failed(&mut record, e.to_string(), None),
                 Err(e) => failed(&mut record, format!("the parser crashed on this feed ({e})"), None),
             }

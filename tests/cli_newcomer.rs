@@ -346,3 +346,28 @@ fn show_prints_the_article_as_the_reader_lays_it_out() {
     let deep = t.ok(&["show", &id_of("Deep")]);
     assert!(deep.contains("deep") && deep.contains("nested more than"), "{deep}");
 }
+
+/// A broken feed read leniently says so in its fetch log.
+#[test]
+fn a_recovered_feed_says_how_it_was_read_in_its_log() {
+    let t = Tidings::new();
+    let path = t.dir.path().join("broken.xml");
+    std::fs::write(
+        &path,
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Broken</title>\
+         <item><title>first</title><link>https://example.org/1</link><description><b>bold</i></description></item>\
+         <item><title>second</title><link>https://example.org/2</link></item></channel></rss>",
+    )
+    .expect("write the feed");
+    t.ok(&["add", path.to_str().expect("utf-8 path")]);
+    let titles: Vec<String> = t
+        .json(&["articles", "--json"])
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|a| a["title"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    let log = t.ok(&["log", "1"]);
+    assert!(log.contains("note: recovered: read item by item"), "{log}");
+}

@@ -533,7 +533,7 @@ impl Store {
 
     /// The feed's fetch records, oldest first (at most [`FETCH_LOG_LEN`]).
     pub fn fetch_log(&self, id: FeedId) -> Result<Vec<FetchRecord>, StoreError> {
-        self.fetch_log.scan_prefix(feed_key(id)).values().map(|v| decode("fetch log", &v?)).collect()
+        self.fetch_log.scan_prefix(feed_key(id)).values().map(|v| FetchRecord::decode(&v?)).collect()
     }
 
     /// Removes a feed with all its articles, bodies, flags and fetch records.

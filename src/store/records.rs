@@ -249,11 +249,72 @@ pub struct FetchRecord {
     pub total: u64,
     pub not_modified: bool,
     pub error: Option<String>,
+    /// How the document was read when not plainly ("recovered: ...", "encoding: ..."), from
+    /// [`crate::model::ParsedFeed::notes`]. Missing from records written before it existed.
+    pub notes: Vec<String>,
+}
+
+/// The fetch record as written before `notes` existed: postcard cannot read a record with a
+/// field fewer than its struct, so old records are read in their own layout.
+#[derive(Deserialize)]
+struct FetchRecordWithoutNotes {
+    /// Unix milliseconds when the fetch started.
+    pub started_ms: i64,
+    pub fetch_ms: u64,
+    pub parse_ms: u64,
+    pub store_ms: u64,
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    pub bytes: u64,
+    pub new: u64,
+    pub updated: u64,
+    pub total: u64,
+    pub not_modified: bool,
+    pub error: Option<String>,
+}
+
+impl FetchRecord {
+    /// Reads a stored fetch record, in the current layout or the one before `notes`.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<FetchRecord, super::StoreError> {
+        super::codec::decode::<FetchRecord>("fetch log", bytes).or_else(|e| {
+            let Ok(old) = super::codec::decode::<FetchRecordWithoutNotes>("fetch log", bytes) else {
+                return Err(e);
+            };
+            Ok(FetchRecord {
+                started_ms: old.started_ms,
+                fetch_ms: old.fetch_ms,
+                parse_ms: old.parse_ms,
+                store_ms: old.store_ms,
+                status: old.status,
+                content_type: old.content_type,
+                bytes: old.bytes,
+                new: old.new,
+                updated: old.updated,
+                total: old.total,
+                not_modified: old.not_modified,
+                error: old.error,
+                notes: Vec::new(),
+            })
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fetch_records_written_before_notes_existed_still_read() {
+        let record = FetchRecord { started_ms: 7, status: Some(200), total: 3, ..Default::default() };
+        let new = super::super::codec::encode(&record);
+        // The old layout is the new one without the (empty) notes list: one 0 byte at the end.
+        assert_eq!(new.last(), Some(&0));
+        let old = &new[..new.len() - 1];
+        assert_eq!(FetchRecord::decode(old).expect("old layout"), record);
+        let noted = FetchRecord { notes: vec!["recovered: read item by item".into()], ..record };
+        assert_eq!(FetchRecord::decode(&super::super::codec::encode(&noted)).expect("new layout"), noted);
+        assert!(FetchRecord::decode(&old[..old.len() - 2]).is_err(), "a damaged record is still an error");
+    }
 
     #[test]
     fn a_feed_that_keeps_failing_rests_longer_and_longer() {

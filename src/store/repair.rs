@@ -292,7 +292,7 @@ fn salvage(old: &Store, new: &Store, report: &mut RepairReport) -> Result<(), St
                 logs_unread += 1;
                 break;
             };
-            if k.len() == 16 && decode::<FetchRecord>("fetch log", &v).is_ok() {
+            if k.len() == 16 && FetchRecord::decode(&v).is_ok() {
                 new.fetch_log.insert(k, v)?;
             }
         }

@@ -156,6 +156,11 @@ fn health_lines(records: &[FetchRecord], width: usize) -> Vec<Line<'static>> {
                 lines.push(Line::styled(part, theme::health_failed()));
             }
         }
+        for note in &r.notes {
+            for part in wrapped(&crate::sanitize::line(note), width, 2, 4) {
+                lines.push(Line::styled(part, theme::dim()));
+            }
+        }
     }
     lines
 }

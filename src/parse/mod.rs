@@ -12,6 +12,7 @@
 //! JSON title, a truncated document), and turn its model into ours: stable keys, plain-text
 //! titles, an HTML body with its image and link URLs ([`html`]), lenient dates ([`date`]).
 
+mod balance;
 mod date;
 mod decode;
 mod html;
@@ -325,7 +326,7 @@ fn map_feed_rs_error(e: ParseFeedError) -> ParseError {
 }
 
 /// How many repaired versions of one document we try after feed-rs rejected it.
-const MAX_REPAIRS: usize = 4;
+const MAX_REPAIRS: usize = 6;
 
 /// `text` is UTF-8 with a fixed prolog, and `root` was read from it.
 fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
@@ -350,8 +351,16 @@ fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Resu
             text = Cow::Owned(renamed);
         }
     }
+    // A second XML declaration (two documents concatenated, pasted content) trips an
+    // assertion inside quick-xml 0.42 (`set_encoding() called after prefix buffer was
+    // drained`) when it names an encoding: removed before feed-rs ever sees it. One scan,
+    // and only documents that hold one are copied.
+    if let Some(fixed) = repair::strip_later_declarations(&text) {
+        text = Cow::Owned(fixed);
+    }
     let mut first_error = None;
     let mut escaped = false;
+    let mut balanced = false;
     let mut salvaged = false;
     let mut stripped = false;
     for _ in 0..=MAX_REPAIRS {
@@ -369,8 +378,11 @@ fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Resu
             },
         };
         let err = match outcome {
-            // A salvaged truncated document counts only if it gave items.
-            Ok(feed) if !salvaged || !feed.entries.is_empty() => return Ok(convert(feed, bases)),
+            // A salvaged or balanced document counts only if it gave items: an empty feed
+            // read out of broken markup says less than the strict parser's complaint.
+            Ok(feed) if !(salvaged || balanced) || !feed.entries.is_empty() => {
+                return Ok(convert(feed, bases))
+            }
             Ok(_) => break,
             Err(e) => e,
         };
@@ -379,7 +391,16 @@ fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Resu
         let targeted = match &err {
             ParseFeedError::XmlReader(_) if !escaped => {
                 escaped = true;
-                repair::escape_bare_ampersands(&text)
+                repair::escape_bare_ampersands(&text).or_else(|| {
+                    balanced = true;
+                    balance::balance(&text)
+                })
+            }
+            // The lenient fallback: unclosed or mismatched tags, an unclosed CDATA, a stray
+            // `<`, a document cut off mid-item.
+            ParseFeedError::XmlReader(_) if !balanced => {
+                balanced = true;
+                balance::balance(&text)
             }
             ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => None,
             ParseFeedError::ParseError(kind) => repair::repair_element(&text, kind),

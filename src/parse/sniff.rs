@@ -142,6 +142,11 @@ pub(crate) fn junk_before_feed(text: &str, kind: &Kind) -> Option<usize> {
 /// Length of a DOCTYPE's body up to and including its `>`, skipping an internal subset in
 /// brackets (which may itself contain `>`).
 fn doctype_len(b: &[u8]) -> usize {
+    doctype_end(b).unwrap_or(b.len())
+}
+
+/// Like [`doctype_len`], `None` when the text ends before the `>`.
+pub(crate) fn doctype_end(b: &[u8]) -> Option<usize> {
     let mut depth = 0usize;
     let mut quote: Option<u8> = None;
     for (k, &c) in b.iter().enumerate() {
@@ -152,12 +157,12 @@ fn doctype_len(b: &[u8]) -> usize {
                 b'"' | b'\'' => quote = Some(c),
                 b'[' => depth += 1,
                 b']' => depth = depth.saturating_sub(1),
-                b'>' if depth == 0 => return k + 1,
+                b'>' if depth == 0 => return Some(k + 1),
                 _ => {}
             },
         }
     }
-    b.len()
+    None
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {

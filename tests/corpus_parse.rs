@@ -26,7 +26,6 @@ fn corpus_dir() -> PathBuf {
 
 /// Documents that must fail, with the reason.
 const EXPECTED_FAILURES: &[(&str, &str)] = &[
-    ("feedjira_duplicate-content.atom", "an XHTML page with a feed inside"),
     ("feedparser_ill-empty-document.xml", "only a comment"),
     ("feedrs_rss2-invalid.xml", "truncated before any item"),
     ("miniflux_iso88591-utf8-mismatch.xml", "root is <note>"),

@@ -78,3 +78,20 @@ fn second_xml_declaration_never_reaches_quick_xml() {
     let f = parse_feed(doc.as_bytes(), None, "https://example.com/feed").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(titles(&f), ["One", "Two"]);
 }
+
+#[test]
+fn atom_wrapped_in_an_xhtml_page_is_read_as_atom() {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/feeds/lenient/feedjira_duplicate-content.atom"),
+    )
+    .unwrap_or_default();
+    assert!(!tidings::parse::looks_like_html(&bytes));
+    let f = parse_file("feedjira_duplicate-content.atom");
+    assert_eq!(f.title, "Avian’s Blog");
+    assert_eq!(f.articles.len(), 10);
+    assert_eq!(f.articles[0].title, "Down time");
+    // A real page stays a page, even one that mentions a feed further down.
+    let page = b"<!DOCTYPE html><html><body><div>hi</div><feed xmlns=\"http://www.w3.org/2005/Atom\"></feed></body></html>";
+    assert!(tidings::parse::looks_like_html(page));
+    assert!(matches!(parse_feed(page, None, "https://example.com/"), Err(tidings::parse::ParseError::Html)));
+}

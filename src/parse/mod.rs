@@ -132,6 +132,12 @@ pub fn parse_feed(
     let base = base_url(feed_url);
     let text = decode::fix_prolog(decode::to_utf8(bytes, http_charset));
     let kind = sniff::classify(&text);
+    // An XHTML page that only wraps a feed: the feed is read, not refused as a web page.
+    if let Some(range) = sniff::feed_inside_html(&text, &kind) {
+        let inner = text[range].to_owned();
+        let kind = sniff::classify(&inner);
+        return dispatch(Cow::Owned(inner), kind, base.as_ref());
+    }
     // PHP warnings and similar junk printed before the feed ("<br /><b>Warning</b>: ...").
     if let Some(start) = sniff::junk_before_feed(&text, &kind) {
         // The declaration after the junk was not seen when decoding: say UTF-8 in it too.
@@ -215,7 +221,11 @@ pub fn looks_like_html(bytes: &[u8]) -> bool {
     // The start is enough, and decoding only a prefix keeps this cheap on big bodies.
     let head = &bytes[..bytes.len().min(64 * 1024)];
     let text = decode::to_utf8(head, None);
-    match sniff::classify(&text) {
+    let kind = sniff::classify(&text);
+    if sniff::feed_inside_html(&text, &kind).is_some() {
+        return false;
+    }
+    match kind {
         sniff::Kind::Markup { root, doctype_html } => match root {
             Some(r) => sniff::is_html_root(&r) || (doctype_html && !is_feed_root(r.local_name())),
             None => doctype_html,

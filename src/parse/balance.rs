@@ -89,6 +89,7 @@ pub(crate) fn balance(text: &str) -> Option<String> {
     // Where the text is cut off (an unfinished construct at its end).
     let mut cut = b.len();
     let mut completed_items = 0usize;
+    let last_cdata_end = text.rfind("]]>");
     let mut i = 0;
     while i < b.len() {
         let Some(p) = b[i..].iter().position(|&c| c == b'<') else { break };
@@ -103,7 +104,10 @@ pub(crate) fn balance(text: &str) -> Option<String> {
                 }
             }
         } else if rest.starts_with(b"<![CDATA[") {
-            match find(&rest[9..], b"]]>") {
+            // Known up front whether any `]]>` follows, so that many unclosed sections do
+            // not each scan to the end (quadratic on hostile input).
+            let closed = last_cdata_end.is_some_and(|e| e >= i + 9);
+            match if closed { find(&rest[9..], b"]]>") } else { None } {
                 Some(e) => i += 9 + e + 3,
                 // Unclosed: it ends where its element does, at the next end tag.
                 None => match find(&rest[9..], b"</") {
@@ -264,5 +268,11 @@ mod tests {
         assert_eq!(balance("<f><entry>1</entry><entry><t>cut").as_deref(), Some("<f><entry>1</entry></f>"));
         assert_eq!(balance("<f><entry>1</entry><entry><t a=\"x").as_deref(), Some("<f><entry>1</entry></f>"));
         assert_eq!(balance("<f><entry><t>cut"), None);
+        // Many unclosed CDATA sections: linear, each ends at the next end tag.
+        let many = format!("<r>{}</r>", "<a><![CDATA[x</a>".repeat(100_000));
+        let t = std::time::Instant::now();
+        let fixed = balance(&many).unwrap_or_default();
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        assert!(fixed.starts_with("<r><a><![CDATA[x]]></a><a>"), "{}", &fixed[..40]);
     }
 }

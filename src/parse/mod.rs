@@ -12,6 +12,7 @@
 //! JSON title, a truncated document), and turn its model into ours: stable keys, plain-text
 //! titles, an HTML body with its image and link URLs ([`html`]), lenient dates ([`date`]).
 
+mod balance;
 mod date;
 mod decode;
 mod html;
@@ -140,6 +141,12 @@ fn parse_decoded(bytes: &[u8], http_charset: Option<&str>, feed_url: &str) -> Re
     let base = base_url(feed_url);
     let text = decode::fix_prolog(decode::to_utf8(bytes, http_charset));
     let kind = sniff::classify(&text);
+    // An XHTML page that only wraps a feed: the feed is read, not refused as a web page.
+    if let Some(range) = sniff::feed_inside_html(&text, &kind) {
+        let inner = text[range].to_owned();
+        let kind = sniff::classify(&inner);
+        return dispatch(Cow::Owned(inner), kind, base.as_ref());
+    }
     // PHP warnings and similar junk printed before the feed ("<br /><b>Warning</b>: ...").
     if let Some(start) = sniff::junk_before_feed(&text, &kind) {
         // The declaration after the junk was not seen when decoding: say UTF-8 in it too.
@@ -223,7 +230,11 @@ pub fn looks_like_html(bytes: &[u8]) -> bool {
     // The start is enough, and decoding only a prefix keeps this cheap on big bodies.
     let head = &bytes[..bytes.len().min(64 * 1024)];
     let text = decode::to_utf8(head, None);
-    match sniff::classify(&text) {
+    let kind = sniff::classify(&text);
+    if sniff::feed_inside_html(&text, &kind).is_some() {
+        return false;
+    }
+    match kind {
         sniff::Kind::Markup { root, doctype_html } => match root {
             Some(r) => sniff::is_html_root(&r) || (doctype_html && !is_feed_root(r.local_name())),
             None => doctype_html,
@@ -334,7 +345,7 @@ fn map_feed_rs_error(e: ParseFeedError) -> ParseError {
 }
 
 /// How many repaired versions of one document we try after feed-rs rejected it.
-const MAX_REPAIRS: usize = 4;
+const MAX_REPAIRS: usize = 6;
 
 /// `text` is UTF-8 with a fixed prolog, and `root` was read from it. When the strict path
 /// fails, or reads no item from a document that holds some, the document is read leniently
@@ -405,8 +416,16 @@ fn parse_xml_strict(
             text = Cow::Owned(renamed);
         }
     }
+    // A second XML declaration (two documents concatenated, pasted content) trips an
+    // assertion inside quick-xml 0.42 (`set_encoding() called after prefix buffer was
+    // drained`) when it names an encoding: removed before feed-rs ever sees it. One scan,
+    // and only documents that hold one are copied.
+    if let Some(fixed) = repair::strip_later_declarations(&text) {
+        text = Cow::Owned(fixed);
+    }
     let mut first_error = None;
     let mut escaped = false;
+    let mut balanced = false;
     let mut salvaged = false;
     let mut stripped = false;
     for _ in 0..=MAX_REPAIRS {
@@ -424,8 +443,11 @@ fn parse_xml_strict(
             },
         };
         let err = match outcome {
-            // A salvaged truncated document counts only if it gave items.
-            Ok(feed) if !salvaged || !feed.entries.is_empty() => return Ok(convert(feed, bases)),
+            // A salvaged or balanced document counts only if it gave items: an empty feed
+            // read out of broken markup says less than the strict parser's complaint.
+            Ok(feed) if !(salvaged || balanced) || !feed.entries.is_empty() => {
+                return Ok(convert(feed, bases))
+            }
             Ok(_) => break,
             Err(e) => e,
         };
@@ -434,7 +456,16 @@ fn parse_xml_strict(
         let targeted = match &err {
             ParseFeedError::XmlReader(_) if !escaped => {
                 escaped = true;
-                repair::escape_bare_ampersands(&text)
+                repair::escape_bare_ampersands(&text).or_else(|| {
+                    balanced = true;
+                    balance::balance(&text)
+                })
+            }
+            // The lenient fallback: unclosed or mismatched tags, an unclosed CDATA, a stray
+            // `<`, a document cut off mid-item.
+            ParseFeedError::XmlReader(_) if !balanced => {
+                balanced = true;
+                balance::balance(&text)
             }
             ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => None,
             ParseFeedError::ParseError(kind) => repair::repair_element(&text, kind),

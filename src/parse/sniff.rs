@@ -139,9 +139,65 @@ pub(crate) fn junk_before_feed(text: &str, kind: &Kind) -> Option<usize> {
         .filter(|&p| p > 0 && text.is_char_boundary(p))
 }
 
+/// Where the feed is when an XHTML page merely wraps one: `<html><body><feed xmlns=...>`
+/// (a feed saved from a browser or pasted into a template; feedparser reads it). Only when
+/// the body's first element is the feed's root, so a real page never qualifies. The range
+/// runs from the feed's `<` to the end of its last end tag.
+pub(crate) fn feed_inside_html(text: &str, kind: &Kind) -> Option<Range<usize>> {
+    let Kind::Markup { root: Some(html), .. } = kind else { return None };
+    if !html.local_name().eq_ignore_ascii_case("html") || html.empty {
+        return None;
+    }
+    let body = read_start_tag(text, next_element(text, html.tag_end)?)?;
+    if !body.local_name().eq_ignore_ascii_case("body") || body.empty {
+        return None;
+    }
+    let start = next_element(text, body.tag_end)?;
+    let feed = read_start_tag(text, start)?;
+    // It must say it is a feed, not just be named like one: an Atom namespace, an RSS
+    // version, and content (`<body><feed/></body>` is a page).
+    let closer = match feed.local_name() {
+        "feed" if feed.attr(text, "xmlns").is_some_and(|ns| ns.to_ascii_lowercase().contains("atom")) => {
+            "</feed>"
+        }
+        "rss" if feed.attr(text, "version").is_some() => "</rss>",
+        _ => return None,
+    };
+    if feed.empty {
+        return None;
+    }
+    let close = format!("</{}>", feed.qname);
+    let end =
+        text.rfind(&close).map(|p| p + close.len()).or_else(|| text.rfind(closer).map(|p| p + closer.len()));
+    // A feed cut off before its end tag: all of the rest, the repairs deal with it.
+    Some(start..end.filter(|&e| e > start).unwrap_or(text.len()))
+}
+
+/// The `<` of the next start tag from `i`, skipping whitespace and comments; `None` when
+/// anything else (text, an end tag) comes first.
+fn next_element(text: &str, mut i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    loop {
+        i = skip_ws(b, i);
+        let rest = b.get(i..)?;
+        if rest.starts_with(b"<!--") {
+            i += 4 + super::decode::find(&rest[4..], b"-->")? + 3;
+        } else if rest.first() == Some(&b'<') && rest.get(1).is_some_and(|c| c.is_ascii_alphabetic()) {
+            return Some(i);
+        } else {
+            return None;
+        }
+    }
+}
+
 /// Length of a DOCTYPE's body up to and including its `>`, skipping an internal subset in
 /// brackets (which may itself contain `>`).
 fn doctype_len(b: &[u8]) -> usize {
+    doctype_end(b).unwrap_or(b.len())
+}
+
+/// Like [`doctype_len`], `None` when the text ends before the `>`.
+pub(crate) fn doctype_end(b: &[u8]) -> Option<usize> {
     let mut depth = 0usize;
     let mut quote: Option<u8> = None;
     for (k, &c) in b.iter().enumerate() {
@@ -152,12 +208,12 @@ fn doctype_len(b: &[u8]) -> usize {
                 b'"' | b'\'' => quote = Some(c),
                 b'[' => depth += 1,
                 b']' => depth = depth.saturating_sub(1),
-                b'>' if depth == 0 => return k + 1,
+                b'>' if depth == 0 => return Some(k + 1),
                 _ => {}
             },
         }
     }
-    b.len()
+    None
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {

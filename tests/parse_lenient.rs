@@ -1,0 +1,97 @@
+//! The lenient fallback (issue 10, item 2): documents strict XML parsing rejects but a
+//! reader can make sense of, as real feeds wrote them. The files in tests/feeds/lenient/
+//! are copied from the projects named in its LICENSES.tsv, under those licences.
+
+use std::path::Path;
+
+use tidings::model::ParsedFeed;
+use tidings::parse::parse_feed;
+
+fn parse_file(name: &str) -> ParsedFeed {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/feeds/lenient").join(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    parse_feed(&bytes, None, "https://example.com/feed").unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn titles(f: &ParsedFeed) -> Vec<&str> {
+    f.articles.iter().map(|a| a.title.as_str()).collect()
+}
+
+#[test]
+fn unclosed_itunes_category_with_single_quoted_attributes() {
+    let f = parse_file("feedjira_itunes-single-quoted-attrs.xml");
+    assert_eq!(f.title, "All About Everything");
+    assert_eq!(f.articles.len(), 3);
+    assert_eq!(f.articles[0].title, "Shake Shake Shake Your Spices");
+    assert_eq!(f.articles[0].enclosures.len(), 1);
+}
+
+#[test]
+fn incomplete_cdata_keeps_the_item() {
+    let f = parse_file("feedparser_ill-incomplete-cdata.xml");
+    assert_eq!(f.title, "can feedparser read this xml");
+    assert_eq!(f.articles.len(), 1);
+}
+
+#[test]
+fn unclosed_cdata_ends_with_its_element() {
+    let doc = "<rss version=\"2.0\"><channel><title>c</title>\
+        <item><title><![CDATA[One</title><guid>1</guid></item>\
+        <item><title>Two</title><guid>2</guid></item></channel></rss>";
+    let f = parse_feed(doc.as_bytes(), None, "https://example.com/feed").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(titles(&f), ["One", "Two"]);
+}
+
+#[test]
+fn bom_chinese_feed_with_a_bare_lt_in_a_title() {
+    let f = parse_file("rssant_caogen-bom-cn.xml");
+    assert_eq!(f.articles.len(), 22);
+    assert_eq!(f.articles[0].title, "疫情之后形势预判");
+    assert!(titles(&f).iter().any(|t| t.contains("《<草根网>的前途与未来")), "{:?}", titles(&f));
+}
+
+#[test]
+fn atom_cut_off_after_its_third_entry_gives_three() {
+    let mut doc =
+        String::from("<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>");
+    for n in 1..=4 {
+        doc.push_str(&format!(
+            "<entry><id>urn:{n}</id><title>Entry {n}</title><updated>2024-01-0{n}T00:00:00Z</updated><content type=\"html\">&lt;p&gt;body {n}&lt;/p&gt;</content></entry>"
+        ));
+    }
+    let cut = doc.find("<entry><id>urn:4").unwrap_or(0) + "<entry><id>urn:4</id><title>Ent".len();
+    for end in [cut, doc.find("urn:4").unwrap_or(0), doc.len() - "</entry>".len() - 3] {
+        let f = parse_feed(&doc.as_bytes()[..end], None, "https://example.com/feed")
+            .unwrap_or_else(|e| panic!("{end}: {e}"));
+        assert_eq!(titles(&f), ["Entry 1", "Entry 2", "Entry 3"], "cut at {end}");
+    }
+}
+
+#[test]
+fn second_xml_declaration_never_reaches_quick_xml() {
+    // Two documents concatenated: the second declaration names another encoding, which made
+    // quick-xml 0.42 assert (caught, but logged as a crash on every refresh).
+    let doc = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>c</title>\
+        <item><title>One</title><guid>1</guid></item>\
+        <?xml version=\"1.0\" encoding=\"Big5\"?>\
+        <item><title>Two</title><guid>2</guid></item></channel></rss>";
+    let f = parse_feed(doc.as_bytes(), None, "https://example.com/feed").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(titles(&f), ["One", "Two"]);
+}
+
+#[test]
+fn atom_wrapped_in_an_xhtml_page_is_read_as_atom() {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/feeds/lenient/feedjira_duplicate-content.atom"),
+    )
+    .unwrap_or_default();
+    assert!(!tidings::parse::looks_like_html(&bytes));
+    let f = parse_file("feedjira_duplicate-content.atom");
+    assert_eq!(f.title, "Avian’s Blog");
+    assert_eq!(f.articles.len(), 10);
+    assert_eq!(f.articles[0].title, "Down time");
+    // A real page stays a page, even one that mentions a feed further down.
+    let page = b"<!DOCTYPE html><html><body><div>hi</div><feed xmlns=\"http://www.w3.org/2005/Atom\"></feed></body></html>";
+    assert!(tidings::parse::looks_like_html(page));
+    assert!(matches!(parse_feed(page, None, "https://example.com/"), Err(tidings::parse::ParseError::Html)));
+}

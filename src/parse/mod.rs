@@ -420,8 +420,11 @@ fn parse_xml_strict(
     // assertion inside quick-xml 0.42 (`set_encoding() called after prefix buffer was
     // drained`) when it names an encoding: removed before feed-rs ever sees it. One scan,
     // and only documents that hold one are copied.
+    // What was done to read the document, for the fetch log ("recovered: ...").
+    let mut repairs: Vec<&'static str> = Vec::new();
     if let Some(fixed) = repair::strip_later_declarations(&text) {
         text = Cow::Owned(fixed);
+        repairs.push("a second XML declaration removed");
     }
     let mut first_error = None;
     let mut escaped = false;
@@ -436,6 +439,7 @@ fn parse_xml_strict(
             Err(crash) => match repair::strip_later_declarations(&text) {
                 Some(fixed) if !stripped => {
                     stripped = true;
+                    repairs.push("a second XML declaration removed");
                     text = Cow::Owned(fixed);
                     continue;
                 }
@@ -446,7 +450,17 @@ fn parse_xml_strict(
             // A salvaged or balanced document counts only if it gave items: an empty feed
             // read out of broken markup says less than the strict parser's complaint.
             Ok(feed) if !(salvaged || balanced) || !feed.entries.is_empty() => {
-                return Ok(convert(feed, bases))
+                let mut parsed = convert(feed, bases);
+                if !repairs.is_empty() {
+                    let why = first_error.as_ref().map_or_else(String::new, |e: &ParseFeedError| {
+                        format!(
+                            " (strict parsing said: {})",
+                            sanitize::line(&e.to_string()).chars().take(120).collect::<String>()
+                        )
+                    });
+                    parsed.notes.push(format!("recovered: {}{why}", repairs.join(", ")));
+                }
+                return Ok(parsed);
             }
             Ok(_) => break,
             Err(e) => e,
@@ -456,19 +470,30 @@ fn parse_xml_strict(
         let targeted = match &err {
             ParseFeedError::XmlReader(_) if !escaped => {
                 escaped = true;
-                repair::escape_bare_ampersands(&text).or_else(|| {
-                    balanced = true;
-                    balance::balance(&text)
-                })
+                match repair::escape_bare_ampersands(&text) {
+                    Some(fixed) => {
+                        repairs.push("bare & escaped");
+                        Some(fixed)
+                    }
+                    None => {
+                        balanced = true;
+                        repairs.push("unclosed or mismatched markup balanced");
+                        balance::balance(&text)
+                    }
+                }
             }
             // The lenient fallback: unclosed or mismatched tags, an unclosed CDATA, a stray
             // `<`, a document cut off mid-item.
             ParseFeedError::XmlReader(_) if !balanced => {
                 balanced = true;
+                repairs.push("unclosed or mismatched markup balanced");
                 balance::balance(&text)
             }
             ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => None,
-            ParseFeedError::ParseError(kind) => repair::repair_element(&text, kind),
+            ParseFeedError::ParseError(kind) => {
+                repairs.push("an element feed-rs rejects rewritten");
+                repair::repair_element(&text, kind)
+            }
             _ => None,
         };
         let no_root = matches!(err, ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot));
@@ -476,6 +501,7 @@ fn parse_xml_strict(
             Some(t) => Some(t),
             None if !salvaged && !no_root => {
                 salvaged = true;
+                repairs.push("cut after the last complete item");
                 repair::salvage_truncated(&text, root)
             }
             None => None,

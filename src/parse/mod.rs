@@ -751,6 +751,9 @@ fn convert_entry(
     let enclosures = enclosures(entry, format, base);
 
     let key = article_key(guid.as_deref(), link.as_deref(), &title, &content_html);
+    // After the key, which must not change with this rule: an untitled item is shown by the
+    // first words of its text rather than as a blank row.
+    let title = if title.is_empty() { title_from_text(&content_html) } else { title };
     ParsedArticle {
         key,
         guid,
@@ -764,6 +767,38 @@ fn convert_entry(
         links,
         enclosures,
     }
+}
+
+/// The first words of an untitled item's text, as its title: at most `TITLE_WORDS` words and
+/// `TITLE_CHARS` characters, cut at a word, ending in "…" when cut. Empty when there is no
+/// text.
+fn title_from_text(body_html: &str) -> String {
+    const TITLE_WORDS: usize = 10;
+    const TITLE_CHARS: usize = 60;
+    let text = sanitize::line(&html::flatten(body_html));
+    let mut title = String::new();
+    let mut cut = false;
+    for (n, word) in text.split_whitespace().enumerate() {
+        let long = title.chars().count() + 1 + word.chars().count() > TITLE_CHARS;
+        if n == TITLE_WORDS || (long && !title.is_empty()) {
+            cut = true;
+            break;
+        }
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        if long {
+            // One word longer than a title (a URL, CJK text without spaces): its start.
+            title.extend(word.chars().take(TITLE_CHARS));
+            cut = true;
+            break;
+        }
+        title.push_str(word);
+    }
+    if cut {
+        title.push('…');
+    }
+    title
 }
 
 /// Attachments: MediaRSS and RSS `<enclosure>` (feed-rs puts both in `media`), Atom

@@ -652,3 +652,21 @@ fn items_that_cannot_be_read_are_an_error_never_an_empty_success() {
     assert!(sniff::json_has_items(r#"{"items" : [ {"id":"1"} ]}"#));
     assert!(!sniff::json_has_items(r#"{"items": [ ], "title": "items"}"#));
 }
+
+#[test]
+fn untitled_items_are_titled_by_the_first_words_of_their_text() {
+    let f = parse(&rss_items(
+        "<item><guid>1</guid><description>&lt;p&gt;Short &lt;b&gt;note&lt;/b&gt; here.&lt;/p&gt;</description></item>\
+         <item><guid>2</guid><description>One two three four five six seven eight nine ten eleven twelve</description></item>\
+         <item><guid>3</guid><description>这是一个没有空格的很长很长的中文句子这是一个没有空格的很长很长的中文句子这是一个没有空格的很长很长的中文句子这是一个没有空格的很长很长的中文句子</description></item>\
+         <item><guid>4</guid></item>",
+    ));
+    let titles: Vec<&str> = f.articles.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(titles[0], "Short note here.");
+    assert_eq!(titles[1], "One two three four five six seven eight nine ten…");
+    assert!(titles[2].ends_with('…') && titles[2].chars().count() == 61, "{}", titles[2]);
+    assert_eq!(titles[3], "", "no text: the reader shows (untitled)");
+    // The identity is the same as without the rule (the key is made from the empty title).
+    let again = parse(&rss_items("<item><guid>2</guid><description>other text</description></item>"));
+    assert_eq!(again.articles[0].key, f.articles[1].key);
+}

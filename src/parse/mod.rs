@@ -200,6 +200,16 @@ fn dispatch_kind(
             if local.eq_ignore_ascii_case("opml") {
                 return Err(ParseError::Opml);
             }
+            if !feed_root && (local.eq_ignore_ascii_case("rss") || local.eq_ignore_ascii_case("feed")) {
+                // `<RSS><CHANNEL><ITEM>`, as some old producers wrote it: XML names are case
+                // sensitive, so the names are read in lower case.
+                let lowered = repair::lowercase_element_names(&text);
+                let kind = sniff::classify(&lowered);
+                return dispatch_kind(Cow::Owned(lowered), kind, base).map(|mut feed| {
+                    feed.notes.push("recovered: upper-case element names read in lower case".to_owned());
+                    feed
+                });
+            }
             if !feed_root {
                 return Err(ParseError::UnknownRoot {
                     root: sanitize::line(&root.qname).chars().take(40).collect(),

@@ -13,6 +13,50 @@ use super::sniff::Root;
 /// the whole document for one of them.
 /// Atom 0.3 dates entries with `issued`, `modified` and `created`, which feed-rs does not
 /// read: renamed to Atom 1.0's `published` and `updated` (the caller knows it is Atom 0.3).
+/// `text` with every element name (start and end tags, prefix included) in ASCII lower case;
+/// attributes, text, comments, CDATA and processing instructions are left as they are. One
+/// pass.
+pub(crate) fn lowercase_element_names(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'<' {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        let rest = &b[i..];
+        let skip_until = |end: &[u8]| super::decode::find(rest, end).map_or(rest.len(), |p| p + end.len());
+        let verbatim = if rest.starts_with(b"<!--") {
+            Some(skip_until(b"-->"))
+        } else if rest.starts_with(b"<![CDATA[") {
+            Some(skip_until(b"]]>"))
+        } else if rest.starts_with(b"<?") || rest.starts_with(b"<!") {
+            Some(skip_until(b">"))
+        } else {
+            None
+        };
+        if let Some(len) = verbatim {
+            out.extend_from_slice(&rest[..len]);
+            i += len;
+            continue;
+        }
+        out.push(b'<');
+        i += 1;
+        if b.get(i) == Some(&b'/') {
+            out.push(b'/');
+            i += 1;
+        }
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b':' | b'_' | b'-' | b'.')) {
+            out.push(b[i].to_ascii_lowercase());
+            i += 1;
+        }
+    }
+    // Only ASCII bytes were changed, to ASCII: still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 pub(crate) fn atom03_dates(text: &str) -> Option<String> {
     let mut out = text.replace("<issued>", "<published>").replace("</issued>", "</published>");
     out = out.replace("<modified>", "<updated>").replace("</modified>", "</updated>");

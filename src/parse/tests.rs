@@ -670,3 +670,21 @@ fn untitled_items_are_titled_by_the_first_words_of_their_text() {
     let again = parse(&rss_items("<item><guid>2</guid><description>other text</description></item>"));
     assert_eq!(again.articles[0].key, f.articles[1].key);
 }
+
+#[test]
+fn upper_case_rss_as_some_producers_wrote_it() {
+    let f = parse(
+        "<?xml version=\"1.0\"?><RSS VERSION=\"0.91\"><CHANNEL><TITLE>Loud</TITLE><LINK>https://example.com/</LINK>\
+         <ITEM><TITLE>First</TITLE><LINK>https://example.com/1</LINK><DESCRIPTION>one</DESCRIPTION></ITEM>\
+         <ITEM><TITLE>Second</TITLE><LINK>https://example.com/2</LINK></ITEM></CHANNEL></RSS>",
+    );
+    let titles: Vec<&str> = f.articles.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(titles, ["First", "Second"]);
+    assert_eq!(f.articles[0].link.as_deref(), Some("https://example.com/1"));
+    assert!(f.notes.iter().any(|n| n.contains("upper-case")), "{:?}", f.notes);
+    // CDATA and comments keep their case.
+    assert_eq!(
+        repair::lowercase_element_names("<A B=\"C\"><!--X--><![CDATA[<Y>]]></A>"),
+        "<a B=\"C\"><!--X--><![CDATA[<Y>]]></a>"
+    );
+}

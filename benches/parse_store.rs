@@ -2,7 +2,7 @@
 //!
 //! `cargo bench --bench parse_store`; criterion prints MiB/s for each group.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tidings::model::FeedId;
@@ -11,12 +11,12 @@ use tidings::store::{FeedUpdate, FetchRecord, FetchResult, NewFeed, Store, Store
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let dir = [
         std::env::var_os("TIDINGS_CORPUS").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")),
     ]
     .into_iter()
     .flatten()
     .find(|p| p.is_dir())
-    .expect("../shared/corpus is missing")
+    .expect("tests/corpus is missing")
     .join("feeds");
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .expect("corpus feeds")

@@ -1,7 +1,7 @@
 //! The article renderer on the seed WeChat article at 80 columns: a full render (what a cache
 //! miss costs on the blocking worker) and a `RenderCache` hit (what reopening costs).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -11,14 +11,14 @@ use tidings::render::{render_article, ArticleStyles, RenderCache};
 fn corpus_dir() -> PathBuf {
     let candidates = [
         std::env::var_os("TIDINGS_CORPUS").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
-        Some(PathBuf::from("/work/shared/corpus")),
+        // A copy of the shared corpus (../shared/corpus), licences in its LICENSES/ and MANIFEST.tsv.
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")),
     ];
     candidates
         .into_iter()
         .flatten()
         .find(|p| p.join("feeds").is_dir())
-        .expect("the corpus (../shared/corpus) is missing")
+        .expect("the corpus (tests/corpus) is missing")
 }
 
 fn seed_html() -> String {

@@ -9,13 +9,12 @@ use tidings::subscriptions::{
     parse_import, parse_opml, parse_urls_file, write_opml, write_urls, ImportError, ImportList, Subscription,
 };
 
-/// The corpus directory: `TIDINGS_CORPUS`, else `../shared/corpus` beside the crate, else
-/// `/work/shared/corpus`, the first that exists.
+/// The corpus directory: `TIDINGS_CORPUS`, else the copy in tests/corpus.
 fn corpus_dir() -> PathBuf {
     let candidates = [
         std::env::var_os("TIDINGS_CORPUS").map(PathBuf::from),
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
-        Some(PathBuf::from("/work/shared/corpus")),
+        // A copy of the shared corpus (../shared/corpus), licences in its LICENSES/ and MANIFEST.tsv.
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")),
     ];
     candidates
         .into_iter()

@@ -4,20 +4,19 @@
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use tidings::model::{FeedFormat, ParsedFeed};
 use tidings::parse::{parse_feed, ParseError};
 use tidings::sanitize::is_forbidden;
 
-/// The corpus: `TIDINGS_CORPUS`, else `../shared/corpus` beside the crate, else the shared
-/// folder of the development machine; the first that exists.
+/// The corpus: `TIDINGS_CORPUS`, else the copy in tests/corpus.
 fn corpus_dir() -> PathBuf {
     let candidates = [
         std::env::var_os("TIDINGS_CORPUS").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
-        Some(PathBuf::from("/work/shared/corpus")),
+        // A copy of the shared corpus (../shared/corpus), licences in its LICENSES/ and MANIFEST.tsv.
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")),
     ];
     candidates.into_iter().flatten().find(|p| p.join("feeds").is_dir()).unwrap_or_else(|| {
         panic!("corpus not found: set TIDINGS_CORPUS to the folder holding feeds/ and MANIFEST.tsv")

@@ -14,19 +14,18 @@ fn render(html: &str, width: u16) -> Rendered {
     render_article(html, width, &ArticleStyles::default())
 }
 
-/// The corpus: `TIDINGS_CORPUS`, else `../shared/corpus` beside the crate, else the shared
-/// folder of the development machine.
+/// The corpus: `TIDINGS_CORPUS`, else the copy in tests/corpus.
 fn corpus_dir() -> PathBuf {
     let candidates = [
         std::env::var_os("TIDINGS_CORPUS").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
-        Some(PathBuf::from("/work/shared/corpus")),
+        // A copy of the shared corpus (../shared/corpus), licences in its LICENSES/ and MANIFEST.tsv.
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")),
     ];
     candidates
         .into_iter()
         .flatten()
         .find(|p| p.join("feeds").is_dir())
-        .expect("the corpus (../shared/corpus) is missing")
+        .expect("the corpus (tests/corpus) is missing")
 }
 
 fn corpus_articles(name: &str) -> Vec<String> {

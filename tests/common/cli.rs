@@ -1,6 +1,6 @@
 //! Runs the real `tidings` binary against a temp data dir and config.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 pub struct Tidings {
@@ -73,10 +73,10 @@ impl Tidings {
 pub fn corpus_dir() -> PathBuf {
     let candidates = [
         std::env::var_os("TIDINGS_CORPUS").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
-        Some(PathBuf::from("/work/shared/corpus")),
+        // A copy of the shared corpus (../shared/corpus), licences in its LICENSES/ and MANIFEST.tsv.
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")),
     ];
-    candidates.into_iter().flatten().find(|p| p.is_dir()).expect("the corpus (../shared/corpus) is missing")
+    candidates.into_iter().flatten().find(|p| p.is_dir()).expect("the corpus (tests/corpus) is missing")
 }
 
 pub fn corpus_feed(name: &str) -> Vec<u8> {

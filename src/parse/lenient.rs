@@ -10,6 +10,7 @@
 //! (`<ITEM HREF=...><ABSTRACT>`). Linear in the document's size.
 
 use super::html::{decode_entities, escape_markup_into};
+use crate::words::plural;
 
 /// What was read, as an RSS 2.0 document, and what was done to read it.
 pub(crate) struct Rebuilt {
@@ -83,25 +84,14 @@ pub(crate) fn rebuild(text: &str) -> Option<Rebuilt> {
     let mut notes = Vec::new();
     let complete = spans.iter().filter(|s| s.complete).count();
     if incomplete > 0 && !spans[last].complete && complete == spans.len() - 1 {
-        notes.push(format!("cut off after {complete} {}", plural(complete, "item")));
+        notes.push(format!("cut off after {}", plural(complete as u64, "item")));
     } else if incomplete > 0 {
-        notes.push(format!(
-            "{incomplete} {} not closed, read up to the next item",
-            plural(incomplete, "item")
-        ));
+        notes.push(format!("{} not closed, read up to the next item", plural(incomplete as u64, "item")));
     }
     if skipped > 0 {
-        notes.push(format!("{skipped} {} skipped: cut off before an id or link", plural(skipped, "item")));
+        notes.push(format!("{} skipped: cut off before an id or link", plural(skipped as u64, "item")));
     }
     Some(Rebuilt { xml, atom, found: spans.len(), notes })
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        word.to_owned()
-    } else {
-        format!("{word}s")
-    }
 }
 
 /// The fields of one item, as text (bodies as HTML).
@@ -288,7 +278,7 @@ fn raw_inner<'t>(after: &'t str, name: &str) -> &'t str {
         let at = i + p;
         if b[at..].starts_with(b"<![CDATA[") {
             // An incomplete CDATA section runs to the end.
-            i = find(&b[at..], b"]]>").map_or(b.len(), |e| at + e + 3);
+            i = super::decode::find(&b[at..], b"]]>").map_or(b.len(), |e| at + e + 3);
             continue;
         }
         if b.get(at + 1) == Some(&b'/') {
@@ -441,7 +431,7 @@ fn skip_special(b: &[u8], at: usize) -> Option<usize> {
     } else {
         return None;
     };
-    Some(find(&rest[open_len..], close).map_or(b.len(), |p| at + open_len + p + close.len()))
+    Some(super::decode::find(&rest[open_len..], close).map_or(b.len(), |p| at + open_len + p + close.len()))
 }
 
 /// The name starting at `i` and the index past it.
@@ -497,10 +487,6 @@ fn find_close(b: &[u8], from: usize, limit: usize, name: &str) -> Option<usize> 
 
 fn memchr(c: u8, b: &[u8]) -> Option<usize> {
     b.iter().position(|&x| x == c)
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    super::decode::find(hay, needle)
 }
 
 #[cfg(test)]

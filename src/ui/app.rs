@@ -192,7 +192,11 @@ impl OpenArticle {
     /// view's top is in the body.
     pub fn paragraph_at_top(&self, date_format: &str) -> Option<usize> {
         let lines = self.lines.as_ref()?;
-        let top = self.scroll.checked_sub(self.header(date_format).len())?;
+        let mut top = self.scroll.checked_sub(self.header(date_format).len())?;
+        // A blank line at the top belongs to the paragraph below it, the first one read.
+        while lines.get(top).is_some_and(|l| l.spans.iter().all(|s| s.content.trim().is_empty())) {
+            top += 1;
+        }
         Some(paragraph_starts(lines).take_while(|&start| start <= top).count().saturating_sub(1))
     }
     /// The header above the body, as (label, value) lines wrapped to the width: the title

@@ -1529,6 +1529,12 @@ mod tests {
         let open = app.article.as_ref().expect("open");
         assert_eq!(open.scroll, header(&app) + 5 * 8, "not the old offset {top_before}");
         assert_eq!(open.resume_paragraph, None);
+        // A blank line at the top: the paragraph below it is the one being read.
+        let blank_before_6 = header(&app) + 6 * 8 - 1;
+        app.article.as_mut().expect("open").scroll = blank_before_6;
+        let _ = update(&mut app, Action::Resize { width: 80, height: 24 });
+        let _ = update(&mut app, body(width));
+        assert_eq!(app.article.as_ref().map(|o| o.scroll), Some(header(&app) + 6 * 4));
     }
 
     #[test]

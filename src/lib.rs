@@ -20,6 +20,7 @@ pub mod samples;
 pub mod sanitize;
 pub mod store;
 pub mod subscriptions;
+pub mod sync;
 pub mod ui;
 pub mod unread_cache;
 pub mod words;

@@ -26,6 +26,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
+pub(crate) use error::root_cause;
 pub use error::{FetchError, FetchErrorKind};
 pub use retry_after::MAX_RETRY_AFTER;
 
@@ -193,6 +194,17 @@ impl Fetcher {
                 settings,
             }),
         })
+    }
+
+    /// The client every fetch uses (same timeouts, proxy and no automatic redirects), for
+    /// other HTTP work such as a sync server's API.
+    pub fn client(&self) -> reqwest::Client {
+        self.inner.client.clone()
+    }
+
+    /// The largest body accepted, in bytes (`max_body_mib`).
+    pub fn body_cap(&self) -> u64 {
+        self.inner.cap
     }
 
     /// The settings in force (timeouts capped at one day).

@@ -17,7 +17,9 @@ mod date;
 mod decode;
 mod html;
 mod lenient;
+mod remote;
 pub(crate) use html::{decode_reference, escape_markup_char, escape_markup_into, flatten};
+pub use remote::{article_from_remote, RemoteArticle};
 mod repair;
 mod sniff;
 

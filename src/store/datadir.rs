@@ -29,8 +29,17 @@ pub const SLED_PREFIXES: &[&str] = &["snap."];
 /// these (and sled's files) is a tidings data dir; anything else in a directory without a
 /// database means the user pointed `--data-dir` at a directory of their own. Add a name here
 /// whenever tidings starts keeping a new file beside the database.
-pub const OUR_FILES: &[&str] =
-    &[STAMP_FILE, STAMP_TMP, "unread.cache", "unread.cache.tmp", "tidings.log", "tidings.sock", REPAIR_DIR];
+pub const OUR_FILES: &[&str] = &[
+    STAMP_FILE,
+    STAMP_TMP,
+    "unread.cache",
+    "unread.cache.tmp",
+    "tidings.log",
+    "tidings.sock",
+    REPAIR_DIR,
+    "sync.secret",
+    "sync.secret.tmp",
+];
 /// Prefixes of the names tidings keeps (see [`OUR_FILES`]).
 pub const OUR_PREFIXES: &[&str] = &[DAMAGED_PREFIX];
 

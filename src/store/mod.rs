@@ -185,7 +185,7 @@ impl ListEntry {
 }
 
 /// Which flag a `mark` changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Mark {
     Read,
     Unread,

@@ -2,7 +2,8 @@
 //! of local flag changes not yet acknowledged by the server, and the server's ids.
 //!
 //! Keys: `o` + seq (u64 BE) -> outbox entry; `a` + article id -> server item id; `i` + server
-//! item id -> article id; `f` + feed id -> server feed id; `m:NAME` -> metadata. The outbox
+//! item id -> article id; `f` + feed id -> server feed id; `x` + server feed id -> (nothing):
+//! a server feed removed here, not to be added back; `m:NAME` -> metadata. The outbox
 //! entry is written in the transaction that changes the flag (`Store::mark_as`), so a flag
 //! change and its queued copy for the server exist together or not at all.
 
@@ -17,6 +18,7 @@ const OUTBOX: u8 = b'o';
 const ARTICLE_ITEM: u8 = b'a';
 const ITEM_ARTICLE: u8 = b'i';
 const FEED_SERVER: u8 = b'f';
+const IGNORED_SERVER_FEED: u8 = b'x';
 const META: &[u8] = b"m:meta";
 const SEQ: &[u8] = b"m:seq";
 
@@ -150,6 +152,37 @@ impl Store {
     pub fn link_feed(&self, feed: FeedId, server_feed: u64) -> Result<(), StoreError> {
         self.sync.insert(key(FEED_SERVER, feed.0), &server_feed.to_be_bytes())?;
         Ok(())
+    }
+
+    /// The feed is no longer the server's (unsubscribed there): it stays, as a local feed.
+    pub fn unlink_feed(&self, feed: FeedId) -> Result<(), StoreError> {
+        self.sync.remove(key(FEED_SERVER, feed.0))?;
+        Ok(())
+    }
+
+    /// The user removed `feed`, which is the server's `server_feed`: later syncs leave it out
+    /// instead of subscribing it again.
+    pub fn ignore_server_feed(&self, feed: FeedId, server_feed: u64) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        batch.remove(&key(FEED_SERVER, feed.0));
+        batch.insert(&key(IGNORED_SERVER_FEED, server_feed), &[]);
+        self.sync.apply_batch(batch)?;
+        Ok(())
+    }
+
+    pub fn ignored_server_feeds(&self) -> Result<std::collections::HashSet<u64>, StoreError> {
+        let mut out = std::collections::HashSet::new();
+        for k in self.sync.scan_prefix([IGNORED_SERVER_FEED]).keys() {
+            if let Some(s) = k?.get(1..).and_then(read_u64) {
+                out.insert(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The flags of an article; `None` when it is not stored.
+    pub fn flags_of(&self, article: ArticleId) -> Result<Option<super::Flags>, StoreError> {
+        Ok(self.flags.get(article_key(article))?.map(|v| super::Flags::from_bytes(&v).0))
     }
 
     /// Local feeds that are the server's subscriptions, with the server's feed ids.

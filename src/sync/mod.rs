@@ -1,0 +1,581 @@
+//! Two-way sync of subscriptions and read/starred state with a sync server.
+//!
+//! What a sync does, in this order (see [`run`]):
+//! 1. **Push**: every queued local flag change (the outbox, written in the same sled
+//!    transaction as the flag itself, see `store::sync_state`) goes to the server; an entry is
+//!    removed only once the server acknowledged it, and flushed, so a kill at any point sends
+//!    at most a change again, and the server's flag operations are idempotent (setting "read"
+//!    twice is reading once). A change the server refuses for good is dropped and logged.
+//! 2. **Subscriptions**: the server's feeds become local feeds (matched by URL, categories
+//!    become tags); a synced feed that was removed here stays removed (it is remembered, not
+//!    added back).
+//! 3. **Items**: only those above the highest server id pulled so far, page by page; each page
+//!    is stored per feed with the same merge as a refresh, then the high-water mark moves.
+//! 4. **Flags**: the server's unread and starred ids set the flags of every synced article
+//!    that has no change of its own still queued (a queued local change is newer than what
+//!    the server says, or it would have been sent in step 1).
+//!
+//! Each server's API is one module behind [`SyncApi`] ([`fever`]); the algorithm here knows
+//! none of them. The account (kind, URL, user) lives in the store's `sync` tree; the secret
+//! (Fever's api_key, which is a hash of the password, never the password itself) in
+//! `sync.secret` in the data dir, mode 0600.
+
+pub mod fever;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::FeedId;
+use crate::store::{
+    FeedUpdate, FetchRecord, FetchResult, FlagOrigin, Mark, NewFeed, OutboxEntry, PreparedArticle, Store,
+    StoreSettings,
+};
+
+/// The file beside the database that holds the account's secret.
+pub const SECRET_FILE: &str = "sync.secret";
+
+/// The sync servers tidings speaks.
+pub const KINDS: &[&str] = &["fever"];
+
+/// Why a sync (or one request of it) failed. Each message says what to do next.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum SyncError {
+    #[error(
+        "the server at {url} refused the credentials of {user}; run `tidings sync add` again with \
+         the right password"
+    )]
+    Auth { url: String, user: String },
+    #[error("cannot reach the sync server at {url}: {why}; queued changes wait for the next sync")]
+    Unreachable { url: String, why: String },
+    #[error("the sync server at {url} {what}")]
+    Protocol { url: String, what: String },
+    #[error("{0}")]
+    Local(String),
+}
+
+impl From<crate::store::StoreError> for SyncError {
+    fn from(e: crate::store::StoreError) -> Self {
+        SyncError::Local(e.to_string())
+    }
+}
+
+/// A subscription on the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteFeed {
+    pub id: u64,
+    pub title: String,
+    pub url: String,
+    pub site_url: Option<String>,
+    /// Category (group) names: they become the local feed's tags.
+    pub categories: Vec<String>,
+}
+
+/// An item on the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteItem {
+    pub id: u64,
+    pub feed: u64,
+    pub title: String,
+    pub author: Option<String>,
+    pub html: String,
+    pub url: Option<String>,
+    pub read: bool,
+    pub starred: bool,
+    /// Unix seconds.
+    pub published: Option<i64>,
+}
+
+/// What the server did with one flag change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    Done,
+    /// Refused for good (the item is gone, say): dropped, with the reason logged.
+    Rejected(String),
+}
+
+/// One sync server's API. Every call is one or a few HTTP requests; errors that mean "try
+/// again later" are [`SyncError::Unreachable`].
+#[allow(async_fn_in_trait)] // used generically inside the crate, never as `dyn`
+pub trait SyncApi {
+    /// Checks the credentials.
+    async fn login(&mut self) -> Result<(), SyncError>;
+    async fn subscriptions(&mut self) -> Result<Vec<RemoteFeed>, SyncError>;
+    /// Items with ids above `since`, lowest first, at most one page; empty when there are no more.
+    async fn items_after(&mut self, since: u64) -> Result<Vec<RemoteItem>, SyncError>;
+    async fn unread_ids(&mut self) -> Result<HashSet<u64>, SyncError>;
+    async fn starred_ids(&mut self) -> Result<HashSet<u64>, SyncError>;
+    /// Sets one flag of one item on the server.
+    async fn send(&mut self, item: u64, mark: Mark) -> Result<Sent, SyncError>;
+    /// Requests made and response bytes read so far.
+    fn traffic(&self) -> (u64, u64);
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncSummary {
+    pub feeds_added: u64,
+    pub new_articles: u64,
+    /// Flags changed here because the server's differed.
+    pub flags_pulled: u64,
+    /// Local changes the server acknowledged.
+    pub pushed: u64,
+    /// Local changes the server refused for good (dropped).
+    pub rejected: u64,
+    /// Local changes still waiting for the server.
+    pub queued: u64,
+    pub requests: u64,
+    pub bytes: u64,
+    pub elapsed_ms: u64,
+    /// Things the user should know (a feed removed here that the server still has).
+    pub notes: Vec<String>,
+    /// Why the sync stopped early; what was done before it stays done.
+    pub error: Option<String>,
+}
+
+/// The account and how its syncs went: `tidings sync status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub kind: String,
+    pub url: String,
+    pub user: String,
+    /// Unix seconds of the last sync that finished without error.
+    pub last_sync: Option<i64>,
+    pub last_error: Option<String>,
+    pub queued: u64,
+    pub feeds: u64,
+    pub articles: u64,
+}
+
+/// What `tidings sync add` sends to the holder: the account and its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAccount {
+    pub kind: String,
+    pub url: String,
+    pub user: String,
+    pub secret: Secret,
+}
+
+/// What proves the account: never the password itself.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Secret {
+    /// Fever: md5("user:password"), lower-case hex.
+    FeverApiKey(String),
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Secret::FeverApiKey(_) => f.write_str("FeverApiKey(…)"),
+        }
+    }
+}
+
+impl Secret {
+    /// The secret for `kind` from the user's password.
+    pub fn from_password(kind: &str, user: &str, password: &str) -> Result<Secret, String> {
+        match kind {
+            "fever" => Ok(Secret::FeverApiKey(fever::api_key(user, password))),
+            other => Err(format!("unknown sync server kind `{other}`: use one of {}", KINDS.join(", "))),
+        }
+    }
+}
+
+fn secret_path(dir: &Path) -> PathBuf {
+    dir.join(SECRET_FILE)
+}
+
+/// Writes the secret readable by this user only (created 0600, then renamed into place, so
+/// no reader ever sees a half-written or world-readable file).
+pub fn write_secret(dir: &Path, secret: &Secret) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = dir.join(format!("{SECRET_FILE}.tmp"));
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+    file.write_all(&serde_json::to_vec(secret).map_err(std::io::Error::other)?)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, secret_path(dir))
+}
+
+fn read_secret(dir: &Path) -> Result<Secret, SyncError> {
+    let path = secret_path(dir);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        SyncError::Local(format!(
+            "cannot read the sync account's secret {} ({e}); run `tidings sync add` again",
+            path.display()
+        ))
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        SyncError::Local(format!("{} is damaged ({e}); run `tidings sync add` again", path.display()))
+    })
+}
+
+/// Forgets the account: its state in the store and its secret. Feeds and articles stay, as
+/// local feeds.
+pub fn remove_account(store: &Store) -> Result<Option<SyncStatus>, SyncError> {
+    let status = status(store)?;
+    store.forget_sync()?;
+    let _ = std::fs::remove_file(secret_path(store.dir()));
+    Ok(status)
+}
+
+pub fn status(store: &Store) -> Result<Option<SyncStatus>, SyncError> {
+    let Some(meta) = store.sync_meta()? else { return Ok(None) };
+    Ok(Some(SyncStatus {
+        kind: meta.kind,
+        url: meta.url,
+        user: meta.user,
+        last_sync: meta.last_sync,
+        last_error: meta.last_error,
+        queued: store.outbox_len() as u64,
+        feeds: store.synced_feeds()?.len() as u64,
+        articles: store.synced_articles()?.len() as u64,
+    }))
+}
+
+/// Checks the account with the server, then stores it (replacing any other account: one
+/// account per data dir).
+pub async fn add_account(
+    store: &Store,
+    client: reqwest::Client,
+    cap: u64,
+    account: NewAccount,
+) -> Result<SyncStatus, SyncError> {
+    let mut api = connect(client, cap, &account.kind, &account.url, &account.user, &account.secret)?;
+    api.login().await?;
+    if let Some(old) = store.sync_meta()? {
+        if old.kind != account.kind || old.url != account.url || old.user != account.user {
+            // Server ids of another account mean nothing to this one.
+            store.forget_sync()?;
+        }
+    }
+    write_secret(store.dir(), &account.secret)
+        .map_err(|e| SyncError::Local(format!("cannot write {}: {e}", secret_path(store.dir()).display())))?;
+    let mut meta = store.sync_meta()?.unwrap_or_default();
+    meta.kind = account.kind;
+    meta.url = account.url;
+    meta.user = account.user;
+    meta.last_error = None;
+    store.set_sync_meta(&meta)?;
+    store.flush()?;
+    status(store).map(Option::unwrap_or_default)
+}
+
+fn connect(
+    client: reqwest::Client,
+    cap: u64,
+    kind: &str,
+    url: &str,
+    user: &str,
+    secret: &Secret,
+) -> Result<fever::Fever, SyncError> {
+    match (kind, secret) {
+        ("fever", Secret::FeverApiKey(key)) => fever::Fever::new(client, cap, url, user, key),
+        (other, _) => Err(SyncError::Local(format!(
+            "the sync account is of kind `{other}`, which this tidings cannot use; run `tidings sync add` again"
+        ))),
+    }
+}
+
+/// Syncs the configured account; `None` when there is none. The outcome (error included)
+/// is recorded in the account's status.
+pub async fn sync_account(
+    store: &Store,
+    client: reqwest::Client,
+    cap: u64,
+    settings: &StoreSettings,
+) -> Option<SyncSummary> {
+    let meta = store.sync_meta().ok().flatten()?;
+    let started = std::time::Instant::now();
+    let outcome = match read_secret(store.dir())
+        .and_then(|secret| connect(client, cap, &meta.kind, &meta.url, &meta.user, &secret))
+    {
+        Ok(mut api) => {
+            let mut summary = SyncSummary::default();
+            let result = run(&mut api, store, settings, &mut summary).await;
+            (summary.requests, summary.bytes) = api.traffic();
+            result.map(|()| summary)
+        }
+        Err(e) => Err(e),
+    };
+    let mut summary = match outcome {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(target: "tidings", "sync with {}: {e}", crate::sanitize::line(&meta.url));
+            SyncSummary { error: Some(e.to_string()), ..Default::default() }
+        }
+    };
+    summary.queued = store.outbox_len() as u64;
+    summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    // Re-read: the sync moved `since_id`.
+    let mut meta = store.sync_meta().ok().flatten().unwrap_or(meta);
+    meta.last_error = summary.error.clone();
+    if summary.error.is_none() {
+        meta.last_sync = Some(chrono::Utc::now().timestamp());
+    }
+    let _ = store.set_sync_meta(&meta);
+    let _ = store.flush();
+    Some(summary)
+}
+
+/// One sync (see the module comment); `summary` holds what was done even when it fails.
+pub async fn run<A: SyncApi>(
+    api: &mut A,
+    store: &Store,
+    settings: &StoreSettings,
+    summary: &mut SyncSummary,
+) -> Result<(), SyncError> {
+    api.login().await?;
+    push(api, store, summary).await?;
+    let feeds = pull_subscriptions(api, store, summary).await?;
+    pull_items(api, store, settings, &feeds, summary).await?;
+    pull_flags(api, store, summary).await?;
+    Ok(())
+}
+
+/// The flag a mark sets: a later change of the same flag of the same item replaces an
+/// earlier one, so only the last is sent.
+fn flag_of(mark: Mark) -> u8 {
+    match mark {
+        Mark::Read | Mark::Unread => 0,
+        Mark::Star | Mark::Unstar => 1,
+    }
+}
+
+/// Sends the outbox, oldest first, one flag change per item and flag.
+async fn push<A: SyncApi>(api: &mut A, store: &Store, summary: &mut SyncSummary) -> Result<(), SyncError> {
+    let outbox = store.outbox()?;
+    if outbox.is_empty() {
+        return Ok(());
+    }
+    // (item, flag) -> (the last entry, every seq it stands for)
+    let mut last: HashMap<(u64, u8), (OutboxEntry, Vec<u64>)> = HashMap::new();
+    let mut order = Vec::new();
+    for (seq, entry) in outbox {
+        let k = (entry.item, flag_of(entry.mark));
+        match last.get_mut(&k) {
+            Some((e, seqs)) => {
+                *e = entry;
+                seqs.push(seq);
+            }
+            None => {
+                order.push(k);
+                last.insert(k, (entry, vec![seq]));
+            }
+        }
+    }
+    const BATCH: usize = 50;
+    let mut acked = Vec::new();
+    for k in order {
+        let Some((entry, seqs)) = last.remove(&k) else { continue };
+        match api.send(entry.item, entry.mark).await {
+            Ok(Sent::Done) => summary.pushed += 1,
+            Ok(Sent::Rejected(why)) => {
+                summary.rejected += 1;
+                tracing::warn!(
+                    target: "tidings",
+                    "sync: the server refused {:?} of item {} (article {}): {}; dropped",
+                    entry.mark,
+                    entry.item,
+                    entry.article,
+                    crate::sanitize::line(&why)
+                );
+            }
+            Err(e) => {
+                store.outbox_remove(&acked)?;
+                return Err(e);
+            }
+        }
+        acked.extend(seqs);
+        if acked.len() >= BATCH {
+            store.outbox_remove(&acked)?;
+            acked.clear();
+        }
+    }
+    store.outbox_remove(&acked)?;
+    Ok(())
+}
+
+/// Server feed id -> local feed, for the feeds this sync stores items of.
+async fn pull_subscriptions<A: SyncApi>(
+    api: &mut A,
+    store: &Store,
+    summary: &mut SyncSummary,
+) -> Result<HashMap<u64, (FeedId, RemoteFeed)>, SyncError> {
+    let remote = api.subscriptions().await?;
+    let linked: HashMap<u64, FeedId> = store.synced_feeds()?.into_iter().map(|(f, s)| (s, f)).collect();
+    let ignored = store.ignored_server_feeds()?;
+    let mut out = HashMap::new();
+    let remote_ids: HashSet<u64> = remote.iter().map(|f| f.id).collect();
+    for feed in remote {
+        if ignored.contains(&feed.id) {
+            continue;
+        }
+        let local = match linked.get(&feed.id) {
+            Some(&local) if store.feed(local)?.is_some() => local,
+            Some(&local) => {
+                // Removed here since the last sync. Fever cannot unsubscribe: remember, so the
+                // next sync does not bring it back.
+                store.ignore_server_feed(local, feed.id)?;
+                summary.notes.push(format!(
+                    "{} was removed here; the server still has it (remove it there too)",
+                    crate::sanitize::line(&feed.url)
+                ));
+                continue;
+            }
+            None => {
+                let (id, added) = store.add_feed(NewFeed {
+                    url: feed.url.clone(),
+                    title: None,
+                    tags: feed.categories.clone(),
+                    options: Default::default(),
+                })?;
+                if added {
+                    summary.feeds_added += 1;
+                }
+                store.link_feed(id, feed.id)?;
+                id
+            }
+        };
+        out.insert(feed.id, (local, feed));
+    }
+    // Unsubscribed on the server: the local copy stays, as a local feed.
+    for (server, local) in linked {
+        if !remote_ids.contains(&server) {
+            store.unlink_feed(local)?;
+        }
+    }
+    Ok(out)
+}
+
+/// The most pages one sync reads: a server that ignores `since_id` cannot keep it busy.
+const MAX_PAGES: usize = 20_000;
+
+async fn pull_items<A: SyncApi>(
+    api: &mut A,
+    store: &Store,
+    settings: &StoreSettings,
+    feeds: &HashMap<u64, (FeedId, RemoteFeed)>,
+    summary: &mut SyncSummary,
+) -> Result<(), SyncError> {
+    let mut meta = store.sync_meta()?.unwrap_or_default();
+    for _ in 0..MAX_PAGES {
+        let page = api.items_after(meta.since_id).await?;
+        let Some(top) = page.iter().map(|i| i.id).max().filter(|&top| top > meta.since_id) else {
+            break;
+        };
+        let mut by_feed: HashMap<u64, Vec<RemoteItem>> = HashMap::new();
+        for item in page {
+            by_feed.entry(item.feed).or_default().push(item);
+        }
+        for (server_feed, items) in by_feed {
+            let Some((local, remote)) = feeds.get(&server_feed) else { continue };
+            summary.new_articles += store_items(store, settings, *local, remote, items)?;
+        }
+        meta.since_id = top;
+        store.set_sync_meta(&meta)?;
+        // The items and the mark that says they are here are durable together: a kill
+        // before this pulls the page again, which the article keys make harmless.
+        store.flush()?;
+    }
+    Ok(())
+}
+
+/// Stores one feed's items of a page, links them to their server ids and sets their flags
+/// as the server has them. Returns how many were new.
+fn store_items(
+    store: &Store,
+    settings: &StoreSettings,
+    feed: FeedId,
+    remote: &RemoteFeed,
+    items: Vec<RemoteItem>,
+) -> Result<u64, SyncError> {
+    let now = chrono::Utc::now();
+    let base = remote.site_url.as_deref().unwrap_or(&remote.url);
+    let mut parsed = Vec::with_capacity(items.len());
+    for item in &items {
+        let guid = format!("sync:{}", item.id);
+        let article = crate::parse::article_from_remote(
+            &crate::parse::RemoteArticle {
+                guid: &guid,
+                title: &item.title,
+                link: item.url.as_deref(),
+                author: item.author.as_deref(),
+                html: &item.html,
+                published: item.published,
+                base: Some(base),
+            },
+            now,
+        );
+        parsed.push(article);
+    }
+    let keys: Vec<_> = parsed.iter().map(|a| a.key).collect();
+    let update = FeedUpdate {
+        feed_title: crate::sanitize::line(&remote.title),
+        site_link: remote.site_url.clone(),
+        etag: None,
+        last_modified: None,
+        moved_to: None,
+        articles: parsed.into_iter().map(PreparedArticle::new).collect(),
+    };
+    let record = FetchRecord {
+        started_ms: now.timestamp_millis(),
+        status: Some(200),
+        notes: vec!["from the sync server".to_owned()],
+        ..Default::default()
+    };
+    let stats = store.apply_fetch(feed, FetchResult::Updated(update), record, settings, now.timestamp())?;
+    let (mut read, mut starred) = (Vec::new(), Vec::new());
+    for (item, key) in items.iter().zip(keys) {
+        // Not stored: retention dropped it, or the key is a tombstone.
+        let Some(article) = store.article_by_key(feed, &key)? else { continue };
+        store.link_item(article, item.id)?;
+        if item.read {
+            read.push(article);
+        }
+        if item.starred {
+            starred.push(article);
+        }
+    }
+    store.mark_as(&read, Mark::Read, FlagOrigin::Server)?;
+    store.mark_as(&starred, Mark::Star, FlagOrigin::Server)?;
+    Ok(stats.new)
+}
+
+/// Makes every synced article's flags what the server says, except where a local change is
+/// still queued.
+async fn pull_flags<A: SyncApi>(
+    api: &mut A,
+    store: &Store,
+    summary: &mut SyncSummary,
+) -> Result<(), SyncError> {
+    let unread = api.unread_ids().await?;
+    let starred = api.starred_ids().await?;
+    let pending: HashSet<(u64, u8)> =
+        store.outbox()?.into_iter().map(|(_, e)| (e.item, flag_of(e.mark))).collect();
+    let mut want: HashMap<Mark, Vec<crate::model::ArticleId>> = HashMap::new();
+    for (article, item) in store.synced_articles()? {
+        let Some(flags) = store.flags_of(article)? else { continue };
+        if !pending.contains(&(item, 0)) {
+            let read = !unread.contains(&item);
+            if read != flags.read {
+                want.entry(if read { Mark::Read } else { Mark::Unread }).or_default().push(article);
+            }
+        }
+        if !pending.contains(&(item, 1)) {
+            let star = starred.contains(&item);
+            if star != flags.starred {
+                want.entry(if star { Mark::Star } else { Mark::Unstar }).or_default().push(article);
+            }
+        }
+    }
+    for (mark, ids) in want {
+        summary.flags_pulled += store.mark_as(&ids, mark, FlagOrigin::Server)?.len() as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,318 @@
+//! The sync algorithm against an in-memory server that keeps its state as a Fever server
+//! does, and a real sled store in a temp dir. The real servers are in tests/sync_fever.rs.
+
+use std::collections::{HashMap, HashSet};
+
+use super::*;
+use crate::store::{ArticleQuery, StoreSettings, SyncMeta};
+
+#[derive(Default)]
+struct Server {
+    feeds: Vec<RemoteFeed>,
+    items: Vec<RemoteItem>,
+    read: HashSet<u64>,
+    starred: HashSet<u64>,
+    /// Every flag change received, in order.
+    received: Vec<(u64, Mark)>,
+    /// `send` fails (as if offline) after this many successful sends.
+    sends_before_outage: Option<usize>,
+    /// Items the server refuses changes of.
+    gone: HashSet<u64>,
+    asked_since: Vec<u64>,
+}
+
+impl SyncApi for Server {
+    async fn login(&mut self) -> Result<(), SyncError> {
+        Ok(())
+    }
+    async fn subscriptions(&mut self) -> Result<Vec<RemoteFeed>, SyncError> {
+        Ok(self.feeds.clone())
+    }
+    async fn items_after(&mut self, since: u64) -> Result<Vec<RemoteItem>, SyncError> {
+        self.asked_since.push(since);
+        let mut page: Vec<RemoteItem> = self.items.iter().filter(|i| i.id > since).take(3).cloned().collect();
+        for i in &mut page {
+            i.read = self.read.contains(&i.id);
+            i.starred = self.starred.contains(&i.id);
+        }
+        Ok(page)
+    }
+    async fn unread_ids(&mut self) -> Result<HashSet<u64>, SyncError> {
+        Ok(self.items.iter().map(|i| i.id).filter(|id| !self.read.contains(id)).collect())
+    }
+    async fn starred_ids(&mut self) -> Result<HashSet<u64>, SyncError> {
+        Ok(self.starred.clone())
+    }
+    async fn send(&mut self, item: u64, mark: Mark) -> Result<Sent, SyncError> {
+        if let Some(n) = &mut self.sends_before_outage {
+            if *n == 0 {
+                return Err(SyncError::Unreachable { url: "fake".into(), why: "offline".into() });
+            }
+            *n -= 1;
+        }
+        if self.gone.contains(&item) {
+            return Ok(Sent::Rejected("HTTP 404".into()));
+        }
+        self.received.push((item, mark));
+        match mark {
+            Mark::Read => self.read.insert(item),
+            Mark::Unread => self.read.remove(&item),
+            Mark::Star => self.starred.insert(item),
+            Mark::Unstar => self.starred.remove(&item),
+        };
+        Ok(Sent::Done)
+    }
+    fn traffic(&self) -> (u64, u64) {
+        (0, 0)
+    }
+}
+
+fn server() -> Server {
+    let feeds = vec![
+        RemoteFeed {
+            id: 1,
+            title: "One".into(),
+            url: "http://one.test/feed".into(),
+            site_url: Some("http://one.test/".into()),
+            categories: vec!["news".into()],
+        },
+        RemoteFeed {
+            id: 2,
+            title: "Two".into(),
+            url: "http://two.test/feed".into(),
+            site_url: None,
+            categories: vec![],
+        },
+    ];
+    let items = (1..=7)
+        .map(|id| RemoteItem {
+            id,
+            feed: if id % 2 == 0 { 2 } else { 1 },
+            title: format!("item {id}"),
+            html: format!("<p>body {id}</p>"),
+            url: Some(format!("http://x.test/{id}")),
+            published: Some(1_700_000_000 + id as i64),
+            ..Default::default()
+        })
+        .collect();
+    Server { feeds, items, read: HashSet::from([2]), starred: HashSet::from([3]), ..Default::default() }
+}
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+    store
+        .set_sync_meta(&SyncMeta { kind: "fever".into(), url: "fake".into(), ..Default::default() })
+        .unwrap();
+    (dir, store)
+}
+
+fn sync(server: &mut Server, store: &Store) -> (SyncSummary, Result<(), SyncError>) {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let mut summary = SyncSummary::default();
+    let result = rt.block_on(run(server, store, &StoreSettings::default(), &mut summary));
+    (summary, result)
+}
+
+/// Server item id -> (title, read, starred) as the store has them.
+fn local(store: &Store) -> HashMap<u64, (String, bool, bool)> {
+    let items: HashMap<_, _> = store.synced_articles().unwrap().into_iter().collect();
+    store
+        .articles(&ArticleQuery::default())
+        .unwrap()
+        .into_iter()
+        .map(|a| (items[&a.meta.id], (a.meta.title.clone(), a.flags.read, a.flags.starred)))
+        .collect()
+}
+
+fn article_of(store: &Store, item: u64) -> crate::model::ArticleId {
+    store.item_article(item).unwrap().unwrap()
+}
+
+#[test]
+fn the_first_sync_brings_every_feed_item_and_flag() {
+    let (_dir, store) = store();
+    let mut server = server();
+    let (summary, result) = sync(&mut server, &store);
+    result.unwrap();
+    assert_eq!(summary.feeds_added, 2);
+    assert_eq!(summary.new_articles, 7);
+    let feeds = store.feeds().unwrap();
+    assert_eq!(feeds.len(), 2);
+    assert_eq!(feeds[0].tags, vec!["news".to_owned()]);
+    assert_eq!(feeds[0].feed_title, "One");
+    let local = local(&store);
+    assert_eq!(local.len(), 7);
+    assert_eq!(local[&1], ("item 1".to_owned(), false, false));
+    assert!(local[&2].1, "read on the server");
+    assert!(local[&3].2, "starred on the server");
+    assert_eq!(store.unread_total().unwrap(), 6);
+    // Pages of 3: 0, 3, 6, then 7 gives nothing more.
+    assert_eq!(server.asked_since, vec![0, 3, 6, 7]);
+    assert_eq!(store.sync_meta().unwrap().unwrap().since_id, 7);
+}
+
+#[test]
+fn a_second_sync_asks_only_for_newer_items_and_doubles_nothing() {
+    let (_dir, store) = store();
+    let mut server = server();
+    sync(&mut server, &store).1.unwrap();
+    server.asked_since.clear();
+    server.items.push(RemoteItem { id: 8, feed: 1, title: "item 8".into(), ..Default::default() });
+    let (summary, result) = sync(&mut server, &store);
+    result.unwrap();
+    assert_eq!(server.asked_since, vec![7, 8]);
+    assert_eq!(summary.new_articles, 1);
+    assert_eq!(summary.feeds_added, 0);
+    assert_eq!(local(&store).len(), 8);
+    // Pulling a page again (a kill before its high-water mark was saved) doubles nothing.
+    let mut meta = store.sync_meta().unwrap().unwrap();
+    meta.since_id = 0;
+    store.set_sync_meta(&meta).unwrap();
+    let (summary, _) = sync(&mut server, &store);
+    assert_eq!(summary.new_articles, 0);
+    assert_eq!(local(&store).len(), 8);
+}
+
+#[test]
+fn local_marks_reach_the_server_once_each_and_only_the_last_of_a_flag_is_sent() {
+    let (_dir, store) = store();
+    let mut server = server();
+    sync(&mut server, &store).1.unwrap();
+    let a1 = article_of(&store, 1);
+    let a4 = article_of(&store, 4);
+    store.mark(&[a1], Mark::Read).unwrap();
+    store.mark(&[a1], Mark::Unread).unwrap();
+    store.mark(&[a1], Mark::Read).unwrap();
+    store.mark(&[a4], Mark::Star).unwrap();
+    assert_eq!(store.outbox_len(), 4);
+    let (summary, result) = sync(&mut server, &store);
+    result.unwrap();
+    assert_eq!(server.received, vec![(1, Mark::Read), (4, Mark::Star)]);
+    assert_eq!(summary.pushed, 2);
+    assert_eq!(store.outbox_len(), 0);
+    assert!(server.read.contains(&1) && server.starred.contains(&4));
+    // Nothing queued: the next sync sends nothing.
+    server.received.clear();
+    sync(&mut server, &store).1.unwrap();
+    assert!(server.received.is_empty());
+}
+
+#[test]
+fn changes_made_on_the_server_arrive_here_without_being_sent_back() {
+    let (_dir, store) = store();
+    let mut server = server();
+    sync(&mut server, &store).1.unwrap();
+    server.read.extend([1, 5]);
+    server.read.remove(&2);
+    server.starred.remove(&3);
+    server.starred.insert(7);
+    let (summary, result) = sync(&mut server, &store);
+    result.unwrap();
+    assert_eq!(summary.flags_pulled, 5);
+    let local = local(&store);
+    assert!(local[&1].1 && local[&5].1 && !local[&2].1);
+    assert!(!local[&3].2 && local[&7].2);
+    assert_eq!(store.outbox_len(), 0, "a change from the server is not queued for it");
+    assert!(server.received.is_empty());
+}
+
+#[test]
+fn offline_changes_wait_in_the_outbox_and_arrive_once_the_server_is_back() {
+    let (_dir, store) = store();
+    let mut server = server();
+    sync(&mut server, &store).1.unwrap();
+    for item in [1, 3, 5] {
+        store.mark(&[article_of(&store, item)], Mark::Read).unwrap();
+    }
+    server.sends_before_outage = Some(1);
+    let (_, result) = sync(&mut server, &store);
+    assert!(matches!(result, Err(SyncError::Unreachable { .. })), "{result:?}");
+    assert_eq!(server.received, vec![(1, Mark::Read)]);
+    assert_eq!(store.outbox_len(), 2, "the acknowledged one left the outbox, the others wait");
+    // The server's (stale) flags do not undo the waiting changes.
+    assert!(local(&store)[&3].1);
+    server.sends_before_outage = None;
+    sync(&mut server, &store).1.unwrap();
+    assert_eq!(server.received, vec![(1, Mark::Read), (3, Mark::Read), (5, Mark::Read)]);
+    assert_eq!(store.outbox_len(), 0);
+    assert!(local(&store)[&5].1);
+}
+
+#[test]
+fn a_change_the_server_refuses_is_dropped_not_retried() {
+    let (_dir, store) = store();
+    let mut server = server();
+    sync(&mut server, &store).1.unwrap();
+    server.gone.insert(1);
+    store.mark(&[article_of(&store, 1), article_of(&store, 3)], Mark::Read).unwrap();
+    let (summary, result) = sync(&mut server, &store);
+    result.unwrap();
+    assert_eq!((summary.pushed, summary.rejected), (1, 1));
+    assert_eq!(store.outbox_len(), 0);
+}
+
+#[test]
+fn a_synced_feed_removed_here_is_not_subscribed_again() {
+    let (_dir, store) = store();
+    let mut server = server();
+    sync(&mut server, &store).1.unwrap();
+    let two = store.feeds().unwrap().into_iter().find(|f| f.url == "http://two.test/feed").unwrap();
+    store.remove_feed(two.id).unwrap();
+    server.items.push(RemoteItem { id: 8, feed: 2, title: "item 8".into(), ..Default::default() });
+    let (summary, result) = sync(&mut server, &store);
+    result.unwrap();
+    assert_eq!(store.feeds().unwrap().len(), 1);
+    assert_eq!(summary.notes.len(), 1, "{:?}", summary.notes);
+    assert!(summary.notes[0].contains("two.test"));
+    sync(&mut server, &store).1.unwrap();
+    assert_eq!(store.feeds().unwrap().len(), 1);
+}
+
+#[test]
+fn a_local_feed_with_the_servers_url_is_linked_not_doubled() {
+    let (_dir, store) = store();
+    store
+        .add_feed(NewFeed {
+            url: "http://one.test/feed".into(),
+            title: Some("Mine".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let mut server = server();
+    let (summary, result) = sync(&mut server, &store);
+    result.unwrap();
+    assert_eq!(summary.feeds_added, 1);
+    let feeds = store.feeds().unwrap();
+    assert_eq!(feeds.len(), 2);
+    assert_eq!(feeds[0].custom_title.as_deref(), Some("Mine"));
+    assert_eq!(feeds[0].tags, vec!["news".to_owned()]);
+}
+
+#[test]
+fn forgetting_the_account_keeps_feeds_and_articles() {
+    let (_dir, store) = store();
+    let mut server = server();
+    sync(&mut server, &store).1.unwrap();
+    store.mark(&[article_of(&store, 1)], Mark::Read).unwrap();
+    let status = remove_account(&store).unwrap().unwrap();
+    assert_eq!((status.queued, status.feeds, status.articles), (1, 2, 7));
+    assert!(store.sync_meta().unwrap().is_none());
+    assert_eq!(store.outbox_len(), 0);
+    assert_eq!(store.feeds().unwrap().len(), 2);
+    assert_eq!(store.articles(&ArticleQuery::default()).unwrap().len(), 7);
+    // Marks made now are not queued for a server.
+    store.mark(&[crate::model::ArticleId(2)], Mark::Read).unwrap();
+    assert_eq!(store.outbox_len(), 0);
+}
+
+#[test]
+fn the_secret_file_is_readable_by_this_user_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    write_secret(dir.path(), &Secret::FeverApiKey("k".into())).unwrap();
+    let mode = std::fs::metadata(dir.path().join(SECRET_FILE)).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(read_secret(dir.path()).unwrap(), Secret::FeverApiKey("k".into()));
+    assert!(!format!("{:?}", Secret::FeverApiKey("k".into())).contains('k'));
+}

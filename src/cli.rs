@@ -106,6 +106,12 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// Sync subscriptions and read/starred state with a sync server (Fever); with no
+    /// subcommand, sync now
+    Sync {
+        #[command(subcommand)]
+        command: Option<sync::SyncCommand>,
+    },
     /// Print a shell completion script: `tidings completions bash > ~/.local/share/bash-completion/completions/tidings`
     Completions {
         #[arg(value_enum)]
@@ -282,6 +288,8 @@ macro_rules! note {
     }};
 }
 
+mod sync;
+
 /// `tidings articles` without --limit or --json lists this many.
 const DEFAULT_ARTICLES: usize = 50;
 
@@ -405,6 +413,7 @@ fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command
         Command::Show { id } => show(engine, ArticleId(id)),
         Command::Log { feed } => fetch_log(engine, &feed),
         Command::Check { .. } => check(engine),
+        Command::Sync { command } => sync::run(engine, command),
         Command::Completions { .. } | Command::Manpage => Ok(()),
     }
 }
@@ -929,6 +938,16 @@ fn refresh_cmd(engine: &Engine, paths: &Paths, names: &[String]) -> Result<()> {
     }
     log.write(&format!("refresh: {}", summary.line()));
     note!("refreshed {}", summary.line());
+    if let Some(sync) = &summary.sync {
+        log.write(&sync.line());
+        for n in &sync.notes {
+            eprintln!("note: {}", clean(n));
+        }
+        match &sync.error {
+            Some(_) => eprintln!("{}", sync.line()),
+            None => note!("{}", sync.line()),
+        }
+    }
     Ok(())
 }
 

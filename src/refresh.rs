@@ -58,6 +58,9 @@ pub struct RefreshSummary {
     pub new_articles: u64,
     pub updated_articles: u64,
     pub elapsed: Duration,
+    /// The sync with the account's server that ran with this refresh (its feeds are not
+    /// fetched here: their articles come from the server).
+    pub sync: Option<crate::sync::SyncSummary>,
 }
 
 impl RefreshSummary {

@@ -90,6 +90,16 @@ impl Holder {
         match request {
             Request::Subscribe(sub) => self.subscribe(origin, sub),
             Request::Refresh(r) => self.refresh(origin, r, progress).map(Reply::Refreshed),
+            Request::SyncAdd(account) => self.sync_add(origin, account),
+            Request::Sync => Ok(Reply::Synced(self.sync(origin))),
+            Request::SyncStatus => {
+                crate::sync::status(&self.store).map(Reply::SyncStatus).map_err(|e| e.to_string())
+            }
+            Request::SyncRemove => {
+                let before = crate::sync::remove_account(&self.store).map_err(|e| e.to_string())?;
+                self.written(origin, Change::Feeds).map_err(|e| e.to_string())?;
+                Ok(Reply::SyncStatus(before))
+            }
             Request::Matching(q, expr) => self.matching(&expr, |store, query, now| {
                 crate::query::matching_entries(store, &q, query, now).map(Reply::Entries)
             }),
@@ -181,7 +191,11 @@ impl Holder {
             | Request::Refresh(_)
             | Request::Events
             | Request::Matching(..)
-            | Request::MatchingIds(..) => Reply::Error("this request is not answered here".into()),
+            | Request::MatchingIds(..)
+            | Request::SyncAdd(_)
+            | Request::Sync
+            | Request::SyncStatus
+            | Request::SyncRemove => Reply::Error("this request is not answered here".into()),
         };
         Ok(reply)
     }
@@ -213,7 +227,7 @@ impl Holder {
         // One refresh writes at a time; a request that waited here may find its feeds
         // covered by the one that ran meanwhile, and then it simply runs after it.
         let _turn = self.refresh_turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let feeds: Vec<FeedRecord> = match &wanted {
+        let mut feeds: Vec<FeedRecord> = match &wanted {
             None => self.store.feeds(),
             Some(ids) => ids
                 .iter()
@@ -221,6 +235,17 @@ impl Holder {
                 .collect(),
         }
         .map_err(|e| e.to_string())?;
+        // A sync server's feeds are not fetched here: their articles come from the server
+        // (fetching them too would store each article twice, under two identities).
+        let synced: HashSet<FeedId> = match self.store.sync_meta() {
+            Ok(Some(_)) => {
+                self.store.synced_feeds().map_err(|e| e.to_string())?.into_iter().map(|(f, _)| f).collect()
+            }
+            _ => HashSet::new(),
+        };
+        let with_sync = self.store.sync_meta().ok().flatten().is_some()
+            && (wanted.is_none() || feeds.iter().any(|f| synced.contains(&f.id)));
+        feeds.retain(|f| !synced.contains(&f.id));
         let fetcher = self.fetcher()?;
         let total = feeds.len();
         let (progress_tx, _) = broadcast::channel(EVENT_BACKLOG);
@@ -250,12 +275,54 @@ impl Holder {
                 self.publish(origin, Change::FeedRefreshed(p));
             },
         ));
+        let mut summary = summary;
+        if with_sync {
+            summary.sync = self.sync_turn_held(origin);
+        }
         if let Ok(mut slot) = self.running.lock() {
             *slot = None;
         }
         let _ = finished_tx.send(Some(summary.clone()));
         self.publish(origin, Change::RefreshFinished(summary.clone()));
         Ok(summary)
+    }
+
+    /// Checks a sync account with its server and keeps it.
+    fn sync_add(&self, origin: u64, account: crate::sync::NewAccount) -> Result<Reply, String> {
+        let fetcher = self.fetcher()?;
+        let status = self
+            .runtime
+            .block_on(crate::sync::add_account(&self.store, fetcher.client(), fetcher.body_cap(), account))
+            .map_err(|e| e.to_string())?;
+        self.publish(origin, Change::Feeds);
+        Ok(Reply::SyncStatus(Some(status)))
+    }
+
+    /// Syncs with the account's server, if there is one; the outcome (an error included) is
+    /// in the summary and in the account's status.
+    fn sync(&self, origin: u64) -> Option<crate::sync::SyncSummary> {
+        self.store.sync_meta().ok().flatten()?;
+        // A sync writes articles as a refresh does: one writer at a time.
+        let _turn = self.refresh_turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.sync_turn_held(origin)
+    }
+
+    /// [`Holder::sync`] for a caller that holds the writer's turn already.
+    fn sync_turn_held(&self, origin: u64) -> Option<crate::sync::SyncSummary> {
+        let fetcher = match self.fetcher() {
+            Ok(f) => f,
+            Err(e) => return Some(crate::sync::SyncSummary { error: Some(e), ..Default::default() }),
+        };
+        let summary = self.runtime.block_on(crate::sync::sync_account(
+            &self.store,
+            fetcher.client(),
+            fetcher.body_cap(),
+            &self.settings,
+        ));
+        // Feeds, articles and flags may all have changed.
+        self.publish(origin, Change::Feeds);
+        self.publish(origin, Change::Flags);
+        summary
     }
 
     /// Follows a running refresh to its end, passing its progress on.

@@ -366,6 +366,37 @@ impl Engine {
         }
     }
 
+    /// Checks the account with its server, then keeps it (one account per data dir).
+    pub fn sync_add(&self, account: crate::sync::NewAccount) -> Result<crate::sync::SyncStatus> {
+        match self.ask(Request::SyncAdd(account))? {
+            Reply::SyncStatus(Some(s)) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Syncs now, in whichever process holds the store; `None` when no account is set.
+    pub fn sync(&self) -> Result<Option<crate::sync::SyncSummary>> {
+        match self.ask(Request::Sync)? {
+            Reply::Synced(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    pub fn sync_status(&self) -> Result<Option<crate::sync::SyncStatus>> {
+        match self.ask(Request::SyncStatus)? {
+            Reply::SyncStatus(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Forgets the account; returns its status before.
+    pub fn sync_remove(&self) -> Result<Option<crate::sync::SyncStatus>> {
+        match self.ask(Request::SyncRemove)? {
+            Reply::SyncStatus(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
     pub fn check(&self) -> Result<CheckReport> {
         match self.ask(Request::Check)? {
             Reply::Check(r) => Ok(r),

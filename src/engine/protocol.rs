@@ -21,7 +21,7 @@ use crate::subscriptions::DiscoveredFeed;
 
 /// The request format this build speaks. Bump it whenever [`Request`], [`Reply`] or any type
 /// inside them changes shape.
-pub const PROTOCOL: u32 = 3;
+pub const PROTOCOL: u32 = 4;
 
 /// Recognises a tidings peer (anything else on the socket is refused at once).
 pub const MAGIC: &str = "tidings-engine";
@@ -88,6 +88,13 @@ pub enum Request {
     /// Which of these articles a query expression matches (the reader's `?` filter):
     /// answered with `ArticleIds`, in the given order.
     MatchingIds(Vec<ArticleId>, String),
+    /// Checks a sync account with its server and stores it: answered with `SyncStatus`.
+    SyncAdd(crate::sync::NewAccount),
+    /// Syncs with the account's server now: answered with `Synced` (`None`: no account).
+    Sync,
+    SyncStatus,
+    /// Forgets the account (feeds and articles stay): answered with the status it had.
+    SyncRemove,
 }
 
 /// A request's answer; `Progress` frames may come before the last one.
@@ -120,6 +127,8 @@ pub enum Reply {
     ArticleIds(Vec<ArticleId>),
     Refreshed(RefreshSummary),
     Check(CheckReport),
+    SyncStatus(Option<crate::sync::SyncStatus>),
+    Synced(Option<crate::sync::SyncSummary>),
     /// One feed of a running refresh is done (before the final `Refreshed`).
     Progress(Progress),
     Event(Event),

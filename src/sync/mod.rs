@@ -134,6 +134,30 @@ pub struct SyncSummary {
     pub error: Option<String>,
 }
 
+impl SyncSummary {
+    /// One line for the user: what the sync did, or why it stopped.
+    pub fn line(&self) -> String {
+        use crate::words::plural;
+        let done = format!(
+            "{} added, {}, {} changed by the server, {} sent{}, {} queued",
+            plural(self.feeds_added, "feed"),
+            plural(self.new_articles, "new article"),
+            plural(self.flags_pulled, "flag"),
+            plural(self.pushed, "change"),
+            if self.rejected > 0 {
+                format!(" ({} refused by the server, dropped)", self.rejected)
+            } else {
+                String::new()
+            },
+            self.queued,
+        );
+        match &self.error {
+            Some(e) => format!("sync failed: {e} (before it: {done})"),
+            None => format!("synced in {:.2} s: {done}", self.elapsed_ms as f64 / 1000.0),
+        }
+    }
+}
+
 /// The account and how its syncs went: `tidings sync status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStatus {

@@ -1,4 +1,5 @@
 #![allow(dead_code)]
 pub mod cli;
+pub mod coldsweat;
 pub mod pty;
 pub mod server;

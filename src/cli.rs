@@ -381,8 +381,16 @@ fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command
         Command::Set(args) => set(engine, config, args),
         Command::Remove { feed } => {
             let rec = engine.resolve_feed(&feed)?;
+            let synced = engine.feeds_with_counts()?.synced.contains(&rec.id);
             engine.remove_feed(rec.id)?;
             note!("removed feed {}: {}", rec.id, clean(rec.display_title()));
+            if synced {
+                // Fever has no unsubscribe call; the next sync remembers not to add it back.
+                eprintln!(
+                    "note: the sync server still has this feed (the Fever API cannot unsubscribe): \
+                     remove it there too"
+                );
+            }
             Ok(())
         }
         Command::Feeds { json, verbose } => list_feeds(engine, json, verbose),
@@ -477,6 +485,13 @@ fn add(engine: &Engine, config: &Config, args: AddArgs) -> Result<()> {
         }
         _ => {}
     }
+    if let Some(account) = engine.sync_status()? {
+        note!(
+            "it stays a local feed: the {} API of the sync account cannot subscribe (subscribe on the \
+             server to sync it)",
+            account.kind
+        );
+    }
     Ok(())
 }
 
@@ -495,6 +510,8 @@ struct FeedJson {
     last_error: Option<String>,
     failing_since: Option<String>,
     options: OptionsJson,
+    /// Its articles and flags come from the sync server (`tidings sync status`).
+    synced: bool,
 }
 
 #[derive(Serialize)]
@@ -522,7 +539,8 @@ fn rfc3339(secs: i64) -> Option<String> {
 }
 
 fn list_feeds(engine: &Engine, json: bool, verbose: bool) -> Result<()> {
-    let (feeds, _) = engine.feeds_with_counts()?;
+    let overview = engine.feeds_with_counts()?;
+    let feeds = overview.feeds;
     let mut out = std::io::stdout().lock();
     if json {
         let mut rows = Vec::new();
@@ -541,6 +559,7 @@ fn list_feeds(engine: &Engine, json: bool, verbose: bool) -> Result<()> {
                 last_error: f.last_error.as_deref().map(clean),
                 failing_since: f.failing_since.and_then(rfc3339),
                 options: OptionsJson::new(&f.options),
+                synced: overview.synced.contains(&f.id),
             });
         }
         serde_json::to_writer_pretty(&mut out, &rows)?;
@@ -554,6 +573,7 @@ fn list_feeds(engine: &Engine, json: bool, verbose: bool) -> Result<()> {
     for (f, c) in &feeds {
         let status = match (&f.last_error, f.last_fetch) {
             (Some(e), _) => format!("FAILED: {}", clean(e)),
+            (None, _) if overview.synced.contains(&f.id) => "synced".into(),
             (None, Some(_)) => format!("ok ({})", f.last_status.map_or("-".into(), |s| s.to_string())),
             (None, None) => "never fetched".into(),
         };
@@ -891,7 +911,7 @@ fn refresh_cmd(engine: &Engine, paths: &Paths, names: &[String]) -> Result<()> {
         Some(ids) => ids.len(),
         None => engine.feeds()?.len(),
     };
-    if count == 0 {
+    if count == 0 && engine.sync_status()?.is_none() {
         note!("no feeds to refresh: add one with `tidings add URL` or `tidings import FILE`");
         return Ok(());
     }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use common::cli::Tidings;
@@ -92,8 +92,8 @@ fn fever_sync_brings_feeds_items_and_flags_and_carries_flags_both_ways() {
     let status = t.json(&["sync", "status", "--json"]);
     assert_eq!(status["kind"], "fever");
     assert_eq!(status["queued"], 0);
-    let out = t.ok(&["sync"]);
-    assert!(out.contains("2 feeds added, 8 new articles"), "{out}");
+    let out = t.ok(&["refresh"]);
+    assert!(out.contains("2 feeds added, 8 new articles"), "with no local feed, a refresh syncs: {out}");
 
     // Feeds with their groups as tags, every item, the server's flags.
     let feeds = t.json(&["feeds", "--json"]);
@@ -245,14 +245,16 @@ fn fever_refresh_syncs_and_never_fetches_a_synced_feed_itself() {
     assert_eq!((web.hits("/alpha.xml"), web.hits("/beta.xml")), hits_before, "only coldsweat fetches them");
     assert_eq!(web.hits("/local.xml"), 3, "the local feed: add, then two refreshes");
     assert_eq!(local(&t).len(), 10);
-    let titles: HashSet<String> = t
+    let synced: HashMap<String, bool> = t
         .json(&["feeds", "--json"])
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["title"].as_str().unwrap().to_owned())
+        .map(|f| (f["title"].as_str().unwrap().to_owned(), f["synced"].as_bool().unwrap()))
         .collect();
-    assert_eq!(titles.len(), 3);
+    assert_eq!(synced.len(), 3, "{synced:?}");
+    assert!(synced["alpha"] && synced["beta"] && !synced["Local"], "{synced:?}");
+    assert_eq!(t.ok(&["feeds"]).lines().filter(|l| l.ends_with("synced")).count(), 2);
 }
 
 #[test]

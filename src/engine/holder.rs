@@ -131,7 +131,8 @@ impl Holder {
                     let counts = store.counts(f.id)?;
                     feeds.push((f, counts));
                 }
-                Reply::FeedsWithCounts { feeds, unread_total: store.unread_total()? }
+                let synced = store.synced_feeds()?.into_iter().map(|(f, _)| f).collect();
+                Reply::FeedsWithCounts { feeds, unread_total: store.unread_total()?, synced }
             }
             Request::Feed(id) => Reply::Feed(store.feed(id)?),
             Request::ResolveFeed(name) => Reply::Feed(Some(store.resolve_feed(&name)?)),

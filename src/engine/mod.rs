@@ -204,10 +204,12 @@ impl Engine {
         }
     }
 
-    /// Every feed with its counts, and the unread total.
-    pub fn feeds_with_counts(&self) -> Result<(Vec<(FeedRecord, Counts)>, u64)> {
+    /// Every feed with its counts, the unread total, and which feeds are a sync server's.
+    pub fn feeds_with_counts(&self) -> Result<FeedsOverview> {
         match self.ask(Request::FeedsWithCounts)? {
-            Reply::FeedsWithCounts { feeds, unread_total } => Ok((feeds, unread_total)),
+            Reply::FeedsWithCounts { feeds, unread_total, synced } => {
+                Ok(FeedsOverview { feeds, unread_total, synced: synced.into_iter().collect() })
+            }
             other => Err(unexpected(other)),
         }
     }
@@ -403,6 +405,15 @@ impl Engine {
             other => Err(unexpected(other)),
         }
     }
+}
+
+/// What the feeds pane and `tidings feeds` show.
+#[derive(Debug, Clone, Default)]
+pub struct FeedsOverview {
+    pub feeds: Vec<(FeedRecord, Counts)>,
+    pub unread_total: u64,
+    /// Feeds whose articles come from the sync server.
+    pub synced: std::collections::HashSet<FeedId>,
 }
 
 /// The longest socket path the kernel takes (`sun_path` is 108 bytes with its NUL).

@@ -106,6 +106,8 @@ pub enum Reply {
     FeedsWithCounts {
         feeds: Vec<(FeedRecord, Counts)>,
         unread_total: u64,
+        /// The feeds that are a sync server's.
+        synced: Vec<FeedId>,
     },
     Feed(Option<FeedRecord>),
     Count(u64),

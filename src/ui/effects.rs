@@ -159,9 +159,10 @@ fn article_row(a: crate::store::Article) -> ArticleRow {
 }
 
 fn feeds_loaded(store: &Engine) -> Result<Action, EngineError> {
-    let (records, unread_total) = store.feeds_with_counts()?;
+    let overview = store.feeds_with_counts()?;
+    let unread_total = overview.unread_total;
     let mut feeds = Vec::new();
-    for (f, c) in records {
+    for (f, c) in overview.feeds {
         feeds.push(FeedRow {
             id: f.id,
             title: sanitize::line(f.display_title()),

@@ -82,8 +82,10 @@ fn scenario(engine: &Engine, server: &TestServer) {
     assert_eq!(summary.feeds, 1);
     assert_eq!(server.hits("/beta.xml"), before + 1);
 
-    let (feeds, unread) = engine.feeds_with_counts().unwrap();
-    assert_eq!(unread, 8);
+    let overview = engine.feeds_with_counts().unwrap();
+    let feeds = overview.feeds;
+    assert_eq!(overview.unread_total, 8);
+    assert!(overview.synced.is_empty(), "no sync account");
     let counts: Vec<(String, u64, u64)> =
         feeds.iter().map(|(f, c)| (f.display_title().to_owned(), c.unread, c.total)).collect();
     assert!(

@@ -289,3 +289,35 @@ fn fever_a_wrong_password_is_refused_and_nothing_is_kept() {
     assert_eq!(local(&t).len(), 8);
     assert!(!t.data_dir().join("sync.secret").exists());
 }
+
+#[test]
+fn fever_with_the_reader_open_a_cli_sync_shows_up_live_and_big_r_syncs() {
+    let Some((web, server)) = setup() else { return };
+    let t = Tidings::new();
+    add_account(&t, &server);
+    let mut screen = common::pty::Screen::spawn(&t);
+    // The reader holds the store (and serves it) once its socket exists.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !t.data_dir().join("tidings.sock").exists() {
+        assert!(std::time::Instant::now() < deadline, "the reader never served the store");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A sync from another terminal goes through the reader, which shows it without a key.
+    let out = t.ok(&["sync"]);
+    assert!(out.contains("8 new articles"), "{out}");
+    screen.wait_for(&["alpha", "beta", "8 unread"]);
+
+    // Read one in the reader; change one on the server; R pushes, pulls and shows it.
+    screen.keys("\r");
+    screen.keys("\r");
+    screen.wait_for(&["7 unread"]);
+    let id_of: HashMap<String, u64> = server.items().into_iter().map(|(id, u)| (u, id)).collect();
+    server.mark(id_of[&web.url("/beta/1")], "read");
+    screen.keys("R");
+    screen.wait_for(&["synced in", "6 unread"]);
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    screen.wait_restored();
+    assert_eq!(flags(&local(&t)), flags(&remote(&server)));
+    assert_eq!(t.ok(&["unread"]).trim(), "6");
+}

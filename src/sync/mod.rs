@@ -158,6 +158,18 @@ impl SyncSummary {
     }
 }
 
+impl SyncSummary {
+    /// What the sync brought and sent, short enough to follow a refresh's line.
+    pub fn short_line(&self) -> String {
+        match &self.error {
+            Some(_) => "sync failed".to_owned(),
+            None => {
+                format!("synced: {} new, {} sent, {} queued", self.new_articles, self.pushed, self.queued)
+            }
+        }
+    }
+}
+
 /// The account and how its syncs went: `tidings sync status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStatus {

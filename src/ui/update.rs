@@ -429,7 +429,19 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::RefreshFinished(summary) => {
             app.refresh = None;
-            app.say(crate::sanitize::line(&format!("refreshed {}", summary.line())));
+            match &summary.sync {
+                // What failed matters more than what was fetched (the whole text is in the
+                // health overlay, `i`).
+                Some(sync) if sync.error.is_some() => app.say_error(&sync.line()),
+                // Every feed is the server's: the sync is all there is to say.
+                Some(sync) if summary.feeds == 0 => app.say(crate::sanitize::line(&sync.line())),
+                Some(sync) => app.say(crate::sanitize::line(&format!(
+                    "refreshed {}; {}",
+                    summary.line(),
+                    sync.short_line()
+                ))),
+                None => app.say(crate::sanitize::line(&format!("refreshed {}", summary.line()))),
+            }
             reload_feeds(app)
         }
         Action::FeedsLoaded { feeds, unread_total } => {
@@ -2106,6 +2118,36 @@ mod tests {
         app.message.clear();
         assert!(update(&mut app, Action::AutoRefresh).is_empty());
         assert!(!app.message.contains("already"));
+    }
+
+    #[test]
+    fn a_failed_sync_with_the_refresh_is_shown_as_an_error() {
+        let mut app = App::default();
+        let sync = crate::sync::SyncSummary {
+            error: Some("cannot reach the sync server".into()),
+            ..Default::default()
+        };
+        let summary =
+            crate::refresh::RefreshSummary { feeds: 1, fetched: 1, sync: Some(sync), ..Default::default() };
+        let _ = update(&mut app, Action::RefreshFinished(summary));
+        assert!(app.message_is_error);
+        assert!(app.message.starts_with("sync failed: cannot reach the sync server"), "{}", app.message);
+        let sync = crate::sync::SyncSummary { new_articles: 3, ..Default::default() };
+        let summary = crate::refresh::RefreshSummary { sync: Some(sync.clone()), ..Default::default() };
+        let _ = update(&mut app, Action::RefreshFinished(summary));
+        assert!(!app.message_is_error);
+        assert!(
+            app.message.starts_with("synced in") && app.message.contains("3 new articles"),
+            "{}",
+            app.message
+        );
+        let summary = crate::refresh::RefreshSummary { feeds: 2, sync: Some(sync), ..Default::default() };
+        let _ = update(&mut app, Action::RefreshFinished(summary));
+        assert!(
+            app.message.starts_with("refreshed 2 feeds") && app.message.contains("; synced: 3 new"),
+            "{}",
+            app.message
+        );
     }
 
     #[test]

@@ -495,3 +495,91 @@ fn hyperlinks_change_no_cell_but_add_the_links_sequences() {
     let off = draw(&with_linked_article(120, 40, false, 0));
     assert!(hyperlinks(&off).is_empty());
 }
+
+fn hint(keys: &str, label: &'static str) -> super::Hint {
+    super::Hint { keys: keys.into(), label }
+}
+
+fn joined(shown: &[&super::Hint]) -> String {
+    shown.iter().map(|h| format!("{} {}", h.keys, h.label)).collect::<Vec<_>>().join("  ")
+}
+
+#[test]
+fn hints_are_fitted_whole_most_useful_first_help_last() {
+    let hints = [hint("Enter", "open"), hint("n", "next"), hint("a", "add"), hint("R", "refresh")];
+    let help = hint("?", "help");
+    let all = "Enter open  n next  a add  R refresh  ? help";
+    assert_eq!(joined(&super::fit_hints(&hints, Some(&help), 80)), all);
+    assert_eq!(joined(&super::fit_hints(&hints, Some(&help), all.len())), all, "an exact fit");
+    // One column short: the least useful goes whole, never a piece of it.
+    assert_eq!(
+        joined(&super::fit_hints(&hints, Some(&help), all.len() - 1)),
+        "Enter open  n next  a add  ? help"
+    );
+    // A short, less useful hint does not jump ahead of a longer, more useful one.
+    let narrow = super::fit_hints(&hints, Some(&help), "Enter open  ? help".len() + 3);
+    assert_eq!(joined(&narrow), "Enter open  ? help");
+    assert_eq!(joined(&super::fit_hints(&hints, Some(&help), 6)), "? help", "help is kept longest");
+    assert!(super::fit_hints(&hints, Some(&help), 5).is_empty());
+    assert_eq!(joined(&super::fit_hints(&hints, None, 10)), "Enter open");
+    assert!(super::fit_hints(&hints, None, 0).is_empty());
+}
+
+/// The bottom line of a drawn buffer.
+fn bottom_line(app: &App) -> String {
+    text(&draw(app)).lines().last().unwrap_or_default().trim_end().to_owned()
+}
+
+#[test]
+fn the_hint_line_follows_the_focused_pane_and_the_width() {
+    let mut app = App::sample(80, 24);
+    let feeds = bottom_line(&app);
+    assert!(feeds.starts_with(" 2 unread | Enter open  n next  a add  R refresh  q quit"), "{feeds}");
+    assert!(feeds.ends_with("? help"), "{feeds}");
+    app.focus = Pane::Articles;
+    let articles = bottom_line(&app);
+    assert!(articles.contains("Enter open  n next  m read  s star"), "{articles}");
+    let article = bottom_line(&with_open_article(App::sample(80, 24)));
+    assert!(article.contains("Space page  n next  o browser  1-9 links"), "{article}");
+    let mut help = App::sample(80, 24);
+    help.overlay = Some(crate::ui::app::Overlay::Help { scroll: 0 });
+    assert!(bottom_line(&help).ends_with("j/k scroll  Space page  Esc close"), "{}", bottom_line(&help));
+    // At 40 columns: the three or four most useful keys and `? help`, each whole.
+    for mut app in [App::sample(40, 12), with_open_article(App::sample(40, 12))] {
+        for pane in [Pane::Feeds, Pane::Articles, Pane::Article] {
+            app.focus = pane;
+            let line = bottom_line(&app);
+            assert!(line.ends_with("  ? help"), "{line}");
+            let hints = line.split("  ").filter(|h| !h.trim().is_empty()).count();
+            assert!((4..=5).contains(&hints), "{hints} hints in {line:?}");
+            assert!(line.chars().count() <= 40, "{line}");
+        }
+    }
+}
+
+#[test]
+fn the_hint_line_shows_remapped_keys_and_drops_unbound_ones() {
+    use crate::config::KeyList;
+    let config: std::collections::BTreeMap<String, KeyList> = [
+        ("next_unread", KeyList::Many(vec!["x".into()])),
+        ("open_in_browser", KeyList::Many(vec![])),
+        ("page_down", KeyList::Many(vec!["Ctrl-e".into()])),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let keymap = crate::ui::keymap::Keymap::from_config(&config).expect("a valid keymap");
+    let mut app = with_open_article(App::sample(120, 40));
+    app.help = keymap
+        .help()
+        .into_iter()
+        .map(|e| crate::ui::app::HelpLine {
+            section: e.section,
+            keys: e.keys,
+            description: e.description.into(),
+        })
+        .collect();
+    let line = bottom_line(&app);
+    assert!(line.contains("Ctrl-e page  x next  1-9 links"), "{line}");
+    assert!(!line.contains("browser") && !line.contains("n next"), "{line}");
+}

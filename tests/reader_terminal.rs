@@ -150,3 +150,14 @@ fn ctrl_z_gives_the_terminal_back_and_redraws_on_return() {
     screen.wait_restored();
     assert_eq!(count(&screen.raw_output(), LEAVE), 2);
 }
+
+#[test]
+fn the_welcome_names_this_runs_config_file_at_40x12() {
+    // `--config` names DIR/config.toml and HOME is DIR: shown as ~/config.toml.
+    let t = Tidings::new();
+    let mut screen = Screen::spawn_sized(&t, 40, 12);
+    screen.wait_for(&["Welcome to tidings!", "tidings import FILE.opml", "Config: ~/config.toml", "? help"]);
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    screen.wait_restored();
+}

@@ -58,6 +58,9 @@ pub fn run(
     if !std::io::stdout().is_terminal() {
         bail!("the reader needs a terminal; for scripts use a subcommand such as `tidings articles` (see tidings --help)");
     }
+    if let Some(path) = config_file() {
+        panes::set_config_path(&path);
+    }
     // The one place the terminal's modes are taken; they are given back when `screen` drops
     // (quit, error, signal) or by the panic hook, once.
     let mut screen = terminal::TerminalGuard::enter(config.reader.mouse, log_file)
@@ -284,6 +287,14 @@ async fn event_loop(
     };
     let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
     Ok(exit)
+}
+
+/// The config file this run reads, for the welcome screen: `cli::run` does not pass its path
+/// down, so it is resolved again from the same flags and variables.
+fn config_file() -> Option<std::path::PathBuf> {
+    use clap::Parser;
+    let cli = crate::cli::Cli::try_parse().ok()?;
+    crate::config::Paths::resolve(cli.config, cli.data_dir).ok().map(|p| p.config_file)
 }
 
 /// Runs a terminal browser (w3m, lynx) on `url` with the terminal handed over, then takes the

@@ -3,6 +3,8 @@
 mod article;
 mod articles;
 mod feeds;
+
+pub use feeds::set_config_path;
 mod overlay;
 
 use ratatui::layout::Rect;
@@ -225,7 +227,7 @@ fn help_lines(app: &App) -> &[super::app::HelpLine] {
 
 /// The key to show for `action`: `preferred` (the best known of its defaults) while it is
 /// still bound to it, else the first key the user bound; `None` when it has no key.
-fn key_of(app: &App, action: &str, preferred: &str) -> Option<String> {
+pub(super) fn key_of(app: &App, action: &str, preferred: &str) -> Option<String> {
     let description = super::keymap::description_of(action)?;
     let line = help_lines(app).iter().find(|h| h.description == description)?;
     let mut keys = line.keys.split(", ").filter(|k| !k.is_empty());

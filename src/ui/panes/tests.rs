@@ -7,6 +7,8 @@ use crate::model::{ArticleId, FeedId};
 use crate::ui::app::{App, ArticleRow, OpenArticle, Pane};
 
 fn draw(app: &App) -> Buffer {
+    // What the welcome screen names, the same in every test whatever the machine.
+    super::set_config_path(std::path::Path::new("~/.config/tidings/config.toml"));
     let mut terminal = Terminal::new(TestBackend::new(app.width, app.height)).expect("test terminal");
     terminal.draw(|f| render(app, f)).expect("draw");
     terminal.backend().buffer().clone()
@@ -165,6 +167,49 @@ fn no_feeds_shows_how_to_add_one() {
         let s = text(&buf);
         for want in ["sample feeds", "add a feed by URL", "tidings add URL", "tidings import FILE"] {
             assert!(s.contains(want), "{want:?} missing at {w}x{h}:\n{s}");
+        }
+    }
+}
+
+#[test]
+fn the_welcome_reads_well_from_80x24_down_to_40x12() {
+    for (w, h) in [(80, 24), (60, 20), (40, 12)] {
+        let mut app = App::new(w, h);
+        app.feeds_loaded = true;
+        let buf = draw(&app);
+        assert_clean(&buf);
+        let s = text(&buf);
+        // Every phrase whole on one line: nothing wrapped, nothing cut.
+        for want in [
+            "Welcome to tidings!",
+            "No feeds yet. To begin:",
+            "a      add a feed by URL",
+            "Enter  load the sample feeds",
+            "tidings add URL",
+            "tidings import FILE.opml",
+            "? help   q quit",
+            "~/.config/tidings/config.toml",
+        ] {
+            assert!(s.lines().any(|l| l.contains(want)), "{want:?} missing at {w}x{h}:\n{s}");
+        }
+        // Centered: the block's left margin is about its right margin, its top about its bottom.
+        let rows: Vec<&str> = s.lines().skip(1).take(usize::from(h) - 3).collect();
+        let inner = |l: &str| l.trim_start_matches('│').trim_end_matches('│').to_owned();
+        let used: Vec<String> = rows.iter().map(|l| inner(l)).filter(|l| !l.trim().is_empty()).collect();
+        let left = used.iter().map(|l| l.len() - l.trim_start().len()).min().expect("text");
+        let widest = used
+            .iter()
+            .map(|l| l.trim().chars().count() + l.len() - l.trim_start().len())
+            .max()
+            .expect("text");
+        let right = usize::from(w) - 2 - widest;
+        assert!(left.abs_diff(right) <= 1, "left {left}, right {right} at {w}x{h}:\n{s}");
+        let first = rows.iter().position(|l| !inner(l).trim().is_empty()).expect("text");
+        let last = rows.iter().rposition(|l| !inner(l).trim().is_empty()).expect("text");
+        assert!(first.abs_diff(rows.len() - 1 - last) <= 1, "top {first}, bottom at {last} at {w}x{h}:\n{s}");
+        // 80x24 and 40x12 are among the scenes' snapshots (`welcome_80x24`, `welcome_40x12`).
+        if (w, h) == (60, 20) {
+            insta::assert_snapshot!("welcome_60x20", s);
         }
     }
 }

@@ -273,7 +273,14 @@ pub(super) fn layout(html: &str, width: usize) -> (Option<Tagged>, Vec<Reference
     // that underflows in debug builds when its width measures disagree): one must not take
     // the reader down with it. The text is then shown without layout.
     CONTAINING_PANICS.with(|c| c.set(true));
-    let result = std::panic::catch_unwind(|| try_layout(html, width));
+    let result = std::panic::catch_unwind(|| {
+        // Debug builds only, for the reader's tests: a panic inside this containment.
+        #[cfg(debug_assertions)]
+        if std::env::var_os("TIDINGS_TEST_PANIC").is_some_and(|v| v == "render") {
+            panic!("TIDINGS_TEST_PANIC=render: a test asked for a contained panic");
+        }
+        try_layout(html, width)
+    });
     CONTAINING_PANICS.with(|c| c.set(false));
     result.unwrap_or((None, Vec::new()))
 }

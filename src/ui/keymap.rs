@@ -135,6 +135,20 @@ const COMMANDS: &[Command] = &[
     command(Group::Quit, "quit", Action::Quit, &["q"], "quit"),
 ];
 
+/// The one help line of the link keys while they are on their default digits.
+const NUMBERED_LINKS: &str = "open_link_1..9";
+const NUMBERED_LINKS_DESCRIPTION: &str = "open the article's numbered link";
+
+/// The description the help listing gives the action named `action` (a config name, or
+/// `open_link_1..9` for the digits' shared line): how a help line is found again by action,
+/// e.g. for the hint line.
+pub fn description_of(action: &str) -> Option<&'static str> {
+    if action == NUMBERED_LINKS {
+        return Some(NUMBERED_LINKS_DESCRIPTION);
+    }
+    COMMANDS.iter().find(|c| c.name == action).map(|c| c.description)
+}
+
 /// Ctrl-c: always quits, whatever the config says.
 const QUIT_KEY: Key = Key { code: KeyCode::Char('c'), ctrl: true, alt: false };
 
@@ -436,8 +450,8 @@ impl Keymap {
                     entries.push(HelpEntry {
                         section: command.group.title(),
                         keys: "1-9".to_owned(),
-                        action: "open_link_1..9",
-                        description: "open the article's numbered link",
+                        action: NUMBERED_LINKS,
+                        description: NUMBERED_LINKS_DESCRIPTION,
                     });
                 }
                 continue;
@@ -788,5 +802,18 @@ mod tests {
         assert_eq!(entry("open_link_4").keys, "4");
         assert!(!help.iter().any(|e| e.action == "open_link_1..9"));
         assert_eq!(help.len(), COMMANDS.len());
+    }
+
+    #[test]
+    fn each_help_line_is_found_again_by_its_action() {
+        // The hint line finds a help line by description: each must be one action's.
+        for help in [Keymap::default().help(), remapped(&[("open_link_3", &["F3"])]).help()] {
+            for entry in &help {
+                assert_eq!(description_of(entry.action), Some(entry.description), "{}", entry.action);
+                let same = help.iter().filter(|e| e.description == entry.description).count();
+                assert_eq!(same, 1, "{:?} is shared", entry.description);
+            }
+        }
+        assert_eq!(description_of("no_such_action"), None);
     }
 }

@@ -12,6 +12,7 @@ pub mod hyperlink;
 pub mod keymap;
 pub mod layout;
 pub mod panes;
+pub mod terminal;
 pub mod theme;
 pub mod update;
 
@@ -57,54 +58,23 @@ pub fn run(
     if !std::io::stdout().is_terminal() {
         bail!("the reader needs a terminal; for scripts use a subcommand such as `tidings articles` (see tidings --help)");
     }
-    // Installs ratatui's panic hook, which restores the terminal before the panic message.
-    let mut terminal = match ratatui::try_init() {
-        Ok(t) => t,
-        Err(e) => {
-            // Raw mode may be on even though the alternate screen failed.
-            let _ = ratatui::try_restore();
-            return Err(e).context("cannot set up the terminal");
-        }
-    };
-    if config.reader.mouse {
-        set_mouse(true);
-        // ratatui's hook restores the screen on a panic; this one also gives the mouse back.
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            set_mouse(false);
-            previous(info);
-        }));
+    if let Some(path) = config_file() {
+        panes::set_config_path(&path);
     }
+    // The one place the terminal's modes are taken; they are given back when `screen` drops
+    // (quit, error, signal) or by the panic hook, once.
+    let mut screen = terminal::TerminalGuard::enter(config.reader.mouse, log_file)
+        .context("cannot set up the terminal")?;
     let log = std::sync::Arc::new(crate::logfile::LogFile::open(log_file));
-    let result = runtime.block_on(event_loop(&mut terminal, engine.clone(), config, &keymap, log));
-    if config.reader.mouse {
-        set_mouse(false);
-    }
-    match result {
-        Ok(Exit::Signal) => {
-            // After SIGHUP the terminal is gone: ignore the failure to restore it.
-            let _ = ratatui::try_restore();
-        }
-        _ => ratatui::restore(),
-    }
+    let result = runtime.block_on(event_loop(&mut screen, engine.clone(), config, &keymap, log));
+    drop(screen);
     // The caller closes the engine (and remembers the unread count for `tidings unread`).
     result?;
     Ok(())
 }
 
-/// Mouse reporting on or off (`mouse = true` in `[reader]`); failures are ignored, as the
-/// terminal may be gone.
-fn set_mouse(on: bool) {
-    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
-    let _ = if on {
-        crossterm::execute!(std::io::stdout(), EnableMouseCapture)
-    } else {
-        crossterm::execute!(std::io::stdout(), DisableMouseCapture)
-    };
-}
-
 async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+    screen: &mut terminal::TerminalGuard,
     engine: Engine,
     config: &Config,
     keymap: &keymap::Keymap,
@@ -135,7 +105,7 @@ async fn event_loop(
             }
         });
     }
-    let size = terminal.size().context("cannot read the terminal size")?;
+    let size = screen.terminal().size().context("cannot read the terminal size")?;
     let mut app = App::new(size.width, size.height);
     app.date_format = config.reader.date_format.clone();
     app.split =
@@ -161,6 +131,8 @@ async fn event_loop(
             Some(tokio::time::interval_at(tokio::time::Instant::now() + period, period))
         }
     };
+    #[cfg(debug_assertions)]
+    let test_panic = TestPanic::requested();
     let mut dirty = true;
     let mut last_draw = std::time::Instant::now();
     let exit = loop {
@@ -196,7 +168,7 @@ async fn event_loop(
                     Ok(url) if opener.in_terminal() => {
                         // The browser gets the terminal: no input reader may steal its keys.
                         drop(input);
-                        let outcome = run_in_terminal(terminal, &opener, &url, config.reader.mouse);
+                        let outcome = run_in_terminal(screen, &opener, &url);
                         input = EventStream::new();
                         dirty = true;
                         let _ = tx.send(match outcome {
@@ -245,14 +217,26 @@ async fn event_loop(
         // applied first, and the screen drawn once nothing else is ready, or at least every
         // `DRAW_EVERY` while a stream of actions lasts.
         if dirty && last_draw.elapsed() >= DRAW_EVERY {
-            terminal.draw(|frame| render(&app, frame)).context("cannot draw")?;
+            screen.terminal().draw(|frame| render(&app, frame)).context("cannot draw")?;
             dirty = false;
             last_draw = std::time::Instant::now();
         }
         let action = tokio::select! {
             biased;
             event = input.next() => match event {
-                Some(Ok(Event::Key(k))) => Some(Action::Key(k)),
+                Some(Ok(Event::Key(k))) if terminal::is_suspend_key(k) && keymap.action_for(k).is_none() => {
+                    // Ctrl-z, as in a shell: the terminal is given back while stopped.
+                    screen.suspend().context("cannot take the terminal back after Ctrl-z")?;
+                    dirty = true;
+                    None
+                }
+                Some(Ok(Event::Key(k))) => {
+                    #[cfg(debug_assertions)]
+                    if test_panic == Some(TestPanic::Key) {
+                        panic!("TIDINGS_TEST_PANIC=key: a test asked for a crash in the reader");
+                    }
+                    Some(Action::Key(k))
+                }
                 Some(Ok(Event::Resize(width, height))) => Some(Action::Resize { width, height }),
                 Some(Ok(Event::Mouse(mouse))) => mouse_action(mouse),
                 Some(Ok(_)) => None,
@@ -274,7 +258,7 @@ async fn event_loop(
             _ = sigint.recv() => break Exit::Signal,
             // Nothing else is ready: draw now.
             () = std::future::ready(()), if dirty => {
-                terminal.draw(|frame| render(&app, frame)).context("cannot draw")?;
+                screen.terminal().draw(|frame| render(&app, frame)).context("cannot draw")?;
                 dirty = false;
                 last_draw = std::time::Instant::now();
                 None
@@ -305,37 +289,44 @@ async fn event_loop(
     Ok(exit)
 }
 
+/// The config file this run reads, for the welcome screen: `cli::run` does not pass its path
+/// down, so it is resolved again from the same flags and variables.
+fn config_file() -> Option<std::path::PathBuf> {
+    use clap::Parser;
+    let cli = crate::cli::Cli::try_parse().ok()?;
+    crate::config::Paths::resolve(cli.config, cli.data_dir).ok().map(|p| p.config_file)
+}
+
 /// Runs a terminal browser (w3m, lynx) on `url` with the terminal handed over, then takes the
 /// terminal back.
 fn run_in_terminal(
-    terminal: &mut ratatui::DefaultTerminal,
+    screen: &mut terminal::TerminalGuard,
     opener: &crate::opener::Opener,
     url: &str,
-    mouse: bool,
 ) -> Result<()> {
-    if mouse {
-        set_mouse(false);
-    }
-    ratatui::try_restore().context("cannot hand the terminal over")?;
+    screen.hand_over();
     let status = opener.command(url).status();
-    if mouse {
-        set_mouse(true);
-    }
-    crossterm::terminal::enable_raw_mode().context("cannot take the terminal back")?;
-    crossterm::execute!(
-        std::io::stdout(),
-        crossterm::terminal::EnterAlternateScreen,
-        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
-    )
-    .context("cannot take the terminal back")?;
-    // Both buffers reset: the next draw repaints everything. (`Terminal::clear` would ask the
-    // terminal for the cursor position, an answer that can be lost after a program ran.)
-    terminal.swap_buffers();
-    terminal.swap_buffers();
+    screen.take_back().context("cannot take the terminal back")?;
     match status {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => bail!("{} exited with {s}", opener.program()),
         Err(e) => bail!("cannot run {}: {e}; set browser = [...] in config.toml", opener.program()),
+    }
+}
+
+/// Debug builds only: a crash the tests ask for with `TIDINGS_TEST_PANIC=key` (the reader
+/// panics on the first key, outside any containment). `TIDINGS_TEST_PANIC=render` is read by
+/// the HTML layout, inside its containment. Release builds do not read the variable.
+#[cfg(debug_assertions)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TestPanic {
+    Key,
+}
+
+#[cfg(debug_assertions)]
+impl TestPanic {
+    fn requested() -> Option<TestPanic> {
+        (std::env::var_os("TIDINGS_TEST_PANIC")? == "key").then_some(TestPanic::Key)
     }
 }
 

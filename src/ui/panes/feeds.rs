@@ -21,20 +21,13 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     let title = truncate(&title, usize::from(r.width.saturating_sub(6)));
     let block = pane_block(&title, focused(app, Pane::Feeds));
     if app.feeds.is_empty() {
-        let text = if app.feeds_loaded {
-            vec![
-                Line::styled("Welcome to tidings! No feeds yet.", theme::title()),
-                Line::from("Enter  load the sample feeds (offline)"),
-                Line::from("a      add a feed by URL"),
-                Line::from("?      all keys"),
-                Line::from("From a shell:"),
-                Line::from("  tidings add URL"),
-                Line::from("  tidings import FILE.opml"),
-            ]
+        if app.feeds_loaded {
+            let inner = layout::inner(r);
+            frame.render_widget(block, r);
+            welcome(app, frame, inner);
         } else {
-            vec![Line::from("loading…")]
-        };
-        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), r);
+            frame.render_widget(Paragraph::new("loading…").wrap(Wrap { trim: false }).block(block), r);
+        }
         return;
     }
     let inner = layout::inner(r);
@@ -70,6 +63,119 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+/// The config file's path as the welcome screen names it (`~` for the home directory); set
+/// once by the reader before it draws.
+static CONFIG_PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the config file on the welcome screen. Only the first call counts.
+pub fn set_config_path(path: &std::path::Path) {
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).map(std::path::PathBuf::from);
+    let shown = match home.as_deref().and_then(|h| path.strip_prefix(h).ok()) {
+        Some(rest) => format!("~/{}", rest.display()),
+        None => path.display().to_string(),
+    };
+    let _ = CONFIG_PATH.set(crate::sanitize::line(&shown));
+}
+
+/// The welcome screen (no feeds yet): what to do first, where the config is, how to get help
+/// and out. Short lines, never wrapped, as one block centered in `r`; the blank lines between
+/// its parts go first when the pane is short, then the lines at the end.
+fn welcome(app: &App, frame: &mut Frame, r: Rect) {
+    let key = |action: &str, preferred: &str| super::key_of(app, action, preferred);
+    let (width, height) = (usize::from(r.width), usize::from(r.height));
+    // (line, a blank that may go)
+    let mut lines: Vec<(Line<'static>, bool)> = vec![
+        (Line::styled("Welcome to tidings!", theme::title()), false),
+        (Line::from("No feeds yet. To begin:"), false),
+        (Line::default(), true),
+    ];
+    let mut keys: Vec<(String, &str)> = Vec::new();
+    if let Some(k) = key("add_feed", "a") {
+        keys.push((k, "add a feed by URL"));
+    }
+    if let Some(k) = key("open", "Enter") {
+        keys.push((k, "load the sample feeds"));
+    }
+    let key_width = keys.iter().map(|(k, _)| display_width(k)).max().unwrap_or(0);
+    for (k, what) in keys {
+        let pad = " ".repeat(key_width - display_width(&k) + 2);
+        lines.push((
+            Line::from(vec![Span::styled(k, theme::help_key()), Span::raw(format!("{pad}{what}"))]),
+            false,
+        ));
+    }
+    lines.push((Line::default(), true));
+    lines.push((Line::from(if lines.len() > 4 { "Or in a shell:" } else { "In a shell:" }), false));
+    lines.push((Line::from("  tidings add URL"), false));
+    lines.push((Line::from("  tidings import FILE.opml"), false));
+    lines.push((Line::default(), true));
+    let mut last = Vec::new();
+    for (action, preferred, what) in [("help", "?", "help"), ("quit", "q", "quit")] {
+        if let Some(k) = key(action, preferred) {
+            if !last.is_empty() {
+                last.push(Span::raw("   "));
+            }
+            last.push(Span::styled(k, theme::help_key()));
+            last.push(Span::raw(format!(" {what}")));
+        }
+    }
+    if !last.is_empty() {
+        lines.push((Line::from(last), false));
+        lines.push((Line::default(), true));
+    }
+    let path = CONFIG_PATH.get().map_or("(see tidings --help)", String::as_str);
+    let config = format!("Config: {path}");
+    if display_width(&config) <= width {
+        lines.push((Line::styled(config, theme::dim()), false));
+    } else {
+        lines.push((Line::styled("Config file:", theme::dim()), false));
+        lines.push((Line::styled(head_cut(path, width), theme::dim()), false));
+    }
+    while lines.last().is_some_and(|(_, blank)| *blank) {
+        lines.pop();
+    }
+    if lines.len() > height {
+        lines.retain(|(_, blank)| !blank);
+    }
+    lines.truncate(height);
+    let block_width = lines.iter().map(|(l, _)| l.width()).max().unwrap_or(0).min(width);
+    let x = r.x + u16::try_from((width - block_width) / 2).unwrap_or(0);
+    let y = r.y + u16::try_from((height - lines.len()) / 2).unwrap_or(0);
+    let area =
+        Rect::new(x, y, u16::try_from(block_width).unwrap_or(0), u16::try_from(lines.len()).unwrap_or(0));
+    let text: Vec<Line<'static>> = lines
+        .into_iter()
+        .map(|(line, _)| {
+            // A line wider than the pane is cut with `…`, never wrapped.
+            if line.width() > width {
+                let plain: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+                Line::from(truncate(&plain, width))
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(text), area.intersection(r));
+}
+
+/// The last `width` columns of `s`, with `…` first when cut: the end of a path says most.
+fn head_cut(s: &str, width: usize) -> String {
+    if display_width(s) <= width {
+        return s.to_owned();
+    }
+    let mut out: Vec<char> = Vec::new();
+    let mut w = 0;
+    for c in s.chars().rev() {
+        let cw = display_width(c.encode_utf8(&mut [0; 4]));
+        if w + cw + 1 > width {
+            break;
+        }
+        w += cw;
+        out.push(c);
+    }
+    std::iter::once('…').chain(out.into_iter().rev()).collect()
 }
 
 /// What a feed row starts with under a heading.

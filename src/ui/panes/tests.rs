@@ -7,6 +7,8 @@ use crate::model::{ArticleId, FeedId};
 use crate::ui::app::{App, ArticleRow, OpenArticle, Pane};
 
 fn draw(app: &App) -> Buffer {
+    // What the welcome screen names, the same in every test whatever the machine.
+    super::set_config_path(std::path::Path::new("~/.config/tidings/config.toml"));
     let mut terminal = Terminal::new(TestBackend::new(app.width, app.height)).expect("test terminal");
     terminal.draw(|f| render(app, f)).expect("draw");
     terminal.backend().buffer().clone()
@@ -165,6 +167,49 @@ fn no_feeds_shows_how_to_add_one() {
         let s = text(&buf);
         for want in ["sample feeds", "add a feed by URL", "tidings add URL", "tidings import FILE"] {
             assert!(s.contains(want), "{want:?} missing at {w}x{h}:\n{s}");
+        }
+    }
+}
+
+#[test]
+fn the_welcome_reads_well_from_80x24_down_to_40x12() {
+    for (w, h) in [(80, 24), (60, 20), (40, 12)] {
+        let mut app = App::new(w, h);
+        app.feeds_loaded = true;
+        let buf = draw(&app);
+        assert_clean(&buf);
+        let s = text(&buf);
+        // Every phrase whole on one line: nothing wrapped, nothing cut.
+        for want in [
+            "Welcome to tidings!",
+            "No feeds yet. To begin:",
+            "a      add a feed by URL",
+            "Enter  load the sample feeds",
+            "tidings add URL",
+            "tidings import FILE.opml",
+            "? help   q quit",
+            "~/.config/tidings/config.toml",
+        ] {
+            assert!(s.lines().any(|l| l.contains(want)), "{want:?} missing at {w}x{h}:\n{s}");
+        }
+        // Centered: the block's left margin is about its right margin, its top about its bottom.
+        let rows: Vec<&str> = s.lines().skip(1).take(usize::from(h) - 3).collect();
+        let inner = |l: &str| l.trim_start_matches('│').trim_end_matches('│').to_owned();
+        let used: Vec<String> = rows.iter().map(|l| inner(l)).filter(|l| !l.trim().is_empty()).collect();
+        let left = used.iter().map(|l| l.len() - l.trim_start().len()).min().expect("text");
+        let widest = used
+            .iter()
+            .map(|l| l.trim().chars().count() + l.len() - l.trim_start().len())
+            .max()
+            .expect("text");
+        let right = usize::from(w) - 2 - widest;
+        assert!(left.abs_diff(right) <= 1, "left {left}, right {right} at {w}x{h}:\n{s}");
+        let first = rows.iter().position(|l| !inner(l).trim().is_empty()).expect("text");
+        let last = rows.iter().rposition(|l| !inner(l).trim().is_empty()).expect("text");
+        assert!(first.abs_diff(rows.len() - 1 - last) <= 1, "top {first}, bottom at {last} at {w}x{h}:\n{s}");
+        // 80x24 and 40x12 are among the scenes' snapshots (`welcome_80x24`, `welcome_40x12`).
+        if (w, h) == (60, 20) {
+            insta::assert_snapshot!("welcome_60x20", s);
         }
     }
 }
@@ -494,4 +539,92 @@ fn hyperlinks_change_no_cell_but_add_the_links_sequences() {
     // Off: not one sequence.
     let off = draw(&with_linked_article(120, 40, false, 0));
     assert!(hyperlinks(&off).is_empty());
+}
+
+fn hint(keys: &str, label: &'static str) -> super::Hint {
+    super::Hint { keys: keys.into(), label }
+}
+
+fn joined(shown: &[&super::Hint]) -> String {
+    shown.iter().map(|h| format!("{} {}", h.keys, h.label)).collect::<Vec<_>>().join("  ")
+}
+
+#[test]
+fn hints_are_fitted_whole_most_useful_first_help_last() {
+    let hints = [hint("Enter", "open"), hint("n", "next"), hint("a", "add"), hint("R", "refresh")];
+    let help = hint("?", "help");
+    let all = "Enter open  n next  a add  R refresh  ? help";
+    assert_eq!(joined(&super::fit_hints(&hints, Some(&help), 80)), all);
+    assert_eq!(joined(&super::fit_hints(&hints, Some(&help), all.len())), all, "an exact fit");
+    // One column short: the least useful goes whole, never a piece of it.
+    assert_eq!(
+        joined(&super::fit_hints(&hints, Some(&help), all.len() - 1)),
+        "Enter open  n next  a add  ? help"
+    );
+    // A short, less useful hint does not jump ahead of a longer, more useful one.
+    let narrow = super::fit_hints(&hints, Some(&help), "Enter open  ? help".len() + 3);
+    assert_eq!(joined(&narrow), "Enter open  ? help");
+    assert_eq!(joined(&super::fit_hints(&hints, Some(&help), 6)), "? help", "help is kept longest");
+    assert!(super::fit_hints(&hints, Some(&help), 5).is_empty());
+    assert_eq!(joined(&super::fit_hints(&hints, None, 10)), "Enter open");
+    assert!(super::fit_hints(&hints, None, 0).is_empty());
+}
+
+/// The bottom line of a drawn buffer.
+fn bottom_line(app: &App) -> String {
+    text(&draw(app)).lines().last().unwrap_or_default().trim_end().to_owned()
+}
+
+#[test]
+fn the_hint_line_follows_the_focused_pane_and_the_width() {
+    let mut app = App::sample(80, 24);
+    let feeds = bottom_line(&app);
+    assert!(feeds.starts_with(" 2 unread | Enter open  n next  a add  R refresh  q quit"), "{feeds}");
+    assert!(feeds.ends_with("? help"), "{feeds}");
+    app.focus = Pane::Articles;
+    let articles = bottom_line(&app);
+    assert!(articles.contains("Enter open  n next  m read  s star"), "{articles}");
+    let article = bottom_line(&with_open_article(App::sample(80, 24)));
+    assert!(article.contains("Space page  n next  o browser  1-9 links"), "{article}");
+    let mut help = App::sample(80, 24);
+    help.overlay = Some(crate::ui::app::Overlay::Help { scroll: 0 });
+    assert!(bottom_line(&help).ends_with("j/k scroll  Space page  Esc close"), "{}", bottom_line(&help));
+    // At 40 columns: the three or four most useful keys and `? help`, each whole.
+    for mut app in [App::sample(40, 12), with_open_article(App::sample(40, 12))] {
+        for pane in [Pane::Feeds, Pane::Articles, Pane::Article] {
+            app.focus = pane;
+            let line = bottom_line(&app);
+            assert!(line.ends_with("  ? help"), "{line}");
+            let hints = line.split("  ").filter(|h| !h.trim().is_empty()).count();
+            assert!((4..=5).contains(&hints), "{hints} hints in {line:?}");
+            assert!(line.chars().count() <= 40, "{line}");
+        }
+    }
+}
+
+#[test]
+fn the_hint_line_shows_remapped_keys_and_drops_unbound_ones() {
+    use crate::config::KeyList;
+    let config: std::collections::BTreeMap<String, KeyList> = [
+        ("next_unread", KeyList::Many(vec!["x".into()])),
+        ("open_in_browser", KeyList::Many(vec![])),
+        ("page_down", KeyList::Many(vec!["Ctrl-e".into()])),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let keymap = crate::ui::keymap::Keymap::from_config(&config).expect("a valid keymap");
+    let mut app = with_open_article(App::sample(120, 40));
+    app.help = keymap
+        .help()
+        .into_iter()
+        .map(|e| crate::ui::app::HelpLine {
+            section: e.section,
+            keys: e.keys,
+            description: e.description.into(),
+        })
+        .collect();
+    let line = bottom_line(&app);
+    assert!(line.contains("Ctrl-e page  x next  1-9 links"), "{line}");
+    assert!(!line.contains("browser") && !line.contains("n next"), "{line}");
 }

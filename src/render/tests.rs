@@ -540,7 +540,7 @@ fn every_width_from_1_to_300_holds_for_a_mixed_article() {
 #[test]
 fn the_input_is_capped_with_a_note() {
     let html = "<p>word word word</p>".repeat(1000);
-    let r = render_capped(&html, 60, &ArticleStyles::default(), 4096);
+    let r = render_capped(&html, 60, &ArticleStyles::default(), 4096, &ArticleContext::default());
     check(&r, 60);
     let t = texts(&r);
     assert_eq!(

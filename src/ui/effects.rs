@@ -57,17 +57,12 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
         }
         Effect::LoadBody { article, width } => {
             let rendered = rendered_body(store, article, width)?;
-            // Relative links are made absolute against the article's own page.
-            let page =
-                store.article(article)?.and_then(|a| a.meta.link).and_then(|l| url::Url::parse(&l).ok());
+            // The renderer made relative links absolute (against the article's page, else the
+            // feed's site); enclosures are numbered after the links and images.
             let links = rendered
                 .references
                 .iter()
-                .map(|r| match (&page, r.openable) {
-                    (_, false) => String::new(),
-                    (Some(page), true) => page.join(&r.url).map_or_else(|_| r.url.clone(), |u| u.to_string()),
-                    (None, true) => r.url.clone(),
-                })
+                .map(|r| if r.openable { r.url.clone() } else { String::new() })
                 .collect();
             vec![Action::BodyRendered {
                 article,
@@ -116,12 +111,23 @@ fn rendered_body(store: &Engine, article: ArticleId, width: u16) -> Result<Arc<R
     if let Some(hit) = render_cache().lock().ok().and_then(|mut c| c.get(article, width)) {
         return Ok(hit);
     }
+    let meta = store.article(article)?.map(|a| a.meta);
+    let site = match &meta {
+        Some(m) => store.feed(m.feed)?.and_then(|f| f.site_link),
+        None => None,
+    };
+    let context = render::ArticleContext {
+        link: meta.as_ref().and_then(|m| m.link.as_deref()),
+        site: site.as_deref(),
+        enclosures: meta.as_ref().map_or(&[], |m| m.enclosures.as_slice()),
+    };
     let rendered = match store.body(article)? {
-        Some(b) => render::render_article(&b.html, width, &theme::article_styles()),
-        None => render::render_article(
+        Some(b) => render::render_article_in(&b.html, width, &theme::article_styles(), &context),
+        None => render::render_article_in(
             "<p><i>(no body stored for this article)</i></p>",
             width,
             &theme::article_styles(),
+            &context,
         ),
     };
     let rendered = Arc::new(rendered);

@@ -371,6 +371,10 @@ fn try_layout(html: &str, width: usize, base: Option<&Url>) -> (Option<Tagged>, 
         // the render tree instead would recurse as deep as the document nests.
         let result = html2text::config::with_decorator(decorator)
             .empty_img_mode(ImageRenderMode::ShowAlways)
+            // A table column narrower than its text gets at least this many columns (html2text
+            // shares the width in proportion to the text, and would give "Term" 3 beside a
+            // long cell); `prepare` shows tables whose columns cannot all have it as rows.
+            .min_wrap_width(super::prepare::MIN_COLUMN)
             .unicode_strikeout(false)
             .lines_from_read(html.as_bytes(), w);
         match result {

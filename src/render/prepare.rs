@@ -32,7 +32,7 @@ use super::MAX_DEPTH;
 use crate::sanitize;
 
 /// A table is shown as a list of rows when its columns, each at least this wide, do not fit.
-const MIN_COLUMN: usize = 8;
+pub(super) const MIN_COLUMN: usize = 8;
 
 /// The prepared HTML and what the pass had to leave out.
 pub(super) struct Prepared {

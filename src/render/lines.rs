@@ -415,11 +415,15 @@ pub(super) fn assemble(
             // one under a header row is kept.
             let mut after_header = false;
             for tl in &tagged {
-                let raw = conv.line(tl);
+                let mut raw = conv.line(tl);
                 if raw.head_row {
                     after_header = true;
                 } else if raw.is_table_border() && !std::mem::take(&mut after_header) {
-                    continue;
+                    if !raw.pieces.iter().any(|p| p.kind == Kind::Marker) {
+                        continue;
+                    }
+                    // A list item's marker shares the line: it stays, alone.
+                    raw.pieces.retain(|p| p.kind != Kind::Content);
                 }
                 push_raw(&mut out, raw, pres, width, styles);
             }

@@ -71,6 +71,7 @@ pub(super) fn prepare(html: &str, width: usize, cap: usize) -> Prepared {
         e.token(t, &mut tok);
     }
     e.flush_text();
+    e.end_script();
     Prepared {
         html: e.out,
         truncated,
@@ -632,6 +633,8 @@ struct Script {
     unicode: bool,
     /// Not in Unicode and more than one character: `^(` … `)`.
     parens: bool,
+    /// In Unicode, its text a footnote reference in brackets (`[2]`): shown without them.
+    brackets: bool,
     /// `<sup>`/`<sub>` nested inside it, shown as part of it.
     nested: usize,
 }
@@ -736,6 +739,8 @@ fn script_text(tok: &Tokenizer<'_>, name: &str) -> Option<String> {
     let mut depth = 1usize;
     for _ in 0..LOOKAHEAD {
         match ahead.next()? {
+            // Too long to read as a superscript anyway (and not decoded, to keep this cheap).
+            Tok::Text(s) if s.len() > MAX_SCRIPT_CHARS * 8 => return None,
             Tok::Text(s) => decode_into(s, &mut text),
             Tok::Start { name: n, self_closing, .. } => {
                 let n = lower(n);
@@ -936,7 +941,11 @@ impl Emitter {
         let mut raw = std::mem::take(&mut self.pending);
         if let Some(s) = self.script.as_ref().filter(|s| s.unicode) {
             let map = if s.sup { superscript } else { subscript };
-            raw = raw.chars().map(|c| map(c).unwrap_or(c)).collect();
+            raw = raw
+                .chars()
+                .filter(|&c| !(s.brackets && matches!(c, '[' | ']')))
+                .map(|c| map(c).unwrap_or(c))
+                .collect();
         }
         let cleaned = clean_text(&raw);
         let text = neutralize(&cleaned, &mut self.clusters);
@@ -1239,12 +1248,16 @@ impl Emitter {
             return;
         }
         let map = if sup { superscript } else { subscript };
-        let (unicode, parens) = match script_text(tok, if sup { "sup" } else { "sub" }) {
+        let (unicode, parens, brackets) = match script_text(tok, if sup { "sup" } else { "sub" }) {
             Some(text) => {
                 let shown: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-                (shown.iter().all(|&c| map(c).is_some()), shown.len() > 1)
+                let maps = |cs: &[char]| cs.iter().all(|&c| map(c).is_some());
+                match shown.as_slice() {
+                    ['[', inner @ .., ']'] if !inner.is_empty() && maps(inner) => (true, false, true),
+                    _ => (maps(&shown), shown.len() > 1, false),
+                }
             }
-            None => (false, true),
+            None => (false, true, false),
         };
         if !unicode {
             self.out.push(if sup { '^' } else { '_' });
@@ -1253,7 +1266,7 @@ impl Emitter {
             }
         }
         self.last = None;
-        self.script = Some(Script { sup, unicode, parens, nested: 0 });
+        self.script = Some(Script { sup, unicode, parens, brackets, nested: 0 });
     }
 
     fn end_script(&mut self) {

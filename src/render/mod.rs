@@ -11,10 +11,14 @@
 //! lists and quotes too deep for the pane flattened, tables too wide turned into lists of
 //! rows, break opportunities added between CJK characters, clusters html2text mismeasures
 //! replaced by placeholders, `<pre>` blocks set aside, lazy-loaded images resolved, attribute
-//! noise dropped); html2text lays it out with our own decorator (`decorate`), which numbers
-//! links and images; `lines` turns its annotated lines into styled ratatui lines, puts the
-//! `<pre>` blocks back (broken at the width, never wrapped), cleans every span, enforces the
-//! width and appends the "Links" list. Rendering costs a few milliseconds, so it runs on a blocking
+//! noise dropped, `<sup>`/`<sub>` written in Unicode where it can be, one-column tables made
+//! paragraphs); html2text lays it out with our own decorator (`decorate`), which numbers links
+//! and images, resolving relative URLs against the article's base ([`ArticleContext`]), and
+//! the article's enclosures are numbered after them; `lines` turns its annotated lines into
+//! styled ratatui lines, puts the `<pre>` blocks back (broken at the width, never wrapped),
+//! drops the rules html2text draws between table rows (but the one under a header row),
+//! cleans every span, enforces the width, lists the enclosures (`[enclosure 4] audio/mpeg,
+//! 34.2 MB: url`) and appends the "Links" list. Rendering costs a few milliseconds, so it runs on a blocking
 //! worker and its result is kept in a [`RenderCache`].
 
 mod cache;

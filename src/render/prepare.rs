@@ -9,7 +9,13 @@
 //! - turns lists, quotes and definition lists that would indent past half the pane into flat
 //!   blocks (items keep a bullet or their number);
 //! - turns tables with more columns than the pane can show side by side into a list of rows,
-//!   cells separated by a bar;
+//!   cells separated by a bar, one-column (layout) tables into paragraphs, and marks the header
+//!   row of the others (`HEAD_ROW`: the only rule between rows `lines` keeps is under it);
+//! - writes `<sup>`/`<sub>` text in Unicode superscript/subscript characters when each has one
+//!   (`x²`, `H₂O`, a footnote's `[2]` as `²`), else as `^x`/`_x`, or `^(…)`/`_(…)` for several
+//!   characters (read ahead a bounded number of tokens);
+//! - gives images without alt text a marker alt (`NO_ALT`), so a link around one is kept, and
+//!   notes the first `<base href>` (the parser's xml:base) for resolving relative URLs;
 //! - inserts zero-width spaces (html2text's break opportunity) between CJK characters, except
 //!   before closing and after opening punctuation;
 //! - picks an image's real URL when `src` is a lazy-loading placeholder, turns `<iframe>`s into

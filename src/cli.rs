@@ -1144,11 +1144,15 @@ fn show(engine: &Engine, id: ArticleId) -> Result<()> {
     } else {
         80
     };
-    for line in crate::render::render_plain(&body.html, width).lines() {
+    // Relative links are resolved against the article's page, else the feed's site; the
+    // enclosures are listed after the body and numbered with the links.
+    let context = crate::render::ArticleContext {
+        link: a.meta.link.as_deref(),
+        site: feed.as_ref().and_then(|f| f.site_link.as_deref()),
+        enclosures: &a.meta.enclosures,
+    };
+    for line in crate::render::render_plain_in(&body.html, width, &context).lines() {
         writeln!(out, "{}", sanitize::text(line))?;
-    }
-    for e in &a.meta.enclosures {
-        writeln!(out, "Enclosure: {} {}", clean(&e.url), e.mime.as_deref().map(clean).unwrap_or_default())?;
     }
     Ok(())
 }

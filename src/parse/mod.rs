@@ -774,10 +774,22 @@ fn convert_entry(
         author,
         date: published.or(updated),
         updated,
-        content_html,
+        content_html: with_base(content_html, content_base.as_ref().or(entry_base).or(bases.xml_base)),
         images,
         links,
         enclosures,
+    }
+}
+
+/// The body with the xml:base in scope (if any) as a leading `<base href>`, which the renderer
+/// resolves the body's relative links against (it knows only the article's and site's links).
+fn with_base(html: String, xml_base: Option<&Url>) -> String {
+    match xml_base {
+        // A serialised URL has no `"`, `<` or `>` (they are percent-encoded); `&` is escaped.
+        Some(base) if !html.is_empty() => {
+            format!("<base href=\"{}\">{html}", base.as_str().replace('&', "&amp;"))
+        }
+        _ => html,
     }
 }
 

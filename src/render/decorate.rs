@@ -16,8 +16,10 @@ use std::rc::Rc;
 
 use html2text::config::ImageRenderMode;
 use html2text::render::{TaggedLine, TextDecorator};
+use url::Url;
 
 use super::{RefKind, Reference};
+use crate::model::Enclosure;
 use crate::sanitize;
 
 /// Prefix of an unordered list item's first line (followed by a space): a bullet.
@@ -50,6 +52,12 @@ pub(super) const LIGATURE_BREAK: char = '\u{e01e}';
 pub(super) const FILLER: char = '\u{e01f}';
 /// Around the index of a `<pre>` block (`Prepared::pres`), alone in its paragraph.
 pub(super) const PRE: char = '\u{e016}';
+/// The alt text `prepare` gives an image that has none: html2text drops a link whose only
+/// content is an image without alt text, so the image needs some. Shown as no alt.
+pub(super) const NO_ALT: char = '\u{e017}';
+/// At the end of the first cell of a table's header row: the rule html2text draws under
+/// that row is kept, every other rule between rows is dropped. Shown as a space.
+pub(super) const HEAD_ROW: char = '\u{e018}';
 
 /// URLs longer than this are kept only this long (a `data:` URL can be most of an article).
 const MAX_URL: usize = 8 * 1024;
@@ -77,12 +85,15 @@ pub(super) enum Ann {
 pub(super) struct RefTable {
     pub refs: Vec<Reference>,
     index: HashMap<(RefKind, String), usize>,
+    /// What relative URLs are resolved against.
+    base: Option<Url>,
 }
 
 impl RefTable {
-    /// The number of `raw_url` (a new one for a URL not seen before).
+    /// The number of `raw_url` (a new one for a URL not seen before), made absolute against
+    /// the base.
     fn number(&mut self, kind: RefKind, raw_url: &str, text: String) -> usize {
-        let url = clean_url(raw_url);
+        let url = resolve(&clean_url(raw_url), self.base.as_ref());
         let key = (kind, url);
         if let Some(&n) = self.index.get(&key) {
             return n;
@@ -112,6 +123,68 @@ pub(super) fn clean_url(raw: &str) -> String {
         }
     }
     url
+}
+
+/// At most this many enclosures are listed.
+const MAX_ENCLOSURES: usize = 100;
+/// An enclosure's MIME type is shown up to this many characters.
+const MAX_MIME: usize = 100;
+
+/// The article's enclosures as references numbered after `refs`: URL cleaned and resolved,
+/// type and size as their text. The same URL is listed once.
+pub(super) fn add_enclosures(refs: &mut Vec<Reference>, enclosures: &[Enclosure], base: Option<&Url>) {
+    for e in enclosures.iter().take(MAX_ENCLOSURES) {
+        let url = resolve(&clean_url(&e.url), base);
+        if url.is_empty() || refs.iter().any(|r| r.kind == RefKind::Enclosure && r.url == url) {
+            continue;
+        }
+        let mut facts = Vec::new();
+        if let Some(mime) = e.mime.as_deref().map(sanitize::line).filter(|m| !m.trim().is_empty()) {
+            facts.push(match mime.char_indices().nth(MAX_MIME) {
+                Some((i, _)) => format!("{}…", &mime[..i]),
+                None => mime,
+            });
+        }
+        if let Some(n) = e.length.filter(|&n| n > 0) {
+            facts.push(human_size(n));
+        }
+        refs.push(Reference {
+            number: refs.len() + 1,
+            kind: RefKind::Enclosure,
+            openable: is_openable(&url),
+            url,
+            text: facts.join(", "),
+        });
+    }
+}
+
+/// A size in bytes as people read it: `512 B`, `1.5 kB`, `34.2 MB` (powers of 1000, as
+/// podcast apps show them).
+pub(super) fn human_size(n: u64) -> String {
+    const UNITS: [&str; 6] = ["kB", "MB", "GB", "TB", "PB", "EB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1000.0;
+    let mut unit = 0;
+    while v >= 999.95 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+/// `url` (cleaned) made absolute against `base`: URLs with a scheme stay as they are (a
+/// `javascript:` one too, to be listed as not openable), relative ones (`/a`, `../b`, `?p=3`,
+/// `//host/x`) are joined to the base. Without a base, or when joining fails, `url` itself.
+pub(super) fn resolve(url: &str, base: Option<&Url>) -> String {
+    if scheme(url).is_some() || url.is_empty() {
+        return url.to_owned();
+    }
+    match base.map(|b| b.join(url)) {
+        Some(Ok(joined)) => clean_url(joined.as_str()),
+        _ => url.to_owned(),
+    }
 }
 
 /// http, https, mailto, and relative URLs (no scheme) may be opened; nothing else.
@@ -204,6 +277,7 @@ impl TextDecorator for Decorator {
     }
 
     fn decorate_image(&mut self, src: &str, title: &str) -> (String, Ann) {
+        let title = if title.trim() == NO_ALT.encode_utf8(&mut [0; 4]) { "" } else { title };
         let mut alt = sanitize::line(title);
         if let Some((i, _)) = alt.char_indices().nth(MAX_ALT) {
             alt.truncate(i);
@@ -268,7 +342,7 @@ pub(super) type Tagged = Vec<TaggedLine<Vec<Ann>>>;
 
 /// html2text's layout of prepared HTML at `width` (or wider, see `MAX_LAYOUT_WIDTH`), and the
 /// references it numbered; `None` if html2text failed.
-pub(super) fn layout(html: &str, width: usize) -> (Option<Tagged>, Vec<Reference>) {
+pub(super) fn layout(html: &str, width: usize, base: Option<&Url>) -> (Option<Tagged>, Vec<Reference>) {
     // html2text has panics of its own (`unimplemented!`, `panic!` in table code, arithmetic
     // that underflows in debug builds when its width measures disagree): one must not take
     // the reader down with it. The text is then shown without layout.
@@ -279,7 +353,7 @@ pub(super) fn layout(html: &str, width: usize) -> (Option<Tagged>, Vec<Reference
         if std::env::var_os("TIDINGS_TEST_PANIC").is_some_and(|v| v == "render") {
             panic!("TIDINGS_TEST_PANIC=render: a test asked for a contained panic");
         }
-        try_layout(html, width)
+        try_layout(html, width, base)
     });
     CONTAINING_PANICS.with(|c| c.set(false));
     result.unwrap_or((None, Vec::new()))
@@ -294,16 +368,20 @@ pub(super) fn containing_panics() -> bool {
     CONTAINING_PANICS.with(|c| c.get())
 }
 
-fn try_layout(html: &str, width: usize) -> (Option<Tagged>, Vec<Reference>) {
+fn try_layout(html: &str, width: usize, base: Option<&Url>) -> (Option<Tagged>, Vec<Reference>) {
     let mut w = width.max(1);
     loop {
-        let refs = Rc::new(RefCell::new(RefTable::default()));
+        let refs = Rc::new(RefCell::new(RefTable { base: base.cloned(), ..RefTable::default() }));
         let decorator = Decorator { refs: Rc::clone(&refs), links: Vec::new() };
         // Not `allow_width_overflow`: with it, a character wider than its space underflows
         // html2text's arithmetic (a panic in debug builds). Each try parses again: cloning
         // the render tree instead would recurse as deep as the document nests.
         let result = html2text::config::with_decorator(decorator)
             .empty_img_mode(ImageRenderMode::ShowAlways)
+            // A table column narrower than its text gets at least this many columns (html2text
+            // shares the width in proportion to the text, and would give "Term" 3 beside a
+            // long cell); `prepare` shows tables whose columns cannot all have it as rows.
+            .min_wrap_width(super::prepare::MIN_COLUMN)
             .unicode_strikeout(false)
             .lines_from_read(html.as_bytes(), w);
         match result {

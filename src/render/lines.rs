@@ -7,8 +7,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::decorate::{
-    Ann, Tagged, BULLET, CELL_SEP, MARKER_FIRST, MARKER_LAST, NUMBER, PRE, P_BULLET, P_HEADING, P_NUMBER,
-    P_QUOTE, REF_CLOSE, REF_OPEN, RULE,
+    Ann, Tagged, BULLET, CELL_SEP, HEAD_ROW, MARKER_FIRST, MARKER_LAST, NUMBER, PRE, P_BULLET, P_HEADING,
+    P_NUMBER, P_QUOTE, REF_CLOSE, REF_OPEN, RULE,
 };
 use super::prepare::{placeholder_index, Prepared};
 use super::width::{
@@ -59,6 +59,8 @@ struct RawLine {
     quote: bool,
     /// The line holds the marker of `<pre>` block number k.
     pre: Option<usize>,
+    /// The line is (part of) a table's header row.
+    head_row: bool,
 }
 
 impl RawLine {
@@ -79,6 +81,14 @@ impl RawLine {
                 .pieces
                 .iter()
                 .all(|p| p.kind == Kind::Bar || (p.kind == Kind::Content && p.text.trim().is_empty()))
+    }
+
+    /// A line html2text draws between the rows of a table (or above or below it): its content
+    /// is only box-drawing characters, with at least one junction.
+    fn is_table_border(&self) -> bool {
+        let content = || self.pieces.iter().filter(|p| p.kind == Kind::Content).flat_map(|p| p.text.chars());
+        content().all(|c| matches!(c, '─' | '┬' | '┼' | '┴' | '│' | '├' | '┤' | ' '))
+            && content().any(|c| matches!(c, '┬' | '┼' | '┴'))
     }
 
     /// The pieces before the content (bars, markers, indentation), and the number of them.
@@ -269,6 +279,10 @@ impl Converter<'_> {
                         buf.push(' ');
                     }
                     '\u{a0}' => buf.push(' '),
+                    HEAD_ROW => {
+                        raw.head_row = true;
+                        buf.push(' ');
+                    }
                     c if (MARKER_FIRST..=MARKER_LAST).contains(&c) => {}
                     c if c >= '\u{f0000}' => {
                         if let Some(cluster) = placeholder_index(c).and_then(|k| self.clusters.get(k)) {
@@ -397,12 +411,25 @@ pub(super) fn assemble(
                 link_text: vec![(String::new(), 0, false); refs.len() + 1],
                 line_no: 0,
             };
+            // html2text draws a rule above, between and below the rows of a table: only the
+            // one under a header row is kept.
+            let mut after_header = false;
             for tl in &tagged {
-                let raw = conv.line(tl);
+                let mut raw = conv.line(tl);
+                if raw.head_row {
+                    after_header = true;
+                } else if raw.is_table_border() && !std::mem::take(&mut after_header) {
+                    if !raw.pieces.iter().any(|p| p.kind == Kind::Marker) {
+                        continue;
+                    }
+                    // A list item's marker shares the line: it stays, alone.
+                    raw.pieces.retain(|p| p.kind != Kind::Content);
+                }
                 push_raw(&mut out, raw, pres, width, styles);
             }
             for r in &mut refs {
                 match r.kind {
+                    RefKind::Enclosure => {}
                     RefKind::Link => {
                         if let Some((text, _, _)) = conv.link_text.get(r.number) {
                             r.text = cut(&sanitize::line(text), MAX_REF_TEXT);
@@ -425,9 +452,18 @@ pub(super) fn assemble(
             }
         }
     }
-    if out.lines.is_empty() {
+    let has_enclosures = refs.iter().any(|r| r.kind == RefKind::Enclosure);
+    if out.lines.is_empty() && !has_enclosures {
         for line in fit(&[("(this article has no text)".to_owned(), styles.note)], width, 0) {
             out.push(line, false);
+        }
+    }
+    if has_enclosures {
+        out.blank();
+        for r in refs.iter().filter(|r| r.kind == RefKind::Enclosure) {
+            for fitted in enclosure_lines(r, width, styles) {
+                out.push_fitted(fitted, false);
+            }
         }
     }
     for note in notes {
@@ -535,6 +571,30 @@ fn trim_end(mut line: Line<'static>) -> Line<'static> {
         }
     }
     line
+}
+
+/// `[enclosure 3] audio/mpeg, 34.2 MB: https://…` after the body: the URL moves to the next
+/// line when it does not fit, and is broken at the width; one that may be opened is marked as
+/// its link, one that may not is shown short and marked "(not opened)".
+fn enclosure_lines(r: &Reference, width: usize, styles: &ArticleStyles) -> Vec<Fitted> {
+    let facts = if r.text.is_empty() { String::new() } else { format!("{}:", r.text) };
+    let (shown, style, link) = if r.openable {
+        (cut(&r.url, MAX_SHOWN_URL), styles.link, Some(r.number))
+    } else {
+        (cut(&r.url, MAX_SHOWN_UNSAFE_URL), Style::new(), None)
+    };
+    let mut pieces =
+        vec![(format!("[enclosure {}]", r.number), styles.note, None), (" ".to_owned(), Style::new(), None)];
+    if !facts.is_empty() {
+        pieces.push((facts, Style::new(), None));
+        pieces.push((" ".to_owned(), Style::new(), None));
+    }
+    pieces.push((shown, style, link));
+    if !r.openable {
+        pieces.push((" ".to_owned(), Style::new(), None));
+        pieces.push((NOT_OPENED.to_owned(), styles.note, None));
+    }
+    fit_with(&pieces, width, 0, Mode::Words)
 }
 
 /// `[3] https://…` in the "Links" list: the URL broken wherever the width runs out, its

@@ -11,10 +11,14 @@
 //! lists and quotes too deep for the pane flattened, tables too wide turned into lists of
 //! rows, break opportunities added between CJK characters, clusters html2text mismeasures
 //! replaced by placeholders, `<pre>` blocks set aside, lazy-loaded images resolved, attribute
-//! noise dropped); html2text lays it out with our own decorator (`decorate`), which numbers
-//! links and images; `lines` turns its annotated lines into styled ratatui lines, puts the
-//! `<pre>` blocks back (broken at the width, never wrapped), cleans every span, enforces the
-//! width and appends the "Links" list. Rendering costs a few milliseconds, so it runs on a blocking
+//! noise dropped, `<sup>`/`<sub>` written in Unicode where it can be, one-column tables made
+//! paragraphs); html2text lays it out with our own decorator (`decorate`), which numbers links
+//! and images, resolving relative URLs against the article's base ([`ArticleContext`]), and
+//! the article's enclosures are numbered after them; `lines` turns its annotated lines into
+//! styled ratatui lines, puts the `<pre>` blocks back (broken at the width, never wrapped),
+//! drops the rules html2text draws between table rows (but the one under a header row),
+//! cleans every span, enforces the width, lists the enclosures (`[enclosure 4] audio/mpeg,
+//! 34.2 MB: url`) and appends the "Links" list. Rendering costs a few milliseconds, so it runs on a blocking
 //! worker and its result is kept in a [`RenderCache`].
 
 mod cache;
@@ -28,6 +32,9 @@ mod tests;
 
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
+use url::Url;
+
+use crate::model::Enclosure;
 
 pub use cache::RenderCache;
 
@@ -93,22 +100,28 @@ impl Default for ArticleStyles {
 pub enum RefKind {
     Link,
     Image,
+    /// A podcast file or other attachment of the article (its enclosures come after its links
+    /// and images).
+    Enclosure,
 }
 
-/// A link or image of the article, shown as `text[3]` or `[image 3: alt]` in the body and as
-/// `[3] url` in the "Links" list after it.
+/// A link, image or enclosure of the article, shown as `text[3]`, `[image 3: alt]` or
+/// `[enclosure 3] audio/mpeg, 34.2 MB: url` in the body and as `[3] url` in the "Links" list
+/// after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
     /// 1-based, in order of first appearance; the same URL (of the same kind) keeps one number.
     pub number: usize,
     pub kind: RefKind,
-    /// As written in the article (relative URLs stay relative), cleaned of every forbidden
-    /// character and of surrounding whitespace.
+    /// Absolute when the article has a base ([`ArticleContext`]; a `<base href>` in the body
+    /// overrides it): relative URLs are joined to it. Relative only when there is no base.
+    /// Cleaned of every forbidden character and of surrounding whitespace.
     pub url: String,
     /// False for anything but http, https, mailto and relative URLs (`javascript:`, `data:`,
     /// `file:`…): those are listed, marked "(not opened)", and must not be opened.
     pub openable: bool,
-    /// The link's text (first occurrence) or the image's alt text; may be empty.
+    /// The link's text (first occurrence), the image's alt text, or the enclosure's type and
+    /// size (`audio/mpeg, 34.2 MB`); may be empty.
     pub text: String,
 }
 
@@ -151,16 +164,45 @@ pub fn containing_panics() -> bool {
     decorate::containing_panics()
 }
 
-/// Lays out `html` for a pane `width` columns wide (0 is taken as 1).
-pub fn render_article(html: &str, width: u16, styles: &ArticleStyles) -> Rendered {
-    render_capped(html, usize::from(width.max(1)), styles, MAX_HTML)
+/// What the renderer needs to know about an article besides its body.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ArticleContext<'a> {
+    /// The article's own page: relative URLs in the body are resolved against it.
+    pub link: Option<&'a str>,
+    /// The feed's web site: the base when the article has no (usable) link.
+    pub site: Option<&'a str>,
+    /// Listed after the body, numbered after its links and images.
+    pub enclosures: &'a [Enclosure],
 }
 
-/// The same layout as [`render_article`] (same caps, same containment of html2text's panics,
-/// same numbered links and "Links" list) as plain text: what `tidings show` prints. Trailing
-/// spaces are trimmed and runs of blank lines kept to one.
+/// Lays out `html` for a pane `width` columns wide (0 is taken as 1), without a base URL
+/// (relative links stay relative) or enclosures: see [`render_article_in`].
+pub fn render_article(html: &str, width: u16, styles: &ArticleStyles) -> Rendered {
+    render_article_in(html, width, styles, &ArticleContext::default())
+}
+
+/// Lays out `html` for a pane `width` columns wide (0 is taken as 1), its links resolved
+/// against the article's base (a `<base href>` in the body, else `context.link`, else
+/// `context.site`) and its enclosures listed after the body.
+pub fn render_article_in(
+    html: &str,
+    width: u16,
+    styles: &ArticleStyles,
+    context: &ArticleContext<'_>,
+) -> Rendered {
+    render_capped(html, usize::from(width.max(1)), styles, MAX_HTML, context)
+}
+
+/// [`render_plain_in`] without a base URL or enclosures.
 pub fn render_plain(html: &str, width: u16) -> String {
-    let rendered = render_article(html, width, &ArticleStyles::default());
+    render_plain_in(html, width, &ArticleContext::default())
+}
+
+/// The same layout as [`render_article_in`] (same caps, same containment of html2text's
+/// panics, same numbered links, enclosures and "Links" list) as plain text: what `tidings
+/// show` prints. Trailing spaces are trimmed and runs of blank lines kept to one.
+pub fn render_plain_in(html: &str, width: u16, context: &ArticleContext<'_>) -> String {
+    let rendered = render_article_in(html, width, &ArticleStyles::default(), context);
     let mut out = String::new();
     let mut blank_before = true;
     for line in &rendered.lines {
@@ -176,9 +218,32 @@ pub fn render_plain(html: &str, width: u16) -> String {
     out
 }
 
-fn render_capped(html: &str, width: usize, styles: &ArticleStyles, cap: usize) -> Rendered {
+/// The URL relative references are resolved against: the body's `<base href>` (itself joined
+/// to the page), else the article's page, else the site. Only URLs that can be a base.
+fn base_url(context: &ArticleContext<'_>, base_href: Option<&str>) -> Option<Url> {
+    let usable = |u: Url| (!u.cannot_be_a_base()).then_some(u);
+    let page = [context.link, context.site]
+        .into_iter()
+        .flatten()
+        .find_map(|u| Url::parse(u.trim()).ok().and_then(usable));
+    let from_href = base_href.and_then(|h| match &page {
+        Some(p) => p.join(h).ok().and_then(usable),
+        None => Url::parse(h).ok().and_then(usable),
+    });
+    from_href.or(page)
+}
+
+fn render_capped(
+    html: &str,
+    width: usize,
+    styles: &ArticleStyles,
+    cap: usize,
+    context: &ArticleContext<'_>,
+) -> Rendered {
     let prepared = prepare::prepare(html, width, cap);
-    let (tagged, refs) = decorate::layout(&prepared.html, width);
+    let base = base_url(context, prepared.base_href.as_deref());
+    let (tagged, mut refs) = decorate::layout(&prepared.html, width, base.as_ref());
+    decorate::add_enclosures(&mut refs, context.enclosures, base.as_ref());
     let mut notes = Vec::new();
     if tagged.is_none() {
         notes.push("(this article could not be laid out; its text is shown without layout)".to_owned());

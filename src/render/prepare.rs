@@ -9,7 +9,13 @@
 //! - turns lists, quotes and definition lists that would indent past half the pane into flat
 //!   blocks (items keep a bullet or their number);
 //! - turns tables with more columns than the pane can show side by side into a list of rows,
-//!   cells separated by a bar;
+//!   cells separated by a bar, one-column (layout) tables into paragraphs, and marks the header
+//!   row of the others (`HEAD_ROW`: the only rule between rows `lines` keeps is under it);
+//! - writes `<sup>`/`<sub>` text in Unicode superscript/subscript characters when each has one
+//!   (`x²`, `H₂O`, a footnote's `[2]` as `²`), else as `^x`/`_x`, or `^(…)`/`_(…)` for several
+//!   characters (read ahead a bounded number of tokens);
+//! - gives images without alt text a marker alt (`NO_ALT`), so a link around one is kept, and
+//!   notes the first `<base href>` (the parser's xml:base) for resolving relative URLs;
 //! - inserts zero-width spaces (html2text's break opportunity) between CJK characters, except
 //!   before closing and after opening punctuation;
 //! - picks an image's real URL when `src` is a lazy-loading placeholder, turns `<iframe>`s into
@@ -25,14 +31,14 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::decorate::{
-    BULLET, CELL_SEP, FILLER, LIGATURE_BREAK, MARKER_FIRST, MARKER_LAST, NUMBER, PRE, RULE,
+    BULLET, CELL_SEP, FILLER, HEAD_ROW, LIGATURE_BREAK, MARKER_FIRST, MARKER_LAST, NO_ALT, NUMBER, PRE, RULE,
 };
 use super::width::{graphemes, is_cjk, joins_previous, no_break_after, no_break_before, str_width};
 use super::MAX_DEPTH;
 use crate::sanitize;
 
 /// A table is shown as a list of rows when its columns, each at least this wide, do not fit.
-const MIN_COLUMN: usize = 8;
+pub(super) const MIN_COLUMN: usize = 8;
 
 /// The prepared HTML and what the pass had to leave out.
 pub(super) struct Prepared {
@@ -47,6 +53,9 @@ pub(super) struct Prepared {
     /// Grapheme clusters html2text would measure wrongly, replaced in `html` by a placeholder
     /// (see [`placeholder`]).
     pub clusters: Vec<String>,
+    /// The `href` of the article's first `<base>` element (decoded, cleaned): relative URLs
+    /// are relative to it.
+    pub base_href: Option<String>,
 }
 
 pub(super) fn prepare(html: &str, width: usize, cap: usize) -> Prepared {
@@ -68,12 +77,14 @@ pub(super) fn prepare(html: &str, width: usize, cap: usize) -> Prepared {
         e.token(t, &mut tok);
     }
     e.flush_text();
+    e.end_script();
     Prepared {
         html: e.out,
         truncated,
         flattened_depth: e.flattened_depth,
         pres: e.pres,
         clusters: e.clusters,
+        base_href: e.base_href,
     }
 }
 
@@ -181,6 +192,7 @@ enum Tok<'a> {
     Skip,
 }
 
+#[derive(Clone)]
 struct Tokenizer<'a> {
     s: &'a str,
     pos: usize,
@@ -567,8 +579,8 @@ struct Emitter {
     budget: usize,
     width: usize,
     lists: Vec<ListCtx>,
-    /// For each open `<table>`: whether it is shown as rows (its context is then in `lists`).
-    tables: Vec<bool>,
+    /// Each open `<table>`, innermost last.
+    tables: Vec<TableCtx>,
     table_cols: Vec<usize>,
     tables_seen: usize,
     in_pre: usize,
@@ -582,6 +594,210 @@ struct Emitter {
     clusters: Vec<String>,
     /// Decoded text not yet written.
     pending: String,
+    /// Inside a `<sup>` or `<sub>`.
+    script: Option<Script>,
+    base_href: Option<String>,
+}
+
+/// How a `<table>` is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TableMode {
+    /// Laid out by html2text as a grid.
+    Grid,
+    /// As a list of rows (too many columns for the width); its context is in `lists`.
+    Rows,
+    /// A layout table (one column, or `role="presentation"` with one column): its cells as
+    /// paragraphs.
+    Layout,
+}
+
+/// Where a grid table's header row is: the cell after which `HEAD_ROW` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Head {
+    None,
+    /// A header row started; its first cell has not.
+    RowStarted,
+    /// In the first cell of a header row.
+    FirstCell,
+}
+
+#[derive(Debug)]
+struct TableCtx {
+    mode: TableMode,
+    /// `role="presentation"`: no header rule.
+    presentation: bool,
+    rows: usize,
+    in_thead: bool,
+    head: Head,
+}
+
+/// An open `<sup>` or `<sub>`.
+#[derive(Debug)]
+struct Script {
+    sup: bool,
+    /// Every character of its text has a Unicode super/subscript form: written in it.
+    unicode: bool,
+    /// Not in Unicode and more than one character: `^(` … `)`.
+    parens: bool,
+    /// In Unicode, its text a footnote reference in brackets (`[2]`): shown without them.
+    brackets: bool,
+    /// `<sup>`/`<sub>` nested inside it, shown as part of it.
+    nested: usize,
+}
+
+/// At most this many tokens are read ahead to decide how a `<sup>`/`<sub>` is shown, or
+/// whether a table's first row is a header.
+const LOOKAHEAD: usize = 64;
+/// A `<sup>`/`<sub>` with more characters than this is shown as `^(…)`.
+const MAX_SCRIPT_CHARS: usize = 32;
+
+/// The superscript form of `c`, if Unicode has one that terminals show.
+fn superscript(c: char) -> Option<char> {
+    Some(match c {
+        '0' => '⁰',
+        '1' => '¹',
+        '2' => '²',
+        '3' => '³',
+        '4' => '⁴',
+        '5' => '⁵',
+        '6' => '⁶',
+        '7' => '⁷',
+        '8' => '⁸',
+        '9' => '⁹',
+        '+' => '⁺',
+        '-' | '−' => '⁻',
+        '=' => '⁼',
+        '(' => '⁽',
+        ')' => '⁾',
+        'a' => 'ᵃ',
+        'b' => 'ᵇ',
+        'c' => 'ᶜ',
+        'd' => 'ᵈ',
+        'e' => 'ᵉ',
+        'f' => 'ᶠ',
+        'g' => 'ᵍ',
+        'h' => 'ʰ',
+        'i' => 'ⁱ',
+        'j' => 'ʲ',
+        'k' => 'ᵏ',
+        'l' => 'ˡ',
+        'm' => 'ᵐ',
+        'n' => 'ⁿ',
+        'o' => 'ᵒ',
+        'p' => 'ᵖ',
+        'r' => 'ʳ',
+        's' => 'ˢ',
+        't' => 'ᵗ',
+        'u' => 'ᵘ',
+        'v' => 'ᵛ',
+        'w' => 'ʷ',
+        'x' => 'ˣ',
+        'y' => 'ʸ',
+        'z' => 'ᶻ',
+        _ => return None,
+    })
+}
+
+/// The subscript form of `c`, if Unicode has one.
+fn subscript(c: char) -> Option<char> {
+    Some(match c {
+        '0' => '₀',
+        '1' => '₁',
+        '2' => '₂',
+        '3' => '₃',
+        '4' => '₄',
+        '5' => '₅',
+        '6' => '₆',
+        '7' => '₇',
+        '8' => '₈',
+        '9' => '₉',
+        '+' => '₊',
+        '-' | '−' => '₋',
+        '=' => '₌',
+        '(' => '₍',
+        ')' => '₎',
+        'a' => 'ₐ',
+        'e' => 'ₑ',
+        'h' => 'ₕ',
+        'i' => 'ᵢ',
+        'j' => 'ⱼ',
+        'k' => 'ₖ',
+        'l' => 'ₗ',
+        'm' => 'ₘ',
+        'n' => 'ₙ',
+        'o' => 'ₒ',
+        'p' => 'ₚ',
+        'r' => 'ᵣ',
+        's' => 'ₛ',
+        't' => 'ₜ',
+        'u' => 'ᵤ',
+        'v' => 'ᵥ',
+        'x' => 'ₓ',
+        _ => return None,
+    })
+}
+
+/// The text of the `<sup>`/`<sub>` just opened, read ahead on a copy of the tokenizer: `None`
+/// when it does not end soon (or a block starts first), or is long.
+fn script_text(tok: &Tokenizer<'_>, name: &str) -> Option<String> {
+    let mut ahead = tok.clone();
+    let mut text = String::new();
+    let mut depth = 1usize;
+    for _ in 0..LOOKAHEAD {
+        match ahead.next()? {
+            // Too long to read as a superscript anyway (and not decoded, to keep this cheap).
+            Tok::Text(s) if s.len() > MAX_SCRIPT_CHARS * 8 => return None,
+            Tok::Text(s) => decode_into(s, &mut text),
+            Tok::Start { name: n, self_closing, .. } => {
+                let n = lower(n);
+                if n == name && !self_closing {
+                    depth += 1;
+                } else if !is_inline(&n) && n != "wbr" {
+                    return None;
+                }
+            }
+            Tok::End { name: n } => {
+                let n = lower(n);
+                if n == name {
+                    depth -= 1;
+                    if depth == 0 {
+                        return (text.chars().count() <= MAX_SCRIPT_CHARS).then_some(text);
+                    }
+                } else if !is_inline(&n) {
+                    return None;
+                }
+            }
+            Tok::Raw(_) | Tok::Skip => {}
+        }
+        if text.len() > MAX_SCRIPT_CHARS * 4 {
+            return None;
+        }
+    }
+    None
+}
+
+/// Whether the table row just opened has only `<th>` cells (at least one), read ahead.
+fn row_is_all_headers(tok: &Tokenizer<'_>) -> bool {
+    let mut ahead = tok.clone();
+    let mut seen = false;
+    for _ in 0..LOOKAHEAD * 4 {
+        match ahead.next() {
+            None => return seen,
+            Some(Tok::Start { name, .. }) => match &*lower(name) {
+                "td" => return false,
+                "th" => seen = true,
+                "tr" | "table" | "tbody" | "tfoot" => return seen,
+                _ => {}
+            },
+            Some(Tok::End { name }) => {
+                if matches!(&*lower(name), "tr" | "table" | "thead" | "tbody" | "tfoot") {
+                    return seen;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    false
 }
 
 /// Elements that close themselves (or that html5ever never nests): not counted for depth.
@@ -681,6 +897,8 @@ impl Emitter {
             width,
             lists: Vec::new(),
             tables: Vec::new(),
+            script: None,
+            base_href: None,
             table_cols,
             tables_seen: 0,
             in_pre: 0,
@@ -726,7 +944,15 @@ impl Emitter {
         if self.pending.is_empty() {
             return;
         }
-        let raw = std::mem::take(&mut self.pending);
+        let mut raw = std::mem::take(&mut self.pending);
+        if let Some(s) = self.script.as_ref().filter(|s| s.unicode) {
+            let map = if s.sup { superscript } else { subscript };
+            raw = raw
+                .chars()
+                .filter(|&c| !(s.brackets && matches!(c, '[' | ']')))
+                .map(|c| map(c).unwrap_or(c))
+                .collect();
+        }
         let cleaned = clean_text(&raw);
         let text = neutralize(&cleaned, &mut self.clusters);
         if self.in_pre > 0 {
@@ -767,7 +993,29 @@ impl Emitter {
     }
 
     fn start<'a>(&mut self, name: &str, attrs: &str, self_closing: bool, tok: &mut Tokenizer<'a>) {
+        if self.script.is_some() && !is_inline(name) && name != "wbr" {
+            // A block ends a `<sup>`/`<sub>` (html5ever closes it there).
+            self.end_script();
+        }
         match name {
+            "sup" | "sub" => {
+                if !self_closing {
+                    self.start_script(name == "sup", tok);
+                }
+                return;
+            }
+            "base" => {
+                let a = attributes(attrs);
+                if let (None, Some(href)) = (&self.base_href, attr(&a, "href")) {
+                    let mut decoded = String::new();
+                    decode_into(href, &mut decoded);
+                    let href = clean_text(&decoded).trim().to_owned();
+                    if !href.is_empty() {
+                        self.base_href = Some(href);
+                    }
+                }
+                return;
+            }
             "script" | "style" | "title" | "noembed" | "noframes" => {
                 // Raw text: the next token is its content, which shows nothing.
                 let _ = tok.next();
@@ -782,7 +1030,7 @@ impl Emitter {
                         text.push_str(content);
                     }
                     let text = clean_text(&text).trim_end_matches('\n').to_owned();
-                    if self.tables.last().is_some_and(|&rows| !rows) {
+                    if self.tables.last().is_some_and(|t| t.mode == TableMode::Grid) {
                         self.out.push_str("<pre>");
                         escape_into(&neutralize(&text, &mut self.clusters), &mut self.out);
                         self.out.push_str("</pre>");
@@ -814,7 +1062,7 @@ impl Emitter {
             }
             // Outside grid tables (whose cells need html2text's layout), a block of
             // preformatted text is laid out by `lines`.
-            "pre" | "listing" if self.tables.last().is_none_or(|&rows| rows) => {
+            "pre" | "listing" if self.tables.last().is_none_or(|t| t.mode != TableMode::Grid) => {
                 let text = pre_text(tok, name);
                 self.pre_block(text);
                 return;
@@ -852,7 +1100,7 @@ impl Emitter {
             "li" => return self.item("li"),
             "dt" | "dd" => return self.item(name),
             "tr" | "td" | "th" | "caption" | "thead" | "tbody" | "tfoot" => {
-                return self.table_part(name, attrs)
+                return self.table_part(name, attrs, tok)
             }
             _ => {}
         }
@@ -927,9 +1175,23 @@ impl Emitter {
                 let cols = self.table_cols.get(self.tables_seen).copied().unwrap_or(0);
                 self.tables_seen += 1;
                 let rows = cols >= 2 && cols * MIN_COLUMN + (cols - 1) > self.width;
+                let a = attributes(attrs);
+                let presentation = attr(&a, "role").is_some_and(|r| {
+                    r.trim().eq_ignore_ascii_case("presentation") || r.trim().eq_ignore_ascii_case("none")
+                });
+                let mode = if rows {
+                    TableMode::Rows
+                } else if cols <= 1 {
+                    TableMode::Layout
+                } else {
+                    TableMode::Grid
+                };
                 open.table = true;
-                self.tables.push(rows);
-                if rows {
+                self.tables.push(TableCtx { mode, presentation, rows: 0, in_thead: false, head: Head::None });
+                if mode == TableMode::Layout {
+                    self.out.push_str("<div>");
+                    open.close = Close::As("</div>");
+                } else if rows {
                     let flat = self.indent + 2 > self.budget;
                     if flat {
                         self.out.push_str("<div>");
@@ -984,6 +1246,43 @@ impl Emitter {
         self.stack.push(open);
     }
 
+    /// `<sup>`/`<sub>`: in Unicode super/subscript characters when every character has one
+    /// (`x²`, `H₂O`), else `^x`, `_x`, or `^(…)` for several characters.
+    fn start_script(&mut self, sup: bool, tok: &Tokenizer<'_>) {
+        if let Some(s) = &mut self.script {
+            s.nested += 1;
+            return;
+        }
+        let map = if sup { superscript } else { subscript };
+        let (unicode, parens, brackets) = match script_text(tok, if sup { "sup" } else { "sub" }) {
+            Some(text) => {
+                let shown: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+                let maps = |cs: &[char]| cs.iter().all(|&c| map(c).is_some());
+                match shown.as_slice() {
+                    ['[', inner @ .., ']'] if !inner.is_empty() && maps(inner) => (true, false, true),
+                    _ => (maps(&shown), shown.len() > 1, false),
+                }
+            }
+            None => (false, true, false),
+        };
+        if !unicode {
+            self.out.push(if sup { '^' } else { '_' });
+            if parens {
+                self.out.push('(');
+            }
+        }
+        self.last = None;
+        self.script = Some(Script { sup, unicode, parens, brackets, nested: 0 });
+    }
+
+    fn end_script(&mut self) {
+        if let Some(s) = self.script.take() {
+            if !s.unicode && s.parens {
+                self.out.push(')');
+            }
+        }
+    }
+
     /// `<img>`: the real URL of a lazy-loaded image, and its alt text.
     fn image(&mut self, attrs: &str) {
         let a = attributes(attrs);
@@ -1011,15 +1310,19 @@ impl Emitter {
             push_attr_value(&mut self.out, src);
             self.out.push('"');
         }
+        let mut decoded = String::new();
         if let Some(alt) = attr(&a, "alt").or_else(|| attr(&a, "title")) {
-            let mut decoded = String::new();
             decode_into(alt, &mut decoded);
-            let alt = neutralize(&clean_text(&decoded), &mut self.clusters).into_owned();
-            self.out.push_str(" alt=\"");
-            escape_into(&alt, &mut self.out);
-            self.out.push('"');
         }
-        self.out.push('>');
+        let alt = neutralize(&clean_text(&decoded), &mut self.clusters).into_owned();
+        self.out.push_str(" alt=\"");
+        if alt.trim().is_empty() {
+            // html2text would drop a link around an image without alt text.
+            self.out.push(NO_ALT);
+        } else {
+            escape_into(&alt, &mut self.out);
+        }
+        self.out.push_str("\">");
     }
 
     /// `<li>`, `<dt>`, `<dd>`: plain in a real list, a block with its marker in a flat one.
@@ -1078,11 +1381,50 @@ impl Emitter {
         }
     }
 
+    /// A grid table's header row (in `<thead>`, or a first row of `<th>` cells only): the end of
+    /// its first cell gets `HEAD_ROW`, written before the part `name` that ends that cell.
+    fn header_row_marker(out: &mut String, name: &str, tok: &Tokenizer<'_>, table: &mut TableCtx) {
+        match name {
+            "thead" => table.in_thead = true,
+            "tbody" | "tfoot" => table.in_thead = false,
+            "tr" => {
+                if table.head == Head::FirstCell {
+                    out.push(HEAD_ROW);
+                }
+                table.rows += 1;
+                let header =
+                    !table.presentation && (table.in_thead || (table.rows == 1 && row_is_all_headers(tok)));
+                table.head = if header { Head::RowStarted } else { Head::None };
+            }
+            "td" | "th" => match table.head {
+                Head::FirstCell => {
+                    out.push(HEAD_ROW);
+                    table.head = Head::None;
+                }
+                Head::RowStarted => table.head = Head::FirstCell,
+                Head::None => {}
+            },
+            _ => {}
+        }
+    }
+
     /// The parts of a table: written as they are in a grid table, as rows of a list in a table
     /// shown as rows.
-    fn table_part(&mut self, name: &str, attrs: &str) {
-        let rows = self.tables.last().copied().unwrap_or(false);
-        if !rows {
+    fn table_part(&mut self, name: &str, attrs: &str, tok: &Tokenizer<'_>) {
+        // Outside any table, the tags are written as they are (html5ever drops them).
+        let mode = self.tables.last().map_or(TableMode::Grid, |t| t.mode);
+        if mode == TableMode::Layout {
+            // A layout table is its text: each cell a paragraph.
+            if matches!(name, "td" | "th" | "caption") {
+                self.out.push_str("<p>");
+            }
+            self.last = None;
+            return;
+        }
+        if mode == TableMode::Grid {
+            if let Some(table) = self.tables.last_mut() {
+                Self::header_row_marker(&mut self.out, name, tok, table);
+            }
             match name {
                 "td" | "th" => {
                     let a = attributes(attrs);
@@ -1143,13 +1485,26 @@ impl Emitter {
     }
 
     fn end_table_part(&mut self, name: &str) {
-        let rows = self.tables.last().copied().unwrap_or(false);
-        if !rows {
-            if self.tables.is_empty() {
+        let Some(table) = self.tables.last_mut() else { return };
+        match table.mode {
+            TableMode::Layout => {
+                if matches!(name, "td" | "th" | "caption") {
+                    self.out.push_str("</p>");
+                }
                 return;
             }
-            let _ = write!(self.out, "</{name}>");
-            return;
+            TableMode::Grid => {
+                if table.head == Head::FirstCell && matches!(name, "td" | "th" | "tr") {
+                    self.out.push(HEAD_ROW);
+                    table.head = Head::None;
+                }
+                if name == "thead" {
+                    table.in_thead = false;
+                }
+                let _ = write!(self.out, "</{name}>");
+                return;
+            }
+            TableMode::Rows => {}
         }
         let Some(ctx) = Self::innermost_rows(&mut self.lists, &mut self.out) else { return };
         if matches!(name, "tr" | "caption") {
@@ -1170,7 +1525,18 @@ impl Emitter {
     }
 
     fn end(&mut self, name: &str) {
+        if self.script.is_some() && !is_inline(name) {
+            self.end_script();
+        }
         match name {
+            "sup" | "sub" => {
+                match &mut self.script {
+                    Some(s) if s.nested > 0 => s.nested -= 1,
+                    Some(_) => self.end_script(),
+                    None => {}
+                }
+                return;
+            }
             "li" | "dt" | "dd" => return self.end_item(name),
             "tr" | "td" | "th" | "caption" | "thead" | "tbody" | "tfoot" => return self.end_table_part(name),
             "br" => {
@@ -1212,7 +1578,11 @@ impl Emitter {
                 }
             }
             if open.table {
-                self.tables.pop();
+                if let Some(t) = self.tables.pop() {
+                    if t.head == Head::FirstCell {
+                        self.out.push(HEAD_ROW);
+                    }
+                }
             }
             if open.pre {
                 self.in_pre -= 1;

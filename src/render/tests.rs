@@ -540,7 +540,7 @@ fn every_width_from_1_to_300_holds_for_a_mixed_article() {
 #[test]
 fn the_input_is_capped_with_a_note() {
     let html = "<p>word word word</p>".repeat(1000);
-    let r = render_capped(&html, 60, &ArticleStyles::default(), 4096);
+    let r = render_capped(&html, 60, &ArticleStyles::default(), 4096, &ArticleContext::default());
     check(&r, 60);
     let t = texts(&r);
     assert_eq!(
@@ -824,4 +824,294 @@ mod properties {
             check(&r, width);
         }
     }
+}
+
+// ---- fidelity: sub/sup, images without alt, absolute links, enclosures, tables ----
+
+fn render_in(html: &str, width: u16, context: &ArticleContext<'_>) -> Rendered {
+    render_article_in(html, width, &ArticleStyles::default(), context)
+}
+
+const PAGE: ArticleContext<'static> = ArticleContext {
+    link: Some("https://example.test/posts/1"),
+    site: Some("https://example.test/"),
+    enclosures: &[],
+};
+
+#[test]
+fn sub_and_sup_are_unicode_when_every_character_has_a_form() {
+    let r = render(
+        "<p>H<sub>2</sub>O, x<sup>2</sup>, x<sup>n+1</sup>, e<sup>-(i)</sup>, 1<sup>st</sup>, \
+         a<sub>i+1</sub>, note<sup><a href='#fn1'>1</a></sup>, wiki<sup><a href='#c'>[12]</a></sup>, \
+         empty<sup></sup>, nested<sup>2<sup>3</sup></sup>.</p>",
+        80,
+    );
+    check(&r, 80);
+    assert_eq!(texts(&r), ["H₂O, x², xⁿ⁺¹, e⁻⁽ⁱ⁾, 1ˢᵗ, aᵢ₊₁, note¹, wiki¹², empty, nested²³."]);
+    assert!(r.references.is_empty(), "in-page footnote anchors are not numbered: {:?}", r.references);
+}
+
+#[test]
+fn sub_and_sup_without_unicode_forms_are_marked() {
+    let r = render(
+        "<p>C<sub>q</sub>, T<sub>xyz</sub>, Brand<sup>TM</sup>, y<sup>Q</sup>, \
+         z<sup>a b?</sup>, link<sup><a href='https://n.example/1'>Note</a></sup>, num<sup><a href='https://n.example/2'>3</a></sup>.</p>",
+        80,
+    );
+    check(&r, 80);
+    assert_eq!(texts(&r)[0], "C_q, T_(xyz), Brand^(TM), y^Q, z^(a b?), link^(Note[1]), num³[2].");
+    // Not closed before a block (html5ever closes it there), or never closed: closed there.
+    let r = render("<p>a<sup>bc</p><p>d</p><p>e<sub>Q R", 80);
+    check(&r, 80);
+    assert_eq!(texts(&r), ["a^(bc)", "", "d", "", "e_(Q R)"]);
+    // Too long to read ahead: marked, the text kept as it is.
+    let long = "word ".repeat(100);
+    let r = render(&format!("<p>x<sup>{long}</sup>y</p>"), 1000);
+    check(&r, 1000);
+    assert_eq!(texts(&r)[0], format!("x^({long})y"));
+}
+
+#[test]
+fn many_and_deeply_nested_sups_stay_bounded() {
+    let html = "<sup>2".repeat(50_000) + &"</sup>".repeat(50_000);
+    let (r, took) = timed(|| render(&html, 80));
+    check(&r, 80);
+    assert!(texts(&r)[0].starts_with("^(2222"), "{:?}", &texts(&r)[0]);
+    assert!(took.as_secs() < 5, "{took:?}");
+    let html = "x<sup>2</sup> ".repeat(20_000);
+    let (r, took) = timed(|| render(&html, 80));
+    check(&r, 80);
+    assert!(texts(&r)[0].starts_with("x² x² x²"), "{:?}", &texts(&r)[0]);
+    assert!(took.as_secs() < 5, "{took:?}");
+}
+
+#[test]
+fn a_linked_image_without_alt_keeps_its_link() {
+    let r = render_in(
+        "<p><a href='big.jpg'><img src='thumb.jpg'></a> <a href='/b'><img src='/t.png' alt=' '></a> \
+         <a href='/c'><img src='/c.png' alt='a cat'></a></p>",
+        80,
+        &PAGE,
+    );
+    check(&r, 80);
+    assert_eq!(texts(&r)[0], "[image 2][1] [image 4][3] [image 6: a cat][5]");
+    let refs: Vec<_> = r.references.iter().map(|x| (x.kind, x.url.as_str(), x.text.as_str())).collect();
+    assert_eq!(
+        refs,
+        [
+            (RefKind::Link, "https://example.test/posts/big.jpg", "[image 2]"),
+            (RefKind::Image, "https://example.test/posts/thumb.jpg", ""),
+            (RefKind::Link, "https://example.test/b", "[image 4]"),
+            (RefKind::Image, "https://example.test/t.png", ""),
+            (RefKind::Link, "https://example.test/c", "[image 6: a cat]"),
+            (RefKind::Image, "https://example.test/c.png", "a cat"),
+        ]
+    );
+}
+
+#[test]
+fn links_and_images_resolve_against_the_articles_base() {
+    let html = "<p><a href='/post/2'>a</a> <a href='../img.png'>b</a> <a href='?p=3'>c</a> \
+                <a href='//cdn.example/x'>d</a> <a href='https://o.example/'>e</a> <a href='#top'>f</a> \
+                <a href='javascript:alert(1)'>g</a> <a href='data:text/html,x'>h</a> <img src='pic.png'> \
+                <a href=' rel/pa th\u{1b}[31m '>i</a></p>";
+    let r = render_in(html, 80, &PAGE);
+    check(&r, 80);
+    let urls: Vec<(&str, bool)> = r.references.iter().map(|x| (x.url.as_str(), x.openable)).collect();
+    assert_eq!(
+        urls,
+        [
+            ("https://example.test/post/2", true),
+            ("https://example.test/img.png", true),
+            ("https://example.test/posts/1?p=3", true),
+            ("https://cdn.example/x", true),
+            ("https://o.example/", true),
+            ("javascript:alert(1)", false),
+            ("data:text/html,x", false),
+            ("https://example.test/posts/pic.png", true),
+            ("https://example.test/posts/rel/pa%20th[31m", true),
+        ]
+    );
+    let t = texts(&r);
+    assert!(t.contains(&"[1] https://example.test/post/2".to_owned()), "{t:#?}");
+    assert!(t.contains(&"[6] javascript:alert(1) (not opened)".to_owned()), "{t:#?}");
+
+    // No link: the site. Neither: relative URLs stay relative.
+    let site = ArticleContext { link: None, ..PAGE };
+    assert_eq!(render_in("<a href='a/b'>x</a>", 80, &site).references[0].url, "https://example.test/a/b");
+    let bad_link = ArticleContext { link: Some("not a url"), ..PAGE };
+    assert_eq!(render_in("<a href='a/b'>x</a>", 80, &bad_link).references[0].url, "https://example.test/a/b");
+    assert_eq!(render("<a href='a/b'>x</a>", 80).references[0].url, "a/b");
+    // A `<base href>` in the body (the parser's xml:base) comes first, joined to the page.
+    let r =
+        render_in("<base href='/dir/'><base href='https://ignored.example/'><a href='x'>x</a>", 80, &PAGE);
+    assert_eq!(r.references[0].url, "https://example.test/dir/x");
+    let r = render_in("<base href='https://b.example/z/'><a href='x'>x</a>", 80, &ArticleContext::default());
+    assert_eq!(r.references[0].url, "https://b.example/z/x");
+    // A base that cannot be one is ignored; a file: base makes nothing openable.
+    let r = render_in("<base href='javascript:alert(1)'><a href='x'>x</a>", 80, &PAGE);
+    assert_eq!(r.references[0].url, "https://example.test/posts/x");
+    let file = ArticleContext { link: Some("file:///etc/feeds/a.xml"), site: None, enclosures: &[] };
+    let r = render_in("<a href='passwd'>x</a>", 80, &file);
+    assert_eq!((r.references[0].url.as_str(), r.references[0].openable), ("file:///etc/feeds/passwd", false));
+}
+
+fn enclosure(url: &str, mime: Option<&str>, length: Option<u64>) -> crate::model::Enclosure {
+    crate::model::Enclosure { url: url.into(), mime: mime.map(str::to_owned), length }
+}
+
+#[test]
+fn enclosures_are_listed_with_type_and_size_and_numbered_after_the_links() {
+    let enclosures = [
+        enclosure("https://example.test/media/ep1.mp3", Some("audio/mpeg"), Some(34_200_000)),
+        enclosure("/media/ep1.mp4", Some("video/mp4"), Some(1_500_000_000)),
+        enclosure("https://example.test/media/ep1.mp3", Some("audio/mpeg"), None),
+        enclosure("notes.pdf", None, Some(0)),
+        enclosure("javascript:alert(1)", Some("text/html"), Some(999)),
+    ];
+    let context = ArticleContext { enclosures: &enclosures, ..PAGE };
+    let r = render_in("<p>Show notes, <a href='/about'>about</a>.</p>", 80, &context);
+    check(&r, 80);
+    assert_eq!(
+        texts(&r),
+        [
+            "Show notes, about[1].",
+            "",
+            "[enclosure 2] audio/mpeg, 34.2 MB: https://example.test/media/ep1.mp3",
+            "[enclosure 3] video/mp4, 1.5 GB: https://example.test/media/ep1.mp4",
+            "[enclosure 4] https://example.test/posts/notes.pdf",
+            "[enclosure 5] text/html, 999 B: javascript:alert(1) (not opened)",
+            "",
+            "Links",
+            "[1] https://example.test/about",
+            "[2] https://example.test/media/ep1.mp3",
+            "[3] https://example.test/media/ep1.mp4",
+            "[4] https://example.test/posts/notes.pdf",
+            "[5] javascript:alert(1) (not opened)",
+        ]
+    );
+    let kinds: Vec<_> = r.references.iter().map(|x| (x.kind, x.openable)).collect();
+    assert_eq!(
+        kinds[1..],
+        [
+            (RefKind::Enclosure, true),
+            (RefKind::Enclosure, true),
+            (RefKind::Enclosure, true),
+            (RefKind::Enclosure, false)
+        ]
+    );
+    assert_eq!(r.reference(3).map(|x| x.text.as_str()), Some("video/mp4, 1.5 GB"));
+    // The URL in the body line opens it, like a link.
+    assert!(
+        linked_texts(&r).contains(&(2, "https://example.test/media/ep1.mp3".to_owned())),
+        "{:?}",
+        linked_texts(&r)
+    );
+    assert!(!linked_texts(&r).iter().any(|(n, _)| *n == 5));
+    // A podcast item without text shows its enclosure only.
+    let r = render_in("", 80, &context);
+    check(&r, 80);
+    assert!(texts(&r)[0].starts_with("[enclosure 1] audio/mpeg"), "{:?}", texts(&r));
+}
+
+#[test]
+fn enclosures_are_cleaned_capped_and_fit_every_width() {
+    let evil = [enclosure(
+        "https://e.example/\u{1b}]0;pwn\u{7}ep.mp3\u{202e}",
+        Some("audio/\u{1b}[31mmpeg\u{9b}\u{202e}"),
+        Some(1),
+    )];
+    let context = ArticleContext { enclosures: &evil, ..PAGE };
+    for width in [1, 5, 20, 80] {
+        check(&render_in("<p>x</p>", width, &context), width);
+    }
+    let r = render_in("<p>x</p>", 80, &context);
+    assert_eq!(r.references[0].url, "https://e.example/]0;pwnep.mp3");
+    assert_eq!(r.references[0].text, "audio/[31mmpeg, 1 B");
+    let many: Vec<_> = (0..1000).map(|i| enclosure(&format!("/e/{i}"), None, None)).collect();
+    let r = render_in("<p>x</p>", 80, &ArticleContext { enclosures: &many, ..PAGE });
+    check(&r, 80);
+    assert_eq!(r.references.len(), 100);
+    let long_type = "a/".to_owned() + &"b".repeat(500);
+    let one = [enclosure("/x", Some(&long_type), None)];
+    let r = render_in("<p>x</p>", 80, &ArticleContext { enclosures: &one, ..PAGE });
+    check(&r, 80);
+    assert_eq!(r.references[0].text.chars().count(), 101);
+}
+
+#[test]
+fn sizes_read_as_people_write_them() {
+    let sizes: Vec<String> = [0, 999, 1000, 1536, 34_200_000, 999_960, 1_500_000_000, u64::MAX]
+        .into_iter()
+        .map(decorate::human_size)
+        .collect();
+    assert_eq!(sizes, ["0 B", "999 B", "1.0 kB", "1.5 kB", "34.2 MB", "1.0 MB", "1.5 GB", "18.4 EB"]);
+}
+
+/// Lines that are only box-drawing characters.
+fn rule_lines(t: &[String]) -> Vec<&String> {
+    t.iter().filter(|l| !l.is_empty() && l.chars().all(|c| "─┬┼┴│├┤ ".contains(c))).collect()
+}
+
+#[test]
+fn tables_have_a_rule_only_under_a_header_row() {
+    let rows = "<tr><td>alpha</td><td>1</td></tr><tr><td>beta</td><td>2</td></tr>";
+    let r = render(&format!("<table><tr><th>Name</th><th>Value</th></tr>{rows}</table>"), 40);
+    check(&r, 40);
+    assert_eq!(texts(&r), ["Name │Value", "─────┼─────", "alpha│1", "beta │2"]);
+    let r = render(&format!("<table><thead><tr><td>Name</td><td>Value</td></tr></thead>{rows}</table>"), 40);
+    assert_eq!(texts(&r), ["Name │Value", "─────┼─────", "alpha│1", "beta │2"]);
+    // No header: no rule at all; a first row with a data cell is no header.
+    let r = render(&format!("<table>{rows}</table>"), 40);
+    check(&r, 40);
+    assert_eq!(texts(&r), ["alpha│1", "beta │2"]);
+    let r = render(&format!("<table><tr><th>Row</th><td>x</td></tr>{rows}</table>"), 40);
+    assert!(rule_lines(&texts(&r)).is_empty(), "{:#?}", texts(&r));
+    // A layout table (role=presentation) never gets one.
+    let r = render(&format!("<table role='presentation'><tr><th>A</th><th>B</th></tr>{rows}</table>"), 40);
+    assert!(rule_lines(&texts(&r)).is_empty(), "{:#?}", texts(&r));
+    // In a list item, the bullet stays.
+    let r = render(&format!("<ul><li><table>{rows}</table></li></ul>"), 40);
+    check(&r, 40);
+    assert_eq!(texts(&r)[0].trim(), "•");
+    assert!(
+        texts(&r).iter().any(|l| l.contains("alpha│1")) && rule_lines(&texts(&r)).is_empty(),
+        "{:#?}",
+        texts(&r)
+    );
+}
+
+#[test]
+fn table_cells_wrap_in_aligned_columns() {
+    let long = "a cell whose text is far too long for the column it sits in";
+    let r = render(
+        &format!(
+            "<table><tr><th>Term</th><th>Meaning</th></tr><tr><td>wrap</td><td>{long}</td></tr></table>"
+        ),
+        40,
+    );
+    check(&r, 40);
+    let t = texts(&r);
+    assert!(t[0].starts_with("Term") && t[1].contains('┼') && t[2].starts_with("wrap"), "{t:#?}");
+    let bar = t[0].find('│').unwrap();
+    assert!(t.len() > 3 && t.iter().skip(2).all(|l| l.find('│') == Some(bar)), "{t:#?}");
+    assert_eq!(t[2..].iter().map(|l| l[bar + '│'.len_utf8()..].trim()).collect::<Vec<_>>().join(" "), long);
+}
+
+#[test]
+fn a_one_column_table_is_its_text() {
+    let r = render(
+        "<p>before</p><table width='100%'><tr><td><p>First cell.</p></td></tr><tr><td>Second <b>cell</b>.</td></tr>\
+         <tr><th>Third</th></tr></table><p>after</p>",
+        40,
+    );
+    check(&r, 40);
+    assert_eq!(texts(&r), ["before", "", "First cell.", "", "Second cell.", "", "Third", "", "after"]);
+    // Unclosed cells do not nest (html5ever would be quadratic in them).
+    let html = "<table>".to_owned() + &"<tr><td>x".repeat(20_000) + "</table>";
+    let p = prepare::prepare(&html, 80, MAX_HTML);
+    assert!(!p.html.contains("<div><div>"), "{}", &p.html[..200]);
+    let (r, took) = timed(|| render(&html, 80));
+    check(&r, 80);
+    assert!(took.as_secs() < 5, "{took:?}");
 }

@@ -57,17 +57,12 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
         }
         Effect::LoadBody { article, width } => {
             let rendered = rendered_body(store, article, width)?;
-            // Relative links are made absolute against the article's own page.
-            let page =
-                store.article(article)?.and_then(|a| a.meta.link).and_then(|l| url::Url::parse(&l).ok());
+            // The renderer made relative links absolute (against the article's page, else the
+            // feed's site); enclosures are numbered after the links and images.
             let links = rendered
                 .references
                 .iter()
-                .map(|r| match (&page, r.openable) {
-                    (_, false) => String::new(),
-                    (Some(page), true) => page.join(&r.url).map_or_else(|_| r.url.clone(), |u| u.to_string()),
-                    (None, true) => r.url.clone(),
-                })
+                .map(|r| if r.openable { r.url.clone() } else { String::new() })
                 .collect();
             vec![Action::BodyRendered {
                 article,
@@ -116,12 +111,23 @@ fn rendered_body(store: &Engine, article: ArticleId, width: u16) -> Result<Arc<R
     if let Some(hit) = render_cache().lock().ok().and_then(|mut c| c.get(article, width)) {
         return Ok(hit);
     }
+    let meta = store.article(article)?.map(|a| a.meta);
+    let site = match &meta {
+        Some(m) => store.feed(m.feed)?.and_then(|f| f.site_link),
+        None => None,
+    };
+    let context = render::ArticleContext {
+        link: meta.as_ref().and_then(|m| m.link.as_deref()),
+        site: site.as_deref(),
+        enclosures: meta.as_ref().map_or(&[], |m| m.enclosures.as_slice()),
+    };
     let rendered = match store.body(article)? {
-        Some(b) => render::render_article(&b.html, width, &theme::article_styles()),
-        None => render::render_article(
+        Some(b) => render::render_article_in(&b.html, width, &theme::article_styles(), &context),
+        None => render::render_article_in(
             "<p><i>(no body stored for this article)</i></p>",
             width,
             &theme::article_styles(),
+            &context,
         ),
     };
     let rendered = Arc::new(rendered);
@@ -261,5 +267,76 @@ mod tests {
         let [Action::RowsLoaded { source: got, rows, .. }] = answer else { panic!("not rows") };
         assert_eq!(got, source);
         assert_eq!(rows.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["a300[2J", "a5[2J"]);
+    }
+
+    #[test]
+    fn a_body_opens_absolute_links_and_its_enclosures_by_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let (feed, _) =
+            store.add_feed(NewFeed { url: "https://example.org/f".into(), ..Default::default() }).unwrap();
+        let now = chrono::Utc::now();
+        let article = |key: u8, link: Option<&str>| {
+            PreparedArticle::new(ParsedArticle {
+                key: ArticleKey([key; 16]),
+                guid: Some(format!("g{key}")),
+                title: format!("t{key}"),
+                link: link.map(str::to_owned),
+                author: None,
+                date: Some(now - chrono::Duration::minutes(i64::from(key))),
+                updated: None,
+                content_html: "<p><a href='/post/2'>next</a> <a href='javascript:x'>bad</a></p>".into(),
+                images: vec![],
+                links: vec![],
+                enclosures: vec![crate::model::Enclosure {
+                    url: "https://cdn.example.org/ep1.mp3".into(),
+                    mime: Some("audio/mpeg".into()),
+                    length: Some(34_200_000),
+                }],
+            })
+        };
+        let update = FeedUpdate {
+            feed_title: "F".into(),
+            site_link: Some("https://site.example.org/blog/".into()),
+            etag: None,
+            last_modified: None,
+            moved_to: None,
+            articles: vec![article(1, Some("https://example.org/posts/1")), article(2, None)],
+        };
+        store
+            .apply_fetch(
+                feed,
+                FetchResult::Updated(update),
+                FetchRecord::default(),
+                &StoreSettings::default(),
+                now.timestamp(),
+            )
+            .unwrap();
+        let entries = store.list_entries(&ArticleQuery { feed: Some(feed), ..Default::default() }).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let options = crate::engine::EngineOptions {
+            store: StoreSettings::default(),
+            fetch: Default::default(),
+            wait: crate::engine::DEFAULT_WAIT,
+        };
+        let store = Engine::holding(store, options, runtime.handle().clone());
+        let links_of = |article: ArticleId| {
+            let answer: [Action; 1] =
+                perform(&store, Effect::LoadBody { article, width: 77 }).try_into().unwrap();
+            let [Action::BodyRendered { links, lines, .. }] = answer else { panic!("not a body") };
+            let text: Vec<String> =
+                lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
+            (links, text)
+        };
+        // Newest first: t1 (with a link), then t2 (without: the site is the base). An odd width:
+        // the render cache is shared by the whole process.
+        let (links, text) = links_of(entries[0].id);
+        assert_eq!(links, ["https://example.org/post/2", "", "https://cdn.example.org/ep1.mp3"]);
+        assert!(
+            text.contains(&"[enclosure 3] audio/mpeg, 34.2 MB: https://cdn.example.org/ep1.mp3".to_owned()),
+            "{text:#?}"
+        );
+        let (links, _) = links_of(entries[1].id);
+        assert_eq!(links, ["https://site.example.org/post/2", "", "https://cdn.example.org/ep1.mp3"]);
     }
 }

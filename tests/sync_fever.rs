@@ -305,7 +305,7 @@ fn fever_with_the_reader_open_a_cli_sync_shows_up_live_and_big_r_syncs() {
     // A sync from another terminal goes through the reader, which shows it without a key.
     let out = t.ok(&["sync"]);
     assert!(out.contains("8 new articles"), "{out}");
-    screen.wait_for(&["alpha", "beta", "8 unread"]);
+    screen.wait_for(&["~alpha", "~beta", "8 unread"]);
 
     // Read one in the reader; change one on the server; R pushes, pulls and shows it.
     screen.keys("\r");

@@ -52,6 +52,8 @@ pub struct FeedRow {
     pub total: u64,
     /// The last fetch failed.
     pub failing: bool,
+    /// Its articles come from the sync server.
+    pub synced: bool,
     pub tags: Vec<String>,
 }
 
@@ -845,6 +847,7 @@ impl App {
                 unread: 2,
                 total: 3,
                 failing: false,
+                synced: false,
                 tags: vec!["rust".into()],
             },
             FeedRow {
@@ -853,6 +856,7 @@ impl App {
                 unread: 0,
                 total: 0,
                 failing: true,
+                synced: false,
                 tags: vec!["ai".into(), "zh".into()],
             },
         ];

@@ -175,6 +175,7 @@ fn feeds_loaded(store: &Engine) -> Result<Action, EngineError> {
             unread: c.unread,
             total: c.total,
             failing: f.last_error.is_some(),
+            synced: overview.synced.contains(&f.id),
             tags: f.tags.iter().map(|t| sanitize::line(t)).collect(),
         });
     }

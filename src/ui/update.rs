@@ -1464,7 +1464,15 @@ mod tests {
         let mut feeds = app.feeds.clone();
         feeds.insert(
             0,
-            FeedRow { id: FeedId(3), title: "New".into(), unread: 1, total: 1, failing: false, tags: vec![] },
+            FeedRow {
+                id: FeedId(3),
+                title: "New".into(),
+                unread: 1,
+                total: 1,
+                failing: false,
+                synced: false,
+                tags: vec![],
+            },
         );
         assert!(update(&mut app, Action::FeedsLoaded { feeds, unread_total: 3 }).is_empty());
         assert_eq!(app.feed_sel, 2);
@@ -2023,6 +2031,7 @@ mod tests {
             unread: 3,
             total: 3,
             failing: false,
+            synced: false,
             tags: vec![],
         });
         let effects = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 5 });
@@ -2311,6 +2320,7 @@ mod tests {
             unread: 4,
             total: 4,
             failing: false,
+            synced: false,
             tags: vec![],
         });
         app.feeds.push(FeedRow {
@@ -2319,6 +2329,7 @@ mod tests {
             unread: 1,
             total: 1,
             failing: false,
+            synced: false,
             tags: vec!["Python".into(), "Python".into()],
         });
         let _ = update(&mut app, Action::ToggleGroups);
@@ -2376,6 +2387,7 @@ mod tests {
                 unread: 1,
                 total: 1,
                 failing: false,
+                synced: false,
                 tags: vec!["ai".into()],
             },
         );
@@ -2404,6 +2416,7 @@ mod tests {
             unread: 1,
             total: 1,
             failing: false,
+            synced: false,
             tags: vec!["rust".into()],
         });
         app.folded.insert(TagGroup::Tag("rust".into()));
@@ -2456,6 +2469,7 @@ mod tests {
             unread: 5,
             total: 5,
             failing: false,
+            synced: false,
             tags: vec!["rust".into()],
         });
         app.refilter_feeds();
@@ -2487,6 +2501,7 @@ mod tests {
             unread: 0,
             total: 0,
             failing: false,
+            synced: false,
             tags: vec!["go".into()],
         });
         app.folded.insert(TagGroup::Tag("rust".into()));
@@ -2535,6 +2550,7 @@ mod tests {
                 unread: 1,
                 total: 1,
                 failing: false,
+                synced: false,
                 tags: vec![format!("tag{:02}", i / 2)],
             })
             .collect();

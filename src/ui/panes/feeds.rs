@@ -181,16 +181,21 @@ fn head_cut(s: &str, width: usize) -> String {
 /// What a feed row starts with under a heading.
 const FEED_INDENT: &str = "  ";
 
-/// A feed: the failure marker, its title and its unread/total counts at the right edge.
+/// A feed: its marker (`!` failing, `~` synced from the sync server), its title and its
+/// unread/total counts at the right edge.
 fn feed_line(f: &FeedRow, indent: &str, width: usize) -> Line<'static> {
     let counts = format!(" {}/{}", f.unread, f.total);
-    let marker = if f.failing { "!" } else { " " };
+    let marker = match (f.failing, f.synced) {
+        (true, _) => "!",
+        (false, true) => "~",
+        (false, false) => " ",
+    };
     let room = width.saturating_sub(indent.len() + counts.chars().count() + 1);
     let title = truncate(&f.title, room);
     let pad = room.saturating_sub(display_width(&title));
     let line = Line::from(vec![
         Span::raw(indent.to_owned()),
-        Span::styled(marker, theme::feed_failing()),
+        Span::styled(marker, if f.failing { theme::feed_failing() } else { theme::read() }),
         Span::raw(title),
         Span::raw(" ".repeat(pad)),
         Span::styled(counts, if f.unread > 0 { theme::unread_count() } else { theme::read() }),

@@ -267,6 +267,7 @@ fn grouped(w: u16, h: u16) -> App {
         unread: 12,
         total: 30,
         failing: false,
+        synced: false,
         tags: vec![evil_tag, "tech".into()],
     });
     app.feeds.push(crate::ui::app::FeedRow {
@@ -275,6 +276,7 @@ fn grouped(w: u16, h: u16) -> App {
         unread: 5,
         total: 9,
         failing: true,
+        synced: false,
         tags: vec!["日本語のニュースとテクノロジーの長いタグ名".into()],
     });
     app.feeds.push(crate::ui::app::FeedRow {
@@ -283,6 +285,7 @@ fn grouped(w: u16, h: u16) -> App {
         unread: 1,
         total: 1,
         failing: false,
+        synced: false,
         tags: vec![],
     });
     app.group_by_tag = true;

@@ -19,6 +19,7 @@ fn app_with(articles: usize, loaded: std::ops::Range<usize>) -> App {
             unread: 200,
             total: 200,
             failing: i == 3,
+            synced: i == 4,
             tags: vec![],
         })
         .collect();

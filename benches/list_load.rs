@@ -84,6 +84,7 @@ fn bench(c: &mut Criterion) {
         unread: ARTICLES as u64,
         total: ARTICLES as u64,
         failing: false,
+        synced: false,
         tags: vec![],
     }];
     app.feeds_loaded = true;

@@ -180,9 +180,15 @@ impl Store {
         Ok(out)
     }
 
-    /// The flags of an article; `None` when it is not stored.
-    pub fn flags_of(&self, article: ArticleId) -> Result<Option<super::Flags>, StoreError> {
-        Ok(self.flags.get(article_key(article))?.map(|v| super::Flags::from_bytes(&v).0))
+    /// The flags of an article and its feed; `None` when it is not stored.
+    pub fn flags_and_feed_of(
+        &self,
+        article: ArticleId,
+    ) -> Result<Option<(super::Flags, FeedId)>, StoreError> {
+        Ok(self.flags.get(article_key(article))?.and_then(|v| match super::Flags::from_bytes(&v) {
+            (flags, Some(feed)) => Some((flags, feed)),
+            (_, None) => None,
+        }))
     }
 
     /// Local feeds that are the server's subscriptions, with the server's feed ids.

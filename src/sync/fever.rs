@@ -13,7 +13,7 @@ use md5::{Digest, Md5};
 use serde_json::Value;
 use url::Url;
 
-use super::{RemoteFeed, RemoteItem, Sent, SyncApi, SyncError};
+use super::{RemoteFeed, RemoteItem, Sent, Subscribed, SyncApi, SyncError};
 use crate::store::Mark;
 
 /// Fever's key: md5 of "user:password", lower-case hex.
@@ -237,8 +237,8 @@ impl SyncApi for Fever {
         Ok(out)
     }
 
-    async fn items_after(&mut self, since: u64) -> Result<Vec<RemoteItem>, SyncError> {
-        let v = self.query(&format!("items&since_id={since}")).await?;
+    async fn items_page(&mut self, since: u64, top: u64, _seen: usize) -> Result<Vec<RemoteItem>, SyncError> {
+        let v = self.query(&format!("items&since_id={}", since.max(top))).await?;
         let mut out = Vec::new();
         for i in v.get("items").and_then(Value::as_array).into_iter().flatten() {
             let (Some(id), Some(feed)) = (i.get("id").and_then(as_u64), i.get("feed_id").and_then(as_u64))
@@ -260,7 +260,15 @@ impl SyncApi for Fever {
         Ok(out)
     }
 
-    async fn unread_ids(&mut self) -> Result<HashSet<u64>, SyncError> {
+    fn pages_in_id_order(&self) -> bool {
+        true
+    }
+
+    async fn unread_counts(&mut self) -> Result<Option<std::collections::HashMap<u64, u64>>, SyncError> {
+        Ok(None)
+    }
+
+    async fn unread_ids(&mut self, _feeds: Option<&[u64]>) -> Result<HashSet<u64>, SyncError> {
         self.id_list("unread_item_ids").await
     }
 
@@ -268,19 +276,36 @@ impl SyncApi for Fever {
         self.id_list("saved_item_ids").await
     }
 
-    async fn send(&mut self, item: u64, mark: Mark) -> Result<Sent, SyncError> {
+    /// Fever marks one item a request.
+    fn batch_size(&self) -> usize {
+        1
+    }
+
+    async fn send(&mut self, items: &[u64], mark: Mark) -> Result<Vec<Sent>, SyncError> {
         let status = match mark {
             Mark::Read => "read",
             Mark::Unread => "unread",
             Mark::Star => "saved",
             Mark::Unstar => "unsaved",
         };
-        let form = [("mark", "item".to_owned()), ("as", status.to_owned()), ("id", item.to_string())];
-        match self.call("", &form).await {
-            Ok(_) => Ok(Sent::Done),
-            Err(CallError::Refused(why)) => Ok(Sent::Rejected(why)),
-            Err(CallError::Failed(e)) => Err(e),
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let form = [("mark", "item".to_owned()), ("as", status.to_owned()), ("id", item.to_string())];
+            out.push(match self.call("", &form).await {
+                Ok(_) => Sent::Done,
+                Err(CallError::Refused(why)) => Sent::Rejected(why),
+                Err(CallError::Failed(e)) => return Err(e),
+            });
         }
+        Ok(out)
+    }
+
+    async fn subscribe(&mut self, _url: &str) -> Result<Subscribed, SyncError> {
+        Ok(Subscribed::Unsupported)
+    }
+
+    async fn unsubscribe(&mut self, _server_feed: u64) -> Result<Subscribed, SyncError> {
+        Ok(Subscribed::Unsupported)
     }
 
     fn traffic(&self) -> (u64, u64) {

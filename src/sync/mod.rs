@@ -95,19 +95,44 @@ pub enum Sent {
     Rejected(String),
 }
 
+/// What the server did with a subscription asked for here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subscribed {
+    Done,
+    /// The API has no such call (Fever): the feed stays local.
+    Unsupported,
+    Refused(String),
+}
+
 /// One sync server's API. Every call is one or a few HTTP requests; errors that mean "try
 /// again later" are [`SyncError::Unreachable`].
 #[allow(async_fn_in_trait)] // used generically inside the crate, never as `dyn`
 pub trait SyncApi {
-    /// Checks the credentials.
+    /// Checks the credentials (and opens a session where the API has them).
     async fn login(&mut self) -> Result<(), SyncError>;
     async fn subscriptions(&mut self) -> Result<Vec<RemoteFeed>, SyncError>;
-    /// Items with ids above `since`, lowest first, at most one page; empty when there are no more.
-    async fn items_after(&mut self, since: u64) -> Result<Vec<RemoteItem>, SyncError>;
-    async fn unread_ids(&mut self) -> Result<HashSet<u64>, SyncError>;
+    /// The next page of items with ids above `since`; empty when there are no more. `top` is
+    /// the highest id this pull has received so far and `seen` how many items: an API pages
+    /// by one or the other.
+    async fn items_page(&mut self, since: u64, top: u64, seen: usize) -> Result<Vec<RemoteItem>, SyncError>;
+    /// True when pages come in id order (`top` pages), so that the high-water mark can be
+    /// saved after each page; otherwise it is saved once every page has arrived.
+    fn pages_in_id_order(&self) -> bool;
+    /// Unread counts per server feed, when the API gives them in one cheap call: then only
+    /// the feeds whose count differs from ours are asked for their unread ids.
+    async fn unread_counts(&mut self) -> Result<Option<HashMap<u64, u64>>, SyncError>;
+    /// The unread item ids of these server feeds, or of all (`None`). An API that cannot ask
+    /// per feed answers for all.
+    async fn unread_ids(&mut self, feeds: Option<&[u64]>) -> Result<HashSet<u64>, SyncError>;
     async fn starred_ids(&mut self) -> Result<HashSet<u64>, SyncError>;
-    /// Sets one flag of one item on the server.
-    async fn send(&mut self, item: u64, mark: Mark) -> Result<Sent, SyncError>;
+    /// How many items one [`SyncApi::send`] may carry.
+    fn batch_size(&self) -> usize;
+    /// Sets one flag on the server for every item of `items` (at most `batch_size`); one
+    /// [`Sent`] per item. An error means none of them is known to have arrived.
+    async fn send(&mut self, items: &[u64], mark: Mark) -> Result<Vec<Sent>, SyncError>;
+    async fn subscribe(&mut self, url: &str) -> Result<Subscribed, SyncError>;
+    /// Unsubscribes a server feed; `Unsupported` where the API cannot.
+    async fn unsubscribe(&mut self, server_feed: u64) -> Result<Subscribed, SyncError>;
     /// Requests made and response bytes read so far.
     fn traffic(&self) -> (u64, u64);
 }
@@ -365,9 +390,9 @@ pub async fn run<A: SyncApi>(
 ) -> Result<(), SyncError> {
     api.login().await?;
     push(api, store, summary).await?;
-    let feeds = pull_subscriptions(api, store, summary).await?;
-    pull_items(api, store, settings, &feeds, summary).await?;
-    pull_flags(api, store, summary).await?;
+    let linked = pull_subscriptions(api, store, summary).await?;
+    pull_items(api, store, settings, &linked, summary).await?;
+    pull_flags(api, store, &linked, summary).await?;
     Ok(())
 }
 
@@ -380,6 +405,9 @@ fn flag_of(mark: Mark) -> u8 {
     }
 }
 
+/// The last queued change of an item's flag, and every outbox entry it stands for.
+type Queued = (OutboxEntry, Vec<u64>);
+
 /// Sends the outbox, oldest first, one flag change per item and flag.
 async fn push<A: SyncApi>(api: &mut A, store: &Store, summary: &mut SyncSummary) -> Result<(), SyncError> {
     let outbox = store.outbox()?;
@@ -387,7 +415,7 @@ async fn push<A: SyncApi>(api: &mut A, store: &Store, summary: &mut SyncSummary)
         return Ok(());
     }
     // (item, flag) -> (the last entry, every seq it stands for)
-    let mut last: HashMap<(u64, u8), (OutboxEntry, Vec<u64>)> = HashMap::new();
+    let mut last: HashMap<(u64, u8), Queued> = HashMap::new();
     let mut order = Vec::new();
     for (seq, entry) in outbox {
         let k = (entry.item, flag_of(entry.mark));
@@ -402,48 +430,73 @@ async fn push<A: SyncApi>(api: &mut A, store: &Store, summary: &mut SyncSummary)
             }
         }
     }
-    const BATCH: usize = 50;
-    let mut acked = Vec::new();
+    // One request carries one kind of change: group the survivors by mark, oldest first.
+    let mut by_mark: Vec<(Mark, Vec<Queued>)> = Vec::new();
     for k in order {
         let Some((entry, seqs)) = last.remove(&k) else { continue };
-        match api.send(entry.item, entry.mark).await {
-            Ok(Sent::Done) => summary.pushed += 1,
-            Ok(Sent::Rejected(why)) => {
-                summary.rejected += 1;
-                tracing::warn!(
-                    target: "tidings",
-                    "sync: the server refused {:?} of item {} (article {}): {}; dropped",
-                    entry.mark,
-                    entry.item,
-                    entry.article,
-                    crate::sanitize::line(&why)
-                );
-            }
-            Err(e) => {
-                store.outbox_remove(&acked)?;
-                return Err(e);
-            }
+        match by_mark.iter_mut().find(|(m, _)| *m == entry.mark) {
+            Some((_, group)) => group.push((entry, seqs)),
+            None => by_mark.push((entry.mark, vec![(entry, seqs)])),
         }
-        acked.extend(seqs);
-        if acked.len() >= BATCH {
-            store.outbox_remove(&acked)?;
-            acked.clear();
+    }
+    /// Acknowledged entries are removed (and flushed) at least this often.
+    const REMOVE_EVERY: usize = 50;
+    let mut acked = Vec::new();
+    for (mark, group) in by_mark {
+        for batch in group.chunks(api.batch_size().max(1)) {
+            let items: Vec<u64> = batch.iter().map(|(e, _)| e.item).collect();
+            let outcomes = match api.send(&items, mark).await {
+                Ok(o) => o,
+                Err(e) => {
+                    store.outbox_remove(&acked)?;
+                    return Err(e);
+                }
+            };
+            for ((entry, seqs), outcome) in batch.iter().zip(outcomes) {
+                match outcome {
+                    Sent::Done => summary.pushed += 1,
+                    Sent::Rejected(why) => {
+                        summary.rejected += 1;
+                        tracing::warn!(
+                            target: "tidings",
+                            "sync: the server refused {:?} of item {} (article {}): {}; dropped",
+                            entry.mark,
+                            entry.item,
+                            entry.article,
+                            crate::sanitize::line(&why)
+                        );
+                    }
+                }
+                acked.extend(seqs);
+            }
+            if acked.len() >= REMOVE_EVERY {
+                store.outbox_remove(&acked)?;
+                acked.clear();
+            }
         }
     }
     store.outbox_remove(&acked)?;
     Ok(())
 }
 
-/// Server feed id -> local feed, for the feeds this sync stores items of.
+/// The server's feeds as this sync sees them.
+struct Linked {
+    /// Server feed id -> the local feed and the server's description of it.
+    feeds: HashMap<u64, (FeedId, RemoteFeed)>,
+    /// Local feeds that existed before this sync linked them to the server: their articles
+    /// (fetched here, keyed by their GUIDs) are matched to the server's items by link.
+    adopted: HashSet<FeedId>,
+}
+
 async fn pull_subscriptions<A: SyncApi>(
     api: &mut A,
     store: &Store,
     summary: &mut SyncSummary,
-) -> Result<HashMap<u64, (FeedId, RemoteFeed)>, SyncError> {
+) -> Result<Linked, SyncError> {
     let remote = api.subscriptions().await?;
     let linked: HashMap<u64, FeedId> = store.synced_feeds()?.into_iter().map(|(f, s)| (s, f)).collect();
     let ignored = store.ignored_server_feeds()?;
-    let mut out = HashMap::new();
+    let mut out = Linked { feeds: HashMap::new(), adopted: HashSet::new() };
     let remote_ids: HashSet<u64> = remote.iter().map(|f| f.id).collect();
     for feed in remote {
         if ignored.contains(&feed.id) {
@@ -452,8 +505,9 @@ async fn pull_subscriptions<A: SyncApi>(
         let local = match linked.get(&feed.id) {
             Some(&local) if store.feed(local)?.is_some() => local,
             Some(&local) => {
-                // Removed here since the last sync. Fever cannot unsubscribe: remember, so the
-                // next sync does not bring it back.
+                // Removed here since the last sync, and the server could not be told (Fever
+                // cannot unsubscribe, or it was unreachable): remember, so that the next sync
+                // does not bring it back.
                 store.ignore_server_feed(local, feed.id)?;
                 summary.notes.push(format!(
                     "{} was removed here; the server still has it (remove it there too)",
@@ -470,12 +524,14 @@ async fn pull_subscriptions<A: SyncApi>(
                 })?;
                 if added {
                     summary.feeds_added += 1;
+                } else {
+                    out.adopted.insert(id);
                 }
                 store.link_feed(id, feed.id)?;
                 id
             }
         };
-        out.insert(feed.id, (local, feed));
+        out.feeds.insert(feed.id, (local, feed));
     }
     // Unsubscribed on the server: the local copy stays, as a local feed.
     for (server, local) in linked {
@@ -486,54 +542,82 @@ async fn pull_subscriptions<A: SyncApi>(
     Ok(out)
 }
 
-/// The most pages one sync reads: a server that ignores `since_id` cannot keep it busy.
+/// The most pages one sync reads: a server that ignores its paging cannot keep it busy.
 const MAX_PAGES: usize = 20_000;
 
 async fn pull_items<A: SyncApi>(
     api: &mut A,
     store: &Store,
     settings: &StoreSettings,
-    feeds: &HashMap<u64, (FeedId, RemoteFeed)>,
+    linked: &Linked,
     summary: &mut SyncSummary,
 ) -> Result<(), SyncError> {
     let mut meta = store.sync_meta()?.unwrap_or_default();
+    let since = meta.since_id;
+    let (mut top, mut seen) = (since, 0usize);
+    // Link -> key of the adopted feeds' own articles, read once per feed.
+    let mut by_link: HashMap<FeedId, HashMap<String, crate::model::ArticleKey>> = HashMap::new();
     for _ in 0..MAX_PAGES {
-        let page = api.items_after(meta.since_id).await?;
-        let Some(top) = page.iter().map(|i| i.id).max().filter(|&top| top > meta.since_id) else {
+        let page = api.items_page(since, top, seen).await?;
+        let page_top = page.iter().map(|i| i.id).max().unwrap_or(0);
+        if page.is_empty() || (api.pages_in_id_order() && page_top <= top) {
             break;
-        };
+        }
+        seen += page.len();
+        top = top.max(page_top);
         let mut by_feed: HashMap<u64, Vec<RemoteItem>> = HashMap::new();
         for item in page {
             by_feed.entry(item.feed).or_default().push(item);
         }
         for (server_feed, items) in by_feed {
-            let Some((local, remote)) = feeds.get(&server_feed) else { continue };
-            summary.new_articles += store_items(store, settings, *local, remote, items)?;
+            let Some((local, remote)) = linked.feeds.get(&server_feed) else { continue };
+            let adopted = if linked.adopted.contains(local) {
+                if !by_link.contains_key(local) {
+                    by_link.insert(*local, links_of(store, *local)?);
+                }
+                by_link.get(local)
+            } else {
+                None
+            };
+            summary.new_articles += store_items(store, settings, *local, remote, items, adopted)?;
         }
-        meta.since_id = top;
-        store.set_sync_meta(&meta)?;
-        // The items and the mark that says they are here are durable together: a kill
-        // before this pulls the page again, which the article keys make harmless.
-        store.flush()?;
+        if api.pages_in_id_order() {
+            meta.since_id = top;
+            store.set_sync_meta(&meta)?;
+            // The items and the mark that says they are here are durable together: a kill
+            // before this pulls the page again, which the article keys make harmless.
+            store.flush()?;
+        }
     }
+    meta.since_id = top;
+    store.set_sync_meta(&meta)?;
+    store.flush()?;
     Ok(())
 }
 
+/// Link -> identity of a feed's stored articles.
+fn links_of(store: &Store, feed: FeedId) -> Result<HashMap<String, crate::model::ArticleKey>, SyncError> {
+    let q = crate::store::ArticleQuery { feed: Some(feed), ..Default::default() };
+    Ok(store.articles(&q)?.into_iter().filter_map(|a| Some((a.meta.link?, a.meta.key))).collect())
+}
+
 /// Stores one feed's items of a page, links them to their server ids and sets their flags
-/// as the server has them. Returns how many were new.
+/// as the server has them. An item whose link is an article the feed already had here takes
+/// that article's identity. Returns how many were new.
 fn store_items(
     store: &Store,
     settings: &StoreSettings,
     feed: FeedId,
     remote: &RemoteFeed,
     items: Vec<RemoteItem>,
+    adopted: Option<&HashMap<String, crate::model::ArticleKey>>,
 ) -> Result<u64, SyncError> {
     let now = chrono::Utc::now();
     let base = remote.site_url.as_deref().unwrap_or(&remote.url);
     let mut parsed = Vec::with_capacity(items.len());
     for item in &items {
         let guid = format!("sync:{}", item.id);
-        let article = crate::parse::article_from_remote(
+        let mut article = crate::parse::article_from_remote(
             &crate::parse::RemoteArticle {
                 guid: &guid,
                 title: &item.title,
@@ -545,6 +629,9 @@ fn store_items(
             },
             now,
         );
+        if let Some(key) = adopted.zip(article.link.as_ref()).and_then(|(m, l)| m.get(l)) {
+            article.key = *key;
+        }
         parsed.push(article);
     }
     let keys: Vec<_> = parsed.iter().map(|a| a.key).collect();
@@ -563,38 +650,62 @@ fn store_items(
         ..Default::default()
     };
     let stats = store.apply_fetch(feed, FetchResult::Updated(update), record, settings, now.timestamp())?;
-    let (mut read, mut starred) = (Vec::new(), Vec::new());
+    let (mut read, mut unread, mut starred, mut unstarred) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (item, key) in items.iter().zip(keys) {
         // Not stored: retention dropped it, or the key is a tombstone.
         let Some(article) = store.article_by_key(feed, &key)? else { continue };
         store.link_item(article, item.id)?;
-        if item.read {
-            read.push(article);
-        }
-        if item.starred {
-            starred.push(article);
-        }
+        (if item.read { &mut read } else { &mut unread }).push(article);
+        (if item.starred { &mut starred } else { &mut unstarred }).push(article);
     }
+    // An adopted article may have been read here already; the server's flags win at the
+    // link, as they would at any later sync.
     store.mark_as(&read, Mark::Read, FlagOrigin::Server)?;
+    store.mark_as(&unread, Mark::Unread, FlagOrigin::Server)?;
     store.mark_as(&starred, Mark::Star, FlagOrigin::Server)?;
+    store.mark_as(&unstarred, Mark::Unstar, FlagOrigin::Server)?;
     Ok(stats.new)
 }
 
 /// Makes every synced article's flags what the server says, except where a local change is
-/// still queued.
+/// still queued. Where the server gives unread counts per feed, only the feeds whose count
+/// differs from ours are compared article by article.
 async fn pull_flags<A: SyncApi>(
     api: &mut A,
     store: &Store,
+    linked: &Linked,
     summary: &mut SyncSummary,
 ) -> Result<(), SyncError> {
-    let unread = api.unread_ids().await?;
+    // Server feed -> local feed, for the feeds to compare.
+    let mut compare: Option<HashSet<FeedId>> = None;
+    let unread = match api.unread_counts().await? {
+        Some(counts) => {
+            let mut differ = Vec::new();
+            let mut locals = HashSet::new();
+            for (server, (local, _)) in &linked.feeds {
+                let ours = store.counts(*local)?.unread;
+                if counts.get(server).copied().unwrap_or(0) != ours {
+                    differ.push(*server);
+                    locals.insert(*local);
+                }
+            }
+            compare = Some(locals);
+            if differ.is_empty() {
+                HashSet::new()
+            } else {
+                api.unread_ids(Some(&differ)).await?
+            }
+        }
+        None => api.unread_ids(None).await?,
+    };
     let starred = api.starred_ids().await?;
     let pending: HashSet<(u64, u8)> =
         store.outbox()?.into_iter().map(|(_, e)| (e.item, flag_of(e.mark))).collect();
     let mut want: HashMap<Mark, Vec<crate::model::ArticleId>> = HashMap::new();
     for (article, item) in store.synced_articles()? {
-        let Some(flags) = store.flags_of(article)? else { continue };
-        if !pending.contains(&(item, 0)) {
+        let Some((flags, feed)) = store.flags_and_feed_of(article)? else { continue };
+        let read_known = compare.as_ref().is_none_or(|feeds| feeds.contains(&feed));
+        if read_known && !pending.contains(&(item, 0)) {
             let read = !unread.contains(&item);
             if read != flags.read {
                 want.entry(if read { Mark::Read } else { Mark::Unread }).or_default().push(article);

@@ -18,7 +18,11 @@ struct Server {
     sends_before_outage: Option<usize>,
     /// Items the server refuses changes of.
     gone: HashSet<u64>,
+    /// What each items request asked from: the highest id, or the offset when `by_offset`.
     asked_since: Vec<u64>,
+    /// Behave as TT-RSS: items paged by offset, unread counts per feed, batched sends.
+    by_offset: bool,
+    asked_unread_of: Vec<Option<Vec<u64>>>,
 }
 
 impl SyncApi for Server {
@@ -28,39 +32,83 @@ impl SyncApi for Server {
     async fn subscriptions(&mut self) -> Result<Vec<RemoteFeed>, SyncError> {
         Ok(self.feeds.clone())
     }
-    async fn items_after(&mut self, since: u64) -> Result<Vec<RemoteItem>, SyncError> {
-        self.asked_since.push(since);
-        let mut page: Vec<RemoteItem> = self.items.iter().filter(|i| i.id > since).take(3).cloned().collect();
+    async fn items_page(&mut self, since: u64, top: u64, seen: usize) -> Result<Vec<RemoteItem>, SyncError> {
+        // Pages by offset when `by_offset` (as TT-RSS), else by the highest id (as Fever).
+        let mut page: Vec<RemoteItem> = if self.by_offset {
+            self.asked_since.push(seen as u64);
+            self.items.iter().filter(|i| i.id > since).skip(seen).take(3).cloned().collect()
+        } else {
+            self.asked_since.push(top);
+            self.items.iter().filter(|i| i.id > top).take(3).cloned().collect()
+        };
         for i in &mut page {
             i.read = self.read.contains(&i.id);
             i.starred = self.starred.contains(&i.id);
         }
         Ok(page)
     }
-    async fn unread_ids(&mut self) -> Result<HashSet<u64>, SyncError> {
-        Ok(self.items.iter().map(|i| i.id).filter(|id| !self.read.contains(id)).collect())
+    fn pages_in_id_order(&self) -> bool {
+        !self.by_offset
+    }
+    async fn unread_counts(&mut self) -> Result<Option<HashMap<u64, u64>>, SyncError> {
+        if !self.by_offset {
+            return Ok(None);
+        }
+        let mut counts = HashMap::new();
+        for i in self.items.iter().filter(|i| !self.read.contains(&i.id)) {
+            *counts.entry(i.feed).or_default() += 1;
+        }
+        Ok(Some(counts))
+    }
+    async fn unread_ids(&mut self, feeds: Option<&[u64]>) -> Result<HashSet<u64>, SyncError> {
+        self.asked_unread_of.push(feeds.map(<[u64]>::to_vec));
+        Ok(self
+            .items
+            .iter()
+            .filter(|i| feeds.is_none_or(|f| f.contains(&i.feed)))
+            .map(|i| i.id)
+            .filter(|id| !self.read.contains(id))
+            .collect())
     }
     async fn starred_ids(&mut self) -> Result<HashSet<u64>, SyncError> {
         Ok(self.starred.clone())
     }
-    async fn send(&mut self, item: u64, mark: Mark) -> Result<Sent, SyncError> {
+    fn batch_size(&self) -> usize {
+        if self.by_offset {
+            2
+        } else {
+            1
+        }
+    }
+    async fn send(&mut self, items: &[u64], mark: Mark) -> Result<Vec<Sent>, SyncError> {
         if let Some(n) = &mut self.sends_before_outage {
             if *n == 0 {
                 return Err(SyncError::Unreachable { url: "fake".into(), why: "offline".into() });
             }
             *n -= 1;
         }
-        if self.gone.contains(&item) {
-            return Ok(Sent::Rejected("HTTP 404".into()));
+        let mut out = Vec::new();
+        for &item in items {
+            if self.gone.contains(&item) {
+                out.push(Sent::Rejected("HTTP 404".into()));
+                continue;
+            }
+            self.received.push((item, mark));
+            match mark {
+                Mark::Read => self.read.insert(item),
+                Mark::Unread => self.read.remove(&item),
+                Mark::Star => self.starred.insert(item),
+                Mark::Unstar => self.starred.remove(&item),
+            };
+            out.push(Sent::Done);
         }
-        self.received.push((item, mark));
-        match mark {
-            Mark::Read => self.read.insert(item),
-            Mark::Unread => self.read.remove(&item),
-            Mark::Star => self.starred.insert(item),
-            Mark::Unstar => self.starred.remove(&item),
-        };
-        Ok(Sent::Done)
+        Ok(out)
+    }
+    async fn subscribe(&mut self, _url: &str) -> Result<Subscribed, SyncError> {
+        Ok(Subscribed::Unsupported)
+    }
+    async fn unsubscribe(&mut self, _server_feed: u64) -> Result<Subscribed, SyncError> {
+        Ok(Subscribed::Unsupported)
     }
     fn traffic(&self) -> (u64, u64) {
         (0, 0)
@@ -315,4 +363,117 @@ fn the_secret_file_is_readable_by_this_user_only() {
     assert_eq!(mode & 0o777, 0o600);
     assert_eq!(read_secret(dir.path()).unwrap(), Secret::FeverApiKey("k".into()));
     assert!(!format!("{:?}", Secret::FeverApiKey("k".into())).contains('k'));
+}
+
+fn offset_server() -> Server {
+    Server { by_offset: true, ..server() }
+}
+
+#[test]
+fn an_api_that_pages_by_offset_gets_every_item_and_the_mark_moves_once_at_the_end() {
+    let (_dir, store) = store();
+    let mut server = offset_server();
+    let (summary, result) = sync(&mut server, &store);
+    result.unwrap();
+    assert_eq!(summary.new_articles, 7);
+    assert_eq!(server.asked_since, vec![0, 3, 6, 7], "offsets");
+    assert_eq!(store.sync_meta().unwrap().unwrap().since_id, 7);
+    server.asked_since.clear();
+    server.items.push(RemoteItem { id: 9, feed: 2, title: "item 9".into(), ..Default::default() });
+    let (summary, _) = sync(&mut server, &store);
+    assert_eq!(summary.new_articles, 1);
+    assert_eq!(server.asked_since, vec![0, 1], "offsets above the new mark");
+    assert_eq!(local(&store).len(), 8);
+}
+
+#[test]
+fn only_feeds_whose_unread_count_differs_are_compared_item_by_item() {
+    let (_dir, store) = store();
+    let mut server = offset_server();
+    sync(&mut server, &store).1.unwrap();
+    assert!(server.asked_unread_of.is_empty(), "the first sync's items carried their flags");
+    // Nothing changed: no feed is asked for its unread ids.
+    sync(&mut server, &store).1.unwrap();
+    assert!(server.asked_unread_of.is_empty(), "{:?}", server.asked_unread_of);
+    // Item 5 (feed 1) read on the server: only feed 1 is asked.
+    server.read.insert(5);
+    let (summary, _) = sync(&mut server, &store);
+    assert_eq!(server.asked_unread_of, vec![Some(vec![1])]);
+    assert_eq!(summary.flags_pulled, 1);
+    assert!(local(&store)[&5].1);
+}
+
+#[test]
+fn changes_go_in_batches_of_one_kind() {
+    let (_dir, store) = store();
+    let mut server = offset_server();
+    sync(&mut server, &store).1.unwrap();
+    let ids: Vec<_> = [1, 3, 5].iter().map(|&i| article_of(&store, i)).collect();
+    store.mark(&ids, Mark::Read).unwrap();
+    store.mark(&[article_of(&store, 4)], Mark::Star).unwrap();
+    server.sends_before_outage = Some(10);
+    let (summary, result) = sync(&mut server, &store);
+    result.unwrap();
+    assert_eq!(summary.pushed, 4);
+    // 3 reads in batches of 2, then 1 star: 3 requests.
+    assert_eq!(server.sends_before_outage, Some(7));
+    assert_eq!(server.received, vec![(1, Mark::Read), (3, Mark::Read), (5, Mark::Read), (4, Mark::Star)]);
+}
+
+#[test]
+fn a_local_feed_that_the_server_also_has_keeps_its_articles_and_takes_the_servers_flags() {
+    let (_dir, store) = store();
+    // Fetched here first: the same links, but GUIDs of its own (other identities).
+    let (feed, _) =
+        store.add_feed(NewFeed { url: "http://one.test/feed".into(), ..Default::default() }).unwrap();
+    let now = chrono::Utc::now();
+    let articles = [1u64, 3]
+        .iter()
+        .map(|i| {
+            crate::parse::article_from_remote(
+                &crate::parse::RemoteArticle {
+                    guid: &format!("guid-{i}"),
+                    title: &format!("item {i}"),
+                    ..Default::default()
+                },
+                now,
+            )
+        })
+        .map(|mut a| {
+            a.link = Some(format!("http://x.test/{}", a.title.trim_start_matches("item ")));
+            a
+        })
+        .collect::<Vec<_>>();
+    let parsed = crate::model::ParsedFeed {
+        format: crate::model::FeedFormat::Rss2,
+        title: "One".into(),
+        site_link: None,
+        articles,
+        notes: vec![],
+    };
+    store
+        .apply_fetch(
+            feed,
+            FetchResult::Updated(FeedUpdate::from_parsed(parsed)),
+            FetchRecord::default(),
+            &StoreSettings::default(),
+            now.timestamp(),
+        )
+        .unwrap();
+    store
+        .mark(
+            &store.articles(&ArticleQuery::default()).unwrap().iter().map(|a| a.meta.id).collect::<Vec<_>>(),
+            Mark::Read,
+        )
+        .unwrap();
+    assert_eq!(store.outbox_len(), 0, "not the server's yet: nothing to send");
+    let mut server = server();
+    let (summary, result) = sync(&mut server, &store);
+    result.unwrap();
+    // Items 1 and 3 are the two articles it had; items 5 and 7 are new; feed 2 brings 3.
+    assert_eq!(summary.new_articles, 5);
+    assert_eq!(store.articles(&ArticleQuery::default()).unwrap().len(), 7);
+    let local = local(&store);
+    assert!(!local[&1].1, "the server's unread wins at the link");
+    assert!(local[&3].2, "and its star");
 }

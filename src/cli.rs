@@ -381,15 +381,10 @@ fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command
         Command::Set(args) => set(engine, config, args),
         Command::Remove { feed } => {
             let rec = engine.resolve_feed(&feed)?;
-            let synced = engine.feeds_with_counts()?.synced.contains(&rec.id);
-            engine.remove_feed(rec.id)?;
+            let (_, sync_note) = engine.remove_feed_noting(rec.id)?;
             note!("removed feed {}: {}", rec.id, clean(rec.display_title()));
-            if synced {
-                // Fever has no unsubscribe call; the next sync remembers not to add it back.
-                eprintln!(
-                    "note: the sync server still has this feed (the Fever API cannot unsubscribe): \
-                     remove it there too"
-                );
+            if let Some(n) = sync_note {
+                eprintln!("note: {}", clean(&n));
             }
             Ok(())
         }
@@ -485,12 +480,8 @@ fn add(engine: &Engine, config: &Config, args: AddArgs) -> Result<()> {
         }
         _ => {}
     }
-    if let Some(account) = engine.sync_status()? {
-        note!(
-            "it stays a local feed: the {} API of the sync account cannot subscribe (subscribe on the \
-             server to sync it)",
-            account.kind
-        );
+    if let Some(n) = &done.sync_note {
+        note!("{}", clean(n));
     }
     Ok(())
 }

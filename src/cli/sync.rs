@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Subcommand, ValueEnum};
 
 use super::{clean, quiet, rfc3339};
@@ -17,17 +17,19 @@ use crate::sync::{NewAccount, Secret, SyncStatus};
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
     /// Set the sync account, checked with the server first:
-    /// `tidings sync add fever https://host/fever/ --user me@example.com`
+    /// `tidings sync add fever https://host/fever/ --user me@example.com` or
+    /// `tidings sync add ttrss https://host/tt-rss/ --user me`
     Add {
         #[arg(value_enum)]
         kind: SyncKind,
-        /// The server's API endpoint (Fever: the URL ending in `/fever/` or `fever.php`)
+        /// The server: Fever's endpoint (ending in `/fever/` or `fever.php`), or where TT-RSS is
         url: String,
         /// The user name (coldsweat: the e-mail address)
         #[arg(long)]
         user: String,
         /// A command whose first line of output is the password, run without a shell:
-        /// `--password-command 'pass show fever'`
+        /// `--password-command 'pass show fever'` (TT-RSS runs it at each sync, so the password
+        /// is not kept in the data dir)
         #[arg(long, value_name = "CMD")]
         password_command: Option<String>,
     },
@@ -45,24 +47,38 @@ pub enum SyncCommand {
 pub enum SyncKind {
     /// Fever API (coldsweat, FreshRSS, Miniflux, tt-rss's fever plugin)
     Fever,
+    /// Tiny Tiny RSS's own API (turn on "API access" in its preferences)
+    Ttrss,
 }
 
 impl SyncKind {
     fn name(self) -> &'static str {
         match self {
             SyncKind::Fever => "fever",
+            SyncKind::Ttrss => "ttrss",
         }
     }
 }
 
-const NO_ACCOUNT: &str = "no sync account: set one with `tidings sync add fever URL --user NAME`";
+const NO_ACCOUNT: &str = "no sync account: set one with `tidings sync add fever|ttrss URL --user NAME`";
 
 pub fn run(engine: &Engine, command: Option<SyncCommand>) -> Result<()> {
     match command {
         None => sync_now(engine),
         Some(SyncCommand::Add { kind, url, user, password_command }) => {
-            let password = password(password_command.as_deref(), &user)?;
-            let secret = Secret::from_password(kind.name(), &user, &password).map_err(|e| anyhow!(e))?;
+            let secret = match (kind, password_command.as_deref()) {
+                // TT-RSS logs in with the password itself: keep the command, not what it
+                // prints (it runs once now, to check the account).
+                (SyncKind::Ttrss, Some(command)) => {
+                    let argv = crate::sync::password::split_argv(command).map_err(|e| anyhow!(e))?;
+                    crate::sync::password::run_command(&argv).map_err(|e| anyhow!(e))?;
+                    Secret::PasswordCommand(argv)
+                }
+                (_, command) => {
+                    let password = password(command, &user)?;
+                    Secret::from_password(kind.name(), &user, &password).map_err(|e| anyhow!(e))?
+                }
+            };
             let account = NewAccount { kind: kind.name().to_owned(), url, user, secret };
             let status = engine.sync_add(account)?;
             note!(
@@ -139,7 +155,8 @@ fn print_status(s: &SyncStatus) -> Result<()> {
 /// The password, from the first source that has one (see the module comment).
 fn password(command: Option<&str>, user: &str) -> Result<String> {
     if let Some(command) = command {
-        return password_from_command(command);
+        let argv = crate::sync::password::split_argv(command).map_err(|e| anyhow!(e))?;
+        return crate::sync::password::run_command(&argv).map_err(|e| anyhow!(e));
     }
     if let Some(p) = std::env::var("TIDINGS_SYNC_PASSWORD").ok().filter(|p| !p.is_empty()) {
         return Ok(p);
@@ -151,71 +168,6 @@ fn password(command: Option<&str>, user: &str) -> Result<String> {
         "no password: give it with --password-command CMD or the TIDINGS_SYNC_PASSWORD variable, or run \
          this in a terminal to be asked"
     )
-}
-
-fn password_from_command(command: &str) -> Result<String> {
-    let argv = split_argv(command)?;
-    let Some((program, args)) = argv.split_first() else { bail!("--password-command is empty") };
-    let output = std::process::Command::new(program)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .with_context(|| format!("cannot run the password command `{program}`"))?;
-    if !output.status.success() {
-        bail!("the password command `{program}` failed ({})", output.status);
-    }
-    let text =
-        String::from_utf8(output.stdout).map_err(|_| anyhow!("the password command printed no UTF-8"))?;
-    let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
-    if line.is_empty() {
-        bail!("the password command `{program}` printed no password");
-    }
-    Ok(line.to_owned())
-}
-
-/// Splits a command line into words the way a shell would quote them, without anything
-/// else a shell does (no variables, globs, pipes or redirections: they are plain text).
-fn split_argv(line: &str) -> Result<Vec<String>> {
-    let mut words = Vec::new();
-    let mut word: Option<String> = None;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => words.extend(word.take()),
-            '\'' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => w.push(c),
-                        None => bail!("--password-command has an unclosed '"),
-                    }
-                }
-            }
-            '"' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c) => w.push(c),
-                            None => bail!("--password-command ends in \\"),
-                        },
-                        Some(c) => w.push(c),
-                        None => bail!("--password-command has an unclosed \""),
-                    }
-                }
-            }
-            '\\' => match chars.next() {
-                Some(c) => word.get_or_insert_with(String::new).push(c),
-                None => bail!("--password-command ends in \\"),
-            },
-            c => word.get_or_insert_with(String::new).push(c),
-        }
-    }
-    words.extend(word);
-    Ok(words)
 }
 
 /// Asks on the terminal with echo off (restored on every way out, Ctrl-C included: the
@@ -253,21 +205,4 @@ fn prompt(question: &str) -> Result<String> {
         bail!("no password given");
     }
     Ok(line)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_argv;
-
-    #[test]
-    fn a_command_line_splits_like_a_shell_quotes_it_and_nothing_more() {
-        assert_eq!(split_argv("pass show fever").unwrap(), ["pass", "show", "fever"]);
-        assert_eq!(split_argv(r#"printf '%s\n' "a b" c\ d"#).unwrap(), ["printf", r"%s\n", "a b", "c d"]);
-        assert_eq!(
-            split_argv("echo $HOME; rm -rf / | x").unwrap(),
-            ["echo", "$HOME;", "rm", "-rf", "/", "|", "x"]
-        );
-        assert_eq!(split_argv("  ''  ").unwrap(), [""]);
-        assert!(split_argv("echo 'open").is_err());
-    }
 }

@@ -90,6 +90,7 @@ impl Holder {
         match request {
             Request::Subscribe(sub) => self.subscribe(origin, sub),
             Request::Refresh(r) => self.refresh(origin, r, progress).map(Reply::Refreshed),
+            Request::RemoveFeed(id) => self.remove_feed(origin, id).map_err(|e| e.to_string()),
             Request::SyncAdd(account) => self.sync_add(origin, account),
             Request::Sync => Ok(Reply::Synced(self.sync(origin))),
             Request::SyncStatus => {
@@ -150,11 +151,6 @@ impl Holder {
                 self.written(origin, Change::Feeds)?;
                 Reply::Added { added, present }
             }
-            Request::RemoveFeed(id) => {
-                let removed = store.remove_feed(id)?;
-                self.written(origin, Change::Feeds)?;
-                Reply::Feed(Some(removed))
-            }
             Request::EditFeed(id, edit) => {
                 let before = store.feed(id)?.ok_or_else(|| StoreError::NoSuchFeed(id.to_string()))?;
                 let after = store.update_feed(id, |f| edit.apply(f))?;
@@ -193,6 +189,7 @@ impl Holder {
             | Request::Events
             | Request::Matching(..)
             | Request::MatchingIds(..)
+            | Request::RemoveFeed(_)
             | Request::SyncAdd(_)
             | Request::Sync
             | Request::SyncStatus
@@ -286,6 +283,30 @@ impl Holder {
         let _ = finished_tx.send(Some(summary.clone()));
         self.publish(origin, Change::RefreshFinished(summary.clone()));
         Ok(summary)
+    }
+
+    /// Removes a feed here, and on the sync server when it is the server's and the API can.
+    fn remove_feed(&self, origin: u64, id: FeedId) -> Result<Reply, StoreError> {
+        let server_feed = self.store.synced_feeds()?.into_iter().find(|(f, _)| *f == id).map(|(_, s)| s);
+        let removed = self.store.remove_feed(id)?;
+        self.written(origin, Change::Feeds)?;
+        let note = match (server_feed, self.fetcher()) {
+            (Some(server_feed), Ok(fetcher)) => self.runtime.block_on(crate::sync::unsubscribe_remote(
+                &self.store,
+                fetcher.client(),
+                fetcher.body_cap(),
+                server_feed,
+            )),
+            (Some(_), Err(e)) => Some(format!("the sync server still has this feed ({e})")),
+            (None, _) => None,
+        };
+        if let Some(server_feed) = server_feed {
+            // Told or not, a later sync must not bring it back: if the server still has
+            // it, the user removed it here on purpose.
+            self.store.ignore_server_feed(id, server_feed)?;
+            self.store.flush()?;
+        }
+        Ok(Reply::Removed(removed, note))
     }
 
     /// Checks a sync account with its server and keeps it.
@@ -396,7 +417,13 @@ impl Holder {
         let feed =
             self.store.feed(id).map_err(|e| e.to_string())?.ok_or_else(|| format!("feed {id} vanished"))?;
         if !added {
-            return Ok(Reply::Subscribed(Subscribed { feed, added, page_feeds, first_fetch: None }));
+            return Ok(Reply::Subscribed(Subscribed {
+                feed,
+                added,
+                page_feeds,
+                first_fetch: None,
+                sync_note: None,
+            }));
         }
         self.publish(origin, Change::Feeds);
         let report = match (first, fetcher) {
@@ -431,6 +458,15 @@ impl Holder {
         }
         // The title is known only now that the feed has been fetched.
         let feed = self.store.feed(id).map_err(|e| e.to_string())?.unwrap_or(feed);
-        Ok(Reply::Subscribed(Subscribed { feed, added, page_feeds, first_fetch: report }))
+        let sync_note = match self.fetcher() {
+            Ok(fetcher) => self.runtime.block_on(crate::sync::subscribe_remote(
+                &self.store,
+                fetcher.client(),
+                fetcher.body_cap(),
+                &feed.url,
+            )),
+            Err(_) => None,
+        };
+        Ok(Reply::Subscribed(Subscribed { feed, added, page_feeds, first_fetch: report, sync_note }))
     }
 }

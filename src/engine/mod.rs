@@ -252,8 +252,14 @@ impl Engine {
     }
 
     pub fn remove_feed(&self, id: FeedId) -> Result<FeedRecord> {
+        self.remove_feed_noting(id).map(|(feed, _)| feed)
+    }
+
+    /// Removes a feed (on the sync server too, when it is the server's and the API can);
+    /// the text says what the server made of it.
+    pub fn remove_feed_noting(&self, id: FeedId) -> Result<(FeedRecord, Option<String>)> {
         match self.ask(Request::RemoveFeed(id))? {
-            Reply::Feed(Some(f)) => Ok(f),
+            Reply::Removed(f, note) => Ok((f, note)),
             other => Err(unexpected(other)),
         }
     }

@@ -130,6 +130,8 @@ pub enum Reply {
     Refreshed(RefreshSummary),
     Check(CheckReport),
     SyncStatus(Option<crate::sync::SyncStatus>),
+    /// A removed feed, and what the sync server made of it.
+    Removed(FeedRecord, Option<String>),
     Synced(Option<crate::sync::SyncSummary>),
     /// One feed of a running refresh is done (before the final `Refreshed`).
     Progress(Progress),
@@ -161,6 +163,8 @@ pub struct Subscribed {
     pub page_feeds: Vec<DiscoveredFeed>,
     /// How the first fetch went, when there was one.
     pub first_fetch: Option<FeedReport>,
+    /// What the sync server made of it, when an account is set.
+    pub sync_note: Option<String>,
 }
 
 /// Changes to one feed's settings (`tidings set`): `None` leaves a field alone.

@@ -8,12 +8,12 @@
 
 use std::collections::HashSet;
 
-use futures_util::StreamExt;
 use md5::{Digest, Md5};
 use serde_json::Value;
 use url::Url;
 
-use super::{RemoteFeed, RemoteItem, Sent, Subscribed, SyncApi, SyncError};
+use super::http::Http;
+use super::{RemoteFeed, RemoteItem, Sent, ServerAnswer, SyncApi, SyncError};
 use crate::store::Mark;
 
 /// Fever's key: md5 of "user:password", lower-case hex.
@@ -23,14 +23,9 @@ pub fn api_key(user: &str, password: &str) -> String {
 }
 
 pub struct Fever {
-    client: reqwest::Client,
-    endpoint: Url,
+    http: Http,
     user: String,
     api_key: String,
-    /// The largest response read.
-    cap: u64,
-    requests: u64,
-    bytes: u64,
 }
 
 /// What a failed call means for the change it carried.
@@ -46,6 +41,8 @@ impl From<SyncError> for CallError {
     }
 }
 
+const EXAMPLE: &str = "https://host/fever/";
+
 impl Fever {
     /// `url`: the Fever endpoint as the server documents it (`https://host/fever/`,
     /// `https://host/api/fever.php`); a `?api` already in it is fine.
@@ -56,114 +53,59 @@ impl Fever {
         user: &str,
         api_key: &str,
     ) -> Result<Fever, SyncError> {
-        let mut endpoint = Url::parse(url.trim()).map_err(|e| {
-            SyncError::Local(format!(
-                "`{}` is not a URL ({e}); give the server's Fever endpoint, like https://host/fever/",
-                crate::sanitize::line(url)
-            ))
-        })?;
-        if !matches!(endpoint.scheme(), "http" | "https") {
-            return Err(SyncError::Local(format!(
-                "`{}` is not an http or https URL",
-                crate::sanitize::line(url)
-            )));
-        }
-        endpoint.set_query(None);
-        endpoint.set_fragment(None);
-        Ok(Fever {
-            client,
-            endpoint,
-            user: user.to_owned(),
-            api_key: api_key.to_owned(),
-            cap,
-            requests: 0,
-            bytes: 0,
-        })
+        let http = Http::new(client, cap, url, EXAMPLE)?;
+        Ok(Fever { http, user: user.to_owned(), api_key: api_key.to_owned() })
     }
 
-    fn url_text(&self) -> String {
-        crate::sanitize::line(self.endpoint.as_str())
-    }
-
-    fn unreachable(&self, why: impl std::fmt::Display) -> SyncError {
-        SyncError::Unreachable { url: self.url_text(), why: crate::sanitize::line(&why.to_string()) }
-    }
-
-    fn protocol(&self, what: impl Into<String>) -> SyncError {
-        SyncError::Protocol { url: self.url_text(), what: what.into() }
+    fn auth_error(&self) -> SyncError {
+        SyncError::Auth { url: self.http.url_text(), user: self.user.clone() }
     }
 
     /// One API call: `commands` go in the query (`items&since_id=5`), `form` beside the key.
     async fn call(&mut self, commands: &str, form: &[(&str, String)]) -> Result<Value, CallError> {
-        let mut url = self.endpoint.clone();
+        let mut url = self.http.endpoint.clone();
         url.set_query(Some(&if commands.is_empty() { "api".to_owned() } else { format!("api&{commands}") }));
         let mut fields: Vec<(&str, String)> = vec![("api_key", self.api_key.clone())];
         fields.extend(form.iter().cloned());
-        self.requests += 1;
         let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&fields).finish();
-        let response = self
-            .client
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(reqwest::header::ACCEPT, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| CallError::Failed(self.unreachable(crate::fetch::root_cause(&e))))?;
-        let status = response.status();
-        let body = self.read_capped(response).await?;
+        let answer = self.http.post(url, "application/x-www-form-urlencoded", body).await?;
+        let status = answer.status;
         if matches!(status.as_u16(), 400 | 404 | 409 | 410 | 422) && !form.is_empty() {
             return Err(CallError::Refused(format!("HTTP {status}")));
         }
         if status.as_u16() == 401 || status.as_u16() == 403 {
-            return Err(SyncError::Auth { url: self.url_text(), user: self.user.clone() }.into());
+            return Err(self.auth_error().into());
         }
         if !status.is_success() {
-            let what = if status.is_server_error() {
-                return Err(self.unreachable(format!("HTTP {status}")).into());
-            } else {
-                format!("answered HTTP {status}; is this the Fever endpoint (like https://host/fever/)?")
-            };
-            return Err(self.protocol(what).into());
+            return Err(self
+                .http
+                .protocol(format!("answered HTTP {status}; is this the Fever endpoint (like {EXAMPLE})?"))
+                .into());
         }
-        let value: Value = serde_json::from_slice(&body).map_err(|_| {
-            self.protocol(
-                "did not answer with Fever's JSON; is this the Fever endpoint (like https://host/fever/)?",
-            )
+        let value: Value = serde_json::from_slice(&answer.body).map_err(|_| {
+            self.http.protocol(format!(
+                "did not answer with Fever's JSON; is this the Fever endpoint (like {EXAMPLE})?"
+            ))
         })?;
         match value.get("auth").and_then(as_u64) {
             Some(1) => Ok(value),
-            Some(_) => Err(SyncError::Auth { url: self.url_text(), user: self.user.clone() }.into()),
-            None => Err(self.protocol("answered JSON without `auth`; is this a Fever endpoint?").into()),
+            Some(_) => Err(self.auth_error().into()),
+            None => Err(self.http.protocol("answered JSON without `auth`; is this a Fever endpoint?").into()),
         }
-    }
-
-    async fn read_capped(&mut self, response: reqwest::Response) -> Result<Vec<u8>, SyncError> {
-        let mut body = Vec::new();
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| self.unreachable(crate::fetch::root_cause(&e)))?;
-            self.bytes += chunk.len() as u64;
-            if (body.len() + chunk.len()) as u64 > self.cap {
-                return Err(self.protocol(format!("sent a response larger than {} bytes", self.cap)));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
     }
 
     async fn query(&mut self, commands: &str) -> Result<Value, SyncError> {
         match self.call(commands, &[]).await {
             Ok(v) => Ok(v),
             Err(CallError::Failed(e)) => Err(e),
-            Err(CallError::Refused(why)) => Err(self.protocol(format!("refused `{commands}`: {why}"))),
+            Err(CallError::Refused(why)) => Err(self.http.protocol(format!("refused `{commands}`: {why}"))),
         }
     }
 
     async fn id_list(&mut self, command: &str) -> Result<HashSet<u64>, SyncError> {
         let v = self.query(command).await?;
         let Some(list) = v.get(command) else {
-            return Err(self.protocol(format!("answered `{command}` without the list")));
+            return Err(self.http.protocol(format!("answered `{command}` without the list")));
         };
         Ok(match list {
             Value::String(s) => s.split(',').filter_map(|p| p.trim().parse().ok()).collect(),
@@ -300,16 +242,16 @@ impl SyncApi for Fever {
         Ok(out)
     }
 
-    async fn subscribe(&mut self, _url: &str) -> Result<Subscribed, SyncError> {
-        Ok(Subscribed::Unsupported)
+    async fn subscribe(&mut self, _url: &str) -> Result<ServerAnswer, SyncError> {
+        Ok(ServerAnswer::Unsupported)
     }
 
-    async fn unsubscribe(&mut self, _server_feed: u64) -> Result<Subscribed, SyncError> {
-        Ok(Subscribed::Unsupported)
+    async fn unsubscribe(&mut self, _server_feed: u64) -> Result<ServerAnswer, SyncError> {
+        Ok(ServerAnswer::Unsupported)
     }
 
     fn traffic(&self) -> (u64, u64) {
-        (self.requests, self.bytes)
+        (self.http.requests, self.http.bytes)
     }
 }
 

@@ -21,6 +21,9 @@
 //! `sync.secret` in the data dir, mode 0600.
 
 pub mod fever;
+mod http;
+pub mod password;
+pub mod ttrss;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -30,14 +33,24 @@ use serde::{Deserialize, Serialize};
 use crate::model::FeedId;
 use crate::store::{
     FeedUpdate, FetchRecord, FetchResult, FlagOrigin, Mark, NewFeed, OutboxEntry, PreparedArticle, Store,
-    StoreSettings,
+    StoreSettings, SyncMeta,
 };
 
 /// The file beside the database that holds the account's secret.
 pub const SECRET_FILE: &str = "sync.secret";
 
 /// The sync servers tidings speaks.
-pub const KINDS: &[&str] = &["fever"];
+pub const KINDS: &[&str] = &["fever", "ttrss"];
+
+/// Runs `$body` with `$api` bound to the concrete client (the trait is used generically).
+macro_rules! with_api {
+    ($client:expr, $api:ident => $body:expr) => {
+        match $client {
+            Api::Fever($api) => $body,
+            Api::TtRss($api) => $body,
+        }
+    };
+}
 
 /// Why a sync (or one request of it) failed. Each message says what to do next.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -97,7 +110,7 @@ pub enum Sent {
 
 /// What the server did with a subscription asked for here.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Subscribed {
+pub enum ServerAnswer {
     Done,
     /// The API has no such call (Fever): the feed stays local.
     Unsupported,
@@ -130,9 +143,9 @@ pub trait SyncApi {
     /// Sets one flag on the server for every item of `items` (at most `batch_size`); one
     /// [`Sent`] per item. An error means none of them is known to have arrived.
     async fn send(&mut self, items: &[u64], mark: Mark) -> Result<Vec<Sent>, SyncError>;
-    async fn subscribe(&mut self, url: &str) -> Result<Subscribed, SyncError>;
+    async fn subscribe(&mut self, url: &str) -> Result<ServerAnswer, SyncError>;
     /// Unsubscribes a server feed; `Unsupported` where the API cannot.
-    async fn unsubscribe(&mut self, server_feed: u64) -> Result<Subscribed, SyncError>;
+    async fn unsubscribe(&mut self, server_feed: u64) -> Result<ServerAnswer, SyncError>;
     /// Requests made and response bytes read so far.
     fn traffic(&self) -> (u64, u64);
 }
@@ -218,17 +231,25 @@ pub struct NewAccount {
     pub secret: Secret,
 }
 
-/// What proves the account: never the password itself.
+/// What proves the account, as little as the API allows: Fever's key is a hash, but TT-RSS
+/// logs in with the password itself, so it keeps the password or the command that prints it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Secret {
     /// Fever: md5("user:password"), lower-case hex.
     FeverApiKey(String),
+    /// TT-RSS: the password.
+    Password(String),
+    /// TT-RSS: a command (an argv, run without a shell) whose first line is the password,
+    /// run at each sync.
+    PasswordCommand(Vec<String>),
 }
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Secret::FeverApiKey(_) => f.write_str("FeverApiKey(…)"),
+            Secret::Password(_) => f.write_str("Password(…)"),
+            Secret::PasswordCommand(argv) => write!(f, "PasswordCommand({argv:?})"),
         }
     }
 }
@@ -238,9 +259,14 @@ impl Secret {
     pub fn from_password(kind: &str, user: &str, password: &str) -> Result<Secret, String> {
         match kind {
             "fever" => Ok(Secret::FeverApiKey(fever::api_key(user, password))),
-            other => Err(format!("unknown sync server kind `{other}`: use one of {}", KINDS.join(", "))),
+            "ttrss" => Ok(Secret::Password(password.to_owned())),
+            other => Err(unknown_kind(other)),
         }
     }
+}
+
+fn unknown_kind(kind: &str) -> String {
+    format!("unknown sync server kind `{}`: use one of {}", crate::sanitize::line(kind), KINDS.join(", "))
 }
 
 fn secret_path(dir: &Path) -> PathBuf {
@@ -305,7 +331,7 @@ pub async fn add_account(
     account: NewAccount,
 ) -> Result<SyncStatus, SyncError> {
     let mut api = connect(client, cap, &account.kind, &account.url, &account.user, &account.secret)?;
-    api.login().await?;
+    with_api!(&mut api, api => api.login().await)?;
     if let Some(old) = store.sync_meta()? {
         if old.kind != account.kind || old.url != account.url || old.user != account.user {
             // Server ids of another account mean nothing to this one.
@@ -324,6 +350,12 @@ pub async fn add_account(
     status(store).map(Option::unwrap_or_default)
 }
 
+/// The account's API client, whichever server it is.
+enum Api {
+    Fever(fever::Fever),
+    TtRss(ttrss::TtRss),
+}
+
 fn connect(
     client: reqwest::Client,
     cap: u64,
@@ -331,13 +363,80 @@ fn connect(
     url: &str,
     user: &str,
     secret: &Secret,
-) -> Result<fever::Fever, SyncError> {
+) -> Result<Api, SyncError> {
     match (kind, secret) {
-        ("fever", Secret::FeverApiKey(key)) => fever::Fever::new(client, cap, url, user, key),
-        (other, _) => Err(SyncError::Local(format!(
-            "the sync account is of kind `{other}`, which this tidings cannot use; run `tidings sync add` again"
-        ))),
+        ("fever", Secret::FeverApiKey(key)) => {
+            Ok(Api::Fever(fever::Fever::new(client, cap, url, user, key)?))
+        }
+        ("ttrss", Secret::Password(password)) => {
+            Ok(Api::TtRss(ttrss::TtRss::new(client, cap, url, user, password)?))
+        }
+        ("ttrss", Secret::PasswordCommand(argv)) => {
+            let password = password::run_command(argv).map_err(SyncError::Local)?;
+            Ok(Api::TtRss(ttrss::TtRss::new(client, cap, url, user, &password)?))
+        }
+        ("fever" | "ttrss", _) => Err(SyncError::Local(
+            "the sync account's secret does not fit its kind; run `tidings sync add` again".into(),
+        )),
+        (other, _) => Err(SyncError::Local(format!("{}; run `tidings sync add` again", unknown_kind(other)))),
     }
+}
+
+fn account(store: &Store) -> Result<Option<(SyncMeta, Secret)>, SyncError> {
+    let Some(meta) = store.sync_meta()? else { return Ok(None) };
+    let secret = read_secret(store.dir())?;
+    Ok(Some((meta, secret)))
+}
+
+/// Asks the server to subscribe a feed just added here. `None`: no account. The text says
+/// what happened, for the user.
+pub async fn subscribe_remote(store: &Store, client: reqwest::Client, cap: u64, url: &str) -> Option<String> {
+    let (meta, secret) = match account(store) {
+        Ok(Some(a)) => a,
+        Ok(None) => return None,
+        Err(e) => return Some(format!("not subscribed on the sync server: {e}")),
+    };
+    let outcome = match connect(client, cap, &meta.kind, &meta.url, &meta.user, &secret) {
+        Ok(mut api) => with_api!(&mut api, api => api.subscribe(url).await),
+        Err(e) => Err(e),
+    };
+    Some(match outcome {
+        Ok(ServerAnswer::Done) => "subscribed on the sync server too; the next sync links it".to_owned(),
+        Ok(ServerAnswer::Unsupported) => format!(
+            "it stays a local feed: the {} API cannot subscribe (subscribe on the server to sync it)",
+            meta.kind
+        ),
+        Ok(ServerAnswer::Refused(why)) => {
+            format!("the sync server did not subscribe it ({why}); it stays a local feed")
+        }
+        Err(e) => format!("not subscribed on the sync server: {e}"),
+    })
+}
+
+/// Asks the server to unsubscribe a feed just removed here. `None`: it was not the
+/// server's. When the server cannot be told, the next sync remembers not to add it back.
+pub async fn unsubscribe_remote(
+    store: &Store,
+    client: reqwest::Client,
+    cap: u64,
+    server_feed: u64,
+) -> Option<String> {
+    let (meta, secret) = account(store).ok().flatten()?;
+    let outcome = match connect(client, cap, &meta.kind, &meta.url, &meta.user, &secret) {
+        Ok(mut api) => with_api!(&mut api, api => api.unsubscribe(server_feed).await),
+        Err(e) => Err(e),
+    };
+    Some(match outcome {
+        Ok(ServerAnswer::Done) => "unsubscribed on the sync server too".to_owned(),
+        Ok(ServerAnswer::Unsupported) => format!(
+            "the sync server still has this feed (the {} API cannot unsubscribe): remove it there too",
+            meta.kind
+        ),
+        Ok(ServerAnswer::Refused(why)) | Err(SyncError::Protocol { what: why, .. }) => {
+            format!("the sync server still has this feed ({why}): remove it there too")
+        }
+        Err(e) => format!("the sync server still has this feed ({e}); remove it there too"),
+    })
 }
 
 /// Syncs the configured account; `None` when there is none. The outcome (error included)
@@ -355,8 +454,11 @@ pub async fn sync_account(
     {
         Ok(mut api) => {
             let mut summary = SyncSummary::default();
-            let result = run(&mut api, store, settings, &mut summary).await;
-            (summary.requests, summary.bytes) = api.traffic();
+            let result = with_api!(&mut api, api => {
+                let result = run(api, store, settings, &mut summary).await;
+                (summary.requests, summary.bytes) = api.traffic();
+                result
+            });
             result.map(|()| summary)
         }
         Err(e) => Err(e),

@@ -104,11 +104,11 @@ impl SyncApi for Server {
         }
         Ok(out)
     }
-    async fn subscribe(&mut self, _url: &str) -> Result<Subscribed, SyncError> {
-        Ok(Subscribed::Unsupported)
+    async fn subscribe(&mut self, _url: &str) -> Result<ServerAnswer, SyncError> {
+        Ok(ServerAnswer::Unsupported)
     }
-    async fn unsubscribe(&mut self, _server_feed: u64) -> Result<Subscribed, SyncError> {
-        Ok(Subscribed::Unsupported)
+    async fn unsubscribe(&mut self, _server_feed: u64) -> Result<ServerAnswer, SyncError> {
+        Ok(ServerAnswer::Unsupported)
     }
     fn traffic(&self) -> (u64, u64) {
         (0, 0)

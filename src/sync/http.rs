@@ -1,0 +1,86 @@
+//! What every sync API client shares: the endpoint check, one POST with a capped response,
+//! the request and byte counts, and errors that name the server.
+
+use futures_util::StreamExt;
+use url::Url;
+
+use super::SyncError;
+
+pub struct Http {
+    client: reqwest::Client,
+    pub endpoint: Url,
+    /// The largest response read.
+    cap: u64,
+    pub requests: u64,
+    pub bytes: u64,
+}
+
+/// A response: its status and its whole (capped) body.
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub body: Vec<u8>,
+}
+
+impl Http {
+    /// `url` must be http or https; its query and fragment are dropped. `example` shows the
+    /// user what the endpoint looks like for this API.
+    pub fn new(client: reqwest::Client, cap: u64, url: &str, example: &str) -> Result<Http, SyncError> {
+        let mut endpoint = Url::parse(url.trim()).map_err(|e| {
+            SyncError::Local(format!(
+                "`{}` is not a URL ({e}); give the server's address, like {example}",
+                crate::sanitize::line(url)
+            ))
+        })?;
+        if !matches!(endpoint.scheme(), "http" | "https") {
+            return Err(SyncError::Local(format!(
+                "`{}` is not an http or https URL; give the server's address, like {example}",
+                crate::sanitize::line(url)
+            )));
+        }
+        endpoint.set_query(None);
+        endpoint.set_fragment(None);
+        Ok(Http { client, endpoint, cap, requests: 0, bytes: 0 })
+    }
+
+    pub fn url_text(&self) -> String {
+        crate::sanitize::line(self.endpoint.as_str())
+    }
+
+    pub fn unreachable(&self, why: impl std::fmt::Display) -> SyncError {
+        SyncError::Unreachable { url: self.url_text(), why: crate::sanitize::line(&why.to_string()) }
+    }
+
+    pub fn protocol(&self, what: impl Into<String>) -> SyncError {
+        SyncError::Protocol { url: self.url_text(), what: what.into() }
+    }
+
+    /// POSTs `body` to `url`; a 5xx or a connection failure is [`SyncError::Unreachable`]
+    /// (try again later), any other status is the caller's to judge.
+    pub async fn post(&mut self, url: Url, content_type: &str, body: String) -> Result<Answer, SyncError> {
+        self.requests += 1;
+        let response = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(crate::fetch::root_cause(&e)))?;
+        let status = response.status();
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.unreachable(crate::fetch::root_cause(&e)))?;
+            self.bytes += chunk.len() as u64;
+            if (body.len() + chunk.len()) as u64 > self.cap {
+                return Err(self.protocol(format!("sent a response larger than {} bytes", self.cap)));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if status.is_server_error() {
+            return Err(self.unreachable(format!("HTTP {status}")));
+        }
+        Ok(Answer { status, body })
+    }
+}

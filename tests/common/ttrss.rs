@@ -173,8 +173,31 @@ fn psql(port: u16, db: &str, sql: Option<&str>, file: Option<&Path>) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// Drops the databases of instances whose test process is gone (killed before its Drop).
+/// The pid of the test process that made database `name` (`tidings_ttrss_<pid>_<n>`), if
+/// that process is gone.
+fn dead_owner(name: &str) -> Option<u32> {
+    let pid = name.strip_prefix(DB_PREFIX)?.split('_').next()?.parse::<u32>().ok()?;
+    (!Path::new("/proc").join(pid.to_string()).exists()).then_some(pid)
+}
+
+/// Stops the php processes and drops the databases of instances whose test process is gone
+/// (killed before its Drop could run). php is recognised by the database name in its
+/// environment, so only processes this harness started are touched.
 fn drop_stale_databases(port: u16) {
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
+        let stale = environ.split(|b| *b == 0).any(|var| {
+            std::str::from_utf8(var)
+                .ok()
+                .and_then(|v| v.strip_prefix("TIDINGS_TTRSS_DB_NAME="))
+                .is_some_and(|db| dead_owner(db).is_some())
+        });
+        if stale {
+            // SAFETY: kill has no memory preconditions; the pid is a php started by this harness.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
     let names = psql(
         port,
         "postgres",
@@ -185,8 +208,7 @@ fn drop_stale_databases(port: u16) {
         None,
     );
     for name in names.lines() {
-        let pid = name.trim_start_matches(DB_PREFIX).split('_').next().unwrap_or("");
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+        if dead_owner(name).is_some() {
             psql(port, "postgres", Some(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")), None);
         }
     }

@@ -3,3 +3,4 @@ pub mod cli;
 pub mod coldsweat;
 pub mod pty;
 pub mod server;
+pub mod ttrss;

@@ -228,7 +228,14 @@ pub struct TestServer {
 impl TestServer {
     /// Binds 127.0.0.1 on a free port and starts serving on a new thread.
     pub fn start() -> TestServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        TestServer::start_on("127.0.0.1:0")
+    }
+
+    /// Like [`TestServer::start`] on another address, e.g. `[::1]:80` (tests/common/ttrss.rs:
+    /// TT-RSS fetches feeds only from port 80 or 443 and not from 127.x). Panics if it cannot
+    /// bind.
+    pub fn start_on(addr: &str) -> TestServer {
+        let listener = std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
         listener.set_nonblocking(true).expect("nonblocking listener");
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(State::default());

@@ -109,6 +109,10 @@ pub enum Command {
     /// Sync subscriptions and read/starred state with a sync server (Fever); with no
     /// subcommand, sync now
     Sync {
+        /// Compare every article's read and starred flags with the server's (a plain sync
+        /// compares only the feeds whose unread counts differ, and all of them once an hour)
+        #[arg(long)]
+        full: bool,
         #[command(subcommand)]
         command: Option<sync::SyncCommand>,
     },
@@ -416,7 +420,7 @@ fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command
         Command::Show { id } => show(engine, ArticleId(id)),
         Command::Log { feed } => fetch_log(engine, &feed),
         Command::Check { .. } => check(engine),
-        Command::Sync { command } => sync::run(engine, command),
+        Command::Sync { full, command } => sync::run(engine, full, command),
         Command::Completions { .. } | Command::Manpage => Ok(()),
     }
 }

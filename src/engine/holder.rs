@@ -92,7 +92,7 @@ impl Holder {
             Request::Refresh(r) => self.refresh(origin, r, progress).map(Reply::Refreshed),
             Request::RemoveFeed(id) => self.remove_feed(origin, id).map_err(|e| e.to_string()),
             Request::SyncAdd(account) => self.sync_add(origin, account),
-            Request::Sync => Ok(Reply::Synced(self.sync(origin))),
+            Request::Sync { full } => Ok(Reply::Synced(self.sync(origin, full))),
             Request::SyncStatus => {
                 crate::sync::status(&self.store).map(Reply::SyncStatus).map_err(|e| e.to_string())
             }
@@ -191,7 +191,7 @@ impl Holder {
             | Request::MatchingIds(..)
             | Request::RemoveFeed(_)
             | Request::SyncAdd(_)
-            | Request::Sync
+            | Request::Sync { .. }
             | Request::SyncStatus
             | Request::SyncRemove => Reply::Error("this request is not answered here".into()),
         };
@@ -275,7 +275,7 @@ impl Holder {
         ));
         let mut summary = summary;
         if with_sync {
-            summary.sync = self.sync_turn_held(origin);
+            summary.sync = self.sync_turn_held(origin, false);
         }
         if let Ok(mut slot) = self.running.lock() {
             *slot = None;
@@ -322,15 +322,15 @@ impl Holder {
 
     /// Syncs with the account's server, if there is one; the outcome (an error included) is
     /// in the summary and in the account's status.
-    fn sync(&self, origin: u64) -> Option<crate::sync::SyncSummary> {
+    fn sync(&self, origin: u64, full: bool) -> Option<crate::sync::SyncSummary> {
         self.store.sync_meta().ok().flatten()?;
         // A sync writes articles as a refresh does: one writer at a time.
         let _turn = self.refresh_turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        self.sync_turn_held(origin)
+        self.sync_turn_held(origin, full)
     }
 
     /// [`Holder::sync`] for a caller that holds the writer's turn already.
-    fn sync_turn_held(&self, origin: u64) -> Option<crate::sync::SyncSummary> {
+    fn sync_turn_held(&self, origin: u64, full: bool) -> Option<crate::sync::SyncSummary> {
         let fetcher = match self.fetcher() {
             Ok(f) => f,
             Err(e) => return Some(crate::sync::SyncSummary { error: Some(e), ..Default::default() }),
@@ -340,6 +340,7 @@ impl Holder {
             fetcher.client(),
             fetcher.body_cap(),
             &self.settings,
+            full,
         ));
         // Feeds, articles and flags may all have changed.
         self.publish(origin, Change::Feeds);

@@ -383,8 +383,10 @@ impl Engine {
     }
 
     /// Syncs now, in whichever process holds the store; `None` when no account is set.
-    pub fn sync(&self) -> Result<Option<crate::sync::SyncSummary>> {
-        match self.ask(Request::Sync)? {
+    /// `full` compares every article's flags with the server's (see
+    /// [`crate::sync::FULL_FLAGS_EVERY_SECS`]).
+    pub fn sync(&self, full: bool) -> Result<Option<crate::sync::SyncSummary>> {
+        match self.ask(Request::Sync { full })? {
             Reply::Synced(s) => Ok(s),
             other => Err(unexpected(other)),
         }

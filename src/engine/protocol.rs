@@ -91,7 +91,10 @@ pub enum Request {
     /// Checks a sync account with its server and stores it: answered with `SyncStatus`.
     SyncAdd(crate::sync::NewAccount),
     /// Syncs with the account's server now: answered with `Synced` (`None`: no account).
-    Sync,
+    /// `full` compares every article's flags, whatever the unread counts say.
+    Sync {
+        full: bool,
+    },
     SyncStatus,
     /// Forgets the account (feeds and articles stay): answered with the status it had.
     SyncRemove,

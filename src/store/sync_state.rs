@@ -45,7 +45,7 @@ pub struct OutboxEntry {
 /// The account and the state of its last sync.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncMeta {
-    /// `fever` (the only kind so far).
+    /// `fever` or `ttrss`.
     pub kind: String,
     pub url: String,
     pub user: String,
@@ -54,6 +54,10 @@ pub struct SyncMeta {
     /// Unix seconds of the last sync that finished.
     pub last_sync: Option<i64>,
     pub last_error: Option<String>,
+    /// Unix seconds of the last sync that compared every article's flags with the server's
+    /// (the others compare only feeds whose unread counts differ, where the API gives them).
+    #[serde(default)]
+    pub full_flags_at: Option<i64>,
 }
 
 fn key(tag: u8, n: u64) -> [u8; 9] {

@@ -446,6 +446,7 @@ pub async fn sync_account(
     client: reqwest::Client,
     cap: u64,
     settings: &StoreSettings,
+    full: bool,
 ) -> Option<SyncSummary> {
     let meta = store.sync_meta().ok().flatten()?;
     let started = std::time::Instant::now();
@@ -455,7 +456,7 @@ pub async fn sync_account(
         Ok(mut api) => {
             let mut summary = SyncSummary::default();
             let result = with_api!(&mut api, api => {
-                let result = run(api, store, settings, &mut summary).await;
+                let result = run_with(api, store, settings, full, &mut summary).await;
                 (summary.requests, summary.bytes) = api.traffic();
                 result
             });
@@ -490,11 +491,39 @@ pub async fn run<A: SyncApi>(
     settings: &StoreSettings,
     summary: &mut SyncSummary,
 ) -> Result<(), SyncError> {
+    run_with(api, store, settings, false, summary).await
+}
+
+/// How often a sync compares every article's flags, where the API lets the others compare
+/// only the feeds whose unread counts differ (a read and an unread in one feed leave its
+/// count as it was).
+pub const FULL_FLAGS_EVERY_SECS: i64 = 3600;
+
+/// [`run`]; `full` compares every article's flags whatever the unread counts say.
+pub async fn run_with<A: SyncApi>(
+    api: &mut A,
+    store: &Store,
+    settings: &StoreSettings,
+    full: bool,
+    summary: &mut SyncSummary,
+) -> Result<(), SyncError> {
     api.login().await?;
     push(api, store, summary).await?;
     let linked = pull_subscriptions(api, store, summary).await?;
     pull_items(api, store, settings, &linked, summary).await?;
-    pull_flags(api, store, &linked, summary).await?;
+    let now = chrono::Utc::now().timestamp();
+    let full = full
+        || store
+            .sync_meta()?
+            .and_then(|m| m.full_flags_at)
+            .is_none_or(|at| now - at >= FULL_FLAGS_EVERY_SECS);
+    pull_flags(api, store, &linked, full, summary).await?;
+    if full {
+        if let Some(mut meta) = store.sync_meta()? {
+            meta.full_flags_at = Some(now);
+            store.set_sync_meta(&meta)?;
+        }
+    }
     Ok(())
 }
 
@@ -776,11 +805,13 @@ async fn pull_flags<A: SyncApi>(
     api: &mut A,
     store: &Store,
     linked: &Linked,
+    full: bool,
     summary: &mut SyncSummary,
 ) -> Result<(), SyncError> {
-    // Server feed -> local feed, for the feeds to compare.
+    // The local feeds to compare (`None`: all).
     let mut compare: Option<HashSet<FeedId>> = None;
-    let unread = match api.unread_counts().await? {
+    let counts = if full { None } else { api.unread_counts().await? };
+    let unread = match counts {
         Some(counts) => {
             let mut differ = Vec::new();
             let mut locals = HashSet::new();

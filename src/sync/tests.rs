@@ -391,7 +391,8 @@ fn only_feeds_whose_unread_count_differs_are_compared_item_by_item() {
     let (_dir, store) = store();
     let mut server = offset_server();
     sync(&mut server, &store).1.unwrap();
-    assert!(server.asked_unread_of.is_empty(), "the first sync's items carried their flags");
+    assert_eq!(server.asked_unread_of, vec![None], "the first sync compares every article");
+    server.asked_unread_of.clear();
     // Nothing changed: no feed is asked for its unread ids.
     sync(&mut server, &store).1.unwrap();
     assert!(server.asked_unread_of.is_empty(), "{:?}", server.asked_unread_of);
@@ -401,6 +402,26 @@ fn only_feeds_whose_unread_count_differs_are_compared_item_by_item() {
     assert_eq!(server.asked_unread_of, vec![Some(vec![1])]);
     assert_eq!(summary.flags_pulled, 1);
     assert!(local(&store)[&5].1);
+    // A read and an unread in one feed leave its count: a full comparison (asked for, or
+    // due once an hour) finds them.
+    server.asked_unread_of.clear();
+    server.read.insert(7);
+    server.read.remove(&5);
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let mut summary = SyncSummary::default();
+    rt.block_on(run_with(&mut server, &store, &StoreSettings::default(), true, &mut summary)).unwrap();
+    assert_eq!(server.asked_unread_of, vec![None]);
+    assert_eq!(summary.flags_pulled, 2);
+    assert!(local(&store)[&7].1 && !local(&store)[&5].1);
+    // The hour starts again: the next plain sync compares only feeds whose counts differ.
+    server.asked_unread_of.clear();
+    sync(&mut server, &store).1.unwrap();
+    assert!(server.asked_unread_of.is_empty());
+    let mut meta = store.sync_meta().unwrap().unwrap();
+    meta.full_flags_at = Some(chrono::Utc::now().timestamp() - FULL_FLAGS_EVERY_SECS);
+    store.set_sync_meta(&meta).unwrap();
+    sync(&mut server, &store).1.unwrap();
+    assert_eq!(server.asked_unread_of, vec![None], "an hour later, a full comparison");
 }
 
 #[test]

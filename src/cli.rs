@@ -113,6 +113,9 @@ pub enum Command {
         /// compares only the feeds whose unread counts differ, and all of them once an hour)
         #[arg(long)]
         full: bool,
+        /// Print what the sync did as JSON (requests, bytes, milliseconds included)
+        #[arg(long)]
+        json: bool,
         #[command(subcommand)]
         command: Option<sync::SyncCommand>,
     },
@@ -420,7 +423,7 @@ fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command
         Command::Show { id } => show(engine, ArticleId(id)),
         Command::Log { feed } => fetch_log(engine, &feed),
         Command::Check { .. } => check(engine),
-        Command::Sync { full, command } => sync::run(engine, full, command),
+        Command::Sync { full, json, command } => sync::run(engine, full, json, command),
         Command::Completions { .. } | Command::Manpage => Ok(()),
     }
 }

@@ -62,9 +62,9 @@ impl SyncKind {
 
 const NO_ACCOUNT: &str = "no sync account: set one with `tidings sync add fever|ttrss URL --user NAME`";
 
-pub fn run(engine: &Engine, full: bool, command: Option<SyncCommand>) -> Result<()> {
+pub fn run(engine: &Engine, full: bool, json: bool, command: Option<SyncCommand>) -> Result<()> {
     match command {
-        None => sync_now(engine, full),
+        None => sync_now(engine, full, json),
         Some(SyncCommand::Add { kind, url, user, password_command }) => {
             let secret = match (kind, password_command.as_deref()) {
                 // TT-RSS logs in with the password itself: keep the command, not what it
@@ -125,8 +125,15 @@ pub fn run(engine: &Engine, full: bool, command: Option<SyncCommand>) -> Result<
     }
 }
 
-fn sync_now(engine: &Engine, full: bool) -> Result<()> {
+fn sync_now(engine: &Engine, full: bool, json: bool) -> Result<()> {
     let Some(summary) = engine.sync(full)? else { bail!("{NO_ACCOUNT}") };
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&summary)?);
+        if summary.error.is_some() {
+            bail!("{}", summary.line());
+        }
+        return Ok(());
+    }
     for n in &summary.notes {
         eprintln!("note: {}", clean(n));
     }

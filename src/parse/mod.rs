@@ -17,6 +17,7 @@ mod date;
 mod decode;
 mod html;
 mod lenient;
+mod mojibake;
 pub(crate) use html::{decode_reference, escape_markup_char, escape_markup_into, flatten};
 mod repair;
 mod sniff;
@@ -665,6 +666,7 @@ impl Bases<'_> {
 }
 
 fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
+    let (feed, notes) = mojibake::repair_feed(feed);
     let base = bases.document();
     let format = format_of(&feed.feed_type);
     let site_link = page_link(&feed.links).and_then(|l| absolute(base, &l.href));
@@ -701,7 +703,7 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
     // Items that are still the same article by our rule: the first occurrence wins.
     let mut seen = HashSet::new();
     articles.retain(|a| seen.insert(a.key));
-    ParsedFeed { format, title: plain_title(feed.title.as_ref()), site_link, articles, notes: Vec::new() }
+    ParsedFeed { format, title: plain_title(feed.title.as_ref()), site_link, articles, notes }
 }
 
 fn person_name(p: &feed_rs::model::Person) -> Option<String> {

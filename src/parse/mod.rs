@@ -17,10 +17,12 @@ mod date;
 mod decode;
 mod html;
 mod lenient;
-mod mojibake;
 pub(crate) use html::{decode_reference, escape_markup_char, escape_markup_into, flatten};
 mod repair;
 mod sniff;
+
+// Double-encoded titles and author names, repaired in `convert`.
+mod mojibake;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

@@ -282,24 +282,28 @@ impl Decision {
     /// The fetch log's line for this decision, if it is worth one.
     pub(crate) fn describe(&self) -> Option<String> {
         let name = self.encoding.name();
+        // Quoted and cut short: a label comes from the document and could be any length.
+        let q = |l: &str| format!("{:?}", l.chars().take(40).collect::<String>());
         match &self.evidence {
             Evidence::Bom(_) | Evidence::Utf16Shape | Evidence::Utf8Despite { .. } => None,
             Evidence::Ebcdic { declared: Some(label), known: false } => {
-                Some(format!("encoding: EBCDIC, declared {label:?} is unknown, read as {name}"))
+                Some(format!("encoding: EBCDIC, declared {} is unknown, read as {name}", q(label)))
             }
             Evidence::Ebcdic { .. } => Some(format!("encoding: EBCDIC, read as {name}")),
             Evidence::Declared { label } => (!labels::is_web_label(label))
-                .then(|| format!("encoding: declared {label:?}, read as {name}")),
+                .then(|| format!("encoding: declared {}, read as {name}", q(label))),
             Evidence::Http { label, unknown: None } => (!labels::is_web_label(label))
-                .then(|| format!("encoding: HTTP charset {label:?}, read as {name}")),
+                .then(|| format!("encoding: HTTP charset {}, read as {name}", q(label))),
             Evidence::Http { label, unknown: Some(unknown) } => Some(format!(
-                "encoding: unknown label {unknown:?}, read as {name} by the HTTP charset {label:?}"
+                "encoding: unknown label {}, read as {name} by the HTTP charset {}",
+                q(unknown),
+                q(label)
             )),
             Evidence::Sniffed { unknown: Some(unknown) } => {
-                Some(format!("encoding: unknown label {unknown:?}, guessed {name} by sniffing"))
+                Some(format!("encoding: unknown label {}, guessed {name} by sniffing", q(unknown)))
             }
             Evidence::Utf8Default { unknown: Some(unknown) } => {
-                Some(format!("encoding: unknown label {unknown:?}, read as UTF-8"))
+                Some(format!("encoding: unknown label {}, read as UTF-8", q(unknown)))
             }
             Evidence::Sniffed { unknown: None } | Evidence::Utf8Default { unknown: None } => None,
         }

@@ -194,3 +194,11 @@ fn plain_documents_get_no_note() {
         assert_eq!(describe_decoding(b, None), None);
     }
 }
+
+#[test]
+fn a_long_label_is_cut_short_in_the_note() {
+    let label = "x".repeat(5000);
+    let b = format!("<?xml version=\"1.0\" encoding=\"{label}\"?><t>a</t>");
+    let note = describe_decoding(b.as_bytes(), None).unwrap();
+    assert_eq!(note, format!("encoding: unknown label \"{}\", read as UTF-8", "x".repeat(40)));
+}

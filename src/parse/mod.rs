@@ -23,6 +23,9 @@ pub use remote::{article_from_remote, RemoteArticle};
 mod repair;
 mod sniff;
 
+// Double-encoded titles and author names, repaired in `convert`.
+mod mojibake;
+
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -667,6 +670,7 @@ impl Bases<'_> {
 }
 
 fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
+    let (feed, notes) = mojibake::repair_feed(feed);
     let base = bases.document();
     let format = format_of(&feed.feed_type);
     let site_link = page_link(&feed.links).and_then(|l| absolute(base, &l.href));
@@ -703,7 +707,7 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
     // Items that are still the same article by our rule: the first occurrence wins.
     let mut seen = HashSet::new();
     articles.retain(|a| seen.insert(a.key));
-    ParsedFeed { format, title: plain_title(feed.title.as_ref()), site_link, articles, notes: Vec::new() }
+    ParsedFeed { format, title: plain_title(feed.title.as_ref()), site_link, articles, notes }
 }
 
 fn person_name(p: &feed_rs::model::Person) -> Option<String> {

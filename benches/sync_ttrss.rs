@@ -19,15 +19,16 @@ use common::ttrss::{self, FeedHost, TtRss, PASSWORD, USER};
 const FEEDS: u32 = 200;
 const PER_FEED: u32 = 50;
 
-/// One `tidings sync --json`: (seconds, requests, bytes, new articles, changes sent).
-fn sync(t: &Tidings) -> (f64, u64, u64, u64, u64) {
+/// One `tidings sync --json`: (seconds, requests, bytes, new articles, changes sent, seconds
+/// waiting for the server).
+fn sync(t: &Tidings) -> (f64, u64, u64, u64, u64, f64) {
     let started = Instant::now();
     let out = t.command().args(["sync", "--json"]).output().expect("run tidings");
     let secs = started.elapsed().as_secs_f64();
     assert!(out.status.success(), "sync: {}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("sync --json");
     let n = |k: &str| v[k].as_u64().unwrap_or(0);
-    (secs, n("requests"), n("bytes"), n("new_articles"), n("pushed"))
+    (secs, n("requests"), n("bytes"), n("new_articles"), n("pushed"), n("server_ms") as f64 / 1000.0)
 }
 
 fn fresh(server: &TtRss) -> Tidings {
@@ -47,11 +48,12 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn report(what: &str, samples: &[(f64, u64, u64, u64, u64)]) {
+fn report(what: &str, samples: &[(f64, u64, u64, u64, u64, f64)]) {
     let secs: Vec<f64> = samples.iter().map(|s| s.0).collect();
-    let (_, requests, bytes, new, pushed) = samples[0];
+    let (_, requests, bytes, new, pushed, server) = samples[0];
     println!(
-        "tidings  {what:<28} median {:>6.2} s  (samples {})  {requests} requests, {:.1} MB, {new} new, {pushed} sent",
+        "tidings  {what:<28} median {:>6.2} s  (samples {})  {requests} requests, {:.1} MB, {new} new, {pushed} sent, \
+         {server:.2} s of the first waiting for the server",
         median(secs.clone()),
         secs.iter().map(|s| format!("{s:.2}")).collect::<Vec<_>>().join(" "),
         bytes as f64 / 1e6,
@@ -109,6 +111,12 @@ fn main() {
         setup.elapsed().as_secs_f64(),
         server.all().len()
     );
+    if let Some(secs) = std::env::var("TIDINGS_BENCH_HOLD_SECS").ok().and_then(|s| s.parse().ok()) {
+        // For trying things by hand against the same server: it stays up this long.
+        println!("holding {} (user {USER}, password {PASSWORD:?}) for {secs} s", server.endpoint());
+        std::thread::sleep(std::time::Duration::from_secs(secs));
+        return;
+    }
 
     let mut first = Vec::new();
     let mut kept = None;
@@ -137,10 +145,17 @@ fn main() {
 
     if Command::new("newsboat").arg("-v").output().is_ok() {
         let root = tempfile::tempdir().expect("temp dir");
-        let firsts: Vec<f64> = (0..3).map(|i| newsboat(&server, &root.path().join(format!("nb{i}")))).collect();
+        let firsts: Vec<f64> =
+            (0..3).map(|i| newsboat(&server, &root.path().join(format!("nb{i}")))).collect();
         let again: Vec<f64> = (0..3).map(|_| newsboat(&server, &root.path().join("nb0"))).collect();
-        println!("newsboat first sync (reload)        median {:>6.2} s  (samples {firsts:.2?})", median(firsts.clone()));
-        println!("newsboat nothing changed (reload)   median {:>6.2} s  (samples {again:.2?})", median(again.clone()));
+        println!(
+            "newsboat first sync (reload)        median {:>6.2} s  (samples {firsts:.2?})",
+            median(firsts.clone())
+        );
+        println!(
+            "newsboat nothing changed (reload)   median {:>6.2} s  (samples {again:.2?})",
+            median(again.clone())
+        );
     } else {
         println!("newsboat is not installed (apt-get install newsboat): no comparison");
     }

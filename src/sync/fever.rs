@@ -250,8 +250,8 @@ impl SyncApi for Fever {
         Ok(ServerAnswer::Unsupported)
     }
 
-    fn traffic(&self) -> (u64, u64) {
-        (self.http.requests, self.http.bytes)
+    fn traffic(&self) -> (u64, u64, std::time::Duration) {
+        self.http.traffic()
     }
 }
 

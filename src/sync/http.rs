@@ -1,6 +1,9 @@
 //! What every sync API client shares: the endpoint check, one POST with a capped response,
 //! the request and byte counts, and errors that name the server.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use url::Url;
 
@@ -11,8 +14,12 @@ pub struct Http {
     pub endpoint: Url,
     /// The largest response read.
     cap: u64,
-    pub requests: u64,
-    pub bytes: u64,
+    // Counted through `&self`: a client may have several requests in flight at once.
+    requests: AtomicU64,
+    bytes: AtomicU64,
+    /// Microseconds spent waiting for answers, from sending a request to its body's last
+    /// byte (requests in flight together count each).
+    waited_us: AtomicU64,
 }
 
 /// A response: its status and its whole (capped) body.
@@ -39,7 +46,23 @@ impl Http {
         }
         endpoint.set_query(None);
         endpoint.set_fragment(None);
-        Ok(Http { client, endpoint, cap, requests: 0, bytes: 0 })
+        Ok(Http {
+            client,
+            endpoint,
+            cap,
+            requests: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            waited_us: AtomicU64::new(0),
+        })
+    }
+
+    /// Requests made, response bytes read and time spent waiting, so far.
+    pub fn traffic(&self) -> (u64, u64, Duration) {
+        (
+            self.requests.load(Ordering::Relaxed),
+            self.bytes.load(Ordering::Relaxed),
+            Duration::from_micros(self.waited_us.load(Ordering::Relaxed)),
+        )
     }
 
     pub fn url_text(&self) -> String {
@@ -56,8 +79,15 @@ impl Http {
 
     /// POSTs `body` to `url`; a 5xx or a connection failure is [`SyncError::Unreachable`]
     /// (try again later), any other status is the caller's to judge.
-    pub async fn post(&mut self, url: Url, content_type: &str, body: String) -> Result<Answer, SyncError> {
-        self.requests += 1;
+    pub async fn post(&self, url: Url, content_type: &str, body: String) -> Result<Answer, SyncError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let answer = self.post_timed(url, content_type, body).await;
+        self.waited_us.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        answer
+    }
+
+    async fn post_timed(&self, url: Url, content_type: &str, body: String) -> Result<Answer, SyncError> {
         let response = self
             .client
             .post(url)
@@ -72,7 +102,7 @@ impl Http {
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| self.unreachable(crate::fetch::root_cause(&e)))?;
-            self.bytes += chunk.len() as u64;
+            self.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             if (body.len() + chunk.len()) as u64 > self.cap {
                 return Err(self.protocol(format!("sent a response larger than {} bytes", self.cap)));
             }

@@ -146,8 +146,8 @@ pub trait SyncApi {
     async fn subscribe(&mut self, url: &str) -> Result<ServerAnswer, SyncError>;
     /// Unsubscribes a server feed; `Unsupported` where the API cannot.
     async fn unsubscribe(&mut self, server_feed: u64) -> Result<ServerAnswer, SyncError>;
-    /// Requests made and response bytes read so far.
-    fn traffic(&self) -> (u64, u64);
+    /// Requests made, response bytes read and time spent waiting for the server, so far.
+    fn traffic(&self) -> (u64, u64, std::time::Duration);
 }
 
 /// What one sync did.
@@ -166,6 +166,8 @@ pub struct SyncSummary {
     pub requests: u64,
     pub bytes: u64,
     pub elapsed_ms: u64,
+    /// Of `elapsed_ms`, the time spent waiting for the server's answers.
+    pub server_ms: u64,
     /// Things the user should know (a feed removed here that the server still has).
     pub notes: Vec<String>,
     /// Why the sync stopped early; what was done before it stays done.
@@ -457,7 +459,8 @@ pub async fn sync_account(
             let mut summary = SyncSummary::default();
             let result = with_api!(&mut api, api => {
                 let result = run_with(api, store, settings, full, &mut summary).await;
-                (summary.requests, summary.bytes) = api.traffic();
+                let (requests, bytes, waited) = api.traffic();
+                (summary.requests, summary.bytes, summary.server_ms) = (requests, bytes, waited.as_millis() as u64);
                 result
             });
             result.map(|()| summary)
@@ -510,14 +513,19 @@ pub async fn run_with<A: SyncApi>(
     api.login().await?;
     push(api, store, summary).await?;
     let linked = pull_subscriptions(api, store, summary).await?;
+    // The first pull brings every item with its flags: nothing is left to compare.
+    let first = store.sync_meta()?.is_some_and(|m| m.since_id == 0);
     pull_items(api, store, settings, &linked, summary).await?;
     let now = chrono::Utc::now().timestamp();
     let full = full
+        || first
         || store
             .sync_meta()?
             .and_then(|m| m.full_flags_at)
             .is_none_or(|at| now - at >= FULL_FLAGS_EVERY_SECS);
-    pull_flags(api, store, &linked, full, summary).await?;
+    if !first {
+        pull_flags(api, store, &linked, full, summary).await?;
+    }
     if full {
         if let Some(mut meta) = store.sync_meta()? {
             meta.full_flags_at = Some(now);
@@ -676,6 +684,12 @@ async fn pull_subscriptions<A: SyncApi>(
 /// The most pages one sync reads: a server that ignores its paging cannot keep it busy.
 const MAX_PAGES: usize = 20_000;
 
+/// Items held before they are stored: many pages' worth, so that a feed's items are written
+/// in few transactions (a page of TT-RSS spans many feeds), and no more, so that memory stays
+/// bounded however many items the server has.
+const BUFFER_ITEMS: usize = 5_000;
+const BUFFER_BYTES: usize = 16 << 20;
+
 async fn pull_items<A: SyncApi>(
     api: &mut A,
     store: &Store,
@@ -688,6 +702,8 @@ async fn pull_items<A: SyncApi>(
     let (mut top, mut seen) = (since, 0usize);
     // Link -> key of the adopted feeds' own articles, read once per feed.
     let mut by_link: HashMap<FeedId, HashMap<String, crate::model::ArticleKey>> = HashMap::new();
+    let mut held: HashMap<u64, Vec<RemoteItem>> = HashMap::new();
+    let (mut held_items, mut held_bytes) = (0usize, 0usize);
     for _ in 0..MAX_PAGES {
         let page = api.items_page(since, top, seen).await?;
         let page_top = page.iter().map(|i| i.id).max().unwrap_or(0);
@@ -696,21 +712,16 @@ async fn pull_items<A: SyncApi>(
         }
         seen += page.len();
         top = top.max(page_top);
-        let mut by_feed: HashMap<u64, Vec<RemoteItem>> = HashMap::new();
         for item in page {
-            by_feed.entry(item.feed).or_default().push(item);
+            held_items += 1;
+            held_bytes += item.html.len() + item.title.len();
+            held.entry(item.feed).or_default().push(item);
         }
-        for (server_feed, items) in by_feed {
-            let Some((local, remote)) = linked.feeds.get(&server_feed) else { continue };
-            let adopted = if linked.adopted.contains(local) {
-                if !by_link.contains_key(local) {
-                    by_link.insert(*local, links_of(store, *local)?);
-                }
-                by_link.get(local)
-            } else {
-                None
-            };
-            summary.new_articles += store_items(store, settings, *local, remote, items, adopted)?;
+        // An API that pages by id saves its mark after every page, so what it has pulled
+        // must be stored by then.
+        if api.pages_in_id_order() || held_items >= BUFFER_ITEMS || held_bytes >= BUFFER_BYTES {
+            store_held(store, settings, linked, &mut held, &mut by_link, summary)?;
+            (held_items, held_bytes) = (0, 0);
         }
         if api.pages_in_id_order() {
             meta.since_id = top;
@@ -720,9 +731,34 @@ async fn pull_items<A: SyncApi>(
             store.flush()?;
         }
     }
+    store_held(store, settings, linked, &mut held, &mut by_link, summary)?;
     meta.since_id = top;
     store.set_sync_meta(&meta)?;
     store.flush()?;
+    Ok(())
+}
+
+/// Stores the held items, feed by feed, and empties `held`.
+fn store_held(
+    store: &Store,
+    settings: &StoreSettings,
+    linked: &Linked,
+    held: &mut HashMap<u64, Vec<RemoteItem>>,
+    by_link: &mut HashMap<FeedId, HashMap<String, crate::model::ArticleKey>>,
+    summary: &mut SyncSummary,
+) -> Result<(), SyncError> {
+    for (server_feed, items) in held.drain() {
+        let Some((local, remote)) = linked.feeds.get(&server_feed) else { continue };
+        let adopted = if linked.adopted.contains(local) {
+            if !by_link.contains_key(local) {
+                by_link.insert(*local, links_of(store, *local)?);
+            }
+            by_link.get(local)
+        } else {
+            None
+        };
+        summary.new_articles += store_items(store, settings, *local, remote, items, adopted)?;
+    }
     Ok(())
 }
 

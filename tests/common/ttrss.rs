@@ -320,6 +320,8 @@ impl TtRss {
             .env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("LANG", "C.UTF-8")
+            // Several requests at once, as a real deployment (php-fpm) answers them.
+            .env("PHP_CLI_SERVER_WORKERS", "4")
             .env("TIDINGS_TTRSS_DB_TYPE", "pgsql")
             .env("TIDINGS_TTRSS_DB_HOST", "127.0.0.1")
             .env("TIDINGS_TTRSS_DB_PORT", self.pg_port.to_string())

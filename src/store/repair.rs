@@ -318,6 +318,24 @@ fn salvage(old: &Store, new: &Store, report: &mut RepairReport) -> Result<(), St
     batch.insert(RECORDS_KEY, &records.to_bytes());
     new.meta.apply_batch(batch)?;
 
+    // The sync account, its outbox of changes not yet sent and the server ids: ids are kept,
+    // so its entries still name the right articles (an entry of a dropped article is skipped
+    // by the next sync).
+    let mut sync = sled::Batch::default();
+    let mut sync_lost = 0u64;
+    for kv in old.sync.iter() {
+        match kv {
+            Ok((k, v)) => sync.insert(k, v),
+            Err(_) => sync_lost += 1,
+        }
+    }
+    new.sync.apply_batch(sync)?;
+    if sync_lost > 0 {
+        notes.push(format!(
+            "{sync_lost} records of the sync account could not be read: run `tidings sync --full`"
+        ));
+    }
+
     report.feeds_kept = records.feeds;
     report.feeds_dropped = feeds_dropped;
     report.articles_kept = articles_kept;

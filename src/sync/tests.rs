@@ -497,3 +497,21 @@ fn a_local_feed_that_the_server_also_has_keeps_its_articles_and_takes_the_server
     assert!(!local[&1].1, "the server's unread wins at the link");
     assert!(local[&3].2, "and its star");
 }
+
+#[test]
+fn a_repaired_database_keeps_the_account_its_queued_changes_and_the_server_ids() {
+    let (dir, store) = store();
+    let mut server = server();
+    sync(&mut server, &store).1.unwrap();
+    store.mark(&[article_of(&store, 1)], Mark::Read).unwrap();
+    let links = store.synced_articles().unwrap();
+    store.flush().unwrap();
+    drop(store);
+    Store::repair(dir.path(), &StoreSettings::default()).unwrap();
+    let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+    assert_eq!(store.outbox_len(), 1);
+    assert_eq!(store.synced_articles().unwrap(), links);
+    assert_eq!(store.sync_meta().unwrap().unwrap().since_id, 7);
+    sync(&mut server, &store).1.unwrap();
+    assert!(server.received.contains(&(1, Mark::Read)));
+}

@@ -333,6 +333,8 @@ impl TtRss {
             .env("TIDINGS_TTRSS_ICONS_DIR", self.dir.path().join("icons"))
             .uid(php_uid)
             .gid(php_gid)
+            // Its own process group: the workers are killed with it (see `stop`).
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -351,11 +353,21 @@ impl TtRss {
         self.login();
     }
 
-    /// Stops php (the database stays).
+    /// Stops php and its workers (the database stays).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            // The whole group: with PHP_CLI_SERVER_WORKERS the workers hold the listening
+            // socket too, and would go on answering without the parent.
+            if let Ok(pid) = i32::try_from(child.id()) {
+                // SAFETY: kill(2) with a negative pid signals that process group; php is its leader.
+                unsafe { libc::kill(-pid, libc::SIGKILL) };
+            }
             let _ = child.kill();
             let _ = child.wait();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while TcpStream::connect(("127.0.0.1", self.port)).is_ok() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
     }
 

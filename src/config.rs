@@ -91,6 +91,9 @@ pub struct ReaderSettings {
     pub refresh_on_start: bool,
     /// Fetch every feed in the background this often while the reader is open; 0 = never.
     pub refresh_interval_minutes: u64,
+    /// With a sync account: sync a second after the reader opens, then this often; 0 = only
+    /// with a refresh (`R`, `refresh_on_start`, `refresh_interval_minutes`).
+    pub sync_interval_minutes: u64,
     /// strftime-style format of dates in the article list.
     pub date_format: String,
     /// Width of the feeds pane, in percent of a wide terminal.
@@ -115,6 +118,7 @@ impl Default for ReaderSettings {
         ReaderSettings {
             refresh_on_start: false,
             refresh_interval_minutes: 0,
+            sync_interval_minutes: 15,
             date_format: "%Y-%m-%d".to_owned(),
             feeds_width_percent: 30,
             list_height_percent: 40,

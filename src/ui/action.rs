@@ -87,6 +87,10 @@ pub enum Action {
     Tick,
     /// The background refresh timer (`refresh_interval_minutes`) fired.
     AutoRefresh,
+    /// The background sync timer (`sync_interval_minutes`, and once at start) fired.
+    AutoSync,
+    /// A background sync ended: what it did, or `None` when no sync account is set.
+    SyncFinished(Option<crate::sync::SyncSummary>),
     /// The mouse wheel over a cell (with `mouse = true`).
     MouseScroll {
         column: u16,
@@ -193,6 +197,8 @@ impl Action {
             self,
             Action::Tick
                 | Action::AutoRefresh
+                | Action::AutoSync
+                | Action::SyncFinished(_)
                 | Action::Resize { .. }
                 | Action::FeedsLoaded { .. }
                 | Action::ArticlesLoaded { .. }
@@ -260,6 +266,8 @@ pub enum Effect {
     /// Fetches one feed (`Some`) or all of them, reporting `FeedRefreshed` per feed and then
     /// `RefreshFinished`. Runs as an async task, not on the writer.
     Refresh(Option<FeedId>),
+    /// Syncs with the account's server, reporting `SyncFinished`. Runs as an async task.
+    Sync,
     Quit,
 }
 

@@ -464,6 +464,8 @@ pub struct App {
     pub last_error: Option<String>,
     /// `Some` while a refresh runs (only one at a time).
     pub refresh: Option<RefreshProgress>,
+    /// A background sync runs (a refresh syncs too: one or the other at a time).
+    pub syncing: bool,
     /// A feeds reload is on its way; `feeds_stale` asks for one more when it lands, so a
     /// refresh of 500 feeds does not queue 500 reloads.
     pub feeds_reloading: bool,
@@ -545,6 +547,7 @@ impl App {
             message_is_error: false,
             last_error: None,
             refresh: None,
+            syncing: false,
             feeds_reloading: false,
             feeds_stale: false,
             marked_since_reload: HashSet::new(),

@@ -92,6 +92,7 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
         }
         // Run by the loop itself (it needs the fetcher and the runtime).
         Effect::Refresh(_)
+        | Effect::Sync
         | Effect::AddFeed(_)
         | Effect::AddSamples
         | Effect::OpenUrl(_)

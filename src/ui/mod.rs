@@ -131,6 +131,14 @@ async fn event_loop(
             Some(tokio::time::interval_at(tokio::time::Instant::now() + period, period))
         }
     };
+    // A sync (a no-op without an account) at start, then every `sync_interval_minutes`.
+    let mut auto_sync = match config.reader.sync_interval_minutes {
+        0 => None,
+        minutes => {
+            let period = Duration::from_secs(minutes.saturating_mul(60));
+            Some(tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(1), period))
+        }
+    };
     #[cfg(debug_assertions)]
     let test_panic = TestPanic::requested();
     let mut dirty = true;
@@ -146,6 +154,20 @@ async fn event_loop(
                     }
                 }
                 Effect::Refresh(feed) => spawn_refresh(&mut workers, &engine, &tx, feed),
+                Effect::Sync => {
+                    let engine = engine.clone();
+                    let tx = tx.clone();
+                    workers.spawn_blocking(move || {
+                        let action = match engine.sync(false) {
+                            Ok(summary) => Action::SyncFinished(summary),
+                            Err(e) => Action::SyncFinished(Some(crate::sync::SyncSummary {
+                                error: Some(e.to_string()),
+                                ..Default::default()
+                            })),
+                        };
+                        let _ = tx.send(action);
+                    });
+                }
                 Effect::AddFeed(input) => spawn_add_feed(&mut workers, &engine, &tx, input),
                 Effect::AddSamples => {
                     let engine = engine.clone();
@@ -265,6 +287,7 @@ async fn event_loop(
             }
             _ = ticker.tick(), if !app.message.is_empty() => Some(Action::Tick),
             _ = next_tick(&mut auto_refresh) => Some(Action::AutoRefresh),
+            _ = next_tick(&mut auto_sync) => Some(Action::AutoSync),
         };
         if let Some(action) = action {
             // Failures are shown in the status line for a few seconds; the log keeps them.

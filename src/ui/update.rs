@@ -357,6 +357,25 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             let total = app.feeds.len();
             start_refresh(app, None, total)
         }
+        Action::AutoSync => {
+            // Quietly skipped while a refresh (which syncs too) or a sync runs.
+            if app.refresh.is_some() || app.syncing {
+                return Vec::new();
+            }
+            app.syncing = true;
+            vec![Effect::Sync]
+        }
+        Action::SyncFinished(summary) => {
+            app.syncing = false;
+            let Some(summary) = summary else { return Vec::new() };
+            if summary.error.is_some() {
+                app.say_error(&summary.line());
+            } else if summary.new_articles + summary.flags_pulled + summary.pushed + summary.feeds_added > 0 {
+                // A sync that changed nothing says nothing.
+                app.say(crate::sanitize::line(&summary.line()));
+            }
+            reload_feeds(app)
+        }
         Action::AutoRefresh => {
             // Quietly skipped while one runs or there is nothing to fetch.
             if app.refresh.is_some() || app.feeds.is_empty() {
@@ -2157,6 +2176,38 @@ mod tests {
             "{}",
             app.message
         );
+    }
+
+    #[test]
+    fn background_syncs_run_one_at_a_time_and_speak_only_when_something_happened() {
+        let mut app = App::default();
+        assert_eq!(update(&mut app, Action::AutoSync), vec![Effect::Sync]);
+        assert!(update(&mut app, Action::AutoSync).is_empty(), "one at a time");
+        let _ = update(&mut app, Action::SyncFinished(Some(crate::sync::SyncSummary::default())));
+        assert!(app.message.is_empty(), "nothing happened: {}", app.message);
+        assert_eq!(update(&mut app, Action::AutoSync), vec![Effect::Sync]);
+        let done = crate::sync::SyncSummary { new_articles: 2, ..Default::default() };
+        let _ = update(&mut app, Action::SyncFinished(Some(done)));
+        assert!(
+            app.message.starts_with("synced in") && app.message.contains("2 new articles"),
+            "{}",
+            app.message
+        );
+        let _ = update(&mut app, Action::AutoSync);
+        let failed = crate::sync::SyncSummary {
+            error: Some("cannot reach the sync server".into()),
+            ..Default::default()
+        };
+        let _ = update(&mut app, Action::SyncFinished(Some(failed)));
+        assert!(app.message_is_error && app.message.contains("sync failed"));
+        // No account: the answer is None, and nothing is said.
+        app.message.clear();
+        let _ = update(&mut app, Action::AutoSync);
+        assert!(update(&mut app, Action::SyncFinished(None)).is_empty());
+        assert!(app.message.is_empty() && !app.syncing);
+        // While a refresh runs (it syncs too), the timer does nothing.
+        app.refresh = Some(crate::ui::app::RefreshProgress { done: 0, total: 1, failed: 0 });
+        assert!(update(&mut app, Action::AutoSync).is_empty());
     }
 
     #[test]

@@ -45,19 +45,8 @@ fn add_account(t: &Tidings, server: &TtRss) {
     assert!(out.status.success(), "sync add: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// url -> (article id, read, starred), from `tidings articles --json --all`.
 fn local(t: &Tidings) -> HashMap<String, (u64, bool, bool)> {
-    t.json(&["articles", "--json", "--all"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["link"].as_str().unwrap().to_owned(),
-                (a["id"].as_u64().unwrap(), a["read"].as_bool().unwrap(), a["starred"].as_bool().unwrap()),
-            )
-        })
-        .collect()
+    common::cli::articles_by_link(t)
 }
 
 /// url -> (read, starred) on the server.

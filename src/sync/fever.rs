@@ -12,7 +12,7 @@ use md5::{Digest, Md5};
 use serde_json::Value;
 use url::Url;
 
-use super::http::Http;
+use super::http::{as_u64, text, Http};
 use super::{RemoteFeed, RemoteItem, Sent, ServerAnswer, SyncApi, SyncError};
 use crate::store::Mark;
 
@@ -112,23 +112,6 @@ impl Fever {
             Value::Array(a) => a.iter().filter_map(as_u64).collect(),
             _ => HashSet::new(),
         })
-    }
-}
-
-/// A Fever id or flag: a number, or a string of one.
-fn as_u64(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        Value::Bool(b) => Some(u64::from(*b)),
-        _ => None,
-    }
-}
-
-fn text(v: &Value, field: &str) -> Option<String> {
-    match v.get(field)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        _ => None,
     }
 }
 

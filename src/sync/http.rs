@@ -114,3 +114,21 @@ impl Http {
         Ok(Answer { status, body })
     }
 }
+
+/// An id, count or flag as the APIs send them: a number, a string of one, or a boolean.
+pub fn as_u64(v: &serde_json::Value) -> Option<u64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        serde_json::Value::Bool(b) => Some(u64::from(*b)),
+        _ => None,
+    }
+}
+
+/// A field's text, when it is a non-empty string.
+pub fn text(v: &serde_json::Value, field: &str) -> Option<String> {
+    match v.get(field)? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}

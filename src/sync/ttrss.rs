@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
-use super::http::Http;
+use super::http::{as_u64, text, Http};
 use super::{RemoteFeed, RemoteItem, Sent, ServerAnswer, SyncApi, SyncError};
 use crate::store::Mark;
 
@@ -214,28 +214,8 @@ impl TtRss {
     }
 }
 
-/// An id or count: a number, or a string of one (TT-RSS sends `feed_id` either way).
-fn as_u64(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn text(v: &Value, field: &str) -> Option<String> {
-    match v.get(field)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        _ => None,
-    }
-}
-
 fn flag(v: &Value, field: &str) -> bool {
-    match v.get(field) {
-        Some(Value::Bool(b)) => *b,
-        Some(other) => as_u64(other) == Some(1),
-        None => false,
-    }
+    v.get(field).and_then(as_u64) == Some(1)
 }
 
 /// The items of a `getHeadlines` page.

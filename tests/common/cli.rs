@@ -112,3 +112,51 @@ pub fn opml(urls: &[String]) -> String {
     s.push_str("</body></opml>\n");
     s
 }
+
+/// An RSS feed for the sync servers' tests: `items` items titled `"{title} {i}"`, linked to
+/// `{base}/{title}/{i}`, guid `{title}-{i}`, newest last; with `icon`, an RSS `<image>` of
+/// 16x16 at `{base}/icon.png` (coldsweat looks a feed's icon up at a web service without one).
+pub fn linked_rss(base: &str, title: &str, items: std::ops::RangeInclusive<u32>, icon: bool) -> String {
+    let items: String = items
+        .map(|i| {
+            format!(
+                "<item><title>{title} {i}</title><link>{base}/{title}/{i}</link><guid>{title}-{i}</guid>\
+                 <description>&lt;p&gt;Body {i} of {title}&lt;/p&gt;</description>\
+                 <pubDate>Mon, 01 Jan 2024 {:02}:{:02}:00 GMT</pubDate></item>",
+                i / 60 % 24,
+                i % 60
+            )
+        })
+        .collect();
+    let image = if icon {
+        format!(
+            "<image><url>{base}/icon.png</url><title>{title}</title><link>{base}/</link>\
+             <width>16</width><height>16</height></image>"
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{title}</title><link>{base}/</link>\
+         <description>d</description>{image}{items}</channel></rss>"
+    )
+}
+
+/// url -> (article id, read, starred) of every article, from `tidings articles --json --all`.
+pub fn articles_by_link(t: &Tidings) -> std::collections::HashMap<String, (u64, bool, bool)> {
+    t.json(&["articles", "--json", "--all"])
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|a| {
+            (
+                a["link"].as_str().expect("a link").to_owned(),
+                (
+                    a["id"].as_u64().expect("an id"),
+                    a["read"].as_bool().expect("read"),
+                    a["starred"].as_bool().expect("starred"),
+                ),
+            )
+        })
+        .collect()
+}

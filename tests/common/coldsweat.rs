@@ -44,22 +44,7 @@ fn free_port() -> u16 {
 /// An RSS feed coldsweat reads without reaching outside: its icon (which coldsweat would
 /// otherwise look up at a web service) is on the same loopback server.
 pub fn feed(base: &str, title: &str, items: std::ops::RangeInclusive<u32>) -> String {
-    let items: String = items
-        .map(|i| {
-            format!(
-                "<item><title>{title} {i}</title><link>{base}/{title}/{i}</link><guid>{title}-{i}</guid>\
-                 <description>&lt;p&gt;Body {i} of {title}&lt;/p&gt;</description>\
-                 <pubDate>Mon, 01 Jan 2024 {:02}:{:02}:00 GMT</pubDate></item>",
-                i / 60 % 24,
-                i % 60
-            )
-        })
-        .collect();
-    format!(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{title}</title><link>{base}/</link>\
-         <description>d</description><image><url>{base}/icon.png</url><title>{title}</title><link>{base}/</link>\
-         <width>16</width><height>16</height></image>{items}</channel></rss>"
-    )
+    super::cli::linked_rss(base, title, items, true)
 }
 
 impl Coldsweat {

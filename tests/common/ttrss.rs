@@ -582,21 +582,7 @@ impl Drop for TtRss {
 /// An RSS feed: `items` items titled `"{title} {i}"`, linked to `{base}/{title}/{i}`, guid
 /// `{title}-{i}`, newest last.
 pub fn feed(base: &str, title: &str, items: std::ops::RangeInclusive<u32>) -> String {
-    let items: String = items
-        .map(|i| {
-            format!(
-                "<item><title>{title} {i}</title><link>{base}/{title}/{i}</link><guid>{title}-{i}</guid>\
-                 <description>&lt;p&gt;Body {i} of {title}&lt;/p&gt;</description>\
-                 <pubDate>Mon, 01 Jan 2024 {:02}:{:02}:00 GMT</pubDate></item>",
-                i / 60 % 24,
-                i % 60
-            )
-        })
-        .collect();
-    format!(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{title}</title><link>{base}/</link>\
-         <description>d</description>{items}</channel></rss>"
-    )
+    super::cli::linked_rss(base, title, items, false)
 }
 
 /// Serves feeds on `http://[::1]/` (port 80, where TT-RSS fetches from): a [`TestServer`]

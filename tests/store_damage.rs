@@ -484,3 +484,73 @@ fn empty_missing_and_our_own_directories_are_accepted() {
     );
     assert!(names(&nothing).is_empty());
 }
+
+/// The highest `<lsn>` among sled's finished snapshots in `dir` (0 without one).
+fn last_snapshot_lsn(dir: &Path) -> u64 {
+    names(dir)
+        .iter()
+        .filter_map(|n| n.strip_prefix("snap.").filter(|l| !l.contains('.')))
+        .filter_map(|l| u64::from_str_radix(l, 16).ok())
+        .max()
+        .unwrap_or(0)
+}
+
+/// sled writes a snapshot at nearly every open that follows a write, to `snap.<lsn>.generating`
+/// (renamed once whole), and reads the highest-named snapshot, unfinished ones included. A
+/// process killed in between (a `kill -9` in the first milliseconds of any command) left a
+/// file that every later open refused as corrupt: here it is made as such a kill leaves it,
+/// empty or cut after any of sled's three writes.
+#[test]
+fn a_snapshot_left_unfinished_by_a_kill_is_not_damage() {
+    let base = tempfile::tempdir().unwrap();
+    let built = base.path().join("built");
+    build(&built);
+    // Opened again after writes, twice: sled writes a finished snapshot, the newest; the cut
+    // one is made beside it with a higher log position, as the next open would.
+    let store = open(&built).unwrap();
+    let first = store.list_entries(&ArticleQuery { limit: Some(1), ..Default::default() }).unwrap()[0].id;
+    store.mark(&[first], Mark::Star).unwrap();
+    store.flush().unwrap();
+    drop(store);
+    let expected =
+        released(|| Store::open(&built, &StoreSettings::default()).and_then(|s| s.check())).unwrap();
+    let finished = last_snapshot_lsn(&built);
+    assert!(finished > 0, "sled wrote no snapshot: {:?}", names(&built));
+    let whole = std::fs::read(built.join(format!("snap.{finished:016X}"))).unwrap();
+    // What the cut file holds: nothing, part of the snapshot, all of it but its length and
+    // checksum, all but the checksum, and all of it (killed before the rename).
+    let cuts = [0, whole.len() / 2, whole.len() - 12, whole.len() - 4, whole.len()];
+    for (i, cut) in cuts.into_iter().enumerate() {
+        let dir = base.path().join(format!("cut-{i}"));
+        copy_dir(&built, &dir);
+        let unfinished = format!("snap.{:016X}.generating", finished + 1);
+        std::fs::write(dir.join(&unfinished), &whole[..cut]).unwrap();
+        let store = open(&dir).unwrap_or_else(|e| panic!("cut at {cut} of {}: {e}", whole.len()));
+        let report = store.check().unwrap();
+        assert!(report.problems.is_empty(), "cut at {cut}: {:?}", report.problems);
+        assert_eq!(
+            (report.feeds, report.articles, report.unread),
+            (expected.feeds, expected.articles, expected.unread)
+        );
+        assert!(store.article(first).unwrap().unwrap().flags.starred, "cut at {cut}: the last write is gone");
+        assert!(!dir.join(&unfinished).exists(), "cut at {cut}: the unfinished snapshot is still there");
+    }
+}
+
+/// Only the process that holds the database writes snapshots, so an unfinished one is removed
+/// only when no process holds it: one being written right now is left alone.
+#[test]
+fn an_unfinished_snapshot_is_left_alone_while_the_database_is_held() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("data");
+    build(&dir);
+    let held = open(&dir).unwrap();
+    let being_written = dir.join(format!("snap.{:016X}.generating", last_snapshot_lsn(&dir) + 1));
+    std::fs::write(&being_written, b"").unwrap();
+    assert!(matches!(Store::open(&dir, &StoreSettings::default()), Err(StoreError::Locked(_))));
+    assert!(being_written.exists(), "removed while another handle held the database");
+    drop(held);
+    let store = open(&dir).unwrap();
+    assert!(!being_written.exists());
+    assert!(store.check().unwrap().problems.is_empty());
+}

@@ -320,6 +320,17 @@ impl Store {
     /// written. sled panics on some damaged files (a truncated log, a page of garbage); the
     /// panic is contained and reported as damage.
     fn open_raw(dir: &Path, settings: &StoreSettings) -> Result<Store, StoreError> {
+        // A process killed while sled wrote its snapshot leaves a file sled would refuse.
+        match datadir::remove_unfinished_snapshots(dir) {
+            Ok(removed) if !removed.is_empty() => tracing::warn!(
+                target: "tidings",
+                "removed a snapshot sled had not finished (a process was killed while writing it): {}",
+                removed.join(", ")
+            ),
+            Ok(_) => {}
+            // sled opens the directory next and says what is wrong with it.
+            Err(e) => tracing::warn!(target: "tidings", "cannot look for unfinished snapshots: {e}"),
+        }
         let opened = contain_panics(|| -> Result<Store, StoreError> {
             let db = sled::Config::new()
                 .path(dir)

@@ -554,3 +554,86 @@ fn an_unfinished_snapshot_is_left_alone_while_the_database_is_held() {
     assert!(!being_written.exists());
     assert!(store.check().unwrap().problems.is_empty());
 }
+
+/// What a first open killed during sled's first flush leaves: sled's own records of the trees
+/// tidings opened, without the schema written beside them (in separate writes), and no stamp.
+/// Nothing in it can be lost: it opens as new. Data sled recovers without a schema is still
+/// refused (another program's sled database, or one that lost its schema).
+#[test]
+fn a_first_open_killed_before_its_schema_reached_the_disk_opens_as_new() {
+    const TREES: [&str; 12] = [
+        "meta",
+        "feeds",
+        "feed_urls",
+        "articles",
+        "bodies",
+        "article_keys",
+        "feed_index",
+        "date_index",
+        "flags",
+        "counters",
+        "fetch_log",
+        "sync",
+    ];
+    let base = tempfile::tempdir().unwrap();
+    let sled_db = |dir: &Path, key_in: Option<&str>| {
+        let db = sled::Config::new().path(dir).mode(sled::Mode::LowSpace).open().unwrap();
+        for name in TREES {
+            db.open_tree(name).unwrap();
+        }
+        if let Some(tree) = key_in {
+            db.open_tree(tree).unwrap().insert("k", "v").unwrap();
+        }
+        db.flush().unwrap();
+    };
+    let killed = base.path().join("killed");
+    sled_db(&killed, None);
+    assert!(db_len(&killed) > 0 && !killed.join(STAMP_FILE).exists());
+    let store = open(&killed).unwrap_or_else(|e| panic!("a killed first open called damage: {e}"));
+    let report = store.check().unwrap();
+    assert!(report.problems.is_empty() && report.feeds == 0, "{report:?}");
+    add_feeds(&store, 0..1);
+    store.flush().unwrap();
+    drop(store);
+    assert_eq!(open(&killed).unwrap().feeds().unwrap().len(), 1);
+
+    for tree in ["feeds", "someone-elses"] {
+        let dir = base.path().join(format!("key-in-{tree}"));
+        sled_db(&dir, Some(tree));
+        let err = open(&dir).err().unwrap_or_else(|| panic!("a key in {tree} and no schema: opened"));
+        assert!(err.to_string().contains("none of it is a tidings database"), "{err}");
+    }
+}
+
+/// sled writes its `conf` in two writes (text, then checksum) before it creates `db`: a first
+/// open killed in between left a `conf` that sled refuses, beside no data. It opens as new;
+/// the same `conf` beside a `db` that holds data is still refused, and left as it is.
+#[test]
+fn a_conf_cut_by_a_kill_before_any_data_is_not_damage() {
+    let base = tempfile::tempdir().unwrap();
+    let whole = {
+        let dir = base.path().join("whole");
+        drop(open(&dir).unwrap());
+        std::fs::read(dir.join("conf")).unwrap()
+    };
+    let cut = &whole[..whole.len() - 4];
+    for db in [None, Some(&b""[..])] {
+        let dir = base.path().join(format!("cut-db-{}", db.map_or("missing", |_| "empty")));
+        std::fs::create_dir_all(dir.join("blobs")).unwrap();
+        std::fs::write(dir.join("conf"), cut).unwrap();
+        if let Some(bytes) = db {
+            std::fs::write(dir.join("db"), bytes).unwrap();
+        }
+        let store = open(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        add_feeds(&store, 0..1);
+        store.flush().unwrap();
+        drop(store);
+        assert_eq!(open(&dir).unwrap().feeds().unwrap().len(), 1);
+        assert_eq!(std::fs::read(dir.join("conf")).unwrap(), whole);
+    }
+    let with_data = base.path().join("with-data");
+    build(&with_data);
+    std::fs::write(with_data.join("conf"), cut).unwrap();
+    assert!(matches!(open(&with_data), Err(StoreError::Damaged { .. })));
+    assert_eq!(std::fs::read(with_data.join("conf")).unwrap(), cut);
+}

@@ -91,6 +91,24 @@ pub fn remove_unfinished_snapshots(dir: &Path) -> std::io::Result<Vec<String>> {
     Ok(removed)
 }
 
+/// Removes sled's `conf` when its `db` holds nothing (missing or empty), so that sled writes
+/// a new one; false (and nothing removed) when `db` holds data or another process holds it.
+/// The `conf` only describes the log in `db`: with no log there is nothing it could misread.
+pub fn remove_conf_of_empty_database(dir: &Path) -> bool {
+    let db = match std::fs::File::open(dir.join("db")) {
+        Ok(f) => Some(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(_) => return false,
+    };
+    if let Some(db) = &db {
+        if !lock_exclusive(db) || db.metadata().map_or(true, |m| m.len() > 0) {
+            return false;
+        }
+    }
+    // Removed while `db` is locked (if it exists), then the lock goes with `db`.
+    std::fs::remove_file(dir.join("conf")).is_ok()
+}
+
 /// Takes the lock sled takes on its `db` file (`flock`, exclusive), without waiting; false
 /// when another process holds it.
 #[cfg(unix)]

@@ -484,3 +484,156 @@ fn empty_missing_and_our_own_directories_are_accepted() {
     );
     assert!(names(&nothing).is_empty());
 }
+
+/// The highest `<lsn>` among sled's finished snapshots in `dir` (0 without one).
+fn last_snapshot_lsn(dir: &Path) -> u64 {
+    names(dir)
+        .iter()
+        .filter_map(|n| n.strip_prefix("snap.").filter(|l| !l.contains('.')))
+        .filter_map(|l| u64::from_str_radix(l, 16).ok())
+        .max()
+        .unwrap_or(0)
+}
+
+/// sled writes a snapshot at nearly every open that follows a write, to `snap.<lsn>.generating`
+/// (renamed once whole), and reads the highest-named snapshot, unfinished ones included. A
+/// process killed in between (a `kill -9` in the first milliseconds of any command) left a
+/// file that every later open refused as corrupt: here it is made as such a kill leaves it,
+/// empty or cut after any of sled's three writes.
+#[test]
+fn a_snapshot_left_unfinished_by_a_kill_is_not_damage() {
+    let base = tempfile::tempdir().unwrap();
+    let built = base.path().join("built");
+    build(&built);
+    // Opened again after writes, twice: sled writes a finished snapshot, the newest; the cut
+    // one is made beside it with a higher log position, as the next open would.
+    let store = open(&built).unwrap();
+    let first = store.list_entries(&ArticleQuery { limit: Some(1), ..Default::default() }).unwrap()[0].id;
+    store.mark(&[first], Mark::Star).unwrap();
+    store.flush().unwrap();
+    drop(store);
+    let expected =
+        released(|| Store::open(&built, &StoreSettings::default()).and_then(|s| s.check())).unwrap();
+    let finished = last_snapshot_lsn(&built);
+    assert!(finished > 0, "sled wrote no snapshot: {:?}", names(&built));
+    let whole = std::fs::read(built.join(format!("snap.{finished:016X}"))).unwrap();
+    // What the cut file holds: nothing, part of the snapshot, all of it but its length and
+    // checksum, all but the checksum, and all of it (killed before the rename).
+    let cuts = [0, whole.len() / 2, whole.len() - 12, whole.len() - 4, whole.len()];
+    for (i, cut) in cuts.into_iter().enumerate() {
+        let dir = base.path().join(format!("cut-{i}"));
+        copy_dir(&built, &dir);
+        let unfinished = format!("snap.{:016X}.generating", finished + 1);
+        std::fs::write(dir.join(&unfinished), &whole[..cut]).unwrap();
+        let store = open(&dir).unwrap_or_else(|e| panic!("cut at {cut} of {}: {e}", whole.len()));
+        let report = store.check().unwrap();
+        assert!(report.problems.is_empty(), "cut at {cut}: {:?}", report.problems);
+        assert_eq!(
+            (report.feeds, report.articles, report.unread),
+            (expected.feeds, expected.articles, expected.unread)
+        );
+        assert!(store.article(first).unwrap().unwrap().flags.starred, "cut at {cut}: the last write is gone");
+        assert!(!dir.join(&unfinished).exists(), "cut at {cut}: the unfinished snapshot is still there");
+    }
+}
+
+/// Only the process that holds the database writes snapshots, so an unfinished one is removed
+/// only when no process holds it: one being written right now is left alone.
+#[test]
+fn an_unfinished_snapshot_is_left_alone_while_the_database_is_held() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("data");
+    build(&dir);
+    let held = open(&dir).unwrap();
+    let being_written = dir.join(format!("snap.{:016X}.generating", last_snapshot_lsn(&dir) + 1));
+    std::fs::write(&being_written, b"").unwrap();
+    assert!(matches!(Store::open(&dir, &StoreSettings::default()), Err(StoreError::Locked(_))));
+    assert!(being_written.exists(), "removed while another handle held the database");
+    drop(held);
+    let store = open(&dir).unwrap();
+    assert!(!being_written.exists());
+    assert!(store.check().unwrap().problems.is_empty());
+}
+
+/// What a first open killed during sled's first flush leaves: sled's own records of the trees
+/// tidings opened, without the schema written beside them (in separate writes), and no stamp.
+/// Nothing in it can be lost: it opens as new. Data sled recovers without a schema is still
+/// refused (another program's sled database, or one that lost its schema).
+#[test]
+fn a_first_open_killed_before_its_schema_reached_the_disk_opens_as_new() {
+    const TREES: [&str; 12] = [
+        "meta",
+        "feeds",
+        "feed_urls",
+        "articles",
+        "bodies",
+        "article_keys",
+        "feed_index",
+        "date_index",
+        "flags",
+        "counters",
+        "fetch_log",
+        "sync",
+    ];
+    let base = tempfile::tempdir().unwrap();
+    let sled_db = |dir: &Path, key_in: Option<&str>| {
+        let db = sled::Config::new().path(dir).mode(sled::Mode::LowSpace).open().unwrap();
+        for name in TREES {
+            db.open_tree(name).unwrap();
+        }
+        if let Some(tree) = key_in {
+            db.open_tree(tree).unwrap().insert("k", "v").unwrap();
+        }
+        db.flush().unwrap();
+    };
+    let killed = base.path().join("killed");
+    sled_db(&killed, None);
+    assert!(db_len(&killed) > 0 && !killed.join(STAMP_FILE).exists());
+    let store = open(&killed).unwrap_or_else(|e| panic!("a killed first open called damage: {e}"));
+    let report = store.check().unwrap();
+    assert!(report.problems.is_empty() && report.feeds == 0, "{report:?}");
+    add_feeds(&store, 0..1);
+    store.flush().unwrap();
+    drop(store);
+    assert_eq!(open(&killed).unwrap().feeds().unwrap().len(), 1);
+
+    for tree in ["feeds", "someone-elses"] {
+        let dir = base.path().join(format!("key-in-{tree}"));
+        sled_db(&dir, Some(tree));
+        let err = open(&dir).err().unwrap_or_else(|| panic!("a key in {tree} and no schema: opened"));
+        assert!(err.to_string().contains("none of it is a tidings database"), "{err}");
+    }
+}
+
+/// sled writes its `conf` in two writes (text, then checksum) before it creates `db`: a first
+/// open killed in between left a `conf` that sled refuses, beside no data. It opens as new;
+/// the same `conf` beside a `db` that holds data is still refused, and left as it is.
+#[test]
+fn a_conf_cut_by_a_kill_before_any_data_is_not_damage() {
+    let base = tempfile::tempdir().unwrap();
+    let whole = {
+        let dir = base.path().join("whole");
+        drop(open(&dir).unwrap());
+        std::fs::read(dir.join("conf")).unwrap()
+    };
+    let cut = &whole[..whole.len() - 4];
+    for db in [None, Some(&b""[..])] {
+        let dir = base.path().join(format!("cut-db-{}", db.map_or("missing", |_| "empty")));
+        std::fs::create_dir_all(dir.join("blobs")).unwrap();
+        std::fs::write(dir.join("conf"), cut).unwrap();
+        if let Some(bytes) = db {
+            std::fs::write(dir.join("db"), bytes).unwrap();
+        }
+        let store = open(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        add_feeds(&store, 0..1);
+        store.flush().unwrap();
+        drop(store);
+        assert_eq!(open(&dir).unwrap().feeds().unwrap().len(), 1);
+        assert_eq!(std::fs::read(dir.join("conf")).unwrap(), whole);
+    }
+    let with_data = base.path().join("with-data");
+    build(&with_data);
+    std::fs::write(with_data.join("conf"), cut).unwrap();
+    assert!(matches!(open(&with_data), Err(StoreError::Damaged { .. })));
+    assert_eq!(std::fs::read(with_data.join("conf")).unwrap(), cut);
+}

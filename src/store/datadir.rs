@@ -25,6 +25,10 @@ pub const SLED_FILES: &[&str] = &["conf", "db", "blobs"];
 /// sled's snapshot files: `snap.<lsn>` and `snap.<lsn>.generating`.
 pub const SLED_PREFIXES: &[&str] = &["snap."];
 
+/// The suffix of a snapshot sled has begun and not finished: it writes `snap.<lsn>.generating`
+/// and renames it to `snap.<lsn>` once whole.
+const UNFINISHED_SNAPSHOT: &str = ".generating";
+
 /// Every other name tidings itself keeps in a data dir. A directory holding nothing but
 /// these (and sled's files) is a tidings data dir; anything else in a directory without a
 /// database means the user pointed `--data-dir` at a directory of their own. Add a name here
@@ -48,6 +52,75 @@ pub fn is_ours(name: &str) -> bool {
     SLED_FILES.contains(&name)
         || OUR_FILES.contains(&name)
         || SLED_PREFIXES.iter().chain(OUR_PREFIXES).any(|p| name.starts_with(p))
+}
+
+/// Removes the snapshots sled began and never finished; returns their names.
+///
+/// sled (0.34) writes a snapshot, its index of the log, at nearly every open that follows a
+/// write: to `snap.<lsn>.generating`, in three writes, then renamed to `snap.<lsn>`. But when
+/// it opens it reads the snapshot with the highest name, `.generating` ones included, so a
+/// process killed between creating that file and writing its last byte (a `kill -9` in the
+/// first milliseconds of any command) leaves one that every later open refuses as corrupt.
+/// Removing it gives back the files exactly as they were a moment before sled created it, a
+/// state sled recovers from: the finished snapshot before it is still there (sled removes the
+/// old ones only after the rename) and so is the log.
+///
+/// Only under the lock sled itself takes on `db`, let go before sled takes it: while another
+/// process holds the database, its snapshot may be the one being written, and nothing is
+/// removed (that process then answers this one through the engine).
+pub fn remove_unfinished_snapshots(dir: &Path) -> std::io::Result<Vec<String>> {
+    let db = match std::fs::File::open(dir.join("db")) {
+        Ok(f) => f,
+        // No `db` (a new data dir): no sled ever held this directory or wrote a snapshot in it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    if !lock_exclusive(&db) {
+        return Ok(Vec::new());
+    }
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if SLED_PREFIXES.iter().any(|p| name.starts_with(p)) && name.ends_with(UNFINISHED_SNAPSHOT) {
+            std::fs::remove_file(dir.join(&name))?;
+            removed.push(name);
+        }
+    }
+    // Closing `db` lets go of the lock.
+    drop(db);
+    Ok(removed)
+}
+
+/// Removes sled's `conf` when its `db` holds nothing (missing or empty), so that sled writes
+/// a new one; false (and nothing removed) when `db` holds data or another process holds it.
+/// The `conf` only describes the log in `db`: with no log there is nothing it could misread.
+pub fn remove_conf_of_empty_database(dir: &Path) -> bool {
+    let db = match std::fs::File::open(dir.join("db")) {
+        Ok(f) => Some(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(_) => return false,
+    };
+    if let Some(db) = &db {
+        if !lock_exclusive(db) || db.metadata().map_or(true, |m| m.len() > 0) {
+            return false;
+        }
+    }
+    // Removed while `db` is locked (if it exists), then the lock goes with `db`.
+    std::fs::remove_file(dir.join("conf")).is_ok()
+}
+
+/// Takes the lock sled takes on its `db` file (`flock`, exclusive), without waiting; false
+/// when another process holds it.
+#[cfg(unix)]
+fn lock_exclusive(file: &std::fs::File) -> bool {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a descriptor this function borrows; the lock goes when it is closed.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
+
+#[cfg(not(unix))]
+fn lock_exclusive(_file: &std::fs::File) -> bool {
+    false
 }
 
 /// What is in a directory that is about to be opened as a data dir.
@@ -170,6 +243,38 @@ mod tests {
         assert!(!dir.path().join(STAMP_TMP).exists());
         std::fs::write(dir.path().join(STAMP_FILE), b"tidings-stamp-v1 seq=").unwrap();
         assert_eq!(read_stamp(dir.path()), None);
+    }
+
+    #[test]
+    fn unfinished_snapshots_are_removed_only_under_the_lock() {
+        use std::os::unix::io::AsRawFd;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // No `db`: nothing is touched, not even a stray name.
+        std::fs::write(d.join("snap.0000000000000010.generating"), b"").unwrap();
+        assert_eq!(remove_unfinished_snapshots(d).unwrap(), Vec::<String>::new());
+        assert!(d.join("snap.0000000000000010.generating").exists());
+        for name in ["db", "conf", "snap.0000000000000010", "snap.0000000000000020.generating"] {
+            std::fs::write(d.join(name), b"x").unwrap();
+        }
+        // Held (as sled holds it): the snapshot may be one being written now.
+        let held = std::fs::File::open(d.join("db")).unwrap();
+        assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+        assert_eq!(remove_unfinished_snapshots(d).unwrap(), Vec::<String>::new());
+        assert!(d.join("snap.0000000000000020.generating").exists());
+        drop(held);
+        let mut removed = remove_unfinished_snapshots(d).unwrap();
+        removed.sort();
+        assert_eq!(removed, ["snap.0000000000000010.generating", "snap.0000000000000020.generating"]);
+        let mut left: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["conf", "db", "snap.0000000000000010"]);
+        // And the lock was let go: sled can take it.
+        let again = std::fs::File::open(d.join("db")).unwrap();
+        assert_eq!(unsafe { libc::flock(again.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
     }
 
     #[test]

@@ -301,7 +301,16 @@ impl Store {
             });
         }
         let stamp = datadir::read_stamp(dir);
-        let store = Store::open_raw(dir, settings)?;
+        let store = match Store::open_raw(dir, settings) {
+            // sled writes its `conf` in two writes before it creates `db`: a first open killed
+            // in between leaves a `conf` sled refuses, beside no data at all.
+            Err(StoreError::Damaged { .. })
+                if !has_data && stamp.is_none() && datadir::remove_conf_of_empty_database(dir) =>
+            {
+                Store::open_raw(dir, settings)?
+            }
+            opened => opened?,
+        };
         // The first reads of the database's pages: sled may panic on a damaged one.
         match contain_panics(|| store.verify(stamp.as_ref(), has_data)) {
             Ok(verified) => verified?,
@@ -320,6 +329,17 @@ impl Store {
     /// written. sled panics on some damaged files (a truncated log, a page of garbage); the
     /// panic is contained and reported as damage.
     fn open_raw(dir: &Path, settings: &StoreSettings) -> Result<Store, StoreError> {
+        // A process killed while sled wrote its snapshot leaves a file sled would refuse.
+        match datadir::remove_unfinished_snapshots(dir) {
+            Ok(removed) if !removed.is_empty() => tracing::warn!(
+                target: "tidings",
+                "removed a snapshot sled had not finished (a process was killed while writing it): {}",
+                removed.join(", ")
+            ),
+            Ok(_) => {}
+            // sled opens the directory next and says what is wrong with it.
+            Err(e) => tracing::warn!(target: "tidings", "cannot look for unfinished snapshots: {e}"),
+        }
         let opened = contain_panics(|| -> Result<Store, StoreError> {
             let db = sled::Config::new()
                 .path(dir)
@@ -401,9 +421,22 @@ impl Store {
             records: self.records().map_err(unreadable)?,
             has_feeds: self.feeds.first().map_err(|e| unreadable(e.into()))?.is_some(),
             has_articles: self.articles.first().map_err(|e| unreadable(e.into()))?.is_some(),
-            had_data,
+            // Without a schema, data that sled recovers no key of is only sled's own records
+            // of empty trees: what a first open killed before its first flush completed
+            // leaves (sled writes them beside the schema, in separate writes).
+            had_data: had_data && (schema.is_some() || self.holds_a_key().map_err(unreadable)?),
         };
         judge(&found, stamp).map_err(damaged)
+    }
+
+    /// Whether any of sled's trees in this database, ours or not, holds a key.
+    fn holds_a_key(&self) -> Result<bool, StoreError> {
+        for name in self.db.tree_names() {
+            if self.db.open_tree(name)?.first()?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn migrate(&self) -> Result<(), StoreError> {
@@ -1260,7 +1293,8 @@ struct Found {
     records: Option<Records>,
     has_feeds: bool,
     has_articles: bool,
-    /// The `db` file was not empty before sled opened it.
+    /// The `db` file was not empty before sled opened it, and (without a schema) sled
+    /// recovered a key from it.
     had_data: bool,
 }
 

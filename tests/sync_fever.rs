@@ -304,7 +304,7 @@ fn fever_the_reader_syncs_when_it_opens_a_cli_sync_goes_through_it_and_big_r_syn
     let id_of: HashMap<String, u64> = server.items().into_iter().map(|(id, u)| (u, id)).collect();
     server.mark(id_of[&web.url("/beta/1")], "read");
     screen.keys("R");
-    screen.wait_for(&["synced in", "6 unread"]);
+    screen.wait_for(&["synced: 0 new, 1 sent, 1 from the server", "6 unread"]);
     screen.keys("q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.wait_restored();

@@ -199,14 +199,23 @@ impl SyncSummary {
 }
 
 impl SyncSummary {
-    /// What the sync brought and sent, short enough to follow a refresh's line.
+    /// What the sync brought and sent, most telling first, short enough for the reader's
+    /// status line at 80 columns (after a refresh's line, or alone).
     pub fn short_line(&self) -> String {
-        match &self.error {
-            Some(_) => "sync failed".to_owned(),
-            None => {
-                format!("synced: {} new, {} sent, {} queued", self.new_articles, self.pushed, self.queued)
-            }
+        if self.error.is_some() {
+            return "sync failed".to_owned();
         }
+        let mut line = format!(
+            "synced: {} new, {} sent, {} from the server",
+            self.new_articles, self.pushed, self.flags_pulled
+        );
+        if self.feeds_added > 0 {
+            line.push_str(&format!(", {}", crate::words::plural(self.feeds_added, "feed added")));
+        }
+        if self.queued > 0 {
+            line.push_str(&format!(", {} queued", self.queued));
+        }
+        line
     }
 }
 

@@ -372,7 +372,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 app.say_error(&summary.line());
             } else if summary.new_articles + summary.flags_pulled + summary.pushed + summary.feeds_added > 0 {
                 // A sync that changed nothing says nothing.
-                app.say(crate::sanitize::line(&summary.line()));
+                app.say(crate::sanitize::line(&summary.short_line()));
             }
             reload_feeds(app)
         }
@@ -453,7 +453,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 // health overlay, `i`).
                 Some(sync) if sync.error.is_some() => app.say_error(&sync.line()),
                 // Every feed is the server's: the sync is all there is to say.
-                Some(sync) if summary.feeds == 0 => app.say(crate::sanitize::line(&sync.line())),
+                Some(sync) if summary.feeds == 0 => app.say(crate::sanitize::line(&sync.short_line())),
                 Some(sync) => app.say(crate::sanitize::line(&format!(
                     "refreshed {}; {}",
                     summary.line(),
@@ -2164,11 +2164,7 @@ mod tests {
         let summary = crate::refresh::RefreshSummary { sync: Some(sync.clone()), ..Default::default() };
         let _ = update(&mut app, Action::RefreshFinished(summary));
         assert!(!app.message_is_error);
-        assert!(
-            app.message.starts_with("synced in") && app.message.contains("3 new articles"),
-            "{}",
-            app.message
-        );
+        assert!(app.message.starts_with("synced: 3 new,"), "{}", app.message);
         let summary = crate::refresh::RefreshSummary { feeds: 2, sync: Some(sync), ..Default::default() };
         let _ = update(&mut app, Action::RefreshFinished(summary));
         assert!(
@@ -2188,11 +2184,7 @@ mod tests {
         assert_eq!(update(&mut app, Action::AutoSync), vec![Effect::Sync]);
         let done = crate::sync::SyncSummary { new_articles: 2, ..Default::default() };
         let _ = update(&mut app, Action::SyncFinished(Some(done)));
-        assert!(
-            app.message.starts_with("synced in") && app.message.contains("2 new articles"),
-            "{}",
-            app.message
-        );
+        assert!(app.message.starts_with("synced: 2 new,"), "{}", app.message);
         let _ = update(&mut app, Action::AutoSync);
         let failed = crate::sync::SyncSummary {
             error: Some("cannot reach the sync server".into()),

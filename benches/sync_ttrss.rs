@@ -60,6 +60,58 @@ fn report(what: &str, samples: &[(f64, u64, u64, u64, u64, f64)]) {
     );
 }
 
+/// The reader during its own first sync of the 10,000 articles (it starts one a second after
+/// it opens): `?` opens the help window and Esc closes it again and again, each timed from the
+/// key sent to the screen showing the change, read back through a pseudo-terminal.
+fn keys_during_a_first_sync(server: &TtRss) {
+    let t = fresh(server);
+    let mut screen = common::pty::Screen::spawn_sized(&t, 100, 30);
+    let shows = |screen: &common::pty::Screen, text: &str| {
+        screen.parser.lock().expect("parser").screen().contents().contains(text)
+    };
+    let wait = |screen: &common::pty::Screen, text: &str, present: bool| -> f64 {
+        let started = Instant::now();
+        while shows(screen, text) != present {
+            assert!(started.elapsed().as_secs() < 10, "the reader never answered");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        started.elapsed().as_secs_f64() * 1000.0
+    };
+    wait(&screen, "unread", true);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut during = Vec::new();
+    let started = Instant::now();
+    // Until the synced feeds show (it ended), a key pair every 20 ms.
+    while !shows(&screen, "~feed000") && started.elapsed().as_secs() < 30 {
+        screen.keys("?");
+        during.push(wait(&screen, "Keys (Esc closes)", true));
+        screen.keys("\u{1b}");
+        during.push(wait(&screen, "Keys (Esc closes)", false));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let spread = started.elapsed().as_secs_f64();
+    if !shows(&screen, "~feed000") {
+        let contents = screen.contents();
+        println!("the reader's sync had not shown its articles after {spread:.1} s; its status line:");
+        println!("{}", contents.lines().last().unwrap_or(""));
+    }
+    screen.keys("q");
+    let _ = screen.wait_exit();
+    if during.is_empty() {
+        println!("reader keys during a first sync: the sync ended before a key could be timed");
+        return;
+    }
+    let mut sorted = during.clone();
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "reader keys during a first sync: {} keys over {spread:.1} s until its articles showed, median {:.1} ms, \
+         max {:.1} ms (key sent to screen changed)",
+        sorted.len(),
+        sorted[sorted.len() / 2],
+        sorted[sorted.len() - 1]
+    );
+}
+
 /// `newsboat -x reload` with the TT-RSS as its source, in a fresh directory per first run.
 fn newsboat(server: &TtRss, dir: &std::path::Path) -> f64 {
     std::fs::create_dir_all(dir).expect("newsboat dir");
@@ -142,6 +194,8 @@ fn main() {
         changed.push(sync(&t));
     }
     report("100 changes made here", &changed);
+
+    keys_during_a_first_sync(&server);
 
     if Command::new("newsboat").arg("-v").output().is_ok() {
         let root = tempfile::tempdir().expect("temp dir");

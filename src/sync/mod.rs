@@ -210,7 +210,7 @@ impl SyncSummary {
             self.new_articles, self.pushed, self.flags_pulled
         );
         if self.feeds_added > 0 {
-            line.push_str(&format!(", {}", crate::words::plural(self.feeds_added, "feed added")));
+            line.push_str(&format!(", {} added", crate::words::plural(self.feeds_added, "feed")));
         }
         if self.queued > 0 {
             line.push_str(&format!(", {} queued", self.queued));

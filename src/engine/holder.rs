@@ -335,16 +335,22 @@ impl Holder {
             Ok(f) => f,
             Err(e) => return Some(crate::sync::SyncSummary { error: Some(e), ..Default::default() }),
         };
+        // Every watching process shows how far it has got, wherever the sync was asked for.
+        let report = |step| self.publish(origin, Change::SyncStep(step));
         let summary = self.runtime.block_on(crate::sync::sync_account(
             &self.store,
             fetcher.client(),
             fetcher.body_cap(),
             &self.settings,
             full,
+            &crate::sync::Reporter::new(&report),
         ));
         // Feeds, articles and flags may all have changed.
         self.publish(origin, Change::Feeds);
         self.publish(origin, Change::Flags);
+        if let Some(summary) = &summary {
+            self.publish(origin, Change::SyncFinished(summary.clone()));
+        }
         summary
     }
 

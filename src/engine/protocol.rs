@@ -21,7 +21,7 @@ use crate::subscriptions::DiscoveredFeed;
 
 /// The request format this build speaks. Bump it whenever [`Request`], [`Reply`] or any type
 /// inside them changes shape.
-pub const PROTOCOL: u32 = 4;
+pub const PROTOCOL: u32 = 5;
 
 /// Recognises a tidings peer (anything else on the socket is refused at once).
 pub const MAGIC: &str = "tidings-engine";
@@ -253,6 +253,10 @@ pub enum Change {
     },
     FeedRefreshed(Progress),
     RefreshFinished(RefreshSummary),
+    /// A sync (on its own or inside a refresh) has got this far.
+    SyncStep(crate::sync::SyncStep),
+    /// A sync ended (the reader that asked for it hears its answer too).
+    SyncFinished(crate::sync::SyncSummary),
     /// The process that held the store went away and this one reconnected (or took the store
     /// over): anything may have changed meanwhile.
     Reconnected,

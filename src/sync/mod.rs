@@ -219,6 +219,64 @@ impl SyncSummary {
     }
 }
 
+/// How far a running sync has got: the reader shows it in its status line, whichever process
+/// runs the sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncStep {
+    /// Sending queued changes: `done` of `total` sent so far.
+    Sending { done: u64, total: u64 },
+    /// Reading the server's subscriptions.
+    Subscriptions,
+    /// Reading new articles: `received` so far.
+    Articles { received: u64 },
+    /// Comparing read and starred flags with the server's.
+    Flags,
+}
+
+impl SyncStep {
+    /// How every step's line starts.
+    pub const PREFIX: &'static str = "syncing: ";
+
+    pub fn line(&self) -> String {
+        let what = match self {
+            SyncStep::Sending { done, total } => format!("sending changes, {done}/{total}"),
+            SyncStep::Subscriptions => "reading the server's subscriptions".to_owned(),
+            SyncStep::Articles { received } => {
+                format!("{} from the server", crate::words::plural(*received, "article"))
+            }
+            SyncStep::Flags => "comparing read and starred flags".to_owned(),
+        };
+        format!("{}{what}", Self::PREFIX)
+    }
+}
+
+/// Passes a sync's steps on, at most one every [`Reporter::EVERY`] (a first sync reads pages
+/// faster than a status line needs to change), new stages always.
+pub struct Reporter<'a> {
+    report: &'a dyn Fn(SyncStep),
+    last: std::cell::Cell<Option<(std::time::Instant, std::mem::Discriminant<SyncStep>)>>,
+}
+
+impl<'a> Reporter<'a> {
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(150);
+
+    pub fn new(report: &'a dyn Fn(SyncStep)) -> Reporter<'a> {
+        Reporter { report, last: std::cell::Cell::new(None) }
+    }
+
+    pub fn step(&self, step: SyncStep) {
+        let now = std::time::Instant::now();
+        let stage = std::mem::discriminant(&step);
+        if let Some((at, last_stage)) = self.last.get() {
+            if last_stage == stage && now.duration_since(at) < Self::EVERY {
+                return;
+            }
+        }
+        self.last.set(Some((now, stage)));
+        (self.report)(step);
+    }
+}
+
 /// The account and how its syncs went: `tidings sync status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStatus {
@@ -458,6 +516,7 @@ pub async fn sync_account(
     cap: u64,
     settings: &StoreSettings,
     full: bool,
+    progress: &Reporter<'_>,
 ) -> Option<SyncSummary> {
     let meta = store.sync_meta().ok().flatten()?;
     let started = std::time::Instant::now();
@@ -467,7 +526,7 @@ pub async fn sync_account(
         Ok(mut api) => {
             let mut summary = SyncSummary::default();
             let result = with_api!(&mut api, api => {
-                let result = run_with(api, store, settings, full, &mut summary).await;
+                let result = run_with(api, store, settings, full, &mut summary, progress).await;
                 let (requests, bytes, waited) = api.traffic();
                 (summary.requests, summary.bytes, summary.server_ms) = (requests, bytes, waited.as_millis() as u64);
                 result
@@ -503,7 +562,7 @@ pub async fn run<A: SyncApi>(
     settings: &StoreSettings,
     summary: &mut SyncSummary,
 ) -> Result<(), SyncError> {
-    run_with(api, store, settings, false, summary).await
+    run_with(api, store, settings, false, summary, &Reporter::new(&|_| {})).await
 }
 
 /// How often a sync compares every article's flags, where the API lets the others compare
@@ -518,13 +577,15 @@ pub async fn run_with<A: SyncApi>(
     settings: &StoreSettings,
     full: bool,
     summary: &mut SyncSummary,
+    progress: &Reporter<'_>,
 ) -> Result<(), SyncError> {
     api.login().await?;
-    push(api, store, summary).await?;
+    push(api, store, summary, progress).await?;
+    progress.step(SyncStep::Subscriptions);
     let linked = pull_subscriptions(api, store, summary).await?;
     // The first pull brings every item with its flags: nothing is left to compare.
     let first = store.sync_meta()?.is_some_and(|m| m.since_id == 0);
-    pull_items(api, store, settings, &linked, summary).await?;
+    pull_items(api, store, settings, &linked, summary, progress).await?;
     let now = chrono::Utc::now().timestamp();
     let full = full
         || first
@@ -533,6 +594,7 @@ pub async fn run_with<A: SyncApi>(
             .and_then(|m| m.full_flags_at)
             .is_none_or(|at| now - at >= FULL_FLAGS_EVERY_SECS);
     if !first {
+        progress.step(SyncStep::Flags);
         pull_flags(api, store, &linked, full, summary).await?;
     }
     if full {
@@ -557,7 +619,12 @@ fn flag_of(mark: Mark) -> u8 {
 type Queued = (OutboxEntry, Vec<u64>);
 
 /// Sends the outbox, oldest first, one flag change per item and flag.
-async fn push<A: SyncApi>(api: &mut A, store: &Store, summary: &mut SyncSummary) -> Result<(), SyncError> {
+async fn push<A: SyncApi>(
+    api: &mut A,
+    store: &Store,
+    summary: &mut SyncSummary,
+    progress: &Reporter<'_>,
+) -> Result<(), SyncError> {
     let outbox = store.outbox()?;
     if outbox.is_empty() {
         return Ok(());
@@ -590,8 +657,12 @@ async fn push<A: SyncApi>(api: &mut A, store: &Store, summary: &mut SyncSummary)
     /// Acknowledged entries are removed (and flushed) at least this often.
     const REMOVE_EVERY: usize = 50;
     let mut acked = Vec::new();
+    let total = by_mark.iter().map(|(_, group)| group.len() as u64).sum();
+    let mut done = 0;
     for (mark, group) in by_mark {
         for batch in group.chunks(api.batch_size().max(1)) {
+            progress.step(SyncStep::Sending { done, total });
+            done += batch.len() as u64;
             let items: Vec<u64> = batch.iter().map(|(e, _)| e.item).collect();
             let outcomes = match api.send(&items, mark).await {
                 Ok(o) => o,
@@ -705,6 +776,7 @@ async fn pull_items<A: SyncApi>(
     settings: &StoreSettings,
     linked: &Linked,
     summary: &mut SyncSummary,
+    progress: &Reporter<'_>,
 ) -> Result<(), SyncError> {
     let mut meta = store.sync_meta()?.unwrap_or_default();
     let since = meta.since_id;
@@ -721,6 +793,7 @@ async fn pull_items<A: SyncApi>(
         }
         seen += page.len();
         top = top.max(page_top);
+        progress.step(SyncStep::Articles { received: seen as u64 });
         for item in page {
             held_items += 1;
             held_bytes += item.html.len() + item.title.len();

@@ -247,6 +247,43 @@ fn local_marks_reach_the_server_once_each_and_only_the_last_of_a_flag_is_sent() 
 }
 
 #[test]
+fn a_sync_reports_each_step_as_it_gets_there() {
+    let (_dir, store) = store();
+    let mut server = server();
+    let steps = std::cell::RefCell::new(Vec::new());
+    let record = |step| steps.borrow_mut().push(step);
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let run_once = |server: &mut Server| {
+        let mut summary = SyncSummary::default();
+        rt.block_on(run_with(
+            server,
+            &store,
+            &StoreSettings::default(),
+            false,
+            &mut summary,
+            &Reporter::new(&record),
+        ))
+        .unwrap();
+    };
+    run_once(&mut server);
+    // The first sync: nothing to send, no flags to compare (its items carried them).
+    assert_eq!(
+        steps.take(),
+        vec![SyncStep::Subscriptions, SyncStep::Articles { received: 3 }],
+        "pages of 3 items: the next two pages come within the same 150 ms, and are not reported"
+    );
+    store.mark(&[article_of(&store, 1), article_of(&store, 3)], Mark::Read).unwrap();
+    run_once(&mut server);
+    assert_eq!(
+        steps.take(),
+        vec![SyncStep::Sending { done: 0, total: 2 }, SyncStep::Subscriptions, SyncStep::Flags],
+        "then what is sent, and the comparison of flags"
+    );
+    assert_eq!(SyncStep::Articles { received: 1 }.line(), "syncing: 1 article from the server");
+    assert_eq!(SyncStep::Sending { done: 3, total: 9 }.line(), "syncing: sending changes, 3/9");
+}
+
+#[test]
 fn changes_made_on_the_server_arrive_here_without_being_sent_back() {
     let (_dir, store) = store();
     let mut server = server();
@@ -408,7 +445,15 @@ fn only_feeds_whose_unread_count_differs_are_compared_item_by_item() {
     server.read.remove(&5);
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let mut summary = SyncSummary::default();
-    rt.block_on(run_with(&mut server, &store, &StoreSettings::default(), true, &mut summary)).unwrap();
+    rt.block_on(run_with(
+        &mut server,
+        &store,
+        &StoreSettings::default(),
+        true,
+        &mut summary,
+        &Reporter::new(&|_| {}),
+    ))
+    .unwrap();
     assert_eq!(server.asked_unread_of, vec![None]);
     assert_eq!(summary.flags_pulled, 2);
     assert!(local(&store)[&7].1 && !local(&store)[&5].1);

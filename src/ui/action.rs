@@ -91,6 +91,10 @@ pub enum Action {
     AutoSync,
     /// A background sync ended: what it did, or `None` when no sync account is set.
     SyncFinished(Option<crate::sync::SyncSummary>),
+    /// A sync (this reader's, or one another process runs) has got this far.
+    SyncStep(crate::sync::SyncStep),
+    /// A sync another process ran (`tidings sync` from cron) ended.
+    SyncedElsewhere(crate::sync::SyncSummary),
     /// The mouse wheel over a cell (with `mouse = true`).
     MouseScroll {
         column: u16,
@@ -199,6 +203,8 @@ impl Action {
                 | Action::AutoRefresh
                 | Action::AutoSync
                 | Action::SyncFinished(_)
+                | Action::SyncStep(_)
+                | Action::SyncedElsewhere(_)
                 | Action::Resize { .. }
                 | Action::FeedsLoaded { .. }
                 | Action::ArticlesLoaded { .. }

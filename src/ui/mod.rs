@@ -410,6 +410,10 @@ fn change_action(
             Some(Action::FeedRefreshed { feed: p.report.feed, outcome: p.report.outcome })
         }
         Change::RefreshFinished(summary) => Some(Action::RefreshFinished(summary)),
+        Change::SyncStep(step) => Some(Action::SyncStep(step)),
+        // The reader's own sync answers its request (or ends its refresh) itself.
+        Change::SyncFinished(_) if own => None,
+        Change::SyncFinished(summary) => Some(Action::SyncedElsewhere(summary)),
     }
 }
 

@@ -368,13 +368,20 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::SyncFinished(summary) => {
             app.syncing = false;
             let Some(summary) = summary else { return Vec::new() };
-            if summary.error.is_some() {
-                app.say_error(&summary.line());
-            } else if summary.new_articles + summary.flags_pulled + summary.pushed + summary.feeds_added > 0 {
-                // A sync that changed nothing says nothing.
-                app.say(crate::sanitize::line(&summary.short_line()));
-            }
+            say_sync_ended(app, &summary);
             reload_feeds(app)
+        }
+        Action::SyncStep(step) => {
+            // A refresh's own line (feeds done of total) says more while one runs.
+            if app.refresh.is_none() {
+                app.say(step.line());
+            }
+            Vec::new()
+        }
+        Action::SyncedElsewhere(summary) => {
+            // The store's change events reload what is shown.
+            say_sync_ended(app, &summary);
+            Vec::new()
         }
         Action::AutoRefresh => {
             // Quietly skipped while one runs or there is nothing to fetch.
@@ -874,6 +881,19 @@ fn reload_feeds(app: &mut App) -> Vec<Effect> {
     }
     app.feeds_reloading = true;
     vec![Effect::LoadFeeds]
+}
+
+/// A sync's end in the status line: failures always, what changed if anything did; its
+/// progress line goes either way (it is no longer true).
+fn say_sync_ended(app: &mut App, summary: &crate::sync::SyncSummary) {
+    if summary.error.is_some() {
+        app.say_error(&summary.line());
+    } else if summary.new_articles + summary.flags_pulled + summary.pushed + summary.feeds_added > 0 {
+        app.say(crate::sanitize::line(&summary.short_line()));
+    } else if app.message.starts_with(crate::sync::SyncStep::PREFIX) {
+        // A sync that changed nothing says nothing more.
+        app.say("");
+    }
 }
 
 /// Starts a refresh of `feed` (or all, `total` feeds) unless one is running.
@@ -2197,8 +2217,31 @@ mod tests {
         let _ = update(&mut app, Action::AutoSync);
         assert!(update(&mut app, Action::SyncFinished(None)).is_empty());
         assert!(app.message.is_empty() && !app.syncing);
-        // While a refresh runs (it syncs too), the timer does nothing.
+        // Its progress shows while it runs, and goes when it ended having changed nothing.
+        let _ = update(&mut app, Action::AutoSync);
+        let _ = update(&mut app, Action::SyncStep(crate::sync::SyncStep::Articles { received: 300 }));
+        assert_eq!(app.message, "syncing: 300 articles from the server");
+        let _ = update(&mut app, Action::SyncFinished(Some(crate::sync::SyncSummary::default())));
+        assert!(app.message.is_empty(), "{}", app.message);
+        // Another message since the progress stays.
+        let _ = update(&mut app, Action::SyncStep(crate::sync::SyncStep::Flags));
+        app.say("marked read");
+        let _ = update(&mut app, Action::SyncedElsewhere(crate::sync::SyncSummary::default()));
+        assert_eq!(app.message, "marked read");
+        // A sync another process ran (cron) says what it brought, and does not end this
+        // reader's own.
+        let _ = update(&mut app, Action::AutoSync);
+        let cron = crate::sync::SyncSummary { flags_pulled: 4, ..Default::default() };
+        let _ = update(&mut app, Action::SyncedElsewhere(cron));
+        assert!(app.message.starts_with("synced: 0 new, 0 sent, 4 from the server"), "{}", app.message);
+        assert!(app.syncing);
+        let _ = update(&mut app, Action::SyncFinished(None));
+        // While a refresh runs (it syncs too), the timer does nothing, and the refresh's own
+        // line stays.
         app.refresh = Some(crate::ui::app::RefreshProgress { done: 0, total: 1, failed: 0 });
+        app.say("refreshing 0/1");
+        let _ = update(&mut app, Action::SyncStep(crate::sync::SyncStep::Flags));
+        assert_eq!(app.message, "refreshing 0/1");
         assert!(update(&mut app, Action::AutoSync).is_empty());
     }
 

@@ -278,6 +278,11 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// Sets read or starred flags.
+    pub fn is_mark(&self) -> bool {
+        matches!(self, Effect::Mark { .. } | Effect::MarkFeedRead(_) | Effect::MarkFeedsRead { .. })
+    }
+
     /// Changes the store, or must see every change asked for before it (and so goes through
     /// the one writer, in order).
     pub fn is_write(&self) -> bool {

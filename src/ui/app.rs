@@ -421,6 +421,9 @@ pub const ROW_CACHE: usize = 2_000;
 /// Status messages disappear after this many ticks (seconds).
 pub const MESSAGE_TICKS: u8 = 6;
 
+/// A sync sends marks of synced articles this many ticks (seconds) after the last one.
+pub const PUSH_AFTER_TICKS: u8 = 3;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
     /// Every feed, in the store's order.
@@ -466,6 +469,11 @@ pub struct App {
     pub refresh: Option<RefreshProgress>,
     /// A background sync runs (a refresh syncs too: one or the other at a time).
     pub syncing: bool,
+    /// Marks of synced articles wait this many more ticks (seconds) before a sync sends them:
+    /// the server hears of a read soon, and a burst of marks goes in one sync.
+    pub push_due: Option<u8>,
+    /// Background syncs are on (`sync_interval_minutes` is not 0): marks are sent soon.
+    pub push_soon: bool,
     /// A feeds reload is on its way; `feeds_stale` asks for one more when it lands, so a
     /// refresh of 500 feeds does not queue 500 reloads.
     pub feeds_reloading: bool,
@@ -548,6 +556,8 @@ impl App {
             last_error: None,
             refresh: None,
             syncing: false,
+            push_due: None,
+            push_soon: false,
             feeds_reloading: false,
             feeds_stale: false,
             marked_since_reload: HashSet::new(),

@@ -115,13 +115,14 @@ async fn event_loop(
     app.hyperlinks = config.reader.hyperlinks;
     app.open_schemes = config.open_schemes.iter().map(|s| s.to_ascii_lowercase()).collect();
     app.refresh_on_load = config.reader.refresh_on_start;
+    app.push_soon = config.reader.sync_interval_minutes != 0;
     app.help = keymap
         .help()
         .into_iter()
         .map(|h| app::HelpLine { section: h.section, keys: h.keys, description: h.description.to_owned() })
         .collect();
     let mut pending = vec![Effect::LoadFeeds];
-    // Status messages age once a second (only while one shows).
+    // Status messages age once a second (only while one shows, or marks wait to be sent).
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut auto_refresh = match config.reader.refresh_interval_minutes {
@@ -285,7 +286,7 @@ async fn event_loop(
                 last_draw = std::time::Instant::now();
                 None
             }
-            _ = ticker.tick(), if !app.message.is_empty() => Some(Action::Tick),
+            _ = ticker.tick(), if !app.message.is_empty() || app.push_due.is_some() => Some(Action::Tick),
             _ = next_tick(&mut auto_refresh) => Some(Action::AutoRefresh),
             _ = next_tick(&mut auto_sync) => Some(Action::AutoSync),
         };

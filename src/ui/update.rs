@@ -12,7 +12,7 @@ use crossterm::event::{KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::{Action, Effect, InputKey};
 use super::app::{
     App, ArticleRow, FeedKey, FeedLine, IdMap, Jump, OpenArticle, Overlay, Pane, Prompt, PromptKind,
-    RefreshProgress, Source, UndoStep, MESSAGE_TICKS, UNDO_DEPTH,
+    RefreshProgress, Source, UndoStep, MESSAGE_TICKS, PUSH_AFTER_TICKS, UNDO_DEPTH,
 };
 use super::hyperlink::Osc8Uri;
 use super::keymap::{self, Keymap};
@@ -44,6 +44,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
     }
     effects.extend(obey_queued(app, false));
+    if app.push_soon && effects.iter().any(Effect::is_mark) && app.feeds.iter().any(|f| f.synced) {
+        // Restarted by every mark: a burst of reads goes in one sync.
+        app.push_due = Some(PUSH_AFTER_TICKS);
+    }
     effects
 }
 
@@ -202,7 +206,22 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             if app.message_age >= MESSAGE_TICKS {
                 app.message.clear();
             }
-            Vec::new()
+            match app.push_due {
+                // A sync or a refresh (which syncs) runs: the marks go with the next one.
+                Some(_) if app.syncing || app.refresh.is_some() => {
+                    app.push_due = Some(1);
+                    Vec::new()
+                }
+                Some(ticks) if ticks > 1 => {
+                    app.push_due = Some(ticks - 1);
+                    Vec::new()
+                }
+                Some(_) => {
+                    app.push_due = None;
+                    apply_one(app, Action::AutoSync)
+                }
+                None => Vec::new(),
+            }
         }
         Action::MouseScroll { column, row, down } => {
             let Some(pane) = pane_at(app, column, row) else { return Vec::new() };
@@ -1463,6 +1482,40 @@ mod tests {
             assert_eq!(update(&mut app, action), vec![Effect::Quit]);
             assert!(app.quit);
         }
+    }
+
+    #[test]
+    fn marks_of_synced_articles_are_sent_a_few_seconds_after_the_last_one() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        app.push_soon = true;
+        // No synced feed: marks wait for the next timed sync.
+        let _ = update(&mut app, Action::ToggleRead);
+        assert_eq!(app.push_due, None);
+        app.feeds[0].synced = true;
+        let _ = update(&mut app, Action::ToggleRead);
+        assert_eq!(app.push_due, Some(PUSH_AFTER_TICKS));
+        let _ = update(&mut app, Action::Tick);
+        // Another mark starts the wait again: one sync for a burst.
+        let _ = update(&mut app, Action::ToggleStar);
+        assert_eq!(app.push_due, Some(PUSH_AFTER_TICKS));
+        for _ in 1..PUSH_AFTER_TICKS {
+            assert!(update(&mut app, Action::Tick).is_empty());
+        }
+        assert_eq!(update(&mut app, Action::Tick), vec![Effect::Sync]);
+        assert_eq!(app.push_due, None);
+        // Marked while that sync runs: sent by the next, once it ended.
+        let _ = update(&mut app, Action::ToggleRead);
+        for _ in 0..PUSH_AFTER_TICKS + 2 {
+            assert!(update(&mut app, Action::Tick).is_empty());
+        }
+        let _ = update(&mut app, Action::SyncFinished(None));
+        assert_eq!(update(&mut app, Action::Tick), vec![Effect::Sync]);
+        // Background syncs off (sync_interval_minutes = 0): nothing is sent by itself.
+        let _ = update(&mut app, Action::SyncFinished(None));
+        app.push_soon = false;
+        let _ = update(&mut app, Action::ToggleRead);
+        assert_eq!(app.push_due, None);
     }
 
     #[test]

@@ -85,6 +85,11 @@ pub enum Command {
         #[command(subcommand)]
         command: FilterCommand,
     },
+    /// Query feeds: named query expressions, listed like feeds (list, add, remove)
+    Query {
+        #[command(subcommand)]
+        command: query::QueryCommand,
+    },
     /// Print the number of unread articles
     Unread,
     /// Mark articles read, unread, starred or unstarred
@@ -295,6 +300,7 @@ macro_rules! note {
     }};
 }
 
+mod query;
 mod sync;
 
 /// `tidings articles` without --limit or --json lists this many.
@@ -415,6 +421,7 @@ fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command
             };
             list_articles_counting(engine, args, true)
         }
+        Command::Query { command } => query::run(engine, config, command),
         Command::Unread => {
             outln!("{}", engine.unread_total()?);
             Ok(())

@@ -41,6 +41,22 @@ pub struct Config {
     pub fetch: FetchSettings,
     #[serde(deserialize_with = "only_a_table")]
     pub store: StoreSettings,
+    /// `[[query]]`: query feeds, listed first in the reader's feeds pane.
+    #[serde(rename = "query")]
+    pub query_feeds: Vec<crate::store::QueryFeed>,
+    /// `[[filter]]`: what happens to new articles an expression matches (parsed into
+    /// `store.filters`, where the store applies them).
+    #[serde(rename = "filter")]
+    pub filters: Vec<FilterConfig>,
+}
+
+/// One `[[filter]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterConfig {
+    pub query: String,
+    /// `mark-read`, `star` or `hide`.
+    pub action: String,
 }
 
 impl Default for Config {
@@ -54,6 +70,8 @@ impl Default for Config {
             keys: BTreeMap::new(),
             fetch: FetchSettings::default(),
             store: StoreSettings::default(),
+            query_feeds: Vec::new(),
+            filters: Vec::new(),
         }
     }
 }
@@ -181,7 +199,7 @@ impl Config {
 
     /// Parses config text; `path` is only used in error messages.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| {
+        let mut config: Config = toml::from_str(text).map_err(|e| {
             let span = e.span();
             let (line, column) = match &span {
                 Some(span) => line_and_column(text, span.start),
@@ -195,7 +213,47 @@ impl Config {
             }
         })?;
         config.validate(path, text)?;
+        config.store.filters = config.parse_filters(path, text)?;
         Ok(config)
+    }
+
+    /// Parses the `[[filter]]`s and checks the `[[query]]` expressions, each error at the
+    /// line of the expression it is about.
+    fn parse_filters(&self, path: &Path, text: &str) -> Result<Vec<crate::query::Filter>, ConfigError> {
+        let invalid = |needle: &str, message: String| {
+            let offset = text.find(needle).unwrap_or(0);
+            let (line, column) = line_and_column(text, offset);
+            ConfigError::Invalid { path: path.to_owned(), line, column, message }
+        };
+        for (n, q) in self.query_feeds.iter().enumerate() {
+            if q.name.trim().is_empty() {
+                return Err(invalid("[[query]]", format!("query feed {} needs a name", n + 1)));
+            }
+            if let Err(e) = crate::query::Query::parse(&q.query) {
+                return Err(invalid(
+                    &q.query,
+                    format!("the query of query feed \"{}\": {}", q.name, e.line()),
+                ));
+            }
+        }
+        let mut filters = Vec::new();
+        for (n, f) in self.filters.iter().enumerate() {
+            let query = crate::query::Query::parse(&f.query)
+                .map_err(|e| invalid(&f.query, format!("the query of filter {}: {}", n + 1, e.line())))?;
+            let action = crate::query::FilterAction::parse(&f.action).ok_or_else(|| {
+                invalid(
+                    &f.action,
+                    format!(
+                        "filter {} has the action \"{}\"; the actions are {}",
+                        n + 1,
+                        crate::sanitize::line(&f.action),
+                        crate::query::FilterAction::NAMES.join(", ")
+                    ),
+                )
+            })?;
+            filters.push(crate::query::Filter { query, action });
+        }
+        Ok(filters)
     }
 
     fn validate(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
@@ -242,7 +300,7 @@ const TABLES: [(&str, &str); 4] = [
 ];
 
 /// Top-level keys that are tables, not values.
-const TOP_LEVEL_TABLES: [&str; 4] = ["reader", "keys", "fetch", "store"];
+const TOP_LEVEL_TABLES: [&str; 6] = ["reader", "keys", "fetch", "store", "query", "filter"];
 
 /// Rewrites a toml/serde error message in the user's terms: what was expected, in words a
 /// config file's reader knows ("a whole number", "true or false", "text in quotes", "a
@@ -406,7 +464,10 @@ fn unknown_key(key: &str, valid: &[&str], in_header: bool) -> String {
     if table == Some("the top level") {
         let (values, tables): (Vec<&str>, Vec<&str>) =
             valid.iter().partition(|k| !TOP_LEVEL_TABLES.contains(k));
-        let tables: Vec<String> = tables.iter().map(|t| format!("[{t}]")).collect();
+        let tables: Vec<String> = tables
+            .iter()
+            .map(|t| if matches!(*t, "query" | "filter") { format!("[[{t}]]") } else { format!("[{t}]") })
+            .collect();
         let what = if in_header { format!("unknown table [{key}]") } else { format!("unknown key `{key}`") };
         return format!(
             "{what}{suggestion}; the tables are {}, and the keys before them are {}",
@@ -711,8 +772,8 @@ mod tests {
             .starts_with("unknown key `mose` in [reader] (did you mean `mouse`?)"));
         assert_eq!(
             problem("themee = \"mono\"\n"),
-            "unknown key `themee` (did you mean `theme`?); the tables are [reader], [keys], [fetch], [store], \
-             and the keys before them are theme, browser, browser_in_terminal, open_schemes"
+            "unknown key `themee` (did you mean `theme`?); the tables are [reader], [keys], [fetch], [store], [[query]], \
+             [[filter]], and the keys before them are theme, browser, browser_in_terminal, open_schemes"
         );
         assert!(
             problem("[fetc]\n").starts_with("unknown table [fetc] (did you mean [fetch]?); the tables are")

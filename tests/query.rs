@@ -295,3 +295,128 @@ fn the_readers_filter_prompt_takes_a_query_after_a_question_mark() {
     screen.keys("q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
 }
+
+#[test]
+fn filters_act_on_new_articles_only_and_hide_for_good() {
+    let t = Tidings::with_config(
+        "[[filter]]\nquery = 'title:sponsored'\naction = \"hide\"\n\n\
+         [[filter]]\nquery = 'feed:kitchen'\naction = \"mark-read\"\n\n\
+         [[filter]]\nquery = 'author:ada'\naction = \"star\"\n",
+    );
+    let now = chrono::Utc::now().timestamp();
+    let dir = t.dir.path();
+    let tech = |extra: &[String]| {
+        let mut items = vec![
+            item(RUST, Some("Ada Lovelace"), now - DAY, "<p>Out.</p>", ""),
+            item(CLOUD, None, now - 2 * DAY, "<p>Buy.</p>", ""),
+        ];
+        items.extend_from_slice(extra);
+        feed("Tech Weekly", &items)
+    };
+    std::fs::write(dir.join("tech.xml"), tech(&[])).unwrap();
+    std::fs::write(
+        dir.join("kitchen.xml"),
+        feed("Kitchen Notes", &[item(BREAD, None, now, "<p>Flour.</p>", "")]),
+    )
+    .unwrap();
+    t.ok(&["add", dir.join("tech.xml").to_str().unwrap()]);
+    t.ok(&["add", dir.join("kitchen.xml").to_str().unwrap()]);
+    let flags = |t: &Tidings| -> std::collections::BTreeMap<String, (bool, bool)> {
+        t.json(&["articles", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["title"].as_str().unwrap().to_owned(),
+                    (a["read"].as_bool().unwrap(), a["starred"].as_bool().unwrap()),
+                )
+            })
+            .collect()
+    };
+    let got = flags(&t);
+    assert_eq!(got.get(RUST), Some(&(false, true)), "starred by the author filter: {got:?}");
+    assert_eq!(got.get(BREAD), Some(&(true, false)), "read by the feed filter: {got:?}");
+    assert!(!got.contains_key(CLOUD), "hidden: {got:?}");
+    // An article changed by hand is not filtered again by the next refresh; a new one is, and
+    // the hidden one does not come back.
+    t.ok(&["mark", "unstar", &article_id(&t, RUST).to_string()]);
+    std::fs::write(dir.join("tech.xml"), tech(&[item("Sponsored again", None, now, "<p>x</p>", "")]))
+        .unwrap();
+    t.ok(&["refresh"]);
+    let got = flags(&t);
+    assert_eq!(got.get(RUST), Some(&(false, false)), "{got:?}");
+    assert!(!got.contains_key(CLOUD) && !got.contains_key("Sponsored again"), "{got:?}");
+    assert_eq!(t.ok(&["unread"]).trim(), "1");
+}
+
+fn article_id(t: &Tidings, title: &str) -> u64 {
+    let all = t.json(&["articles", "--json"]);
+    let found = all.as_array().unwrap().iter().find(|a| a["title"] == title);
+    found.unwrap_or_else(|| panic!("no article {title:?} in {all}"))["id"].as_u64().unwrap()
+}
+
+#[test]
+fn a_bad_filter_or_query_feed_in_config_is_refused_with_its_line() {
+    for (config, expected) in [
+        ("[[filter]]\nquery = 'title:'\naction = \"hide\"\n", "line 2"),
+        ("[[filter]]\nquery = 'title:x'\naction = \"delete\"\n", "the actions are mark-read, star, hide"),
+        ("\n[[query]]\nname = \"x\"\nquery = 'unread and ('\n", "line 4"),
+    ] {
+        let t = Tidings::with_config(config);
+        let out = t.output(&["unread"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(expected), "{config:?}: {err}");
+    }
+}
+
+#[test]
+fn query_feeds_from_config_and_the_command_line_are_listed_with_live_counts() {
+    let t = setup();
+    std::fs::write(t.config_path(), "[[query]]\nname = \"Rusty\"\nquery = 'title:rust'\n").unwrap();
+    t.ok(&["query", "add", "Unread food", "unread and tag:food"]);
+    let out = t.output(&["query", "add", "Rusty", "unread"]);
+    assert!(!out.status.success(), "a name config.toml has");
+    let out = t.output(&["query", "add", "Broken", "title:"]);
+    assert_eq!(out.status.code(), Some(2));
+    let list = t.json(&["query", "list", "--json"]);
+    let rows: Vec<(String, u64, u64, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            let name = q["name"].as_str().unwrap().to_owned();
+            let origin = q["defined_in"].as_str().unwrap().to_owned();
+            (name, q["unread"].as_u64().unwrap(), q["total"].as_u64().unwrap(), origin)
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("Rusty".into(), 2, 2, "config".into()), ("Unread food".into(), 2, 2, "database".into())]
+    );
+    t.ok(&["mark", "read", &article_id(&t, PANS).to_string()]);
+    let list = t.json(&["query", "list", "--json"]);
+    assert_eq!(list[0]["unread"], 1);
+    assert_eq!(list[1]["unread"], 1);
+    t.ok(&["query", "remove", "Unread food"]);
+    assert!(!t.output(&["query", "remove", "Rusty"]).status.success(), "config.toml's is removed there");
+    assert_eq!(t.json(&["query", "list", "--json"]).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_reader_lists_query_feeds_first_and_counts_them_after_each_mark() {
+    let t = setup();
+    t.ok(&["query", "add", "Rusty", "unread and title:rust"]);
+    let mut screen = common::pty::Screen::spawn_sized(&t, 120, 30);
+    screen.wait_for(&["?Rusty", " 2/2", "Tech Weekly"]);
+    // The query feed is selected first; its list is every matching article of every feed.
+    screen.wait_until("the query's articles", |s| {
+        let c = s.contents();
+        c.contains(RUST) && c.contains(PANS) && !c.contains(CLOUD) && !c.contains(BREAD)
+    });
+    screen.keys("\r");
+    screen.keys("m");
+    screen.wait_for(&["?Rusty", " 1/1"]);
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+}

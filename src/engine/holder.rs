@@ -107,6 +107,7 @@ impl Holder {
             Request::MatchingIds(ids, expr) => self.matching(&expr, |store, query, now| {
                 crate::query::matching_ids(store, &ids, query, now).map(Reply::ArticleIds)
             }),
+            Request::QueryCounts(exprs) => Ok(Reply::QueryCounts(self.query_counts(&exprs))),
             request => self.try_handle(origin, request).map_err(|e| e.to_string()),
         }
     }
@@ -122,9 +123,41 @@ impl Holder {
         run(&self.store, &query, chrono::Utc::now().timestamp()).map_err(|e| e.to_string())
     }
 
+    /// Counts for each expression; one that does not parse gets its error, the others are
+    /// counted in one pass over the articles.
+    fn query_counts(&self, exprs: &[String]) -> Vec<Result<crate::store::Counts, String>> {
+        let parsed: Vec<Result<crate::query::Query, String>> =
+            exprs.iter().map(|e| crate::query::Query::parse(e).map_err(|e| e.line())).collect();
+        let valid: Vec<crate::query::Query> =
+            parsed.iter().filter_map(|q| q.as_ref().ok().cloned()).collect();
+        let counted = crate::query::count_matches(&self.store, &valid, chrono::Utc::now().timestamp());
+        let mut counts = match counted {
+            Ok(counts) => counts.into_iter().map(Ok).collect::<Vec<_>>().into_iter(),
+            Err(e) => vec![Err(e.to_string()); valid.len()].into_iter(),
+        };
+        parsed
+            .into_iter()
+            .map(|q| match q {
+                Ok(_) => counts.next().unwrap_or_else(|| Err("not counted".into())),
+                Err(e) => Err(e),
+            })
+            .collect()
+    }
+
     fn try_handle(&self, origin: u64, request: Request) -> Result<Reply, StoreError> {
         let store = &self.store;
         let reply = match request {
+            Request::QueryFeeds => Reply::QueryFeeds(store.query_feeds()?),
+            Request::QueryFeedAdd(feed) => {
+                let added = store.add_query_feed(feed)?;
+                self.written(origin, Change::Feeds)?;
+                Reply::Done(added)
+            }
+            Request::QueryFeedRemove(name) => {
+                let removed = store.remove_query_feed(&name)?;
+                self.written(origin, Change::Feeds)?;
+                Reply::Done(removed)
+            }
             Request::Feeds => Reply::Feeds(store.feeds()?),
             Request::FeedsWithCounts => {
                 let mut feeds = Vec::new();
@@ -193,7 +226,8 @@ impl Holder {
             | Request::SyncAdd(_)
             | Request::Sync { .. }
             | Request::SyncStatus
-            | Request::SyncRemove => Reply::Error("this request is not answered here".into()),
+            | Request::SyncRemove
+            | Request::QueryCounts(_) => Reply::Error("this request is not answered here".into()),
         };
         Ok(reply)
     }

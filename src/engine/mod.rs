@@ -375,6 +375,38 @@ impl Engine {
     }
 
     /// Checks the account with its server, then keeps it (one account per data dir).
+    /// The query feeds kept in the database (config.toml's are the caller's to add).
+    pub fn query_feeds(&self) -> Result<Vec<crate::store::QueryFeed>> {
+        match self.ask(Request::QueryFeeds)? {
+            Reply::QueryFeeds(feeds) => Ok(feeds),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Adds a query feed; false if one of that name exists.
+    pub fn add_query_feed(&self, feed: crate::store::QueryFeed) -> Result<bool> {
+        match self.ask(Request::QueryFeedAdd(feed))? {
+            Reply::Done(added) => Ok(added),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Removes a query feed; false if there is none of that name.
+    pub fn remove_query_feed(&self, name: &str) -> Result<bool> {
+        match self.ask(Request::QueryFeedRemove(name.to_owned()))? {
+            Reply::Done(removed) => Ok(removed),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Unread and total counts of what each expression matches (or why it cannot be counted).
+    pub fn query_counts(&self, exprs: &[String]) -> Result<Vec<std::result::Result<Counts, String>>> {
+        match self.ask(Request::QueryCounts(exprs.to_vec()))? {
+            Reply::QueryCounts(counts) => Ok(counts),
+            other => Err(unexpected(other)),
+        }
+    }
+
     pub fn sync_add(&self, account: crate::sync::NewAccount) -> Result<crate::sync::SyncStatus> {
         match self.ask(Request::SyncAdd(account))? {
             Reply::SyncStatus(Some(s)) => Ok(s),

@@ -15,7 +15,7 @@ use crate::model::{ArticleId, FeedId};
 use crate::refresh::{FeedReport, RefreshSummary};
 use crate::store::{
     Article, ArticleBody, ArticleQuery, CheckReport, Counts, FeedOptions, FeedRecord, FetchRecord, ListEntry,
-    Mark, NewFeed,
+    Mark, NewFeed, QueryFeed,
 };
 use crate::subscriptions::DiscoveredFeed;
 
@@ -98,6 +98,14 @@ pub enum Request {
     SyncStatus,
     /// Forgets the account (feeds and articles stay): answered with the status it had.
     SyncRemove,
+    /// The query feeds kept in the database: answered with `QueryFeeds`.
+    QueryFeeds,
+    /// Answered with `Done(false)` when one of that name exists.
+    QueryFeedAdd(QueryFeed),
+    /// Answered with `Done(false)` when there is none of that name.
+    QueryFeedRemove(String),
+    /// Unread and total counts of the articles each expression matches: `QueryCounts`.
+    QueryCounts(Vec<String>),
 }
 
 /// A request's answer; `Progress` frames may come before the last one.
@@ -139,6 +147,11 @@ pub enum Reply {
     /// One feed of a running refresh is done (before the final `Refreshed`).
     Progress(Progress),
     Event(Event),
+    QueryFeeds(Vec<QueryFeed>),
+    /// Each expression's counts, or why it cannot be evaluated.
+    QueryCounts(Vec<Result<Counts, String>>),
+    /// Whether the request changed anything.
+    Done(bool),
     /// The request failed; the text is for the user.
     Error(String),
 }

@@ -53,6 +53,31 @@ pub fn matching_ids(
     Ok(out)
 }
 
+/// Unread and total counts of the articles `query` matches, for each query, in one pass over
+/// every article (a query feed's counts).
+pub fn count_matches(
+    store: &Store,
+    queries: &[Query],
+    now: i64,
+) -> Result<Vec<crate::store::Counts>, StoreError> {
+    let feeds = feeds_by_id(store)?;
+    let mut counts = vec![crate::store::Counts::default(); queries.len()];
+    if queries.is_empty() {
+        return Ok(counts);
+    }
+    for entry in store.list_entries(&ArticleQuery::default())? {
+        // Metadata and body are read once for all the queries.
+        let mut c = Candidate::new(store, &feeds, entry, now);
+        for (query, count) in queries.iter().zip(counts.iter_mut()) {
+            if c.matches(&query.expr)? {
+                count.total += 1;
+                count.unread += u64::from(!entry.read);
+            }
+        }
+    }
+    Ok(counts)
+}
+
 fn feeds_by_id(store: &Store) -> Result<HashMap<FeedId, FeedRecord>, StoreError> {
     Ok(store.feeds()?.into_iter().map(|f| (f.id, f)).collect())
 }
@@ -90,23 +115,34 @@ pub(super) fn cheap_first(e: Expr) -> Expr {
 }
 
 /// One article being tested; what it costs to read is read once, when first needed.
-struct Candidate<'a> {
+pub(super) struct Candidate<'a> {
     store: &'a Store,
     feeds: &'a HashMap<FeedId, FeedRecord>,
     entry: ListEntry,
     now: i64,
-    meta: Option<Option<ArticleMeta>>,
+    /// Its metadata, once read (or given, for an article not stored yet).
+    pub(super) meta: Option<Option<ArticleMeta>>,
     /// The body as folded plain text.
     content: Option<String>,
     title: Option<String>,
 }
 
 impl<'a> Candidate<'a> {
-    fn new(store: &'a Store, feeds: &'a HashMap<FeedId, FeedRecord>, entry: ListEntry, now: i64) -> Self {
+    pub(super) fn new(
+        store: &'a Store,
+        feeds: &'a HashMap<FeedId, FeedRecord>,
+        entry: ListEntry,
+        now: i64,
+    ) -> Self {
         Candidate { store, feeds, entry, now, meta: None, content: None, title: None }
     }
 
-    fn matches(&mut self, e: &Expr) -> Result<bool, StoreError> {
+    /// The body of an article not stored yet.
+    pub(super) fn set_content(&mut self, html: &str) {
+        self.content = Some(super::fold(&crate::parse::flatten(html)));
+    }
+
+    pub(super) fn matches(&mut self, e: &Expr) -> Result<bool, StoreError> {
         Ok(match e {
             Expr::And(v) => {
                 for e in v {

@@ -6,9 +6,11 @@
 //! "Query language".
 
 mod eval;
+pub mod filters;
 mod parse;
 
-pub use eval::{matching_entries, matching_ids};
+pub use eval::{count_matches, matching_entries, matching_ids};
+pub use filters::{Filter, FilterAction};
 
 /// The longest expression accepted, in characters: a query is typed, not generated.
 pub const MAX_LEN: usize = 4096;

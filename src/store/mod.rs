@@ -16,9 +16,11 @@
 
 mod codec;
 mod datadir;
+mod query_feeds;
 mod records;
 mod repair;
 mod sync_state;
+pub use query_feeds::{with_config as query_feeds_with_config, QueryFeed};
 pub use sync_state::{FlagOrigin, OutboxEntry, SyncMeta};
 
 use std::collections::{HashMap, HashSet};
@@ -114,11 +116,14 @@ pub struct StoreSettings {
     pub keep_days: u32,
     /// sled's page cache, in MiB. Memory use grows with it, so it is set, not left at 1 GiB.
     pub cache_mib: u64,
+    /// config.toml's `[[filter]]`s (not a key of `[store]`): applied to new articles.
+    #[serde(skip)]
+    pub filters: Vec<crate::query::Filter>,
 }
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        StoreSettings { max_articles_per_feed: 0, keep_days: 0, cache_mib: 8 }
+        StoreSettings { max_articles_per_feed: 0, keep_days: 0, cache_mib: 8, filters: Vec::new() }
     }
 }
 
@@ -1022,6 +1027,7 @@ impl Store {
                 }
             }
         }
+        let filtered = self.filter_new(feed, update, &incoming, &mut skip_new, settings, now)?;
         // Existing articles we need to compare against, read now to keep the transaction short.
         let mut existing_meta = HashMap::new();
         for inc in &incoming {
@@ -1037,7 +1043,52 @@ impl Store {
                 dropped_meta.push(m);
             }
         }
-        Ok(MergePlan { incoming, skip_new, existing_meta, dropped: dropped_meta, stale_tombstones })
+        Ok(MergePlan { incoming, skip_new, filtered, existing_meta, dropped: dropped_meta, stale_tombstones })
+    }
+
+    /// Runs the `[[filter]]`s on the new articles that retention keeps: hidden ones join
+    /// `skip_new` (their keys are remembered, so they do not come back), the others' flags
+    /// are returned by index.
+    fn filter_new(
+        &self,
+        feed: FeedId,
+        update: &FeedUpdate,
+        incoming: &[Incoming],
+        skip_new: &mut HashSet<usize>,
+        settings: &StoreSettings,
+        now: i64,
+    ) -> Result<HashMap<usize, crate::query::filters::Verdict>, StoreError> {
+        let mut filtered = HashMap::new();
+        if settings.filters.is_empty() {
+            return Ok(filtered);
+        }
+        let Some(record) = self.feed(feed)? else { return Ok(filtered) };
+        let (mut hidden, mut read, mut starred) = (0, 0, 0);
+        for inc in incoming {
+            let Incoming::New(i) = *inc else { continue };
+            if skip_new.contains(&i) {
+                continue;
+            }
+            let p = &update.articles[i];
+            let meta = ArticleMeta::from_prepared(ArticleId(0), feed, p, now);
+            let html = || codec::decompress_body(&p.body).map(|b| b.html).unwrap_or_default();
+            let verdict = crate::query::filters::verdict(&settings.filters, self, &record, meta, html, now);
+            if verdict.hidden {
+                skip_new.insert(i);
+                hidden += 1;
+            } else if verdict.any() {
+                read += u32::from(verdict.read);
+                starred += u32::from(verdict.starred);
+                filtered.insert(i, verdict);
+            }
+        }
+        if hidden + read + starred > 0 {
+            tracing::info!(
+                target: "tidings",
+                "feed {feed}: filters hid {hidden}, marked {read} read and starred {starred} of its new articles"
+            );
+        }
+        Ok(filtered)
     }
 
     // ---- integrity ----
@@ -1391,6 +1442,9 @@ enum Incoming {
 struct MergePlan {
     incoming: Vec<Incoming>,
     skip_new: HashSet<usize>,
+    /// New articles that filters mark read or star (by index in the update); hidden ones are
+    /// in `skip_new`.
+    filtered: HashMap<usize, crate::query::filters::Verdict>,
     existing_meta: HashMap<ArticleId, ArticleMeta>,
     dropped: Vec<ArticleMeta>,
     stale_tombstones: Vec<ArticleKey>,
@@ -1425,8 +1479,10 @@ fn apply_merge(
                 let m = ArticleMeta::from_prepared(id, feed, p, now);
                 write_article(&m, &p.body, articles, bodies, findex, dindex)?;
                 keys.insert(&identity_key(feed, &m.key), &article_key(id))?;
-                flags.insert(&article_key(id), &Flags::default().to_bytes(feed))?;
-                d_unread += 1;
+                let verdict = plan.filtered.get(&i).copied().unwrap_or_default();
+                let f = Flags { read: verdict.read, starred: verdict.starred };
+                flags.insert(&article_key(id), &f.to_bytes(feed))?;
+                d_unread += i64::from(!f.read);
                 d_total += 1;
                 stats.new += 1;
             }

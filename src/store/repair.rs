@@ -316,6 +316,9 @@ fn salvage(old: &Store, new: &Store, report: &mut RepairReport) -> Result<(), St
     batch.insert("next_feed_id", &next(next_feed, max_feed).to_be_bytes());
     batch.insert("next_article_id", &next(next_article, max_article).to_be_bytes());
     batch.insert(RECORDS_KEY, &records.to_bytes());
+    if let Ok(Some(queries)) = old.meta.get(super::query_feeds::QUERY_FEEDS_KEY) {
+        batch.insert(super::query_feeds::QUERY_FEEDS_KEY, queries);
+    }
     new.meta.apply_batch(batch)?;
 
     // The sync account, its outbox of changes not yet sent and the server ids: ids are kept,
@@ -635,6 +638,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = populated(dir.path());
         let before = store.articles(&ArticleQuery::default()).unwrap();
+        let query = crate::store::QueryFeed { name: "Unread".into(), query: "unread".into() };
+        assert!(store.add_query_feed(query.clone()).unwrap());
         store.flush().unwrap();
         drop(store);
         let report = repair(dir.path());
@@ -645,6 +650,7 @@ mod tests {
         assert!(report.notes.is_empty(), "{:?}", report.notes);
         let store = opens_consistent(dir.path());
         assert_eq!(store.articles(&ArticleQuery::default()).unwrap(), before);
+        assert_eq!(store.query_feeds().unwrap(), vec![query]);
     }
 
     #[test]

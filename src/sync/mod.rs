@@ -519,6 +519,8 @@ pub async fn sync_account(
     progress: &Reporter<'_>,
 ) -> Option<SyncSummary> {
     let meta = store.sync_meta().ok().flatten()?;
+    // Filters are for what a refresh finds: a synced article's flags are the server's.
+    let settings = &StoreSettings { filters: Vec::new(), ..settings.clone() };
     let started = std::time::Instant::now();
     let outcome = match read_secret(store.dir())
         .and_then(|secret| connect(client, cap, &meta.kind, &meta.url, &meta.user, &secret))

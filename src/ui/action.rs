@@ -117,6 +117,8 @@ pub enum Action {
         feeds: Vec<FeedRow>,
         unread_total: u64,
     },
+    /// The query feeds, counted.
+    QueryFeedsLoaded(Vec<super::app::QueryRow>),
     /// A list: every article's id and flags, newest first, plus the rows (titles, dates) of
     /// the first screenful, so the first frame needs nothing more.
     ArticlesLoaded {
@@ -207,6 +209,7 @@ impl Action {
                 | Action::SyncedElsewhere(_)
                 | Action::Resize { .. }
                 | Action::FeedsLoaded { .. }
+                | Action::QueryFeedsLoaded(_)
                 | Action::ArticlesLoaded { .. }
                 | Action::RowsLoaded { .. }
                 | Action::QueryMatched { .. }
@@ -230,6 +233,8 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     LoadFeeds,
+    /// Lists the query feeds (config.toml's, given, then the database's) and counts them.
+    LoadQueryFeeds(Vec<crate::store::QueryFeed>),
     LoadArticles(Source),
     /// Reads the rows (title, author, date...) of these articles of the list `source`.
     LoadRows {
@@ -292,6 +297,7 @@ impl Effect {
                 | Effect::MarkFeedRead(_)
                 | Effect::MarkFeedsRead { .. }
                 | Effect::ReloadArticles(_)
+                | Effect::LoadQueryFeeds(_)
         )
     }
 }

@@ -86,9 +86,23 @@ pub struct Heading {
     pub folded: bool,
 }
 
+/// A query feed as the feeds pane lists it: counts come after the list (they need a pass
+/// over the articles), `None` until then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryRow {
+    pub name: String,
+    pub query: String,
+    pub unread: Option<u64>,
+    pub total: Option<u64>,
+    /// Why it cannot be counted (an expression that no longer parses).
+    pub error: Option<String>,
+}
+
 /// A row of the feeds pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedLine {
+    /// An index into `App::queries`: query feeds come first.
+    Query(usize),
     /// An index into `App::feeds`.
     Feed(usize),
     /// A tag's heading (grouped by tag); its feeds follow it unless it is folded.
@@ -99,6 +113,8 @@ pub enum FeedLine {
 /// reload can reorder the feeds; a heading is known by its tag).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedKey {
+    /// A query feed, by name.
+    Query(String),
     Heading(TagGroup),
     /// A feed, and the heading it is under (a feed with two tags is listed twice).
     Feed {
@@ -152,15 +168,39 @@ pub enum Source {
     Feed(FeedId),
     /// The starred articles of every feed (`S`).
     Starred,
+    /// The articles a query feed's expression matches, of every feed.
+    Query {
+        name: &'static str,
+        expr: &'static str,
+    },
 }
 
 impl Source {
     pub fn feed(self) -> Option<FeedId> {
         match self {
             Source::Feed(f) => Some(f),
-            Source::Starred => None,
+            Source::Starred | Source::Query { .. } => None,
         }
     }
+
+    pub fn query(name: &str, expr: &str) -> Source {
+        Source::Query { name: intern(name), expr: intern(expr) }
+    }
+}
+
+/// A `&'static` copy of `text`, made once per distinct text: a source names its query feed's
+/// expression and stays `Copy` (it is compared and passed around on every key). What is kept
+/// is bounded by the query feeds defined while the reader runs.
+fn intern(text: &str) -> &'static str {
+    static INTERNED: std::sync::Mutex<Option<HashSet<&'static str>>> = std::sync::Mutex::new(None);
+    let mut interned = INTERNED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let set = interned.get_or_insert_with(HashSet::new);
+    if let Some(&known) = set.get(text) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    set.insert(leaked);
+    leaked
 }
 
 /// The article shown in the article pane.
@@ -428,6 +468,15 @@ pub const PUSH_AFTER_TICKS: u8 = 3;
 pub struct App {
     /// Every feed, in the store's order.
     pub feeds: Vec<FeedRow>,
+    /// The query feeds: config.toml's, then the database's.
+    pub queries: Vec<QueryRow>,
+    /// config.toml's `[[query]]`s (the database's come with each load).
+    pub config_queries: Vec<crate::store::QueryFeed>,
+    /// A query feeds load (and count) is on its way; `queries_stale` asks for one more.
+    pub queries_loading: bool,
+    pub queries_stale: bool,
+    /// False until the first `QueryFeedsLoaded`.
+    pub queries_loaded: bool,
     /// The rows shown (filter, unread-only, tag, grouping, folds); `feed_sel` indexes this.
     pub feed_view: Vec<FeedLine>,
     /// False until the first `FeedsLoaded`: tells "loading" from "no feeds".
@@ -533,6 +582,11 @@ impl App {
     pub fn new(width: u16, height: u16) -> App {
         App {
             feeds: Vec::new(),
+            queries: Vec::new(),
+            config_queries: Vec::new(),
+            queries_loading: false,
+            queries_stale: false,
+            queries_loaded: false,
             feed_view: Vec::new(),
             feeds_loaded: false,
             feed_sel: 0,
@@ -595,7 +649,15 @@ impl App {
     pub fn selected_feed(&self) -> Option<&FeedRow> {
         match self.feed_view.get(self.feed_sel)? {
             FeedLine::Feed(i) => self.feeds.get(*i),
-            FeedLine::Heading(_) => None,
+            FeedLine::Heading(_) | FeedLine::Query(_) => None,
+        }
+    }
+
+    /// The selected query feed.
+    pub fn selected_query(&self) -> Option<&QueryRow> {
+        match self.feed_view.get(self.feed_sel)? {
+            FeedLine::Query(i) => self.queries.get(*i),
+            FeedLine::Feed(_) | FeedLine::Heading(_) => None,
         }
     }
 
@@ -603,7 +665,7 @@ impl App {
     pub fn selected_heading(&self) -> Option<&Heading> {
         match self.feed_view.get(self.feed_sel)? {
             FeedLine::Heading(h) => Some(h),
-            FeedLine::Feed(_) => None,
+            FeedLine::Feed(_) | FeedLine::Query(_) => None,
         }
     }
 
@@ -611,13 +673,14 @@ impl App {
     fn group_of_line(&self, line: usize) -> Option<&TagGroup> {
         self.feed_view.get(..=line)?.iter().rev().find_map(|l| match l {
             FeedLine::Heading(h) => Some(&h.group),
-            FeedLine::Feed(_) => None,
+            FeedLine::Feed(_) | FeedLine::Query(_) => None,
         })
     }
 
     /// What the selection is on, to keep it when the feeds list is rebuilt.
     pub fn selected_feed_key(&self) -> Option<FeedKey> {
         match self.feed_view.get(self.feed_sel)? {
+            FeedLine::Query(i) => Some(FeedKey::Query(self.queries.get(*i)?.name.clone())),
             FeedLine::Heading(h) => Some(FeedKey::Heading(h.group.clone())),
             FeedLine::Feed(i) => Some(FeedKey::Feed {
                 id: self.feeds.get(*i)?.id,
@@ -634,7 +697,7 @@ impl App {
             match line {
                 FeedLine::Feed(i) => order.push((row, *i)),
                 FeedLine::Heading(h) if h.folded => order.extend(h.feeds.iter().map(|&i| (row, i))),
-                FeedLine::Heading(_) => {}
+                FeedLine::Heading(_) | FeedLine::Query(_) => {}
             }
         }
         order
@@ -653,7 +716,7 @@ impl App {
     pub fn visible_feeds(&self) -> impl Iterator<Item = &FeedRow> {
         self.feed_view.iter().filter_map(|line| match line {
             FeedLine::Feed(i) => self.feeds.get(*i),
-            FeedLine::Heading(_) => None,
+            FeedLine::Heading(_) | FeedLine::Query(_) => None,
         })
     }
 
@@ -690,6 +753,7 @@ impl App {
         match self.articles_source {
             Some(Source::Feed(f)) => self.feed_title(f),
             Some(Source::Starred) => "Starred".to_owned(),
+            Some(Source::Query { name, .. }) => crate::sanitize::line(name),
             None => "Articles".to_owned(),
         }
     }
@@ -751,11 +815,24 @@ impl App {
                 tagged && named && (Some(f.id) == sticky || !self.unread_only || f.unread > 0)
             })
             .collect();
-        self.feed_view = if self.group_by_tag {
+        let feed_lines = if self.group_by_tag {
             self.grouped_lines(shown, selected.as_ref())
         } else {
             shown.into_iter().map(FeedLine::Feed).collect()
         };
+        // Query feeds first, out of the way of a chosen tag; unread-only hides the ones known
+        // to have nothing unread.
+        let sticky_query = match &selected {
+            Some(FeedKey::Query(name)) => Some(name.as_str()),
+            _ => None,
+        };
+        let queries = (0..self.queries.len()).filter(|&i| {
+            let q = &self.queries[i];
+            let named = needle.is_empty() || q.name.to_lowercase().contains(&needle);
+            let unread = !self.unread_only || q.unread != Some(0) || sticky_query == Some(q.name.as_str());
+            self.tag.is_none() && named && unread
+        });
+        self.feed_view = queries.map(FeedLine::Query).chain(feed_lines).collect();
         let position = selected.and_then(|key| self.position_of(&key));
         self.feed_sel = position.unwrap_or(0).min(self.feed_view.len().saturating_sub(1));
     }
@@ -795,6 +872,10 @@ impl App {
     /// The row `key` is on: a feed under the same heading if it can be, else its first row.
     fn position_of(&self, key: &FeedKey) -> Option<usize> {
         match key {
+            FeedKey::Query(name) => self
+                .feed_view
+                .iter()
+                .position(|l| matches!(l, FeedLine::Query(i) if self.queries[*i].name == *name)),
             FeedKey::Heading(group) => {
                 self.feed_view.iter().position(|l| matches!(l, FeedLine::Heading(h) if h.group == *group))
             }

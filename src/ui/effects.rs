@@ -29,16 +29,22 @@ pub fn perform(store: &Engine, effect: Effect) -> Vec<Action> {
 fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineError> {
     Ok(match effect {
         Effect::LoadFeeds => vec![feeds_loaded(store)?],
+        Effect::LoadQueryFeeds(config) => vec![query_feeds_loaded(store, &config)?],
         Effect::LoadArticles(source) | Effect::ReloadArticles(source) => {
             let q = match source {
                 Source::Feed(feed) => {
                     ArticleQuery { feed: Some(feed), limit: Some(LIST_LIMIT), ..Default::default() }
                 }
-                Source::Starred => {
-                    ArticleQuery { starred_only: true, limit: Some(LIST_LIMIT), ..Default::default() }
-                }
+                Source::Starred | Source::Query { .. } => ArticleQuery {
+                    starred_only: source == Source::Starred,
+                    limit: Some(LIST_LIMIT),
+                    ..Default::default()
+                },
             };
-            let entries = store.list_entries(&q)?;
+            let entries = match source {
+                Source::Query { expr, .. } => store.matching_entries(&q, expr)?,
+                _ => store.list_entries(&q)?,
+            };
             let first = entries.iter().take(FIRST_ROWS);
             let first_unread = entries.iter().filter(|e| !e.read).take(FIRST_ROWS);
             let mut ids: Vec<ArticleId> = first.chain(first_unread).map(|e| e.id).collect();
@@ -181,6 +187,28 @@ fn feeds_loaded(store: &Engine) -> Result<Action, EngineError> {
         });
     }
     Ok(Action::FeedsLoaded { feeds, unread_total })
+}
+
+/// The query feeds with their counts (one pass over the articles for all of them).
+fn query_feeds_loaded(store: &Engine, config: &[crate::store::QueryFeed]) -> Result<Action, EngineError> {
+    let feeds = crate::store::query_feeds_with_config(config, store.query_feeds()?);
+    if feeds.is_empty() {
+        return Ok(Action::QueryFeedsLoaded(Vec::new()));
+    }
+    let exprs: Vec<String> = feeds.iter().map(|(q, _)| q.query.clone()).collect();
+    let counts = store.query_counts(&exprs)?;
+    let rows = feeds
+        .into_iter()
+        .zip(counts)
+        .map(|((q, _), c)| super::app::QueryRow {
+            name: sanitize::line(&q.name),
+            query: q.query,
+            unread: c.as_ref().ok().map(|c| c.unread),
+            total: c.as_ref().ok().map(|c| c.total),
+            error: c.err(),
+        })
+        .collect();
+    Ok(Action::QueryFeedsLoaded(rows))
 }
 
 #[cfg(test)]

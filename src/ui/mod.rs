@@ -121,7 +121,9 @@ async fn event_loop(
         .into_iter()
         .map(|h| app::HelpLine { section: h.section, keys: h.keys, description: h.description.to_owned() })
         .collect();
-    let mut pending = vec![Effect::LoadFeeds];
+    app.config_queries = config.query_feeds.clone();
+    app.queries_loading = true;
+    let mut pending = vec![Effect::LoadFeeds, Effect::LoadQueryFeeds(app.config_queries.clone())];
     // Status messages age once a second (only while one shows, or marks wait to be sent).
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

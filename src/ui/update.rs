@@ -44,9 +44,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
     }
     effects.extend(obey_queued(app, false));
-    if app.push_soon && effects.iter().any(Effect::is_mark) && app.feeds.iter().any(|f| f.synced) {
-        // Restarted by every mark: a burst of reads goes in one sync.
-        app.push_due = Some(PUSH_AFTER_TICKS);
+    if effects.iter().any(Effect::is_mark) {
+        if app.push_soon && app.feeds.iter().any(|f| f.synced) {
+            // Restarted by every mark: a burst of reads goes in one sync.
+            app.push_due = Some(PUSH_AFTER_TICKS);
+        }
+        if !app.queries.is_empty() {
+            // Query feeds' counts follow every mark (counted behind it, by the writer).
+            effects.extend(reload_queries(app));
+        }
     }
     effects
 }
@@ -268,7 +274,11 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             if app.articles_wanted == Some(Source::Starred) {
                 // Again: back to the selected feed.
                 let effects = want_articles(app);
-                app.focus = if app.selected_feed().is_some() { Pane::Articles } else { Pane::Feeds };
+                app.focus = if app.selected_feed().is_some() || app.selected_query().is_some() {
+                    Pane::Articles
+                } else {
+                    Pane::Feeds
+                };
                 return effects;
             }
             app.articles_wanted = Some(Source::Starred);
@@ -487,7 +497,12 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 ))),
                 None => app.say(crate::sanitize::line(&format!("refreshed {}", summary.line()))),
             }
-            reload_feeds(app)
+            let mut effects = reload_feeds(app);
+            // A query feed's list may hold articles of any feed: read again once.
+            if let Some(source @ Source::Query { .. }) = app.articles_wanted {
+                effects.push(Effect::ReloadArticles(source));
+            }
+            effects
         }
         Action::FeedsLoaded { feeds, unread_total } => {
             // The selection is kept by feed id (a heading by its tag): the reload may reorder.
@@ -519,6 +534,24 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                     let total = app.feeds.len();
                     effects = start_refresh(app, None, total);
                 }
+            }
+            if app.articles_wanted != Some(Source::Starred) {
+                effects.extend(want_articles(app));
+            }
+            effects
+        }
+        Action::QueryFeedsLoaded(rows) => {
+            // The first list to land selects the first row, whichever list it is (a reload
+            // keeps the selection where it is).
+            let first = !app.queries_loaded && app.feed_sel == 0;
+            app.queries_loaded = true;
+            let selected = if first { None } else { app.selected_feed_key() };
+            app.queries = rows;
+            app.refilter_feeds_keeping(selected);
+            app.queries_loading = false;
+            let mut effects = Vec::new();
+            if std::mem::take(&mut app.queries_stale) {
+                effects.extend(reload_queries(app));
             }
             if app.articles_wanted != Some(Source::Starred) {
                 effects.extend(want_articles(app));
@@ -894,12 +927,24 @@ fn keep_newer_marks(app: &App, entries: &mut [ListEntry], rows: &mut [ArticleRow
 }
 
 fn reload_feeds(app: &mut App) -> Vec<Effect> {
+    let mut effects = reload_queries(app);
     if app.feeds_reloading {
         app.feeds_stale = true;
-        return Vec::new();
+        return effects;
     }
     app.feeds_reloading = true;
-    vec![Effect::LoadFeeds]
+    effects.insert(0, Effect::LoadFeeds);
+    effects
+}
+
+/// Asks for the query feeds and their counts again (one load at a time, like the feeds').
+fn reload_queries(app: &mut App) -> Vec<Effect> {
+    if app.queries_loading {
+        app.queries_stale = true;
+        return Vec::new();
+    }
+    app.queries_loading = true;
+    vec![Effect::LoadQueryFeeds(app.config_queries.clone())]
 }
 
 /// A sync's end in the status line: failures always, what changed if anything did; its
@@ -979,10 +1024,14 @@ fn move_by(app: &mut App, by: isize) -> Vec<Effect> {
     }
 }
 
-/// Asks for the selected feed's articles unless they are shown or already asked for.
+/// Asks for the selected feed's (or query feed's) articles unless they are shown or already
+/// asked for.
 fn want_articles(app: &mut App) -> Vec<Effect> {
-    let Some(feed) = app.selected_feed().map(|f| f.id) else { return Vec::new() };
-    let source = Source::Feed(feed);
+    let source = match (app.selected_feed(), app.selected_query()) {
+        (Some(feed), _) => Source::Feed(feed.id),
+        (None, Some(q)) if q.error.is_none() => Source::query(&q.name, &q.query),
+        _ => return Vec::new(),
+    };
     if app.articles_wanted == Some(source) {
         return Vec::new();
     }
@@ -1038,7 +1087,7 @@ fn open(app: &mut App) -> Vec<Effect> {
                 toggle_fold(app);
                 return Vec::new();
             }
-            if app.selected_feed().is_some() {
+            if app.selected_feed().is_some() || app.selected_query().is_some() {
                 app.focus = Pane::Articles;
             }
             want_articles(app)
@@ -1171,9 +1220,13 @@ fn mark_shown_read(app: &mut App) -> Vec<Effect> {
             return vec![Effect::MarkFeedsRead { feeds, label }];
         }
     }
+    let selected = app
+        .selected_feed()
+        .map(|f| Source::Feed(f.id))
+        .or_else(|| app.selected_query().map(|q| Source::query(&q.name, &q.query)));
     let source = match app.focus {
-        Pane::Feeds => app.selected_feed().map(|f| Source::Feed(f.id)),
-        _ => app.articles_source.or(app.selected_feed().map(|f| Source::Feed(f.id))),
+        Pane::Feeds => selected,
+        _ => app.articles_source.or(selected),
     };
     match source {
         Some(Source::Feed(feed)) => {
@@ -1187,7 +1240,11 @@ fn mark_shown_read(app: &mut App) -> Vec<Effect> {
             }
             vec![Effect::MarkFeedRead(feed)]
         }
-        Some(Source::Starred) => {
+        // Articles of many feeds: the ones listed (the list must be the selected one's).
+        Some(source @ (Source::Starred | Source::Query { .. })) => {
+            if app.articles_source != Some(source) {
+                return Vec::new();
+            }
             let ids: Vec<ArticleId> = app.visible_entries().filter(|a| !a.read).map(|a| a.id).collect();
             if ids.is_empty() {
                 return Vec::new();
@@ -1275,7 +1332,7 @@ fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
     };
     let (row, index) = order[pos];
     match &app.feed_view[row] {
-        FeedLine::Feed(_) => app.feed_sel = row,
+        FeedLine::Feed(_) | FeedLine::Query(_) => app.feed_sel = row,
         // In a folded heading: it opens to show the feed.
         FeedLine::Heading(h) => {
             let key = FeedKey::Feed { id: app.feeds[index].id, group: Some(h.group.clone()) };
@@ -1712,7 +1769,10 @@ mod tests {
         let summary =
             crate::refresh::RefreshSummary { feeds: 2, not_modified: 1, failed: 1, ..Default::default() };
         let line = summary.line();
-        assert_eq!(update(&mut app, Action::RefreshFinished(summary)), vec![Effect::LoadFeeds]);
+        assert_eq!(
+            update(&mut app, Action::RefreshFinished(summary)),
+            vec![Effect::LoadFeeds, Effect::LoadQueryFeeds(Vec::new())]
+        );
         assert_eq!(app.refresh, None);
         assert_eq!(app.message, format!("refreshed {line}"));
     }
@@ -1730,7 +1790,14 @@ mod tests {
         // Its holder is killed before it ends: the progress does not stay up forever.
         let effects = update(&mut app, Action::Reconnected);
         assert_eq!(app.refresh, None);
-        assert_eq!(effects, vec![Effect::LoadFeeds, Effect::ReloadArticles(Source::Feed(FeedId(1)))]);
+        assert_eq!(
+            effects,
+            vec![
+                Effect::LoadFeeds,
+                Effect::LoadQueryFeeds(Vec::new()),
+                Effect::ReloadArticles(Source::Feed(FeedId(1)))
+            ]
+        );
         // A mark from `tidings mark` reloads the feeds and the list shown (once the reload
         // under way has landed).
         let feeds = app.feeds.clone();
@@ -1806,7 +1873,11 @@ mod tests {
         // The shown feed: feeds and its articles.
         assert_eq!(
             update(&mut app, Action::FeedRefreshed { feed: FeedId(1), outcome: updated(2) }),
-            vec![Effect::LoadFeeds, Effect::ReloadArticles(Source::Feed(FeedId(1)))]
+            vec![
+                Effect::LoadFeeds,
+                Effect::LoadQueryFeeds(Vec::new()),
+                Effect::ReloadArticles(Source::Feed(FeedId(1)))
+            ]
         );
         // Another feed while that reload is on its way: one more reload once it lands.
         assert_eq!(update(&mut app, Action::FeedRefreshed { feed: FeedId(2), outcome: updated(1) }), vec![]);
@@ -2113,7 +2184,7 @@ mod tests {
         );
         assert_eq!(
             update(&mut app, Action::FeedAdded { feed: Some(FeedId(7)), message: "added X\u{1b}[2J".into() }),
-            vec![Effect::LoadFeeds]
+            vec![Effect::LoadFeeds, Effect::LoadQueryFeeds(Vec::new())]
         );
         assert_eq!(app.message, "added X[2J");
         let mut feeds = app.feeds.clone();
@@ -2375,6 +2446,7 @@ mod tests {
         app.feed_view
             .iter()
             .map(|line| match line {
+                FeedLine::Query(i) => format!("?{}", app.queries[*i].name),
                 FeedLine::Feed(i) => app.feeds[*i].id.0.to_string(),
                 FeedLine::Heading(h) => format!("{}{}", if h.folded { "+" } else { "-" }, h.group.label()),
             })
@@ -2415,8 +2487,56 @@ mod tests {
     fn selected_group(app: &App) -> Option<String> {
         match app.selected_feed_key()? {
             FeedKey::Heading(g) | FeedKey::Feed { group: Some(g), .. } => Some(g.label().to_owned()),
-            FeedKey::Feed { group: None, .. } => None,
+            FeedKey::Feed { group: None, .. } | FeedKey::Query(_) => None,
         }
+    }
+
+    fn query_row(name: &str, query: &str, unread: u64) -> crate::ui::app::QueryRow {
+        crate::ui::app::QueryRow {
+            name: name.into(),
+            query: query.into(),
+            unread: Some(unread),
+            total: Some(unread + 1),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn query_feeds_come_first_open_like_feeds_and_are_counted_again_after_marks() {
+        let mut app = App::sample(80, 24);
+        let before = feed_rows(&app);
+        let rows = vec![query_row("Unread", "unread", 3), query_row("Empty", "title:zzz", 0)];
+        let _ = update(&mut app, Action::QueryFeedsLoaded(rows.clone()));
+        let mut expected = vec!["?Unread".to_owned(), "?Empty".to_owned()];
+        expected.extend(before.clone());
+        assert_eq!(feed_rows(&app), expected);
+        // The first list to land selects the first row.
+        assert_eq!(app.feed_sel, 0);
+        // A reload keeps the selection on the feed it was on.
+        app.feed_sel = 2;
+        let effects = update(&mut app, Action::QueryFeedsLoaded(rows.clone()));
+        assert_eq!(app.feed_sel, 2, "{effects:?}");
+        // A query feed opens like a feed: its list is the store's answer to the expression.
+        app.focus = Pane::Feeds;
+        let _ = update(&mut app, Action::SelectFirst);
+        assert_eq!(app.articles_wanted, Some(Source::query("Unread", "unread")));
+        // Unread-only hides the query feeds with nothing unread, not the selected one.
+        let _ = update(&mut app, Action::ToggleUnreadOnly);
+        assert!(!feed_rows(&app).contains(&"?Empty".to_owned()));
+        assert!(feed_rows(&app).contains(&"?Unread".to_owned()));
+        // A mark asks for the counts again, behind the mark (the writer runs both in order).
+        app.focus = Pane::Articles;
+        app.articles_source = app.articles_wanted;
+        app.entries = vec![ListEntry { id: ArticleId(10), feed: FeedId(1), read: false, starred: false }];
+        app.refilter_articles();
+        let effects = update(&mut app, Action::ToggleRead);
+        assert!(matches!(effects.last(), Some(Effect::LoadQueryFeeds(_))), "{effects:?}");
+        assert!(effects.iter().all(Effect::is_write));
+        // One count at a time: another mark while it runs asks for one more after it.
+        let effects = update(&mut app, Action::ToggleRead);
+        assert!(!effects.iter().any(|e| matches!(e, Effect::LoadQueryFeeds(_))));
+        let effects = update(&mut app, Action::QueryFeedsLoaded(rows));
+        assert!(effects.iter().any(|e| matches!(e, Effect::LoadQueryFeeds(_))), "{effects:?}");
     }
 
     fn grouped_sample() -> App {

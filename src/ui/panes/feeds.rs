@@ -7,7 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{focused, pane_block};
-use crate::ui::app::{App, FeedLine, FeedRow, Heading, Pane};
+use crate::ui::app::{App, FeedLine, FeedRow, Heading, Pane, QueryRow};
 use crate::ui::{layout, theme};
 
 pub fn render(app: &App, frame: &mut Frame, r: Rect) {
@@ -53,6 +53,7 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
         .take(height)
         .filter_map(|(i, row)| {
             let mut line = match row {
+                FeedLine::Query(index) => query_line(app.queries.get(*index)?, width),
                 FeedLine::Feed(index) => feed_line(app.feeds.get(*index)?, indent, width),
                 FeedLine::Heading(h) => heading_line(h, width),
             };
@@ -201,6 +202,27 @@ fn feed_line(f: &FeedRow, indent: &str, width: usize) -> Line<'static> {
         Span::styled(counts, if f.unread > 0 { theme::unread_count() } else { theme::read() }),
     ]);
     line.style(if f.unread > 0 { theme::unread() } else { theme::read() })
+}
+
+/// A query feed: `?`, its name, and its counts once they are known (`…` before, `!` when its
+/// expression cannot be evaluated).
+fn query_line(q: &QueryRow, width: usize) -> Line<'static> {
+    let counts = match (q.unread, q.total, &q.error) {
+        (_, _, Some(_)) => " !".to_owned(),
+        (Some(unread), Some(total), None) => format!(" {unread}/{total}"),
+        _ => " …".to_owned(),
+    };
+    let unread = q.unread.unwrap_or(0);
+    let room = width.saturating_sub(counts.chars().count() + 1);
+    let name = truncate(&crate::sanitize::line(&q.name), room);
+    let pad = room.saturating_sub(display_width(&name));
+    let line = Line::from(vec![
+        Span::styled("?", if q.error.is_some() { theme::feed_failing() } else { theme::read() }),
+        Span::raw(name),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(counts, if unread > 0 { theme::unread_count() } else { theme::read() }),
+    ]);
+    line.style(if unread > 0 { theme::unread() } else { theme::read() })
 }
 
 /// A tag's heading: `-` open or `+` folded, the tag, and its feeds' unread total at the right

@@ -827,8 +827,29 @@ fn subscribe_list(engine: &Engine, source: &str, list: &subscriptions::ImportLis
 /// `import --newsboat DIR`: the feeds of newsboat's urls file, then the read and flagged
 /// state of its cache.db for the articles this store holds (flags are only ever set).
 fn import_newsboat(engine: &Engine, dir: &Path) -> Result<()> {
-    let nb = subscriptions::newsboat::read(dir)?;
+    let mut nb = subscriptions::newsboat::read(dir)?;
+    // Query feeds are imported below, each with what became of it.
+    nb.list.skipped.retain(|s| !s.reason.starts_with("query:"));
     subscribe_list(engine, &dir.display().to_string(), &nb.list)?;
+    for q in &nb.queries {
+        let name = clean(&q.name);
+        match subscriptions::newsboat_query::translate(&q.expression) {
+            Ok(expr) => {
+                let added = engine
+                    .add_query_feed(crate::store::QueryFeed { name: q.name.clone(), query: expr.clone() })?;
+                if added {
+                    note!("query feed \"{name}\": {}", clean(&expr));
+                } else {
+                    note!("query feed \"{name}\": there is one of that name already, left as it is");
+                }
+            }
+            Err(why) => note!(
+                "skipped query feed \"{name}\" ({}): {} has no equivalent here",
+                clean(&q.expression),
+                clean(&why)
+            ),
+        }
+    }
     if let Some(cache) = &nb.cache_path {
         let (mut found, mut missing) = (0u64, 0u64);
         let (mut to_read, mut to_star) = (Vec::new(), Vec::new());

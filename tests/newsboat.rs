@@ -416,7 +416,11 @@ fn import_newsboat_from_the_command_line() {
     let nb = tempfile::tempdir().unwrap();
     std::fs::write(
         nb.path().join("urls"),
-        format!("{url} news \"~My A\"\n\"query:Unread:unread = \\\"yes\\\"\"\n"),
+        format!(
+            "{url} news \"~My A\"\n\"query:Unread:unread = \\\"yes\\\"\"\n\
+             \"query:Rust news:title =~ \\\"rust\\\" and tags # \\\"news\\\"\"\n\
+             \"query:Anchored:title =~ \\\"^Rust\\\"\"\n"
+        ),
     )
     .unwrap();
     make_cache(
@@ -430,7 +434,19 @@ fn import_newsboat_from_the_command_line() {
     let dir = nb.path().to_str().unwrap();
     let t = Tidings::new();
     let first = t.ok(&["import", "--newsboat", dir]);
-    assert!(first.contains("1 added") && first.contains("skipped"), "{first}");
+    assert!(first.contains("1 added"), "{first}");
+    // Query feeds come along, translated; what has no equivalent is named.
+    assert!(first.contains("query feed \"Unread\": unread"), "{first}");
+    assert!(first.contains("skipped query feed \"Anchored\""), "{first}");
+    assert!(first.contains("regular expression"), "{first}");
+    let queries = t.json(&["query", "list", "--json"]);
+    let names: Vec<(&str, &str)> = queries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| (q["name"].as_str().unwrap(), q["query"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names, [("Unread", "unread"), ("Rust news", "(title:\"rust\" and tag:\"news\")")]);
     assert!(first.contains("not here yet"), "nothing fetched yet: {first}");
     t.ok(&["refresh"]);
     let second = t.ok(&["import", "--newsboat", dir]);

@@ -20,6 +20,7 @@
 
 mod discover;
 pub mod newsboat;
+pub mod newsboat_query;
 mod opml;
 mod typed;
 mod urls;
@@ -203,7 +204,7 @@ pub(crate) fn check_feed_url(raw: &str) -> Result<String, String> {
     // newsboat's pseudo-feeds get their own messages because a newsboat user will know them
     // by these names.
     const PSEUDO: [(&str, &str); 3] = [
-        ("query:", "query: feeds (newsboat saved searches) are not supported"),
+        ("query:", "query: feeds (newsboat saved searches) come with `tidings import --newsboat DIR`, or `tidings query add`"),
         ("exec:", "exec: feeds (the output of a command) are not supported"),
         (
             "filter:",

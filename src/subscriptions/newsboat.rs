@@ -58,8 +58,8 @@ pub const BUSY_WAIT: Duration = Duration::from_secs(2);
 pub struct NewsboatImport {
     /// The feeds of `urls`, and the lines left out with the reason (query feeds among them).
     pub list: ImportList,
-    /// The query feeds (saved searches) of `urls`. tidings has none yet: they are also in
-    /// `list.skipped`, and kept here for when it does.
+    /// The query feeds (saved searches) of `urls` (also in `list.skipped`, as a plain urls
+    /// import leaves them out): the import translates them (`newsboat_query`).
     pub queries: Vec<QueryFeed>,
     /// The cache that was read; `None` when none was found (see `notes`).
     pub cache_path: Option<PathBuf>,

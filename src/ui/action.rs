@@ -72,8 +72,17 @@ pub enum Action {
     AddFeed,
     /// `o`: open the article's link in the browser.
     OpenInBrowser,
-    /// `1`-`9`: open the article's numbered link.
-    OpenLink(u8),
+    /// `1`-`9`: open the article's numbered link (with more than 9 links, a prompt for the
+    /// number starts with the digit).
+    OpenLink(u16),
+    /// `C`: every article of every feed read (newsboat's catchup-all).
+    CatchUpAll,
+    /// `D`: remove the selected feed, once confirmed.
+    RemoveFeed,
+    /// `E`: give the selected feed a title of your own.
+    RenameFeed,
+    /// `#`: set the selected feed's tags.
+    EditTags,
     /// `y`: copy the article's link (OSC 52 and the local clipboard).
     CopyLink,
     /// `i`: the selected feed's fetch history.
@@ -166,6 +175,8 @@ pub enum Action {
         feed: FeedId,
         records: Vec<FetchRecord>,
     },
+    /// A feed was removed, renamed or retagged from the reader: what to say.
+    FeedChanged(String),
     /// A feed was subscribed to from the reader (`feed` is `None` if nothing was added);
     /// `message` says what happened.
     FeedAdded {
@@ -218,6 +229,7 @@ impl Action {
                 | Action::FeedsMarkedRead { .. }
                 | Action::HealthLoaded { .. }
                 | Action::FeedAdded { .. }
+                | Action::FeedChanged(_)
                 | Action::FeedRefreshed { .. }
                 | Action::RefreshStarted { .. }
                 | Action::RefreshFinished(_)
@@ -233,6 +245,15 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     LoadFeeds,
+    /// Removes a feed and its articles.
+    RemoveFeed(FeedId),
+    /// Changes a feed's title (`Some(None)`: its own again) or tags.
+    EditFeed {
+        feed: FeedId,
+        title: Option<Option<String>>,
+        add_tags: Vec<String>,
+        remove_tags: Vec<String>,
+    },
     /// Lists the query feeds (config.toml's, given, then the database's) and counts them.
     LoadQueryFeeds(Vec<crate::store::QueryFeed>),
     LoadArticles(Source),
@@ -298,6 +319,8 @@ impl Effect {
                 | Effect::MarkFeedsRead { .. }
                 | Effect::ReloadArticles(_)
                 | Effect::LoadQueryFeeds(_)
+                | Effect::RemoveFeed(_)
+                | Effect::EditFeed { .. }
         )
     }
 }

@@ -406,6 +406,14 @@ pub enum PromptKind {
     Filter(Pane),
     /// `a`: the URL of a feed (or of a page that links to one) to subscribe to.
     AddFeed,
+    /// `D`: removing the selected feed waits for `y` (any other key keeps it).
+    ConfirmRemove(FeedId),
+    /// `E`: the feed's title (empty: the feed's own again).
+    Rename(FeedId),
+    /// `#`: the feed's tags, separated by spaces or commas.
+    Tags(FeedId),
+    /// A digit in an article with more than 9 links: its number, then Enter.
+    OpenLink,
 }
 
 impl PromptKind {
@@ -413,6 +421,10 @@ impl PromptKind {
         match self {
             PromptKind::Filter(_) => "/",
             PromptKind::AddFeed => "add feed URL: ",
+            PromptKind::ConfirmRemove(_) => "remove the selected feed and its articles? (y removes) ",
+            PromptKind::Rename(_) => "title (empty: the feed's own): ",
+            PromptKind::Tags(_) => "tags: ",
+            PromptKind::OpenLink => "open link number: ",
         }
     }
 }

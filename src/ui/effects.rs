@@ -30,6 +30,20 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
     Ok(match effect {
         Effect::LoadFeeds => vec![feeds_loaded(store)?],
         Effect::LoadQueryFeeds(config) => vec![query_feeds_loaded(store, &config)?],
+        Effect::RemoveFeed(feed) => {
+            let (removed, note) = store.remove_feed_noting(feed)?;
+            let mut message = format!("removed {}", sanitize::line(removed.display_title()));
+            if let Some(note) = note {
+                message.push_str(&format!(" ({note})"));
+            }
+            vec![Action::FeedChanged(message)]
+        }
+        Effect::EditFeed { feed, title, add_tags, remove_tags } => {
+            let edit = crate::engine::FeedEdit { title, add_tags, remove_tags, ..Default::default() };
+            let (_, after) = store.edit_feed(feed, edit)?;
+            let tags = if after.tags.is_empty() { "no tags".to_owned() } else { after.tags.join(", ") };
+            vec![Action::FeedChanged(format!("{}: {tags}", sanitize::line(after.display_title())))]
+        }
         Effect::LoadArticles(source) | Effect::ReloadArticles(source) => {
             let q = match source {
                 Source::Feed(feed) => {

@@ -92,6 +92,7 @@ const COMMANDS: &[Command] = &[
         &["A"],
         "mark the whole feed read (on a tag heading: its feeds)",
     ),
+    command(Group::Mark, "catch_up_all", Action::CatchUpAll, &["C"], "mark every article of every feed read"),
     command(Group::Mark, "undo", Action::Undo, &["u"], "undo the last marking"),
     command(
         Group::View,
@@ -132,6 +133,9 @@ const COMMANDS: &[Command] = &[
     command(Group::Feeds, "refresh_feed", Action::RefreshFeed, &["r"], "fetch the selected feed now"),
     command(Group::Feeds, "refresh_all", Action::RefreshAll, &["R"], "fetch every feed now"),
     command(Group::Feeds, "add_feed", Action::AddFeed, &["a"], "subscribe to a feed by URL"),
+    command(Group::Feeds, "remove_feed", Action::RemoveFeed, &["D"], "remove the selected feed (asks first)"),
+    command(Group::Feeds, "rename_feed", Action::RenameFeed, &["E"], "give the selected feed your own title"),
+    command(Group::Feeds, "edit_tags", Action::EditTags, &["#"], "set the selected feed's tags"),
     command(Group::Quit, "quit", Action::Quit, &["q"], "quit"),
 ];
 

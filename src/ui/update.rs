@@ -322,23 +322,66 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        Action::CatchUpAll => {
+            let feeds: Vec<FeedId> = app.feeds.iter().filter(|f| f.unread > 0).map(|f| f.id).collect();
+            if feeds.is_empty() {
+                app.say("nothing unread");
+                return Vec::new();
+            }
+            for a in &mut app.entries {
+                a.read = true;
+            }
+            for r in app.rows.values_mut() {
+                r.read = true;
+            }
+            vec![Effect::MarkFeedsRead { feeds, label: "every feed".into() }]
+        }
+        Action::RemoveFeed => match app.selected_feed().map(|f| f.id) {
+            Some(feed) => {
+                app.prompt = Some(Prompt { kind: PromptKind::ConfirmRemove(feed), text: String::new() });
+                Vec::new()
+            }
+            None => {
+                app.say(NOT_A_FEED);
+                Vec::new()
+            }
+        },
+        Action::RenameFeed => match app.selected_feed() {
+            Some(f) => {
+                app.prompt = Some(Prompt { kind: PromptKind::Rename(f.id), text: f.title.clone() });
+                Vec::new()
+            }
+            None => {
+                app.say(NOT_A_FEED);
+                Vec::new()
+            }
+        },
+        Action::EditTags => match app.selected_feed() {
+            Some(f) => {
+                app.prompt = Some(Prompt { kind: PromptKind::Tags(f.id), text: f.tags.join(" ") });
+                Vec::new()
+            }
+            None => {
+                app.say(NOT_A_FEED);
+                Vec::new()
+            }
+        },
+        Action::FeedChanged(message) => {
+            app.say(crate::sanitize::line(&message));
+            reload_feeds(app)
+        }
         Action::OpenLink(n) => {
             let Some(open) = app.article.as_ref().filter(|_| app.focus == Pane::Article || app.is_wide())
             else {
                 app.say("open an article first; its links are numbered [1], [2], ...");
                 return Vec::new();
             };
-            match open.links.get(usize::from(n).wrapping_sub(1)) {
-                Some(url) if url.is_empty() => {
-                    app.say(format!("[{n}] is not opened: only web and mail links are (open_schemes)"));
-                    Vec::new()
-                }
-                Some(url) => vec![Effect::OpenUrl(url.clone())],
-                None => {
-                    app.say(format!("this article has no link [{n}]"));
-                    Vec::new()
-                }
+            if open.links.len() > 9 && n < 10 {
+                // [1] or [12]? The number is typed whole, then Enter.
+                app.prompt = Some(Prompt { kind: PromptKind::OpenLink, text: n.to_string() });
+                return Vec::new();
             }
+            open_link(app, n)
         }
         Action::CopyLink => match current_row(app).and_then(|a| a.link.clone()) {
             Some(url) => vec![Effect::Copy(url)],
@@ -771,6 +814,20 @@ fn click(app: &mut App, column: u16, row: u16) -> Vec<Effect> {
 /// A key typed into the open prompt.
 fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
     let Some(prompt) = app.prompt.as_mut() else { return Vec::new() };
+    if let PromptKind::ConfirmRemove(feed) = prompt.kind {
+        // One key answers: `y` removes, anything else keeps.
+        app.prompt = None;
+        if matches!(key, InputKey::Char('y' | 'Y')) {
+            let title = app.feed_title(feed);
+            app.say(format!("removing {title}…"));
+            return vec![Effect::RemoveFeed(feed)];
+        }
+        app.say("kept");
+        return Vec::new();
+    }
+    if prompt.kind == PromptKind::OpenLink && matches!(key, InputKey::Char(c) if !c.is_ascii_digit()) {
+        return Vec::new();
+    }
     match key {
         InputKey::Char(c) if !c.is_control() => prompt.text.push(c),
         InputKey::Char(_) => {}
@@ -807,6 +864,38 @@ fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
                     app.say(format!("adding {url}…"));
                     vec![Effect::AddFeed(url)]
                 }
+                // Enter alone keeps the feed: only `y` removes it.
+                PromptKind::ConfirmRemove(_) => Vec::new(),
+                PromptKind::Rename(feed) => {
+                    let title = text.trim();
+                    let title = (!title.is_empty()).then(|| title.to_owned());
+                    vec![Effect::EditFeed {
+                        feed,
+                        title: Some(title),
+                        add_tags: Vec::new(),
+                        remove_tags: Vec::new(),
+                    }]
+                }
+                PromptKind::Tags(feed) => {
+                    let old =
+                        app.feeds.iter().find(|f| f.id == feed).map(|f| f.tags.clone()).unwrap_or_default();
+                    let mut new: Vec<String> = Vec::new();
+                    for tag in text.split([' ', ',']).map(str::trim).filter(|t| !t.is_empty()) {
+                        if !new.iter().any(|t| t == tag) {
+                            new.push(tag.to_owned());
+                        }
+                    }
+                    let remove_tags = old.iter().filter(|t| !new.contains(t)).cloned().collect();
+                    let add_tags = new.into_iter().filter(|t| !old.contains(t)).collect();
+                    vec![Effect::EditFeed { feed, title: None, add_tags, remove_tags }]
+                }
+                PromptKind::OpenLink => match text.trim().parse::<u16>() {
+                    Ok(n) if n > 0 => open_link(app, n),
+                    _ => {
+                        app.say(format!("\"{}\" is not a link number", crate::sanitize::line(text.trim())));
+                        Vec::new()
+                    }
+                },
             };
         }
     }
@@ -925,6 +1014,25 @@ fn keep_newer_marks(app: &App, entries: &mut [ListEntry], rows: &mut [ArticleRow
         newer(r.id, r.feed, &mut r.read, &mut r.starred);
     }
 }
+
+/// Opens the open article's link `[n]`.
+fn open_link(app: &mut App, n: u16) -> Vec<Effect> {
+    let Some(open) = app.article.as_ref() else { return Vec::new() };
+    match open.links.get(usize::from(n).wrapping_sub(1)) {
+        Some(url) if url.is_empty() => {
+            app.say(format!("[{n}] is not opened: only web and mail links are (open_schemes)"));
+            Vec::new()
+        }
+        Some(url) => vec![Effect::OpenUrl(url.clone())],
+        None => {
+            app.say(format!("this article has no link [{n}]"));
+            Vec::new()
+        }
+    }
+}
+
+/// What the feed keys (`D`, `E`, `#`) say on a heading or a query feed.
+const NOT_A_FEED: &str = "select a feed first (not a heading or a query feed)";
 
 fn reload_feeds(app: &mut App) -> Vec<Effect> {
     let mut effects = reload_queries(app);
@@ -1573,6 +1681,67 @@ mod tests {
         app.push_soon = false;
         let _ = update(&mut app, Action::ToggleRead);
         assert_eq!(app.push_due, None);
+    }
+
+    #[test]
+    fn feed_keys_remove_after_y_rename_and_retag_the_selected_feed() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Feeds;
+        let feed = app.selected_feed().map(|f| f.id).unwrap();
+        // D asks; only y removes.
+        assert!(update(&mut app, Action::RemoveFeed).is_empty());
+        assert!(matches!(app.prompt, Some(Prompt { kind: PromptKind::ConfirmRemove(f), .. }) if f == feed));
+        assert!(update(&mut app, Action::Input(InputKey::Char('n'))).is_empty());
+        assert!(app.prompt.is_none());
+        let _ = update(&mut app, Action::RemoveFeed);
+        assert!(update(&mut app, Action::Input(InputKey::Submit)).is_empty(), "Enter alone keeps it");
+        let _ = update(&mut app, Action::RemoveFeed);
+        assert_eq!(update(&mut app, Action::Input(InputKey::Char('y'))), vec![Effect::RemoveFeed(feed)]);
+        // E: the title, prefilled; empty gives the feed its own back.
+        let _ = update(&mut app, Action::RenameFeed);
+        let _ = update(&mut app, Action::Input(InputKey::Clear));
+        for c in "Mine".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        let edit = |title, add: &[&str], remove: &[&str]| Effect::EditFeed {
+            feed,
+            title,
+            add_tags: add.iter().map(|t| (*t).to_owned()).collect(),
+            remove_tags: remove.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        assert_eq!(
+            update(&mut app, Action::Input(InputKey::Submit)),
+            vec![edit(Some(Some("Mine".into())), &[], &[])]
+        );
+        let _ = update(&mut app, Action::RenameFeed);
+        let _ = update(&mut app, Action::Input(InputKey::Clear));
+        assert_eq!(update(&mut app, Action::Input(InputKey::Submit)), vec![edit(Some(None), &[], &[])]);
+        // #: the tags, prefilled; what is typed replaces them.
+        app.feeds[app.feed_sel].tags = vec!["news".into(), "old".into()];
+        let _ = update(&mut app, Action::EditTags);
+        assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some("news old"));
+        let _ = update(&mut app, Action::Input(InputKey::DeleteWord));
+        for c in "tech, news".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert_eq!(update(&mut app, Action::Input(InputKey::Submit)), vec![edit(None, &["tech"], &["old"])]);
+        assert!(update(&mut app, Action::FeedChanged("renamed".into())).contains(&Effect::LoadFeeds));
+    }
+
+    #[test]
+    fn c_marks_every_feed_read_and_u_undoes_it() {
+        let mut app = App::sample(80, 24);
+        let with_unread: Vec<FeedId> = app.feeds.iter().filter(|f| f.unread > 0).map(|f| f.id).collect();
+        assert!(!with_unread.is_empty());
+        assert_eq!(
+            update(&mut app, Action::CatchUpAll),
+            vec![Effect::MarkFeedsRead { feeds: with_unread, label: "every feed".into() }]
+        );
+        assert!(app.entries.iter().all(|e| e.read));
+        let ids = vec![ArticleId(10), ArticleId(11)];
+        let _ = update(&mut app, Action::FeedsMarkedRead { label: "every feed".into(), ids: ids.clone() });
+        assert!(app.message.starts_with("every feed: 2 marked read"), "{}", app.message);
+        assert_eq!(update(&mut app, Action::Undo), vec![Effect::Mark { ids, mark: Mark::Unread }]);
     }
 
     #[test]
@@ -2266,6 +2435,25 @@ mod tests {
         assert_eq!(update(&mut app, Action::OpenLink(2)), vec![Effect::OpenUrl("https://b.example/".into())]);
         assert!(update(&mut app, Action::OpenLink(3)).is_empty());
         assert_eq!(app.message, "this article has no link [3]");
+        // Twelve links: a digit starts the number, Enter opens it ([1] and [12] both reachable).
+        let links: Vec<String> = (1..=12).map(|n| format!("https://l.example/{n}")).collect();
+        let _ = update(
+            &mut app,
+            Action::BodyRendered { article: ArticleId(10), width, lines: vec![], links, link_cells: vec![] },
+        );
+        assert!(update(&mut app, Action::OpenLink(1)).is_empty());
+        assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some("1"));
+        let _ = update(&mut app, Action::Input(InputKey::Char('x')));
+        let _ = update(&mut app, Action::Input(InputKey::Char('2')));
+        assert_eq!(
+            update(&mut app, Action::Input(InputKey::Submit)),
+            vec![Effect::OpenUrl("https://l.example/12".into())]
+        );
+        let _ = update(&mut app, Action::OpenLink(1));
+        assert_eq!(
+            update(&mut app, Action::Input(InputKey::Submit)),
+            vec![Effect::OpenUrl("https://l.example/1".into())]
+        );
     }
 
     #[test]

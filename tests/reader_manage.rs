@@ -1,0 +1,76 @@
+//! Managing feeds from the reader, with the real binary in a pseudo-terminal: `D` removes
+//! (after `y`), `E` renames, `#` retags, `C` marks every feed read and `u` undoes it; each
+//! checked on screen and then with the command line, which reads the same database.
+
+mod common;
+
+use common::cli::{rss_feed, Tidings};
+
+fn two_feeds() -> Tidings {
+    let t = Tidings::new();
+    for name in ["Alpha", "Beta"] {
+        let path = t.dir.path().join(format!("{name}.xml"));
+        std::fs::write(&path, rss_feed(name, 3, 1)).unwrap();
+        t.ok(&["add", path.to_str().unwrap()]);
+    }
+    t
+}
+
+fn feeds(t: &Tidings) -> Vec<(String, Vec<String>)> {
+    let json = t.json(&["feeds", "--json"]);
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let tags = f["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_owned()).collect();
+            (f["title"].as_str().unwrap().to_owned(), tags)
+        })
+        .collect()
+}
+
+#[test]
+fn feeds_are_renamed_retagged_and_removed_from_the_reader() {
+    let t = two_feeds();
+    let mut screen = common::pty::Screen::spawn_sized(&t, 100, 30);
+    screen.wait_for(&["Alpha", "Beta", "6 unread"]);
+    // E on Alpha: the title prompt starts with the current one.
+    screen.keys("E");
+    screen.wait_for(&["title (empty: the feed's own): Alpha"]);
+    screen.keys("\u{15}My Alpha\r");
+    screen.wait_for(&["My Alpha"]);
+    // #: tags, separated by spaces or commas.
+    screen.keys("#");
+    screen.wait_for(&["tags: "]);
+    screen.keys("news, tech\r");
+    screen.wait_for(&["My Alpha: news, tech"]);
+    // D on Beta: any key but y keeps it; y removes it.
+    screen.keys("j");
+    screen.keys("D");
+    screen.wait_for(&["remove the selected feed and its articles? (y removes)"]);
+    screen.keys("n");
+    screen.wait_for(&["kept"]);
+    screen.keys("D");
+    screen.keys("y");
+    screen.wait_until("Beta gone", |s| {
+        let c = s.contents();
+        !c.contains("Beta") && c.contains("3 unread")
+    });
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    assert_eq!(feeds(&t), vec![("My Alpha".to_owned(), vec!["news".to_owned(), "tech".to_owned()])]);
+}
+
+#[test]
+fn c_marks_every_feed_read_and_u_takes_it_back() {
+    let t = two_feeds();
+    let mut screen = common::pty::Screen::spawn_sized(&t, 100, 30);
+    screen.wait_for(&["Alpha", "Beta", "6 unread"]);
+    screen.keys("C");
+    screen.wait_for(&["every feed: 6 marked read (u undoes)", " 0 unread"]);
+    assert_eq!(t.ok(&["unread"]).trim(), "0");
+    screen.keys("u");
+    screen.wait_for(&[" 6 unread"]);
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    assert_eq!(t.ok(&["unread"]).trim(), "6");
+}

@@ -74,3 +74,22 @@ fn c_marks_every_feed_read_and_u_takes_it_back() {
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     assert_eq!(t.ok(&["unread"]).trim(), "6");
 }
+
+#[test]
+fn big_o_puts_the_articles_in_another_order() {
+    let t = two_feeds();
+    let mut screen = common::pty::Screen::spawn_sized(&t, 100, 30);
+    screen.wait_for(&["Alpha item 2"]);
+    let first_row = |s: &vt100::Screen, title: &str| {
+        let c = s.contents();
+        let rows: Vec<&str> = c.lines().filter(|l| l.contains("Alpha item")).collect();
+        rows.first().is_some_and(|r| r.contains(title)) && rows.len() == 3
+    };
+    screen.wait_until("newest first", |s| first_row(s, "Alpha item 2"));
+    screen.keys("\r");
+    screen.keys("O");
+    screen.wait_for(&["articles oldest first"]);
+    screen.wait_until("oldest first", |s| first_row(s, "Alpha item 0"));
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+}

@@ -68,6 +68,8 @@ pub enum Action {
     ToggleGroups,
     /// `/`: filter the current list as you type.
     Filter,
+    /// `O`: the articles list in its next order (newest, oldest, unread first, title, feed).
+    CycleOrder,
     /// `a`: subscribe to a feed by URL from inside the reader.
     AddFeed,
     /// `o`: open the article's link in the browser.

@@ -162,8 +162,44 @@ impl ArticleRow {
     }
 }
 
+/// How the articles pane orders its list (`O` goes to the next, per list).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ArticleOrder {
+    /// The store's order.
+    #[default]
+    Newest,
+    Oldest,
+    UnreadFirst,
+    /// By title, case folded (every row of the list is read for it, as `/` does).
+    Title,
+    /// By feed title, newest first within a feed (for lists of many feeds).
+    Feed,
+}
+
+impl ArticleOrder {
+    pub fn next(self) -> ArticleOrder {
+        match self {
+            ArticleOrder::Newest => ArticleOrder::Oldest,
+            ArticleOrder::Oldest => ArticleOrder::UnreadFirst,
+            ArticleOrder::UnreadFirst => ArticleOrder::Title,
+            ArticleOrder::Title => ArticleOrder::Feed,
+            ArticleOrder::Feed => ArticleOrder::Newest,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ArticleOrder::Newest => "newest first",
+            ArticleOrder::Oldest => "oldest first",
+            ArticleOrder::UnreadFirst => "unread first",
+            ArticleOrder::Title => "by title",
+            ArticleOrder::Feed => "by feed",
+        }
+    }
+}
+
 /// What the articles pane lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {
     Feed(FeedId),
     /// The starred articles of every feed (`S`).
@@ -482,6 +518,8 @@ pub struct App {
     pub feeds: Vec<FeedRow>,
     /// The query feeds: config.toml's, then the database's.
     pub queries: Vec<QueryRow>,
+    /// Each list's order, once `O` changed it (remembered while the reader runs).
+    pub orders: HashMap<Source, ArticleOrder>,
     /// config.toml's `[[query]]`s (the database's come with each load).
     pub config_queries: Vec<crate::store::QueryFeed>,
     /// A query feeds load (and count) is on its way; `queries_stale` asks for one more.
@@ -595,6 +633,7 @@ impl App {
         App {
             feeds: Vec::new(),
             queries: Vec::new(),
+            orders: HashMap::new(),
             config_queries: Vec::new(),
             queries_loading: false,
             queries_stale: false,
@@ -745,7 +784,7 @@ impl App {
     /// Drops the rows far from the screen once more than `ROW_CACHE` are held, keeping the
     /// open article's. Not while `/` filters: the filter matches every row.
     pub fn trim_rows(&mut self) {
-        if self.rows.len() <= ROW_CACHE || !self.article_filter.is_empty() {
+        if self.rows.len() <= ROW_CACHE || self.needs_every_row() {
             return;
         }
         let first = self.article_offset.saturating_sub(ROW_CACHE / 2);
@@ -934,10 +973,52 @@ impl App {
                 matches && wanted
             })
             .collect();
+        self.sort_view();
         self.article_sel = selected
             .and_then(|id| self.article_view.iter().position(|&i| self.entries[i].id == id))
             .unwrap_or(fallback)
             .min(self.article_view.len().saturating_sub(1));
+    }
+}
+
+impl App {
+    /// The shown list's order.
+    pub fn order(&self) -> ArticleOrder {
+        self.articles_source.and_then(|s| self.orders.get(&s).copied()).unwrap_or_default()
+    }
+
+    /// Every row of the list is needed: `/` matches titles and authors, a title order sorts
+    /// by them.
+    pub fn needs_every_row(&self) -> bool {
+        (!self.article_filter.is_empty() && !self.article_filter.starts_with('?'))
+            || self.order() == ArticleOrder::Title
+    }
+
+    /// Orders `article_view` (stable: equal keys keep the store's newest-first order).
+    fn sort_view(&mut self) {
+        let entries = &self.entries;
+        match self.order() {
+            ArticleOrder::Newest => {}
+            ArticleOrder::Oldest => self.article_view.reverse(),
+            ArticleOrder::UnreadFirst => self.article_view.sort_by_key(|&i| entries[i].read),
+            ArticleOrder::Title => {
+                // A row not read yet sorts last until it arrives.
+                let key = |i: usize| self.rows.get(&entries[i].id).map(|r| r.title.to_lowercase());
+                let mut keyed: Vec<(Option<String>, usize)> =
+                    self.article_view.iter().map(|&i| (key(i), i)).collect();
+                keyed.sort_by(|(a, _), (b, _)| match (a, b) {
+                    (Some(a), Some(b)) => a.cmp(b),
+                    (a, b) => b.is_some().cmp(&a.is_some()),
+                });
+                self.article_view = keyed.into_iter().map(|(_, i)| i).collect();
+            }
+            ArticleOrder::Feed => {
+                let titles: HashMap<FeedId, String> =
+                    self.feeds.iter().map(|f| (f.id, f.title.to_lowercase())).collect();
+                self.article_view
+                    .sort_by(|&a, &b| titles.get(&entries[a].feed).cmp(&titles.get(&entries[b].feed)));
+            }
+        }
     }
 }
 

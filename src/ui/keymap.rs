@@ -111,6 +111,13 @@ const COMMANDS: &[Command] = &[
         "feeds under a heading per tag (Enter folds one), or flat",
     ),
     command(Group::View, "filter", Action::Filter, &["/"], "filter the list as you type"),
+    command(
+        Group::View,
+        "cycle_order",
+        Action::CycleOrder,
+        &["O"],
+        "order the articles: newest, oldest, unread first, title, feed",
+    ),
     command(Group::View, "feed_info", Action::FeedInfo, &["i"], "the feed's fetch history"),
     command(Group::View, "help", Action::Help, &["?"], "this help"),
     command(

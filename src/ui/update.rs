@@ -322,6 +322,15 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        Action::CycleOrder => {
+            let Some(source) = app.articles_source else { return Vec::new() };
+            let order = app.order().next();
+            app.orders.insert(source, order);
+            app.refilter_articles();
+            app.scroll_lists();
+            app.say(format!("articles {}", order.label()));
+            want_rows(app)
+        }
         Action::CatchUpAll => {
             let feeds: Vec<FeedId> = app.feeds.iter().filter(|f| f.unread > 0).map(|f| f.id).collect();
             if feeds.is_empty() {
@@ -664,7 +673,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 app.rows_loading.remove(id);
             }
             app.rows.extend(rows);
-            if !app.article_filter.is_empty() {
+            if app.needs_every_row() {
                 app.refilter_articles();
             }
             Vec::new()
@@ -1160,7 +1169,7 @@ fn want_rows(app: &mut App) -> Vec<Effect> {
         !app.rows.contains_key(&id) && !app.rows_loading.contains(&id)
     };
     // A query (`/?...`) is answered by the store: only the rows near the screen are needed.
-    let ids: Vec<ArticleId> = if app.article_filter.is_empty() || app.article_filter.starts_with('?') {
+    let ids: Vec<ArticleId> = if !app.needs_every_row() {
         let page = layout::list_page(app.width, app.height, Pane::Articles, app.split);
         let around = |pages: usize| {
             let start = app.article_offset.saturating_sub(pages * page);
@@ -1172,8 +1181,9 @@ fn want_rows(app: &mut App) -> Vec<Effect> {
         }
         around(2).iter().filter(|i| missing(i)).map(|&i| app.entries[i].id).collect()
     } else {
-        // `/` matches titles and authors, which only rows have: the whole list's rows are read
-        // once (one effect, what every list used to cost), and the list filtered as they land.
+        // `/` matches titles and authors, and the title order sorts by them, which only rows
+        // have: the whole list's rows are read once (one effect, what every list used to cost),
+        // and the list filtered or sorted as they land.
         (0..app.entries.len()).filter(missing).map(|i| app.entries[i].id).collect()
     };
     if ids.is_empty() {
@@ -1726,6 +1736,57 @@ mod tests {
         }
         assert_eq!(update(&mut app, Action::Input(InputKey::Submit)), vec![edit(None, &["tech"], &["old"])]);
         assert!(update(&mut app, Action::FeedChanged("renamed".into())).contains(&Effect::LoadFeeds));
+    }
+
+    #[test]
+    fn big_o_orders_each_list_by_date_unread_title_or_feed_and_remembers_it() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        // Titles that sort otherwise than the dates: 10 "Zebra", 11 "apple", 12 "Mango" (read).
+        for (id, title) in [(10, "Zebra"), (11, "apple"), (12, "Mango")] {
+            app.rows.get_mut(&ArticleId(id)).unwrap().title = title.into();
+        }
+        let shown = |app: &App| app.visible_entries().map(|e| e.id.0).collect::<Vec<_>>();
+        assert_eq!(shown(&app), [10, 11, 12]);
+        app.article_sel = 1;
+        let _ = update(&mut app, Action::CycleOrder);
+        assert_eq!((shown(&app), app.message.as_str()), (vec![12, 11, 10], "articles oldest first"));
+        assert_eq!(app.selected_entry().map(|e| e.id.0), Some(11), "the selection follows its article");
+        let _ = update(&mut app, Action::CycleOrder);
+        assert_eq!(shown(&app), [10, 11, 12], "unread first (12 is read)");
+        app.entries[0].read = true;
+        app.refilter_articles();
+        assert_eq!(shown(&app), [11, 10, 12]);
+        // Title order needs every row: asked for, and sorted as they land.
+        app.rows.remove(&ArticleId(12));
+        let effects = update(&mut app, Action::CycleOrder);
+        assert_eq!(
+            effects,
+            vec![Effect::LoadRows { source: Source::Feed(FeedId(1)), ids: vec![ArticleId(12)] }]
+        );
+        assert_eq!(shown(&app), [11, 10, 12], "a row not read yet sorts last");
+        let mut mango = ArticleRow::loading(&app.entries[2]);
+        mango.title = "Mango".into();
+        let _ = update(
+            &mut app,
+            Action::RowsLoaded {
+                source: Source::Feed(FeedId(1)),
+                asked: vec![ArticleId(12)],
+                rows: vec![mango],
+            },
+        );
+        assert_eq!(shown(&app), [11, 12, 10], "apple, Mango, Zebra");
+        // Another list has its own order; coming back finds this one's again.
+        app.articles_source = Some(Source::Starred);
+        app.refilter_articles();
+        assert_eq!(app.order(), crate::ui::app::ArticleOrder::Newest);
+        app.articles_source = Some(Source::Feed(FeedId(1)));
+        app.refilter_articles();
+        assert_eq!(shown(&app), [11, 12, 10]);
+        let _ = update(&mut app, Action::CycleOrder);
+        let _ = update(&mut app, Action::CycleOrder);
+        assert_eq!(app.order(), crate::ui::app::ArticleOrder::Newest);
+        assert_eq!(shown(&app), [10, 11, 12]);
     }
 
     #[test]

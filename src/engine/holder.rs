@@ -12,9 +12,9 @@ use tokio::sync::{broadcast, watch};
 
 use super::protocol::{Change, Event, Progress, RefreshRequest, Reply, Request, Subscribe, Subscribed};
 use crate::fetch::{FeedRequest, FetchSettings, Fetcher};
-use crate::model::FeedId;
+use crate::model::{ArticleId, FeedId};
 use crate::refresh::{self, FeedReport, RefreshOptions, RefreshSummary};
-use crate::store::{FeedRecord, NewFeed, Store, StoreError, StoreSettings};
+use crate::store::{FeedRecord, Mark, NewFeed, Store, StoreError, StoreSettings};
 
 /// Events kept for a watcher that reads slowly; one that falls further behind is told to
 /// reload everything (`Change::Reconnected`).
@@ -49,6 +49,8 @@ pub struct Holder {
     running: Mutex<Option<Arc<Running>>>,
     /// Taken by the one refresh that fetches; the store's contract wants a single writer.
     refresh_turn: Mutex<()>,
+    /// Query feeds' counts between changes (see `query::counts`).
+    query_counts: crate::query::counts::CountCache,
 }
 
 /// Where a request's progress goes (the CLI's progress bar, a client's socket).
@@ -71,6 +73,7 @@ impl Holder {
             events,
             running: Mutex::new(None),
             refresh_turn: Mutex::new(()),
+            query_counts: Default::default(),
         }
     }
 
@@ -81,6 +84,10 @@ impl Holder {
     }
 
     fn publish(&self, origin: u64, change: Change) {
+        // A mark updated the counts itself; anything else may change what a query matches.
+        if !matches!(change, Change::Flags | Change::SyncStep(_) | Change::RefreshStarted { .. }) {
+            self.query_counts.clear();
+        }
         // No watcher is fine.
         let _ = self.events.send(Event { origin, change });
     }
@@ -123,25 +130,15 @@ impl Holder {
         run(&self.store, &query, chrono::Utc::now().timestamp()).map_err(|e| e.to_string())
     }
 
-    /// Counts for each expression; one that does not parse gets its error, the others are
-    /// counted in one pass over the articles.
+    /// Counts for each expression (kept between changes); one that does not parse gets its
+    /// error.
     fn query_counts(&self, exprs: &[String]) -> Vec<Result<crate::store::Counts, String>> {
-        let parsed: Vec<Result<crate::query::Query, String>> =
-            exprs.iter().map(|e| crate::query::Query::parse(e).map_err(|e| e.line())).collect();
-        let valid: Vec<crate::query::Query> =
-            parsed.iter().filter_map(|q| q.as_ref().ok().cloned()).collect();
-        let counted = crate::query::count_matches(&self.store, &valid, chrono::Utc::now().timestamp());
-        let mut counts = match counted {
-            Ok(counts) => counts.into_iter().map(Ok).collect::<Vec<_>>().into_iter(),
-            Err(e) => vec![Err(e.to_string()); valid.len()].into_iter(),
-        };
-        parsed
-            .into_iter()
-            .map(|q| match q {
-                Ok(_) => counts.next().unwrap_or_else(|| Err("not counted".into())),
-                Err(e) => Err(e),
-            })
-            .collect()
+        self.query_counts.counts(&self.store, exprs, chrono::Utc::now().timestamp())
+    }
+
+    /// Flags changed: the kept query counts follow them.
+    fn marked(&self, changed: &[ArticleId], mark: Mark) {
+        self.query_counts.marked(&self.store, changed, mark, chrono::Utc::now().timestamp());
     }
 
     fn try_handle(&self, origin: u64, request: Request) -> Result<Reply, StoreError> {
@@ -202,16 +199,19 @@ impl Holder {
             Request::Body(id) => Reply::Body(store.body(id)?),
             Request::Mark(ids, mark) => {
                 let changed = store.mark(&ids, mark)?;
+                self.marked(&changed, mark);
                 self.written(origin, Change::Flags)?;
                 Reply::ArticleIds(changed)
             }
             Request::MarkAllRead(feed) => {
                 let changed = store.mark_all_read(feed)?;
+                self.marked(&changed, Mark::Read);
                 self.written(origin, Change::Flags)?;
                 Reply::ArticleIds(changed)
             }
             Request::MarkFeedsRead(feeds) => {
                 let changed = store.mark_feeds_read(&feeds)?;
+                self.marked(&changed, Mark::Read);
                 self.written(origin, Change::Flags)?;
                 Reply::ArticleIds(changed)
             }

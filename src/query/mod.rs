@@ -5,6 +5,7 @@
 //! client asks over the socket and gets the same answer. The grammar is in README.md,
 //! "Query language".
 
+pub mod counts;
 mod eval;
 pub mod filters;
 mod parse;

@@ -58,12 +58,28 @@ pub(crate) fn lowercase_element_names(text: &str) -> String {
 }
 
 pub(crate) fn atom03_dates(text: &str) -> Option<String> {
-    let mut out = text.replace("<issued>", "<published>").replace("</issued>", "</published>");
-    out = out.replace("<modified>", "<updated>").replace("</modified>", "</updated>");
-    // `created` stands in for a missing `issued` only.
-    if !text.contains("<issued>") {
-        out = out.replace("<created>", "<published>").replace("</created>", "</published>");
+    if !text.contains("<issued>") && !text.contains("<modified>") && !text.contains("<created>") {
+        return None;
     }
+    let rename = |part: &str, created: bool| {
+        let mut out = part.replace("<issued>", "<published>").replace("</issued>", "</published>");
+        out = out.replace("<modified>", "<updated>").replace("</modified>", "</updated>");
+        if created {
+            out = out.replace("<created>", "<published>").replace("</created>", "</published>");
+        }
+        out
+    };
+    // `created` stands in for a missing `issued` only, entry by entry: one `published` each.
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<entry") {
+        let end = rest[start..].find("</entry>").map_or(rest.len(), |e| start + e + 8);
+        let entry = &rest[start..end];
+        out.push_str(&rename(&rest[..start], false));
+        out.push_str(&rename(entry, !entry.contains("<issued>")));
+        rest = &rest[end..];
+    }
+    out.push_str(&rename(rest, false));
     (out != text).then_some(out)
 }
 

@@ -214,6 +214,7 @@ fn title_fallbacks_dc_media_itunes() {
             "Wind in the pines"
         ]
     );
+    assert!(has_note(&f, "fallbacks used: 3 titles from dc:title"), "{:?}", f.notes);
 }
 
 #[test]
@@ -232,6 +233,7 @@ fn date_fallbacks_dc_dcterms_atom_never_expiration() {
             None,
         ]
     );
+    assert!(has_note(&f, "fallbacks used: 4 dates from dcterms or atom dates"), "{:?}", f.notes);
     // dcterms:modified is an update date too.
     assert_eq!(f.articles[2].updated, utc(2019, 3, 4, 19, 30, 0));
 }
@@ -243,6 +245,7 @@ fn author_fallbacks() {
         authors(&f),
         [Some("Tomasz Nowak"), Some("Bea Green"), Some("Colin Fry"), Some("Dee Adeyemi"), Some("Priya Shah")]
     );
+    assert!(has_note(&f, "fallbacks used: 1 author from itunes:author"), "{:?}", f.notes);
 }
 
 #[test]
@@ -258,6 +261,7 @@ fn link_fallbacks_guid_and_atom_link() {
             Some("https://releases.example.dev/2.1.0"),
         ]
     );
+    assert!(has_note(&f, "fallbacks used: 4 links from a permalink guid or atom:link"), "{:?}", f.notes);
     // The fallback link does not change identity: still the guid.
     assert_eq!(f.articles[0].guid.as_deref(), Some("https://releases.example.dev/2.4.0"));
 }

@@ -829,6 +829,7 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
             .find(|n| looks_like_a_name(n))
     });
     let now = Utc::now();
+    let mut used = FallbacksUsed::default();
     let mut articles: Vec<ParsedArticle> = feed
         .entries
         .iter()
@@ -842,9 +843,11 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
                 site: site_url.as_ref(),
                 feed_author: feed_author.as_deref(),
             };
-            convert_entry(entry, format, bases, ctx, now)
+            convert_entry(entry, format, bases, ctx, now, &mut used)
         })
         .collect();
+    let mut notes = notes;
+    notes.extend(used.note());
     // Some feeds give every item the same GUID (often the site's URL). Such a GUID identifies
     // nothing, so those items are keyed as if they had none; otherwise all but the first
     // would be lost.
@@ -909,12 +912,38 @@ struct EntryContext<'a> {
     feed_author: Option<&'a str>,
 }
 
+/// How many articles took a field from a fallback element ([`fallback`]), for the fetch log.
+#[derive(Default)]
+struct FallbacksUsed {
+    titles: usize,
+    links: usize,
+    dates: usize,
+    authors: usize,
+}
+
+impl FallbacksUsed {
+    fn note(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            (self.titles, "title", "dc:title, media:title or itunes:title"),
+            (self.links, "link", "a permalink guid or atom:link"),
+            (self.dates, "date", "dcterms or atom dates"),
+            (self.authors, "author", "itunes:author"),
+        ]
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|&(n, what, from)| format!("{} from {from}", crate::words::plural(n as u64, what)))
+        .collect();
+        (!parts.is_empty()).then(|| format!("fallbacks used: {}", parts.join(", ")))
+    }
+}
+
 fn convert_entry(
     entry: &Entry,
     format: FeedFormat,
     bases: Bases<'_>,
     ctx: EntryContext<'_>,
     now: DateTime<Utc>,
+    used: &mut FallbacksUsed,
 ) -> ParsedArticle {
     let EntryContext { entry_base, extras, site, feed_author } = ctx;
     // An RSS 0.90/1.0 item without a link: its rdf:about identifies it, and is its link only
@@ -937,20 +966,26 @@ fn convert_entry(
         Some(_) => about.as_deref().filter(|a| is_web(a)).and_then(|a| absolute(base, a)),
         None => page_link(&entry.links).and_then(|l| absolute(base, &l.href)),
     };
-    let author = entry
-        .authors
-        .iter()
-        .find_map(person_name)
-        .or_else(|| {
-            extras.and_then(|x| x.author.as_deref()).map(|a| plain_text(a, false)).filter(|a| !a.is_empty())
-        })
-        .or_else(|| feed_author.map(str::to_owned));
+    let own_author = entry.authors.iter().find_map(person_name);
+    let extra_author = || extras.and_then(|x| x.author.as_deref()).map(|a| plain_text(a, false));
+    let author = match own_author {
+        Some(a) => Some(a),
+        None => match extra_author().filter(|a| !a.is_empty()) {
+            Some(a) => {
+                used.authors += 1;
+                Some(a)
+            }
+            None => feed_author.map(str::to_owned),
+        },
+    };
 
     let extra_date = |d: Option<&String>| date::plausible(d.and_then(|d| date::parse(d)), now);
     let published = date::plausible(entry.published, now)
         .or_else(|| extra_date(extras.and_then(|x| x.published.as_ref())));
     let updated =
         date::plausible(entry.updated, now).or_else(|| extra_date(extras.and_then(|x| x.updated.as_ref())));
+    let own_date = date::plausible(entry.published, now).or(date::plausible(entry.updated, now));
+    used.dates += usize::from(own_date.is_none() && published.or(updated).is_some());
 
     let is_json = format == FeedFormat::Json;
     let content_body = entry.content.as_ref().and_then(|c| {
@@ -985,6 +1020,7 @@ fn convert_entry(
     // After the key, which must not change with these rules (articles already stored keep
     // their identity): the fallbacks feedparser uses for a missing link and title, then an
     // untitled item is shown by the first words of its text rather than as a blank row.
+    let had_link = link.is_some();
     let link = link.or_else(|| {
         let x = extras?;
         // A podcast's guid is often its audio file's URL: that is the enclosure, not a page.
@@ -996,8 +1032,12 @@ fn convert_entry(
             .filter(|g| !enclosures.iter().any(|e| &e.url == g) && !is_media_file(g));
         permalink.or_else(|| x.alternate.as_deref().and_then(|h| absolute(base, h)))
     });
+    used.links += usize::from(!had_link && link.is_some());
     let title = match extras.and_then(|x| x.title.as_deref()) {
-        Some(t) if title.is_empty() => plain_text(t, true),
+        Some(t) if title.is_empty() => {
+            used.titles += 1;
+            plain_text(t, true)
+        }
         _ => title,
     };
     let title = if title.is_empty() { title_from_text(&content_html) } else { title };

@@ -326,3 +326,32 @@ fn naked_markup_in_a_title_is_text() {
     let f = parse_file("rss-title-markup.xml");
     assert_eq!(titles(&f), ["Breaking: the canal froze", "Plain title"]);
 }
+
+#[test]
+fn fallbacks_and_shapes_do_not_change_identity() {
+    // Keys are what the store knows articles by: reading more of a document must not change
+    // the key of an article that was read before. The same items, without what the
+    // fallbacks and shape repairs read, must give the same keys.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/feeds/shapes/rss-fallback-links.xml");
+    let full = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let bare: String = full.lines().filter(|l| !l.contains("<atom:link")).collect::<Vec<_>>().join("\n");
+    let keys = |doc: &str| {
+        let f =
+            parse_feed(doc.as_bytes(), None, "https://example.com/feed").unwrap_or_else(|e| panic!("{e}"));
+        f.articles.iter().map(|a| a.key).collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&full), keys(&bare));
+
+    // An RSS 1.0 item with a link keeps its key when a linkless sibling is now read too.
+    let rdf = |extra: &str| {
+        format!(
+            "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://purl.org/rss/1.0/\">\
+             <channel rdf:about=\"http://e.x/\"><title>t</title><link>http://e.x/</link></channel>\
+             <item rdf:about=\"http://e.x/1\"><title>One</title><link>http://e.x/1</link></item>{extra}</rdf:RDF>"
+        )
+    };
+    let before = keys(&rdf(""));
+    let after = keys(&rdf("<item rdf:about=\"urn:x:2\"><title>Two</title></item>"));
+    assert_eq!(after.len(), 2);
+    assert_eq!(before[0], after[0]);
+}

@@ -235,7 +235,7 @@ fn dispatch_kind(
                 });
             }
             if !feed_root && local.eq_ignore_ascii_case("channel") {
-                return parse_cdf(&text, base);
+                return parse_cdf(&text, &root, base);
             }
             if !feed_root {
                 return Err(ParseError::UnknownRoot {
@@ -428,9 +428,10 @@ fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Resu
 }
 
 /// A Microsoft CDF channel, read through its RSS 2.0 rebuild ([`lenient::cdf`]).
-fn parse_cdf(text: &str, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
+fn parse_cdf(text: &str, root: &sniff::Root, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
     let Some(rebuilt) = lenient::cdf(text) else {
-        return Err(ParseError::UnknownRoot { root: "CHANNEL".to_owned() });
+        // A <channel> that holds no item is no CDF channel either.
+        return Err(ParseError::UnknownRoot { root: sanitize::line(&root.qname).chars().take(40).collect() });
     };
     let found = crate::words::plural(rebuilt.found as u64, "item");
     let feed = match run_feed_rs(rebuilt.xml.as_bytes(), base)? {

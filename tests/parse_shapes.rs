@@ -355,3 +355,19 @@ fn fallbacks_and_shapes_do_not_change_identity() {
     assert_eq!(after.len(), 2);
     assert_eq!(before[0], after[0]);
 }
+
+#[test]
+fn prefixed_atom03_root() {
+    let doc = "<?xml version=\"1.0\"?>\n<a:feed version=\"0.3\" xmlns:a=\"http://purl.org/atom/ns#\">\
+        <a:title>Notes</a:title><a:link rel=\"alternate\" type=\"text/html\" href=\"http://n.example/\"/>\
+        <a:entry><a:title>First</a:title><a:link rel=\"alternate\" type=\"text/html\" href=\"http://n.example/1\"/>\
+        <a:id>tag:n.example,2004:1</a:id><a:issued>2004-05-01T10:00:00Z</a:issued>\
+        <a:content type=\"text/html\" mode=\"escaped\">&lt;p&gt;Hello&lt;/p&gt;</a:content></a:entry></a:feed>";
+    let f = parse_feed(doc.as_bytes(), None, "https://example.com/feed").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(f.format, FeedFormat::Atom);
+    assert_eq!(titles(&f), ["First"]);
+    assert_eq!(f.articles[0].link.as_deref(), Some("http://n.example/1"));
+    assert_eq!(f.articles[0].content_html, "<p>Hello</p>");
+    assert_eq!(f.articles[0].date, utc(2004, 5, 1, 10, 0, 0));
+    assert!(has_note(&f, "read as Atom 0.3"), "{:?}", f.notes);
+}

@@ -459,7 +459,7 @@ fn read_old_shapes<'t>(
     let mut notes: Vec<String> = Vec::new();
     if atom03 {
         text = Cow::Owned(shapes::atom03(&text));
-        if let Some(renamed) = repair::atom03_dates(&text) {
+        if let Some(renamed) = shapes::atom03_dates(&text) {
             text = Cow::Owned(renamed);
         }
         notes.push("read as Atom 0.3".to_owned());
@@ -517,7 +517,12 @@ fn parse_xml_strict(
     // Done before the first attempt rather than after its NoFeedRoot: the outcome is the
     // same and a second parse is saved.
     // Seen before `fix_root`, which gives an Atom 0.3 root the Atom 1.0 namespace.
-    let atom03 = root.attr(&text, "xmlns").is_some_and(|ns| ns.contains("purl.org/atom/ns#"));
+    // Any declaration counts: `<atom:feed xmlns:atom="http://purl.org/atom/ns#">` too.
+    let atom03 = root.local_name() == "feed"
+        && root.attrs.iter().any(|(n, r)| {
+            (n == "xmlns" || n.starts_with("xmlns:"))
+                && text.get(r.clone()).is_some_and(|v| v.contains("purl.org/atom/ns#"))
+        });
     let text = match sniff::fix_root(&text, root) {
         Some(fixed) => Cow::Owned(fixed),
         None => text,

@@ -304,6 +304,60 @@ pub(crate) fn atom03(text: &str) -> String {
     out
 }
 
+/// Atom 0.3 dates entries with `issued`, `modified` and `created`, which feed-rs does not
+/// read: renamed to Atom 1.0's `published` and `updated`, whatever their prefix. `created`
+/// stands in for `issued` only in an entry that has none, so that each entry has one
+/// `published`. One pass over the tags.
+pub(crate) fn atom03_dates(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    // (name range, new local name), in any order.
+    let mut edits: Vec<(Range<usize>, &str)> = Vec::new();
+    let mut in_entry = false;
+    let mut has_issued = false;
+    let mut created: Vec<Range<usize>> = Vec::new();
+    let mut i = 0;
+    while let Some(t) = next_tag(b, i) {
+        i = t.end;
+        let qname = &text[t.name.clone()];
+        // The local name's range: the prefix stays.
+        let local_range = t.name.end - local(qname).len()..t.name.end;
+        match local(qname) {
+            "entry" if !t.closing && !t.empty => {
+                in_entry = true;
+                has_issued = false;
+                created.clear();
+            }
+            "entry" if t.closing => {
+                if !has_issued {
+                    edits.extend(created.drain(..).map(|r| (r, "published")));
+                }
+                in_entry = false;
+                created.clear();
+            }
+            "issued" => {
+                has_issued = true;
+                edits.push((local_range, "published"));
+            }
+            "modified" => edits.push((local_range, "updated")),
+            "created" if in_entry => created.push(local_range),
+            _ => {}
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|(r, _)| r.start);
+    let mut out = String::with_capacity(text.len() + 8 * edits.len());
+    let mut copied = 0;
+    for (r, name) in edits {
+        out.push_str(&text[copied..r.start]);
+        out.push_str(name);
+        copied = r.end;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
 /// Standard base64 (whitespace ignored, padding optional); `None` for anything else.
 fn base64(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
@@ -608,6 +662,19 @@ pub(crate) fn escape_title_markup(text: &str) -> Option<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn atom03_dates_are_renamed_per_entry() {
+        let doc = "<feed><modified>m</modified><entry><a:issued>i</a:issued><created>c</created></entry>\
+                   <entry><created>c</created><modified>m</modified></entry></feed>";
+        assert_eq!(
+            atom03_dates(doc).as_deref(),
+            Some(
+                "<feed><updated>m</updated><entry><a:published>i</a:published><created>c</created></entry>\
+                 <entry><published>c</published><updated>m</updated></entry></feed>"
+            )
+        );
+    }
 
     #[test]
     fn base64_decodes() {

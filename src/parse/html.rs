@@ -36,6 +36,12 @@ pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The code points of the HTML5 named entity `name_semi` (its name and `;`, as `eacute;`):
+/// the second is 0 when there is one.
+pub(crate) fn html_entity(name_semi: &str) -> Option<(u32, u32)> {
+    NAMED_ENTITIES.get(name_semi).copied().filter(|&(c1, _)| c1 != 0)
+}
+
 /// Appends `c` escaped for HTML/XML text or a double-quoted attribute.
 pub(crate) fn escape_markup_char(c: char, out: &mut String) {
     match c {

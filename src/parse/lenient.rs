@@ -94,6 +94,71 @@ pub(crate) fn rebuild(text: &str) -> Option<Rebuilt> {
     Some(Rebuilt { xml, atom, found: spans.len(), notes })
 }
 
+/// A Microsoft CDF channel (Internet Explorer 4's "active channels": `<CHANNEL HREF=...>`
+/// holding `<ITEM HREF=... LASTMOD=...>` with `<TITLE>` and `<ABSTRACT>`) rebuilt as RSS 2.0.
+/// Relative `HREF`s are relative to the channel's `BASE`. An `ITEM` with neither title nor
+/// abstract is a screen saver, a desktop component or a page to precache, not an article: it
+/// is skipped and counted in the notes. `None` when the document holds no `ITEM`.
+pub(crate) fn cdf(text: &str) -> Option<Rebuilt> {
+    let b = text.as_bytes();
+    let starts = item_starts(b);
+    let first = starts.first()?.0;
+    let root_at = ["<CHANNEL", "<channel", "<Channel"].iter().find_map(|n| text.find(n))?;
+    let root_tag = &text[root_at..tag_end(b, root_at + 1)];
+    let href = attr(root_tag, "href");
+    let base = attr(root_tag, "base")
+        .or_else(|| href.clone())
+        .and_then(|u| url::Url::parse(u.trim()).ok())
+        .filter(|u| !u.cannot_be_a_base());
+    let resolve = |u: &str| match &base {
+        Some(b) => b.join(u.trim()).map_or_else(|_| u.trim().to_owned(), |j| j.to_string()),
+        None => u.trim().to_owned(),
+    };
+    let mut xml = String::with_capacity(text.len() + 256);
+    xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>");
+    let head = &text[..first];
+    if let Some(t) = element_text(head, &["title"]) {
+        push_element(&mut xml, "title", t.trim());
+    }
+    if let Some(h) = &href {
+        push_element(&mut xml, "link", &resolve(h));
+    }
+    if let Some(d) = element_text(head, &["abstract"]) {
+        push_element(&mut xml, "description", d.trim());
+    }
+    let mut skipped = 0;
+    for (i, (start, tag_end_at, name)) in starts.iter().enumerate() {
+        let limit = starts.get(i + 1).map_or(b.len(), |n| n.0);
+        let end = find_close(b, *tag_end_at, limit, name).unwrap_or(limit);
+        let item = &text[*start..end];
+        let start_tag = &text[*start..*tag_end_at];
+        let title = element_text(item, &["title"]).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let body = element_text(item, &["abstract"]).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        if title.is_none() && body.is_none() {
+            skipped += 1;
+            continue;
+        }
+        let fields = Fields {
+            title,
+            link: attr(start_tag, "href").map(|h| resolve(&h)),
+            body,
+            // CDF dates are GMT.
+            date: attr(start_tag, "lastmod").map(|d| d.trim().to_owned()),
+            ..Fields::default()
+        };
+        fields.write(&mut xml);
+    }
+    xml.push_str("</channel></rss>\n");
+    let mut notes = Vec::new();
+    if skipped > 0 {
+        notes.push(format!(
+            "{} skipped: no title or abstract (a screen saver or desktop component, not an article)",
+            plural(skipped as u64, "CDF item")
+        ));
+    }
+    Some(Rebuilt { xml, atom: false, found: starts.len(), notes })
+}
+
 /// The fields of one item, as text (bodies as HTML).
 #[derive(Default)]
 struct Fields {
@@ -298,7 +363,7 @@ fn read_text(after: &str, name: &str) -> String {
 
 /// Element content as text: CDATA sections unwrapped (an unclosed one runs to the end),
 /// references decoded elsewhere, comments dropped.
-fn text_of(raw: &str) -> String {
+pub(crate) fn text_of(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     loop {

@@ -15,12 +15,14 @@
 mod balance;
 mod date;
 mod decode;
+mod fallback;
 mod html;
 mod lenient;
 mod remote;
 pub(crate) use html::{decode_reference, escape_markup_char, escape_markup_into, flatten};
 pub use remote::{article_from_remote, RemoteArticle};
 mod repair;
+mod shapes;
 mod sniff;
 
 // Double-encoded titles and author names, repaired in `convert`.
@@ -215,6 +217,26 @@ fn dispatch_kind(
                     feed
                 });
             }
+            if feed_root && local == "rss" && root.qname.contains(':') {
+                // `<r:rss>`: RSS 0.9x/2.0 have no namespace, so a producer that prefixed every
+                // name meant plain RSS; feed-rs would see no channel.
+                let prefix = root.qname.rsplit_once(':').map_or("", |(p, _)| p).to_owned();
+                let plain = shapes::strip_prefix(&text, &prefix);
+                let kind = sniff::classify(&plain);
+                return dispatch_kind(Cow::Owned(plain), kind, base).map(|mut feed| {
+                    feed.notes.insert(
+                        0,
+                        format!(
+                            "recovered: element names prefixed \"{}:\" read without the prefix",
+                            sanitize::line(&prefix).chars().take(20).collect::<String>()
+                        ),
+                    );
+                    feed
+                });
+            }
+            if !feed_root && local.eq_ignore_ascii_case("channel") {
+                return parse_cdf(&text, &root, base);
+            }
             if !feed_root {
                 return Err(ParseError::UnknownRoot {
                     root: sanitize::line(&root.qname).chars().take(40).collect(),
@@ -386,7 +408,7 @@ fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Resu
             }))
         }
     };
-    let mut parsed = convert(feed, Bases { feed: base, xml_base: None, entries: &[] });
+    let mut parsed = convert(feed, Bases::plain(base));
     if parsed.articles.is_empty() {
         return Err(ParseError::ItemsUnread { found: crate::words::plural(rebuilt.found as u64, "item") });
     }
@@ -405,6 +427,79 @@ fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Resu
     Ok(parsed)
 }
 
+/// A Microsoft CDF channel, read through its RSS 2.0 rebuild ([`lenient::cdf`]).
+fn parse_cdf(text: &str, root: &sniff::Root, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
+    let Some(rebuilt) = lenient::cdf(text) else {
+        // A <channel> that holds no item is no CDF channel either.
+        return Err(ParseError::UnknownRoot { root: sanitize::line(&root.qname).chars().take(40).collect() });
+    };
+    let found = crate::words::plural(rebuilt.found as u64, "item");
+    let feed = match run_feed_rs(rebuilt.xml.as_bytes(), base)? {
+        Ok(feed) => feed,
+        Err(_) => return Err(ParseError::ItemsUnread { found }),
+    };
+    let mut parsed = convert(feed, Bases::plain(base));
+    if parsed.articles.is_empty() {
+        return Err(ParseError::ItemsUnread { found });
+    }
+    parsed.notes.insert(0, "Microsoft CDF channel read as RSS".to_owned());
+    parsed.notes.extend(rebuilt.notes);
+    Ok(parsed)
+}
+
+/// The rewrites that let feed-rs read old shapes and references it does not know
+/// ([`shapes`]), each before the first attempt, since feed-rs would not fail on most of them
+/// but read them wrong. Returns the text, what was done (for the fetch log) and the
+/// `rdf:about`s of RSS 0.90/1.0 items without a link.
+fn read_old_shapes<'t>(
+    mut text: Cow<'t, str>,
+    root: &sniff::Root,
+    atom03: bool,
+) -> (Cow<'t, str>, Vec<String>, Vec<Option<String>>) {
+    let mut notes: Vec<String> = Vec::new();
+    if atom03 {
+        text = Cow::Owned(shapes::atom03(&text));
+        if let Some(renamed) = shapes::atom03_dates(&text) {
+            text = Cow::Owned(renamed);
+        }
+        notes.push("read as Atom 0.3".to_owned());
+    }
+    let rss = root.local_name() == "rss";
+    let rdf = root.local_name() == "RDF";
+    if rss {
+        if let Some(fixed) = shapes::items_into_channel(&text) {
+            text = Cow::Owned(fixed);
+            notes.push("recovered: items outside <channel> read".to_owned());
+        }
+    }
+    let mut abouts = Vec::new();
+    if rdf {
+        if let Some((fixed, a)) = shapes::rdf_items_without_link(&text) {
+            text = Cow::Owned(fixed);
+            notes.push(format!(
+                "{} without a link kept (identified by rdf:about, else by title and text)",
+                crate::words::plural(a.len() as u64, "item")
+            ));
+            abouts = a;
+        }
+    }
+    let (fixed, read) = shapes::references(&text);
+    if let Some(fixed) = fixed {
+        text = Cow::Owned(fixed);
+    }
+    notes.extend(read.notes());
+    if rss || rdf {
+        if let Some((fixed, n)) = shapes::escape_title_markup(&text) {
+            text = Cow::Owned(fixed);
+            notes.push(format!(
+                "recovered: markup in {} read as text",
+                crate::words::plural(n as u64, "title")
+            ));
+        }
+    }
+    (text, notes, abouts)
+}
+
 fn parse_xml_strict(
     text: Cow<'_, str>,
     root: &sniff::Root,
@@ -417,20 +512,23 @@ fn parse_xml_strict(
         .into_iter()
         .map(|b| b.and_then(|b| join(xml_base.as_ref().or(base), &b)))
         .collect();
-    let bases = Bases { feed: base, xml_base: xml_base.as_ref(), entries: &entry_bases };
+    let mut bases = Bases { entries: &entry_bases, ..Bases::plain(base) };
+    bases.xml_base = xml_base.as_ref();
     // Done before the first attempt rather than after its NoFeedRoot: the outcome is the
     // same and a second parse is saved.
     // Seen before `fix_root`, which gives an Atom 0.3 root the Atom 1.0 namespace.
-    let atom03 = root.attr(&text, "xmlns").is_some_and(|ns| ns.contains("purl.org/atom/ns#"));
-    let mut text = match sniff::fix_root(&text, root) {
+    // Any declaration counts: `<atom:feed xmlns:atom="http://purl.org/atom/ns#">` too.
+    let atom03 = root.local_name() == "feed"
+        && root.attrs.iter().any(|(n, r)| {
+            (n == "xmlns" || n.starts_with("xmlns:"))
+                && text.get(r.clone()).is_some_and(|v| v.contains("purl.org/atom/ns#"))
+        });
+    let text = match sniff::fix_root(&text, root) {
         Some(fixed) => Cow::Owned(fixed),
         None => text,
     };
-    if atom03 {
-        if let Some(renamed) = repair::atom03_dates(&text) {
-            text = Cow::Owned(renamed);
-        }
-    }
+    let (mut text, shape_notes, abouts) = read_old_shapes(text, root, atom03);
+    bases.abouts = &abouts;
     // A second XML declaration (two documents concatenated, pasted content) trips an
     // assertion inside quick-xml 0.42 (`set_encoding() called after prefix buffer was
     // drained`) when it names an encoding: removed before feed-rs ever sees it. One scan,
@@ -465,7 +563,19 @@ fn parse_xml_strict(
             // A salvaged or balanced document counts only if it gave items: an empty feed
             // read out of broken markup says less than the strict parser's complaint.
             Ok(feed) if !(salvaged || balanced) || !feed.entries.is_empty() => {
-                let mut parsed = convert(feed, bases);
+                let is_rss = matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2);
+                let scan = if is_rss { fallback::scan(&text) } else { None };
+                let mut scan = scan.unwrap_or_default();
+                // Extras are matched to entries by position: only when both agree on the count.
+                if scan.items.len() != feed.entries.len() {
+                    scan.items.clear();
+                }
+                let mut parsed = convert(feed, Bases { extras: &scan.items, ..bases });
+                if parsed.title.is_empty() {
+                    parsed.title =
+                        scan.channel_title.as_deref().map(|t| plain_text(t, true)).unwrap_or_default();
+                }
+                parsed.notes.splice(0..0, shape_notes);
                 if !repairs.is_empty() {
                     let why = first_error.as_ref().map_or_else(String::new, |e: &ParseFeedError| {
                         format!(
@@ -531,7 +641,7 @@ fn parse_xml_strict(
 }
 
 fn parse_json(text: &str, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
-    let bases = Bases { feed: base, xml_base: None, entries: &[] };
+    let bases = Bases::plain(base);
     match run_feed_rs(text.as_bytes(), base)? {
         Ok(feed) => Ok(convert(feed, bases)),
         Err(first) => {
@@ -563,6 +673,35 @@ fn absolute(base: Option<&Url>, href: &str) -> Option<String> {
         return None;
     }
     html::clean_url(url.as_str())
+}
+
+/// Whether the URL's path names an audio or video file (a podcast guid), not a page.
+fn is_media_file(url: &str) -> bool {
+    let path = Url::parse(url).map(|u| u.path().to_ascii_lowercase()).unwrap_or_default();
+    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+    matches!(
+        ext,
+        "mp3"
+            | "m4a"
+            | "m4b"
+            | "aac"
+            | "ogg"
+            | "oga"
+            | "opus"
+            | "flac"
+            | "wav"
+            | "mp4"
+            | "m4v"
+            | "mov"
+            | "webm"
+    )
+}
+
+/// Whether `s` is an absolute http(s) URL: a guid or rdf:about that can be opened.
+fn is_web(s: &str) -> bool {
+    let s = s.trim();
+    s.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+        || s.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"))
 }
 
 /// The link to the page itself: an alternate (or untyped) HTML link, not `self`, an
@@ -660,9 +799,19 @@ struct Bases<'a> {
     xml_base: Option<&'a Url>,
     /// Each entry's own xml:base (resolved), by position.
     entries: &'a [Option<Url>],
+    /// The `rdf:about` of each RSS 0.90/1.0 item that had no link, by its
+    /// [`shapes::NO_LINK`] marker's number.
+    abouts: &'a [Option<String>],
+    /// What each RSS item holds that feed-rs does not read, by position (empty when unknown).
+    extras: &'a [fallback::Extras],
 }
 
-impl Bases<'_> {
+impl<'a> Bases<'a> {
+    /// Only the feed's URL.
+    fn plain(feed: Option<&'a Url>) -> Self {
+        Bases { feed, xml_base: None, entries: &[], abouts: &[], extras: &[] }
+    }
+
     /// The base in scope for the whole document: xml:base, else the feed URL.
     fn document(&self) -> Option<&Url> {
         self.xml_base.or(self.feed)
@@ -675,17 +824,36 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
     let format = format_of(&feed.feed_type);
     let site_link = page_link(&feed.links).and_then(|l| absolute(base, &l.href));
     let site_url = site_link.as_deref().and_then(|s| Url::parse(s).ok());
-    let feed_author = feed.authors.iter().find_map(person_name);
+    // RSS's managingEditor (feed-rs calls it a contributor) is the feed's author when no
+    // other is named, but only when it names a person: an address alone, or a sentence
+    // ("for comments on this service"), would be shown as every article's author.
+    let feed_author = feed.authors.iter().find_map(person_name).or_else(|| {
+        feed.contributors
+            .iter()
+            .filter(|p| p.role.as_deref() == Some("managingEditor"))
+            .filter_map(|p| p.name.as_deref().map(|n| sanitize::line(unwrap_name(n))))
+            .find(|n| looks_like_a_name(n))
+    });
     let now = Utc::now();
+    let mut used = FallbacksUsed::default();
     let mut articles: Vec<ParsedArticle> = feed
         .entries
         .iter()
         .enumerate()
         .map(|(i, entry)| {
             let entry_base = bases.entries.get(i).and_then(Option::as_ref);
-            convert_entry(entry, format, bases, entry_base, site_url.as_ref(), feed_author.as_deref(), now)
+            let extras = bases.extras.get(i);
+            let ctx = EntryContext {
+                entry_base,
+                extras,
+                site: site_url.as_ref(),
+                feed_author: feed_author.as_deref(),
+            };
+            convert_entry(entry, format, bases, ctx, now, &mut used)
         })
         .collect();
+    let mut notes = notes;
+    notes.extend(used.note());
     // Some feeds give every item the same GUID (often the site's URL). Such a GUID identifies
     // nothing, so those items are keyed as if they had none; otherwise all but the first
     // would be lost.
@@ -711,31 +879,119 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
 }
 
 fn person_name(p: &feed_rs::model::Person) -> Option<String> {
-    let name = p.name.as_deref().map(sanitize::line).filter(|n| !n.is_empty());
+    let name = p.name.as_deref().map(|n| sanitize::line(unwrap_name(n))).filter(|n| !n.is_empty());
     name.or_else(|| p.email.as_deref().map(sanitize::line).filter(|n| !n.is_empty()))
+}
+
+/// The name in RSS's `email (Name)` (feed-rs leaves the parentheses) or a quoted name.
+fn unwrap_name(n: &str) -> &str {
+    let n = n.trim();
+    [('(', ')'), ('"', '"'), ('<', '>')]
+        .iter()
+        .find_map(|&(open, close)| n.strip_prefix(open).and_then(|r| r.strip_suffix(close)))
+        .map_or(n, str::trim)
+}
+
+/// A person's name rather than an address, a query or a sentence: one to four words, none of
+/// them holding `@`, `=`, `/` or `?`.
+fn looks_like_a_name(n: &str) -> bool {
+    let words = n.split_whitespace().count();
+    (1..=4).contains(&words) && !n.contains(['@', '=', '/', '?'])
+}
+
+/// One line of plain text from feed text that may be HTML.
+fn plain_text(t: &str, may_be_html: bool) -> String {
+    if may_be_html && html::looks_like_html(t) {
+        sanitize::line(&html::flatten(t))
+    } else {
+        sanitize::line(&t.replace('\u{a0}', " "))
+    }
+}
+
+/// What [`convert_entry`] needs besides the entry.
+struct EntryContext<'a> {
+    /// The entry's own xml:base (resolved).
+    entry_base: Option<&'a Url>,
+    /// What the raw item holds that feed-rs did not read.
+    extras: Option<&'a fallback::Extras>,
+    site: Option<&'a Url>,
+    feed_author: Option<&'a str>,
+}
+
+/// How many articles took a field from a fallback element ([`fallback`]), for the fetch log.
+#[derive(Default)]
+struct FallbacksUsed {
+    titles: usize,
+    links: usize,
+    dates: usize,
+    authors: usize,
+}
+
+impl FallbacksUsed {
+    fn note(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            (self.titles, "title", "dc:title, media:title or itunes:title"),
+            (self.links, "link", "a permalink guid or atom:link"),
+            (self.dates, "date", "dcterms or atom dates"),
+            (self.authors, "author", "itunes:author"),
+        ]
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|&(n, what, from)| format!("{} from {from}", crate::words::plural(n as u64, what)))
+        .collect();
+        (!parts.is_empty()).then(|| format!("fallbacks used: {}", parts.join(", ")))
+    }
 }
 
 fn convert_entry(
     entry: &Entry,
     format: FeedFormat,
     bases: Bases<'_>,
-    entry_base: Option<&Url>,
-    site: Option<&Url>,
-    feed_author: Option<&str>,
+    ctx: EntryContext<'_>,
     now: DateTime<Utc>,
+    used: &mut FallbacksUsed,
 ) -> ParsedArticle {
-    let guid = Some(sanitize::line(&entry.id)).filter(|g| !g.is_empty());
+    let EntryContext { entry_base, extras, site, feed_author } = ctx;
+    // An RSS 0.90/1.0 item without a link: its rdf:about identifies it, and is its link only
+    // when it is a web address.
+    let no_link = entry.links.iter().find_map(|l| l.href.strip_prefix(shapes::NO_LINK));
+    let about = no_link
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| bases.abouts.get(n))
+        .and_then(|a| a.as_deref())
+        .map(sanitize::line)
+        .filter(|a| !a.is_empty());
+    let guid = Some(sanitize::line(&entry.id)).filter(|g| !g.is_empty()).or_else(|| about.clone());
     let title = plain_title(entry.title.as_ref());
     // feed-rs keeps only the xml:base of <content> (links it resolves itself); it scopes
     // the body.
     let base = bases.document();
     let content_base = entry.base.as_deref().and_then(|b| join(base, b));
     // feed-rs has resolved XML links already; this catches JSON Feed and base-less cases.
-    let link = page_link(&entry.links).and_then(|l| absolute(base, &l.href));
-    let author = entry.authors.iter().find_map(person_name).or_else(|| feed_author.map(str::to_owned));
+    let link = match no_link {
+        Some(_) => about.as_deref().filter(|a| is_web(a)).and_then(|a| absolute(base, a)),
+        None => page_link(&entry.links).and_then(|l| absolute(base, &l.href)),
+    };
+    let own_author = entry.authors.iter().find_map(person_name);
+    let extra_author = || extras.and_then(|x| x.author.as_deref()).map(|a| plain_text(a, false));
+    let author = match own_author {
+        Some(a) => Some(a),
+        None => match extra_author().filter(|a| !a.is_empty()) {
+            Some(a) => {
+                used.authors += 1;
+                Some(a)
+            }
+            None => feed_author.map(str::to_owned),
+        },
+    };
 
-    let published = date::plausible(entry.published, now);
-    let updated = date::plausible(entry.updated, now);
+    let extra_date = |d: Option<&String>| date::plausible(d.and_then(|d| date::parse(d)), now);
+    let published = date::plausible(entry.published, now)
+        .or_else(|| extra_date(extras.and_then(|x| x.published.as_ref())));
+    let updated =
+        date::plausible(entry.updated, now).or_else(|| extra_date(extras.and_then(|x| x.updated.as_ref())));
+    let own_date = date::plausible(entry.published, now).or(date::plausible(entry.updated, now));
+    used.dates += usize::from(own_date.is_none() && published.or(updated).is_some());
 
     let is_json = format == FeedFormat::Json;
     let content_body = entry.content.as_ref().and_then(|c| {
@@ -767,8 +1023,29 @@ fn convert_entry(
     let enclosures = enclosures(entry, format, base);
 
     let key = article_key(guid.as_deref(), link.as_deref(), &title, &content_html);
-    // After the key, which must not change with this rule: an untitled item is shown by the
-    // first words of its text rather than as a blank row.
+    // After the key, which must not change with these rules (articles already stored keep
+    // their identity): the fallbacks feedparser uses for a missing link and title, then an
+    // untitled item is shown by the first words of its text rather than as a blank row.
+    let had_link = link.is_some();
+    let link = link.or_else(|| {
+        let x = extras?;
+        // A podcast's guid is often its audio file's URL: that is the enclosure, not a page.
+        let permalink = x
+            .permalink
+            .as_deref()
+            .filter(|g| is_web(g))
+            .and_then(|g| absolute(None, g))
+            .filter(|g| !enclosures.iter().any(|e| &e.url == g) && !is_media_file(g));
+        permalink.or_else(|| x.alternate.as_deref().and_then(|h| absolute(base, h)))
+    });
+    used.links += usize::from(!had_link && link.is_some());
+    let title = match extras.and_then(|x| x.title.as_deref()) {
+        Some(t) if title.is_empty() => {
+            used.titles += 1;
+            plain_text(t, true)
+        }
+        _ => title,
+    };
     let title = if title.is_empty() { title_from_text(&content_html) } else { title };
     ParsedArticle {
         key,

@@ -8,11 +8,6 @@ use serde_json::{Map, Value};
 
 use super::sniff::Root;
 
-/// Escapes each `&` that does not start a character or entity reference ("AT&T",
-/// "?a=1&b=2"), outside CDATA sections and comments where `&` is literal. quick-xml rejects
-/// the whole document for one of them.
-/// Atom 0.3 dates entries with `issued`, `modified` and `created`, which feed-rs does not
-/// read: renamed to Atom 1.0's `published` and `updated` (the caller knows it is Atom 0.3).
 /// `text` with every element name (start and end tags, prefix included) in ASCII lower case;
 /// attributes, text, comments, CDATA and processing instructions are left as they are. One
 /// pass.
@@ -57,16 +52,6 @@ pub(crate) fn lowercase_element_names(text: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-pub(crate) fn atom03_dates(text: &str) -> Option<String> {
-    let mut out = text.replace("<issued>", "<published>").replace("</issued>", "</published>");
-    out = out.replace("<modified>", "<updated>").replace("</modified>", "</updated>");
-    // `created` stands in for a missing `issued` only.
-    if !text.contains("<issued>") {
-        out = out.replace("<created>", "<published>").replace("</created>", "</published>");
-    }
-    (out != text).then_some(out)
-}
-
 /// The text without any XML declaration after its first line's: a document has one, at the
 /// start, and a stray second one (pasted content) crashes quick-xml. `None` when there is none.
 pub(crate) fn strip_later_declarations(text: &str) -> Option<String> {
@@ -85,6 +70,9 @@ pub(crate) fn strip_later_declarations(text: &str) -> Option<String> {
     found.then_some(out)
 }
 
+/// Escapes each `&` that does not start a character or entity reference ("AT&T",
+/// "?a=1&b=2"), outside CDATA sections and comments where `&` is literal. quick-xml rejects
+/// the whole document for one of them.
 pub(crate) fn escape_bare_ampersands(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<String> = None;

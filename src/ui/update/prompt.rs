@@ -1,0 +1,332 @@
+//! The one-line prompt: filters as typed (`/`, `/?EXPR`), adding, renaming, retagging and
+//! removing feeds, and link numbers past 9.
+
+use super::*;
+
+/// A key typed into the open prompt.
+pub(super) fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
+    let Some(prompt) = app.prompt.as_mut() else { return Vec::new() };
+    if let PromptKind::ConfirmRemove(feed) = prompt.kind {
+        // One key answers: `y` removes, anything else keeps.
+        app.prompt = None;
+        if matches!(key, InputKey::Char('y' | 'Y')) {
+            let title = app.feed_title(feed);
+            app.say(format!("removing {title}…"));
+            return vec![Effect::RemoveFeed(feed)];
+        }
+        app.say("kept");
+        return Vec::new();
+    }
+    if prompt.kind == PromptKind::OpenLink && matches!(key, InputKey::Char(c) if !c.is_ascii_digit()) {
+        return Vec::new();
+    }
+    match key {
+        InputKey::Char(c) if !c.is_control() => prompt.text.push(c),
+        InputKey::Char(_) => {}
+        InputKey::Backspace => {
+            prompt.text.pop();
+        }
+        InputKey::DeleteWord => {
+            let kept = prompt.text.trim_end().rfind(' ').map_or(0, |i| i + 1);
+            prompt.text.truncate(kept);
+        }
+        InputKey::Clear => prompt.text.clear(),
+        InputKey::Cancel => {
+            let kind = prompt.kind;
+            app.prompt = None;
+            if let PromptKind::Filter(pane) = kind {
+                return set_filter(app, pane, String::new());
+            }
+            return Vec::new();
+        }
+        InputKey::Submit => {
+            let Some(Prompt { kind, text }) = app.prompt.take() else { return Vec::new() };
+            return match kind {
+                PromptKind::Filter(pane) => {
+                    if !text.is_empty() {
+                        app.say(format!("filter \"{text}\": Esc clears it"));
+                    }
+                    set_filter(app, pane, text)
+                }
+                PromptKind::AddFeed => {
+                    let url = text.trim().to_owned();
+                    if url.is_empty() {
+                        return Vec::new();
+                    }
+                    app.say(format!("adding {url}…"));
+                    vec![Effect::AddFeed(url)]
+                }
+                // Enter alone keeps the feed: only `y` removes it.
+                PromptKind::ConfirmRemove(_) => Vec::new(),
+                PromptKind::Rename(feed) => {
+                    let title = text.trim();
+                    let title = (!title.is_empty()).then(|| title.to_owned());
+                    vec![Effect::EditFeed {
+                        feed,
+                        title: Some(title),
+                        add_tags: Vec::new(),
+                        remove_tags: Vec::new(),
+                    }]
+                }
+                PromptKind::Tags(feed) => {
+                    let old =
+                        app.feeds.iter().find(|f| f.id == feed).map(|f| f.tags.clone()).unwrap_or_default();
+                    let mut new: Vec<String> = Vec::new();
+                    for tag in text.split([' ', ',']).map(str::trim).filter(|t| !t.is_empty()) {
+                        if !new.iter().any(|t| t == tag) {
+                            new.push(tag.to_owned());
+                        }
+                    }
+                    let remove_tags = old.iter().filter(|t| !new.contains(t)).cloned().collect();
+                    let add_tags = new.into_iter().filter(|t| !old.contains(t)).collect();
+                    vec![Effect::EditFeed { feed, title: None, add_tags, remove_tags }]
+                }
+                PromptKind::OpenLink => match text.trim().parse::<u16>() {
+                    Ok(n) if n > 0 => open_link(app, n),
+                    _ => {
+                        app.say(format!("\"{}\" is not a link number", crate::sanitize::line(text.trim())));
+                        Vec::new()
+                    }
+                },
+            };
+        }
+    }
+    // Filters follow the typing.
+    if let Some(Prompt { kind: PromptKind::Filter(pane), text }) = app.prompt.clone() {
+        return set_filter(app, pane, text);
+    }
+    Vec::new()
+}
+
+pub(super) fn set_filter(app: &mut App, pane: Pane, text: String) -> Vec<Effect> {
+    // "filter ...: Esc clears it" is no longer true once it is cleared.
+    if text.is_empty() && app.message.starts_with("filter \"") {
+        app.message.clear();
+    }
+    if pane == Pane::Feeds {
+        app.feed_filter = text;
+        app.refilter_feeds();
+        // The selection may have moved to another feed: the articles pane follows it.
+        want_articles(app)
+    } else {
+        // A filter being typed needs every row; `update` asks for them (`want_rows`).
+        app.article_filter = text;
+        if !app.article_filter.starts_with('?') {
+            app.query_matches = None;
+        }
+        app.refilter_articles();
+        match_query(app)
+    }
+}
+
+/// `/?EXPR`: the query language (README.md, "Query language"). The expression is checked
+/// here, its error shown in the status line as typed; the store answers which articles of
+/// the list match (`QueryMatched`), and the list shows the last answer until the next lands.
+pub(super) fn match_query(app: &mut App) -> Vec<Effect> {
+    let Some(expr) = app.article_filter.strip_prefix('?').map(str::to_owned) else { return Vec::new() };
+    let Some(source) = app.articles_source else { return Vec::new() };
+    if expr.trim().is_empty() {
+        return Vec::new();
+    }
+    match crate::query::Query::parse(&expr) {
+        Err(e) => {
+            app.say_error(&e.line());
+            Vec::new()
+        }
+        Ok(_) => {
+            if app.message.starts_with("error at column ") {
+                app.message.clear();
+            }
+            let ids = app.entries.iter().map(|e| e.id).collect();
+            vec![Effect::MatchQuery { source, expr, ids }]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[allow(unused_imports)]
+    use super::super::test_support::*;
+    #[allow(unused_imports)]
+    use super::*;
+
+    #[test]
+    fn feed_keys_remove_after_y_rename_and_retag_the_selected_feed() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Feeds;
+        let feed = app.selected_feed().map(|f| f.id).unwrap();
+        // D asks; only y removes.
+        assert!(update(&mut app, Action::RemoveFeed).is_empty());
+        assert!(matches!(app.prompt, Some(Prompt { kind: PromptKind::ConfirmRemove(f), .. }) if f == feed));
+        assert!(update(&mut app, Action::Input(InputKey::Char('n'))).is_empty());
+        assert!(app.prompt.is_none());
+        let _ = update(&mut app, Action::RemoveFeed);
+        assert!(update(&mut app, Action::Input(InputKey::Submit)).is_empty(), "Enter alone keeps it");
+        let _ = update(&mut app, Action::RemoveFeed);
+        assert_eq!(update(&mut app, Action::Input(InputKey::Char('y'))), vec![Effect::RemoveFeed(feed)]);
+        // E: the title, prefilled; empty gives the feed its own back.
+        let _ = update(&mut app, Action::RenameFeed);
+        let _ = update(&mut app, Action::Input(InputKey::Clear));
+        for c in "Mine".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        let edit = |title, add: &[&str], remove: &[&str]| Effect::EditFeed {
+            feed,
+            title,
+            add_tags: add.iter().map(|t| (*t).to_owned()).collect(),
+            remove_tags: remove.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        assert_eq!(
+            update(&mut app, Action::Input(InputKey::Submit)),
+            vec![edit(Some(Some("Mine".into())), &[], &[])]
+        );
+        let _ = update(&mut app, Action::RenameFeed);
+        let _ = update(&mut app, Action::Input(InputKey::Clear));
+        assert_eq!(update(&mut app, Action::Input(InputKey::Submit)), vec![edit(Some(None), &[], &[])]);
+        // #: the tags, prefilled; what is typed replaces them.
+        app.feeds[app.feed_sel].tags = vec!["news".into(), "old".into()];
+        let _ = update(&mut app, Action::EditTags);
+        assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some("news old"));
+        let _ = update(&mut app, Action::Input(InputKey::DeleteWord));
+        for c in "tech, news".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert_eq!(update(&mut app, Action::Input(InputKey::Submit)), vec![edit(None, &["tech"], &["old"])]);
+        assert!(update(&mut app, Action::FeedChanged("renamed".into())).contains(&Effect::LoadFeeds));
+    }
+
+    #[test]
+    fn filter_narrows_as_you_type_and_esc_clears() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        let _ = update(&mut app, Action::Filter);
+        assert!(matches!(app.prompt, Some(Prompt { kind: PromptKind::Filter(Pane::Articles), .. })));
+        for c in "NUMBER 2".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![12]);
+        assert_eq!(app.selected_article().map(|a| a.id.0), Some(12));
+        let _ = update(&mut app, Action::Input(InputKey::Backspace));
+        assert_eq!(app.article_view.len(), 3);
+        let _ = update(&mut app, Action::Input(InputKey::Char('1')));
+        let _ = update(&mut app, Action::Input(InputKey::Submit));
+        assert_eq!(app.prompt, None);
+        assert_eq!(app.article_filter, "NUMBER 1");
+        assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![11]);
+        // Keys are commands again; Esc clears the filter before it goes back.
+        let _ = update(&mut app, Action::Back);
+        assert_eq!(app.article_filter, "");
+        assert_eq!(app.focus, Pane::Articles);
+        assert_eq!(app.article_view.len(), 3);
+        // In the feeds pane it filters feeds; Esc in the prompt cancels.
+        app.focus = Pane::Feeds;
+        let _ = update(&mut app, Action::Filter);
+        for c in "机器".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert_eq!(app.visible_feeds().map(|f| f.id.0).collect::<Vec<_>>(), vec![2]);
+        let _ = update(&mut app, Action::Input(InputKey::Cancel));
+        assert_eq!((app.prompt.clone(), app.feed_view.len()), (None, 2));
+    }
+
+    #[test]
+    fn a_filter_starting_with_a_question_mark_asks_the_store_and_shows_its_answer() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        let source = app.articles_source.expect("the sample shows a list");
+        let _ = update(&mut app, Action::Filter);
+        let mut effects = Vec::new();
+        for c in "?unread and title:".chars() {
+            effects = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        // Not a query yet: the error in the status line, with its column; nothing asked.
+        assert!(effects.is_empty(), "{effects:?}");
+        assert_eq!(app.message, "error at column 18: expected a value after \"title:\"");
+        assert_eq!(app.article_view.len(), 3, "until an answer, every article shows");
+        let effects = update(&mut app, Action::Input(InputKey::Char('x')));
+        let all: Vec<ArticleId> = app.entries.iter().map(|e| e.id).collect();
+        assert_eq!(effects, vec![Effect::MatchQuery { source, expr: "unread and title:x".into(), ids: all }]);
+        assert!(app.message.is_empty(), "the error went once the expression parsed");
+        // A stale answer (an older expression) is dropped; the current one filters.
+        let _ = update(
+            &mut app,
+            Action::QueryMatched { source, expr: "unread".into(), ids: vec![ArticleId(10)] },
+        );
+        assert_eq!(app.article_view.len(), 3);
+        let _ = update(
+            &mut app,
+            Action::QueryMatched { source, expr: "unread and title:x".into(), ids: vec![ArticleId(11)] },
+        );
+        assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![11]);
+        // Esc clears it, and a plain filter is a plain filter again.
+        let _ = update(&mut app, Action::Input(InputKey::Cancel));
+        assert_eq!((app.article_filter.as_str(), app.article_view.len()), ("", 3));
+        assert_eq!(app.query_matches, None);
+    }
+
+    #[test]
+    fn a_adds_a_feed_and_selects_it_when_it_arrives() {
+        let mut app = App::sample(80, 24);
+        let _ = update(&mut app, Action::AddFeed);
+        for c in " example.org/feed ".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert_eq!(
+            update(&mut app, Action::Input(InputKey::Submit)),
+            vec![Effect::AddFeed("example.org/feed".into())]
+        );
+        assert_eq!(
+            update(&mut app, Action::FeedAdded { feed: Some(FeedId(7)), message: "added X\u{1b}[2J".into() }),
+            vec![Effect::LoadFeeds, Effect::LoadQueryFeeds(Vec::new())]
+        );
+        assert_eq!(app.message, "added X[2J");
+        let mut feeds = app.feeds.clone();
+        feeds.push(FeedRow {
+            id: FeedId(7),
+            title: "X".into(),
+            unread: 3,
+            total: 3,
+            failing: false,
+            synced: false,
+            tags: vec![],
+        });
+        let effects = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 5 });
+        assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(7)));
+        assert_eq!(effects, vec![Effect::LoadArticles(Source::Feed(FeedId(7)))]);
+        // An empty URL adds nothing.
+        let _ = update(&mut app, Action::AddFeed);
+        assert!(update(&mut app, Action::Input(InputKey::Submit)).is_empty());
+    }
+
+    #[test]
+    fn welcome_enter_adds_the_samples() {
+        let mut app = App::new(80, 24);
+        let _ = update(&mut app, Action::FeedsLoaded { feeds: vec![], unread_total: 0 });
+        assert_eq!(update(&mut app, Action::Open), vec![Effect::AddSamples]);
+    }
+
+    #[test]
+    fn a_filter_reads_every_row_once_then_matches_them() {
+        let (mut app, rows, _) = long_list(3000, 200, |_| false);
+        let _ = update(&mut app, Action::Filter);
+        let mut asked = Vec::new();
+        for c in "a2999".chars() {
+            asked.push(load_rows_ids(&update(&mut app, Action::Input(InputKey::Char(c)))));
+        }
+        // One effect, at the first character, for every row not read yet.
+        assert_eq!(asked[0], rows[200..].iter().map(|r| r.id).collect::<Vec<_>>());
+        assert!(asked[1..].iter().all(Vec::is_empty), "{:?}", asked.iter().map(Vec::len).collect::<Vec<_>>());
+        assert!(app.article_view.is_empty(), "a2999 is not read yet");
+        let _ = update(
+            &mut app,
+            Action::RowsLoaded { source: Source::Feed(FeedId(2)), asked: vec![], rows: rows[200..].to_vec() },
+        );
+        assert_eq!(app.visible_entries().map(|e| e.id).collect::<Vec<_>>(), vec![ArticleId(2999)]);
+        // Esc clears the filter, and the rows far from the screen go.
+        let _ = update(&mut app, Action::Input(InputKey::Submit));
+        let _ = update(&mut app, Action::Back);
+        assert_eq!(app.article_view.len(), 3000);
+        assert!(app.rows.len() <= crate::ui::app::ROW_CACHE, "{}", app.rows.len());
+        assert!(app.selected_article().is_some());
+    }
+}

@@ -1,9 +1,9 @@
 //! The interactive reader: `tidings` with no subcommand.
 //!
-//! One loop owns the `App`. It waits on terminal input, the action channel, finished workers
-//! and termination signals; each `Action` goes through `update`, which returns `Effect`s; the
-//! loop runs store reads and writes on blocking workers that report back with `Action`s, and
-//! redraws only after state changed. The UI task itself never awaits I/O.
+//! One loop owns the `App`: next event (a key, a worker's answer, a change another process
+//! made, a timer, a signal) -> `update`, which changes the state and returns `Effect`s ->
+//! [`runner::Runner`], which performs them on workers that report back with `Action`s -> a
+//! redraw, only after state changed. The UI task itself never awaits I/O.
 
 pub mod action;
 pub mod app;
@@ -12,6 +12,7 @@ pub mod hyperlink;
 pub mod keymap;
 pub mod layout;
 pub mod panes;
+pub mod runner;
 pub mod terminal;
 pub mod theme;
 pub mod update;
@@ -23,12 +24,10 @@ use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::broadcast;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
-use tokio::task::JoinSet;
+use tokio::sync::mpsc::unbounded_channel;
 
 use crate::config::Config;
-use crate::engine::{Change, Engine, RefreshRequest, Subscribe};
-use crate::model::FeedId;
+use crate::engine::{Change, Engine};
 use action::{Action, Effect};
 use app::App;
 
@@ -90,21 +89,7 @@ async fn event_loop(
     let mut sighup = signal(SignalKind::hangup()).context("cannot watch for SIGHUP")?;
     // Ctrl-C is a key in raw mode; this is `kill -INT` from elsewhere.
     let mut sigint = signal(SignalKind::interrupt()).context("cannot watch for SIGINT")?;
-    let mut workers: JoinSet<()> = JoinSet::new();
-    // One writer applies store writes in the order `update` asked for them (`m` pressed twice
-    // must end unread); reads run in parallel on their own workers.
-    let (writes, write_queue) = std::sync::mpsc::channel::<Effect>();
-    {
-        let engine = engine.clone();
-        let tx = tx.clone();
-        workers.spawn_blocking(move || {
-            for effect in write_queue {
-                for action in effects::perform(&engine, effect) {
-                    let _ = tx.send(action);
-                }
-            }
-        });
-    }
+    let mut runner = runner::Runner::new(engine.clone(), tx.clone(), opener);
     let size = screen.terminal().size().context("cannot read the terminal size")?;
     let mut app = App::new(size.width, size.height);
     app.date_format = config.reader.date_format.clone();
@@ -148,91 +133,20 @@ async fn event_loop(
     let mut last_draw = std::time::Instant::now();
     let exit = loop {
         let mut quit = false;
-        for effect in pending.drain(..) {
-            match effect {
-                Effect::Quit => quit = true,
-                effect if effect.is_write() => {
-                    if writes.send(effect).is_err() {
-                        bail!("the store writer has stopped");
-                    }
-                }
-                Effect::Refresh(feed) => spawn_refresh(&mut workers, &engine, &tx, feed),
-                Effect::Sync => {
-                    let engine = engine.clone();
-                    let tx = tx.clone();
-                    workers.spawn_blocking(move || {
-                        let action = match engine.sync(false) {
-                            Ok(summary) => Action::SyncFinished(summary),
-                            Err(e) => Action::SyncFinished(Some(crate::sync::SyncSummary {
-                                error: Some(e.to_string()),
-                                ..Default::default()
-                            })),
-                        };
-                        let _ = tx.send(action);
+        for ran in runner.run(pending.drain(..))? {
+            match ran {
+                runner::Ran::Quit => quit = true,
+                runner::Ran::InTerminal(url) => {
+                    // The browser gets the terminal: no input reader may steal its keys.
+                    drop(input);
+                    let outcome = run_in_terminal(screen, runner.opener(), &url);
+                    input = EventStream::new();
+                    dirty = true;
+                    runner.say(match outcome {
+                        Ok(()) => Action::Notice(format!("back from {}", runner.opener().program())),
+                        Err(e) => Action::Failed(format!("{e:#}")),
                     });
                 }
-                Effect::AddFeed(input) => spawn_add_feed(&mut workers, &engine, &tx, input),
-                Effect::AddSamples => {
-                    let engine = engine.clone();
-                    let tx = tx.clone();
-                    workers.spawn_blocking(move || {
-                        let action = match engine.add_samples() {
-                            Ok(ids) => Action::FeedAdded {
-                                feed: ids.first().copied(),
-                                message: format!("added {} sample feeds (R fetches them live)", ids.len()),
-                            },
-                            Err(e) => Action::Failed(format!("cannot add the sample feeds: {e}")),
-                        };
-                        let _ = tx.send(action);
-                    });
-                }
-                Effect::OpenUrl(link) => match opener.check(&link) {
-                    Err(e) => {
-                        let _ = tx.send(Action::Failed(e.to_string()));
-                    }
-                    Ok(url) if opener.in_terminal() => {
-                        // The browser gets the terminal: no input reader may steal its keys.
-                        drop(input);
-                        let outcome = run_in_terminal(screen, &opener, &url);
-                        input = EventStream::new();
-                        dirty = true;
-                        let _ = tx.send(match outcome {
-                            Ok(()) => Action::Notice(format!("back from {}", opener.program())),
-                            Err(e) => Action::Failed(format!("{e:#}")),
-                        });
-                    }
-                    Ok(url) => {
-                        let opener = opener.clone();
-                        let tx = tx.clone();
-                        workers.spawn_blocking(move || {
-                            let _ = tx.send(match opener.open_detached(&url) {
-                                Ok(()) => Action::Notice(format!("opened {url}")),
-                                Err(e) => Action::Failed(e.to_string()),
-                            });
-                        });
-                    }
-                },
-                Effect::Copy(link) => match opener.check(&link) {
-                    Err(e) => {
-                        let _ = tx.send(Action::Failed(e.to_string()));
-                    }
-                    Ok(url) => {
-                        // OSC 52: the terminal's clipboard, which works over SSH and in tmux.
-                        use std::io::Write;
-                        let mut out = std::io::stdout();
-                        let _ =
-                            out.write_all(crate::opener::osc52(&url).as_bytes()).and_then(|()| out.flush());
-                        let tx = tx.clone();
-                        workers.spawn_blocking(move || {
-                            let how = match crate::opener::copy_to_local_clipboard(&url) {
-                                Ok(tool) => format!("copied {url} ({tool} and the terminal)"),
-                                Err(_) => format!("copied {url} (through the terminal, OSC 52)"),
-                            };
-                            let _ = tx.send(Action::Notice(how));
-                        });
-                    }
-                },
-                effect => spawn_effect(&mut workers, &engine, &tx, effect),
             }
         }
         if quit {
@@ -270,7 +184,7 @@ async fn event_loop(
             },
             Some(action) = rx.recv() => Some(action),
             change = changes.recv() => change_action(&engine, change),
-            Some(joined) = workers.join_next(), if !workers.is_empty() => {
+            Some(joined) = runner.join_next(), if !runner.is_idle() => {
                 if let Err(e) = joined {
                     if e.is_panic() {
                         bail!("a background task crashed: {e}");
@@ -295,23 +209,14 @@ async fn event_loop(
         if let Some(action) = action {
             // Failures are shown in the status line for a few seconds; the log keeps them.
             if let Some(line) = log_line(&app, &action) {
-                let log = log.clone();
-                workers.spawn_blocking(move || log.write(&line));
+                runner.log(log.clone(), line);
             }
             pending.extend(update(&mut app, action));
             dirty = true;
         }
     };
-    // Let marks already queued reach the store before it is flushed; reads finish quickly. A
-    // refresh this process runs for others is left behind when it ends (each feed is written
-    // in one transaction, so nothing half-written stays behind).
-    drop(writes);
-    let drain = async {
-        while let Some(joined) = workers.join_next().await {
-            let _ = joined;
-        }
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+    // Marks already queued reach the store before it is flushed; reads finish quickly.
+    runner.finish(Duration::from_secs(5)).await;
     Ok(exit)
 }
 
@@ -418,81 +323,4 @@ fn change_action(
         Change::SyncFinished(_) if own => None,
         Change::SyncFinished(summary) => Some(Action::SyncedElsewhere(summary)),
     }
-}
-
-fn spawn_effect(workers: &mut JoinSet<()>, engine: &Engine, tx: &UnboundedSender<Action>, effect: Effect) {
-    let engine = engine.clone();
-    let tx = tx.clone();
-    workers.spawn_blocking(move || {
-        for action in effects::perform(&engine, effect) {
-            // The loop has ended when the receiver is gone: nothing left to tell.
-            let _ = tx.send(action);
-        }
-    });
-}
-
-/// Runs a refresh of `feed` (or of every feed) wherever the store is held. Its progress and
-/// its end arrive as changes, like those of a refresh another process started; only a refresh
-/// that could not start is reported here.
-fn spawn_refresh(
-    workers: &mut JoinSet<()>,
-    engine: &Engine,
-    tx: &UnboundedSender<Action>,
-    feed: Option<FeedId>,
-) {
-    let engine = engine.clone();
-    let tx = tx.clone();
-    workers.spawn_blocking(move || {
-        // A feed the user named is fetched even if its server asked us to wait, as in
-        // `tidings refresh ID`.
-        let request = RefreshRequest { feeds: feed.map(|f| vec![f]), named: feed.is_some() };
-        if let Err(e) = engine.refresh(request, &mut |_| {}) {
-            let _ = tx.send(Action::RefreshFinished(Default::default()));
-            let _ = tx.send(Action::Failed(format!("cannot refresh: {e}")));
-        }
-    });
-}
-
-/// `a`: subscribes to what the user typed (a feed, or a page that links to one) and fetches
-/// it. Unlike `tidings add --no-fetch`, a URL that cannot be fetched is not added: in the
-/// reader a typo is the likelier cause, and the user is right there to try again.
-fn spawn_add_feed(workers: &mut JoinSet<()>, engine: &Engine, tx: &UnboundedSender<Action>, input: String) {
-    let engine = engine.clone();
-    let tx = tx.clone();
-    workers.spawn_blocking(move || {
-        let action = match add_feed(&engine, &input) {
-            Ok((feed, message)) => Action::FeedAdded { feed: Some(feed), message },
-            Err(e) => Action::FeedAdded { feed: None, message: format!("cannot add {input}: {e:#}") },
-        };
-        let _ = tx.send(action);
-    });
-}
-
-fn add_feed(engine: &Engine, input: &str) -> Result<(FeedId, String)> {
-    let url = crate::subscriptions::feed_url_from_input(input)?;
-    let sub = Subscribe {
-        url: url.clone(),
-        title: None,
-        tags: Vec::new(),
-        options: Default::default(),
-        fetch: true,
-    };
-    let done = engine.subscribe_feed(sub)?;
-    let id = done.feed.id;
-    if !done.added {
-        return Ok((id, format!("already subscribed to {}", done.feed.url)));
-    }
-    let note = match done.page_feeds.len() {
-        0 | 1 => String::new(),
-        n => format!(" (the page links to {n} feeds; added the first)"),
-    };
-    let title = done.feed.display_title();
-    let message = match done.first_fetch.map(|r| r.outcome) {
-        Some(crate::refresh::FeedOutcome::Updated(stats)) => {
-            format!("added {title}: {}{note}", crate::words::plural(stats.total, "article"))
-        }
-        Some(crate::refresh::FeedOutcome::Failed(e)) => format!("added {title}, but: {e}"),
-        _ => format!("added {title}{note}"),
-    };
-    Ok((id, message))
 }

@@ -16,7 +16,7 @@ mod common;
 use common::{build, FEEDS, PER_FEED};
 
 /// One start: milliseconds from spawn to the full first screen.
-fn start_once(data: &std::path::Path, home: &std::path::Path) -> f64 {
+fn start_once(data: &std::path::Path, home: &std::path::Path, config_text: &str) -> f64 {
     let pair = native_pty_system()
         .openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 })
         .expect("pty");
@@ -25,7 +25,7 @@ fn start_once(data: &std::path::Path, home: &std::path::Path) -> f64 {
     cmd.arg(data);
     // An empty config means the defaults; a file named by --config must exist.
     let config = home.join("config.toml");
-    std::fs::write(&config, "").expect("empty config");
+    std::fs::write(&config, config_text).expect("config");
     cmd.arg("--config");
     cmd.arg(config);
     cmd.env("HOME", home);
@@ -86,14 +86,45 @@ fn main() {
     let t = Instant::now();
     build(&data);
     eprintln!("built {} articles in {:.1} s", FEEDS * PER_FEED, t.elapsed().as_secs_f64());
-    let _ = start_once(&data, dir.path()); // warm the page cache
-    let mut times: Vec<f64> = (0..15).map(|_| start_once(&data, dir.path())).collect();
-    times.sort_by(f64::total_cmp);
-    println!(
-        "start to first full frame, {} articles: min {:.1} ms, median {:.1} ms, max {:.1} ms",
-        FEEDS * PER_FEED,
-        times[0],
-        times[times.len() / 2],
-        times[times.len() - 1]
-    );
+    // 20 query feeds of the kinds people keep: flags, tags, feeds, titles, ages, content.
+    let mut queries = String::new();
+    for (i, expr) in [
+        "unread",
+        "starred",
+        "unread and age<1d",
+        "title:headline and unread",
+        "feed:7",
+        "feed:\"Feed 01\" and unread",
+        "tag:news",
+        "author:writer and age<7d",
+        "has:images",
+        "not read and title:\"article 9\"",
+        "age<2h",
+        "title:usual",
+        "starred or unread and feed:3",
+        "date>=2026-01-01 and unread",
+        "has:enclosure",
+        "link:example and unread",
+        "(feed:1 or feed:2) and unread",
+        "title:\"article 1\"",
+        "unread and not feed:5",
+        "content:some",
+    ]
+    .iter()
+    .enumerate()
+    {
+        queries.push_str(&format!("[[query]]\nname = \"Query {i:02}\"\nquery = '{expr}'\n\n"));
+    }
+    for (label, config) in [("", ""), (" with 20 query feeds", queries.as_str())] {
+        let _ = start_once(&data, dir.path(), config); // warm the page cache
+        let mut times: Vec<f64> = (0..15).map(|_| start_once(&data, dir.path(), config)).collect();
+        times.sort_by(f64::total_cmp);
+        println!(
+            "start to first full frame, {} articles{label}: min {:.1} ms, median {:.1} ms, max {:.1} ms",
+            FEEDS * PER_FEED,
+            times[0],
+            times[times.len() / 2],
+            times[times.len() - 1]
+        );
+    }
 }

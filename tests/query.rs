@@ -409,7 +409,8 @@ fn the_reader_lists_query_feeds_first_and_counts_them_after_each_mark() {
     t.ok(&["query", "add", "Rusty", "unread and title:rust"]);
     let mut screen = common::pty::Screen::spawn_sized(&t, 120, 30);
     screen.wait_for(&["?Rusty", " 2/2", "Tech Weekly"]);
-    // The query feed is selected first; its list is every matching article of every feed.
+    // The query feed is the first row; its list is every matching article of every feed.
+    screen.keys("g");
     screen.wait_until("the query's articles", |s| {
         let c = s.contents();
         c.contains(RUST) && c.contains(PANS) && !c.contains(CLOUD) && !c.contains(BREAD)

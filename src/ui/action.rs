@@ -258,6 +258,9 @@ pub enum Effect {
     },
     /// Lists the query feeds (config.toml's, given, then the database's) and counts them.
     LoadQueryFeeds(Vec<crate::store::QueryFeed>),
+    /// The same at start, on a reader (not behind the writer: no mark waits for it, and the
+    /// first count of many query feeds over a big store must not hold marks up).
+    LoadQueryFeedsAtStart(Vec<crate::store::QueryFeed>),
     LoadArticles(Source),
     /// Reads the rows (title, author, date...) of these articles of the list `source`.
     LoadRows {

@@ -29,7 +29,9 @@ pub fn perform(store: &Engine, effect: Effect) -> Vec<Action> {
 fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineError> {
     Ok(match effect {
         Effect::LoadFeeds => vec![feeds_loaded(store)?],
-        Effect::LoadQueryFeeds(config) => vec![query_feeds_loaded(store, &config)?],
+        Effect::LoadQueryFeeds(config) | Effect::LoadQueryFeedsAtStart(config) => {
+            vec![query_feeds_loaded(store, &config)?]
+        }
         Effect::RemoveFeed(feed) => {
             let (removed, note) = store.remove_feed_noting(feed)?;
             let mut message = format!("removed {}", sanitize::line(removed.display_title()));

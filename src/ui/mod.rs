@@ -108,7 +108,7 @@ async fn event_loop(
         .collect();
     app.config_queries = config.query_feeds.clone();
     app.queries_loading = true;
-    let mut pending = vec![Effect::LoadFeeds, Effect::LoadQueryFeeds(app.config_queries.clone())];
+    let mut pending = vec![Effect::LoadFeeds, Effect::LoadQueryFeedsAtStart(app.config_queries.clone())];
     // Status messages age once a second (only while one shows, or marks wait to be sent).
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

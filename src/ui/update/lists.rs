@@ -406,12 +406,15 @@ mod tests {
         let mut expected = vec!["?Unread".to_owned(), "?Empty".to_owned()];
         expected.extend(before.clone());
         assert_eq!(feed_rows(&app), expected);
-        // The first list to land selects the first row.
-        assert_eq!(app.feed_sel, 0);
-        // A reload keeps the selection on the feed it was on.
-        app.feed_sel = 2;
+        // The feeds came first: the selection stays on its feed, two rows down.
+        assert_eq!(app.feed_sel, 2);
         let effects = update(&mut app, Action::QueryFeedsLoaded(rows.clone()));
-        assert_eq!(app.feed_sel, 2, "{effects:?}");
+        assert_eq!(app.feed_sel, 2, "a reload too: {effects:?}");
+        // Before the feeds, the first query feed is the first row.
+        let mut fresh = App::new(80, 24);
+        let _ = update(&mut fresh, Action::QueryFeedsLoaded(rows.clone()));
+        assert_eq!(fresh.feed_sel, 0);
+        assert_eq!(fresh.selected_query().map(|q| q.name.as_str()), Some("Unread"));
         // A query feed opens like a feed: its list is the store's answer to the expression.
         app.focus = Pane::Feeds;
         let _ = update(&mut app, Action::SelectFirst);

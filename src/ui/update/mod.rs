@@ -607,9 +607,9 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             effects
         }
         Action::QueryFeedsLoaded(rows) => {
-            // The first list to land selects the first row, whichever list it is (a reload
-            // keeps the selection where it is).
-            let first = !app.queries_loaded && app.feed_sel == 0;
+            // Before the feeds, the first query feed is the first row; after them the selection
+            // stays on its feed (the rows move down, it does not move under the user).
+            let first = !app.queries_loaded && !app.feeds_loaded;
             app.queries_loaded = true;
             let selected = if first { None } else { app.selected_feed_key() };
             app.queries = rows;

@@ -93,3 +93,26 @@ fn big_o_puts_the_articles_in_another_order() {
     screen.keys("q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
 }
+
+#[test]
+fn big_j_and_k_move_a_feed_and_the_order_is_kept() {
+    let t = two_feeds();
+    let mut screen = common::pty::Screen::spawn_sized(&t, 100, 30);
+    screen.wait_for(&["Alpha", "Beta"]);
+    // Rows of the feeds pane start with the border and the marker column.
+    let alpha_first = |s: &vt100::Screen| {
+        let c = s.contents();
+        let row = |name: &str| c.lines().position(|l| l.starts_with(&format!("│ {name} ")));
+        row("Alpha").zip(row("Beta")).map(|(a, b)| a < b)
+    };
+    assert_eq!(alpha_first(screen.parser.lock().unwrap().screen()), Some(true));
+    // J moves Alpha below Beta, and the selection goes with it.
+    screen.keys("J");
+    screen.wait_until("Beta first", |s| alpha_first(s) == Some(false));
+    screen.keys("J");
+    screen.wait_for(&["already last"]);
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    let titles: Vec<String> = feeds(&t).into_iter().map(|(title, _)| title).collect();
+    assert_eq!(titles, ["Beta", "Alpha"], "tidings feeds lists them in the order set");
+}

@@ -150,6 +150,11 @@ impl Holder {
                 self.written(origin, Change::Feeds)?;
                 Reply::Done(added)
             }
+            Request::MoveFeed(id, by) => {
+                let moved = store.move_feed(id, by)?;
+                self.written(origin, Change::Feeds)?;
+                Reply::Done(moved)
+            }
             Request::QueryFeedRemove(name) => {
                 let removed = store.remove_query_feed(&name)?;
                 self.written(origin, Change::Feeds)?;

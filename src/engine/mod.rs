@@ -399,6 +399,14 @@ impl Engine {
         }
     }
 
+    /// Moves a feed `by` places in the list (negative: up); false if it did not move.
+    pub fn move_feed(&self, id: FeedId, by: i64) -> Result<bool> {
+        match self.ask(Request::MoveFeed(id, by))? {
+            Reply::Done(moved) => Ok(moved),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// Unread and total counts of what each expression matches (or why it cannot be counted).
     pub fn query_counts(&self, exprs: &[String]) -> Result<Vec<std::result::Result<Counts, String>>> {
         match self.ask(Request::QueryCounts(exprs.to_vec()))? {

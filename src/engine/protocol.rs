@@ -106,6 +106,8 @@ pub enum Request {
     QueryFeedRemove(String),
     /// Unread and total counts of the articles each expression matches: `QueryCounts`.
     QueryCounts(Vec<String>),
+    /// Moves a feed this many places in the list (negative: up): `Done(moved)`.
+    MoveFeed(FeedId, i64),
 }
 
 /// A request's answer; `Progress` frames may come before the last one.

@@ -16,6 +16,7 @@
 
 mod codec;
 mod datadir;
+mod feed_order;
 mod query_feeds;
 mod records;
 mod repair;
@@ -533,8 +534,10 @@ impl Store {
     }
 
     /// All feeds, by id.
+    /// Every feed, in the user's order (see `feed_order`).
     pub fn feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
-        self.feeds.iter().values().map(|v| decode("feed", &v?)).collect()
+        let feeds = self.feeds.iter().values().map(|v| decode("feed", &v?)).collect::<Result<_, _>>()?;
+        self.in_user_order(feeds)
     }
 
     pub fn feed(&self, id: FeedId) -> Result<Option<FeedRecord>, StoreError> {

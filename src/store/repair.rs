@@ -316,8 +316,10 @@ fn salvage(old: &Store, new: &Store, report: &mut RepairReport) -> Result<(), St
     batch.insert("next_feed_id", &next(next_feed, max_feed).to_be_bytes());
     batch.insert("next_article_id", &next(next_article, max_article).to_be_bytes());
     batch.insert(RECORDS_KEY, &records.to_bytes());
-    if let Ok(Some(queries)) = old.meta.get(super::query_feeds::QUERY_FEEDS_KEY) {
-        batch.insert(super::query_feeds::QUERY_FEEDS_KEY, queries);
+    for key in [super::query_feeds::QUERY_FEEDS_KEY, super::feed_order::FEED_ORDER_KEY] {
+        if let Ok(Some(value)) = old.meta.get(key) {
+            batch.insert(key, value);
+        }
     }
     new.meta.apply_batch(batch)?;
 

@@ -85,6 +85,8 @@ pub enum Action {
     RenameFeed,
     /// `#`: set the selected feed's tags.
     EditTags,
+    /// `J` / `K`: move the selected feed down / up the list.
+    MoveFeed(i8),
     /// `y`: copy the article's link (OSC 52 and the local clipboard).
     CopyLink,
     /// `i`: the selected feed's fetch history.
@@ -249,6 +251,11 @@ pub enum Effect {
     LoadFeeds,
     /// Removes a feed and its articles.
     RemoveFeed(FeedId),
+    /// Moves a feed `by` places in the list.
+    MoveFeed {
+        feed: FeedId,
+        by: i8,
+    },
     /// Changes a feed's title (`Some(None)`: its own again) or tags.
     EditFeed {
         feed: FeedId,
@@ -325,6 +332,7 @@ impl Effect {
                 | Effect::ReloadArticles(_)
                 | Effect::LoadQueryFeeds(_)
                 | Effect::RemoveFeed(_)
+                | Effect::MoveFeed { .. }
                 | Effect::EditFeed { .. }
         )
     }

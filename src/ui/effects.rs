@@ -40,6 +40,13 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
             }
             vec![Action::FeedChanged(message)]
         }
+        Effect::MoveFeed { feed, by } => {
+            if store.move_feed(feed, i64::from(by))? {
+                vec![Action::FeedChanged(String::new())]
+            } else {
+                vec![Action::Notice(if by < 0 { "already first" } else { "already last" }.to_owned())]
+            }
+        }
         Effect::EditFeed { feed, title, add_tags, remove_tags } => {
             let edit = crate::engine::FeedEdit { title, add_tags, remove_tags, ..Default::default() };
             let (_, after) = store.edit_feed(feed, edit)?;

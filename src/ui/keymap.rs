@@ -143,6 +143,14 @@ const COMMANDS: &[Command] = &[
     command(Group::Feeds, "remove_feed", Action::RemoveFeed, &["D"], "remove the selected feed (asks first)"),
     command(Group::Feeds, "rename_feed", Action::RenameFeed, &["E"], "give the selected feed your own title"),
     command(Group::Feeds, "edit_tags", Action::EditTags, &["#"], "set the selected feed's tags"),
+    command(
+        Group::Feeds,
+        "move_feed_down",
+        Action::MoveFeed(1),
+        &["J"],
+        "move the selected feed down the list",
+    ),
+    command(Group::Feeds, "move_feed_up", Action::MoveFeed(-1), &["K"], "move the selected feed up the list"),
     command(Group::Quit, "quit", Action::Quit, &["q"], "quit"),
 ];
 

@@ -107,8 +107,8 @@ async fn event_loop(
         .map(|h| app::HelpLine { section: h.section, keys: h.keys, description: h.description.to_owned() })
         .collect();
     app.config_queries = config.query_feeds.clone();
-    app.queries_loading = true;
-    let mut pending = vec![Effect::LoadFeeds, Effect::LoadQueryFeedsAtStart(app.config_queries.clone())];
+    // Query feeds are counted once the first list is on screen (see `count_queries_at_start`).
+    let mut pending = vec![Effect::LoadFeeds];
     // Status messages age once a second (only while one shows, or marks wait to be sent).
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

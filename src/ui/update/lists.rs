@@ -14,6 +14,17 @@ pub(super) fn reload_feeds(app: &mut App) -> Vec<Effect> {
     effects
 }
 
+/// The first count of the query feeds waits for the first frame (the first list landed, or
+/// there are no feeds): counting many query feeds over a big store is seconds of work that
+/// must not slow the reader's start.
+pub(super) fn count_queries_at_start(app: &mut App) -> Vec<Effect> {
+    if app.queries_loaded || app.queries_loading {
+        return Vec::new();
+    }
+    app.queries_loading = true;
+    vec![Effect::LoadQueryFeedsAtStart(app.config_queries.clone())]
+}
+
 /// Asks for the query feeds and their counts again (one load at a time, like the feeds').
 pub(super) fn reload_queries(app: &mut App) -> Vec<Effect> {
     if app.queries_loading {

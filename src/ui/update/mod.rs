@@ -389,6 +389,14 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        Action::MoveFeed(by) => match app.selected_feed().map(|f| f.id) {
+            // The reload keeps the selection on the feed, wherever it lands.
+            Some(feed) => vec![Effect::MoveFeed { feed, by }],
+            None => {
+                app.say(NOT_A_FEED);
+                Vec::new()
+            }
+        },
         Action::FeedChanged(message) => {
             app.say(crate::sanitize::line(&message));
             reload_feeds(app)
@@ -604,6 +612,9 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             if app.articles_wanted != Some(Source::Starred) {
                 effects.extend(want_articles(app));
             }
+            if app.feeds.is_empty() {
+                effects.extend(count_queries_at_start(app));
+            }
             effects
         }
         Action::QueryFeedsLoaded(rows) => {
@@ -650,6 +661,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             effects.extend(want_rows(app));
             // A query filter asks again: the list may hold new articles.
             effects.extend(match_query(app));
+            effects.extend(count_queries_at_start(app));
             // The rows on screen before a reload stay drawn (no flash of placeholders) until
             // their fresh copies, just asked for, arrive.
             if !shown.is_empty() {

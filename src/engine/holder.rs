@@ -107,6 +107,14 @@ impl Holder {
             Request::MatchingIds(ids, expr) => self.matching(&expr, |store, query, now| {
                 crate::query::matching_ids(store, &ids, query, now).map(Reply::ArticleIds)
             }),
+            Request::Search(search) => {
+                let results = crate::search::search(&self.store, &search).map_err(|e| e.to_string())?;
+                if results.caught_up.indexed > 0 {
+                    // What was indexed is durable before the answer, like any write.
+                    self.store.flush().map_err(|e| e.to_string())?;
+                }
+                Ok(Reply::Searched(results))
+            }
             request => self.try_handle(origin, request).map_err(|e| e.to_string()),
         }
     }
@@ -182,7 +190,15 @@ impl Holder {
                 self.written(origin, Change::Flags)?;
                 Reply::ArticleIds(changed)
             }
-            Request::Check => Reply::Check(store.check()?),
+            Request::Check => {
+                // The index is checked as it stands after catching up: articles waiting to
+                // be indexed are not a problem, a stale index is.
+                let caught_up = crate::search::catch_up(store)?;
+                if caught_up.indexed > 0 {
+                    store.flush()?;
+                }
+                Reply::Check(store.check()?)
+            }
             // Handled in `handle`; the server turns an events request into a stream first.
             Request::Subscribe(_)
             | Request::Refresh(_)
@@ -193,7 +209,8 @@ impl Holder {
             | Request::SyncAdd(_)
             | Request::Sync { .. }
             | Request::SyncStatus
-            | Request::SyncRemove => Reply::Error("this request is not answered here".into()),
+            | Request::SyncRemove
+            | Request::Search(_) => Reply::Error("this request is not answered here".into()),
         };
         Ok(reply)
     }
@@ -289,6 +306,11 @@ impl Holder {
     fn remove_feed(&self, origin: u64, id: FeedId) -> Result<Reply, StoreError> {
         let server_feed = self.store.synced_feeds()?.into_iter().find(|(f, _)| *f == id).map(|(_, s)| s);
         let removed = self.store.remove_feed(id)?;
+        // Its articles' postings go now, not at the next search (a failure leaves them
+        // pending, which the next search finishes).
+        if let Err(e) = crate::search::catch_up_if_built(&self.store) {
+            tracing::warn!(target: "tidings", "search index not updated after removing feed {id}: {e}");
+        }
         self.written(origin, Change::Feeds)?;
         let note = match (server_feed, self.fetcher()) {
             (Some(server_feed), Ok(fetcher)) => self.runtime.block_on(crate::sync::unsubscribe_remote(

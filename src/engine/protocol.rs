@@ -21,7 +21,7 @@ use crate::subscriptions::DiscoveredFeed;
 
 /// The request format this build speaks. Bump it whenever [`Request`], [`Reply`] or any type
 /// inside them changes shape.
-pub const PROTOCOL: u32 = 4;
+pub const PROTOCOL: u32 = 5;
 
 /// Recognises a tidings peer (anything else on the socket is refused at once).
 pub const MAGIC: &str = "tidings-engine";
@@ -98,6 +98,8 @@ pub enum Request {
     SyncStatus,
     /// Forgets the account (feeds and articles stay): answered with the status it had.
     SyncRemove,
+    /// Full-text search (`tidings search`): answered with `Searched`.
+    Search(crate::search::SearchRequest),
 }
 
 /// A request's answer; `Progress` frames may come before the last one.
@@ -139,6 +141,7 @@ pub enum Reply {
     /// One feed of a running refresh is done (before the final `Refreshed`).
     Progress(Progress),
     Event(Event),
+    Searched(crate::search::SearchResults),
     /// The request failed; the text is for the user.
     Error(String),
 }

@@ -216,8 +216,14 @@ fn analyze(text: &DocText) -> (HashMap<String, u32>, u32) {
     let mut len = 0u32;
     for (field, weight) in [(&text.title, TITLE_WEIGHT), (&text.author, 1), (&text.body, 1)] {
         tokenize::for_each_token(field, |term, _| {
-            *counts.entry(term).or_default() += weight;
+            match counts.get_mut(term) {
+                Some(n) => *n += weight,
+                None => {
+                    counts.insert(term.to_owned(), weight);
+                }
+            }
             len = len.saturating_add(weight);
+            true
         });
     }
     (counts, len)
@@ -351,6 +357,31 @@ pub(crate) fn doc_entry(store: &Store, doc: u64) -> Result<Option<DocEntry>, Sto
         Some(v) => Ok(Some(decode_doc(&v).ok_or_else(|| corrupt("an article's search entry"))?)),
         None => Ok(None),
     }
+}
+
+/// What the index holds, in bytes of keys and values as sled is given them (its pages add
+/// their own overhead on disk).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexSize {
+    pub articles: u64,
+    pub postings_blocks: u64,
+    pub postings_bytes: u64,
+    pub entries_bytes: u64,
+}
+
+/// Counts what the index holds (a scan of its trees: for benches and reports, not for lists).
+pub fn size(store: &Store) -> Result<IndexSize, StoreError> {
+    let mut s = IndexSize { articles: stats(store)?.0, ..Default::default() };
+    for kv in store.search_postings.iter() {
+        let (k, v) = kv?;
+        s.postings_blocks += 1;
+        s.postings_bytes += (k.len() + v.len()) as u64;
+    }
+    for kv in store.search_docs.iter() {
+        let (k, v) = kv?;
+        s.entries_bytes += (k.len() + v.len()) as u64;
+    }
+    Ok(s)
 }
 
 /// Adds to `problems` what is wrong with the index: an article not in it (and not pending),

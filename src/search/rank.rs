@@ -225,7 +225,19 @@ fn docs_of_feeds(store: &Store, feeds: &[FeedId]) -> Result<Vec<u64>, StoreError
 
 /// Whether `text` has `phrase`'s terms side by side, in order.
 pub(crate) fn has_phrase(text: &str, phrase: &[String]) -> bool {
-    let Some(first) = phrase.first() else { return true };
-    let terms: Vec<String> = tokenize::tokens(text).into_iter().map(|t| t.term).collect();
-    terms.windows(phrase.len()).any(|w| &w[0] == first && w == phrase)
+    if phrase.is_empty() {
+        return true;
+    }
+    // `matched[k]`: the last k terms are the phrase's first k. No term is kept, and the text
+    // is read only up to the phrase.
+    let mut matched = vec![false; phrase.len() + 1];
+    let mut found = false;
+    tokenize::for_each_token(text, |term, _| {
+        for k in (1..=phrase.len()).rev() {
+            matched[k] = (k == 1 || matched[k - 1]) && phrase[k - 1] == term;
+        }
+        found = matched[phrase.len()];
+        !found
+    });
+    found
 }

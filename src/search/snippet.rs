@@ -15,9 +15,10 @@ const LENGTH: usize = 200;
 pub fn snippet(body: &str, terms: &HashSet<&str>) -> String {
     let mut first = None;
     tokenize::for_each_token(body, |term, span| {
-        if first.is_none() && terms.contains(term.as_str()) {
+        if terms.contains(term) {
             first = Some(span.start);
         }
+        first.is_none()
     });
     let hit = first.unwrap_or(0);
     let mut start = floor_boundary(body, hit.saturating_sub(BEFORE));

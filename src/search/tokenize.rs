@@ -8,6 +8,7 @@
 //! have no spaces between words: their runs become overlapping bigrams (`机器学习` ->
 //! `机器` `器学` `学习`), so any word of two or more characters is found by its bigrams in a row.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -56,31 +57,64 @@ fn is_word_char(c: char) -> bool {
 /// The terms of `text`, in order.
 pub fn tokens(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
-    for_each_token(text, |term, span| out.push(Token { term, span }));
+    for_each_token(text, |term, span| {
+        out.push(Token { term: term.to_owned(), span });
+        true
+    });
     out
 }
 
-/// Calls `emit(term, span)` for each term of `text`, in order, without collecting them.
-pub fn for_each_token(text: &str, mut emit: impl FnMut(String, Range<usize>)) {
+/// Words seen before on this thread, with their terms: text repeats its words (Zipf), and
+/// folding and stemming are most of the cost of indexing. Cleared when full.
+const CACHED_WORDS: usize = 50_000;
+
+thread_local! {
+    static TERMS: std::cell::RefCell<HashMap<String, Option<String>>> = std::cell::RefCell::new(HashMap::new());
+}
+
+/// Calls `emit(term, span)` for each term of `text`, in order, until it returns false. Terms
+/// are lent, not allocated: indexing and phrase checks run this over every word of a body.
+pub fn for_each_token(text: &str, mut emit: impl FnMut(&str, Range<usize>) -> bool) {
+    TERMS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut cache) => cut(text, &mut cache, &mut emit),
+        // Called from inside an `emit` of this thread: without the cache.
+        Err(_) => cut(text, &mut HashMap::new(), &mut emit),
+    })
+}
+
+fn cut(
+    text: &str,
+    cache: &mut HashMap<String, Option<String>>,
+    emit: &mut impl FnMut(&str, Range<usize>) -> bool,
+) {
     let mut chars = text.char_indices().peekable();
+    let mut bigram = String::with_capacity(8);
     while let Some(&(start, c)) = chars.peek() {
         if is_cjk(c) {
-            // The run's characters with their offsets; bigrams of neighbours.
-            let mut run: Vec<(usize, char)> = Vec::new();
+            // Bigrams of neighbours; a run of one character is its own term.
+            let (mut prev, mut count) = ((start, c), 0);
             while let Some(&(i, c)) = chars.peek() {
                 if !is_cjk(c) {
                     break;
                 }
-                run.push((i, c));
                 chars.next();
+                count += 1;
+                if count > 1 {
+                    bigram.clear();
+                    bigram.push(prev.1);
+                    bigram.push(c);
+                    if !emit(&bigram, prev.0..i + c.len_utf8()) {
+                        return;
+                    }
+                }
+                prev = (i, c);
             }
-            let end_of = |k: usize| run.get(k).map_or(0, |&(i, c)| i + c.len_utf8());
-            if run.len() == 1 {
-                emit(run[0].1.to_string(), run[0].0..end_of(0));
-            }
-            for k in 1..run.len() {
-                let term: String = [run[k - 1].1, run[k].1].iter().collect();
-                emit(term, run[k - 1].0..end_of(k));
+            if count == 1 {
+                bigram.clear();
+                bigram.push(c);
+                if !emit(&bigram, start..start + c.len_utf8()) {
+                    return;
+                }
             }
         } else if is_word_char(c) {
             let mut end = start;
@@ -91,8 +125,17 @@ pub fn for_each_token(text: &str, mut emit: impl FnMut(String, Range<usize>)) {
                 end = i + c.len_utf8();
                 chars.next();
             }
-            if let Some(term) = term_of(&text[start..end]) {
-                emit(term, start..end);
+            let word = &text[start..end];
+            if !cache.contains_key(word) {
+                if cache.len() >= CACHED_WORDS {
+                    cache.clear();
+                }
+                cache.insert(word.to_owned(), term_of(word));
+            }
+            if let Some(Some(term)) = cache.get(word) {
+                if !emit(term, start..end) {
+                    return;
+                }
             }
         } else {
             chars.next();

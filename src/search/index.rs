@@ -61,10 +61,17 @@ fn change_token() -> [u8; 8] {
     (nanos ^ NEXT.fetch_add(1, Ordering::Relaxed).rotate_left(48)).to_be_bytes()
 }
 
-/// Records, in a write transaction of this build, that the index knows of every change up to
-/// change number `seq`.
-pub(crate) fn note_change(meta: &TransactionalTree, seq: u64) -> Result<(), UnabortableTransactionError> {
-    meta.insert(SEQ_KEY, &seq.to_be_bytes())?;
+/// Records, in a write transaction of this build (change `before` -> `after`), that the index
+/// still knows of every change: only if it knew of every one before. A change made by a build
+/// without search in between leaves the mark behind for good, until the index is rebuilt.
+pub(crate) fn note_change(
+    meta: &TransactionalTree,
+    before: u64,
+    after: u64,
+) -> Result<(), UnabortableTransactionError> {
+    if meta.get(SEQ_KEY)?.as_deref().and_then(read_u64) == Some(before) {
+        meta.insert(SEQ_KEY, &after.to_be_bytes())?;
+    }
     Ok(())
 }
 

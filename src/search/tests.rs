@@ -253,6 +253,18 @@ fn an_index_left_behind_is_rebuilt_and_check_finds_damage() {
     assert_eq!(catch_up(&f.store).unwrap(), CatchUp { indexed: 2, rebuilt: true });
     assert_eq!(f.search("zebra"), ["first"]);
     f.assert_consistent();
+    // A build without search counts a change (here: by hand) and leaves the index alone;
+    // this build's next write must not hide it.
+    let records = f.store.meta.get(crate::store::RECORDS_KEY).unwrap().unwrap();
+    let mut r = crate::store::Records::from_bytes(&records).unwrap();
+    r.seq += 1;
+    f.store.meta.insert(crate::store::RECORDS_KEY, &r.to_bytes()).unwrap();
+    f.store.mark(&[crate::model::ArticleId(1)], crate::store::Mark::Read).unwrap();
+    assert!(needs_build(&f.store).unwrap(), "a change the index never saw is not forgotten");
+    assert!(catch_up(&f.store).unwrap().rebuilt);
+    assert!(!needs_build(&f.store).unwrap());
+    f.store.mark(&[crate::model::ArticleId(1)], crate::store::Mark::Unread).unwrap();
+    assert!(!needs_build(&f.store).unwrap(), "this build's own changes keep it current");
     // A posting lost: check says so.
     let key = f.store.search_postings.iter().keys().find(|k| k.as_ref().unwrap().starts_with(b"lion\0"));
     f.store.search_postings.remove(key.unwrap().unwrap()).unwrap();

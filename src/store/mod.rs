@@ -1266,13 +1266,14 @@ fn adjust_counts(counters: &TransactionalTree, feed: FeedId, unread: i64, total:
 /// removes). Called inside every write transaction, so the counts always match the trees.
 fn bump_records(meta: &TransactionalTree, feeds: i64, articles: i64) -> TxResult<()> {
     let mut r = meta.get(RECORDS_KEY)?.and_then(|v| Records::from_bytes(&v)).unwrap_or_default();
+    let before = r.seq;
     r.seq = r.seq.saturating_add(1);
     r.feeds = r.feeds.saturating_add_signed(feeds);
     r.articles = r.articles.saturating_add_signed(articles);
     meta.insert(RECORDS_KEY, &r.to_bytes())?;
     // This build's changes keep the search index's pending list; this tells them from the
     // changes of a build without search, which leave the index silently behind.
-    crate::search::note_change(meta, r.seq)?;
+    crate::search::note_change(meta, before, r.seq)?;
     Ok(())
 }
 

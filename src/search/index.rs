@@ -1,14 +1,19 @@
 //! The inverted index, kept in the store's sled database beside the articles.
 //!
-//! Layout (three trees, see `Store`):
-//! - `search_postings`: `term ++ 0x00 ++ bucket` (bucket = article id >> [`BUCKET_BITS`], u32
-//!   big-endian) -> the postings of that term for the articles of that bucket, by id: for
-//!   each, the id's distance from the previous one, the term's weighted count and the
-//!   article's length in terms (varints). A term's postings are one prefix scan, already in id
+//! Layout (four trees, see `Store`):
+//! - `search_terms`: term -> its number (u32 big-endian), given in order of first use; the
+//!   empty key holds the next number. Numbers keep the other trees small: a term is spelled
+//!   once, not in every article's entry.
+//! - `search_postings`: `term number ++ bucket` (bucket = article id >> [`BUCKET_BITS`]; both
+//!   u32 big-endian) -> the postings of that term for the articles of that bucket, by id: for
+//!   each, the id's distance from the previous one and the term's weighted count (varints),
+//!   and the article's length in terms as one byte ([`length_byte`]: BM25 needs it only
+//!   roughly). A term's postings are one prefix scan, already in id
 //!   order; one article's posting is always in a known key, so removing it reads one block.
-//! - `search_docs`: article id -> date, feed, length and the article's terms (sorted,
-//!   front-coded): what removing or replacing its postings needs, and the date that orders
-//!   equal scores. The key [`STATS_KEY`] holds the article count and total length (BM25).
+//! - `search_docs`: article id -> date, feed, length and the numbers of the article's terms
+//!   (sorted, as varint gaps): what removing or replacing its postings needs, and the date
+//!   that orders equal scores. The key [`STATS_KEY`] holds the article count and total length
+//!   (BM25).
 //! - `search_pending`: article ids whose postings are not up to date. Every store write that
 //!   adds, changes or removes an article marks it here in its own transaction, so the index
 //!   is never silently behind: [`catch_up`] brings the postings up to date (in chunks of
@@ -29,7 +34,9 @@ use crate::model::{ArticleId, FeedId};
 use crate::store::{Store, StoreError};
 
 /// The index layout this build writes; a different one is rebuilt.
-pub const INDEX_VERSION: u64 = 1;
+///
+/// 2: terms are numbered (`search_terms`).
+pub const INDEX_VERSION: u64 = 2;
 const VERSION_KEY: &str = "search_index";
 const SEQ_KEY: &str = "search_seq";
 /// 1,024 articles a block: a common term is ~100 blocks at 100,000 articles, a rare one a
@@ -136,6 +143,7 @@ pub(crate) fn start_build(store: &Store) -> Result<(), StoreError> {
     store.meta.remove(VERSION_KEY)?;
     store.search_postings.clear()?;
     store.search_docs.clear()?;
+    store.search_terms.clear()?;
     store.search_pending.clear()?;
     let mut batch = sled::Batch::default();
     let mut in_batch = 0;
@@ -175,8 +183,8 @@ pub(crate) struct DocEntry {
     pub feed: FeedId,
     /// In terms, the title's counted [`TITLE_WEIGHT`] times.
     pub len: u32,
-    /// Its distinct terms, sorted.
-    pub terms: Vec<String>,
+    /// The numbers of its distinct terms, sorted.
+    pub terms: Vec<u32>,
 }
 
 /// One article's posting in one term's list.
@@ -259,14 +267,22 @@ struct BlockChange {
 }
 
 fn index_chunk(store: &Store, chunk: &[(sled::IVec, sled::IVec)]) -> Result<u64, StoreError> {
-    let mut blocks: BTreeMap<Vec<u8>, BlockChange> = BTreeMap::new();
+    let mut blocks: BTreeMap<[u8; 8], BlockChange> = BTreeMap::new();
     let mut docs: Vec<(u64, Option<DocEntry>)> = Vec::with_capacity(chunk.len());
     let (mut d_count, mut d_len) = (0i64, 0i64);
+    // Catch-ups run one at a time, so numbers given here are not given again meanwhile; the
+    // new ones are written in the transaction that writes the postings using them.
+    let mut numbers: HashMap<String, u32> = HashMap::new();
+    let mut new_terms: Vec<(String, u32)> = Vec::new();
+    let mut next_number = match store.search_terms.get(NEXT_TERM_KEY)? {
+        Some(v) => read_u32(&v).ok_or_else(|| corrupt("the next term number"))?,
+        None => 0,
+    };
     for (key, _) in chunk {
         let Some(doc) = read_u64(key) else { continue };
         if let Some(old) = store.search_docs.get(key)? {
             let old = decode_doc(&old).ok_or_else(|| corrupt("an article's search entry"))?;
-            for term in &old.terms {
+            for &term in &old.terms {
                 blocks.entry(block_key(term, doc)).or_default().remove.insert(doc);
             }
             d_count -= 1;
@@ -275,10 +291,28 @@ fn index_chunk(store: &Store, chunk: &[(sled::IVec, sled::IVec)]) -> Result<u64,
         let entry = match doc_text(store, ArticleId(doc))? {
             Some(text) => {
                 let (counts, len) = analyze(&text);
-                let mut terms: Vec<String> = Vec::with_capacity(counts.len());
+                let mut terms: Vec<u32> = Vec::with_capacity(counts.len());
                 for (term, tf) in counts {
-                    blocks.entry(block_key(&term, doc)).or_default().add.push(Posting { doc, tf, len });
-                    terms.push(term);
+                    let number = match numbers.get(&term) {
+                        Some(&n) => n,
+                        None => {
+                            let n = match store.search_terms.get(term.as_bytes())? {
+                                Some(v) => read_u32(&v).ok_or_else(|| corrupt("a term's number"))?,
+                                None => {
+                                    let n = next_number;
+                                    next_number = next_number.checked_add(1).ok_or_else(|| {
+                                        corrupt("the term numbers (all 4 billion are used)")
+                                    })?;
+                                    new_terms.push((term.clone(), n));
+                                    n
+                                }
+                            };
+                            numbers.insert(term, n);
+                            n
+                        }
+                    };
+                    blocks.entry(block_key(number, doc)).or_default().add.push(Posting { doc, tf, len });
+                    terms.push(number);
                 }
                 terms.sort_unstable();
                 d_count += 1;
@@ -291,8 +325,14 @@ fn index_chunk(store: &Store, chunk: &[(sled::IVec, sled::IVec)]) -> Result<u64,
     }
     let encoded_docs: Vec<(u64, Option<Vec<u8>>)> =
         docs.iter().map(|(doc, e)| (*doc, e.as_ref().map(encode_doc))).collect();
-    (&store.search_pending, &store.search_postings, &store.search_docs)
-        .transaction(|(pending, postings, search_docs)| {
+    (&store.search_pending, &store.search_postings, &store.search_docs, &store.search_terms)
+        .transaction(|(pending, postings, search_docs, search_terms)| {
+            for (term, n) in &new_terms {
+                search_terms.insert(term.as_bytes(), &n.to_be_bytes())?;
+            }
+            if !new_terms.is_empty() {
+                search_terms.insert(NEXT_TERM_KEY, &next_number.to_be_bytes())?;
+            }
             for (key, change) in &blocks {
                 let mut list = match postings.get(key)? {
                     Some(v) => match decode_block(&v, bucket_base(key)) {
@@ -305,9 +345,9 @@ fn index_chunk(store: &Store, chunk: &[(sled::IVec, sled::IVec)]) -> Result<u64,
                 list.extend_from_slice(&change.add);
                 list.sort_unstable_by_key(|p| p.doc);
                 if list.is_empty() {
-                    postings.remove(key.as_slice())?;
+                    postings.remove(&key[..])?;
                 } else {
-                    postings.insert(key.as_slice(), encode_block(&list, bucket_base(key)))?;
+                    postings.insert(&key[..], encode_block(&list, bucket_base(key)))?;
                 }
             }
             for (doc, entry) in &encoded_docs {
@@ -338,15 +378,14 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} in the search index cannot be read (run `tidings check --repair`)"))
 }
 
-/// The postings of one term, in id order.
+/// The postings of one term, in id order (none for a term no article has had).
 pub(crate) fn postings(store: &Store, term: &str) -> Result<Vec<Posting>, StoreError> {
-    let mut prefix = Vec::with_capacity(term.len() + 1);
-    prefix.extend_from_slice(term.as_bytes());
-    prefix.push(0);
+    let Some(number) = store.search_terms.get(term.as_bytes())? else { return Ok(Vec::new()) };
+    let number = read_u32(&number).ok_or_else(|| corrupt("a term's number"))?;
     let mut out = Vec::new();
-    for kv in store.search_postings.scan_prefix(&prefix) {
+    for kv in store.search_postings.scan_prefix(number.to_be_bytes()) {
         let (k, v) = kv?;
-        if k.len() != prefix.len() + 4 {
+        if k.len() != 8 {
             continue;
         }
         out.extend(decode_block(&v, bucket_base(&k)).ok_or_else(|| corrupt("a postings block"))?);
@@ -374,6 +413,8 @@ pub struct IndexSize {
     pub postings_blocks: u64,
     pub postings_bytes: u64,
     pub entries_bytes: u64,
+    pub terms: u64,
+    pub terms_bytes: u64,
 }
 
 /// Counts what the index holds (a scan of its trees: for benches and reports, not for lists).
@@ -387,6 +428,11 @@ pub fn size(store: &Store) -> Result<IndexSize, StoreError> {
     for kv in store.search_docs.iter() {
         let (k, v) = kv?;
         s.entries_bytes += (k.len() + v.len()) as u64;
+    }
+    for kv in store.search_terms.iter() {
+        let (k, v) = kv?;
+        s.terms += 1;
+        s.terms_bytes += (k.len() + v.len()) as u64;
     }
     Ok(s)
 }
@@ -438,7 +484,7 @@ pub(crate) fn verify(store: &Store, problems: &mut Vec<String>) -> Result<(), St
     let mut seen: HashMap<u64, usize> = HashMap::new();
     for kv in store.search_postings.iter() {
         let (k, v) = kv?;
-        let Some(list) = (k.len() > 5).then(|| decode_block(&v, bucket_base(&k))).flatten() else {
+        let Some(list) = (k.len() == 8).then(|| decode_block(&v, bucket_base(&k))).flatten() else {
             found.push("a postings block of the search index cannot be read".to_owned());
             continue;
         };
@@ -479,11 +525,13 @@ pub(crate) fn verify(store: &Store, problems: &mut Vec<String>) -> Result<(), St
 
 // ---- encoding ----
 
-fn block_key(term: &str, doc: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(term.len() + 5);
-    k.extend_from_slice(term.as_bytes());
-    k.push(0);
-    k.extend_from_slice(&((doc >> BUCKET_BITS) as u32).to_be_bytes());
+/// In `search_terms`: the next term number. Never a term (terms are not empty).
+const NEXT_TERM_KEY: &[u8] = b"";
+
+fn block_key(term: u32, doc: u64) -> [u8; 8] {
+    let mut k = [0u8; 8];
+    k[..4].copy_from_slice(&term.to_be_bytes());
+    k[4..].copy_from_slice(&((doc >> BUCKET_BITS) as u32).to_be_bytes());
     k
 }
 
@@ -500,7 +548,7 @@ fn encode_block(list: &[Posting], base: u64) -> Vec<u8> {
     for p in list {
         put_varint(&mut out, p.doc - prev);
         put_varint(&mut out, u64::from(p.tf));
-        put_varint(&mut out, u64::from(p.len));
+        out.push(length_byte(p.len));
         prev = p.doc;
     }
     out
@@ -513,30 +561,40 @@ fn decode_block(bytes: &[u8], base: u64) -> Option<Vec<Posting>> {
     while at < bytes.len() {
         let doc = prev.checked_add(get_varint(bytes, &mut at)?)?;
         let tf = u32::try_from(get_varint(bytes, &mut at)?).ok()?;
-        let len = u32::try_from(get_varint(bytes, &mut at)?).ok()?;
+        let len = length_of_byte(*bytes.get(at)?);
+        at += 1;
         out.push(Posting { doc, tf, len });
         prev = doc;
     }
     Some(out)
 }
 
+/// An article's length in one byte, exact up to 32 and within about 3% above (a step of
+/// 1/16 in its logarithm, up to about 35 million terms): a byte less in every posting.
+pub(crate) fn length_byte(len: u32) -> u8 {
+    if len <= 32 {
+        return len as u8;
+    }
+    (32.0 + (f64::from(len) / 32.0).ln() * 16.0).round().min(255.0) as u8
+}
+
+/// The length a [`length_byte`] stands for.
+pub(crate) fn length_of_byte(b: u8) -> u32 {
+    if b <= 32 {
+        return u32::from(b);
+    }
+    (32.0 * ((f64::from(b) - 32.0) / 16.0).exp()).round() as u32
+}
+
 fn encode_doc(d: &DocEntry) -> Vec<u8> {
-    let mut out = Vec::with_capacity(24 + d.terms.len() * 5);
+    let mut out = Vec::with_capacity(24 + d.terms.len() * 2);
     out.extend_from_slice(&d.date.to_be_bytes());
     out.extend_from_slice(&d.feed.0.to_be_bytes());
     put_varint(&mut out, u64::from(d.len));
-    // Sorted terms share beginnings: each is the length it shares with the one before, and
-    // the rest.
-    let mut prev: &str = "";
-    for t in &d.terms {
-        let shared = prev.bytes().zip(t.bytes()).take_while(|(a, b)| a == b).count();
-        let mut shared = shared;
-        while !t.is_char_boundary(shared) {
-            shared -= 1;
-        }
-        put_varint(&mut out, shared as u64);
-        put_varint(&mut out, (t.len() - shared) as u64);
-        out.extend_from_slice(&t.as_bytes()[shared..]);
+    // Sorted numbers as gaps: mostly one or two bytes each.
+    let mut prev = 0u32;
+    for &t in &d.terms {
+        put_varint(&mut out, u64::from(t - prev));
         prev = t;
     }
     out
@@ -547,15 +605,11 @@ fn decode_doc(bytes: &[u8]) -> Option<DocEntry> {
     let feed = FeedId(read_u64(bytes.get(8..16)?)?);
     let mut at = 16;
     let len = u32::try_from(get_varint(bytes, &mut at)?).ok()?;
-    let mut terms: Vec<String> = Vec::new();
+    let mut terms: Vec<u32> = Vec::new();
+    let mut prev = 0u32;
     while at < bytes.len() {
-        let shared = usize::try_from(get_varint(bytes, &mut at)?).ok()?;
-        let rest = usize::try_from(get_varint(bytes, &mut at)?).ok()?;
-        let suffix = bytes.get(at..at.checked_add(rest)?)?;
-        at += rest;
-        let mut term = terms.last().map_or("", |t| t.as_str()).get(..shared)?.to_owned();
-        term.push_str(std::str::from_utf8(suffix).ok()?);
-        terms.push(term);
+        prev = prev.checked_add(u32::try_from(get_varint(bytes, &mut at)?).ok()?)?;
+        terms.push(prev);
     }
     Some(DocEntry { date, feed, len, terms })
 }
@@ -569,6 +623,10 @@ fn encode_stats(count: u64, len: u64) -> [u8; 16] {
 
 fn decode_stats(bytes: &[u8]) -> (u64, u64) {
     (read_u64(bytes).unwrap_or(0), bytes.get(8..).and_then(read_u64).unwrap_or(0))
+}
+
+fn read_u32(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.try_into().ok()?))
 }
 
 fn read_u64(bytes: &[u8]) -> Option<u64> {
@@ -603,19 +661,19 @@ mod tests {
     #[test]
     fn blocks_and_entries_round_trip() {
         let list = vec![
-            Posting { doc: 2048, tf: 3, len: 100 },
+            Posting { doc: 2048, tf: 3, len: length_of_byte(length_byte(100)) },
             Posting { doc: 2050, tf: 1, len: 7 },
-            Posting { doc: 3071, tf: 300, len: 70_000 },
+            Posting { doc: 3071, tf: 300, len: length_of_byte(length_byte(70_000)) },
         ];
-        let key = block_key("rust", 2050);
+        for len in [0, 1, 32, 33, 100, 1000, 70_000, 5_000_000] {
+            let back = length_of_byte(length_byte(len));
+            assert!(back.abs_diff(len) as f64 <= len as f64 * 0.035, "{len} -> {back}");
+        }
+        let key = block_key(7, 2050);
         assert_eq!(bucket_base(&key), 2048);
         assert_eq!(decode_block(&encode_block(&list, 2048), 2048), Some(list));
-        let doc = DocEntry {
-            date: -5,
-            feed: FeedId(9),
-            len: 12,
-            terms: vec!["caf".into(), "cafe".into(), "cafés".into(), "学习".into(), "学生".into()],
-        };
+        let doc =
+            DocEntry { date: -5, feed: FeedId(9), len: 12, terms: vec![0, 1, 2, 300, 70_000, u32::MAX] };
         assert_eq!(decode_doc(&encode_doc(&doc)), Some(doc));
         assert_eq!(decode_doc(&[1, 2, 3]), None);
     }

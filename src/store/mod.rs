@@ -147,6 +147,7 @@ pub struct Store {
     /// The search index's postings and per-article entries, laid out by `crate::search`.
     pub(crate) search_postings: sled::Tree,
     pub(crate) search_docs: sled::Tree,
+    pub(crate) search_terms: sled::Tree,
     /// Held while the search index catches up: one catch-up at a time.
     pub(crate) search_turn: Arc<Mutex<()>>,
     /// Held while flushing and stamping, so stamps are written in the order of the states
@@ -374,6 +375,7 @@ impl Store {
                 search_pending: tree("search_pending")?,
                 search_postings: tree("search_postings")?,
                 search_docs: tree("search_docs")?,
+                search_terms: tree("search_terms")?,
                 search_turn: Arc::new(Mutex::new(())),
                 stamping: Arc::new(Mutex::new(())),
                 db,

@@ -193,11 +193,15 @@ impl Holder {
             Request::Check => {
                 // The index is checked as it stands after catching up: articles waiting to
                 // be indexed are not a problem, a stale index is.
-                let caught_up = crate::search::catch_up(store)?;
-                if caught_up.indexed > 0 {
+                let caught_up = crate::search::catch_up(store);
+                if caught_up.as_ref().is_ok_and(|c| c.indexed > 0) {
                     store.flush()?;
                 }
-                Reply::Check(store.check()?)
+                let mut report = store.check()?;
+                if let Err(e) = caught_up {
+                    report.problems.push(format!("the search index cannot be brought up to date: {e}"));
+                }
+                Reply::Check(report)
             }
             // Handled in `handle`; the server turns an events request into a stream first.
             Request::Subscribe(_)

@@ -117,35 +117,85 @@ pub(crate) fn run(store: &Store, request: &SearchRequest) -> Result<(Vec<SearchH
             tied.push((date, doc));
         }
         tied.sort_unstable_by(|a, b| b.cmp(a));
-        for (_, doc) in tied {
+        let tied: Vec<u64> = tied.into_iter().map(|(_, doc)| doc).collect();
+        // What the page still needs; with phrases, which reject articles, at least 8 at a
+        // time, so that a phrase rarely met reads articles in parallel.
+        let need = limit - hits.len();
+        let size = if phrases.is_empty() { need } else { need.clamp(8, 64) };
+        for batch in tied.chunks(size.max(1)) {
+            let page = Page { store, feeds: &feeds, phrases: &phrases, wanted: &wanted };
+            for hit in page.hits(batch, score)? {
+                if hits.len() >= limit {
+                    break;
+                }
+                hits.push(hit);
+            }
             if hits.len() >= limit {
                 break;
             }
+        }
+        at = end;
+    }
+    Ok((hits, matched))
+}
+
+/// What turns ranked articles into results: their text is read for the phrase check and the
+/// snippet.
+struct Page<'a> {
+    store: &'a Store,
+    feeds: &'a HashMap<FeedId, String>,
+    phrases: &'a [&'a Group],
+    wanted: &'a HashSet<&'a str>,
+}
+
+impl Page<'_> {
+    /// The results among `docs`, in their order. With phrases to check, the two halves are
+    /// read on two threads: reading and cutting article text is what a phrase search costs.
+    fn hits(&self, docs: &[u64], score: f32) -> Result<Vec<SearchHit>, StoreError> {
+        if self.phrases.is_empty() || docs.len() < 4 {
+            return self.hits_of(docs, score);
+        }
+        let (first, second) = docs.split_at(docs.len() / 2);
+        let (a, b) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| self.hits_of(second, score));
+            let here = self.hits_of(first, score);
+            (here, other.join())
+        });
+        let mut hits = a?;
+        match b {
+            Ok(more) => hits.extend(more?),
+            Err(_) => return Err(StoreError::Corrupt("reading articles for a search failed".into())),
+        }
+        Ok(hits)
+    }
+
+    fn hits_of(&self, docs: &[u64], score: f32) -> Result<Vec<SearchHit>, StoreError> {
+        let mut hits = Vec::new();
+        for &doc in docs {
             let id = ArticleId(doc);
-            let Some(article) = store.article(id)? else { continue };
-            let body = match store.body(id) {
+            let Some(article) = self.store.article(id)? else { continue };
+            let body = match self.store.body(id) {
                 Ok(Some(b)) => crate::parse::flatten(&b.html),
                 Ok(None) | Err(StoreError::Corrupt(_)) => String::new(),
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             };
-            if !phrases.is_empty() {
-                let feed_title = feeds.get(&article.meta.feed).map_or("", String::as_str);
+            if !self.phrases.is_empty() {
+                let feed_title = self.feeds.get(&article.meta.feed).map_or("", String::as_str);
                 let fields = [
                     article.meta.title.as_str(),
                     article.meta.author.as_deref().unwrap_or(""),
                     body.as_str(),
                     feed_title,
                 ];
-                if !phrases.iter().all(|g| fields.iter().any(|f| has_phrase(f, &g.terms))) {
+                if !self.phrases.iter().all(|g| fields.iter().any(|f| has_phrase(f, &g.terms))) {
                     continue;
                 }
             }
-            let snippet = snippet(&body, &wanted);
+            let snippet = snippet(&body, self.wanted);
             hits.push(SearchHit { article, snippet, score });
         }
-        at = end;
+        Ok(hits)
     }
-    Ok((hits, matched))
 }
 
 fn bm25(p: &Posting, idf: f32, avg_len: f32) -> f32 {

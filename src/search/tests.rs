@@ -192,6 +192,27 @@ fn phrases_need_their_words_side_by_side() {
 }
 
 #[test]
+fn a_phrase_among_many_candidates_keeps_the_rank_order() {
+    let f = Fixture::new();
+    let feed = f.feed("https://a.example/");
+    // Every article has both words; every third has them side by side. Equal texts, so the
+    // order is newest first.
+    let articles = (0..30u32)
+        .map(|i| {
+            let body = if i % 3 == 0 { "<p>red apple pie</p>" } else { "<p>apple red pie</p>" };
+            article(i, i64::from(i), &format!("n{i}"), body)
+        })
+        .collect();
+    f.fetch(feed, "Feed", articles);
+    let want: Vec<String> = (0..30).filter(|i| i % 3 == 0).map(|i| format!("n{i}")).collect();
+    assert_eq!(f.search(r#""red apple""#), want);
+    let request = SearchRequest { text: r#""red apple""#.into(), feed: None, limit: Some(4) };
+    let titles: Vec<String> =
+        search(&f.store, &request).unwrap().hits.into_iter().map(|h| h.article.meta.title).collect();
+    assert_eq!(titles, want[..4]);
+}
+
+#[test]
 fn the_feed_title_and_feed_filter_count() {
     let f = Fixture::new();
     let a = f.feed("https://a.example/");

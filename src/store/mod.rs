@@ -144,7 +144,8 @@ pub struct Store {
     /// Articles whose search postings are not up to date: written in the same transaction as
     /// the article change, emptied by `search::catch_up` (see `crate::search`).
     pub(crate) search_pending: sled::Tree,
-    /// The search index's postings and per-article entries, laid out by `crate::search`.
+    /// The search index's postings, per-article entries and term numbers, laid out by
+    /// `crate::search::index`.
     pub(crate) search_postings: sled::Tree,
     pub(crate) search_docs: sled::Tree,
     pub(crate) search_terms: sled::Tree,

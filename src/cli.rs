@@ -80,6 +80,9 @@ pub enum Command {
     },
     /// List articles, newest first
     Articles(ArticlesArgs),
+    /// Find articles by their words (title, author, body, feed title), best match first:
+    /// `tidings search 'rust "error handling"'`
+    Search(SearchArgs),
     /// Try query expressions against the articles stored now
     Filter {
         #[command(subcommand)]
@@ -233,6 +236,23 @@ pub struct ArticlesArgs {
     pub query: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words to find (all of them, in any form: `run` finds "running"), and "quoted phrases"
+    /// (their words side by side); case and accents do not matter
+    #[arg(required = true, num_args = 1..)]
+    pub text: Vec<String>,
+    /// Only this feed (id or URL)
+    #[arg(long)]
+    pub feed: Option<String>,
+    /// At most N articles (default: 20); 0: no limit
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print a JSON array for scripts: the objects of `articles --json`, with a "snippet"
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum FilterCommand {
     /// List the articles a query expression matches now, changing nothing (the output of
@@ -302,6 +322,9 @@ macro_rules! note {
 
 mod query;
 mod sync;
+
+/// `tidings search` without --limit shows this many results.
+const DEFAULT_SEARCH_RESULTS: usize = 20;
 
 /// `tidings articles` without --limit or --json lists this many.
 const DEFAULT_ARTICLES: usize = 50;
@@ -409,6 +432,7 @@ fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command
         Command::Export { format } => export(engine, format),
         Command::Refresh { feeds } => refresh_cmd(engine, paths, &feeds),
         Command::Articles(args) => list_articles(engine, args),
+        Command::Search(args) => search(engine, args),
         Command::Filter { command: FilterCommand::Test { expr, feed, limit, json } } => {
             let args = ArticlesArgs {
                 unread: false,
@@ -1068,37 +1092,96 @@ fn list_matching(
 fn print_articles(articles: &[Article], json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
-        let rows: Vec<ArticleJson> = articles
-            .iter()
-            .map(|a| ArticleJson {
-                id: a.meta.id.0,
-                feed_id: a.meta.feed.0,
-                title: clean(&a.meta.title),
-                link: a.meta.link.as_deref().map(clean),
-                author: a.meta.author.as_deref().map(clean),
-                published: rfc3339(a.meta.date),
-                read: a.flags.read,
-                starred: a.flags.starred,
-                images: a.meta.image_count as usize,
-                links: a.meta.link_count as usize,
-                enclosures: a.meta.enclosures.iter().map(|e| clean(&e.url)).collect(),
-            })
-            .collect();
+        let rows: Vec<ArticleJson> = articles.iter().map(article_json).collect();
         serde_json::to_writer_pretty(&mut out, &rows)?;
         writeln!(out)?;
         return Ok(());
     }
     for a in articles {
-        let date = chrono::DateTime::from_timestamp(a.meta.date, 0)
-            .map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string());
-        let marks = format!(
-            "{}{}{}",
-            if a.flags.read { ' ' } else { 'N' },
-            if a.flags.starred { '*' } else { ' ' },
-            if a.meta.image_count == 0 { ' ' } else { 'P' }
+        writeln!(out, "{}", article_row(a))?;
+    }
+    Ok(())
+}
+
+/// An article as `articles --json` prints it.
+fn article_json(a: &Article) -> ArticleJson {
+    ArticleJson {
+        id: a.meta.id.0,
+        feed_id: a.meta.feed.0,
+        title: clean(&a.meta.title),
+        link: a.meta.link.as_deref().map(clean),
+        author: a.meta.author.as_deref().map(clean),
+        published: rfc3339(a.meta.date),
+        read: a.flags.read,
+        starred: a.flags.starred,
+        images: a.meta.image_count as usize,
+        links: a.meta.link_count as usize,
+        enclosures: a.meta.enclosures.iter().map(|e| clean(&e.url)).collect(),
+    }
+}
+
+/// An article's line in `tidings articles`: id, marks (N unread, * starred, P pictures),
+/// date, feed id and title.
+fn article_row(a: &Article) -> String {
+    let date = chrono::DateTime::from_timestamp(a.meta.date, 0)
+        .map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string());
+    let marks = format!(
+        "{}{}{}",
+        if a.flags.read { ' ' } else { 'N' },
+        if a.flags.starred { '*' } else { ' ' },
+        if a.meta.image_count == 0 { ' ' } else { 'P' }
+    );
+    let title = if a.meta.title.is_empty() { "(untitled)".to_owned() } else { clean(&a.meta.title) };
+    format!("{:>6} {marks} {date}  [{}] {title}", a.meta.id, a.meta.feed)
+}
+
+#[derive(Serialize)]
+struct SearchHitJson {
+    #[serde(flatten)]
+    article: ArticleJson,
+    snippet: String,
+}
+
+/// `tidings search`: `articles`' rows, each with its snippet on the line below.
+fn search(engine: &Engine, args: SearchArgs) -> Result<()> {
+    let feed = match &args.feed {
+        Some(f) => Some(engine.resolve_feed(f)?.id),
+        None => None,
+    };
+    let limit = match args.limit {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => Some(DEFAULT_SEARCH_RESULTS),
+    };
+    let request = crate::search::SearchRequest { text: args.text.join(" "), feed, limit };
+    let results = engine.search(&request)?;
+    if results.caught_up.rebuilt {
+        eprintln!(
+            "built the search index first ({}); later searches use it as it is",
+            plural(results.caught_up.indexed, "article")
         );
-        let title = if a.meta.title.is_empty() { "(untitled)".to_owned() } else { clean(&a.meta.title) };
-        writeln!(out, "{:>6} {marks} {date}  [{}] {title}", a.meta.id, a.meta.feed)?;
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let rows: Vec<SearchHitJson> = results
+            .hits
+            .iter()
+            .map(|h| SearchHitJson { article: article_json(&h.article), snippet: clean(&h.snippet) })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+    } else {
+        for h in &results.hits {
+            writeln!(out, "{}", article_row(&h.article))?;
+            if !h.snippet.is_empty() {
+                writeln!(out, "{:>12}{}", "", clean(&h.snippet))?;
+            }
+        }
+    }
+    if results.hits.is_empty() {
+        eprintln!("no articles match");
+    } else if results.matched > results.hits.len() && limit == Some(results.hits.len()) {
+        eprintln!("... up to {} more (use --limit N, or 0 for all)", results.matched - results.hits.len());
     }
     Ok(())
 }

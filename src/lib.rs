@@ -18,6 +18,7 @@ pub mod refresh;
 pub mod render;
 pub mod samples;
 pub mod sanitize;
+pub mod search;
 pub mod store;
 pub mod subscriptions;
 pub mod sync;

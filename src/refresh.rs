@@ -428,9 +428,34 @@ fn apply_job(store: &Store, settings: &StoreSettings, job: WriteJob) -> FeedRepo
         (Err(e), _) => FeedOutcome::Failed(format!("could not save: {e}")),
         (Ok(_), Some(error)) => FeedOutcome::Failed(error),
         (Ok(_), None) if not_modified => FeedOutcome::NotModified,
-        (Ok(stats), None) => FeedOutcome::Updated(stats),
+        (Ok(stats), None) => {
+            if stats.new + stats.updated + stats.dropped > 0 {
+                index_for_search(store, job.feed);
+            }
+            FeedOutcome::Updated(stats)
+        }
     };
     FeedReport { feed: job.feed, title: job.title, outcome }
+}
+
+/// Indexes what a feed's write stored, in the same refresh (on the writer, so the next
+/// feed's write waits for it). A failure leaves the articles marked pending: the next search
+/// indexes them.
+fn index_for_search(store: &Store, feed: FeedId) {
+    let started = Instant::now();
+    match crate::search::catch_up_if_built(store) {
+        Ok(Some(done)) => tracing::debug!(
+            target: "tidings",
+            "feed {feed}: indexed {} articles for search in {} ms",
+            done.indexed,
+            started.elapsed().as_millis()
+        ),
+        // Built by the first search, which says so.
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(target: "tidings", "feed {feed}: search index not updated ({e}); the next search indexes it")
+        }
+    }
 }
 
 /// The single writer: applies each feed's result in its own transaction, in arrival order.

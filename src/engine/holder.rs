@@ -115,6 +115,14 @@ impl Holder {
                 crate::query::matching_ids(store, &ids, query, now).map(Reply::ArticleIds)
             }),
             Request::QueryCounts(exprs) => Ok(Reply::QueryCounts(self.query_counts(&exprs))),
+            Request::Search(search) => {
+                let results = crate::search::search(&self.store, &search).map_err(|e| e.to_string())?;
+                if results.caught_up.indexed > 0 {
+                    // What was indexed is durable before the answer, like any write.
+                    self.store.flush().map_err(|e| e.to_string())?;
+                }
+                Ok(Reply::Searched(results))
+            }
             request => self.try_handle(origin, request).map_err(|e| e.to_string()),
         }
     }
@@ -220,7 +228,19 @@ impl Holder {
                 self.written(origin, Change::Flags)?;
                 Reply::ArticleIds(changed)
             }
-            Request::Check => Reply::Check(store.check()?),
+            Request::Check => {
+                // The index is checked as it stands after catching up: articles waiting to
+                // be indexed are not a problem, a stale index is.
+                let caught_up = crate::search::catch_up(store);
+                if caught_up.as_ref().is_ok_and(|c| c.indexed > 0) {
+                    store.flush()?;
+                }
+                let mut report = store.check()?;
+                if let Err(e) = caught_up {
+                    report.problems.push(format!("the search index cannot be brought up to date: {e}"));
+                }
+                Reply::Check(report)
+            }
             // Handled in `handle`; the server turns an events request into a stream first.
             Request::Subscribe(_)
             | Request::Refresh(_)
@@ -232,7 +252,8 @@ impl Holder {
             | Request::Sync { .. }
             | Request::SyncStatus
             | Request::SyncRemove
-            | Request::QueryCounts(_) => Reply::Error("this request is not answered here".into()),
+            | Request::QueryCounts(_)
+            | Request::Search(_) => Reply::Error("this request is not answered here".into()),
         };
         Ok(reply)
     }
@@ -328,6 +349,11 @@ impl Holder {
     fn remove_feed(&self, origin: u64, id: FeedId) -> Result<Reply, StoreError> {
         let server_feed = self.store.synced_feeds()?.into_iter().find(|(f, _)| *f == id).map(|(_, s)| s);
         let removed = self.store.remove_feed(id)?;
+        // Its articles' postings go now, not at the next search (a failure leaves them
+        // pending, which the next search finishes).
+        if let Err(e) = crate::search::catch_up_if_built(&self.store) {
+            tracing::warn!(target: "tidings", "search index not updated after removing feed {id}: {e}");
+        }
         self.written(origin, Change::Feeds)?;
         let note = match (server_feed, self.fetcher()) {
             (Some(server_feed), Ok(fetcher)) => self.runtime.block_on(crate::sync::unsubscribe_remote(

@@ -447,6 +447,14 @@ impl Engine {
         }
     }
 
+    /// Full-text search, run where the store is held (which first indexes what is pending).
+    pub fn search(&self, request: &crate::search::SearchRequest) -> Result<crate::search::SearchResults> {
+        match self.ask(Request::Search(request.clone()))? {
+            Reply::Searched(r) => Ok(r),
+            other => Err(unexpected(other)),
+        }
+    }
+
     pub fn check(&self) -> Result<CheckReport> {
         match self.ask(Request::Check)? {
             Reply::Check(r) => Ok(r),

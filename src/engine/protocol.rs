@@ -21,7 +21,7 @@ use crate::subscriptions::DiscoveredFeed;
 
 /// The request format this build speaks. Bump it whenever [`Request`], [`Reply`] or any type
 /// inside them changes shape.
-pub const PROTOCOL: u32 = 5;
+pub const PROTOCOL: u32 = 6;
 
 /// Recognises a tidings peer (anything else on the socket is refused at once).
 pub const MAGIC: &str = "tidings-engine";
@@ -108,6 +108,8 @@ pub enum Request {
     QueryCounts(Vec<String>),
     /// Moves a feed this many places in the list (negative: up): `Done(moved)`.
     MoveFeed(FeedId, i64),
+    /// Full-text search (`tidings search`): answered with `Searched`.
+    Search(crate::search::SearchRequest),
 }
 
 /// A request's answer; `Progress` frames may come before the last one.
@@ -154,6 +156,7 @@ pub enum Reply {
     QueryCounts(Vec<Result<Counts, String>>),
     /// Whether the request changed anything.
     Done(bool),
+    Searched(crate::search::SearchResults),
     /// The request failed; the text is for the user.
     Error(String),
 }

@@ -50,7 +50,7 @@ use datadir::{DirState, Stamp};
 pub const SCHEMA_VERSION: u64 = 2;
 
 /// The `meta` key of the [`Records`] value.
-const RECORDS_KEY: &str = "records";
+pub(crate) const RECORDS_KEY: &str = "records";
 
 /// How many fetch records are kept per feed.
 pub const FETCH_LOG_LEN: usize = 20;
@@ -133,13 +133,13 @@ impl Default for StoreSettings {
 pub struct Store {
     dir: PathBuf,
     db: sled::Db,
-    meta: sled::Tree,
+    pub(crate) meta: sled::Tree,
     feeds: sled::Tree,
     feed_urls: sled::Tree,
-    articles: sled::Tree,
+    pub(crate) articles: sled::Tree,
     bodies: sled::Tree,
     article_keys: sled::Tree,
-    feed_index: sled::Tree,
+    pub(crate) feed_index: sled::Tree,
     date_index: sled::Tree,
     flags: sled::Tree,
     counters: sled::Tree,
@@ -147,6 +147,16 @@ pub struct Store {
     /// Sync state: the outbox of flag changes for the server, server ids, since_id (see
     /// `sync_state`). Not one of `all_trees`: a store without an account never touches it.
     sync: sled::Tree,
+    /// Articles whose search postings are not up to date: written in the same transaction as
+    /// the article change, emptied by `search::catch_up` (see `crate::search`).
+    pub(crate) search_pending: sled::Tree,
+    /// The search index's postings, per-article entries and term numbers, laid out by
+    /// `crate::search::index`.
+    pub(crate) search_postings: sled::Tree,
+    pub(crate) search_docs: sled::Tree,
+    pub(crate) search_terms: sled::Tree,
+    /// Held while the search index catches up: one catch-up at a time.
+    pub(crate) search_turn: Arc<Mutex<()>>,
     /// Held while flushing and stamping, so stamps are written in the order of the states
     /// they describe.
     stamping: Arc<Mutex<()>>,
@@ -369,6 +379,11 @@ impl Store {
                 counters: tree("counters")?,
                 fetch_log: tree("fetch_log")?,
                 sync: tree("sync")?,
+                search_pending: tree("search_pending")?,
+                search_postings: tree("search_postings")?,
+                search_docs: tree("search_docs")?,
+                search_terms: tree("search_terms")?,
+                search_turn: Arc::new(Mutex::new(())),
                 stamping: Arc::new(Mutex::new(())),
                 db,
             })
@@ -387,7 +402,7 @@ impl Store {
     }
 
     /// Every tree, in the order the multi-tree transactions destructure them.
-    fn all_trees(&self) -> [&sled::Tree; 11] {
+    fn all_trees(&self) -> [&sled::Tree; 12] {
         [
             &self.meta,
             &self.feeds,
@@ -400,6 +415,7 @@ impl Store {
             &self.flags,
             &self.counters,
             &self.fetch_log,
+            &self.search_pending,
         ]
     }
 
@@ -455,6 +471,8 @@ impl Store {
                 batch.insert("next_feed_id", &1u64.to_be_bytes());
                 batch.insert("next_article_id", &1u64.to_be_bytes());
                 batch.insert(RECORDS_KEY, &Records::default().to_bytes());
+                // An empty index of no articles is complete: no build is ever needed.
+                crate::search::mark_built(&mut batch, 0);
                 self.meta.apply_batch(batch)?;
                 self.flush()?;
             }
@@ -595,7 +613,7 @@ impl Store {
         }
         self.all_trees()
             .transaction(|t| {
-                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog] =
+                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog, pending] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
@@ -614,6 +632,7 @@ impl Store {
                     }
                     bodies.remove(&article_key(aid))?;
                     flags.remove(&article_key(aid))?;
+                    crate::search::mark_pending(pending, aid)?;
                 }
                 for k in identities.iter().chain(&log) {
                     keys.remove(k)?;
@@ -863,7 +882,7 @@ impl Store {
         let stats = self
             .all_trees()
             .transaction(|t| {
-                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog] =
+                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog, pending] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
@@ -886,7 +905,7 @@ impl Store {
                         };
                         stats = apply_merge(
                             feed, update, plan, now, meta, articles, bodies, keys, findex, dindex, flags,
-                            counters,
+                            counters, pending,
                         )?;
                         rec.feed_title = update.feed_title.clone();
                         rec.site_link = update.site_link.clone();
@@ -1218,6 +1237,7 @@ impl Store {
                 ));
             }
         }
+        crate::search::verify(self, &mut rep.problems)?;
         Ok(rep)
     }
 
@@ -1303,10 +1323,14 @@ fn adjust_counts(counters: &TransactionalTree, feed: FeedId, unread: i64, total:
 /// removes). Called inside every write transaction, so the counts always match the trees.
 fn bump_records(meta: &TransactionalTree, feeds: i64, articles: i64) -> TxResult<()> {
     let mut r = meta.get(RECORDS_KEY)?.and_then(|v| Records::from_bytes(&v)).unwrap_or_default();
+    let before = r.seq;
     r.seq = r.seq.saturating_add(1);
     r.feeds = r.feeds.saturating_add_signed(feeds);
     r.articles = r.articles.saturating_add_signed(articles);
     meta.insert(RECORDS_KEY, &r.to_bytes())?;
+    // This build's changes keep the search index's pending list; this tells them from the
+    // changes of a build without search, which leave the index silently behind.
+    crate::search::note_change(meta, before, r.seq)?;
     Ok(())
 }
 
@@ -1467,6 +1491,7 @@ fn apply_merge(
     dindex: &TransactionalTree,
     flags: &TransactionalTree,
     counters: &TransactionalTree,
+    pending: &TransactionalTree,
 ) -> TxResult<ApplyStats> {
     let mut stats = ApplyStats::default();
     let (mut d_unread, mut d_total) = (0i64, 0i64);
@@ -1485,6 +1510,7 @@ fn apply_merge(
                 let verdict = plan.filtered.get(&i).copied().unwrap_or_default();
                 let f = Flags { read: verdict.read, starred: verdict.starred };
                 flags.insert(&article_key(id), &f.to_bytes(feed))?;
+                crate::search::mark_pending(pending, id)?;
                 d_unread += i64::from(!f.read);
                 d_total += 1;
                 stats.new += 1;
@@ -1504,6 +1530,7 @@ fn apply_merge(
                     dindex.remove(&date_index_key(old.date, id))?;
                 }
                 write_article(&m, &p.body, articles, bodies, findex, dindex)?;
+                crate::search::mark_pending(pending, id)?;
                 stats.updated += 1;
             }
         }
@@ -1521,6 +1548,7 @@ fn apply_merge(
         findex.remove(&feed_index_key(feed, m.date, m.id))?;
         dindex.remove(&date_index_key(m.date, m.id))?;
         keys.insert(&identity_key(feed, &m.key), &TOMBSTONE.to_be_bytes())?;
+        crate::search::mark_pending(pending, m.id)?;
         d_total -= 1;
         if !f.read {
             d_unread -= 1;

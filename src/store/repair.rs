@@ -114,6 +114,9 @@ impl Store {
                 damaged_to.display()
             ));
         }
+        // The articles were copied, not stored by a refresh: the index is built anew.
+        crate::search::index::start_build(&new)?;
+        crate::search::catch_up(&new)?;
         new.flush()?;
         report.check = new.check()?;
         drop(old);

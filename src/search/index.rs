@@ -1,0 +1,680 @@
+//! The inverted index, kept in the store's sled database beside the articles.
+//!
+//! Layout (four trees, see `Store`):
+//! - `search_terms`: term -> its number (u32 big-endian), given in order of first use; the
+//!   empty key holds the next number. Numbers keep the other trees small: a term is spelled
+//!   once, not in every article's entry.
+//! - `search_postings`: `term number ++ bucket` (bucket = article id >> [`BUCKET_BITS`]; both
+//!   u32 big-endian) -> the postings of that term for the articles of that bucket, by id: for
+//!   each, the id's distance from the previous one and the term's weighted count (varints),
+//!   and the article's length in terms as one byte ([`length_byte`]: BM25 needs it only
+//!   roughly). A term's postings are one prefix scan, already in id
+//!   order; one article's posting is always in a known key, so removing it reads one block.
+//! - `search_docs`: article id -> date, feed, length and the numbers of the article's terms
+//!   (sorted, as varint gaps): what removing or replacing its postings needs, and the date
+//!   that orders equal scores. The key [`STATS_KEY`] holds the article count and total length
+//!   (BM25).
+//! - `search_pending`: article ids whose postings are not up to date. Every store write that
+//!   adds, changes or removes an article marks it here in its own transaction, so the index
+//!   is never silently behind: [`catch_up`] brings the postings up to date (in chunks of
+//!   [`CHUNK`] articles, one transaction each, so memory stays bounded however big a feed
+//!   is) and unmarks them, and a search catches up before it reads.
+//!
+//! A database written by a build without search (its changes do not mark articles) is told
+//! by `meta`'s `search_seq`, which this build's every write sets to the change count: when it
+//! is behind the count, or the index was never built, the index is built anew.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sled::transaction::{ConflictableTransactionError, TransactionalTree, UnabortableTransactionError};
+use sled::Transactional;
+
+use super::tokenize;
+use crate::model::{ArticleId, FeedId};
+use crate::store::{Store, StoreError};
+
+/// The index layout this build writes; a different one is rebuilt.
+///
+/// 2: terms are numbered (`search_terms`).
+pub const INDEX_VERSION: u64 = 2;
+const VERSION_KEY: &str = "search_index";
+const SEQ_KEY: &str = "search_seq";
+/// 1,024 articles a block: a common term is ~100 blocks at 100,000 articles, a rare one a
+/// block per article it is in.
+pub const BUCKET_BITS: u32 = 10;
+/// Articles indexed per transaction while catching up.
+pub const CHUNK: usize = 500;
+/// In `search_docs`: the article count and total length. Not 8 bytes, so never an id.
+pub const STATS_KEY: &[u8] = b"stats";
+/// Title words count this many times: an article about a word usually says it in its title.
+pub const TITLE_WEIGHT: u32 = 3;
+
+/// Marks an article's postings as out of date, inside the transaction that changes it.
+pub(crate) fn mark_pending(
+    pending: &TransactionalTree,
+    id: ArticleId,
+) -> Result<(), UnabortableTransactionError> {
+    pending.insert(&id.0.to_be_bytes(), &change_token())?;
+    Ok(())
+}
+
+/// A value that differs between two marks of the same article: catching up unmarks an
+/// article only if it was not marked again while its postings were being written.
+fn change_token() -> [u8; 8] {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    (nanos ^ NEXT.fetch_add(1, Ordering::Relaxed).rotate_left(48)).to_be_bytes()
+}
+
+/// Records, in a write transaction of this build (change `before` -> `after`), that the index
+/// still knows of every change: only if it knew of every one before. A change made by a build
+/// without search in between leaves the mark behind for good, until the index is rebuilt.
+pub(crate) fn note_change(
+    meta: &TransactionalTree,
+    before: u64,
+    after: u64,
+) -> Result<(), UnabortableTransactionError> {
+    if meta.get(SEQ_KEY)?.as_deref().and_then(read_u64) == Some(before) {
+        meta.insert(SEQ_KEY, &after.to_be_bytes())?;
+    }
+    Ok(())
+}
+
+/// For a new database: its (empty) index is complete as of change `seq`.
+pub(crate) fn mark_built(batch: &mut sled::Batch, seq: u64) {
+    batch.insert(VERSION_KEY, &INDEX_VERSION.to_be_bytes());
+    batch.insert(SEQ_KEY, &seq.to_be_bytes());
+}
+
+/// What [`catch_up`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CatchUp {
+    /// Articles whose postings were written or removed.
+    pub indexed: u64,
+    /// The index was built from scratch (never built, an older layout, or written to by a
+    /// tidings without search).
+    pub rebuilt: bool,
+}
+
+/// Whether the index can be caught up from its pending list, or must be built anew.
+pub fn needs_build(store: &Store) -> Result<bool, StoreError> {
+    let (version, seen, seq) = store
+        .meta
+        .transaction(|m| {
+            let v = |k: &str| m.get(k).map(|v| v.as_deref().and_then(read_u64));
+            Ok((v(VERSION_KEY)?, v(SEQ_KEY)?, m.get(crate::store::RECORDS_KEY)?))
+        })
+        .map_err(|e: sled::transaction::TransactionError<()>| match e {
+            sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+            sled::transaction::TransactionError::Abort(()) => StoreError::Corrupt("meta read".into()),
+        })?;
+    let seq = seq.and_then(|v| crate::store::Records::from_bytes(&v)).map_or(0, |r| r.seq);
+    Ok(version != Some(INDEX_VERSION) || seen != Some(seq))
+}
+
+/// Brings the index up to date: builds it if [`needs_build`], then writes the postings of
+/// every pending article. Safe to call from any thread; calls run one at a time.
+pub fn catch_up(store: &Store) -> Result<CatchUp, StoreError> {
+    let _turn = store.search_turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut done = CatchUp::default();
+    if needs_build(store)? {
+        start_build(store)?;
+        done.rebuilt = true;
+    }
+    done.indexed = drain(store)?;
+    Ok(done)
+}
+
+/// [`catch_up`], unless the index must be built first: a refresh indexes what it stores, but
+/// leaves a first build (minutes at a million articles) to the first search, which says so.
+pub fn catch_up_if_built(store: &Store) -> Result<Option<CatchUp>, StoreError> {
+    let _turn = store.search_turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if needs_build(store)? {
+        return Ok(None);
+    }
+    Ok(Some(CatchUp { indexed: drain(store)?, rebuilt: false }))
+}
+
+/// Throws the index away and marks every article pending; [`drain`] then builds it. The
+/// version key goes first, so a build killed half-way starts over.
+pub(crate) fn start_build(store: &Store) -> Result<(), StoreError> {
+    store.meta.remove(VERSION_KEY)?;
+    store.search_postings.clear()?;
+    store.search_docs.clear()?;
+    store.search_terms.clear()?;
+    store.search_pending.clear()?;
+    let mut batch = sled::Batch::default();
+    let mut in_batch = 0;
+    for key in store.articles.iter().keys() {
+        batch.insert(key?, &change_token());
+        in_batch += 1;
+        if in_batch == 10_000 {
+            store.search_pending.apply_batch(std::mem::take(&mut batch))?;
+            in_batch = 0;
+        }
+    }
+    store.search_pending.apply_batch(batch)?;
+    // The version and the change count together: a write between the scan above and here
+    // marked its articles itself.
+    store
+        .meta
+        .transaction(|m| {
+            let seq = m
+                .get(crate::store::RECORDS_KEY)?
+                .and_then(|v| crate::store::Records::from_bytes(&v))
+                .map_or(0, |r| r.seq);
+            m.insert(VERSION_KEY, &INDEX_VERSION.to_be_bytes())?;
+            m.insert(SEQ_KEY, &seq.to_be_bytes())?;
+            Ok(())
+        })
+        .map_err(|e: sled::transaction::TransactionError<()>| match e {
+            sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+            sled::transaction::TransactionError::Abort(()) => StoreError::Corrupt("meta write".into()),
+        })?;
+    Ok(())
+}
+
+/// One article as the index sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DocEntry {
+    pub date: i64,
+    pub feed: FeedId,
+    /// In terms, the title's counted [`TITLE_WEIGHT`] times.
+    pub len: u32,
+    /// The numbers of its distinct terms, sorted.
+    pub terms: Vec<u32>,
+}
+
+/// One article's posting in one term's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Posting {
+    pub doc: u64,
+    /// The term's count, title occurrences weighted.
+    pub tf: u32,
+    pub len: u32,
+}
+
+/// The text of an article that is indexed, and searched for phrases and snippets.
+pub(crate) struct DocText {
+    pub title: String,
+    pub author: String,
+    /// The body flattened to one line of text.
+    pub body: String,
+    pub feed: FeedId,
+    pub date: i64,
+}
+
+/// The article's text, `None` when it is no longer stored. A body that cannot be read is
+/// indexed without it (its title still finds it) rather than stopping the index.
+pub(crate) fn doc_text(store: &Store, id: ArticleId) -> Result<Option<DocText>, StoreError> {
+    let Some(article) = store.article(id)? else { return Ok(None) };
+    let body = match store.body(id) {
+        Ok(Some(b)) => crate::parse::flatten(&b.html),
+        Ok(None) | Err(StoreError::Corrupt(_)) => String::new(),
+        Err(e) => return Err(e),
+    };
+    let m = article.meta;
+    Ok(Some(DocText {
+        title: m.title,
+        author: m.author.unwrap_or_default(),
+        body,
+        feed: m.feed,
+        date: m.date,
+    }))
+}
+
+/// Term counts and length of an article's text.
+fn analyze(text: &DocText) -> (HashMap<String, u32>, u32) {
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    let mut len = 0u32;
+    for (field, weight) in [(&text.title, TITLE_WEIGHT), (&text.author, 1), (&text.body, 1)] {
+        tokenize::for_each_token(field, |term, _| {
+            match counts.get_mut(term) {
+                Some(n) => *n += weight,
+                None => {
+                    counts.insert(term.to_owned(), weight);
+                }
+            }
+            len = len.saturating_add(weight);
+            true
+        });
+    }
+    (counts, len)
+}
+
+/// Writes the postings of pending articles, a chunk per transaction, until none is left.
+fn drain(store: &Store) -> Result<u64, StoreError> {
+    let mut total = 0u64;
+    loop {
+        let mut chunk: Vec<(sled::IVec, sled::IVec)> = Vec::with_capacity(CHUNK);
+        for kv in store.search_pending.iter().take(CHUNK) {
+            chunk.push(kv?);
+        }
+        if chunk.is_empty() {
+            return Ok(total);
+        }
+        total += index_chunk(store, &chunk)?;
+    }
+}
+
+/// What a chunk changes in one block: articles whose posting goes, and postings that come.
+#[derive(Default)]
+struct BlockChange {
+    remove: HashSet<u64>,
+    add: Vec<Posting>,
+}
+
+fn index_chunk(store: &Store, chunk: &[(sled::IVec, sled::IVec)]) -> Result<u64, StoreError> {
+    let mut blocks: BTreeMap<[u8; 8], BlockChange> = BTreeMap::new();
+    let mut docs: Vec<(u64, Option<DocEntry>)> = Vec::with_capacity(chunk.len());
+    let (mut d_count, mut d_len) = (0i64, 0i64);
+    // Catch-ups run one at a time, so numbers given here are not given again meanwhile; the
+    // new ones are written in the transaction that writes the postings using them.
+    let mut numbers: HashMap<String, u32> = HashMap::new();
+    let mut new_terms: Vec<(String, u32)> = Vec::new();
+    let mut next_number = match store.search_terms.get(NEXT_TERM_KEY)? {
+        Some(v) => read_u32(&v).ok_or_else(|| corrupt("the next term number"))?,
+        None => 0,
+    };
+    for (key, _) in chunk {
+        let Some(doc) = read_u64(key) else { continue };
+        if let Some(old) = store.search_docs.get(key)? {
+            let old = decode_doc(&old).ok_or_else(|| corrupt("an article's search entry"))?;
+            for &term in &old.terms {
+                blocks.entry(block_key(term, doc)).or_default().remove.insert(doc);
+            }
+            d_count -= 1;
+            d_len -= i64::from(old.len);
+        }
+        let entry = match doc_text(store, ArticleId(doc))? {
+            Some(text) => {
+                let (counts, len) = analyze(&text);
+                let mut terms: Vec<u32> = Vec::with_capacity(counts.len());
+                for (term, tf) in counts {
+                    let number = match numbers.get(&term) {
+                        Some(&n) => n,
+                        None => {
+                            let n = match store.search_terms.get(term.as_bytes())? {
+                                Some(v) => read_u32(&v).ok_or_else(|| corrupt("a term's number"))?,
+                                None => {
+                                    let n = next_number;
+                                    next_number = next_number.checked_add(1).ok_or_else(|| {
+                                        corrupt("the term numbers (all 4 billion are used)")
+                                    })?;
+                                    new_terms.push((term.clone(), n));
+                                    n
+                                }
+                            };
+                            numbers.insert(term, n);
+                            n
+                        }
+                    };
+                    blocks.entry(block_key(number, doc)).or_default().add.push(Posting { doc, tf, len });
+                    terms.push(number);
+                }
+                terms.sort_unstable();
+                d_count += 1;
+                d_len += i64::from(len);
+                Some(DocEntry { date: text.date, feed: text.feed, len, terms })
+            }
+            None => None,
+        };
+        docs.push((doc, entry));
+    }
+    let encoded_docs: Vec<(u64, Option<Vec<u8>>)> =
+        docs.iter().map(|(doc, e)| (*doc, e.as_ref().map(encode_doc))).collect();
+    (&store.search_pending, &store.search_postings, &store.search_docs, &store.search_terms)
+        .transaction(|(pending, postings, search_docs, search_terms)| {
+            for (term, n) in &new_terms {
+                search_terms.insert(term.as_bytes(), &n.to_be_bytes())?;
+            }
+            if !new_terms.is_empty() {
+                search_terms.insert(NEXT_TERM_KEY, &next_number.to_be_bytes())?;
+            }
+            for (key, change) in &blocks {
+                let mut list = match postings.get(key)? {
+                    Some(v) => match decode_block(&v, bucket_base(key)) {
+                        Some(list) => list,
+                        None => return Err(ConflictableTransactionError::Abort(corrupt("a postings block"))),
+                    },
+                    None => Vec::new(),
+                };
+                list.retain(|p| !change.remove.contains(&p.doc));
+                list.extend_from_slice(&change.add);
+                list.sort_unstable_by_key(|p| p.doc);
+                if list.is_empty() {
+                    postings.remove(&key[..])?;
+                } else {
+                    postings.insert(&key[..], encode_block(&list, bucket_base(key)))?;
+                }
+            }
+            for (doc, entry) in &encoded_docs {
+                match entry {
+                    Some(bytes) => search_docs.insert(&doc.to_be_bytes(), bytes.as_slice())?,
+                    None => search_docs.remove(&doc.to_be_bytes())?,
+                };
+            }
+            let (count, len) = search_docs.get(STATS_KEY)?.map_or((0, 0), |v| decode_stats(&v));
+            let stats = encode_stats(count.saturating_add_signed(d_count), len.saturating_add_signed(d_len));
+            search_docs.insert(STATS_KEY, &stats)?;
+            for (key, token) in chunk {
+                // Marked again meanwhile: its new text is indexed by the next round.
+                if pending.get(key)?.as_ref() == Some(token) {
+                    pending.remove(key)?;
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| match e {
+            sled::transaction::TransactionError::Abort(e) => e,
+            sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+        })?;
+    Ok(chunk.len() as u64)
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} in the search index cannot be read (run `tidings check --repair`)"))
+}
+
+/// The postings of one term, in id order (none for a term no article has had).
+pub(crate) fn postings(store: &Store, term: &str) -> Result<Vec<Posting>, StoreError> {
+    let Some(number) = store.search_terms.get(term.as_bytes())? else { return Ok(Vec::new()) };
+    let number = read_u32(&number).ok_or_else(|| corrupt("a term's number"))?;
+    let mut out = Vec::new();
+    for kv in store.search_postings.scan_prefix(number.to_be_bytes()) {
+        let (k, v) = kv?;
+        if k.len() != 8 {
+            continue;
+        }
+        out.extend(decode_block(&v, bucket_base(&k)).ok_or_else(|| corrupt("a postings block"))?);
+    }
+    Ok(out)
+}
+
+/// Article count and total length.
+pub(crate) fn stats(store: &Store) -> Result<(u64, u64), StoreError> {
+    Ok(store.search_docs.get(STATS_KEY)?.map_or((0, 0), |v| decode_stats(&v)))
+}
+
+pub(crate) fn doc_entry(store: &Store, doc: u64) -> Result<Option<DocEntry>, StoreError> {
+    match store.search_docs.get(doc.to_be_bytes())? {
+        Some(v) => Ok(Some(decode_doc(&v).ok_or_else(|| corrupt("an article's search entry"))?)),
+        None => Ok(None),
+    }
+}
+
+/// What the index holds, in bytes of keys and values as sled is given them (its pages add
+/// their own overhead on disk).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexSize {
+    pub articles: u64,
+    pub postings_blocks: u64,
+    pub postings_bytes: u64,
+    pub entries_bytes: u64,
+    pub terms: u64,
+    pub terms_bytes: u64,
+}
+
+/// Counts what the index holds (a scan of its trees: for benches and reports, not for lists).
+pub fn size(store: &Store) -> Result<IndexSize, StoreError> {
+    let mut s = IndexSize { articles: stats(store)?.0, ..Default::default() };
+    for kv in store.search_postings.iter() {
+        let (k, v) = kv?;
+        s.postings_blocks += 1;
+        s.postings_bytes += (k.len() + v.len()) as u64;
+    }
+    for kv in store.search_docs.iter() {
+        let (k, v) = kv?;
+        s.entries_bytes += (k.len() + v.len()) as u64;
+    }
+    for kv in store.search_terms.iter() {
+        let (k, v) = kv?;
+        s.terms += 1;
+        s.terms_bytes += (k.len() + v.len()) as u64;
+    }
+    Ok(s)
+}
+
+/// Adds to `problems` what is wrong with the index: an article not in it (and not pending),
+/// an entry or posting of an article that is gone, postings that disagree with the entries.
+/// An index that is to be built anew has nothing to check yet.
+pub(crate) fn verify(store: &Store, problems: &mut Vec<String>) -> Result<(), StoreError> {
+    if needs_build(store)? {
+        return Ok(());
+    }
+    let mut found = Vec::new();
+    let mut pending = HashSet::new();
+    for k in store.search_pending.iter().keys() {
+        if let Some(id) = read_u64(&k?) {
+            pending.insert(id);
+        }
+    }
+    // Terms each indexed article should have a posting for.
+    let mut expected: HashMap<u64, usize> = HashMap::new();
+    let (mut count, mut total_len) = (0u64, 0u64);
+    for kv in store.search_docs.iter() {
+        let (k, v) = kv?;
+        if k.as_ref() == STATS_KEY {
+            continue;
+        }
+        let Some(doc) = read_u64(&k).filter(|_| k.len() == 8) else {
+            found.push("the search index has an entry under a key that is not an article's".to_owned());
+            continue;
+        };
+        let Some(entry) = decode_doc(&v) else {
+            found.push(format!("the search entry of article {doc} cannot be read"));
+            continue;
+        };
+        if !pending.contains(&doc) && !store.articles.contains_key(doc.to_be_bytes())? {
+            found.push(format!("the search index still has article {doc}, which is gone"));
+        }
+        count += 1;
+        total_len += u64::from(entry.len);
+        expected.insert(doc, entry.terms.len());
+    }
+    for k in store.articles.iter().keys() {
+        let k = k?;
+        let Some(id) = read_u64(&k) else { continue };
+        if !expected.contains_key(&id) && !pending.contains(&id) {
+            found.push(format!("article {id} is not in the search index"));
+        }
+    }
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    for kv in store.search_postings.iter() {
+        let (k, v) = kv?;
+        let Some(list) = (k.len() == 8).then(|| decode_block(&v, bucket_base(&k))).flatten() else {
+            found.push("a postings block of the search index cannot be read".to_owned());
+            continue;
+        };
+        for p in list {
+            if p.doc >> BUCKET_BITS != bucket_base(&k) >> BUCKET_BITS {
+                found.push(format!("a posting of article {} is in another article's block", p.doc));
+            }
+            *seen.entry(p.doc).or_default() += 1;
+        }
+    }
+    for (doc, n) in &seen {
+        match expected.get(doc) {
+            None => {
+                found.push(format!("the search index has postings for article {doc}, which it does not hold"))
+            }
+            Some(want) if want != n => {
+                found.push(format!("article {doc} has {n} search postings for its {want} terms"))
+            }
+            Some(_) => {}
+        }
+    }
+    for (doc, want) in &expected {
+        if *want > 0 && !seen.contains_key(doc) {
+            found.push(format!("article {doc} has no search postings for its {want} terms"));
+        }
+    }
+    if stats(store)? != (count, total_len) {
+        found.push("the search index's article count or total length is wrong".to_owned());
+    }
+    const SHOWN: usize = 20;
+    let more = found.len().saturating_sub(SHOWN);
+    problems.extend(found.into_iter().take(SHOWN));
+    if more > 0 {
+        problems.push(format!("... and {more} more search index problems"));
+    }
+    Ok(())
+}
+
+// ---- encoding ----
+
+/// In `search_terms`: the next term number. Never a term (terms are not empty).
+const NEXT_TERM_KEY: &[u8] = b"";
+
+fn block_key(term: u32, doc: u64) -> [u8; 8] {
+    let mut k = [0u8; 8];
+    k[..4].copy_from_slice(&term.to_be_bytes());
+    k[4..].copy_from_slice(&((doc >> BUCKET_BITS) as u32).to_be_bytes());
+    k
+}
+
+/// The first id a block key's bucket can hold.
+fn bucket_base(key: &[u8]) -> u64 {
+    let n = key.len();
+    let b = key.get(n.saturating_sub(4)..).and_then(|b| <[u8; 4]>::try_from(b).ok()).unwrap_or_default();
+    u64::from(u32::from_be_bytes(b)) << BUCKET_BITS
+}
+
+fn encode_block(list: &[Posting], base: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(list.len() * 4);
+    let mut prev = base;
+    for p in list {
+        put_varint(&mut out, p.doc - prev);
+        put_varint(&mut out, u64::from(p.tf));
+        out.push(length_byte(p.len));
+        prev = p.doc;
+    }
+    out
+}
+
+fn decode_block(bytes: &[u8], base: u64) -> Option<Vec<Posting>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut prev = base;
+    while at < bytes.len() {
+        let doc = prev.checked_add(get_varint(bytes, &mut at)?)?;
+        let tf = u32::try_from(get_varint(bytes, &mut at)?).ok()?;
+        let len = length_of_byte(*bytes.get(at)?);
+        at += 1;
+        out.push(Posting { doc, tf, len });
+        prev = doc;
+    }
+    Some(out)
+}
+
+/// An article's length in one byte, exact up to 32 and within about 3% above (a step of
+/// 1/16 in its logarithm, up to about 35 million terms): a byte less in every posting.
+pub(crate) fn length_byte(len: u32) -> u8 {
+    if len <= 32 {
+        return len as u8;
+    }
+    (32.0 + (f64::from(len) / 32.0).ln() * 16.0).round().min(255.0) as u8
+}
+
+/// The length a [`length_byte`] stands for.
+pub(crate) fn length_of_byte(b: u8) -> u32 {
+    if b <= 32 {
+        return u32::from(b);
+    }
+    (32.0 * ((f64::from(b) - 32.0) / 16.0).exp()).round() as u32
+}
+
+fn encode_doc(d: &DocEntry) -> Vec<u8> {
+    let mut out = Vec::with_capacity(24 + d.terms.len() * 2);
+    out.extend_from_slice(&d.date.to_be_bytes());
+    out.extend_from_slice(&d.feed.0.to_be_bytes());
+    put_varint(&mut out, u64::from(d.len));
+    // Sorted numbers as gaps: mostly one or two bytes each.
+    let mut prev = 0u32;
+    for &t in &d.terms {
+        put_varint(&mut out, u64::from(t - prev));
+        prev = t;
+    }
+    out
+}
+
+fn decode_doc(bytes: &[u8]) -> Option<DocEntry> {
+    let date = i64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    let feed = FeedId(read_u64(bytes.get(8..16)?)?);
+    let mut at = 16;
+    let len = u32::try_from(get_varint(bytes, &mut at)?).ok()?;
+    let mut terms: Vec<u32> = Vec::new();
+    let mut prev = 0u32;
+    while at < bytes.len() {
+        prev = prev.checked_add(u32::try_from(get_varint(bytes, &mut at)?).ok()?)?;
+        terms.push(prev);
+    }
+    Some(DocEntry { date, feed, len, terms })
+}
+
+fn encode_stats(count: u64, len: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&count.to_be_bytes());
+    b[8..].copy_from_slice(&len.to_be_bytes());
+    b
+}
+
+fn decode_stats(bytes: &[u8]) -> (u64, u64) {
+    (read_u64(bytes).unwrap_or(0), bytes.get(8..).and_then(read_u64).unwrap_or(0))
+}
+
+fn read_u32(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.try_into().ok()?))
+}
+
+fn read_u64(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?))
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_and_entries_round_trip() {
+        let list = vec![
+            Posting { doc: 2048, tf: 3, len: length_of_byte(length_byte(100)) },
+            Posting { doc: 2050, tf: 1, len: 7 },
+            Posting { doc: 3071, tf: 300, len: length_of_byte(length_byte(70_000)) },
+        ];
+        for len in [0, 1, 32, 33, 100, 1000, 70_000, 5_000_000] {
+            let back = length_of_byte(length_byte(len));
+            assert!(back.abs_diff(len) as f64 <= len as f64 * 0.035, "{len} -> {back}");
+        }
+        let key = block_key(7, 2050);
+        assert_eq!(bucket_base(&key), 2048);
+        assert_eq!(decode_block(&encode_block(&list, 2048), 2048), Some(list));
+        let doc =
+            DocEntry { date: -5, feed: FeedId(9), len: 12, terms: vec![0, 1, 2, 300, 70_000, u32::MAX] };
+        assert_eq!(decode_doc(&encode_doc(&doc)), Some(doc));
+        assert_eq!(decode_doc(&[1, 2, 3]), None);
+    }
+}

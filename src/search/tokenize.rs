@@ -1,0 +1,164 @@
+//! Text to index terms: the same function cuts articles and queries, so whatever an article
+//! was indexed under, the same word typed in a query becomes the same term.
+//!
+//! Words are runs of letters, digits and combining marks. Each is folded (lowercase, no
+//! diacritics: the query language's [`crate::query::fold`]) and stemmed with the English
+//! Snowball stemmer (`running` and `runs` -> `run`); a word in another language goes through
+//! the same stemmer on both sides, so it still matches itself exactly. Han, Kana and Hangul
+//! have no spaces between words: their runs become overlapping bigrams (`机器学习` ->
+//! `机器` `器学` `学习`), so any word of two or more characters is found by its bigrams in a row.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+/// Longer words are cut to this many bytes (at a character boundary): base64 and URLs pasted
+/// into text would otherwise make huge, useless terms.
+pub const MAX_TERM_BYTES: usize = 64;
+
+/// One term of a text, with where its word is in the text (byte offsets of the original, for
+/// snippets) and its place in the sequence of terms (for phrases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub term: String,
+    pub span: Range<usize>,
+}
+
+static STEMMER: LazyLock<rust_stemmers::Stemmer> =
+    LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
+
+/// Han (with its extensions and compatibility block), Hiragana, Katakana and Hangul.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30ff}'   // Hiragana, Katakana
+        | '\u{31f0}'..='\u{31ff}' // Katakana phonetic extensions
+        | '\u{3400}'..='\u{4dbf}' // Han extension A
+        | '\u{4e00}'..='\u{9fff}' // Han
+        | '\u{f900}'..='\u{faff}' // Han compatibility
+        | '\u{ff66}'..='\u{ff9d}' // halfwidth Katakana
+        | '\u{1100}'..='\u{11ff}' // Hangul Jamo
+        | '\u{3130}'..='\u{318f}' // Hangul compatibility Jamo
+        | '\u{ac00}'..='\u{d7af}' // Hangul syllables
+        | '\u{20000}'..='\u{2ebef}' // Han extensions B-F
+    )
+}
+
+/// Combining marks stay inside their word (`e` + U+0301 is one letter, folded to `e`).
+fn is_mark(c: char) -> bool {
+    matches!(c,
+        '\u{300}'..='\u{36f}' | '\u{1ab0}'..='\u{1aff}' | '\u{1dc0}'..='\u{1dff}'
+        | '\u{20d0}'..='\u{20ff}' | '\u{fe20}'..='\u{fe2f}')
+}
+
+fn is_word_char(c: char) -> bool {
+    !is_cjk(c) && (c.is_alphanumeric() || is_mark(c))
+}
+
+/// The terms of `text`, in order.
+pub fn tokens(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    for_each_token(text, |term, span| {
+        out.push(Token { term: term.to_owned(), span });
+        true
+    });
+    out
+}
+
+/// Words seen before on this thread, with their terms: text repeats its words (Zipf), and
+/// folding and stemming are most of the cost of indexing. Cleared when full.
+const CACHED_WORDS: usize = 50_000;
+
+thread_local! {
+    static TERMS: std::cell::RefCell<HashMap<String, Option<String>>> = std::cell::RefCell::new(HashMap::new());
+}
+
+/// Calls `emit(term, span)` for each term of `text`, in order, until it returns false. Terms
+/// are lent, not allocated: indexing and phrase checks run this over every word of a body.
+pub fn for_each_token(text: &str, mut emit: impl FnMut(&str, Range<usize>) -> bool) {
+    TERMS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut cache) => cut(text, &mut cache, &mut emit),
+        // Called from inside an `emit` of this thread: without the cache.
+        Err(_) => cut(text, &mut HashMap::new(), &mut emit),
+    })
+}
+
+fn cut(
+    text: &str,
+    cache: &mut HashMap<String, Option<String>>,
+    emit: &mut impl FnMut(&str, Range<usize>) -> bool,
+) {
+    let mut chars = text.char_indices().peekable();
+    let mut bigram = String::with_capacity(8);
+    while let Some(&(start, c)) = chars.peek() {
+        if is_cjk(c) {
+            // Bigrams of neighbours; a run of one character is its own term.
+            let (mut prev, mut count) = ((start, c), 0);
+            while let Some(&(i, c)) = chars.peek() {
+                if !is_cjk(c) {
+                    break;
+                }
+                chars.next();
+                count += 1;
+                if count > 1 {
+                    bigram.clear();
+                    bigram.push(prev.1);
+                    bigram.push(c);
+                    if !emit(&bigram, prev.0..i + c.len_utf8()) {
+                        return;
+                    }
+                }
+                prev = (i, c);
+            }
+            if count == 1 {
+                bigram.clear();
+                bigram.push(c);
+                if !emit(&bigram, start..start + c.len_utf8()) {
+                    return;
+                }
+            }
+        } else if is_word_char(c) {
+            let mut end = start;
+            while let Some(&(i, c)) = chars.peek() {
+                if !is_word_char(c) {
+                    break;
+                }
+                end = i + c.len_utf8();
+                chars.next();
+            }
+            let word = &text[start..end];
+            if !cache.contains_key(word) {
+                if cache.len() >= CACHED_WORDS {
+                    cache.clear();
+                }
+                cache.insert(word.to_owned(), term_of(word));
+            }
+            if let Some(Some(term)) = cache.get(word) {
+                if !emit(term, start..end) {
+                    return;
+                }
+            }
+        } else {
+            chars.next();
+        }
+    }
+}
+
+/// One word as its term: folded, stemmed, cut to [`MAX_TERM_BYTES`]. `None` for a word that
+/// folds to nothing (a lone combining mark).
+fn term_of(word: &str) -> Option<String> {
+    let folded = crate::query::fold(word);
+    if folded.is_empty() {
+        return None;
+    }
+    // Digits and mixed words ("x86", "2024") are kept as they are: stemming is for words.
+    let term =
+        if folded.chars().all(char::is_alphabetic) { STEMMER.stem(&folded).into_owned() } else { folded };
+    let mut cut = term.len().min(MAX_TERM_BYTES);
+    while !term.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let term = &term[..cut];
+    // Folding can leave characters that are not word characters (rare compatibility forms);
+    // a term keeps only what a key may hold.
+    (!term.is_empty() && !term.contains('\0')).then(|| term.to_owned())
+}

@@ -33,7 +33,7 @@ use super::codec::{
 };
 use super::{
     abort, adjust_counts, apply_merge, bump_records, tx_error, write_article, ApplyStats, ArticleMeta,
-    FeedUpdate, Flags, Incoming, MergePlan, Store, StoreError,
+    FeedUpdate, Flags, Incoming, MergePlan, PreparedArticle, Store, StoreError,
 };
 use crate::model::{ArticleId, FeedId};
 
@@ -42,10 +42,6 @@ pub(super) const CHUNK_ARTICLES: usize = 500;
 
 /// Most compressed body bytes written by one chunk's transaction.
 const CHUNK_BYTES: usize = 2 * 1024 * 1024;
-
-/// Body bytes written between flushes: sled evicts only pages it has written out, so a big
-/// feed flushes now and then to keep its page cache at its configured size.
-const FLUSH_BYTES: usize = 8 * 1024 * 1024;
 
 /// Undo records and rolled-back articles handled per transaction.
 const ROLLBACK_CHUNK: usize = 500;
@@ -89,6 +85,15 @@ fn split_undo(v: &[u8]) -> Option<(&[u8], &[u8])> {
     (rest.len() >= len).then(|| rest.split_at(len))
 }
 
+/// Frees what a written article holds besides its key.
+fn release(p: &mut PreparedArticle) {
+    p.body = Vec::new();
+    let a = &mut p.article;
+    (a.guid, a.link, a.author) = (None, None, None);
+    a.title = String::new();
+    a.enclosures = Vec::new();
+}
+
 /// The value `next_id` would hand out next (see `super::next_id`).
 fn peek_next_id(v: Option<&[u8]>) -> u64 {
     v.and_then(read_u64).unwrap_or(1).max(1)
@@ -103,7 +108,7 @@ impl Store {
     pub(super) fn apply_chunks(
         &self,
         feed: FeedId,
-        update: &FeedUpdate,
+        update: &mut FeedUpdate,
         plan: MergePlan,
         now: i64,
     ) -> Result<(MergePlan, ApplyStats), StoreError> {
@@ -124,7 +129,7 @@ impl Store {
     fn write_chunks(
         &self,
         feed: FeedId,
-        update: &FeedUpdate,
+        update: &mut FeedUpdate,
         plan: MergePlan,
         now: i64,
     ) -> Result<(MergePlan, ApplyStats), StoreError> {
@@ -133,7 +138,6 @@ impl Store {
         let (hidden, visible): (Vec<Incoming>, Vec<Incoming>) =
             incoming.into_iter().partition(|inc| matches!(inc, Incoming::New(i) if skip_new.contains(i)));
         let mut done = ApplyStats::default();
-        let mut unflushed = 0usize;
         let mut rest = visible.as_slice();
         while !rest.is_empty() {
             // Up to CHUNK_ARTICLES articles, fewer when their bodies pass CHUNK_BYTES.
@@ -191,14 +195,18 @@ impl Store {
                 stale_tombstones: Vec::new(),
             };
             let stats = self.write_chunk(feed, update, &chunk_plan, &changed, now)?;
+            // Written: its memory is for sled's next pages (only keys are read again).
+            for inc in chunk {
+                let (Incoming::New(i) | Incoming::Existing(i, _)) = *inc;
+                release(&mut update.articles[i]);
+            }
             done.new += stats.new;
             done.updated += stats.updated;
             done.total = stats.total;
-            unflushed += bytes;
-            if unflushed >= FLUSH_BYTES {
-                unflushed = 0;
-                self.flush()?;
-            }
+            // sled evicts only pages it has written out: flushed after each chunk, its cache
+            // stays near its configured size (30,000 articles: 109 MB peak in a debug build,
+            // 120 to 135 MB with a flush every 8 MB of bodies, for no gain in time).
+            self.flush()?;
         }
         let left = MergePlan {
             incoming: hidden,
@@ -414,5 +422,156 @@ impl Store {
             self.flush()?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::model::{ArticleKey, ParsedArticle};
+    use crate::store::{
+        ArticleQuery, FetchRecord, FetchResult, Mark, NewFeed, PreparedArticle, StoreSettings,
+    };
+
+    fn article(n: u32, version: &str) -> PreparedArticle {
+        let mut key = [0u8; 16];
+        key[..4].copy_from_slice(&n.to_be_bytes());
+        PreparedArticle::new(ParsedArticle {
+            key: ArticleKey(key),
+            guid: Some(format!("g-{n}")),
+            title: format!("Item {n} {version}"),
+            link: Some(format!("https://big.example/{n}")),
+            author: None,
+            date: Utc.timestamp_opt(1_700_000_000 + i64::from(n) * 60, 0).single(),
+            updated: None,
+            content_html: format!("<p>body {n} {version}</p>"),
+            images: vec![],
+            links: vec![],
+            enclosures: vec![],
+        })
+    }
+
+    fn update(n: u32, version: &str) -> FeedUpdate {
+        FeedUpdate {
+            feed_title: "Big".into(),
+            site_link: None,
+            etag: None,
+            last_modified: None,
+            moved_to: None,
+            articles: (0..n).map(|i| article(i, version)).collect(),
+        }
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn setup() -> (tempfile::TempDir, Store, FeedId) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path(), &StoreSettings::default()).expect("open");
+        let (feed, _) = store
+            .add_feed(NewFeed { url: "https://big.example/feed".into(), ..Default::default() })
+            .expect("add");
+        (dir, store, feed)
+    }
+
+    fn apply(store: &Store, feed: FeedId, update: FeedUpdate) -> ApplyStats {
+        store
+            .apply_fetch(
+                feed,
+                FetchResult::Updated(update),
+                FetchRecord::default(),
+                &StoreSettings::default(),
+                NOW,
+            )
+            .expect("apply")
+    }
+
+    fn titles(store: &Store, feed: FeedId) -> Vec<String> {
+        let q = ArticleQuery { feed: Some(feed), ..Default::default() };
+        let mut t: Vec<String> =
+            store.articles(&q).expect("articles").into_iter().map(|a| a.meta.title).collect();
+        t.sort();
+        t
+    }
+
+    fn assert_consistent(store: &Store) {
+        let rep = store.check().expect("check");
+        assert!(rep.problems.is_empty(), "integrity problems: {:?}", rep.problems);
+    }
+
+    /// Runs the chunks of an update and stops before its final transaction, as a kill would.
+    fn interrupt(store: &Store, feed: FeedId, mut update: FeedUpdate) {
+        let settings = StoreSettings::default();
+        let plan = store.plan_merge(feed, &update, &settings, NOW).expect("plan");
+        assert!(needed(plan.incoming.len()));
+        store.write_chunks(feed, &mut update, plan, NOW).expect("chunks");
+        store.flush().expect("flush");
+    }
+
+    #[test]
+    fn a_big_merge_is_written_in_chunks_and_reads_like_one_transaction() {
+        let (_dir, store, feed) = setup();
+        let stats = apply(&store, feed, update(1_700, "v1"));
+        assert_eq!((stats.new, stats.total), (1_700, 1_700));
+        assert_consistent(&store);
+        assert!(store.meta.scan_prefix(PENDING_PREFIX).next().is_none());
+        // Unchanged: nothing written; then every article changed.
+        assert_eq!(apply(&store, feed, update(1_700, "v1")).updated, 0);
+        let stats = apply(&store, feed, update(1_800, "v2"));
+        assert_eq!((stats.new, stats.updated, stats.total), (100, 1_700, 1_800));
+        assert!(titles(&store, feed).iter().all(|t| t.ends_with("v2")));
+        assert!(
+            store.meta.scan_prefix(UNDO_PREFIX).next().is_none(),
+            "undo records are dropped after the switch"
+        );
+        assert_consistent(&store);
+    }
+
+    #[test]
+    fn an_interrupted_first_update_leaves_no_article_after_reopen() {
+        let (dir, store, feed) = setup();
+        interrupt(&store, feed, update(1_600, "v1"));
+        // Consistent even before the roll-back: each chunk is.
+        assert_consistent(&store);
+        drop(store);
+        let store = Store::open(dir.path(), &StoreSettings::default()).expect("reopen");
+        assert!(titles(&store, feed).is_empty());
+        assert_eq!(store.counts(feed).expect("counts").total, 0);
+        assert_consistent(&store);
+        // And the next refresh stores them all.
+        assert_eq!(apply(&store, feed, update(1_600, "v1")).new, 1_600);
+        assert_consistent(&store);
+    }
+
+    #[test]
+    fn an_interrupted_update_restores_changed_articles_and_keeps_flags() {
+        let (dir, store, feed) = setup();
+        apply(&store, feed, update(1_200, "v1"));
+        let q = ArticleQuery { feed: Some(feed), ..Default::default() };
+        let ids: Vec<_> = store.articles(&q).expect("articles").iter().take(5).map(|a| a.meta.id).collect();
+        store.mark(&ids, Mark::Read).expect("mark");
+        let before = titles(&store, feed);
+        let counts = store.counts(feed).expect("counts");
+        interrupt(&store, feed, update(1_400, "v2"));
+        drop(store);
+        let store = Store::open(dir.path(), &StoreSettings::default()).expect("reopen");
+        assert_eq!(titles(&store, feed), before);
+        assert_eq!(store.counts(feed).expect("counts"), counts);
+        assert!(store.meta.scan_prefix(UNDO_PREFIX).next().is_none());
+        assert!(store.meta.scan_prefix(PENDING_PREFIX).next().is_none());
+        assert_consistent(&store);
+    }
+
+    #[test]
+    fn a_feed_removed_during_an_update_leaves_nothing_behind() {
+        let (dir, store, feed) = setup();
+        apply(&store, feed, update(600, "v1"));
+        interrupt(&store, feed, update(1_300, "v2"));
+        store.remove_feed(feed).expect("remove");
+        drop(store);
+        let store = Store::open(dir.path(), &StoreSettings::default()).expect("reopen");
+        assert!(store.feeds().expect("feeds").is_empty());
+        assert_consistent(&store);
     }
 }

@@ -836,7 +836,7 @@ impl Store {
     pub fn apply_fetch(
         &self,
         feed: FeedId,
-        result: FetchResult,
+        mut result: FetchResult,
         record: FetchRecord,
         settings: &StoreSettings,
         now: i64,
@@ -861,7 +861,7 @@ impl Store {
         crate::memtrace::stage("planned");
         // A big merge is written in chunks before the transaction below, which switches them
         // in (see `chunked`).
-        let (plan, chunked) = match (plan, &result) {
+        let (plan, chunked) = match (plan, &mut result) {
             (Some(plan), FetchResult::Updated(update)) if chunked::needed(plan.incoming.len()) => {
                 let (left, done) = self.apply_chunks(feed, update, plan, now)?;
                 crate::memtrace::stage("chunks written");

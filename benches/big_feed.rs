@@ -94,9 +94,9 @@ fn main() {
     let feed = feed.to_str().expect("utf-8 path");
     let (rss, secs) = measure(&data, &config, &["add", feed]);
     let n = stored(&data, &config);
-    println!("first add (empty data dir):   peak RSS {rss:6.1} MB  {secs:5.2} s  ({n} stored)");
+    println!("first add (empty data dir):   peak RSS {rss:6.1} MiB  {secs:5.2} s  ({n} stored)");
     assert_eq!(n, items as u64, "not every item was stored");
     let (rss, secs) = measure(&data, &config, &["refresh"]);
-    println!("second refresh (unchanged):   peak RSS {rss:6.1} MB  {secs:5.2} s");
+    println!("second refresh (unchanged):   peak RSS {rss:6.1} MiB  {secs:5.2} s");
     assert_eq!(stored(&data, &config), items as u64);
 }

@@ -3,6 +3,9 @@
 //! Contract: every change that belongs together is one sled transaction, so a crash (even
 //! `kill -9`) never leaves half a feed, a flag without its counter, or an index entry without
 //! its record. Lists never read bodies; nothing ever counts a tree (counters are kept).
+//! One exception keeps memory bounded: a merge of more than 500 articles is written in
+//! journaled chunks that the feed's final transaction switches in, and `open` rolls back
+//! chunks a kill left unswitched (see `chunked`), so a feed is still updated all or nothing.
 //! All writes of one process go through one `Store` (sled locks the directory), and a
 //! refresh's writes are issued by a single writer, so the reads a write plans from (prefix
 //! scans, which sled transactions cannot do) are still true when the transaction runs.

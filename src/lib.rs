@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod fetch;
 pub mod logfile;
+pub mod memtrace;
 pub mod model;
 pub mod opener;
 pub mod parse;

@@ -292,6 +292,7 @@ async fn refresh_one(fetcher: &Fetcher, feed: &FeedRecord, parse_slots: &Semapho
     let started_ms = chrono::Utc::now().timestamp_millis();
     let t0 = Instant::now();
     let fetched = fetcher.fetch(&request_for(feed)).await;
+    crate::memtrace::stage("refresh fetched");
     let record = FetchRecord { started_ms, fetch_ms: t0.elapsed().as_millis() as u64, ..Default::default() };
     prepare_job(feed, fetched, record, parse_slots).await
 }
@@ -312,6 +313,7 @@ pub async fn first_look(fetcher: &Fetcher, request: &FeedRequest) -> FirstLook {
     let started_ms = chrono::Utc::now().timestamp_millis();
     let t0 = Instant::now();
     let fetched = fetcher.fetch(request).await;
+    crate::memtrace::stage("first_look fetched");
     let record = FetchRecord { started_ms, fetch_ms: t0.elapsed().as_millis() as u64, ..Default::default() };
     match fetched {
         Ok(FetchOutcome::Fetched { body, final_url, .. }) if parse::looks_like_html(&body) => {
@@ -374,8 +376,11 @@ async fn prepare_job(
             let _slot = parse_slots.acquire().await;
             let parsed = tokio::task::spawn_blocking(move || {
                 let charset = content_type.as_deref().and_then(parse::charset_from_content_type);
-                parse::parse_feed(&body, charset.as_deref(), &final_url).map(|feed| {
+                let parsed = parse::parse_feed(&body, charset.as_deref(), &final_url);
+                crate::memtrace::stage("parsed");
+                parsed.map(|feed| {
                     let articles = feed.articles.into_iter().map(PreparedArticle::new).collect();
+                    crate::memtrace::stage("prepared");
                     (feed.title, feed.site_link, articles, feed.notes)
                 })
             })
@@ -424,7 +429,9 @@ fn apply_job(store: &Store, settings: &StoreSettings, job: WriteJob) -> FeedRepo
     };
     let not_modified = matches!(job.result, FetchResult::NotModified { .. });
     let now = chrono::Utc::now().timestamp();
-    let outcome = match (store.apply_fetch(job.feed, job.result, job.record, settings, now), failed) {
+    let applied = store.apply_fetch(job.feed, job.result, job.record, settings, now);
+    crate::memtrace::stage("applied");
+    let outcome = match (applied, failed) {
         (Err(e), _) => FeedOutcome::Failed(format!("could not save: {e}")),
         (Ok(_), Some(error)) => FeedOutcome::Failed(error),
         (Ok(_), None) if not_modified => FeedOutcome::NotModified,

@@ -222,3 +222,97 @@ fn sigkill_while_sled_writes_its_snapshot_at_open() {
     println!("{at_snapshot} of {ROUNDS} SIGKILLs landed as sled created its snapshot");
     assert!(at_snapshot >= 1, "sled never wrote a snapshot at a refresh's open");
 }
+
+/// Items in the big feed: enough for many chunks of the store's chunked merge (500 articles
+/// each), few enough for a debug build to store them in a few seconds.
+const BIG_ITEMS: usize = 8_000;
+const BIG_KILLS: u64 = 8;
+
+/// A big RSS file, as `tidings add FILE` reads it.
+fn big_feed(path: &std::path::Path) {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Big</title>\
+         <link>https://big.example/</link><description>d</description>\n",
+    );
+    for i in 0..BIG_ITEMS {
+        xml.push_str(&format!(
+            "<item><title>Item {i}</title><link>https://big.example/{i}</link><guid>big-{i}</guid>\
+             <pubDate>Mon, 01 Jan 2024 00:00:00 +0000</pubDate>\
+             <description>&lt;p&gt;{}&lt;/p&gt;</description></item>\n",
+            "lorem ipsum dolor sit amet ".repeat(12)
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    std::fs::write(path, xml).unwrap();
+}
+
+/// The feed's stored article count (its counter; `check` verifies it against the records).
+fn big_total(t: &Tidings) -> u64 {
+    t.json(&["feeds", "--json"])[0]["total"].as_u64().unwrap()
+}
+
+/// A big feed's first refresh is written in chunks (sled holds a transaction's writes in
+/// memory), yet stays all or nothing: killed at any moment, the database passes the check
+/// and holds none or all of the feed's articles.
+#[test]
+fn sigkill_during_the_first_refresh_of_a_big_feed_stores_none_or_all() {
+    let files = tempfile::tempdir().unwrap();
+    let feed = files.path().join("big.xml");
+    big_feed(&feed);
+    let feed = feed.to_str().unwrap();
+    // How long an uninterrupted first refresh takes here, to spread the kills over it.
+    let t = Tidings::new();
+    t.ok(&["add", "--no-fetch", feed]);
+    let started = std::time::Instant::now();
+    t.ok(&["refresh"]);
+    let full = started.elapsed().as_millis() as u64;
+    assert_eq!(big_total(&t), BIG_ITEMS as u64);
+    let mut none_after_kill = 0;
+    let mut rolled_back = 0;
+    for round in 0..BIG_KILLS {
+        let t = Tidings::new();
+        t.ok(&["add", "--no-fetch", feed]);
+        let mut child = t.command().arg("refresh").spawn().unwrap();
+        // From the start to just past the end of an uninterrupted refresh.
+        std::thread::sleep(Duration::from_millis(full * (round + 1) / BIG_KILLS));
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        let check = t.output(&["check"]);
+        assert!(
+            check.status.success(),
+            "round {round}: integrity check failed:\n{}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let total = big_total(&t);
+        assert!(
+            total == 0 || total == BIG_ITEMS as u64,
+            "round {round}: {total} of {BIG_ITEMS} articles stored"
+        );
+        none_after_kill += usize::from(total == 0);
+        // `check`'s open rolled back the chunks a kill cut off (it says so in the log).
+        rolled_back += usize::from(log_mentions(&t.dir.path().join("state"), "rolling back an update"));
+        // The next refresh stores every article, once.
+        t.ok(&["refresh"]);
+        assert_eq!(big_total(&t), BIG_ITEMS as u64, "round {round}");
+        assert!(t.ok(&["check"]).contains("database is consistent"));
+    }
+    println!(
+        "{none_after_kill} of {BIG_KILLS} kills left the feed empty, {rolled_back} of them after writing \
+         chunks (an uninterrupted refresh: {full} ms)"
+    );
+    assert!(rolled_back >= 1, "no kill landed while chunks were written");
+}
+
+/// Whether a log file under `dir` holds `text`.
+fn log_mentions(dir: &std::path::Path, text: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.flatten().any(|e| {
+        let path = e.path();
+        if path.is_dir() {
+            log_mentions(&path, text)
+        } else {
+            std::fs::read_to_string(&path).is_ok_and(|s| s.contains(text))
+        }
+    })
+}

@@ -443,7 +443,7 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 }
 
 /// Start tags of items and entries: (start, index past the tag, name as written).
-fn item_starts(b: &[u8]) -> Vec<(usize, usize, String)> {
+pub(super) fn item_starts(b: &[u8]) -> Vec<(usize, usize, String)> {
     let mut out = Vec::new();
     let mut i = 0;
     while let Some(p) = memchr(b'<', &b[i..]) {
@@ -530,7 +530,7 @@ fn tag_end(b: &[u8], mut i: usize) -> usize {
 
 /// Index past the `</name>` closing the element whose start tag ended at `from`, looked for
 /// before `limit`; `None` when it is not there.
-fn find_close(b: &[u8], from: usize, limit: usize, name: &str) -> Option<usize> {
+pub(super) fn find_close(b: &[u8], from: usize, limit: usize, name: &str) -> Option<usize> {
     let local = name.rsplit(':').next().unwrap_or(name);
     let mut i = from;
     while let Some(p) = memchr(b'<', &b[i..limit]) {

@@ -13,6 +13,7 @@
 //! titles, an HTML body with its image and link URLs ([`html`]), lenient dates ([`date`]).
 
 mod balance;
+mod batch;
 mod date;
 mod decode;
 mod fallback;
@@ -147,6 +148,7 @@ pub fn parse_feed(
 fn parse_decoded(bytes: &[u8], http_charset: Option<&str>, feed_url: &str) -> Result<ParsedFeed, ParseError> {
     let base = base_url(feed_url);
     let text = decode::fix_prolog(decode::to_utf8(bytes, http_charset));
+    crate::memtrace::stage("decoded");
     let kind = sniff::classify(&text);
     // An XHTML page that only wraps a feed: the feed is read, not refused as a web page.
     if let Some(range) = sniff::feed_inside_html(&text, &kind) {
@@ -539,6 +541,20 @@ fn parse_xml_strict(
         text = Cow::Owned(fixed);
         repairs.push("a second XML declaration removed");
     }
+    // A big document of plain shape is read in batches of items; the whole-document path
+    // below, with its repairs, reads everything else.
+    let mut tally = Tally::default();
+    if let Some((mut parsed, channel_title)) = batch::parse(&text, base, bases, &mut tally)? {
+        finish(&mut parsed, tally);
+        if parsed.title.is_empty() {
+            parsed.title = channel_title.as_deref().map(|t| plain_text(t, true)).unwrap_or_default();
+        }
+        parsed.notes.splice(0..0, shape_notes);
+        if !repairs.is_empty() {
+            parsed.notes.push(format!("recovered: {}", repairs.join(", ")));
+        }
+        return Ok(parsed);
+    }
     let mut first_error = None;
     let mut escaped = false;
     let mut balanced = false;
@@ -546,7 +562,10 @@ fn parse_xml_strict(
     let mut stripped = false;
     for _ in 0..=MAX_REPAIRS {
         let outcome = match run_feed_rs(text.as_bytes(), base) {
-            Ok(outcome) => outcome,
+            Ok(outcome) => {
+                crate::memtrace::stage("feed-rs parsed");
+                outcome
+            }
             // quick-xml panics on a second XML declaration that names another encoding; the
             // document may well parse without it.
             Err(crash) => match repair::strip_later_declarations(&text) {
@@ -819,7 +838,25 @@ impl<'a> Bases<'a> {
 }
 
 fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
-    let (feed, notes) = mojibake::repair_feed(feed);
+    let mut tally = Tally::default();
+    let mut parsed = convert_part(feed, bases, &mut tally);
+    finish(&mut parsed, tally);
+    parsed
+}
+
+/// What [`convert_part`] counts across the parts of one document, for its notes.
+#[derive(Default)]
+struct Tally {
+    /// Titles and names repaired by [`mojibake`].
+    repaired: usize,
+    used: FallbacksUsed,
+}
+
+/// The feed and its entries in our model, without the steps that need every entry of the
+/// document ([`finish`]): a batched parse ([`batch`]) converts each batch with this.
+fn convert_part(feed: Feed, bases: Bases<'_>, tally: &mut Tally) -> ParsedFeed {
+    let (feed, repaired) = mojibake::repair_feed(feed);
+    tally.repaired += repaired;
     let base = bases.document();
     let format = format_of(&feed.feed_type);
     let site_link = page_link(&feed.links).and_then(|l| absolute(base, &l.href));
@@ -835,8 +872,8 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
             .find(|n| looks_like_a_name(n))
     });
     let now = Utc::now();
-    let mut used = FallbacksUsed::default();
-    let mut articles: Vec<ParsedArticle> = feed
+    let used = &mut tally.used;
+    let articles: Vec<ParsedArticle> = feed
         .entries
         .iter()
         .enumerate()
@@ -849,16 +886,23 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
                 site: site_url.as_ref(),
                 feed_author: feed_author.as_deref(),
             };
-            convert_entry(entry, format, bases, ctx, now, &mut used)
+            convert_entry(entry, format, bases, ctx, now, used)
         })
         .collect();
-    let mut notes = notes;
-    notes.extend(used.note());
+    ParsedFeed { format, title: plain_title(feed.title.as_ref()), site_link, articles, notes: Vec::new() }
+}
+
+/// The steps of [`convert`] that look at every article of the document: its notes, shared
+/// GUIDs, duplicates.
+fn finish(parsed: &mut ParsedFeed, tally: Tally) {
+    parsed.notes.extend(mojibake::note(tally.repaired));
+    parsed.notes.extend(tally.used.note());
+    let articles = &mut parsed.articles;
     // Some feeds give every item the same GUID (often the site's URL). Such a GUID identifies
     // nothing, so those items are keyed as if they had none; otherwise all but the first
     // would be lost.
     let mut guid_count: HashMap<&str, usize> = HashMap::new();
-    for a in &articles {
+    for a in articles.iter() {
         if let Some(g) = &a.guid {
             *guid_count.entry(g.as_str()).or_default() += 1;
         }
@@ -866,7 +910,7 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
     let shared: HashSet<String> =
         guid_count.into_iter().filter(|&(_, n)| n > 1).map(|(g, _)| g.to_owned()).collect();
     if !shared.is_empty() {
-        for a in &mut articles {
+        for a in articles.iter_mut() {
             if a.guid.as_ref().is_some_and(|g| shared.contains(g)) {
                 a.key = article_key(None, a.link.as_deref(), &a.title, &a.content_html);
             }
@@ -875,7 +919,6 @@ fn convert(feed: Feed, bases: Bases<'_>) -> ParsedFeed {
     // Items that are still the same article by our rule: the first occurrence wins.
     let mut seen = HashSet::new();
     articles.retain(|a| seen.insert(a.key));
-    ParsedFeed { format, title: plain_title(feed.title.as_ref()), site_link, articles, notes }
 }
 
 fn person_name(p: &feed_rs::model::Person) -> Option<String> {

@@ -17,8 +17,8 @@
 use feed_rs::model::{Feed, Person, Text};
 
 /// Repairs the feed's title, its authors' names, and each entry's title and authors' names.
-/// Returns the feed and, when anything was repaired, the note for the fetch log.
-pub(super) fn repair_feed(mut feed: Feed) -> (Feed, Vec<String>) {
+/// Returns the feed and how many texts were repaired (see [`note`]).
+pub(super) fn repair_feed(mut feed: Feed) -> (Feed, usize) {
     let mut n = 0usize;
     let mut text = |t: &mut Option<Text>| {
         if let Some(t) = t {
@@ -40,9 +40,12 @@ pub(super) fn repair_feed(mut feed: Feed) -> (Feed, Vec<String>) {
     for e in &mut feed.entries {
         people(&mut e.authors);
     }
-    let notes =
-        if n == 0 { Vec::new() } else { vec![format!("recovered: repaired double-encoded titles ({n})")] };
-    (feed, notes)
+    (feed, n)
+}
+
+/// The fetch log's note for `n` repaired titles and names (none for 0).
+pub(super) fn note(n: usize) -> Option<String> {
+    (n > 0).then(|| format!("recovered: repaired double-encoded titles ({n})"))
 }
 
 fn repair_in_place(s: &mut String) -> bool {

@@ -3,6 +3,9 @@
 //! Contract: every change that belongs together is one sled transaction, so a crash (even
 //! `kill -9`) never leaves half a feed, a flag without its counter, or an index entry without
 //! its record. Lists never read bodies; nothing ever counts a tree (counters are kept).
+//! One exception keeps memory bounded: a merge of more than 500 articles is written in
+//! journaled chunks that the feed's final transaction switches in, and `open` rolls back
+//! chunks a kill left unswitched (see `chunked`), so a feed is still updated all or nothing.
 //! All writes of one process go through one `Store` (sled locks the directory), and a
 //! refresh's writes are issued by a single writer, so the reads a write plans from (prefix
 //! scans, which sled transactions cannot do) are still true when the transaction runs.
@@ -14,6 +17,7 @@
 //! comes back empty) lost saved data, and `open` refuses it with [`StoreError::Damaged`]
 //! instead of showing it as new. [`Store::repair`] keeps what can still be read.
 
+mod chunked;
 mod codec;
 mod datadir;
 mod feed_order;
@@ -338,6 +342,7 @@ impl Store {
             }
         }
         store.migrate()?;
+        store.finish_interrupted_updates()?;
         Ok(store)
     }
 
@@ -856,7 +861,7 @@ impl Store {
     pub fn apply_fetch(
         &self,
         feed: FeedId,
-        result: FetchResult,
+        mut result: FetchResult,
         record: FetchRecord,
         settings: &StoreSettings,
         now: i64,
@@ -878,6 +883,18 @@ impl Store {
             FetchResult::Updated(update) => Some(self.plan_merge(feed, update, settings, now)?),
             _ => None,
         };
+        crate::memtrace::stage("planned");
+        // A big merge is written in chunks before the transaction below, which switches them
+        // in (see `chunked`).
+        let (plan, chunked) = match (plan, &mut result) {
+            (Some(plan), FetchResult::Updated(update)) if chunked::needed(plan.incoming.len()) => {
+                let (left, done) = self.apply_chunks(feed, update, plan, now)?;
+                crate::memtrace::stage("chunks written");
+                (Some(left), Some(done))
+            }
+            (plan, _) => (plan, None),
+        };
+        let chunked_new = chunked.as_ref().map_or(0, |done| done.new);
 
         let stats = self
             .all_trees()
@@ -907,6 +924,11 @@ impl Store {
                             feed, update, plan, now, meta, articles, bodies, keys, findex, dindex, flags,
                             counters, pending,
                         )?;
+                        if let Some(done) = &chunked {
+                            stats.new += done.new;
+                            stats.updated += done.updated;
+                            meta.remove(chunked::pending_key(feed))?;
+                        }
                         rec.feed_title = update.feed_title.clone();
                         rec.site_link = update.site_link.clone();
                         rec.etag = update.etag.clone();
@@ -942,7 +964,8 @@ impl Store {
                     }
                 }
                 feeds.insert(&prefix, encode(&rec))?;
-                bump_records(meta, 0, stats.new as i64 - stats.dropped as i64)?;
+                // The chunks counted the articles they added.
+                bump_records(meta, 0, (stats.new - chunked_new) as i64 - stats.dropped as i64)?;
 
                 let mut r = record.clone();
                 r.new = stats.new;
@@ -955,7 +978,27 @@ impl Store {
                 flog.insert(&fetch_log_key(feed, next_seq), encode(&r))?;
                 Ok(stats)
             })
-            .map_err(tx_error)?;
+            .map_err(tx_error);
+        let stats = match (stats, &chunked) {
+            (Ok(stats), None) => stats,
+            (Ok(stats), Some(_)) => {
+                // Only garbage now: the next open drops what is left if this fails.
+                if let Err(e) = self.discard_undo(feed) {
+                    tracing::warn!(target: "tidings", "feed {feed}: undo records kept ({e})");
+                }
+                stats
+            }
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(_)) => {
+                if let Err(undo) = self.roll_back(feed) {
+                    tracing::warn!(
+                        target: "tidings",
+                        "feed {feed}: cannot roll back its unfinished update now ({undo}); the next start will"
+                    );
+                }
+                return Err(e);
+            }
+        };
         let moved = matches!(
             &result,
             FetchResult::Updated(FeedUpdate { moved_to: Some(_), .. })
@@ -1050,9 +1093,10 @@ impl Store {
             }
         }
         let filtered = self.filter_new(feed, update, &incoming, &mut skip_new, settings, now)?;
-        // Existing articles we need to compare against, read now to keep the transaction short.
+        // Existing articles we need to compare against, read now to keep the transaction short
+        // (a chunked merge reads them chunk by chunk).
         let mut existing_meta = HashMap::new();
-        for inc in &incoming {
+        for inc in incoming.iter().filter(|_| !chunked::needed(incoming.len())) {
             if let Incoming::Existing(_, id) = inc {
                 if let Some(m) = self.article_meta(*id)? {
                     existing_meta.insert(*id, m);

@@ -259,3 +259,59 @@ fn quit_from_window(screen: &mut Screen) {
     screen.wait_until("the window closed", |s| !s.contents().contains("fetch history"));
     quit(screen);
 }
+
+/// A feed whose articles say what `items` give: (title, body text).
+fn feed_of(title: &str, items: &[(&str, &str)]) -> Vec<u8> {
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>{title}</title>\
+         <link>https://example.org/</link><description>d</description>\n"
+    );
+    for (k, (item, body)) in items.iter().enumerate() {
+        s.push_str(&format!(
+            "<item><title>{item}</title><link>https://example.org/{title}/{k}</link><guid>{title}-{k}</guid>\
+             <pubDate>Sun, 28 Jan 2024 {:02}:00:00 +0000</pubDate><description>&lt;p&gt;{body}&lt;/p&gt;</description></item>\n",
+            23 - k
+        ));
+    }
+    s.push_str("</channel></rss>\n");
+    s.into_bytes()
+}
+
+#[test]
+fn ctrl_slash_searches_every_feed_and_keys_typed_after_it_wait_for_the_results() {
+    let t = Tidings::new();
+    add_local(
+        &t,
+        "news",
+        &feed_of("news", &[("Weather today", "Rain and wind."), ("Markets", "Stocks fell.")]),
+    );
+    add_local(
+        &t,
+        "tech",
+        &feed_of(
+            "tech",
+            &[("A post on 机器学习", "深度学习的论文。"), ("Compilers", "Running the optimizer twice.")],
+        ),
+    );
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    screen.wait_for(&["news", "tech"]);
+    // Ctrl-/ as a terminal without the kitty protocol sends it (0x1f), a CJK word of a
+    // body, Enter, then Enter at once: it opens the first result once the results land.
+    screen.keys("\x1f学习\r\r");
+    screen.wait_for(&["A post on 机器学习", "深度学习的论文。"]);
+    screen.keys("h");
+    screen.wait_for(&["Search: 学习", "1/1"]);
+    assert!(!screen.contents().contains("Weather today"), "{}", screen.contents());
+    // F (the other default key) with a stemmed word: "runs" finds "Running". Then a search
+    // that finds nothing says so; h goes back, and Enter on a feed brings its list back.
+    screen.keys("hF");
+    screen.wait_for(&["search every article: 学习"]);
+    // Ctrl-u clears the last search the prompt starts with.
+    screen.keys("\x15runs\r");
+    screen.wait_for(&["Search: runs", "Compilers"]);
+    screen.keys("\x1f\x15nothing-like-this\r");
+    screen.wait_for(&["no article has every word of nothing-like-this"]);
+    screen.keys("hg\r");
+    screen.wait_for(&["Weather today", "Markets"]);
+    quit(&mut screen);
+}

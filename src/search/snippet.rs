@@ -43,6 +43,29 @@ pub fn snippet(body: &str, terms: &HashSet<&str>) -> String {
     }
 }
 
+/// Where in `text` the words of the search `query` are (byte ranges, in order, overlaps
+/// merged): the same folding and stemming as the index, so `running` lights up for `run` and
+/// a CJK word for its bigrams. For drawing matches, not for deciding them.
+pub fn matched_ranges(text: &str, query: &str) -> Vec<std::ops::Range<usize>> {
+    let query_terms = tokenize::tokens(query);
+    if query_terms.is_empty() {
+        return Vec::new();
+    }
+    let terms: HashSet<&str> = query_terms.iter().map(|t| t.term.as_str()).collect();
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    tokenize::for_each_token(text, |term, span| {
+        if terms.contains(term) {
+            match ranges.last_mut() {
+                // CJK bigrams overlap: one run of matched characters is one range.
+                Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
+                _ => ranges.push(span),
+            }
+        }
+        true
+    });
+    ranges
+}
+
 fn floor_boundary(s: &str, mut at: usize) -> usize {
     while !s.is_char_boundary(at) {
         at -= 1;

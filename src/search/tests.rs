@@ -349,3 +349,17 @@ proptest! {
         prop_assert!(found.contains(&(doc as u64 + 1)), "{word:?} in {:?}: found {found:?}", docs[doc]);
     }
 }
+
+#[test]
+fn matched_ranges_light_up_stems_and_cjk_runs() {
+    let text = "Running shoes: 机器学习 for RUNNERS and a run";
+    let show = |query: &str| -> Vec<&str> {
+        snippet::matched_ranges(text, query).into_iter().map(|r| &text[r]).collect()
+    };
+    assert_eq!(show("run"), ["Running", "run"], "folded and stemmed like the index");
+    assert_eq!(show("runner"), ["RUNNERS"]);
+    // Overlapping bigrams make one range.
+    assert_eq!(show("机器学习"), ["机器学习"]);
+    assert_eq!(show("\"shoes for\""), ["shoes", "for"], "words of a phrase light up where they are");
+    assert!(show("!!").is_empty(), "nothing to search for lights nothing");
+}

@@ -537,7 +537,8 @@ mod tests {
         // Consistent even before the roll-back: each chunk is.
         assert_consistent(&store);
         drop(store);
-        let store = Store::open(dir.path(), &StoreSettings::default()).expect("reopen");
+        let store = crate::store::when_released(|| Store::open(dir.path(), &StoreSettings::default()))
+            .expect("reopen");
         assert!(titles(&store, feed).is_empty());
         assert_eq!(store.counts(feed).expect("counts").total, 0);
         assert_consistent(&store);
@@ -557,7 +558,8 @@ mod tests {
         let counts = store.counts(feed).expect("counts");
         interrupt(&store, feed, update(1_400, "v2"));
         drop(store);
-        let store = Store::open(dir.path(), &StoreSettings::default()).expect("reopen");
+        let store = crate::store::when_released(|| Store::open(dir.path(), &StoreSettings::default()))
+            .expect("reopen");
         assert_eq!(titles(&store, feed), before);
         assert_eq!(store.counts(feed).expect("counts"), counts);
         assert!(store.meta.scan_prefix(UNDO_PREFIX).next().is_none());
@@ -572,7 +574,8 @@ mod tests {
         interrupt(&store, feed, update(1_300, "v2"));
         store.remove_feed(feed).expect("remove");
         drop(store);
-        let store = Store::open(dir.path(), &StoreSettings::default()).expect("reopen");
+        let store = crate::store::when_released(|| Store::open(dir.path(), &StoreSettings::default()))
+            .expect("reopen");
         assert!(store.feeds().expect("feeds").is_empty());
         assert_consistent(&store);
     }
@@ -590,7 +593,8 @@ mod tests {
         // Indexed while unfinished: the chunks' articles are in the store until the roll-back.
         assert_eq!(found(&store, "v2"), 1_400);
         drop(store);
-        let store = Store::open(dir.path(), &StoreSettings::default()).expect("reopen");
+        let store = crate::store::when_released(|| Store::open(dir.path(), &StoreSettings::default()))
+            .expect("reopen");
         assert_eq!(found(&store, "v2"), 0, "rolled-back articles leave the index");
         assert_eq!(found(&store, "v1"), 1_200, "restored articles are found again");
         assert_consistent(&store);

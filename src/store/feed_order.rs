@@ -81,7 +81,8 @@ mod tests {
         store.flush().unwrap();
         drop(store);
         Store::repair(dir.path(), &StoreSettings::default()).unwrap();
-        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let store =
+            crate::store::when_released(|| Store::open(dir.path(), &StoreSettings::default())).unwrap();
         assert_eq!(order(&store), [c, d, a]);
     }
 }

@@ -1378,6 +1378,20 @@ fn bump_records(meta: &TransactionalTree, feeds: i64, articles: i64) -> TxResult
     Ok(())
 }
 
+/// sled lets go of its lock from a background thread a moment after a close (later when
+/// other tests keep its thread pool busy), so an open in the same process right after a
+/// close can find it still held. This waits for sled; it asserts nothing about time.
+#[cfg(test)]
+pub(crate) fn when_released<T>(f: impl Fn() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    for _ in 0..400 {
+        match f() {
+            Err(StoreError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(25)),
+            other => return other,
+        }
+    }
+    f()
+}
+
 fn open_error(dir: &Path, e: sled::Error) -> StoreError {
     let text = e.to_string();
     if text.contains("could not acquire lock") || text.contains("Resource temporarily unavailable") {

@@ -561,25 +561,12 @@ mod tests {
         (store, first)
     }
 
-    /// sled lets go of its lock from a background thread a moment after a close (later when
-    /// other tests keep its thread pool busy), so an open in the same process right after a
-    /// close can find it still held. This waits for sled; it asserts nothing about time.
-    fn released<T>(f: impl Fn() -> Result<T, StoreError>) -> Result<T, StoreError> {
-        for _ in 0..400 {
-            match f() {
-                Err(StoreError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(25)),
-                other => return other,
-            }
-        }
-        f()
-    }
-
     fn repair(dir: &Path) -> RepairReport {
-        released(|| Store::repair(dir, &StoreSettings::default())).unwrap()
+        crate::store::when_released(|| Store::repair(dir, &StoreSettings::default())).unwrap()
     }
 
     fn opens_consistent(dir: &Path) -> Store {
-        let store = released(|| Store::open(dir, &StoreSettings::default())).unwrap();
+        let store = crate::store::when_released(|| Store::open(dir, &StoreSettings::default())).unwrap();
         let rep = store.check().unwrap();
         assert!(rep.problems.is_empty(), "{:?}", rep.problems);
         store
@@ -665,7 +652,8 @@ mod tests {
         store.flush().unwrap();
         drop(store);
         // What `repair` does up to the swap...
-        let old = released(|| Store::open_raw(dir.path(), &StoreSettings::default())).unwrap();
+        let old =
+            crate::store::when_released(|| Store::open_raw(dir.path(), &StoreSettings::default())).unwrap();
         let new_dir = dir.path().join(REPAIR_DIR);
         let new = Store::open(&new_dir, &StoreSettings::default()).unwrap();
         let mut report = RepairReport::default();
@@ -677,7 +665,8 @@ mod tests {
         std::fs::create_dir(dir.path().join("damaged-test")).unwrap();
         std::fs::rename(dir.path().join("db"), dir.path().join("damaged-test/db")).unwrap();
 
-        let err = released(|| Store::open(dir.path(), &StoreSettings::default())).err().unwrap();
+        let err =
+            crate::store::when_released(|| Store::open(dir.path(), &StoreSettings::default())).err().unwrap();
         assert!(matches!(err, StoreError::Damaged { .. }), "{err:?}");
         assert!(err.to_string().contains("repair was interrupted"), "{err}");
         assert!(!dir.path().join("db").exists(), "the refused open created no database");

@@ -62,6 +62,9 @@ pub enum Action {
     ToggleUnreadOnly,
     /// `S`: the starred articles of every feed, as one list (again: back to the feed).
     ShowStarred,
+    /// `Ctrl-/`: a prompt for words to search every article for; the results replace the
+    /// articles pane's list, best first.
+    Search,
     /// `t`: list only the feeds of the next tag; after the last tag, every feed again.
     NextTag,
     /// `T`: the feeds pane grouped under a heading per tag, or a flat list again.
@@ -138,6 +141,14 @@ pub enum Action {
         source: Source,
         entries: Vec<ListEntry>,
         rows: Vec<ArticleRow>,
+    },
+    /// After a search's `ArticlesLoaded`: how many articles have every word (`found`; more
+    /// than `shown` when the list stops at its limit), and whether the index was built first.
+    Searched {
+        source: Source,
+        found: usize,
+        shown: usize,
+        rebuilt: bool,
     },
     /// The answer to `MatchQuery`: which articles of the list `source` the query `expr`
     /// (a `/` filter starting with `?`, without it) matches.
@@ -226,6 +237,7 @@ impl Action {
                 | Action::FeedsLoaded { .. }
                 | Action::QueryFeedsLoaded(_)
                 | Action::ArticlesLoaded { .. }
+                | Action::Searched { .. }
                 | Action::RowsLoaded { .. }
                 | Action::QueryMatched { .. }
                 | Action::BodyRendered { .. }

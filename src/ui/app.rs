@@ -165,7 +165,7 @@ impl ArticleRow {
 /// How the articles pane orders its list (`O` goes to the next, per list).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ArticleOrder {
-    /// The store's order.
+    /// The store's order (for a search: by date, newest first).
     #[default]
     Newest,
     Oldest,
@@ -174,16 +174,20 @@ pub enum ArticleOrder {
     Title,
     /// By feed title, newest first within a feed (for lists of many feeds).
     Feed,
+    /// A search's ranking: its first order, and the one after `Feed` for a search.
+    BestMatch,
 }
 
 impl ArticleOrder {
-    pub fn next(self) -> ArticleOrder {
+    /// The order `O` goes to next; a `ranked` list (a search) also has [`ArticleOrder::BestMatch`].
+    pub fn next(self, ranked: bool) -> ArticleOrder {
         match self {
             ArticleOrder::Newest => ArticleOrder::Oldest,
             ArticleOrder::Oldest => ArticleOrder::UnreadFirst,
             ArticleOrder::UnreadFirst => ArticleOrder::Title,
             ArticleOrder::Title => ArticleOrder::Feed,
-            ArticleOrder::Feed => ArticleOrder::Newest,
+            ArticleOrder::Feed if ranked => ArticleOrder::BestMatch,
+            ArticleOrder::Feed | ArticleOrder::BestMatch => ArticleOrder::Newest,
         }
     }
 
@@ -194,6 +198,7 @@ impl ArticleOrder {
             ArticleOrder::UnreadFirst => "unread first",
             ArticleOrder::Title => "by title",
             ArticleOrder::Feed => "by feed",
+            ArticleOrder::BestMatch => "best match first",
         }
     }
 }
@@ -209,24 +214,44 @@ pub enum Source {
         name: &'static str,
         expr: &'static str,
     },
+    /// The articles of every feed that have every word of `text` (`Ctrl-/`), best first.
+    Search {
+        text: &'static str,
+    },
 }
 
 impl Source {
     pub fn feed(self) -> Option<FeedId> {
         match self {
             Source::Feed(f) => Some(f),
-            Source::Starred | Source::Query { .. } => None,
+            Source::Starred | Source::Query { .. } | Source::Search { .. } => None,
         }
     }
 
     pub fn query(name: &str, expr: &str) -> Source {
         Source::Query { name: intern(name), expr: intern(expr) }
     }
+
+    pub fn search(text: &str) -> Source {
+        Source::Search { text: intern(text) }
+    }
+
+    /// A list the user asked for by a key (`S`, a search), not by selecting a row of the
+    /// feeds pane: it stays while the feeds pane reloads or its selection moves.
+    pub fn chosen_apart_from_feeds(self) -> bool {
+        matches!(self, Source::Starred | Source::Search { .. })
+    }
+
+    /// Its order is the search's ranking, not the store's newest first.
+    pub fn ranked(self) -> bool {
+        matches!(self, Source::Search { .. })
+    }
 }
 
 /// A `&'static` copy of `text`, made once per distinct text: a source names its query feed's
-/// expression and stays `Copy` (it is compared and passed around on every key). What is kept
-/// is bounded by the query feeds defined while the reader runs.
+/// expression or its search and stays `Copy` (it is compared and passed around on every key).
+/// What is kept is bounded by the query feeds defined and the searches typed while the reader
+/// runs: a few bytes each.
 fn intern(text: &str) -> &'static str {
     static INTERNED: std::sync::Mutex<Option<HashSet<&'static str>>> = std::sync::Mutex::new(None);
     let mut interned = INTERNED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -450,6 +475,8 @@ pub enum PromptKind {
     Tags(FeedId),
     /// A digit in an article with more than 9 links: its number, then Enter.
     OpenLink,
+    /// `Ctrl-/`: words (and "phrases") to search every article for.
+    Search,
 }
 
 impl PromptKind {
@@ -461,6 +488,7 @@ impl PromptKind {
             PromptKind::Rename(_) => "title (empty: the feed's own): ",
             PromptKind::Tags(_) => "tags: ",
             PromptKind::OpenLink => "open link number: ",
+            PromptKind::Search => "search every article: ",
         }
     }
 }
@@ -520,6 +548,8 @@ pub struct App {
     pub queries: Vec<QueryRow>,
     /// Each list's order, once `O` changed it (remembered while the reader runs).
     pub orders: HashMap<Source, ArticleOrder>,
+    /// The last search typed (`Ctrl-/` starts with it, to refine it).
+    pub last_search: String,
     /// config.toml's `[[query]]`s (the database's come with each load).
     pub config_queries: Vec<crate::store::QueryFeed>,
     /// A query feeds load (and count) is on its way; `queries_stale` asks for one more.
@@ -634,6 +664,7 @@ impl App {
             feeds: Vec::new(),
             queries: Vec::new(),
             orders: HashMap::new(),
+            last_search: String::new(),
             config_queries: Vec::new(),
             queries_loading: false,
             queries_stale: false,
@@ -805,6 +836,7 @@ impl App {
             Some(Source::Feed(f)) => self.feed_title(f),
             Some(Source::Starred) => "Starred".to_owned(),
             Some(Source::Query { name, .. }) => crate::sanitize::line(name),
+            Some(Source::Search { text }) => format!("Search: {}", crate::sanitize::line(text)),
             None => "Articles".to_owned(),
         }
     }
@@ -969,7 +1001,12 @@ impl App {
                                 || r.author.as_deref().is_some_and(|s| s.to_lowercase().contains(&needle))
                         })
                 };
-                let wanted = !self.unread_only || !a.read || Some(a.id) == selected || Some(a.id) == open;
+                // A search lists what it found, read or not: it is for finding what you remember.
+                let wanted = !self.unread_only
+                    || !a.read
+                    || Some(a.id) == selected
+                    || Some(a.id) == open
+                    || self.articles_source.is_some_and(Source::ranked);
                 matches && wanted
             })
             .collect();
@@ -984,7 +1021,12 @@ impl App {
 impl App {
     /// The shown list's order.
     pub fn order(&self) -> ArticleOrder {
-        self.articles_source.and_then(|s| self.orders.get(&s).copied()).unwrap_or_default()
+        let Some(source) = self.articles_source else { return ArticleOrder::default() };
+        match self.orders.get(&source) {
+            Some(&order) => order,
+            None if source.ranked() => ArticleOrder::BestMatch,
+            None => ArticleOrder::default(),
+        }
     }
 
     /// Every row of the list is needed: `/` matches titles and authors, a title order sorts
@@ -997,7 +1039,14 @@ impl App {
     /// Orders `article_view` (stable: equal keys keep the store's newest-first order).
     fn sort_view(&mut self) {
         let entries = &self.entries;
+        let ranked = self.articles_source.is_some_and(Source::ranked);
+        // A search's entries are in rank order: by date needs the rows (a search's come
+        // with its results).
+        let date = |i: usize| self.rows.get(&entries[i].id).map_or(i64::MIN, |r| r.date);
         match self.order() {
+            ArticleOrder::BestMatch => {}
+            ArticleOrder::Newest if ranked => self.article_view.sort_by_key(|&i| std::cmp::Reverse(date(i))),
+            ArticleOrder::Oldest if ranked => self.article_view.sort_by_key(|&i| date(i)),
             ArticleOrder::Newest => {}
             ArticleOrder::Oldest => self.article_view.reverse(),
             ArticleOrder::UnreadFirst => self.article_view.sort_by_key(|&i| entries[i].read),

@@ -17,6 +17,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// screen; the bound keeps a runaway feed without retention from stalling the reader.
 const LIST_LIMIT: usize = 1_000_000;
 
+/// A search lists at most this many results, best first, with their rows (titles, dates:
+/// a few hundred bytes each), so its order by date or title needs nothing more.
+const SEARCH_LIMIT: usize = 1_000;
+
 /// Rows read with a list so its first frame is complete: the first this many articles, and
 /// the first this many unread ones (what unread-only shows first). More than any terminal
 /// is tall, plus the margin `update` keeps below the screen.
@@ -53,12 +57,36 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
             let tags = if after.tags.is_empty() { "no tags".to_owned() } else { after.tags.join(", ") };
             vec![Action::FeedChanged(format!("{}: {tags}", sanitize::line(after.display_title())))]
         }
+        Effect::LoadArticles(source @ Source::Search { text })
+        | Effect::ReloadArticles(source @ Source::Search { text }) => {
+            let request =
+                crate::search::SearchRequest { text: text.to_owned(), feed: None, limit: Some(SEARCH_LIMIT) };
+            let results = store.search(&request)?;
+            let shown = results.hits.len();
+            let (entries, rows): (Vec<_>, Vec<_>) = results
+                .hits
+                .into_iter()
+                .map(|hit| {
+                    let row = article_row(hit.article);
+                    (row.entry(), row)
+                })
+                .unzip();
+            vec![
+                Action::ArticlesLoaded { source, entries, rows },
+                Action::Searched {
+                    source,
+                    found: results.matched.max(shown),
+                    shown,
+                    rebuilt: results.caught_up.rebuilt,
+                },
+            ]
+        }
         Effect::LoadArticles(source) | Effect::ReloadArticles(source) => {
             let q = match source {
                 Source::Feed(feed) => {
                     ArticleQuery { feed: Some(feed), limit: Some(LIST_LIMIT), ..Default::default() }
                 }
-                Source::Starred | Source::Query { .. } => ArticleQuery {
+                Source::Starred | Source::Query { .. } | Source::Search { .. } => ArticleQuery {
                     starred_only: source == Source::Starred,
                     limit: Some(LIST_LIMIT),
                     ..Default::default()

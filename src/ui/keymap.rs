@@ -113,6 +113,13 @@ const COMMANDS: &[Command] = &[
     command(Group::View, "filter", Action::Filter, &["/"], "filter the list as you type"),
     command(
         Group::View,
+        "search",
+        Action::Search,
+        &["Ctrl-/", "F"],
+        "search every article (words, \"phrases\"), best first",
+    ),
+    command(
+        Group::View,
         "cycle_order",
         Action::CycleOrder,
         &["O"],
@@ -248,12 +255,16 @@ impl Key {
         // crossterm reports shift-g as 'G' with SHIFT, and some terminals (the kitty
         // protocol) as 'g' with SHIFT: both are "G". Shift on other keys adds nothing a
         // binding can name, except Shift-Tab, which some terminals do not turn into BackTab.
+        let ctrl = m.contains(KeyModifiers::CONTROL);
         let code = match event.code {
+            // Terminals without the kitty protocol send Ctrl-/ as the byte of Ctrl-_, which
+            // crossterm reads as Ctrl-7: all three are the one key a binding calls Ctrl-/.
+            KeyCode::Char('7' | '_') if ctrl => KeyCode::Char('/'),
             KeyCode::Char(c) if shift => KeyCode::Char(uppercase(c)),
             KeyCode::Tab if shift => KeyCode::BackTab,
             code => code,
         };
-        Some(Key::new(code, m.contains(KeyModifiers::CONTROL), m.contains(KeyModifiers::ALT)))
+        Some(Key::new(code, ctrl, m.contains(KeyModifiers::ALT)))
     }
 }
 
@@ -568,6 +579,11 @@ mod tests {
             (key(KeyCode::Char('T')), Action::ToggleGroups),
             (key(KeyCode::Char('S')), Action::ShowStarred),
             (key(KeyCode::Char('/')), Action::Filter),
+            (key(KeyCode::Char('F')), Action::Search),
+            // Ctrl-/ as the kitty protocol, crossterm's reading of byte 0x1f, and its name.
+            (ctrl('/'), Action::Search),
+            (ctrl('7'), Action::Search),
+            (ctrl('_'), Action::Search),
             (key(KeyCode::Char('a')), Action::AddFeed),
             (key(KeyCode::Char('o')), Action::OpenInBrowser),
             (key(KeyCode::Char('1')), Action::OpenLink(1)),

@@ -42,6 +42,8 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
             "Nothing matches the filter (Esc clears it)"
         } else if app.articles_source == Some(Source::Starred) {
             "No starred articles (s stars one)"
+        } else if app.articles_source.is_some_and(Source::ranked) {
+            "No article has every word (Ctrl-/ or F searches again, Esc goes back)"
         } else if app.unread_only && !app.entries.is_empty() {
             "No unread articles here (U shows all)"
         } else {
@@ -53,7 +55,12 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     let inner = layout::inner(r);
     let height = usize::from(inner.height);
     let width = usize::from(inner.width);
-    let mixed = app.articles_source == Some(Source::Starred);
+    // A list of many feeds names each row's feed.
+    let mixed = app.articles_source.is_some_and(|s| s.feed().is_none());
+    let searched = match app.articles_source {
+        Some(Source::Search { text }) => Some(text),
+        _ => None,
+    };
     let offset = layout::keep_visible(app.article_offset, app.article_sel, app.article_view.len(), height);
     // A row not read yet keeps the date column's width, blank.
     let blank_date = " ".repeat(display_width(&format_date(0, &app.date_format)));
@@ -81,7 +88,13 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
             }
             let used: usize = spans.iter().map(|s| s.width()).sum();
             let title = row.map_or("…", |r| r.title.as_str());
-            spans.push(Span::raw(truncate(title, width.saturating_sub(used))));
+            let shown = truncate(title, width.saturating_sub(used));
+            let matched = match (row, searched) {
+                (None, _) => Vec::new(),
+                (Some(_), Some(words)) => crate::search::snippet::matched_ranges(title, words),
+                (Some(_), None) => filter_matches(title, &app.article_filter),
+            };
+            spans.extend(highlighted(shown, &matched));
             let mut line = Line::from(spans);
             line = line.style(match row {
                 None => theme::dim(),
@@ -95,6 +108,46 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+/// `text` as spans, the byte `ranges` of it in the match style. `text` may be a title cut
+/// short with `…`: ranges past the cut light what is left of them.
+fn highlighted(text: String, ranges: &[std::ops::Range<usize>]) -> Vec<Span<'static>> {
+    if ranges.is_empty() {
+        return vec![Span::raw(text)];
+    }
+    let kept = text.strip_suffix('…').map_or(text.len(), str::len);
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for r in ranges {
+        let (start, end) = (r.start.min(kept), r.end.min(kept));
+        if start >= end || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            continue;
+        }
+        if start > at {
+            spans.push(Span::raw(text[at..start].to_owned()));
+        }
+        spans.push(Span::styled(text[start..end].to_owned(), theme::match_highlight()));
+        at = end;
+    }
+    if at < text.len() {
+        spans.push(Span::raw(text[at..].to_owned()));
+    }
+    spans
+}
+
+/// Where a `/` filter (plain text, any case) matches `title`. A `?` query matches articles,
+/// not words: nothing to light.
+fn filter_matches(title: &str, filter: &str) -> Vec<std::ops::Range<usize>> {
+    if filter.is_empty() || filter.starts_with('?') {
+        return Vec::new();
+    }
+    let (folded, needle) = (title.to_lowercase(), filter.to_lowercase());
+    // Lowercasing changed some letter's length: offsets would not be the title's.
+    if folded.len() != title.len() {
+        return Vec::new();
+    }
+    folded.match_indices(&needle).map(|(i, m)| i..i + m.len()).collect()
 }
 
 /// A list date in `format` (strftime; checked when the config is read), in UTC.

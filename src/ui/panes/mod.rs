@@ -174,6 +174,7 @@ pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
                 hint("refresh_all", "R", "refresh"),
                 hint("quit", "q", "quit"),
                 hint("filter", "/", "filter"),
+                hint("search", "F", "search"),
                 hint("toggle_unread_only", "U", "unread"),
                 hint("toggle_groups", "T", "tags"),
                 hint("feed_info", "i", "info"),
@@ -189,6 +190,7 @@ pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
                 hint("undo", "u", "undo"),
                 hint("filter", "/", "filter"),
                 hint("quit", "q", "quit"),
+                hint("search", "F", "search"),
             ],
             Pane::Article => vec![
                 hint("page_down", "Space", "page"),

@@ -631,3 +631,47 @@ fn the_hint_line_shows_remapped_keys_and_drops_unbound_ones() {
     assert!(line.contains("Ctrl-e page  x next  1-9 links"), "{line}");
     assert!(!line.contains("browser") && !line.contains("n next"), "{line}");
 }
+
+/// Where `word` is drawn on the screen, and whether each of its characters is in the match
+/// style (a wide character by its first cell).
+fn lit(buf: &Buffer, word: &str) -> Vec<bool> {
+    let width = crate::ui::panes::feeds::display_width;
+    let s = text(buf);
+    let (y, line) = s.lines().enumerate().find(|(_, l)| l.contains(word)).expect("drawn");
+    let mut x = width(&line[..line.find(word).expect("in line")]);
+    let style = crate::ui::theme::match_highlight();
+    word.chars()
+        .map(|c| {
+            let cell = &buf[(u16::try_from(x).expect("x"), u16::try_from(y).expect("y"))];
+            x += width(c.encode_utf8(&mut [0; 4]));
+            cell.fg == style.fg.unwrap_or(cell.fg) && cell.modifier.contains(style.add_modifier)
+        })
+        .collect()
+}
+
+#[test]
+fn search_results_light_the_words_searched_and_filters_their_text() {
+    let mut app = App::sample(100, 24);
+    app.focus = Pane::Articles;
+    let mut rows: Vec<ArticleRow> = app.rows.values().cloned().collect();
+    rows.sort_by_key(|r| r.id);
+    rows[1].title = "Running notes on 机器学习 today".into();
+    app.set_rows(rows);
+    app.articles_source = Some(crate::ui::app::Source::search("run 学习"));
+    app.articles_wanted = app.articles_source;
+    app.refilter_articles();
+    let buf = draw(&app);
+    assert_clean(&buf);
+    assert!(text(&buf).contains("Search: run 学习"), "{}", text(&buf));
+    // The stem lights the whole word; a CJK word its characters, not its neighbours.
+    assert_eq!(lit(&buf, "Running"), [true; 7]);
+    assert_eq!(lit(&buf, "notes"), [false; 5]);
+    assert_eq!(lit(&buf, "机器学习"), [false, false, true, true]);
+    // A `/` filter lights its text in any case.
+    app.articles_source = Some(crate::ui::app::Source::Feed(FeedId(1)));
+    app.article_filter = "NUMBER".into();
+    app.refilter_articles();
+    let buf = draw(&app);
+    assert_eq!(lit(&buf, "number"), [true; 6]);
+    assert_eq!(lit(&buf, "Article"), [false; 7]);
+}

@@ -133,7 +133,7 @@ pub(super) fn mark_shown_read(app: &mut App) -> Vec<Effect> {
             vec![Effect::MarkFeedRead(feed)]
         }
         // Articles of many feeds: the ones listed (the list must be the selected one's).
-        Some(source @ (Source::Starred | Source::Query { .. })) => {
+        Some(source @ (Source::Starred | Source::Query { .. } | Source::Search { .. })) => {
             if app.articles_source != Some(source) {
                 return Vec::new();
             }

@@ -282,7 +282,14 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.refilter_feeds();
             app.refilter_articles();
             app.say(if app.unread_only { "showing unread only (U shows all)" } else { "showing all" });
+            if app.articles_wanted.is_some_and(Source::chosen_apart_from_feeds) {
+                return Vec::new();
+            }
             want_articles(app)
+        }
+        Action::Search => {
+            app.prompt = Some(Prompt { kind: PromptKind::Search, text: app.last_search.clone() });
+            Vec::new()
         }
         Action::ShowStarred => {
             if app.articles_wanted == Some(Source::Starred) {
@@ -338,7 +345,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         },
         Action::CycleOrder => {
             let Some(source) = app.articles_source else { return Vec::new() };
-            let order = app.order().next();
+            let order = app.order().next(source.ranked());
             app.orders.insert(source, order);
             app.refilter_articles();
             app.scroll_lists();
@@ -609,7 +616,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                     effects = start_refresh(app, None, total);
                 }
             }
-            if app.articles_wanted != Some(Source::Starred) {
+            if !app.articles_wanted.is_some_and(Source::chosen_apart_from_feeds) {
                 effects.extend(want_articles(app));
             }
             if app.feeds.is_empty() {
@@ -630,10 +637,26 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             if std::mem::take(&mut app.queries_stale) {
                 effects.extend(reload_queries(app));
             }
-            if app.articles_wanted != Some(Source::Starred) {
+            if !app.articles_wanted.is_some_and(Source::chosen_apart_from_feeds) {
                 effects.extend(want_articles(app));
             }
             effects
+        }
+        Action::Searched { source, found, shown, rebuilt } => {
+            if app.articles_wanted == Some(source) {
+                let Source::Search { text } = source else { return Vec::new() };
+                let text = crate::sanitize::line(text);
+                let found_text = match found {
+                    0 => format!("no article has every word of {text}"),
+                    n if n > shown => format!("{n} articles match {text}; the best {shown} are listed"),
+                    1 => format!("1 article matches {text}"),
+                    n => format!("{n} articles match {text}"),
+                };
+                let how = if found == 0 { "" } else { " (O orders them, Esc goes back)" };
+                let built = if rebuilt { "search index built; " } else { "" };
+                app.say(format!("{built}{found_text}{how}"));
+            }
+            Vec::new()
         }
         Action::ArticlesLoaded { source, mut entries, mut rows } => {
             if app.articles_wanted != Some(source) {

@@ -733,6 +733,71 @@ mod tests {
     }
 
     #[test]
+    fn a_search_lists_its_results_best_first_and_stays_until_left() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Feeds;
+        assert!(update(&mut app, Action::Search).is_empty());
+        assert!(matches!(app.prompt, Some(Prompt { kind: PromptKind::Search, .. })));
+        // Nothing to search for: said, nothing asked.
+        for c in "!!".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert!(update(&mut app, Action::Input(InputKey::Submit)).is_empty());
+        assert!(app.message.starts_with("nothing to search for"), "{}", app.message);
+        let _ = update(&mut app, Action::Search);
+        for c in "rust lang".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        let source = Source::search("rust lang");
+        assert_eq!(update(&mut app, Action::Input(InputKey::Submit)), vec![Effect::LoadArticles(source)]);
+        assert_eq!(app.focus, Pane::Articles);
+        // Results in rank order (21 is older but better), one of them read.
+        let mut rows = rows_of(2, &[(21, true)]);
+        rows.extend(rows_of(1, &[(11, false)]));
+        rows[0].date = 100;
+        rows[1].date = 200;
+        let _ = update(&mut app, loaded(source, rows));
+        let _ = update(&mut app, Action::Searched { source, found: 2, shown: 2, rebuilt: false });
+        assert_eq!(app.list_title(), "Search: rust lang");
+        assert_eq!(app.message, "2 articles match rust lang (O orders them, Esc goes back)");
+        let shown = |app: &App| app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>();
+        assert_eq!(shown(&app), [21, 11]);
+        // Unread-only does not hide what a search found, nor leave it.
+        assert!(update(&mut app, Action::ToggleUnreadOnly).is_empty());
+        assert_eq!(shown(&app), [21, 11]);
+        let _ = update(&mut app, Action::ToggleUnreadOnly);
+        // O: by date, ..., and back to the ranking after "by feed".
+        let _ = update(&mut app, Action::CycleOrder);
+        assert_eq!((app.order(), shown(&app)), (crate::ui::app::ArticleOrder::Newest, vec![11, 21]));
+        let _ = update(&mut app, Action::CycleOrder);
+        assert_eq!(shown(&app), [21, 11], "oldest first");
+        for _ in 0..4 {
+            let _ = update(&mut app, Action::CycleOrder);
+        }
+        assert_eq!((app.order(), shown(&app)), (crate::ui::app::ArticleOrder::BestMatch, vec![21, 11]));
+        // A feeds reload (after a mark, a refresh) keeps the results.
+        let feeds = app.feeds.clone();
+        assert!(update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 }).is_empty());
+        assert_eq!(app.articles_wanted, Some(source));
+        // A marks what is listed; the prompt starts from the last search, to refine it.
+        let effects = update(&mut app, Action::MarkFeedRead);
+        assert_eq!(effects, vec![Effect::Mark { ids: vec![ArticleId(11)], mark: Mark::Read }]);
+        let _ = update(&mut app, Action::Search);
+        assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some("rust lang"));
+        // A stale count (of an older search) says nothing.
+        let _ = update(&mut app, Action::Input(InputKey::Cancel));
+        app.message.clear();
+        let older = Source::search("rust");
+        let _ = update(&mut app, Action::Searched { source: older, found: 9, shown: 9, rebuilt: false });
+        assert!(app.message.is_empty());
+        let _ = update(&mut app, Action::Searched { source, found: 1500, shown: 1000, rebuilt: true });
+        assert_eq!(
+            app.message,
+            "search index built; 1500 articles match rust lang; the best 1000 are listed (O orders them, Esc goes back)"
+        );
+    }
+
+    #[test]
     fn links_open_and_copy_from_the_current_article() {
         let mut app = App::sample(120, 40);
         app.focus = Pane::Articles;

@@ -81,6 +81,7 @@ pub(super) fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
                     let add_tags = new.into_iter().filter(|t| !old.contains(t)).collect();
                     vec![Effect::EditFeed { feed, title: None, add_tags, remove_tags }]
                 }
+                PromptKind::Search => search(app, text),
                 PromptKind::OpenLink => match text.trim().parse::<u16>() {
                     Ok(n) if n > 0 => open_link(app, n),
                     _ => {
@@ -96,6 +97,29 @@ pub(super) fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
         return set_filter(app, pane, text);
     }
     Vec::new()
+}
+
+/// `Ctrl-/` then Enter: the articles pane lists what the search finds (the store's index
+/// answers; `ArticlesLoaded` brings the results with their rows).
+fn search(app: &mut App, text: String) -> Vec<Effect> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Vec::new();
+    }
+    if crate::search::tokenize::tokens(text).is_empty() {
+        app.say_error(&format!(
+            "nothing to search for in \"{}\": give a word with letters or digits",
+            crate::sanitize::line(text)
+        ));
+        return Vec::new();
+    }
+    app.last_search = text.to_owned();
+    let source = Source::search(text);
+    app.focus = Pane::Articles;
+    app.say(format!("searching for {}…", crate::sanitize::line(text)));
+    // The same search again (to see what a refresh brought) is asked again.
+    app.articles_wanted = Some(source);
+    vec![Effect::LoadArticles(source)]
 }
 
 pub(super) fn set_filter(app: &mut App, pane: Pane, text: String) -> Vec<Effect> {

@@ -315,3 +315,23 @@ fn ctrl_slash_searches_every_feed_and_keys_typed_after_it_wait_for_the_results()
     screen.wait_for(&["Weather today", "Markets"]);
     quit(&mut screen);
 }
+
+#[test]
+fn the_order_o_chose_for_a_feed_is_there_in_the_next_run() {
+    let t = Tidings::new();
+    add_local(&t, "first", &ordered_feed("first", 3));
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    screen.wait_for(&["first"]);
+    screen.keys("\rO");
+    screen.wait_for(&["articles oldest first"]);
+    quit(&mut screen);
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    screen.wait_for(&["first"]);
+    screen.keys("\r");
+    // Oldest first: item 002 (the oldest) is the first row of the list.
+    screen.wait_until("the oldest first", |s| {
+        let text = s.contents();
+        text.find("first item 002").zip(text.find("first item 000")).is_some_and(|(old, new)| old < new)
+    });
+    quit(&mut screen);
+}

@@ -43,9 +43,13 @@ pub const OUR_FILES: &[&str] = &[
     REPAIR_DIR,
     "sync.secret",
     "sync.secret.tmp",
+    LIST_ORDERS_FILE,
 ];
 /// Prefixes of the names tidings keeps (see [`OUR_FILES`]).
-pub const OUR_PREFIXES: &[&str] = &[DAMAGED_PREFIX];
+pub const OUR_PREFIXES: &[&str] = &[DAMAGED_PREFIX, LIST_ORDERS_TMP_PREFIX];
+/// The reader's order for each list (`ui::list_orders`), and its temporary while written.
+pub const LIST_ORDERS_FILE: &str = "list-orders";
+pub const LIST_ORDERS_TMP_PREFIX: &str = ".list-orders.";
 
 /// Whether `name` is a file sled or tidings keeps in a data dir.
 pub fn is_ours(name: &str) -> bool {

@@ -19,7 +19,7 @@
 
 mod chunked;
 mod codec;
-mod datadir;
+pub(crate) mod datadir;
 mod feed_order;
 mod query_feeds;
 mod records;

@@ -260,6 +260,8 @@ impl Action {
 /// A side effect `update` wants performed; the loop runs it off the UI task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
+    /// Writes the orders `O` chose, by list, for the next run (`list_orders`).
+    SaveListOrders(std::collections::HashMap<String, super::app::ArticleOrder>),
     LoadFeeds,
     /// Removes a feed and its articles.
     RemoveFeed(FeedId),
@@ -346,6 +348,7 @@ impl Effect {
                 | Effect::RemoveFeed(_)
                 | Effect::MoveFeed { .. }
                 | Effect::EditFeed { .. }
+                | Effect::SaveListOrders(_)
         )
     }
 }

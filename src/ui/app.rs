@@ -548,6 +548,9 @@ pub struct App {
     pub queries: Vec<QueryRow>,
     /// Each list's order, once `O` changed it (remembered while the reader runs).
     pub orders: HashMap<Source, ArticleOrder>,
+    /// Orders kept from earlier runs and set in this one, by `list_orders::key`: what a list
+    /// not ordered yet in this run starts with.
+    pub kept_orders: HashMap<String, ArticleOrder>,
     /// The last search typed (`Ctrl-/` starts with it, to refine it).
     pub last_search: String,
     /// config.toml's `[[query]]`s (the database's come with each load).
@@ -665,6 +668,7 @@ impl App {
             queries: Vec::new(),
             orders: HashMap::new(),
             last_search: String::new(),
+            kept_orders: HashMap::new(),
             config_queries: Vec::new(),
             queries_loading: false,
             queries_stale: false,
@@ -1022,8 +1026,9 @@ impl App {
     /// The shown list's order.
     pub fn order(&self) -> ArticleOrder {
         let Some(source) = self.articles_source else { return ArticleOrder::default() };
-        match self.orders.get(&source) {
-            Some(&order) => order,
+        let kept = || super::list_orders::key(source).and_then(|k| self.kept_orders.get(&k).copied());
+        match self.orders.get(&source).copied().or_else(kept) {
+            Some(order) => order,
             None if source.ranked() => ArticleOrder::BestMatch,
             None => ArticleOrder::default(),
         }

@@ -129,6 +129,10 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
                 link_cells: rendered.link_cells.clone(),
             }]
         }
+        Effect::SaveListOrders(orders) => match super::list_orders::save(store.dir(), &orders) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![Action::Failed(format!("cannot keep the lists' order for the next run: {e}"))],
+        },
         Effect::LoadHealth(feed) => {
             // The store keeps them oldest first; the window (and `HealthLoaded`) newest first.
             let mut records = store.fetch_log(feed)?;

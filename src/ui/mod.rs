@@ -11,6 +11,7 @@ pub mod effects;
 pub mod hyperlink;
 pub mod keymap;
 pub mod layout;
+pub mod list_orders;
 pub mod panes;
 pub mod runner;
 pub mod terminal;
@@ -107,6 +108,8 @@ async fn event_loop(
         .map(|h| app::HelpLine { section: h.section, keys: h.keys, description: h.description.to_owned() })
         .collect();
     app.config_queries = config.query_feeds.clone();
+    // A few lines, read before the first frame as the config is.
+    app.kept_orders = list_orders::load(engine.dir());
     // Query feeds are counted once the first list is on screen (see `count_queries_at_start`).
     let mut pending = vec![Effect::LoadFeeds];
     // Status messages age once a second (only while one shows, or marks wait to be sent).

@@ -350,7 +350,13 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.refilter_articles();
             app.scroll_lists();
             app.say(format!("articles {}", order.label()));
-            want_rows(app)
+            let mut effects = want_rows(app);
+            // Kept for the next run (not a search's: searches come and go).
+            if let Some(key) = crate::ui::list_orders::key(source) {
+                app.kept_orders.insert(key, order);
+                effects.push(Effect::SaveListOrders(app.kept_orders.clone()));
+            }
+            effects
         }
         Action::CatchUpAll => {
             let feeds: Vec<FeedId> = app.feeds.iter().filter(|f| f.unread > 0).map(|f| f.id).collect();

@@ -524,9 +524,15 @@ mod tests {
         // Title order needs every row: asked for, and sorted as they land.
         app.rows.remove(&ArticleId(12));
         let effects = update(&mut app, Action::CycleOrder);
+        // ... and the order is kept for the next run.
+        let kept =
+            std::collections::HashMap::from([("feed:1".to_owned(), crate::ui::app::ArticleOrder::Title)]);
         assert_eq!(
             effects,
-            vec![Effect::LoadRows { source: Source::Feed(FeedId(1)), ids: vec![ArticleId(12)] }]
+            vec![
+                Effect::LoadRows { source: Source::Feed(FeedId(1)), ids: vec![ArticleId(12)] },
+                Effect::SaveListOrders(kept.clone())
+            ]
         );
         assert_eq!(shown(&app), [11, 10, 12], "a row not read yet sorts last");
         let mut mango = ArticleRow::loading(&app.entries[2]);
@@ -551,6 +557,11 @@ mod tests {
         let _ = update(&mut app, Action::CycleOrder);
         assert_eq!(app.order(), crate::ui::app::ArticleOrder::Newest);
         assert_eq!(shown(&app), [10, 11, 12]);
+        // A new run starts each list in the order kept for it.
+        let mut next_run = App::sample(80, 24);
+        next_run.kept_orders = kept;
+        next_run.refilter_articles();
+        assert_eq!(next_run.order(), crate::ui::app::ArticleOrder::Title);
     }
 
     #[test]

@@ -685,6 +685,21 @@ mod tests {
     }
 
     #[test]
+    fn the_query_feed_and_filter_examples_in_the_readme_parse() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Query feeds and filters").expect("the section")..];
+        let section = &section[..section[3..].find("\n## ").expect("the next section")];
+        let mut filters = Vec::new();
+        for block in section.split("```toml\n").skip(1) {
+            let text = &block[..block.find("```").expect("the block ends")];
+            let c = Config::parse(Path::new("README.md"), text).unwrap_or_else(|e| panic!("{e}"));
+            filters.extend(c.store.filters.into_iter().map(|f| f.action));
+        }
+        use crate::query::FilterAction;
+        assert_eq!(filters, [FilterAction::Hide, FilterAction::MarkRead, FilterAction::Tag("rust".into())]);
+    }
+
+    #[test]
     fn errors_name_file_line_and_problem() {
         let err = Config::parse(Path::new("/x/config.toml"), "[fetch]\n\ntimeout_secs = \"ten\"\n")
             .unwrap_err()

@@ -1034,6 +1034,8 @@ struct ArticleJson {
     images: usize,
     links: usize,
     enclosures: Vec<String>,
+    /// The article's own tags (given by `[[filter]]`s), not its feed's: `feeds --json` has those.
+    tags: Vec<String>,
 }
 
 fn list_articles(engine: &Engine, args: ArticlesArgs) -> Result<()> {
@@ -1117,6 +1119,7 @@ fn article_json(a: &Article) -> ArticleJson {
         images: a.meta.image_count as usize,
         links: a.meta.link_count as usize,
         enclosures: a.meta.enclosures.iter().map(|e| clean(&e.url)).collect(),
+        tags: a.tags.iter().map(|t| clean(t)).collect(),
     }
 }
 
@@ -1242,6 +1245,9 @@ fn show(engine: &Engine, id: ArticleId) -> Result<()> {
     }
     if let Some(link) = &a.meta.link {
         writeln!(out, "Link:   {}", clean(link))?;
+    }
+    if !a.tags.is_empty() {
+        writeln!(out, "Tags:   {}", clean_tags(&a.tags).join(", "))?;
     }
     writeln!(out)?;
     let body = engine.body(id)?.unwrap_or_default();

@@ -236,18 +236,36 @@ impl Config {
                 ));
             }
         }
+        // A filter's error points into its own table: the same text (`tag:news`) is often
+        // in another filter's query or action too.
+        let in_filter = |n: usize, needles: &[&str], message: String| {
+            let start = table_start(text, "[[filter]]", n);
+            let offset = (needles.iter().find_map(|needle| text[start..].find(needle).map(|o| start + o)))
+                .or_else(|| needles.iter().find_map(|needle| text.find(needle)))
+                .unwrap_or(0);
+            let (line, column) = line_and_column(text, offset);
+            ConfigError::Invalid { path: path.to_owned(), line, column, message }
+        };
         let mut filters = Vec::new();
         for (n, f) in self.filters.iter().enumerate() {
-            let query = crate::query::Query::parse(&f.query)
-                .map_err(|e| invalid(&f.query, format!("the query of filter {}: {}", n + 1, e.line())))?;
-            let action = crate::query::FilterAction::parse(&f.action).ok_or_else(|| {
-                invalid(
-                    &f.action,
+            let query = crate::query::Query::parse(&f.query).map_err(|e| {
+                in_filter(n, &[&f.query], format!("the query of filter {}: {}", n + 1, e.line()))
+            })?;
+            let action = crate::query::FilterAction::parse(&f.action).map_err(|e| {
+                let separator = match e {
+                    crate::query::ActionError::Unknown => ";",
+                    crate::query::ActionError::BadTagName => ":",
+                };
+                // The action's value, not the same text in the query above it.
+                let (double, single) =
+                    (format!("action = \"{}", f.action), format!("action = '{}", f.action));
+                in_filter(
+                    n,
+                    &[&double, &single, &f.action],
                     format!(
-                        "filter {} has the action \"{}\"; the actions are {}",
+                        "filter {} has the action \"{}\"{separator} {e}",
                         n + 1,
-                        crate::sanitize::line(&f.action),
-                        crate::query::FilterAction::NAMES.join(", ")
+                        crate::sanitize::line(&f.action)
                     ),
                 )
             })?;
@@ -288,6 +306,18 @@ impl Config {
             }
         }
     }
+}
+
+/// Where the `n`th (from 0) table under `header` (`[[filter]]`) starts in `text`: 0 when it
+/// cannot be told (an inline array of tables), so a search from there covers the whole text.
+fn table_start(text: &str, header: &str, n: usize) -> usize {
+    let mut offset = 0;
+    let mut starts = text.split_inclusive('\n').filter_map(|line| {
+        let at = offset;
+        offset += line.len();
+        line.trim_start().starts_with(header).then_some(at)
+    });
+    starts.nth(n).unwrap_or(0)
 }
 
 /// The tables of config.toml, each known by one of its keys: serde's unknown-key message
@@ -655,6 +685,21 @@ mod tests {
     }
 
     #[test]
+    fn the_query_feed_and_filter_examples_in_the_readme_parse() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Query feeds and filters").expect("the section")..];
+        let section = &section[..section[3..].find("\n## ").expect("the next section")];
+        let mut filters = Vec::new();
+        for block in section.split("```toml\n").skip(1) {
+            let text = &block[..block.find("```").expect("the block ends")];
+            let c = Config::parse(Path::new("README.md"), text).unwrap_or_else(|e| panic!("{e}"));
+            filters.extend(c.store.filters.into_iter().map(|f| f.action));
+        }
+        use crate::query::FilterAction;
+        assert_eq!(filters, [FilterAction::Hide, FilterAction::MarkRead, FilterAction::Tag("rust".into())]);
+    }
+
+    #[test]
     fn errors_name_file_line_and_problem() {
         let err = Config::parse(Path::new("/x/config.toml"), "[fetch]\n\ntimeout_secs = \"ten\"\n")
             .unwrap_err()
@@ -847,6 +892,33 @@ mod tests {
             assert!(!message.contains("$__"), "{message}");
             assert_eq!(repeated_phrase(&message), None, "for {text:?}: {message}");
         }
+    }
+
+    #[test]
+    fn a_filter_can_tag_and_a_bad_tag_name_is_refused_at_its_own_line() {
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "[[filter]]\nquery = 'title:rust'\naction = \"tag:Rust-News\"\n\n\
+             [[filter]]\nquery = 'feed:1'\naction = \"TAG:daily\"\n",
+        )
+        .unwrap();
+        let actions: Vec<_> = c.store.filters.iter().map(|f| f.action.clone()).collect();
+        use crate::query::FilterAction;
+        assert_eq!(actions, [FilterAction::Tag("Rust-News".into()), FilterAction::Tag("daily".into())]);
+        // The same text earlier in the file (a line commented out in the first filter): the
+        // error points at the second filter's action.
+        let text = "[[filter]]\nquery = 'title:x'\n# action = \"tag:my news\"\naction = \"star\"\n\n\
+                    [[filter]]\nquery = 'title:y'\naction = \"tag:my news\"\n";
+        let err = Config::parse(Path::new("/x/config.toml"), text).unwrap_err().to_string();
+        assert!(err.starts_with("/x/config.toml: line 8, column 1: "), "{err}");
+        assert!(err.contains("filter 2 has the action \"tag:my news\": a tag name is 1 to 64"), "{err}");
+        let long = format!("tag:{}", "x".repeat(65));
+        for bad in ["tag:", "tag:a,b", "tag:a:b", "tag:(x)", "tag:\\\"q\\\"", long.as_str()] {
+            let message = problem(&format!("[[filter]]\nquery = 'unread'\naction = \"{bad}\"\n"));
+            assert!(message.contains("a tag name is"), "{bad}: {message}");
+        }
+        let message = problem("[[filter]]\nquery = 'unread'\naction = \"label:x\"\n");
+        assert!(message.ends_with("the actions are mark-read, star, hide, tag:NAME"), "{message}");
     }
 
     #[test]

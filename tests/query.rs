@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::cli::Tidings;
+use common::server::{Response, TestServer};
 use tidings::engine::{Engine, EngineOptions};
 use tidings::store::ArticleQuery;
 
@@ -348,6 +349,101 @@ fn filters_act_on_new_articles_only_and_hide_for_good() {
     assert_eq!(got.get(RUST), Some(&(false, false)), "{got:?}");
     assert!(!got.contains_key(CLOUD) && !got.contains_key("Sponsored again"), "{got:?}");
     assert_eq!(t.ok(&["unread"]).trim(), "1");
+}
+
+/// Each article's own tags, by title, from `articles --json`.
+fn tags_by_title(t: &Tidings) -> std::collections::BTreeMap<String, Vec<String>> {
+    let as_text = |v: &serde_json::Value| v.as_str().unwrap().to_owned();
+    t.json(&["articles", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (as_text(&a["title"]), a["tags"].as_array().unwrap().iter().map(as_text).collect()))
+        .collect()
+}
+
+#[test]
+fn a_tag_filter_tags_new_articles_and_tag_queries_find_them_across_refetches() {
+    let t = Tidings::with_config(
+        "[[filter]]\nquery = 'title:rust'\naction = \"tag:lang\"\n\n\
+         [[filter]]\nquery = 'author:ada'\naction = \"tag:Ada\"\n",
+    );
+    let server = TestServer::start();
+    let serve = |items: &[String]| {
+        let body = feed("Tech Weekly", items);
+        server.route("/tech.xml", Response::ok(body).content_type("application/rss+xml"));
+    };
+    let now = chrono::Utc::now().timestamp();
+    let rust = |body: &str| item(RUST, Some("Ada Lovelace"), now - DAY, body, "");
+    let bread = item(BREAD, None, now - 2 * DAY, "<p>Flour.</p>", "");
+    serve(&[rust("<p>Out.</p>"), bread.clone()]);
+    t.ok(&["add", &server.url("/tech.xml"), "--tag", "tech"]);
+    let tags = tags_by_title(&t);
+    assert_eq!(tags[RUST], ["Ada", "lang"], "{tags:?}");
+    assert!(tags[BREAD].is_empty(), "{tags:?}");
+    query_is(&t, "tag:lang", &[RUST]);
+    query_is(&t, "tag:ADA and unread", &[RUST]);
+    query_is(&t, "tag:tech", &[RUST, BREAD]);
+    query_is(&t, "tag:tech and not tag:lang", &[BREAD]);
+    assert_eq!(titles(&t.json(&["filter", "test", "tag:lang", "--json"])), set(&[RUST]));
+
+    // The changed article is stored anew and keeps its tags; a new one is filtered.
+    serve(&[rust("<p>Out, and revised.</p>"), bread, item(PANS, None, now, "<p>Cast iron.</p>", "")]);
+    t.ok(&["refresh"]);
+    let show = t.ok(&["show", &article_id(&t, RUST).to_string()]);
+    assert!(show.contains("revised") && show.contains("Tags:   Ada, lang"), "{show}");
+    let tags = tags_by_title(&t);
+    assert_eq!(tags[RUST], ["Ada", "lang"], "{tags:?}");
+    assert_eq!(tags[PANS], ["lang"], "{tags:?}");
+    query_is(&t, "tag:lang", &[RUST, PANS]);
+    // `search --json` gives the same objects, tags included.
+    let hits = t.json(&["search", "revised", "--json"]);
+    assert_eq!(hits[0]["tags"], serde_json::json!(["Ada", "lang"]), "{hits}");
+    // A query feed of a tag counts the tagged articles.
+    t.ok(&["query", "add", "Languages", "tag:lang"]);
+    let list = t.json(&["query", "list", "--json"]);
+    assert_eq!(
+        (&list[0]["unread"], &list[0]["total"]),
+        (&serde_json::json!(2), &serde_json::json!(2)),
+        "{list}"
+    );
+    assert!(t.ok(&["check"]).contains("database is consistent"));
+
+    // Removing the feed removes its articles' tags: `check` finds none left behind.
+    t.ok(&["remove", "1"]);
+    assert!(t.ok(&["check"]).contains("database is consistent"));
+    query_is(&t, "tag:lang", &[]);
+}
+
+#[test]
+fn query_counts_follow_a_refresh_that_tags_new_articles() {
+    let server = TestServer::start();
+    let now = chrono::Utc::now().timestamp();
+    let serve = |items: &[String]| {
+        let body = feed("Tech Weekly", items);
+        server.route("/tech.xml", Response::ok(body).content_type("application/rss+xml"));
+    };
+    serve(&[item(RUST, None, now - DAY, "<p>Out.</p>", "")]);
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/tech.xml")]);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let filter = tidings::query::Filter {
+        query: tidings::query::Query::parse("title:rust").unwrap(),
+        action: tidings::query::FilterAction::Tag("lang".into()),
+    };
+    let mut options = options();
+    options.store.filters = vec![filter];
+    let holder = Engine::open(&t.data_dir(), options, rt.handle().clone()).unwrap();
+    assert!(holder.is_holder());
+    let exprs = ["tag:lang".to_owned()];
+    let counts = |engine: &Engine| engine.query_counts(&exprs).unwrap()[0].clone().unwrap();
+    // Added before the filter existed: not tagged. The holder keeps this count...
+    assert_eq!(counts(&holder).total, 0);
+    serve(&[item(RUST, None, now - DAY, "<p>Out.</p>", ""), item(PANS, None, now, "<p>Iron.</p>", "")]);
+    let request = tidings::engine::RefreshRequest { feeds: None, named: true };
+    holder.refresh(request, &mut |_| {}).unwrap();
+    // ...and drops it with the refresh that tagged an article.
+    assert_eq!(counts(&holder), tidings::store::Counts { unread: 1, total: 1 });
 }
 
 fn article_id(t: &Tidings, title: &str) -> u64 {

@@ -371,3 +371,156 @@ fn articles_by_id_reads_just_the_ones_asked_in_that_order() {
     assert_eq!(got.iter().map(|x| x.flags.read).collect::<Vec<_>>(), [true, false]);
     assert!(store.articles_by_id(&[]).unwrap().is_empty());
 }
+
+/// `[[filter]]`s that tag: `title:x` -> tag `lang`, then articles tagged `lang` -> `picked`.
+fn tagging() -> StoreSettings {
+    let filter = |query: &str, action: &str| tidings::query::Filter {
+        query: tidings::query::Query::parse(query).unwrap(),
+        action: tidings::query::FilterAction::parse(action).unwrap(),
+    };
+    StoreSettings {
+        filters: vec![filter("title:rust", "tag:lang"), filter("tag:lang", "tag:picked")],
+        ..Default::default()
+    }
+}
+
+fn apply_with(store: &Store, feed: FeedId, result: FetchResult, settings: &StoreSettings) {
+    store.apply_fetch(feed, result, FetchRecord::default(), settings, now()).unwrap();
+}
+
+fn tags_by_title(store: &Store) -> Vec<(String, Vec<String>)> {
+    let mut all: Vec<_> = store
+        .articles(&ArticleQuery::default())
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.meta.title, a.tags))
+        .collect();
+    all.sort();
+    all
+}
+
+fn matching_titles(store: &Store, expr: &str) -> Vec<String> {
+    let query = tidings::query::Query::parse(expr).unwrap();
+    let entries = tidings::query::matching_entries(store, &ArticleQuery::default(), &query, now()).unwrap();
+    let ids: Vec<ArticleId> = entries.iter().map(|e| e.id).collect();
+    let mut titles: Vec<String> =
+        store.articles_by_id(&ids).unwrap().into_iter().map(|a| a.meta.title).collect();
+    titles.sort();
+    titles
+}
+
+#[test]
+fn a_tag_filter_tags_new_articles_it_matches_and_the_tags_outlive_refetches() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    let settings = tagging();
+    apply_with(&store, feed, update(vec![article(1, "Rust one", 1), article(2, "Go two", 2)]), &settings);
+    let tagged = || vec!["lang".to_owned(), "picked".to_owned()];
+    assert_eq!(tags_by_title(&store), [("Go two".into(), vec![]), ("Rust one".into(), tagged())]);
+    // A changed body and title: the stored article is updated, not filtered again, and keeps
+    // its tags (a retitled "Go two" does not gain any); a new article is filtered.
+    let mut changed = article(1, "Rust one", 1);
+    changed.content_html = "<p>a new body</p>".into();
+    apply_with(
+        &store,
+        feed,
+        update(vec![changed, article(2, "Rust now", 2), article(3, "Rust three", 3)]),
+        &settings,
+    );
+    assert!(store.body(ArticleId(1)).unwrap().unwrap().html.contains("a new body"));
+    assert_eq!(
+        tags_by_title(&store),
+        [("Rust now".into(), vec![]), ("Rust one".into(), tagged()), ("Rust three".into(), tagged())]
+    );
+    // `tag:` finds the article's own tags (any case) as well as the feed's.
+    assert_eq!(matching_titles(&store, "tag:LANG"), ["Rust one", "Rust three"]);
+    assert_eq!(matching_titles(&store, "tag:news and not tag:picked"), ["Rust now"]);
+    assert_eq!(matching_titles(&store, "tag:news").len(), 3);
+    assert_consistent(&store);
+}
+
+#[test]
+fn tags_go_with_their_articles_when_retention_drops_them_or_the_feed_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    let other = add(&store, "https://other.example/feed");
+    let settings = tagging();
+    apply_with(&store, feed, update(vec![article(1, "Rust old", 1), article(2, "Rust new", 20)]), &settings);
+    apply_with(&store, other, update(vec![article(1, "Rust elsewhere", 1)]), &settings);
+    let old = ArticleId(1);
+    assert_eq!(store.article_tags(old).unwrap(), ["lang", "picked"]);
+    let keep_one = StoreSettings { max_articles_per_feed: 1, ..tagging() };
+    apply_with(&store, feed, update(vec![article(1, "Rust old", 1), article(2, "Rust new", 20)]), &keep_one);
+    assert!(store.article(old).unwrap().is_none());
+    assert!(store.article_tags(old).unwrap().is_empty(), "dropped with its article");
+    assert_consistent(&store);
+    let kept: Vec<ArticleId> = store
+        .list_entries(&ArticleQuery { feed: Some(feed), ..Default::default() })
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert!(!store.article_tags(kept[0]).unwrap().is_empty());
+    store.remove_feed(feed).unwrap();
+    assert!(store.article_tags(kept[0]).unwrap().is_empty(), "removed with the feed");
+    // `check` reports any tag record whose article is gone: it passes.
+    assert_consistent(&store);
+    assert_eq!(tags_by_title(&store), [("Rust elsewhere".into(), vec!["lang".into(), "picked".into()])]);
+}
+
+/// sled lets go of a closed database's lock from a background thread, a moment later.
+fn raw_sled(dir: &std::path::Path) -> sled::Db {
+    for _ in 0..400 {
+        match sled::Config::new().path(dir).mode(sled::Mode::LowSpace).open() {
+            Err(e) if e.to_string().contains("lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(25))
+            }
+            other => return other.unwrap(),
+        }
+    }
+    panic!("sled's lock was never released");
+}
+
+fn reopen(dir: &std::path::Path) -> Store {
+    for _ in 0..400 {
+        match Store::open(dir, &StoreSettings::default()) {
+            Err(StoreError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(25)),
+            other => return other.unwrap(),
+        }
+    }
+    panic!("sled's lock was never released");
+}
+
+#[test]
+fn a_database_from_before_article_tags_opens_and_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let store = open(dir);
+    let feed = add(&store, "https://example.org/feed");
+    apply(&store, feed, update(vec![article(1, "Rust one", 1)]));
+    store.flush().unwrap();
+    drop(store);
+    // What schema 2 wrote: no `article_tags` tree.
+    {
+        let db = raw_sled(dir);
+        assert!(db.drop_tree("article_tags").unwrap(), "this build made the tree");
+        db.open_tree("meta").unwrap().insert("schema", &2u64.to_be_bytes()).unwrap();
+        db.flush().unwrap();
+        assert!(!db.tree_names().iter().any(|n| n == b"article_tags"));
+    }
+    let store = reopen(dir);
+    assert_consistent(&store);
+    assert_eq!(tags_by_title(&store), [("Rust one".into(), vec![])]);
+    // Filters tag from now on, and the version says so: a tidings before tags refuses it.
+    apply_with(&store, feed, update(vec![article(1, "Rust one", 1), article(2, "Rust two", 2)]), &tagging());
+    assert_eq!(store.article_tags(ArticleId(2)).unwrap(), ["lang", "picked"]);
+    store.flush().unwrap();
+    drop(store);
+    let db = raw_sled(dir);
+    let schema = db.open_tree("meta").unwrap().get("schema").unwrap().unwrap();
+    assert_eq!(u64::from_be_bytes(schema.as_ref().try_into().unwrap()), tidings::store::SCHEMA_VERSION);
+    assert_eq!(tidings::store::SCHEMA_VERSION, 3);
+}

@@ -21,7 +21,9 @@ use crate::subscriptions::DiscoveredFeed;
 
 /// The request format this build speaks. Bump it whenever [`Request`], [`Reply`] or any type
 /// inside them changes shape.
-pub const PROTOCOL: u32 = 6;
+///
+/// 7: [`Article`] carries the article's own tags.
+pub const PROTOCOL: u32 = 7;
 
 /// Recognises a tidings peer (anything else on the socket is refused at once).
 pub const MAGIC: &str = "tidings-engine";

@@ -1,5 +1,6 @@
-//! Running a [`Query`] against the store: flags, feed and tags first (from the listing and
-//! the feeds), then the article's metadata, and its body only when a test needs the content.
+//! Running a [`Query`] against the store: flags and feed first (from the listing and the
+//! feeds), then the article's own tags and metadata, and its body only when a test needs the
+//! content.
 
 use std::collections::HashMap;
 
@@ -46,6 +47,7 @@ pub fn matching_ids(
         };
         let mut c = Candidate::new(store, &feeds, entry, now);
         c.meta = Some(Some(article.meta));
+        c.article_tags = Some(article.tags.iter().map(|t| super::fold(t)).collect());
         if c.matches(&query.expr)? {
             out.push(entry.id);
         }
@@ -82,13 +84,14 @@ fn feeds_by_id(store: &Store) -> Result<HashMap<FeedId, FeedRecord>, StoreError>
     Ok(store.feeds()?.into_iter().map(|f| (f.id, f)).collect())
 }
 
-/// 0: known from the listing and the feeds; 1: needs the article's metadata; 2: its body.
+/// 0: known from the listing and the feeds; 1: needs a read of the article's metadata or
+/// its own tags (`tag:` reads them only when the feed has not the tag); 2: its body.
 fn cost(e: &Expr) -> u8 {
     match e {
         Expr::And(v) | Expr::Or(v) => v.iter().map(cost).max().unwrap_or(0),
         Expr::Not(e) => cost(e),
         Expr::Test(t) => match t {
-            Test::Unread | Test::Starred | Test::Feed { .. } | Test::Tag(_) => 0,
+            Test::Unread | Test::Starred | Test::Feed { .. } => 0,
             Test::Text(TextField::Content | TextField::TitleOrContent, _) => 2,
             _ => 1,
         },
@@ -122,6 +125,8 @@ pub(super) struct Candidate<'a> {
     now: i64,
     /// Its metadata, once read (or given, for an article not stored yet).
     pub(super) meta: Option<Option<ArticleMeta>>,
+    /// Its own tags, folded, once read (or given, for an article not stored yet).
+    pub(super) article_tags: Option<Vec<String>>,
     /// The body as folded plain text.
     content: Option<String>,
     title: Option<String>,
@@ -134,7 +139,7 @@ impl<'a> Candidate<'a> {
         entry: ListEntry,
         now: i64,
     ) -> Self {
-        Candidate { store, feeds, entry, now, meta: None, content: None, title: None }
+        Candidate { store, feeds, entry, now, meta: None, article_tags: None, content: None, title: None }
     }
 
     /// The body of an article not stored yet.
@@ -173,6 +178,14 @@ impl<'a> Candidate<'a> {
         Ok(self.meta.as_ref().and_then(Option::as_ref))
     }
 
+    fn has_own_tag(&mut self, tag: &str) -> Result<bool, StoreError> {
+        if self.article_tags.is_none() {
+            let tags = self.store.article_tags(self.entry.id)?;
+            self.article_tags = Some(tags.iter().map(|t| super::fold(t)).collect());
+        }
+        Ok(self.article_tags.as_ref().is_some_and(|tags| tags.iter().any(|t| t == tag)))
+    }
+
     fn content(&mut self) -> Result<&str, StoreError> {
         if self.content.is_none() {
             let text = match self.store.body(self.entry.id)? {
@@ -201,7 +214,10 @@ impl<'a> Candidate<'a> {
             Test::Feed { id: None, title } => {
                 feed.is_some_and(|f| super::fold(f.display_title()).contains(title.as_str()))
             }
-            Test::Tag(tag) => feed.is_some_and(|f| f.tags.iter().any(|t| super::fold(t) == *tag)),
+            Test::Tag(tag) => {
+                feed.is_some_and(|f| f.tags.iter().any(|t| super::fold(t) == *tag))
+                    || self.has_own_tag(tag)?
+            }
             Test::Text(field, word) => match field {
                 TextField::Title => self.folded_title()?.contains(word.as_str()),
                 TextField::Content => self.content()?.contains(word.as_str()),

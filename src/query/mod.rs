@@ -11,7 +11,7 @@ pub mod filters;
 mod parse;
 
 pub use eval::{count_matches, matching_entries, matching_ids};
-pub use filters::{Filter, FilterAction};
+pub use filters::{ActionError, Filter, FilterAction};
 
 /// The longest expression accepted, in characters: a query is typed, not generated.
 pub const MAX_LEN: usize = 4096;
@@ -62,7 +62,7 @@ pub(crate) enum Test {
         id: Option<u64>,
         title: String,
     },
-    /// One of the feed's tags equals this one, folded.
+    /// One of the feed's tags, or of the article's own, equals this one, folded.
     Tag(String),
     Unread,
     Starred,

@@ -188,6 +188,26 @@ fn cheap_tests_come_first() {
     assert!(!Query::parse("unread and title:y").unwrap().reads_bodies());
 }
 
+#[test]
+fn a_tag_test_may_read_the_articles_own_tags_so_it_follows_flags() {
+    let q = Query::parse("tag:news and unread").unwrap();
+    assert_eq!(q.expr, Expr::And(vec![UNREAD, Expr::Test(Test::Tag("news".into()))]));
+}
+
+#[test]
+fn filter_actions_parse_with_tag_names_kept_as_written() {
+    assert_eq!(FilterAction::parse(" Mark-Read "), Ok(FilterAction::MarkRead));
+    assert_eq!(FilterAction::parse("tag:News"), Ok(FilterAction::Tag("News".into())));
+    assert_eq!(FilterAction::parse("TAG:c++/rust_2024.x"), Ok(FilterAction::Tag("c++/rust_2024.x".into())));
+    assert_eq!(FilterAction::parse("tag:日本"), Ok(FilterAction::Tag("日本".into())));
+    for bad in ["tag:", "tag: ", "tag:a b", "tag:a,b", "tag:x=y", "tag:\"x\"", "tag:a\u{7}"] {
+        assert_eq!(FilterAction::parse(bad), Err(ActionError::BadTagName), "{bad:?}");
+    }
+    assert_eq!(FilterAction::parse(&format!("tag:{}", "é".repeat(64))).map(|_| ()), Ok(()));
+    assert_eq!(FilterAction::parse(&format!("tag:{}", "é".repeat(65))), Err(ActionError::BadTagName));
+    assert_eq!(FilterAction::parse("label:x"), Err(ActionError::Unknown));
+}
+
 proptest::proptest! {
     #[test]
     fn the_parser_never_panics(s in "\\PC{0,200}") {

@@ -182,7 +182,7 @@ impl Store {
             let chunk_filtered = writes
                 .iter()
                 .filter_map(|inc| match *inc {
-                    Incoming::New(i) => filtered.get(&i).map(|v| (i, *v)),
+                    Incoming::New(i) => filtered.get(&i).map(|v| (i, v.clone())),
                     Incoming::Existing(..) => None,
                 })
                 .collect();
@@ -232,7 +232,7 @@ impl Store {
         let journal = pending_key(feed);
         self.all_trees()
             .transaction(|t| {
-                let [meta, feeds, _urls, articles, bodies, keys, findex, dindex, flags, counters, _flog, search_pending] =
+                let [meta, feeds, _urls, articles, bodies, keys, findex, dindex, flags, counters, _flog, search_pending, tags] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
@@ -266,6 +266,7 @@ impl Store {
                 // writes per article is chunked (and journaled by id) with them.
                 let stats = apply_merge(
                     feed, update, plan, now, meta, articles, bodies, keys, findex, dindex, flags, counters, search_pending,
+                    tags,
                 )?;
                 let end = peek_next_id(meta.get("next_article_id")?.as_deref());
                 if end > first {
@@ -298,7 +299,7 @@ impl Store {
         let prefix = feed_key(feed);
         self.all_trees()
             .transaction(|t| {
-                let [meta, feeds, _urls, articles, bodies, keys, findex, dindex, flags, counters, _flog, search_pending] =
+                let [meta, feeds, _urls, articles, bodies, keys, findex, dindex, flags, counters, _flog, search_pending, tags] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
@@ -323,6 +324,7 @@ impl Store {
                     if keys.get(identity)?.as_deref() == Some(&article_key(id)[..]) {
                         keys.remove(&identity)?;
                     }
+                    tags.remove(&article_key(id))?;
                     if let Some(f) = flags.remove(&article_key(id))? {
                         d_unread -= i64::from(!Flags::from_bytes(&f).0.read);
                     }
@@ -350,7 +352,7 @@ impl Store {
             }
             self.all_trees()
                 .transaction(|t| {
-                    let [meta, _feeds, _urls, articles, bodies, _keys, findex, dindex, _flags, _counters, _flog, search_pending] =
+                    let [meta, _feeds, _urls, articles, bodies, _keys, findex, dindex, _flags, _counters, _flog, search_pending, _tags] =
                         &t[..]
                     else {
                         return abort(StoreError::Corrupt("transaction tree count".into()));
@@ -579,6 +581,38 @@ mod tests {
         assert!(store.feeds().expect("feeds").is_empty());
         assert_consistent(&store);
     }
+    #[test]
+    fn tags_given_by_filters_in_chunks_are_switched_in_or_rolled_back_with_their_articles() {
+        let (dir, store, feed) = setup();
+        let filter = crate::query::Filter {
+            query: crate::query::Query::parse("title:v1").expect("query"),
+            action: crate::query::FilterAction::Tag("big".into()),
+        };
+        let settings = StoreSettings { filters: vec![filter], ..Default::default() };
+        let mut first = update(1_600, "v1");
+        let plan = store.plan_merge(feed, &first, &settings, NOW).expect("plan");
+        store.write_chunks(feed, &mut first, plan, NOW).expect("chunks");
+        assert_eq!(store.article_tags.len(), 1_600, "each chunk tags the articles it adds");
+        assert_consistent(&store);
+        store.flush().expect("flush");
+        drop(store);
+        let store = Store::open(dir.path(), &StoreSettings::default()).expect("reopen");
+        assert!(store.article_tags.is_empty(), "rolled back with the articles");
+        assert_consistent(&store);
+        // Switched in, the tags stay; the next update of every article keeps them.
+        let record = FetchRecord::default();
+        store
+            .apply_fetch(feed, FetchResult::Updated(update(1_600, "v1")), record.clone(), &settings, NOW)
+            .expect("apply");
+        store
+            .apply_fetch(feed, FetchResult::Updated(update(1_600, "v2")), record, &settings, NOW)
+            .expect("apply");
+        let q = ArticleQuery { feed: Some(feed), ..Default::default() };
+        let articles = store.articles(&q).expect("articles");
+        assert!(articles.iter().all(|a| a.meta.title.ends_with("v2") && a.tags == ["big"]));
+        assert_consistent(&store);
+    }
+
     fn found(store: &Store, words: &str) -> usize {
         let request = crate::search::SearchRequest { text: words.into(), feed: None, limit: None };
         crate::search::search(store, &request).expect("search").matched

@@ -1,4 +1,5 @@
-//! The sled database: feeds, articles, bodies, flags, counters and each feed's fetch log.
+//! The sled database: feeds, articles, bodies, flags, article tags, counters and each feed's
+//! fetch log.
 //!
 //! Contract: every change that belongs together is one sled transaction, so a crash (even
 //! `kill -9`) never leaves half a feed, a flag without its counter, or an index entry without
@@ -51,7 +52,9 @@ use datadir::{DirState, Stamp};
 /// tree's layout or a record's encoding changes.
 ///
 /// 2: `meta` keeps `records` (see [`Records`]).
-pub const SCHEMA_VERSION: u64 = 2;
+/// 3: the `article_tags` tree (an article's own tags, see [`Store::article_tags`]). An older
+///    build would remove articles without their tags and repair them away, so it is refused.
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// The `meta` key of the [`Records`] value.
 pub(crate) const RECORDS_KEY: &str = "records";
@@ -148,6 +151,10 @@ pub struct Store {
     flags: sled::Tree,
     counters: sled::Tree,
     fetch_log: sled::Tree,
+    /// Article id -> the article's own tags (given by `[[filter]]`s), sorted; no record for
+    /// an article without any. Kept apart from `articles` so a refetch, which rewrites the
+    /// article record, never touches them, and removed with the article.
+    article_tags: sled::Tree,
     /// Sync state: the outbox of flag changes for the server, server ids, since_id (see
     /// `sync_state`). Not one of `all_trees`: a store without an account never touches it.
     sync: sled::Tree,
@@ -383,6 +390,7 @@ impl Store {
                 flags: tree("flags")?,
                 counters: tree("counters")?,
                 fetch_log: tree("fetch_log")?,
+                article_tags: tree("article_tags")?,
                 sync: tree("sync")?,
                 search_pending: tree("search_pending")?,
                 search_postings: tree("search_postings")?,
@@ -407,7 +415,7 @@ impl Store {
     }
 
     /// Every tree, in the order the multi-tree transactions destructure them.
-    fn all_trees(&self) -> [&sled::Tree; 12] {
+    fn all_trees(&self) -> [&sled::Tree; 13] {
         [
             &self.meta,
             &self.feeds,
@@ -421,6 +429,7 @@ impl Store {
             &self.counters,
             &self.fetch_log,
             &self.search_pending,
+            &self.article_tags,
         ]
     }
 
@@ -467,7 +476,7 @@ impl Store {
     }
 
     fn migrate(&self) -> Result<(), StoreError> {
-        match self.schema()? {
+        let found = match self.schema()? {
             None => {
                 // A new database (`verify` has ruled out one that came back empty). One batch,
                 // so a crash leaves all of it or none.
@@ -480,24 +489,33 @@ impl Store {
                 crate::search::mark_built(&mut batch, 0);
                 self.meta.apply_batch(batch)?;
                 self.flush()?;
+                return Ok(());
             }
             Some(v) if v > SCHEMA_VERSION => {
                 return Err(StoreError::TooNew { dir: self.dir.clone(), found: v })
             }
-            // Each older schema gets a step here that rewrites it to the next one, in one
-            // transaction per step, then stamps the new version.
-            Some(1) => {
-                // 1 -> 2: count the records once. The only scan an open ever makes, and only
-                // the first time this version opens an older data dir.
-                let feeds = self.feeds.iter().keys().try_fold(0u64, |n, k| k.map(|_| n + 1))?;
-                let articles = self.articles.iter().keys().try_fold(0u64, |n, k| k.map(|_| n + 1))?;
-                let mut batch = sled::Batch::default();
-                batch.insert(RECORDS_KEY, &Records { seq: 0, feeds, articles }.to_bytes());
-                batch.insert("schema", &2u64.to_be_bytes());
-                self.meta.apply_batch(batch)?;
-                self.flush()?;
+            Some(v) => v,
+        };
+        // Each older schema gets a step here that rewrites it to the next one, in one batch
+        // with the new version, so a crash leaves one schema or the next, never half a step.
+        for from in found..SCHEMA_VERSION {
+            let mut batch = sled::Batch::default();
+            match from {
+                1 => {
+                    // 1 -> 2: count the records once. The only scan an open ever makes, and
+                    // only the first time this version opens an older data dir.
+                    let feeds = self.feeds.iter().keys().try_fold(0u64, |n, k| k.map(|_| n + 1))?;
+                    let articles = self.articles.iter().keys().try_fold(0u64, |n, k| k.map(|_| n + 1))?;
+                    batch.insert(RECORDS_KEY, &Records { seq: 0, feeds, articles }.to_bytes());
+                }
+                // 2 -> 3: `article_tags` is new; sled made it, empty, when the store opened,
+                // and no article of an older database has tags. Only the version changes.
+                2 => {}
+                _ => continue,
             }
-            Some(_) => {}
+            batch.insert("schema", &(from + 1).to_be_bytes());
+            self.meta.apply_batch(batch)?;
+            self.flush()?;
         }
         Ok(())
     }
@@ -600,7 +618,7 @@ impl Store {
         self.fetch_log.scan_prefix(feed_key(id)).values().map(|v| FetchRecord::decode(&v?)).collect()
     }
 
-    /// Removes a feed with all its articles, bodies, flags and fetch records.
+    /// Removes a feed with all its articles, bodies, flags, article tags and fetch records.
     pub fn remove_feed(&self, id: FeedId) -> Result<FeedRecord, StoreError> {
         let rec = self.feed(id)?.ok_or_else(|| StoreError::NoSuchFeed(id.to_string()))?;
         let prefix = feed_key(id);
@@ -618,7 +636,7 @@ impl Store {
         }
         self.all_trees()
             .transaction(|t| {
-                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog, pending] =
+                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog, pending, tags] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
@@ -637,6 +655,7 @@ impl Store {
                     }
                     bodies.remove(&article_key(aid))?;
                     flags.remove(&article_key(aid))?;
+                    tags.remove(&article_key(aid))?;
                     crate::search::mark_pending(pending, aid)?;
                 }
                 for k in identities.iter().chain(&log) {
@@ -687,7 +706,7 @@ impl Store {
         let mut out = Vec::new();
         for entry in self.list_entries(q)? {
             if let Some(meta) = self.article_meta(entry.id)? {
-                out.push(Article { meta, flags: entry.flags() });
+                out.push(Article { tags: self.article_tags(entry.id)?, meta, flags: entry.flags() });
             }
         }
         Ok(out)
@@ -737,7 +756,17 @@ impl Store {
     }
 
     pub fn article(&self, id: ArticleId) -> Result<Option<Article>, StoreError> {
-        Ok(self.article_meta(id)?.map(|meta| Article { flags: self.flags(id).unwrap_or_default(), meta }))
+        let Some(meta) = self.article_meta(id)? else { return Ok(None) };
+        Ok(Some(Article { flags: self.flags(id).unwrap_or_default(), tags: self.article_tags(id)?, meta }))
+    }
+
+    /// The article's own tags (given by `[[filter]]`s when it was new), sorted; not its
+    /// feed's. One point read of a small tree: empty for an article without any.
+    pub fn article_tags(&self, id: ArticleId) -> Result<Vec<String>, StoreError> {
+        match self.article_tags.get(article_key(id))? {
+            Some(v) => decode("article tags", &v),
+            None => Ok(Vec::new()),
+        }
     }
 
     fn article_meta(&self, id: ArticleId) -> Result<Option<ArticleMeta>, StoreError> {
@@ -899,7 +928,7 @@ impl Store {
         let stats = self
             .all_trees()
             .transaction(|t| {
-                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog, pending] =
+                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog, pending, tags] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
@@ -922,7 +951,7 @@ impl Store {
                         };
                         stats = apply_merge(
                             feed, update, plan, now, meta, articles, bodies, keys, findex, dindex, flags,
-                            counters, pending,
+                            counters, pending, tags,
                         )?;
                         if let Some(done) = &chunked {
                             stats.new += done.new;
@@ -1114,7 +1143,7 @@ impl Store {
 
     /// Runs the `[[filter]]`s on the new articles that retention keeps: hidden ones join
     /// `skip_new` (their keys are remembered, so they do not come back), the others' flags
-    /// are returned by index.
+    /// and tags are returned by index.
     fn filter_new(
         &self,
         feed: FeedId,
@@ -1129,7 +1158,7 @@ impl Store {
             return Ok(filtered);
         }
         let Some(record) = self.feed(feed)? else { return Ok(filtered) };
-        let (mut hidden, mut read, mut starred) = (0, 0, 0);
+        let (mut hidden, mut read, mut starred, mut tagged) = (0, 0, 0, 0);
         for inc in incoming {
             let Incoming::New(i) = *inc else { continue };
             if skip_new.contains(&i) {
@@ -1145,13 +1174,15 @@ impl Store {
             } else if verdict.any() {
                 read += u32::from(verdict.read);
                 starred += u32::from(verdict.starred);
+                tagged += u32::from(!verdict.tags.is_empty());
                 filtered.insert(i, verdict);
             }
         }
-        if hidden + read + starred > 0 {
+        if hidden + read + starred + tagged > 0 {
             tracing::info!(
                 target: "tidings",
-                "feed {feed}: filters hid {hidden}, marked {read} read and starred {starred} of its new articles"
+                "feed {feed}: filters hid {hidden}, marked {read} read, starred {starred} and tagged {tagged} \
+                 of its new articles"
             );
         }
         Ok(filtered)
@@ -1255,6 +1286,19 @@ impl Store {
         let flags_len = self.flags.iter().count() as u64;
         if flags_len != rep.articles {
             rep.problems.push(format!("{flags_len} flag records for {} articles", rep.articles));
+        }
+        for kv in self.article_tags.iter() {
+            let (k, v) = kv?;
+            let Some(id) = read_u64(&k).filter(|_| k.len() == 8) else {
+                rep.problems.push("a tag record under a key that is not an article's".into());
+                continue;
+            };
+            if !self.articles.contains_key(&k)? {
+                rep.problems.push(format!("article {id} is gone, but its tags are still stored"));
+            }
+            if let Err(e) = decode::<Vec<String>>("article tags", &v) {
+                rep.problems.push(format!("tags of article {id}: {e}"));
+            }
         }
         let bodies_len = self.bodies.iter().count() as u64;
         if bodies_len != rep.articles {
@@ -1527,8 +1571,8 @@ enum Incoming {
 struct MergePlan {
     incoming: Vec<Incoming>,
     skip_new: HashSet<usize>,
-    /// New articles that filters mark read or star (by index in the update); hidden ones are
-    /// in `skip_new`.
+    /// New articles that filters mark read, star or tag (by index in the update); hidden ones
+    /// are in `skip_new`.
     filtered: HashMap<usize, crate::query::filters::Verdict>,
     existing_meta: HashMap<ArticleId, ArticleMeta>,
     dropped: Vec<ArticleMeta>,
@@ -1550,6 +1594,7 @@ fn apply_merge(
     flags: &TransactionalTree,
     counters: &TransactionalTree,
     pending: &TransactionalTree,
+    tags: &TransactionalTree,
 ) -> TxResult<ApplyStats> {
     let mut stats = ApplyStats::default();
     let (mut d_unread, mut d_total) = (0i64, 0i64);
@@ -1565,9 +1610,15 @@ fn apply_merge(
                 let m = ArticleMeta::from_prepared(id, feed, p, now);
                 write_article(&m, &p.body, articles, bodies, findex, dindex)?;
                 keys.insert(&identity_key(feed, &m.key), &article_key(id))?;
-                let verdict = plan.filtered.get(&i).copied().unwrap_or_default();
-                let f = Flags { read: verdict.read, starred: verdict.starred };
+                let verdict = plan.filtered.get(&i);
+                let f = Flags {
+                    read: verdict.is_some_and(|v| v.read),
+                    starred: verdict.is_some_and(|v| v.starred),
+                };
                 flags.insert(&article_key(id), &f.to_bytes(feed))?;
+                if let Some(verdict) = verdict.filter(|v| !v.tags.is_empty()) {
+                    tags.insert(&article_key(id), encode_tags(&verdict.tags))?;
+                }
                 crate::search::mark_pending(pending, id)?;
                 d_unread += i64::from(!f.read);
                 d_total += 1;
@@ -1603,6 +1654,7 @@ fn apply_merge(
         articles.remove(&article_key(m.id))?;
         bodies.remove(&article_key(m.id))?;
         flags.remove(&article_key(m.id))?;
+        tags.remove(&article_key(m.id))?;
         findex.remove(&feed_index_key(feed, m.date, m.id))?;
         dindex.remove(&date_index_key(m.date, m.id))?;
         keys.insert(&identity_key(feed, &m.key), &TOMBSTONE.to_be_bytes())?;
@@ -1619,6 +1671,14 @@ fn apply_merge(
     let c = adjust_counts(counters, feed, d_unread, d_total)?;
     stats.total = c.total;
     Ok(stats)
+}
+
+/// An article's tags as `article_tags` keeps them: sorted, each once.
+fn encode_tags(tags: &[String]) -> Vec<u8> {
+    let mut sorted = tags.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    encode(&sorted)
 }
 
 fn write_article(

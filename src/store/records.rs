@@ -231,6 +231,8 @@ impl ArticleMeta {
 pub struct Article {
     pub meta: ArticleMeta,
     pub flags: super::Flags,
+    /// The article's own tags (see [`super::Store::article_tags`]), not its feed's.
+    pub tags: Vec<String>,
 }
 
 /// One fetch of one feed, for the feed-health view: the last 20 are kept per feed.

@@ -61,8 +61,8 @@ pub fn swap_started(dir: &Path) -> bool {
 impl Store {
     /// Rebuilds the database in `dir` from every feed and article record that can still be
     /// read and decoded: indexes, counters and record counts are made anew from them, read
-    /// and starred marks, fetch logs and retention marks are kept where readable, and what
-    /// cannot be read is dropped. The old files are moved to `damaged-<time>/` in `dir`.
+    /// and starred marks, article tags, fetch logs and retention marks are kept where
+    /// readable, and what cannot be read is dropped. The old files are moved to `damaged-<time>/` in `dir`.
     /// Afterwards `Store::open` works and `Store::check` finds nothing.
     pub fn repair(dir: &Path, settings: &StoreSettings) -> Result<RepairReport, StoreError> {
         let unrepairable = |reason: String| StoreError::Unrepairable { dir: dir.to_owned(), reason };
@@ -224,7 +224,7 @@ fn salvage(old: &Store, new: &Store, report: &mut RepairReport) -> Result<(), St
     let mut identities: HashSet<(FeedId, ArticleKey)> = HashSet::new();
     let mut counts: HashMap<FeedId, Counts> = HashMap::new();
     let (mut articles_kept, mut articles_dropped, mut max_article) = (0u64, 0u64, 0u64);
-    let (mut bodies_lost, mut flags_lost) = (0u64, 0u64);
+    let (mut bodies_lost, mut flags_lost, mut tags_lost) = (0u64, 0u64, 0u64);
     for_each_readable(&old.articles, next_article, "article records", notes, |id, bytes| {
         let mut m = match decode::<ArticleMeta>("article", &bytes) {
             Ok(m) if m.id.0 == id && kept.contains(&m.feed) && !identities.contains(&(m.feed, m.key)) => m,
@@ -258,6 +258,13 @@ fn salvage(old: &Store, new: &Store, report: &mut RepairReport) -> Result<(), St
         new.articles.insert(key, encode(&m))?;
         new.bodies.insert(key, body)?;
         new.flags.insert(key, &flags.to_bytes(m.feed))?;
+        match old.article_tags.get(key) {
+            Ok(None) => {}
+            Ok(Some(tags)) if decode::<Vec<String>>("article tags", &tags).is_ok() => {
+                new.article_tags.insert(key, tags)?;
+            }
+            _ => tags_lost += 1,
+        }
         new.feed_index.insert(feed_index_key(m.feed, m.date, m.id), &[])?;
         new.date_index.insert(date_index_key(m.date, m.id), &feed_key(m.feed))?;
         new.article_keys.insert(identity_key(m.feed, &m.key), &key)?;
@@ -299,6 +306,12 @@ fn salvage(old: &Store, new: &Store, report: &mut RepairReport) -> Result<(), St
                 new.fetch_log.insert(k, v)?;
             }
         }
+    }
+    if tags_lost > 0 {
+        notes.push(format!(
+            "the tags of {} could not be read: they have none now",
+            plural(tags_lost, "article")
+        ));
     }
     if marks_unread > 0 {
         notes.push(format!(
@@ -643,6 +656,34 @@ mod tests {
         let store = opens_consistent(dir.path());
         assert_eq!(store.articles(&ArticleQuery::default()).unwrap(), before);
         assert_eq!(store.query_feeds().unwrap(), vec![query]);
+    }
+
+    #[test]
+    fn article_tags_are_checked_and_a_repair_keeps_those_of_kept_articles() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, first) = populated(dir.path());
+        store.article_tags.insert(article_key(first), encode(&vec!["kept".to_owned()])).unwrap();
+        let entries = store.list_entries(&ArticleQuery::default()).unwrap();
+        let unreadable = entries.iter().map(|e| e.id).find(|&id| id != first).unwrap();
+        store.article_tags.insert(article_key(unreadable), &b"\x01\xff\xff\xff"[..]).unwrap();
+        // The tags of an article that is gone (what a tidings before tags would leave).
+        store.article_tags.insert(article_key(ArticleId(999)), encode(&vec!["orphan".to_owned()])).unwrap();
+        let problems = store.check().unwrap().problems;
+        assert!(problems.iter().any(|p| p.contains("article 999 is gone, but its tags")), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains(&format!("tags of article {unreadable}"))),
+            "{problems:?}"
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        store.flush().unwrap();
+        drop(store);
+
+        let report = repair(dir.path());
+        assert_eq!(report.notes, ["the tags of 1 article could not be read: they have none now"]);
+        let store = opens_consistent(dir.path());
+        assert_eq!(store.article(first).unwrap().unwrap().tags, ["kept"]);
+        assert_eq!(store.article_tags(unreadable).unwrap(), Vec::<String>::new());
+        assert_eq!(store.article_tags.len(), 1, "the orphan is not carried over");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod fetch;
+pub(crate) mod html;
 pub mod logfile;
 pub mod memtrace;
 pub mod model;

@@ -9,7 +9,7 @@
 //! which also reads RSS 0.9x/1.0 items outside `<channel>` and Microsoft CDF channels
 //! (`<ITEM HREF=...><ABSTRACT>`). Linear in the document's size.
 
-use super::html::{decode_entities, escape_markup_into};
+use crate::html::{decode_entities, escape_markup_into};
 use crate::words::plural;
 
 /// What was read, as an RSS 2.0 document, and what was done to read it.

@@ -20,7 +20,7 @@ mod fallback;
 mod html;
 mod lenient;
 mod remote;
-pub(crate) use html::{decode_reference, escape_markup_char, escape_markup_into, flatten};
+pub(crate) use html::flatten;
 pub use remote::{article_from_remote, RemoteArticle};
 mod repair;
 mod shapes;

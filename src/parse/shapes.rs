@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::html::{escape_markup_into, html_entity};
+use crate::html::{escape_markup_into, html_entity};
 
 /// A tag found by [`next_tag`].
 struct Tag {
@@ -209,7 +209,7 @@ pub(crate) fn rdf_items_without_link(text: &str) -> Option<(String, Vec<Option<S
             let about = attributes(start_tag)
                 .into_iter()
                 .find(|(n, _)| local(n) == "about")
-                .map(|(_, v)| super::html::decode_entities(v).trim().to_owned())
+                .map(|(_, v)| crate::html::decode_entities(v).trim().to_owned())
                 .filter(|v| !v.is_empty());
             let prefix = qname.strip_suffix("item").unwrap_or("");
             let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 256));

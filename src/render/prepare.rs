@@ -22,9 +22,9 @@
 //!   links, `<hr>` into a rule marker, and drops scripts, styles, SVG and every attribute
 //!   html2text does not use (WeChat's inline styles are most of its bytes).
 //!
-//! The tokenizer follows the HTML tokenizer's rules for tags, attributes, comments and raw text
-//! closely enough that text stays text and tags stay tags; where it differs from html5ever the
-//! result is still valid HTML, only laid out a little differently.
+//! It reads the HTML with [`crate::html::tokens`], dropping a tag that the input ends inside as
+//! html5ever does; where that tokenizer differs from html5ever the result is still valid HTML,
+//! only laid out a little differently.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -35,6 +35,10 @@ use super::decorate::{
 };
 use super::width::{graphemes, is_cjk, joins_previous, no_break_after, no_break_before, str_width};
 use super::MAX_DEPTH;
+use crate::html::{
+    decode_entities_into, escape_markup_char as escape_char, escape_markup_into as escape_into, Tag, Token,
+    TokenKind, Tokenizer,
+};
 use crate::sanitize;
 
 /// A table is shown as a list of rows when its columns, each at least this wide, do not fit.
@@ -72,7 +76,7 @@ pub(super) fn prepare(html: &str, width: usize, cap: usize) -> Prepared {
     };
     let table_cols = if contains_ci(&src, "<table") { count_table_columns(&src) } else { Vec::new() };
     let mut e = Emitter::new(width, table_cols, src.len());
-    let mut tok = Tokenizer::new(&src);
+    let mut tok = tokens(&src);
     while let Some(t) = tok.next() {
         e.token(t, &mut tok);
     }
@@ -92,10 +96,9 @@ pub(super) fn prepare(html: &str, width: usize, cap: usize) -> Prepared {
 /// line breaks, character references are decoded, `<pre>` blocks are put back.
 pub(super) fn plain_text(html: &str, pres: &[String], clusters: &[String]) -> String {
     let mut out = String::with_capacity(html.len() / 2);
-    let mut tok = Tokenizer::new(html);
-    while let Some(t) = tok.next() {
+    for t in tokens(html) {
         match t {
-            Tok::Text(s) => {
+            TokenKind::Text(s) => {
                 let mut parts = s.split(PRE);
                 if let Some(first) = parts.next() {
                     decode_into(first, &mut out);
@@ -113,12 +116,12 @@ pub(super) fn plain_text(html: &str, pres: &[String], clusters: &[String]) -> St
                     }
                 }
             }
-            Tok::Start { name, .. } | Tok::End { name } => {
-                if !is_inline(&lower(name)) {
+            TokenKind::StartTag(tag) | TokenKind::EndTag(tag) => {
+                if !is_inline(&tag.lower_name()) {
                     out.push('\n');
                 }
             }
-            Tok::Raw(_) | Tok::Skip => {}
+            TokenKind::RawText { .. } | TokenKind::Comment(_) | TokenKind::Bogus(_) => {}
         }
     }
     // The markers `prepare` wrote, as what they stand for.
@@ -141,21 +144,9 @@ pub(super) fn plain_text(html: &str, pres: &[String], clusters: &[String]) -> St
 }
 
 /// Appends `s` with its character references decoded (`&amp;`, `&#39;`, `&hellip;`…, the
-/// semicolon required except for the five common legacy ones).
+/// semicolon required except for the five common legacy ones), as html2text would decode it.
 fn decode_into(s: &str, out: &mut String) {
-    let mut rest = s;
-    while let Some(p) = rest.find('&') {
-        out.push_str(&rest[..p]);
-        rest = &rest[p..];
-        match crate::parse::decode_reference(rest, out, true) {
-            Some(used) => rest = &rest[used..],
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
+    decode_entities_into(s, out, true);
 }
 
 fn contains_ci(hay: &str, needle: &str) -> bool {
@@ -163,307 +154,17 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
     hay.as_bytes().windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
-fn lower(name: &str) -> Cow<'_, str> {
-    if name.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(name.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(name)
-    }
-}
+/// The tokens of an article as html2text will see them: a tag that the input ends inside is
+/// dropped (html5ever drops it). A clone reads ahead.
+type Tokens<'a> = std::iter::Map<Tokenizer<'a>, fn(Token<'a>) -> TokenKind<'a>>;
 
-// ---- tokenizer ----
-
-#[derive(Debug)]
-enum Tok<'a> {
-    Text(&'a str),
-    /// A start tag; `attrs` is the source between the name and the closing `>`.
-    Start {
-        name: &'a str,
-        attrs: &'a str,
-        self_closing: bool,
-    },
-    End {
-        name: &'a str,
-    },
-    /// The content of a raw-text element (`<script>`, `<style>`, `<textarea>`…) whose start tag
-    /// was the previous token; its end tag is consumed with it.
-    Raw(&'a str),
-    /// A comment, doctype, processing instruction or other markup that shows nothing.
-    Skip,
-}
-
-#[derive(Clone)]
-struct Tokenizer<'a> {
-    s: &'a str,
-    pos: usize,
-    raw: Option<String>,
-}
-
-/// Elements whose content the HTML tokenizer reads as text up to their own end tag.
-fn is_raw_text(name: &str) -> bool {
-    matches!(
-        name,
-        "script" | "style" | "textarea" | "title" | "xmp" | "iframe" | "noembed" | "noframes" | "plaintext"
-    )
-}
-
-impl<'a> Tokenizer<'a> {
-    fn new(s: &'a str) -> Self {
-        Tokenizer { s, pos: 0, raw: None }
-    }
-
-    fn next(&mut self) -> Option<Tok<'a>> {
-        let b = self.s.as_bytes();
-        if self.pos >= b.len() {
-            return None;
-        }
-        if let Some(name) = self.raw.take() {
-            return Some(Tok::Raw(self.raw_text(&name)));
-        }
-        let start = self.pos;
-        if b[start] != b'<' {
-            let end = memchr(b'<', b, start).unwrap_or(b.len());
-            self.pos = end;
-            return Some(Tok::Text(&self.s[start..end]));
-        }
-        let rest = &b[start + 1..];
-        match rest.first() {
-            Some(b'!') => {
-                if rest.starts_with(b"!--") {
-                    self.pos = comment_end(b, start + 4);
-                } else {
-                    self.pos = memchr(b'>', b, start).map_or(b.len(), |e| e + 1);
-                }
-                Some(Tok::Skip)
-            }
-            Some(b'?') => {
-                self.pos = memchr(b'>', b, start).map_or(b.len(), |e| e + 1);
-                Some(Tok::Skip)
-            }
-            Some(b'/') => match rest.get(1) {
-                Some(c) if c.is_ascii_alphabetic() => {
-                    let name_end = name_end(b, start + 2);
-                    let name = &self.s[start + 2..name_end];
-                    match tag_end(b, name_end) {
-                        Some((end, _)) => {
-                            self.pos = end;
-                            Some(Tok::End { name })
-                        }
-                        None => {
-                            self.pos = b.len();
-                            Some(Tok::Skip)
-                        }
-                    }
-                }
-                Some(b'>') => {
-                    self.pos = start + 3;
-                    Some(Tok::Skip)
-                }
-                Some(_) => {
-                    self.pos = memchr(b'>', b, start).map_or(b.len(), |e| e + 1);
-                    Some(Tok::Skip)
-                }
-                None => {
-                    self.pos = b.len();
-                    Some(Tok::Text("&lt;/"))
-                }
-            },
-            Some(c) if c.is_ascii_alphabetic() => {
-                let name_end = name_end(b, start + 1);
-                let name = &self.s[start + 1..name_end];
-                match tag_end(b, name_end) {
-                    Some((end, self_closing)) => {
-                        self.pos = end;
-                        let attrs_end = if self_closing { end - 2 } else { end - 1 };
-                        let lname = lower(name);
-                        if is_raw_text(&lname) {
-                            self.raw = Some(lname.into_owned());
-                        }
-                        Some(Tok::Start {
-                            name,
-                            attrs: &self.s[name_end..attrs_end.max(name_end)],
-                            self_closing,
-                        })
-                    }
-                    None => {
-                        // A tag cut off by the end of the input shows nothing.
-                        self.pos = b.len();
-                        Some(Tok::Skip)
-                    }
-                }
-            }
-            _ => {
-                self.pos = start + 1;
-                Some(Tok::Text("&lt;"))
-            }
-        }
-    }
-
-    /// The text up to `</name` (followed by whitespace, `/` or `>`); moves past that end tag.
-    fn raw_text(&mut self, name: &str) -> &'a str {
-        let b = self.s.as_bytes();
-        let start = self.pos;
-        if name == "plaintext" {
-            self.pos = b.len();
-            return &self.s[start..];
-        }
-        let n = name.len();
-        let mut i = start;
-        while let Some(p) = memchr(b'<', b, i) {
-            if b.get(p + 1) == Some(&b'/')
-                && b.len() >= p + 2 + n
-                && b[p + 2..p + 2 + n].eq_ignore_ascii_case(name.as_bytes())
-                && matches!(
-                    b.get(p + 2 + n),
-                    None | Some(b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
-                )
-            {
-                self.pos = tag_end(b, p + 2 + n).map_or(b.len(), |(e, _)| e);
-                return &self.s[start..p];
-            }
-            i = p + 1;
-        }
-        self.pos = b.len();
-        &self.s[start..]
-    }
-}
-
-fn memchr(needle: u8, hay: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?.iter().position(|&c| c == needle).map(|p| p + from)
-}
-
-fn is_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
-}
-
-/// After `<!--` (at `i`): the index past the comment's end.
-fn comment_end(b: &[u8], i: usize) -> usize {
-    // `<!-->` and `<!--->` end at once.
-    if b.get(i) == Some(&b'>') {
-        return i + 1;
-    }
-    if b.get(i) == Some(&b'-') && b.get(i + 1) == Some(&b'>') {
-        return i + 2;
-    }
-    let mut j = i;
-    while let Some(p) = memchr(b'-', b, j) {
-        if b.get(p + 1) == Some(&b'-') {
-            if b.get(p + 2) == Some(&b'>') {
-                return p + 3;
-            }
-            if b.get(p + 2) == Some(&b'!') && b.get(p + 3) == Some(&b'>') {
-                return p + 4;
-            }
-        }
-        j = p + 1;
-    }
-    b.len()
-}
-
-fn name_end(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && !is_space(b[i]) && b[i] != b'/' && b[i] != b'>' {
-        i += 1;
-    }
-    i
-}
-
-/// From just after a tag's name: the index past its `>` and whether it ended with `/>`; `None`
-/// when the input ends inside the tag. Quoted attribute values may hold `>`.
-fn tag_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
-    loop {
-        // Before an attribute name.
-        while i < b.len() && (is_space(b[i]) || b[i] == b'/') {
-            if b[i] == b'/' && b.get(i + 1) == Some(&b'>') {
-                return Some((i + 2, true));
-            }
-            i += 1;
-        }
-        if *b.get(i)? == b'>' {
-            return Some((i + 1, false));
-        }
-        // The attribute name (a leading '=' belongs to it).
-        i += 1;
-        while i < b.len() && !is_space(b[i]) && !matches!(b[i], b'/' | b'>' | b'=') {
-            i += 1;
-        }
-        while i < b.len() && is_space(b[i]) {
-            i += 1;
-        }
-        if b.get(i) != Some(&b'=') {
-            continue;
-        }
-        i += 1;
-        while i < b.len() && is_space(b[i]) {
-            i += 1;
-        }
-        match b.get(i)? {
-            &q @ (b'"' | b'\'') => {
-                i = memchr(q, b, i + 1)? + 1;
-            }
-            _ => {
-                while i < b.len() && !is_space(b[i]) && b[i] != b'>' {
-                    i += 1;
-                }
-            }
-        }
-    }
-}
-
-/// The attributes in the source between a tag's name and its `>`: (name, raw value) pairs,
-/// values still entity-encoded.
-fn attributes(src: &str) -> Vec<(&str, &str)> {
-    let b = src.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < b.len() && (is_space(b[i]) || b[i] == b'/') {
-            i += 1;
-        }
-        if i >= b.len() {
-            return out;
-        }
-        let ns = i;
-        i += 1;
-        while i < b.len() && !is_space(b[i]) && !matches!(b[i], b'/' | b'>' | b'=') {
-            i += 1;
-        }
-        let name = &src[ns..i];
-        while i < b.len() && is_space(b[i]) {
-            i += 1;
-        }
-        if b.get(i) != Some(&b'=') {
-            out.push((name, ""));
-            continue;
-        }
-        i += 1;
-        while i < b.len() && is_space(b[i]) {
-            i += 1;
-        }
-        match b.get(i) {
-            Some(&q @ (b'"' | b'\'')) => {
-                let vs = i + 1;
-                let ve = memchr(q, b, vs).unwrap_or(b.len());
-                out.push((name, &src[vs..ve]));
-                i = ve + 1;
-            }
-            _ => {
-                let vs = i;
-                while i < b.len() && !is_space(b[i]) && b[i] != b'>' {
-                    i += 1;
-                }
-                out.push((name, &src[vs..i]));
-            }
-        }
-    }
-}
-
-fn attr<'a>(attrs: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
-    attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, v)| v)
+fn tokens(html: &str) -> Tokens<'_> {
+    Tokenizer::new(html).dropping_cut_tags().map(|t| t.kind)
 }
 
 /// A small positive integer attribute (`colspan`, `start`), clamped.
-fn int_attr(attrs: &[(&str, &str)], name: &str, min: i64, max: i64) -> Option<i64> {
-    let v = attr(attrs, name)?.trim();
+fn int_attr(tag: &Tag<'_>, name: &str, min: i64, max: i64) -> Option<i64> {
+    let v = tag.raw_attr(name)?.trim();
     let (neg, digits) = match v.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, v),
@@ -485,10 +186,9 @@ fn count_table_columns(src: &str) -> Vec<usize> {
     }
     let mut result = Vec::new();
     let mut open: Vec<Open> = Vec::new();
-    let mut tok = Tokenizer::new(src);
-    while let Some(t) = tok.next() {
+    for t in tokens(src) {
         match t {
-            Tok::Start { name, attrs, .. } => match &*lower(name) {
+            TokenKind::StartTag(tag) => match &*tag.lower_name() {
                 "table" => {
                     open.push(Open { index: result.len(), max: 0, row: 0 });
                     result.push(0);
@@ -501,13 +201,13 @@ fn count_table_columns(src: &str) -> Vec<usize> {
                 }
                 "td" | "th" => {
                     if let Some(o) = open.last_mut() {
-                        let span = int_attr(&attributes(attrs), "colspan", 1, 1000).unwrap_or(1);
+                        let span = int_attr(&tag, "colspan", 1, 1000).unwrap_or(1);
                         o.row = o.row.saturating_add(span as usize);
                     }
                 }
                 _ => {}
             },
-            Tok::End { name } if name.eq_ignore_ascii_case("table") => {
+            TokenKind::EndTag(tag) if tag.is("table") => {
                 if let Some(o) = open.pop() {
                     result[o.index] = o.max.max(o.row);
                 }
@@ -739,25 +439,25 @@ fn subscript(c: char) -> Option<char> {
 
 /// The text of the `<sup>`/`<sub>` just opened, read ahead on a copy of the tokenizer: `None`
 /// when it does not end soon (or a block starts first), or is long.
-fn script_text(tok: &Tokenizer<'_>, name: &str) -> Option<String> {
+fn script_text(tok: &Tokens<'_>, name: &str) -> Option<String> {
     let mut ahead = tok.clone();
     let mut text = String::new();
     let mut depth = 1usize;
     for _ in 0..LOOKAHEAD {
         match ahead.next()? {
             // Too long to read as a superscript anyway (and not decoded, to keep this cheap).
-            Tok::Text(s) if s.len() > MAX_SCRIPT_CHARS * 8 => return None,
-            Tok::Text(s) => decode_into(s, &mut text),
-            Tok::Start { name: n, self_closing, .. } => {
-                let n = lower(n);
-                if n == name && !self_closing {
+            TokenKind::Text(s) if s.len() > MAX_SCRIPT_CHARS * 8 => return None,
+            TokenKind::Text(s) => decode_into(s, &mut text),
+            TokenKind::StartTag(tag) => {
+                let n = tag.lower_name();
+                if n == name && !tag.self_closing {
                     depth += 1;
                 } else if !is_inline(&n) && n != "wbr" {
                     return None;
                 }
             }
-            Tok::End { name: n } => {
-                let n = lower(n);
+            TokenKind::EndTag(tag) => {
+                let n = tag.lower_name();
                 if n == name {
                     depth -= 1;
                     if depth == 0 {
@@ -767,7 +467,7 @@ fn script_text(tok: &Tokenizer<'_>, name: &str) -> Option<String> {
                     return None;
                 }
             }
-            Tok::Raw(_) | Tok::Skip => {}
+            TokenKind::RawText { .. } | TokenKind::Comment(_) | TokenKind::Bogus(_) => {}
         }
         if text.len() > MAX_SCRIPT_CHARS * 4 {
             return None;
@@ -777,20 +477,20 @@ fn script_text(tok: &Tokenizer<'_>, name: &str) -> Option<String> {
 }
 
 /// Whether the table row just opened has only `<th>` cells (at least one), read ahead.
-fn row_is_all_headers(tok: &Tokenizer<'_>) -> bool {
+fn row_is_all_headers(tok: &Tokens<'_>) -> bool {
     let mut ahead = tok.clone();
     let mut seen = false;
     for _ in 0..LOOKAHEAD * 4 {
         match ahead.next() {
             None => return seen,
-            Some(Tok::Start { name, .. }) => match &*lower(name) {
+            Some(TokenKind::StartTag(tag)) => match &*tag.lower_name() {
                 "td" => return false,
                 "th" => seen = true,
                 "tr" | "table" | "tbody" | "tfoot" => return seen,
                 _ => {}
             },
-            Some(Tok::End { name }) => {
-                if matches!(&*lower(name), "tr" | "table" | "thead" | "tbody" | "tfoot") {
+            Some(TokenKind::EndTag(tag)) => {
+                if matches!(&*tag.lower_name(), "tr" | "table" | "thead" | "tbody" | "tfoot") {
                     return seen;
                 }
             }
@@ -910,30 +610,30 @@ impl Emitter {
         }
     }
 
-    fn token<'a>(&mut self, t: Tok<'a>, tok: &mut Tokenizer<'a>) {
+    fn token<'a>(&mut self, t: TokenKind<'a>, tok: &mut Tokens<'a>) {
         match t {
-            Tok::Text(s) => {
+            TokenKind::Text(s) => {
                 if self.in_pre > 0 && !s.trim().is_empty() {
                     self.pre_code_closed = false;
                 }
                 decode_into(s, &mut self.pending);
             }
-            Tok::Start { name, attrs, self_closing } => {
-                let name = lower(name);
+            TokenKind::StartTag(tag) => {
+                let name = tag.lower_name();
                 // Text on both sides of a tag that is dropped is one text.
                 if !is_dropped_tag(&name) {
                     self.flush_text();
                 }
-                self.start(&name, attrs, self_closing, tok);
+                self.start(&name, &tag, tok);
             }
-            Tok::End { name } => {
-                let name = lower(name);
+            TokenKind::EndTag(tag) => {
+                let name = tag.lower_name();
                 if !is_dropped_tag(&name) {
                     self.flush_text();
                 }
                 self.end(&name);
             }
-            Tok::Raw(_) | Tok::Skip => {}
+            TokenKind::RawText { .. } | TokenKind::Comment(_) | TokenKind::Bogus(_) => {}
         }
     }
 
@@ -992,7 +692,8 @@ impl Emitter {
         self.last = None;
     }
 
-    fn start<'a>(&mut self, name: &str, attrs: &str, self_closing: bool, tok: &mut Tokenizer<'a>) {
+    fn start<'a>(&mut self, name: &str, tag: &Tag<'_>, tok: &mut Tokens<'a>) {
+        let self_closing = tag.self_closing;
         if self.script.is_some() && !is_inline(name) && name != "wbr" {
             // A block ends a `<sup>`/`<sub>` (html5ever closes it there).
             self.end_script();
@@ -1005,8 +706,7 @@ impl Emitter {
                 return;
             }
             "base" => {
-                let a = attributes(attrs);
-                if let (None, Some(href)) = (&self.base_href, attr(&a, "href")) {
+                if let (None, Some(href)) = (&self.base_href, tag.raw_attr("href")) {
                     let mut decoded = String::new();
                     decode_into(href, &mut decoded);
                     let href = clean_text(&decoded).trim().to_owned();
@@ -1022,7 +722,7 @@ impl Emitter {
                 return;
             }
             "textarea" | "xmp" | "plaintext" => {
-                if let Some(Tok::Raw(content)) = tok.next() {
+                if let Some(TokenKind::RawText { text: content, .. }) = tok.next() {
                     let mut text = String::new();
                     if name == "textarea" {
                         decode_into(content, &mut text);
@@ -1042,8 +742,7 @@ impl Emitter {
             }
             "iframe" => {
                 let _ = tok.next();
-                let a = attributes(attrs);
-                if let Some(src) = attr(&a, "src").filter(|s| !s.trim().is_empty()) {
+                if let Some(src) = tag.raw_attr("src").filter(|s| !s.trim().is_empty()) {
                     self.out.push_str("<p><a href=\"");
                     push_attr_value(&mut self.out, src);
                     self.out.push_str("\">(embedded frame)</a></p>");
@@ -1078,12 +777,11 @@ impl Emitter {
                 return;
             }
             "img" | "image" => {
-                self.image(attrs);
+                self.image(tag);
                 return;
             }
             "video" | "audio" => {
-                let a = attributes(attrs);
-                if let Some(src) = attr(&a, "src").filter(|s| !s.trim().is_empty()) {
+                if let Some(src) = tag.raw_attr("src").filter(|s| !s.trim().is_empty()) {
                     let label = if name == "video" { "(video)" } else { "(audio)" };
                     let _ = write!(self.out, "<p><a href=\"");
                     push_attr_value(&mut self.out, src);
@@ -1100,7 +798,7 @@ impl Emitter {
             "li" => return self.item("li"),
             "dt" | "dd" => return self.item(name),
             "tr" | "td" | "th" | "caption" | "thead" | "tbody" | "tfoot" => {
-                return self.table_part(name, attrs, tok)
+                return self.table_part(name, tag, tok)
             }
             _ => {}
         }
@@ -1138,15 +836,12 @@ impl Emitter {
                     self.indent += cost;
                     open.indent = cost;
                     match name {
-                        "ol" => {
-                            let a = attributes(attrs);
-                            match int_attr(&a, "start", -1_000_000_000, 1_000_000_000) {
-                                Some(n) => {
-                                    let _ = write!(self.out, "<ol start=\"{n}\">");
-                                }
-                                None => self.out.push_str("<ol>"),
+                        "ol" => match int_attr(tag, "start", -1_000_000_000, 1_000_000_000) {
+                            Some(n) => {
+                                let _ = write!(self.out, "<ol start=\"{n}\">");
                             }
-                        }
+                            None => self.out.push_str("<ol>"),
+                        },
                         "menu" | "dir" => {
                             self.out.push_str("<ul>");
                             open.close = Close::As("</ul>");
@@ -1163,7 +858,7 @@ impl Emitter {
                         _ => ListKind::Unordered,
                     };
                     let counter = if kind == ListKind::Ordered {
-                        int_attr(&attributes(attrs), "start", -1_000_000_000, 1_000_000_000).unwrap_or(1)
+                        int_attr(tag, "start", -1_000_000_000, 1_000_000_000).unwrap_or(1)
                     } else {
                         1
                     };
@@ -1175,8 +870,7 @@ impl Emitter {
                 let cols = self.table_cols.get(self.tables_seen).copied().unwrap_or(0);
                 self.tables_seen += 1;
                 let rows = cols >= 2 && cols * MIN_COLUMN + (cols - 1) > self.width;
-                let a = attributes(attrs);
-                let presentation = attr(&a, "role").is_some_and(|r| {
+                let presentation = tag.raw_attr("role").is_some_and(|r| {
                     r.trim().eq_ignore_ascii_case("presentation") || r.trim().eq_ignore_ascii_case("none")
                 });
                 let mode = if rows {
@@ -1215,17 +909,14 @@ impl Emitter {
                     self.out.push_str("<table>");
                 }
             }
-            "a" => {
-                let a = attributes(attrs);
-                match attr(&a, "href") {
-                    Some(href) => {
-                        self.out.push_str("<a href=\"");
-                        push_attr_value(&mut self.out, href);
-                        self.out.push_str("\">");
-                    }
-                    None => self.out.push_str("<a>"),
+            "a" => match tag.raw_attr("href") {
+                Some(href) => {
+                    self.out.push_str("<a href=\"");
+                    push_attr_value(&mut self.out, href);
+                    self.out.push_str("\">");
                 }
-            }
+                None => self.out.push_str("<a>"),
+            },
             "pre" | "listing" => {
                 open.pre = true;
                 self.in_pre += 1;
@@ -1248,7 +939,7 @@ impl Emitter {
 
     /// `<sup>`/`<sub>`: in Unicode super/subscript characters when every character has one
     /// (`x²`, `H₂O`), else `^x`, `_x`, or `^(…)` for several characters.
-    fn start_script(&mut self, sup: bool, tok: &Tokenizer<'_>) {
+    fn start_script(&mut self, sup: bool, tok: &Tokens<'_>) {
         if let Some(s) = &mut self.script {
             s.nested += 1;
             return;
@@ -1284,20 +975,19 @@ impl Emitter {
     }
 
     /// `<img>`: the real URL of a lazy-loaded image, and its alt text.
-    fn image(&mut self, attrs: &str) {
-        let a = attributes(attrs);
+    fn image(&mut self, tag: &Tag<'_>) {
         let placeholder = |v: &str| {
             let v = v.trim();
             v.is_empty() || v.as_bytes().get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"data:"))
         };
-        let src = attr(&a, "src").unwrap_or("");
+        let src = tag.raw_attr("src").unwrap_or("");
         let src = if placeholder(src) {
             ["data-src", "data-original", "data-lazy-src", "data-actualsrc"]
                 .iter()
-                .filter_map(|n| attr(&a, n))
+                .filter_map(|n| tag.raw_attr(n))
                 .find(|v| !placeholder(v))
-                .or_else(|| first_srcset(attr(&a, "srcset")))
-                .or_else(|| first_srcset(attr(&a, "data-srcset")))
+                .or_else(|| first_srcset(tag.raw_attr("srcset")))
+                .or_else(|| first_srcset(tag.raw_attr("data-srcset")))
                 .unwrap_or(src)
         } else {
             src
@@ -1311,7 +1001,7 @@ impl Emitter {
             self.out.push('"');
         }
         let mut decoded = String::new();
-        if let Some(alt) = attr(&a, "alt").or_else(|| attr(&a, "title")) {
+        if let Some(alt) = tag.raw_attr("alt").or_else(|| tag.raw_attr("title")) {
             decode_into(alt, &mut decoded);
         }
         let alt = neutralize(&clean_text(&decoded), &mut self.clusters).into_owned();
@@ -1383,7 +1073,7 @@ impl Emitter {
 
     /// A grid table's header row (in `<thead>`, or a first row of `<th>` cells only): the end of
     /// its first cell gets `HEAD_ROW`, written before the part `name` that ends that cell.
-    fn header_row_marker(out: &mut String, name: &str, tok: &Tokenizer<'_>, table: &mut TableCtx) {
+    fn header_row_marker(out: &mut String, name: &str, tok: &Tokens<'_>, table: &mut TableCtx) {
         match name {
             "thead" => table.in_thead = true,
             "tbody" | "tfoot" => table.in_thead = false,
@@ -1410,7 +1100,7 @@ impl Emitter {
 
     /// The parts of a table: written as they are in a grid table, as rows of a list in a table
     /// shown as rows.
-    fn table_part(&mut self, name: &str, attrs: &str, tok: &Tokenizer<'_>) {
+    fn table_part(&mut self, name: &str, tag: &Tag<'_>, tok: &Tokens<'_>) {
         // Outside any table, the tags are written as they are (html5ever drops them).
         let mode = self.tables.last().map_or(TableMode::Grid, |t| t.mode);
         if mode == TableMode::Layout {
@@ -1427,12 +1117,11 @@ impl Emitter {
             }
             match name {
                 "td" | "th" => {
-                    let a = attributes(attrs);
                     let _ = write!(self.out, "<{name}");
-                    if let Some(n) = int_attr(&a, "colspan", 1, 1000) {
+                    if let Some(n) = int_attr(tag, "colspan", 1, 1000) {
                         let _ = write!(self.out, " colspan=\"{n}\"");
                     }
-                    if let Some(n) = int_attr(&a, "rowspan", 1, 1000) {
+                    if let Some(n) = int_attr(tag, "rowspan", 1, 1000) {
                         let _ = write!(self.out, " rowspan=\"{n}\"");
                     }
                     self.out.push('>');
@@ -1605,7 +1294,7 @@ impl Emitter {
 /// The text of a `<pre>` whose start tag was just read, up to its end tag (consumed): tags
 /// dropped (`<br>` and blocks as line breaks, WeChat's one `<code>` per line too), references
 /// decoded, the newline right after `<pre>` dropped as HTML does, and trailing newlines.
-fn pre_text(tok: &mut Tokenizer<'_>, name: &str) -> String {
+fn pre_text(tok: &mut Tokens<'_>, name: &str) -> String {
     let mut text = String::new();
     let mut depth = 1usize;
     let mut code_closed = false;
@@ -1615,9 +1304,9 @@ fn pre_text(tok: &mut Tokenizer<'_>, name: &str) -> String {
             text.push('\n');
         }
     };
-    while let Some(t) = tok.next() {
+    for t in tok.by_ref() {
         match t {
-            Tok::Text(s) => {
+            TokenKind::Text(s) => {
                 let s = if first {
                     s.strip_prefix("\r\n").or_else(|| s.strip_prefix('\n')).unwrap_or(s)
                 } else {
@@ -1628,8 +1317,8 @@ fn pre_text(tok: &mut Tokenizer<'_>, name: &str) -> String {
                 }
                 decode_into(s, &mut text);
             }
-            Tok::Start { name: n, self_closing, .. } => match &*lower(n) {
-                n if n == name && !self_closing => depth += 1,
+            TokenKind::StartTag(tag) => match &*tag.lower_name() {
+                n if n == name && !tag.self_closing => depth += 1,
                 "br" => text.push('\n'),
                 "code" if code_closed => {
                     text.push('\n');
@@ -1640,7 +1329,7 @@ fn pre_text(tok: &mut Tokenizer<'_>, name: &str) -> String {
                 }
                 _ => {}
             },
-            Tok::End { name: n } => match &*lower(n) {
+            TokenKind::EndTag(tag) => match &*tag.lower_name() {
                 n if n == name => {
                     depth -= 1;
                     if depth == 0 {
@@ -1651,7 +1340,7 @@ fn pre_text(tok: &mut Tokenizer<'_>, name: &str) -> String {
                 "p" | "div" | "li" | "tr" => newline(&mut text),
                 _ => {}
             },
-            Tok::Raw(_) | Tok::Skip => {}
+            TokenKind::RawText { .. } | TokenKind::Comment(_) | TokenKind::Bogus(_) => {}
         }
         first = false;
     }
@@ -1679,8 +1368,6 @@ fn clean_text(s: &str) -> Cow<'_, str> {
         Cow::Borrowed(s)
     }
 }
-
-use crate::parse::{escape_markup_char as escape_char, escape_markup_into as escape_into};
 
 /// Characters in sequences whose width unicode-width measures differently from the sum of
 /// their characters' widths (emoji ZWJ and modifier sequences, Arabic lam-alef, Hebrew,
@@ -1801,12 +1488,12 @@ fn push_attr_value(out: &mut String, v: &str) {
 }
 
 /// Skips everything up to the end tag that closes an element `name` already opened.
-fn skip_subtree(tok: &mut Tokenizer<'_>, name: &str) {
+fn skip_subtree(tok: &mut Tokens<'_>, name: &str) {
     let mut depth = 1usize;
-    while let Some(t) = tok.next() {
+    for t in tok.by_ref() {
         match t {
-            Tok::Start { name: n, self_closing: false, .. } if n.eq_ignore_ascii_case(name) => depth += 1,
-            Tok::End { name: n } if n.eq_ignore_ascii_case(name) => {
+            TokenKind::StartTag(tag) if !tag.self_closing && tag.is(name) => depth += 1,
+            TokenKind::EndTag(tag) if tag.is(name) => {
                 depth -= 1;
                 if depth == 0 {
                     return;

@@ -1,15 +1,16 @@
-//! Finds the feeds a web page advertises with `<link rel="alternate" type="...feed type...">`,
-//! using a small hand-written tag scanner that never fails on bad HTML.
+//! Finds the feeds a web page advertises with `<link rel="alternate" type="...feed type...">`.
 //!
-//! The scanner only needs start tags and their attributes, so instead of building a DOM it
-//! walks the text once: comments, `<!DOCTYPE>`/`<?...>` and end tags are skipped, and the
-//! contents of `<script>`, `<style>`, `<title>` and `<textarea>` are skipped because a `<link`
-//! inside a script string is not a link. Attribute values may be double-, single- or unquoted,
-//! names are matched without regard to case, and entities in values are decoded.
+//! Only start tags and their attributes matter, so instead of building a DOM the page is read
+//! once with [`crate::html::tokens`], which never fails on bad HTML: comments, `<!DOCTYPE>`
+//! and the content of `<script>`, `<style>`, `<title>` and the other raw-text elements are not
+//! tags (a `<link` inside a script string is not a link), attribute values may be double-,
+//! single- or unquoted, names are matched without regard to case, and character references in
+//! values are decoded.
 
 use url::Url;
 
-use super::{check_feed_url, clean_title, decode_entities, find};
+use super::{check_feed_url, clean_title, find};
+use crate::html::{TokenKind, Tokenizer};
 use crate::sanitize;
 
 /// A feed linked from a web page.
@@ -57,9 +58,6 @@ fn is_feed_link(mime: &str, url: &Url, title: Option<&str>) -> bool {
         || title.is_some_and(|t| t.to_lowercase().contains("feed"))
 }
 
-/// Elements whose content is text, not markup, in HTML.
-const RAW_TEXT: [&str; 4] = ["script", "style", "title", "textarea"];
-
 /// Lists the feeds `html` links to, in document order and each URL once.
 ///
 /// Relative links are resolved against the document's first `<base href>` (which applies to
@@ -71,30 +69,25 @@ pub fn discover_feeds(html: &[u8], page_url: &str) -> Vec<DiscoveredFeed> {
     let page = Url::parse(page_url.trim()).ok();
     let mut base_href: Option<String> = None;
     let mut links: Vec<(String, Option<String>, String)> = Vec::new();
-    scan_start_tags(&text, |name, attrs| {
-        let attr = |key: &str| attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-        match name {
-            "base" if base_href.is_none() => {
-                base_href = attr("href").map(|h| h.trim().to_owned());
+    for token in Tokenizer::new(&text) {
+        let TokenKind::StartTag(tag) = token.kind else { continue };
+        let attr = |name: &str| tag.attr(name).map(|a| a.value());
+        if tag.is("base") && base_href.is_none() {
+            base_href = attr("href").map(|h| h.trim().to_owned());
+        } else if tag.is("link") {
+            let is_alternate = attr("rel")
+                .is_some_and(|rel| rel.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("alternate")));
+            let mime = attr("type")
+                .and_then(|t| t.split(';').next().map(|t| t.trim().to_ascii_lowercase()))
+                .unwrap_or_default();
+            let href = attr("href").map(|h| h.trim().to_owned()).unwrap_or_default();
+            let is_candidate = FEED_TYPES.contains(&mime.as_str()) || mime == PLAIN_JSON;
+            if is_alternate && is_candidate && !href.is_empty() {
+                let title = attr("title").and_then(|t| clean_title(&t));
+                links.push((href, title, mime));
             }
-            "link" => {
-                let is_alternate = attr("rel").is_some_and(|rel| {
-                    rel.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("alternate"))
-                });
-                let mime = attr("type")
-                    .and_then(|t| t.split(';').next())
-                    .map(|t| t.trim().to_ascii_lowercase())
-                    .unwrap_or_default();
-                let href = attr("href").map(str::trim).unwrap_or_default();
-                let is_candidate = FEED_TYPES.contains(&mime.as_str()) || mime == PLAIN_JSON;
-                if is_alternate && is_candidate && !href.is_empty() {
-                    let title = attr("title").and_then(clean_title);
-                    links.push((href.to_owned(), title, mime));
-                }
-            }
-            _ => {}
         }
-    });
+    }
 
     let base = match (&page, base_href) {
         (Some(page), Some(href)) => page.join(&href).ok().or_else(|| Some(page.clone())),
@@ -149,114 +142,6 @@ fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
         .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.')))
         .unwrap_or(rest.len());
     encoding_rs::Encoding::for_label(&rest[..end])
-}
-
-/// Calls `f` with the lower-cased name and the attributes (lower-cased names, decoded values)
-/// of every start tag in `html`.
-fn scan_start_tags(html: &str, mut f: impl FnMut(&str, &[(String, String)])) {
-    let bytes = html.as_bytes();
-    let mut i = 0;
-    while let Some(off) = bytes[i..].iter().position(|&b| b == b'<') {
-        i += off;
-        let rest = &bytes[i..];
-        if rest.starts_with(b"<!--") {
-            i = find(&bytes[i + 4..], b"-->").map_or(bytes.len(), |e| i + 4 + e + 3);
-            continue;
-        }
-        if rest.starts_with(b"<!") || rest.starts_with(b"<?") || rest.starts_with(b"</") {
-            i = skip_past(bytes, i + 1, b'>');
-            continue;
-        }
-        let name_len = rest[1..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b':' | b'_'))
-            .count();
-        if name_len == 0 || !rest[1].is_ascii_alphabetic() {
-            // A lone `<` in text, as in `a < b`.
-            i += 1;
-            continue;
-        }
-        let name = html[i + 1..i + 1 + name_len].to_ascii_lowercase();
-        let (attrs, end) = read_attributes(html, i + 1 + name_len);
-        f(&name, &attrs);
-        i = end;
-        if RAW_TEXT.contains(&name.as_str()) {
-            i = skip_raw_text(bytes, i, name.as_bytes());
-        }
-    }
-}
-
-/// Index just past the next `stop` at or after `from`, or the end of `bytes`.
-fn skip_past(bytes: &[u8], from: usize, stop: u8) -> usize {
-    bytes[from.min(bytes.len())..].iter().position(|&b| b == stop).map_or(bytes.len(), |p| from + p + 1)
-}
-
-/// Index of the `</name` that ends a raw-text element starting at `from`, or the end.
-fn skip_raw_text(bytes: &[u8], from: usize, name: &[u8]) -> usize {
-    let mut i = from;
-    while let Some(p) = find(&bytes[i..], b"</") {
-        let at = i + p;
-        let candidate = &bytes[at + 2..];
-        if candidate.len() >= name.len() && candidate[..name.len()].eq_ignore_ascii_case(name) {
-            return at;
-        }
-        i = at + 2;
-    }
-    bytes.len()
-}
-
-/// Reads the attributes of a start tag from `from` up to and including its `>`; returns them
-/// with the index just past the tag. Follows the HTML tokenizer's rules closely enough for
-/// `<link>`: a value ends at its closing quote, or at whitespace or `>` when unquoted.
-fn read_attributes(html: &str, from: usize) -> (Vec<(String, String)>, usize) {
-    let bytes = html.as_bytes();
-    let len = bytes.len();
-    let mut attrs = Vec::new();
-    let mut i = from;
-    loop {
-        while i < len && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
-            i += 1;
-        }
-        if i >= len {
-            return (attrs, len);
-        }
-        if bytes[i] == b'>' {
-            return (attrs, i + 1);
-        }
-        let name_start = i;
-        // The first character may be `=` (the HTML tokenizer treats it as part of the name).
-        i += 1;
-        while i < len && !bytes[i].is_ascii_whitespace() && !matches!(bytes[i], b'/' | b'>' | b'=') {
-            i += 1;
-        }
-        let name = html[name_start..i].to_ascii_lowercase();
-        let mut j = i;
-        while j < len && bytes[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        let mut value = "";
-        if j < len && bytes[j] == b'=' {
-            j += 1;
-            while j < len && bytes[j].is_ascii_whitespace() {
-                j += 1;
-            }
-            if j < len && matches!(bytes[j], b'"' | b'\'') {
-                let quote = bytes[j];
-                let start = j + 1;
-                let end = bytes[start..].iter().position(|&b| b == quote).map_or(len, |p| start + p);
-                value = &html[start..end];
-                j = (end + 1).min(len);
-            } else {
-                let start = j;
-                while j < len && !bytes[j].is_ascii_whitespace() && bytes[j] != b'>' {
-                    j += 1;
-                }
-                value = &html[start..j];
-            }
-            i = j;
-        }
-        attrs.push((name, decode_entities(value).into_owned()));
-    }
 }
 
 #[cfg(test)]

@@ -356,7 +356,7 @@ fn escape_category(tag: &str) -> String {
 /// Escapes a string for a double-quoted XML attribute or for element text.
 fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    crate::parse::escape_markup_into(s, &mut out);
+    crate::html::escape_markup_into(s, &mut out);
     out
 }
 

@@ -97,6 +97,11 @@ pub enum Command {
     Unread,
     /// Mark articles read, unread, starred or unstarred
     Mark(MarkArgs),
+    /// Give articles tags of their own (`tidings articles --query tag:NAME` finds them):
+    /// `tidings tag 12 later`, `tidings tag 12,15 rust later`
+    Tag(TagArgs),
+    /// Take tags off articles: `tidings untag 12 later`
+    Untag(TagArgs),
     /// Print one article: its header, links and body as text
     Show {
         /// The article's id (see `tidings articles`)
@@ -294,6 +299,37 @@ pub struct MarkArgs {
     pub feed: Option<String>,
 }
 
+/// The articles and tags of `tag` and `untag`.
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// The article's id (see `tidings articles`), or several separated by commas: 12,15
+    #[arg(value_name = "ARTICLE_ID", value_parser = article_ids)]
+    pub ids: ArticleIds,
+    /// The tags
+    #[arg(value_name = "TAG", required = true)]
+    pub tags: Vec<String>,
+}
+
+/// Article ids as one argument, separated by commas (`12,15`).
+#[derive(Debug, Clone)]
+pub struct ArticleIds(pub Vec<ArticleId>);
+
+fn article_ids(arg: &str) -> std::result::Result<ArticleIds, String> {
+    let ids: std::result::Result<Vec<ArticleId>, String> = arg
+        .split(',')
+        .map(str::trim)
+        .map(|id| {
+            id.parse().map(ArticleId).map_err(|_| {
+                format!(
+                    "{:?} is not an article id: give the numbers `tidings articles` lists (12 or 12,15)",
+                    clean(id)
+                )
+            })
+        })
+        .collect();
+    ids.map(ArticleIds)
+}
+
 /// `--quiet`: informational lines are not printed.
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -451,6 +487,8 @@ fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command
             Ok(())
         }
         Command::Mark(args) => mark(engine, args),
+        Command::Tag(args) => tag(engine, args, false),
+        Command::Untag(args) => tag(engine, args, true),
         Command::Show { id } => show(engine, ArticleId(id)),
         Command::Log { feed } => fetch_log(engine, &feed),
         Command::Check { .. } => check(engine),
@@ -1224,6 +1262,37 @@ fn mark(engine: &Engine, args: MarkArgs) -> Result<()> {
         engine.mark(&ids, mark)?
     };
     note!("{} changed", plural(changed.len() as u64, "article"));
+    Ok(())
+}
+
+/// `tidings tag` (`untag` with `remove`): changes the articles' own tags, then prints what each
+/// article has now.
+fn tag(engine: &Engine, args: TagArgs, remove: bool) -> Result<()> {
+    let (verb, command) = if remove { ("untagged", "untag") } else { ("tagged", "tag") };
+    let tags = clean_tags(&args.tags);
+    if tags.is_empty() {
+        bail!("no tag given (the tags were empty once cleaned); e.g. `tidings {command} 12 later`");
+    }
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<ArticleId> = args.ids.0.into_iter().filter(|id| seen.insert(*id)).collect();
+    // Checked first so that the error names the article; the store refuses it too, changing
+    // nothing (all the articles or none).
+    let before = engine.articles_by_id(&ids)?;
+    if let Some(&missing) = ids.iter().find(|id| !before.iter().any(|a| a.meta.id == **id)) {
+        return Err(crate::store::StoreError::NoSuchArticle(missing).into());
+    }
+    let (add, untag) = if remove { (Vec::new(), tags) } else { (tags, Vec::new()) };
+    let changed = engine.tag_articles(&ids, &add, &untag)?;
+    for a in &before {
+        for t in untag.iter().filter(|t| !a.tags.contains(t)) {
+            eprintln!("note: article {} had no tag {t}", a.meta.id);
+        }
+    }
+    for a in engine.articles_by_id(&ids)? {
+        let verb = if changed.contains(&a.meta.id) { verb } else { "unchanged" };
+        let tags = if a.tags.is_empty() { "(no tags)".to_owned() } else { clean_tags(&a.tags).join(", ") };
+        outln!("{verb} article {}: {tags}", a.meta.id);
+    }
     Ok(())
 }
 

@@ -446,6 +446,75 @@ fn query_counts_follow_a_refresh_that_tags_new_articles() {
     assert_eq!(counts(&holder), tidings::store::Counts { unread: 1, total: 1 });
 }
 
+#[test]
+fn articles_tagged_by_hand_are_found_shown_and_untagged() {
+    let t = setup();
+    let (bread, pans) = (article_id(&t, BREAD).to_string(), article_id(&t, PANS).to_string());
+    let both = format!("{bread},{pans}");
+    // Cleaned like a feed's tags: control characters dropped, an empty one ignored.
+    let out = t.ok(&["tag", &both, "later", "to\u{7}read", " "]);
+    assert!(out.contains(&format!("tagged article {bread}: later, toread")), "{out}");
+    assert!(out.contains(&format!("tagged article {pans}: later, toread")), "{out}");
+    query_is(&t, "tag:later", &[BREAD, PANS]);
+    // The feed's tags still count too.
+    query_is(&t, "tag:later and tag:food", &[BREAD, PANS]);
+    let show = t.ok(&["show", &bread]);
+    assert!(show.contains("Tags:   later, toread"), "{show}");
+    assert_eq!(tags_by_title(&t)[BREAD], ["later", "toread"]);
+    // Tagging again changes nothing and says so.
+    let out = t.ok(&["tag", &bread, "later"]);
+    assert!(out.contains(&format!("unchanged article {bread}: later, toread")), "{out}");
+
+    let out = t.output(&["untag", &bread, "later", "never-had"]);
+    assert!(out.status.success());
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("untagged article {bread}: toread")), "{stdout}");
+    assert!(stderr.contains(&format!("note: article {bread} had no tag never-had")), "{stderr}");
+    query_is(&t, "tag:later", &[PANS]);
+    t.ok(&["untag", &both, "later", "toread"]);
+    query_is(&t, "tag:later or tag:toread", &[]);
+    assert!(!t.ok(&["show", &bread]).contains("Tags:"));
+    assert!(t.ok(&["check"]).contains("database is consistent"));
+
+    // An unknown article: a clear error, and the known one is not tagged either.
+    let out = t.output(&["tag", &format!("{bread},999"), "later"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no article 999; `tidings articles` lists them"), "{err}");
+    query_is(&t, "tag:later", &[]);
+    let out = t.output(&["tag", &bread, " "]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no tag given"));
+}
+
+#[test]
+fn query_counts_kept_by_the_holder_follow_tags_given_by_hand() {
+    let t = setup();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let holder = Engine::open(&t.data_dir(), options(), rt.handle().clone()).unwrap();
+    assert!(holder.is_holder());
+    let mut events = holder.subscribe();
+    let exprs = ["tag:later".to_owned(), "unread and tag:later".to_owned()];
+    let counts = || -> Vec<u64> {
+        holder.query_counts(&exprs).unwrap().into_iter().map(|c| c.unwrap().total).collect()
+    };
+    // Counted once and kept by the holder...
+    assert_eq!(counts(), [0, 0]);
+    holder.mark(&[tidings::model::ArticleId(article_id(&t, BREAD))], tidings::store::Mark::Read).unwrap();
+    assert_eq!(counts(), [0, 0]);
+    // ...which a `tidings tag` in another process (through the socket) changes.
+    let bread = article_id(&t, BREAD).to_string();
+    let pans = article_id(&t, PANS).to_string();
+    t.ok(&["tag", &format!("{bread},{pans}"), "later"]);
+    assert_eq!(counts(), [2, 1]);
+    t.ok(&["untag", &pans, "later"]);
+    assert_eq!(counts(), [1, 0]);
+    // Every watcher (a reader) hears of it.
+    let mut heard = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        heard.push(e.change);
+    }
+    assert_eq!(heard.iter().filter(|c| **c == tidings::engine::Change::Tags).count(), 2, "{heard:?}");
+}
+
 fn article_id(t: &Tidings, title: &str) -> u64 {
     let all = t.json(&["articles", "--json"]);
     let found = all.as_array().unwrap().iter().find(|a| a["title"] == title);

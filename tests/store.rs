@@ -471,6 +471,48 @@ fn tags_go_with_their_articles_when_retention_drops_them_or_the_feed_is_removed(
     assert_eq!(tags_by_title(&store), [("Rust elsewhere".into(), vec!["lang".into(), "picked".into()])]);
 }
 
+#[test]
+fn tagging_by_hand_adds_removes_changes_nothing_twice_and_refuses_an_unknown_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    let settings = tagging();
+    apply_with(&store, feed, update(vec![article(1, "Rust one", 1), article(2, "Go two", 2)]), &settings);
+    let (rust, go) = (ArticleId(1), ArticleId(2));
+    let tags = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+
+    // Added to what a filter gave, sorted; an id given twice counts once.
+    let changed = store.tag_articles(&[go, rust, go], &tags(&["later", "fun"]), &[]).unwrap();
+    assert_eq!(changed, [go, rust]);
+    assert_eq!(store.article_tags(rust).unwrap(), ["fun", "lang", "later", "picked"]);
+    assert_eq!(store.article_tags(go).unwrap(), ["fun", "later"]);
+    assert_eq!(matching_titles(&store, "tag:later"), ["Go two", "Rust one"]);
+    // The same again changes nothing, and says so.
+    assert!(store.tag_articles(&[go, rust], &tags(&["later"]), &[]).unwrap().is_empty());
+
+    // Removed, a filter's tag too; removing a tag it does not have changes nothing.
+    let changed = store.tag_articles(&[rust], &[], &tags(&["lang", "fun", "absent"])).unwrap();
+    assert_eq!(changed, [rust]);
+    assert_eq!(store.article_tags(rust).unwrap(), ["later", "picked"]);
+    assert!(store.tag_articles(&[rust], &[], &tags(&["absent"])).unwrap().is_empty());
+    // The last tag gone: no record left (what `check` expects of an article without tags).
+    store.tag_articles(&[go], &[], &tags(&["fun", "later"])).unwrap();
+    assert!(store.article_tags(go).unwrap().is_empty());
+    assert_eq!(matching_titles(&store, "tag:later"), ["Rust one"]);
+
+    // An unknown id fails the whole call: the known article is not tagged either.
+    let err = store.tag_articles(&[go, ArticleId(99)], &tags(&["new"]), &[]).unwrap_err();
+    assert!(matches!(err, StoreError::NoSuchArticle(ArticleId(99))), "{err:?}");
+    assert!(err.to_string().contains("no article 99; `tidings articles` lists them"), "{err}");
+    assert!(store.article_tags(go).unwrap().is_empty());
+    assert_consistent(&store);
+
+    // Durable: the tags are there after a reopen.
+    drop(store);
+    let store = reopen(dir.path());
+    assert_eq!(store.article_tags(rust).unwrap(), ["later", "picked"]);
+}
+
 /// sled lets go of a closed database's lock from a background thread, a moment later.
 fn raw_sled(dir: &std::path::Path) -> sled::Db {
     for _ in 0..400 {

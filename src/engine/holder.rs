@@ -228,6 +228,15 @@ impl Holder {
                 self.written(origin, Change::Flags)?;
                 Reply::ArticleIds(changed)
             }
+            Request::TagArticles(ids, add, remove) => {
+                let changed = store.tag_articles(&ids, &add, &remove)?;
+                if !changed.is_empty() {
+                    // Not a flag: the kept query counts are dropped (`publish`), as a tag
+                    // may be what a query feed tests.
+                    self.written(origin, Change::Tags)?;
+                }
+                Reply::ArticleIds(changed)
+            }
             Request::Check => {
                 // The index is checked as it stands after catching up: articles waiting to
                 // be indexed are not a problem, a stale index is.

@@ -354,6 +354,17 @@ impl Engine {
         self.ids(Request::MarkFeedsRead(feeds.to_vec()))
     }
 
+    /// Adds and removes the articles' own tags (all of them, or none if one is not stored);
+    /// returns the articles whose tags changed.
+    pub fn tag_articles(
+        &self,
+        ids: &[ArticleId],
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Vec<ArticleId>> {
+        self.ids(Request::TagArticles(ids.to_vec(), add.to_vec(), remove.to_vec()))
+    }
+
     fn ids(&self, request: Request) -> Result<Vec<ArticleId>> {
         match self.ask(request)? {
             Reply::ArticleIds(ids) => Ok(ids),

@@ -23,7 +23,8 @@ use crate::subscriptions::DiscoveredFeed;
 /// inside them changes shape.
 ///
 /// 7: [`Article`] carries the article's own tags.
-pub const PROTOCOL: u32 = 7;
+/// 8: [`Request::TagArticles`] and [`Change::Tags`]: articles tagged by hand.
+pub const PROTOCOL: u32 = 8;
 
 /// Recognises a tidings peer (anything else on the socket is refused at once).
 pub const MAGIC: &str = "tidings-engine";
@@ -80,6 +81,9 @@ pub enum Request {
     Mark(Vec<ArticleId>, Mark),
     MarkAllRead(Option<FeedId>),
     MarkFeedsRead(Vec<FeedId>),
+    /// Adds (first list) and removes (second) the articles' own tags, all or none of the
+    /// articles: answered with `ArticleIds`, the articles whose tags changed.
+    TagArticles(Vec<ArticleId>, Vec<String>, Vec<String>),
     Refresh(RefreshRequest),
     Check,
     /// Turns the connection into a stream of [`Event`]s.
@@ -268,6 +272,8 @@ pub enum Change {
     Feeds,
     /// Read or starred flags changed.
     Flags,
+    /// Articles' own tags were changed by hand.
+    Tags,
     RefreshStarted {
         total: usize,
     },

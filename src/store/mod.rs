@@ -97,6 +97,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("no feed with id or URL {0} (see `tidings feeds`)")]
     NoSuchFeed(String),
+    #[error("no article {0}; `tidings articles` lists them")]
+    NoSuchArticle(ArticleId),
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),
 }
@@ -767,6 +769,57 @@ impl Store {
             Some(v) => decode("article tags", &v),
             None => Ok(Vec::new()),
         }
+    }
+
+    /// Adds and removes articles' own tags by hand (`tidings tag`, `#` in the reader); a tag
+    /// both added and removed is removed. Returns the articles whose tags changed. All or
+    /// nothing: an id that is not stored fails the whole call with
+    /// [`StoreError::NoSuchArticle`] and changes nothing.
+    pub fn tag_articles(
+        &self,
+        ids: &[ArticleId],
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Vec<ArticleId>, StoreError> {
+        // `tidings tag 3,3 x` tags article 3 once (and reports it once).
+        let mut seen = HashSet::new();
+        let ids: Vec<ArticleId> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
+        (&self.meta, &self.articles, &self.article_tags)
+            .transaction(|(meta, articles, tags)| {
+                let mut changed = Vec::new();
+                for &id in &ids {
+                    if articles.get(article_key(id))?.is_none() {
+                        return abort(StoreError::NoSuchArticle(id));
+                    }
+                    let before: Vec<String> = match tags.get(article_key(id))? {
+                        Some(v) => match decode("article tags", &v) {
+                            Ok(t) => t,
+                            Err(e) => return abort(e),
+                        },
+                        None => Vec::new(),
+                    };
+                    let mut after = before.clone();
+                    after.extend(add.iter().filter(|t| !t.is_empty()).cloned());
+                    after.retain(|t| !remove.contains(t));
+                    after.sort();
+                    after.dedup();
+                    if after == before {
+                        continue;
+                    }
+                    // As the filters leave them: no record for an article without tags.
+                    if after.is_empty() {
+                        tags.remove(&article_key(id))?;
+                    } else {
+                        tags.insert(&article_key(id), encode(&after))?;
+                    }
+                    changed.push(id);
+                }
+                if !changed.is_empty() {
+                    bump_records(meta, 0, 0)?;
+                }
+                Ok(changed)
+            })
+            .map_err(tx_error)
     }
 
     fn article_meta(&self, id: ArticleId) -> Result<Option<ArticleMeta>, StoreError> {

@@ -312,8 +312,8 @@ fn change_action(
     };
     let own = event.origin == engine.origin();
     match event.change {
-        Change::Feeds | Change::Flags if own => None,
-        Change::Feeds | Change::Flags => Some(Action::StoreChanged),
+        Change::Feeds | Change::Flags | Change::Tags if own => None,
+        Change::Feeds | Change::Flags | Change::Tags => Some(Action::StoreChanged),
         // Not a reload only: a refresh that ran in the holder that went away never ends.
         Change::Reconnected => Some(Action::Reconnected),
         Change::RefreshStarted { total } => Some(Action::RefreshStarted { total }),

@@ -35,6 +35,7 @@ fn app_with(articles: usize, loaded: std::ops::Range<usize>) -> App {
             read: i % 3 == 0,
             starred: i % 17 == 0,
             has_images: i % 5 == 0,
+            tags: Vec::new(),
         })
         .collect();
     app.entries = rows.iter().map(ArticleRow::entry).collect();

@@ -86,7 +86,8 @@ pub enum Action {
     RemoveFeed,
     /// `E`: give the selected feed a title of your own.
     RenameFeed,
-    /// `#`: set the selected feed's tags.
+    /// `#`: set the selected feed's tags (feeds pane), or the current article's own tags
+    /// (articles pane, article view).
     EditTags,
     /// `J` / `K`: move the selected feed down / up the list.
     MoveFeed(i8),
@@ -192,6 +193,11 @@ pub enum Action {
     },
     /// A feed was removed, renamed or retagged from the reader: what to say.
     FeedChanged(String),
+    /// `article`'s own tags were set from the reader: the tags it has now (sanitized).
+    ArticleTagged {
+        article: ArticleId,
+        tags: Vec<String>,
+    },
     /// A feed was subscribed to from the reader (`feed` is `None` if nothing was added);
     /// `message` says what happened.
     FeedAdded {
@@ -246,6 +252,7 @@ impl Action {
                 | Action::HealthLoaded { .. }
                 | Action::FeedAdded { .. }
                 | Action::FeedChanged(_)
+                | Action::ArticleTagged { .. }
                 | Action::FeedRefreshed { .. }
                 | Action::RefreshStarted { .. }
                 | Action::RefreshFinished(_)
@@ -276,6 +283,12 @@ pub enum Effect {
         title: Option<Option<String>>,
         add_tags: Vec<String>,
         remove_tags: Vec<String>,
+    },
+    /// Gives an article exactly these tags of its own (what is added and removed is worked
+    /// out against the store's, which another process may have changed meanwhile).
+    SetArticleTags {
+        article: ArticleId,
+        tags: Vec<String>,
     },
     /// Lists the query feeds (config.toml's, given, then the database's) and counts them.
     LoadQueryFeeds(Vec<crate::store::QueryFeed>),
@@ -348,6 +361,7 @@ impl Effect {
                 | Effect::RemoveFeed(_)
                 | Effect::MoveFeed { .. }
                 | Effect::EditFeed { .. }
+                | Effect::SetArticleTags { .. }
                 | Effect::SaveListOrders(_)
         )
     }

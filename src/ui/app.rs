@@ -137,6 +137,8 @@ pub struct ArticleRow {
     pub starred: bool,
     /// The body has pictures.
     pub has_images: bool,
+    /// The article's own tags (not its feed's), sorted, each sanitized.
+    pub tags: Vec<String>,
 }
 
 impl ArticleRow {
@@ -158,6 +160,7 @@ impl ArticleRow {
             read: entry.read,
             starred: entry.starred,
             has_images: false,
+            tags: Vec::new(),
         }
     }
 }
@@ -303,8 +306,8 @@ impl OpenArticle {
         Some(paragraph_starts(lines).take_while(|&start| start <= top).count().saturating_sub(1))
     }
     /// The header above the body, as (label, value) lines wrapped to the width: the title
-    /// (label ""), then feed, author, date and link (continuation lines have a blank label of
-    /// the same width); a blank line ends it.
+    /// (label ""), then feed, author, date, the article's own tags (if any) and link
+    /// (continuation lines have a blank label of the same width); a blank line ends it.
     pub fn header(&self, date_format: &str) -> Vec<(&'static str, String)> {
         const LABEL: usize = 8;
         let width = usize::from(self.width.max(10));
@@ -320,6 +323,9 @@ impl OpenArticle {
             field("Author: ", author);
         }
         field("Date:   ", &full_date(self.row.date, date_format));
+        if !self.row.tags.is_empty() {
+            field("Tags:   ", &self.row.tags.join(", "));
+        }
         if let Some(link) = &self.row.link {
             // One row, cut with "…": `o` and `y` have the whole link, and on a small screen a
             // long one would push the body off it.
@@ -473,6 +479,9 @@ pub enum PromptKind {
     Rename(FeedId),
     /// `#`: the feed's tags, separated by spaces or commas.
     Tags(FeedId),
+    /// `#` on an article: its own tags, separated by spaces or commas; Enter gives it exactly
+    /// these.
+    ArticleTags(ArticleId),
     /// A digit in an article with more than 9 links: its number, then Enter.
     OpenLink,
     /// `Ctrl-/`: words (and "phrases") to search every article for.
@@ -487,6 +496,7 @@ impl PromptKind {
             PromptKind::ConfirmRemove(_) => "remove the selected feed and its articles? (y removes) ",
             PromptKind::Rename(_) => "title (empty: the feed's own): ",
             PromptKind::Tags(_) => "tags: ",
+            PromptKind::ArticleTags(_) => "article tags: ",
             PromptKind::OpenLink => "open link number: ",
             PromptKind::Search => "search every article: ",
         }
@@ -1116,6 +1126,7 @@ impl App {
                 read: i == 2,
                 starred: false,
                 has_images: i == 1,
+                tags: Vec::new(),
             })
             .collect();
         app.set_rows(rows);

@@ -57,6 +57,20 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
             let tags = if after.tags.is_empty() { "no tags".to_owned() } else { after.tags.join(", ") };
             vec![Action::FeedChanged(format!("{}: {tags}", sanitize::line(after.display_title())))]
         }
+        Effect::SetArticleTags { article, tags } => {
+            // The typed set against the store's tags now, not the reader's copy: a `tidings
+            // tag` in another terminal may have changed them since the prompt opened.
+            let Some(before) = store.article(article)? else {
+                return Ok(vec![Action::Failed(format!(
+                    "article {article} is no longer stored (a refresh may have dropped it); nothing was tagged"
+                ))]);
+            };
+            let add: Vec<String> = tags.iter().filter(|t| !before.tags.contains(t)).cloned().collect();
+            let remove: Vec<String> = before.tags.iter().filter(|t| !tags.contains(t)).cloned().collect();
+            store.tag_articles(&[article], &add, &remove)?;
+            let after = store.article(article)?.map(article_row).map(|r| r.tags).unwrap_or_default();
+            vec![Action::ArticleTagged { article, tags: after }]
+        }
         Effect::LoadArticles(source @ Source::Search { text })
         | Effect::ReloadArticles(source @ Source::Search { text }) => {
             let request =
@@ -223,6 +237,7 @@ fn article_row(a: crate::store::Article) -> ArticleRow {
         read: a.flags.read,
         starred: a.flags.starred,
         has_images: a.meta.image_count > 0,
+        tags: a.tags.iter().map(|t| sanitize::line(t)).filter(|t| !t.is_empty()).collect(),
     }
 }
 

@@ -149,7 +149,13 @@ const COMMANDS: &[Command] = &[
     command(Group::Feeds, "add_feed", Action::AddFeed, &["a"], "subscribe to a feed by URL"),
     command(Group::Feeds, "remove_feed", Action::RemoveFeed, &["D"], "remove the selected feed (asks first)"),
     command(Group::Feeds, "rename_feed", Action::RenameFeed, &["E"], "give the selected feed your own title"),
-    command(Group::Feeds, "edit_tags", Action::EditTags, &["#"], "set the selected feed's tags"),
+    command(
+        Group::Feeds,
+        "edit_tags",
+        Action::EditTags,
+        &["#"],
+        "set the selected feed's tags; on an article, its own tags",
+    ),
     command(
         Group::Feeds,
         "move_feed_down",

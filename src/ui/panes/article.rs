@@ -1,4 +1,4 @@
-//! The article pane: a header (title, feed, author, date, link) and the body as text, its
+//! The article pane: a header (title, feed, author, date, tags, link) and the body as text, its
 //! links written as OSC 8 hyperlinks when `[reader] hyperlinks` is on.
 
 use ratatui::layout::Rect;

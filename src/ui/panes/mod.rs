@@ -191,6 +191,7 @@ pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
                 hint("filter", "/", "filter"),
                 hint("quit", "q", "quit"),
                 hint("search", "F", "search"),
+                hint("edit_tags", "#", "tags"),
             ],
             Pane::Article => vec![
                 hint("page_down", "Space", "page"),
@@ -202,6 +203,7 @@ pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
                 hint("copy_link", "y", "copy"),
                 hint("back", "Esc", "back"),
                 hint("quit", "q", "quit"),
+                hint("edit_tags", "#", "tags"),
             ],
         }
     };

@@ -246,6 +246,7 @@ fn hostile_strings_never_reach_the_buffer() {
         read: false,
         starred: true,
         has_images: false,
+        tags: Vec::new(),
     };
     app.entries.push(row.entry());
     app.rows.insert(row.id, row);
@@ -254,6 +255,22 @@ fn hostile_strings_never_reach_the_buffer() {
     let buf = draw(&with_open_article(app));
     assert_clean(&buf);
     assert!(text(&buf).contains("Evil]0;pwned title"));
+}
+
+#[test]
+fn an_articles_own_tags_show_in_its_header_only_when_it_has_any() {
+    let app = with_open_article(App::sample(100, 30));
+    assert!(!text(&draw(&app)).contains("Tags:"));
+    let mut app = app;
+    // As the effects leave them: sanitized (the escape's ESC and BEL are gone).
+    let evil = crate::sanitize::line("x\u{1b}]0;pwned\u{7}");
+    app.article.as_mut().unwrap().row.tags = vec!["later".into(), "rust".into(), evil];
+    let buf = draw(&app);
+    assert_clean(&buf);
+    let shown = text(&buf);
+    let date = shown.lines().position(|l| l.contains("Date:")).unwrap();
+    let tags = shown.lines().position(|l| l.contains("Tags:   later, rust, x]0;pwned"));
+    assert_eq!(tags, Some(date + 1), "{shown}");
 }
 
 /// The sample grouped by tag, with more tags: one with an escape sequence in it (as the

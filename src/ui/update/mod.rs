@@ -151,7 +151,7 @@ fn meaning(app: &App, key: KeyEvent) -> (Option<Action>, Option<KeyEvent>) {
 
 /// Whether `action` has to wait for something on its way to be obeyed as it was meant: the
 /// feeds at start, the list `n` jumped to, the list the articles pane is about to show, the
-/// open article's body (to scroll it or follow its links) or its row (its link).
+/// open article's body (to scroll it or follow its links) or its row (its link, its tags).
 fn waits(app: &App, action: &Action) -> bool {
     if matches!(action, Action::Quit) {
         // `n q` quits after the article `n` went to is open (and marked read), even when
@@ -169,7 +169,12 @@ fn waits(app: &App, action: &Action) -> bool {
     let jumping = matches!(action, Action::NextUnread | Action::PrevUnread);
     match app.focus {
         Pane::Feeds => jumping && list_pending,
-        Pane::Articles => list_pending,
+        // `#` prefills the prompt with the row's tags.
+        Pane::Articles => {
+            list_pending
+                || (matches!(action, Action::EditTags)
+                    && app.selected_entry().is_some_and(|e| app.rows_loading.contains(&e.id)))
+        }
         Pane::Article => {
             let Some(open) = &app.article else { return jumping && list_pending };
             let body = open.lines.is_none()
@@ -184,7 +189,7 @@ fn waits(app: &App, action: &Action) -> bool {
                         | Action::OpenLink(_)
                 );
             let row = app.rows_loading.contains(&open.row.id)
-                && matches!(action, Action::OpenInBrowser | Action::CopyLink);
+                && matches!(action, Action::OpenInBrowser | Action::CopyLink | Action::EditTags);
             (jumping && list_pending) || body || row
         }
     }
@@ -392,6 +397,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        Action::EditTags if app.focus != Pane::Feeds => edit_article_tags(app),
         Action::EditTags => match app.selected_feed() {
             Some(f) => {
                 app.prompt = Some(Prompt { kind: PromptKind::Tags(f.id), text: f.tags.join(" ") });
@@ -410,6 +416,21 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        Action::ArticleTagged { article, tags } => {
+            app.say(if tags.is_empty() {
+                "the article has no tags now".to_owned()
+            } else {
+                format!("article tags: {}", tags.join(", "))
+            });
+            if let Some(r) = app.rows.get_mut(&article) {
+                r.tags = tags.clone();
+            }
+            if let Some(open) = app.article.as_mut().filter(|o| o.row.id == article) {
+                open.row.tags = tags;
+            }
+            // A query feed may count by tag (`tag:later`).
+            reload_queries(app)
+        }
         Action::FeedChanged(message) => {
             app.say(crate::sanitize::line(&message));
             reload_feeds(app)
@@ -680,6 +701,12 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.entries = entries;
             app.rows = rows.into_iter().map(|r| (r.id, r)).collect();
             app.rows_loading.clear();
+            // The open article's header follows the fresh row (tags given in another terminal).
+            if let Some(open) = app.article.as_mut() {
+                if let Some(r) = app.rows.get(&open.row.id) {
+                    open.row = ArticleRow { read: open.row.read, starred: open.row.starred, ..r.clone() };
+                }
+            }
             app.articles_source = Some(source);
             app.refilter_articles_keeping(selected, fallback);
             let mut effects = match app.jump.take() {

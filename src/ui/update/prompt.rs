@@ -1,5 +1,5 @@
 //! The one-line prompt: filters as typed (`/`, `/?EXPR`), adding, renaming, retagging and
-//! removing feeds, and link numbers past 9.
+//! removing feeds, an article's own tags, and link numbers past 9.
 
 use super::*;
 
@@ -71,15 +71,13 @@ pub(super) fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
                 PromptKind::Tags(feed) => {
                     let old =
                         app.feeds.iter().find(|f| f.id == feed).map(|f| f.tags.clone()).unwrap_or_default();
-                    let mut new: Vec<String> = Vec::new();
-                    for tag in text.split([' ', ',']).map(str::trim).filter(|t| !t.is_empty()) {
-                        if !new.iter().any(|t| t == tag) {
-                            new.push(tag.to_owned());
-                        }
-                    }
+                    let new = tag_list(&text);
                     let remove_tags = old.iter().filter(|t| !new.contains(t)).cloned().collect();
                     let add_tags = new.into_iter().filter(|t| !old.contains(t)).collect();
                     vec![Effect::EditFeed { feed, title: None, add_tags, remove_tags }]
+                }
+                PromptKind::ArticleTags(article) => {
+                    vec![Effect::SetArticleTags { article, tags: tag_list(&text) }]
                 }
                 PromptKind::Search => search(app, text),
                 PromptKind::OpenLink => match text.trim().parse::<u16>() {
@@ -96,6 +94,34 @@ pub(super) fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
     if let Some(Prompt { kind: PromptKind::Filter(pane), text }) = app.prompt.clone() {
         return set_filter(app, pane, text);
     }
+    Vec::new()
+}
+
+/// The tags typed into a `#` prompt: separated by spaces or commas, each once, cleaned.
+fn tag_list(text: &str) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in text.split([' ', ',']).map(crate::sanitize::line).filter(|t| !t.is_empty()) {
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    tags
+}
+
+/// `#` on the articles pane or in the article view: a prompt holding the current article's
+/// own tags.
+pub(super) fn edit_article_tags(app: &mut App) -> Vec<Effect> {
+    let Some(id) = current_entry(app).map(|e| e.id) else {
+        app.say("select an article first (# in the feeds pane sets a feed's tags)");
+        return Vec::new();
+    };
+    // A row still on its way has no tags yet: Enter on an empty prompt would drop them all.
+    let row = current_row(app).filter(|_| !app.rows_loading.contains(&id));
+    let Some(tags) = row.map(|r| r.tags.join(" ")) else {
+        app.say("the article is still loading; press # again in a moment");
+        return Vec::new();
+    };
+    app.prompt = Some(Prompt { kind: PromptKind::ArticleTags(id), text: tags });
     Vec::new()
 }
 
@@ -217,6 +243,53 @@ mod tests {
         }
         assert_eq!(update(&mut app, Action::Input(InputKey::Submit)), vec![edit(None, &["tech"], &["old"])]);
         assert!(update(&mut app, Action::FeedChanged("renamed".into())).contains(&Effect::LoadFeeds));
+    }
+
+    #[test]
+    fn hash_on_an_article_sets_its_own_tags_and_the_answer_updates_row_and_header() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        let id = app.selected_entry().map(|e| e.id).unwrap();
+        app.rows.get_mut(&id).unwrap().tags = vec!["later".into(), "rust".into()];
+        let _ = update(&mut app, Action::EditTags);
+        let prompt = app.prompt.clone().unwrap();
+        assert_eq!((prompt.kind, prompt.text.as_str()), (PromptKind::ArticleTags(id), "later rust"));
+        assert_eq!(prompt.kind.label(), "article tags: ");
+        let _ = update(&mut app, Action::Input(InputKey::Clear));
+        for c in "rust, go  go,,\u{1b}x".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        // Exactly the typed set, each once (the escape never made it into the prompt).
+        let tags = |v: &[&str]| v.iter().map(|t| (*t).to_owned()).collect::<Vec<String>>();
+        assert_eq!(
+            update(&mut app, Action::Input(InputKey::Submit)),
+            vec![Effect::SetArticleTags { article: id, tags: tags(&["rust", "go", "x"]) }]
+        );
+        // The answer: the row, the open article's header and the query feeds' counts follow.
+        let _ = update(&mut app, Action::Open);
+        assert_eq!(app.focus, Pane::Article);
+        let effects =
+            update(&mut app, Action::ArticleTagged { article: id, tags: tags(&["go", "rust", "x"]) });
+        assert!(effects.iter().any(|e| matches!(e, Effect::LoadQueryFeeds(_))), "{effects:?}");
+        assert_eq!(app.rows[&id].tags, ["go", "rust", "x"]);
+        let header = app.article.as_ref().unwrap().header("%Y");
+        assert!(header.contains(&("Tags:   ", "go, rust, x".to_owned())), "{header:?}");
+        assert!(app.message.contains("article tags: go, rust, x"), "{}", app.message);
+        // In the article view `#` is the open article's; with no tags left, no Tags line.
+        let _ = update(&mut app, Action::EditTags);
+        assert_eq!(app.prompt.as_ref().map(|p| p.kind), Some(PromptKind::ArticleTags(id)));
+        let _ = update(&mut app, Action::Input(InputKey::Clear));
+        assert_eq!(
+            update(&mut app, Action::Input(InputKey::Submit)),
+            vec![Effect::SetArticleTags { article: id, tags: vec![] }]
+        );
+        let _ = update(&mut app, Action::ArticleTagged { article: id, tags: vec![] });
+        let header = app.article.as_ref().unwrap().header("%Y");
+        assert!(!header.iter().any(|(label, _)| *label == "Tags:   "), "{header:?}");
+        // The feeds pane keeps `#` for the feed's tags.
+        app.focus = Pane::Feeds;
+        let _ = update(&mut app, Action::EditTags);
+        assert!(matches!(app.prompt.as_ref().map(|p| p.kind), Some(PromptKind::Tags(_))));
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub(super) fn rows_of(feed: u64, ids: &[(u64, bool)]) -> Vec<ArticleRow> {
             read,
             starred: false,
             has_images: false,
+            tags: Vec::new(),
         })
         .collect()
 }

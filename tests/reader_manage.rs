@@ -1,6 +1,7 @@
-//! Managing feeds from the reader, with the real binary in a pseudo-terminal: `D` removes
-//! (after `y`), `E` renames, `#` retags, `C` marks every feed read and `u` undoes it; each
-//! checked on screen and then with the command line, which reads the same database.
+//! Managing feeds (and an article's tags) from the reader, with the real binary in a
+//! pseudo-terminal: `D` removes (after `y`), `E` renames, `#` retags a feed or an article, `C`
+//! marks every feed read and `u` undoes it; each checked on screen and then with the command
+//! line, which reads the same database.
 
 mod common;
 
@@ -58,6 +59,43 @@ fn feeds_are_renamed_retagged_and_removed_from_the_reader() {
     screen.keys("q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     assert_eq!(feeds(&t), vec![("My Alpha".to_owned(), vec!["news".to_owned(), "tech".to_owned()])]);
+}
+
+#[test]
+fn hash_on_an_article_sets_its_own_tags_and_tags_given_elsewhere_show_too() {
+    let t = two_feeds();
+    let mut screen = common::pty::Screen::spawn_sized(&t, 120, 30);
+    screen.wait_for(&["Alpha", "Beta", "6 unread"]);
+    // Alpha's articles, the newest selected; # there is the article's, not the feed's.
+    screen.keys("\r");
+    screen.wait_for(&["Alpha item 2"]);
+    screen.keys("#");
+    screen.wait_for(&["article tags: "]);
+    screen.keys("later, rust\r");
+    screen.wait_for(&["the article's tags: later, rust"]);
+    // The article view's header shows them.
+    screen.keys("\r");
+    screen.wait_for(&["Tags:   later, rust"]);
+    // Tagged from the command line while the reader runs: the header follows.
+    let found = t.json(&["articles", "--query", "tag:later", "--json"]);
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["title"], "Alpha item 2");
+    let id = found[0]["id"].as_u64().unwrap().to_string();
+    t.ok(&["tag", &id, "elsewhere"]);
+    screen.wait_for(&["Tags:   elsewhere, later, rust"]);
+    // # in the article view: prefilled with all three; Enter keeps exactly what is left.
+    screen.keys("#");
+    screen.wait_for(&["article tags: elsewhere later rust"]);
+    screen.keys("\u{17}\r");
+    screen.wait_for(&["Tags:   elsewhere, later"]);
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    let tagged = t.json(&["articles", "--query", "tag:later", "--json"]);
+    assert_eq!(tagged[0]["tags"], serde_json::json!(["elsewhere", "later"]), "{tagged}");
+    assert!(t.json(&["articles", "--query", "tag:rust", "--json"]).as_array().unwrap().is_empty());
+    // The feed was not retagged.
+    assert!(feeds(&t).iter().all(|(_, tags)| tags.is_empty()));
 }
 
 #[test]

@@ -420,7 +420,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.say(if tags.is_empty() {
                 "the article has no tags now".to_owned()
             } else {
-                format!("article tags: {}", tags.join(", "))
+                format!("the article's tags: {}", tags.join(", "))
             });
             if let Some(r) = app.rows.get_mut(&article) {
                 r.tags = tags.clone();

@@ -274,7 +274,7 @@ mod tests {
         assert_eq!(app.rows[&id].tags, ["go", "rust", "x"]);
         let header = app.article.as_ref().unwrap().header("%Y");
         assert!(header.contains(&("Tags:   ", "go, rust, x".to_owned())), "{header:?}");
-        assert!(app.message.contains("article tags: go, rust, x"), "{}", app.message);
+        assert!(app.message.contains("the article's tags: go, rust, x"), "{}", app.message);
         // In the article view `#` is the open article's; with no tags left, no Tags line.
         let _ = update(&mut app, Action::EditTags);
         assert_eq!(app.prompt.as_ref().map(|p| p.kind), Some(PromptKind::ArticleTags(id)));

@@ -1281,6 +1281,11 @@ fn tag(engine: &Engine, args: TagArgs, remove: bool) -> Result<()> {
     if let Some(&missing) = ids.iter().find(|id| !before.iter().any(|a| a.meta.id == **id)) {
         return Err(crate::store::StoreError::NoSuchArticle(missing).into());
     }
+    if let Some(problem) =
+        tags.iter().find_map(|t| crate::query::filters::hand_tag_problem(t)).filter(|_| !remove)
+    {
+        bail!("{problem}");
+    }
     let (add, untag) = if remove { (Vec::new(), tags) } else { (tags, Vec::new()) };
     let changed = engine.tag_articles(&ids, &add, &untag)?;
     for a in &before {

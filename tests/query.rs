@@ -483,6 +483,11 @@ fn articles_tagged_by_hand_are_found_shown_and_untagged() {
     query_is(&t, "tag:later", &[]);
     let out = t.output(&["tag", &bread, " "]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no tag given"));
+    // A tag `tag:NAME` could not find unquoted is refused, like a filter's.
+    let out = t.output(&["tag", &bread, "ok", "to:do"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("\"to:do\" cannot be a tag"), "{err}");
+    query_is(&t, "tag:ok", &[]);
 }
 
 #[test]
@@ -506,6 +511,11 @@ fn query_counts_kept_by_the_holder_follow_tags_given_by_hand() {
     t.ok(&["tag", &format!("{bread},{pans}"), "later"]);
     assert_eq!(counts(), [2, 1]);
     t.ok(&["untag", &pans, "later"]);
+    assert_eq!(counts(), [1, 0]);
+    // The holder refuses a tag `tag:NAME` could not find, whoever asks.
+    let id = tidings::model::ArticleId(article_id(&t, PANS));
+    let err = holder.tag_articles(&[id], &["two words".to_owned()], &[]).unwrap_err().to_string();
+    assert!(err.contains("\"two words\" cannot be a tag"), "{err}");
     assert_eq!(counts(), [1, 0]);
     // Every watcher (a reader) hears of it.
     let mut heard = Vec::new();

@@ -115,6 +115,14 @@ impl Holder {
                 crate::query::matching_ids(store, &ids, query, now).map(Reply::ArticleIds)
             }),
             Request::QueryCounts(exprs) => Ok(Reply::QueryCounts(self.query_counts(&exprs))),
+            // Every writer's tags pass the same rule (a bad one is refused, nothing changes);
+            // one that is removed may be anything an older build let in.
+            Request::TagArticles(ids, add, remove) => {
+                if let Some(problem) = add.iter().find_map(|t| crate::query::filters::hand_tag_problem(t)) {
+                    return Err(problem);
+                }
+                self.try_handle(origin, Request::TagArticles(ids, add, remove)).map_err(|e| e.to_string())
+            }
             Request::Search(search) => {
                 let results = crate::search::search(&self.store, &search).map_err(|e| e.to_string())?;
                 if results.caught_up.indexed > 0 {

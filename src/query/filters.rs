@@ -77,6 +77,18 @@ fn valid_tag_name(tag: &str) -> Result<(), ActionError> {
     Ok(())
 }
 
+/// Why `tag` cannot be given to an article by hand (`tidings tag`, `#` in the reader), if it
+/// cannot: the rule of a filter's tags, so that `tag:NAME` finds every article tag.
+pub fn hand_tag_problem(tag: &str) -> Option<String> {
+    valid_tag_name(tag).err().map(|_| {
+        format!(
+            "{:?} cannot be a tag: a tag is 1 to {MAX_TAG_CHARS} characters without spaces, quotes, \
+             parentheses, commas or any of : < > = (so that `tag:NAME` finds it)",
+            crate::sanitize::line(tag)
+        )
+    })
+}
+
 /// What the filters decided for one new article.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Verdict {

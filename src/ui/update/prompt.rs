@@ -77,7 +77,16 @@ pub(super) fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
                     vec![Effect::EditFeed { feed, title: None, add_tags, remove_tags }]
                 }
                 PromptKind::ArticleTags(article) => {
-                    vec![Effect::SetArticleTags { article, tags: tag_list(&text) }]
+                    let tags = tag_list(&text);
+                    if let Some(problem) =
+                        tags.iter().find_map(|t| crate::query::filters::hand_tag_problem(t))
+                    {
+                        // The prompt stays, as typed, to be put right.
+                        app.say_error(&problem);
+                        app.prompt = Some(Prompt { kind, text });
+                        return Vec::new();
+                    }
+                    vec![Effect::SetArticleTags { article, tags }]
                 }
                 PromptKind::Search => search(app, text),
                 PromptKind::OpenLink => match text.trim().parse::<u16>() {
@@ -265,6 +274,15 @@ mod tests {
             update(&mut app, Action::Input(InputKey::Submit)),
             vec![Effect::SetArticleTags { article: id, tags: tags(&["rust", "go", "x"]) }]
         );
+        // A tag `tag:NAME` could not find: refused, the prompt kept as typed to be put right.
+        let _ = update(&mut app, Action::EditTags);
+        for c in " to:do".chars() {
+            let _ = update(&mut app, Action::Input(InputKey::Char(c)));
+        }
+        assert!(update(&mut app, Action::Input(InputKey::Submit)).is_empty());
+        assert!(app.message.contains("\"to:do\" cannot be a tag"), "{}", app.message);
+        assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some("later rust to:do"));
+        let _ = update(&mut app, Action::Input(InputKey::Cancel));
         // The answer: the row, the open article's header and the query feeds' counts follow.
         let _ = update(&mut app, Action::Open);
         assert_eq!(app.focus, Pane::Article);

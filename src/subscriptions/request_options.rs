@@ -63,7 +63,7 @@ fn header_value(what: &str, value: &str) -> Result<String> {
 }
 
 /// `"Name: value"` into its trimmed parts. The name must be an HTTP token.
-pub fn parse_header(arg: &str) -> Result<(String, String)> {
+fn parse_header(arg: &str) -> Result<(String, String)> {
     let Some((name, value)) = arg.split_once(':') else {
         refuse!("--header needs a name, a colon and a value: {HEADER_EXAMPLE}");
     };
@@ -92,12 +92,12 @@ pub fn parse_header(arg: &str) -> Result<(String, String)> {
 
 /// Adds a header, replacing one of the same name (names are case-insensitive), as the fetcher
 /// would: the last one given wins.
-pub fn merge_header(headers: &mut Vec<(String, String)>, name: String, value: String) {
+fn merge_header(headers: &mut Vec<(String, String)>, name: String, value: String) {
     headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
     headers.push((name, value));
 }
 
-pub fn check_user_agent(ua: &str) -> Result<String> {
+fn check_user_agent(ua: &str) -> Result<String> {
     let ua = header_value("--user-agent", ua)?;
     if ua.is_empty() {
         refuse!(
@@ -108,7 +108,7 @@ pub fn check_user_agent(ua: &str) -> Result<String> {
 }
 
 /// An absolute http(s) URL, stored as it is serialized (which is what a Referer holds).
-pub fn check_referer(referer: &str) -> Result<String> {
+fn check_referer(referer: &str) -> Result<String> {
     let example = "write it like https://example.org/page";
     let url = match url::Url::parse(referer.trim()) {
         Ok(url) => url,
@@ -122,7 +122,7 @@ pub fn check_referer(referer: &str) -> Result<String> {
 
 /// `none`, or a proxy URL the fetcher accepts: read by the fetcher's own parser, so nothing
 /// stored here fails later, and nothing it takes is refused.
-pub fn check_proxy(proxy: &str) -> Result<String> {
+fn check_proxy(proxy: &str) -> Result<String> {
     let proxy = proxy.trim();
     if proxy.eq_ignore_ascii_case("none") {
         return Ok("none".to_owned());
@@ -142,7 +142,7 @@ pub fn check_proxy(proxy: &str) -> Result<String> {
 }
 
 /// A proxy URL for plain output: its password (if any) hidden.
-pub fn shown_proxy(proxy: &str) -> String {
+fn shown_proxy(proxy: &str) -> String {
     match url::Url::parse(proxy) {
         Ok(mut url) if url.password().is_some() => {
             // Only fails for URLs that cannot have a password, and this one has one.
@@ -327,13 +327,16 @@ pub fn parse_line(line: &str) -> Result<FeedOptions> {
             "--no-referer" => "--no-referer",
             "--no-headers" => "--no-headers",
             "--no-proxy" => "--no-proxy",
-            f if f.starts_with('-') => {
+            f if f.starts_with("--") => {
                 refuse!("{} is not a request option; the known ones: {KNOWN_FLAGS}", sanitize::line(f))
             }
             // A stray word after a --header may be the rest of its value: not echoed.
             _ if previous == Some("--header") => refuse!(
                 "a word after --header's value is not a flag: quote a value with spaces, {HEADER_EXAMPLE}"
             ),
+            f if f.starts_with('-') => {
+                refuse!("{} is not a request option; the known ones: {KNOWN_FLAGS}", sanitize::line(f))
+            }
             word => refuse!(
                 "{:?} is not a flag: quote a value with spaces, e.g. --user-agent \"Mozilla/5.0 (X11)\"; \
                  the known flags: {KNOWN_FLAGS}",
@@ -523,6 +526,9 @@ mod tests {
         // ... which is not echoed after a header: it may be the token.
         let e = refused("--header Authorization: Basic s3cret");
         assert!(!e.contains("s3cret") && !e.contains("Basic") && e.contains("quote"), "{e}");
+        let e = refused("--header X-Key: -s3cret");
+        assert!(!e.contains("s3cret") && e.contains("quote"), "{e}");
+        assert!(refused("-x").starts_with("-x is not a request option"));
     }
 
     #[test]

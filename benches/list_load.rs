@@ -86,6 +86,7 @@ fn bench(c: &mut Criterion) {
         failing: false,
         synced: false,
         tags: vec![],
+        options: Default::default(),
     }];
     app.feeds_loaded = true;
     app.refilter_feeds();

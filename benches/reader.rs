@@ -21,6 +21,7 @@ fn app_with(articles: usize, loaded: std::ops::Range<usize>) -> App {
             failing: i == 3,
             synced: i == 4,
             tags: vec![],
+            options: Default::default(),
         })
         .collect();
     app.feeds_loaded = true;

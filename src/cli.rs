@@ -13,11 +13,11 @@ use serde::Serialize;
 
 use crate::config::{Config, Paths};
 use crate::engine::{Engine, EngineOptions, FeedEdit, RefreshRequest, Subscribe};
-use crate::fetch::{FetchSettings, Fetcher};
 use crate::model::ArticleId;
 use crate::refresh::FeedOutcome;
 use crate::sanitize;
 use crate::store::{Article, ArticleQuery, FeedOptions, FetchRecord, Mark, NewFeed};
+use crate::subscriptions::request_options::{self, options_line};
 use crate::subscriptions::{self, Subscription};
 use crate::words::plural;
 
@@ -449,8 +449,8 @@ pub fn run(cli: Cli) -> Result<()> {
 
 fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command) -> Result<()> {
     match command {
-        Command::Add(args) => add(engine, config, args),
-        Command::Set(args) => set(engine, config, args),
+        Command::Add(args) => add(engine, args),
+        Command::Set(args) => set(engine, args),
         Command::Remove { feed } => {
             let rec = engine.resolve_feed(&feed)?;
             let (_, sync_note) = engine.remove_feed_noting(rec.id)?;
@@ -515,12 +515,12 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
 
-fn add(engine: &Engine, config: &Config, args: AddArgs) -> Result<()> {
+fn add(engine: &Engine, args: AddArgs) -> Result<()> {
     let url = subscriptions::feed_url_from_input(&args.url)?;
     let tags: Vec<String> = args.tags.iter().map(|t| clean(t)).filter(|t| !t.is_empty()).collect();
     let title = args.title.as_deref().map(clean);
     // Checked before anything is fetched or stored: a typo in a header is the user's to fix.
-    let options = args.request.check(config)?;
+    let options = args.request.check()?;
     let has_title = title.is_some();
     let pinned_options = options != FeedOptions::default();
     let sub = Subscribe { url: url.clone(), title, tags, options, fetch: !args.no_fetch };
@@ -657,24 +657,16 @@ fn list_feeds(engine: &Engine, json: bool, verbose: bool) -> Result<()> {
     Ok(())
 }
 
-/// How a `--header` is written, for error messages.
-const HEADER_EXAMPLE: &str = "write it as \"Name: value\", e.g. --header \"Authorization: Bearer TOKEN\"";
-
 impl RequestArgs {
     /// Checks the options as given; `None` / empty where a flag was not given. Header values
     /// are never echoed in errors: they are often tokens or cookies.
-    fn check(&self, config: &Config) -> Result<FeedOptions> {
-        let mut headers = Vec::new();
-        for h in &self.headers {
-            let (name, value) = parse_header(h)?;
-            merge_header(&mut headers, name, value);
-        }
-        Ok(FeedOptions {
-            user_agent: self.user_agent.as_deref().map(check_user_agent).transpose()?,
-            referer: self.referer.as_deref().map(check_referer).transpose()?,
-            headers,
-            proxy: self.proxy.as_deref().map(|p| check_proxy(config, p)).transpose()?,
-        })
+    fn check(&self) -> Result<FeedOptions> {
+        Ok(request_options::check(
+            self.user_agent.as_deref(),
+            self.referer.as_deref(),
+            &self.headers,
+            self.proxy.as_deref(),
+        )?)
     }
 
     fn is_empty(&self) -> bool {
@@ -682,123 +674,11 @@ impl RequestArgs {
     }
 }
 
-/// What the fetcher requires of a header value (the same check: `HeaderValue::from_str` of
-/// the trimmed text, which refuses control characters and line breaks).
-fn header_value(what: &str, value: &str) -> Result<String> {
-    let value = value.trim();
-    reqwest::header::HeaderValue::from_str(value).map_err(|_| {
-        anyhow!("{what} contains a line break or a control character; a header cannot hold them")
-    })?;
-    Ok(value.to_owned())
-}
-
-/// `"Name: value"` into its trimmed parts. The name must be an HTTP token.
-fn parse_header(arg: &str) -> Result<(String, String)> {
-    let Some((name, value)) = arg.split_once(':') else {
-        bail!("--header needs a name, a colon and a value: {HEADER_EXAMPLE}");
-    };
-    let name = name.trim();
-    if name.is_empty() {
-        bail!("--header has no name before the colon: {HEADER_EXAMPLE}");
-    }
-    let parsed = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-        anyhow!(
-            "--header: {:?} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only, no spaces): \
-             {HEADER_EXAMPLE}",
-            clean(name)
-        )
-    })?;
-    match parsed.as_str() {
-        "user-agent" => bail!("--header: set the User-Agent with --user-agent"),
-        "referer" => bail!("--header: set the Referer with --referer"),
-        "host" | "content-length" | "transfer-encoding" | "connection" => {
-            bail!("--header: {name} cannot be set; tidings sends it itself")
-        }
-        _ => {}
-    }
-    let value = header_value(&format!("--header: the value of {name}"), value)?;
-    Ok((name.to_owned(), value))
-}
-
-/// Adds a header, replacing one of the same name (names are case-insensitive), as the fetcher
-/// would: the last one given wins.
-fn merge_header(headers: &mut Vec<(String, String)>, name: String, value: String) {
-    headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-    headers.push((name, value));
-}
-
-fn check_user_agent(ua: &str) -> Result<String> {
-    let ua = header_value("--user-agent", ua)?;
-    if ua.is_empty() {
-        bail!("--user-agent is empty; give one (`tidings set FEED --no-user-agent` sends the default again)");
-    }
-    Ok(ua)
-}
-
-/// An absolute http(s) URL, stored as it is serialized (which is what a Referer holds).
-fn check_referer(referer: &str) -> Result<String> {
-    let example = "write it like https://example.org/page";
-    let url = url::Url::parse(referer.trim())
-        .map_err(|e| anyhow!("--referer {:?} is not a URL ({e}); {example}", clean(referer)))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        bail!("--referer {:?} is not an http or https URL; {example}", clean(referer));
-    }
-    header_value("--referer", url.as_str())
-}
-
-/// `none`, or a proxy URL the fetcher accepts: checked by the fetcher itself (it builds a
-/// client for it), so nothing stored here fails later, and nothing it takes is refused.
-fn check_proxy(config: &Config, proxy: &str) -> Result<String> {
-    let proxy = proxy.trim();
-    if proxy.eq_ignore_ascii_case("none") {
-        return Ok("none".to_owned());
-    }
-    if proxy.is_empty() {
-        bail!("--proxy is empty; write it like socks5h://127.0.0.1:9050, or `none` to use no proxy for this feed");
-    }
-    let settings = FetchSettings { proxy: Some(proxy.to_owned()), ..config.fetch.clone() };
-    Fetcher::new(&settings)
-        .map_err(|e| anyhow!("{}", e.message.replace("proxy in config.toml", "--proxy")))?;
-    Ok(proxy.to_owned())
-}
-
-/// A proxy URL for plain output: its password (if any) hidden.
-fn shown_proxy(proxy: &str) -> String {
-    match url::Url::parse(proxy) {
-        Ok(mut url) if url.password().is_some() => {
-            // Only fails for URLs that cannot have a password, and this one has one.
-            let _ = url.set_password(Some("***"));
-            clean(url.as_str())
-        }
-        _ => clean(proxy),
-    }
-}
-
-/// The feed's request options for plain output, `None` when there are none. Header values
-/// (tokens, cookies) are left out: `feeds --json` has them.
-fn options_line(o: &FeedOptions) -> Option<String> {
-    let mut parts = Vec::new();
-    if let Some(ua) = &o.user_agent {
-        parts.push(format!("user agent \"{}\"", clean(ua)));
-    }
-    if let Some(referer) = &o.referer {
-        parts.push(format!("referer {}", clean(referer)));
-    }
-    if !o.headers.is_empty() {
-        let names: Vec<String> = o.headers.iter().map(|(n, _)| clean(n)).collect();
-        parts.push(format!("headers {}", names.join(", ")));
-    }
-    if let Some(proxy) = &o.proxy {
-        parts.push(format!("proxy {}", shown_proxy(proxy)));
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
-}
-
 fn clean_tags(tags: &[String]) -> Vec<String> {
     tags.iter().map(|t| clean(t)).filter(|t| !t.is_empty()).collect()
 }
 
-fn set(engine: &Engine, config: &Config, args: SetArgs) -> Result<()> {
+fn set(engine: &Engine, args: SetArgs) -> Result<()> {
     let rec = engine.resolve_feed(&args.feed)?;
     let nothing = args.title.is_none()
         && !args.no_title
@@ -827,7 +707,7 @@ fn set(engine: &Engine, config: &Config, args: SetArgs) -> Result<()> {
     if let Some(t) = tags.iter().find(|t| untags.contains(t)) {
         bail!("--tag {t} and --untag {t} contradict each other");
     }
-    let new = args.request.check(config)?;
+    let new = args.request.check()?;
     let given = |value: &Option<String>, cleared: bool| (value.is_some() || cleared).then(|| value.clone());
     let edit = FeedEdit {
         title: if title.is_some() { Some(title) } else { args.no_title.then_some(None) },

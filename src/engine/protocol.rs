@@ -211,6 +211,20 @@ pub struct FeedEdit {
 }
 
 impl FeedEdit {
+    /// An edit that makes `options` the feed's whole request options: what they do not
+    /// hold, the feed no longer has (the reader's request options prompt, whose line is the
+    /// whole state).
+    pub fn replacing_options(options: FeedOptions) -> FeedEdit {
+        FeedEdit {
+            user_agent: Some(options.user_agent),
+            referer: Some(options.referer),
+            clear_headers: true,
+            headers: options.headers,
+            proxy: Some(options.proxy),
+            ..FeedEdit::default()
+        }
+    }
+
     pub fn apply(&self, f: &mut FeedRecord) {
         if let Some(title) = &self.title {
             f.custom_title = title.clone();

@@ -74,6 +74,17 @@ impl Default for FetchSettings {
     }
 }
 
+/// Checks a proxy as the fetcher will take it (`none`, or an http, https or socks URL with a
+/// host), with the fetcher's own parser and without building a client: cheap, no network.
+/// `what` names where it was written (`--proxy`), for the error.
+pub fn check_proxy(proxy: &str, what: &str) -> Result<(), FetchError> {
+    let proxy = proxy.trim();
+    if proxy.eq_ignore_ascii_case("none") {
+        return Ok(());
+    }
+    web::parse_proxy(proxy, what).map(|_| ())
+}
+
 /// One feed to fetch, with what the store remembers about it.
 #[derive(Debug, Clone, Default)]
 pub struct FeedRequest {

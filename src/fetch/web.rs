@@ -45,23 +45,7 @@ pub(crate) fn build_client(
     match proxy.map(str::trim) {
         None => {}
         Some(p) if p.eq_ignore_ascii_case("none") => builder = builder.no_proxy(),
-        Some(p) => {
-            let bad = |why: &str| {
-                FetchError::new(
-                    FetchErrorKind::InvalidUrl,
-                    format!("{what} `{}` is not usable: {why}", redact_str(p)),
-                )
-            };
-            let parsed = Url::parse(p)
-                .map_err(|e| bad(&format!("{e} (write it like http://host:port or socks5h://host:port)")))?;
-            if !matches!(parsed.scheme(), "http" | "https" | "socks4" | "socks4a" | "socks5" | "socks5h")
-                || parsed.host_str().is_none_or(str::is_empty)
-            {
-                return Err(bad("write it like http://host:port, https://host:port or socks5h://host:port"));
-            }
-            let proxy = reqwest::Proxy::all(p).map_err(|e| bad(&root_cause(&e)))?;
-            builder = builder.proxy(proxy);
-        }
+        Some(p) => builder = builder.proxy(parse_proxy(p, what)?),
     }
     builder.build().map_err(|e| {
         FetchError::new(
@@ -69,6 +53,26 @@ pub(crate) fn build_client(
             format!("could not set up the HTTP client: {}", root_cause(&e)),
         )
     })
+}
+
+/// A proxy URL (not `none`) as the client takes it; `what` names where it was written, for the
+/// error. Parsing only: nothing is built and nothing is connected to, so it is cheap enough
+/// to check a proxy as the user types it.
+pub(crate) fn parse_proxy(p: &str, what: &str) -> Result<reqwest::Proxy, FetchError> {
+    let bad = |why: &str| {
+        FetchError::new(
+            FetchErrorKind::InvalidUrl,
+            format!("{what} `{}` is not usable: {why}", redact_str(p)),
+        )
+    };
+    let parsed = Url::parse(p)
+        .map_err(|e| bad(&format!("{e} (write it like http://host:port or socks5h://host:port)")))?;
+    if !matches!(parsed.scheme(), "http" | "https" | "socks4" | "socks4a" | "socks5" | "socks5h")
+        || parsed.host_str().is_none_or(str::is_empty)
+    {
+        return Err(bad("write it like http://host:port, https://host:port or socks5h://host:port"));
+    }
+    reqwest::Proxy::all(p).map_err(|e| bad(&root_cause(&e)))
 }
 
 /// `Ok` when `value` can be sent as a header value; the error says why not.

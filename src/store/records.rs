@@ -17,7 +17,7 @@ pub struct NewFeed {
 
 /// Per-feed request options (some hosts refuse requests without a Referer, or need a
 /// particular User-Agent or proxy).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedOptions {
     pub user_agent: Option<String>,
     pub referer: Option<String>,

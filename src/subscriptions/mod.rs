@@ -1,5 +1,7 @@
 //! Reads and writes subscription lists (OPML and newsboat's `urls` file) and finds the feeds
-//! a web page links to; it never touches the network, the store or the terminal.
+//! a web page links to; it never touches the network, the store or the terminal. A feed's
+//! request options, as the command line and the reader take them, are checked in
+//! [`request_options`].
 //!
 //! Import is lenient: whatever can be read is returned in [`ImportList::subscriptions`], and
 //! every entry that was left out is listed in [`ImportList::skipped`] with the reason, so the
@@ -22,6 +24,7 @@ mod discover;
 pub mod newsboat;
 pub mod newsboat_query;
 mod opml;
+pub mod request_options;
 mod typed;
 mod urls;
 

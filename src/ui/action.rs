@@ -89,6 +89,8 @@ pub enum Action {
     /// `#`: set the selected feed's tags (feeds pane), or the current article's own tags
     /// (articles pane, article view).
     EditTags,
+    /// `e`: edit the selected feed's request options, written as the command line's flags.
+    EditRequestOptions,
     /// `J` / `K`: move the selected feed down / up the list.
     MoveFeed(i8),
     /// `y`: copy the article's link (OSC 52 and the local clipboard).
@@ -277,12 +279,15 @@ pub enum Effect {
         feed: FeedId,
         by: i8,
     },
-    /// Changes a feed's title (`Some(None)`: its own again) or tags.
+    /// Changes a feed's title (`Some(None)`: its own again), tags or request options
+    /// (`Some`: replaced whole by these; boxed, as effects are sent around by value and
+    /// most are small).
     EditFeed {
         feed: FeedId,
         title: Option<Option<String>>,
         add_tags: Vec<String>,
         remove_tags: Vec<String>,
+        options: Option<Box<crate::store::FeedOptions>>,
     },
     /// Gives an article exactly these tags of its own (what is added and removed is worked
     /// out against the store's, which another process may have changed meanwhile).

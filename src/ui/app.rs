@@ -43,7 +43,7 @@ pub enum Pane {
     Article,
 }
 
-/// A feed as the feeds pane shows it (strings already sanitized).
+/// A feed as the feeds pane shows it (strings already sanitized, but for `options`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedRow {
     pub id: FeedId,
@@ -55,6 +55,9 @@ pub struct FeedRow {
     /// Its articles come from the sync server.
     pub synced: bool,
     pub tags: Vec<String>,
+    /// Its request options as stored (not sanitized: the `e` prompt must give them back
+    /// exactly; what is drawn of them goes through `request_options::options_line`).
+    pub options: crate::store::FeedOptions,
 }
 
 /// One of the feeds pane's groups when it is grouped by tag.
@@ -482,6 +485,8 @@ pub enum PromptKind {
     /// `#` on an article: its own tags, separated by spaces or commas; Enter gives it exactly
     /// these.
     ArticleTags(ArticleId),
+    /// `e`: the feed's whole request options, as the command line's flags.
+    RequestOptions(FeedId),
     /// A digit in an article with more than 9 links: its number, then Enter.
     OpenLink,
     /// `Ctrl-/`: words (and "phrases") to search every article for.
@@ -497,6 +502,7 @@ impl PromptKind {
             PromptKind::Rename(_) => "title (empty: the feed's own): ",
             PromptKind::Tags(_) => "tags: ",
             PromptKind::ArticleTags(_) => "article tags: ",
+            PromptKind::RequestOptions(_) => "request options: ",
             PromptKind::OpenLink => "open link number: ",
             PromptKind::Search => "search every article: ",
         }
@@ -1100,6 +1106,7 @@ impl App {
                 failing: false,
                 synced: false,
                 tags: vec!["rust".into()],
+                options: Default::default(),
             },
             FeedRow {
                 id: FeedId(2),
@@ -1109,6 +1116,7 @@ impl App {
                 failing: true,
                 synced: false,
                 tags: vec!["ai".into(), "zh".into()],
+                options: Default::default(),
             },
         ];
         app.feeds_loaded = true;

@@ -4,6 +4,7 @@
 use crate::engine::{Engine, EngineError};
 use crate::sanitize;
 use crate::store::ArticleQuery;
+use crate::subscriptions::request_options;
 
 use super::action::{Action, Effect};
 use super::app::{ArticleRow, FeedRow, Source};
@@ -51,11 +52,25 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
                 vec![Action::Notice(if by < 0 { "already first" } else { "already last" }.to_owned())]
             }
         }
-        Effect::EditFeed { feed, title, add_tags, remove_tags } => {
-            let edit = crate::engine::FeedEdit { title, add_tags, remove_tags, ..Default::default() };
+        Effect::EditFeed { feed, title, add_tags, remove_tags, options } => {
+            let replaced = options.is_some();
+            let edit = match options {
+                Some(options) => crate::engine::FeedEdit::replacing_options(*options),
+                None => crate::engine::FeedEdit::default(),
+            };
+            let edit = crate::engine::FeedEdit { title, add_tags, remove_tags, ..edit };
             let (_, after) = store.edit_feed(feed, edit)?;
-            let tags = if after.tags.is_empty() { "no tags".to_owned() } else { after.tags.join(", ") };
-            vec![Action::FeedChanged(format!("{}: {tags}", sanitize::line(after.display_title())))]
+            let title = sanitize::line(after.display_title());
+            let message = if replaced {
+                // Header values are not shown: they may be tokens.
+                let options = request_options::options_line(&after.options)
+                    .unwrap_or_else(|| "none (config.toml's apply)".to_owned());
+                format!("{title}: request options: {options}")
+            } else {
+                let tags = if after.tags.is_empty() { "no tags".to_owned() } else { after.tags.join(", ") };
+                format!("{title}: {tags}")
+            };
+            vec![Action::FeedChanged(message)]
         }
         Effect::SetArticleTags { article, tags } => {
             // The typed set against the store's tags now, not the reader's copy: a `tidings
@@ -254,6 +269,7 @@ fn feeds_loaded(store: &Engine) -> Result<Action, EngineError> {
             failing: f.last_error.is_some(),
             synced: overview.synced.contains(&f.id),
             tags: f.tags.iter().map(|t| sanitize::line(t)).collect(),
+            options: f.options,
         });
     }
     Ok(Action::FeedsLoaded { feeds, unread_total })
@@ -367,6 +383,74 @@ mod tests {
         let [Action::RowsLoaded { source: got, rows, .. }] = answer else { panic!("not rows") };
         assert_eq!(got, source);
         assert_eq!(rows.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["a300[2J", "a5[2J"]);
+    }
+
+    #[test]
+    fn request_options_from_the_prompt_replace_the_feeds_whole_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let old = crate::store::FeedOptions {
+            user_agent: Some("old/1".into()),
+            referer: Some("https://example.org/".into()),
+            headers: vec![("X-A".into(), "1".into()), ("X-B".into(), "2".into())],
+            proxy: Some("none".into()),
+        };
+        let (feed, _) = store
+            .add_feed(NewFeed {
+                url: "https://example.org/f".into(),
+                tags: vec!["kept".into()],
+                options: old,
+                ..Default::default()
+            })
+            .unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let options = crate::engine::EngineOptions {
+            store: StoreSettings::default(),
+            fetch: Default::default(),
+            wait: crate::engine::DEFAULT_WAIT,
+        };
+        let engine = Engine::holding(store, options, runtime.handle().clone());
+        let new = crate::store::FeedOptions {
+            user_agent: Some("tidings-test/1".into()),
+            headers: vec![("Authorization".into(), "Bearer s3cret".into())],
+            ..Default::default()
+        };
+        let effect = Effect::EditFeed {
+            feed,
+            title: None,
+            add_tags: vec![],
+            remove_tags: vec![],
+            options: Some(Box::new(new.clone())),
+        };
+        let answer = perform(&engine, effect);
+        let [Action::FeedChanged(message)] = answer.as_slice() else { panic!("{answer:?}") };
+        assert_eq!(
+            message,
+            "https://example.org/f: request options: user agent \"tidings-test/1\"; headers Authorization"
+        );
+        let after = engine.feed(feed).unwrap().unwrap();
+        assert_eq!(after.options, new, "the referer, X-A, X-B and the proxy are gone");
+        assert_eq!(after.tags, ["kept"], "nothing else changed");
+        // The feeds pane's rows carry them, for the prompt and the `i` window.
+        let answer: [Action; 1] = perform(&engine, Effect::LoadFeeds).try_into().unwrap();
+        let [Action::FeedsLoaded { feeds, .. }] = answer else { panic!("not feeds") };
+        assert_eq!(feeds[0].options, new);
+        // No options at all: said so.
+        let effect = Effect::EditFeed {
+            feed,
+            title: None,
+            add_tags: vec![],
+            remove_tags: vec![],
+            options: Some(Box::default()),
+        };
+        let answer = perform(&engine, effect);
+        assert_eq!(
+            answer,
+            [Action::FeedChanged(
+                "https://example.org/f: request options: none (config.toml's apply)".into()
+            )]
+        );
+        assert_eq!(engine.feed(feed).unwrap().unwrap().options, Default::default());
     }
 
     #[test]

@@ -158,6 +158,13 @@ const COMMANDS: &[Command] = &[
     ),
     command(
         Group::Feeds,
+        "edit_request_options",
+        Action::EditRequestOptions,
+        &["e"],
+        "edit the selected feed's request options (User-Agent, Referer, headers, proxy)",
+    ),
+    command(
+        Group::Feeds,
         "move_feed_down",
         Action::MoveFeed(1),
         &["J"],
@@ -591,6 +598,7 @@ mod tests {
             (ctrl('7'), Action::Search),
             (ctrl('_'), Action::Search),
             (key(KeyCode::Char('a')), Action::AddFeed),
+            (key(KeyCode::Char('e')), Action::EditRequestOptions),
             (key(KeyCode::Char('o')), Action::OpenInBrowser),
             (key(KeyCode::Char('1')), Action::OpenLink(1)),
             (key(KeyCode::Char('5')), Action::OpenLink(5)),

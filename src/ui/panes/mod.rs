@@ -53,6 +53,13 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
         let line = Line::from(vec![Span::raw(label), Span::raw(text)]);
         frame.render_widget(Paragraph::new(line).style(theme::prompt()), r);
         frame.set_cursor_position((cursor_x.min(r.right().saturating_sub(1)), r.y));
+        // The prompt takes the status line: an error about what was typed (a refused line
+        // kept for fixing, a query that does not parse) shows on the row above it.
+        if app.message_is_error && !app.message.is_empty() && r.y > 0 {
+            let above = Rect::new(r.x, r.y - 1, r.width, 1);
+            let text = feeds::truncate(&app.message, usize::from(r.width).saturating_sub(1));
+            frame.render_widget(Paragraph::new(format!(" {text}")).style(theme::status_error()), above);
+        }
         return;
     }
     let mut left = format!(" {} unread", app.unread_total);

@@ -1,5 +1,5 @@
 //! Windows over the panes: `?` (the key bindings, from the live keymap) and `i` (a feed's
-//! fetch history).
+//! request options and fetch history).
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -8,7 +8,9 @@ use ratatui::Frame;
 
 use super::feeds::truncate;
 use super::pane_block;
+use crate::model::FeedId;
 use crate::store::FetchRecord;
+use crate::subscriptions::request_options;
 use crate::ui::app::{App, Overlay};
 use crate::ui::theme;
 
@@ -29,12 +31,12 @@ pub fn render(app: &App, frame: &mut Frame) {
     let inner_width = usize::from(width.saturating_sub(2));
     let (title, lines, scroll) = match overlay {
         Overlay::Help { scroll } => ("Keys (Esc closes)".to_owned(), help_lines(app, inner_width), *scroll),
-        Overlay::Health { title, records, scroll, .. } => {
-            let lines = match records {
-                None => vec![Line::styled("loading…", theme::dim())],
-                Some(records) => health_lines(records, inner_width),
-            };
-            let mut lines = lines;
+        Overlay::Health { feed, title, records, scroll } => {
+            let mut lines = options_lines(app, *feed, inner_width);
+            match records {
+                None => lines.push(Line::styled("loading…", theme::dim())),
+                Some(records) => lines.extend(health_lines(records, inner_width)),
+            }
             if let Some(error) = &app.last_error {
                 lines.push(Line::from(""));
                 lines.push(Line::styled("Last error in the reader:", theme::title()));
@@ -103,6 +105,21 @@ fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
             lines.push(Line::styled(part, theme::dim()));
         }
     }
+    lines
+}
+
+/// The feed's request options, header values and a proxy's password left out (as `tidings
+/// feeds --verbose` shows them), then a blank line. Read from the feeds pane's row: a change
+/// made with `e` shows as soon as the feeds are reloaded.
+fn options_lines(app: &App, feed: FeedId, width: usize) -> Vec<Line<'static>> {
+    let Some(row) = app.feeds.iter().find(|f| f.id == feed) else { return Vec::new() };
+    let options = request_options::options_line(&row.options)
+        .unwrap_or_else(|| "none (config.toml's apply)".to_owned());
+    let mut lines: Vec<Line<'static>> = wrapped(&format!("request options: {options}"), width, 0, 2)
+        .into_iter()
+        .map(|part| Line::styled(part, theme::title()))
+        .collect();
+    lines.push(Line::from(""));
     lines
 }
 

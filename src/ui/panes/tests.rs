@@ -286,6 +286,7 @@ fn grouped(w: u16, h: u16) -> App {
         failing: false,
         synced: false,
         tags: vec![evil_tag, "tech".into()],
+        options: Default::default(),
     });
     app.feeds.push(crate::ui::app::FeedRow {
         id: FeedId(4),
@@ -295,6 +296,7 @@ fn grouped(w: u16, h: u16) -> App {
         failing: true,
         synced: false,
         tags: vec!["日本語のニュースとテクノロジーの長いタグ名".into()],
+        options: Default::default(),
     });
     app.feeds.push(crate::ui::app::FeedRow {
         id: FeedId(5),
@@ -304,6 +306,7 @@ fn grouped(w: u16, h: u16) -> App {
         failing: false,
         synced: false,
         tags: vec![],
+        options: Default::default(),
     });
     app.group_by_tag = true;
     app.folded.insert(crate::ui::app::TagGroup::Tag("tech".into()));
@@ -404,6 +407,7 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
     }
     out.push(("help_over_cjk", over_cjk));
     let mut health = App::sample(w, h);
+    health.feeds[0].options = secret_options();
     let ok = crate::store::FetchRecord {
         started_ms: 1_704_067_200_000,
         fetch_ms: 120,
@@ -437,7 +441,71 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
     });
     prompt.article_filter = "numb".into();
     out.push(("filter_prompt", prompt));
+    out.push(("options_prompt_refused", options_prompt_refused(w, h)));
     out
+}
+
+/// Request options with a header value and a proxy password that must never be drawn.
+fn secret_options() -> crate::store::FeedOptions {
+    crate::store::FeedOptions {
+        user_agent: Some("tidings-test/1".into()),
+        referer: None,
+        headers: vec![("Authorization".into(), "Bearer s3cret".into())],
+        proxy: Some("socks5h://me:pw9@127.0.0.1:9050".into()),
+    }
+}
+
+/// `e` submitted with a line the checks refuse: the prompt keeps it, the error above it.
+fn options_prompt_refused(w: u16, h: u16) -> App {
+    let mut app = App::sample(w, h);
+    app.focus = Pane::Feeds;
+    let _ = crate::ui::update(&mut app, crate::ui::action::Action::EditRequestOptions);
+    for c in "--header nocolon".chars() {
+        let _ = crate::ui::update(
+            &mut app,
+            crate::ui::action::Action::Input(crate::ui::action::InputKey::Char(c)),
+        );
+    }
+    let _ =
+        crate::ui::update(&mut app, crate::ui::action::Action::Input(crate::ui::action::InputKey::Submit));
+    app
+}
+
+#[test]
+fn a_refused_options_line_stays_in_the_prompt_with_the_error_above_it() {
+    let app = options_prompt_refused(100, 30);
+    let screen = text(&draw(&app));
+    let rows: Vec<&str> = screen.lines().collect();
+    assert!(rows[29].starts_with("request options: --header nocolon"), "{screen}");
+    assert!(rows[28].starts_with(" --header needs a name, a colon and a value"), "{screen}");
+}
+
+#[test]
+fn the_health_window_shows_the_options_without_header_values_or_the_proxy_password() {
+    let mut app = App::sample(100, 30);
+    app.feeds[0].options = secret_options();
+    app.overlay = Some(crate::ui::app::Overlay::Health {
+        feed: FeedId(1),
+        title: "Rust Blog".into(),
+        records: None,
+        scroll: 0,
+    });
+    let screen = text(&draw(&app));
+    // Wrapped in the window: its first line, then the rest indented.
+    assert!(
+        screen.contains("request options: user agent \"tidings-test/1\"; headers Authorization; proxy"),
+        "{screen}"
+    );
+    assert!(screen.contains("  socks5h://me:***@127.0.0.1:9050"), "{screen}");
+    assert!(!screen.contains("s3cret") && !screen.contains("pw9"), "{screen}");
+    // A feed without options says whose apply.
+    app.overlay = Some(crate::ui::app::Overlay::Health {
+        feed: FeedId(2),
+        title: "x".into(),
+        records: None,
+        scroll: 0,
+    });
+    assert!(text(&draw(&app)).contains("request options: none (config.toml's apply)"));
 }
 
 #[test]

@@ -117,6 +117,7 @@ mod tests {
                 failing: false,
                 synced: false,
                 tags: vec![],
+                options: Default::default(),
             },
         );
         assert!(update(&mut app, Action::FeedsLoaded { feeds, unread_total: 3 }).is_empty());
@@ -468,6 +469,7 @@ mod tests {
                 failing: false,
                 synced: false,
                 tags: vec!["ai".into()],
+                options: Default::default(),
             },
         );
         let _ = update(&mut app, Action::FeedsLoaded { feeds: feeds.clone(), unread_total: 3 });

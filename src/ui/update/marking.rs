@@ -318,6 +318,7 @@ mod tests {
             failing: false,
             synced: false,
             tags: vec!["rust".into()],
+            options: Default::default(),
         });
         app.refilter_feeds();
         let _ = update(&mut app, Action::SelectPrev);

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use crate::model::{ArticleId, FeedId};
 use crate::refresh::FeedOutcome;
 use crate::store::{ListEntry, Mark};
+use crate::subscriptions::request_options;
 
 use crossterm::event::{KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -401,6 +402,23 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::EditTags => match app.selected_feed() {
             Some(f) => {
                 app.prompt = Some(Prompt { kind: PromptKind::Tags(f.id), text: f.tags.join(" ") });
+                Vec::new()
+            }
+            None => {
+                app.say(NOT_A_FEED);
+                Vec::new()
+            }
+        },
+        Action::EditRequestOptions => match app.selected_feed() {
+            Some(f) => {
+                // The options as the command line writes them, to edit in place. What the
+                // terminal must not be sent (a tab in a header value) is left out: the
+                // checks refuse every other control character, so this drops nothing else.
+                let text = request_options::to_line(&f.options)
+                    .chars()
+                    .filter(|&c| !crate::sanitize::is_forbidden(c))
+                    .collect();
+                app.prompt = Some(Prompt { kind: PromptKind::RequestOptions(f.id), text });
                 Vec::new()
             }
             None => {

@@ -932,6 +932,7 @@ mod tests {
             failing: false,
             synced: false,
             tags: vec![],
+            options: Default::default(),
         });
         app.feeds.push(FeedRow {
             id: FeedId(4),
@@ -941,6 +942,7 @@ mod tests {
             failing: false,
             synced: false,
             tags: vec!["Python".into(), "Python".into()],
+            options: Default::default(),
         });
         let _ = update(&mut app, Action::ToggleGroups);
         assert_eq!(feed_rows(&app), ["-ai", "2", "-Python", "4", "-rust", "1", "-zh", "2", "-(no tag)", "3"]);
@@ -992,6 +994,7 @@ mod tests {
             failing: false,
             synced: false,
             tags: vec!["rust".into()],
+            options: Default::default(),
         });
         app.folded.insert(TagGroup::Tag("rust".into()));
         app.refilter_feeds();
@@ -1045,6 +1048,7 @@ mod tests {
             failing: false,
             synced: false,
             tags: vec!["go".into()],
+            options: Default::default(),
         });
         app.folded.insert(TagGroup::Tag("rust".into()));
         app.refilter_feeds();
@@ -1094,6 +1098,7 @@ mod tests {
                 failing: false,
                 synced: false,
                 tags: vec![format!("tag{:02}", i / 2)],
+                options: Default::default(),
             })
             .collect();
         let _ = update(&mut app, Action::ToggleGroups);

@@ -1,5 +1,6 @@
 //! The one-line prompt: filters as typed (`/`, `/?EXPR`), adding, renaming, retagging and
-//! removing feeds, an article's own tags, and link numbers past 9.
+//! removing feeds, an article's own tags, a feed's request options, and link numbers
+//! past 9.
 
 use super::*;
 
@@ -66,6 +67,7 @@ pub(super) fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
                         title: Some(title),
                         add_tags: Vec::new(),
                         remove_tags: Vec::new(),
+                        options: None,
                     }]
                 }
                 PromptKind::Tags(feed) => {
@@ -74,7 +76,7 @@ pub(super) fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
                     let new = tag_list(&text);
                     let remove_tags = old.iter().filter(|t| !new.contains(t)).cloned().collect();
                     let add_tags = new.into_iter().filter(|t| !old.contains(t)).collect();
-                    vec![Effect::EditFeed { feed, title: None, add_tags, remove_tags }]
+                    vec![Effect::EditFeed { feed, title: None, add_tags, remove_tags, options: None }]
                 }
                 PromptKind::ArticleTags(article) => {
                     let tags = tag_list(&text);
@@ -88,6 +90,25 @@ pub(super) fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
                     }
                     vec![Effect::SetArticleTags { article, tags }]
                 }
+                // The line is the feed's whole options, checked as the command line checks
+                // them (no network, no disk: fit for here). A refused line stays in the
+                // prompt, the error above it, to be fixed.
+                PromptKind::RequestOptions(feed) => match request_options::parse_line(&text) {
+                    Ok(options) => {
+                        vec![Effect::EditFeed {
+                            feed,
+                            title: None,
+                            add_tags: Vec::new(),
+                            remove_tags: Vec::new(),
+                            options: Some(Box::new(options)),
+                        }]
+                    }
+                    Err(e) => {
+                        app.say_error(&e.to_string());
+                        app.prompt = Some(Prompt { kind, text });
+                        Vec::new()
+                    }
+                },
                 PromptKind::Search => search(app, text),
                 PromptKind::OpenLink => match text.trim().parse::<u16>() {
                     Ok(n) if n > 0 => open_link(app, n),
@@ -234,6 +255,7 @@ mod tests {
             title,
             add_tags: add.iter().map(|t| (*t).to_owned()).collect(),
             remove_tags: remove.iter().map(|t| (*t).to_owned()).collect(),
+            options: None,
         };
         assert_eq!(
             update(&mut app, Action::Input(InputKey::Submit)),
@@ -252,6 +274,99 @@ mod tests {
         }
         assert_eq!(update(&mut app, Action::Input(InputKey::Submit)), vec![edit(None, &["tech"], &["old"])]);
         assert!(update(&mut app, Action::FeedChanged("renamed".into())).contains(&Effect::LoadFeeds));
+    }
+
+    fn typed(app: &mut App, text: &str) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for c in text.chars() {
+            effects = update(app, Action::Input(InputKey::Char(c)));
+        }
+        effects
+    }
+
+    #[test]
+    fn e_edits_the_request_options_as_flags_and_the_line_replaces_them() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Feeds;
+        let feed = app.selected_feed().map(|f| f.id).unwrap();
+        app.feeds[app.feed_sel].options = crate::store::FeedOptions {
+            user_agent: Some("Mozilla/5.0 (X11)".into()),
+            referer: None,
+            headers: vec![("Authorization".into(), "Bearer T".into())],
+            proxy: Some("none".into()),
+        };
+        // Prefilled with the options as the command line writes them.
+        assert!(update(&mut app, Action::EditRequestOptions).is_empty());
+        assert_eq!(
+            app.prompt,
+            Some(Prompt {
+                kind: PromptKind::RequestOptions(feed),
+                text: r#"--user-agent "Mozilla/5.0 (X11)" --header "Authorization: Bearer T" --proxy none"#
+                    .into()
+            })
+        );
+        // What the line holds is the whole state: the header and the proxy go.
+        let _ = update(&mut app, Action::Input(InputKey::Clear));
+        let _ = typed(&mut app, r#"--user-agent "tidings-test/1" --referer https://example.org/"#);
+        let options = crate::store::FeedOptions {
+            user_agent: Some("tidings-test/1".into()),
+            referer: Some("https://example.org/".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            update(&mut app, Action::Input(InputKey::Submit)),
+            vec![Effect::EditFeed {
+                feed,
+                title: None,
+                add_tags: vec![],
+                remove_tags: vec![],
+                options: Some(Box::new(options))
+            }]
+        );
+        assert_eq!(app.prompt, None);
+        // An empty line: no options at all.
+        let _ = update(&mut app, Action::EditRequestOptions);
+        let _ = update(&mut app, Action::Input(InputKey::Clear));
+        assert!(matches!(
+            update(&mut app, Action::Input(InputKey::Submit)).as_slice(),
+            [Effect::EditFeed { options: Some(o), title: None, .. }] if **o == crate::store::FeedOptions::default()
+        ));
+    }
+
+    #[test]
+    fn a_refused_options_line_stays_open_with_the_error_and_changes_nothing() {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Feeds;
+        let feed = app.selected_feed().map(|f| f.id).unwrap();
+        let _ = update(&mut app, Action::EditRequestOptions);
+        assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some(""), "no options: empty");
+        for (line, error) in [
+            ("--header nocolon", "--header needs a name, a colon and a value"),
+            ("--header 'Host: x'", "--header: Host cannot be set; tidings sends it itself"),
+            ("--user-agnet x", "--user-agnet is not a request option; the known ones: --user-agent UA"),
+            ("--user-agent \"open", "the \" at column 14 is never closed"),
+        ] {
+            let _ = update(&mut app, Action::Input(InputKey::Clear));
+            assert!(typed(&mut app, line).is_empty());
+            assert!(update(&mut app, Action::Input(InputKey::Submit)).is_empty(), "{line}: nothing written");
+            assert_eq!(
+                app.prompt,
+                Some(Prompt { kind: PromptKind::RequestOptions(feed), text: line.into() }),
+                "kept to be fixed"
+            );
+            assert!(app.message.starts_with(error), "{line}: {}", app.message);
+            assert!(app.message_is_error);
+        }
+        // Fixed, it goes through; Esc instead would have changed nothing.
+        let _ = update(&mut app, Action::Input(InputKey::Clear));
+        let _ = typed(&mut app, "--header 'X-A: 1'");
+        assert!(matches!(
+            update(&mut app, Action::Input(InputKey::Submit)).as_slice(),
+            [Effect::EditFeed { options: Some(o), .. }] if o.headers == [("X-A".to_owned(), "1".to_owned())]
+        ));
+        let _ = update(&mut app, Action::EditRequestOptions);
+        assert!(update(&mut app, Action::Input(InputKey::Cancel)).is_empty());
+        assert_eq!(app.prompt, None);
     }
 
     #[test]
@@ -404,6 +519,7 @@ mod tests {
             failing: false,
             synced: false,
             tags: vec![],
+            options: Default::default(),
         });
         let effects = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 5 });
         assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(7)));

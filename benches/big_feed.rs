@@ -7,6 +7,9 @@
 //! ru_maxrss, the process's peak resident set). Prints peak RSS and wall time of each step,
 //! and checks that every item was stored.
 
+#![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
+#![allow(unsafe_code, reason = "wait4(2), for the child's peak RSS")]
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -45,8 +48,10 @@ fn big_feed(items: usize) -> String {
 /// Runs tidings with `args`; returns its peak RSS in MB and its wall time in seconds.
 fn measure(data: &Path, config: &Path, args: &[&str]) -> (f64, f64) {
     let started = Instant::now();
-    // Reaped by wait4 below, which also gives its peak RSS (Child::wait would not).
-    #[allow(clippy::zombie_processes)]
+    #[allow(
+        clippy::zombie_processes,
+        reason = "reaped by wait4 below, which also gives its peak RSS (Child::wait would not)"
+    )]
     let child = Command::new(env!("CARGO_BIN_EXE_tidings"))
         .arg("--data-dir")
         .arg(data)
@@ -59,6 +64,7 @@ fn measure(data: &Path, config: &Path, args: &[&str]) -> (f64, f64) {
     let mut status = 0;
     // SAFETY: rusage is plain data that wait4 fills; the child is ours and not waited on yet.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `status` and `usage` are ours for the call; the child is not reaped yet.
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     let secs = started.elapsed().as_secs_f64();
     assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");

@@ -2,6 +2,8 @@
 //! for one feed of 50,000 articles in a real sled database, at 120x40.
 //! `cargo bench --bench list_load` (builds the database once, ~1 min).
 
+#![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -107,7 +109,7 @@ fn bench(c: &mut Criterion) {
                 }
                 terminal.draw(|f| tidings::ui::render(&app, f)).expect("draw");
                 app
-            })
+            });
         });
     }
     group.finish();

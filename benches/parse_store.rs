@@ -2,6 +2,8 @@
 //!
 //! `cargo bench --bench parse_store`; criterion prints MiB/s for each group.
 
+#![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
+
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -44,7 +46,7 @@ fn bench(c: &mut Criterion) {
                 }
             }
             n
-        })
+        });
     });
     group.bench_function("parse+store", |b| {
         b.iter_batched(
@@ -86,7 +88,7 @@ fn bench(c: &mut Criterion) {
                 (dir, store)
             },
             criterion::BatchSize::PerIteration,
-        )
+        );
     });
     group.finish();
 }

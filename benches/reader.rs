@@ -2,6 +2,8 @@
 //! 10,000 articles (the 2,000 rows around the screen read, as the row cache holds them), at
 //! 200x50; and a filter keystroke over the 10,000 rows `/` reads. `cargo bench --bench reader`.
 
+#![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -63,7 +65,7 @@ fn bench(c: &mut Criterion) {
             down = !down;
             let _ = tidings::ui::update(&mut app, action);
             terminal.draw(|f| tidings::ui::render(&app, f)).expect("draw");
-        })
+        });
     });
     let mut app = app_with(10_000, 0..10_000);
     c.bench_function("filter keystroke, 10k-article list", |b| {
@@ -71,7 +73,7 @@ fn bench(c: &mut Criterion) {
             app.article_filter = if down { "title 99".into() } else { String::new() };
             down = !down;
             app.refilter_articles();
-        })
+        });
     });
 }
 

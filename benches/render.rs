@@ -1,6 +1,8 @@
 //! The article renderer on the seed WeChat article at 80 columns: a full render (what a cache
 //! miss costs on the blocking worker) and a `RenderCache` hit (what reopening costs).
 
+#![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -33,7 +35,7 @@ fn bench(c: &mut Criterion) {
     let html = seed_html();
     let styles = ArticleStyles::default();
     c.bench_function("render seed article at 80 (uncached)", |b| {
-        b.iter(|| render_article(std::hint::black_box(&html), 80, &styles))
+        b.iter(|| render_article(std::hint::black_box(&html), 80, &styles));
     });
     let cache = Mutex::new(RenderCache::default());
     for id in 0..16 {
@@ -45,7 +47,7 @@ fn bench(c: &mut Criterion) {
             let hit = cache.lock().unwrap().get(ArticleId(std::hint::black_box(3)), 80);
             assert!(hit.is_some());
             hit
-        })
+        });
     });
 }
 

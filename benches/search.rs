@@ -8,6 +8,8 @@
 //! (min / median of 20, peak RSS); criterion then times the first page of each query inside
 //! the process. `cargo bench --bench search` (builds the data twice, ~3 min).
 
+#![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -28,9 +30,10 @@ fn feeds_dir(tmp: &Path) -> PathBuf {
     if let Some(dir) = std::env::var_os("TIDINGS_BENCH_FEEDS") {
         return PathBuf::from(dir);
     }
-    let script = std::env::var_os("TIDINGS_GEN_FEEDS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_feeds.py"));
+    let script = std::env::var_os("TIDINGS_GEN_FEEDS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_feeds.py"),
+        PathBuf::from,
+    );
     let out = tmp.join("feeds");
     let status = Command::new("python3")
         .arg(&script)
@@ -192,7 +195,7 @@ fn main() {
         let first: SearchResults = tidings::search::search(&store, &request).expect("search");
         println!("{text:?}: {} articles have every word", first.matched);
         c.bench_function(&format!("search first page {text:?}"), |b| {
-            b.iter(|| tidings::search::search(&store, &request).expect("search"))
+            b.iter(|| tidings::search::search(&store, &request).expect("search"));
         });
     }
     c.final_summary();

@@ -4,6 +4,8 @@
 //!
 //! Not a criterion bench: each sample is a whole process. Prints min / median / max of 15.
 
+#![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
+
 use std::io::Read;
 use std::num::NonZeroU16;
 use std::sync::{Arc, Mutex};

@@ -6,8 +6,10 @@
 //!
 //! Not a criterion bench: each sample is a whole process. Prints each sample and the median.
 
+#![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
+
 #[path = "../tests/common/mod.rs"]
-#[allow(unused_imports)]
+#[allow(unused_imports, reason = "the test helpers' own imports, for what this bench does not use")]
 mod common;
 
 use std::process::Command;

@@ -5,6 +5,8 @@
 //!
 //! Not a criterion bench: each sample is a whole process. Prints min / median / max of 30.
 
+#![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
+
 mod common;
 
 use std::path::Path;

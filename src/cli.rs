@@ -549,10 +549,10 @@ fn add(engine: &Engine, args: AddArgs) -> Result<()> {
     note!("added feed {id}: {}", clean(&done.feed.url));
     match done.first_fetch.map(|r| r.outcome) {
         Some(FeedOutcome::Updated(s)) => {
-            note!("{}: {}", clean(done.feed.display_title()), plural(s.total, "article"))
+            note!("{}: {}", clean(done.feed.display_title()), plural(s.total, "article"));
         }
         Some(FeedOutcome::Failed(e)) => {
-            eprintln!("warning: {}: {}", clean(done.feed.display_title()), clean(&e))
+            eprintln!("warning: {}: {}", clean(done.feed.display_title()), clean(&e));
         }
         _ => {}
     }

@@ -55,6 +55,7 @@ fn forget_empty_path_variables() {
 /// on free; the heap top is trimmed past 128 KiB) cut a 500-feed refresh's peak by 3-6 MB
 /// (harness, 100 ms latency: 36-37 MB -> 30-33 MB) at no measurable cost in time.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code, reason = "mallopt: libc has no safe wrapper")]
 fn limit_malloc_arenas() {
     // SAFETY: mallopt only changes allocator tuning; called before any thread is spawned.
     unsafe {

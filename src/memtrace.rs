@@ -19,8 +19,7 @@ pub fn stage(what: &str) {
         status
             .lines()
             .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_else(|| "?".to_owned())
+            .map_or_else(|| "?".to_owned(), |v| v.trim().to_owned())
     };
     eprintln!("mem: {what:<32} peak {:>12}  now {:>12}", field("VmHWM:"), field("VmRSS:"));
 }

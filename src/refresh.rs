@@ -133,7 +133,8 @@ pub async fn refresh(
     let (report_tx, mut report_rx) = mpsc::unbounded_channel::<FeedReport>();
     let (job_tx, job_rx) = mpsc::channel::<WriteJob>(WRITER_QUEUE);
     let writer = Writer::start(store.clone(), settings.clone(), job_rx, report_tx);
-    let parse_slots = Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+    let parse_slots =
+        Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get)));
     let now = chrono::Utc::now().timestamp();
     let mut expected = 0usize;
     let mut summary_resting = 0usize;
@@ -298,8 +299,10 @@ async fn refresh_one(fetcher: &Fetcher, feed: &FeedRecord, parse_slots: &Semapho
 }
 
 /// What a first look at a URL the user typed found (`add`, in the shell or the reader).
-// One value per `add`, moved once: boxing the big variant would buy nothing.
-#[allow(clippy::large_enum_variant)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per `add`, moved once: boxing the big variant would buy nothing"
+)]
 pub enum FirstLook {
     /// A web page, and the feeds it links to (maybe none), best first.
     Page(Vec<crate::subscriptions::DiscoveredFeed>),
@@ -460,7 +463,7 @@ fn index_for_search(store: &Store, feed: FeedId) {
         // Built by the first search, which says so.
         Ok(None) => {}
         Err(e) => {
-            tracing::warn!(target: "tidings", "feed {feed}: search index not updated ({e}); the next search indexes it")
+            tracing::warn!(target: "tidings", "feed {feed}: search index not updated ({e}); the next search indexes it");
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The real `tidings` binary, driven as a user or a cron job would, against feeds served by a
 //! real HTTP server on 127.0.0.1 and a real sled database in a temp dir.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use common::cli::{corpus_feed, opml, rss_feed, Tidings};

@@ -2,6 +2,8 @@
 //! silently, output that says what it left out, pipes closed early, cron's `--quiet`, and the
 //! completion script and manual page.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use std::io::Read;

@@ -5,6 +5,8 @@
 //! Every run gets its own HOME and XDG variables in a temp dir, so the user's files are never
 //! touched; `tidings unread` is the probe because it reads the config and opens the store.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

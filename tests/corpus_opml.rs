@@ -2,6 +2,8 @@
 //! files give exactly the expected counts and correctly decoded titles, and each list survives
 //! a write → read round trip through both OPML and the urls format.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -84,7 +86,7 @@ fn every_corpus_file_imports_and_round_trips() {
     let dir = corpus_dir().join("opml");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
@@ -203,7 +205,7 @@ fn a_feed_is_not_a_subscription_list() {
     let Ok(entries) = std::fs::read_dir(&feeds) else {
         return;
     };
-    for entry in entries.filter_map(|e| e.ok()) {
+    for entry in entries.filter_map(std::result::Result::ok) {
         let Ok(bytes) = std::fs::read(entry.path()) else {
             continue;
         };
@@ -229,7 +231,7 @@ fn every_prefix_of_a_file_imports_without_panic() {
     // A download or copy cut short is the commonest broken file; every cut must still give
     // the feeds before it, never a panic.
     let bytes = read("rssant_inoreader-export.opml");
-    let full = parse_import(&bytes).map(|l| l.subscriptions.len()).unwrap_or(0);
+    let full = parse_import(&bytes).map_or(0, |l| l.subscriptions.len());
     for end in 0..=bytes.len() {
         if let Ok(list) = parse_import(&bytes[..end]) {
             assert!(list.subscriptions.len() <= full, "cut at {end}");
@@ -249,7 +251,7 @@ fn discovery_survives_real_html() {
     let Ok(entries) = std::fs::read_dir(&path) else {
         return;
     };
-    for entry in entries.filter_map(|e| e.ok()) {
+    for entry in entries.filter_map(std::result::Result::ok) {
         let Ok(bytes) = std::fs::read(entry.path()) else {
             continue;
         };

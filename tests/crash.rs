@@ -2,6 +2,9 @@
 //! check, and keep every flag written before the kill. Also at the one moment of an open that
 //! writes a file sled itself reads back: its snapshot.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+#![allow(unsafe_code, reason = "inotify, to see the moment sled writes a snapshot")]
+
 mod common;
 
 use std::collections::BTreeSet;
@@ -129,6 +132,7 @@ impl Created {
         // SAFETY: plain syscalls on a descriptor this value owns.
         let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
         assert!(fd >= 0, "inotify_init1: {}", std::io::Error::last_os_error());
+        // SAFETY: `fd` was just made; `path` is a C string that outlives the call.
         let watched = unsafe { libc::inotify_add_watch(fd, path.as_ptr(), libc::IN_CREATE) };
         assert!(watched >= 0, "inotify_add_watch: {}", std::io::Error::last_os_error());
         Created(fd)
@@ -141,6 +145,7 @@ impl Created {
             let mut ready = libc::pollfd { fd: self.0, events: libc::POLLIN, revents: 0 };
             // SAFETY: one pollfd, and a read into a buffer of the length given.
             if unsafe { libc::poll(&mut ready, 1, 10) } > 0 {
+                // SAFETY: `buf` is ours, `buf.len()` bytes long.
                 let len = unsafe { libc::read(self.0, buf.as_mut_ptr().cast(), buf.len()) };
                 let len = usize::try_from(len).unwrap_or(0);
                 // struct inotify_event: wd, mask, cookie, len (4 bytes each), then the name.

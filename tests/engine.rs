@@ -4,6 +4,8 @@
 //! Then what only the socket has: takeover when the holder goes, coalesced refreshes, version
 //! and garbage refusals, stale socket files, and the socket's permissions.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use std::io::{Read, Write};
@@ -264,7 +266,7 @@ fn other_versions_and_garbage_get_a_clear_refusal_and_the_holder_carries_on() {
     write_frame(&mut s, &hello).unwrap();
     match read_frame::<Welcome>(&mut s, 1 << 20).unwrap() {
         Welcome::Refused { reason } => {
-            assert!(reason.contains("9.9.9") && reason.contains("same version"), "{reason}")
+            assert!(reason.contains("9.9.9") && reason.contains("same version"), "{reason}");
         }
         other => panic!("accepted a newer protocol: {other:?}"),
     }

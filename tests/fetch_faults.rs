@@ -1,6 +1,8 @@
 //! Hostile and slow servers: the fetcher must stay bounded in memory and time, and one bad
 //! host must not hold up the others. Everything runs against 127.0.0.1.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use std::io::Write as _;

@@ -1,6 +1,8 @@
 //! Inputs the fuzzers (fuzz/, `cargo fuzz run <target>`) found, kept as tests so each finding
 //! stays fixed. The inputs live in tests/fuzz_inputs/.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 use tidings::sanitize::is_forbidden;
 use unicode_width::UnicodeWidthStr;
 

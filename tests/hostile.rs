@@ -1,6 +1,8 @@
 //! Hostile and outsized input, end to end: entity bombs, external entities, a 10,000-item feed,
 //! a 5 MB article, and hanging servers that must not hold the others up.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use common::cli::{opml, rss_feed, Tidings};

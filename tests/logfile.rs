@@ -4,6 +4,8 @@
 //! The subscriber is process-wide, so the tests take turns (`serial`) and each closes its
 //! log before the next opens one.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -12,7 +14,7 @@ use tidings::logfile::{self, LogFile, MAX_FILE_BYTES};
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// What the log at `path` holds (through the link to today's file).

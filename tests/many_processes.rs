@@ -10,6 +10,12 @@
 //!
 //! The kill tests (SIGKILL of a holder while others use it) are in `reader_durability.rs`.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+#![allow(
+    unsafe_code,
+    reason = "geteuid and a raw socket connect as another user, for the socket's peer check"
+)]
+
 mod common;
 
 use std::path::PathBuf;
@@ -465,9 +471,9 @@ fn connect_as(uid: libc::uid_t, path: &std::path::Path) -> Result<i32, i32> {
                 libc::SOL_SOCKET,
                 libc::SO_RCVTIMEO,
                 &timeout as *const libc::timeval as *const libc::c_void,
-                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+                size_of::<libc::timeval>() as libc::socklen_t,
             );
-            let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+            let len = size_of::<libc::sockaddr_un>() as libc::socklen_t;
             if libc::connect(fd, &addr as *const libc::sockaddr_un as *const libc::sockaddr, len) != 0 {
                 fail(0);
             }

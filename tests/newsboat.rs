@@ -2,6 +2,8 @@
 //! made here with newsboat's own schema), and `Store::import_flags` applying what it read to a
 //! real store whose feeds were fetched from documents with the same guids.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use std::path::Path;

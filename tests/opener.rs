@@ -2,6 +2,8 @@
 //! test time) stores the arguments it was given, NUL-terminated, so the tests can check that
 //! hostile links reach the browser as one untouched argument and never through a shell.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -2,6 +2,8 @@
 //! The samples in tests/feeds/encodings/ were written for these tests, encoded with Python's
 //! codecs (tests/feeds/encodings/make_samples.py writes the newer ones).
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use common::cli::Tidings;

@@ -2,6 +2,8 @@
 //! reader can make sense of, as real feeds wrote them. The files in tests/feeds/lenient/
 //! are copied from the projects named in its LICENSES.tsv, under those licences.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 use std::path::Path;
 
 use tidings::model::ParsedFeed;

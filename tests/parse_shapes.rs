@@ -3,6 +3,8 @@
 //! the named producers wrote their feeds. Each repair that changes how a feed is read must
 //! also say so in the feed's notes (the fetch log).
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};

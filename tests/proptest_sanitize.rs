@@ -3,6 +3,8 @@
 //! sequence, no control, no bidi override), and cleaning is stable (idempotent) and lossless
 //! for ordinary text.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 use proptest::prelude::*;
 use tidings::sanitize::{is_clean_text, is_forbidden, line, text};
 
@@ -192,8 +194,8 @@ proptest! {
         // What is on screen is what was printed (spaces aside, which vt100 trims at the end).
         let visible: String = out.chars().filter(|c| !c.is_whitespace()).collect();
         let shown: String = screen.contents().chars().filter(|c| !c.is_whitespace()).collect();
-        prop_assert_eq!(shown.chars().filter(|c| c.is_ascii()).collect::<String>(),
-                        visible.chars().filter(|c| c.is_ascii()).collect::<String>());
+        prop_assert_eq!(shown.chars().filter(char::is_ascii).collect::<String>(),
+                        visible.chars().filter(char::is_ascii).collect::<String>());
     }
 
     #[test]

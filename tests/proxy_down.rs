@@ -1,6 +1,8 @@
 //! A proxy that is down, as the user meets it: `tidings refresh` and `tidings add` blame the
 //! proxy and say where it was set, not the feed.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use common::cli::Tidings;

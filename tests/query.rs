@@ -2,6 +2,8 @@
 //! run by the real binary on two local feeds, and the same expression answered by the process
 //! that holds the store and by a client through the socket.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use std::collections::BTreeSet;

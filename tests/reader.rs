@@ -1,5 +1,8 @@
 //! End to end: the real binary in a pseudo-terminal, driven by keys, read back through vt100.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+#![allow(unsafe_code, reason = "kill(2), to signal the reader under test")]
+
 mod common;
 
 use common::cli::{corpus_dir, rss_feed, Tidings};

@@ -5,6 +5,9 @@
 //! told is done must survive its holder's death, the terminal must be restored whenever the
 //! process gets the chance, and nothing the user owns is lost.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+#![allow(unsafe_code, reason = "kill(2), to signal the processes under test")]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,8 @@
 //! End to end: keys typed in a burst (faster than anything loads) are all obeyed, in order;
 //! overlays, the feeds filter, the health window and small screens, as the user sees them.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use common::cli::{rss_feed, Tidings};
@@ -40,7 +42,7 @@ fn ordered_feed(title: &str, items: usize) -> Vec<u8> {
 /// Waits for the reader to own the terminal (raw mode is on before the alternate screen), so
 /// keys written now reach it as keys, whatever it has loaded yet.
 fn wait_started(screen: &Screen) {
-    screen.wait_until("the alternate screen", |s| s.alternate_screen());
+    screen.wait_until("the alternate screen", vt100::Screen::alternate_screen);
 }
 
 fn quit(screen: &mut Screen) {

@@ -3,6 +3,8 @@
 //! marks every feed read and `u` undoes it; each checked on screen and then with the command
 //! line, which reads the same database.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use common::cli::{rss_feed, Tidings};

@@ -3,6 +3,8 @@
 //! submitted replaces them, and the next refresh sends them to a real server; a line the
 //! checks refuse stays in the prompt with its error and changes nothing.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -4,6 +4,9 @@
 //! The panics are asked for with `TIDINGS_TEST_PANIC`, which only debug builds (the one the
 //! tests run) read.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+#![allow(unsafe_code, reason = "kill(2), to signal the reader under test")]
+
 mod common;
 
 use common::cli::Tidings;

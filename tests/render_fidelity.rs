@@ -3,6 +3,8 @@
 //! `tidings show ID`. Sub/superscripts, linked images without alt text, the "Links" list made
 //! absolute against the item's base, enclosures, and tables without rules between rows.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use common::cli::Tidings;

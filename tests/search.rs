@@ -3,6 +3,8 @@
 //! process that holds the store and a client through the socket give the same answer; an
 //! update, a removed feed and a refresh killed half-way leave the index right.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use std::path::Path;

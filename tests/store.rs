@@ -1,6 +1,8 @@
 //! The store on a real sled database in a temp dir: identity, updates, flags, counters,
 //! retention, fetch log, removal, locking, and the integrity check after each.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 use chrono::{TimeZone, Utc};
 use tidings::model::{ArticleId, ArticleKey, FeedId, ParsedArticle};
 use tidings::store::{
@@ -518,7 +520,7 @@ fn raw_sled(dir: &std::path::Path) -> sled::Db {
     for _ in 0..400 {
         match sled::Config::new().path(dir).mode(sled::Mode::LowSpace).open() {
             Err(e) if e.to_string().contains("lock") => {
-                std::thread::sleep(std::time::Duration::from_millis(25))
+                std::thread::sleep(std::time::Duration::from_millis(25));
             }
             other => return other.unwrap(),
         }

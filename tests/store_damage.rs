@@ -3,6 +3,8 @@
 //! what a killed process legitimately loses must not be called damage. Also the data
 //! directory itself: someone else's directory is refused and left alone.
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::FileExt;

@@ -5,6 +5,8 @@
 //! (scripts/sync-servers.sh installs it as root; `.ci/run` does, and makes a missing one a
 //! failure).
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use std::collections::HashMap;

@@ -3,6 +3,8 @@
 //! back. Skipped, with a line that says how to run it, where TT-RSS is not installed
 //! (scripts/sync-servers.sh installs it as root).
 
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
 mod common;
 
 use std::collections::BTreeMap;

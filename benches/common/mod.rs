@@ -1,5 +1,5 @@
 //! The database the whole-process benches start from: 100 feeds of 1,000 articles.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each bench uses only some of the shared helpers")]
 
 use tidings::model::{ArticleKey, ParsedArticle};
 use tidings::store::{FeedUpdate, FetchRecord, FetchResult, NewFeed, PreparedArticle, Store, StoreSettings};

@@ -64,7 +64,7 @@ pub fn run(engine: &Engine, config: &Config, command: QueryCommand) -> Result<()
             let counts = engine.query_counts(std::slice::from_ref(&expr))?;
             match counts.first() {
                 Some(Ok(c)) => {
-                    note!("added query feed \"{}\": {} unread of {}", clean(&name), c.unread, c.total)
+                    note!("added query feed \"{}\": {} unread of {}", clean(&name), c.unread, c.total);
                 }
                 _ => note!("added query feed \"{}\"", clean(&name)),
             }

@@ -179,9 +179,11 @@ fn password(command: Option<&str>, user: &str) -> Result<String> {
 
 /// Asks on the terminal with echo off (restored on every way out, Ctrl-C included: the
 /// terminal's own line discipline still handles it, and the guard runs on unwinding).
+#[allow(unsafe_code, reason = "tcgetattr/tcsetattr: libc has no safe wrapper")]
 fn prompt(question: &str) -> Result<String> {
     struct EchoOff(Option<libc::termios>);
     impl Drop for EchoOff {
+        #[allow(unsafe_code, reason = "tcsetattr: libc has no safe wrapper")]
         fn drop(&mut self) {
             if let Some(t) = &self.0 {
                 // SAFETY: fd 0 is a terminal (checked by the caller) and `t` came from tcgetattr.

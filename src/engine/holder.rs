@@ -6,7 +6,7 @@
 //! answer never loses that change to a crash of the holder.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use tokio::sync::{broadcast, watch};
 
@@ -301,7 +301,7 @@ impl Holder {
         }
         // One refresh writes at a time; a request that waited here may find its feeds
         // covered by the one that ran meanwhile, and then it simply runs after it.
-        let _turn = self.refresh_turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _turn = self.refresh_turn.lock().unwrap_or_else(PoisonError::into_inner);
         let mut feeds: Vec<FeedRecord> = match &wanted {
             None => self.store.feeds(),
             Some(ids) => ids
@@ -407,7 +407,7 @@ impl Holder {
     fn sync(&self, origin: u64, full: bool) -> Option<crate::sync::SyncSummary> {
         self.store.sync_meta().ok().flatten()?;
         // A sync writes articles as a refresh does: one writer at a time.
-        let _turn = self.refresh_turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _turn = self.refresh_turn.lock().unwrap_or_else(PoisonError::into_inner);
         self.sync_turn_held(origin, full)
     }
 

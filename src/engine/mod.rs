@@ -19,7 +19,7 @@ pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
@@ -109,7 +109,7 @@ impl Engine {
     pub fn open(dir: &Path, options: EngineOptions, runtime: tokio::runtime::Handle) -> Result<Engine> {
         let inner = Inner::new(dir, options, runtime);
         let backend = inner.hold_or_connect()?;
-        *inner.backend.write().unwrap_or_else(|p| p.into_inner()) = backend;
+        *inner.backend.write().unwrap_or_else(PoisonError::into_inner) = backend;
         Ok(Engine { inner: Arc::new(inner) })
     }
 
@@ -117,7 +117,7 @@ impl Engine {
     pub fn holding(store: Store, options: EngineOptions, runtime: tokio::runtime::Handle) -> Engine {
         let inner = Inner::new(store.dir(), options, runtime);
         let backend = inner.hold(store);
-        *inner.backend.write().unwrap_or_else(|p| p.into_inner()) = backend;
+        *inner.backend.write().unwrap_or_else(PoisonError::into_inner) = backend;
         Engine { inner: Arc::new(inner) }
     }
 
@@ -158,7 +158,7 @@ impl Engine {
     /// memory that is not on disk. Returns true when this process was the holder.
     pub fn close(&self) -> Result<bool> {
         let backend = std::mem::replace(
-            &mut *self.inner.backend.write().unwrap_or_else(|p| p.into_inner()),
+            &mut *self.inner.backend.write().unwrap_or_else(PoisonError::into_inner),
             Backend::Closed,
         );
         match backend {
@@ -506,6 +506,7 @@ pub fn socket_path(dir: &Path) -> PathBuf {
 }
 
 /// A directory only this user can use, for sockets whose data dir path is too long.
+#[allow(unsafe_code, reason = "geteuid: libc has no safe wrapper")]
 fn private_runtime_dir() -> Option<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -548,7 +549,7 @@ impl Inner {
     }
 
     fn current(&self) -> Backend {
-        self.backend.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.backend.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     fn unreachable(&self, why: String) -> EngineError {
@@ -599,7 +600,7 @@ impl Inner {
 
     /// The holder `lost` stopped answering: connect to the new one or take the store over.
     fn reconnect(&self, lost: &Arc<Client>) -> Result<()> {
-        let mut backend = self.backend.write().unwrap_or_else(|p| p.into_inner());
+        let mut backend = self.backend.write().unwrap_or_else(PoisonError::into_inner);
         match &*backend {
             // Another thread got there first.
             Backend::Client(c) if !Arc::ptr_eq(c, lost) => return Ok(()),

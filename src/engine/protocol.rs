@@ -119,8 +119,10 @@ pub enum Request {
 }
 
 /// A request's answer; `Progress` frames may come before the last one.
-// One reply per request, moved once: boxing the big variants would buy nothing.
-#[allow(clippy::large_enum_variant)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one reply per request, moved once: boxing the big variants would buy nothing"
+)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
     Feeds(Vec<FeedRecord>),

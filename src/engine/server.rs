@@ -116,13 +116,10 @@ pub fn start(holder: Arc<Holder>, path: &Path, runtime: &tokio::runtime::Handle)
     let mut next_id = 0u64;
     let accept = runtime.spawn(async move {
         loop {
-            let stream = match listener.accept().await {
-                Ok((stream, _)) => stream,
-                // Out of file descriptors, say: try again shortly rather than spin.
-                Err(_) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
+            // Out of file descriptors, say: try again shortly rather than spin.
+            let Ok((stream, _)) = listener.accept().await else {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
             };
             // Anyone who can reach the file but is not us is refused before a byte is read.
             let same_user = stream.peer_cred().is_ok_and(|c| c.uid() == current_uid());
@@ -150,6 +147,7 @@ pub fn start(holder: Arc<Holder>, path: &Path, runtime: &tokio::runtime::Handle)
     Ok(Server { path: path.to_owned(), accept: accept.abort_handle(), clients, closing, watchers })
 }
 
+#[allow(unsafe_code, reason = "geteuid: libc has no safe wrapper")]
 fn current_uid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() }

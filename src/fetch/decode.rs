@@ -363,7 +363,7 @@ fn is_zlib_header(start: &[u8]) -> bool {
 
 /// An I/O error from a decoder: the cap, or bad data.
 fn classify(coding: &'static str, err: &io::Error) -> DecodeError {
-    if err.get_ref().is_some_and(|inner| inner.is::<CapReached>()) {
+    if matches!(err.get_ref(), Some(inner) if inner.is::<CapReached>()) {
         return DecodeError::TooLarge;
     }
     DecodeError::Corrupt { coding, detail: err.to_string() }

@@ -1,6 +1,6 @@
 //! Fetcher tests against the shared test server (tests/common/server.rs), 127.0.0.1 only.
 
-#[allow(dead_code)]
+#[allow(dead_code, reason = "the shared test server has helpers only the integration tests use")]
 #[path = "../../tests/common/server.rs"]
 mod server;
 
@@ -200,7 +200,7 @@ async fn not_modified_after_a_permanent_redirect_carries_it() {
     r.etag = Some("\"e\"".to_string());
     match fetcher().fetch(&r).await.unwrap() {
         FetchOutcome::NotModified { permanent_redirect, .. } => {
-            assert_eq!(permanent_redirect, Some(server.url("/new")))
+            assert_eq!(permanent_redirect, Some(server.url("/new")));
         }
         other => panic!("{other:?}"),
     }

@@ -273,14 +273,15 @@ async fn read_body(
             ),
         )
     };
-    let codings =
-        decode::codings(response.headers().get_all(header::CONTENT_ENCODING).iter().map(|v| v.as_bytes()))
-            .map_err(|unsupported| {
-                FetchError::new(
-                    FetchErrorKind::Other,
-                    format!("the server at {} sent {}", redact(url), unsupported.0),
-                )
-            })?;
+    let codings = decode::codings(
+        response.headers().get_all(header::CONTENT_ENCODING).iter().map(HeaderValue::as_bytes),
+    )
+    .map_err(|unsupported| {
+        FetchError::new(
+            FetchErrorKind::Other,
+            format!("the server at {} sent {}", redact(url), unsupported.0),
+        )
+    })?;
     // Content-Length counts the bytes on the wire: for a plain body that is the decoded size,
     // known before reading anything; a compressed body is checked as it inflates.
     let declared = response.content_length().filter(|_| codings.is_empty());

@@ -163,7 +163,9 @@ fn item_child(
                 .flatten()
                 .find(|a| a.key.local_name().into_inner() == "isPermaLink")
                 .and_then(|a| {
-                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned())
+                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .ok()
+                        .map(std::borrow::Cow::into_owned)
                 })
                 .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
             let t = read(reader, e);
@@ -192,7 +194,7 @@ fn alternate(e: &BytesStart<'_>, at: &mut Extras) {
     let mut href = None;
     let mut rel = None;
     for a in e.attributes().flatten() {
-        let v = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned());
+        let v = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(std::borrow::Cow::into_owned);
         match a.key.local_name().into_inner() {
             "href" => href = v,
             "rel" => rel = v,

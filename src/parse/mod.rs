@@ -352,7 +352,7 @@ thread_local! {
 /// True while this thread runs code whose panics are caught and become a feed's error: a
 /// panic hook should then log quietly instead of telling the user the program crashed.
 pub fn containing_panics() -> bool {
-    CONTAINING_PANICS.with(|c| c.get())
+    CONTAINING_PANICS.with(std::cell::Cell::get)
 }
 
 /// Runs feed-rs with panics contained.
@@ -402,13 +402,9 @@ fn parse_xml(text: Cow<'_, str>, root: &sniff::Root, base: Option<&Url>) -> Resu
         Err(e) => e.to_string(),
         Ok(_) => "strict parsing read no item".to_owned(),
     };
-    let feed = match run_feed_rs(rebuilt.xml.as_bytes(), base)? {
-        Ok(feed) => feed,
-        Err(_) => {
-            return strict.and(Err(ParseError::ItemsUnread {
-                found: crate::words::plural(rebuilt.found as u64, "item"),
-            }))
-        }
+    let Ok(feed) = run_feed_rs(rebuilt.xml.as_bytes(), base)? else {
+        return strict
+            .and(Err(ParseError::ItemsUnread { found: crate::words::plural(rebuilt.found as u64, "item") }));
     };
     let mut parsed = convert(feed, Bases::plain(base));
     if parsed.articles.is_empty() {
@@ -436,9 +432,8 @@ fn parse_cdf(text: &str, root: &sniff::Root, base: Option<&Url>) -> Result<Parse
         return Err(ParseError::UnknownRoot { root: sanitize::line(&root.qname).chars().take(40).collect() });
     };
     let found = crate::words::plural(rebuilt.found as u64, "item");
-    let feed = match run_feed_rs(rebuilt.xml.as_bytes(), base)? {
-        Ok(feed) => feed,
-        Err(_) => return Err(ParseError::ItemsUnread { found }),
+    let Ok(feed) = run_feed_rs(rebuilt.xml.as_bytes(), base)? else {
+        return Err(ParseError::ItemsUnread { found });
     };
     let mut parsed = convert(feed, Bases::plain(base));
     if parsed.articles.is_empty() {
@@ -1171,7 +1166,7 @@ fn enclosures(entry: &Entry, format: FeedFormat, base: Option<&Url>) -> Vec<Encl
     for m in &entry.media {
         for c in &m.content {
             if let Some(u) = &c.url {
-                push(u.as_str(), c.content_type.as_ref().map(|t| t.as_str()), c.size);
+                push(u.as_str(), c.content_type.as_ref().map(AsRef::as_ref), c.size);
             }
         }
     }

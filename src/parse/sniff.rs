@@ -182,7 +182,7 @@ fn next_element(text: &str, mut i: usize) -> Option<usize> {
         let rest = b.get(i..)?;
         if rest.starts_with(b"<!--") {
             i += 4 + super::decode::find(&rest[4..], b"-->")? + 3;
-        } else if rest.first() == Some(&b'<') && rest.get(1).is_some_and(|c| c.is_ascii_alphabetic()) {
+        } else if rest.first() == Some(&b'<') && rest.get(1).is_some_and(u8::is_ascii_alphabetic) {
             return Some(i);
         } else {
             return None;
@@ -321,7 +321,7 @@ pub(crate) fn fix_root(text: &str, root: &Root) -> Option<String> {
         "rss" => {
             match attr_range("version") {
                 Some(r) if !matches!(text.get(r.clone()), Some("2.0" | "0.91" | "0.92" | "")) => {
-                    edits.push((r, "2.0"))
+                    edits.push((r, "2.0"));
                 }
                 Some(_) => {}
                 None => edits.push((root.name_range.end..root.name_range.end, " version=\"2.0\"")),
@@ -393,7 +393,9 @@ pub(crate) fn entry_xml_bases(text: &str) -> Vec<Option<String>> {
             Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().into_inner() == "entry" => {
                 let base =
                     e.attributes().flatten().find(|a| a.key.into_inner() == "xml:base").and_then(|a| {
-                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned())
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .ok()
+                            .map(std::borrow::Cow::into_owned)
                     });
                 bases.push(base);
             }

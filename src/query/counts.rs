@@ -6,7 +6,7 @@
 //! time (`age<7d`) are made again once a minute.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use super::eval::{count_matches, Candidate};
 use super::{Expr, Query, Test};
@@ -34,7 +34,7 @@ pub struct CountCache {
 impl CountCache {
     /// Each expression's counts, or its parse error; those not kept are made in one pass.
     pub fn counts(&self, store: &Store, exprs: &[String], now: i64) -> Vec<Result<Counts, String>> {
-        let mut cached = self.cached.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
         cached.retain(|_, c| !(c.timed && now - c.made_at >= TIMED_FOR_SECS));
         let mut missing: Vec<(String, Query)> = Vec::new();
         let mut out = Vec::with_capacity(exprs.len());
@@ -46,7 +46,7 @@ impl CountCache {
                         if !missing.iter().any(|(e, _)| e == expr) {
                             missing.push((expr.clone(), q));
                         }
-                        out.push(Err(String::new()))
+                        out.push(Err(String::new()));
                     }
                     Err(e) => out.push(Err(e.line())),
                 },
@@ -58,7 +58,7 @@ impl CountCache {
         let queries: Vec<Query> = missing.iter().map(|(_, q)| q.clone()).collect();
         let made = count_matches(store, &queries, now);
         for (i, (expr, query)) in missing.into_iter().enumerate() {
-            let result = made.as_ref().map(|counts| counts[i]).map_err(|e| e.to_string());
+            let result = made.as_ref().map(|counts| counts[i]).map_err(ToString::to_string);
             if let Ok(counts) = result {
                 let timed = tests_time(&query.expr);
                 cached.insert(expr.clone(), Cached { query, counts, made_at: now, timed });
@@ -74,7 +74,7 @@ impl CountCache {
 
     /// `changed` had `mark` applied (each one's flag really changed): the counts follow.
     pub fn marked(&self, store: &Store, changed: &[ArticleId], mark: Mark, now: i64) {
-        let mut cached = self.cached.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
         if cached.is_empty() || changed.is_empty() {
             return;
         }
@@ -90,7 +90,7 @@ impl CountCache {
 
     /// Something other than a mark changed: every count is made again when next asked for.
     pub fn clear(&self) {
-        self.cached.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+        self.cached.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 }
 

@@ -365,7 +365,7 @@ thread_local! {
 
 /// True while this thread runs html2text with its panics caught (see [`super::containing_panics`]).
 pub(super) fn containing_panics() -> bool {
-    CONTAINING_PANICS.with(|c| c.get())
+    CONTAINING_PANICS.with(std::cell::Cell::get)
 }
 
 fn try_layout(html: &str, width: usize, base: Option<&Url>) -> (Option<Tagged>, Vec<Reference>) {
@@ -390,7 +390,7 @@ fn try_layout(html: &str, width: usize, base: Option<&Url>) -> (Option<Tagged>, 
                 return (Some(lines), refs);
             }
             Err(html2text::Error::TooNarrow) if w < MAX_LAYOUT_WIDTH => {
-                w = (w * 2).clamp(16, MAX_LAYOUT_WIDTH)
+                w = (w * 2).clamp(16, MAX_LAYOUT_WIDTH);
             }
             Err(_) => return (None, Vec::new()),
         }

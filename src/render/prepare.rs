@@ -1325,7 +1325,7 @@ fn pre_text(tok: &mut Tokens<'_>, name: &str) -> String {
                     code_closed = false;
                 }
                 "p" | "div" | "li" | "tr" | "pre" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                    newline(&mut text)
+                    newline(&mut text);
                 }
                 _ => {}
             },

@@ -648,7 +648,7 @@ fn the_seed_wechat_article_reads_cleanly_at_80() {
     let mut inner = 0;
     let mut short = Vec::new();
     for (i, l) in t.iter().enumerate() {
-        let next = t.get(i + 1).map(String::as_str).unwrap_or("");
+        let next = t.get(i + 1).map_or("", String::as_str);
         let cjk = l.chars().any(width::is_cjk);
         let next_continues = next.chars().next().is_some_and(width::is_cjk);
         if cjk && next_continues {

@@ -498,10 +498,11 @@ pub(crate) fn verify(store: &Store, problems: &mut Vec<String>) -> Result<(), St
     for (doc, n) in &seen {
         match expected.get(doc) {
             None => {
-                found.push(format!("the search index has postings for article {doc}, which it does not hold"))
+                found
+                    .push(format!("the search index has postings for article {doc}, which it does not hold"));
             }
             Some(want) if want != n => {
-                found.push(format!("article {doc} has {n} search postings for its {want} terms"))
+                found.push(format!("article {doc} has {n} search postings for its {want} terms"));
             }
             Some(_) => {}
         }

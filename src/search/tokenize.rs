@@ -79,7 +79,7 @@ pub fn for_each_token(text: &str, mut emit: impl FnMut(&str, Range<usize>) -> bo
         Ok(mut cache) => cut(text, &mut cache, &mut emit),
         // Called from inside an `emit` of this thread: without the cache.
         Err(_) => cut(text, &mut HashMap::new(), &mut emit),
-    })
+    });
 }
 
 fn cut(

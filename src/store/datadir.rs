@@ -116,6 +116,7 @@ pub fn remove_conf_of_empty_database(dir: &Path) -> bool {
 /// Takes the lock sled takes on its `db` file (`flock`, exclusive), without waiting; false
 /// when another process holds it.
 #[cfg(unix)]
+#[allow(unsafe_code, reason = "flock: libc has no safe wrapper (std's File::try_lock needs Rust 1.89)")]
 fn lock_exclusive(file: &std::fs::File) -> bool {
     use std::os::unix::io::AsRawFd;
     // SAFETY: flock on a descriptor this function borrows; the lock goes when it is closed.
@@ -250,6 +251,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(unsafe_code, reason = "flock, to hold the lock as sled does")]
     fn unfinished_snapshots_are_removed_only_under_the_lock() {
         use std::os::unix::io::AsRawFd;
         let dir = tempfile::tempdir().unwrap();
@@ -263,6 +265,7 @@ mod tests {
         }
         // Held (as sled holds it): the snapshot may be one being written now.
         let held = std::fs::File::open(d.join("db")).unwrap();
+        // SAFETY: flock on a descriptor `held` owns for the whole call.
         assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
         assert_eq!(remove_unfinished_snapshots(d).unwrap(), Vec::<String>::new());
         assert!(d.join("snap.0000000000000020.generating").exists());
@@ -278,6 +281,7 @@ mod tests {
         assert_eq!(left, ["conf", "db", "snap.0000000000000010"]);
         // And the lock was let go: sled can take it.
         let again = std::fs::File::open(d.join("db")).unwrap();
+        // SAFETY: as above, on `again`.
         assert_eq!(unsafe { libc::flock(again.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
     }
 

@@ -1599,7 +1599,7 @@ thread_local! {
 /// True while this thread runs sled code whose panics are caught and reported as a damaged
 /// database: a panic hook should then log quietly instead of telling the user it crashed.
 pub fn containing_panics() -> bool {
-    CONTAINING_PANICS.with(|c| c.get())
+    CONTAINING_PANICS.with(std::cell::Cell::get)
 }
 
 /// Runs `f`, turning a panic into its message.
@@ -1632,7 +1632,10 @@ struct MergePlan {
     stale_tombstones: Vec<ArticleKey>,
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one transaction's trees, each passed by name; a struct of them would only rename them"
+)]
 fn apply_merge(
     feed: FeedId,
     update: &FeedUpdate,

@@ -125,8 +125,7 @@ fn decode_html(bytes: &[u8]) -> String {
         return s.to_owned();
     }
     let enc = meta_charset(&bytes[..bytes.len().min(4096)])
-        .map(|e| e.output_encoding())
-        .unwrap_or(encoding_rs::WINDOWS_1252);
+        .map_or(encoding_rs::WINDOWS_1252, encoding_rs::Encoding::output_encoding);
     enc.decode_without_bom_handling(bytes).0.into_owned()
 }
 

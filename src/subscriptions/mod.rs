@@ -279,7 +279,7 @@ pub(crate) fn decode_document(bytes: &[u8]) -> String {
     } else {
         // A declaration we could read as ASCII cannot truthfully name UTF-16 (or another
         // ASCII-incompatible encoding); `output_encoding` maps those to UTF-8.
-        declared_xml_encoding(bytes).map(|e| e.output_encoding()).unwrap_or(encoding_rs::UTF_8)
+        declared_xml_encoding(bytes).map_or(encoding_rs::UTF_8, encoding_rs::Encoding::output_encoding)
     };
     enc.decode_without_bom_handling(bytes).0.into_owned()
 }
@@ -451,9 +451,9 @@ mod tests {
         // UTF-8 BOM
         assert_eq!(decode_document(b"\xef\xbb\xbf<a/>"), "<a/>");
         // UTF-16LE and BE with BOM
-        let le: Vec<u8> = "\u{feff}<ü/>".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let le: Vec<u8> = "\u{feff}<ü/>".encode_utf16().flat_map(u16::to_le_bytes).collect();
         assert_eq!(decode_document(&le), "<ü/>");
-        let be: Vec<u8> = "\u{feff}<ü/>".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let be: Vec<u8> = "\u{feff}<ü/>".encode_utf16().flat_map(u16::to_be_bytes).collect();
         assert_eq!(decode_document(&be), "<ü/>");
         // UTF-32 with BOM, both byte orders, with a cut-off last unit
         let le: Vec<u8> =
@@ -462,7 +462,7 @@ mod tests {
         let be: Vec<u8> = "\u{feff}<ü/>".chars().flat_map(|c| u32::from(c).to_be_bytes()).collect();
         assert_eq!(decode_document(&be), "<ü/>");
         // UTF-16LE without BOM
-        let nobom: Vec<u8> = "<?xml?><ü/>".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let nobom: Vec<u8> = "<?xml?><ü/>".encode_utf16().flat_map(u16::to_le_bytes).collect();
         assert_eq!(decode_document(&nobom), "<?xml?><ü/>");
         // declared single-byte encoding, single quotes, spaces around '='
         assert_eq!(

@@ -345,7 +345,7 @@ fn escape_category(tag: &str) -> String {
                 Some("2C" | "2F" | "25")
             ) =>
             {
-                out.push_str("%25")
+                out.push_str("%25");
             }
             c => out.push(c),
         }
@@ -464,7 +464,7 @@ mod tests {
         Subscription {
             url: url.into(),
             title: title.map(Into::into),
-            tags: tags.iter().map(|t| t.to_string()).collect(),
+            tags: tags.iter().map(ToString::to_string).collect(),
         }
     }
 
@@ -649,7 +649,7 @@ mod tests {
 
         let utf16: Vec<u8> = format!("\u{feff}{}", doc("<outline xmlUrl=\"http://a/\" text=\"日本\"/>"))
             .encode_utf16()
-            .flat_map(|u| u.to_le_bytes())
+            .flat_map(u16::to_le_bytes)
             .collect();
         let list = parse_opml(&utf16).unwrap();
         assert_eq!(list.subscriptions[0].title.as_deref(), Some("日本"));

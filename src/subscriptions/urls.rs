@@ -192,7 +192,7 @@ mod tests {
         Subscription {
             url: url.into(),
             title: title.map(Into::into),
-            tags: tags.iter().map(|t| t.to_string()).collect(),
+            tags: tags.iter().map(ToString::to_string).collect(),
         }
     }
 

@@ -119,7 +119,7 @@ pub enum ServerAnswer {
 
 /// One sync server's API. Every call is one or a few HTTP requests; errors that mean "try
 /// again later" are [`SyncError::Unreachable`].
-#[allow(async_fn_in_trait)] // used generically inside the crate, never as `dyn`
+#[allow(async_fn_in_trait, reason = "used generically inside the crate, never as `dyn`")]
 pub trait SyncApi {
     /// Checks the credentials (and opens a session where the API has them).
     async fn login(&mut self) -> Result<(), SyncError>;

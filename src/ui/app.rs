@@ -260,7 +260,7 @@ impl Source {
 /// runs: a few bytes each.
 fn intern(text: &str) -> &'static str {
     static INTERNED: std::sync::Mutex<Option<HashSet<&'static str>>> = std::sync::Mutex::new(None);
-    let mut interned = INTERNED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut interned = INTERNED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let set = interned.get_or_insert_with(HashSet::new);
     if let Some(&known) = set.get(text) {
         return known;

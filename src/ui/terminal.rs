@@ -83,6 +83,7 @@ impl TerminalGuard {
     /// expects, and takes the terminal again when the shell resumes it (`fg`). Where nothing
     /// can resume it (no job control: an orphaned process group), the kernel does not stop
     /// it and the reader simply comes back.
+    #[allow(unsafe_code, reason = "raise(SIGTSTP): libc has no safe wrapper")]
     pub fn suspend(&mut self) -> io::Result<()> {
         self.hand_over();
         // SAFETY: raise(3) sends a signal to this process; SIGTSTP's default action stops

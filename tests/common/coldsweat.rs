@@ -22,9 +22,10 @@ pub struct Coldsweat {
 
 /// The coldsweat binary, or `None` (after printing how to get it) when the test should skip.
 pub fn binary() -> Option<PathBuf> {
-    let path = std::env::var_os("TIDINGS_COLDSWEAT").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/sync-servers/venv/bin/coldsweat")
-    });
+    let path = std::env::var_os("TIDINGS_COLDSWEAT").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/sync-servers/venv/bin/coldsweat"),
+        PathBuf::from,
+    );
     if path.exists() {
         return Some(path);
     }

@@ -1,4 +1,4 @@
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test crate uses only some of the shared helpers")]
 pub mod cli;
 pub mod coldsweat;
 pub mod pty;

@@ -19,6 +19,8 @@
 //! Without the install (or without root) the tests skip with a line saying how to run them,
 //! unless `TIDINGS_REQUIRE_SYNC_SERVERS=1` (CI) makes that a failure.
 
+#![allow(unsafe_code, reason = "kill(2), getpwnam(3), geteuid(2) and flock(2) around the server processes")]
+
 use std::collections::BTreeMap;
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;

@@ -86,7 +86,7 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
                 let pad = 17usize.saturating_sub(display_width(&feed));
                 spans.push(Span::styled(format!("{feed}{}", " ".repeat(pad)), theme::dim()));
             }
-            let used: usize = spans.iter().map(|s| s.width()).sum();
+            let used: usize = spans.iter().map(Span::width).sum();
             let title = row.map_or("…", |r| r.title.as_str());
             let shown = truncate(title, width.saturating_sub(used));
             let matched = match (row, searched) {

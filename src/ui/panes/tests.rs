@@ -570,7 +570,7 @@ fn hyperlinks(buf: &Buffer) -> Vec<(String, String)> {
                 .map(|(_, rest)| rest.split_once("\x1b\\").expect("a terminated URI").0.to_owned());
             match (&uri, &last) {
                 (Some(u), Some(l)) if u == l => {
-                    out.last_mut().expect("a run").1.push_str(crate::ui::hyperlink::visible_symbol(sym))
+                    out.last_mut().expect("a run").1.push_str(crate::ui::hyperlink::visible_symbol(sym));
                 }
                 (Some(u), _) => out.push((u.clone(), crate::ui::hyperlink::visible_symbol(sym).to_owned())),
                 // The cell a wide character covers continues the run.

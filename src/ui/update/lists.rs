@@ -63,9 +63,7 @@ pub(super) fn start_refresh(app: &mut App, feed: Option<FeedId>, total: usize) -
 
 #[cfg(test)]
 mod tests {
-    #[allow(unused_imports)]
     use super::super::test_support::*;
-    #[allow(unused_imports)]
     use super::*;
 
     #[test]

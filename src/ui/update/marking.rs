@@ -173,9 +173,7 @@ pub(super) fn undo(app: &mut App) -> Vec<Effect> {
 
 #[cfg(test)]
 mod tests {
-    #[allow(unused_imports)]
     use super::super::test_support::*;
-    #[allow(unused_imports)]
     use super::*;
 
     #[test]

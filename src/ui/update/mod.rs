@@ -857,9 +857,7 @@ const NOT_A_FEED: &str = "select a feed first (not a heading or a query feed)";
 
 #[cfg(test)]
 mod tests {
-    #[allow(unused_imports)]
     use super::test_support::*;
-    #[allow(unused_imports)]
     use super::*;
 
     #[test]

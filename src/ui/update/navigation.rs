@@ -404,9 +404,7 @@ pub(super) fn open_jump(app: &mut App, jump: Jump) -> Vec<Effect> {
 
 #[cfg(test)]
 mod tests {
-    #[allow(unused_imports)]
     use super::super::test_support::*;
-    #[allow(unused_imports)]
     use super::*;
 
     #[test]
@@ -582,7 +580,7 @@ mod tests {
         let (_, page) = layout::article_text_size(80, 24, Default::default());
         assert_eq!(
             app.article.as_ref().map_or(0, |o| o.scroll),
-            app.article.as_ref().map_or(0, |o| o.total_lines()) - page
+            app.article.as_ref().map_or(0, crate::ui::app::OpenArticle::total_lines) - page
         );
         let _ = update(&mut app, Action::SelectFirst);
         assert_eq!(app.article.as_ref().map_or(1, |o| o.scroll), 0);

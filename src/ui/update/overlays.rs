@@ -29,9 +29,6 @@ pub(super) fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effec
 
 #[cfg(test)]
 mod tests {
-    #[allow(unused_imports)]
-    use super::super::test_support::*;
-    #[allow(unused_imports)]
     use super::*;
 
     #[test]

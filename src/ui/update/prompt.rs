@@ -225,9 +225,7 @@ pub(super) fn match_query(app: &mut App) -> Vec<Effect> {
 
 #[cfg(test)]
 mod tests {
-    #[allow(unused_imports)]
     use super::super::test_support::*;
-    #[allow(unused_imports)]
     use super::*;
 
     #[test]

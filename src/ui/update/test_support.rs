@@ -1,14 +1,9 @@
 //! What the tests of `update` share: sample apps, lists, and ways to type keys.
 
-#![allow(dead_code)]
-
 use super::*;
 pub(super) use crate::model::{ArticleId, FeedId};
 pub(super) use crate::refresh::FeedOutcome;
-#[allow(unused_imports)]
-pub(super) use crate::ui::action::InputKey;
-#[allow(unused_imports)]
-pub(super) use crate::ui::app::{FeedRow, Overlay, PromptKind, Source, TagGroup, MESSAGE_TICKS};
+pub(super) use crate::ui::app::{FeedRow, Source, TagGroup};
 
 /// `paragraphs` paragraphs of `per` lines each, separated by blank lines.
 pub(super) fn paragraphs(paragraphs: usize, per: usize) -> Vec<ratatui::text::Line<'static>> {

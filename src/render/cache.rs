@@ -11,18 +11,18 @@ use crate::model::ArticleId;
 /// a `Mutex`, and render outside the lock (a miss costs milliseconds):
 ///
 /// ```
-/// use std::sync::{Arc, Mutex};
+/// use std::sync::{Arc, Mutex, PoisonError};
 /// use tidings::model::ArticleId;
 /// use tidings::render::{render_article, ArticleStyles, RenderCache};
 ///
 /// let cache = Mutex::new(RenderCache::default());
 /// let (id, width) = (ArticleId(7), 80);
-/// let hit = cache.lock().unwrap().get(id, width);
+/// let hit = cache.lock().unwrap_or_else(PoisonError::into_inner).get(id, width);
 /// let rendered = match hit {
 ///     Some(r) => r,
 ///     None => {
 ///         let r = Arc::new(render_article("<p>Hello</p>", width, &ArticleStyles::default()));
-///         cache.lock().unwrap().insert(id, width, Arc::clone(&r));
+///         cache.lock().unwrap_or_else(PoisonError::into_inner).insert(id, width, Arc::clone(&r));
 ///         r
 ///     }
 /// };

@@ -646,7 +646,7 @@ impl Store {
                 let mut removed = 0i64;
                 for k in &index {
                     let (Some(date), Some(aid)) =
-                        (date_from_bits(&k[8..16]), read_u64(&k[16..]).map(ArticleId))
+                        (k.get(8..16).and_then(date_from_bits), k.get(16..).and_then(read_u64).map(ArticleId))
                     else {
                         continue;
                     };
@@ -1143,7 +1143,9 @@ impl Store {
             let mut all: Vec<(i64, Option<ArticleId>, usize)> = Vec::new();
             for k in self.feed_index.scan_prefix(prefix).keys() {
                 let k = k?;
-                if let (Some(d), Some(id)) = (date_from_bits(&k[8..16]), k.get(16..).and_then(read_u64)) {
+                if let (Some(d), Some(id)) =
+                    (k.get(8..16).and_then(date_from_bits), k.get(16..).and_then(read_u64))
+                {
                     all.push((d, Some(ArticleId(id)), 0));
                 }
             }
@@ -1827,6 +1829,30 @@ mod tests {
     fn schema_one_without_counts_is_migrated_unless_a_stamp_says_it_had_them() {
         assert_eq!(judge(&found(Some(1), None), None), Ok(()));
         assert!(judge(&found(Some(1), None), Some(&stamp(3, 1, 1))).is_err());
+    }
+
+    #[test]
+    fn a_short_key_in_a_feeds_index_is_skipped_not_a_panic() {
+        // A damaged database can hold a key of the right feed prefix but too short to have a
+        // date and an id: retention and removal pass over it.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let (a, _) =
+            store.add_feed(NewFeed { url: "https://a.example/".into(), ..Default::default() }).unwrap();
+        let mut short = feed_key(a).to_vec();
+        short.extend_from_slice(&[1, 2, 3]);
+        store.feed_index.insert(short, &[][..]).unwrap();
+        let update = FetchResult::Updated(FeedUpdate {
+            feed_title: "A".into(),
+            site_link: None,
+            etag: None,
+            last_modified: None,
+            moved_to: None,
+            articles: vec![],
+        });
+        let keep_two = StoreSettings { max_articles_per_feed: 2, ..Default::default() };
+        store.apply_fetch(a, update, FetchRecord::default(), &keep_two, 1_800_000_000).unwrap();
+        store.remove_feed(a).unwrap();
     }
 
     #[test]

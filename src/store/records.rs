@@ -1,5 +1,6 @@
 //! The records kept in the store's trees. Their encoding is versioned (see `codec`): a
-//! field added here needs a schema bump and a migration step in `Store::migrate`.
+//! field added here needs a schema bump and a migration step in `Store::migrate`. The
+//! compressed [`ArticleBody`] has its own rule: a field may be appended to it (see there).
 
 use serde::{Deserialize, Serialize};
 
@@ -367,5 +368,28 @@ mod tests {
         assert_eq!(f.backoff_until(), Some(1_000_000 + 24 * 3600));
         f.mark_success(1_000_100);
         assert_eq!(f.backoff_until(), None);
+    }
+
+    /// An article without a summary hashes as it did before summaries were kept (the value is
+    /// pinned): otherwise the first refresh after an upgrade would rewrite every article.
+    #[test]
+    fn the_content_hash_of_an_article_without_a_summary_did_not_change() {
+        let article = ParsedArticle {
+            key: ArticleKey([7; 16]),
+            guid: Some("g".into()),
+            title: "A title".into(),
+            link: Some("https://example.org/a".into()),
+            author: Some("Ann".into()),
+            date: chrono::DateTime::from_timestamp(1_700_000_000, 0),
+            updated: None,
+            content_html: "<p>body</p>".into(),
+            summary_html: None,
+            images: vec![],
+            links: vec![],
+            enclosures: vec![Enclosure { url: "https://example.org/a.mp3".into(), mime: None, length: None }],
+        };
+        assert_eq!(PreparedArticle::new(article.clone()).content_hash, 5_495_423_029_879_362_898);
+        let summarised = ParsedArticle { summary_html: Some("<p>teaser</p>".into()), ..article.clone() };
+        assert_ne!(PreparedArticle::new(summarised).content_hash, PreparedArticle::new(article).content_hash);
     }
 }

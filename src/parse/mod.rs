@@ -661,7 +661,9 @@ fn parse_xml_strict(
 
 fn parse_json(text: &str, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
     let convert_json = |feed: Feed, text: &str| {
-        let summaries = json_summaries(text);
+        // Read again only when it matters: an item with both a content and a summary.
+        let both = feed.entries.iter().any(|e| e.content.is_some() && e.summary.is_some());
+        let summaries = if both { json_summaries(text) } else { Vec::new() };
         let summaries = if summaries.len() == feed.entries.len() { summaries } else { Vec::new() };
         convert(feed, Bases { json_summaries: &summaries, ..Bases::plain(base) })
     };
@@ -1078,16 +1080,16 @@ fn convert_entry(
             .map(|b| (b, c.content_type.as_str()))
     });
     let summary = entry.summary.as_ref().filter(|s| !s.content.trim().is_empty());
-    let summary_html = |s: &Text| body_html(&s.content, s.content_type.as_str(), is_json);
+    let as_html = |s: &Text| body_html(&s.content, s.content_type.as_str(), is_json);
     // The full content is the body; the summary is kept beside it (as feedparser does) unless
     // it is the same text. Without a content the summary is the body, as it always was: the
     // body, and so the article's key, do not change with this.
     let (raw_body, raw_summary) = match (content_body, summary) {
         (Some((b, ct)), s) => {
-            let s = s.filter(|s| own_summary && s.content.trim() != b.trim()).map(summary_html);
+            let s = s.filter(|s| own_summary && s.content.trim() != b.trim()).map(as_html);
             (body_html(b, ct, is_json), s)
         }
-        (None, Some(s)) => (summary_html(s), None),
+        (None, Some(s)) => (as_html(s), None),
         (None, None) => (String::new(), None),
     };
     let content_html = clean_body(raw_body);
@@ -1148,10 +1150,10 @@ fn convert_entry(
 
 /// True when a summary says nothing the body does not: the same HTML, or the same text once
 /// tags are dropped and spaces collapsed (a description that is the content without its
-/// markup). The texts are compared only when the summary is at least half the body's size:
-/// a much shorter one cannot be the same text (markup never makes up half a body's bytes
-/// but in contrived cases, and those keep a summary, which is harmless), and flattening every
-/// long body would cost a pass over it on every refresh.
+/// markup). The texts are compared only when the summary is at least half the body's size,
+/// so that a short teaser beside a long body costs no pass over the body on every refresh. A
+/// body that is mostly markup can then keep a summary that is its text again: shown twice,
+/// which is harmless.
 fn same_text(summary: &str, body: &str) -> bool {
     if summary.trim() == body.trim() {
         return true;

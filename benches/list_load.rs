@@ -37,6 +37,7 @@ fn build(dir: &std::path::Path) -> (Store, FeedId) {
                     date: Some(now - chrono::Duration::minutes(i as i64)),
                     updated: None,
                     content_html: format!("<p>Body of article {i}, with <b>some</b> text.</p>"),
+                    summary_html: None,
                     images: vec![],
                     links: vec![],
                     enclosures: vec![],

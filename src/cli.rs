@@ -102,10 +102,15 @@ pub enum Command {
     Tag(TagArgs),
     /// Take tags off articles: `tidings untag 12 later`
     Untag(TagArgs),
-    /// Print one article: its header, links and body as text
+    /// Print one article: its header, the feed's summary (when it gave one beside the full
+    /// content), links and body as text
     Show {
         /// The article's id (see `tidings articles`)
         id: u64,
+        /// Print a JSON object for scripts: the fields of `articles --json`, with "summary"
+        /// (text, or null) and "body" (the text `show` prints)
+        #[arg(long)]
+        json: bool,
     },
     /// Show a feed's last fetches: status, timings, sizes, errors
     Log {
@@ -489,7 +494,7 @@ fn run_command(engine: &Engine, config: &Config, paths: &Paths, command: Command
         Command::Mark(args) => mark(engine, args),
         Command::Tag(args) => tag(engine, args, false),
         Command::Untag(args) => tag(engine, args, true),
-        Command::Show { id } => show(engine, ArticleId(id)),
+        Command::Show { id, json } => show(engine, ArticleId(id), json),
         Command::Log { feed } => fetch_log(engine, &feed),
         Command::Check { .. } => check(engine),
         Command::Sync { full, json, command } => sync::run(engine, full, json, command),
@@ -1181,12 +1186,48 @@ fn tag(engine: &Engine, args: TagArgs, remove: bool) -> Result<()> {
     Ok(())
 }
 
-fn show(engine: &Engine, id: ArticleId) -> Result<()> {
+/// `show --json`: an article with its text, which `articles --json` (only what lists load)
+/// does not carry.
+#[derive(Serialize)]
+struct ShowJson {
+    #[serde(flatten)]
+    article: ArticleJson,
+    /// The feed's summary as one line of text (markup dropped), when it gave one beside a
+    /// different full content; null otherwise.
+    summary: Option<String>,
+    /// The body as `show` prints it: laid out at 80 columns, numbered links, the Links list.
+    body: String,
+}
+
+fn show(engine: &Engine, id: ArticleId, json: bool) -> Result<()> {
     let Some(a) = engine.article(id)? else {
         bail!("no article with id {id} (see `tidings articles`)");
     };
     let feed = engine.feed(a.meta.feed)?;
+    let body = engine.body(id)?.unwrap_or_default();
+    // Relative links are resolved against the article's page, else the feed's site; the
+    // enclosures are listed after the body and numbered with the links.
+    let context = crate::render::ArticleContext {
+        link: a.meta.link.as_deref(),
+        site: feed.as_ref().and_then(|f| f.site_link.as_deref()),
+        enclosures: &a.meta.enclosures,
+    };
     let mut out = std::io::stdout().lock();
+    if json {
+        let text = crate::render::render_plain_in(&body.html, 80, &context);
+        let row = ShowJson {
+            article: article_json(&a),
+            summary: body
+                .summary
+                .as_deref()
+                .map(|s| clean(&crate::parse::flatten(s)))
+                .filter(|s| !s.is_empty()),
+            body: text.lines().map(sanitize::text).collect::<Vec<_>>().join("\n"),
+        };
+        serde_json::to_writer_pretty(&mut out, &row)?;
+        writeln!(out)?;
+        return Ok(());
+    }
     writeln!(out, "Title:  {}", clean(&a.meta.title))?;
     if let Some(f) = &feed {
         writeln!(out, "Feed:   {}", clean(f.display_title()))?;
@@ -1204,7 +1245,6 @@ fn show(engine: &Engine, id: ArticleId) -> Result<()> {
         writeln!(out, "Tags:   {}", clean_tags(&a.tags).join(", "))?;
     }
     writeln!(out)?;
-    let body = engine.body(id)?.unwrap_or_default();
     // Laid out by the reader's renderer, with its caps: numbered links and the "Links" list,
     // images listed by number. Every line is cleaned of control characters on the way out.
     // 80 columns into a pipe; a terminal's own width, within reason, on screen.
@@ -1213,13 +1253,14 @@ fn show(engine: &Engine, id: ArticleId) -> Result<()> {
     } else {
         80
     };
-    // Relative links are resolved against the article's page, else the feed's site; the
-    // enclosures are listed after the body and numbered with the links.
-    let context = crate::render::ArticleContext {
-        link: a.meta.link.as_deref(),
-        site: feed.as_ref().and_then(|f| f.site_link.as_deref()),
-        enclosures: &a.meta.enclosures,
-    };
+    // The feed's summary, when it gave one beside the full content, as the reader shows it.
+    let summary = body.summary.as_deref().map(|s| crate::render::summary_lines(s, width)).unwrap_or_default();
+    for (label, text) in &summary {
+        writeln!(out, "{}", sanitize::text(&format!("{label}{text}")).trim_end())?;
+    }
+    if !summary.is_empty() {
+        writeln!(out)?;
+    }
     for line in crate::render::render_plain_in(&body.html, width, &context).lines() {
         writeln!(out, "{}", sanitize::text(line))?;
     }

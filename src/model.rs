@@ -80,6 +80,10 @@ pub struct ParsedArticle {
     pub updated: Option<DateTime<Utc>>,
     /// The body as HTML: the full content if given, else the summary. Control characters removed.
     pub content_html: String,
+    /// The feed's summary (RSS `<description>`, Atom `<summary>`, JSON Feed `summary`) when the
+    /// item also gives a full content that differs from it; `None` when it gives only one of
+    /// them (that one is `content_html`) or both hold the same text. Cleaned as the body is.
+    pub summary_html: Option<String>,
     /// Absolute URLs of the images in the body, in order, without duplicates.
     pub images: Vec<String>,
     /// Absolute URLs of the links in the body, in order, without duplicates.

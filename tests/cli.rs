@@ -580,3 +580,68 @@ fn add_fetches_a_feed_url_once_and_a_page_then_its_feed() {
     assert_eq!((server.hits("/page.html"), server.hits("/other.xml")), (1, 1));
     assert_eq!(t.ok(&["unread"]).trim(), "5");
 }
+
+/// Issue 10, item 5: a feed that gives both a description and a full content. A refresh from
+/// a real server keeps the two apart: `show` prints the summary, labelled, above the body,
+/// `show --json` has it as `summary` (null for an article with only one text), and a revised
+/// summary alone updates the article.
+#[test]
+fn a_summary_beside_the_full_content_is_shown_above_the_body() {
+    let feed = |teaser: &str| {
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">\
+             <channel><title>Long Reads</title><link>https://longreads.example/</link>\
+             <item><title>On maps</title><guid>maps</guid><link>https://longreads.example/maps</link>\
+             <description>{teaser}</description>\
+             <content:encoded><![CDATA[<p>The full essay about <a href=\"/atlas\">maps</a>.</p><p>All of it.</p>]]></content:encoded></item>\
+             <item><title>On clocks</title><guid>clocks</guid><description>Only a summary about clocks.</description></item>\
+             </channel></rss>"
+        )
+    };
+    let server = TestServer::start();
+    server.route(
+        "/long.xml",
+        Response::ok(feed("A short &lt;b&gt;teaser&lt;/b&gt; about maps.\u{1b}[2J"))
+            .content_type("application/rss+xml"),
+    );
+    let t = Tidings::new();
+    t.ok(&["add", "--no-fetch", &server.url("/long.xml")]);
+    let out = t.ok(&["refresh"]);
+    assert!(out.contains("2 new"), "{out}");
+    let id_of = |title: &str| {
+        let all = t.json(&["articles", "--json"]);
+        let found =
+            all.as_array().expect("a list").iter().find(|a| a["title"] == title).map(|a| a["id"].to_string());
+        found.expect("listed")
+    };
+    let (maps, clocks) = (id_of("On maps"), id_of("On clocks"));
+
+    let show = t.ok(&["show", &maps]);
+    let summary_at = show.find("Summary: A short teaser about maps.").unwrap_or_else(|| panic!("{show}"));
+    let body_at = show.find("The full essay about maps[1].").unwrap_or_else(|| panic!("{show}"));
+    assert!(show[..summary_at].contains("Title:  On maps"), "{show}");
+    assert!(summary_at < body_at, "the summary comes before the body:\n{show}");
+    assert!(show.contains("[1] https://longreads.example/atlas"), "{show}");
+    assert!(!show.contains('\u{1b}'), "{show:?}");
+    let json = t.json(&["show", &maps, "--json"]);
+    assert_eq!(json["title"], "On maps");
+    assert_eq!(json["summary"], "A short teaser about maps.[2J");
+    let body = json["body"].as_str().unwrap_or_default();
+    assert!(body.contains("The full essay about maps[1].") && !body.contains("teaser"), "{json}");
+
+    // Only a description: it is the body, and there is no summary.
+    let show = t.ok(&["show", &clocks]);
+    assert!(show.contains("Only a summary about clocks.") && !show.contains("Summary:"), "{show}");
+    let json = t.json(&["show", &clocks, "--json"]);
+    assert!(json["summary"].is_null(), "{json}");
+    assert!(json.as_object().is_some_and(|o| o.contains_key("summary")), "{json}");
+
+    // A revised summary alone: the article is updated (and keeps its id).
+    server.route("/long.xml", Response::ok(feed("A revised teaser.")).content_type("application/rss+xml"));
+    let out = t.ok(&["refresh"]);
+    assert!(out.contains("0 new and 1 updated"), "{out}");
+    assert_eq!(t.json(&["show", &maps, "--json"])["summary"], "A revised teaser.");
+    let found = t.json(&["search", "revised", "--json"]);
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "the summary is searched: {found}");
+    assert!(t.ok(&["check"]).contains("database is consistent"));
+}

@@ -273,7 +273,10 @@ fn summary_and_content_full_content_wins() {
     let f = parse_file("rss-summary-and-content.xml");
     assert!(f.articles[0].content_html.contains("The full essay about maps"));
     assert!(!f.articles[0].content_html.contains("teaser"));
+    // The summary is kept apart (issue 10, item 5); alone, it is the body.
+    assert_eq!(f.articles[0].summary_html.as_deref(), Some("A short teaser about maps."));
     assert_eq!(f.articles[1].content_html, "Only a summary about clocks.");
+    assert_eq!(f.articles[1].summary_html, None);
 }
 
 #[test]

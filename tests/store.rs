@@ -20,6 +20,7 @@ fn article(n: u8, title: &str, day: u32) -> ParsedArticle {
         date: Some(Utc.with_ymd_and_hms(2024, 3, day, 12, 0, 0).unwrap()),
         updated: None,
         content_html: format!("<p>body of {title}</p>"),
+        summary_html: None,
         images: vec!["https://example.org/i.png".into()],
         links: vec![],
         enclosures: vec![],
@@ -90,6 +91,41 @@ fn refetch_never_duplicates_and_keeps_flags() {
     assert_eq!(body.images, ["https://example.org/i.png"]);
     assert_eq!(a.meta.image_count, 1);
     assert_eq!(store.counts(feed).unwrap().unread, 1);
+    assert_consistent(&store);
+}
+
+/// The summary is stored with the body, and counts in the content hash only when there is
+/// one: articles without one keep the hash (no article is rewritten by the upgrade that
+/// brought summaries), a summary that appears or changes updates the article (flags kept),
+/// and a refetch of the same summary changes nothing.
+#[test]
+fn the_summary_is_stored_and_a_changed_one_updates_the_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let feed = add(&store, "https://example.org/feed");
+    let plain = article(1, "one", 1);
+    let hash = |a: &ParsedArticle| PreparedArticle::new(a.clone()).content_hash;
+    let with = |summary: &str| ParsedArticle { summary_html: Some(summary.into()), ..article(1, "one", 1) };
+    assert_ne!(hash(&plain), hash(&with("<p>teaser</p>")));
+    assert_ne!(hash(&with("<p>teaser</p>")), hash(&with("<p>other</p>")));
+
+    let s = apply(&store, feed, update(vec![plain.clone()]));
+    assert_eq!((s.new, s.updated), (1, 0));
+    let id = store.articles(&ArticleQuery::default()).unwrap()[0].meta.id;
+    assert_eq!(store.body(id).unwrap().unwrap().summary, None);
+    store.mark(&[id], Mark::Read).unwrap();
+
+    let s = apply(&store, feed, update(vec![with("<p>teaser</p>")]));
+    assert_eq!((s.new, s.updated), (0, 1), "a summary that appears is stored");
+    let body = store.body(id).unwrap().unwrap();
+    assert_eq!((body.html.as_str(), body.summary.as_deref()), ("<p>body of one</p>", Some("<p>teaser</p>")));
+    assert!(store.article(id).unwrap().unwrap().flags.read, "an update keeps the read mark");
+
+    let s = apply(&store, feed, update(vec![with("<p>teaser</p>")]));
+    assert_eq!((s.new, s.updated), (0, 0));
+    let s = apply(&store, feed, update(vec![with("<p>teaser, revised</p>")]));
+    assert_eq!((s.new, s.updated), (0, 1));
+    assert_eq!(store.body(id).unwrap().unwrap().summary.as_deref(), Some("<p>teaser, revised</p>"));
     assert_consistent(&store);
 }
 

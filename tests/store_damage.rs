@@ -44,6 +44,7 @@ fn article(feed: u32, n: u32) -> ParsedArticle {
         date: Some(Utc.with_ymd_and_hms(2024, 3, 1 + n % 28, 12, 0, 0).unwrap()),
         updated: None,
         content_html: format!("<p>{noise}</p>"),
+        summary_html: None,
         images: vec![],
         links: vec![],
         enclosures: vec![],

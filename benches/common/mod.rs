@@ -31,6 +31,7 @@ pub fn build(dir: &std::path::Path) {
                     updated: None,
                     content_html: format!("<p>Body of article {i} of feed {f}, with <b>some</b> text.</p>")
                         .repeat(8),
+                    summary_html: None,
                     images: vec![],
                     links: vec![],
                     enclosures: vec![],

@@ -25,6 +25,9 @@ fuzz_target!(|data: &[u8]| {
                     assert_clean_line("article field", field);
                 }
                 assert_clean_text("article body", &a.content_html);
+                if let Some(summary) = &a.summary_html {
+                    assert_clean_text("article summary", summary);
+                }
                 for url in a.images.iter().chain(&a.links) {
                     assert_clean_line("body URL", url);
                 }

@@ -24,7 +24,8 @@ use crate::subscriptions::DiscoveredFeed;
 ///
 /// 7: [`Article`] carries the article's own tags.
 /// 8: [`Request::TagArticles`] and [`Change::Tags`]: articles tagged by hand.
-pub const PROTOCOL: u32 = 8;
+/// 9: [`ArticleBody`] carries the feed's summary.
+pub const PROTOCOL: u32 = 9;
 
 /// Recognises a tidings peer (anything else on the socket is refused at once).
 pub const MAGIC: &str = "tidings-engine";

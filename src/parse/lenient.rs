@@ -52,7 +52,7 @@ pub(crate) fn rebuild(text: &str) -> Option<Rebuilt> {
         .collect();
 
     let mut xml = String::with_capacity(text.len() / 2 + 256);
-    xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>");
+    xml.push_str(RSS_START);
     let head = &text[..spans[0].start];
     if let Some(t) = element_text(head, &["title"]) {
         push_element(&mut xml, "title", &t);
@@ -159,13 +159,22 @@ pub(crate) fn cdf(text: &str) -> Option<Rebuilt> {
     Some(Rebuilt { xml, atom: false, found: starts.len(), notes })
 }
 
+/// The start of a rebuilt document; `content:` is declared for items that have both a
+/// content and a summary.
+const RSS_START: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+    <rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel>";
+
 /// The fields of one item, as text (bodies as HTML).
 #[derive(Default)]
 struct Fields {
     title: Option<String>,
     link: Option<String>,
     id: Option<String>,
+    /// The full content, else the summary.
     body: Option<String>,
+    /// The summary when the item also has a full content (`body`): written as
+    /// `<description>` beside `<content:encoded>`, which the strict path keeps apart.
+    summary: Option<String>,
     date: Option<String>,
     updated: Option<String>,
     author: Option<String>,
@@ -190,8 +199,13 @@ impl Fields {
             escape_markup_into(id, xml);
             xml.push_str("</guid>");
         }
-        if let Some(b) = &self.body {
-            push_element(xml, "description", b);
+        match (&self.body, &self.summary) {
+            (Some(b), Some(s)) => {
+                push_element(xml, "description", s);
+                push_element(xml, "content:encoded", b);
+            }
+            (Some(b), None) => push_element(xml, "description", b),
+            (None, _) => {}
         }
         if let Some(d) = self.date.as_ref().or(self.updated.as_ref()) {
             push_element(xml, "pubDate", d);
@@ -238,8 +252,13 @@ fn read_item(item: &str, start_tag: &str) -> Fields {
         .or_else(|| attr(start_tag, "rdf:about"))
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty());
-    let body = element_text(item, &["content:encoded", "content", "description", "summary", "abstract"])
-        .filter(|b| !b.trim().is_empty());
+    let content = element_text(item, &["content:encoded", "content"]).filter(|b| !b.trim().is_empty());
+    let summary =
+        element_text(item, &["description", "summary", "abstract"]).filter(|b| !b.trim().is_empty());
+    let (body, summary) = match content {
+        Some(c) => (Some(c), summary),
+        None => (summary, None),
+    };
     let date = element_text(item, &["pubdate", "published", "issued", "dc:date", "created"]);
     let updated = element_text(item, &["updated", "modified", "dcterms:modified"]);
     let author = element_text(item, &["dc:creator", "author", "itunes:author"]).map(|a| {
@@ -259,6 +278,7 @@ fn read_item(item: &str, start_tag: &str) -> Fields {
         link,
         id,
         body,
+        summary,
         date: date.map(|d| d.trim().to_owned()),
         updated: updated.map(|d| d.trim().to_owned()),
         author: author.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),

@@ -20,7 +20,7 @@ mod fallback;
 mod html;
 mod lenient;
 mod remote;
-pub(crate) use html::flatten;
+pub(crate) use html::{escape_text, flatten};
 pub use remote::{article_from_remote, RemoteArticle};
 mod repair;
 mod shapes;
@@ -655,18 +655,46 @@ fn parse_xml_strict(
 }
 
 fn parse_json(text: &str, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
-    let bases = Bases::plain(base);
+    let convert_json = |feed: Feed, text: &str| {
+        // Read again only when it matters: an item with both a content and a summary.
+        let both = feed.entries.iter().any(|e| e.content.is_some() && e.summary.is_some());
+        let summaries = if both { json_summaries(text) } else { Vec::new() };
+        let summaries = if summaries.len() == feed.entries.len() { summaries } else { Vec::new() };
+        convert(feed, Bases { json_summaries: &summaries, ..Bases::plain(base) })
+    };
     match run_feed_rs(text.as_bytes(), base)? {
-        Ok(feed) => Ok(convert(feed, bases)),
+        Ok(feed) => Ok(convert_json(feed, text)),
         Err(first) => {
             let repaired = repair::repair_json(text)?;
             match run_feed_rs(repaired.as_bytes(), base)? {
-                Ok(feed) => Ok(convert(feed, bases)),
+                Ok(feed) => Ok(convert_json(feed, &repaired)),
                 // The original complaint describes the document as the publisher wrote it.
                 Err(ParseFeedError::JsonSerde(_)) => Err(map_feed_rs_error(first)),
                 Err(e) => Err(map_feed_rs_error(e)),
             }
         }
+    }
+}
+
+/// For each item of a JSON Feed, in order: whether it gives a `summary` (anything but null).
+/// Empty when the text cannot be read so (the caller then takes feed-rs's summaries as they
+/// are). One pass that keeps nothing but the answers; junk after the feed is ignored, as
+/// [`repair::repair_json`] does.
+fn json_summaries(text: &str) -> Vec<bool> {
+    use serde::de::IgnoredAny;
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        #[serde(default)]
+        items: Vec<Item>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Item {
+        #[serde(default)]
+        summary: Option<IgnoredAny>,
+    }
+    match serde_json::Deserializer::from_str(text).into_iter::<Doc>().next() {
+        Some(Ok(doc)) => doc.items.iter().map(|i| i.summary.is_some()).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -818,12 +846,16 @@ struct Bases<'a> {
     abouts: &'a [Option<String>],
     /// What each RSS item holds that feed-rs does not read, by position (empty when unknown).
     extras: &'a [fallback::Extras],
+    /// For a JSON Feed: whether each item, by position, gives a `summary` of its own (empty
+    /// when unknown). feed-rs puts `content_text` in the summary when an item has
+    /// `content_html` and no summary: that is the same text again, not a summary.
+    json_summaries: &'a [bool],
 }
 
 impl<'a> Bases<'a> {
     /// Only the feed's URL.
     fn plain(feed: Option<&'a Url>) -> Self {
-        Bases { feed, xml_base: None, entries: &[], abouts: &[], extras: &[] }
+        Bases { feed, xml_base: None, entries: &[], abouts: &[], extras: &[], json_summaries: &[] }
     }
 
     /// The base in scope for the whole document: xml:base, else the feed URL.
@@ -880,6 +912,7 @@ fn convert_part(feed: Feed, bases: Bases<'_>, tally: &mut Tally) -> ParsedFeed {
                 extras,
                 site: site_url.as_ref(),
                 feed_author: feed_author.as_deref(),
+                own_summary: bases.json_summaries.get(i).copied().unwrap_or(true),
             };
             convert_entry(entry, format, bases, ctx, now, used)
         })
@@ -954,6 +987,9 @@ struct EntryContext<'a> {
     extras: Option<&'a fallback::Extras>,
     site: Option<&'a Url>,
     feed_author: Option<&'a str>,
+    /// False when the entry's summary is known not to be one the feed gave (see
+    /// [`Bases::json_summaries`]).
+    own_summary: bool,
 }
 
 /// How many articles took a field from a fallback element ([`fallback`]), for the fetch log.
@@ -989,7 +1025,7 @@ fn convert_entry(
     now: DateTime<Utc>,
     used: &mut FallbacksUsed,
 ) -> ParsedArticle {
-    let EntryContext { entry_base, extras, site, feed_author } = ctx;
+    let EntryContext { entry_base, extras, site, feed_author, own_summary } = ctx;
     // An RSS 0.90/1.0 item without a link: its rdf:about identifies it, and is its link only
     // when it is a web address.
     let no_link = entry.links.iter().find_map(|l| l.href.strip_prefix(shapes::NO_LINK));
@@ -1038,16 +1074,21 @@ fn convert_entry(
             .filter(|b| !b.trim().is_empty() && is_displayable(c.content_type.as_str()))
             .map(|b| (b, c.content_type.as_str()))
     });
-    let raw_body = match content_body {
-        Some((b, ct)) => body_html(b, ct, is_json),
-        None => match &entry.summary {
-            Some(s) if !s.content.trim().is_empty() => {
-                body_html(&s.content, s.content_type.as_str(), is_json)
-            }
-            _ => String::new(),
-        },
+    let summary = entry.summary.as_ref().filter(|s| !s.content.trim().is_empty());
+    let as_html = |s: &Text| body_html(&s.content, s.content_type.as_str(), is_json);
+    // The full content is the body; the summary is kept beside it (as feedparser does) unless
+    // it is the same text. Without a content the summary is the body, as it always was: the
+    // body, and so the article's key, do not change with this.
+    let (raw_body, raw_summary) = match (content_body, summary) {
+        (Some((b, ct)), s) => {
+            let s = s.filter(|s| own_summary && s.content.trim() != b.trim()).map(as_html);
+            (body_html(b, ct, is_json), s)
+        }
+        (None, Some(s)) => (as_html(s), None),
+        (None, None) => (String::new(), None),
     };
     let content_html = clean_body(raw_body);
+    let summary_html = raw_summary.map(clean_body).filter(|s| !same_text(s, &content_html));
 
     // Relative URLs in the body: an xml:base in scope says where they are relative to.
     // Without one, the article's own page is the best guess (publishers write bodies for
@@ -1094,10 +1135,29 @@ fn convert_entry(
         date: published.or(updated),
         updated,
         content_html: with_base(content_html, content_base.as_ref().or(entry_base).or(bases.xml_base)),
+        summary_html: summary_html
+            .map(|s| with_base(s, content_base.as_ref().or(entry_base).or(bases.xml_base))),
         images,
         links,
         enclosures,
     }
+}
+
+/// True when a summary says nothing the body does not: the same HTML, or the same text once
+/// tags are dropped and spaces collapsed (a description that is the content without its
+/// markup). The texts are compared only when the summary is at least half the body's size,
+/// so that a short teaser beside a long body costs no pass over the body on every refresh. A
+/// body that is mostly markup can then keep a summary that is its text again: shown twice,
+/// which is harmless.
+fn same_text(summary: &str, body: &str) -> bool {
+    if summary.trim() == body.trim() {
+        return true;
+    }
+    if summary.len() < body.len() / 2 {
+        return false;
+    }
+    let words = |h: &str| html::flatten(h).split_whitespace().collect::<Vec<_>>().join(" ");
+    words(summary) == words(body)
 }
 
 /// The body with the xml:base in scope (if any) as a leading `<base href>`, which the renderer

@@ -57,6 +57,8 @@ pub fn article_from_remote(item: &RemoteArticle<'_>, now: DateTime<Utc>) -> Pars
         date,
         updated: None,
         content_html,
+        // A sync server gives one body, whatever it was made from.
+        summary_html: None,
         images,
         links,
         enclosures: Vec::new(),

@@ -688,3 +688,127 @@ fn upper_case_rss_as_some_producers_wrote_it() {
         "<a B=\"C\"><!--X--><![CDATA[<Y>]]></a>"
     );
 }
+
+/// Issue 10, item 5: the summary is kept beside a full content that differs from it, as
+/// feedparser keeps `summary` and `content` apart; alone, it is the body as before.
+#[test]
+fn rss_summary_is_kept_beside_a_different_full_content() {
+    let xml = r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>
+        <item><guid>1</guid><description>A &lt;b&gt;teaser&lt;/b&gt;&#x1b;[2J</description><content:encoded><![CDATA[<p>The full essay.</p>]]></content:encoded></item>
+        <item><guid>2</guid><description>Only a summary.</description></item>
+        <item><guid>3</guid><content:encoded><![CDATA[<p>Only content.</p>]]></content:encoded></item>
+        <item><guid>4</guid><description>&lt;p&gt;Same   text&lt;/p&gt;</description><content:encoded><![CDATA[<p>Same text</p>]]></content:encoded></item>
+        <item><guid>5</guid><description>  </description><content:encoded><![CDATA[<p>Blank summary.</p>]]></content:encoded></item>
+        </channel></rss>"#;
+    let f = parse(xml);
+    let a = &f.articles;
+    assert_eq!(a[0].content_html, "<p>The full essay.</p>");
+    // Cleaned as the body is: the escape character is gone.
+    assert_eq!(a[0].summary_html.as_deref(), Some("A <b>teaser</b>[2J"));
+    assert_eq!((a[1].content_html.as_str(), a[1].summary_html.as_deref()), ("Only a summary.", None));
+    assert_eq!((a[2].content_html.as_str(), a[2].summary_html.as_deref()), ("<p>Only content.</p>", None));
+    // The same text is not stored twice (here the same once spaces are collapsed).
+    assert_eq!(a[3].summary_html, None);
+    assert_eq!(a[4].summary_html, None);
+}
+
+#[test]
+fn summary_does_not_change_an_articles_key() {
+    // Keyed by title and body (no guid, no link): the body is the content with or without
+    // a summary beside it, so the key is the one articles stored before had.
+    let with = parse(&rss_items(
+        "<item><title>x</title><description>teaser</description>\
+         <content:encoded xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">full</content:encoded></item>",
+    ));
+    let without = parse(&rss_items(
+        "<item><title>x</title>\
+         <content:encoded xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">full</content:encoded></item>",
+    ));
+    assert_eq!(with.articles[0].summary_html.as_deref(), Some("teaser"));
+    assert_eq!(with.articles[0].key, without.articles[0].key);
+}
+
+#[test]
+fn atom_summary_is_kept_beside_a_different_content() {
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://a.example/blog/"><title>t</title>
+        <entry><id>1</id><summary type="text">Short &lt; sweet</summary><content type="html">&lt;p&gt;Long &lt;a href="x"&gt;read&lt;/a&gt;&lt;/p&gt;</content></entry>
+        <entry><id>2</id><summary type="html">&lt;p&gt;Just this&lt;/p&gt;</summary></entry>
+        <entry><id>3</id><content type="text">Just content</content></entry>
+        <entry><id>4</id><summary>Twice</summary><content>Twice</content></entry></feed>"#;
+    let f = parse(atom);
+    let a = &f.articles;
+    assert!(a[0].content_html.contains("<p>Long"), "{}", a[0].content_html);
+    // Plain text is escaped, as a plain-text body is; the xml:base in scope goes with it.
+    assert_eq!(a[0].summary_html.as_deref(), Some("<base href=\"https://a.example/blog/\">Short &lt; sweet"));
+    assert_eq!(a[0].links, ["https://a.example/blog/x"]);
+    assert!(a[1].content_html.ends_with("<p>Just this</p>"), "{}", a[1].content_html);
+    assert_eq!(a[1].summary_html, None);
+    assert!(a[2].content_html.ends_with("Just content"), "{}", a[2].content_html);
+    assert_eq!(a[2].summary_html, None);
+    assert_eq!(a[3].summary_html, None);
+}
+
+#[test]
+fn json_feed_summary_is_kept_but_content_text_is_not_a_summary() {
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+        {"id":"1","summary":"A <teaser>","content_html":"<p>Full</p>"},
+        {"id":"2","content_html":"<p>Full html</p>","content_text":"Full html"},
+        {"id":"3","summary":"Said briefly","content_text":"Said at length"},
+        {"id":"4","summary":"Alone"},
+        {"id":"5","content_text":"Text alone"},
+        {"id":"6","summary":null,"content_html":"<p>x</p>","content_text":"x"}]}"#;
+    let f =
+        parse_feed(json.as_bytes(), None, "https://j.example/feed.json").unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<(&str, Option<&str>)> =
+        f.articles.iter().map(|a| (a.content_html.as_str(), a.summary_html.as_deref())).collect();
+    assert_eq!(
+        got,
+        [
+            // JSON Feed's summary is plain text: escaped.
+            ("<p>Full</p>", Some("A &lt;teaser&gt;")),
+            // feed-rs moves content_text into the summary here: it is the same article, not
+            // a summary of it.
+            ("<p>Full html</p>", None),
+            ("Said at length", Some("Said briefly")),
+            ("Alone", None),
+            ("Text alone", None),
+            ("<p>x</p>", None),
+        ]
+    );
+    // After the JSON repairs too (a numeric id makes feed-rs refuse the first reading).
+    let repaired = r#"{"version":"https://jsonfeed.org/version/1","title":"J","items":[
+        {"id":1,"content_html":"<p>Full html</p>","content_text":"Full html"},
+        {"id":2,"summary":"Brief","content_html":"<p>Long</p>"}]}"#;
+    let f = parse_feed(repaired.as_bytes(), None, "https://j.example/feed.json")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<Option<&str>> = f.articles.iter().map(|a| a.summary_html.as_deref()).collect();
+    assert_eq!(got, [None, Some("Brief")]);
+}
+
+#[test]
+fn lenient_reading_keeps_the_summary_apart_too() {
+    // What the lenient reader rebuilds (it runs when nothing else could read a document) goes
+    // through the strict path: read that way, each item's content and summary stay apart.
+    let doc = "<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>c</title>\
+        <item><title>One <b>bold</i></title><guid>1</guid><description>Teaser one</description>\
+        <content:encoded>&lt;p&gt;Full one&lt;/p&gt;</content:encoded></item>\
+        <item><title>Two</title><guid>2</guid><description>Only two</description></item>\
+        <item><title>Three</title><guid>3</guid><summary>Brief three</summary><content>Long three</content></item>\
+        <item><title>Four</title><guid>4</guid><content:encoded>Content four</content:encoded></item>\
+        <item><title>Five</title><guid>5</guid><description>Same</description><content:encoded>Same</content:encoded></item>\
+        </channel></rss>";
+    let rebuilt = lenient::rebuild(doc).expect("items");
+    let f = parse(&rebuilt.xml);
+    let got: Vec<(&str, Option<&str>)> =
+        f.articles.iter().map(|a| (a.content_html.as_str(), a.summary_html.as_deref())).collect();
+    assert_eq!(
+        got,
+        [
+            ("<p>Full one</p>", Some("Teaser one")),
+            ("Only two", None),
+            ("Long three", Some("Brief three")),
+            ("Content four", None),
+            ("Same", None),
+        ]
+    );
+}

@@ -168,6 +168,7 @@ mod tests {
                         date: Some(now - chrono::Duration::days(i64::from(i))),
                         updated: None,
                         content_html: format!("<p>{lang}</p>"),
+                        summary_html: None,
                         images: vec![],
                         links: vec![],
                         enclosures: vec![],

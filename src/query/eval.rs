@@ -143,8 +143,9 @@ impl<'a> Candidate<'a> {
     }
 
     /// The body of an article not stored yet.
-    pub(super) fn set_content(&mut self, html: &str) {
-        self.content = Some(super::fold(&crate::parse::flatten(html)));
+    /// `text` as [`crate::store::ArticleBody::text`] gives it.
+    pub(super) fn set_content(&mut self, text: &str) {
+        self.content = Some(super::fold(text));
     }
 
     pub(super) fn matches(&mut self, e: &Expr) -> Result<bool, StoreError> {
@@ -189,7 +190,7 @@ impl<'a> Candidate<'a> {
     fn content(&mut self) -> Result<&str, StoreError> {
         if self.content.is_none() {
             let text = match self.store.body(self.entry.id)? {
-                Some(body) => super::fold(&crate::parse::flatten(&body.html)),
+                Some(body) => super::fold(&body.text()),
                 None => String::new(),
             };
             self.content = Some(text);

@@ -105,15 +105,15 @@ impl Verdict {
     }
 }
 
-/// Runs every filter on one article that is not stored yet. `html` gives its body, asked for
-/// only if a filter tests the content. A filter that cannot be evaluated (the store failed
+/// Runs every filter on one article that is not stored yet. `text` gives its text (summary and
+/// body, see [`crate::store::ArticleBody::text`]), asked for only if a filter tests the content. A filter that cannot be evaluated (the store failed
 /// underneath) does nothing.
 pub fn verdict(
     filters: &[Filter],
     store: &Store,
     feed: &FeedRecord,
     meta: ArticleMeta,
-    html: impl FnOnce() -> String,
+    text: impl FnOnce() -> String,
     now: i64,
 ) -> Verdict {
     let mut verdict = Verdict::default();
@@ -127,7 +127,7 @@ pub fn verdict(
     // Not stored yet, so it has no tags of its own but those given below.
     candidate.article_tags = Some(Vec::new());
     if filters.iter().any(|f| f.query.reads_bodies()) {
-        candidate.set_content(&html());
+        candidate.set_content(&text());
     }
     for filter in filters {
         if candidate.matches(&filter.query.expr).unwrap_or(false) {
@@ -180,6 +180,7 @@ mod tests {
             date: None,
             updated: None,
             content_html: "<p>edition</p>".into(),
+            summary_html: None,
             images: vec![],
             links: vec![],
             enclosures: vec![],

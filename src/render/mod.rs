@@ -193,6 +193,84 @@ pub fn render_article_in(
     render_capped(html, usize::from(width.max(1)), styles, MAX_HTML, context)
 }
 
+/// The label in front of an article's summary ([`summary_lines`]); its continuation lines are
+/// indented as wide.
+pub const SUMMARY_LABEL: &str = "Summary: ";
+const SUMMARY_INDENT: &str = "         ";
+
+/// A summary longer than this many characters is shown cut (at a word, ending in "…"): it
+/// sits above the body, and a feed whose "summary" is a second, longer copy of the article
+/// (with a footer the content lacks, say) must not push the body off the screen.
+pub const SUMMARY_CHARS: usize = 1000;
+
+/// The feed's summary of an article, shown above the body when the feed gave both (what
+/// `tidings show` prints and the reader draws): `(label, text)` lines, the first labelled
+/// [`SUMMARY_LABEL`], the others indented as wide, the text wrapped at `width` less the label
+/// (below 20 columns the label has a line of its own and the text the whole width). Empty
+/// when the summary holds no text.
+///
+/// The summary is shown as one paragraph of text: its markup is dropped, so its links are not
+/// numbered and the numbers on screen stay the body's (a summary's links are, in practice,
+/// the article's own link or a "read more"). The text is laid out by the same renderer as the
+/// body, so it has the body's guarantees: every line fits `width`, and none holds a control
+/// character or anything else that could reach the terminal unclean.
+pub fn summary_lines(html: &str, width: u16) -> Vec<(&'static str, String)> {
+    let text = crate::sanitize::line(&crate::parse::flatten(html));
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let narrow = width < 20;
+    let text_width = if narrow { width } else { width - SUMMARY_LABEL.len() as u16 };
+    let html = format!("<p>{}</p>", crate::parse::escape_text(&cut_at_word(&text, SUMMARY_CHARS)));
+    let rendered = render_article(&html, text_width, &ArticleStyles::default());
+    let text = rendered
+        .lines
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect::<String>())
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| t.trim_end().to_owned());
+    if narrow {
+        return std::iter::once((SUMMARY_LABEL.trim_end(), String::new()))
+            .chain(text.map(|t| ("", t)))
+            .collect();
+    }
+    text.enumerate().map(|(i, t)| (if i == 0 { SUMMARY_LABEL } else { SUMMARY_INDENT }, t)).collect()
+}
+
+/// `text` cut to at most `max` characters at a space, ending in "…" when cut (inside a word
+/// when it has no space to cut at).
+fn cut_at_word(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let Some((end, _)) = text.char_indices().nth(max) else { return text.into() };
+    let cut = text[..end].rfind(' ').filter(|&p| p > 0).unwrap_or(end);
+    format!("{}…", text[..cut].trim_end()).into()
+}
+
+impl Rendered {
+    /// The same lines with the summary block ([`summary_lines`]) and a blank line above them,
+    /// its label in `label` style and its text in `text` style; the link positions move down
+    /// with the body. Unchanged when the summary holds no text.
+    pub fn with_summary(mut self, html: &str, width: u16, label: Style, text: Style) -> Rendered {
+        let block = summary_lines(html, width);
+        if block.is_empty() {
+            return self;
+        }
+        let mut lines: Vec<Line<'static>> = block
+            .into_iter()
+            .map(|(l, t)| {
+                Line::from(vec![ratatui::text::Span::styled(l, label), ratatui::text::Span::styled(t, text)])
+            })
+            .collect();
+        lines.push(Line::default());
+        let moved = lines.len();
+        lines.append(&mut self.lines);
+        self.lines = lines;
+        for c in &mut self.link_cells {
+            c.line += moved;
+        }
+        self
+    }
+}
+
 /// [`render_plain_in`] without a base URL or enclosures.
 pub fn render_plain(html: &str, width: u16) -> String {
     render_plain_in(html, width, &ArticleContext::default())

@@ -1115,3 +1115,49 @@ fn a_one_column_table_is_its_text() {
     check(&r, 80);
     assert!(took.as_secs() < 5, "{took:?}");
 }
+
+/// The summary block (`tidings show`, the article view): labelled, wrapped within the width
+/// (label included), one paragraph of clean text without numbered links, cut when long.
+#[test]
+fn summary_lines_are_labelled_clean_and_fit() {
+    use unicode_width::UnicodeWidthStr;
+    let html = "<p>A <a href='https://x.example/'>linked</a> teaser\u{1b}]0;pwned\u{7}\u{202e} with\
+                <img src='i.png' alt='pic'></p><p>two paragraphs &amp; 中文字符 that run on and on and on.</p>";
+    for width in [1u16, 5, 19, 20, 33, 80] {
+        let lines = summary_lines(html, width);
+        assert!(!lines.is_empty(), "{width}");
+        for (label, text) in &lines {
+            let line = format!("{label}{text}");
+            assert!(line.width() <= usize::from(width.max(SUMMARY_LABEL.len() as u16)), "{width}: {line:?}");
+            assert!(sanitize::is_clean_text(&line), "{width}: {line:?}");
+            assert!(!line.contains("[1]") && !line.contains("image"), "links are not numbered: {line:?}");
+        }
+    }
+    let wide = summary_lines(html, 80);
+    assert_eq!(wide[0].0, SUMMARY_LABEL);
+    assert!(wide[0].1.starts_with("A linked teaser]0;pwned with two paragraphs & 中文字符"), "{wide:?}");
+    assert!(wide.iter().skip(1).all(|(l, _)| *l == SUMMARY_INDENT));
+    // Narrow: the label on a line of its own, the text the whole width.
+    let narrow = summary_lines(html, 12);
+    assert_eq!(narrow[0], ("Summary:", String::new()));
+    assert!(narrow.iter().skip(1).all(|(l, t)| l.is_empty() && t.width() <= 12), "{narrow:?}");
+    // No text, no block.
+    assert!(summary_lines("<p> <img src='x.png'> </p>", 80).is_empty());
+    // A long one is cut at a word.
+    let long = format!("<p>{}</p>", "word ".repeat(1000));
+    let text: String = summary_lines(&long, 80).into_iter().map(|(_, t)| t + " ").collect();
+    assert!(text.trim_end().ends_with("word…"), "{text}");
+    assert!(text.chars().count() < SUMMARY_CHARS + 100, "{}", text.len());
+}
+
+#[test]
+fn a_summary_above_the_body_moves_its_links_down() {
+    let body = render("<p>See <a href='https://x.example/'>this</a>.</p>", 40);
+    let first = body.link_cells[0];
+    let with = body.clone().with_summary("<p>Short.</p>", 40, Style::new(), Style::new());
+    assert_eq!(texts(&with)[..3], ["Summary: Short.", "", "See this[1]."]);
+    assert_eq!(with.link_cells[0], LinkCells { line: first.line + 2, ..first });
+    assert_eq!(with.references, body.references);
+    // A summary without text changes nothing.
+    assert_eq!(body.clone().with_summary("<br>", 40, Style::new(), Style::new()), body);
+}

@@ -200,7 +200,7 @@ pub(crate) struct Posting {
 pub(crate) struct DocText {
     pub title: String,
     pub author: String,
-    /// The body flattened to one line of text.
+    /// The summary (if any) and body flattened to one line of text ([`crate::store::ArticleBody::text`]).
     pub body: String,
     pub feed: FeedId,
     pub date: i64,
@@ -211,7 +211,7 @@ pub(crate) struct DocText {
 pub(crate) fn doc_text(store: &Store, id: ArticleId) -> Result<Option<DocText>, StoreError> {
     let Some(article) = store.article(id)? else { return Ok(None) };
     let body = match store.body(id) {
-        Ok(Some(b)) => crate::parse::flatten(&b.html),
+        Ok(Some(b)) => b.text(),
         Ok(None) | Err(StoreError::Corrupt(_)) => String::new(),
         Err(e) => return Err(e),
     };

@@ -175,7 +175,7 @@ impl Page<'_> {
             let id = ArticleId(doc);
             let Some(article) = self.store.article(id)? else { continue };
             let body = match self.store.body(id) {
-                Ok(Some(b)) => crate::parse::flatten(&b.html),
+                Ok(Some(b)) => b.text(),
                 Ok(None) | Err(StoreError::Corrupt(_)) => String::new(),
                 Err(e) => return Err(e),
             };

@@ -27,6 +27,7 @@ fn article(n: u32, age_hours: i64, title: &str, body: &str) -> ParsedArticle {
         date: chrono::DateTime::from_timestamp(NOW - age_hours * 3600, 0),
         updated: None,
         content_html: body.into(),
+        summary_html: None,
         images: vec![],
         links: vec![],
         enclosures: vec![],
@@ -362,4 +363,24 @@ fn matched_ranges_light_up_stems_and_cjk_runs() {
     assert_eq!(show("机器学习"), ["机器学习"]);
     assert_eq!(show("\"shoes for\""), ["shoes", "for"], "words of a phrase light up where they are");
     assert!(show("!!").is_empty(), "nothing to search for lights nothing");
+}
+
+/// The feed's summary is text of the article: search finds it (words and phrases) as it finds
+/// the body, and it is re-indexed when it changes.
+#[test]
+fn the_summary_is_searched_with_the_body() {
+    let f = Fixture::new();
+    let feed = f.feed("https://s.example/feed");
+    let with = |summary: &str| ParsedArticle {
+        summary_html: Some(summary.into()),
+        ..article(1, 1, "Maps", "<p>The full essay about cartography.</p>")
+    };
+    f.fetch(feed, "S", vec![with("<p>A zeppelin teaser</p>"), article(2, 2, "Clocks", "<p>Gears.</p>")]);
+    assert_eq!(f.search("zeppelin"), ["Maps"]);
+    assert_eq!(f.search("\"zeppelin teaser\""), ["Maps"]);
+    assert_eq!(f.search("cartography"), ["Maps"]);
+    f.fetch(feed, "S", vec![with("<p>A balloon teaser</p>"), article(2, 2, "Clocks", "<p>Gears.</p>")]);
+    assert!(f.search("zeppelin").is_empty());
+    assert_eq!(f.search("balloon"), ["Maps"]);
+    f.assert_consistent();
 }

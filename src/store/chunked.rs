@@ -451,6 +451,7 @@ mod tests {
             date: Utc.timestamp_opt(1_700_000_000 + i64::from(n) * 60, 0).single(),
             updated: None,
             content_html: format!("<p>body {n} {version}</p>"),
+            summary_html: None,
             images: vec![],
             links: vec![],
             enclosures: vec![],

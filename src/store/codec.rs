@@ -55,11 +55,33 @@ pub fn compress_body(body: &ArticleBody) -> Vec<u8> {
     compress(&plain)
 }
 
-/// Reads a body written by [`compress_body`].
+/// Reads a body written by [`compress_body`], by this tidings or an older one.
+///
+/// Bodies carry no version byte, and none was added for the summary: postcard writes a
+/// struct's fields one after the other, so the new layout is the old one (`html`, `images`,
+/// `links`) followed by the `Option` of the summary. The old fields are read first; nothing
+/// after them is a body written before summaries were kept (no summary), otherwise the rest
+/// must be exactly the summary. So old databases read without a migration, and an older
+/// tidings, which reads the old fields and ignores what follows, still reads new bodies.
 pub fn decompress_body(bytes: &[u8]) -> Result<ArticleBody, StoreError> {
+    /// The fields every stored body starts with.
+    #[derive(serde::Deserialize)]
+    struct Head {
+        html: String,
+        images: Vec<String>,
+        links: Vec<String>,
+    }
+    let corrupt = |e: postcard::Error| StoreError::Corrupt(format!("a stored body cannot be decoded ({e})"));
     let plain = inflate(bytes)?;
-    postcard::from_bytes(&plain)
-        .map_err(|e| StoreError::Corrupt(format!("a stored body cannot be decoded ({e})")))
+    let (head, rest): (Head, &[u8]) = postcard::take_from_bytes(&plain).map_err(corrupt)?;
+    let summary = match rest {
+        [] => None,
+        rest => match postcard::take_from_bytes::<Option<String>>(rest).map_err(corrupt)? {
+            (summary, []) => summary,
+            (_, _) => return Err(StoreError::Corrupt("a stored body has bytes after its end".into())),
+        },
+    };
+    Ok(ArticleBody { html: head.html, images: head.images, links: head.links, summary })
 }
 
 fn compress(data: &[u8]) -> Vec<u8> {
@@ -247,6 +269,7 @@ mod tests {
             html: html.to_owned(),
             images: vec!["https://x.example/a.png".into()],
             links: vec!["https://x.example/".into(), "mailto:a@x.example".into()],
+            summary: None,
         };
         let html = "<p>中文 text</p>".repeat(100);
         let c = compress_body(&body(&html));
@@ -265,6 +288,64 @@ mod tests {
         assert_eq!(decompress_body(&compress_body(&body(&noisy))).unwrap(), body(&noisy));
         assert_eq!(decompress_body(&compress_body(&body(""))).unwrap(), body(""));
         assert_eq!(decompress_body(&compress_body(&body(&html))).unwrap(), body(&html));
+    }
+
+    /// The body layout before summaries were kept, as that tidings wrote it.
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct OldBody {
+        html: String,
+        images: Vec<String>,
+        links: Vec<String>,
+    }
+
+    #[test]
+    fn bodies_written_before_summaries_still_read() {
+        let old = OldBody {
+            html: "<p>old text</p>".into(),
+            images: vec!["https://x.example/a.png".into()],
+            links: vec!["https://x.example/".into()],
+        };
+        let stored = compress(&postcard::to_allocvec(&old).unwrap());
+        let read = decompress_body(&stored).unwrap();
+        assert_eq!(
+            read,
+            ArticleBody {
+                html: old.html.clone(),
+                images: old.images.clone(),
+                links: old.links.clone(),
+                summary: None
+            }
+        );
+        // Empty lists and body too (the old layout's shortest record).
+        let empty = OldBody { html: String::new(), images: vec![], links: vec![] };
+        let read = decompress_body(&compress(&postcard::to_allocvec(&empty).unwrap())).unwrap();
+        assert_eq!(read, ArticleBody::default());
+    }
+
+    #[test]
+    fn bodies_keep_their_summary_and_older_readers_still_read_them() {
+        let new = ArticleBody {
+            html: "<p>full</p>".into(),
+            images: vec![],
+            links: vec!["https://x.example/l".into()],
+            summary: Some("<p>short</p>".into()),
+        };
+        let stored = compress_body(&new);
+        assert_eq!(decompress_body(&stored).unwrap(), new);
+        let none = ArticleBody { summary: None, ..new.clone() };
+        assert_eq!(decompress_body(&compress_body(&none)).unwrap(), none);
+        // What an older tidings does with a new body: postcard reads its fields and leaves
+        // the summary after them unread.
+        let plain = inflate(&stored).unwrap();
+        let old: OldBody = postcard::from_bytes(&plain).unwrap();
+        assert_eq!(old, OldBody { html: new.html.clone(), images: vec![], links: new.links.clone() });
+        // Damage after the summary is refused, not silently read.
+        let mut longer = plain.clone();
+        longer.push(7);
+        assert!(decompress_body(&compress(&longer)).is_err());
+        let mut bad_tag = postcard::to_allocvec(&old).unwrap();
+        bad_tag.push(9);
+        assert!(decompress_body(&compress(&bad_tag)).is_err());
     }
 
     #[test]

@@ -1221,8 +1221,8 @@ impl Store {
             }
             let p = &update.articles[i];
             let meta = ArticleMeta::from_prepared(ArticleId(0), feed, p, now);
-            let html = || codec::decompress_body(&p.body).map(|b| b.html).unwrap_or_default();
-            let verdict = crate::query::filters::verdict(&settings.filters, self, &record, meta, html, now);
+            let text = || codec::decompress_body(&p.body).map(|b| b.text()).unwrap_or_default();
+            let verdict = crate::query::filters::verdict(&settings.filters, self, &record, meta, text, now);
             if verdict.hidden {
                 skip_new.insert(i);
                 hidden += 1;
@@ -1882,6 +1882,7 @@ mod tests {
             date: chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(n), 0),
             updated: None,
             content_html: String::new(),
+            summary_html: None,
             images: vec![],
             links: vec![],
             enclosures: vec![],

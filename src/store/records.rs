@@ -1,5 +1,6 @@
 //! The records kept in the store's trees. Their encoding is versioned (see `codec`): a
-//! field added here needs a schema bump and a migration step in `Store::migrate`.
+//! field added here needs a schema bump and a migration step in `Store::migrate`. The
+//! compressed [`ArticleBody`] has its own rule: a field may be appended to it (see there).
 
 use serde::{Deserialize, Serialize};
 
@@ -124,6 +125,10 @@ pub struct PreparedArticle {
 
 /// What an opened article needs beyond its metadata: the HTML and its numbered references.
 /// Kept apart from [`ArticleMeta`] (and compressed) so that lists never load it.
+///
+/// Stored by `codec::compress_body`. `summary` is last on purpose: a body written before it
+/// existed is this layout without its last field, which `codec::decompress_body` reads as
+/// "no summary" (and an older tidings reads a new body, ignoring the summary after it).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ArticleBody {
     pub html: String,
@@ -131,11 +136,27 @@ pub struct ArticleBody {
     pub images: Vec<String>,
     /// Absolute URLs of the body's links, in order.
     pub links: Vec<String>,
+    /// The feed's summary, when it gave one beside a different full content
+    /// ([`ParsedArticle::summary_html`]); its links are not numbered with the body's.
+    pub summary: Option<String>,
+}
+
+impl ArticleBody {
+    /// The article's text as search and `content:` filters read it: the summary (when there
+    /// is one), then the body, flattened to one line.
+    pub fn text(&self) -> String {
+        let body = crate::parse::flatten(&self.html);
+        match &self.summary {
+            Some(s) => format!("{} {body}", crate::parse::flatten(s)),
+            None => body,
+        }
+    }
 }
 
 impl PreparedArticle {
     pub fn new(mut article: ParsedArticle) -> PreparedArticle {
         let html = std::mem::take(&mut article.content_html);
+        let summary = article.summary_html.take();
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         for part in [
             article.title.as_str(),
@@ -144,6 +165,18 @@ impl PreparedArticle {
             &html,
         ] {
             h.update(part.as_bytes());
+            h.update(&[0]);
+        }
+        // The summary is part of the hash, but only when there is one. The hash is the only
+        // thing that decides whether a refetched article's stored record and body are
+        // rewritten (and re-indexed); "updated" changes nothing else (no unread mark, only a
+        // count in the fetch log). Left out, a summary would stay as first stored, and an
+        // article stored before summaries were kept would never get one. Hashed only when
+        // present, so an article without one keeps the hash it always had: upgrading
+        // rewrites only the articles that have a summary, once, at their next fetch.
+        if let Some(s) = &summary {
+            h.update(b"summary\0");
+            h.update(s.as_bytes());
             h.update(&[0]);
         }
         if let Some(d) = article.date {
@@ -161,6 +194,7 @@ impl PreparedArticle {
             html,
             images: std::mem::take(&mut article.images),
             links: std::mem::take(&mut article.links),
+            summary,
         };
         PreparedArticle {
             body: super::compress_body(&body),
@@ -334,5 +368,28 @@ mod tests {
         assert_eq!(f.backoff_until(), Some(1_000_000 + 24 * 3600));
         f.mark_success(1_000_100);
         assert_eq!(f.backoff_until(), None);
+    }
+
+    /// An article without a summary hashes as it did before summaries were kept (the value is
+    /// pinned): otherwise the first refresh after an upgrade would rewrite every article.
+    #[test]
+    fn the_content_hash_of_an_article_without_a_summary_did_not_change() {
+        let article = ParsedArticle {
+            key: ArticleKey([7; 16]),
+            guid: Some("g".into()),
+            title: "A title".into(),
+            link: Some("https://example.org/a".into()),
+            author: Some("Ann".into()),
+            date: chrono::DateTime::from_timestamp(1_700_000_000, 0),
+            updated: None,
+            content_html: "<p>body</p>".into(),
+            summary_html: None,
+            images: vec![],
+            links: vec![],
+            enclosures: vec![Enclosure { url: "https://example.org/a.mp3".into(), mime: None, length: None }],
+        };
+        assert_eq!(PreparedArticle::new(article.clone()).content_hash, 5_495_423_029_879_362_898);
+        let summarised = ParsedArticle { summary_html: Some("<p>teaser</p>".into()), ..article.clone() };
+        assert_ne!(PreparedArticle::new(summarised).content_hash, PreparedArticle::new(article).content_hash);
     }
 }

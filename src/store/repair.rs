@@ -383,6 +383,7 @@ fn lost_body() -> ArticleBody {
             .into(),
         images: Vec::new(),
         links: Vec::new(),
+        summary: None,
     }
 }
 
@@ -534,6 +535,7 @@ mod tests {
             date: chrono::DateTime::from_timestamp(NOW - i64::from(n) * 3600, 0),
             updated: None,
             content_html: format!("<p>text of {feed}/{n}</p>"),
+            summary_html: None,
             images: vec![],
             links: vec![],
             enclosures: vec![],

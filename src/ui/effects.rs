@@ -213,7 +213,20 @@ fn rendered_body(store: &Engine, article: ArticleId, width: u16) -> Result<Arc<R
         enclosures: meta.as_ref().map_or(&[], |m| m.enclosures.as_slice()),
     };
     let rendered = match store.body(article)? {
-        Some(b) => render::render_article_in(&b.html, width, &theme::article_styles(), &context),
+        Some(b) => {
+            let body = render::render_article_in(&b.html, width, &theme::article_styles(), &context);
+            // The feed's summary, when it gave one beside the full content: above the body,
+            // labelled like the header, its text dimmed and in italics.
+            match &b.summary {
+                Some(s) => body.with_summary(
+                    s,
+                    width,
+                    theme::header_label(),
+                    theme::dim().add_modifier(ratatui::style::Modifier::ITALIC),
+                ),
+                None => body,
+            }
+        }
         None => render::render_article_in(
             "<p><i>(no body stored for this article)</i></p>",
             width,
@@ -322,6 +335,7 @@ mod tests {
                     date: Some(now - chrono::Duration::minutes(i as i64)),
                     updated: None,
                     content_html: String::new(),
+                    summary_html: None,
                     images: vec![],
                     links: vec![],
                     enclosures: vec![],
@@ -470,6 +484,7 @@ mod tests {
                 date: Some(now - chrono::Duration::minutes(i64::from(key))),
                 updated: None,
                 content_html: "<p><a href='/post/2'>next</a> <a href='javascript:x'>bad</a></p>".into(),
+                summary_html: None,
                 images: vec![],
                 links: vec![],
                 enclosures: vec![crate::model::Enclosure {

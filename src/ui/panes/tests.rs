@@ -760,3 +760,58 @@ fn search_results_light_the_words_searched_and_filters_their_text() {
     assert_eq!(lit(&buf, "number"), [true; 6]);
     assert_eq!(lit(&buf, "Article"), [false; 7]);
 }
+
+/// The article view with the feed's summary above the body, laid out as the effect that loads
+/// a body lays it out (`Rendered::with_summary`): labelled like the header, its text dimmed and
+/// in italics, its escape sequences gone; the body's link positions follow it down.
+fn with_summary_article(w: u16, h: u16) -> App {
+    let mut app = with_open_article(App::sample(w, h));
+    let (width, _) = crate::ui::layout::article_text_size(w, h, Default::default());
+    let body = crate::render::render_article(
+        "<p>The full essay, with <a href='https://example.org/x'>a link</a>.</p><p>Second paragraph.</p>",
+        width,
+        &crate::ui::theme::article_styles(),
+    );
+    let rendered = body.with_summary(
+        "<p>A short <b>teaser</b>\u{1b}[2J about the essay, long enough to wrap on a small screen.</p>",
+        width,
+        crate::ui::theme::header_label(),
+        crate::ui::theme::dim().add_modifier(ratatui::style::Modifier::ITALIC),
+    );
+    if let Some(open) = app.article.as_mut() {
+        open.width = width;
+        open.lines = Some(rendered.lines);
+        open.link_cells = rendered.link_cells;
+        open.links = vec!["https://example.org/x".into()];
+    }
+    app
+}
+
+#[test]
+fn the_summary_shows_above_the_body_labelled_dimmed_and_clean() {
+    for (w, h) in [(80, 24), (40, 12)] {
+        let app = with_summary_article(w, h);
+        let buf = draw(&app);
+        assert_clean(&buf);
+        let s = text(&buf);
+        assert!(s.contains("Summary: A short teaser"), "{s}");
+        // The escape character is gone (`assert_clean`); what followed it is harmless text.
+        assert!(s.contains("teaser[2J"), "{s}");
+        let open = app.article.as_ref().expect("open");
+        let lines = open.lines.as_ref().expect("laid out");
+        // The summary block, a blank line, then the body; the link is on the body's first line.
+        let body_start = lines.iter().position(|l| l.spans.iter().any(|s| s.content.contains("full essay")));
+        let body_start = body_start.expect("the body");
+        assert!(lines[body_start - 1].spans.iter().all(|s| s.content.trim().is_empty()));
+        assert_eq!(open.link_cells.first().map(|c| c.line), Some(body_start));
+        // Its text is italic.
+        let y = (0..buf.area.height)
+            .find(|&y| {
+                (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect::<String>().contains("Summary:")
+            })
+            .expect("the summary row");
+        let x = (0..buf.area.width).find(|&x| buf[(x, y)].symbol() == "A").expect("its text");
+        assert!(buf[(x, y)].modifier.contains(ratatui::style::Modifier::ITALIC));
+        insta::assert_snapshot!(format!("article_with_summary_{w}x{h}"), s);
+    }
+}

@@ -1,0 +1,99 @@
+//! The real binary on a store of 100,000 articles (100 feeds of 1,000, the benches' store from
+//! benches/common): counts, queries, query feeds, search, marking and the reader give the
+//! right answers at the size heavy users have. Speed is measured by the benches (README
+//! "Performance"); this proves what comes back is right at that size. One test, one store:
+//! building it is most of the time.
+
+#![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
+
+mod common;
+
+#[path = "../benches/common/mod.rs"]
+mod fixture;
+
+use common::cli::Tidings;
+use common::pty::Screen;
+
+const TOTAL: u64 = (fixture::FEEDS * fixture::PER_FEED) as u64;
+
+fn ids(json: &serde_json::Value) -> Vec<u64> {
+    json.as_array().expect("an array").iter().map(|a| a["id"].as_u64().expect("an id")).collect()
+}
+
+fn titles(json: &serde_json::Value) -> Vec<String> {
+    json.as_array()
+        .expect("an array")
+        .iter()
+        .map(|a| a["title"].as_str().expect("a title").to_owned())
+        .collect()
+}
+
+#[test]
+fn a_hundred_thousand_articles_are_counted_queried_searched_and_marked_right() {
+    let t = Tidings::new();
+    fixture::build(&t.data_dir());
+
+    assert_eq!(t.ok(&["unread"]).trim(), TOTAL.to_string(), "every article counted");
+    let feeds = t.json(&["feeds", "--json"]);
+    assert_eq!(feeds.as_array().expect("feeds").len(), fixture::FEEDS);
+
+    // A query that matches one article in each feed, and one that narrows it to one feed.
+    let matched = t.json(&["articles", "--query", "title:\"article 999\"", "--json", "--limit", "0"]);
+    assert_eq!(
+        titles(&matched).len(),
+        fixture::FEEDS,
+        "{:?}",
+        &titles(&matched)[..3.min(titles(&matched).len())]
+    );
+    assert!(titles(&matched).iter().all(|t| t.contains("article 999:")), "only those titles");
+    let one = t.json(&["articles", "--query", "title:\"Feed 042 article 999\"", "--json"]);
+    assert_eq!(titles(&one), vec!["Feed 042 article 999: a headline of a usual length".to_owned()]);
+    let wanted = ids(&one)[0];
+
+    // A query feed counts the same articles.
+    t.ok(&["query", "add", "Nines", "title:\"article 999\""]);
+    let list = t.json(&["query", "list", "--json"]);
+    assert_eq!(list[0]["unread"], fixture::FEEDS as u64);
+    assert_eq!(list[0]["total"], fixture::FEEDS as u64);
+
+    // Search builds its index over all of them first, then finds the one article whose body
+    // holds the phrase, best first.
+    let found = t.json(&["search", "\"article 999 of feed 42\"", "--json"]);
+    assert_eq!(ids(&found).first(), Some(&wanted), "{:?}", titles(&found));
+    assert!(found[0]["snippet"].as_str().expect("a snippet").contains("999"));
+    let limited = t.json(&["search", "body", "--limit", "50", "--json"]);
+    assert_eq!(ids(&limited).len(), 50, "every article has the word; --limit keeps 50");
+
+    // Marking one read changes the total, the query feed and the query's unread set at once.
+    t.ok(&["mark", "read", &wanted.to_string()]);
+    assert_eq!(t.ok(&["unread"]).trim(), (TOTAL - 1).to_string());
+    let list = t.json(&["query", "list", "--json"]);
+    assert_eq!(list[0]["unread"], fixture::FEEDS as u64 - 1);
+    assert_eq!(list[0]["total"], fixture::FEEDS as u64);
+    let unread_nines =
+        t.json(&["articles", "--query", "unread and title:\"article 999\"", "--json", "--limit", "0"]);
+    assert!(!ids(&unread_nines).contains(&wanted));
+    assert_eq!(ids(&unread_nines).len(), fixture::FEEDS - 1);
+
+    // A whole feed of 1,000 marked read at once.
+    let first_feed = feeds[0]["id"].as_u64().expect("a feed id").to_string();
+    t.ok(&["mark", "read", "--all", "--feed", &first_feed]);
+    let after = t.ok(&["unread"]).trim().parse::<u64>().expect("a count");
+    assert!(
+        after == TOTAL - 1 - fixture::PER_FEED as u64 || after == TOTAL - fixture::PER_FEED as u64,
+        "the feed's 1,000 read (one of them may be the one read before): {after}"
+    );
+
+    // The reader opens on it: the feeds with their counts, a feed's 1,000 articles, the last
+    // one reached with G and its position shown.
+    let mut screen = Screen::spawn(&t);
+    screen.wait_for(&["Feed 000"]);
+    screen.keys("G");
+    screen.wait_for(&["Feed 099"]);
+    screen.keys("\r");
+    screen.wait_for(&["/1000"]);
+    screen.keys("G");
+    screen.wait_for(&["1000/1000"]);
+    screen.keys("q");
+    assert!(screen.wait_exit(), "the reader quits");
+}

@@ -1143,21 +1143,47 @@ fn convert_entry(
     }
 }
 
-/// True when a summary says nothing the body does not: the same HTML, or the same text once
-/// tags are dropped and spaces collapsed (a description that is the content without its
-/// markup). The texts are compared only when the summary is at least half the body's size,
-/// so that a short teaser beside a long body costs no pass over the body on every refresh. A
-/// body that is mostly markup can then keep a summary that is its text again: shown twice,
-/// which is harmless.
+/// True when a summary says nothing the body does not: the same HTML, the same text without
+/// the markup, or the body's first words again, often cut mid-word and ended with "..." (the
+/// excerpt WordPress writes into `<description>`), perhaps after an image's alt text. Shown
+/// above the body it would only repeat its start. The texts are compared by their letters and
+/// digits alone, so spacing, punctuation, a cut word and the ellipsis do not matter. Further
+/// in than the body's first letter it takes a longer summary: a few words can be anywhere.
+/// Only as much of the body is flattened as the summary could match, so a short teaser beside
+/// a long body costs little on every refresh.
 fn same_text(summary: &str, body: &str) -> bool {
+    /// Letters and digits a summary needs to be taken for an excerpt that starts further in.
+    const EXCERPT_MIN: usize = 40;
+    /// How far into the body's letters an excerpt may start (after an image's alt text).
+    const EXCERPT_START_MAX: usize = 300;
     if summary.trim() == body.trim() {
         return true;
     }
-    if summary.len() < body.len() / 2 {
+    let letters = |html_text: &str| -> String {
+        html::flatten(html_text)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let summary_letters = letters(summary);
+    if summary_letters.is_empty() {
         return false;
     }
-    let words = |h: &str| html::flatten(h).split_whitespace().collect::<Vec<_>>().join(" ");
-    words(summary) == words(body)
+    // Markup, entities and spaces make the body's HTML longer than its text, never shorter.
+    let mut lead_end = (summary.len() * 4 + 4096).min(body.len());
+    while !body.is_char_boundary(lead_end) {
+        lead_end -= 1;
+    }
+    let body_letters = letters(&body[..lead_end]);
+    match body_letters.find(&summary_letters) {
+        Some(0) => true,
+        Some(at) => {
+            summary_letters.chars().count() >= EXCERPT_MIN
+                && body_letters[..at].chars().count() <= EXCERPT_START_MAX
+        }
+        None => false,
+    }
 }
 
 /// The body with the xml:base in scope (if any) as a leading `<base href>`, which the renderer

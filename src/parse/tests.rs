@@ -712,6 +712,38 @@ fn rss_summary_is_kept_beside_a_different_full_content() {
     assert_eq!(a[4].summary_html, None);
 }
 
+/// An excerpt (the body's first words, cut with "..." as WordPress writes `<description>`,
+/// perhaps after an image's alt text) only repeats the body's start: not kept. A teaser that
+/// starts alike but says something else, or a few words, is kept.
+#[test]
+fn a_summary_that_is_the_bodys_start_cut_off_is_not_kept() {
+    let body = "<p>There&#39;s lots to like about the <a href='/c'>new browser</a>, which was released today. More follows.</p>";
+    let item = |guid: u32, summary: &str| {
+        let body = if guid == 6 {
+            format!("<p><img src='/i.png' alt='The new browser'></p>{body}")
+        } else {
+            body.to_owned()
+        };
+        format!("<item><guid>{guid}</guid><description><![CDATA[{summary}]]></description><content:encoded><![CDATA[{body}]]></content:encoded></item>")
+    };
+    let xml = format!(
+        r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>{}{}{}{}{}{}</channel></rss>"#,
+        item(1, "There's lots to like about the new brow..."),
+        item(2, "There's lots to like about the new browser, which [&#8230;]"),
+        item(3, "There's lots to like about the old one..."),
+        item(4, "Lots to like!"),
+        item(5, "There's lots to like about the new browser, which was released today. More follows."),
+        item(6, "There's lots to like about the new browser, which was [...]"),
+    );
+    let a = parse(&xml).articles;
+    assert_eq!(a[0].summary_html, None, "cut mid-word");
+    assert_eq!(a[1].summary_html, None, "an ellipsis of its own, after a whole word");
+    assert!(a[2].summary_html.is_some(), "says something else");
+    assert!(a[3].summary_html.is_some(), "a few words further in are a teaser");
+    assert_eq!(a[4].summary_html, None, "the body's text without its markup");
+    assert_eq!(a[5].summary_html, None, "after the alt text of the body's first image");
+}
+
 #[test]
 fn summary_does_not_change_an_articles_key() {
     // Keyed by title and body (no guid, no link): the body is the content with or without

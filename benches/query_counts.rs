@@ -1,0 +1,143 @@
+//! Query feeds' counts at 100,000 articles (the benches' store: 100 feeds of 1,000): the one
+//! pass that makes them (one query; the 20 query feeds of the startup bench at once), the
+//! same with a `content:` test that reads every body, what the process holding the store
+//! answers once it keeps them, and a mark followed by the counts the reader asks for behind
+//! it. Then `tidings query list --json` as whole processes (min / median / max of 20).
+//! `cargo bench --bench query_counts` (builds the data once, ~1 min).
+//!
+//! The target: a query feed's count < 20 ms at 100,000 articles.
+
+#![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use criterion::Criterion;
+use tidings::model::ArticleId;
+use tidings::query::counts::CountCache;
+use tidings::query::{count_matches, Query};
+use tidings::store::{ArticleQuery, Mark, Store, StoreSettings};
+
+use common::{build, FEEDS, PER_FEED};
+
+/// Twenty query feeds of the kinds people define (the startup bench's set has the same mix).
+const QUERY_FEEDS: [&str; 20] = [
+    "unread",
+    "starred",
+    "unread and title:\"article 999\"",
+    "title:\"article 1\"",
+    "age<7d",
+    "age<1d and unread",
+    "author:\"A. Writer\"",
+    "feed:\"Feed 042\"",
+    "feed:\"Feed 001\" or feed:\"Feed 002\"",
+    "unread and not feed:\"Feed 000\"",
+    "link:example.org",
+    "tag:tech",
+    "tag:news and unread",
+    "date>=2026-01-01",
+    "title:headline and unread",
+    "title:usual",
+    "starred or title:\"article 5\"",
+    "not unread",
+    "has:enclosure",
+    "title:\"article 12\" and unread",
+];
+
+fn parsed(exprs: &[&str]) -> Vec<Query> {
+    exprs.iter().map(|e| Query::parse(e).unwrap()).collect()
+}
+
+fn query_list(data: &Path, home: &Path) -> f64 {
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--config")
+        .arg(home.join("config.toml"))
+        .args(["query", "list", "--json"])
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .output()
+        .expect("run tidings query list");
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(listed.as_array().map(Vec::len), Some(QUERY_FEEDS.len()));
+    assert_eq!(listed[0]["total"], (FEEDS * PER_FEED) as u64, "unread counts every article");
+    elapsed
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` would too: only run for real.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    let data = home.join("data");
+    let t = Instant::now();
+    build(&data);
+    eprintln!("built {} articles in {:.1} s", FEEDS * PER_FEED, t.elapsed().as_secs_f64());
+
+    let mut config = String::new();
+    for (i, q) in QUERY_FEEDS.iter().enumerate() {
+        config.push_str(&format!("[[query]]\nname = \"Query {i:02}\"\nquery = '{q}'\n\n"));
+    }
+    std::fs::write(home.join("config.toml"), config).expect("config");
+
+    {
+        let store = Store::open(&data, &StoreSettings::default()).expect("store");
+        let now = chrono::Utc::now().timestamp();
+        let one = parsed(&["unread and title:\"article 999\""]);
+        let all = parsed(&QUERY_FEEDS);
+        let bodies = parsed(&["content:\"article 999 of feed 42\""]);
+        assert_eq!(count_matches(&store, &one, now).unwrap()[0].total, FEEDS as u64);
+        assert_eq!(count_matches(&store, &bodies, now).unwrap()[0].total, 1);
+
+        let mut c = Criterion::default().configure_from_args().sample_size(10);
+        c.bench_function("query counts: one pass, one query feed", |b| {
+            b.iter(|| count_matches(&store, &one, now).unwrap());
+        });
+        c.bench_function("query counts: one pass, 20 query feeds", |b| {
+            b.iter(|| count_matches(&store, &all, now).unwrap());
+        });
+        c.bench_function("query counts: one pass, a content: test (every body read)", |b| {
+            b.iter(|| count_matches(&store, &bodies, now).unwrap());
+        });
+
+        let exprs: Vec<String> = QUERY_FEEDS.iter().map(|s| (*s).to_owned()).collect();
+        let cache = CountCache::default();
+        let _ = cache.counts(&store, &exprs, now);
+        c.bench_function("query counts: 20 query feeds, kept by the holder", |b| {
+            b.iter(|| cache.counts(&store, &exprs, now));
+        });
+        let some: Vec<ArticleId> =
+            store.list_entries(&ArticleQuery::default()).unwrap().into_iter().take(1).map(|e| e.id).collect();
+        let mut read = false;
+        c.bench_function("query counts: 20 query feeds after marking one article", |b| {
+            b.iter(|| {
+                let mark = if read { Mark::Unread } else { Mark::Read };
+                read = !read;
+                let changed = store.mark(&some, mark).unwrap();
+                cache.marked(&store, &changed, mark, now);
+                cache.counts(&store, &exprs, now)
+            });
+        });
+        store.flush().expect("flush");
+    }
+
+    let _ = query_list(&data, home); // warm the page cache
+    let mut times: Vec<f64> = (0..20).map(|_| query_list(&data, home)).collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "tidings query list --json, 20 query feeds, {} articles, whole process: min {:.0} ms, median {:.0} ms, max {:.0} ms",
+        FEEDS * PER_FEED,
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+}

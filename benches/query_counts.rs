@@ -127,6 +127,7 @@ fn main() {
                 cache.counts(&store, &exprs, now)
             });
         });
+        store.mark(&some, Mark::Unread).unwrap();
         store.flush().expect("flush");
     }
 

@@ -67,9 +67,11 @@ pub fn count_matches(
     if queries.is_empty() {
         return Ok(counts);
     }
-    for entry in store.list_entries(&ArticleQuery::default())? {
-        // Metadata and body are read once for all the queries.
+    for scanned in store.scan_articles() {
+        let (entry, meta) = scanned?;
+        // Metadata comes with the scan; tags and body are read once for all the queries.
         let mut c = Candidate::new(store, &feeds, entry, now);
+        c.meta = Some(Some(meta));
         for (query, count) in queries.iter().zip(counts.iter_mut()) {
             if c.matches(&query.expr)? {
                 count.total += 1;

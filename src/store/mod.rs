@@ -745,6 +745,33 @@ impl Store {
         Ok(out)
     }
 
+    /// Every stored article with its flags and metadata, in id order: one sequential pass over
+    /// the articles and their flags (both keyed by id), several times cheaper than listing
+    /// them and reading each one's metadata and flags by key (a query feed's counts).
+    pub fn scan_articles(&self) -> impl Iterator<Item = Result<(ListEntry, ArticleMeta), StoreError>> + '_ {
+        let mut flags = self.flags.iter();
+        let mut next_flags: Option<(sled::IVec, sled::IVec)> = None;
+        self.articles.iter().map(move |kv| {
+            let (key, value) = kv?;
+            let meta: ArticleMeta = decode("article", &value)?;
+            // Move the flags on to this article's key (an article without flags has none set).
+            while next_flags.as_ref().is_none_or(|(k, _)| k.as_ref() < key.as_ref()) {
+                match flags.next() {
+                    Some(kv) => next_flags = Some(kv?),
+                    None => {
+                        next_flags = None;
+                        break;
+                    }
+                }
+            }
+            let flags = match &next_flags {
+                Some((k, v)) if *k == key => Flags::from_bytes(v).0,
+                _ => Flags::default(),
+            };
+            Ok((ListEntry { id: meta.id, feed: meta.feed, read: flags.read, starred: flags.starred }, meta))
+        })
+    }
+
     /// Metadata and flags of the given articles, in the given order; ids no longer stored are
     /// left out. What a list reads for the rows it is about to show.
     pub fn articles_by_id(&self, ids: &[ArticleId]) -> Result<Vec<Article>, StoreError> {
@@ -1923,6 +1950,70 @@ mod tests {
         store.add_feed(new("https://b.example/")).unwrap();
         assert_eq!(records(), last);
         assert!(store.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn a_scan_of_the_articles_gives_what_listing_and_reading_each_give() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let settings = StoreSettings::default();
+        let mut feeds = Vec::new();
+        for f in 0..3u8 {
+            let (feed, _) = store
+                .add_feed(NewFeed { url: format!("https://{f}.example/"), ..Default::default() })
+                .unwrap();
+            feeds.push(feed);
+            let articles = (0..20u8)
+                .map(|n| {
+                    PreparedArticle::new(crate::model::ParsedArticle {
+                        key: crate::model::ArticleKey([f * 32 + n; 16]),
+                        guid: None,
+                        title: format!("{f}/{n}"),
+                        link: None,
+                        author: None,
+                        date: chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(n), 0),
+                        updated: None,
+                        content_html: String::new(),
+                        summary_html: None,
+                        images: vec![],
+                        links: vec![],
+                        enclosures: vec![],
+                    })
+                })
+                .collect();
+            let update = FeedUpdate {
+                feed_title: format!("{f}"),
+                site_link: None,
+                etag: None,
+                last_modified: None,
+                moved_to: None,
+                articles,
+            };
+            store
+                .apply_fetch(
+                    feed,
+                    FetchResult::Updated(update),
+                    FetchRecord::default(),
+                    &settings,
+                    1_800_000_000,
+                )
+                .unwrap();
+        }
+        let listed = store.list_entries(&ArticleQuery::default()).unwrap();
+        let every_third: Vec<ArticleId> = listed.iter().step_by(3).map(|e| e.id).collect();
+        store.mark(&every_third, Mark::Read).unwrap();
+        store.mark(&every_third[..4], Mark::Star).unwrap();
+        store.remove_feed(feeds[1]).unwrap();
+
+        let mut listed = store.list_entries(&ArticleQuery::default()).unwrap();
+        listed.sort_by_key(|e| e.id);
+        let scanned: Vec<(ListEntry, ArticleMeta)> = store.scan_articles().map(Result::unwrap).collect();
+        assert_eq!(scanned.iter().map(|(e, _)| *e).collect::<Vec<_>>(), listed);
+        assert_eq!(scanned.len(), 40);
+        assert!(scanned.iter().any(|(e, _)| e.read) && scanned.iter().any(|(e, _)| e.starred));
+        for (entry, meta) in &scanned {
+            assert_eq!(store.article(entry.id).unwrap().map(|a| a.meta).as_ref(), Some(meta));
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Query feeds' counts at 100,000 articles (the benches' store: 100 feeds of 1,000): the one
 //! pass that makes them (one query; the 20 query feeds of the startup bench at once), the
 //! same with a `content:` test that reads every body, what the process holding the store
-//! answers once it keeps them, and a mark followed by the counts the reader asks for behind
-//! it. Then `tidings query list --json` as whole processes (min / median / max of 20).
+//! answers once it keeps them, after a feed of 1,000 was refreshed (that feed counted again),
+//! and a mark followed by the counts the reader asks for behind it. Then `tidings query list --json` as whole processes (min / median / max of 20).
 //! `cargo bench --bench query_counts` (builds the data once, ~1 min).
 //!
 //! The target: a query feed's count < 20 ms at 100,000 articles.
@@ -114,6 +114,13 @@ fn main() {
         let _ = cache.counts(&store, &exprs, now);
         c.bench_function("query counts: 20 query feeds, kept by the holder", |b| {
             b.iter(|| cache.counts(&store, &exprs, now));
+        });
+        let a_feed = store.feeds().unwrap()[0].id;
+        c.bench_function("query counts: 20 query feeds after a feed of 1,000 was refreshed", |b| {
+            b.iter(|| {
+                cache.feed_written(a_feed);
+                cache.counts(&store, &exprs, now)
+            });
         });
         let some: Vec<ArticleId> =
             store.list_entries(&ArticleQuery::default()).unwrap().into_iter().take(1).map(|e| e.id).collect();

@@ -84,9 +84,16 @@ impl Holder {
     }
 
     fn publish(&self, origin: u64, change: Change) {
-        // A mark updated the counts itself; anything else may change what a query matches.
-        if !matches!(change, Change::Flags | Change::SyncStep(_) | Change::RefreshStarted { .. }) {
-            self.query_counts.clear();
+        // A mark updated the counts itself, a refreshed feed is counted again alone; anything
+        // else may change what a query matches anywhere.
+        match &change {
+            Change::Flags | Change::SyncStep(_) | Change::RefreshStarted { .. } => {}
+            Change::FeedRefreshed(p) => {
+                if matches!(p.report.outcome, crate::refresh::FeedOutcome::Updated(_)) {
+                    self.query_counts.feed_written(p.report.feed);
+                }
+            }
+            _ => self.query_counts.clear(),
         }
         // No watcher is fine.
         let _ = self.events.send(Event { origin, change });

@@ -1,17 +1,19 @@
 //! Query feeds' counts, kept between requests by the process that holds the store: the
-//! reader asks for them after every mark, and a pass over 100,000 articles is too slow to
-//! make each time. A mark re-tests only the articles it changed, once with their flags before
-//! and once after; any other write (a refresh, a feed edited, a sync) drops the counts, and
-//! the next request makes them again in one pass for all. Counts of expressions that test
-//! time (`age<7d`) are made again once a minute.
+//! reader asks for them after every mark and every refreshed feed, and a pass over 100,000
+//! articles takes a quarter of a second or more. So they are kept per feed: a mark re-tests
+//! only the articles it changed, once with their flags before and once after; a refreshed feed
+//! is counted again alone (its thousand articles, not the store's hundred thousand); any other
+//! write (feeds added, removed or edited, tags given by hand, a sync) drops them, and the next
+//! request makes them again in one pass for all. Counts of expressions that test time
+//! (`age<7d`) are made again once a minute.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 
-use super::eval::{count_matches, Candidate};
+use super::eval::{count_matches_by_feed, Candidate};
 use super::{Expr, Query, Test};
 use crate::model::{ArticleId, FeedId};
-use crate::store::{Counts, FeedRecord, ListEntry, Mark, Store, StoreError};
+use crate::store::{ArticleQuery, Counts, FeedRecord, ListEntry, Mark, Store, StoreError};
 
 /// How long counts of a time-dependent expression stay good, in seconds.
 const TIMED_FOR_SECS: i64 = 60;
@@ -19,28 +21,57 @@ const TIMED_FOR_SECS: i64 = 60;
 /// A mark of more articles than this drops the counts instead (one pass is cheaper).
 const MAX_INCREMENTAL: usize = 5_000;
 
+/// More feeds than this changed since the last request: one pass for all is cheaper.
+const MAX_FEEDS_RECOUNTED: usize = 64;
+
 struct Cached {
     query: Query,
-    counts: Counts,
+    /// The counts of each feed's articles; feeds with no match are left out.
+    by_feed: HashMap<FeedId, Counts>,
     made_at: i64,
     timed: bool,
 }
 
+impl Cached {
+    fn counts(&self) -> Counts {
+        self.by_feed.values().fold(Counts::default(), |sum, c| Counts {
+            unread: sum.unread + c.unread,
+            total: sum.total + c.total,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Kept {
+    cached: HashMap<String, Cached>,
+    /// Feeds written since their counts were made: counted again on the next request.
+    stale_feeds: HashSet<FeedId>,
+}
+
 #[derive(Default)]
 pub struct CountCache {
-    cached: Mutex<HashMap<String, Cached>>,
+    kept: Mutex<Kept>,
 }
 
 impl CountCache {
     /// Each expression's counts, or its parse error; those not kept are made in one pass.
     pub fn counts(&self, store: &Store, exprs: &[String], now: i64) -> Vec<Result<Counts, String>> {
-        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
-        cached.retain(|_, c| !(c.timed && now - c.made_at >= TIMED_FOR_SECS));
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept = &mut *kept;
+        kept.cached.retain(|_, c| !(c.timed && now - c.made_at >= TIMED_FOR_SECS));
+        if !kept.stale_feeds.is_empty() {
+            let stale: Vec<FeedId> = kept.stale_feeds.drain().collect();
+            if let Err(e) = recount_feeds(store, &mut kept.cached, &stale, now) {
+                tracing::warn!(target: "tidings", "query feed counts dropped: {e}");
+                kept.cached.clear();
+            }
+        }
+        let cached = &mut kept.cached;
         let mut missing: Vec<(String, Query)> = Vec::new();
         let mut out = Vec::with_capacity(exprs.len());
         for expr in exprs {
             match cached.get(expr) {
-                Some(c) => out.push(Ok(c.counts)),
+                Some(c) => out.push(Ok(c.counts())),
                 None => match Query::parse(expr) {
                     Ok(q) => {
                         if !missing.iter().any(|(e, _)| e == expr) {
@@ -56,13 +87,18 @@ impl CountCache {
             return out;
         }
         let queries: Vec<Query> = missing.iter().map(|(_, q)| q.clone()).collect();
-        let made = count_matches(store, &queries, now);
+        let made = count_matches_by_feed(store, &queries, now);
         for (i, (expr, query)) in missing.into_iter().enumerate() {
-            let result = made.as_ref().map(|counts| counts[i]).map_err(ToString::to_string);
-            if let Ok(counts) = result {
-                let timed = tests_time(&query.expr);
-                cached.insert(expr.clone(), Cached { query, counts, made_at: now, timed });
-            }
+            let result = match &made {
+                Ok(by_query) => {
+                    let timed = tests_time(&query.expr);
+                    let c = Cached { query, by_feed: by_query[i].clone(), made_at: now, timed };
+                    let counts = c.counts();
+                    cached.insert(expr.clone(), c);
+                    Ok(counts)
+                }
+                Err(e) => Err(e.to_string()),
+            };
             for (slot, asked) in out.iter_mut().zip(exprs) {
                 if *asked == expr && matches!(slot, Err(e) if e.is_empty()) {
                     *slot = result.clone();
@@ -74,24 +110,68 @@ impl CountCache {
 
     /// `changed` had `mark` applied (each one's flag really changed): the counts follow.
     pub fn marked(&self, store: &Store, changed: &[ArticleId], mark: Mark, now: i64) {
-        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
-        if cached.is_empty() || changed.is_empty() {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.cached.is_empty() || changed.is_empty() {
             return;
         }
         if changed.len() > MAX_INCREMENTAL {
-            cached.clear();
+            *kept = Kept::default();
             return;
         }
-        if let Err(e) = apply_marks(store, &mut cached, changed, mark, now) {
+        if let Err(e) = apply_marks(store, &mut kept.cached, changed, mark, now) {
             tracing::warn!(target: "tidings", "query feed counts dropped: {e}");
-            cached.clear();
+            *kept = Kept::default();
         }
     }
 
-    /// Something other than a mark changed: every count is made again when next asked for.
-    pub fn clear(&self) {
-        self.cached.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    /// `feed` was written (refreshed: articles added, changed, marked by filters or dropped by
+    /// retention): its counts are made again, alone, when next asked for.
+    pub fn feed_written(&self, feed: FeedId) {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.cached.is_empty() {
+            return;
+        }
+        if kept.stale_feeds.len() >= MAX_FEEDS_RECOUNTED {
+            *kept = Kept::default();
+            return;
+        }
+        kept.stale_feeds.insert(feed);
     }
+
+    /// Something else changed: every count is made again when next asked for.
+    pub fn clear(&self) {
+        *self.kept.lock().unwrap_or_else(PoisonError::into_inner) = Kept::default();
+    }
+}
+
+/// Counts the articles of each of `feeds` again, for every kept expression.
+fn recount_feeds(
+    store: &Store,
+    cached: &mut HashMap<String, Cached>,
+    feeds: &[FeedId],
+    now: i64,
+) -> Result<(), StoreError> {
+    let records: HashMap<FeedId, FeedRecord> = store.feeds()?.into_iter().map(|f| (f.id, f)).collect();
+    for &feed in feeds {
+        let mut fresh = vec![Counts::default(); cached.len()];
+        for entry in store.list_entries(&ArticleQuery { feed: Some(feed), ..Default::default() })? {
+            let mut c = Candidate::new(store, &records, entry, now);
+            for (kept, count) in cached.values().zip(fresh.iter_mut()) {
+                if c.matches(&kept.query.expr)? {
+                    count.total += 1;
+                    count.unread += u64::from(!entry.read);
+                }
+            }
+        }
+        for (kept, count) in cached.values_mut().zip(fresh) {
+            if count.total == 0 {
+                kept.by_feed.remove(&feed);
+            } else {
+                kept.by_feed.insert(feed, count);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn apply_marks(
@@ -115,13 +195,17 @@ fn apply_marks(
         let mut is = Candidate::new(store, &feeds, after, now);
         for c in cached.values_mut() {
             let (matched_before, matched_after) = (was.matches(&c.query.expr)?, is.matches(&c.query.expr)?);
+            let counts = c.by_feed.entry(feed).or_default();
             if matched_before {
-                c.counts.total = c.counts.total.saturating_sub(1);
-                c.counts.unread = c.counts.unread.saturating_sub(u64::from(!before.read));
+                counts.total = counts.total.saturating_sub(1);
+                counts.unread = counts.unread.saturating_sub(u64::from(!before.read));
             }
             if matched_after {
-                c.counts.total += 1;
-                c.counts.unread += u64::from(!after.read);
+                counts.total += 1;
+                counts.unread += u64::from(!after.read);
+            }
+            if counts.total == 0 {
+                c.by_feed.remove(&feed);
             }
             if is.meta.is_some() && was.meta.is_none() {
                 was.meta = is.meta.clone();
@@ -230,6 +314,49 @@ mod tests {
             let fresh = CountCache::default().counts(&store, &exprs, now);
             assert_eq!(kept, fresh, "after step {step}: {mark:?} of {} articles", changed.len());
         }
+        // A feed refreshed (new articles, one of them matching, older ones dropped by
+        // retention): its counts alone are made again.
+        let feed = store.feeds().unwrap()[1].id;
+        let update = |keys: &[u8]| FeedUpdate {
+            feed_title: "Feed 1, renamed".into(),
+            site_link: None,
+            etag: None,
+            last_modified: None,
+            moved_to: None,
+            articles: keys
+                .iter()
+                .map(|&k| {
+                    PreparedArticle::new(ParsedArticle {
+                        key: ArticleKey([k; 16]),
+                        guid: None,
+                        title: format!("rust new {k}"),
+                        link: None,
+                        author: None,
+                        date: Some(chrono::Utc::now()),
+                        updated: None,
+                        content_html: String::new(),
+                        summary_html: None,
+                        images: vec![],
+                        links: vec![],
+                        enclosures: vec![],
+                    })
+                })
+                .collect(),
+        };
+        let keep_ten = StoreSettings { max_articles_per_feed: 10, ..Default::default() };
+        store
+            .apply_fetch(
+                feed,
+                FetchResult::Updated(update(&[200, 201, 202])),
+                FetchRecord::default(),
+                &keep_ten,
+                now,
+            )
+            .unwrap();
+        cache.feed_written(feed);
+        let kept = cache.counts(&store, &exprs, now);
+        assert_eq!(kept, CountCache::default().counts(&store, &exprs, now));
+        assert_ne!(kept, first, "the refresh changed the counts");
         // Anything else drops them: made again on the next request.
         cache.clear();
         assert_eq!(cache.counts(&store, &exprs, now), CountCache::default().counts(&store, &exprs, now));

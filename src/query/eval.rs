@@ -62,8 +62,26 @@ pub fn count_matches(
     queries: &[Query],
     now: i64,
 ) -> Result<Vec<crate::store::Counts>, StoreError> {
+    Ok(count_matches_by_feed(store, queries, now)?
+        .into_iter()
+        .map(|by_feed| {
+            by_feed.values().fold(crate::store::Counts::default(), |sum, c| crate::store::Counts {
+                unread: sum.unread + c.unread,
+                total: sum.total + c.total,
+            })
+        })
+        .collect())
+}
+
+/// [`count_matches`] kept per feed (feeds with no match left out), so that a refreshed feed's
+/// counts can be made again alone.
+pub fn count_matches_by_feed(
+    store: &Store,
+    queries: &[Query],
+    now: i64,
+) -> Result<Vec<HashMap<FeedId, crate::store::Counts>>, StoreError> {
     let feeds = feeds_by_id(store)?;
-    let mut counts = vec![crate::store::Counts::default(); queries.len()];
+    let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
     if queries.is_empty() {
         return Ok(counts);
     }
@@ -72,8 +90,9 @@ pub fn count_matches(
         // Metadata comes with the scan; tags and body are read once for all the queries.
         let mut c = Candidate::new(store, &feeds, entry, now);
         c.meta = Some(Some(meta));
-        for (query, count) in queries.iter().zip(counts.iter_mut()) {
+        for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
             if c.matches(&query.expr)? {
+                let count = by_feed.entry(entry.feed).or_default();
                 count.total += 1;
                 count.unread += u64::from(!entry.read);
             }

@@ -16,7 +16,7 @@ pub struct ArticleId(pub u64);
 
 /// An article's identity inside its feed: a 128-bit hash of its GUID, else its link, else its
 /// title and content. Stable across refetches, so a refetch never duplicates an article.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ArticleKey(pub [u8; 16]);
 
 impl std::fmt::Display for FeedId {
@@ -62,8 +62,8 @@ pub struct ParsedFeed {
     pub notes: Vec<String>,
 }
 
-/// One article after parsing.
-#[derive(Debug, Clone, PartialEq)]
+/// One article after parsing. `Default` is for fixtures: a parsed article always has its key.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedArticle {
     pub key: ArticleKey,
     /// The article's GUID or id as the feed gave it, if it gave one.

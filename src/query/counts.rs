@@ -328,17 +328,9 @@ mod tests {
                 .map(|&k| {
                     PreparedArticle::new(ParsedArticle {
                         key: ArticleKey([k; 16]),
-                        guid: None,
                         title: format!("rust new {k}"),
-                        link: None,
-                        author: None,
                         date: Some(chrono::Utc::now()),
-                        updated: None,
-                        content_html: String::new(),
-                        summary_html: None,
-                        images: vec![],
-                        links: vec![],
-                        enclosures: vec![],
+                        ..Default::default()
                     })
                 })
                 .collect(),

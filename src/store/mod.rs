@@ -1967,17 +1967,9 @@ mod tests {
                 .map(|n| {
                     PreparedArticle::new(crate::model::ParsedArticle {
                         key: crate::model::ArticleKey([f * 32 + n; 16]),
-                        guid: None,
                         title: format!("{f}/{n}"),
-                        link: None,
-                        author: None,
                         date: chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(n), 0),
-                        updated: None,
-                        content_html: String::new(),
-                        summary_html: None,
-                        images: vec![],
-                        links: vec![],
-                        enclosures: vec![],
+                        ..Default::default()
                     })
                 })
                 .collect();

@@ -138,6 +138,8 @@ pub enum Action {
     },
     /// The query feeds, counted.
     QueryFeedsLoaded(Vec<super::app::QueryRow>),
+    /// The query feeds at start, named but not counted yet (their rows show `…`).
+    QueryFeedNamesLoaded(Vec<super::app::QueryRow>),
     /// A list: every article's id and flags, newest first, plus the rows (titles, dates) of
     /// the first screenful, so the first frame needs nothing more.
     ArticlesLoaded {
@@ -244,6 +246,7 @@ impl Action {
                 | Action::Resize { .. }
                 | Action::FeedsLoaded { .. }
                 | Action::QueryFeedsLoaded(_)
+                | Action::QueryFeedNamesLoaded(_)
                 | Action::ArticlesLoaded { .. }
                 | Action::Searched { .. }
                 | Action::RowsLoaded { .. }
@@ -300,6 +303,9 @@ pub enum Effect {
     /// The same at start, on a reader (not behind the writer: no mark waits for it, and the
     /// first count of many query feeds over a big store must not hold marks up).
     LoadQueryFeedsAtStart(Vec<crate::store::QueryFeed>),
+    /// Before that first count, their names alone (one small read): the rows are there at
+    /// once, not a second later when a big store has been counted.
+    LoadQueryFeedNames(Vec<crate::store::QueryFeed>),
     LoadArticles(Source),
     /// Reads the rows (title, author, date...) of these articles of the list `source`.
     LoadRows {

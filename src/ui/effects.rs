@@ -37,6 +37,19 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
         Effect::LoadQueryFeeds(config) | Effect::LoadQueryFeedsAtStart(config) => {
             vec![query_feeds_loaded(store, &config)?]
         }
+        Effect::LoadQueryFeedNames(config) => {
+            let rows = crate::store::query_feeds_with_config(&config, store.query_feeds()?)
+                .into_iter()
+                .map(|(q, _)| super::app::QueryRow {
+                    name: sanitize::line(&q.name),
+                    query: q.query,
+                    unread: None,
+                    total: None,
+                    error: None,
+                })
+                .collect();
+            vec![Action::QueryFeedNamesLoaded(rows)]
+        }
         Effect::RemoveFeed(feed) => {
             let (removed, note) = store.remove_feed_noting(feed)?;
             let mut message = format!("removed {}", sanitize::line(removed.display_title()));

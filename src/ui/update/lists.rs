@@ -22,7 +22,7 @@ pub(super) fn count_queries_at_start(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     }
     app.queries_loading = true;
-    vec![Effect::LoadQueryFeedsAtStart(app.config_queries.clone())]
+    vec![Effect::LoadQueryFeedNames(app.config_queries.clone())]
 }
 
 /// Asks for the query feeds and their counts again (one load at a time, like the feeds').
@@ -405,6 +405,38 @@ mod tests {
         // Only once.
         let effects = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 });
         assert!(!effects.contains(&Effect::Refresh(None)));
+    }
+
+    #[test]
+    fn query_feeds_are_listed_by_name_at_once_then_counted() {
+        let mut app = App::sample(80, 24);
+        (app.feeds_loaded, app.queries_loaded, app.queries_loading) = (true, false, false);
+        app.feed_sel = 1;
+        let selected = selected_row(&app);
+        assert_eq!(count_queries_at_start(&mut app), vec![Effect::LoadQueryFeedNames(Vec::new())]);
+        let named: Vec<crate::ui::app::QueryRow> = ["Unread", "Empty"]
+            .iter()
+            .map(|n| crate::ui::app::QueryRow {
+                name: (*n).into(),
+                query: "unread".into(),
+                unread: None,
+                total: None,
+                error: None,
+            })
+            .collect();
+        let effects = update(&mut app, Action::QueryFeedNamesLoaded(named));
+        assert_eq!(effects, vec![Effect::LoadQueryFeedsAtStart(Vec::new())]);
+        assert_eq!(&feed_rows(&app)[..2], ["?Unread", "?Empty"]);
+        assert!(app.queries.iter().all(|q| q.unread.is_none()), "not counted yet: shown as …");
+        assert_eq!(selected_row(&app), selected, "the rows came above the selection, it stays");
+        let counted = vec![query_row("Unread", "unread", 3), query_row("Empty", "title:zzz", 0)];
+        let _ = update(&mut app, Action::QueryFeedsLoaded(counted));
+        assert_eq!(app.queries[0].unread, Some(3));
+        assert_eq!(selected_row(&app), selected);
+        // Names that come after the counts (a reload overtook them) change nothing.
+        let effects = update(&mut app, Action::QueryFeedNamesLoaded(Vec::new()));
+        assert!(effects.is_empty());
+        assert_eq!(app.queries.len(), 2);
     }
 
     #[test]

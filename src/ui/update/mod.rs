@@ -669,6 +669,19 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             }
             effects
         }
+        Action::QueryFeedNamesLoaded(rows) => {
+            // Counted already (a reload overtook it): the counts stay.
+            if app.queries_loaded {
+                return Vec::new();
+            }
+            if rows.is_empty() {
+                return update(app, Action::QueryFeedsLoaded(rows));
+            }
+            let selected = if app.feeds_loaded { app.selected_feed_key() } else { None };
+            app.queries = rows;
+            app.refilter_feeds_keeping(selected);
+            vec![Effect::LoadQueryFeedsAtStart(app.config_queries.clone())]
+        }
         Action::QueryFeedsLoaded(rows) => {
             // Before the feeds, the first query feed is the first row; after them the selection
             // stays on its feed (the rows move down, it does not move under the user).

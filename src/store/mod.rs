@@ -7,6 +7,8 @@
 //! One exception keeps memory bounded: a merge of more than 500 articles is written in
 //! journaled chunks that the feed's final transaction switches in, and `open` rolls back
 //! chunks a kill left unswitched (see `chunked`), so a feed is still updated all or nothing.
+//! Likewise a feed of more than 500 articles is removed in chunks after its record, under a
+//! `removing/` marker that `open` finishes (see `removal`): gone at once, then entirely.
 //! All writes of one process go through one `Store` (sled locks the directory), and a
 //! refresh's writes are issued by a single writer, so the reads a write plans from (prefix
 //! scans, which sled transactions cannot do) are still true when the transaction runs.

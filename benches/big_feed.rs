@@ -1,6 +1,6 @@
 //! Peak memory of one big feed (issue 10, item 7): a 17 MB RSS file of 30,000 items added to
 //! an empty data dir (`tidings add FILE`: fetch, parse, store every item), then refreshed
-//! with every item unchanged. `cargo bench --bench big_feed`; `BIG_FEED_ITEMS=60000` for
+//! with every item unchanged, then removed. `cargo bench --bench big_feed`; `BIG_FEED_ITEMS=60000` for
 //! another size.
 //!
 //! Not a criterion bench: each sample is a whole process, measured by the kernel (wait4's
@@ -105,4 +105,7 @@ fn main() {
     let (rss, secs) = measure(&data, &config, &["refresh"]);
     println!("second refresh (unchanged):   peak RSS {rss:6.1} MiB  {secs:5.2} s");
     assert_eq!(stored(&data, &config), items as u64);
+    let (rss, secs) = measure(&data, &config, &["remove", "1"]);
+    println!("remove the feed:              peak RSS {rss:6.1} MiB  {secs:5.2} s");
+    assert_eq!(stored(&data, &config), 0, "the feed is still there");
 }

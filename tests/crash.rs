@@ -321,3 +321,82 @@ fn log_mentions(dir: &std::path::Path, text: &str) -> bool {
         }
     })
 }
+
+/// Copies a data dir (of a process that exited) to another.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Feed titles and article count, as the user sees them.
+fn feeds_and_articles(t: &Tidings) -> (Vec<String>, usize) {
+    let feeds = t.json(&["feeds", "--json"]);
+    let titles =
+        feeds.as_array().unwrap().iter().map(|f| f["title"].as_str().unwrap_or("").to_owned()).collect();
+    (titles, t.json(&["articles", "--json"]).as_array().unwrap().len())
+}
+
+/// A big feed is removed in chunks (sled holds a transaction's writes in memory), yet stays
+/// all or nothing for the user: killed at any moment of `tidings remove`, the database passes
+/// the check and shows the feed with all its articles or none of it, and the next open
+/// finishes a removal the kill cut off.
+#[test]
+fn sigkill_during_the_removal_of_a_big_feed_removes_none_or_all() {
+    const SMALL: usize = 10;
+    const ROUNDS: u64 = 5;
+    let files = tempfile::tempdir().unwrap();
+    let big = files.path().join("big.xml");
+    big_feed(&big);
+    let small = files.path().join("small.xml");
+    std::fs::write(&small, rss_feed("Small", SMALL, 0)).unwrap();
+    // One refresh, copied for each round.
+    let template = Tidings::new();
+    template.ok(&["add", "--no-fetch", big.to_str().unwrap()]);
+    template.ok(&["add", "--no-fetch", small.to_str().unwrap()]);
+    template.ok(&["refresh"]);
+    let big_id = template.json(&["feeds", "--json"])[0]["id"].as_u64().unwrap().to_string();
+    let fresh = || {
+        let t = Tidings::new();
+        copy_dir(&template.data_dir(), &t.data_dir());
+        t
+    };
+    assert_eq!(feeds_and_articles(&template).1, BIG_ITEMS + SMALL);
+    // How long an uninterrupted removal takes here, to spread the kills over it.
+    let t = fresh();
+    let started = std::time::Instant::now();
+    t.ok(&["remove", &big_id]);
+    let full = started.elapsed().as_millis() as u64;
+    assert_eq!(feeds_and_articles(&t), (vec!["Small".to_owned()], SMALL));
+    let mut finished = 0;
+    for round in 0..ROUNDS {
+        let t = fresh();
+        let mut child = t.command().args(["remove", &big_id]).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(full * (round + 1) / ROUNDS));
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        let check = t.output(&["check"]);
+        assert!(
+            check.status.success(),
+            "round {round}: integrity check failed:\n{}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let (titles, articles) = feeds_and_articles(&t);
+        assert!(
+            (titles.len(), articles) == (2, BIG_ITEMS + SMALL)
+                || (titles, articles) == (vec!["Small".to_owned()], SMALL),
+            "round {round}: {articles} articles stored"
+        );
+        finished += usize::from(log_mentions(&t.dir.path().join("state"), "finishing its removal"));
+        assert!(t.ok(&["check"]).contains("database is consistent"));
+    }
+    println!("{finished} of {ROUNDS} kills cut a removal off after its first step (an uninterrupted removal: {full} ms)");
+    assert!(finished >= 1, "no kill landed while chunks were removed");
+}

@@ -7,6 +7,8 @@
 //! One exception keeps memory bounded: a merge of more than 500 articles is written in
 //! journaled chunks that the feed's final transaction switches in, and `open` rolls back
 //! chunks a kill left unswitched (see `chunked`), so a feed is still updated all or nothing.
+//! Likewise a feed of more than 500 articles is removed in chunks after its record, under a
+//! `removing/` marker that `open` finishes (see `removal`): gone at once, then entirely.
 //! All writes of one process go through one `Store` (sled locks the directory), and a
 //! refresh's writes are issued by a single writer, so the reads a write plans from (prefix
 //! scans, which sled transactions cannot do) are still true when the transaction runs.
@@ -24,6 +26,7 @@ pub(crate) mod datadir;
 mod feed_order;
 mod query_feeds;
 mod records;
+mod removal;
 mod repair;
 mod sync_state;
 pub use query_feeds::{with_config as query_feeds_with_config, QueryFeed};
@@ -31,7 +34,7 @@ pub use sync_state::{FlagOrigin, OutboxEntry, SyncMeta};
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
@@ -173,6 +176,9 @@ pub struct Store {
     /// Held while flushing and stamping, so stamps are written in the order of the states
     /// they describe.
     stamping: Arc<Mutex<()>>,
+    /// Feeds this process is removing in chunks: their articles left are not listed (see
+    /// `removal`).
+    removing: Arc<RwLock<HashSet<FeedId>>>,
 }
 
 /// Read and starred bits, stored with the owning feed so marking needs no article record.
@@ -352,6 +358,7 @@ impl Store {
         }
         store.migrate()?;
         store.finish_interrupted_updates()?;
+        store.finish_interrupted_removals()?;
         Ok(store)
     }
 
@@ -400,6 +407,7 @@ impl Store {
                 search_terms: tree("search_terms")?,
                 search_turn: Arc::new(Mutex::new(())),
                 stamping: Arc::new(Mutex::new(())),
+                removing: Arc::new(RwLock::new(HashSet::new())),
                 db,
             })
         });
@@ -621,12 +629,11 @@ impl Store {
     }
 
     /// Removes a feed with all its articles, bodies, flags, article tags and fetch records.
+    /// A feed of more than 500 articles is removed in bounded chunks: gone for the user at
+    /// once, its articles deleted after (see `removal`).
     pub fn remove_feed(&self, id: FeedId) -> Result<FeedRecord, StoreError> {
         let rec = self.feed(id)?.ok_or_else(|| StoreError::NoSuchFeed(id.to_string()))?;
         let prefix = feed_key(id);
-        let index: Vec<sled::IVec> = self.feed_index.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
-        let identities: Vec<sled::IVec> =
-            self.article_keys.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
         let log: Vec<sled::IVec> = self.fetch_log.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
         // Its URL and the URLs it moved from (one entry per subscription, so a short scan).
         let mut urls_of_feed = Vec::new();
@@ -636,6 +643,16 @@ impl Store {
                 urls_of_feed.push(url);
             }
         }
+        let big = self.feed_index.scan_prefix(prefix).keys().take(chunked::CHUNK_ARTICLES + 1).count();
+        let identities_many =
+            self.article_keys.scan_prefix(prefix).keys().take(chunked::CHUNK_ARTICLES + 1).count();
+        if removal::needed(big) || removal::needed(identities_many) {
+            self.remove_in_chunks(&rec, &urls_of_feed, &log)?;
+            return Ok(rec);
+        }
+        let index: Vec<sled::IVec> = self.feed_index.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
+        let identities: Vec<sled::IVec> =
+            self.article_keys.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
         self.all_trees()
             .transaction(|t| {
                 let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog, pending, tags] =
@@ -719,6 +736,11 @@ impl Store {
     pub fn list_entries(&self, q: &ArticleQuery) -> Result<Vec<ListEntry>, StoreError> {
         let limit = q.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
+        // A feed being removed is gone: none of its articles left is listed.
+        let hidden = self.hidden_feeds();
+        if q.feed.is_some_and(|f| hidden.contains(&f)) {
+            return Ok(out);
+        }
         // (article, feed) from the index: a feed's own index is keyed feed|date|id, the date
         // index date|id with the feed as its value.
         let ids: Box<dyn Iterator<Item = Result<(ArticleId, FeedId), StoreError>>> = match q.feed {
@@ -736,6 +758,9 @@ impl Store {
                 break;
             }
             let (id, feed) = item?;
+            if hidden.contains(&feed) {
+                continue;
+            }
             let flags = self.flags(id)?;
             if (q.unread_only && flags.read) || (q.starred_only && !flags.starred) {
                 continue;
@@ -751,7 +776,9 @@ impl Store {
     pub fn scan_articles(&self) -> impl Iterator<Item = Result<(ListEntry, ArticleMeta), StoreError>> + '_ {
         let mut flags = self.flags.iter();
         let mut next_flags: Option<(sled::IVec, sled::IVec)> = None;
-        self.articles.iter().map(move |kv| {
+        // A feed being removed is gone: its articles left are not scanned.
+        let hidden = self.hidden_feeds();
+        let scanned = self.articles.iter().map(move |kv| {
             let (key, value) = kv?;
             let meta: ArticleMeta = decode("article", &value)?;
             // Move the flags on to this article's key (an article without flags has none set).
@@ -769,7 +796,8 @@ impl Store {
                 _ => Flags::default(),
             };
             Ok((ListEntry { id: meta.id, feed: meta.feed, read: flags.read, starred: flags.starred }, meta))
-        })
+        });
+        scanned.filter(move |item| !matches!(item, Ok((entry, _)) if hidden.contains(&entry.feed)))
     }
 
     /// Metadata and flags of the given articles, in the given order; ids no longer stored are
@@ -786,6 +814,10 @@ impl Store {
 
     pub fn article(&self, id: ArticleId) -> Result<Option<Article>, StoreError> {
         let Some(meta) = self.article_meta(id)? else { return Ok(None) };
+        // What is left of a feed being removed is gone for the user.
+        if self.hidden_feeds().contains(&meta.feed) {
+            return Ok(None);
+        }
         Ok(Some(Article { flags: self.flags(id).unwrap_or_default(), tags: self.article_tags(id)?, meta }))
     }
 
@@ -950,12 +982,18 @@ impl Store {
 
     fn unread_ids(&self, q: &ArticleQuery) -> Result<Vec<ArticleId>, StoreError> {
         let mut ids = Vec::new();
+        let hidden = self.hidden_feeds();
         let iter: Box<dyn Iterator<Item = sled::Result<sled::IVec>>> = match q.feed {
             Some(feed) => Box::new(self.feed_index.scan_prefix(feed_key(feed)).keys()),
             None => Box::new(self.feed_index.iter().keys()),
         };
         for k in iter {
-            let Some(id) = k?.get(16..).and_then(read_u64).map(ArticleId) else { continue };
+            let k = k?;
+            // Not the articles left of a feed being removed.
+            if k.get(..8).and_then(read_u64).is_some_and(|f| hidden.contains(&FeedId(f))) {
+                continue;
+            }
+            let Some(id) = k.get(16..).and_then(read_u64).map(ArticleId) else { continue };
             if !self.flags(id)?.read {
                 ids.push(id);
             }
@@ -1310,6 +1348,9 @@ impl Store {
             feeds.insert(rec.id);
         }
         rep.feeds = feeds.len() as u64;
+        // Articles left of a removal under way (or interrupted, which the next open finishes)
+        // are not orphans: their feed record goes first (see `removal`).
+        let removing: HashSet<FeedId> = self.unfinished_removals()?.into_iter().collect();
         let mut counted: HashMap<FeedId, Counts> = HashMap::new();
         for kv in self.articles.iter() {
             let (k, v) = kv?;
@@ -1325,7 +1366,7 @@ impl Store {
             if k.as_ref() != article_key(m.id) {
                 rep.problems.push(format!("article record under the wrong key: {}", m.id));
             }
-            if !feeds.contains(&m.feed) {
+            if !feeds.contains(&m.feed) && !removing.contains(&m.feed) {
                 rep.problems.push(format!("article {} belongs to missing feed {}", m.id, m.feed));
             }
             if !self.feed_index.contains_key(feed_index_key(m.feed, m.date, m.id))? {

@@ -35,12 +35,8 @@ fn build(dir: &std::path::Path) -> (Store, FeedId) {
                     link: Some(format!("https://example.org/{i}")),
                     author: Some("A. Writer".into()),
                     date: Some(now - chrono::Duration::minutes(i as i64)),
-                    updated: None,
                     content_html: format!("<p>Body of article {i}, with <b>some</b> text.</p>"),
-                    summary_html: None,
-                    images: vec![],
-                    links: vec![],
-                    enclosures: vec![],
+                    ..Default::default()
                 })
             })
             .collect();

@@ -18,12 +18,9 @@ fn article(n: u8, title: &str, day: u32) -> ParsedArticle {
         link: Some(format!("https://example.org/{n}")),
         author: Some("Ann".into()),
         date: Some(Utc.with_ymd_and_hms(2024, 3, day, 12, 0, 0).unwrap()),
-        updated: None,
         content_html: format!("<p>body of {title}</p>"),
-        summary_html: None,
         images: vec!["https://example.org/i.png".into()],
-        links: vec![],
-        enclosures: vec![],
+        ..Default::default()
     }
 }
 

@@ -40,14 +40,9 @@ fn article(feed: u32, n: u32) -> ParsedArticle {
         guid: Some(format!("g-{feed}-{n}")),
         title: format!("feed {feed} article {n}"),
         link: Some(format!("https://f{feed}.example/{n}")),
-        author: None,
         date: Some(Utc.with_ymd_and_hms(2024, 3, 1 + n % 28, 12, 0, 0).unwrap()),
-        updated: None,
         content_html: format!("<p>{noise}</p>"),
-        summary_html: None,
-        images: vec![],
-        links: vec![],
-        enclosures: vec![],
+        ..Default::default()
     }
 }
 

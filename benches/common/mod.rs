@@ -28,13 +28,9 @@ pub fn build(dir: &std::path::Path) {
                     link: Some(format!("https://example.org/{f}/{i}")),
                     author: Some("A. Writer".into()),
                     date: Some(now - chrono::Duration::minutes((i * 7 + f) as i64)),
-                    updated: None,
                     content_html: format!("<p>Body of article {i} of feed {f}, with <b>some</b> text.</p>")
                         .repeat(8),
-                    summary_html: None,
-                    images: vec![],
-                    links: vec![],
-                    enclosures: vec![],
+                    ..Default::default()
                 })
             })
             .collect();

@@ -245,17 +245,10 @@ mod tests {
                     let lang = if i % 2 == 0 { "rust" } else { "go" };
                     PreparedArticle::new(ParsedArticle {
                         key: ArticleKey([f * 32 + i; 16]),
-                        guid: None,
                         title: format!("{lang} {i}"),
-                        link: None,
-                        author: None,
                         date: Some(now - chrono::Duration::days(i64::from(i))),
-                        updated: None,
                         content_html: format!("<p>{lang}</p>"),
-                        summary_html: None,
-                        images: vec![],
-                        links: vec![],
-                        enclosures: vec![],
+                        ..Default::default()
                     })
                 })
                 .collect();

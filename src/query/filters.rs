@@ -173,17 +173,9 @@ mod tests {
         let feed = store.feed(id).unwrap().unwrap();
         let article = PreparedArticle::new(ParsedArticle {
             key: ArticleKey([1; 16]),
-            guid: None,
             title: "Rust 2024".into(),
-            link: None,
-            author: None,
-            date: None,
-            updated: None,
             content_html: "<p>edition</p>".into(),
-            summary_html: None,
-            images: vec![],
-            links: vec![],
-            enclosures: vec![],
+            ..Default::default()
         });
         let meta = ArticleMeta::from_prepared(crate::model::ArticleId(0), id, &article, 0);
         let filters = [

@@ -22,15 +22,9 @@ fn article(n: u32, age_hours: i64, title: &str, body: &str) -> ParsedArticle {
         key: ArticleKey(key),
         guid: Some(format!("a{n}")),
         title: title.into(),
-        link: None,
-        author: None,
         date: chrono::DateTime::from_timestamp(NOW - age_hours * 3600, 0),
-        updated: None,
         content_html: body.into(),
-        summary_html: None,
-        images: vec![],
-        links: vec![],
-        enclosures: vec![],
+        ..Default::default()
     }
 }
 

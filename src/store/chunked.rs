@@ -447,14 +447,9 @@ mod tests {
             guid: Some(format!("g-{n}")),
             title: format!("Item {n} {version}"),
             link: Some(format!("https://big.example/{n}")),
-            author: None,
             date: Utc.timestamp_opt(1_700_000_000 + i64::from(n) * 60, 0).single(),
-            updated: None,
             content_html: format!("<p>body {n} {version}</p>"),
-            summary_html: None,
-            images: vec![],
-            links: vec![],
-            enclosures: vec![],
+            ..Default::default()
         })
     }
 

@@ -1943,17 +1943,9 @@ mod tests {
         step("add again with a tag", 1, 0);
         let article = |n: u8| crate::model::ParsedArticle {
             key: crate::model::ArticleKey([n; 16]),
-            guid: None,
             title: format!("{n}"),
-            link: None,
-            author: None,
             date: chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(n), 0),
-            updated: None,
-            content_html: String::new(),
-            summary_html: None,
-            images: vec![],
-            links: vec![],
-            enclosures: vec![],
+            ..Default::default()
         };
         let update = |ns: &[u8]| {
             FetchResult::Updated(FeedUpdate {

@@ -381,12 +381,9 @@ mod tests {
             link: Some("https://example.org/a".into()),
             author: Some("Ann".into()),
             date: chrono::DateTime::from_timestamp(1_700_000_000, 0),
-            updated: None,
             content_html: "<p>body</p>".into(),
-            summary_html: None,
-            images: vec![],
-            links: vec![],
             enclosures: vec![Enclosure { url: "https://example.org/a.mp3".into(), mime: None, length: None }],
+            ..Default::default()
         };
         assert_eq!(PreparedArticle::new(article.clone()).content_hash, 5_495_423_029_879_362_898);
         let summarised = ParsedArticle { summary_html: Some("<p>teaser</p>".into()), ..article.clone() };

@@ -257,14 +257,9 @@ mod tests {
             guid: Some(format!("g-{n}")),
             title: format!("Item {n} {word}"),
             link: Some(format!("https://{word}.example/{n}")),
-            author: None,
             date: Utc.timestamp_opt(1_700_000_000 + i64::from(n) * 60, 0).single(),
-            updated: None,
             content_html: format!("<p>body {n} {word}</p>"),
-            summary_html: None,
-            images: vec![],
-            links: vec![],
-            enclosures: vec![],
+            ..Default::default()
         })
     }
 

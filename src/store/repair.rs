@@ -531,14 +531,9 @@ mod tests {
             guid: Some(format!("{feed}-{n}")),
             title: format!("feed {feed} article {n}"),
             link: Some(format!("https://example.org/{feed}/{n}")),
-            author: None,
             date: chrono::DateTime::from_timestamp(NOW - i64::from(n) * 3600, 0),
-            updated: None,
             content_html: format!("<p>text of {feed}/{n}</p>"),
-            summary_html: None,
-            images: vec![],
-            links: vec![],
-            enclosures: vec![],
+            ..Default::default()
         }
     }
 

@@ -343,15 +343,8 @@ mod tests {
                     key: ArticleKey(key),
                     guid: Some(format!("g{i}")),
                     title: format!("a{i}\u{1b}[2J"),
-                    link: None,
-                    author: None,
                     date: Some(now - chrono::Duration::minutes(i as i64)),
-                    updated: None,
-                    content_html: String::new(),
-                    summary_html: None,
-                    images: vec![],
-                    links: vec![],
-                    enclosures: vec![],
+                    ..Default::default()
                 })
             })
             .collect();
@@ -493,18 +486,14 @@ mod tests {
                 guid: Some(format!("g{key}")),
                 title: format!("t{key}"),
                 link: link.map(str::to_owned),
-                author: None,
                 date: Some(now - chrono::Duration::minutes(i64::from(key))),
-                updated: None,
                 content_html: "<p><a href='/post/2'>next</a> <a href='javascript:x'>bad</a></p>".into(),
-                summary_html: None,
-                images: vec![],
-                links: vec![],
                 enclosures: vec![crate::model::Enclosure {
                     url: "https://cdn.example.org/ep1.mp3".into(),
                     mime: Some("audio/mpeg".into()),
                     length: Some(34_200_000),
                 }],
+                ..Default::default()
             })
         };
         let update = FeedUpdate {

@@ -527,6 +527,53 @@ fn query_counts_kept_by_the_holder_follow_tags_given_by_hand() {
     assert_eq!(heard.iter().filter(|c| **c == tidings::engine::Change::Tags).count(), 2, "{heard:?}");
 }
 
+#[test]
+fn query_counts_kept_by_a_holder_start_the_next_one_unless_something_else_wrote() {
+    use tidings::store::Counts;
+    let t = setup();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let exprs: Vec<String> =
+        ["unread", "tag:tech or starred", "title:rust", "age<30d"].iter().map(|e| (*e).to_owned()).collect();
+    let counts_and_passes = |kept: usize| {
+        let engine = Engine::open(&t.data_dir(), options(), rt.handle().clone()).unwrap();
+        assert!(engine.is_holder());
+        let counts: Vec<Counts> =
+            engine.query_counts(&exprs[..kept]).unwrap().into_iter().map(Result::unwrap).collect();
+        let passes = engine.query_count_passes().unwrap();
+        engine.close().unwrap();
+        (counts, passes)
+    };
+    let all = |unread, total| Counts { unread, total };
+    let (first, passes) = counts_and_passes(4);
+    assert_eq!(first[..3], [all(6, 6), all(4, 4), all(2, 2)]);
+    assert_eq!(passes, 1, "the first holder counts");
+
+    // The next holder starts from what the first kept: no pass.
+    assert_eq!(counts_and_passes(3), (first[..3].to_vec(), 0));
+    // A time-dependent count too, for the minute its counts are good for.
+    assert_eq!(counts_and_passes(4), (first.clone(), 0));
+
+    // A `tidings mark` holding the store itself starts from the kept counts, makes them
+    // follow its mark, and keeps them again.
+    let rust = article_id(&t, RUST).to_string();
+    t.ok(&["mark", "read", &rust]);
+    t.ok(&["mark", "star", &article_id(&t, PANS).to_string()]);
+    let after_marks = [all(5, 5), all(4, 5), all(1, 2)];
+    assert_eq!(counts_and_passes(3), (after_marks.to_vec(), 0));
+
+    // A change by a process that keeps no counts (an older build; here the store itself)
+    // hides them: counted afresh, and right.
+    {
+        let open = || tidings::store::Store::open(&t.data_dir(), &Default::default());
+        let store = common::when_released(open).unwrap();
+        store
+            .mark(&[tidings::model::ArticleId(rust.parse().unwrap())], tidings::store::Mark::Unread)
+            .unwrap();
+        store.flush().unwrap();
+    }
+    assert_eq!(counts_and_passes(3), (vec![all(6, 6), all(5, 5), all(2, 2)], 1));
+}
+
 fn article_id(t: &Tidings, title: &str) -> u64 {
     let all = t.json(&["articles", "--json"]);
     let found = all.as_array().unwrap().iter().find(|a| a["title"] == title);

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
 
+mod common;
 use chrono::{TimeZone, Utc};
 use tidings::model::{ArticleId, ArticleKey, FeedId, ParsedArticle};
 use tidings::store::{
@@ -562,13 +563,7 @@ fn raw_sled(dir: &std::path::Path) -> sled::Db {
 }
 
 fn reopen(dir: &std::path::Path) -> Store {
-    for _ in 0..400 {
-        match Store::open(dir, &StoreSettings::default()) {
-            Err(StoreError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(25)),
-            other => return other.unwrap(),
-        }
-    }
-    panic!("sled's lock was never released");
+    common::when_released(|| Store::open(dir, &StoreSettings::default())).unwrap()
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, reason = "a test may unwrap: a panic is a failure with its line")]
 
+mod common;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::FileExt;
@@ -76,24 +77,11 @@ fn add_feeds(store: &Store, range: std::ops::Range<u32>) {
 }
 
 fn open(dir: &Path) -> Result<Store, StoreError> {
-    released(|| Store::open(dir, &StoreSettings::default()))
+    common::when_released(|| Store::open(dir, &StoreSettings::default()))
 }
 
 fn repair(dir: &Path) -> Result<RepairReport, StoreError> {
-    released(|| Store::repair(dir, &StoreSettings::default()))
-}
-
-/// sled lets go of its lock from a background thread a moment after a close (later when
-/// other tests keep its thread pool busy), so an open in the same process right after a
-/// close can find it still held. This waits for sled; it asserts nothing about time.
-fn released<T>(f: impl Fn() -> Result<T, StoreError>) -> Result<T, StoreError> {
-    for _ in 0..400 {
-        match f() {
-            Err(StoreError::Locked(_)) => std::thread::sleep(Duration::from_millis(25)),
-            other => return other,
-        }
-    }
-    f()
+    common::when_released(|| Store::repair(dir, &StoreSettings::default()))
 }
 
 /// A closed database of `FEEDS` feeds, every third article read.
@@ -511,7 +499,8 @@ fn a_snapshot_left_unfinished_by_a_kill_is_not_damage() {
     store.flush().unwrap();
     drop(store);
     let expected =
-        released(|| Store::open(&built, &StoreSettings::default()).and_then(|s| s.check())).unwrap();
+        common::when_released(|| Store::open(&built, &StoreSettings::default()).and_then(|s| s.check()))
+            .unwrap();
     let finished = last_snapshot_lsn(&built);
     assert!(finished > 0, "sled wrote no snapshot: {:?}", names(&built));
     let whole = std::fs::read(built.join(format!("snap.{finished:016X}"))).unwrap();

@@ -6,7 +6,7 @@
 //! answer never loses that change to a crash of the holder.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use tokio::sync::{broadcast, watch};
 
@@ -19,6 +19,9 @@ use crate::store::{FeedRecord, Mark, NewFeed, Store, StoreError, StoreSettings};
 /// Events kept for a watcher that reads slowly; one that falls further behind is told to
 /// reload everything (`Change::Reconnected`).
 pub const EVENT_BACKLOG: usize = 1024;
+
+/// The name query feeds' counts are kept under in the store (see `store::kept`).
+const QUERY_COUNTS_KEPT: &str = "query_counts";
 
 /// A refresh in progress, which a request for the same feeds (or fewer) joins.
 struct Running {
@@ -51,6 +54,12 @@ pub struct Holder {
     refresh_turn: Mutex<()>,
     /// Query feeds' counts between changes (see `query::counts`).
     query_counts: crate::query::counts::CountCache,
+    /// The store's change counter when the counts were last kept in it (or found there).
+    counts_kept_at: Mutex<Option<u64>>,
+    /// Held (shared) by every request while it is answered; the counts are kept in the store
+    /// only while it can be held alone, when no write is half way between the store and the
+    /// counts that follow it.
+    answering: RwLock<()>,
 }
 
 /// Where a request's progress goes (the CLI's progress bar, a client's socket).
@@ -64,6 +73,13 @@ impl Holder {
         runtime: tokio::runtime::Handle,
         events: broadcast::Sender<Event>,
     ) -> Holder {
+        // The counts a previous holder kept, if nothing was written since.
+        let query_counts = crate::query::counts::CountCache::default();
+        let mut counts_kept_at = None;
+        if let (Ok(Some(kept)), Ok(seq)) = (store.kept(QUERY_COUNTS_KEPT), store.change_seq()) {
+            query_counts.restore(&kept);
+            counts_kept_at = Some(seq);
+        }
         Holder {
             store,
             fetch_settings,
@@ -73,8 +89,35 @@ impl Holder {
             events,
             running: Mutex::new(None),
             refresh_turn: Mutex::new(()),
-            query_counts: Default::default(),
+            query_counts,
+            counts_kept_at: Mutex::new(counts_kept_at),
+            answering: RwLock::new(()),
         }
+    }
+
+    /// Keeps the query feeds' counts in the store for the next holder (see `store::kept`):
+    /// called on close. Skipped, harmlessly, while a request is being answered (a refresh
+    /// still running, a client's mark): the next holder then counts afresh.
+    pub fn keep_query_counts(&self) {
+        let Ok(_alone) = self.answering.try_write() else { return };
+        let Ok(seq) = self.store.change_seq() else { return };
+        let mut kept_at = self.counts_kept_at.lock().unwrap_or_else(PoisonError::into_inner);
+        if *kept_at == Some(seq) {
+            return;
+        }
+        let Some(value) = self.query_counts.to_keep(&self.store, chrono::Utc::now().timestamp()) else {
+            return;
+        };
+        match self.store.keep(QUERY_COUNTS_KEPT, seq, &value) {
+            Ok(true) => *kept_at = Some(seq),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(target: "tidings", "query feed counts not kept: {e}"),
+        }
+    }
+
+    /// Passes over every article made for query feeds' counts (tests).
+    pub fn query_count_passes(&self) -> u64 {
+        self.query_counts.passes()
     }
 
     fn fetcher(&self) -> Result<Fetcher, String> {
@@ -101,6 +144,11 @@ impl Holder {
 
     /// Answers one request. Errors are texts for the user (they cross the socket as such).
     pub fn handle(&self, origin: u64, request: Request, progress: ProgressSink) -> Result<Reply, String> {
+        let _answering = self.answering.read().unwrap_or_else(PoisonError::into_inner);
+        self.answer(origin, request, progress)
+    }
+
+    fn answer(&self, origin: u64, request: Request, progress: ProgressSink) -> Result<Reply, String> {
         match request {
             Request::Subscribe(sub) => self.subscribe(origin, sub),
             Request::Refresh(r) => self.refresh(origin, r, progress).map(Reply::Refreshed),

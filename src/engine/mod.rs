@@ -163,6 +163,7 @@ impl Engine {
         );
         match backend {
             Backend::Holding(h) => {
+                h.holder.keep_query_counts();
                 h.holder.store.flush()?;
                 Ok(true)
             }
@@ -423,6 +424,16 @@ impl Engine {
         match self.ask(Request::QueryCounts(exprs.to_vec()))? {
             Reply::QueryCounts(counts) => Ok(counts),
             other => Err(unexpected(other)),
+        }
+    }
+
+    /// How many passes over every article this process made for query feeds' counts; `None`
+    /// when another process holds the store (tests: counts kept from a previous holder need
+    /// none).
+    pub fn query_count_passes(&self) -> Option<u64> {
+        match self.inner.current() {
+            Backend::Holding(h) => Some(h.holder.query_count_passes()),
+            _ => None,
         }
     }
 

@@ -6,9 +6,16 @@
 //! write (feeds added, removed or edited, tags given by hand, a sync) drops them, and the next
 //! request makes them again in one pass for all. Counts of expressions that test time
 //! (`age<7d`) are made again once a minute.
+//!
+//! They are also kept in the store when the holder closes ([`CountCache::to_keep`], stamped
+//! with the store's change counter, see `store::kept`), so the next process to hold the store
+//! starts with them instead of a pass, unless anything was written in between.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
 
 use super::eval::{count_matches_by_feed, Candidate};
 use super::{Expr, Query, Test};
@@ -48,9 +55,33 @@ struct Kept {
     stale_feeds: HashSet<FeedId>,
 }
 
+impl Kept {
+    fn drop_counts(&mut self) {
+        self.cached.clear();
+        self.stale_feeds.clear();
+    }
+}
+
 #[derive(Default)]
 pub struct CountCache {
     kept: Mutex<Kept>,
+    /// Passes over every article made so far (what keeping the counts saves).
+    passes: AtomicU64,
+}
+
+/// How the counts are kept in the store between processes (see [`CountCache::to_keep`]).
+#[derive(Serialize, Deserialize)]
+struct KeptCounts {
+    counts: Vec<KeptQuery>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeptQuery {
+    expr: String,
+    /// When they were made: counts of an expression that tests time are good for a minute.
+    made_at: i64,
+    /// `[feed, unread, total]` for each feed it matches.
+    feeds: Vec<(u64, u64, u64)>,
 }
 
 impl CountCache {
@@ -59,6 +90,9 @@ impl CountCache {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         let kept = &mut *kept;
         kept.cached.retain(|_, c| !(c.timed && now - c.made_at >= TIMED_FOR_SECS));
+        if kept.stale_feeds.len() > MAX_FEEDS_RECOUNTED {
+            kept.drop_counts();
+        }
         if !kept.stale_feeds.is_empty() {
             let stale: Vec<FeedId> = kept.stale_feeds.drain().collect();
             if let Err(e) = recount_feeds(store, &mut kept.cached, &stale, now) {
@@ -87,6 +121,7 @@ impl CountCache {
             return out;
         }
         let queries: Vec<Query> = missing.iter().map(|(_, q)| q.clone()).collect();
+        self.passes.fetch_add(1, Ordering::Relaxed);
         let made = count_matches_by_feed(store, &queries, now);
         for (i, (expr, query)) in missing.into_iter().enumerate() {
             let result = match &made {
@@ -115,12 +150,12 @@ impl CountCache {
             return;
         }
         if changed.len() > MAX_INCREMENTAL {
-            *kept = Kept::default();
+            kept.drop_counts();
             return;
         }
         if let Err(e) = apply_marks(store, &mut kept.cached, changed, mark, now) {
             tracing::warn!(target: "tidings", "query feed counts dropped: {e}");
-            *kept = Kept::default();
+            kept.drop_counts();
         }
     }
 
@@ -131,16 +166,66 @@ impl CountCache {
         if kept.cached.is_empty() {
             return;
         }
-        if kept.stale_feeds.len() >= MAX_FEEDS_RECOUNTED {
-            *kept = Kept::default();
-            return;
-        }
         kept.stale_feeds.insert(feed);
     }
 
     /// Something else changed: every count is made again when next asked for.
     pub fn clear(&self) {
-        *self.kept.lock().unwrap_or_else(PoisonError::into_inner) = Kept::default();
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner).drop_counts();
+    }
+
+    /// How many passes over every article were made so far.
+    pub fn passes(&self) -> u64 {
+        self.passes.load(Ordering::Relaxed)
+    }
+
+    /// The counts kept now, brought up to date, encoded for [`CountCache::restore`] in the
+    /// next process; `None` if there are none. Called as the holder closes, so it never makes
+    /// a pass over every article: feeds refreshed since are counted again (fewer articles than
+    /// a pass), and counts that were dropped are not kept.
+    pub fn to_keep(&self, store: &Store, now: i64) -> Option<Vec<u8>> {
+        let exprs: Vec<String> = {
+            let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+            if kept.stale_feeds.len() > MAX_FEEDS_RECOUNTED {
+                return None;
+            }
+            kept.cached.keys().cloned().collect()
+        };
+        // Only recounts the stale feeds (and drops a time-dependent count that expired).
+        let _ = self.counts(store, &exprs, now);
+        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut counts: Vec<KeptQuery> = kept
+            .cached
+            .iter()
+            .map(|(expr, c)| {
+                let mut feeds: Vec<(u64, u64, u64)> =
+                    c.by_feed.iter().map(|(feed, c)| (feed.0, c.unread, c.total)).collect();
+                feeds.sort_unstable();
+                KeptQuery { expr: expr.clone(), made_at: c.made_at, feeds }
+            })
+            .collect();
+        if counts.is_empty() {
+            return None;
+        }
+        counts.sort_unstable_by(|a, b| a.expr.cmp(&b.expr));
+        serde_json::to_vec(&KeptCounts { counts }).ok()
+    }
+
+    /// Starts from counts [`CountCache::to_keep`] made from this very state of the store (the
+    /// caller checked the stamp). Anything that does not decode is ignored: the next request
+    /// makes the counts again.
+    pub fn restore(&self, kept_bytes: &[u8]) {
+        let Ok(decoded) = serde_json::from_slice::<KeptCounts>(kept_bytes) else { return };
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        for KeptQuery { expr, made_at, feeds } in decoded.counts {
+            let Ok(query) = Query::parse(&expr) else { continue };
+            let by_feed = feeds
+                .into_iter()
+                .map(|(feed, unread, total)| (FeedId(feed), Counts { unread, total }))
+                .collect();
+            let timed = tests_time(&query.expr);
+            kept.cached.entry(expr).or_insert(Cached { query, by_feed, made_at, timed });
+        }
     }
 }
 
@@ -345,5 +430,52 @@ mod tests {
         // Anything else drops them: made again on the next request.
         cache.clear();
         assert_eq!(cache.counts(&store, &exprs, now), CountCache::default().counts(&store, &exprs, now));
+    }
+
+    #[test]
+    fn counts_kept_for_the_next_process_are_brought_up_to_date_first() {
+        let (_dir, store) = store();
+        let now = chrono::Utc::now().timestamp();
+        let exprs: Vec<String> = ["unread", "title:rust", "age<5d"].iter().map(|s| (*s).to_owned()).collect();
+        let cache = CountCache::default();
+        assert_eq!(cache.to_keep(&store, now), None, "nothing counted, nothing kept");
+        let _ = cache.counts(&store, &exprs, now);
+        // A feed refreshed since the counts were made: counted again before they are kept.
+        let feed = store.feeds().unwrap()[0].id;
+        let rust = PreparedArticle::new(ParsedArticle {
+            key: ArticleKey([99; 16]),
+            title: "rust again".into(),
+            date: Some(chrono::Utc::now()),
+            ..Default::default()
+        });
+        let update = FeedUpdate {
+            feed_title: "Feed 0".into(),
+            site_link: None,
+            etag: None,
+            last_modified: None,
+            moved_to: None,
+            articles: vec![rust],
+        };
+        let settings = StoreSettings::default();
+        store.apply_fetch(feed, FetchResult::Updated(update), FetchRecord::default(), &settings, now).unwrap();
+        cache.feed_written(feed);
+        let kept = cache.to_keep(&store, now).unwrap();
+
+        let next = CountCache::default();
+        next.restore(&kept);
+        let fresh = CountCache::default().counts(&store, &exprs, now);
+        assert_eq!(next.counts(&store, &exprs, now), fresh);
+        assert_eq!(next.passes(), 0, "all three were kept");
+        // A minute on, the time-dependent one is counted again; the others are still kept.
+        let later = CountCache::default();
+        later.restore(&kept);
+        let _ = later.counts(&store, &exprs, now + TIMED_FOR_SECS);
+        assert_eq!(later.passes(), 1);
+        assert_eq!(later.counts(&store, &exprs[..2], now + TIMED_FOR_SECS), fresh[..2]);
+        // Something that does not decode is ignored.
+        let broken = CountCache::default();
+        broken.restore(b"{not json");
+        assert_eq!(broken.counts(&store, &exprs, now), fresh);
+        assert_eq!(broken.passes(), 1);
     }
 }

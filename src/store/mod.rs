@@ -24,6 +24,7 @@ mod chunked;
 mod codec;
 pub(crate) mod datadir;
 mod feed_order;
+mod kept;
 mod query_feeds;
 mod records;
 mod removal;

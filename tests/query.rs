@@ -519,6 +519,12 @@ fn query_counts_kept_by_the_holder_follow_tags_given_by_hand() {
     let err = holder.tag_articles(&[id], &["two words".to_owned()], &[]).unwrap_err().to_string();
     assert!(err.contains("\"two words\" cannot be a tag"), "{err}");
     assert_eq!(counts(), [1, 0]);
+    // A feed given a tag: its articles are counted again, and no other.
+    t.ok(&["set", "2", "--tag", "later"]);
+    assert_eq!(counts(), [2, 1]);
+    t.ok(&["set", "2", "--untag", "later"]);
+    assert_eq!(counts(), [1, 0]);
+    assert_eq!(holder.query_count_passes(), Some(1), "tags and feed edits recount their feeds only");
     // Every watcher (a reader) hears of it.
     let mut heard = Vec::new();
     while let Ok(e) = events.try_recv() {

@@ -23,6 +23,14 @@ pub const EVENT_BACKLOG: usize = 1024;
 /// The name query feeds' counts are kept under in the store (see `store::kept`).
 const QUERY_COUNTS_KEPT: &str = "query_counts";
 
+/// Which articles a write may have changed for a query (the kept counts follow: nothing, the
+/// articles of these feeds counted again, or every count made again).
+enum Counted {
+    Unchanged,
+    Feeds(Vec<FeedId>),
+    Anything,
+}
+
 /// A refresh in progress, which a request for the same feeds (or fewer) joins.
 struct Running {
     /// `None`: every feed.
@@ -126,17 +134,27 @@ impl Holder {
             .clone()
     }
 
+    /// Tells every watcher of `change`; the kept query counts follow what it changed.
     fn publish(&self, origin: u64, change: Change) {
         // A mark updated the counts itself, a refreshed feed is counted again alone; anything
-        // else may change what a query matches anywhere.
-        match &change {
-            Change::Flags | Change::SyncStep(_) | Change::RefreshStarted { .. } => {}
-            Change::FeedRefreshed(p) => {
-                if matches!(p.report.outcome, crate::refresh::FeedOutcome::Updated(_)) {
-                    self.query_counts.feed_written(p.report.feed);
-                }
-            }
-            _ => self.query_counts.clear(),
+        // else may change what a query matches anywhere, unless the writer said what it
+        // changed (`publish_counted`).
+        let counted = match &change {
+            Change::Flags | Change::SyncStep(_) | Change::RefreshStarted { .. } => Counted::Unchanged,
+            Change::FeedRefreshed(p) => match p.report.outcome {
+                crate::refresh::FeedOutcome::Updated(_) => Counted::Feeds(vec![p.report.feed]),
+                _ => Counted::Unchanged,
+            },
+            _ => Counted::Anything,
+        };
+        self.publish_counted(origin, change, counted);
+    }
+
+    fn publish_counted(&self, origin: u64, change: Change, counted: Counted) {
+        match counted {
+            Counted::Unchanged => {}
+            Counted::Feeds(feeds) => feeds.into_iter().for_each(|f| self.query_counts.feed_written(f)),
+            Counted::Anything => self.query_counts.clear(),
         }
         // No watcher is fine.
         let _ = self.events.send(Event { origin, change });
@@ -217,18 +235,19 @@ impl Holder {
         let reply = match request {
             Request::QueryFeeds => Reply::QueryFeeds(store.query_feeds()?),
             Request::QueryFeedAdd(feed) => {
+                // A query feed's counts are kept per expression: a new one is counted when asked.
                 let added = store.add_query_feed(feed)?;
-                self.written(origin, Change::Feeds)?;
+                self.written_counted(origin, Change::Feeds, Counted::Unchanged)?;
                 Reply::Done(added)
             }
             Request::MoveFeed(id, by) => {
                 let moved = store.move_feed(id, by)?;
-                self.written(origin, Change::Feeds)?;
+                self.written_counted(origin, Change::Feeds, Counted::Unchanged)?;
                 Reply::Done(moved)
             }
             Request::QueryFeedRemove(name) => {
                 let removed = store.remove_query_feed(&name)?;
-                self.written(origin, Change::Feeds)?;
+                self.written_counted(origin, Change::Feeds, Counted::Unchanged)?;
                 Reply::Done(removed)
             }
             Request::Feeds => Reply::Feeds(store.feeds()?),
@@ -254,18 +273,20 @@ impl Holder {
                         present += 1;
                     }
                 }
-                self.written(origin, Change::Feeds)?;
+                // New feeds have no articles yet.
+                self.written_counted(origin, Change::Feeds, Counted::Unchanged)?;
                 Reply::Added { added, present }
             }
             Request::EditFeed(id, edit) => {
                 let before = store.feed(id)?.ok_or_else(|| StoreError::NoSuchFeed(id.to_string()))?;
                 let after = store.update_feed(id, |f| edit.apply(f))?;
-                self.written(origin, Change::Feeds)?;
+                // Its title and tags are its articles' `feed:` and `tag:`.
+                self.written_counted(origin, Change::Feeds, Counted::Feeds(vec![id]))?;
                 Reply::Edited { before, after }
             }
             Request::AddSamples => {
                 let ids = crate::samples::add_samples(store, &self.settings)?;
-                self.written(origin, Change::Feeds)?;
+                self.written_counted(origin, Change::Feeds, Counted::Feeds(ids.clone()))?;
                 Reply::FeedIds(ids)
             }
             Request::Articles(q) => Reply::Articles(store.articles(&q)?),
@@ -294,9 +315,16 @@ impl Holder {
             Request::TagArticles(ids, add, remove) => {
                 let changed = store.tag_articles(&ids, &add, &remove)?;
                 if !changed.is_empty() {
-                    // Not a flag: the kept query counts are dropped (`publish`), as a tag
-                    // may be what a query feed tests.
-                    self.written(origin, Change::Tags)?;
+                    // A tag may be what a query feed tests: their feeds are counted again.
+                    let mut feeds: Vec<FeedId> = Vec::new();
+                    for &id in &changed {
+                        if let Some((_, feed)) = store.flags_and_feed_of(id)? {
+                            feeds.push(feed);
+                        }
+                    }
+                    feeds.sort_unstable();
+                    feeds.dedup();
+                    self.written_counted(origin, Change::Tags, Counted::Feeds(feeds))?;
                 }
                 Reply::ArticleIds(changed)
             }
@@ -334,6 +362,13 @@ impl Holder {
     fn written(&self, origin: u64, change: Change) -> Result<(), StoreError> {
         self.store.flush()?;
         self.publish(origin, change);
+        Ok(())
+    }
+
+    /// [`Holder::written`] by a writer that knows which articles' matches it may have changed.
+    fn written_counted(&self, origin: u64, change: Change, counted: Counted) -> Result<(), StoreError> {
+        self.store.flush()?;
+        self.publish_counted(origin, change, counted);
         Ok(())
     }
 
@@ -426,7 +461,8 @@ impl Holder {
         if let Err(e) = crate::search::catch_up_if_built(&self.store) {
             tracing::warn!(target: "tidings", "search index not updated after removing feed {id}: {e}");
         }
-        self.written(origin, Change::Feeds)?;
+        // Counted again, it has no articles left: its counts go.
+        self.written_counted(origin, Change::Feeds, Counted::Feeds(vec![id]))?;
         let note = match (server_feed, self.fetcher()) {
             (Some(server_feed), Ok(fetcher)) => self.runtime.block_on(crate::sync::unsubscribe_remote(
                 &self.store,

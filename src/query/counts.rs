@@ -457,7 +457,9 @@ mod tests {
             articles: vec![rust],
         };
         let settings = StoreSettings::default();
-        store.apply_fetch(feed, FetchResult::Updated(update), FetchRecord::default(), &settings, now).unwrap();
+        store
+            .apply_fetch(feed, FetchResult::Updated(update), FetchRecord::default(), &settings, now)
+            .unwrap();
         cache.feed_written(feed);
         let kept = cache.to_keep(&store, now).unwrap();
 

@@ -660,22 +660,10 @@ impl Store {
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
                 };
+                let trees = removal::ArticleTrees { articles, bodies, findex, dindex, flags, tags, pending };
                 let mut removed = 0i64;
                 for k in &index {
-                    let (Some(date), Some(aid)) =
-                        (k.get(8..16).and_then(date_from_bits), k.get(16..).and_then(read_u64).map(ArticleId))
-                    else {
-                        continue;
-                    };
-                    findex.remove(k)?;
-                    dindex.remove(&date_index_key(date, aid))?;
-                    if articles.remove(&article_key(aid))?.is_some() {
-                        removed += 1;
-                    }
-                    bodies.remove(&article_key(aid))?;
-                    flags.remove(&article_key(aid))?;
-                    tags.remove(&article_key(aid))?;
-                    crate::search::mark_pending(pending, aid)?;
+                    removed += i64::from(trees.remove_indexed(k)?);
                 }
                 for k in identities.iter().chain(&log) {
                     keys.remove(k)?;

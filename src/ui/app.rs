@@ -84,7 +84,7 @@ pub struct Heading {
     pub group: TagGroup,
     /// Unread articles of the feeds listed under it.
     pub unread: u64,
-    /// Indexes into `App::feeds` of the feeds listed under it, also while it is folded.
+    /// Indexes into `FeedsPane::rows` of the feeds listed under it, also while it is folded.
     pub feeds: Vec<usize>,
     pub folded: bool,
 }
@@ -104,9 +104,9 @@ pub struct QueryRow {
 /// A row of the feeds pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedLine {
-    /// An index into `App::queries`: query feeds come first.
+    /// An index into `FeedsPane::queries`: query feeds come first.
     Query(usize),
-    /// An index into `App::feeds`.
+    /// An index into `FeedsPane::rows`.
     Feed(usize),
     /// A tag's heading (grouped by tag); its feeds follow it unless it is folded.
     Heading(Heading),
@@ -556,19 +556,64 @@ pub const MESSAGE_TICKS: u8 = 6;
 /// A sync sends marks of synced articles this many ticks (seconds) after the last one.
 pub const PUSH_AFTER_TICKS: u8 = 3;
 
+/// The reader's whole state: one part per pane and overlay, and what the screen shares.
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
+    pub feeds: FeedsPane,
+    pub articles: ArticlesPane,
+    pub article: ArticlePane,
+    /// The one-line input that takes the status line's place while it is open.
+    pub prompt: Option<Prompt>,
+    pub overlay: Overlays,
+    pub status: StatusLine,
+    pub background: Background,
+    pub focus: Pane,
+    pub width: u16,
+    pub height: u16,
+    /// How a wide terminal is shared between the panes.
+    pub split: super::layout::Split,
+    /// `U`: only feeds and articles with something unread are listed.
+    pub unread_only: bool,
+    /// strftime format of list dates.
+    pub date_format: String,
+    pub undo: Vec<UndoStep>,
+    /// What typed keys mean (`update` reads them when it obeys a key, not when it arrives).
+    pub keymap: super::keymap::Keymap,
+    /// Keys and other intents not obeyed yet, oldest first: the first waits for something on
+    /// its way (a list, an article body, a row), the rest wait behind it. Nothing typed is
+    /// dropped or reordered, however fast it comes.
+    pub queued: VecDeque<super::action::Action>,
+    pub quit: bool,
+}
+
+/// The feeds pane, on the left: the feeds and query feeds, what of them is listed, the
+/// selection, and the loads that fill it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedsPane {
     /// Every feed, in the store's order.
-    pub feeds: Vec<FeedRow>,
+    pub rows: Vec<FeedRow>,
+    /// The rows shown (filter, unread-only, tag, grouping, folds); `sel` indexes this.
+    pub view: Vec<FeedLine>,
+    pub sel: usize,
+    /// First row shown (kept by `scroll_lists`).
+    pub offset: usize,
+    /// False until the first `FeedsLoaded`: tells "loading" from "no feeds".
+    pub loaded: bool,
+    /// A feeds reload is on its way; `stale` asks for one more when it lands, so a refresh of
+    /// 500 feeds does not queue 500 reloads.
+    pub reloading: bool,
+    pub stale: bool,
+    pub filter: String,
+    /// `t`: only feeds with this tag are listed.
+    pub tag: Option<String>,
+    /// `T`: the pane lists the feeds under a heading per tag.
+    pub group_by_tag: bool,
+    /// Tags whose heading is folded (kept while the reader runs).
+    pub folded: HashSet<TagGroup>,
+    /// Select this feed when it appears in the list (a feed just added with `a`).
+    pub select_when_listed: Option<FeedId>,
     /// The query feeds: config.toml's, then the database's.
     pub queries: Vec<QueryRow>,
-    /// Each list's order, once `O` changed it (remembered while the reader runs).
-    pub orders: HashMap<Source, ArticleOrder>,
-    /// Orders kept from earlier runs and set in this one, by `list_orders::key`: what a list
-    /// not ordered yet in this run starts with.
-    pub kept_orders: HashMap<String, ArticleOrder>,
-    /// The last search typed (`Ctrl-/` starts with it, to refine it).
-    pub last_search: String,
     /// config.toml's `[[query]]`s (the database's come with each load).
     pub config_queries: Vec<crate::store::QueryFeed>,
     /// A query feeds load (and count) is on its way; `queries_stale` asks for one more.
@@ -576,11 +621,16 @@ pub struct App {
     pub queries_stale: bool,
     /// False until the first `QueryFeedsLoaded`.
     pub queries_loaded: bool,
-    /// The rows shown (filter, unread-only, tag, grouping, folds); `feed_sel` indexes this.
-    pub feed_view: Vec<FeedLine>,
-    /// False until the first `FeedsLoaded`: tells "loading" from "no feeds".
-    pub feeds_loaded: bool,
-    pub feed_sel: usize,
+}
+
+/// The articles pane, in the middle: the list it shows, what of it is read so far, its
+/// filter, order and selection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArticlesPane {
+    /// What `entries` holds.
+    pub source: Option<Source>,
+    /// The list asked for last; older answers are dropped.
+    pub wanted: Option<Source>,
     /// The loaded list, newest first: every article's id and flags, which is all that moving,
     /// counting, unread-only, `n`/`N` and marking need.
     pub entries: Vec<ListEntry>,
@@ -590,31 +640,72 @@ pub struct App {
     pub rows: IdMap<ArticleRow>,
     /// Rows asked for with `LoadRows` that have not arrived: not asked for again.
     pub rows_loading: IdSet,
-    /// Indexes into `entries` of the articles shown; `article_sel` indexes this.
-    pub article_view: Vec<usize>,
-    /// What `entries` holds.
-    pub articles_source: Option<Source>,
-    /// The list asked for last; older answers are dropped.
-    pub articles_wanted: Option<Source>,
-    pub article_sel: usize,
-    /// First rows shown of the two lists (kept by `scroll_lists`).
-    pub feed_offset: usize,
-    pub article_offset: usize,
-    pub article: Option<OpenArticle>,
-    pub focus: Pane,
-    pub width: u16,
-    pub height: u16,
+    /// Indexes into `entries` of the articles shown; `sel` indexes this.
+    pub view: Vec<usize>,
+    pub sel: usize,
+    /// First row shown (kept by `scroll_lists`).
+    pub offset: usize,
+    pub filter: String,
+    /// While `filter` is a query (`?unread and age<7d`): the articles the store said the
+    /// latest answered expression matches. `None` until the first answer: all are shown.
+    pub query_matches: Option<HashSet<ArticleId>>,
+    /// Each list's order, once `O` changed it (remembered while the reader runs).
+    pub orders: HashMap<Source, ArticleOrder>,
+    /// Orders kept from earlier runs and set in this one, by `list_orders::key`: what a list
+    /// not ordered yet in this run starts with.
+    pub kept_orders: HashMap<String, ArticleOrder>,
+    /// The last search typed (`Ctrl-/` starts with it, to refine it).
+    pub last_search: String,
+    /// Set by `n`/`N` while the next feed's articles load.
+    pub jump: Option<Jump>,
+    /// Articles (and whole feeds, marked read) marked here since the last reload of the list
+    /// was queued: the writer runs after it, so what it reads lacks them (see `note_marks`).
+    pub marked_since_reload: HashSet<ArticleId>,
+    pub feeds_read_since_reload: HashSet<FeedId>,
+}
+
+/// The article pane, on the right (or the whole screen when narrow): the open article and
+/// how its links are written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticlePane {
+    pub open: Option<OpenArticle>,
+    /// `[reader] hyperlinks`: links in the article pane are written as OSC 8 hyperlinks.
+    pub hyperlinks: bool,
+    /// `open_schemes` (lowercase): only links with these schemes are opened or hyperlinked.
+    pub open_schemes: Vec<String>,
+}
+
+/// The windows drawn over the panes (`?`, `i`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overlays {
+    /// The window shown, if any.
+    pub shown: Option<Overlay>,
+    /// The `?` window's lines, from the live keymap.
+    pub help: Vec<HelpLine>,
+}
+
+/// The status line at the bottom: the unread count and the last message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusLine {
     pub unread_total: u64,
     pub message: String,
     /// Ticks since `message` was set.
-    pub message_age: u8,
+    pub age: u8,
     /// `message` reports a failure (drawn in the error style).
-    pub message_is_error: bool,
-    /// The whole text of the last failure shown in the status line (which may cut it): the
-    /// `i` window shows it, wrapped.
+    pub is_error: bool,
+    /// The whole text of the last failure shown (the line may cut it): the `i` window shows
+    /// it, wrapped.
     pub last_error: Option<String>,
+}
+
+/// Refreshes and syncs in the background. Not a part of the screen: the status line draws
+/// `refresh`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Background {
     /// `Some` while a refresh runs (only one at a time).
     pub refresh: Option<RefreshProgress>,
+    /// Start a refresh of every feed once the feeds are loaded (`refresh_on_start`).
+    pub refresh_on_load: bool,
     /// A background sync runs (a refresh syncs too: one or the other at a time).
     pub syncing: bool,
     /// Marks of synced articles wait this many more ticks (seconds) before a sync sends them:
@@ -622,53 +713,6 @@ pub struct App {
     pub push_due: Option<u8>,
     /// Background syncs are on (`sync_interval_minutes` is not 0): marks are sent soon.
     pub push_soon: bool,
-    /// A feeds reload is on its way; `feeds_stale` asks for one more when it lands, so a
-    /// refresh of 500 feeds does not queue 500 reloads.
-    pub feeds_reloading: bool,
-    pub feeds_stale: bool,
-    /// Articles (and whole feeds, marked read) marked here since the last reload of the list
-    /// was queued: the writer runs after it, so what it reads lacks them (see `note_marks`).
-    pub marked_since_reload: HashSet<ArticleId>,
-    pub feeds_read_since_reload: HashSet<FeedId>,
-    /// `U`: only feeds and articles with something unread are listed.
-    pub unread_only: bool,
-    pub feed_filter: String,
-    pub article_filter: String,
-    /// While `article_filter` is a query (`?unread and age<7d`): the articles the store said
-    /// the latest answered expression matches. `None` until the first answer: all are shown.
-    pub query_matches: Option<HashSet<ArticleId>>,
-    /// `t`: only feeds with this tag are listed.
-    pub tag: Option<String>,
-    /// `T`: the feeds pane lists the feeds under a heading per tag.
-    pub group_by_tag: bool,
-    /// Tags whose heading is folded (kept while the reader runs).
-    pub folded: HashSet<TagGroup>,
-    pub prompt: Option<Prompt>,
-    pub overlay: Option<Overlay>,
-    pub undo: Vec<UndoStep>,
-    /// Set by `n`/`N` while the next feed's articles load.
-    pub jump: Option<Jump>,
-    /// Select this feed when it appears in the list (a feed just added with `a`).
-    pub select_feed: Option<FeedId>,
-    /// The `?` overlay's lines, from the live keymap.
-    pub help: Vec<HelpLine>,
-    /// strftime format of list dates.
-    pub date_format: String,
-    /// `[reader] hyperlinks`: links in the article pane are written as OSC 8 hyperlinks.
-    pub hyperlinks: bool,
-    /// `open_schemes` (lowercase): only links with these schemes are opened or hyperlinked.
-    pub open_schemes: Vec<String>,
-    /// How a wide terminal is shared between the panes.
-    pub split: super::layout::Split,
-    /// Start a refresh of every feed once the feeds are loaded (`refresh_on_start`).
-    pub refresh_on_load: bool,
-    /// What typed keys mean (`update` reads them when it obeys a key, not when it arrives).
-    pub keymap: super::keymap::Keymap,
-    /// Keys and other intents not obeyed yet, oldest first: the first waits for something on
-    /// its way (a list, an article body, a row), the rest wait behind it. Nothing typed is
-    /// dropped or reordered, however fast it comes.
-    pub queued: VecDeque<super::action::Action>,
-    pub quit: bool,
 }
 
 impl Default for App {
@@ -680,62 +724,20 @@ impl Default for App {
 impl App {
     pub fn new(width: u16, height: u16) -> App {
         App {
-            feeds: Vec::new(),
-            queries: Vec::new(),
-            orders: HashMap::new(),
-            last_search: String::new(),
-            kept_orders: HashMap::new(),
-            config_queries: Vec::new(),
-            queries_loading: false,
-            queries_stale: false,
-            queries_loaded: false,
-            feed_view: Vec::new(),
-            feeds_loaded: false,
-            feed_sel: 0,
-            entries: Vec::new(),
-            rows: IdMap::default(),
-            rows_loading: IdSet::default(),
-            article_view: Vec::new(),
-            articles_source: None,
-            articles_wanted: None,
-            article_sel: 0,
-            feed_offset: 0,
-            article_offset: 0,
-            article: None,
+            feeds: FeedsPane::default(),
+            articles: ArticlesPane::default(),
+            article: ArticlePane::default(),
+            prompt: None,
+            overlay: Overlays::default(),
+            status: StatusLine::default(),
+            background: Background::default(),
             focus: Pane::Feeds,
             width,
             height,
-            unread_total: 0,
-            message: String::new(),
-            message_age: 0,
-            message_is_error: false,
-            last_error: None,
-            refresh: None,
-            syncing: false,
-            push_due: None,
-            push_soon: false,
-            feeds_reloading: false,
-            feeds_stale: false,
-            marked_since_reload: HashSet::new(),
-            feeds_read_since_reload: HashSet::new(),
-            unread_only: false,
-            feed_filter: String::new(),
-            article_filter: String::new(),
-            query_matches: None,
-            tag: None,
-            group_by_tag: false,
-            folded: HashSet::new(),
-            prompt: None,
-            overlay: None,
-            undo: Vec::new(),
-            jump: None,
-            select_feed: None,
-            help: Vec::new(),
-            date_format: "%Y-%m-%d".to_owned(),
-            hyperlinks: false,
-            open_schemes: Vec::new(),
             split: Default::default(),
-            refresh_on_load: false,
+            unread_only: false,
+            date_format: "%Y-%m-%d".to_owned(),
+            undo: Vec::new(),
             keymap: super::keymap::Keymap::default(),
             queued: VecDeque::new(),
             quit: false,
@@ -749,23 +751,23 @@ impl App {
 
     /// The selected feed; `None` when a heading is selected.
     pub fn selected_feed(&self) -> Option<&FeedRow> {
-        match self.feed_view.get(self.feed_sel)? {
-            FeedLine::Feed(i) => self.feeds.get(*i),
+        match self.feeds.view.get(self.feeds.sel)? {
+            FeedLine::Feed(i) => self.feeds.rows.get(*i),
             FeedLine::Heading(_) | FeedLine::Query(_) => None,
         }
     }
 
     /// The selected query feed.
     pub fn selected_query(&self) -> Option<&QueryRow> {
-        match self.feed_view.get(self.feed_sel)? {
-            FeedLine::Query(i) => self.queries.get(*i),
+        match self.feeds.view.get(self.feeds.sel)? {
+            FeedLine::Query(i) => self.feeds.queries.get(*i),
             FeedLine::Feed(_) | FeedLine::Heading(_) => None,
         }
     }
 
     /// The selected heading of the grouped feeds pane.
     pub fn selected_heading(&self) -> Option<&Heading> {
-        match self.feed_view.get(self.feed_sel)? {
+        match self.feeds.view.get(self.feeds.sel)? {
             FeedLine::Heading(h) => Some(h),
             FeedLine::Feed(_) | FeedLine::Query(_) => None,
         }
@@ -773,7 +775,7 @@ impl App {
 
     /// The heading the feeds pane's row `line` is under (itself for a heading).
     fn group_of_line(&self, line: usize) -> Option<&TagGroup> {
-        self.feed_view.get(..=line)?.iter().rev().find_map(|l| match l {
+        self.feeds.view.get(..=line)?.iter().rev().find_map(|l| match l {
             FeedLine::Heading(h) => Some(&h.group),
             FeedLine::Feed(_) | FeedLine::Query(_) => None,
         })
@@ -781,21 +783,21 @@ impl App {
 
     /// What the selection is on, to keep it when the feeds list is rebuilt.
     pub fn selected_feed_key(&self) -> Option<FeedKey> {
-        match self.feed_view.get(self.feed_sel)? {
-            FeedLine::Query(i) => Some(FeedKey::Query(self.queries.get(*i)?.name.clone())),
+        match self.feeds.view.get(self.feeds.sel)? {
+            FeedLine::Query(i) => Some(FeedKey::Query(self.feeds.queries.get(*i)?.name.clone())),
             FeedLine::Heading(h) => Some(FeedKey::Heading(h.group.clone())),
             FeedLine::Feed(i) => Some(FeedKey::Feed {
-                id: self.feeds.get(*i)?.id,
-                group: self.group_of_line(self.feed_sel).cloned(),
+                id: self.feeds.rows.get(*i)?.id,
+                group: self.group_of_line(self.feeds.sel).cloned(),
             }),
         }
     }
 
     /// The feeds in the pane's order, a folded heading standing for its feeds: (row of the
-    /// feed or of its folded heading, index into `feeds`). What `n` and `N` walk.
+    /// feed or of its folded heading, index into `feeds.rows`). What `n` and `N` walk.
     pub fn feeds_in_order(&self) -> Vec<(usize, usize)> {
         let mut order = Vec::new();
-        for (row, line) in self.feed_view.iter().enumerate() {
+        for (row, line) in self.feeds.view.iter().enumerate() {
             match line {
                 FeedLine::Feed(i) => order.push((row, *i)),
                 FeedLine::Heading(h) if h.folded => order.extend(h.feeds.iter().map(|&i| (row, i))),
@@ -806,53 +808,59 @@ impl App {
     }
 
     pub fn selected_entry(&self) -> Option<&ListEntry> {
-        self.article_view.get(self.article_sel).and_then(|&i| self.entries.get(i))
+        self.articles.view.get(self.articles.sel).and_then(|&i| self.articles.entries.get(i))
     }
 
     /// The selected article's row, once it has been read.
     pub fn selected_article(&self) -> Option<&ArticleRow> {
-        self.selected_entry().and_then(|e| self.rows.get(&e.id))
+        self.selected_entry().and_then(|e| self.articles.rows.get(&e.id))
     }
 
     /// The feeds shown, in order (headings left out; a feed with two tags can come twice).
     pub fn visible_feeds(&self) -> impl Iterator<Item = &FeedRow> {
-        self.feed_view.iter().filter_map(|line| match line {
-            FeedLine::Feed(i) => self.feeds.get(*i),
+        self.feeds.view.iter().filter_map(|line| match line {
+            FeedLine::Feed(i) => self.feeds.rows.get(*i),
             FeedLine::Heading(_) | FeedLine::Query(_) => None,
         })
     }
 
     /// The articles shown, in order.
     pub fn visible_entries(&self) -> impl Iterator<Item = &ListEntry> {
-        self.article_view.iter().filter_map(|&i| self.entries.get(i))
+        self.articles.view.iter().filter_map(|&i| self.articles.entries.get(i))
     }
 
     /// Every row of the list has been read (what `/` needs to match them all).
     pub fn all_rows_loaded(&self) -> bool {
-        self.entries.iter().all(|e| self.rows.contains_key(&e.id))
+        self.articles.entries.iter().all(|e| self.articles.rows.contains_key(&e.id))
     }
 
     /// Drops the rows far from the screen once more than `ROW_CACHE` are held, keeping the
     /// open article's. Not while `/` filters: the filter matches every row.
     pub fn trim_rows(&mut self) {
-        if self.rows.len() <= ROW_CACHE || self.needs_every_row() {
+        if self.articles.rows.len() <= ROW_CACHE || self.needs_every_row() {
             return;
         }
-        let first = self.article_offset.saturating_sub(ROW_CACHE / 2);
-        let keep: HashSet<ArticleId> =
-            self.article_view.iter().skip(first).take(ROW_CACHE).map(|&i| self.entries[i].id).collect();
-        let open = self.article.as_ref().map(|o| o.row.id);
-        self.rows.retain(|id, _| keep.contains(id) || Some(*id) == open);
+        let first = self.articles.offset.saturating_sub(ROW_CACHE / 2);
+        let keep: HashSet<ArticleId> = self
+            .articles
+            .view
+            .iter()
+            .skip(first)
+            .take(ROW_CACHE)
+            .map(|&i| self.articles.entries[i].id)
+            .collect();
+        let open = self.article.open.as_ref().map(|o| o.row.id);
+        self.articles.rows.retain(|id, _| keep.contains(id) || Some(*id) == open);
     }
 
     /// The title of a feed by id, for the article header.
     pub fn feed_title(&self, id: FeedId) -> String {
-        self.feeds.iter().find(|f| f.id == id).map(|f| f.title.clone()).unwrap_or_default()
+        self.feeds.rows.iter().find(|f| f.id == id).map(|f| f.title.clone()).unwrap_or_default()
     }
 
     /// The articles pane's title: the feed, or the view.
     pub fn list_title(&self) -> String {
-        match self.articles_source {
+        match self.articles.source {
             Some(Source::Feed(f)) => self.feed_title(f),
             Some(Source::Starred) => "Starred".to_owned(),
             Some(Source::Query { name, .. }) => crate::sanitize::line(name),
@@ -863,7 +871,7 @@ impl App {
 
     /// Every tag of every feed, once each, in the order of the grouped pane's headings.
     pub fn all_tags(&self) -> Vec<String> {
-        let mut tags: Vec<String> = self.feeds.iter().flat_map(|f| f.tags.iter().cloned()).collect();
+        let mut tags: Vec<String> = self.feeds.rows.iter().flat_map(|f| f.tags.iter().cloned()).collect();
         tags.sort_by_cached_key(|t| tag_order(t));
         tags.dedup();
         tags
@@ -873,34 +881,34 @@ impl App {
     pub fn scroll_lists(&mut self) {
         use super::layout::{keep_visible, list_page};
         let rows = list_page(self.width, self.height, Pane::Feeds, self.split);
-        self.feed_offset = keep_visible(self.feed_offset, self.feed_sel, self.feed_view.len(), rows);
+        self.feeds.offset = keep_visible(self.feeds.offset, self.feeds.sel, self.feeds.view.len(), rows);
         let rows = list_page(self.width, self.height, Pane::Articles, self.split);
-        self.article_offset =
-            keep_visible(self.article_offset, self.article_sel, self.article_view.len(), rows);
+        self.articles.offset =
+            keep_visible(self.articles.offset, self.articles.sel, self.articles.view.len(), rows);
     }
 
     /// Shows `text` in the status line until it times out.
     pub fn say(&mut self, text: impl Into<String>) {
-        self.message = text.into();
-        self.message_age = 0;
-        self.message_is_error = false;
+        self.status.message = text.into();
+        self.status.age = 0;
+        self.status.is_error = false;
     }
 
     /// Shows a failure in the status line (sanitized: error texts can quote a feed).
     pub fn say_error(&mut self, text: &str) {
         self.say(crate::sanitize::line(text));
-        self.message_is_error = true;
-        self.last_error = Some(self.message.clone());
+        self.status.is_error = true;
+        self.status.last_error = Some(self.status.message.clone());
     }
 
-    /// Recomputes `feed_view` from the filter and unread-only, keeping the selected feed
+    /// Recomputes `feeds.view` from the filter and unread-only, keeping the selected feed
     /// selected (and shown, even if it no longer matches, so nothing moves under the user).
     pub fn refilter_feeds(&mut self) {
         let selected = self.selected_feed_key();
         self.refilter_feeds_keeping(selected);
     }
 
-    /// Recomputes `feed_view` from the tag, filter, unread-only, grouping and folds, then
+    /// Recomputes `feeds.view` from the tag, filter, unread-only, grouping and folds, then
     /// selects `selected` if it is listed (opening its folded heading if that hides it),
     /// else the first row.
     pub fn refilter_feeds_keeping(&mut self, selected: Option<FeedKey>) {
@@ -908,17 +916,17 @@ impl App {
             Some(FeedKey::Feed { id, .. }) => Some(*id),
             _ => None,
         };
-        let needle = self.feed_filter.to_lowercase();
-        let shown: Vec<usize> = (0..self.feeds.len())
+        let needle = self.feeds.filter.to_lowercase();
+        let shown: Vec<usize> = (0..self.feeds.rows.len())
             .filter(|&i| {
-                let f = &self.feeds[i];
-                let tagged = self.tag.as_ref().is_none_or(|t| f.tags.contains(t));
+                let f = &self.feeds.rows[i];
+                let tagged = self.feeds.tag.as_ref().is_none_or(|t| f.tags.contains(t));
                 let named = needle.is_empty() || f.title.to_lowercase().contains(&needle);
                 // A filter being typed shows only matches: the sticky selection is for reloads.
                 tagged && named && (Some(f.id) == sticky || !self.unread_only || f.unread > 0)
             })
             .collect();
-        let feed_lines = if self.group_by_tag {
+        let feed_lines = if self.feeds.group_by_tag {
             self.grouped_lines(shown, selected.as_ref())
         } else {
             shown.into_iter().map(FeedLine::Feed).collect()
@@ -929,41 +937,41 @@ impl App {
             Some(FeedKey::Query(name)) => Some(name.as_str()),
             _ => None,
         };
-        let queries = (0..self.queries.len()).filter(|&i| {
-            let q = &self.queries[i];
+        let queries = (0..self.feeds.queries.len()).filter(|&i| {
+            let q = &self.feeds.queries[i];
             let named = needle.is_empty() || q.name.to_lowercase().contains(&needle);
             let unread = !self.unread_only || q.unread != Some(0) || sticky_query == Some(q.name.as_str());
-            self.tag.is_none() && named && unread
+            self.feeds.tag.is_none() && named && unread
         });
-        self.feed_view = queries.map(FeedLine::Query).chain(feed_lines).collect();
+        self.feeds.view = queries.map(FeedLine::Query).chain(feed_lines).collect();
         let position = selected.and_then(|key| self.position_of(&key));
-        self.feed_sel = position.unwrap_or(0).min(self.feed_view.len().saturating_sub(1));
+        self.feeds.sel = position.unwrap_or(0).min(self.feeds.view.len().saturating_sub(1));
     }
 
     /// The grouped pane's rows for the feeds `shown`: a heading per tag (only the `t` tag
     /// while one is chosen), then "(no tag)", each followed by its feeds unless folded. A
     /// heading without feeds is left out.
     fn grouped_lines(&mut self, shown: Vec<usize>, selected: Option<&FeedKey>) -> Vec<FeedLine> {
-        let groups = group_feeds(&self.feeds, &shown, self.tag.as_deref());
+        let groups = group_feeds(&self.feeds.rows, &shown, self.feeds.tag.as_deref());
         // The selected feed stays in sight: if every heading it is under is folded, its own
         // (or its first) is opened.
         if let Some(FeedKey::Feed { id, group }) = selected {
-            let holds = |feeds: &Vec<usize>| feeds.iter().any(|&i| self.feeds[i].id == *id);
+            let holds = |feeds: &Vec<usize>| feeds.iter().any(|&i| self.feeds.rows[i].id == *id);
             let mut holding = groups.iter().filter(|(_, feeds)| holds(feeds)).map(|(g, _)| g);
-            if holding.clone().all(|g| self.folded.contains(g)) {
+            if holding.clone().all(|g| self.feeds.folded.contains(g)) {
                 let open = match group {
                     Some(g) if holding.clone().any(|h| h == g) => Some(g.clone()),
                     _ => holding.next().cloned(),
                 };
                 if let Some(g) = open {
-                    self.folded.remove(&g);
+                    self.feeds.folded.remove(&g);
                 }
             }
         }
         let mut lines = Vec::new();
         for (group, feeds) in groups {
-            let folded = self.folded.contains(&group);
-            let unread = feeds.iter().map(|&i| self.feeds[i].unread).sum();
+            let folded = self.feeds.folded.contains(&group);
+            let unread = feeds.iter().map(|&i| self.feeds.rows[i].unread).sum();
             let rows: Vec<FeedLine> =
                 if folded { Vec::new() } else { feeds.iter().map(|&i| FeedLine::Feed(i)).collect() };
             lines.push(FeedLine::Heading(Heading { group, unread, feeds, folded }));
@@ -976,16 +984,17 @@ impl App {
     fn position_of(&self, key: &FeedKey) -> Option<usize> {
         match key {
             FeedKey::Query(name) => self
-                .feed_view
+                .feeds
+                .view
                 .iter()
-                .position(|l| matches!(l, FeedLine::Query(i) if self.queries[*i].name == *name)),
+                .position(|l| matches!(l, FeedLine::Query(i) if self.feeds.queries[*i].name == *name)),
             FeedKey::Heading(group) => {
-                self.feed_view.iter().position(|l| matches!(l, FeedLine::Heading(h) if h.group == *group))
+                self.feeds.view.iter().position(|l| matches!(l, FeedLine::Heading(h) if h.group == *group))
             }
             FeedKey::Feed { id, group } => {
-                let rows: Vec<usize> = (0..self.feed_view.len())
+                let rows: Vec<usize> = (0..self.feeds.view.len())
                     .filter(
-                        |&row| matches!(self.feed_view[row], FeedLine::Feed(i) if self.feeds[i].id == *id),
+                        |&row| matches!(self.feeds.view[row], FeedLine::Feed(i) if self.feeds.rows[i].id == *id),
                     )
                     .collect();
                 rows.iter()
@@ -996,27 +1005,27 @@ impl App {
         }
     }
 
-    /// Recomputes `article_view` like `refilter_feeds`; the open article stays listed.
+    /// Recomputes `articles.view` like `refilter_feeds`; the open article stays listed.
     pub fn refilter_articles(&mut self) {
         let selected = self.selected_entry().map(|a| a.id);
-        self.refilter_articles_keeping(selected, self.article_sel);
+        self.refilter_articles_keeping(selected, self.articles.sel);
     }
 
-    /// Recomputes `article_view`, selecting `selected` if shown, else the row at `fallback`.
+    /// Recomputes `articles.view`, selecting `selected` if shown, else the row at `fallback`.
     pub fn refilter_articles_keeping(&mut self, selected: Option<ArticleId>, fallback: usize) {
-        let open = self.article.as_ref().map(|o| o.row.id);
-        let needle = self.article_filter.to_lowercase();
-        let query = self.article_filter.starts_with('?');
-        self.article_view = (0..self.entries.len())
+        let open = self.article.open.as_ref().map(|o| o.row.id);
+        let needle = self.articles.filter.to_lowercase();
+        let query = self.articles.filter.starts_with('?');
+        self.articles.view = (0..self.articles.entries.len())
             .filter(|&i| {
-                let a = &self.entries[i];
+                let a = &self.articles.entries[i];
                 // A row not read yet matches nothing: `update` reads them all while a filter
                 // is typed, and filters again as they arrive.
                 let matches = if query {
-                    self.query_matches.as_ref().is_none_or(|ids| ids.contains(&a.id))
+                    self.articles.query_matches.as_ref().is_none_or(|ids| ids.contains(&a.id))
                 } else {
                     needle.is_empty()
-                        || self.rows.get(&a.id).is_some_and(|r| {
+                        || self.articles.rows.get(&a.id).is_some_and(|r| {
                             r.title.to_lowercase().contains(&needle)
                                 || r.author.as_deref().is_some_and(|s| s.to_lowercase().contains(&needle))
                         })
@@ -1026,24 +1035,25 @@ impl App {
                     || !a.read
                     || Some(a.id) == selected
                     || Some(a.id) == open
-                    || self.articles_source.is_some_and(Source::ranked);
+                    || self.articles.source.is_some_and(Source::ranked);
                 matches && wanted
             })
             .collect();
         self.sort_view();
-        self.article_sel = selected
-            .and_then(|id| self.article_view.iter().position(|&i| self.entries[i].id == id))
+        self.articles.sel = selected
+            .and_then(|id| self.articles.view.iter().position(|&i| self.articles.entries[i].id == id))
             .unwrap_or(fallback)
-            .min(self.article_view.len().saturating_sub(1));
+            .min(self.articles.view.len().saturating_sub(1));
     }
 }
 
 impl App {
     /// The shown list's order.
     pub fn order(&self) -> ArticleOrder {
-        let Some(source) = self.articles_source else { return ArticleOrder::default() };
-        let kept = || super::list_orders::key(source).and_then(|k| self.kept_orders.get(&k).copied());
-        match self.orders.get(&source).copied().or_else(kept) {
+        let Some(source) = self.articles.source else { return ArticleOrder::default() };
+        let kept =
+            || super::list_orders::key(source).and_then(|k| self.articles.kept_orders.get(&k).copied());
+        match self.articles.orders.get(&source).copied().or_else(kept) {
             Some(order) => order,
             None if source.ranked() => ArticleOrder::BestMatch,
             None => ArticleOrder::default(),
@@ -1053,39 +1063,40 @@ impl App {
     /// Every row of the list is needed: `/` matches titles and authors, a title order sorts
     /// by them.
     pub fn needs_every_row(&self) -> bool {
-        (!self.article_filter.is_empty() && !self.article_filter.starts_with('?'))
+        (!self.articles.filter.is_empty() && !self.articles.filter.starts_with('?'))
             || self.order() == ArticleOrder::Title
     }
 
-    /// Orders `article_view` (stable: equal keys keep the store's newest-first order).
+    /// Orders `articles.view` (stable: equal keys keep the store's newest-first order).
     fn sort_view(&mut self) {
-        let entries = &self.entries;
-        let ranked = self.articles_source.is_some_and(Source::ranked);
+        let entries = &self.articles.entries;
+        let ranked = self.articles.source.is_some_and(Source::ranked);
         // A search's entries are in rank order: by date needs the rows (a search's come
         // with its results).
-        let date = |i: usize| self.rows.get(&entries[i].id).map_or(i64::MIN, |r| r.date);
+        let date = |i: usize| self.articles.rows.get(&entries[i].id).map_or(i64::MIN, |r| r.date);
         match self.order() {
             ArticleOrder::BestMatch => {}
-            ArticleOrder::Newest if ranked => self.article_view.sort_by_key(|&i| std::cmp::Reverse(date(i))),
-            ArticleOrder::Oldest if ranked => self.article_view.sort_by_key(|&i| date(i)),
+            ArticleOrder::Newest if ranked => self.articles.view.sort_by_key(|&i| std::cmp::Reverse(date(i))),
+            ArticleOrder::Oldest if ranked => self.articles.view.sort_by_key(|&i| date(i)),
             ArticleOrder::Newest => {}
-            ArticleOrder::Oldest => self.article_view.reverse(),
-            ArticleOrder::UnreadFirst => self.article_view.sort_by_key(|&i| entries[i].read),
+            ArticleOrder::Oldest => self.articles.view.reverse(),
+            ArticleOrder::UnreadFirst => self.articles.view.sort_by_key(|&i| entries[i].read),
             ArticleOrder::Title => {
                 // A row not read yet sorts last until it arrives.
-                let key = |i: usize| self.rows.get(&entries[i].id).map(|r| r.title.to_lowercase());
+                let key = |i: usize| self.articles.rows.get(&entries[i].id).map(|r| r.title.to_lowercase());
                 let mut keyed: Vec<(Option<String>, usize)> =
-                    self.article_view.iter().map(|&i| (key(i), i)).collect();
+                    self.articles.view.iter().map(|&i| (key(i), i)).collect();
                 keyed.sort_by(|(a, _), (b, _)| match (a, b) {
                     (Some(a), Some(b)) => a.cmp(b),
                     (a, b) => b.is_some().cmp(&a.is_some()),
                 });
-                self.article_view = keyed.into_iter().map(|(_, i)| i).collect();
+                self.articles.view = keyed.into_iter().map(|(_, i)| i).collect();
             }
             ArticleOrder::Feed => {
                 let titles: HashMap<FeedId, String> =
-                    self.feeds.iter().map(|f| (f.id, f.title.to_lowercase())).collect();
-                self.article_view
+                    self.feeds.rows.iter().map(|f| (f.id, f.title.to_lowercase())).collect();
+                self.articles
+                    .view
                     .sort_by(|&a, &b| titles.get(&entries[a].feed).cmp(&titles.get(&entries[b].feed)));
             }
         }
@@ -1097,7 +1108,7 @@ impl App {
     /// Two feeds (the second failing) and three articles of the first, at `width`x`height`.
     pub fn sample(width: u16, height: u16) -> App {
         let mut app = App::new(width, height);
-        app.feeds = vec![
+        app.feeds.rows = vec![
             FeedRow {
                 id: FeedId(1),
                 title: "Rust Blog".into(),
@@ -1119,10 +1130,10 @@ impl App {
                 options: Default::default(),
             },
         ];
-        app.feeds_loaded = true;
+        app.feeds.loaded = true;
         // Past the start: the query feeds (none here) have been counted.
-        app.queries_loaded = true;
-        app.unread_total = 2;
+        app.feeds.queries_loaded = true;
+        app.status.unread_total = 2;
         let rows: Vec<ArticleRow> = (0..3)
             .map(|i| ArticleRow {
                 id: ArticleId(10 + i),
@@ -1138,8 +1149,8 @@ impl App {
             })
             .collect();
         app.set_rows(rows);
-        app.articles_source = Some(Source::Feed(FeedId(1)));
-        app.articles_wanted = Some(Source::Feed(FeedId(1)));
+        app.articles.source = Some(Source::Feed(FeedId(1)));
+        app.articles.wanted = Some(Source::Feed(FeedId(1)));
         app.refilter_feeds();
         app.refilter_articles();
         app
@@ -1147,8 +1158,8 @@ impl App {
 
     /// A list of exactly these articles, all rows loaded.
     pub fn set_rows(&mut self, rows: Vec<ArticleRow>) {
-        self.entries = rows.iter().map(ArticleRow::entry).collect();
-        self.rows = rows.into_iter().map(|r| (r.id, r)).collect();
+        self.articles.entries = rows.iter().map(ArticleRow::entry).collect();
+        self.articles.rows = rows.into_iter().map(|r| (r.id, r)).collect();
     }
 }
 

@@ -623,10 +623,10 @@ mod tests {
         for c in ['m', 's'] {
             let mut app = crate::ui::app::App::sample(80, 24);
             app.focus = crate::ui::app::Pane::Feeds;
-            let before = (app.entries.clone(), app.rows.clone());
+            let before = (app.articles.entries.clone(), app.articles.rows.clone());
             let action = Keymap::default().action_for(key(KeyCode::Char(c))).unwrap();
             assert!(crate::ui::update(&mut app, action).is_empty(), "{c}");
-            assert_eq!((app.entries.clone(), app.rows.clone()), before, "{c}");
+            assert_eq!((app.articles.entries.clone(), app.articles.rows.clone()), before, "{c}");
         }
     }
 

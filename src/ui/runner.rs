@@ -6,7 +6,7 @@
 //!   order `update` asked for them: `m` pressed twice ends unread.
 //! - Reads run on blocking workers in parallel. An answer that is no longer wanted (a list
 //!   load superseded by a newer selection, rows of a list no longer shown) is not cancelled
-//!   but ignored when it lands: `update` keeps what it asked for last (`articles_wanted`) and
+//!   but ignored when it lands: `update` keeps what it asked for last (`articles.wanted`) and
 //!   drops the rest, so a slow answer never overwrites a newer one.
 //! - Refreshes and syncs run wherever the store is held; their progress arrives as changes.
 

@@ -18,7 +18,7 @@ use crate::store::{FeedRecord, Mark, NewFeed, Store, StoreError, StoreSettings};
 
 /// Events kept for a watcher that reads slowly; one that falls further behind is told to
 /// reload everything (`Change::Reconnected`).
-pub const EVENT_BACKLOG: usize = 1024;
+pub(crate) const EVENT_BACKLOG: usize = 1024;
 
 /// A refresh in progress, which a request for the same feeds (or fewer) joins.
 struct Running {
@@ -38,7 +38,7 @@ impl Running {
     }
 }
 
-pub struct Holder {
+pub(crate) struct Holder {
     pub(super) store: Store,
     fetch_settings: FetchSettings,
     /// Built on the first fetch: `tidings unread` never pays for the TLS set-up.
@@ -54,10 +54,10 @@ pub struct Holder {
 }
 
 /// Where a request's progress goes (the CLI's progress bar, a client's socket).
-pub type ProgressSink<'a> = &'a mut dyn FnMut(Progress);
+pub(crate) type ProgressSink<'a> = &'a mut dyn FnMut(Progress);
 
 impl Holder {
-    pub fn new(
+    pub(crate) fn new(
         store: Store,
         fetch_settings: FetchSettings,
         settings: StoreSettings,

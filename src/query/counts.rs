@@ -139,7 +139,7 @@ impl CountCache {
     }
 
     /// Something else changed: every count is made again when next asked for.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         *self.kept.lock().unwrap_or_else(PoisonError::into_inner) = Kept::default();
     }
 }

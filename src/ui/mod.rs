@@ -8,15 +8,15 @@
 pub mod action;
 pub mod app;
 pub mod effects;
-pub mod hyperlink;
-pub mod keymap;
-pub mod layout;
-pub mod list_orders;
-pub mod panes;
-pub mod runner;
-pub mod terminal;
-pub mod theme;
-pub mod update;
+pub(crate) mod hyperlink;
+pub(crate) mod keymap;
+pub(crate) mod layout;
+pub(crate) mod list_orders;
+pub(crate) mod panes;
+pub(crate) mod runner;
+pub(crate) mod terminal;
+pub(crate) mod theme;
+pub(crate) mod update;
 
 use std::time::Duration;
 
@@ -47,7 +47,7 @@ enum Exit {
 
 /// Runs the reader on `engine` until the user quits or a termination signal arrives. The
 /// terminal is restored on every way out; the caller closes the engine.
-pub fn run(
+pub(crate) fn run(
     engine: &Engine,
     runtime: &tokio::runtime::Runtime,
     config: &Config,

@@ -4,7 +4,7 @@ mod article;
 mod articles;
 mod feeds;
 
-pub use feeds::set_config_path;
+pub(crate) use feeds::set_config_path;
 mod overlay;
 
 use ratatui::layout::Rect;
@@ -111,8 +111,8 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
 /// One hint of the bottom line: the keys as bound now, and what they do in a word or two.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Hint {
-    pub keys: String,
-    pub label: &'static str,
+    pub(crate) keys: String,
+    pub(crate) label: &'static str,
 }
 
 impl Hint {

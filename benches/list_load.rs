@@ -77,7 +77,7 @@ fn bench(c: &mut Criterion) {
         tidings::engine::Engine::open(dir.path(), options, runtime.handle().clone()).expect("client");
     assert!(!client.is_holder());
     let mut app = App::new(120, 40);
-    app.feeds = vec![FeedRow {
+    app.feeds.rows = vec![FeedRow {
         id: feed,
         title: "Big".into(),
         unread: ARTICLES as u64,
@@ -87,11 +87,11 @@ fn bench(c: &mut Criterion) {
         tags: vec![],
         options: Default::default(),
     }];
-    app.feeds_loaded = true;
+    app.feeds.loaded = true;
     app.refilter_feeds();
     app.focus = Pane::Articles;
     let source = Source::Feed(feed);
-    app.articles_wanted = Some(source);
+    app.articles.wanted = Some(source);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
     let mut group = c.benchmark_group("list_load");
     group.sample_size(10);

@@ -14,7 +14,7 @@ use tidings::ui::app::{App, ArticleRow, FeedRow, Pane, Source};
 /// A list of `articles` with the rows of positions `loaded` read.
 fn app_with(articles: usize, loaded: std::ops::Range<usize>) -> App {
     let mut app = App::new(200, 50);
-    app.feeds = (0..50)
+    app.feeds.rows = (0..50)
         .map(|i| FeedRow {
             id: FeedId(i),
             title: format!("Feed number {i}"),
@@ -26,7 +26,7 @@ fn app_with(articles: usize, loaded: std::ops::Range<usize>) -> App {
             options: Default::default(),
         })
         .collect();
-    app.feeds_loaded = true;
+    app.feeds.loaded = true;
     let rows: Vec<ArticleRow> = (0..articles as u64)
         .map(|i| ArticleRow {
             id: ArticleId(i),
@@ -41,10 +41,10 @@ fn app_with(articles: usize, loaded: std::ops::Range<usize>) -> App {
             tags: Vec::new(),
         })
         .collect();
-    app.entries = rows.iter().map(ArticleRow::entry).collect();
-    app.rows = rows.into_iter().skip(loaded.start).take(loaded.len()).map(|r| (r.id, r)).collect();
-    app.articles_source = Some(Source::Feed(FeedId(1)));
-    app.articles_wanted = app.articles_source;
+    app.articles.entries = rows.iter().map(ArticleRow::entry).collect();
+    app.articles.rows = rows.into_iter().skip(loaded.start).take(loaded.len()).map(|r| (r.id, r)).collect();
+    app.articles.source = Some(Source::Feed(FeedId(1)));
+    app.articles.wanted = app.articles.source;
     app.refilter_feeds();
     app.refilter_articles();
     app.focus = Pane::Articles;
@@ -55,7 +55,7 @@ fn bench(c: &mut Criterion) {
     let mut app = app_with(10_000, 4_000..6_000);
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
     // Half way down, where the offset math and the skip both do work.
-    app.article_sel = 5_000;
+    app.articles.sel = 5_000;
     app.scroll_lists();
     assert!(tidings::ui::update(&mut app, Action::SelectNext).is_empty(), "the rows near are read");
     let mut down = true;
@@ -70,7 +70,7 @@ fn bench(c: &mut Criterion) {
     let mut app = app_with(10_000, 0..10_000);
     c.bench_function("filter keystroke, 10k-article list", |b| {
         b.iter(|| {
-            app.article_filter = if down { "title 99".into() } else { String::new() };
+            app.articles.filter = if down { "title 99".into() } else { String::new() };
             down = !down;
             app.refilter_articles();
         });

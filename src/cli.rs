@@ -26,19 +26,19 @@ use crate::words::plural;
 pub struct Cli {
     /// Config file [default: $XDG_CONFIG_HOME/tidings/config.toml]
     #[arg(long, global = true, env = "TIDINGS_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Where the database lives [default: $XDG_DATA_HOME/tidings]
     #[arg(long, global = true, env = "TIDINGS_DATA_DIR", value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// Print only errors (and what a command is asked to list): for cron
     #[arg(long, short, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Subscribe to a feed (a web page URL finds the page's feeds)
     Add(AddArgs),
     /// Change a feed's title, tags or request options (User-Agent, Referer, headers, proxy)
@@ -147,124 +147,124 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     Opml,
     Urls,
 }
 
 #[derive(Debug, Args)]
-pub struct AddArgs {
+pub(crate) struct AddArgs {
     /// The feed's URL, a web page that links to feeds, or a local file
-    pub url: String,
+    pub(crate) url: String,
     /// A tag for the feed (repeatable)
     #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Your title for the feed (instead of the feed's own)
     #[arg(long)]
-    pub title: Option<String>,
+    pub(crate) title: Option<String>,
     /// Don't fetch the feed now
     #[arg(long)]
-    pub no_fetch: bool,
+    pub(crate) no_fetch: bool,
     #[command(flatten)]
-    pub request: RequestArgs,
+    pub(crate) request: RequestArgs,
 }
 
 /// Per-feed request options, as `add` and `set` take them.
 #[derive(Debug, Args)]
-pub struct RequestArgs {
+pub(crate) struct RequestArgs {
     /// User-Agent to send for this feed (instead of `user_agent` in config.toml)
     #[arg(long, value_name = "UA")]
-    pub user_agent: Option<String>,
+    pub(crate) user_agent: Option<String>,
     /// Referer to send for this feed (some hosts refuse requests without one)
     #[arg(long, value_name = "URL")]
-    pub referer: Option<String>,
+    pub(crate) referer: Option<String>,
     /// An extra request header for this feed, "Name: value" (repeatable); one with the name
     /// of a header the feed already has replaces it
     #[arg(long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
+    pub(crate) headers: Vec<String>,
     /// Proxy for this feed: http://, https://, socks5:// or socks5h://HOST:PORT, or `none` to
     /// fetch this feed without any proxy
     #[arg(long, value_name = "URL")]
-    pub proxy: Option<String>,
+    pub(crate) proxy: Option<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct SetArgs {
+pub(crate) struct SetArgs {
     /// The feed's id (see `tidings feeds`) or URL
-    pub feed: String,
+    pub(crate) feed: String,
     /// Your title for the feed (instead of the feed's own)
     #[arg(long, conflicts_with = "no_title")]
-    pub title: Option<String>,
+    pub(crate) title: Option<String>,
     /// Drop your title: show the feed's own again
     #[arg(long)]
-    pub no_title: bool,
+    pub(crate) no_title: bool,
     /// Add a tag (repeatable)
     #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Remove a tag (repeatable)
     #[arg(long = "untag", value_name = "TAG")]
-    pub untags: Vec<String>,
+    pub(crate) untags: Vec<String>,
     #[command(flatten)]
-    pub request: RequestArgs,
+    pub(crate) request: RequestArgs,
     /// Send the default User-Agent (config.toml's) again
     #[arg(long, conflicts_with = "user_agent")]
-    pub no_user_agent: bool,
+    pub(crate) no_user_agent: bool,
     /// Send no Referer
     #[arg(long, conflicts_with = "referer")]
-    pub no_referer: bool,
+    pub(crate) no_referer: bool,
     /// Remove all of the feed's extra headers (with --header: replace them)
     #[arg(long)]
-    pub no_headers: bool,
+    pub(crate) no_headers: bool,
     /// Forget the feed's proxy: config.toml's proxy (or the environment's) applies again
     #[arg(long, conflicts_with = "proxy")]
-    pub no_proxy: bool,
+    pub(crate) no_proxy: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct ArticlesArgs {
+pub(crate) struct ArticlesArgs {
     /// Only unread articles
     #[arg(long)]
-    pub unread: bool,
+    pub(crate) unread: bool,
     /// Only starred articles
     #[arg(long)]
-    pub starred: bool,
+    pub(crate) starred: bool,
     /// Only this feed (id or URL)
     #[arg(long)]
-    pub feed: Option<String>,
+    pub(crate) feed: Option<String>,
     /// At most N articles (default: 50 in plain output, all with --json); 0: no limit
     #[arg(long, value_name = "N", conflicts_with = "all")]
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     /// Every article (the same as --limit 0)
     #[arg(long)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// Print a JSON array for scripts
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Only articles this query expression matches, e.g. 'unread and tag:tech and age<7d'
     /// (the grammar: README.md, "Query language")
     #[arg(long, value_name = "EXPR")]
-    pub query: Option<String>,
+    pub(crate) query: Option<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct SearchArgs {
+pub(crate) struct SearchArgs {
     /// Words to find (all of them, in any form: `run` finds "running"), and "quoted phrases"
     /// (their words side by side); case and accents do not matter
     #[arg(required = true, num_args = 1..)]
-    pub text: Vec<String>,
+    pub(crate) text: Vec<String>,
     /// Only this feed (id or URL)
     #[arg(long)]
-    pub feed: Option<String>,
+    pub(crate) feed: Option<String>,
     /// At most N articles (default: 20); 0: no limit
     #[arg(long, value_name = "N")]
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     /// Print a JSON array for scripts: the objects of `articles --json`, with a "snippet"
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum FilterCommand {
+pub(crate) enum FilterCommand {
     /// List the articles a query expression matches now, changing nothing (the output of
     /// `articles`, and a count on stderr)
     Test {
@@ -283,7 +283,7 @@ pub enum FilterCommand {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum MarkWhat {
+pub(crate) enum MarkWhat {
     Read,
     Unread,
     Star,
@@ -291,33 +291,33 @@ pub enum MarkWhat {
 }
 
 #[derive(Debug, Args)]
-pub struct MarkArgs {
+pub(crate) struct MarkArgs {
     #[arg(value_enum)]
-    pub what: MarkWhat,
+    pub(crate) what: MarkWhat,
     /// Article ids
-    pub ids: Vec<u64>,
+    pub(crate) ids: Vec<u64>,
     /// Every article (with `read` only, and no ids); with --feed, every article of that feed
     #[arg(long)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// With --all: only this feed (id or URL)
     #[arg(long, requires = "all")]
-    pub feed: Option<String>,
+    pub(crate) feed: Option<String>,
 }
 
 /// The articles and tags of `tag` and `untag`.
 #[derive(Debug, Args)]
-pub struct TagArgs {
+pub(crate) struct TagArgs {
     /// The article's id (see `tidings articles`), or several separated by commas: 12,15
     #[arg(value_name = "ARTICLE_ID", value_parser = article_ids)]
-    pub ids: ArticleIds,
+    pub(crate) ids: ArticleIds,
     /// The tags
     #[arg(value_name = "TAG", required = true)]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
 }
 
 /// Article ids as one argument, separated by commas (`12,15`).
 #[derive(Debug, Clone)]
-pub struct ArticleIds(pub Vec<ArticleId>);
+pub(crate) struct ArticleIds(pub Vec<ArticleId>);
 
 fn article_ids(arg: &str) -> std::result::Result<ArticleIds, String> {
     let ids: std::result::Result<Vec<ArticleId>, String> = arg

@@ -54,9 +54,9 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FilterConfig {
-    pub query: String,
+    pub(crate) query: String,
     /// `mark-read`, `star` or `hide`.
-    pub action: String,
+    pub(crate) action: String,
 }
 
 impl Default for Config {
@@ -106,14 +106,14 @@ where
 #[serde(default, deny_unknown_fields)]
 pub struct ReaderSettings {
     /// Fetch every feed when the reader starts.
-    pub refresh_on_start: bool,
+    pub(crate) refresh_on_start: bool,
     /// Fetch every feed in the background this often while the reader is open; 0 = never.
-    pub refresh_interval_minutes: u64,
+    pub(crate) refresh_interval_minutes: u64,
     /// With a sync account: sync a second after the reader opens, then this often; 0 = only
     /// with a refresh (`R`, `refresh_on_start`, `refresh_interval_minutes`).
-    pub sync_interval_minutes: u64,
+    pub(crate) sync_interval_minutes: u64,
     /// strftime-style format of dates in the article list.
-    pub date_format: String,
+    pub(crate) date_format: String,
     /// Width of the feeds pane, in percent of a wide terminal.
     pub feeds_width_percent: u16,
     /// Height of the feeds and articles panes, in percent of a wide terminal (the article
@@ -121,14 +121,14 @@ pub struct ReaderSettings {
     pub list_height_percent: u16,
     /// Mouse wheel scrolls and clicks select (off by default: it disables the terminal's own
     /// text selection).
-    pub mouse: bool,
+    pub(crate) mouse: bool,
     /// Write the article's links as OSC 8 hyperlinks (clickable in terminals that support
     /// them). Off by default: some terminals (the Linux console) print the sequences as text.
-    pub hyperlinks: bool,
+    pub(crate) hyperlinks: bool,
     /// Only unread feeds and articles are listed at start (`U` toggles).
-    pub unread_only: bool,
+    pub(crate) unread_only: bool,
     /// The feeds pane lists the feeds under a heading per tag at start (`T` toggles).
-    pub group_by_tag: bool,
+    pub(crate) group_by_tag: bool,
 }
 
 impl Default for ReaderSettings {
@@ -157,7 +157,7 @@ pub enum KeyList {
 }
 
 impl KeyList {
-    pub fn keys(&self) -> Vec<&str> {
+    pub(crate) fn keys(&self) -> Vec<&str> {
         match self {
             KeyList::One(k) => vec![k.as_str()],
             KeyList::Many(ks) => ks.iter().map(String::as_str).collect(),
@@ -189,7 +189,7 @@ pub enum ConfigError {
 impl Config {
     /// Reads the config file; a file that does not exist gives the defaults. A file named by
     /// the user is checked for existence by [`Paths::resolve`].
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
         match std::fs::read_to_string(path) {
             Ok(text) => Config::parse(path, &text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
@@ -575,13 +575,13 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// Where this run keeps its files.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Paths {
-    pub config_file: PathBuf,
+pub(crate) struct Paths {
+    pub(crate) config_file: PathBuf,
     /// The config file was named by `--config` or `TIDINGS_CONFIG` rather than found at the
     /// default place (so it must exist: see [`ConfigError::Missing`]).
-    pub config_explicit: bool,
-    pub data_dir: PathBuf,
-    pub log_file: PathBuf,
+    pub(crate) config_explicit: bool,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) log_file: PathBuf,
 }
 
 /// The environment variable clap reads for `--config`; named in the missing-file error.
@@ -597,7 +597,7 @@ impl Paths {
     /// the XDG spec says) and falls back to `~/.config`, `~/.local/share`, `~/.local/state`.
     /// Platforms without a state directory (macOS, Windows) keep the log in the data
     /// directory.
-    pub fn resolve(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<Paths, ConfigError> {
+    pub(crate) fn resolve(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<Paths, ConfigError> {
         // No qualifier or organisation: the directory is plain `tidings` on every platform.
         let dirs = directories::ProjectDirs::from("", "", "tidings");
         let config_explicit = config.is_some();

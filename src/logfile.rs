@@ -32,9 +32,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{reload, Registry};
 
 /// The environment variable that sets what is logged.
-pub const ENV_VAR: &str = "TIDINGS_LOG";
+pub(crate) const ENV_VAR: &str = "TIDINGS_LOG";
 /// Daily files kept, today's included.
-pub const MAX_FILES: usize = 7;
+pub(crate) const MAX_FILES: usize = 7;
 /// A day's file stops growing here.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 /// A longer line is cut here (a panic message with a huge payload, a whole feed in an error).
@@ -111,7 +111,7 @@ pub fn init_with_filter(log_file: &Path, spec: Option<&str>) -> LogGuard {
 ///   still `warn` for the libraries, so `debug` does not fill the log with HTTP/2 frames;
 /// - anything else is read as `target=level` directives, comma-separated, a bare level
 ///   setting the default (`debug,h2=off`, `tidings::refresh=trace`).
-pub fn filter_from(spec: Option<&str>) -> (Targets, Option<String>) {
+pub(crate) fn filter_from(spec: Option<&str>) -> (Targets, Option<String>) {
     let ours =
         |level: LevelFilter| Targets::new().with_default(LevelFilter::WARN).with_target("tidings", level);
     let spec = spec.map(str::trim).unwrap_or_default();

@@ -10,7 +10,7 @@ fn enabled() -> bool {
 }
 
 /// Prints `VmHWM` (peak) and `VmRSS` (now) after `what`, when tracing is on (Linux only).
-pub fn stage(what: &str) {
+pub(crate) fn stage(what: &str) {
     if !enabled() {
         return;
     }

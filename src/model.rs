@@ -46,7 +46,7 @@ pub enum FeedFormat {
 pub struct Enclosure {
     pub url: String,
     pub mime: Option<String>,
-    pub length: Option<u64>,
+    pub(crate) length: Option<u64>,
 }
 
 /// One feed document after parsing: what the network gave us, cleaned and normalised.

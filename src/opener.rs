@@ -64,7 +64,7 @@ impl Opener {
     }
 
     /// The program that will be run, for messages.
-    pub fn program(&self) -> &str {
+    pub(crate) fn program(&self) -> &str {
         self.argv.first().map_or("", String::as_str)
     }
 
@@ -104,7 +104,7 @@ impl Opener {
 /// `Opener::check` for a list of allowed schemes (lowercase), `open_schemes` from config.toml:
 /// the normalised URL, or why `link` must not be opened. The reader also uses it to decide
 /// which links to write as OSC 8 hyperlinks, so a click opens only what `o` would.
-pub fn check_link(link: &str, schemes: &[String]) -> Result<String, OpenError> {
+pub(crate) fn check_link(link: &str, schemes: &[String]) -> Result<String, OpenError> {
     // Checked before parsing: the url crate silently drops tabs and newlines and
     // percent-encodes the rest, which would hide what the feed tried.
     if let Some(c) = link.chars().find(|&c| c.is_control() || disguises_text(c)) {
@@ -178,7 +178,7 @@ fn quoted_excerpt(link: &str) -> String {
 /// `allow-passthrough on`, forwards only the wrapped one. A tmux that takes both sets the
 /// clipboard twice to the same text; with tmux's defaults (`set-clipboard external`,
 /// passthrough off) both are dropped and only the local clipboard program helps.
-pub fn osc52(text: &str) -> String {
+pub(crate) fn osc52(text: &str) -> String {
     osc52_for(text, std::env::var_os("TMUX").is_some_and(|v| !v.is_empty()))
 }
 
@@ -222,7 +222,7 @@ const CLIPBOARD_TIMEOUT: Duration = Duration::from_secs(3);
 /// Puts `text` on the desktop's clipboard with the first program that works: `wl-copy` on
 /// Wayland, `xclip` or `xsel` on X11, `pbcopy` on macOS. Returns the program used. Blocks
 /// for up to a few seconds: call it off the UI task.
-pub fn copy_to_local_clipboard(text: &str) -> Result<&'static str, OpenError> {
+pub(crate) fn copy_to_local_clipboard(text: &str) -> Result<&'static str, OpenError> {
     let set = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty());
     let tools = clipboard_tools(set("WAYLAND_DISPLAY"), set("DISPLAY"), cfg!(target_os = "macos"));
     copy_with(&tools, text, CLIPBOARD_TIMEOUT)

@@ -40,8 +40,8 @@ pub enum FeedOutcome {
 /// One feed's result, as the progress callback sees it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedReport {
-    pub feed: FeedId,
-    pub title: String,
+    pub(crate) feed: FeedId,
+    pub(crate) title: String,
     pub outcome: FeedOutcome,
 }
 
@@ -49,18 +49,18 @@ pub struct FeedReport {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefreshSummary {
     pub feeds: usize,
-    pub fetched: usize,
-    pub not_modified: usize,
+    pub(crate) fetched: usize,
+    pub(crate) not_modified: usize,
     pub failed: usize,
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Of the skipped: resting after failures in a row (the others' servers asked us to wait).
-    pub resting: usize,
-    pub new_articles: u64,
-    pub updated_articles: u64,
-    pub elapsed: Duration,
+    pub(crate) resting: usize,
+    pub(crate) new_articles: u64,
+    pub(crate) updated_articles: u64,
+    pub(crate) elapsed: Duration,
     /// The sync with the account's server that ran with this refresh (its feeds are not
     /// fetched here: their articles come from the server).
-    pub sync: Option<crate::sync::SyncSummary>,
+    pub(crate) sync: Option<crate::sync::SyncSummary>,
 }
 
 impl RefreshSummary {
@@ -104,9 +104,9 @@ impl RefreshSummary {
 
 /// Which feeds a refresh touches and how.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RefreshOptions {
+pub(crate) struct RefreshOptions {
     /// Fetch even feeds whose server asked us to wait (the user named them).
-    pub ignore_retry_after: bool,
+    pub(crate) ignore_retry_after: bool,
 }
 
 /// Refreshes `feeds`, calling `on_report` once per feed as each finishes.
@@ -116,7 +116,7 @@ pub struct RefreshOptions {
 /// writer's queue is short. Feeds are started
 /// in an order that interleaves hosts, so the bounded window is never filled by one host
 /// waiting on its per-host limit.
-pub async fn refresh(
+pub(crate) async fn refresh(
     store: &Store,
     fetcher: &Fetcher,
     settings: &StoreSettings,
@@ -277,7 +277,7 @@ struct WriteJob {
 }
 
 /// The request a refresh sends for `feed`: its validators and its own options.
-pub fn request_for(feed: &FeedRecord) -> FeedRequest {
+pub(crate) fn request_for(feed: &FeedRecord) -> FeedRequest {
     FeedRequest {
         url: feed.url.clone(),
         etag: feed.etag.clone(),
@@ -303,7 +303,7 @@ async fn refresh_one(fetcher: &Fetcher, feed: &FeedRecord, parse_slots: &Semapho
     clippy::large_enum_variant,
     reason = "one value per `add`, moved once: boxing the big variant would buy nothing"
 )]
-pub enum FirstLook {
+pub(crate) enum FirstLook {
     /// A web page, and the feeds it links to (maybe none), best first.
     Page(Vec<crate::subscriptions::DiscoveredFeed>),
     /// Anything else, kept with its record so the feed is not fetched again right after
@@ -312,7 +312,7 @@ pub enum FirstLook {
 }
 
 /// Fetches `request` once and tells a feed from a web page that links to feeds.
-pub async fn first_look(fetcher: &Fetcher, request: &FeedRequest) -> FirstLook {
+pub(crate) async fn first_look(fetcher: &Fetcher, request: &FeedRequest) -> FirstLook {
     let started_ms = chrono::Utc::now().timestamp_millis();
     let t0 = Instant::now();
     let fetched = fetcher.fetch(request).await;
@@ -328,7 +328,7 @@ pub async fn first_look(fetcher: &Fetcher, request: &FeedRequest) -> FirstLook {
 
 /// Stores a fetch already made, as a refresh of `feed` would have: `add` looks at a URL
 /// first (is it a page or a feed?) and keeps that answer rather than fetching it twice.
-pub async fn store_fetched(
+pub(crate) async fn store_fetched(
     store: &Store,
     settings: &StoreSettings,
     feed: &FeedRecord,

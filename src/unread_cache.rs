@@ -26,7 +26,7 @@ fn db_stamp(data_dir: &Path) -> Option<(u64, u128)> {
 }
 
 /// The cached unread count, if the database has not changed since it was written.
-pub fn read(data_dir: &Path) -> Option<u64> {
+pub(crate) fn read(data_dir: &Path) -> Option<u64> {
     let text = std::fs::read_to_string(cache_path(data_dir)).ok()?;
     let mut parts = text.split_whitespace();
     if parts.next()? != FORMAT {
@@ -40,7 +40,7 @@ pub fn read(data_dir: &Path) -> Option<u64> {
 
 /// Records `unread` for the database as it is now on disk. Call only after the store is
 /// closed. Failure is harmless (the next `unread` opens the store), so it is ignored.
-pub fn write(data_dir: &Path, unread: u64) {
+pub(crate) fn write(data_dir: &Path, unread: u64) {
     let Some((len, mtime)) = db_stamp(data_dir) else { return };
     let tmp = data_dir.join(format!("{FILE}.tmp"));
     let line = format!("{FORMAT} {unread} {len} {mtime}\n");

@@ -1,7 +1,7 @@
 //! Words for people: counts written the way they are read.
 
 /// "1 article", "3 articles", "0 feeds".
-pub fn plural(n: u64, noun: &str) -> String {
+pub(crate) fn plural(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {

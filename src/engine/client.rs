@@ -15,11 +15,11 @@ use super::protocol::{read_frame, write_frame, Event, Hello, Progress, Reply, Re
 
 /// The holder could not be reached, or stopped answering.
 #[derive(Debug)]
-pub struct Lost(pub String);
+pub(crate) struct Lost(pub String);
 
 /// Why connecting failed.
 #[derive(Debug)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     /// Nobody answers on the socket (yet, or any more).
     NoAnswer(std::io::Error),
     /// A holder answered and refused us (another version); the text says what to do.
@@ -47,7 +47,7 @@ impl Connection {
     }
 }
 
-pub struct Client {
+pub(crate) struct Client {
     path: PathBuf,
     /// Idle connections: requests from several threads (the reader's workers) run side by side,
     /// each on a connection of its own.
@@ -56,13 +56,13 @@ pub struct Client {
 
 impl Client {
     /// Connects once (to prove a holder answers) and keeps the connection.
-    pub fn connect(path: &Path) -> Result<Client, ConnectError> {
+    pub(crate) fn connect(path: &Path) -> Result<Client, ConnectError> {
         let first = Connection::open(path)?;
         Ok(Client { path: path.to_owned(), idle: Mutex::new(vec![first]) })
     }
 
     /// Sends one request and waits for its reply, passing progress frames to `progress`.
-    pub fn call(
+    pub(crate) fn call(
         &self,
         origin: u64,
         request: &Request,
@@ -96,7 +96,7 @@ impl Client {
 
     /// Opens a connection that receives every change; each is given to `on_event` until the
     /// holder goes away (then this returns).
-    pub fn watch(&self, origin: u64, on_event: &mut dyn FnMut(Event)) -> Result<(), ConnectError> {
+    pub(crate) fn watch(&self, origin: u64, on_event: &mut dyn FnMut(Event)) -> Result<(), ConnectError> {
         let mut c = Connection::open(&self.path)?;
         write_frame(&mut c.output, &(origin, Request::Events)).map_err(ConnectError::NoAnswer)?;
         while let Ok(Reply::Event(event)) = read_frame::<Reply>(&mut c.input, MAX_REPLY) {

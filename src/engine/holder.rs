@@ -18,7 +18,7 @@ use crate::store::{FeedRecord, Mark, NewFeed, Store, StoreError, StoreSettings};
 
 /// Events kept for a watcher that reads slowly; one that falls further behind is told to
 /// reload everything (`Change::Reconnected`).
-pub const EVENT_BACKLOG: usize = 1024;
+pub(crate) const EVENT_BACKLOG: usize = 1024;
 
 /// The name query feeds' counts are kept under in the store (see `store::kept`).
 const QUERY_COUNTS_KEPT: &str = "query_counts";
@@ -49,7 +49,7 @@ impl Running {
     }
 }
 
-pub struct Holder {
+pub(crate) struct Holder {
     pub(super) store: Store,
     fetch_settings: FetchSettings,
     /// Built on the first fetch: `tidings unread` never pays for the TLS set-up.
@@ -71,10 +71,10 @@ pub struct Holder {
 }
 
 /// Where a request's progress goes (the CLI's progress bar, a client's socket).
-pub type ProgressSink<'a> = &'a mut dyn FnMut(Progress);
+pub(crate) type ProgressSink<'a> = &'a mut dyn FnMut(Progress);
 
 impl Holder {
-    pub fn new(
+    pub(crate) fn new(
         store: Store,
         fetch_settings: FetchSettings,
         settings: StoreSettings,
@@ -106,7 +106,7 @@ impl Holder {
     /// Keeps the query feeds' counts in the store for the next holder (see `store::kept`):
     /// called on close. Skipped, harmlessly, while a request is being answered (a refresh
     /// still running, a client's mark): the next holder then counts afresh.
-    pub fn keep_query_counts(&self) {
+    pub(crate) fn keep_query_counts(&self) {
         let Ok(_alone) = self.answering.try_write() else { return };
         let Ok(seq) = self.store.change_seq() else { return };
         let mut kept_at = self.counts_kept_at.lock().unwrap_or_else(PoisonError::into_inner);
@@ -124,7 +124,7 @@ impl Holder {
     }
 
     /// Passes over every article made for query feeds' counts (tests).
-    pub fn query_count_passes(&self) -> u64 {
+    pub(crate) fn query_count_passes(&self) -> u64 {
         self.query_counts.passes()
     }
 

@@ -12,10 +12,10 @@
 //! and sends the request again. Requests are idempotent, and a holder flushes a write before
 //! it answers, so an answered change is never lost and a repeated one never counts twice.
 
-pub mod client;
-pub mod holder;
+pub(crate) mod client;
+pub(crate) mod holder;
 pub mod protocol;
-pub mod server;
+pub(crate) mod server;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,15 +33,19 @@ use crate::store::{
 };
 use client::{Client, ConnectError};
 use holder::Holder;
-pub use protocol::{Change, Event, FeedEdit, Progress, RefreshRequest, Subscribe, Subscribed};
+pub use protocol::Change;
+pub use protocol::FeedEdit;
+pub use protocol::RefreshRequest;
+pub use protocol::Subscribe;
+pub(crate) use protocol::{Event, Progress, Subscribed};
 use protocol::{Reply, Request};
 
 /// The socket's file name inside the data dir.
-pub const SOCKET_FILE: &str = "tidings.sock";
+pub(crate) const SOCKET_FILE: &str = "tidings.sock";
 
 /// How long a process waits for a store that is held by a process that does not answer
 /// (one that is starting, or a short command about to exit) before it gives up.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -57,7 +61,7 @@ pub enum EngineError {
     Unreachable { dir: PathBuf, socket: PathBuf, why: String },
 }
 
-pub type Result<T> = std::result::Result<T, EngineError>;
+pub(crate) type Result<T> = std::result::Result<T, EngineError>;
 
 /// What opening an engine needs besides the data dir.
 #[derive(Debug, Clone)]
@@ -134,7 +138,7 @@ impl Engine {
         }
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.inner.dir
     }
 
@@ -258,7 +262,7 @@ impl Engine {
 
     /// Removes a feed (on the sync server too, when it is the server's and the API can);
     /// the text says what the server made of it.
-    pub fn remove_feed_noting(&self, id: FeedId) -> Result<(FeedRecord, Option<String>)> {
+    pub(crate) fn remove_feed_noting(&self, id: FeedId) -> Result<(FeedRecord, Option<String>)> {
         match self.ask(Request::RemoveFeed(id))? {
             Reply::Removed(f, note) => Ok((f, note)),
             other => Err(unexpected(other)),
@@ -282,7 +286,7 @@ impl Engine {
     }
 
     /// The bundled sample feeds; returns the feeds added.
-    pub fn add_samples(&self) -> Result<Vec<FeedId>> {
+    pub(crate) fn add_samples(&self) -> Result<Vec<FeedId>> {
         match self.ask(Request::AddSamples)? {
             Reply::FeedIds(ids) => Ok(ids),
             other => Err(unexpected(other)),
@@ -388,7 +392,7 @@ impl Engine {
 
     /// Checks the account with its server, then keeps it (one account per data dir).
     /// The query feeds kept in the database (config.toml's are the caller's to add).
-    pub fn query_feeds(&self) -> Result<Vec<crate::store::QueryFeed>> {
+    pub(crate) fn query_feeds(&self) -> Result<Vec<crate::store::QueryFeed>> {
         match self.ask(Request::QueryFeeds)? {
             Reply::QueryFeeds(feeds) => Ok(feeds),
             other => Err(unexpected(other)),
@@ -396,7 +400,7 @@ impl Engine {
     }
 
     /// Adds a query feed; false if one of that name exists.
-    pub fn add_query_feed(&self, feed: crate::store::QueryFeed) -> Result<bool> {
+    pub(crate) fn add_query_feed(&self, feed: crate::store::QueryFeed) -> Result<bool> {
         match self.ask(Request::QueryFeedAdd(feed))? {
             Reply::Done(added) => Ok(added),
             other => Err(unexpected(other)),
@@ -404,7 +408,7 @@ impl Engine {
     }
 
     /// Removes a query feed; false if there is none of that name.
-    pub fn remove_query_feed(&self, name: &str) -> Result<bool> {
+    pub(crate) fn remove_query_feed(&self, name: &str) -> Result<bool> {
         match self.ask(Request::QueryFeedRemove(name.to_owned()))? {
             Reply::Done(removed) => Ok(removed),
             other => Err(unexpected(other)),
@@ -412,7 +416,7 @@ impl Engine {
     }
 
     /// Moves a feed `by` places in the list (negative: up); false if it did not move.
-    pub fn move_feed(&self, id: FeedId, by: i64) -> Result<bool> {
+    pub(crate) fn move_feed(&self, id: FeedId, by: i64) -> Result<bool> {
         match self.ask(Request::MoveFeed(id, by))? {
             Reply::Done(moved) => Ok(moved),
             other => Err(unexpected(other)),
@@ -437,7 +441,7 @@ impl Engine {
         }
     }
 
-    pub fn sync_add(&self, account: crate::sync::NewAccount) -> Result<crate::sync::SyncStatus> {
+    pub(crate) fn sync_add(&self, account: crate::sync::NewAccount) -> Result<crate::sync::SyncStatus> {
         match self.ask(Request::SyncAdd(account))? {
             Reply::SyncStatus(Some(s)) => Ok(s),
             other => Err(unexpected(other)),
@@ -447,14 +451,14 @@ impl Engine {
     /// Syncs now, in whichever process holds the store; `None` when no account is set.
     /// `full` compares every article's flags with the server's (see
     /// [`crate::sync::FULL_FLAGS_EVERY_SECS`]).
-    pub fn sync(&self, full: bool) -> Result<Option<crate::sync::SyncSummary>> {
+    pub(crate) fn sync(&self, full: bool) -> Result<Option<crate::sync::SyncSummary>> {
         match self.ask(Request::Sync { full })? {
             Reply::Synced(s) => Ok(s),
             other => Err(unexpected(other)),
         }
     }
 
-    pub fn sync_status(&self) -> Result<Option<crate::sync::SyncStatus>> {
+    pub(crate) fn sync_status(&self) -> Result<Option<crate::sync::SyncStatus>> {
         match self.ask(Request::SyncStatus)? {
             Reply::SyncStatus(s) => Ok(s),
             other => Err(unexpected(other)),
@@ -462,7 +466,7 @@ impl Engine {
     }
 
     /// Forgets the account; returns its status before.
-    pub fn sync_remove(&self) -> Result<Option<crate::sync::SyncStatus>> {
+    pub(crate) fn sync_remove(&self) -> Result<Option<crate::sync::SyncStatus>> {
         match self.ask(Request::SyncRemove)? {
             Reply::SyncStatus(s) => Ok(s),
             other => Err(unexpected(other)),

@@ -25,16 +25,16 @@ use crate::subscriptions::DiscoveredFeed;
 /// 7: [`Article`] carries the article's own tags.
 /// 8: [`Request::TagArticles`] and [`Change::Tags`]: articles tagged by hand.
 /// 9: [`ArticleBody`] carries the feed's summary.
-pub const PROTOCOL: u32 = 9;
+pub(crate) const PROTOCOL: u32 = 9;
 
 /// Recognises a tidings peer (anything else on the socket is refused at once).
 pub const MAGIC: &str = "tidings-engine";
 
 /// The largest request a holder reads: requests are small (a few ids, a feed's options).
-pub const MAX_REQUEST: usize = 16 << 20;
+pub(crate) const MAX_REQUEST: usize = 16 << 20;
 
 /// The largest reply a client reads: a list of a million ids, a 5 MB article, with margin.
-pub const MAX_REPLY: usize = 256 << 20;
+pub(crate) const MAX_REPLY: usize = 256 << 20;
 
 /// The client's first frame. Never change this struct: it is how versions recognise each other.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,11 +190,11 @@ pub struct Subscribed {
     /// False when the URL was subscribed already (nothing changed).
     pub added: bool,
     /// The typed URL was a web page linking to these feeds; the first was subscribed.
-    pub page_feeds: Vec<DiscoveredFeed>,
+    pub(crate) page_feeds: Vec<DiscoveredFeed>,
     /// How the first fetch went, when there was one.
     pub first_fetch: Option<FeedReport>,
     /// What the sync server made of it, when an account is set.
-    pub sync_note: Option<String>,
+    pub(crate) sync_note: Option<String>,
 }
 
 /// Changes to one feed's settings (`tidings set`): `None` leaves a field alone.
@@ -217,7 +217,7 @@ impl FeedEdit {
     /// An edit that makes `options` the feed's whole request options: what they do not
     /// hold, the feed no longer has (the reader's request options prompt, whose line is the
     /// whole state).
-    pub fn replacing_options(options: FeedOptions) -> FeedEdit {
+    pub(crate) fn replacing_options(options: FeedOptions) -> FeedEdit {
         FeedEdit {
             user_agent: Some(options.user_agent),
             referer: Some(options.referer),
@@ -228,7 +228,7 @@ impl FeedEdit {
         }
     }
 
-    pub fn apply(&self, f: &mut FeedRecord) {
+    pub(crate) fn apply(&self, f: &mut FeedRecord) {
         if let Some(title) = &self.title {
             f.custom_title = title.clone();
         }
@@ -270,7 +270,7 @@ pub struct RefreshRequest {
 /// One feed of a refresh is done: `done` of `total`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
-    pub report: FeedReport,
+    pub(crate) report: FeedReport,
     pub done: usize,
     pub total: usize,
 }

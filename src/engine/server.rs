@@ -29,7 +29,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// The running server; dropping it stops accepting, sends each watcher the changes published
 /// until then, hangs up on every client (they reconnect to whoever holds the store next) and
 /// removes the socket file.
-pub struct Server {
+pub(crate) struct Server {
     path: PathBuf,
     accept: tokio::task::AbortHandle,
     clients: Clients,
@@ -94,7 +94,11 @@ impl Drop for Server {
 }
 
 /// Binds the socket (replacing a stale one) and serves `holder` on `runtime`.
-pub fn start(holder: Arc<Holder>, path: &Path, runtime: &tokio::runtime::Handle) -> std::io::Result<Server> {
+pub(crate) fn start(
+    holder: Arc<Holder>,
+    path: &Path,
+    runtime: &tokio::runtime::Handle,
+) -> std::io::Result<Server> {
     // Only the store's lock holder gets here, so a file at the path was left by a holder that
     // died: it answers no one.
     match std::fs::remove_file(path) {

@@ -27,8 +27,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub(crate) use error::root_cause;
-pub use error::{FetchError, FetchErrorKind};
-pub use retry_after::MAX_RETRY_AFTER;
+pub(crate) use error::FetchError;
+pub use error::FetchErrorKind;
 
 use limits::Limits;
 use local::Target;
@@ -77,7 +77,7 @@ impl Default for FetchSettings {
 /// Checks a proxy as the fetcher will take it (`none`, or an http, https or socks URL with a
 /// host), with the fetcher's own parser and without building a client: cheap, no network.
 /// `what` names where it was written (`--proxy`), for the error.
-pub fn check_proxy(proxy: &str, what: &str) -> Result<(), FetchError> {
+pub(crate) fn check_proxy(proxy: &str, what: &str) -> Result<(), FetchError> {
     let proxy = proxy.trim();
     if proxy.eq_ignore_ascii_case("none") {
         return Ok(());
@@ -209,17 +209,17 @@ impl Fetcher {
 
     /// The client every fetch uses (same timeouts, proxy and no automatic redirects), for
     /// other HTTP work such as a sync server's API.
-    pub fn client(&self) -> reqwest::Client {
+    pub(crate) fn client(&self) -> reqwest::Client {
         self.inner.client.clone()
     }
 
     /// The largest body accepted, in bytes (`max_body_mib`).
-    pub fn body_cap(&self) -> u64 {
+    pub(crate) fn body_cap(&self) -> u64 {
         self.inner.cap
     }
 
     /// The settings in force (timeouts capped at one day).
-    pub fn settings(&self) -> &FetchSettings {
+    pub(crate) fn settings(&self) -> &FetchSettings {
         &self.inner.settings
     }
 

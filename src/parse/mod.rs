@@ -21,7 +21,7 @@ mod html;
 mod lenient;
 mod remote;
 pub(crate) use html::{escape_text, flatten};
-pub use remote::{article_from_remote, RemoteArticle};
+pub(crate) use remote::{article_from_remote, RemoteArticle};
 mod repair;
 mod shapes;
 mod sniff;
@@ -251,7 +251,7 @@ fn dispatch_kind(
 
 /// The `charset` parameter of a Content-Type header value, unquoted and trimmed, e.g.
 /// `Some("ISO-8859-1")` for `text/xml; charset="ISO-8859-1"`.
-pub fn charset_from_content_type(content_type: &str) -> Option<String> {
+pub(crate) fn charset_from_content_type(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|param| {
         let (name, value) = param.split_once('=')?;
         if !name.trim().eq_ignore_ascii_case("charset") {

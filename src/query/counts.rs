@@ -175,12 +175,12 @@ impl CountCache {
     }
 
     /// Something else changed: every count is made again when next asked for.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.kept.lock().unwrap_or_else(PoisonError::into_inner).drop_counts();
     }
 
     /// How many passes over every article were made so far.
-    pub fn passes(&self) -> u64 {
+    pub(crate) fn passes(&self) -> u64 {
         self.passes.load(Ordering::Relaxed)
     }
 

@@ -41,11 +41,11 @@ pub enum ActionError {
 }
 
 /// The longest tag name a filter may give, in characters.
-pub const MAX_TAG_CHARS: usize = 64;
+pub(crate) const MAX_TAG_CHARS: usize = 64;
 
 impl FilterAction {
     /// The actions as config.toml spells them.
-    pub const NAMES: [&'static str; 4] = ["mark-read", "star", "hide", "tag:NAME"];
+    pub(crate) const NAMES: [&'static str; 4] = ["mark-read", "star", "hide", "tag:NAME"];
 
     pub fn parse(name: &str) -> Result<FilterAction, ActionError> {
         let name = name.trim();
@@ -79,7 +79,7 @@ fn valid_tag_name(tag: &str) -> Result<(), ActionError> {
 
 /// Why `tag` cannot be given to an article by hand (`tidings tag`, `#` in the reader), if it
 /// cannot: the rule of a filter's tags, so that `tag:NAME` finds every article tag.
-pub fn hand_tag_problem(tag: &str) -> Option<String> {
+pub(crate) fn hand_tag_problem(tag: &str) -> Option<String> {
     valid_tag_name(tag).err().map(|_| {
         format!(
             "{:?} cannot be a tag: a tag is 1 to {MAX_TAG_CHARS} characters without spaces, quotes, \
@@ -91,16 +91,16 @@ pub fn hand_tag_problem(tag: &str) -> Option<String> {
 
 /// What the filters decided for one new article.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Verdict {
-    pub read: bool,
-    pub starred: bool,
-    pub hidden: bool,
+pub(crate) struct Verdict {
+    pub(crate) read: bool,
+    pub(crate) starred: bool,
+    pub(crate) hidden: bool,
     /// Tags the article gets, in the order the filters gave them, each once.
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
 }
 
 impl Verdict {
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.read || self.starred || self.hidden || !self.tags.is_empty()
     }
 }
@@ -108,7 +108,7 @@ impl Verdict {
 /// Runs every filter on one article that is not stored yet. `text` gives its text (summary and
 /// body, see [`crate::store::ArticleBody::text`]), asked for only if a filter tests the content. A filter that cannot be evaluated (the store failed
 /// underneath) does nothing.
-pub fn verdict(
+pub(crate) fn verdict(
     filters: &[Filter],
     store: &Store,
     feed: &FeedRecord,

@@ -7,17 +7,21 @@
 
 pub mod counts;
 mod eval;
-pub mod filters;
+pub(crate) mod filters;
 mod parse;
 
-pub use eval::{count_matches, matching_entries, matching_ids};
-pub use filters::{ActionError, Filter, FilterAction};
+pub use eval::count_matches;
+pub use eval::matching_entries;
+pub(crate) use eval::matching_ids;
+pub(crate) use filters::ActionError;
+pub use filters::Filter;
+pub use filters::FilterAction;
 
 /// The longest expression accepted, in characters: a query is typed, not generated.
-pub const MAX_LEN: usize = 4096;
+pub(crate) const MAX_LEN: usize = 4096;
 
 /// How deeply parentheses and `not`s may nest. The parser recurses, so this bounds its stack.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A parsed expression, ready to evaluate. Cheap tests come first in every `and` and `or`.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,10 +93,10 @@ pub(crate) enum Cmp {
 #[error("{}", self.report())]
 pub struct ParseError {
     /// 1-based, in characters.
-    pub column: usize,
-    pub message: String,
+    pub(crate) column: usize,
+    pub(crate) message: String,
     /// The expression as typed (control characters replaced), for the caret line.
-    pub expression: String,
+    pub(crate) expression: String,
 }
 
 impl ParseError {
@@ -102,7 +106,7 @@ impl ParseError {
     }
 
     /// The line, then the expression and a caret under the column: for a terminal.
-    pub fn report(&self) -> String {
+    pub(crate) fn report(&self) -> String {
         // Long expressions are shown around the column, so the caret stays on screen.
         let chars: Vec<char> = self.expression.chars().collect();
         let start = self.column.saturating_sub(60).min(chars.len());
@@ -119,7 +123,7 @@ impl Query {
     }
 
     /// True when evaluating needs an article's body (its content), the costly part.
-    pub fn reads_bodies(&self) -> bool {
+    pub(crate) fn reads_bodies(&self) -> bool {
         fn walk(e: &Expr) -> bool {
             match e {
                 Expr::And(v) | Expr::Or(v) => v.iter().any(walk),
@@ -134,7 +138,7 @@ impl Query {
 
 /// Text as it is compared: lowercase, diacritics removed (`Crème Brûlée` -> `creme brulee`),
 /// so `title:creme` finds it.
-pub fn fold(s: &str) -> String {
+pub(crate) fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     // ASCII runs need no decomposition, which is most of a content scan's time otherwise.
     let mut rest = s;

@@ -29,8 +29,9 @@ use crate::model::ArticleId;
 /// assert_eq!(rendered.lines.len(), 1);
 /// ```
 ///
-/// Styles are not part of the key: call [`RenderCache::clear`] when the theme changes, and
-/// [`RenderCache::invalidate`] when an article's body changes.
+/// Styles are not part of the key: the theme is installed once per process. Nor is the body's
+/// version: an article whose body a refresh changes keeps its cached rendering until it is
+/// evicted (`invalidate` and `clear` are there for that, but only tests call them so far).
 #[derive(Debug)]
 pub struct RenderCache {
     capacity: usize,
@@ -39,10 +40,10 @@ pub struct RenderCache {
 
 impl RenderCache {
     /// The capacity of `RenderCache::default()`.
-    pub const DEFAULT_CAPACITY: usize = 16;
+    pub(crate) const DEFAULT_CAPACITY: usize = 16;
 
     /// A cache holding at most `capacity` renderings (at least one).
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
         RenderCache { capacity, entries: VecDeque::with_capacity(capacity) }
     }
@@ -67,22 +68,25 @@ impl RenderCache {
         }
         self.entries.push_front(((article, width), rendered));
     }
+}
 
+#[cfg(test)]
+impl RenderCache {
     /// Forgets every width of `article` (its body changed).
-    pub fn invalidate(&mut self, article: ArticleId) {
+    pub(crate) fn invalidate(&mut self, article: ArticleId) {
         self.entries.retain(|((a, _), _)| *a != article);
     }
 
     /// Forgets everything (the styles changed).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.entries.clear();
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 }

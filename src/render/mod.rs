@@ -39,40 +39,40 @@ use crate::model::Enclosure;
 pub use cache::RenderCache;
 
 /// HTML beyond this many bytes is not rendered; a note says so at the end of the body.
-pub const MAX_HTML: usize = 1 << 20;
+pub(crate) const MAX_HTML: usize = 1 << 20;
 
 /// Elements nested deeper than this are dropped (their text is kept, in place). html5ever is
 /// quadratic in nesting depth (20,000 nested `<div>`s take 1.3 s), so this bounds the parse.
-pub const MAX_DEPTH: usize = 500;
+pub(crate) const MAX_DEPTH: usize = 500;
 
 /// How each kind of text is drawn. The default uses modifiers only, so it reads on a terminal
 /// without colour; a theme can set colours on top.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArticleStyles {
     /// `<h1>`…`<h6>` and the "Links" title.
-    pub heading: Style,
+    pub(crate) heading: Style,
     /// `<strong>`, `<b>`.
-    pub strong: Style,
+    pub(crate) strong: Style,
     /// `<em>`, `<i>`, `<dt>`.
-    pub emphasis: Style,
+    pub(crate) emphasis: Style,
     /// Inline `<code>` (not inside a `<pre>`).
-    pub code: Style,
+    pub(crate) code: Style,
     /// `<pre>` blocks (inline code styles are not added inside them).
-    pub preformatted: Style,
+    pub(crate) preformatted: Style,
     /// `<blockquote>`: its bar and its text.
-    pub quote: Style,
+    pub(crate) quote: Style,
     /// The text of a numbered link, and the URLs in the "Links" list.
-    pub link: Style,
+    pub(crate) link: Style,
     /// `[image 4: alt]`.
-    pub image: Style,
+    pub(crate) image: Style,
     /// `<hr>` and the separators of tables shown as lists.
-    pub rule: Style,
+    pub(crate) rule: Style,
     /// List bullets and numbers.
-    pub list_marker: Style,
+    pub(crate) list_marker: Style,
     /// `<s>`, `<del>`.
-    pub strikeout: Style,
+    pub(crate) strikeout: Style,
     /// What the renderer adds: reference numbers `[3]`, "(not opened)", "(the rest is not shown)".
-    pub note: Style,
+    pub(crate) note: Style,
 }
 
 impl Default for ArticleStyles {
@@ -97,7 +97,7 @@ impl Default for ArticleStyles {
 
 /// What a numbered reference points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RefKind {
+pub(crate) enum RefKind {
     Link,
     Image,
     /// A podcast file or other attachment of the article (its enclosures come after its links
@@ -109,20 +109,20 @@ pub enum RefKind {
 /// `[enclosure 3] audio/mpeg, 34.2 MB: url` in the body and as `[3] url` in the "Links" list
 /// after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reference {
+pub(crate) struct Reference {
     /// 1-based, in order of first appearance; the same URL (of the same kind) keeps one number.
-    pub number: usize,
-    pub kind: RefKind,
+    pub(crate) number: usize,
+    pub(crate) kind: RefKind,
     /// Absolute when the article has a base ([`ArticleContext`]; a `<base href>` in the body
     /// overrides it): relative URLs are joined to it. Relative only when there is no base.
     /// Cleaned of every forbidden character and of surrounding whitespace.
-    pub url: String,
+    pub(crate) url: String,
     /// False for anything but http, https, mailto and relative URLs (`javascript:`, `data:`,
     /// `file:`…): those are listed, marked "(not opened)", and must not be opened.
-    pub openable: bool,
+    pub(crate) openable: bool,
     /// The link's text (first occurrence), the image's alt text, or the enclosure's type and
     /// size (`audio/mpeg, 34.2 MB`); may be empty.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// Where a numbered reference shows in [`Rendered::lines`]: the cells `start..end` of line
@@ -132,10 +132,10 @@ pub struct Reference {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkCells {
     pub line: usize,
-    pub start: u16,
-    pub end: u16,
+    pub(crate) start: u16,
+    pub(crate) end: u16,
     /// The reference's number (`Rendered::reference(reference)`).
-    pub reference: usize,
+    pub(crate) reference: usize,
 }
 
 /// An article laid out for one width.
@@ -144,15 +144,16 @@ pub struct Rendered {
     /// The body, then the notes, then the "Links" list.
     pub lines: Vec<Line<'static>>,
     /// Every numbered link and image, by number (`references[n - 1].number == n`).
-    pub references: Vec<Reference>,
+    pub(crate) references: Vec<Reference>,
     /// Where the links are, in line order (then column order); images in the body are not
     /// included, their URLs in the "Links" list are.
-    pub link_cells: Vec<LinkCells>,
+    pub(crate) link_cells: Vec<LinkCells>,
 }
 
+#[cfg(test)]
 impl Rendered {
     /// The reference numbered `n`, as the user typed it.
-    pub fn reference(&self, n: usize) -> Option<&Reference> {
+    pub(crate) fn reference(&self, n: usize) -> Option<&Reference> {
         n.checked_sub(1).and_then(|i| self.references.get(i))
     }
 }
@@ -160,19 +161,19 @@ impl Rendered {
 /// True while this thread runs html2text with its panics caught (the article is then shown
 /// without layout): a panic hook should log quietly then, as for
 /// [`crate::parse::containing_panics`], instead of restoring the terminal.
-pub fn containing_panics() -> bool {
+pub(crate) fn containing_panics() -> bool {
     decorate::containing_panics()
 }
 
 /// What the renderer needs to know about an article besides its body.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ArticleContext<'a> {
+pub(crate) struct ArticleContext<'a> {
     /// The article's own page: relative URLs in the body are resolved against it.
-    pub link: Option<&'a str>,
+    pub(crate) link: Option<&'a str>,
     /// The feed's web site: the base when the article has no (usable) link.
-    pub site: Option<&'a str>,
+    pub(crate) site: Option<&'a str>,
     /// Listed after the body, numbered after its links and images.
-    pub enclosures: &'a [Enclosure],
+    pub(crate) enclosures: &'a [Enclosure],
 }
 
 /// Lays out `html` for a pane `width` columns wide (0 is taken as 1), without a base URL
@@ -184,7 +185,7 @@ pub fn render_article(html: &str, width: u16, styles: &ArticleStyles) -> Rendere
 /// Lays out `html` for a pane `width` columns wide (0 is taken as 1), its links resolved
 /// against the article's base (a `<base href>` in the body, else `context.link`, else
 /// `context.site`) and its enclosures listed after the body.
-pub fn render_article_in(
+pub(crate) fn render_article_in(
     html: &str,
     width: u16,
     styles: &ArticleStyles,
@@ -195,13 +196,13 @@ pub fn render_article_in(
 
 /// The label in front of an article's summary ([`summary_lines`]); its continuation lines are
 /// indented as wide.
-pub const SUMMARY_LABEL: &str = "Summary: ";
+pub(crate) const SUMMARY_LABEL: &str = "Summary: ";
 const SUMMARY_INDENT: &str = "         ";
 
 /// A summary longer than this many characters is shown cut (at a word, ending in "…"): it
 /// sits above the body, and a feed whose "summary" is a second, longer copy of the article
 /// (with a footer the content lacks, say) must not push the body off the screen.
-pub const SUMMARY_CHARS: usize = 1000;
+pub(crate) const SUMMARY_CHARS: usize = 1000;
 
 /// The feed's summary of an article, shown above the body when the feed gave both (what
 /// `tidings show` prints and the reader draws): `(label, text)` lines, the first labelled
@@ -214,7 +215,7 @@ pub const SUMMARY_CHARS: usize = 1000;
 /// the article's own link or a "read more"). The text is laid out by the same renderer as the
 /// body, so it has the body's guarantees: every line fits `width`, and none holds a control
 /// character or anything else that could reach the terminal unclean.
-pub fn summary_lines(html: &str, width: u16) -> Vec<(&'static str, String)> {
+pub(crate) fn summary_lines(html: &str, width: u16) -> Vec<(&'static str, String)> {
     let text = crate::sanitize::line(&crate::parse::flatten(html));
     if text.is_empty() {
         return Vec::new();
@@ -249,7 +250,7 @@ impl Rendered {
     /// The same lines with the summary block ([`summary_lines`]) and a blank line above them,
     /// its label in `label` style and its text in `text` style; the link positions move down
     /// with the body. Unchanged when the summary holds no text.
-    pub fn with_summary(mut self, html: &str, width: u16, label: Style, text: Style) -> Rendered {
+    pub(crate) fn with_summary(mut self, html: &str, width: u16, label: Style, text: Style) -> Rendered {
         let block = summary_lines(html, width);
         if block.is_empty() {
             return self;
@@ -271,15 +272,10 @@ impl Rendered {
     }
 }
 
-/// [`render_plain_in`] without a base URL or enclosures.
-pub fn render_plain(html: &str, width: u16) -> String {
-    render_plain_in(html, width, &ArticleContext::default())
-}
-
 /// The same layout as [`render_article_in`] (same caps, same containment of html2text's
 /// panics, same numbered links, enclosures and "Links" list) as plain text: what `tidings
 /// show` prints. Trailing spaces are trimmed and runs of blank lines kept to one.
-pub fn render_plain_in(html: &str, width: u16, context: &ArticleContext<'_>) -> String {
+pub(crate) fn render_plain_in(html: &str, width: u16, context: &ArticleContext<'_>) -> String {
     let rendered = render_article_in(html, width, &ArticleStyles::default(), context);
     let mut out = String::new();
     let mut blank_before = true;

@@ -7,14 +7,14 @@ use crate::parse;
 use crate::store::{FeedUpdate, FetchRecord, FetchResult, NewFeed, Store, StoreSettings};
 
 /// A bundled feed: where it lives on the web and a copy of it.
-pub struct Sample {
-    pub url: &'static str,
-    pub bytes: &'static [u8],
+pub(crate) struct Sample {
+    pub(crate) url: &'static str,
+    pub(crate) bytes: &'static [u8],
 }
 
 /// Brent Simmons' weblog (JSON Feed), thoughtbot's blog (Atom), and a Chinese WeChat
 /// article (RSS 2.0) that shows how CJK text reads.
-pub const SAMPLES: &[Sample] = &[
+pub(crate) const SAMPLES: &[Sample] = &[
     Sample { url: "https://inessential.com/feed.json", bytes: include_bytes!("inessential.json") },
     Sample {
         url: "https://feeds.feedburner.com/GiantRobotsSmashingIntoOtherGiantRobots",
@@ -28,7 +28,10 @@ pub const SAMPLES: &[Sample] = &[
 
 /// Subscribes to every sample (tagged `samples`) and stores its bundled articles. Returns
 /// the feeds added (already subscribed ones are left alone).
-pub fn add_samples(store: &Store, settings: &StoreSettings) -> Result<Vec<FeedId>, crate::store::StoreError> {
+pub(crate) fn add_samples(
+    store: &Store,
+    settings: &StoreSettings,
+) -> Result<Vec<FeedId>, crate::store::StoreError> {
     let now = chrono::Utc::now();
     let mut added = Vec::new();
     for sample in SAMPLES {

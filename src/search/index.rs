@@ -36,18 +36,18 @@ use crate::store::{Store, StoreError};
 /// The index layout this build writes; a different one is rebuilt.
 ///
 /// 2: terms are numbered (`search_terms`).
-pub const INDEX_VERSION: u64 = 2;
+pub(crate) const INDEX_VERSION: u64 = 2;
 const VERSION_KEY: &str = "search_index";
 const SEQ_KEY: &str = "search_seq";
 /// 1,024 articles a block: a common term is ~100 blocks at 100,000 articles, a rare one a
 /// block per article it is in.
-pub const BUCKET_BITS: u32 = 10;
+pub(crate) const BUCKET_BITS: u32 = 10;
 /// Articles indexed per transaction while catching up.
-pub const CHUNK: usize = 500;
+pub(crate) const CHUNK: usize = 500;
 /// In `search_docs`: the article count and total length. Not 8 bytes, so never an id.
-pub const STATS_KEY: &[u8] = b"stats";
+pub(crate) const STATS_KEY: &[u8] = b"stats";
 /// Title words count this many times: an article about a word usually says it in its title.
-pub const TITLE_WEIGHT: u32 = 3;
+pub(crate) const TITLE_WEIGHT: u32 = 3;
 
 /// Marks an article's postings as out of date, inside the transaction that changes it.
 pub(crate) fn mark_pending(
@@ -95,7 +95,7 @@ pub struct CatchUp {
     pub indexed: u64,
     /// The index was built from scratch (never built, an older layout, or written to by a
     /// tidings without search).
-    pub rebuilt: bool,
+    pub(crate) rebuilt: bool,
 }
 
 /// Whether the index can be caught up from its pending list, or must be built anew.
@@ -179,31 +179,31 @@ pub(crate) fn start_build(store: &Store) -> Result<(), StoreError> {
 /// One article as the index sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DocEntry {
-    pub date: i64,
-    pub feed: FeedId,
+    pub(crate) date: i64,
+    pub(crate) feed: FeedId,
     /// In terms, the title's counted [`TITLE_WEIGHT`] times.
-    pub len: u32,
+    pub(crate) len: u32,
     /// The numbers of its distinct terms, sorted.
-    pub terms: Vec<u32>,
+    pub(crate) terms: Vec<u32>,
 }
 
 /// One article's posting in one term's list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Posting {
-    pub doc: u64,
+    pub(crate) doc: u64,
     /// The term's count, title occurrences weighted.
-    pub tf: u32,
-    pub len: u32,
+    pub(crate) tf: u32,
+    pub(crate) len: u32,
 }
 
 /// The text of an article that is indexed, and searched for phrases and snippets.
 pub(crate) struct DocText {
-    pub title: String,
-    pub author: String,
+    pub(crate) title: String,
+    pub(crate) author: String,
     /// The summary (if any) and body flattened to one line of text ([`crate::store::ArticleBody::text`]).
-    pub body: String,
-    pub feed: FeedId,
-    pub date: i64,
+    pub(crate) body: String,
+    pub(crate) feed: FeedId,
+    pub(crate) date: i64,
 }
 
 /// The article's text, `None` when it is no longer stored. A body that cannot be read is
@@ -413,8 +413,8 @@ pub struct IndexSize {
     pub postings_blocks: u64,
     pub postings_bytes: u64,
     pub entries_bytes: u64,
-    pub terms: u64,
-    pub terms_bytes: u64,
+    pub(crate) terms: u64,
+    pub(crate) terms_bytes: u64,
 }
 
 /// Counts what the index holds (a scan of its trees: for benches and reports, not for lists).

@@ -9,8 +9,8 @@
 
 pub mod index;
 mod rank;
-pub mod snippet;
-pub mod tokenize;
+pub(crate) mod snippet;
+pub(crate) mod tokenize;
 
 pub use index::{catch_up, catch_up_if_built, needs_build, CatchUp};
 pub(crate) use index::{mark_built, mark_pending, note_change, verify};
@@ -34,10 +34,10 @@ pub struct SearchRequest {
 /// One result: the article, its score and a line of its body around the first match.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchHit {
-    pub article: Article,
+    pub(crate) article: Article,
     /// Sanitized: one line, no control characters.
-    pub snippet: String,
-    pub score: f32,
+    pub(crate) snippet: String,
+    pub(crate) score: f32,
 }
 
 /// The results of a search, best first.
@@ -48,7 +48,7 @@ pub struct SearchResults {
     /// an upper bound, since phrases are checked only until the page is full).
     pub matched: usize,
     /// What the index had to catch up on first (a first build says so to the user).
-    pub caught_up: CatchUp,
+    pub(crate) caught_up: CatchUp,
 }
 
 #[derive(Debug, thiserror::Error)]

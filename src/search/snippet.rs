@@ -12,7 +12,7 @@ const LENGTH: usize = 200;
 /// Up to [`LENGTH`] bytes of `body` around its first term in `terms` (from the start when none
 /// is there), cut at spaces where there are some, `…` where text was cut off, and sanitized:
 /// one line, no control characters, whatever the feed put in it.
-pub fn snippet(body: &str, terms: &HashSet<&str>) -> String {
+pub(crate) fn snippet(body: &str, terms: &HashSet<&str>) -> String {
     let mut first = None;
     tokenize::for_each_token(body, |term, span| {
         if terms.contains(term) {
@@ -46,7 +46,7 @@ pub fn snippet(body: &str, terms: &HashSet<&str>) -> String {
 /// Where in `text` the words of the search `query` are (byte ranges, in order, overlaps
 /// merged): the same folding and stemming as the index, so `running` lights up for `run` and
 /// a CJK word for its bigrams. For drawing matches, not for deciding them.
-pub fn matched_ranges(text: &str, query: &str) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn matched_ranges(text: &str, query: &str) -> Vec<std::ops::Range<usize>> {
     let query_terms = tokenize::tokens(query);
     if query_terms.is_empty() {
         return Vec::new();

@@ -14,21 +14,21 @@ use std::sync::LazyLock;
 
 /// Longer words are cut to this many bytes (at a character boundary): base64 and URLs pasted
 /// into text would otherwise make huge, useless terms.
-pub const MAX_TERM_BYTES: usize = 64;
+pub(crate) const MAX_TERM_BYTES: usize = 64;
 
 /// One term of a text, with where its word is in the text (byte offsets of the original, for
 /// snippets) and its place in the sequence of terms (for phrases).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    pub term: String,
-    pub span: Range<usize>,
+pub(crate) struct Token {
+    pub(crate) term: String,
+    pub(crate) span: Range<usize>,
 }
 
 static STEMMER: LazyLock<rust_stemmers::Stemmer> =
     LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
 
 /// Han (with its extensions and compatibility block), Hiragana, Katakana and Hangul.
-pub fn is_cjk(c: char) -> bool {
+pub(crate) fn is_cjk(c: char) -> bool {
     matches!(c,
         '\u{3040}'..='\u{30ff}'   // Hiragana, Katakana
         | '\u{31f0}'..='\u{31ff}' // Katakana phonetic extensions
@@ -55,7 +55,7 @@ fn is_word_char(c: char) -> bool {
 }
 
 /// The terms of `text`, in order.
-pub fn tokens(text: &str) -> Vec<Token> {
+pub(crate) fn tokens(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
     for_each_token(text, |term, span| {
         out.push(Token { term: term.to_owned(), span });
@@ -74,7 +74,7 @@ thread_local! {
 
 /// Calls `emit(term, span)` for each term of `text`, in order, until it returns false. Terms
 /// are lent, not allocated: indexing and phrase checks run this over every word of a body.
-pub fn for_each_token(text: &str, mut emit: impl FnMut(&str, Range<usize>) -> bool) {
+pub(crate) fn for_each_token(text: &str, mut emit: impl FnMut(&str, Range<usize>) -> bool) {
     TERMS.with(|cell| match cell.try_borrow_mut() {
         Ok(mut cache) => cut(text, &mut cache, &mut emit),
         // Called from inside an `emit` of this thread: without the cache.

@@ -15,13 +15,13 @@ const KEPT_PREFIX: &str = "kept/";
 
 impl Store {
     /// How many changes the store has committed: equal numbers mean the same contents.
-    pub fn change_seq(&self) -> Result<u64, StoreError> {
+    pub(crate) fn change_seq(&self) -> Result<u64, StoreError> {
         Ok(self.records()?.map_or(0, |r| r.seq))
     }
 
     /// Keeps `value` as what `name` was at change `seq`. Not kept (false) if the store has
     /// changed since: the caller worked it out from an older state.
-    pub fn keep(&self, name: &str, seq: u64, value: &[u8]) -> Result<bool, StoreError> {
+    pub(crate) fn keep(&self, name: &str, seq: u64, value: &[u8]) -> Result<bool, StoreError> {
         if self.change_seq()? != seq {
             return Ok(false);
         }
@@ -33,7 +33,7 @@ impl Store {
     }
 
     /// What `name` was kept as, if nothing has changed since.
-    pub fn kept(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    pub(crate) fn kept(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(stamped) = self.meta.get(format!("{KEPT_PREFIX}{name}"))? else { return Ok(None) };
         let seq = stamped.get(..8).and_then(read_u64);
         Ok((seq == Some(self.change_seq()?)).then(|| stamped[8..].to_vec()))

@@ -30,8 +30,8 @@ mod records;
 mod removal;
 mod repair;
 mod sync_state;
-pub use query_feeds::{with_config as query_feeds_with_config, QueryFeed};
-pub use sync_state::{FlagOrigin, OutboxEntry, SyncMeta};
+pub(crate) use query_feeds::{with_config as query_feeds_with_config, QueryFeed};
+pub(crate) use sync_state::{FlagOrigin, OutboxEntry, SyncMeta};
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -40,8 +40,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
-pub use codec::{compress_body, Counts, Records};
-pub use datadir::{OUR_FILES, OUR_PREFIXES, SLED_FILES, SLED_PREFIXES, STAMP_FILE};
+pub use codec::Counts;
+pub(crate) use codec::{compress_body, Records};
+pub use datadir::STAMP_FILE;
 pub use records::*;
 pub use repair::RepairReport;
 
@@ -215,7 +216,7 @@ pub struct ListEntry {
 }
 
 impl ListEntry {
-    pub fn flags(&self) -> Flags {
+    pub(crate) fn flags(&self) -> Flags {
         Flags { read: self.read, starred: self.starred }
     }
 }
@@ -421,7 +422,7 @@ impl Store {
         }
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
@@ -661,22 +662,10 @@ impl Store {
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
                 };
+                let trees = removal::ArticleTrees { articles, bodies, findex, dindex, flags, tags, pending };
                 let mut removed = 0i64;
                 for k in &index {
-                    let (Some(date), Some(aid)) =
-                        (k.get(8..16).and_then(date_from_bits), k.get(16..).and_then(read_u64).map(ArticleId))
-                    else {
-                        continue;
-                    };
-                    findex.remove(k)?;
-                    dindex.remove(&date_index_key(date, aid))?;
-                    if articles.remove(&article_key(aid))?.is_some() {
-                        removed += 1;
-                    }
-                    bodies.remove(&article_key(aid))?;
-                    flags.remove(&article_key(aid))?;
-                    tags.remove(&article_key(aid))?;
-                    crate::search::mark_pending(pending, aid)?;
+                    removed += i64::from(trees.remove_indexed(k)?);
                 }
                 for k in identities.iter().chain(&log) {
                     keys.remove(k)?;
@@ -696,7 +685,7 @@ impl Store {
     }
 
     /// Changes a feed's user-facing settings (title, tags, request options).
-    pub fn update_feed(
+    pub(crate) fn update_feed(
         &self,
         id: FeedId,
         change: impl Fn(&mut FeedRecord),
@@ -774,7 +763,9 @@ impl Store {
     /// Every stored article with its flags and metadata, in id order: one sequential pass over
     /// the articles and their flags (both keyed by id), several times cheaper than listing
     /// them and reading each one's metadata and flags by key (a query feed's counts).
-    pub fn scan_articles(&self) -> impl Iterator<Item = Result<(ListEntry, ArticleMeta), StoreError>> + '_ {
+    pub(crate) fn scan_articles(
+        &self,
+    ) -> impl Iterator<Item = Result<(ListEntry, ArticleMeta), StoreError>> + '_ {
         let mut flags = self.flags.iter();
         let mut next_flags: Option<(sled::IVec, sled::IVec)> = None;
         // A feed being removed is gone: its articles left are not scanned.
@@ -1669,7 +1660,7 @@ thread_local! {
 
 /// True while this thread runs sled code whose panics are caught and reported as a damaged
 /// database: a panic hook should then log quietly instead of telling the user it crashed.
-pub fn containing_panics() -> bool {
+pub(crate) fn containing_panics() -> bool {
     CONTAINING_PANICS.with(std::cell::Cell::get)
 }
 

@@ -20,14 +20,14 @@ pub struct NewFeed {
 /// particular User-Agent or proxy).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedOptions {
-    pub user_agent: Option<String>,
-    pub referer: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub proxy: Option<String>,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) referer: Option<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) proxy: Option<String>,
 }
 
 /// Failures in a row before a feed is fetched less often.
-pub const BACKOFF_AFTER: u32 = 3;
+pub(crate) const BACKOFF_AFTER: u32 = 3;
 const BACKOFF_FIRST_SECS: i64 = 15 * 60;
 const BACKOFF_MAX_SECS: i64 = 24 * 3600;
 
@@ -39,27 +39,27 @@ pub struct FeedRecord {
     /// The user's title, which wins over the feed's own.
     pub custom_title: Option<String>,
     /// The title the feed document gives itself.
-    pub feed_title: String,
-    pub site_link: Option<String>,
+    pub(crate) feed_title: String,
+    pub(crate) site_link: Option<String>,
     pub tags: Vec<String>,
     /// Unix seconds.
-    pub added: i64,
+    pub(crate) added: i64,
     pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    pub last_fetch: Option<i64>,
-    pub last_success: Option<i64>,
-    pub last_status: Option<u16>,
+    pub(crate) last_modified: Option<String>,
+    pub(crate) last_fetch: Option<i64>,
+    pub(crate) last_success: Option<i64>,
+    pub(crate) last_status: Option<u16>,
     /// `None` when the last fetch worked.
     pub last_error: Option<String>,
     pub failing_since: Option<i64>,
     pub consecutive_failures: u32,
     /// The server asked us (Retry-After, 429/503) not to come back before this time.
-    pub retry_not_before: Option<i64>,
-    pub options: FeedOptions,
+    pub(crate) retry_not_before: Option<i64>,
+    pub(crate) options: FeedOptions,
 }
 
 impl FeedRecord {
-    pub fn new(id: FeedId, new: &NewFeed) -> FeedRecord {
+    pub(crate) fn new(id: FeedId, new: &NewFeed) -> FeedRecord {
         FeedRecord {
             id,
             url: new.url.clone(),
@@ -93,7 +93,7 @@ impl FeedRecord {
     /// Until when a feed that keeps failing is given a rest: after `BACKOFF_AFTER` failures
     /// in a row, 15 minutes, doubling with each further failure up to a day. A refresh that
     /// names the feed fetches it anyway.
-    pub fn backoff_until(&self) -> Option<i64> {
+    pub(crate) fn backoff_until(&self) -> Option<i64> {
         let beyond = self.consecutive_failures.checked_sub(BACKOFF_AFTER)?;
         let delay = (BACKOFF_FIRST_SECS << beyond.min(10)).min(BACKOFF_MAX_SECS);
         self.last_fetch.map(|t| t + delay)
@@ -113,12 +113,12 @@ impl FeedRecord {
 #[derive(Debug, Clone)]
 pub struct PreparedArticle {
     /// The parsed article; its `content_html`, `images` and `links` are moved into `body`.
-    pub article: ParsedArticle,
+    pub(crate) article: ParsedArticle,
     /// The compressed [`ArticleBody`].
-    pub body: Vec<u8>,
-    pub body_len: u64,
-    pub image_count: u32,
-    pub link_count: u32,
+    pub(crate) body: Vec<u8>,
+    pub(crate) body_len: u64,
+    pub(crate) image_count: u32,
+    pub(crate) link_count: u32,
     /// Hash of everything shown, to tell an updated article from an unchanged one.
     pub content_hash: u64,
 }
@@ -135,7 +135,7 @@ pub struct ArticleBody {
     /// Absolute URLs of the body's images, in order.
     pub images: Vec<String>,
     /// Absolute URLs of the body's links, in order.
-    pub links: Vec<String>,
+    pub(crate) links: Vec<String>,
     /// The feed's summary, when it gave one beside a different full content
     /// ([`ParsedArticle::summary_html`]); its links are not numbered with the body's.
     pub summary: Option<String>,
@@ -144,7 +144,7 @@ pub struct ArticleBody {
 impl ArticleBody {
     /// The article's text as search and `content:` filters read it: the summary (when there
     /// is one), then the body, flattened to one line.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let body = crate::parse::flatten(&self.html);
         match &self.summary {
             Some(s) => format!("{} {body}", crate::parse::flatten(s)),
@@ -211,24 +211,24 @@ impl PreparedArticle {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArticleMeta {
     pub id: ArticleId,
-    pub feed: FeedId,
-    pub key: ArticleKey,
-    pub guid: Option<String>,
+    pub(crate) feed: FeedId,
+    pub(crate) key: ArticleKey,
+    pub(crate) guid: Option<String>,
     pub title: String,
-    pub link: Option<String>,
-    pub author: Option<String>,
+    pub(crate) link: Option<String>,
+    pub(crate) author: Option<String>,
     /// Unix seconds: the feed's date, else the time the article was first seen.
     pub date: i64,
     pub date_from_feed: bool,
-    pub updated: Option<i64>,
-    pub first_seen: i64,
+    pub(crate) updated: Option<i64>,
+    pub(crate) first_seen: i64,
     /// How many images the body has ("has pictures" in lists); the URLs are in the body.
     pub image_count: u32,
-    pub link_count: u32,
-    pub enclosures: Vec<Enclosure>,
-    pub content_hash: u64,
+    pub(crate) link_count: u32,
+    pub(crate) enclosures: Vec<Enclosure>,
+    pub(crate) content_hash: u64,
     /// Size of the uncompressed HTML body.
-    pub body_len: u64,
+    pub(crate) body_len: u64,
 }
 
 impl ArticleMeta {
@@ -295,18 +295,18 @@ pub struct FetchRecord {
 #[derive(Deserialize)]
 struct FetchRecordWithoutNotes {
     /// Unix milliseconds when the fetch started.
-    pub started_ms: i64,
-    pub fetch_ms: u64,
-    pub parse_ms: u64,
-    pub store_ms: u64,
-    pub status: Option<u16>,
-    pub content_type: Option<String>,
-    pub bytes: u64,
-    pub new: u64,
-    pub updated: u64,
-    pub total: u64,
-    pub not_modified: bool,
-    pub error: Option<String>,
+    pub(crate) started_ms: i64,
+    pub(crate) fetch_ms: u64,
+    pub(crate) parse_ms: u64,
+    pub(crate) store_ms: u64,
+    pub(crate) status: Option<u16>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) bytes: u64,
+    pub(crate) new: u64,
+    pub(crate) updated: u64,
+    pub(crate) total: u64,
+    pub(crate) not_modified: bool,
+    pub(crate) error: Option<String>,
 }
 
 impl FetchRecord {

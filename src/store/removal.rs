@@ -31,11 +31,12 @@
 
 use std::collections::HashSet;
 
+use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
 use super::chunked::CHUNK_ARTICLES;
 use super::codec::{article_key, date_from_bits, date_index_key, feed_key, read_u64};
-use super::{abort, bump_records, tx_error, FeedRecord, Store, StoreError};
+use super::{abort, bump_records, tx_error, FeedRecord, Store, StoreError, TxResult};
 use crate::model::{ArticleId, FeedId};
 
 /// Identity keys (small) removed per transaction once the articles are gone.
@@ -60,6 +61,44 @@ pub(super) enum Step {
     Removed(usize),
     /// Nothing was left.
     Done,
+}
+
+/// The trees that hold an article's own records, as a transaction over
+/// [`Store::all_trees`] gives them: what removing one article touches.
+pub(super) struct ArticleTrees<'t> {
+    pub(super) articles: &'t TransactionalTree,
+    pub(super) bodies: &'t TransactionalTree,
+    pub(super) findex: &'t TransactionalTree,
+    pub(super) dindex: &'t TransactionalTree,
+    pub(super) flags: &'t TransactionalTree,
+    pub(super) tags: &'t TransactionalTree,
+    pub(super) pending: &'t TransactionalTree,
+}
+
+impl ArticleTrees<'_> {
+    /// Removes the article a `feed_index` key (feed|date|id) names: that key, its date-index
+    /// entry, record, body, flags and own tags; and marks it pending so the search index drops
+    /// it. Returns whether its record was there, for the stored record count. The identity
+    /// key (`article_keys`) and the feed's counters are the caller's: a feed's removal drops
+    /// them whole.
+    pub(super) fn remove_indexed(&self, index_key: &[u8]) -> TxResult<bool> {
+        // The index key goes even if it is unreadable: a chunked removal scans the index
+        // until it is empty, so a key left behind would be scanned forever.
+        self.findex.remove(index_key)?;
+        let (Some(date), Some(aid)) = (
+            index_key.get(8..16).and_then(date_from_bits),
+            index_key.get(16..).and_then(read_u64).map(ArticleId),
+        ) else {
+            return Ok(false);
+        };
+        self.dindex.remove(&date_index_key(date, aid))?;
+        let was_there = self.articles.remove(&article_key(aid))?.is_some();
+        self.bodies.remove(&article_key(aid))?;
+        self.flags.remove(&article_key(aid))?;
+        self.tags.remove(&article_key(aid))?;
+        crate::search::mark_pending(self.pending, aid)?;
+        Ok(was_there)
+    }
 }
 
 impl Store {
@@ -168,22 +207,10 @@ impl Store {
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
                 };
+                let trees = ArticleTrees { articles, bodies, findex, dindex, flags, tags, pending };
                 let mut removed = 0i64;
                 for k in &index {
-                    findex.remove(k)?;
-                    let (Some(date), Some(aid)) =
-                        (k.get(8..16).and_then(date_from_bits), k.get(16..).and_then(read_u64).map(ArticleId))
-                    else {
-                        continue;
-                    };
-                    dindex.remove(&date_index_key(date, aid))?;
-                    if articles.remove(&article_key(aid))?.is_some() {
-                        removed += 1;
-                    }
-                    bodies.remove(&article_key(aid))?;
-                    flags.remove(&article_key(aid))?;
-                    tags.remove(&article_key(aid))?;
-                    crate::search::mark_pending(pending, aid)?;
+                    removed += i64::from(trees.remove_indexed(k)?);
                 }
                 bump_records(meta, 0, -removed)?;
                 Ok(())

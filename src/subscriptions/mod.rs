@@ -22,19 +22,22 @@
 
 mod discover;
 pub mod newsboat;
-pub mod newsboat_query;
+pub(crate) mod newsboat_query;
 mod opml;
-pub mod request_options;
+pub(crate) mod request_options;
 mod typed;
 mod urls;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-pub use discover::{discover_feeds, DiscoveredFeed};
-pub use opml::{parse_opml, write_opml};
+pub use discover::discover_feeds;
+pub use discover::DiscoveredFeed;
+pub use opml::parse_opml;
+pub use opml::write_opml;
 pub use typed::feed_url_from_input;
-pub use urls::{parse_urls_file, write_urls};
+pub use urls::parse_urls_file;
+pub use urls::write_urls;
 
 use crate::sanitize;
 

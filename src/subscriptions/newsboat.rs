@@ -44,14 +44,14 @@ const MAX_URLS_BYTES: u64 = 16 * 1024 * 1024;
 
 /// At most this many article states are kept (read, flagged or deleted rows); a cache with
 /// more is read up to here and the rest reported. About 60 bytes each.
-pub const MAX_ARTICLE_STATES: usize = 1_000_000;
+pub(crate) const MAX_ARTICLE_STATES: usize = 1_000_000;
 
 /// A guid or feed URL longer than this (in characters) is not a real one; its row is skipped
 /// without being loaded.
 const MAX_FIELD_CHARS: i64 = 4096;
 
 /// How long to wait for newsboat to finish a write before reading the file as it is.
-pub const BUSY_WAIT: Duration = Duration::from_secs(2);
+pub(crate) const BUSY_WAIT: Duration = Duration::from_secs(2);
 
 /// Everything read from a newsboat directory.
 #[derive(Debug, Default)]
@@ -92,10 +92,10 @@ pub struct FeedStates {
 pub struct ArticleState {
     /// newsboat's guid for it, cleaned with [`sanitize::line`].
     pub guid: Box<str>,
-    pub read: bool,
-    pub deleted: bool,
+    pub(crate) read: bool,
+    pub(crate) deleted: bool,
     /// The flag letters: bit `n` is `A`+n for n < 26, `a`+(n-26) after.
-    pub flag_bits: u64,
+    pub(crate) flag_bits: u64,
 }
 
 impl ArticleState {
@@ -106,7 +106,7 @@ impl ArticleState {
     }
 
     /// The flag letters, sorted as newsboat sorts them.
-    pub fn flag_letters(&self) -> String {
+    pub(crate) fn flag_letters(&self) -> String {
         (0..52u32).filter(|n| self.flag_bits & (1 << n) != 0).filter_map(letter).collect()
     }
 
@@ -245,7 +245,7 @@ pub fn read_waiting(dir: &Path, busy_wait: Duration) -> Result<NewsboatImport, N
 /// there is none, so the guid is tried as a link too, also in the URL's normalised form.
 /// Articles newsboat knows by title alone cannot be found: tidings keys those by title and
 /// content.
-pub fn identity_keys(guid: &str) -> Vec<ArticleKey> {
+pub(crate) fn identity_keys(guid: &str) -> Vec<ArticleKey> {
     let guid = sanitize::line(guid);
     let key = |tag: u8, s: &str| {
         let mut buf = Vec::with_capacity(s.len() + 1);

@@ -78,7 +78,7 @@ fn tokenize(expr: &str) -> Result<Vec<Token>, String> {
 }
 
 /// Translates a newsboat filter expression; `Err` says what has no equivalent here.
-pub fn translate(expr: &str) -> Result<String, String> {
+pub(crate) fn translate(expr: &str) -> Result<String, String> {
     if expr.len() > MAX_LEN {
         return Err("the expression is too long".into());
     }

@@ -15,7 +15,7 @@ use crate::store::FeedOptions;
 /// line shows it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct OptionsError(String);
+pub(crate) struct OptionsError(String);
 
 type Result<T> = std::result::Result<T, OptionsError>;
 
@@ -33,7 +33,7 @@ const KNOWN_FLAGS: &str = "--user-agent UA, --referer URL, --header \"Name: valu
                            --proxy URL|none, --no-user-agent, --no-referer, --no-headers, --no-proxy";
 
 /// Checks the options as given; `None` / empty where a flag was not given.
-pub fn check(
+pub(crate) fn check(
     user_agent: Option<&str>,
     referer: Option<&str>,
     headers: &[String],
@@ -155,7 +155,7 @@ fn shown_proxy(proxy: &str) -> String {
 
 /// The feed's request options for plain output (sanitized), `None` when there are none.
 /// Header values (tokens, cookies) are left out: `feeds --json` has them.
-pub fn options_line(o: &FeedOptions) -> Option<String> {
+pub(crate) fn options_line(o: &FeedOptions) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(ua) = &o.user_agent {
         parts.push(format!("user agent \"{}\"", sanitize::line(ua)));
@@ -177,7 +177,7 @@ pub fn options_line(o: &FeedOptions) -> Option<String> {
 /// `--user-agent "Mozilla/5.0 (X11)" --header "Authorization: Bearer T" --proxy none`.
 /// Empty when there are none. Values are quoted as a shell would need them (header values
 /// included: the line is the user's to edit).
-pub fn to_line(o: &FeedOptions) -> String {
+pub(crate) fn to_line(o: &FeedOptions) -> String {
     let mut words = Vec::new();
     let mut flag = |name: &str, value: &str| {
         // A value that starts with "--" would be read as the next flag: it is joined to its
@@ -227,7 +227,7 @@ fn quoted(value: &str) -> String {
 /// whitespace; '…' keeps everything inside as is; "…" too, except that `\` escapes `"`, `\`,
 /// `$` and `` ` `` in it; outside quotes `\` escapes any character. Quoted and plain parts
 /// next to each other make one word (`--header="A: b"`).
-pub fn split_words(line: &str) -> Result<Vec<String>> {
+pub(crate) fn split_words(line: &str) -> Result<Vec<String>> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
@@ -305,7 +305,7 @@ pub fn split_words(line: &str) -> Result<Vec<String>> {
 /// VALUE` or `--flag=VALUE`, and --no-user-agent, --no-referer, --no-headers, --no-proxy
 /// (which say "none" outright). An empty line is no options. Every value is checked as the
 /// command line checks it.
-pub fn parse_line(line: &str) -> Result<FeedOptions> {
+pub(crate) fn parse_line(line: &str) -> Result<FeedOptions> {
     let mut user_agent: Option<String> = None;
     let mut referer: Option<String> = None;
     let mut headers: Vec<String> = Vec::new();

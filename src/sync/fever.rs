@@ -22,7 +22,7 @@ pub fn api_key(user: &str, password: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub struct Fever {
+pub(crate) struct Fever {
     http: Http,
     user: String,
     api_key: String,
@@ -46,7 +46,7 @@ const EXAMPLE: &str = "https://host/fever/";
 impl Fever {
     /// `url`: the Fever endpoint as the server documents it (`https://host/fever/`,
     /// `https://host/api/fever.php`); a `?api` already in it is fine.
-    pub fn new(
+    pub(crate) fn new(
         client: reqwest::Client,
         cap: u64,
         url: &str,

@@ -1,6 +1,6 @@
 //! Two-way sync of subscriptions and read/starred state with a sync server.
 //!
-//! What a sync does, in this order (see [`run`]):
+//! What a sync does, in this order (see [`run_with`]):
 //! 1. **Push**: every queued local flag change (the outbox, written in the same sled
 //!    transaction as the flag itself, see `store::sync_state`) goes to the server; an entry is
 //!    removed only once the server acknowledged it, and flushed, so a kill at any point sends
@@ -22,8 +22,8 @@
 
 pub mod fever;
 mod http;
-pub mod password;
-pub mod ttrss;
+pub(crate) mod password;
+pub(crate) mod ttrss;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -37,10 +37,10 @@ use crate::store::{
 };
 
 /// The file beside the database that holds the account's secret.
-pub const SECRET_FILE: &str = "sync.secret";
+pub(crate) const SECRET_FILE: &str = "sync.secret";
 
 /// The sync servers tidings speaks.
-pub const KINDS: &[&str] = &["fever", "ttrss"];
+pub(crate) const KINDS: &[&str] = &["fever", "ttrss"];
 
 /// Runs `$body` with `$api` bound to the concrete client (the trait is used generically).
 macro_rules! with_api {
@@ -54,7 +54,7 @@ macro_rules! with_api {
 
 /// Why a sync (or one request of it) failed. Each message says what to do next.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum SyncError {
+pub(crate) enum SyncError {
     #[error(
         "the server at {url} refused the credentials of {user}; run `tidings sync add` again with \
          the right password"
@@ -76,33 +76,33 @@ impl From<crate::store::StoreError> for SyncError {
 
 /// A subscription on the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteFeed {
-    pub id: u64,
-    pub title: String,
-    pub url: String,
-    pub site_url: Option<String>,
+pub(crate) struct RemoteFeed {
+    pub(crate) id: u64,
+    pub(crate) title: String,
+    pub(crate) url: String,
+    pub(crate) site_url: Option<String>,
     /// Category (group) names: they become the local feed's tags.
-    pub categories: Vec<String>,
+    pub(crate) categories: Vec<String>,
 }
 
 /// An item on the server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RemoteItem {
-    pub id: u64,
-    pub feed: u64,
-    pub title: String,
-    pub author: Option<String>,
-    pub html: String,
-    pub url: Option<String>,
-    pub read: bool,
-    pub starred: bool,
+pub(crate) struct RemoteItem {
+    pub(crate) id: u64,
+    pub(crate) feed: u64,
+    pub(crate) title: String,
+    pub(crate) author: Option<String>,
+    pub(crate) html: String,
+    pub(crate) url: Option<String>,
+    pub(crate) read: bool,
+    pub(crate) starred: bool,
     /// Unix seconds.
-    pub published: Option<i64>,
+    pub(crate) published: Option<i64>,
 }
 
 /// What the server did with one flag change.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sent {
+pub(crate) enum Sent {
     Done,
     /// Refused for good (the item is gone, say): dropped, with the reason logged.
     Rejected(String),
@@ -110,7 +110,7 @@ pub enum Sent {
 
 /// What the server did with a subscription asked for here.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServerAnswer {
+pub(crate) enum ServerAnswer {
     Done,
     /// The API has no such call (Fever): the feed stays local.
     Unsupported,
@@ -120,7 +120,7 @@ pub enum ServerAnswer {
 /// One sync server's API. Every call is one or a few HTTP requests; errors that mean "try
 /// again later" are [`SyncError::Unreachable`].
 #[allow(async_fn_in_trait, reason = "used generically inside the crate, never as `dyn`")]
-pub trait SyncApi {
+pub(crate) trait SyncApi {
     /// Checks the credentials (and opens a session where the API has them).
     async fn login(&mut self) -> Result<(), SyncError>;
     async fn subscriptions(&mut self) -> Result<Vec<RemoteFeed>, SyncError>;
@@ -153,25 +153,25 @@ pub trait SyncApi {
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncSummary {
-    pub feeds_added: u64,
-    pub new_articles: u64,
+    pub(crate) feeds_added: u64,
+    pub(crate) new_articles: u64,
     /// Flags changed here because the server's differed.
-    pub flags_pulled: u64,
+    pub(crate) flags_pulled: u64,
     /// Local changes the server acknowledged.
-    pub pushed: u64,
+    pub(crate) pushed: u64,
     /// Local changes the server refused for good (dropped).
-    pub rejected: u64,
+    pub(crate) rejected: u64,
     /// Local changes still waiting for the server.
-    pub queued: u64,
-    pub requests: u64,
-    pub bytes: u64,
-    pub elapsed_ms: u64,
+    pub(crate) queued: u64,
+    pub(crate) requests: u64,
+    pub(crate) bytes: u64,
+    pub(crate) elapsed_ms: u64,
     /// Of `elapsed_ms`, the time spent waiting for the server's answers.
-    pub server_ms: u64,
+    pub(crate) server_ms: u64,
     /// Things the user should know (a feed removed here that the server still has).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Why the sync stopped early; what was done before it stays done.
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 impl SyncSummary {
@@ -201,7 +201,7 @@ impl SyncSummary {
 impl SyncSummary {
     /// What the sync brought and sent, most telling first, short enough for the reader's
     /// status line at 80 columns (after a refresh's line, or alone).
-    pub fn short_line(&self) -> String {
+    pub(crate) fn short_line(&self) -> String {
         if self.error.is_some() {
             return "sync failed".to_owned();
         }
@@ -235,7 +235,7 @@ pub enum SyncStep {
 
 impl SyncStep {
     /// How every step's line starts.
-    pub const PREFIX: &'static str = "syncing: ";
+    pub(crate) const PREFIX: &'static str = "syncing: ";
 
     pub fn line(&self) -> String {
         let what = match self {
@@ -252,7 +252,7 @@ impl SyncStep {
 
 /// Passes a sync's steps on, at most one every [`Reporter::EVERY`] (a first sync reads pages
 /// faster than a status line needs to change), new stages always.
-pub struct Reporter<'a> {
+pub(crate) struct Reporter<'a> {
     report: &'a dyn Fn(SyncStep),
     last: std::cell::Cell<Option<(std::time::Instant, std::mem::Discriminant<SyncStep>)>>,
 }
@@ -260,11 +260,11 @@ pub struct Reporter<'a> {
 impl<'a> Reporter<'a> {
     const EVERY: std::time::Duration = std::time::Duration::from_millis(150);
 
-    pub fn new(report: &'a dyn Fn(SyncStep)) -> Reporter<'a> {
+    pub(crate) fn new(report: &'a dyn Fn(SyncStep)) -> Reporter<'a> {
         Reporter { report, last: std::cell::Cell::new(None) }
     }
 
-    pub fn step(&self, step: SyncStep) {
+    pub(crate) fn step(&self, step: SyncStep) {
         let now = std::time::Instant::now();
         let stage = std::mem::discriminant(&step);
         if let Some((at, last_stage)) = self.last.get() {
@@ -280,30 +280,30 @@ impl<'a> Reporter<'a> {
 /// The account and how its syncs went: `tidings sync status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStatus {
-    pub kind: String,
-    pub url: String,
-    pub user: String,
+    pub(crate) kind: String,
+    pub(crate) url: String,
+    pub(crate) user: String,
     /// Unix seconds of the last sync that finished without error.
-    pub last_sync: Option<i64>,
-    pub last_error: Option<String>,
-    pub queued: u64,
-    pub feeds: u64,
-    pub articles: u64,
+    pub(crate) last_sync: Option<i64>,
+    pub(crate) last_error: Option<String>,
+    pub(crate) queued: u64,
+    pub(crate) feeds: u64,
+    pub(crate) articles: u64,
 }
 
 /// What `tidings sync add` sends to the holder: the account and its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewAccount {
-    pub kind: String,
-    pub url: String,
-    pub user: String,
-    pub secret: Secret,
+    pub(crate) kind: String,
+    pub(crate) url: String,
+    pub(crate) user: String,
+    pub(crate) secret: Secret,
 }
 
 /// What proves the account, as little as the API allows: Fever's key is a hash, but TT-RSS
 /// logs in with the password itself, so it keeps the password or the command that prints it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Secret {
+pub(crate) enum Secret {
     /// Fever: md5("user:password"), lower-case hex.
     FeverApiKey(String),
     /// TT-RSS: the password.
@@ -325,7 +325,7 @@ impl std::fmt::Debug for Secret {
 
 impl Secret {
     /// The secret for `kind` from the user's password.
-    pub fn from_password(kind: &str, user: &str, password: &str) -> Result<Secret, String> {
+    pub(crate) fn from_password(kind: &str, user: &str, password: &str) -> Result<Secret, String> {
         match kind {
             "fever" => Ok(Secret::FeverApiKey(fever::api_key(user, password))),
             "ttrss" => Ok(Secret::Password(password.to_owned())),
@@ -344,7 +344,7 @@ fn secret_path(dir: &Path) -> PathBuf {
 
 /// Writes the secret readable by this user only (created 0600, then renamed into place, so
 /// no reader ever sees a half-written or world-readable file).
-pub fn write_secret(dir: &Path, secret: &Secret) -> std::io::Result<()> {
+pub(crate) fn write_secret(dir: &Path, secret: &Secret) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = dir.join(format!("{SECRET_FILE}.tmp"));
@@ -370,14 +370,14 @@ fn read_secret(dir: &Path) -> Result<Secret, SyncError> {
 
 /// Forgets the account: its state in the store and its secret. Feeds and articles stay, as
 /// local feeds.
-pub fn remove_account(store: &Store) -> Result<Option<SyncStatus>, SyncError> {
+pub(crate) fn remove_account(store: &Store) -> Result<Option<SyncStatus>, SyncError> {
     let status = status(store)?;
     store.forget_sync()?;
     let _ = std::fs::remove_file(secret_path(store.dir()));
     Ok(status)
 }
 
-pub fn status(store: &Store) -> Result<Option<SyncStatus>, SyncError> {
+pub(crate) fn status(store: &Store) -> Result<Option<SyncStatus>, SyncError> {
     let Some(meta) = store.sync_meta()? else { return Ok(None) };
     Ok(Some(SyncStatus {
         kind: meta.kind,
@@ -393,7 +393,7 @@ pub fn status(store: &Store) -> Result<Option<SyncStatus>, SyncError> {
 
 /// Checks the account with the server, then stores it (replacing any other account: one
 /// account per data dir).
-pub async fn add_account(
+pub(crate) async fn add_account(
     store: &Store,
     client: reqwest::Client,
     cap: u64,
@@ -459,7 +459,12 @@ fn account(store: &Store) -> Result<Option<(SyncMeta, Secret)>, SyncError> {
 
 /// Asks the server to subscribe a feed just added here. `None`: no account. The text says
 /// what happened, for the user.
-pub async fn subscribe_remote(store: &Store, client: reqwest::Client, cap: u64, url: &str) -> Option<String> {
+pub(crate) async fn subscribe_remote(
+    store: &Store,
+    client: reqwest::Client,
+    cap: u64,
+    url: &str,
+) -> Option<String> {
     let (meta, secret) = match account(store) {
         Ok(Some(a)) => a,
         Ok(None) => return None,
@@ -484,7 +489,7 @@ pub async fn subscribe_remote(store: &Store, client: reqwest::Client, cap: u64, 
 
 /// Asks the server to unsubscribe a feed just removed here. `None`: it was not the
 /// server's. When the server cannot be told, the next sync remembers not to add it back.
-pub async fn unsubscribe_remote(
+pub(crate) async fn unsubscribe_remote(
     store: &Store,
     client: reqwest::Client,
     cap: u64,
@@ -510,7 +515,7 @@ pub async fn unsubscribe_remote(
 
 /// Syncs the configured account; `None` when there is none. The outcome (error included)
 /// is recorded in the account's status.
-pub async fn sync_account(
+pub(crate) async fn sync_account(
     store: &Store,
     client: reqwest::Client,
     cap: u64,
@@ -558,7 +563,8 @@ pub async fn sync_account(
 }
 
 /// One sync (see the module comment); `summary` holds what was done even when it fails.
-pub async fn run<A: SyncApi>(
+#[cfg(test)]
+pub(crate) async fn run<A: SyncApi>(
     api: &mut A,
     store: &Store,
     settings: &StoreSettings,
@@ -570,10 +576,11 @@ pub async fn run<A: SyncApi>(
 /// How often a sync compares every article's flags, where the API lets the others compare
 /// only the feeds whose unread counts differ (a read and an unread in one feed leave its
 /// count as it was).
-pub const FULL_FLAGS_EVERY_SECS: i64 = 3600;
+pub(crate) const FULL_FLAGS_EVERY_SECS: i64 = 3600;
 
-/// [`run`]; `full` compares every article's flags whatever the unread counts say.
-pub async fn run_with<A: SyncApi>(
+/// One sync (see the module comment); `summary` holds what was done even when it fails.
+/// `full` compares every article's flags whatever the unread counts say.
+pub(crate) async fn run_with<A: SyncApi>(
     api: &mut A,
     store: &Store,
     settings: &StoreSettings,

@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 
 /// The password the command prints (its first line). Errors are for the user.
-pub fn run_command(argv: &[String]) -> Result<String, String> {
+pub(crate) fn run_command(argv: &[String]) -> Result<String, String> {
     let Some((program, args)) = argv.split_first() else {
         return Err("--password-command is empty".into());
     };
@@ -30,7 +30,7 @@ pub fn run_command(argv: &[String]) -> Result<String, String> {
 
 /// Splits a command line into words the way a shell would quote them, without anything
 /// else a shell does.
-pub fn split_argv(line: &str) -> Result<Vec<String>, String> {
+pub(crate) fn split_argv(line: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut word: Option<String> = None;
     let mut chars = line.chars();

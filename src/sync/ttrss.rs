@@ -30,7 +30,7 @@ const ALL_FEEDS: i64 = -3;
 
 const EXAMPLE: &str = "https://host/tt-rss/";
 
-pub struct TtRss {
+pub(crate) struct TtRss {
     http: Http,
     user: String,
     password: String,
@@ -42,7 +42,7 @@ pub struct TtRss {
 impl TtRss {
     /// `url`: where TT-RSS is (`https://host/tt-rss/`); the API is `api/` under it (a URL
     /// that already ends in `/api/` is taken as is).
-    pub fn new(
+    pub(crate) fn new(
         client: reqwest::Client,
         cap: u64,
         url: &str,

@@ -234,7 +234,7 @@ pub enum Action {
 impl Action {
     /// Typed by the user (keys, their meanings, the mouse): obeyed in the order typed, each
     /// once what it needs has landed. Everything else is a fact and applies at once.
-    pub fn is_intent(&self) -> bool {
+    pub(crate) fn is_intent(&self) -> bool {
         !matches!(
             self,
             Action::Tick
@@ -355,13 +355,13 @@ pub enum Effect {
 
 impl Effect {
     /// Sets read or starred flags.
-    pub fn is_mark(&self) -> bool {
+    pub(crate) fn is_mark(&self) -> bool {
         matches!(self, Effect::Mark { .. } | Effect::MarkFeedRead(_) | Effect::MarkFeedsRead { .. })
     }
 
     /// Changes the store, or must see every change asked for before it (and so goes through
     /// the one writer, in order).
-    pub fn is_write(&self) -> bool {
+    pub(crate) fn is_write(&self) -> bool {
         matches!(
             self,
             Effect::Mark { .. }

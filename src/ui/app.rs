@@ -32,8 +32,8 @@ impl std::hash::Hasher for IdHasher {
     }
 }
 
-pub type IdMap<V> = HashMap<ArticleId, V, std::hash::BuildHasherDefault<IdHasher>>;
-pub type IdSet = HashSet<ArticleId, std::hash::BuildHasherDefault<IdHasher>>;
+pub(crate) type IdMap<V> = HashMap<ArticleId, V, std::hash::BuildHasherDefault<IdHasher>>;
+pub(crate) type IdSet = HashSet<ArticleId, std::hash::BuildHasherDefault<IdHasher>>;
 
 /// A screen region the user can focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub struct FeedRow {
 
 /// One of the feeds pane's groups when it is grouped by tag.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum TagGroup {
+pub(crate) enum TagGroup {
     Tag(String),
     /// The feeds without a tag, under "(no tag)", last.
     Untagged,
@@ -70,7 +70,7 @@ pub enum TagGroup {
 
 impl TagGroup {
     /// The heading's text (tags are sanitized when the feeds are loaded).
-    pub fn label(&self) -> &str {
+    pub(crate) fn label(&self) -> &str {
         match self {
             TagGroup::Tag(t) => t,
             TagGroup::Untagged => "(no tag)",
@@ -80,33 +80,33 @@ impl TagGroup {
 
 /// A tag's heading row in the grouped feeds pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Heading {
-    pub group: TagGroup,
+pub(crate) struct Heading {
+    pub(crate) group: TagGroup,
     /// Unread articles of the feeds listed under it.
-    pub unread: u64,
-    /// Indexes into `App::feeds` of the feeds listed under it, also while it is folded.
-    pub feeds: Vec<usize>,
-    pub folded: bool,
+    pub(crate) unread: u64,
+    /// Indexes into `FeedsPane::rows` of the feeds listed under it, also while it is folded.
+    pub(crate) feeds: Vec<usize>,
+    pub(crate) folded: bool,
 }
 
 /// A query feed as the feeds pane lists it: counts come after the list (they need a pass
 /// over the articles), `None` until then.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryRow {
-    pub name: String,
-    pub query: String,
-    pub unread: Option<u64>,
-    pub total: Option<u64>,
+    pub(crate) name: String,
+    pub(crate) query: String,
+    pub(crate) unread: Option<u64>,
+    pub(crate) total: Option<u64>,
     /// Why it cannot be counted (an expression that no longer parses).
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// A row of the feeds pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FeedLine {
-    /// An index into `App::queries`: query feeds come first.
+pub(crate) enum FeedLine {
+    /// An index into `FeedsPane::queries`: query feeds come first.
     Query(usize),
-    /// An index into `App::feeds`.
+    /// An index into `FeedsPane::rows`.
     Feed(usize),
     /// A tag's heading (grouped by tag); its feeds follow it unless it is folded.
     Heading(Heading),
@@ -115,7 +115,7 @@ pub enum FeedLine {
 /// What the feeds pane's selection is on, to find it again when the list is rebuilt (a
 /// reload can reorder the feeds; a heading is known by its tag).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FeedKey {
+pub(crate) enum FeedKey {
     /// A query feed, by name.
     Query(String),
     Heading(TagGroup),
@@ -152,7 +152,7 @@ impl ArticleRow {
 
     /// A stand-in for a row whose metadata has not arrived yet (an article opened by `n`
     /// far down a list): `RowsLoaded` replaces it.
-    pub fn loading(entry: &ListEntry) -> ArticleRow {
+    pub(crate) fn loading(entry: &ListEntry) -> ArticleRow {
         ArticleRow {
             id: entry.id,
             feed: entry.feed,
@@ -186,7 +186,7 @@ pub enum ArticleOrder {
 
 impl ArticleOrder {
     /// The order `O` goes to next; a `ranked` list (a search) also has [`ArticleOrder::BestMatch`].
-    pub fn next(self, ranked: bool) -> ArticleOrder {
+    pub(crate) fn next(self, ranked: bool) -> ArticleOrder {
         match self {
             ArticleOrder::Newest => ArticleOrder::Oldest,
             ArticleOrder::Oldest => ArticleOrder::UnreadFirst,
@@ -197,7 +197,7 @@ impl ArticleOrder {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             ArticleOrder::Newest => "newest first",
             ArticleOrder::Oldest => "oldest first",
@@ -227,29 +227,29 @@ pub enum Source {
 }
 
 impl Source {
-    pub fn feed(self) -> Option<FeedId> {
+    pub(crate) fn feed(self) -> Option<FeedId> {
         match self {
             Source::Feed(f) => Some(f),
             Source::Starred | Source::Query { .. } | Source::Search { .. } => None,
         }
     }
 
-    pub fn query(name: &str, expr: &str) -> Source {
+    pub(crate) fn query(name: &str, expr: &str) -> Source {
         Source::Query { name: intern(name), expr: intern(expr) }
     }
 
-    pub fn search(text: &str) -> Source {
+    pub(crate) fn search(text: &str) -> Source {
         Source::Search { text: intern(text) }
     }
 
     /// A list the user asked for by a key (`S`, a search), not by selecting a row of the
     /// feeds pane: it stays while the feeds pane reloads or its selection moves.
-    pub fn chosen_apart_from_feeds(self) -> bool {
+    pub(crate) fn chosen_apart_from_feeds(self) -> bool {
         matches!(self, Source::Starred | Source::Search { .. })
     }
 
     /// Its order is the search's ranking, not the store's newest first.
-    pub fn ranked(self) -> bool {
+    pub(crate) fn ranked(self) -> bool {
         matches!(self, Source::Search { .. })
     }
 }
@@ -272,34 +272,34 @@ fn intern(text: &str) -> &'static str {
 
 /// The article shown in the article pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenArticle {
-    pub row: ArticleRow,
-    pub feed_title: String,
+pub(crate) struct OpenArticle {
+    pub(crate) row: ArticleRow,
+    pub(crate) feed_title: String,
     /// The body laid out at `width`, styled; `None` while it is being rendered.
     pub lines: Option<Vec<Line<'static>>>,
     /// The body's numbered links and images: `links[0]` is `[1]`, opened with `1`; an empty
     /// string for one that must not be opened (`javascript:`, `data:`...).
-    pub links: Vec<String>,
+    pub(crate) links: Vec<String>,
     /// Where `lines` show each link, for OSC 8 hyperlinks.
-    pub link_cells: Vec<LinkCells>,
+    pub(crate) link_cells: Vec<LinkCells>,
     /// With `[reader] hyperlinks` on: the hyperlink of each numbered link (`hyperlinks[0]` is
     /// `[1]`; `None` for one the reader would not open). Empty when off.
-    pub hyperlinks: Vec<Option<Osc8Uri>>,
+    pub(crate) hyperlinks: Vec<Option<Osc8Uri>>,
     /// With `[reader] hyperlinks` on: the hyperlink of the header's `Link:`.
-    pub header_hyperlink: Option<Osc8Uri>,
+    pub(crate) header_hyperlink: Option<Osc8Uri>,
     /// The width `lines` were wrapped at.
-    pub width: u16,
+    pub(crate) width: u16,
     /// First line shown (of header plus body).
-    pub scroll: usize,
+    pub(crate) scroll: usize,
     /// After a resize, the body paragraph that was at the top of the view: it is brought back
     /// to the top when the body arrives laid out at the new width.
-    pub resume_paragraph: Option<usize>,
+    pub(crate) resume_paragraph: Option<usize>,
 }
 
 impl OpenArticle {
     /// The body paragraph (counted from 0) that holds the line at the top of the view, if the
     /// view's top is in the body.
-    pub fn paragraph_at_top(&self, date_format: &str) -> Option<usize> {
+    pub(crate) fn paragraph_at_top(&self, date_format: &str) -> Option<usize> {
         let lines = self.lines.as_ref()?;
         let mut top = self.scroll.checked_sub(self.header(date_format).len())?;
         // A blank line at the top belongs to the paragraph below it, the first one read.
@@ -311,7 +311,7 @@ impl OpenArticle {
     /// The header above the body, as (label, value) lines wrapped to the width: the title
     /// (label ""), then feed, author, date, the article's own tags (if any) and link
     /// (continuation lines have a blank label of the same width); a blank line ends it.
-    pub fn header(&self, date_format: &str) -> Vec<(&'static str, String)> {
+    pub(crate) fn header(&self, date_format: &str) -> Vec<(&'static str, String)> {
         const LABEL: usize = 8;
         let width = usize::from(self.width.max(10));
         let mut lines: Vec<(&'static str, String)> =
@@ -339,7 +339,7 @@ impl OpenArticle {
     }
 
     /// Header plus body lines: what scrolling is clamped against.
-    pub fn total_lines(&self) -> usize {
+    pub(crate) fn total_lines(&self) -> usize {
         // The date format does not change the number of header lines.
         self.header("").len() + self.lines.as_ref().map_or(1, Vec::len)
     }
@@ -380,7 +380,7 @@ fn full_date(unix: i64, date_format: &str) -> String {
 
 /// `text` in lines of at most `width` columns, broken at spaces where it can be and inside
 /// words (and between CJK characters) where it must.
-pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap_words(text: &str, width: usize) -> Vec<String> {
     use unicode_width::UnicodeWidthChar;
     let width = width.max(1);
     let mut lines = Vec::new();
@@ -450,10 +450,10 @@ fn tag_order(tag: &str) -> (String, String) {
 
 /// A refresh started from the reader, while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RefreshProgress {
-    pub done: usize,
-    pub total: usize,
-    pub failed: usize,
+pub(crate) struct RefreshProgress {
+    pub(crate) done: usize,
+    pub(crate) total: usize,
+    pub(crate) failed: usize,
 }
 
 impl RefreshProgress {
@@ -465,13 +465,13 @@ impl RefreshProgress {
 
 /// A one-line input at the bottom of the screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prompt {
-    pub kind: PromptKind,
-    pub text: String,
+pub(crate) struct Prompt {
+    pub(crate) kind: PromptKind,
+    pub(crate) text: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PromptKind {
+pub(crate) enum PromptKind {
     /// `/`: filters the feeds or the articles list as the user types.
     Filter(Pane),
     /// `a`: the URL of a feed (or of a page that links to one) to subscribe to.
@@ -494,7 +494,7 @@ pub enum PromptKind {
 }
 
 impl PromptKind {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             PromptKind::Filter(_) => "/",
             PromptKind::AddFeed => "add feed URL: ",
@@ -511,7 +511,7 @@ impl PromptKind {
 
 /// A window drawn over the panes.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Overlay {
+pub(crate) enum Overlay {
     /// `?`: the key bindings.
     Help { scroll: usize },
     /// `i`: a feed's fetch history; `records` is `None` while it loads.
@@ -520,14 +520,14 @@ pub enum Overlay {
 
 /// A marking `u` can take back: applying `mark` to `ids` restores the state before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UndoStep {
-    pub ids: Vec<ArticleId>,
-    pub mark: Mark,
+pub(crate) struct UndoStep {
+    pub(crate) ids: Vec<ArticleId>,
+    pub(crate) mark: Mark,
 }
 
 /// What to open once a requested article list arrives (`n` / `N` moving to another feed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Jump {
+pub(crate) enum Jump {
     FirstUnread,
     LastUnread,
     /// Enter came before the list did (typing ahead over a slow link): open the selected row.
@@ -536,51 +536,101 @@ pub enum Jump {
 
 /// One line of the `?` overlay.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HelpLine {
+pub(crate) struct HelpLine {
     /// The heading it belongs under; lines come grouped.
-    pub section: &'static str,
-    pub keys: String,
-    pub description: String,
+    pub(crate) section: &'static str,
+    pub(crate) keys: String,
+    pub(crate) description: String,
 }
 
 /// At most this many markings can be undone.
-pub const UNDO_DEPTH: usize = 100;
+pub(crate) const UNDO_DEPTH: usize = 100;
 
 /// Rows (titles, dates) kept of a list while no filter is typed: the ones around the screen
 /// stay, those further away are read again if the user scrolls back (about 300 bytes each).
-pub const ROW_CACHE: usize = 2_000;
+pub(crate) const ROW_CACHE: usize = 2_000;
 
 /// Status messages disappear after this many ticks (seconds).
-pub const MESSAGE_TICKS: u8 = 6;
+pub(crate) const MESSAGE_TICKS: u8 = 6;
 
 /// A sync sends marks of synced articles this many ticks (seconds) after the last one.
-pub const PUSH_AFTER_TICKS: u8 = 3;
+pub(crate) const PUSH_AFTER_TICKS: u8 = 3;
 
+/// The reader's whole state: one part per pane and overlay, and what the screen shares.
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
+    pub feeds: FeedsPane,
+    pub articles: ArticlesPane,
+    pub(crate) article: ArticlePane,
+    /// The one-line input that takes the status line's place while it is open.
+    pub(crate) prompt: Option<Prompt>,
+    pub(crate) overlay: Overlays,
+    pub(crate) status: StatusLine,
+    pub(crate) background: Background,
+    pub focus: Pane,
+    pub(crate) width: u16,
+    pub(crate) height: u16,
+    /// How a wide terminal is shared between the panes.
+    pub(crate) split: super::layout::Split,
+    /// `U`: only feeds and articles with something unread are listed.
+    pub(crate) unread_only: bool,
+    /// strftime format of list dates.
+    pub(crate) date_format: String,
+    pub(crate) undo: Vec<UndoStep>,
+    /// What typed keys mean (`update` reads them when it obeys a key, not when it arrives).
+    pub(crate) keymap: super::keymap::Keymap,
+    /// Keys and other intents not obeyed yet, oldest first: the first waits for something on
+    /// its way (a list, an article body, a row), the rest wait behind it. Nothing typed is
+    /// dropped or reordered, however fast it comes.
+    pub(crate) queued: VecDeque<super::action::Action>,
+    pub(crate) quit: bool,
+}
+
+/// The feeds pane, on the left: the feeds and query feeds, what of them is listed, the
+/// selection, and the loads that fill it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedsPane {
     /// Every feed, in the store's order.
-    pub feeds: Vec<FeedRow>,
-    /// The query feeds: config.toml's, then the database's.
-    pub queries: Vec<QueryRow>,
-    /// Each list's order, once `O` changed it (remembered while the reader runs).
-    pub orders: HashMap<Source, ArticleOrder>,
-    /// Orders kept from earlier runs and set in this one, by `list_orders::key`: what a list
-    /// not ordered yet in this run starts with.
-    pub kept_orders: HashMap<String, ArticleOrder>,
-    /// The last search typed (`Ctrl-/` starts with it, to refine it).
-    pub last_search: String,
-    /// config.toml's `[[query]]`s (the database's come with each load).
-    pub config_queries: Vec<crate::store::QueryFeed>,
-    /// A query feeds load (and count) is on its way; `queries_stale` asks for one more.
-    pub queries_loading: bool,
-    pub queries_stale: bool,
-    /// False until the first `QueryFeedsLoaded`.
-    pub queries_loaded: bool,
-    /// The rows shown (filter, unread-only, tag, grouping, folds); `feed_sel` indexes this.
-    pub feed_view: Vec<FeedLine>,
+    pub rows: Vec<FeedRow>,
+    /// The rows shown (filter, unread-only, tag, grouping, folds); `sel` indexes this.
+    pub(crate) view: Vec<FeedLine>,
+    pub(crate) sel: usize,
+    /// First row shown (kept by `scroll_lists`).
+    pub(crate) offset: usize,
     /// False until the first `FeedsLoaded`: tells "loading" from "no feeds".
-    pub feeds_loaded: bool,
-    pub feed_sel: usize,
+    pub loaded: bool,
+    /// A feeds reload is on its way; `stale` asks for one more when it lands, so a refresh of
+    /// 500 feeds does not queue 500 reloads.
+    pub(crate) reloading: bool,
+    pub(crate) stale: bool,
+    pub(crate) filter: String,
+    /// `t`: only feeds with this tag are listed.
+    pub(crate) tag: Option<String>,
+    /// `T`: the pane lists the feeds under a heading per tag.
+    pub(crate) group_by_tag: bool,
+    /// Tags whose heading is folded (kept while the reader runs).
+    pub(crate) folded: HashSet<TagGroup>,
+    /// Select this feed when it appears in the list (a feed just added with `a`).
+    pub(crate) select_when_listed: Option<FeedId>,
+    /// The query feeds: config.toml's, then the database's.
+    pub(crate) queries: Vec<QueryRow>,
+    /// config.toml's `[[query]]`s (the database's come with each load).
+    pub(crate) config_queries: Vec<crate::store::QueryFeed>,
+    /// A query feeds load (and count) is on its way; `queries_stale` asks for one more.
+    pub(crate) queries_loading: bool,
+    pub(crate) queries_stale: bool,
+    /// False until the first `QueryFeedsLoaded`.
+    pub(crate) queries_loaded: bool,
+}
+
+/// The articles pane, in the middle: the list it shows, what of it is read so far, its
+/// filter, order and selection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArticlesPane {
+    /// What `entries` holds.
+    pub source: Option<Source>,
+    /// The list asked for last; older answers are dropped.
+    pub wanted: Option<Source>,
     /// The loaded list, newest first: every article's id and flags, which is all that moving,
     /// counting, unread-only, `n`/`N` and marking need.
     pub entries: Vec<ListEntry>,
@@ -589,86 +639,80 @@ pub struct App {
     /// `entries`.
     pub rows: IdMap<ArticleRow>,
     /// Rows asked for with `LoadRows` that have not arrived: not asked for again.
-    pub rows_loading: IdSet,
-    /// Indexes into `entries` of the articles shown; `article_sel` indexes this.
-    pub article_view: Vec<usize>,
-    /// What `entries` holds.
-    pub articles_source: Option<Source>,
-    /// The list asked for last; older answers are dropped.
-    pub articles_wanted: Option<Source>,
-    pub article_sel: usize,
-    /// First rows shown of the two lists (kept by `scroll_lists`).
-    pub feed_offset: usize,
-    pub article_offset: usize,
-    pub article: Option<OpenArticle>,
-    pub focus: Pane,
-    pub width: u16,
-    pub height: u16,
-    pub unread_total: u64,
-    pub message: String,
-    /// Ticks since `message` was set.
-    pub message_age: u8,
-    /// `message` reports a failure (drawn in the error style).
-    pub message_is_error: bool,
-    /// The whole text of the last failure shown in the status line (which may cut it): the
-    /// `i` window shows it, wrapped.
-    pub last_error: Option<String>,
-    /// `Some` while a refresh runs (only one at a time).
-    pub refresh: Option<RefreshProgress>,
-    /// A background sync runs (a refresh syncs too: one or the other at a time).
-    pub syncing: bool,
-    /// Marks of synced articles wait this many more ticks (seconds) before a sync sends them:
-    /// the server hears of a read soon, and a burst of marks goes in one sync.
-    pub push_due: Option<u8>,
-    /// Background syncs are on (`sync_interval_minutes` is not 0): marks are sent soon.
-    pub push_soon: bool,
-    /// A feeds reload is on its way; `feeds_stale` asks for one more when it lands, so a
-    /// refresh of 500 feeds does not queue 500 reloads.
-    pub feeds_reloading: bool,
-    pub feeds_stale: bool,
+    pub(crate) rows_loading: IdSet,
+    /// Indexes into `entries` of the articles shown; `sel` indexes this.
+    pub(crate) view: Vec<usize>,
+    pub sel: usize,
+    /// First row shown (kept by `scroll_lists`).
+    pub(crate) offset: usize,
+    pub filter: String,
+    /// While `filter` is a query (`?unread and age<7d`): the articles the store said the
+    /// latest answered expression matches. `None` until the first answer: all are shown.
+    pub(crate) query_matches: Option<HashSet<ArticleId>>,
+    /// Each list's order, once `O` changed it (remembered while the reader runs).
+    pub(crate) orders: HashMap<Source, ArticleOrder>,
+    /// Orders kept from earlier runs and set in this one, by `list_orders::key`: what a list
+    /// not ordered yet in this run starts with.
+    pub(crate) kept_orders: HashMap<String, ArticleOrder>,
+    /// The last search typed (`Ctrl-/` starts with it, to refine it).
+    pub(crate) last_search: String,
+    /// Set by `n`/`N` while the next feed's articles load.
+    pub(crate) jump: Option<Jump>,
     /// Articles (and whole feeds, marked read) marked here since the last reload of the list
     /// was queued: the writer runs after it, so what it reads lacks them (see `note_marks`).
-    pub marked_since_reload: HashSet<ArticleId>,
-    pub feeds_read_since_reload: HashSet<FeedId>,
-    /// `U`: only feeds and articles with something unread are listed.
-    pub unread_only: bool,
-    pub feed_filter: String,
-    pub article_filter: String,
-    /// While `article_filter` is a query (`?unread and age<7d`): the articles the store said
-    /// the latest answered expression matches. `None` until the first answer: all are shown.
-    pub query_matches: Option<HashSet<ArticleId>>,
-    /// `t`: only feeds with this tag are listed.
-    pub tag: Option<String>,
-    /// `T`: the feeds pane lists the feeds under a heading per tag.
-    pub group_by_tag: bool,
-    /// Tags whose heading is folded (kept while the reader runs).
-    pub folded: HashSet<TagGroup>,
-    pub prompt: Option<Prompt>,
-    pub overlay: Option<Overlay>,
-    pub undo: Vec<UndoStep>,
-    /// Set by `n`/`N` while the next feed's articles load.
-    pub jump: Option<Jump>,
-    /// Select this feed when it appears in the list (a feed just added with `a`).
-    pub select_feed: Option<FeedId>,
-    /// The `?` overlay's lines, from the live keymap.
-    pub help: Vec<HelpLine>,
-    /// strftime format of list dates.
-    pub date_format: String,
+    pub(crate) marked_since_reload: HashSet<ArticleId>,
+    pub(crate) feeds_read_since_reload: HashSet<FeedId>,
+}
+
+/// The article pane, on the right (or the whole screen when narrow): the open article and
+/// how its links are written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ArticlePane {
+    pub(crate) open: Option<OpenArticle>,
     /// `[reader] hyperlinks`: links in the article pane are written as OSC 8 hyperlinks.
-    pub hyperlinks: bool,
+    pub(crate) hyperlinks: bool,
     /// `open_schemes` (lowercase): only links with these schemes are opened or hyperlinked.
-    pub open_schemes: Vec<String>,
-    /// How a wide terminal is shared between the panes.
-    pub split: super::layout::Split,
+    pub(crate) open_schemes: Vec<String>,
+}
+
+/// The windows drawn over the panes (`?`, `i`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Overlays {
+    /// The window shown, if any.
+    pub(crate) shown: Option<Overlay>,
+    /// The `?` window's lines, from the live keymap.
+    pub(crate) help: Vec<HelpLine>,
+}
+
+/// The status line at the bottom: the unread count and the last message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct StatusLine {
+    pub(crate) unread_total: u64,
+    pub(crate) message: String,
+    /// Ticks since `message` was set.
+    pub(crate) age: u8,
+    /// `message` reports a failure (drawn in the error style).
+    pub(crate) is_error: bool,
+    /// The whole text of the last failure shown (the line may cut it): the `i` window shows
+    /// it, wrapped.
+    pub(crate) last_error: Option<String>,
+}
+
+/// Refreshes and syncs in the background. Not a part of the screen: the status line draws
+/// `refresh`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Background {
+    /// `Some` while a refresh runs (only one at a time).
+    pub(crate) refresh: Option<RefreshProgress>,
     /// Start a refresh of every feed once the feeds are loaded (`refresh_on_start`).
-    pub refresh_on_load: bool,
-    /// What typed keys mean (`update` reads them when it obeys a key, not when it arrives).
-    pub keymap: super::keymap::Keymap,
-    /// Keys and other intents not obeyed yet, oldest first: the first waits for something on
-    /// its way (a list, an article body, a row), the rest wait behind it. Nothing typed is
-    /// dropped or reordered, however fast it comes.
-    pub queued: VecDeque<super::action::Action>,
-    pub quit: bool,
+    pub(crate) refresh_on_load: bool,
+    /// A background sync runs (a refresh syncs too: one or the other at a time).
+    pub(crate) syncing: bool,
+    /// Marks of synced articles wait this many more ticks (seconds) before a sync sends them:
+    /// the server hears of a read soon, and a burst of marks goes in one sync.
+    pub(crate) push_due: Option<u8>,
+    /// Background syncs are on (`sync_interval_minutes` is not 0): marks are sent soon.
+    pub(crate) push_soon: bool,
 }
 
 impl Default for App {
@@ -680,62 +724,20 @@ impl Default for App {
 impl App {
     pub fn new(width: u16, height: u16) -> App {
         App {
-            feeds: Vec::new(),
-            queries: Vec::new(),
-            orders: HashMap::new(),
-            last_search: String::new(),
-            kept_orders: HashMap::new(),
-            config_queries: Vec::new(),
-            queries_loading: false,
-            queries_stale: false,
-            queries_loaded: false,
-            feed_view: Vec::new(),
-            feeds_loaded: false,
-            feed_sel: 0,
-            entries: Vec::new(),
-            rows: IdMap::default(),
-            rows_loading: IdSet::default(),
-            article_view: Vec::new(),
-            articles_source: None,
-            articles_wanted: None,
-            article_sel: 0,
-            feed_offset: 0,
-            article_offset: 0,
-            article: None,
+            feeds: FeedsPane::default(),
+            articles: ArticlesPane::default(),
+            article: ArticlePane::default(),
+            prompt: None,
+            overlay: Overlays::default(),
+            status: StatusLine::default(),
+            background: Background::default(),
             focus: Pane::Feeds,
             width,
             height,
-            unread_total: 0,
-            message: String::new(),
-            message_age: 0,
-            message_is_error: false,
-            last_error: None,
-            refresh: None,
-            syncing: false,
-            push_due: None,
-            push_soon: false,
-            feeds_reloading: false,
-            feeds_stale: false,
-            marked_since_reload: HashSet::new(),
-            feeds_read_since_reload: HashSet::new(),
-            unread_only: false,
-            feed_filter: String::new(),
-            article_filter: String::new(),
-            query_matches: None,
-            tag: None,
-            group_by_tag: false,
-            folded: HashSet::new(),
-            prompt: None,
-            overlay: None,
-            undo: Vec::new(),
-            jump: None,
-            select_feed: None,
-            help: Vec::new(),
-            date_format: "%Y-%m-%d".to_owned(),
-            hyperlinks: false,
-            open_schemes: Vec::new(),
             split: Default::default(),
-            refresh_on_load: false,
+            unread_only: false,
+            date_format: "%Y-%m-%d".to_owned(),
+            undo: Vec::new(),
             keymap: super::keymap::Keymap::default(),
             queued: VecDeque::new(),
             quit: false,
@@ -743,29 +745,29 @@ impl App {
     }
 
     /// All three panes on screen at once.
-    pub fn is_wide(&self) -> bool {
+    pub(crate) fn is_wide(&self) -> bool {
         self.width >= super::layout::WIDE
     }
 
     /// The selected feed; `None` when a heading is selected.
-    pub fn selected_feed(&self) -> Option<&FeedRow> {
-        match self.feed_view.get(self.feed_sel)? {
-            FeedLine::Feed(i) => self.feeds.get(*i),
+    pub(crate) fn selected_feed(&self) -> Option<&FeedRow> {
+        match self.feeds.view.get(self.feeds.sel)? {
+            FeedLine::Feed(i) => self.feeds.rows.get(*i),
             FeedLine::Heading(_) | FeedLine::Query(_) => None,
         }
     }
 
     /// The selected query feed.
-    pub fn selected_query(&self) -> Option<&QueryRow> {
-        match self.feed_view.get(self.feed_sel)? {
-            FeedLine::Query(i) => self.queries.get(*i),
+    pub(crate) fn selected_query(&self) -> Option<&QueryRow> {
+        match self.feeds.view.get(self.feeds.sel)? {
+            FeedLine::Query(i) => self.feeds.queries.get(*i),
             FeedLine::Feed(_) | FeedLine::Heading(_) => None,
         }
     }
 
     /// The selected heading of the grouped feeds pane.
-    pub fn selected_heading(&self) -> Option<&Heading> {
-        match self.feed_view.get(self.feed_sel)? {
+    pub(crate) fn selected_heading(&self) -> Option<&Heading> {
+        match self.feeds.view.get(self.feeds.sel)? {
             FeedLine::Heading(h) => Some(h),
             FeedLine::Feed(_) | FeedLine::Query(_) => None,
         }
@@ -773,29 +775,29 @@ impl App {
 
     /// The heading the feeds pane's row `line` is under (itself for a heading).
     fn group_of_line(&self, line: usize) -> Option<&TagGroup> {
-        self.feed_view.get(..=line)?.iter().rev().find_map(|l| match l {
+        self.feeds.view.get(..=line)?.iter().rev().find_map(|l| match l {
             FeedLine::Heading(h) => Some(&h.group),
             FeedLine::Feed(_) | FeedLine::Query(_) => None,
         })
     }
 
     /// What the selection is on, to keep it when the feeds list is rebuilt.
-    pub fn selected_feed_key(&self) -> Option<FeedKey> {
-        match self.feed_view.get(self.feed_sel)? {
-            FeedLine::Query(i) => Some(FeedKey::Query(self.queries.get(*i)?.name.clone())),
+    pub(crate) fn selected_feed_key(&self) -> Option<FeedKey> {
+        match self.feeds.view.get(self.feeds.sel)? {
+            FeedLine::Query(i) => Some(FeedKey::Query(self.feeds.queries.get(*i)?.name.clone())),
             FeedLine::Heading(h) => Some(FeedKey::Heading(h.group.clone())),
             FeedLine::Feed(i) => Some(FeedKey::Feed {
-                id: self.feeds.get(*i)?.id,
-                group: self.group_of_line(self.feed_sel).cloned(),
+                id: self.feeds.rows.get(*i)?.id,
+                group: self.group_of_line(self.feeds.sel).cloned(),
             }),
         }
     }
 
     /// The feeds in the pane's order, a folded heading standing for its feeds: (row of the
-    /// feed or of its folded heading, index into `feeds`). What `n` and `N` walk.
-    pub fn feeds_in_order(&self) -> Vec<(usize, usize)> {
+    /// feed or of its folded heading, index into `feeds.rows`). What `n` and `N` walk.
+    pub(crate) fn feeds_in_order(&self) -> Vec<(usize, usize)> {
         let mut order = Vec::new();
-        for (row, line) in self.feed_view.iter().enumerate() {
+        for (row, line) in self.feeds.view.iter().enumerate() {
             match line {
                 FeedLine::Feed(i) => order.push((row, *i)),
                 FeedLine::Heading(h) if h.folded => order.extend(h.feeds.iter().map(|&i| (row, i))),
@@ -805,54 +807,62 @@ impl App {
         order
     }
 
-    pub fn selected_entry(&self) -> Option<&ListEntry> {
-        self.article_view.get(self.article_sel).and_then(|&i| self.entries.get(i))
+    pub(crate) fn selected_entry(&self) -> Option<&ListEntry> {
+        self.articles.view.get(self.articles.sel).and_then(|&i| self.articles.entries.get(i))
     }
 
     /// The selected article's row, once it has been read.
-    pub fn selected_article(&self) -> Option<&ArticleRow> {
-        self.selected_entry().and_then(|e| self.rows.get(&e.id))
+    #[cfg(test)]
+    pub(crate) fn selected_article(&self) -> Option<&ArticleRow> {
+        self.selected_entry().and_then(|e| self.articles.rows.get(&e.id))
     }
 
     /// The feeds shown, in order (headings left out; a feed with two tags can come twice).
-    pub fn visible_feeds(&self) -> impl Iterator<Item = &FeedRow> {
-        self.feed_view.iter().filter_map(|line| match line {
-            FeedLine::Feed(i) => self.feeds.get(*i),
+    #[cfg(test)]
+    pub(crate) fn visible_feeds(&self) -> impl Iterator<Item = &FeedRow> {
+        self.feeds.view.iter().filter_map(|line| match line {
+            FeedLine::Feed(i) => self.feeds.rows.get(*i),
             FeedLine::Heading(_) | FeedLine::Query(_) => None,
         })
     }
 
     /// The articles shown, in order.
-    pub fn visible_entries(&self) -> impl Iterator<Item = &ListEntry> {
-        self.article_view.iter().filter_map(|&i| self.entries.get(i))
+    pub(crate) fn visible_entries(&self) -> impl Iterator<Item = &ListEntry> {
+        self.articles.view.iter().filter_map(|&i| self.articles.entries.get(i))
     }
 
     /// Every row of the list has been read (what `/` needs to match them all).
-    pub fn all_rows_loaded(&self) -> bool {
-        self.entries.iter().all(|e| self.rows.contains_key(&e.id))
+    pub(crate) fn all_rows_loaded(&self) -> bool {
+        self.articles.entries.iter().all(|e| self.articles.rows.contains_key(&e.id))
     }
 
     /// Drops the rows far from the screen once more than `ROW_CACHE` are held, keeping the
     /// open article's. Not while `/` filters: the filter matches every row.
-    pub fn trim_rows(&mut self) {
-        if self.rows.len() <= ROW_CACHE || self.needs_every_row() {
+    pub(crate) fn trim_rows(&mut self) {
+        if self.articles.rows.len() <= ROW_CACHE || self.needs_every_row() {
             return;
         }
-        let first = self.article_offset.saturating_sub(ROW_CACHE / 2);
-        let keep: HashSet<ArticleId> =
-            self.article_view.iter().skip(first).take(ROW_CACHE).map(|&i| self.entries[i].id).collect();
-        let open = self.article.as_ref().map(|o| o.row.id);
-        self.rows.retain(|id, _| keep.contains(id) || Some(*id) == open);
+        let first = self.articles.offset.saturating_sub(ROW_CACHE / 2);
+        let keep: HashSet<ArticleId> = self
+            .articles
+            .view
+            .iter()
+            .skip(first)
+            .take(ROW_CACHE)
+            .map(|&i| self.articles.entries[i].id)
+            .collect();
+        let open = self.article.open.as_ref().map(|o| o.row.id);
+        self.articles.rows.retain(|id, _| keep.contains(id) || Some(*id) == open);
     }
 
     /// The title of a feed by id, for the article header.
-    pub fn feed_title(&self, id: FeedId) -> String {
-        self.feeds.iter().find(|f| f.id == id).map(|f| f.title.clone()).unwrap_or_default()
+    pub(crate) fn feed_title(&self, id: FeedId) -> String {
+        self.feeds.rows.iter().find(|f| f.id == id).map(|f| f.title.clone()).unwrap_or_default()
     }
 
     /// The articles pane's title: the feed, or the view.
-    pub fn list_title(&self) -> String {
-        match self.articles_source {
+    pub(crate) fn list_title(&self) -> String {
+        match self.articles.source {
             Some(Source::Feed(f)) => self.feed_title(f),
             Some(Source::Starred) => "Starred".to_owned(),
             Some(Source::Query { name, .. }) => crate::sanitize::line(name),
@@ -862,8 +872,8 @@ impl App {
     }
 
     /// Every tag of every feed, once each, in the order of the grouped pane's headings.
-    pub fn all_tags(&self) -> Vec<String> {
-        let mut tags: Vec<String> = self.feeds.iter().flat_map(|f| f.tags.iter().cloned()).collect();
+    pub(crate) fn all_tags(&self) -> Vec<String> {
+        let mut tags: Vec<String> = self.feeds.rows.iter().flat_map(|f| f.tags.iter().cloned()).collect();
         tags.sort_by_cached_key(|t| tag_order(t));
         tags.dedup();
         tags
@@ -873,52 +883,52 @@ impl App {
     pub fn scroll_lists(&mut self) {
         use super::layout::{keep_visible, list_page};
         let rows = list_page(self.width, self.height, Pane::Feeds, self.split);
-        self.feed_offset = keep_visible(self.feed_offset, self.feed_sel, self.feed_view.len(), rows);
+        self.feeds.offset = keep_visible(self.feeds.offset, self.feeds.sel, self.feeds.view.len(), rows);
         let rows = list_page(self.width, self.height, Pane::Articles, self.split);
-        self.article_offset =
-            keep_visible(self.article_offset, self.article_sel, self.article_view.len(), rows);
+        self.articles.offset =
+            keep_visible(self.articles.offset, self.articles.sel, self.articles.view.len(), rows);
     }
 
     /// Shows `text` in the status line until it times out.
-    pub fn say(&mut self, text: impl Into<String>) {
-        self.message = text.into();
-        self.message_age = 0;
-        self.message_is_error = false;
+    pub(crate) fn say(&mut self, text: impl Into<String>) {
+        self.status.message = text.into();
+        self.status.age = 0;
+        self.status.is_error = false;
     }
 
     /// Shows a failure in the status line (sanitized: error texts can quote a feed).
-    pub fn say_error(&mut self, text: &str) {
+    pub(crate) fn say_error(&mut self, text: &str) {
         self.say(crate::sanitize::line(text));
-        self.message_is_error = true;
-        self.last_error = Some(self.message.clone());
+        self.status.is_error = true;
+        self.status.last_error = Some(self.status.message.clone());
     }
 
-    /// Recomputes `feed_view` from the filter and unread-only, keeping the selected feed
+    /// Recomputes `feeds.view` from the filter and unread-only, keeping the selected feed
     /// selected (and shown, even if it no longer matches, so nothing moves under the user).
     pub fn refilter_feeds(&mut self) {
         let selected = self.selected_feed_key();
         self.refilter_feeds_keeping(selected);
     }
 
-    /// Recomputes `feed_view` from the tag, filter, unread-only, grouping and folds, then
+    /// Recomputes `feeds.view` from the tag, filter, unread-only, grouping and folds, then
     /// selects `selected` if it is listed (opening its folded heading if that hides it),
     /// else the first row.
-    pub fn refilter_feeds_keeping(&mut self, selected: Option<FeedKey>) {
+    pub(crate) fn refilter_feeds_keeping(&mut self, selected: Option<FeedKey>) {
         let sticky = match &selected {
             Some(FeedKey::Feed { id, .. }) => Some(*id),
             _ => None,
         };
-        let needle = self.feed_filter.to_lowercase();
-        let shown: Vec<usize> = (0..self.feeds.len())
+        let needle = self.feeds.filter.to_lowercase();
+        let shown: Vec<usize> = (0..self.feeds.rows.len())
             .filter(|&i| {
-                let f = &self.feeds[i];
-                let tagged = self.tag.as_ref().is_none_or(|t| f.tags.contains(t));
+                let f = &self.feeds.rows[i];
+                let tagged = self.feeds.tag.as_ref().is_none_or(|t| f.tags.contains(t));
                 let named = needle.is_empty() || f.title.to_lowercase().contains(&needle);
                 // A filter being typed shows only matches: the sticky selection is for reloads.
                 tagged && named && (Some(f.id) == sticky || !self.unread_only || f.unread > 0)
             })
             .collect();
-        let feed_lines = if self.group_by_tag {
+        let feed_lines = if self.feeds.group_by_tag {
             self.grouped_lines(shown, selected.as_ref())
         } else {
             shown.into_iter().map(FeedLine::Feed).collect()
@@ -929,41 +939,41 @@ impl App {
             Some(FeedKey::Query(name)) => Some(name.as_str()),
             _ => None,
         };
-        let queries = (0..self.queries.len()).filter(|&i| {
-            let q = &self.queries[i];
+        let queries = (0..self.feeds.queries.len()).filter(|&i| {
+            let q = &self.feeds.queries[i];
             let named = needle.is_empty() || q.name.to_lowercase().contains(&needle);
             let unread = !self.unread_only || q.unread != Some(0) || sticky_query == Some(q.name.as_str());
-            self.tag.is_none() && named && unread
+            self.feeds.tag.is_none() && named && unread
         });
-        self.feed_view = queries.map(FeedLine::Query).chain(feed_lines).collect();
+        self.feeds.view = queries.map(FeedLine::Query).chain(feed_lines).collect();
         let position = selected.and_then(|key| self.position_of(&key));
-        self.feed_sel = position.unwrap_or(0).min(self.feed_view.len().saturating_sub(1));
+        self.feeds.sel = position.unwrap_or(0).min(self.feeds.view.len().saturating_sub(1));
     }
 
     /// The grouped pane's rows for the feeds `shown`: a heading per tag (only the `t` tag
     /// while one is chosen), then "(no tag)", each followed by its feeds unless folded. A
     /// heading without feeds is left out.
     fn grouped_lines(&mut self, shown: Vec<usize>, selected: Option<&FeedKey>) -> Vec<FeedLine> {
-        let groups = group_feeds(&self.feeds, &shown, self.tag.as_deref());
+        let groups = group_feeds(&self.feeds.rows, &shown, self.feeds.tag.as_deref());
         // The selected feed stays in sight: if every heading it is under is folded, its own
         // (or its first) is opened.
         if let Some(FeedKey::Feed { id, group }) = selected {
-            let holds = |feeds: &Vec<usize>| feeds.iter().any(|&i| self.feeds[i].id == *id);
+            let holds = |feeds: &Vec<usize>| feeds.iter().any(|&i| self.feeds.rows[i].id == *id);
             let mut holding = groups.iter().filter(|(_, feeds)| holds(feeds)).map(|(g, _)| g);
-            if holding.clone().all(|g| self.folded.contains(g)) {
+            if holding.clone().all(|g| self.feeds.folded.contains(g)) {
                 let open = match group {
                     Some(g) if holding.clone().any(|h| h == g) => Some(g.clone()),
                     _ => holding.next().cloned(),
                 };
                 if let Some(g) = open {
-                    self.folded.remove(&g);
+                    self.feeds.folded.remove(&g);
                 }
             }
         }
         let mut lines = Vec::new();
         for (group, feeds) in groups {
-            let folded = self.folded.contains(&group);
-            let unread = feeds.iter().map(|&i| self.feeds[i].unread).sum();
+            let folded = self.feeds.folded.contains(&group);
+            let unread = feeds.iter().map(|&i| self.feeds.rows[i].unread).sum();
             let rows: Vec<FeedLine> =
                 if folded { Vec::new() } else { feeds.iter().map(|&i| FeedLine::Feed(i)).collect() };
             lines.push(FeedLine::Heading(Heading { group, unread, feeds, folded }));
@@ -976,16 +986,17 @@ impl App {
     fn position_of(&self, key: &FeedKey) -> Option<usize> {
         match key {
             FeedKey::Query(name) => self
-                .feed_view
+                .feeds
+                .view
                 .iter()
-                .position(|l| matches!(l, FeedLine::Query(i) if self.queries[*i].name == *name)),
+                .position(|l| matches!(l, FeedLine::Query(i) if self.feeds.queries[*i].name == *name)),
             FeedKey::Heading(group) => {
-                self.feed_view.iter().position(|l| matches!(l, FeedLine::Heading(h) if h.group == *group))
+                self.feeds.view.iter().position(|l| matches!(l, FeedLine::Heading(h) if h.group == *group))
             }
             FeedKey::Feed { id, group } => {
-                let rows: Vec<usize> = (0..self.feed_view.len())
+                let rows: Vec<usize> = (0..self.feeds.view.len())
                     .filter(
-                        |&row| matches!(self.feed_view[row], FeedLine::Feed(i) if self.feeds[i].id == *id),
+                        |&row| matches!(self.feeds.view[row], FeedLine::Feed(i) if self.feeds.rows[i].id == *id),
                     )
                     .collect();
                 rows.iter()
@@ -996,27 +1007,27 @@ impl App {
         }
     }
 
-    /// Recomputes `article_view` like `refilter_feeds`; the open article stays listed.
+    /// Recomputes `articles.view` like `refilter_feeds`; the open article stays listed.
     pub fn refilter_articles(&mut self) {
         let selected = self.selected_entry().map(|a| a.id);
-        self.refilter_articles_keeping(selected, self.article_sel);
+        self.refilter_articles_keeping(selected, self.articles.sel);
     }
 
-    /// Recomputes `article_view`, selecting `selected` if shown, else the row at `fallback`.
-    pub fn refilter_articles_keeping(&mut self, selected: Option<ArticleId>, fallback: usize) {
-        let open = self.article.as_ref().map(|o| o.row.id);
-        let needle = self.article_filter.to_lowercase();
-        let query = self.article_filter.starts_with('?');
-        self.article_view = (0..self.entries.len())
+    /// Recomputes `articles.view`, selecting `selected` if shown, else the row at `fallback`.
+    pub(crate) fn refilter_articles_keeping(&mut self, selected: Option<ArticleId>, fallback: usize) {
+        let open = self.article.open.as_ref().map(|o| o.row.id);
+        let needle = self.articles.filter.to_lowercase();
+        let query = self.articles.filter.starts_with('?');
+        self.articles.view = (0..self.articles.entries.len())
             .filter(|&i| {
-                let a = &self.entries[i];
+                let a = &self.articles.entries[i];
                 // A row not read yet matches nothing: `update` reads them all while a filter
                 // is typed, and filters again as they arrive.
                 let matches = if query {
-                    self.query_matches.as_ref().is_none_or(|ids| ids.contains(&a.id))
+                    self.articles.query_matches.as_ref().is_none_or(|ids| ids.contains(&a.id))
                 } else {
                     needle.is_empty()
-                        || self.rows.get(&a.id).is_some_and(|r| {
+                        || self.articles.rows.get(&a.id).is_some_and(|r| {
                             r.title.to_lowercase().contains(&needle)
                                 || r.author.as_deref().is_some_and(|s| s.to_lowercase().contains(&needle))
                         })
@@ -1026,24 +1037,25 @@ impl App {
                     || !a.read
                     || Some(a.id) == selected
                     || Some(a.id) == open
-                    || self.articles_source.is_some_and(Source::ranked);
+                    || self.articles.source.is_some_and(Source::ranked);
                 matches && wanted
             })
             .collect();
         self.sort_view();
-        self.article_sel = selected
-            .and_then(|id| self.article_view.iter().position(|&i| self.entries[i].id == id))
+        self.articles.sel = selected
+            .and_then(|id| self.articles.view.iter().position(|&i| self.articles.entries[i].id == id))
             .unwrap_or(fallback)
-            .min(self.article_view.len().saturating_sub(1));
+            .min(self.articles.view.len().saturating_sub(1));
     }
 }
 
 impl App {
     /// The shown list's order.
-    pub fn order(&self) -> ArticleOrder {
-        let Some(source) = self.articles_source else { return ArticleOrder::default() };
-        let kept = || super::list_orders::key(source).and_then(|k| self.kept_orders.get(&k).copied());
-        match self.orders.get(&source).copied().or_else(kept) {
+    pub(crate) fn order(&self) -> ArticleOrder {
+        let Some(source) = self.articles.source else { return ArticleOrder::default() };
+        let kept =
+            || super::list_orders::key(source).and_then(|k| self.articles.kept_orders.get(&k).copied());
+        match self.articles.orders.get(&source).copied().or_else(kept) {
             Some(order) => order,
             None if source.ranked() => ArticleOrder::BestMatch,
             None => ArticleOrder::default(),
@@ -1052,40 +1064,41 @@ impl App {
 
     /// Every row of the list is needed: `/` matches titles and authors, a title order sorts
     /// by them.
-    pub fn needs_every_row(&self) -> bool {
-        (!self.article_filter.is_empty() && !self.article_filter.starts_with('?'))
+    pub(crate) fn needs_every_row(&self) -> bool {
+        (!self.articles.filter.is_empty() && !self.articles.filter.starts_with('?'))
             || self.order() == ArticleOrder::Title
     }
 
-    /// Orders `article_view` (stable: equal keys keep the store's newest-first order).
+    /// Orders `articles.view` (stable: equal keys keep the store's newest-first order).
     fn sort_view(&mut self) {
-        let entries = &self.entries;
-        let ranked = self.articles_source.is_some_and(Source::ranked);
+        let entries = &self.articles.entries;
+        let ranked = self.articles.source.is_some_and(Source::ranked);
         // A search's entries are in rank order: by date needs the rows (a search's come
         // with its results).
-        let date = |i: usize| self.rows.get(&entries[i].id).map_or(i64::MIN, |r| r.date);
+        let date = |i: usize| self.articles.rows.get(&entries[i].id).map_or(i64::MIN, |r| r.date);
         match self.order() {
             ArticleOrder::BestMatch => {}
-            ArticleOrder::Newest if ranked => self.article_view.sort_by_key(|&i| std::cmp::Reverse(date(i))),
-            ArticleOrder::Oldest if ranked => self.article_view.sort_by_key(|&i| date(i)),
+            ArticleOrder::Newest if ranked => self.articles.view.sort_by_key(|&i| std::cmp::Reverse(date(i))),
+            ArticleOrder::Oldest if ranked => self.articles.view.sort_by_key(|&i| date(i)),
             ArticleOrder::Newest => {}
-            ArticleOrder::Oldest => self.article_view.reverse(),
-            ArticleOrder::UnreadFirst => self.article_view.sort_by_key(|&i| entries[i].read),
+            ArticleOrder::Oldest => self.articles.view.reverse(),
+            ArticleOrder::UnreadFirst => self.articles.view.sort_by_key(|&i| entries[i].read),
             ArticleOrder::Title => {
                 // A row not read yet sorts last until it arrives.
-                let key = |i: usize| self.rows.get(&entries[i].id).map(|r| r.title.to_lowercase());
+                let key = |i: usize| self.articles.rows.get(&entries[i].id).map(|r| r.title.to_lowercase());
                 let mut keyed: Vec<(Option<String>, usize)> =
-                    self.article_view.iter().map(|&i| (key(i), i)).collect();
+                    self.articles.view.iter().map(|&i| (key(i), i)).collect();
                 keyed.sort_by(|(a, _), (b, _)| match (a, b) {
                     (Some(a), Some(b)) => a.cmp(b),
                     (a, b) => b.is_some().cmp(&a.is_some()),
                 });
-                self.article_view = keyed.into_iter().map(|(_, i)| i).collect();
+                self.articles.view = keyed.into_iter().map(|(_, i)| i).collect();
             }
             ArticleOrder::Feed => {
                 let titles: HashMap<FeedId, String> =
-                    self.feeds.iter().map(|f| (f.id, f.title.to_lowercase())).collect();
-                self.article_view
+                    self.feeds.rows.iter().map(|f| (f.id, f.title.to_lowercase())).collect();
+                self.articles
+                    .view
                     .sort_by(|&a, &b| titles.get(&entries[a].feed).cmp(&titles.get(&entries[b].feed)));
             }
         }
@@ -1095,9 +1108,9 @@ impl App {
 #[cfg(test)]
 impl App {
     /// Two feeds (the second failing) and three articles of the first, at `width`x`height`.
-    pub fn sample(width: u16, height: u16) -> App {
+    pub(crate) fn sample(width: u16, height: u16) -> App {
         let mut app = App::new(width, height);
-        app.feeds = vec![
+        app.feeds.rows = vec![
             FeedRow {
                 id: FeedId(1),
                 title: "Rust Blog".into(),
@@ -1119,10 +1132,10 @@ impl App {
                 options: Default::default(),
             },
         ];
-        app.feeds_loaded = true;
+        app.feeds.loaded = true;
         // Past the start: the query feeds (none here) have been counted.
-        app.queries_loaded = true;
-        app.unread_total = 2;
+        app.feeds.queries_loaded = true;
+        app.status.unread_total = 2;
         let rows: Vec<ArticleRow> = (0..3)
             .map(|i| ArticleRow {
                 id: ArticleId(10 + i),
@@ -1138,23 +1151,23 @@ impl App {
             })
             .collect();
         app.set_rows(rows);
-        app.articles_source = Some(Source::Feed(FeedId(1)));
-        app.articles_wanted = Some(Source::Feed(FeedId(1)));
+        app.articles.source = Some(Source::Feed(FeedId(1)));
+        app.articles.wanted = Some(Source::Feed(FeedId(1)));
         app.refilter_feeds();
         app.refilter_articles();
         app
     }
 
     /// A list of exactly these articles, all rows loaded.
-    pub fn set_rows(&mut self, rows: Vec<ArticleRow>) {
-        self.entries = rows.iter().map(ArticleRow::entry).collect();
-        self.rows = rows.into_iter().map(|r| (r.id, r)).collect();
+    pub(crate) fn set_rows(&mut self, rows: Vec<ArticleRow>) {
+        self.articles.entries = rows.iter().map(ArticleRow::entry).collect();
+        self.articles.rows = rows.into_iter().map(|r| (r.id, r)).collect();
     }
 }
 
 /// Where each paragraph of laid-out text starts: the first line, and every line with text
 /// after a blank one.
-pub fn paragraph_starts<'a>(lines: &'a [Line<'a>]) -> impl Iterator<Item = usize> + 'a {
+pub(crate) fn paragraph_starts<'a>(lines: &'a [Line<'a>]) -> impl Iterator<Item = usize> + 'a {
     let blank = |line: &Line<'_>| line.spans.iter().all(|s| s.content.trim().is_empty());
     (0..lines.len()).filter(move |&i| i == 0 || (!blank(&lines[i]) && blank(&lines[i - 1])))
 }

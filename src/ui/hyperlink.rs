@@ -20,20 +20,20 @@ use ratatui::buffer::{Buffer, CellDiffOption, CellWidth};
 
 /// A URI longer than this (after percent-encoding) is not linked. VTE ignores URIs over
 /// 2083 bytes; a link that long is more likely a tracking blob than something to click.
-pub const MAX_URI: usize = 2000;
+pub(crate) const MAX_URI: usize = 2000;
 
 const CLOSE: &str = "\x1b]8;;\x1b\\";
 
 /// A URI that is safe inside an OSC 8 sequence: only bytes 0x21-0x7E, no `;`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Osc8Uri(String);
+pub(crate) struct Osc8Uri(String);
 
 impl Osc8Uri {
     /// `url` made safe for OSC 8: `None` if it holds a control character (C0, DEL, C1: a URL
     /// carrying ESC or BEL is hostile, not something to repair), is empty, or is longer
     /// than [`MAX_URI`] once encoded. Spaces, `;` (which separates the sequence's fields)
     /// and every byte outside printable ASCII are percent-encoded.
-    pub fn new(url: &str) -> Option<Osc8Uri> {
+    pub(crate) fn new(url: &str) -> Option<Osc8Uri> {
         if url.is_empty() || url.chars().any(char::is_control) {
             return None;
         }
@@ -54,11 +54,11 @@ impl Osc8Uri {
 
     /// The hyperlink for a link of an article: only if the reader would open it (its scheme
     /// is one of `open_schemes`, lowercase; see [`crate::opener::check_link`]).
-    pub fn for_link(link: &str, open_schemes: &[String]) -> Option<Osc8Uri> {
+    pub(crate) fn for_link(link: &str, open_schemes: &[String]) -> Option<Osc8Uri> {
         crate::opener::check_link(link, open_schemes).ok().and_then(|url| Osc8Uri::new(&url))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -66,7 +66,7 @@ impl Osc8Uri {
 /// Makes the cells `start..end` of row `y` (clipped to the buffer) a hyperlink to `uri`;
 /// `id` tells links apart for the hover highlight. Cells already linked are left alone. Call
 /// it after the text is drawn: it wraps whatever each cell shows.
-pub fn link_cells(buf: &mut Buffer, y: u16, start: u16, end: u16, id: &str, uri: &Osc8Uri) {
+pub(crate) fn link_cells(buf: &mut Buffer, y: u16, start: u16, end: u16, id: &str, uri: &Osc8Uri) {
     let open = format!("\x1b]8;id={id};{}\x1b\\", uri.as_str());
     let end = end.min(buf.area.right());
     let mut x = start.max(buf.area.left());
@@ -87,7 +87,8 @@ pub fn link_cells(buf: &mut Buffer, y: u16, start: u16, end: u16, id: &str, uri:
 }
 
 /// A cell's symbol as the terminal shows it: without the OSC 8 sequences around it.
-pub fn visible_symbol(symbol: &str) -> &str {
+#[cfg(test)]
+pub(crate) fn visible_symbol(symbol: &str) -> &str {
     let Some(rest) = symbol.strip_prefix("\x1b]8;") else { return symbol };
     let text = rest.find("\x1b\\").map_or("", |i| &rest[i + 2..]);
     text.strip_suffix(CLOSE).unwrap_or(text)

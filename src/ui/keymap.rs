@@ -181,7 +181,7 @@ const NUMBERED_LINKS_DESCRIPTION: &str = "open the article's numbered link";
 /// The description the help listing gives the action named `action` (a config name, or
 /// `open_link_1..9` for the digits' shared line): how a help line is found again by action,
 /// e.g. for the hint line.
-pub fn description_of(action: &str) -> Option<&'static str> {
+pub(crate) fn description_of(action: &str) -> Option<&'static str> {
     if action == NUMBERED_LINKS {
         return Some(NUMBERED_LINKS_DESCRIPTION);
     }
@@ -192,7 +192,7 @@ pub fn description_of(action: &str) -> Option<&'static str> {
 const QUIT_KEY: Key = Key { code: KeyCode::Char('c'), ctrl: true, alt: false };
 
 /// A key typed while a prompt is open: text, not commands.
-pub fn prompt_key(key: KeyEvent) -> Option<Action> {
+pub(crate) fn prompt_key(key: KeyEvent) -> Option<Action> {
     use super::action::InputKey;
     if key.kind == KeyEventKind::Release {
         return None;
@@ -218,7 +218,7 @@ const KEY_SYNTAX: &str = "write keys like j, G, Enter, Ctrl-d, F5, Space";
 /// A key as bindings see it: a key code plus Ctrl and Alt. Shift is part of the character
 /// ("G" is shift-g), so it is not a modifier here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Key {
+pub(crate) struct Key {
     code: KeyCode,
     ctrl: bool,
     alt: bool,
@@ -256,7 +256,7 @@ impl Key {
 
     /// The key a terminal event means, or `None` for releases and keys nothing can bind
     /// (Super, Hyper and Meta combinations).
-    pub fn from_event(event: KeyEvent) -> Option<Key> {
+    pub(crate) fn from_event(event: KeyEvent) -> Option<Key> {
         if event.kind == KeyEventKind::Release {
             return None;
         }
@@ -361,7 +361,7 @@ impl fmt::Display for Key {
 
 /// A bad `[keys]` entry. Each message names the entry and says what would be valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeymapError {
+pub(crate) enum KeymapError {
     #[error("keys.{action}: no such action; actions are: {}", action_names())]
     UnknownAction { action: String },
     #[error("keys.{action}: {key:?} is not a key; {KEY_SYNTAX}")]
@@ -378,20 +378,20 @@ fn action_names() -> String {
 
 /// One line of the `?` overlay.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HelpEntry {
+pub(crate) struct HelpEntry {
     /// The heading the entry belongs under ("Move", "Open", ...); entries come grouped.
-    pub section: &'static str,
+    pub(crate) section: &'static str,
     /// The keys bound to the action, e.g. "j, Down"; empty when the user unbound it.
-    pub keys: String,
+    pub(crate) keys: String,
     /// The action's config name, e.g. "select_next" ("open_link_1..9" for the link keys
     /// while they are on their default digits).
-    pub action: &'static str,
-    pub description: &'static str,
+    pub(crate) action: &'static str,
+    pub(crate) description: &'static str,
 }
 
 /// The live key bindings.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Keymap {
+pub(crate) struct Keymap {
     /// Key to index in `COMMANDS`.
     by_key: HashMap<Key, usize>,
     /// Per entry of `COMMANDS`, its keys in the order they were written.
@@ -420,7 +420,7 @@ impl Keymap {
 
     /// The defaults patched by `[keys]`: an entry replaces that action's keys (`[]` unbinds
     /// it), and a key the user binds leaves whichever default action had it.
-    pub fn from_config(config: &BTreeMap<String, KeyList>) -> Result<Keymap, KeymapError> {
+    pub(crate) fn from_config(config: &BTreeMap<String, KeyList>) -> Result<Keymap, KeymapError> {
         let mut user: Vec<Option<Vec<Key>>> = vec![None; COMMANDS.len()];
         let mut taken: HashMap<Key, &str> = HashMap::new();
         for (name, list) in config {
@@ -467,11 +467,11 @@ impl Keymap {
 
     /// The action `event` is bound to; nothing for key releases and unbound keys.
     /// Ctrl-c: it quits at once, even with keys still waiting to be obeyed.
-    pub fn is_quit_key(event: KeyEvent) -> bool {
+    pub(crate) fn is_quit_key(event: KeyEvent) -> bool {
         Key::from_event(event) == Some(QUIT_KEY)
     }
 
-    pub fn action_for(&self, event: KeyEvent) -> Option<Action> {
+    pub(crate) fn action_for(&self, event: KeyEvent) -> Option<Action> {
         let key = Key::from_event(event)?;
         if key == QUIT_KEY {
             return Some(Action::Quit);
@@ -482,7 +482,7 @@ impl Keymap {
     /// The bindings for the `?` overlay, grouped by `section`: moving, opening and going
     /// back, marking, views, links, feeds, quitting. Unbound actions are listed with empty
     /// `keys` (so the overlay also tells their names).
-    pub fn help(&self) -> Vec<HelpEntry> {
+    pub(crate) fn help(&self) -> Vec<HelpEntry> {
         let mut entries = Vec::with_capacity(COMMANDS.len());
         let links_on_digits = self.links_on_default_digits();
         for (index, command) in COMMANDS.iter().enumerate() {
@@ -623,10 +623,10 @@ mod tests {
         for c in ['m', 's'] {
             let mut app = crate::ui::app::App::sample(80, 24);
             app.focus = crate::ui::app::Pane::Feeds;
-            let before = (app.entries.clone(), app.rows.clone());
+            let before = (app.articles.entries.clone(), app.articles.rows.clone());
             let action = Keymap::default().action_for(key(KeyCode::Char(c))).unwrap();
             assert!(crate::ui::update(&mut app, action).is_empty(), "{c}");
-            assert_eq!((app.entries.clone(), app.rows.clone()), before, "{c}");
+            assert_eq!((app.articles.entries.clone(), app.articles.rows.clone()), before, "{c}");
         }
     }
 

@@ -6,24 +6,24 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use super::app::Pane;
 
 /// From this width on, the feeds, articles and article panes are all on screen.
-pub const WIDE: u16 = 100;
+pub(crate) const WIDE: u16 = 100;
 
 /// The screen split into panes; a pane not on screen has no area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
-    pub feeds: Option<Rect>,
-    pub articles: Option<Rect>,
-    pub article: Option<Rect>,
-    pub status: Rect,
+pub(crate) struct Areas {
+    pub(crate) feeds: Option<Rect>,
+    pub(crate) articles: Option<Rect>,
+    pub(crate) article: Option<Rect>,
+    pub(crate) status: Rect,
 }
 
 /// How a wide terminal is shared: `[reader]` `feeds_width_percent` and `list_height_percent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Split {
+pub(crate) struct Split {
     /// The feeds pane's share of the width.
-    pub feeds: u16,
+    pub(crate) feeds: u16,
     /// The lists' share of the height (the article has the rest).
-    pub lists: u16,
+    pub(crate) lists: u16,
 }
 
 impl Default for Split {
@@ -32,7 +32,7 @@ impl Default for Split {
     }
 }
 
-pub fn areas(width: u16, height: u16, focus: Pane, split: Split) -> Areas {
+pub(crate) fn areas(width: u16, height: u16, focus: Pane, split: Split) -> Areas {
     let full = Rect::new(0, 0, width, height);
     let [main, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(full);
     if width >= WIDE {
@@ -57,7 +57,7 @@ pub fn areas(width: u16, height: u16, focus: Pane, split: Split) -> Areas {
 }
 
 /// The inside of a bordered pane.
-pub fn inner(r: Rect) -> Rect {
+pub(crate) fn inner(r: Rect) -> Rect {
     Rect::new(
         r.x.saturating_add(1),
         r.y.saturating_add(1),
@@ -67,14 +67,14 @@ pub fn inner(r: Rect) -> Rect {
 }
 
 /// Width to wrap an article body at, and lines per page of the article pane.
-pub fn article_text_size(width: u16, height: u16, split: Split) -> (u16, usize) {
+pub(crate) fn article_text_size(width: u16, height: u16, split: Split) -> (u16, usize) {
     let a = areas(width, height, Pane::Article, split);
     let r = inner(a.article.unwrap_or(a.status));
     (r.width.max(10), usize::from(r.height.max(1)))
 }
 
 /// Rows per page of a list pane.
-pub fn list_page(width: u16, height: u16, pane: Pane, split: Split) -> usize {
+pub(crate) fn list_page(width: u16, height: u16, pane: Pane, split: Split) -> usize {
     let a = areas(width, height, pane, split);
     let r = match pane {
         Pane::Feeds => a.feeds,
@@ -86,7 +86,7 @@ pub fn list_page(width: u16, height: u16, pane: Pane, split: Split) -> usize {
 
 /// The first row to show of a list of `len` rows in `height` rows so that `selected` is
 /// visible, moving `offset` as little as possible (the list does not jump around).
-pub fn keep_visible(offset: usize, selected: usize, len: usize, height: usize) -> usize {
+pub(crate) fn keep_visible(offset: usize, selected: usize, len: usize, height: usize) -> usize {
     if height == 0 || len <= height {
         return 0;
     }

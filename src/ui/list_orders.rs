@@ -19,7 +19,7 @@ use crate::store::datadir::{LIST_ORDERS_FILE as FILE, LIST_ORDERS_TMP_PREFIX};
 const MAX_LINES: usize = 10_000;
 
 /// A list's name in the file; `None` for a search.
-pub fn key(source: Source) -> Option<String> {
+pub(crate) fn key(source: Source) -> Option<String> {
     match source {
         Source::Feed(feed) => Some(format!("feed:{}", feed.0)),
         Source::Query { name, .. } => Some(format!("query:{name}")),
@@ -57,7 +57,7 @@ fn path(data_dir: &Path) -> PathBuf {
 
 /// The kept orders; none when the file is missing or unreadable (a preference is not worth
 /// stopping the reader for).
-pub fn load(data_dir: &Path) -> HashMap<String, ArticleOrder> {
+pub(crate) fn load(data_dir: &Path) -> HashMap<String, ArticleOrder> {
     let Ok(text) = std::fs::read_to_string(path(data_dir)) else { return HashMap::new() };
     parse(&text)
 }
@@ -85,7 +85,7 @@ fn format(orders: &HashMap<String, ArticleOrder>) -> String {
 }
 
 /// Writes `orders` as the kept ones (the whole file, atomically).
-pub fn save(data_dir: &Path, orders: &HashMap<String, ArticleOrder>) -> std::io::Result<()> {
+pub(crate) fn save(data_dir: &Path, orders: &HashMap<String, ArticleOrder>) -> std::io::Result<()> {
     let target = path(data_dir);
     let temporary = data_dir.join(format!("{LIST_ORDERS_TMP_PREFIX}{}", std::process::id()));
     let mut file = std::fs::File::create(&temporary)?;

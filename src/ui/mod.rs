@@ -8,15 +8,15 @@
 pub mod action;
 pub mod app;
 pub mod effects;
-pub mod hyperlink;
-pub mod keymap;
-pub mod layout;
-pub mod list_orders;
-pub mod panes;
-pub mod runner;
-pub mod terminal;
-pub mod theme;
-pub mod update;
+pub(crate) mod hyperlink;
+pub(crate) mod keymap;
+pub(crate) mod layout;
+pub(crate) mod list_orders;
+pub(crate) mod panes;
+pub(crate) mod runner;
+pub(crate) mod terminal;
+pub(crate) mod theme;
+pub(crate) mod update;
 
 use std::time::Duration;
 
@@ -47,7 +47,7 @@ enum Exit {
 
 /// Runs the reader on `engine` until the user quits or a termination signal arrives. The
 /// terminal is restored on every way out; the caller closes the engine.
-pub fn run(
+pub(crate) fn run(
     engine: &Engine,
     runtime: &tokio::runtime::Runtime,
     config: &Config,
@@ -97,19 +97,19 @@ async fn event_loop(
     app.split =
         layout::Split { feeds: config.reader.feeds_width_percent, lists: config.reader.list_height_percent };
     app.unread_only = config.reader.unread_only;
-    app.group_by_tag = config.reader.group_by_tag;
-    app.hyperlinks = config.reader.hyperlinks;
-    app.open_schemes = config.open_schemes.iter().map(|s| s.to_ascii_lowercase()).collect();
-    app.refresh_on_load = config.reader.refresh_on_start;
-    app.push_soon = config.reader.sync_interval_minutes != 0;
-    app.help = keymap
+    app.feeds.group_by_tag = config.reader.group_by_tag;
+    app.article.hyperlinks = config.reader.hyperlinks;
+    app.article.open_schemes = config.open_schemes.iter().map(|s| s.to_ascii_lowercase()).collect();
+    app.background.refresh_on_load = config.reader.refresh_on_start;
+    app.background.push_soon = config.reader.sync_interval_minutes != 0;
+    app.overlay.help = keymap
         .help()
         .into_iter()
         .map(|h| app::HelpLine { section: h.section, keys: h.keys, description: h.description.to_owned() })
         .collect();
-    app.config_queries = config.query_feeds.clone();
+    app.feeds.config_queries = config.query_feeds.clone();
     // A few lines, read before the first frame as the config is.
-    app.kept_orders = list_orders::load(engine.dir());
+    app.articles.kept_orders = list_orders::load(engine.dir());
     // Query feeds are counted once the first list is on screen (see `count_queries_at_start`).
     let mut pending = vec![Effect::LoadFeeds];
     // Status messages age once a second (only while one shows, or marks wait to be sent).
@@ -205,7 +205,7 @@ async fn event_loop(
                 last_draw = std::time::Instant::now();
                 None
             }
-            _ = ticker.tick(), if !app.message.is_empty() || app.push_due.is_some() => Some(Action::Tick),
+            _ = ticker.tick(), if !app.status.message.is_empty() || app.background.push_due.is_some() => Some(Action::Tick),
             _ = next_tick(&mut auto_refresh) => Some(Action::AutoRefresh),
             _ = next_tick(&mut auto_sync) => Some(Action::AutoSync),
         };

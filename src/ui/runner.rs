@@ -6,7 +6,7 @@
 //!   order `update` asked for them: `m` pressed twice ends unread.
 //! - Reads run on blocking workers in parallel. An answer that is no longer wanted (a list
 //!   load superseded by a newer selection, rows of a list no longer shown) is not cancelled
-//!   but ignored when it lands: `update` keeps what it asked for last (`articles_wanted`) and
+//!   but ignored when it lands: `update` keeps what it asked for last (`articles.wanted`) and
 //!   drops the rest, so a slow answer never overwrites a newer one.
 //! - Refreshes and syncs run wherever the store is held; their progress arrives as changes.
 
@@ -24,13 +24,13 @@ use crate::opener::Opener;
 
 /// What the loop itself must do after a batch of effects.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Ran {
+pub(crate) enum Ran {
     Quit,
     /// A terminal browser (w3m, lynx) opens this URL: the loop hands it the terminal.
     InTerminal(String),
 }
 
-pub struct Runner {
+pub(crate) struct Runner {
     engine: Engine,
     tx: UnboundedSender<Action>,
     workers: JoinSet<()>,
@@ -41,7 +41,7 @@ pub struct Runner {
 
 impl Runner {
     /// Starts the store writer.
-    pub fn new(engine: Engine, tx: UnboundedSender<Action>, opener: Opener) -> Runner {
+    pub(crate) fn new(engine: Engine, tx: UnboundedSender<Action>, opener: Opener) -> Runner {
         let mut workers = JoinSet::new();
         let (writes, write_queue) = mpsc::channel::<Effect>();
         {
@@ -58,12 +58,12 @@ impl Runner {
         Runner { engine, tx, workers, writes: Some(writes), opener }
     }
 
-    pub fn opener(&self) -> &Opener {
+    pub(crate) fn opener(&self) -> &Opener {
         &self.opener
     }
 
     /// Performs `effects` in order; what only the loop can do comes back.
-    pub fn run(&mut self, effects: impl IntoIterator<Item = Effect>) -> Result<Vec<Ran>> {
+    pub(crate) fn run(&mut self, effects: impl IntoIterator<Item = Effect>) -> Result<Vec<Ran>> {
         let mut left = Vec::new();
         for effect in effects {
             match effect {
@@ -150,12 +150,12 @@ impl Runner {
     }
 
     /// Reports `action` as any worker would.
-    pub fn say(&self, action: Action) {
+    pub(crate) fn say(&self, action: Action) {
         let _ = self.tx.send(action);
     }
 
     /// Writes a line to the log file on a worker (the UI task never waits on disk).
-    pub fn log(&mut self, log: std::sync::Arc<crate::logfile::LogFile>, line: String) {
+    pub(crate) fn log(&mut self, log: std::sync::Arc<crate::logfile::LogFile>, line: String) {
         self.workers.spawn_blocking(move || log.write(&line));
     }
 
@@ -176,19 +176,19 @@ impl Runner {
         });
     }
 
-    pub fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         self.workers.is_empty()
     }
 
     /// The next worker to end (the loop stops on a crashed one).
-    pub async fn join_next(&mut self) -> Option<Result<(), JoinError>> {
+    pub(crate) async fn join_next(&mut self) -> Option<Result<(), JoinError>> {
         self.workers.join_next().await
     }
 
     /// Lets the marks already queued reach the store, and the other workers end, for at most
     /// `wait`. A refresh this process runs for others is left behind (each feed is written in
     /// one transaction, so nothing half-written stays behind).
-    pub async fn finish(mut self, wait: std::time::Duration) {
+    pub(crate) async fn finish(mut self, wait: std::time::Duration) {
         self.writes = None;
         let drain = async {
             while let Some(joined) = self.workers.join_next().await {

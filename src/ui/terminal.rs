@@ -34,7 +34,7 @@ static LOG_PATH: OnceLock<PathBuf> = OnceLock::new();
 static HOOK: Once = Once::new();
 
 /// The terminal, in the reader's modes while this lives.
-pub struct TerminalGuard {
+pub(crate) struct TerminalGuard {
     terminal: DefaultTerminal,
     mouse: bool,
 }
@@ -42,7 +42,7 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     /// Installs the panic hook (once) and takes the terminal: raw mode, alternate screen,
     /// mouse capture when `mouse`. On failure whatever was turned on is turned off again.
-    pub fn enter(mouse: bool, log_file: &Path) -> io::Result<TerminalGuard> {
+    pub(crate) fn enter(mouse: bool, log_file: &Path) -> io::Result<TerminalGuard> {
         install_panic_hook(log_file);
         if let Err(e) = take(mouse) {
             restore();
@@ -58,18 +58,18 @@ impl TerminalGuard {
         }
     }
 
-    pub fn terminal(&mut self) -> &mut DefaultTerminal {
+    pub(crate) fn terminal(&mut self) -> &mut DefaultTerminal {
         &mut self.terminal
     }
 
     /// Gives the terminal back (for a program that needs it): the same as leaving.
-    pub fn hand_over(&mut self) {
+    pub(crate) fn hand_over(&mut self) {
         restore();
     }
 
     /// Takes the terminal again after [`TerminalGuard::hand_over`], and makes the next draw
     /// repaint everything.
-    pub fn take_back(&mut self) -> io::Result<()> {
+    pub(crate) fn take_back(&mut self) -> io::Result<()> {
         take(self.mouse)?;
         crossterm::execute!(io::stdout(), crossterm::terminal::Clear(crossterm::terminal::ClearType::All))?;
         // Both buffers reset: the next draw repaints everything. (`Terminal::clear` would ask
@@ -84,7 +84,7 @@ impl TerminalGuard {
     /// can resume it (no job control: an orphaned process group), the kernel does not stop
     /// it and the reader simply comes back.
     #[allow(unsafe_code, reason = "raise(SIGTSTP): libc has no safe wrapper")]
-    pub fn suspend(&mut self) -> io::Result<()> {
+    pub(crate) fn suspend(&mut self) -> io::Result<()> {
         self.hand_over();
         // SAFETY: raise(3) sends a signal to this process; SIGTSTP's default action stops
         // it (tidings sets no handler for it) and the call returns once it is continued.
@@ -102,7 +102,7 @@ impl Drop for TerminalGuard {
 }
 
 /// Ctrl-z, the suspend key of shells (when the keymap does not bind it).
-pub fn is_suspend_key(key: KeyEvent) -> bool {
+pub(crate) fn is_suspend_key(key: KeyEvent) -> bool {
     key.code == KeyCode::Char('z')
         && key.modifiers.contains(KeyModifiers::CONTROL)
         && key.kind != crossterm::event::KeyEventKind::Release
@@ -122,7 +122,7 @@ fn take(mouse: bool) -> io::Result<()> {
 
 /// Gives the terminal's modes back if the reader has them; true if this call did. Failures
 /// are ignored: after SIGHUP the terminal is gone, and there is nobody left to tell.
-pub fn restore() -> bool {
+pub(crate) fn restore() -> bool {
     if !TAKEN.swap(false, Ordering::SeqCst) {
         return false;
     }
@@ -138,13 +138,14 @@ pub fn restore() -> bool {
 }
 
 /// True when the reader has the terminal in its modes.
-pub fn is_taken() -> bool {
+#[cfg(test)]
+pub(crate) fn is_taken() -> bool {
     TAKEN.load(Ordering::SeqCst)
 }
 
 /// True while this thread runs code whose panics are caught and handled (feed parsing,
 /// HTML layout, store decoding): such a panic is logged and nothing else.
-pub fn contained() -> bool {
+pub(crate) fn contained() -> bool {
     crate::parse::containing_panics()
         || crate::render::containing_panics()
         || crate::store::containing_panics()

@@ -15,8 +15,8 @@ const LABEL_WIDTH: u16 = 8;
 
 pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     let block = pane_block("Article", focused(app, Pane::Article));
-    let Some(open) = &app.article else {
-        let hint = if app.entries.is_empty() { "" } else { "Enter opens the selected article" };
+    let Some(open) = &app.article.open else {
+        let hint = if app.articles.entries.is_empty() { "" } else { "Enter opens the selected article" };
         frame.render_widget(Paragraph::new(hint).style(theme::dim()).block(block), r);
         return;
     };

@@ -15,13 +15,13 @@ use crate::ui::{layout, theme};
 
 pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     let mut title = app.list_title();
-    if !app.article_filter.is_empty() {
-        title = format!("{title} /{}", app.article_filter);
+    if !app.articles.filter.is_empty() {
+        title = format!("{title} /{}", app.articles.filter);
     }
     // Where the selection is in the list: "12/340" at the right of the title.
-    let position = match app.article_view.len() {
+    let position = match app.articles.view.len() {
         0 => String::new(),
-        len => format!(" {}/{len} ", (app.article_sel + 1).min(len)),
+        len => format!(" {}/{len} ", (app.articles.sel + 1).min(len)),
     };
     let room = usize::from(r.width.saturating_sub(6)).saturating_sub(position.len());
     let title = truncate(&title, room);
@@ -29,22 +29,22 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     if !position.is_empty() && room >= 4 {
         block = block.title_top(Line::from(Span::styled(position, theme::dim())).right_aligned());
     }
-    if app.article_view.is_empty() {
-        let text = if app.feeds.is_empty() {
+    if app.articles.view.is_empty() {
+        let text = if app.feeds.rows.is_empty() {
             ""
-        } else if app.articles_source.is_none()
-            || app.articles_source != app.articles_wanted
-            || (!app.article_filter.is_empty() && !app.all_rows_loaded())
+        } else if app.articles.source.is_none()
+            || app.articles.source != app.articles.wanted
+            || (!app.articles.filter.is_empty() && !app.all_rows_loaded())
         {
             // The list, or the rows a filter matches against, are on their way.
             "loading…"
-        } else if !app.article_filter.is_empty() {
+        } else if !app.articles.filter.is_empty() {
             "Nothing matches the filter (Esc clears it)"
-        } else if app.articles_source == Some(Source::Starred) {
+        } else if app.articles.source == Some(Source::Starred) {
             "No starred articles (s stars one)"
-        } else if app.articles_source.is_some_and(Source::ranked) {
+        } else if app.articles.source.is_some_and(Source::ranked) {
             "No article has every word (Ctrl-/ or F searches again, Esc goes back)"
-        } else if app.unread_only && !app.entries.is_empty() {
+        } else if app.unread_only && !app.articles.entries.is_empty() {
             "No unread articles here (U shows all)"
         } else {
             "No articles in this feed yet (r fetches it)"
@@ -56,12 +56,12 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     let height = usize::from(inner.height);
     let width = usize::from(inner.width);
     // A list of many feeds names each row's feed.
-    let mixed = app.articles_source.is_some_and(|s| s.feed().is_none());
-    let searched = match app.articles_source {
+    let mixed = app.articles.source.is_some_and(|s| s.feed().is_none());
+    let searched = match app.articles.source {
         Some(Source::Search { text }) => Some(text),
         _ => None,
     };
-    let offset = layout::keep_visible(app.article_offset, app.article_sel, app.article_view.len(), height);
+    let offset = layout::keep_visible(app.articles.offset, app.articles.sel, app.articles.view.len(), height);
     // A row not read yet keeps the date column's width, blank.
     let blank_date = " ".repeat(display_width(&format_date(0, &app.date_format)));
     let lines: Vec<Line> = app
@@ -70,7 +70,7 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
         .skip(offset)
         .take(height)
         .map(|(i, a)| {
-            let row = app.rows.get(&a.id);
+            let row = app.articles.rows.get(&a.id);
             let date = row.map_or_else(|| blank_date.clone(), |r| format_date(r.date, &app.date_format));
             let flags = format!(
                 "{}{}{}",
@@ -92,7 +92,7 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
             let matched = match (row, searched) {
                 (None, _) => Vec::new(),
                 (Some(_), Some(words)) => crate::search::snippet::matched_ranges(title, words),
-                (Some(_), None) => filter_matches(title, &app.article_filter),
+                (Some(_), None) => filter_matches(title, &app.articles.filter),
             };
             spans.extend(highlighted(shown, &matched));
             let mut line = Line::from(spans);
@@ -101,7 +101,7 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
                 Some(_) if a.read => theme::read(),
                 Some(_) => theme::unread(),
             });
-            if i == app.article_sel {
+            if i == app.articles.sel {
                 line = super::select_row(line, app, Pane::Articles, width);
             }
             line

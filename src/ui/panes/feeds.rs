@@ -11,17 +11,17 @@ use crate::ui::app::{App, FeedLine, FeedRow, Heading, Pane, QueryRow};
 use crate::ui::{layout, theme};
 
 pub fn render(app: &App, frame: &mut Frame, r: Rect) {
-    let mut title = match &app.tag {
+    let mut title = match &app.feeds.tag {
         Some(tag) => format!("Feeds [{tag}]"),
         None => "Feeds".to_owned(),
     };
-    if !app.feed_filter.is_empty() {
-        title = format!("{title} /{}", app.feed_filter);
+    if !app.feeds.filter.is_empty() {
+        title = format!("{title} /{}", app.feeds.filter);
     }
     let title = truncate(&title, usize::from(r.width.saturating_sub(6)));
     let block = pane_block(&title, focused(app, Pane::Feeds));
-    if app.feeds.is_empty() {
-        if app.feeds_loaded {
+    if app.feeds.rows.is_empty() {
+        if app.feeds.loaded {
             let inner = layout::inner(r);
             frame.render_widget(block, r);
             welcome(app, frame, inner);
@@ -33,8 +33,8 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
     let inner = layout::inner(r);
     let height = usize::from(inner.height);
     let width = usize::from(inner.width);
-    if app.feed_view.is_empty() {
-        let text = if app.feed_filter.is_empty() {
+    if app.feeds.view.is_empty() {
+        let text = if app.feeds.filter.is_empty() {
             "No unread feeds (U shows all)"
         } else {
             "Nothing matches the filter (Esc clears it)"
@@ -42,22 +42,23 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), r);
         return;
     }
-    let offset = layout::keep_visible(app.feed_offset, app.feed_sel, app.feed_view.len(), height);
+    let offset = layout::keep_visible(app.feeds.offset, app.feeds.sel, app.feeds.view.len(), height);
     // Grouped, feeds are indented under their tag's heading.
-    let indent = if app.group_by_tag { FEED_INDENT } else { "" };
+    let indent = if app.feeds.group_by_tag { FEED_INDENT } else { "" };
     let lines: Vec<Line> = app
-        .feed_view
+        .feeds
+        .view
         .iter()
         .enumerate()
         .skip(offset)
         .take(height)
         .filter_map(|(i, row)| {
             let mut line = match row {
-                FeedLine::Query(index) => query_line(app.queries.get(*index)?, width),
-                FeedLine::Feed(index) => feed_line(app.feeds.get(*index)?, indent, width),
+                FeedLine::Query(index) => query_line(app.feeds.queries.get(*index)?, width),
+                FeedLine::Feed(index) => feed_line(app.feeds.rows.get(*index)?, indent, width),
                 FeedLine::Heading(h) => heading_line(h, width),
             };
-            if i == app.feed_sel {
+            if i == app.feeds.sel {
                 line = super::select_row(line, app, Pane::Feeds, width);
             }
             Some(line)

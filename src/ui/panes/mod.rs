@@ -4,7 +4,7 @@ mod article;
 mod articles;
 mod feeds;
 
-pub use feeds::set_config_path;
+pub(crate) use feeds::set_config_path;
 mod overlay;
 
 use ratatui::layout::Rect;
@@ -55,31 +55,31 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
         frame.set_cursor_position((cursor_x.min(r.right().saturating_sub(1)), r.y));
         // The prompt takes the status line: an error about what was typed (a refused line
         // kept for fixing, a query that does not parse) shows on the row above it.
-        if app.message_is_error && !app.message.is_empty() && r.y > 0 {
+        if app.status.is_error && !app.status.message.is_empty() && r.y > 0 {
             let above = Rect::new(r.x, r.y - 1, r.width, 1);
-            let text = feeds::truncate(&app.message, usize::from(r.width).saturating_sub(1));
+            let text = feeds::truncate(&app.status.message, usize::from(r.width).saturating_sub(1));
             frame.render_widget(Paragraph::new(format!(" {text}")).style(theme::status_error()), above);
         }
         return;
     }
-    let mut left = format!(" {} unread", app.unread_total);
+    let mut left = format!(" {} unread", app.status.unread_total);
     if app.unread_only {
         left.push_str(" (unread only)");
     }
     let width = usize::from(r.width);
     let mut spans = vec![Span::raw(format!("{left} "))];
-    if !app.message.is_empty() {
-        let style = if app.message_is_error { theme::status_error() } else { theme::status() };
+    if !app.status.message.is_empty() {
+        let style = if app.status.is_error { theme::status_error() } else { theme::status() };
         let room = width.saturating_sub(left.chars().count() + 3);
         // On a narrow screen a message too long to share the line gets all of it.
-        if feeds::display_width(&app.message) > room && width < 60 {
-            let text = feeds::truncate(&app.message, width.saturating_sub(1));
+        if feeds::display_width(&app.status.message) > room && width < 60 {
+            let text = feeds::truncate(&app.status.message, width.saturating_sub(1));
             spans = vec![Span::styled(format!(" {text}"), style)];
         } else {
             spans.push(Span::raw("| "));
-            spans.push(Span::styled(feeds::truncate(&app.message, room), style));
+            spans.push(Span::styled(feeds::truncate(&app.status.message, room), style));
         }
-    } else if let Some(progress) = &app.refresh {
+    } else if let Some(progress) = &app.background.refresh {
         spans.push(Span::raw("| "));
         spans.push(Span::styled(feeds::truncate(&progress.line(), width), theme::status()));
     } else {
@@ -111,8 +111,8 @@ fn status(app: &App, frame: &mut Frame, r: Rect) {
 /// One hint of the bottom line: the keys as bound now, and what they do in a word or two.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Hint {
-    pub keys: String,
-    pub label: &'static str,
+    pub(crate) keys: String,
+    pub(crate) label: &'static str,
 }
 
 impl Hint {
@@ -149,7 +149,7 @@ pub(super) fn fit_hints<'a>(hints: &'a [Hint], pinned: Option<&'a Hint>, width: 
 }
 
 /// The hints of what has the keys now (an overlay, else the focused pane), most useful first,
-/// and the `? help` hint that ends the line. Keys come from the live keymap (`app.help`): a
+/// and the `? help` hint that ends the line. Keys come from the live keymap (`app.overlay.help`): a
 /// remapped action shows its key, an unbound one no hint.
 pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
     let hint = |action: &str, preferred: &str, label: &'static str| -> Option<Hint> {
@@ -158,7 +158,7 @@ pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
     let help = hint("help", "?", "help");
     let list: Vec<Option<Hint>> = if app.prompt.is_some() {
         Vec::new()
-    } else if app.overlay.is_some() {
+    } else if app.overlay.shown.is_some() {
         let scroll = match (key_of(app, "select_next", "j"), key_of(app, "select_prev", "k")) {
             (Some(down), Some(up)) => Some(Hint { keys: format!("{down}/{up}"), label: "scroll" }),
             _ => None,
@@ -170,7 +170,7 @@ pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
                 .collect(),
             None,
         );
-    } else if app.feeds_loaded && app.feeds.is_empty() {
+    } else if app.feeds.loaded && app.feeds.rows.is_empty() {
         vec![hint("add_feed", "a", "add feed"), hint("open", "Enter", "samples"), hint("quit", "q", "quit")]
     } else {
         match app.focus {
@@ -220,8 +220,8 @@ pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
 /// The live keymap's help lines; the default keymap's for an `App` made without them (tests).
 fn help_lines(app: &App) -> &[super::app::HelpLine] {
     static DEFAULT: std::sync::OnceLock<Vec<super::app::HelpLine>> = std::sync::OnceLock::new();
-    if !app.help.is_empty() {
-        return &app.help;
+    if !app.overlay.help.is_empty() {
+        return &app.overlay.help;
     }
     DEFAULT.get_or_init(|| {
         super::keymap::Keymap::default()

@@ -15,7 +15,7 @@ use crate::ui::app::{App, Overlay};
 use crate::ui::theme;
 
 pub fn render(app: &App, frame: &mut Frame) {
-    let Some(overlay) = &app.overlay else { return };
+    let Some(overlay) = &app.overlay.shown else { return };
     let area = frame.area();
     // Leaves the status line visible; terminals under 80 columns get their whole width (a
     // margin there would cut the text), wider ones a margin, up to 100 columns.
@@ -37,7 +37,7 @@ pub fn render(app: &App, frame: &mut Frame) {
                 None => lines.push(Line::styled("loading…", theme::dim())),
                 Some(records) => lines.extend(health_lines(records, inner_width)),
             }
-            if let Some(error) = &app.last_error {
+            if let Some(error) = &app.status.last_error {
                 lines.push(Line::from(""));
                 lines.push(Line::styled("Last error in the reader:", theme::title()));
                 for part in wrapped(error, inner_width, 2, 2) {
@@ -71,10 +71,11 @@ fn blank_split_wide_characters(buf: &mut ratatui::buffer::Buffer, r: Rect) {
 }
 
 fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
-    let keys_width = app.help.iter().map(|h| h.keys.chars().count()).max().unwrap_or(0).min(width / 2);
+    let keys_width =
+        app.overlay.help.iter().map(|h| h.keys.chars().count()).max().unwrap_or(0).min(width / 2);
     let mut lines: Vec<Line> = Vec::new();
     let mut section = "";
-    for h in &app.help {
+    for h in &app.overlay.help {
         if h.section != section {
             if !section.is_empty() {
                 lines.push(Line::from(""));
@@ -112,7 +113,7 @@ fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
 /// feeds --verbose` shows them), then a blank line. Read from the feeds pane's row: a change
 /// made with `e` shows as soon as the feeds are reloaded.
 fn options_lines(app: &App, feed: FeedId, width: usize) -> Vec<Line<'static>> {
-    let Some(row) = app.feeds.iter().find(|f| f.id == feed) else { return Vec::new() };
+    let Some(row) = app.feeds.rows.iter().find(|f| f.id == feed) else { return Vec::new() };
     let options = request_options::options_line(&row.options)
         .unwrap_or_else(|| "none (config.toml's apply)".to_owned());
     let mut lines: Vec<Line<'static>> = wrapped(&format!("request options: {options}"), width, 0, 2)

@@ -46,13 +46,13 @@ fn assert_clean(buf: &Buffer) {
 
 /// The row of the list's first article, to change it.
 fn first_row(app: &mut App) -> &mut ArticleRow {
-    let id = app.entries[0].id;
-    app.rows.get_mut(&id).expect("the sample's rows are loaded")
+    let id = app.articles.entries[0].id;
+    app.articles.rows.get_mut(&id).expect("the sample's rows are loaded")
 }
 
 fn with_open_article(mut app: App) -> App {
     let row = first_row(&mut app).clone();
-    app.article = Some(OpenArticle {
+    app.article.open = Some(OpenArticle {
         row,
         feed_title: "Rust Blog".into(),
         lines: Some(vec!["Hello from the body.".into(), "".into(), "Second paragraph.".into()]),
@@ -134,7 +134,7 @@ fn grouped_feeds_stay_inside_the_pane_at_every_size() {
     for (w, h) in [(120, 40), (80, 24), (40, 12), (24, 8)] {
         let mut app = grouped(w, h);
         // The selection on the last row, so the list is scrolled in the small ones.
-        app.feed_sel = app.feed_view.len() - 1;
+        app.feeds.sel = app.feeds.view.len() - 1;
         app.scroll_lists();
         let buf = draw(&app);
         assert_clean(&buf);
@@ -161,7 +161,7 @@ fn grouped_feeds_stay_inside_the_pane_at_every_size() {
 fn no_feeds_shows_how_to_add_one() {
     for (w, h) in [(120, 40), (80, 24), (40, 12)] {
         let mut app = App::new(w, h);
-        app.feeds_loaded = true;
+        app.feeds.loaded = true;
         let buf = draw(&app);
         assert_clean(&buf);
         let s = text(&buf);
@@ -175,7 +175,7 @@ fn no_feeds_shows_how_to_add_one() {
 fn the_welcome_reads_well_from_80x24_down_to_40x12() {
     for (w, h) in [(80, 24), (60, 20), (40, 12)] {
         let mut app = App::new(w, h);
-        app.feeds_loaded = true;
+        app.feeds.loaded = true;
         let buf = draw(&app);
         assert_clean(&buf);
         let s = text(&buf);
@@ -218,7 +218,7 @@ fn the_welcome_reads_well_from_80x24_down_to_40x12() {
 fn unread_rows_are_bold() {
     let mut app = App::sample(80, 24);
     app.focus = Pane::Articles;
-    app.article_sel = 1;
+    app.articles.sel = 1;
     let buf = draw(&app);
     let row_of = |needle: &str| {
         (0..buf.area.height)
@@ -248,9 +248,9 @@ fn hostile_strings_never_reach_the_buffer() {
         has_images: false,
         tags: Vec::new(),
     };
-    app.entries.push(row.entry());
-    app.rows.insert(row.id, row);
-    app.feeds[0].title = evil;
+    app.articles.entries.push(row.entry());
+    app.articles.rows.insert(row.id, row);
+    app.feeds.rows[0].title = evil;
     app.refilter_articles();
     let buf = draw(&with_open_article(app));
     assert_clean(&buf);
@@ -264,7 +264,7 @@ fn an_articles_own_tags_show_in_its_header_only_when_it_has_any() {
     let mut app = app;
     // As the effects leave them: sanitized (the escape's ESC and BEL are gone).
     let evil = crate::sanitize::line("x\u{1b}]0;pwned\u{7}");
-    app.article.as_mut().unwrap().row.tags = vec!["later".into(), "rust".into(), evil];
+    app.article.open.as_mut().unwrap().row.tags = vec!["later".into(), "rust".into(), evil];
     let buf = draw(&app);
     assert_clean(&buf);
     let shown = text(&buf);
@@ -278,7 +278,7 @@ fn an_articles_own_tags_show_in_its_header_only_when_it_has_any() {
 fn grouped(w: u16, h: u16) -> App {
     let mut app = App::sample(w, h);
     let evil_tag = crate::sanitize::line("news\u{1b}[2J\u{1b}]0;pwned\u{7}");
-    app.feeds.push(crate::ui::app::FeedRow {
+    app.feeds.rows.push(crate::ui::app::FeedRow {
         id: FeedId(3),
         title: "Hacker News".into(),
         unread: 12,
@@ -288,7 +288,7 @@ fn grouped(w: u16, h: u16) -> App {
         tags: vec![evil_tag, "tech".into()],
         options: Default::default(),
     });
-    app.feeds.push(crate::ui::app::FeedRow {
+    app.feeds.rows.push(crate::ui::app::FeedRow {
         id: FeedId(4),
         title: "日本語のフィードの長いタイトルです".into(),
         unread: 5,
@@ -298,7 +298,7 @@ fn grouped(w: u16, h: u16) -> App {
         tags: vec!["日本語のニュースとテクノロジーの長いタグ名".into()],
         options: Default::default(),
     });
-    app.feeds.push(crate::ui::app::FeedRow {
+    app.feeds.rows.push(crate::ui::app::FeedRow {
         id: FeedId(5),
         title: "No tags here".into(),
         unread: 1,
@@ -308,8 +308,8 @@ fn grouped(w: u16, h: u16) -> App {
         tags: vec![],
         options: Default::default(),
     });
-    app.group_by_tag = true;
-    app.folded.insert(crate::ui::app::TagGroup::Tag("tech".into()));
+    app.feeds.group_by_tag = true;
+    app.feeds.folded.insert(crate::ui::app::TagGroup::Tag("tech".into()));
     app.refilter_feeds();
     app
 }
@@ -318,11 +318,11 @@ fn grouped(w: u16, h: u16) -> App {
 fn rows_loading(w: u16, h: u16) -> App {
     let mut app = App::sample(w, h);
     app.focus = Pane::Articles;
-    app.rows.remove(&ArticleId(11));
+    app.articles.rows.remove(&ArticleId(11));
     for id in [13, 14] {
         let entry =
             crate::store::ListEntry { id: ArticleId(id), feed: FeedId(1), read: id == 14, starred: id == 13 };
-        app.entries.push(entry);
+        app.articles.entries.push(entry);
     }
     app.refilter_articles();
     app
@@ -353,22 +353,22 @@ fn rows_not_read_yet_draw_as_dim_placeholders() {
 fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
     let mut out = Vec::new();
     let mut welcome = App::new(w, h);
-    welcome.feeds_loaded = true;
+    welcome.feeds.loaded = true;
     out.push(("welcome", welcome));
     out.push(("feeds", App::sample(w, h)));
     let mut grouped_scene = grouped(w, h);
     // On the long CJK heading: the small sizes scroll to it and cut it.
-    grouped_scene.feed_sel = 9;
+    grouped_scene.feeds.sel = 9;
     out.push(("grouped_feeds", grouped_scene));
     let mut articles = App::sample(w, h);
     articles.focus = Pane::Articles;
-    articles.article_sel = 1;
+    articles.articles.sel = 1;
     out.push(("articles", articles));
     out.push(("articles_rows_loading", rows_loading(w, h)));
     out.push(("article", with_open_article(App::sample(w, h))));
     // The seed WeChat article (bundled as a sample feed), rendered at the pane's width.
     let mut seed = with_open_article(App::sample(w, h));
-    if let Some(open) = seed.article.as_mut() {
+    if let Some(open) = seed.article.open.as_mut() {
         let sample = &crate::samples::SAMPLES[2];
         let feed = crate::parse::parse_feed(sample.bytes, None, sample.url).expect("the seed parses");
         let (width, _) = crate::ui::layout::article_text_size(w, h, Default::default());
@@ -381,11 +381,11 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
     out.push(("seed_article", seed));
     let mut hostile = App::sample(w, h);
     let evil = crate::sanitize::line("Evil\u{1b}]0;pwned\u{7}\u{202e} title\u{1b}[2J");
-    hostile.feeds[0].title = evil.clone();
+    hostile.feeds.rows[0].title = evil.clone();
     first_row(&mut hostile).title = evil;
     out.push(("hostile_titles", with_open_article(hostile)));
     let mut help = App::sample(w, h);
-    help.help = crate::ui::keymap::Keymap::default()
+    help.overlay.help = crate::ui::keymap::Keymap::default()
         .help()
         .into_iter()
         .map(|e| crate::ui::app::HelpLine {
@@ -394,11 +394,11 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
             description: e.description.into(),
         })
         .collect();
-    help.overlay = Some(crate::ui::app::Overlay::Help { scroll: 0 });
+    help.overlay.shown = Some(crate::ui::app::Overlay::Help { scroll: 0 });
     out.push(("help", help.clone()));
     // The help window over a wide-character article: its border stays whole.
     let mut over_cjk = with_open_article(help);
-    if let Some(open) = over_cjk.article.as_mut() {
+    if let Some(open) = over_cjk.article.open.as_mut() {
         open.lines = Some(vec![
             "机器之心发布的文章很长很长很长很长很长很长很长很长很长很长很长很长很长很长"
                 .into();
@@ -407,7 +407,7 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
     }
     out.push(("help_over_cjk", over_cjk));
     let mut health = App::sample(w, h);
-    health.feeds[0].options = secret_options();
+    health.feeds.rows[0].options = secret_options();
     let ok = crate::store::FetchRecord {
         started_ms: 1_704_067_200_000,
         fetch_ms: 120,
@@ -426,7 +426,7 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
         total: 3,
         ..Default::default()
     };
-    health.overlay = Some(crate::ui::app::Overlay::Health {
+    health.overlay.shown = Some(crate::ui::app::Overlay::Health {
         feed: FeedId(1),
         title: "Rust Blog".into(),
         records: Some(vec![failed, ok]),
@@ -439,7 +439,7 @@ fn scenes(w: u16, h: u16) -> Vec<(&'static str, App)> {
         kind: crate::ui::app::PromptKind::Filter(Pane::Articles),
         text: "numb".into(),
     });
-    prompt.article_filter = "numb".into();
+    prompt.articles.filter = "numb".into();
     out.push(("filter_prompt", prompt));
     out.push(("options_prompt_refused", options_prompt_refused(w, h)));
     out
@@ -483,8 +483,8 @@ fn a_refused_options_line_stays_in_the_prompt_with_the_error_above_it() {
 #[test]
 fn the_health_window_shows_the_options_without_header_values_or_the_proxy_password() {
     let mut app = App::sample(100, 30);
-    app.feeds[0].options = secret_options();
-    app.overlay = Some(crate::ui::app::Overlay::Health {
+    app.feeds.rows[0].options = secret_options();
+    app.overlay.shown = Some(crate::ui::app::Overlay::Health {
         feed: FeedId(1),
         title: "Rust Blog".into(),
         records: None,
@@ -499,7 +499,7 @@ fn the_health_window_shows_the_options_without_header_values_or_the_proxy_passwo
     assert!(screen.contains("  socks5h://me:***@127.0.0.1:9050"), "{screen}");
     assert!(!screen.contains("s3cret") && !screen.contains("pw9"), "{screen}");
     // A feed without options says whose apply.
-    app.overlay = Some(crate::ui::app::Overlay::Health {
+    app.overlay.shown = Some(crate::ui::app::Overlay::Health {
         feed: FeedId(2),
         title: "x".into(),
         records: None,
@@ -525,11 +525,11 @@ fn snapshots_of_every_scene_at_three_sizes() {
 fn with_linked_article(w: u16, h: u16, hyperlinks: bool, scroll: usize) -> App {
     use crate::ui::action::Action;
     let mut app = App::sample(w, h);
-    app.hyperlinks = hyperlinks;
-    app.open_schemes = vec!["http".into(), "https".into(), "mailto".into()];
+    app.article.hyperlinks = hyperlinks;
+    app.article.open_schemes = vec!["http".into(), "https".into(), "mailto".into()];
     app.focus = Pane::Articles;
     let _ = crate::ui::update(&mut app, Action::Open);
-    let open = app.article.as_ref().expect("opened");
+    let open = app.article.open.as_ref().expect("opened");
     let (article, width) = (open.row.id, open.width);
     let page = url::Url::parse(open.row.link.as_deref().expect("a link")).expect("a URL");
     let html = "<p>Read <a href='http://127.0.0.1/a?x=1'>the 中文 notes</a> and <a href='javascript:alert(1)'>this</a>, \
@@ -551,7 +551,7 @@ fn with_linked_article(w: u16, h: u16, hyperlinks: bool, scroll: usize) -> App {
         &mut app,
         Action::BodyRendered { article, width, lines: r.lines, links, link_cells: r.link_cells },
     );
-    if let Some(open) = app.article.as_mut() {
+    if let Some(open) = app.article.open.as_mut() {
         open.scroll = scroll;
     }
     app
@@ -675,7 +675,7 @@ fn the_hint_line_follows_the_focused_pane_and_the_width() {
     let article = bottom_line(&with_open_article(App::sample(80, 24)));
     assert!(article.contains("Space page  n next  o browser  1-9 links"), "{article}");
     let mut help = App::sample(80, 24);
-    help.overlay = Some(crate::ui::app::Overlay::Help { scroll: 0 });
+    help.overlay.shown = Some(crate::ui::app::Overlay::Help { scroll: 0 });
     assert!(bottom_line(&help).ends_with("j/k scroll  Space page  Esc close"), "{}", bottom_line(&help));
     // At 40 columns: the three or four most useful keys and `? help`, each whole.
     for mut app in [App::sample(40, 12), with_open_article(App::sample(40, 12))] {
@@ -703,7 +703,7 @@ fn the_hint_line_shows_remapped_keys_and_drops_unbound_ones() {
     .collect();
     let keymap = crate::ui::keymap::Keymap::from_config(&config).expect("a valid keymap");
     let mut app = with_open_article(App::sample(120, 40));
-    app.help = keymap
+    app.overlay.help = keymap
         .help()
         .into_iter()
         .map(|e| crate::ui::app::HelpLine {
@@ -738,12 +738,12 @@ fn lit(buf: &Buffer, word: &str) -> Vec<bool> {
 fn search_results_light_the_words_searched_and_filters_their_text() {
     let mut app = App::sample(100, 24);
     app.focus = Pane::Articles;
-    let mut rows: Vec<ArticleRow> = app.rows.values().cloned().collect();
+    let mut rows: Vec<ArticleRow> = app.articles.rows.values().cloned().collect();
     rows.sort_by_key(|r| r.id);
     rows[1].title = "Running notes on 机器学习 today".into();
     app.set_rows(rows);
-    app.articles_source = Some(crate::ui::app::Source::search("run 学习"));
-    app.articles_wanted = app.articles_source;
+    app.articles.source = Some(crate::ui::app::Source::search("run 学习"));
+    app.articles.wanted = app.articles.source;
     app.refilter_articles();
     let buf = draw(&app);
     assert_clean(&buf);
@@ -753,8 +753,8 @@ fn search_results_light_the_words_searched_and_filters_their_text() {
     assert_eq!(lit(&buf, "notes"), [false; 5]);
     assert_eq!(lit(&buf, "机器学习"), [false, false, true, true]);
     // A `/` filter lights its text in any case.
-    app.articles_source = Some(crate::ui::app::Source::Feed(FeedId(1)));
-    app.article_filter = "NUMBER".into();
+    app.articles.source = Some(crate::ui::app::Source::Feed(FeedId(1)));
+    app.articles.filter = "NUMBER".into();
     app.refilter_articles();
     let buf = draw(&app);
     assert_eq!(lit(&buf, "number"), [true; 6]);
@@ -778,7 +778,7 @@ fn with_summary_article(w: u16, h: u16) -> App {
         crate::ui::theme::header_label(),
         crate::ui::theme::dim().add_modifier(ratatui::style::Modifier::ITALIC),
     );
-    if let Some(open) = app.article.as_mut() {
+    if let Some(open) = app.article.open.as_mut() {
         open.width = width;
         open.lines = Some(rendered.lines);
         open.link_cells = rendered.link_cells;
@@ -797,7 +797,7 @@ fn the_summary_shows_above_the_body_labelled_dimmed_and_clean() {
         assert!(s.contains("Summary: A short teaser"), "{s}");
         // The escape character is gone (`assert_clean`); what followed it is harmless text.
         assert!(s.contains("teaser[2J"), "{s}");
-        let open = app.article.as_ref().expect("open");
+        let open = app.article.open.as_ref().expect("open");
         let lines = open.lines.as_ref().expect("laid out");
         // The summary block, a blank line, then the body; the link is on the body's first line.
         let body_start = lines.iter().position(|l| l.spans.iter().any(|s| s.content.contains("full essay")));

@@ -16,23 +16,25 @@ use std::sync::OnceLock;
 
 use ratatui::style::{Modifier, Style};
 
-pub use file::ThemeError;
+pub(crate) use file::ThemeError;
 
 /// Declares the styles once: the `Theme` fields, `STYLE_NAMES` (the keys a theme file may set
-/// under `[styles]`) and one accessor function per style all come from this list, so they
-/// cannot drift apart.
+/// under `[styles]`) and the accessor functions all come from this list, so they cannot drift
+/// apart. A style marked `: no_accessor` is read from the `Theme` only (the article styles go
+/// to the renderer through `article_styles`, the borders through `border`), so it gets no
+/// accessor function that nothing would call.
 macro_rules! styles {
-    ($($(#[doc = $doc:literal])+ $field:ident,)+) => {
+    ($($(#[doc = $doc:literal])+ $field:ident $(: $marker:ident)?,)+) => {
         /// Every named style of the reader. Fields are the names a theme file uses.
         #[derive(Debug, Clone, PartialEq, Eq)]
-        pub struct Theme {
+        pub(crate) struct Theme {
             /// The name the theme was loaded by (`default`, `mono`, a user file's stem...).
-            pub name: String,
+            pub(crate) name: String,
             $($(#[doc = $doc])+ pub $field: Style,)+
         }
 
         /// The style names a theme file may set under `[styles]`, in declaration order.
-        pub const STYLE_NAMES: &[&str] = &[$(stringify!($field)),+];
+        pub(crate) const STYLE_NAMES: &[&str] = &[$(stringify!($field)),+];
 
         impl Theme {
             /// Every style plain; the base only a broken built-in `default` would fall back to.
@@ -41,7 +43,7 @@ macro_rules! styles {
             }
 
             /// The style called `name` in theme files, if there is one.
-            pub fn style(&self, name: &str) -> Option<Style> {
+            pub(crate) fn style(&self, name: &str) -> Option<Style> {
                 match name {
                     $(stringify!($field) => Some(self.$field),)+
                     _ => None,
@@ -56,12 +58,18 @@ macro_rules! styles {
             }
         }
 
-        $(
-            $(#[doc = $doc])+
-            pub fn $field() -> Style {
-                current().$field
-            }
-        )+
+        styles!(@accessors $($(#[doc = $doc])+ $field $(: $marker)?,)+);
+    };
+    (@accessors) => {};
+    (@accessors $(#[doc = $doc:literal])+ $field:ident: no_accessor, $($rest:tt)*) => {
+        styles!(@accessors $($rest)*);
+    };
+    (@accessors $(#[doc = $doc:literal])+ $field:ident, $($rest:tt)*) => {
+        $(#[doc = $doc])+
+        pub(crate) fn $field() -> Style {
+            current().$field
+        }
+        styles!(@accessors $($rest)*);
     };
 }
 
@@ -75,13 +83,13 @@ styles! {
     /// The selected line in a pane without focus, so the selection stays visible but quieter.
     selected_unfocused,
     /// Error text inside a pane.
-    error,
+    error: no_accessor,
     /// Secondary text: hints, "loading…", the title of an unfocused pane.
     dim,
     /// The border of the focused pane.
-    border_focused,
+    border_focused: no_accessor,
     /// The borders of the other panes.
-    border_unfocused,
+    border_unfocused: no_accessor,
     /// The labels of the article header (`Feed:`, `Date:`...).
     header_label,
     /// The article's title and the focused pane's title.
@@ -109,31 +117,31 @@ styles! {
     /// The part of a title that matches the `/` filter.
     match_highlight,
     /// Article: headings (h1-h6).
-    heading,
+    heading: no_accessor,
     /// Article: `<strong>`, `<b>`.
-    strong,
+    strong: no_accessor,
     /// Article: `<em>`, `<i>`.
-    emphasis,
+    emphasis: no_accessor,
     /// Article: inline `<code>`.
-    code,
+    code: no_accessor,
     /// Article: `<pre>` blocks.
-    preformatted,
+    preformatted: no_accessor,
     /// Article: block quotes.
-    quote,
+    quote: no_accessor,
     /// Article: link text and link numbers.
-    link,
+    link: no_accessor,
     /// Article: image placeholders (`[image: alt]`).
-    image,
+    image: no_accessor,
     /// Article: horizontal rules.
-    rule,
+    rule: no_accessor,
     /// Article: list bullets and numbers.
-    list_marker,
+    list_marker: no_accessor,
     /// Article: notes from tidings itself ("the rest is not shown", "no text").
-    note,
+    note: no_accessor,
 }
 
 /// The border of a pane: `border_focused` or `border_unfocused`.
-pub fn border(focused: bool) -> Style {
+pub(crate) fn border(focused: bool) -> Style {
     let theme = current();
     if focused {
         theme.border_focused
@@ -148,18 +156,18 @@ static BUILTIN_DEFAULT: OnceLock<Theme> = OnceLock::new();
 /// Makes `theme` the one the accessor functions read, for the rest of the process. Call it once
 /// at startup, after loading the config and before the first draw. A later call is ignored:
 /// a `OnceLock` keeps every style lookup lock-free, and no feature switches themes live yet.
-pub fn install(theme: Theme) {
+pub(crate) fn install(theme: Theme) {
     // Ignoring the refusal is the documented behaviour above, not a lost error.
     let _ = INSTALLED.set(theme);
 }
 
 /// The installed theme, else the built-in `default`.
-pub fn current() -> &'static Theme {
+pub(crate) fn current() -> &'static Theme {
     INSTALLED.get().unwrap_or_else(|| BUILTIN_DEFAULT.get_or_init(Theme::builtin_default))
 }
 
 /// The names of the built-in themes, `default` first.
-pub fn builtin_names() -> &'static [&'static str] {
+pub(crate) fn builtin_names() -> &'static [&'static str] {
     &["default", "light", "256", "truecolor", "mono"]
 }
 
@@ -176,7 +184,7 @@ fn builtin_text(name: &str) -> Option<&'static str> {
 }
 
 /// True when the user asked for no colour: `NO_COLOR` set and not empty (no-color.org).
-pub fn no_color_requested() -> bool {
+pub(crate) fn no_color_requested() -> bool {
     no_color_in(std::env::var_os("NO_COLOR").as_deref())
 }
 
@@ -194,7 +202,7 @@ impl Default for Theme {
 impl Theme {
     /// Loads the theme called `name`: `NAME.toml` in `user_themes_dir` if it exists, else the
     /// built-in of that name. An unknown name is an error listing every theme there is.
-    pub fn load(name: &str, user_themes_dir: Option<&Path>) -> Result<Theme, ThemeError> {
+    pub(crate) fn load(name: &str, user_themes_dir: Option<&Path>) -> Result<Theme, ThemeError> {
         if let Some(dir) = user_themes_dir {
             let path = dir.join(format!("{name}.toml"));
             match std::fs::read_to_string(&path) {
@@ -215,7 +223,8 @@ impl Theme {
 
     /// Reads theme file text; `path` names the file in errors and its stem names the theme.
     /// Styles the file leaves out come from the built-in named by `extends`, else `default`.
-    pub fn parse(path: &Path, text: &str) -> Result<Theme, ThemeError> {
+    #[cfg(test)]
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<Theme, ThemeError> {
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         Theme::parse_named(&name, path, text)
     }
@@ -225,7 +234,7 @@ impl Theme {
     }
 
     /// A built-in theme, or `None` if there is no built-in called `name`.
-    pub fn builtin(name: &str) -> Option<Result<Theme, ThemeError>> {
+    pub(crate) fn builtin(name: &str) -> Option<Result<Theme, ThemeError>> {
         let text = builtin_text(name)?;
         let path = PathBuf::from(format!("themes/{name}.toml (built in)"));
         Some(if name == "default" {
@@ -259,7 +268,7 @@ impl Theme {
     /// Modifiers stay. A style that told things apart by colour alone (a selection shown only
     /// by its background, say) takes the built-in `mono` style of the same name instead, so
     /// nothing that was visible disappears.
-    pub fn without_colour(mut self) -> Theme {
+    pub(crate) fn without_colour(mut self) -> Theme {
         let mono = match Theme::builtin("mono") {
             Some(Ok(theme)) => theme,
             _ => Theme::fallback(),
@@ -297,7 +306,7 @@ fn user_theme_names(dir: Option<&Path>) -> Vec<String> {
 
 /// The installed theme's styles for article bodies (the renderer's own defaults for what no
 /// theme names, such as strikeout).
-pub fn article_styles() -> crate::render::ArticleStyles {
+pub(crate) fn article_styles() -> crate::render::ArticleStyles {
     let t = current();
     crate::render::ArticleStyles {
         heading: t.heading,

@@ -236,6 +236,5 @@ fn accessors_read_the_builtin_default_until_one_is_installed() {
     assert_eq!(selected(), Style::new().add_modifier(Modifier::REVERSED));
     assert_eq!(border(true), shipped.border_focused);
     assert_eq!(border(false), shipped.border_unfocused);
-    assert_eq!(heading(), shipped.heading);
     assert_eq!(Theme::default(), shipped);
 }

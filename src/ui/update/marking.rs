@@ -7,19 +7,20 @@ use super::*;
 /// after it lands).
 /// A reload's answer, with the marks made here after it was queued (see `note_marks`).
 pub(super) fn keep_newer_marks(app: &App, entries: &mut [ListEntry], rows: &mut [ArticleRow]) {
-    if app.marked_since_reload.is_empty() && app.feeds_read_since_reload.is_empty() {
+    if app.articles.marked_since_reload.is_empty() && app.articles.feeds_read_since_reload.is_empty() {
         return;
     }
     let shown: HashMap<ArticleId, (bool, bool)> = app
+        .articles
         .entries
         .iter()
-        .filter(|e| app.marked_since_reload.contains(&e.id))
+        .filter(|e| app.articles.marked_since_reload.contains(&e.id))
         .map(|e| (e.id, (e.read, e.starred)))
         .collect();
     let newer = |id: ArticleId, feed: FeedId, read: &mut bool, starred: &mut bool| {
         if let Some(&(r, s)) = shown.get(&id) {
             (*read, *starred) = (r, s);
-        } else if app.feeds_read_since_reload.contains(&feed) {
+        } else if app.articles.feeds_read_since_reload.contains(&feed) {
             *read = true;
         }
     };
@@ -50,15 +51,15 @@ pub(super) fn apply_to_rows(app: &mut App, ids: &[ArticleId], mark: Mark) {
         Mark::Unstar => *starred = false,
     };
     let ids: HashSet<ArticleId> = ids.iter().copied().collect();
-    for e in app.entries.iter_mut().filter(|e| ids.contains(&e.id)) {
+    for e in app.articles.entries.iter_mut().filter(|e| ids.contains(&e.id)) {
         set(&mut e.read, &mut e.starred);
     }
     for id in &ids {
-        if let Some(r) = app.rows.get_mut(id) {
+        if let Some(r) = app.articles.rows.get_mut(id) {
             set(&mut r.read, &mut r.starred);
         }
     }
-    if let Some(open) = app.article.as_mut().filter(|o| ids.contains(&o.row.id)) {
+    if let Some(open) = app.article.open.as_mut().filter(|o| ids.contains(&o.row.id)) {
         set(&mut open.row.read, &mut open.row.starred);
     }
 }
@@ -100,12 +101,12 @@ pub(super) fn mark_shown_read(app: &mut App) -> Vec<Effect> {
     if app.focus == Pane::Feeds {
         if let Some(heading) = app.selected_heading() {
             let label = heading.group.label().to_owned();
-            let feeds: Vec<FeedId> = heading.feeds.iter().map(|&i| app.feeds[i].id).collect();
-            if app.articles_source.and_then(Source::feed).is_some_and(|f| feeds.contains(&f)) {
-                for a in &mut app.entries {
+            let feeds: Vec<FeedId> = heading.feeds.iter().map(|&i| app.feeds.rows[i].id).collect();
+            if app.articles.source.and_then(Source::feed).is_some_and(|f| feeds.contains(&f)) {
+                for a in &mut app.articles.entries {
                     a.read = true;
                 }
-                for r in app.rows.values_mut() {
+                for r in app.articles.rows.values_mut() {
                     r.read = true;
                 }
             }
@@ -118,15 +119,15 @@ pub(super) fn mark_shown_read(app: &mut App) -> Vec<Effect> {
         .or_else(|| app.selected_query().map(|q| Source::query(&q.name, &q.query)));
     let source = match app.focus {
         Pane::Feeds => selected,
-        _ => app.articles_source.or(selected),
+        _ => app.articles.source.or(selected),
     };
     match source {
         Some(Source::Feed(feed)) => {
-            if app.articles_source == Some(Source::Feed(feed)) {
-                for a in &mut app.entries {
+            if app.articles.source == Some(Source::Feed(feed)) {
+                for a in &mut app.articles.entries {
                     a.read = true;
                 }
-                for r in app.rows.values_mut() {
+                for r in app.articles.rows.values_mut() {
                     r.read = true;
                 }
             }
@@ -134,7 +135,7 @@ pub(super) fn mark_shown_read(app: &mut App) -> Vec<Effect> {
         }
         // Articles of many feeds: the ones listed (the list must be the selected one's).
         Some(source @ (Source::Starred | Source::Query { .. } | Source::Search { .. })) => {
-            if app.articles_source != Some(source) {
+            if app.articles.source != Some(source) {
                 return Vec::new();
             }
             let ids: Vec<ArticleId> = app.visible_entries().filter(|a| !a.read).map(|a| a.id).collect();
@@ -180,7 +181,7 @@ mod tests {
     fn opening_a_read_article_writes_nothing() {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Articles;
-        app.article_sel = 2;
+        app.articles.sel = 2;
         let effects = update(&mut app, Action::Open);
         assert!(
             matches!(effects.as_slice(), [Effect::LoadBody { article: ArticleId(12), .. }]),
@@ -191,16 +192,16 @@ mod tests {
     #[test]
     fn c_marks_every_feed_read_and_u_undoes_it() {
         let mut app = App::sample(80, 24);
-        let with_unread: Vec<FeedId> = app.feeds.iter().filter(|f| f.unread > 0).map(|f| f.id).collect();
+        let with_unread: Vec<FeedId> = app.feeds.rows.iter().filter(|f| f.unread > 0).map(|f| f.id).collect();
         assert!(!with_unread.is_empty());
         assert_eq!(
             update(&mut app, Action::CatchUpAll),
             vec![Effect::MarkFeedsRead { feeds: with_unread, label: "every feed".into() }]
         );
-        assert!(app.entries.iter().all(|e| e.read));
+        assert!(app.articles.entries.iter().all(|e| e.read));
         let ids = vec![ArticleId(10), ArticleId(11)];
         let _ = update(&mut app, Action::FeedsMarkedRead { label: "every feed".into(), ids: ids.clone() });
-        assert!(app.message.starts_with("every feed: 2 marked read"), "{}", app.message);
+        assert!(app.status.message.starts_with("every feed: 2 marked read"), "{}", app.status.message);
         assert_eq!(update(&mut app, Action::Undo), vec![Effect::Mark { ids, mark: Mark::Unread }]);
     }
 
@@ -212,17 +213,17 @@ mod tests {
             update(&mut app, Action::ToggleRead),
             vec![Effect::Mark { ids: vec![ArticleId(10)], mark: Mark::Read }]
         );
-        assert!(app.entries[0].read);
+        assert!(app.articles.entries[0].read);
         assert_eq!(
             update(&mut app, Action::ToggleRead),
             vec![Effect::Mark { ids: vec![ArticleId(10)], mark: Mark::Unread }]
         );
-        assert!(!app.entries[0].read);
+        assert!(!app.articles.entries[0].read);
         assert_eq!(
             update(&mut app, Action::ToggleStar),
             vec![Effect::Mark { ids: vec![ArticleId(10)], mark: Mark::Star }]
         );
-        assert!(app.entries[0].starred);
+        assert!(app.articles.entries[0].starred);
         // In the feeds pane there is no article to toggle.
         app.focus = Pane::Feeds;
         assert!(update(&mut app, Action::ToggleRead).is_empty());
@@ -232,7 +233,7 @@ mod tests {
     fn mark_feed_read_marks_the_rows_and_asks_the_store() {
         let mut app = App::sample(80, 24);
         assert_eq!(update(&mut app, Action::MarkFeedRead), vec![Effect::MarkFeedRead(FeedId(1))]);
-        assert!(app.entries.iter().all(|a| a.read) && app.rows.values().all(|r| r.read));
+        assert!(app.articles.entries.iter().all(|a| a.read) && app.articles.rows.values().all(|r| r.read));
     }
 
     #[test]
@@ -242,9 +243,9 @@ mod tests {
         // Another process changed something: the list reload is queued first...
         let effects = update(&mut app, Action::StoreChanged);
         assert!(effects.contains(&Effect::ReloadArticles(Source::Feed(FeedId(1)))), "{effects:?}");
-        let stale_entries = app.entries.clone();
-        let stale_rows: Vec<ArticleRow> = app.rows.values().cloned().collect();
-        let first = app.entries[0].id;
+        let stale_entries = app.articles.entries.clone();
+        let stale_rows: Vec<ArticleRow> = app.articles.rows.values().cloned().collect();
+        let first = app.articles.entries[0].id;
         // ...then the user stars the selected article and marks the whole feed read.
         assert_eq!(
             update(&mut app, Action::ToggleStar),
@@ -260,19 +261,22 @@ mod tests {
                 rows: stale_rows,
             },
         );
-        assert!(app.entries.iter().all(|e| e.read), "{:?}", app.entries);
-        assert!(app.entries[0].starred && app.rows[&first].starred, "the star was undone on screen");
-        assert!(app.rows.values().all(|r| r.read));
+        assert!(app.articles.entries.iter().all(|e| e.read), "{:?}", app.articles.entries);
+        assert!(
+            app.articles.entries[0].starred && app.articles.rows[&first].starred,
+            "the star was undone on screen"
+        );
+        assert!(app.articles.rows.values().all(|r| r.read));
         // A reload queued after the marks reads them from the store: taken as it comes.
         let _ = update(&mut app, Action::StoreChanged);
-        let mut fresh = app.entries.clone();
+        let mut fresh = app.articles.entries.clone();
         fresh[0].starred = false;
-        let rows: Vec<ArticleRow> = app.rows.values().cloned().collect();
+        let rows: Vec<ArticleRow> = app.articles.rows.values().cloned().collect();
         let _ = update(
             &mut app,
             Action::ArticlesLoaded { source: Source::Feed(FeedId(1)), entries: fresh, rows },
         );
-        assert!(!app.entries[0].starred, "a change made elsewhere after the marks is shown");
+        assert!(!app.articles.entries[0].starred, "a change made elsewhere after the marks is shown");
     }
 
     #[test]
@@ -287,28 +291,30 @@ mod tests {
             update(&mut app, Action::Undo),
             vec![Effect::Mark { ids: vec![ArticleId(11)], mark: Mark::Unstar }]
         );
-        assert!(!app.entries[1].starred);
+        assert!(!app.articles.entries[1].starred);
         assert_eq!(
             update(&mut app, Action::Undo),
             vec![Effect::Mark { ids: vec![ArticleId(10)], mark: Mark::Unread }]
         );
-        assert!(!app.entries[0].read);
-        assert!(app.article.as_ref().is_some_and(|o| !o.row.read), "the open article follows");
+        assert!(!app.articles.entries[0].read);
+        assert!(app.article.open.as_ref().is_some_and(|o| !o.row.read), "the open article follows");
         assert!(update(&mut app, Action::Undo).is_empty());
-        assert_eq!(app.message, "nothing to undo");
+        assert_eq!(app.status.message, "nothing to undo");
 
         // A: the ids the store marked come back and can be undone in one step.
         let _ = update(&mut app, Action::MarkFeedRead);
         let ids = vec![ArticleId(10), ArticleId(11)];
         let _ = update(&mut app, Action::FeedMarkedRead { feed: FeedId(1), ids: ids.clone() });
         assert_eq!(update(&mut app, Action::Undo), vec![Effect::Mark { ids, mark: Mark::Unread }]);
-        assert!(!app.entries[0].read && !app.entries[1].read && app.entries[2].read);
+        assert!(
+            !app.articles.entries[0].read && !app.articles.entries[1].read && app.articles.entries[2].read
+        );
     }
 
     #[test]
     fn big_a_on_a_heading_marks_its_feeds_read_as_one_undo_step() {
         let mut app = grouped_sample();
-        app.feeds.push(FeedRow {
+        app.feeds.rows.push(FeedRow {
             id: FeedId(3),
             title: "Also rust".into(),
             unread: 5,
@@ -325,17 +331,17 @@ mod tests {
             update(&mut app, Action::MarkFeedRead),
             vec![Effect::MarkFeedsRead { feeds: vec![FeedId(1), FeedId(3)], label: "rust".into() }]
         );
-        assert!(app.entries.iter().all(|a| a.read), "the shown feed 1 is under it");
-        assert!(app.rows.values().all(|r| r.read), "and its rows on screen");
+        assert!(app.articles.entries.iter().all(|a| a.read), "the shown feed 1 is under it");
+        assert!(app.articles.rows.values().all(|r| r.read), "and its rows on screen");
         let ids = vec![ArticleId(10), ArticleId(11), ArticleId(30)];
         let _ = update(&mut app, Action::FeedsMarkedRead { label: "rust".into(), ids: ids.clone() });
-        assert_eq!(app.message, "rust: 3 marked read (u undoes)");
+        assert_eq!(app.status.message, "rust: 3 marked read (u undoes)");
         assert_eq!(update(&mut app, Action::Undo), vec![Effect::Mark { ids, mark: Mark::Unread }]);
-        assert!(!app.entries[0].read && !app.entries[1].read);
+        assert!(!app.articles.entries[0].read && !app.articles.entries[1].read);
         assert!(Effect::MarkFeedsRead { feeds: vec![], label: String::new() }.is_write());
         // r on a heading says which keys fetch.
         assert!(update(&mut app, Action::RefreshFeed).is_empty());
-        assert!(app.message.contains("R fetches every feed"), "{}", app.message);
+        assert!(app.status.message.contains("R fetches every feed"), "{}", app.status.message);
     }
 
     #[test]
@@ -343,8 +349,8 @@ mod tests {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Articles;
         let flags = |app: &App| {
-            let e = app.entries[0];
-            let r = &app.rows[&e.id];
+            let e = app.articles.entries[0];
+            let r = &app.articles.rows[&e.id];
             assert_eq!((e.read, e.starred), (r.read, r.starred), "entry and row differ");
             (e.read, e.starred)
         };
@@ -359,7 +365,7 @@ mod tests {
         let _ = update(&mut app, Action::MarkFeedRead);
         assert_eq!(flags(&app), (true, false));
         // A row read before the mark reached the store comes with the old flags: the list's win.
-        let mut stale = app.rows[&ArticleId(10)].clone();
+        let mut stale = app.articles.rows[&ArticleId(10)].clone();
         stale.read = false;
         let _ = update(
             &mut app,

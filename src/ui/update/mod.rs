@@ -60,11 +60,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     }
     effects.extend(obey_queued(app, false));
     if effects.iter().any(Effect::is_mark) {
-        if app.push_soon && app.feeds.iter().any(|f| f.synced) {
+        if app.background.push_soon && app.feeds.rows.iter().any(|f| f.synced) {
             // Restarted by every mark: a burst of reads goes in one sync.
-            app.push_due = Some(PUSH_AFTER_TICKS);
+            app.background.push_due = Some(PUSH_AFTER_TICKS);
         }
-        if !app.queries.is_empty() {
+        if !app.feeds.queries.is_empty() {
             // Query feeds' counts follow every mark (counted behind it, by the writer).
             effects.extend(reload_queries(app));
         }
@@ -90,14 +90,16 @@ fn note_marks(app: &mut App, effects: &[Effect]) {
     for effect in effects {
         match effect {
             Effect::ReloadArticles(_) => {
-                app.marked_since_reload.clear();
-                app.feeds_read_since_reload.clear();
+                app.articles.marked_since_reload.clear();
+                app.articles.feeds_read_since_reload.clear();
             }
-            Effect::Mark { ids, .. } => app.marked_since_reload.extend(ids.iter().copied()),
+            Effect::Mark { ids, .. } => app.articles.marked_since_reload.extend(ids.iter().copied()),
             Effect::MarkFeedRead(feed) => {
-                app.feeds_read_since_reload.insert(*feed);
+                app.articles.feeds_read_since_reload.insert(*feed);
             }
-            Effect::MarkFeedsRead { feeds, .. } => app.feeds_read_since_reload.extend(feeds.iter().copied()),
+            Effect::MarkFeedsRead { feeds, .. } => {
+                app.articles.feeds_read_since_reload.extend(feeds.iter().copied());
+            }
             _ => {}
         }
     }
@@ -157,16 +159,16 @@ fn waits(app: &App, action: &Action) -> bool {
     if matches!(action, Action::Quit) {
         // `n q` quits after the article `n` went to is open (and marked read), even when
         // its list had to be read first.
-        return app.jump.is_some();
+        return app.articles.jump.is_some();
     }
-    if !app.feeds_loaded || app.jump.is_some() {
+    if !app.feeds.loaded || app.articles.jump.is_some() {
         return true;
     }
-    if app.prompt.is_some() || app.overlay.is_some() {
+    if app.prompt.is_some() || app.overlay.shown.is_some() {
         // Text, or keys that scroll and close a window.
         return false;
     }
-    let list_pending = app.articles_wanted.is_some() && app.articles_wanted != app.articles_source;
+    let list_pending = app.articles.wanted.is_some() && app.articles.wanted != app.articles.source;
     let jumping = matches!(action, Action::NextUnread | Action::PrevUnread);
     match app.focus {
         Pane::Feeds => jumping && list_pending,
@@ -174,10 +176,10 @@ fn waits(app: &App, action: &Action) -> bool {
         Pane::Articles => {
             list_pending
                 || (matches!(action, Action::EditTags)
-                    && app.selected_entry().is_some_and(|e| app.rows_loading.contains(&e.id)))
+                    && app.selected_entry().is_some_and(|e| app.articles.rows_loading.contains(&e.id)))
         }
         Pane::Article => {
-            let Some(open) = &app.article else { return jumping && list_pending };
+            let Some(open) = &app.article.open else { return jumping && list_pending };
             let body = open.lines.is_none()
                 && matches!(
                     action,
@@ -189,7 +191,7 @@ fn waits(app: &App, action: &Action) -> bool {
                         | Action::PageUp
                         | Action::OpenLink(_)
                 );
-            let row = app.rows_loading.contains(&open.row.id)
+            let row = app.articles.rows_loading.contains(&open.row.id)
                 && matches!(action, Action::OpenInBrowser | Action::CopyLink | Action::EditTags);
             (jumping && list_pending) || body || row
         }
@@ -197,7 +199,7 @@ fn waits(app: &App, action: &Action) -> bool {
 }
 
 fn apply(app: &mut App, action: Action) -> Vec<Effect> {
-    if app.overlay.is_some() {
+    if app.overlay.shown.is_some() {
         if let Some(effects) = overlay_action(app, &action) {
             return effects;
         }
@@ -213,7 +215,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.width = width;
             app.height = height;
             let (text_width, _) = layout::article_text_size(width, height, app.split);
-            match &mut app.article {
+            match &mut app.article.open {
                 Some(open) if open.width != text_width => {
                     // Reading position, not line offset: the paragraph at the top stays there.
                     if open.resume_paragraph.is_none() {
@@ -226,24 +228,24 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             }
         }
         Action::Tick => {
-            app.message_age = app.message_age.saturating_add(1);
+            app.status.age = app.status.age.saturating_add(1);
             // Every message goes in time; a running refresh's progress is drawn from
-            // `app.refresh` once none is left.
-            if app.message_age >= MESSAGE_TICKS {
-                app.message.clear();
+            // `app.background.refresh` once none is left.
+            if app.status.age >= MESSAGE_TICKS {
+                app.status.message.clear();
             }
-            match app.push_due {
+            match app.background.push_due {
                 // A sync or a refresh (which syncs) runs: the marks go with the next one.
-                Some(_) if app.syncing || app.refresh.is_some() => {
-                    app.push_due = Some(1);
+                Some(_) if app.background.syncing || app.background.refresh.is_some() => {
+                    app.background.push_due = Some(1);
                     Vec::new()
                 }
                 Some(ticks) if ticks > 1 => {
-                    app.push_due = Some(ticks - 1);
+                    app.background.push_due = Some(ticks - 1);
                     Vec::new()
                 }
                 Some(_) => {
-                    app.push_due = None;
+                    app.background.push_due = None;
                     apply_one(app, Action::AutoSync)
                 }
                 None => Vec::new(),
@@ -269,10 +271,10 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::NextPane => {
             app.focus = match app.focus {
                 Pane::Feeds => Pane::Articles,
-                Pane::Articles if app.article.is_some() || !app.is_wide() => Pane::Article,
+                Pane::Articles if app.article.open.is_some() || !app.is_wide() => Pane::Article,
                 Pane::Articles | Pane::Article => Pane::Feeds,
             };
-            if !app.is_wide() && app.focus == Pane::Article && app.article.is_none() {
+            if !app.is_wide() && app.focus == Pane::Article && app.article.open.is_none() {
                 app.focus = Pane::Feeds;
             }
             Vec::new()
@@ -288,17 +290,17 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             app.refilter_feeds();
             app.refilter_articles();
             app.say(if app.unread_only { "showing unread only (U shows all)" } else { "showing all" });
-            if app.articles_wanted.is_some_and(Source::chosen_apart_from_feeds) {
+            if app.articles.wanted.is_some_and(Source::chosen_apart_from_feeds) {
                 return Vec::new();
             }
             want_articles(app)
         }
         Action::Search => {
-            app.prompt = Some(Prompt { kind: PromptKind::Search, text: app.last_search.clone() });
+            app.prompt = Some(Prompt { kind: PromptKind::Search, text: app.articles.last_search.clone() });
             Vec::new()
         }
         Action::ShowStarred => {
-            if app.articles_wanted == Some(Source::Starred) {
+            if app.articles.wanted == Some(Source::Starred) {
                 // Again: back to the selected feed.
                 let effects = want_articles(app);
                 app.focus = if app.selected_feed().is_some() || app.selected_query().is_some() {
@@ -308,7 +310,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 };
                 return effects;
             }
-            app.articles_wanted = Some(Source::Starred);
+            app.articles.wanted = Some(Source::Starred);
             app.focus = Pane::Articles;
             vec![Effect::LoadArticles(Source::Starred)]
         }
@@ -318,11 +320,11 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 app.say("no feed has a tag (tidings add URL --tag T, or tags from OPML folders)");
                 return Vec::new();
             }
-            app.tag = match &app.tag {
+            app.feeds.tag = match &app.feeds.tag {
                 None => tags.first().cloned(),
                 Some(current) => tags.iter().skip_while(|t| *t != current).nth(1).cloned(),
             };
-            app.say(match &app.tag {
+            app.say(match &app.feeds.tag {
                 Some(t) => format!("tag {t}: only its feeds (t for the next)"),
                 None => "every feed".to_owned(),
             });
@@ -332,7 +334,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ToggleGroups => toggle_groups(app),
         Action::Filter => {
             let pane = if app.focus == Pane::Feeds { Pane::Feeds } else { Pane::Articles };
-            let text = if pane == Pane::Feeds { &app.feed_filter } else { &app.article_filter };
+            let text = if pane == Pane::Feeds { &app.feeds.filter } else { &app.articles.filter };
             app.prompt = Some(Prompt { kind: PromptKind::Filter(pane), text: text.clone() });
             app.focus = pane;
             Vec::new()
@@ -350,30 +352,30 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             }
         },
         Action::CycleOrder => {
-            let Some(source) = app.articles_source else { return Vec::new() };
+            let Some(source) = app.articles.source else { return Vec::new() };
             let order = app.order().next(source.ranked());
-            app.orders.insert(source, order);
+            app.articles.orders.insert(source, order);
             app.refilter_articles();
             app.scroll_lists();
             app.say(format!("articles {}", order.label()));
             let mut effects = want_rows(app);
             // Kept for the next run (not a search's: searches come and go).
             if let Some(key) = crate::ui::list_orders::key(source) {
-                app.kept_orders.insert(key, order);
-                effects.push(Effect::SaveListOrders(app.kept_orders.clone()));
+                app.articles.kept_orders.insert(key, order);
+                effects.push(Effect::SaveListOrders(app.articles.kept_orders.clone()));
             }
             effects
         }
         Action::CatchUpAll => {
-            let feeds: Vec<FeedId> = app.feeds.iter().filter(|f| f.unread > 0).map(|f| f.id).collect();
+            let feeds: Vec<FeedId> = app.feeds.rows.iter().filter(|f| f.unread > 0).map(|f| f.id).collect();
             if feeds.is_empty() {
                 app.say("nothing unread");
                 return Vec::new();
             }
-            for a in &mut app.entries {
+            for a in &mut app.articles.entries {
                 a.read = true;
             }
-            for r in app.rows.values_mut() {
+            for r in app.articles.rows.values_mut() {
                 r.read = true;
             }
             vec![Effect::MarkFeedsRead { feeds, label: "every feed".into() }]
@@ -440,10 +442,10 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             } else {
                 format!("the article's tags: {}", tags.join(", "))
             });
-            if let Some(r) = app.rows.get_mut(&article) {
+            if let Some(r) = app.articles.rows.get_mut(&article) {
                 r.tags = tags.clone();
             }
-            if let Some(open) = app.article.as_mut().filter(|o| o.row.id == article) {
+            if let Some(open) = app.article.open.as_mut().filter(|o| o.row.id == article) {
                 open.row.tags = tags;
             }
             // A query feed may count by tag (`tag:later`).
@@ -454,7 +456,8 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             reload_feeds(app)
         }
         Action::OpenLink(n) => {
-            let Some(open) = app.article.as_ref().filter(|_| app.focus == Pane::Article || app.is_wide())
+            let Some(open) =
+                app.article.open.as_ref().filter(|_| app.focus == Pane::Article || app.is_wide())
             else {
                 app.say("open an article first; its links are numbered [1], [2], ...");
                 return Vec::new();
@@ -480,17 +483,17 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             };
             let Some(feed) = feed else { return Vec::new() };
             let title = app.feed_title(feed);
-            app.overlay = Some(Overlay::Health { feed, title, records: None, scroll: 0 });
+            app.overlay.shown = Some(Overlay::Health { feed, title, records: None, scroll: 0 });
             vec![Effect::LoadHealth(feed)]
         }
         Action::Help => {
-            app.overlay = Some(Overlay::Help { scroll: 0 });
+            app.overlay.shown = Some(Overlay::Help { scroll: 0 });
             Vec::new()
         }
         Action::RefreshFeed => {
             let feed = match app.focus {
                 Pane::Feeds => app.selected_feed().map(|f| f.id),
-                _ => app.articles_source.and_then(Source::feed).or(app.selected_feed().map(|f| f.id)),
+                _ => app.articles.source.and_then(Source::feed).or(app.selected_feed().map(|f| f.id)),
             };
             match feed {
                 Some(feed) => start_refresh(app, Some(feed), 1),
@@ -505,30 +508,30 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             }
         }
         Action::RefreshAll => {
-            if app.feeds.is_empty() {
+            if app.feeds.rows.is_empty() {
                 app.say("no feeds to refresh");
                 return Vec::new();
             }
-            let total = app.feeds.len();
+            let total = app.feeds.rows.len();
             start_refresh(app, None, total)
         }
         Action::AutoSync => {
             // Quietly skipped while a refresh (which syncs too) or a sync runs.
-            if app.refresh.is_some() || app.syncing {
+            if app.background.refresh.is_some() || app.background.syncing {
                 return Vec::new();
             }
-            app.syncing = true;
+            app.background.syncing = true;
             vec![Effect::Sync]
         }
         Action::SyncFinished(summary) => {
-            app.syncing = false;
+            app.background.syncing = false;
             let Some(summary) = summary else { return Vec::new() };
             say_sync_ended(app, &summary);
             reload_feeds(app)
         }
         Action::SyncStep(step) => {
             // A refresh's own line (feeds done of total) says more while one runs.
-            if app.refresh.is_none() {
+            if app.background.refresh.is_none() {
                 app.say(step.line());
             }
             Vec::new()
@@ -540,14 +543,14 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::AutoRefresh => {
             // Quietly skipped while one runs or there is nothing to fetch.
-            if app.refresh.is_some() || app.feeds.is_empty() {
+            if app.background.refresh.is_some() || app.feeds.rows.is_empty() {
                 return Vec::new();
             }
-            let total = app.feeds.len();
+            let total = app.feeds.rows.len();
             start_refresh(app, None, total)
         }
         Action::FeedRefreshed { feed, outcome } => {
-            if let Some(p) = &mut app.refresh {
+            if let Some(p) = &mut app.background.refresh {
                 p.done += 1;
                 p.total = p.total.max(p.done);
                 if matches!(outcome, FeedOutcome::Failed(_)) {
@@ -557,7 +560,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 app.say(line);
             }
             // The `!` marker follows at once; counts come with the reload.
-            if let Some(row) = app.feeds.iter_mut().find(|f| f.id == feed) {
+            if let Some(row) = app.feeds.rows.iter_mut().find(|f| f.id == feed) {
                 match &outcome {
                     FeedOutcome::Failed(_) => row.failing = true,
                     FeedOutcome::Updated(_) | FeedOutcome::NotModified => row.failing = false,
@@ -569,7 +572,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                     let mut effects = reload_feeds(app);
                     // The shown list (or the one on its way) is reloaded; ArticlesLoaded keeps
                     // the selection on the same article.
-                    if app.articles_wanted == Some(Source::Feed(feed)) {
+                    if app.articles.wanted == Some(Source::Feed(feed)) {
                         effects.push(Effect::ReloadArticles(Source::Feed(feed)));
                     }
                     effects
@@ -580,7 +583,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::RefreshStarted { total } => {
             // The reader's own refresh set its progress already; one started elsewhere (cron,
             // `tidings refresh` in another terminal) shows here all the same.
-            let p = app.refresh.get_or_insert(RefreshProgress { done: 0, total, failed: 0 });
+            let p = app.background.refresh.get_or_insert(RefreshProgress { done: 0, total, failed: 0 });
             p.total = total.max(p.done);
             let line = p.line();
             app.say(line);
@@ -591,11 +594,11 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             // would never come, and R would say "already running" for ever. A refresh this
             // reader asked for is sent again by the engine and announces itself again
             // (RefreshStarted); one still running in a holder joins R.
-            if app.refresh.take().is_some() {
+            if app.background.refresh.take().is_some() {
                 app.say("the refresh in progress ended with the tidings that ran it; R starts another");
             }
             let mut effects = reload_feeds(app);
-            if let Some(source) = app.articles_wanted {
+            if let Some(source) = app.articles.wanted {
                 effects.push(Effect::ReloadArticles(source));
             }
             effects
@@ -603,13 +606,13 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::StoreChanged => {
             let mut effects = reload_feeds(app);
             // ArticlesLoaded keeps the selection and the open article where they are.
-            if let Some(source) = app.articles_wanted {
+            if let Some(source) = app.articles.wanted {
                 effects.push(Effect::ReloadArticles(source));
             }
             effects
         }
         Action::RefreshFinished(summary) => {
-            app.refresh = None;
+            app.background.refresh = None;
             match &summary.sync {
                 // What failed matters more than what was fetched (the whole text is in the
                 // health overlay, `i`).
@@ -625,83 +628,83 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             }
             let mut effects = reload_feeds(app);
             // A query feed's list may hold articles of any feed: read again once.
-            if let Some(source @ Source::Query { .. }) = app.articles_wanted {
+            if let Some(source @ Source::Query { .. }) = app.articles.wanted {
                 effects.push(Effect::ReloadArticles(source));
             }
             effects
         }
         Action::FeedsLoaded { feeds, unread_total } => {
             // The selection is kept by feed id (a heading by its tag): the reload may reorder.
-            let selected = match app.select_feed.take() {
+            let selected = match app.feeds.select_when_listed.take() {
                 Some(id) => Some(FeedKey::Feed { id, group: None }),
                 None => app.selected_feed_key(),
             };
-            app.feeds = feeds;
-            app.feeds_loaded = true;
-            app.unread_total = unread_total;
+            app.feeds.rows = feeds;
+            app.feeds.loaded = true;
+            app.status.unread_total = unread_total;
             app.refilter_feeds_keeping(selected);
-            if app.feeds.is_empty() {
-                app.jump = None;
-                app.entries.clear();
-                app.rows.clear();
-                app.rows_loading.clear();
-                app.article_view.clear();
-                app.articles_source = None;
-                app.articles_wanted = None;
+            if app.feeds.rows.is_empty() {
+                app.articles.jump = None;
+                app.articles.entries.clear();
+                app.articles.rows.clear();
+                app.articles.rows_loading.clear();
+                app.articles.view.clear();
+                app.articles.source = None;
+                app.articles.wanted = None;
             }
             let mut effects = Vec::new();
-            app.feeds_reloading = false;
-            if std::mem::take(&mut app.feeds_stale) {
+            app.feeds.reloading = false;
+            if std::mem::take(&mut app.feeds.stale) {
                 effects.extend(reload_feeds(app));
             }
-            if app.refresh_on_load {
-                app.refresh_on_load = false;
-                if !app.feeds.is_empty() {
-                    let total = app.feeds.len();
+            if app.background.refresh_on_load {
+                app.background.refresh_on_load = false;
+                if !app.feeds.rows.is_empty() {
+                    let total = app.feeds.rows.len();
                     effects = start_refresh(app, None, total);
                 }
             }
-            if !app.articles_wanted.is_some_and(Source::chosen_apart_from_feeds) {
+            if !app.articles.wanted.is_some_and(Source::chosen_apart_from_feeds) {
                 effects.extend(want_articles(app));
             }
-            if app.feeds.is_empty() {
+            if app.feeds.rows.is_empty() {
                 effects.extend(count_queries_at_start(app));
             }
             effects
         }
         Action::QueryFeedNamesLoaded(rows) => {
             // Counted already (a reload overtook it): the counts stay.
-            if app.queries_loaded {
+            if app.feeds.queries_loaded {
                 return Vec::new();
             }
             if rows.is_empty() {
                 return update(app, Action::QueryFeedsLoaded(rows));
             }
-            let selected = if app.feeds_loaded { app.selected_feed_key() } else { None };
-            app.queries = rows;
+            let selected = if app.feeds.loaded { app.selected_feed_key() } else { None };
+            app.feeds.queries = rows;
             app.refilter_feeds_keeping(selected);
-            vec![Effect::LoadQueryFeedsAtStart(app.config_queries.clone())]
+            vec![Effect::LoadQueryFeedsAtStart(app.feeds.config_queries.clone())]
         }
         Action::QueryFeedsLoaded(rows) => {
             // Before the feeds, the first query feed is the first row; after them the selection
             // stays on its feed (the rows move down, it does not move under the user).
-            let first = !app.queries_loaded && !app.feeds_loaded;
-            app.queries_loaded = true;
+            let first = !app.feeds.queries_loaded && !app.feeds.loaded;
+            app.feeds.queries_loaded = true;
             let selected = if first { None } else { app.selected_feed_key() };
-            app.queries = rows;
+            app.feeds.queries = rows;
             app.refilter_feeds_keeping(selected);
-            app.queries_loading = false;
+            app.feeds.queries_loading = false;
             let mut effects = Vec::new();
-            if std::mem::take(&mut app.queries_stale) {
+            if std::mem::take(&mut app.feeds.queries_stale) {
                 effects.extend(reload_queries(app));
             }
-            if !app.articles_wanted.is_some_and(Source::chosen_apart_from_feeds) {
+            if !app.articles.wanted.is_some_and(Source::chosen_apart_from_feeds) {
                 effects.extend(want_articles(app));
             }
             effects
         }
         Action::Searched { source, found, shown, rebuilt } => {
-            if app.articles_wanted == Some(source) {
+            if app.articles.wanted == Some(source) {
                 let Source::Search { text } = source else { return Vec::new() };
                 let text = crate::sanitize::line(text);
                 let found_text = match found {
@@ -717,30 +720,30 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::ArticlesLoaded { source, mut entries, mut rows } => {
-            if app.articles_wanted != Some(source) {
+            if app.articles.wanted != Some(source) {
                 return Vec::new();
             }
             // A reload of the shown list keeps the same article selected (by id: new articles
             // may have arrived above it); if it is gone, the same position.
-            let reload = app.articles_source == Some(source);
+            let reload = app.articles.source == Some(source);
             if reload {
                 keep_newer_marks(app, &mut entries, &mut rows);
             }
             let (selected, fallback) =
-                if reload { (app.selected_entry().map(|a| a.id), app.article_sel) } else { (None, 0) };
-            let shown = if reload { std::mem::take(&mut app.rows) } else { IdMap::default() };
-            app.entries = entries;
-            app.rows = rows.into_iter().map(|r| (r.id, r)).collect();
-            app.rows_loading.clear();
+                if reload { (app.selected_entry().map(|a| a.id), app.articles.sel) } else { (None, 0) };
+            let shown = if reload { std::mem::take(&mut app.articles.rows) } else { IdMap::default() };
+            app.articles.entries = entries;
+            app.articles.rows = rows.into_iter().map(|r| (r.id, r)).collect();
+            app.articles.rows_loading.clear();
             // The open article's header follows the fresh row (tags given in another terminal).
-            if let Some(open) = app.article.as_mut() {
-                if let Some(r) = app.rows.get(&open.row.id) {
+            if let Some(open) = app.article.open.as_mut() {
+                if let Some(r) = app.articles.rows.get(&open.row.id) {
                     open.row = ArticleRow { read: open.row.read, starred: open.row.starred, ..r.clone() };
                 }
             }
-            app.articles_source = Some(source);
+            app.articles.source = Some(source);
             app.refilter_articles_keeping(selected, fallback);
-            let mut effects = match app.jump.take() {
+            let mut effects = match app.articles.jump.take() {
                 Some(jump) => open_jump(app, jump),
                 None => Vec::new(),
             };
@@ -752,9 +755,12 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             // The rows on screen before a reload stay drawn (no flash of placeholders) until
             // their fresh copies, just asked for, arrive.
             if !shown.is_empty() {
-                for e in &app.entries {
-                    if let Some(old) = shown.get(&e.id).filter(|_| app.rows_loading.contains(&e.id)) {
-                        app.rows.insert(e.id, ArticleRow { read: e.read, starred: e.starred, ..old.clone() });
+                for e in &app.articles.entries {
+                    if let Some(old) = shown.get(&e.id).filter(|_| app.articles.rows_loading.contains(&e.id))
+                    {
+                        app.articles
+                            .rows
+                            .insert(e.id, ArticleRow { read: e.read, starred: e.starred, ..old.clone() });
                     }
                 }
             }
@@ -762,30 +768,30 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::RowsLoaded { source, asked, rows } => {
             // Rows of a list no longer shown are stale.
-            if app.articles_source != Some(source) {
+            if app.articles.source != Some(source) {
                 return Vec::new();
             }
             // Those no longer stored are not coming either.
             for id in &asked {
-                app.rows_loading.remove(id);
+                app.articles.rows_loading.remove(id);
             }
             let mut rows: HashMap<ArticleId, ArticleRow> = rows.into_iter().map(|r| (r.id, r)).collect();
             // The list's flags are the newer ones: a mark may still be on its way to the store.
-            for e in &app.entries {
+            for e in &app.articles.entries {
                 if let Some(r) = rows.get_mut(&e.id) {
                     r.read = e.read;
                     r.starred = e.starred;
                 }
             }
-            if let Some(open) = app.article.as_mut() {
+            if let Some(open) = app.article.open.as_mut() {
                 if let Some(r) = rows.get(&open.row.id) {
                     open.row = ArticleRow { read: open.row.read, starred: open.row.starred, ..r.clone() };
                 }
             }
             for id in rows.keys() {
-                app.rows_loading.remove(id);
+                app.articles.rows_loading.remove(id);
             }
-            app.rows.extend(rows);
+            app.articles.rows.extend(rows);
             if app.needs_every_row() {
                 app.refilter_articles();
             }
@@ -793,23 +799,23 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::QueryMatched { source, expr, ids } => {
             // The latest request wins: an answer for an older expression or list is dropped.
-            if app.articles_source != Some(source)
-                || app.article_filter.strip_prefix('?') != Some(expr.as_str())
+            if app.articles.source != Some(source)
+                || app.articles.filter.strip_prefix('?') != Some(expr.as_str())
             {
                 return Vec::new();
             }
-            app.query_matches = Some(ids.into_iter().collect());
+            app.articles.query_matches = Some(ids.into_iter().collect());
             app.refilter_articles();
             app.scroll_lists();
             want_rows(app)
         }
         Action::BodyRendered { article, width, lines, links, link_cells } => {
-            if let Some(open) = &mut app.article {
+            if let Some(open) = &mut app.article.open {
                 // The latest request wins: a body for another article or width is stale.
                 if open.row.id == article && open.width == width {
-                    if app.hyperlinks {
+                    if app.article.hyperlinks {
                         open.hyperlinks =
-                            links.iter().map(|l| Osc8Uri::for_link(l, &app.open_schemes)).collect();
+                            links.iter().map(|l| Osc8Uri::for_link(l, &app.article.open_schemes)).collect();
                     }
                     if let Some(paragraph) = open.resume_paragraph.take() {
                         let header = open.header(&app.date_format).len();
@@ -835,7 +841,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::HealthLoaded { feed, records } => {
-            if let Some(Overlay::Health { feed: shown, records: r, .. }) = &mut app.overlay {
+            if let Some(Overlay::Health { feed: shown, records: r, .. }) = &mut app.overlay.shown {
                 if *shown == feed {
                     *r = Some(records);
                 }
@@ -849,7 +855,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 app.say_error(&message);
             }
             if feed.is_some() {
-                app.select_feed = feed;
+                app.feeds.select_when_listed = feed;
                 app.focus = Pane::Feeds;
             }
             reload_feeds(app)
@@ -920,13 +926,13 @@ mod tests {
     fn spaces_typed_while_a_list_loads_each_move_a_page() {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Articles;
-        app.articles_wanted = Some(Source::Feed(FeedId(2)));
+        app.articles.wanted = Some(Source::Feed(FeedId(2)));
         let _ = keys(&mut app, &" ".repeat(10));
         assert_eq!(app.queued.len(), 10);
         let rows = rows_of(2, &(0..300).map(|i| (1000 + i, false)).collect::<Vec<_>>());
         let _ = update(&mut app, loaded(Source::Feed(FeedId(2)), rows));
         let page = layout::list_page(80, 24, Pane::Articles, app.split);
-        assert_eq!(app.article_sel, 10 * page);
+        assert_eq!(app.articles.sel, 10 * page);
     }
 
     #[test]
@@ -940,7 +946,7 @@ mod tests {
         let _ = update(&mut app, loaded(Source::Feed(FeedId(2)), rows_of(2, &[(20, false), (21, false)])));
         assert!(app.queued.is_empty());
         assert_eq!(open_id(&app), Some(ArticleId(21)));
-        assert!(app.entries.iter().all(|e| e.read));
+        assert!(app.articles.entries.iter().all(|e| e.read));
     }
 
     #[test]
@@ -964,13 +970,13 @@ mod tests {
     fn a_key_after_a_queued_slash_is_text_and_ctrl_c_quits_at_once() {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Articles;
-        app.articles_wanted = Some(Source::Feed(FeedId(2)));
+        app.articles.wanted = Some(Source::Feed(FeedId(2)));
         let _ = keys(&mut app, "/a");
         assert_eq!(app.prompt, None, "waiting");
         let _ = update(&mut app, loaded(Source::Feed(FeedId(2)), rows_of(2, &[(20, false)])));
         assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some("a"), "a is text, not add feed");
         // Ctrl-c does not wait behind anything.
-        app.articles_wanted = Some(Source::Feed(FeedId(1)));
+        app.articles.wanted = Some(Source::Feed(FeedId(1)));
         let _ = update(&mut app, Action::Input(InputKey::Submit));
         let _ = keys(&mut app, "jjj");
         let ctrl_c = crossterm::event::KeyEvent::new(

@@ -33,8 +33,8 @@ pub(super) fn click(app: &mut App, column: u16, row: u16) -> Vec<Effect> {
         return Vec::new();
     }
     let (offset, selected, len) = match pane {
-        Pane::Feeds => (app.feed_offset, app.feed_sel, app.feed_view.len()),
-        _ => (app.article_offset, app.article_sel, app.article_view.len()),
+        Pane::Feeds => (app.feeds.offset, app.feeds.sel, app.feeds.view.len()),
+        _ => (app.articles.offset, app.articles.sel, app.articles.view.len()),
     };
     let index = offset + usize::from(row - inner.y);
     if index >= len {
@@ -49,7 +49,7 @@ pub(super) fn click(app: &mut App, column: u16, row: u16) -> Vec<Effect> {
 /// The article `m`, `s`, `o`, `y` and `i` act on: the open one in the article pane, else the
 /// selected one.
 pub(super) fn current_entry(app: &App) -> Option<ListEntry> {
-    match (app.focus, &app.article) {
+    match (app.focus, &app.article.open) {
         (Pane::Article, Some(open)) => Some(open.row.entry()),
         (Pane::Articles, _) => app.selected_entry().copied(),
         (_, Some(open)) if app.is_wide() => Some(open.row.entry()),
@@ -60,17 +60,17 @@ pub(super) fn current_entry(app: &App) -> Option<ListEntry> {
 /// The current article's row (its link), once it has been read.
 pub(super) fn current_row(app: &App) -> Option<&ArticleRow> {
     let id = current_entry(app)?.id;
-    match &app.article {
+    match &app.article.open {
         Some(open) if open.row.id == id => Some(&open.row),
-        _ => app.rows.get(&id),
+        _ => app.articles.rows.get(&id),
     }
 }
 
 pub(super) fn back(app: &mut App) -> Vec<Effect> {
     // Esc first clears a filter on the focused list, then goes back.
     match app.focus {
-        Pane::Feeds if !app.feed_filter.is_empty() => return set_filter(app, Pane::Feeds, String::new()),
-        Pane::Articles if !app.article_filter.is_empty() => {
+        Pane::Feeds if !app.feeds.filter.is_empty() => return set_filter(app, Pane::Feeds, String::new()),
+        Pane::Articles if !app.articles.filter.is_empty() => {
             return set_filter(app, Pane::Articles, String::new())
         }
         _ => {}
@@ -84,7 +84,7 @@ pub(super) fn back(app: &mut App) -> Vec<Effect> {
 
 /// Opens the open article's link `[n]`.
 pub(super) fn open_link(app: &mut App, n: u16) -> Vec<Effect> {
-    let Some(open) = app.article.as_ref() else { return Vec::new() };
+    let Some(open) = app.article.open.as_ref() else { return Vec::new() };
     match open.links.get(usize::from(n).wrapping_sub(1)) {
         Some(url) if url.is_empty() => {
             app.say(format!("[{n}] is not opened: only web and mail links are (open_schemes)"));
@@ -111,7 +111,7 @@ pub(super) fn page(app: &App) -> usize {
 pub(super) fn page_down(app: &mut App) -> Vec<Effect> {
     if app.focus == Pane::Article {
         let (_, rows) = layout::article_text_size(app.width, app.height, app.split);
-        if let Some(open) = &app.article {
+        if let Some(open) = &app.article.open {
             if open.lines.is_some() && open.scroll + rows >= open.total_lines() {
                 return jump_unread(app, true);
             }
@@ -131,16 +131,16 @@ pub(super) fn step(current: usize, len: usize, by: isize) -> usize {
 pub(super) fn move_by(app: &mut App, by: isize) -> Vec<Effect> {
     match app.focus {
         Pane::Feeds => {
-            app.feed_sel = step(app.feed_sel, app.feed_view.len(), by);
+            app.feeds.sel = step(app.feeds.sel, app.feeds.view.len(), by);
             want_articles(app)
         }
         Pane::Articles => {
-            app.article_sel = step(app.article_sel, app.article_view.len(), by);
+            app.articles.sel = step(app.articles.sel, app.articles.view.len(), by);
             Vec::new()
         }
         Pane::Article => {
             let (_, page) = layout::article_text_size(app.width, app.height, app.split);
-            if let Some(open) = &mut app.article {
+            if let Some(open) = &mut app.article.open {
                 let max = open.total_lines().saturating_sub(page);
                 open.scroll = open.scroll.saturating_add_signed(by).min(max);
             }
@@ -157,10 +157,10 @@ pub(super) fn want_articles(app: &mut App) -> Vec<Effect> {
         (None, Some(q)) if q.error.is_none() => Source::query(&q.name, &q.query),
         _ => return Vec::new(),
     };
-    if app.articles_wanted == Some(source) {
+    if app.articles.wanted == Some(source) {
         return Vec::new();
     }
-    app.articles_wanted = Some(source);
+    app.articles.wanted = Some(source);
     vec![Effect::LoadArticles(source)]
 }
 
@@ -169,42 +169,42 @@ pub(super) fn want_articles(app: &mut App) -> Vec<Effect> {
 /// asked for at once, so j/k/PgDn rarely meet a row still loading and each request is a few
 /// pages, not one row per key. While `/` filters: every row.
 pub(super) fn want_rows(app: &mut App) -> Vec<Effect> {
-    let Some(source) = app.articles_source.filter(|&s| app.articles_wanted == Some(s)) else {
+    let Some(source) = app.articles.source.filter(|&s| app.articles.wanted == Some(s)) else {
         return Vec::new();
     };
     let missing = |i: &usize| {
-        let id = app.entries[*i].id;
-        !app.rows.contains_key(&id) && !app.rows_loading.contains(&id)
+        let id = app.articles.entries[*i].id;
+        !app.articles.rows.contains_key(&id) && !app.articles.rows_loading.contains(&id)
     };
     // A query (`/?...`) is answered by the store: only the rows near the screen are needed.
     let ids: Vec<ArticleId> = if !app.needs_every_row() {
         let page = layout::list_page(app.width, app.height, Pane::Articles, app.split);
         let around = |pages: usize| {
-            let start = app.article_offset.saturating_sub(pages * page);
-            let end = (app.article_offset + (pages + 1) * page).min(app.article_view.len());
-            app.article_view.get(start..end).unwrap_or_default()
+            let start = app.articles.offset.saturating_sub(pages * page);
+            let end = (app.articles.offset + (pages + 1) * page).min(app.articles.view.len());
+            app.articles.view.get(start..end).unwrap_or_default()
         };
         if !around(1).iter().any(missing) {
             return Vec::new();
         }
-        around(2).iter().filter(|i| missing(i)).map(|&i| app.entries[i].id).collect()
+        around(2).iter().filter(|i| missing(i)).map(|&i| app.articles.entries[i].id).collect()
     } else {
         // `/` matches titles and authors, and the title order sorts by them, which only rows
         // have: the whole list's rows are read once (one effect, what every list used to cost),
         // and the list filtered or sorted as they land.
-        (0..app.entries.len()).filter(missing).map(|i| app.entries[i].id).collect()
+        (0..app.articles.entries.len()).filter(missing).map(|i| app.articles.entries[i].id).collect()
     };
     if ids.is_empty() {
         return Vec::new();
     }
-    app.rows_loading.extend(ids.iter().copied());
+    app.articles.rows_loading.extend(ids.iter().copied());
     vec![Effect::LoadRows { source, ids }]
 }
 
 pub(super) fn open(app: &mut App) -> Vec<Effect> {
     match app.focus {
         Pane::Feeds => {
-            if app.feeds_loaded && app.feeds.is_empty() {
+            if app.feeds.loaded && app.feeds.rows.is_empty() {
                 // The welcome screen's offer.
                 app.say("adding the sample feeds…");
                 return vec![Effect::AddSamples];
@@ -219,8 +219,8 @@ pub(super) fn open(app: &mut App) -> Vec<Effect> {
             want_articles(app)
         }
         Pane::Articles => {
-            if app.articles_wanted.is_some() && app.articles_wanted != app.articles_source {
-                app.jump = Some(Jump::Selected);
+            if app.articles.wanted.is_some() && app.articles.wanted != app.articles.source {
+                app.articles.jump = Some(Jump::Selected);
                 return Vec::new();
             }
             open_selected(app)
@@ -231,8 +231,8 @@ pub(super) fn open(app: &mut App) -> Vec<Effect> {
 
 /// Opens the selected article: marks it read, loads its body, focuses the article pane.
 pub(super) fn open_selected(app: &mut App) -> Vec<Effect> {
-    let Some(&index) = app.article_view.get(app.article_sel) else { return Vec::new() };
-    let Some(entry) = app.entries.get(index).copied() else { return Vec::new() };
+    let Some(&index) = app.articles.view.get(app.articles.sel) else { return Vec::new() };
+    let Some(entry) = app.articles.entries.get(index).copied() else { return Vec::new() };
     let mut effects = Vec::new();
     if !entry.read {
         apply_to_rows(app, &[entry.id], Mark::Read);
@@ -240,16 +240,16 @@ pub(super) fn open_selected(app: &mut App) -> Vec<Effect> {
         push_undo(app, vec![entry.id], Mark::Unread);
     }
     // A row not read yet (`n` landing far down a list) is filled in when it arrives.
-    let mut row = app.rows.get(&entry.id).cloned().unwrap_or_else(|| ArticleRow::loading(&entry));
+    let mut row = app.articles.rows.get(&entry.id).cloned().unwrap_or_else(|| ArticleRow::loading(&entry));
     row.read = true;
     let (width, _) = layout::article_text_size(app.width, app.height, app.split);
     let feed_title = app.feed_title(row.feed);
     effects.push(Effect::LoadBody { article: row.id, width });
     let header_hyperlink = match &row.link {
-        Some(link) if app.hyperlinks => Osc8Uri::for_link(link, &app.open_schemes),
+        Some(link) if app.article.hyperlinks => Osc8Uri::for_link(link, &app.article.open_schemes),
         _ => None,
     };
-    app.article = Some(OpenArticle {
+    app.article.open = Some(OpenArticle {
         row,
         feed_title,
         lines: None,
@@ -268,21 +268,22 @@ pub(super) fn open_selected(app: &mut App) -> Vec<Effect> {
 /// `n` / `N`: the next (previous) unread article after the current one in the shown list,
 /// else the first (last) unread of the next (previous) feed that has any.
 pub(super) fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
-    let len = app.article_view.len();
+    let len = app.articles.view.len();
     // Where the search starts: the open article if it is listed, else the selection (or
     // before the list when the feeds pane has focus).
     let open_pos = app
         .article
+        .open
         .as_ref()
-        .and_then(|o| app.article_view.iter().position(|&i| app.entries[i].id == o.row.id));
+        .and_then(|o| app.articles.view.iter().position(|&i| app.articles.entries[i].id == o.row.id));
     let current: Option<usize> = match app.focus {
         Pane::Feeds => None,
-        Pane::Article => open_pos.or(Some(app.article_sel)),
-        Pane::Articles => Some(app.article_sel),
+        Pane::Article => open_pos.or(Some(app.articles.sel)),
+        Pane::Articles => Some(app.articles.sel),
     };
-    let listed_here = app.articles_source.is_some() && app.articles_source == app.articles_wanted;
+    let listed_here = app.articles.source.is_some() && app.articles.source == app.articles.wanted;
     if listed_here && len > 0 {
-        let unread = |pos: &usize| !app.entries[app.article_view[*pos]].read;
+        let unread = |pos: &usize| !app.articles.entries[app.articles.view[*pos]].read;
         let found = if forward {
             let from = current.map_or(0, |c| c + 1);
             (from..len).find(unread)
@@ -291,25 +292,25 @@ pub(super) fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
             (0..to).rev().find(unread)
         };
         if let Some(pos) = found {
-            app.article_sel = pos;
+            app.articles.sel = pos;
             return open_selected(app);
         }
     }
     // Another feed, in the order of the feeds pane (a folded heading counts with its feeds),
     // wrapping around.
-    let shown_feed = app.articles_source.and_then(Source::feed);
+    let shown_feed = app.articles.source.and_then(Source::feed);
     let order = app.feeds_in_order();
     let n = order.len();
-    let is_shown = |&(_, i): &(usize, usize)| Some(app.feeds[i].id) == shown_feed;
+    let is_shown = |&(_, i): &(usize, usize)| Some(app.feeds.rows[i].id) == shown_feed;
     // The shown feed's row: the selected one if it is that feed (it can be listed twice).
     let start = order
         .iter()
-        .position(|entry| entry.0 == app.feed_sel && is_shown(entry))
+        .position(|entry| entry.0 == app.feeds.sel && is_shown(entry))
         .or_else(|| order.iter().position(is_shown))
         .unwrap_or(if forward { n.saturating_sub(1) } else { 0 });
     let next =
         (1..=n).map(|k| if forward { (start + k) % n } else { (start + n - k % n) % n }).find(|&pos| {
-            let f = &app.feeds[order[pos].1];
+            let f = &app.feeds.rows[order[pos].1];
             f.unread > 0 && Some(f.id) != shown_feed
         });
     let Some(pos) = next else {
@@ -317,15 +318,15 @@ pub(super) fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
         return Vec::new();
     };
     let (row, index) = order[pos];
-    match &app.feed_view[row] {
-        FeedLine::Feed(_) | FeedLine::Query(_) => app.feed_sel = row,
+    match &app.feeds.view[row] {
+        FeedLine::Feed(_) | FeedLine::Query(_) => app.feeds.sel = row,
         // In a folded heading: it opens to show the feed.
         FeedLine::Heading(h) => {
-            let key = FeedKey::Feed { id: app.feeds[index].id, group: Some(h.group.clone()) };
+            let key = FeedKey::Feed { id: app.feeds.rows[index].id, group: Some(h.group.clone()) };
             app.refilter_feeds_keeping(Some(key));
         }
     }
-    app.jump = Some(if forward { Jump::FirstUnread } else { Jump::LastUnread });
+    app.articles.jump = Some(if forward { Jump::FirstUnread } else { Jump::LastUnread });
     // Read behind the marks still on their way to the store (the open article's), so the
     // list does not offer them as unread again.
     let effects: Vec<Effect> = want_articles(app)
@@ -337,8 +338,8 @@ pub(super) fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
         .collect();
     if effects.is_empty() {
         // Already on its way (or shown): open when it lands / now.
-        if app.articles_source == app.articles_wanted {
-            let jump = app.jump.take().unwrap_or(Jump::FirstUnread);
+        if app.articles.source == app.articles.wanted {
+            let jump = app.articles.jump.take().unwrap_or(Jump::FirstUnread);
             return open_jump(app, jump);
         }
     }
@@ -349,12 +350,12 @@ pub(super) fn jump_unread(app: &mut App, forward: bool) -> Vec<Effect> {
 /// (on a heading's first feed when going flat).
 pub(super) fn toggle_groups(app: &mut App) -> Vec<Effect> {
     let selected = match app.selected_heading() {
-        Some(h) => h.feeds.first().map(|&i| FeedKey::Feed { id: app.feeds[i].id, group: None }),
+        Some(h) => h.feeds.first().map(|&i| FeedKey::Feed { id: app.feeds.rows[i].id, group: None }),
         None => app.selected_feed_key(),
     };
-    app.group_by_tag = !app.group_by_tag;
+    app.feeds.group_by_tag = !app.feeds.group_by_tag;
     app.refilter_feeds_keeping(selected);
-    app.say(if app.group_by_tag {
+    app.say(if app.feeds.group_by_tag {
         "feeds grouped by tag: Enter folds a tag (T lists them flat)"
     } else {
         "feeds listed flat (T groups them by tag)"
@@ -365,16 +366,16 @@ pub(super) fn toggle_groups(app: &mut App) -> Vec<Effect> {
 /// Enter on a heading: folds or unfolds its feeds.
 pub(super) fn toggle_fold(app: &mut App) {
     let Some(group) = app.selected_heading().map(|h| h.group.clone()) else { return };
-    if !app.folded.remove(&group) {
-        app.folded.insert(group);
+    if !app.feeds.folded.remove(&group) {
+        app.feeds.folded.insert(group);
     }
     app.refilter_feeds();
 }
 
 /// Opens the first or last unread article of the list that just arrived.
 pub(super) fn open_jump(app: &mut App, jump: Jump) -> Vec<Effect> {
-    let unread = |pos: &usize| !app.entries[app.article_view[*pos]].read;
-    let len = app.article_view.len();
+    let unread = |pos: &usize| !app.articles.entries[app.articles.view[*pos]].read;
+    let len = app.articles.view.len();
     let found = match jump {
         Jump::FirstUnread => (0..len).find(unread),
         Jump::LastUnread => (0..len).rev().find(unread),
@@ -382,17 +383,17 @@ pub(super) fn open_jump(app: &mut App, jump: Jump) -> Vec<Effect> {
     };
     match found {
         Some(pos) => {
-            app.article_sel = pos;
+            app.articles.sel = pos;
             open_selected(app)
         }
         None => {
             // The feed's count was stale (marks of this session not counted yet): now it is
             // known, and the jump goes on to the next feed.
-            if let Some(Source::Feed(feed)) = app.articles_source {
-                if let Some(f) = app.feeds.iter_mut().find(|f| f.id == feed) {
+            if let Some(Source::Feed(feed)) = app.articles.source {
+                if let Some(f) = app.feeds.rows.iter_mut().find(|f| f.id == feed) {
                     f.unread = 0;
                 }
-                if app.feeds.iter().any(|f| f.unread > 0 && f.id != feed) {
+                if app.feeds.rows.iter().any(|f| f.unread > 0 && f.id != feed) {
                     return jump_unread(app, jump != Jump::LastUnread);
                 }
             }
@@ -411,17 +412,17 @@ mod tests {
     fn moving_the_feed_selection_loads_its_articles_once() {
         let mut app = App::sample(80, 24);
         assert_eq!(update(&mut app, Action::SelectNext), vec![Effect::LoadArticles(Source::Feed(FeedId(2)))]);
-        assert_eq!(app.feed_sel, 1);
+        assert_eq!(app.feeds.sel, 1);
         // At the bottom: stays, and asks for nothing again.
         assert_eq!(update(&mut app, Action::SelectNext), vec![]);
-        assert_eq!(app.feed_sel, 1);
+        assert_eq!(app.feeds.sel, 1);
         assert_eq!(
             update(&mut app, Action::SelectFirst),
             vec![Effect::LoadArticles(Source::Feed(FeedId(1)))]
         );
-        assert_eq!(app.feed_sel, 0);
+        assert_eq!(app.feeds.sel, 0);
         let _ = update(&mut app, Action::SelectPrev);
-        assert_eq!(app.feed_sel, 0);
+        assert_eq!(app.feeds.sel, 0);
     }
 
     #[test]
@@ -429,13 +430,13 @@ mod tests {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Articles;
         assert!(update(&mut app, Action::SelectLast).is_empty());
-        assert_eq!(app.article_sel, 2);
+        assert_eq!(app.articles.sel, 2);
         let _ = update(&mut app, Action::SelectPrev);
-        assert_eq!(app.article_sel, 1);
+        assert_eq!(app.articles.sel, 1);
         let _ = update(&mut app, Action::PageDown);
-        assert_eq!(app.article_sel, 2);
+        assert_eq!(app.articles.sel, 2);
         let _ = update(&mut app, Action::SelectFirst);
-        assert_eq!(app.article_sel, 0);
+        assert_eq!(app.articles.sel, 0);
     }
 
     #[test]
@@ -453,8 +454,8 @@ mod tests {
             ]
         );
         assert_eq!(app.focus, Pane::Article);
-        assert!(app.entries[0].read);
-        let open = app.article.as_ref().expect("open article");
+        assert!(app.articles.entries[0].read);
+        let open = app.article.open.as_ref().expect("open article");
         assert_eq!(open.feed_title, "Rust Blog");
         assert_eq!(open.lines, None);
 
@@ -469,7 +470,7 @@ mod tests {
                 link_cells: vec![],
             },
         );
-        assert_eq!(app.article.as_ref().and_then(|o| o.lines.clone()), None);
+        assert_eq!(app.article.open.as_ref().and_then(|o| o.lines.clone()), None);
         let _ = update(
             &mut app,
             Action::BodyRendered {
@@ -481,7 +482,7 @@ mod tests {
             },
         );
         assert_eq!(
-            app.article.as_ref().and_then(|o| o.lines.clone()),
+            app.article.open.as_ref().and_then(|o| o.lines.clone()),
             Some(vec![ratatui::text::Line::from("hi")])
         );
     }
@@ -506,21 +507,21 @@ mod tests {
         app.focus = Pane::Articles;
         // Titles that sort otherwise than the dates: 10 "Zebra", 11 "apple", 12 "Mango" (read).
         for (id, title) in [(10, "Zebra"), (11, "apple"), (12, "Mango")] {
-            app.rows.get_mut(&ArticleId(id)).unwrap().title = title.into();
+            app.articles.rows.get_mut(&ArticleId(id)).unwrap().title = title.into();
         }
         let shown = |app: &App| app.visible_entries().map(|e| e.id.0).collect::<Vec<_>>();
         assert_eq!(shown(&app), [10, 11, 12]);
-        app.article_sel = 1;
+        app.articles.sel = 1;
         let _ = update(&mut app, Action::CycleOrder);
-        assert_eq!((shown(&app), app.message.as_str()), (vec![12, 11, 10], "articles oldest first"));
+        assert_eq!((shown(&app), app.status.message.as_str()), (vec![12, 11, 10], "articles oldest first"));
         assert_eq!(app.selected_entry().map(|e| e.id.0), Some(11), "the selection follows its article");
         let _ = update(&mut app, Action::CycleOrder);
         assert_eq!(shown(&app), [10, 11, 12], "unread first (12 is read)");
-        app.entries[0].read = true;
+        app.articles.entries[0].read = true;
         app.refilter_articles();
         assert_eq!(shown(&app), [11, 10, 12]);
         // Title order needs every row: asked for, and sorted as they land.
-        app.rows.remove(&ArticleId(12));
+        app.articles.rows.remove(&ArticleId(12));
         let effects = update(&mut app, Action::CycleOrder);
         // ... and the order is kept for the next run.
         let kept =
@@ -533,7 +534,7 @@ mod tests {
             ]
         );
         assert_eq!(shown(&app), [11, 10, 12], "a row not read yet sorts last");
-        let mut mango = ArticleRow::loading(&app.entries[2]);
+        let mut mango = ArticleRow::loading(&app.articles.entries[2]);
         mango.title = "Mango".into();
         let _ = update(
             &mut app,
@@ -545,10 +546,10 @@ mod tests {
         );
         assert_eq!(shown(&app), [11, 12, 10], "apple, Mango, Zebra");
         // Another list has its own order; coming back finds this one's again.
-        app.articles_source = Some(Source::Starred);
+        app.articles.source = Some(Source::Starred);
         app.refilter_articles();
         assert_eq!(app.order(), crate::ui::app::ArticleOrder::Newest);
-        app.articles_source = Some(Source::Feed(FeedId(1)));
+        app.articles.source = Some(Source::Feed(FeedId(1)));
         app.refilter_articles();
         assert_eq!(shown(&app), [11, 12, 10]);
         let _ = update(&mut app, Action::CycleOrder);
@@ -557,7 +558,7 @@ mod tests {
         assert_eq!(shown(&app), [10, 11, 12]);
         // A new run starts each list in the order kept for it.
         let mut next_run = App::sample(80, 24);
-        next_run.kept_orders = kept;
+        next_run.articles.kept_orders = kept;
         next_run.refilter_articles();
         assert_eq!(next_run.order(), crate::ui::app::ArticleOrder::Title);
     }
@@ -567,23 +568,23 @@ mod tests {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Articles;
         let _ = update(&mut app, Action::Open);
-        let width = app.article.as_ref().map_or(0, |o| o.width);
+        let width = app.article.open.as_ref().map_or(0, |o| o.width);
         let lines = (0..100).map(|i| ratatui::text::Line::from(format!("line {i}"))).collect();
         let _ = update(
             &mut app,
             Action::BodyRendered { article: ArticleId(10), width, lines, links: vec![], link_cells: vec![] },
         );
         let _ = update(&mut app, Action::PageDown);
-        let after_page = app.article.as_ref().map_or(0, |o| o.scroll);
+        let after_page = app.article.open.as_ref().map_or(0, |o| o.scroll);
         assert!(after_page > 1, "{after_page}");
         let _ = update(&mut app, Action::SelectLast);
         let (_, page) = layout::article_text_size(80, 24, Default::default());
         assert_eq!(
-            app.article.as_ref().map_or(0, |o| o.scroll),
-            app.article.as_ref().map_or(0, crate::ui::app::OpenArticle::total_lines) - page
+            app.article.open.as_ref().map_or(0, |o| o.scroll),
+            app.article.open.as_ref().map_or(0, crate::ui::app::OpenArticle::total_lines) - page
         );
         let _ = update(&mut app, Action::SelectFirst);
-        assert_eq!(app.article.as_ref().map_or(1, |o| o.scroll), 0);
+        assert_eq!(app.article.open.as_ref().map_or(1, |o| o.scroll), 0);
     }
 
     #[test]
@@ -591,7 +592,7 @@ mod tests {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Articles;
         let _ = update(&mut app, Action::Open);
-        let width = app.article.as_ref().map_or(0, |o| o.width);
+        let width = app.article.open.as_ref().map_or(0, |o| o.width);
         let body = |width| Action::BodyRendered {
             article: ArticleId(10),
             width,
@@ -600,10 +601,10 @@ mod tests {
             link_cells: vec![],
         };
         let _ = update(&mut app, body(width));
-        let header = |app: &App| app.article.as_ref().map_or(0, |o| o.header(&app.date_format).len());
+        let header = |app: &App| app.article.open.as_ref().map_or(0, |o| o.header(&app.date_format).len());
         // Paragraph 5 starts at body line 5 * 4; the view's top is in its second line.
         let top_before = header(&app) + 5 * 4 + 1;
-        app.article.as_mut().expect("open").scroll = top_before;
+        app.article.open.as_mut().expect("open").scroll = top_before;
         let effects = update(&mut app, Action::Resize { width: 40, height: 24 });
         let Some(Effect::LoadBody { width: narrow, .. }) = effects.first().cloned() else {
             panic!("the body is laid out again: {effects:?}")
@@ -611,15 +612,15 @@ mod tests {
         assert!(narrow <= 40);
         let _ = update(&mut app, body(narrow));
         // At 7 lines a paragraph, paragraph 5 starts at body line 5 * 8.
-        let open = app.article.as_ref().expect("open");
+        let open = app.article.open.as_ref().expect("open");
         assert_eq!(open.scroll, header(&app) + 5 * 8, "not the old offset {top_before}");
         assert_eq!(open.resume_paragraph, None);
         // A blank line at the top: the paragraph below it is the one being read.
         let blank_before_6 = header(&app) + 6 * 8 - 1;
-        app.article.as_mut().expect("open").scroll = blank_before_6;
+        app.article.open.as_mut().expect("open").scroll = blank_before_6;
         let _ = update(&mut app, Action::Resize { width: 80, height: 24 });
         let _ = update(&mut app, body(width));
-        assert_eq!(app.article.as_ref().map(|o| o.scroll), Some(header(&app) + 6 * 4));
+        assert_eq!(app.article.open.as_ref().map(|o| o.scroll), Some(header(&app) + 6 * 4));
     }
 
     #[test]
@@ -656,8 +657,8 @@ mod tests {
         assert_eq!(open_id(&app), Some(ArticleId(21)));
         assert!(effects.contains(&Effect::Mark { ids: vec![ArticleId(21)], mark: Mark::Read }));
         // N goes back: nothing unread above 21 in feed 2, so feed 1's last unread.
-        app.feeds[0].unread = 1;
-        app.articles_source = Some(Source::Feed(FeedId(2)));
+        app.feeds.rows[0].unread = 1;
+        app.articles.source = Some(Source::Feed(FeedId(2)));
         let effects = update(&mut app, Action::PrevUnread);
         assert_eq!(effects, vec![Effect::ReloadArticles(Source::Feed(FeedId(1)))]);
         let _ = update(
@@ -670,13 +671,13 @@ mod tests {
     #[test]
     fn n_with_nothing_unread_says_so() {
         let mut app = App::sample(80, 24);
-        for a in &mut app.entries {
+        for a in &mut app.articles.entries {
             a.read = true;
         }
-        app.feeds[0].unread = 0;
+        app.feeds.rows[0].unread = 0;
         assert!(update(&mut app, Action::NextUnread).is_empty());
-        assert_eq!(app.message, "no more unread articles");
-        assert_eq!(app.article, None);
+        assert_eq!(app.status.message, "no more unread articles");
+        assert_eq!(app.article.open, None);
     }
 
     #[test]
@@ -684,7 +685,7 @@ mod tests {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Articles;
         let _ = update(&mut app, Action::Open);
-        let width = app.article.as_ref().map_or(0, |o| o.width);
+        let width = app.article.open.as_ref().map_or(0, |o| o.width);
         let _ = update(
             &mut app,
             Action::BodyRendered {
@@ -703,7 +704,7 @@ mod tests {
     fn unread_only_hides_read_rows_but_not_the_selected_one() {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Articles;
-        app.feeds[1].unread = 0;
+        app.feeds.rows[1].unread = 0;
         let _ = update(&mut app, Action::ToggleUnreadOnly);
         assert!(app.unread_only);
         // Article 12 is read: hidden. Feed 2 has nothing unread: hidden.
@@ -711,12 +712,12 @@ mod tests {
         assert_eq!(app.visible_feeds().map(|f| f.id.0).collect::<Vec<_>>(), vec![1]);
         // Reading the selected article keeps it listed until the list is rebuilt.
         let _ = update(&mut app, Action::ToggleRead);
-        assert_eq!(app.article_view.len(), 2);
+        assert_eq!(app.articles.view.len(), 2);
         let articles = list_rows(&app);
         let _ = update(&mut app, loaded(Source::Feed(FeedId(1)), articles));
         assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![10, 11]);
         let _ = update(&mut app, Action::ToggleUnreadOnly);
-        assert_eq!(app.article_view.len(), 3);
+        assert_eq!(app.articles.view.len(), 3);
     }
 
     #[test]
@@ -728,9 +729,9 @@ mod tests {
         rows.extend(rows_of(1, &[(11, false)]));
         let _ = update(&mut app, loaded(Source::Starred, rows));
         assert_eq!(app.list_title(), "Starred");
-        assert_eq!(app.article_view.len(), 2);
+        assert_eq!(app.articles.view.len(), 2);
         // A feeds reload does not replace the starred list.
-        let feeds = app.feeds.clone();
+        let feeds = app.feeds.rows.clone();
         assert!(update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 }).is_empty());
         // A in this view marks the listed articles read.
         let effects = update(&mut app, Action::MarkFeedRead);
@@ -752,7 +753,7 @@ mod tests {
             let _ = update(&mut app, Action::Input(InputKey::Char(c)));
         }
         assert!(update(&mut app, Action::Input(InputKey::Submit)).is_empty());
-        assert!(app.message.starts_with("nothing to search for"), "{}", app.message);
+        assert!(app.status.message.starts_with("nothing to search for"), "{}", app.status.message);
         let _ = update(&mut app, Action::Search);
         for c in "rust lang".chars() {
             let _ = update(&mut app, Action::Input(InputKey::Char(c)));
@@ -768,7 +769,7 @@ mod tests {
         let _ = update(&mut app, loaded(source, rows));
         let _ = update(&mut app, Action::Searched { source, found: 2, shown: 2, rebuilt: false });
         assert_eq!(app.list_title(), "Search: rust lang");
-        assert_eq!(app.message, "2 articles match rust lang (O orders them, Esc goes back)");
+        assert_eq!(app.status.message, "2 articles match rust lang (O orders them, Esc goes back)");
         let shown = |app: &App| app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>();
         assert_eq!(shown(&app), [21, 11]);
         // Unread-only does not hide what a search found, nor leave it.
@@ -785,9 +786,9 @@ mod tests {
         }
         assert_eq!((app.order(), shown(&app)), (crate::ui::app::ArticleOrder::BestMatch, vec![21, 11]));
         // A feeds reload (after a mark, a refresh) keeps the results.
-        let feeds = app.feeds.clone();
+        let feeds = app.feeds.rows.clone();
         assert!(update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 }).is_empty());
-        assert_eq!(app.articles_wanted, Some(source));
+        assert_eq!(app.articles.wanted, Some(source));
         // A marks what is listed; the prompt starts from the last search, to refine it.
         let effects = update(&mut app, Action::MarkFeedRead);
         assert_eq!(effects, vec![Effect::Mark { ids: vec![ArticleId(11)], mark: Mark::Read }]);
@@ -795,13 +796,13 @@ mod tests {
         assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some("rust lang"));
         // A stale count (of an older search) says nothing.
         let _ = update(&mut app, Action::Input(InputKey::Cancel));
-        app.message.clear();
+        app.status.message.clear();
         let older = Source::search("rust");
         let _ = update(&mut app, Action::Searched { source: older, found: 9, shown: 9, rebuilt: false });
-        assert!(app.message.is_empty());
+        assert!(app.status.message.is_empty());
         let _ = update(&mut app, Action::Searched { source, found: 1500, shown: 1000, rebuilt: true });
         assert_eq!(
-            app.message,
+            app.status.message,
             "search index built; 1500 articles match rust lang; the best 1000 are listed (O orders them, Esc goes back)"
         );
     }
@@ -817,7 +818,7 @@ mod tests {
         assert_eq!(update(&mut app, Action::CopyLink), vec![Effect::Copy("https://example.org/0".into())]);
         assert!(update(&mut app, Action::OpenLink(1)).is_empty(), "no article open");
         let _ = update(&mut app, Action::Open);
-        let width = app.article.as_ref().map_or(0, |o| o.width);
+        let width = app.article.open.as_ref().map_or(0, |o| o.width);
         let links = vec!["https://a.example/".to_owned(), "https://b.example/".to_owned()];
         let _ = update(
             &mut app,
@@ -825,7 +826,7 @@ mod tests {
         );
         assert_eq!(update(&mut app, Action::OpenLink(2)), vec![Effect::OpenUrl("https://b.example/".into())]);
         assert!(update(&mut app, Action::OpenLink(3)).is_empty());
-        assert_eq!(app.message, "this article has no link [3]");
+        assert_eq!(app.status.message, "this article has no link [3]");
         // Twelve links: a digit starts the number, Enter opens it ([1] and [12] both reachable).
         let links: Vec<String> = (1..=12).map(|n| format!("https://l.example/{n}")).collect();
         let _ = update(
@@ -855,15 +856,15 @@ mod tests {
             update(&mut app, Action::MouseClick { column: 3, row: 2 }),
             vec![Effect::LoadArticles(Source::Feed(FeedId(2)))]
         );
-        assert_eq!(app.feed_sel, 1);
+        assert_eq!(app.feeds.sel, 1);
         let _ = update(&mut app, Action::MouseClick { column: 3, row: 1 });
-        assert_eq!(app.feed_sel, 0);
+        assert_eq!(app.feeds.sel, 0);
         // Articles pane: first click selects, second on the same row opens.
         let articles = list_rows(&App::sample(120, 40));
         let _ = update(&mut app, loaded(Source::Feed(FeedId(1)), articles));
         let x = 60;
         assert!(update(&mut app, Action::MouseClick { column: x, row: 3 }).is_empty());
-        assert_eq!((app.focus, app.article_sel), (Pane::Articles, 2));
+        assert_eq!((app.focus, app.articles.sel), (Pane::Articles, 2));
         let effects = update(&mut app, Action::MouseClick { column: x, row: 3 });
         assert!(
             matches!(effects.last(), Some(Effect::LoadBody { article: ArticleId(12), .. })),
@@ -871,40 +872,40 @@ mod tests {
         );
         // The wheel over the feeds pane moves its selection, whatever had focus.
         let _ = update(&mut app, Action::MouseScroll { column: 3, row: 5, down: true });
-        assert_eq!((app.focus, app.feed_sel), (Pane::Feeds, 1));
+        assert_eq!((app.focus, app.feeds.sel), (Pane::Feeds, 1));
         // Below the last row: nothing.
         assert!(update(&mut app, Action::MouseClick { column: 3, row: 10 }).is_empty());
-        assert_eq!(app.feed_sel, 1);
+        assert_eq!(app.feeds.sel, 1);
     }
 
     #[test]
     fn t_cycles_through_the_tags_then_shows_every_feed() {
         let mut app = App::sample(80, 24);
         let _ = update(&mut app, Action::NextTag);
-        assert_eq!(app.tag.as_deref(), Some("ai"));
+        assert_eq!(app.feeds.tag.as_deref(), Some("ai"));
         assert_eq!(app.visible_feeds().map(|f| f.id.0).collect::<Vec<_>>(), vec![2]);
         assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(2)));
         let _ = update(&mut app, Action::NextTag);
-        assert_eq!(app.tag.as_deref(), Some("rust"));
+        assert_eq!(app.feeds.tag.as_deref(), Some("rust"));
         assert_eq!(app.visible_feeds().map(|f| f.id.0).collect::<Vec<_>>(), vec![1]);
         let _ = update(&mut app, Action::NextTag);
-        assert_eq!(app.tag.as_deref(), Some("zh"));
+        assert_eq!(app.feeds.tag.as_deref(), Some("zh"));
         let _ = update(&mut app, Action::NextTag);
-        assert_eq!(app.tag, None);
-        assert_eq!(app.feed_view.len(), 2);
+        assert_eq!(app.feeds.tag, None);
+        assert_eq!(app.feeds.view.len(), 2);
     }
 
     #[test]
     fn big_t_groups_the_feeds_by_tag_and_back_keeping_the_selection() {
         let mut app = App::sample(80, 24);
         assert!(update(&mut app, Action::ToggleGroups).is_empty(), "feed 1 stays selected and shown");
-        assert!(app.group_by_tag);
+        assert!(app.feeds.group_by_tag);
         // Alphabetical headings; feed 2 (ai, zh) is under both.
         assert_eq!(feed_rows(&app), ["-ai", "2", "-rust", "1", "-zh", "2"]);
-        assert_eq!((app.feed_sel, app.selected_feed().map(|f| f.id)), (3, Some(FeedId(1))));
-        assert!(app.message.contains("grouped by tag"), "{}", app.message);
+        assert_eq!((app.feeds.sel, app.selected_feed().map(|f| f.id)), (3, Some(FeedId(1))));
+        assert!(app.status.message.contains("grouped by tag"), "{}", app.status.message);
         let heading = |app: &App, tag: &str| {
-            app.feed_view.iter().find_map(|l| match l {
+            app.feeds.view.iter().find_map(|l| match l {
                 FeedLine::Heading(h) if h.group.label() == tag => Some(h.unread),
                 _ => None,
             })
@@ -916,13 +917,13 @@ mod tests {
         assert_eq!(selected_row(&app), "-zh");
         let _ = update(&mut app, Action::ToggleGroups);
         assert_eq!(feed_rows(&app), ["1", "2"]);
-        assert_eq!(app.feed_sel, 1);
+        assert_eq!(app.feeds.sel, 1);
     }
 
     #[test]
     fn untagged_feeds_come_last_and_tags_sort_ignoring_case() {
         let mut app = App::sample(80, 24);
-        app.feeds.push(FeedRow {
+        app.feeds.rows.push(FeedRow {
             id: FeedId(3),
             title: "Plain".into(),
             unread: 4,
@@ -932,7 +933,7 @@ mod tests {
             tags: vec![],
             options: Default::default(),
         });
-        app.feeds.push(FeedRow {
+        app.feeds.rows.push(FeedRow {
             id: FeedId(4),
             title: "Caps".into(),
             unread: 1,
@@ -964,14 +965,14 @@ mod tests {
         assert_eq!(app.selected_feed().map(|f| f.id), Some(FeedId(1)));
         assert_eq!(update(&mut app, Action::SelectNext), Vec::<Effect>::new());
         assert_eq!(update(&mut app, Action::SelectNext), vec![Effect::LoadArticles(Source::Feed(FeedId(2)))]);
-        assert_eq!(app.feed_sel, 4);
+        assert_eq!(app.feeds.sel, 4);
         // Enter on a feed still opens its articles.
         let _ = update(&mut app, Action::Open);
         assert_eq!(app.focus, Pane::Articles);
         // The fold is remembered across a flat interlude and a reload; Enter again unfolds.
         let _ = update(&mut app, Action::ToggleGroups);
         let _ = update(&mut app, Action::ToggleGroups);
-        let feeds = app.feeds.clone();
+        let feeds = app.feeds.rows.clone();
         let _ = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 2 });
         assert_eq!(feed_rows(&app)[0], "+ai");
         app.focus = Pane::Feeds;
@@ -983,7 +984,7 @@ mod tests {
     #[test]
     fn a_feed_added_into_a_folded_heading_opens_it() {
         let mut app = grouped_sample();
-        let mut feeds = app.feeds.clone();
+        let mut feeds = app.feeds.rows.clone();
         feeds.push(FeedRow {
             id: FeedId(9),
             title: "Added".into(),
@@ -994,7 +995,7 @@ mod tests {
             tags: vec!["rust".into()],
             options: Default::default(),
         });
-        app.folded.insert(TagGroup::Tag("rust".into()));
+        app.feeds.folded.insert(TagGroup::Tag("rust".into()));
         app.refilter_feeds();
         let _ = update(&mut app, Action::FeedAdded { feed: Some(FeedId(9)), message: "added".into() });
         let _ = update(&mut app, Action::FeedsLoaded { feeds, unread_total: 3 });
@@ -1019,17 +1020,17 @@ mod tests {
         let _ = update(&mut app, Action::Input(InputKey::Cancel));
         assert_eq!(feed_rows(&app).len(), 6);
         // A folded heading with matches stays, folded.
-        app.folded.insert(TagGroup::Tag("zh".into()));
+        app.feeds.folded.insert(TagGroup::Tag("zh".into()));
         let _ = update(&mut app, Action::Filter);
         for c in "机器".chars() {
             let _ = update(&mut app, Action::Input(InputKey::Char(c)));
         }
         assert_eq!(feed_rows(&app), ["-ai", "2", "+zh"]);
         let _ = update(&mut app, Action::Input(InputKey::Cancel));
-        app.folded.clear();
+        app.feeds.folded.clear();
         // t: only that tag's heading, even for a feed that has another tag too.
         let _ = update(&mut app, Action::NextTag);
-        assert_eq!(app.tag.as_deref(), Some("ai"));
+        assert_eq!(app.feeds.tag.as_deref(), Some("ai"));
         assert_eq!(feed_rows(&app), ["-ai", "2"]);
         let _ = update(&mut app, Action::NextTag);
         assert_eq!(feed_rows(&app), ["-rust", "1"]);
@@ -1038,7 +1039,7 @@ mod tests {
     #[test]
     fn n_reaches_a_feed_in_a_folded_heading_and_opens_it() {
         let mut app = grouped_sample();
-        app.feeds.push(FeedRow {
+        app.feeds.rows.push(FeedRow {
             id: FeedId(3),
             title: "Go".into(),
             unread: 0,
@@ -1048,7 +1049,7 @@ mod tests {
             tags: vec!["go".into()],
             options: Default::default(),
         });
-        app.folded.insert(TagGroup::Tag("rust".into()));
+        app.feeds.folded.insert(TagGroup::Tag("rust".into()));
         app.refilter_feeds();
         // Feed 3 is shown (empty); the only unread feed, 1, is under the folded "rust".
         let _ = update(&mut app, Action::SelectFirst);
@@ -1087,7 +1088,7 @@ mod tests {
     #[test]
     fn the_offset_keeps_the_selection_on_screen_over_headings() {
         let mut app = App::sample(80, 8);
-        app.feeds = (0..20)
+        app.feeds.rows = (0..20)
             .map(|i| FeedRow {
                 id: FeedId(i),
                 title: format!("feed {i}"),
@@ -1103,23 +1104,23 @@ mod tests {
         assert_eq!(feed_rows(&app).len(), 30);
         let _ = update(&mut app, Action::SelectLast);
         let rows = layout::list_page(80, 8, Pane::Feeds, app.split);
-        assert_eq!(app.feed_offset, 30 - rows);
+        assert_eq!(app.feeds.offset, 30 - rows);
         let _ = update(&mut app, Action::SelectFirst);
-        assert_eq!((app.feed_sel, app.feed_offset), (0, 0));
+        assert_eq!((app.feeds.sel, app.feeds.offset), (0, 0));
     }
 
     #[test]
     fn rows_are_read_as_the_screen_comes_near_them_and_once() {
         let (mut app, rows, effects) = long_list(1000, 200, |i| i % 3 == 0);
         assert!(effects.is_empty(), "the first window came with the list: {effects:?}");
-        assert_eq!((app.entries.len(), app.rows.len()), (1000, 200));
+        assert_eq!((app.articles.entries.len(), app.articles.rows.len()), (1000, 200));
         let page = layout::list_page(80, 24, Pane::Articles, app.split);
         let mut effects = Vec::new();
-        while effects.is_empty() && app.article_sel < 999 {
+        while effects.is_empty() && app.articles.sel < 999 {
             effects = update(&mut app, Action::PageDown);
         }
         // Exactly the missing rows of the screen and two pages each side, in list order.
-        let offset = app.article_offset;
+        let offset = app.articles.offset;
         assert!(offset + 2 * page > 200 && offset + page <= 200, "asked early: offset {offset}");
         let want: Vec<ArticleId> = (offset.saturating_sub(2 * page)..(offset + 3 * page).min(1000))
             .filter(|&i| i >= 200)
@@ -1135,13 +1136,13 @@ mod tests {
             Action::RowsLoaded { source: Source::Feed(FeedId(2)), asked: vec![], rows: arrived }
         )
         .is_empty());
-        assert!(app.rows_loading.is_empty());
-        assert!(want.iter().all(|id| app.rows.contains_key(id)));
+        assert!(app.articles.rows_loading.is_empty());
+        assert!(want.iter().all(|id| app.articles.rows.contains_key(id)));
         // The end of the list: the rest, once.
         let effects = update(&mut app, Action::SelectLast);
         let ids = load_rows_ids(&effects);
         assert_eq!(ids.last(), Some(&ArticleId(1999)));
-        assert!(ids.iter().all(|id| !app.rows.contains_key(id)), "only missing rows");
+        assert!(ids.iter().all(|id| !app.articles.rows.contains_key(id)), "only missing rows");
     }
 
     #[test]
@@ -1149,7 +1150,7 @@ mod tests {
         let (mut app, rows, _) = long_list(1000, 200, |i| i != 700);
         let effects = update(&mut app, Action::NextUnread);
         assert_eq!(open_id(&app), Some(ArticleId(1700)));
-        assert_eq!(app.article.as_ref().map(|o| o.row.title.as_str()), Some("…"));
+        assert_eq!(app.article.open.as_ref().map(|o| o.row.title.as_str()), Some("…"));
         assert!(effects.contains(&Effect::Mark { ids: vec![ArticleId(1700)], mark: Mark::Read }));
         let asked = load_rows_ids(&effects);
         assert!(asked.contains(&ArticleId(1700)), "{effects:?}");
@@ -1158,8 +1159,8 @@ mod tests {
             &mut app,
             Action::RowsLoaded { source: Source::Feed(FeedId(2)), asked: vec![], rows: arrived },
         );
-        let open = app.article.as_ref().map(|o| o.row.clone());
+        let open = app.article.open.as_ref().map(|o| o.row.clone());
         assert_eq!(open.as_ref().map(|r| (r.title.as_str(), r.read)), Some(("a1700", true)));
-        assert!(app.rows[&ArticleId(1700)].read);
+        assert!(app.articles.rows[&ArticleId(1700)].read);
     }
 }

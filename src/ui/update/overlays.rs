@@ -5,7 +5,7 @@ use super::*;
 /// Keys while an overlay is open: moving scrolls it, back, q or its own key closes it;
 /// `None` lets the action through (facts from workers, resizes).
 pub(super) fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
-    let scroll = match app.overlay.as_mut()? {
+    let scroll = match app.overlay.shown.as_mut()? {
         Overlay::Help { scroll } | Overlay::Health { scroll, .. } => scroll,
     };
     let page = usize::from(app.height.saturating_sub(6)).max(1);
@@ -17,7 +17,9 @@ pub(super) fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effec
         Action::SelectFirst => *scroll = 0,
         Action::SelectLast => *scroll = usize::MAX / 2,
         // q closes the window like Esc (Ctrl-c, which always quits, never gets here).
-        Action::Back | Action::Help | Action::FeedInfo | Action::Open | Action::Quit => app.overlay = None,
+        Action::Back | Action::Help | Action::FeedInfo | Action::Open | Action::Quit => {
+            app.overlay.shown = None;
+        }
         // The mouse, prompt text and every fact from workers go on as without the window.
         Action::MouseScroll { .. } | Action::MouseClick { .. } | Action::Input(_) => return None,
         fact if !fact.is_intent() => return None,
@@ -37,24 +39,26 @@ mod tests {
         assert_eq!(update(&mut app, Action::FeedInfo), vec![Effect::LoadHealth(FeedId(1))]);
         let records = vec![crate::store::FetchRecord { status: Some(200), ..Default::default() }];
         let _ = update(&mut app, Action::HealthLoaded { feed: FeedId(1), records: records.clone() });
-        assert!(matches!(&app.overlay, Some(Overlay::Health { records: Some(r), .. }) if *r == records));
+        assert!(
+            matches!(&app.overlay.shown, Some(Overlay::Health { records: Some(r), .. }) if *r == records)
+        );
         // j scrolls the window, not the list; m does nothing; Esc closes.
         let _ = update(&mut app, Action::SelectNext);
-        assert_eq!(app.feed_sel, 0);
-        assert!(matches!(app.overlay, Some(Overlay::Health { scroll: 1, .. })));
+        assert_eq!(app.feeds.sel, 0);
+        assert!(matches!(app.overlay.shown, Some(Overlay::Health { scroll: 1, .. })));
         assert!(update(&mut app, Action::RefreshAll).is_empty());
-        assert_eq!(app.refresh, None);
+        assert_eq!(app.background.refresh, None);
         let _ = update(&mut app, Action::Back);
-        assert_eq!(app.overlay, None);
+        assert_eq!(app.overlay.shown, None);
         // q closes a window (each of them), and quits only from the panes.
         let _ = update(&mut app, Action::Help);
-        assert!(matches!(app.overlay, Some(Overlay::Help { .. })));
+        assert!(matches!(app.overlay.shown, Some(Overlay::Help { .. })));
         assert!(update(&mut app, Action::Quit).is_empty());
-        assert_eq!(app.overlay, None);
+        assert_eq!(app.overlay.shown, None);
         assert!(!app.quit);
         let _ = update(&mut app, Action::FeedInfo);
         assert!(update(&mut app, Action::Quit).is_empty());
-        assert_eq!(app.overlay, None);
+        assert_eq!(app.overlay.shown, None);
         assert_eq!(update(&mut app, Action::Quit), vec![Effect::Quit]);
         // Ctrl-c quits from a window too.
         let _ = update(&mut app, Action::Help);

@@ -71,8 +71,13 @@ pub(super) fn input(app: &mut App, key: InputKey) -> Vec<Effect> {
                     }]
                 }
                 PromptKind::Tags(feed) => {
-                    let old =
-                        app.feeds.iter().find(|f| f.id == feed).map(|f| f.tags.clone()).unwrap_or_default();
+                    let old = app
+                        .feeds
+                        .rows
+                        .iter()
+                        .find(|f| f.id == feed)
+                        .map(|f| f.tags.clone())
+                        .unwrap_or_default();
                     let new = tag_list(&text);
                     let remove_tags = old.iter().filter(|t| !new.contains(t)).cloned().collect();
                     let add_tags = new.into_iter().filter(|t| !old.contains(t)).collect();
@@ -146,7 +151,7 @@ pub(super) fn edit_article_tags(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     // A row still on its way has no tags yet: Enter on an empty prompt would drop them all.
-    let row = current_row(app).filter(|_| !app.rows_loading.contains(&id));
+    let row = current_row(app).filter(|_| !app.articles.rows_loading.contains(&id));
     let Some(tags) = row.map(|r| r.tags.join(" ")) else {
         app.say("the article is still loading; press # again in a moment");
         return Vec::new();
@@ -169,30 +174,30 @@ fn search(app: &mut App, text: String) -> Vec<Effect> {
         ));
         return Vec::new();
     }
-    app.last_search = text.to_owned();
+    app.articles.last_search = text.to_owned();
     let source = Source::search(text);
     app.focus = Pane::Articles;
     app.say(format!("searching for {}…", crate::sanitize::line(text)));
     // The same search again (to see what a refresh brought) is asked again.
-    app.articles_wanted = Some(source);
+    app.articles.wanted = Some(source);
     vec![Effect::LoadArticles(source)]
 }
 
 pub(super) fn set_filter(app: &mut App, pane: Pane, text: String) -> Vec<Effect> {
     // "filter ...: Esc clears it" is no longer true once it is cleared.
-    if text.is_empty() && app.message.starts_with("filter \"") {
-        app.message.clear();
+    if text.is_empty() && app.status.message.starts_with("filter \"") {
+        app.status.message.clear();
     }
     if pane == Pane::Feeds {
-        app.feed_filter = text;
+        app.feeds.filter = text;
         app.refilter_feeds();
         // The selection may have moved to another feed: the articles pane follows it.
         want_articles(app)
     } else {
         // A filter being typed needs every row; `update` asks for them (`want_rows`).
-        app.article_filter = text;
-        if !app.article_filter.starts_with('?') {
-            app.query_matches = None;
+        app.articles.filter = text;
+        if !app.articles.filter.starts_with('?') {
+            app.articles.query_matches = None;
         }
         app.refilter_articles();
         match_query(app)
@@ -203,8 +208,8 @@ pub(super) fn set_filter(app: &mut App, pane: Pane, text: String) -> Vec<Effect>
 /// here, its error shown in the status line as typed; the store answers which articles of
 /// the list match (`QueryMatched`), and the list shows the last answer until the next lands.
 pub(super) fn match_query(app: &mut App) -> Vec<Effect> {
-    let Some(expr) = app.article_filter.strip_prefix('?').map(str::to_owned) else { return Vec::new() };
-    let Some(source) = app.articles_source else { return Vec::new() };
+    let Some(expr) = app.articles.filter.strip_prefix('?').map(str::to_owned) else { return Vec::new() };
+    let Some(source) = app.articles.source else { return Vec::new() };
     if expr.trim().is_empty() {
         return Vec::new();
     }
@@ -214,10 +219,10 @@ pub(super) fn match_query(app: &mut App) -> Vec<Effect> {
             Vec::new()
         }
         Ok(_) => {
-            if app.message.starts_with("error at column ") {
-                app.message.clear();
+            if app.status.message.starts_with("error at column ") {
+                app.status.message.clear();
             }
-            let ids = app.entries.iter().map(|e| e.id).collect();
+            let ids = app.articles.entries.iter().map(|e| e.id).collect();
             vec![Effect::MatchQuery { source, expr, ids }]
         }
     }
@@ -263,7 +268,7 @@ mod tests {
         let _ = update(&mut app, Action::Input(InputKey::Clear));
         assert_eq!(update(&mut app, Action::Input(InputKey::Submit)), vec![edit(Some(None), &[], &[])]);
         // #: the tags, prefilled; what is typed replaces them.
-        app.feeds[app.feed_sel].tags = vec!["news".into(), "old".into()];
+        app.feeds.rows[app.feeds.sel].tags = vec!["news".into(), "old".into()];
         let _ = update(&mut app, Action::EditTags);
         assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some("news old"));
         let _ = update(&mut app, Action::Input(InputKey::DeleteWord));
@@ -287,7 +292,7 @@ mod tests {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Feeds;
         let feed = app.selected_feed().map(|f| f.id).unwrap();
-        app.feeds[app.feed_sel].options = crate::store::FeedOptions {
+        app.feeds.rows[app.feeds.sel].options = crate::store::FeedOptions {
             user_agent: Some("Mozilla/5.0 (X11)".into()),
             referer: None,
             headers: vec![("Authorization".into(), "Bearer T".into())],
@@ -352,8 +357,8 @@ mod tests {
                 Some(Prompt { kind: PromptKind::RequestOptions(feed), text: line.into() }),
                 "kept to be fixed"
             );
-            assert!(app.message.starts_with(error), "{line}: {}", app.message);
-            assert!(app.message_is_error);
+            assert!(app.status.message.starts_with(error), "{line}: {}", app.status.message);
+            assert!(app.status.is_error);
         }
         // Fixed, it goes through; Esc instead would have changed nothing.
         let _ = update(&mut app, Action::Input(InputKey::Clear));
@@ -372,7 +377,7 @@ mod tests {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Articles;
         let id = app.selected_entry().map(|e| e.id).unwrap();
-        app.rows.get_mut(&id).unwrap().tags = vec!["later".into(), "rust".into()];
+        app.articles.rows.get_mut(&id).unwrap().tags = vec!["later".into(), "rust".into()];
         let _ = update(&mut app, Action::EditTags);
         let prompt = app.prompt.clone().unwrap();
         assert_eq!((prompt.kind, prompt.text.as_str()), (PromptKind::ArticleTags(id), "later rust"));
@@ -393,7 +398,7 @@ mod tests {
             let _ = update(&mut app, Action::Input(InputKey::Char(c)));
         }
         assert!(update(&mut app, Action::Input(InputKey::Submit)).is_empty());
-        assert!(app.message.contains("\"to:do\" cannot be a tag"), "{}", app.message);
+        assert!(app.status.message.contains("\"to:do\" cannot be a tag"), "{}", app.status.message);
         assert_eq!(app.prompt.as_ref().map(|p| p.text.as_str()), Some("later rust to:do"));
         let _ = update(&mut app, Action::Input(InputKey::Cancel));
         // The answer: the row, the open article's header and the query feeds' counts follow.
@@ -402,10 +407,10 @@ mod tests {
         let effects =
             update(&mut app, Action::ArticleTagged { article: id, tags: tags(&["go", "rust", "x"]) });
         assert!(effects.iter().any(|e| matches!(e, Effect::LoadQueryFeeds(_))), "{effects:?}");
-        assert_eq!(app.rows[&id].tags, ["go", "rust", "x"]);
-        let header = app.article.as_ref().unwrap().header("%Y");
+        assert_eq!(app.articles.rows[&id].tags, ["go", "rust", "x"]);
+        let header = app.article.open.as_ref().unwrap().header("%Y");
         assert!(header.contains(&("Tags:   ", "go, rust, x".to_owned())), "{header:?}");
-        assert!(app.message.contains("the article's tags: go, rust, x"), "{}", app.message);
+        assert!(app.status.message.contains("the article's tags: go, rust, x"), "{}", app.status.message);
         // In the article view `#` is the open article's; with no tags left, no Tags line.
         let _ = update(&mut app, Action::EditTags);
         assert_eq!(app.prompt.as_ref().map(|p| p.kind), Some(PromptKind::ArticleTags(id)));
@@ -415,7 +420,7 @@ mod tests {
             vec![Effect::SetArticleTags { article: id, tags: vec![] }]
         );
         let _ = update(&mut app, Action::ArticleTagged { article: id, tags: vec![] });
-        let header = app.article.as_ref().unwrap().header("%Y");
+        let header = app.article.open.as_ref().unwrap().header("%Y");
         assert!(!header.iter().any(|(label, _)| *label == "Tags:   "), "{header:?}");
         // The feeds pane keeps `#` for the feed's tags.
         app.focus = Pane::Feeds;
@@ -435,17 +440,17 @@ mod tests {
         assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![12]);
         assert_eq!(app.selected_article().map(|a| a.id.0), Some(12));
         let _ = update(&mut app, Action::Input(InputKey::Backspace));
-        assert_eq!(app.article_view.len(), 3);
+        assert_eq!(app.articles.view.len(), 3);
         let _ = update(&mut app, Action::Input(InputKey::Char('1')));
         let _ = update(&mut app, Action::Input(InputKey::Submit));
         assert_eq!(app.prompt, None);
-        assert_eq!(app.article_filter, "NUMBER 1");
+        assert_eq!(app.articles.filter, "NUMBER 1");
         assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![11]);
         // Keys are commands again; Esc clears the filter before it goes back.
         let _ = update(&mut app, Action::Back);
-        assert_eq!(app.article_filter, "");
+        assert_eq!(app.articles.filter, "");
         assert_eq!(app.focus, Pane::Articles);
-        assert_eq!(app.article_view.len(), 3);
+        assert_eq!(app.articles.view.len(), 3);
         // In the feeds pane it filters feeds; Esc in the prompt cancels.
         app.focus = Pane::Feeds;
         let _ = update(&mut app, Action::Filter);
@@ -454,14 +459,14 @@ mod tests {
         }
         assert_eq!(app.visible_feeds().map(|f| f.id.0).collect::<Vec<_>>(), vec![2]);
         let _ = update(&mut app, Action::Input(InputKey::Cancel));
-        assert_eq!((app.prompt.clone(), app.feed_view.len()), (None, 2));
+        assert_eq!((app.prompt.clone(), app.feeds.view.len()), (None, 2));
     }
 
     #[test]
     fn a_filter_starting_with_a_question_mark_asks_the_store_and_shows_its_answer() {
         let mut app = App::sample(80, 24);
         app.focus = Pane::Articles;
-        let source = app.articles_source.expect("the sample shows a list");
+        let source = app.articles.source.expect("the sample shows a list");
         let _ = update(&mut app, Action::Filter);
         let mut effects = Vec::new();
         for c in "?unread and title:".chars() {
@@ -469,18 +474,18 @@ mod tests {
         }
         // Not a query yet: the error in the status line, with its column; nothing asked.
         assert!(effects.is_empty(), "{effects:?}");
-        assert_eq!(app.message, "error at column 18: expected a value after \"title:\"");
-        assert_eq!(app.article_view.len(), 3, "until an answer, every article shows");
+        assert_eq!(app.status.message, "error at column 18: expected a value after \"title:\"");
+        assert_eq!(app.articles.view.len(), 3, "until an answer, every article shows");
         let effects = update(&mut app, Action::Input(InputKey::Char('x')));
-        let all: Vec<ArticleId> = app.entries.iter().map(|e| e.id).collect();
+        let all: Vec<ArticleId> = app.articles.entries.iter().map(|e| e.id).collect();
         assert_eq!(effects, vec![Effect::MatchQuery { source, expr: "unread and title:x".into(), ids: all }]);
-        assert!(app.message.is_empty(), "the error went once the expression parsed");
+        assert!(app.status.message.is_empty(), "the error went once the expression parsed");
         // A stale answer (an older expression) is dropped; the current one filters.
         let _ = update(
             &mut app,
             Action::QueryMatched { source, expr: "unread".into(), ids: vec![ArticleId(10)] },
         );
-        assert_eq!(app.article_view.len(), 3);
+        assert_eq!(app.articles.view.len(), 3);
         let _ = update(
             &mut app,
             Action::QueryMatched { source, expr: "unread and title:x".into(), ids: vec![ArticleId(11)] },
@@ -488,8 +493,8 @@ mod tests {
         assert_eq!(app.visible_entries().map(|a| a.id.0).collect::<Vec<_>>(), vec![11]);
         // Esc clears it, and a plain filter is a plain filter again.
         let _ = update(&mut app, Action::Input(InputKey::Cancel));
-        assert_eq!((app.article_filter.as_str(), app.article_view.len()), ("", 3));
-        assert_eq!(app.query_matches, None);
+        assert_eq!((app.articles.filter.as_str(), app.articles.view.len()), ("", 3));
+        assert_eq!(app.articles.query_matches, None);
     }
 
     #[test]
@@ -507,8 +512,8 @@ mod tests {
             update(&mut app, Action::FeedAdded { feed: Some(FeedId(7)), message: "added X\u{1b}[2J".into() }),
             vec![Effect::LoadFeeds, Effect::LoadQueryFeeds(Vec::new())]
         );
-        assert_eq!(app.message, "added X[2J");
-        let mut feeds = app.feeds.clone();
+        assert_eq!(app.status.message, "added X[2J");
+        let mut feeds = app.feeds.rows.clone();
         feeds.push(FeedRow {
             id: FeedId(7),
             title: "X".into(),
@@ -545,7 +550,7 @@ mod tests {
         // One effect, at the first character, for every row not read yet.
         assert_eq!(asked[0], rows[200..].iter().map(|r| r.id).collect::<Vec<_>>());
         assert!(asked[1..].iter().all(Vec::is_empty), "{:?}", asked.iter().map(Vec::len).collect::<Vec<_>>());
-        assert!(app.article_view.is_empty(), "a2999 is not read yet");
+        assert!(app.articles.view.is_empty(), "a2999 is not read yet");
         let _ = update(
             &mut app,
             Action::RowsLoaded { source: Source::Feed(FeedId(2)), asked: vec![], rows: rows[200..].to_vec() },
@@ -554,8 +559,8 @@ mod tests {
         // Esc clears the filter, and the rows far from the screen go.
         let _ = update(&mut app, Action::Input(InputKey::Submit));
         let _ = update(&mut app, Action::Back);
-        assert_eq!(app.article_view.len(), 3000);
-        assert!(app.rows.len() <= crate::ui::app::ROW_CACHE, "{}", app.rows.len());
+        assert_eq!(app.articles.view.len(), 3000);
+        assert!(app.articles.rows.len() <= crate::ui::app::ROW_CACHE, "{}", app.articles.rows.len());
         assert!(app.selected_article().is_some());
     }
 }

@@ -24,8 +24,8 @@ pub(super) fn updated(new: u64) -> FeedOutcome {
 /// Two feeds with unread articles: feed 1 (articles 10, 11 unread, 12 read) and feed 2.
 pub(super) fn two_unread_feeds() -> App {
     let mut app = App::sample(80, 24);
-    app.feeds[1].unread = 2;
-    app.feeds[1].total = 2;
+    app.feeds.rows[1].unread = 2;
+    app.feeds.rows[1].total = 2;
     app.refilter_feeds();
     app
 }
@@ -54,20 +54,21 @@ pub(super) fn loaded(source: Source, rows: Vec<ArticleRow>) -> Action {
 
 /// The list's rows, in order.
 pub(super) fn list_rows(app: &App) -> Vec<ArticleRow> {
-    app.entries.iter().filter_map(|e| app.rows.get(&e.id).cloned()).collect()
+    app.articles.entries.iter().filter_map(|e| app.articles.rows.get(&e.id).cloned()).collect()
 }
 
 pub(super) fn open_id(app: &App) -> Option<ArticleId> {
-    app.article.as_ref().map(|o| o.row.id)
+    app.article.open.as_ref().map(|o| o.row.id)
 }
 
 /// The feeds pane's rows: `-tag` / `+tag` for open / folded headings, feed ids as numbers.
 pub(super) fn feed_rows(app: &App) -> Vec<String> {
-    app.feed_view
+    app.feeds
+        .view
         .iter()
         .map(|line| match line {
-            FeedLine::Query(i) => format!("?{}", app.queries[*i].name),
-            FeedLine::Feed(i) => app.feeds[*i].id.0.to_string(),
+            FeedLine::Query(i) => format!("?{}", app.feeds.queries[*i].name),
+            FeedLine::Feed(i) => app.feeds.rows[*i].id.0.to_string(),
             FeedLine::Heading(h) => format!("{}{}", if h.folded { "+" } else { "-" }, h.group.label()),
         })
         .collect()
@@ -82,7 +83,7 @@ pub(super) fn long_list(
 ) -> (App, Vec<ArticleRow>, Vec<Effect>) {
     let mut app = App::sample(80, 24);
     app.focus = Pane::Articles;
-    app.articles_wanted = Some(Source::Feed(FeedId(2)));
+    app.articles.wanted = Some(Source::Feed(FeedId(2)));
     let rows = rows_of(2, &(0..n).map(|i| (1000 + i, read(i))).collect::<Vec<_>>());
     let entries = rows.iter().map(ArticleRow::entry).collect();
     let first = rows[..loaded].to_vec();
@@ -102,7 +103,7 @@ pub(super) fn load_rows_ids(effects: &[Effect]) -> Vec<ArticleId> {
 }
 
 pub(super) fn selected_row(app: &App) -> String {
-    feed_rows(app).get(app.feed_sel).cloned().unwrap_or_default()
+    feed_rows(app).get(app.feeds.sel).cloned().unwrap_or_default()
 }
 
 /// The heading the selected row is under.

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use tidings::model::ArticleId;
-use tidings::render::{render_article, ArticleStyles, RenderCache};
+use tidings::render::{render_article, ArticleStyles, RenderCache, RenderKey};
 
 fn corpus_dir() -> PathBuf {
     let candidates = [
@@ -40,11 +40,12 @@ fn bench(c: &mut Criterion) {
     let cache = Mutex::new(RenderCache::default());
     for id in 0..16 {
         let r = Arc::new(render_article(&html, 80, &styles));
-        cache.lock().unwrap().insert(ArticleId(id), 80, r);
+        cache.lock().unwrap().insert(RenderKey { article: ArticleId(id), version: 1, width: 80 }, r);
     }
     c.bench_function("render seed article at 80 (RenderCache hit)", |b| {
         b.iter(|| {
-            let hit = cache.lock().unwrap().get(ArticleId(std::hint::black_box(3)), 80);
+            let key = RenderKey { article: ArticleId(std::hint::black_box(3)), version: 1, width: 80 };
+            let hit = cache.lock().unwrap().get(key);
             assert!(hit.is_some());
             hit
         });

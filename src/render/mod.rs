@@ -36,7 +36,7 @@ use url::Url;
 
 use crate::model::Enclosure;
 
-pub use cache::RenderCache;
+pub use cache::{RenderCache, RenderKey};
 
 /// HTML beyond this many bytes is not rendered; a note says so at the end of the body.
 pub(crate) const MAX_HTML: usize = 1 << 20;

@@ -10,7 +10,7 @@ use super::action::{Action, Effect};
 use super::app::{ArticleRow, FeedRow, Source};
 use super::theme;
 use crate::model::ArticleId;
-use crate::render::{self, RenderCache, Rendered};
+use crate::render::{self, RenderCache, RenderKey, Rendered};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// At most this many articles are listed (newest first). A list holds only ids and flags
@@ -204,18 +204,21 @@ fn try_perform(store: &Engine, effect: Effect) -> Result<Vec<Action>, EngineErro
     })
 }
 
-/// Recently rendered articles, by (article, width): going back to one, or a resize back and
-/// forth, costs nothing.
+/// Recently rendered articles, by article, body version and width: going back to one, or a
+/// resize back and forth, costs a metadata read instead of a body read and a rendering.
 fn render_cache() -> &'static Mutex<RenderCache> {
     static CACHE: OnceLock<Mutex<RenderCache>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(RenderCache::new(16)))
 }
 
 fn rendered_body(store: &Engine, article: ArticleId, width: u16) -> Result<Arc<Rendered>, EngineError> {
-    if let Some(hit) = render_cache().lock().ok().and_then(|mut c| c.get(article, width)) {
+    // The metadata first (no body read): its content hash tells a changed body from the one
+    // rendered before.
+    let meta = store.article(article)?.map(|a| a.meta);
+    let key = RenderKey { article, version: meta.as_ref().map_or(0, |m| m.content_hash), width };
+    if let Some(hit) = render_cache().lock().ok().and_then(|mut c| c.get(key)) {
         return Ok(hit);
     }
-    let meta = store.article(article)?.map(|a| a.meta);
     let site = match &meta {
         Some(m) => store.feed(m.feed)?.and_then(|f| f.site_link),
         None => None,
@@ -249,7 +252,7 @@ fn rendered_body(store: &Engine, article: ArticleId, width: u16) -> Result<Arc<R
     };
     let rendered = Arc::new(rendered);
     if let Ok(mut cache) = render_cache().lock() {
-        cache.insert(article, width, rendered.clone());
+        cache.insert(key, rendered.clone());
     }
     Ok(rendered)
 }

@@ -338,7 +338,14 @@ pub(crate) async fn store_fetched(
     let slots = Semaphore::new(1);
     let job = prepare_job(feed, fetched, record, &slots).await;
     let (store, settings) = (store.clone(), settings.clone());
-    match tokio::task::spawn_blocking(move || apply_job(&store, &settings, job)).await {
+    let applied = tokio::task::spawn_blocking(move || {
+        let report = apply_job(&store, &settings, job);
+        if left_to_index(&report) > 0 {
+            index_for_search(&store);
+        }
+        report
+    });
+    match applied.await {
         Ok(report) => report,
         Err(e) => FeedReport {
             feed: feed.id,
@@ -438,32 +445,35 @@ fn apply_job(store: &Store, settings: &StoreSettings, job: WriteJob) -> FeedRepo
         (Err(e), _) => FeedOutcome::Failed(format!("could not save: {e}")),
         (Ok(_), Some(error)) => FeedOutcome::Failed(error),
         (Ok(_), None) if not_modified => FeedOutcome::NotModified,
-        (Ok(stats), None) => {
-            if stats.new + stats.updated + stats.dropped > 0 {
-                index_for_search(store, job.feed);
-            }
-            FeedOutcome::Updated(stats)
-        }
+        (Ok(stats), None) => FeedOutcome::Updated(stats),
     };
     FeedReport { feed: job.feed, title: job.title, outcome }
 }
 
-/// Indexes what a feed's write stored, in the same refresh (on the writer, so the next
+/// How many articles a report's write left for the search index to catch up with.
+fn left_to_index(report: &FeedReport) -> u64 {
+    match &report.outcome {
+        FeedOutcome::Updated(stats) => stats.new + stats.updated + stats.dropped,
+        _ => 0,
+    }
+}
+
+/// Indexes what the refresh's writes stored, in the same refresh (on the writer, so the next
 /// feed's write waits for it). A failure leaves the articles marked pending: the next search
-/// indexes them.
-fn index_for_search(store: &Store, feed: FeedId) {
+/// indexes them (a search always catches up first, so it never misses them meanwhile).
+fn index_for_search(store: &Store) {
     let started = Instant::now();
     match crate::search::catch_up_if_built(store) {
         Ok(Some(done)) => tracing::debug!(
             target: "tidings",
-            "feed {feed}: indexed {} articles for search in {} ms",
+            "indexed {} articles for search in {} ms",
             done.indexed,
             started.elapsed().as_millis()
         ),
         // Built by the first search, which says so.
         Ok(None) => {}
         Err(e) => {
-            tracing::warn!(target: "tidings", "feed {feed}: search index not updated ({e}); the next search indexes it");
+            tracing::warn!(target: "tidings", "search index not updated ({e}); the next search indexes it");
         }
     }
 }
@@ -482,6 +492,7 @@ impl Writer {
     ) -> Writer {
         let thread = std::thread::spawn(move || {
             let mut n = 0usize;
+            let mut unindexed = 0u64;
             while let Some(job) = jobs.blocking_recv() {
                 n += 1;
                 // Flushing now and then lets sled evict the pages a long refresh has written,
@@ -489,7 +500,19 @@ impl Writer {
                 if n.is_multiple_of(FLUSH_EVERY_FEEDS) {
                     let _ = store.flush();
                 }
-                let _ = reports.send(apply_job(&store, &settings, job));
+                let report = apply_job(&store, &settings, job);
+                unindexed += left_to_index(&report);
+                let _ = reports.send(report);
+                // Indexed a chunk at a time, not feed by feed: each catch-up rewrites the
+                // posting blocks of every term it touches, and 500 feeds of 20 articles
+                // indexed one by one rewrote the common terms' blocks 500 times.
+                if unindexed >= crate::search::INDEX_CHUNK as u64 {
+                    index_for_search(&store);
+                    unindexed = 0;
+                }
+            }
+            if unindexed > 0 {
+                index_for_search(&store);
             }
         });
         Writer { thread }

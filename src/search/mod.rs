@@ -12,6 +12,7 @@ mod rank;
 pub(crate) mod snippet;
 pub(crate) mod tokenize;
 
+pub(crate) use index::CHUNK as INDEX_CHUNK;
 pub use index::{catch_up, catch_up_if_built, needs_build, CatchUp};
 pub(crate) use index::{mark_built, mark_pending, note_change, verify};
 

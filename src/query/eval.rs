@@ -208,12 +208,11 @@ impl<'a> Candidate<'a> {
         Ok(self.article_tags.as_ref().is_some_and(|tags| tags.iter().any(|t| t == tag)))
     }
 
+    /// `fold(&body.text())`, made by [`super::content`] without the copies.
     fn content(&mut self) -> Result<&str, StoreError> {
         if self.content.is_none() {
-            let text = match self.store.body(self.entry.id)? {
-                Some(body) => super::fold(&body.text()),
-                None => String::new(),
-            };
+            let mut text = super::content::buffer();
+            super::content::folded(self.store, self.entry.id, &mut text)?;
             self.content = Some(text);
         }
         Ok(self.content.as_deref().unwrap_or(""))
@@ -242,9 +241,9 @@ impl<'a> Candidate<'a> {
             }
             Test::Text(field, word) => match field {
                 TextField::Title => self.folded_title()?.contains(word.as_str()),
-                TextField::Content => self.content()?.contains(word.as_str()),
+                TextField::Content => contains(self.content()?, word),
                 TextField::TitleOrContent => {
-                    self.folded_title()?.contains(word.as_str()) || self.content()?.contains(word.as_str())
+                    self.folded_title()?.contains(word.as_str()) || contains(self.content()?, word)
                 }
                 TextField::Author => self
                     .meta()?
@@ -278,4 +277,17 @@ impl<'a> Candidate<'a> {
             }),
         })
     }
+}
+
+impl Drop for Candidate<'_> {
+    fn drop(&mut self) {
+        if let Some(text) = self.content.take() {
+            super::content::give_back(text);
+        }
+    }
+}
+
+/// `text.contains(word)`, with memchr's vectorised search: a body is long, a word short.
+fn contains(text: &str, word: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), word.as_bytes()).is_some()
 }

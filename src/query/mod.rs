@@ -5,6 +5,7 @@
 //! client asks over the socket and gets the same answer. The grammar is in README.md,
 //! "Query language".
 
+mod content;
 pub mod counts;
 mod eval;
 pub mod filters;
@@ -136,17 +137,51 @@ impl Query {
 /// so `title:creme` finds it.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    fold_into(s, &mut out, false);
+    out
+}
+
+/// Appends `fold(s)` to `out`; with `nbsp_as_space`, `fold(&s.replace('\u{a0}', " "))`.
+fn fold_into(s: &str, out: &mut String, nbsp_as_space: bool) {
+    out.reserve(s.len());
     // ASCII runs need no decomposition, which is most of a content scan's time otherwise.
     let mut rest = s;
     while !rest.is_empty() {
-        let ascii = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
-        out.extend(rest[..ascii].bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let ascii = ascii_prefix_len(rest.as_bytes());
+        let start = out.len();
+        out.push_str(&rest[..ascii]);
+        out[start..].make_ascii_lowercase();
         rest = &rest[ascii..];
         let other = rest.find(|c: char| c.is_ascii()).unwrap_or(rest.len());
-        fold_unicode(&rest[..other], &mut out);
+        if nbsp_as_space {
+            // A no-break space is a character of its own in a decomposition (it has none and
+            // no accent attaches to it), so the run splits there as at a space.
+            for (i, piece) in rest[..other].split('\u{a0}').enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                fold_unicode(piece, out);
+            }
+        } else {
+            fold_unicode(&rest[..other], out);
+        }
         rest = &rest[other..];
     }
-    out
+}
+
+/// How many bytes `b` starts with that are ASCII, eight at a time.
+fn ascii_prefix_len(b: &[u8]) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    let mut n = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0x80; 8]));
+        if word & HIGH != 0 {
+            break;
+        }
+        n += 8;
+    }
+    n + b[n..].iter().position(|c| !c.is_ascii()).unwrap_or(b.len() - n)
 }
 
 fn fold_unicode(s: &str, out: &mut String) {

@@ -84,6 +84,57 @@ pub fn decompress_body(bytes: &[u8]) -> Result<ArticleBody, StoreError> {
     Ok(ArticleBody { html: head.html, images: head.images, links: head.links, summary })
 }
 
+/// The HTML and the summary of a body written by [`compress_body`], borrowed from `plain`
+/// (which the body is inflated into, its capacity kept for a caller that reads many): what
+/// `content:` tests read, without copying the body's strings or keeping its lists. Fails where
+/// [`decompress_body`] fails.
+pub fn body_texts<'a>(
+    bytes: &[u8],
+    plain: &'a mut Vec<u8>,
+) -> Result<(&'a str, Option<&'a str>), StoreError> {
+    /// The fields every stored body starts with, borrowed; the lists are read and dropped.
+    #[derive(serde::Deserialize)]
+    struct Head<'a> {
+        html: &'a str,
+        #[serde(rename = "images")]
+        _images: Strings,
+        #[serde(rename = "links")]
+        _links: Strings,
+    }
+    let corrupt = |e: postcard::Error| StoreError::Corrupt(format!("a stored body cannot be decoded ({e})"));
+    plain.clear();
+    inflate_into(bytes, plain)?;
+    let (head, rest): (Head<'a>, &[u8]) = postcard::take_from_bytes(plain).map_err(corrupt)?;
+    let summary = match rest {
+        [] => None,
+        rest => match postcard::take_from_bytes::<Option<&'a str>>(rest).map_err(corrupt)? {
+            (summary, []) => summary,
+            (_, _) => return Err(StoreError::Corrupt("a stored body has bytes after its end".into())),
+        },
+    };
+    Ok((head.html, summary))
+}
+
+/// A list of strings, each read (and checked as UTF-8) as a `Vec<String>` would be, none kept.
+struct Strings;
+
+impl<'de> serde::Deserialize<'de> for Strings {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Strings, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Strings;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of strings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Strings, A::Error> {
+                while seq.next_element::<&'de str>()?.is_some() {}
+                Ok(Strings)
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
+}
+
 fn compress(data: &[u8]) -> Vec<u8> {
     thread_local! {
         static COMPRESSOR: std::cell::RefCell<(flate2::Compress, Vec<u8>)> = std::cell::RefCell::new((
@@ -128,16 +179,25 @@ fn compress(data: &[u8]) -> Vec<u8> {
 }
 
 fn inflate(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let mut plain = Vec::new();
+    inflate_into(bytes, &mut plain)?;
+    Ok(plain)
+}
+
+/// Appends the inflated body to `plain`.
+fn inflate_into(bytes: &[u8], plain: &mut Vec<u8>) -> Result<(), StoreError> {
     match bytes.split_first() {
         Some((&BODY_DEFLATE, rest)) => {
-            let mut plain = Vec::new();
             flate2::read::DeflateDecoder::new(rest)
                 .take(MAX_BODY_BYTES)
-                .read_to_end(&mut plain)
+                .read_to_end(plain)
                 .map_err(|e| StoreError::Corrupt(format!("a stored body cannot be inflated ({e})")))?;
-            Ok(plain)
+            Ok(())
         }
-        Some((&BODY_RAW, rest)) => Ok(rest.to_vec()),
+        Some((&BODY_RAW, rest)) => {
+            plain.extend_from_slice(rest);
+            Ok(())
+        }
         _ => Err(StoreError::Corrupt("a stored body has an unknown format".into())),
     }
 }

@@ -145,6 +145,7 @@ pub fn fold(s: &str) -> String {
 fn fold_into(s: &str, out: &mut String, nbsp_as_space: bool) {
     out.reserve(s.len());
     // ASCII runs need no decomposition, which is most of a content scan's time otherwise.
+    let mut scratch = String::new();
     let mut rest = s;
     while !rest.is_empty() {
         let ascii = ascii_prefix_len(rest.as_bytes());
@@ -152,7 +153,8 @@ fn fold_into(s: &str, out: &mut String, nbsp_as_space: bool) {
         out.push_str(&rest[..ascii]);
         out[start..].make_ascii_lowercase();
         rest = &rest[ascii..];
-        let other = rest.find(|c: char| c.is_ascii()).unwrap_or(rest.len());
+        // An ASCII byte is never part of a longer character in UTF-8.
+        let other = rest.bytes().position(|b| b.is_ascii()).unwrap_or(rest.len());
         if nbsp_as_space {
             // A no-break space is a character of its own in a decomposition (it has none and
             // no accent attaches to it), so the run splits there as at a space.
@@ -160,10 +162,10 @@ fn fold_into(s: &str, out: &mut String, nbsp_as_space: bool) {
                 if i > 0 {
                     out.push(' ');
                 }
-                fold_unicode(piece, out);
+                fold_unicode(piece, out, &mut scratch);
             }
         } else {
-            fold_unicode(&rest[..other], out);
+            fold_unicode(&rest[..other], out, &mut scratch);
         }
         rest = &rest[other..];
     }
@@ -184,11 +186,31 @@ fn ascii_prefix_len(b: &[u8]) -> usize {
     n + b[n..].iter().position(|c| !c.is_ascii()).unwrap_or(b.len() - n)
 }
 
-fn fold_unicode(s: &str, out: &mut String) {
+/// Folds a run of non-ASCII text; `scratch` holds its decomposition when it needs one.
+fn fold_unicode(s: &str, out: &mut String, scratch: &mut String) {
     const NFD: icu_normalizer::DecomposingNormalizerBorrowed<'static> =
         icu_normalizer::DecomposingNormalizerBorrowed::new_nfd();
-    for c in NFD.normalize_iter(s.chars()) {
+    // Text that is already decomposed (all Chinese, Japanese kana without voicing marks, most
+    // Cyrillic and Greek) is folded as it is; only from the first character that decomposes
+    // on is it decomposed, into `scratch`. The concatenation is its decomposition (ICU's
+    // promise for `split_normalized`): the characters folded are those `normalize_iter` gave.
+    let (decomposed, rest) = NFD.split_normalized(s);
+    fold_decomposed(decomposed, out);
+    if !rest.is_empty() {
+        scratch.clear();
+        // Writing to a String never fails.
+        let _ = NFD.normalize_to(rest, scratch);
+        fold_decomposed(scratch, out);
+    }
+}
+
+/// Folds decomposed text, character by character.
+fn fold_decomposed(s: &str, out: &mut String) {
+    for c in s.chars() {
         match c {
+            // CJK punctuation, kana, ideographs, Yi: no case, no accents to remove (every one
+            // folds to itself: tests check them all). Most non-ASCII text of a content scan.
+            '\u{3000}'..='\u{a63f}' => out.push(c),
             // Combining marks: the accents NFD split off.
             '\u{300}'..='\u{36f}'
             | '\u{1ab0}'..='\u{1aff}'

@@ -435,3 +435,20 @@ fn fold_unicode_as_before(s: &str, out: &mut String) {
         }
     }
 }
+
+#[test]
+fn every_character_folds_as_before_alone_and_between_accents() {
+    // Each character alone, after a letter, and among combining marks of different classes
+    // (which decomposition reorders around anything that is not a starter).
+    let mut s = String::new();
+    for c in (0..=0x10ffff_u32).filter_map(char::from_u32) {
+        s.clear();
+        s.push(c);
+        assert_eq!(fold(&s), fold_as_before(&s), "U+{:04X}", u32::from(c));
+        if u32::from(c) <= 0xffff {
+            s.clear();
+            s.extend(['é', c, '\u{316}', '\u{301}', '\u{5b0}', c, 'a', '\u{a0}', c, '\u{3099}']);
+            assert_eq!(fold(&s), fold_as_before(&s), "around U+{:04X}", u32::from(c));
+        }
+    }
+}

@@ -7,8 +7,9 @@
 //! Criterion times, inside the process: a count over every article with a `content:` text no
 //! body holds (every body read to its end), the same text beside a `title:` test in a listing
 //! (the issue's `title:rust or content:"borrow checker"`), and a common word most bodies hold
-//! early. Then `tidings articles --query … --json --limit 0` as whole processes (min / median
-//! of 5). `cargo bench --bench content_scan`.
+//! early; before them, the CPU time of each (least of 5, steadier than wall time on a shared
+//! machine). Then `tidings articles --query … --json --limit 0` as whole processes (min /
+//! median of 5). `cargo bench --bench content_scan`.
 
 #![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
 
@@ -72,6 +73,23 @@ fn build(data: &Path, dir: &Path) -> usize {
     html_bytes
 }
 
+/// CPU time this thread has run, in nanoseconds (Linux: /proc/thread-self/schedstat), so that
+/// figures taken while other builds share the machine stay comparable; `None` elsewhere.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat").ok()?.split_whitespace().next()?.parse().ok()
+}
+
+/// The least CPU time of 5 runs of `f`, in milliseconds.
+fn cpu_ms(mut f: impl FnMut()) -> Option<f64> {
+    let mut best = u64::MAX;
+    for _ in 0..5 {
+        let before = thread_cpu_ns()?;
+        f();
+        best = best.min(thread_cpu_ns()? - before);
+    }
+    Some(best as f64 / 1e6)
+}
+
 /// One whole `tidings articles --query` process: milliseconds and the articles listed.
 fn articles_process(data: &Path, home: &Path, query: &str) -> (f64, usize) {
     let started = Instant::now();
@@ -129,6 +147,21 @@ fn main() {
             counted(&common_q),
             counted(&accent_q),
         );
+
+        let report = |name: &str, ms: Option<f64>| {
+            if let Some(ms) = ms {
+                println!(
+                    "CPU time, {name} over {total} articles: {ms:.0} ms (least of 5), {:.1} µs an article",
+                    ms * 1000.0 / total as f64
+                );
+            }
+        };
+        report(none, cpu_ms(|| drop(count_matches(&store, std::slice::from_ref(&none_q), now).unwrap())));
+        report(
+            issue,
+            cpu_ms(|| drop(matching_entries(&store, &ArticleQuery::default(), &issue_q, now).unwrap())),
+        );
+        report(common, cpu_ms(|| drop(count_matches(&store, std::slice::from_ref(&common_q), now).unwrap())));
 
         let mut c = Criterion::default().configure_from_args().sample_size(10);
         c.bench_function(

@@ -452,3 +452,89 @@ fn every_character_folds_as_before_alone_and_between_accents() {
         }
     }
 }
+
+#[test]
+fn tests_run_in_parallel_give_their_results_in_order() {
+    for threads in 1..=5 {
+        for n in [0, 1, 15, 16, 17, 100, 1000] {
+            let items: Vec<usize> = (0..n).collect();
+            let tested = eval::in_parallel(&items, threads, |i| i * 3);
+            assert_eq!(
+                tested,
+                items.iter().map(|i| i * 3).collect::<Vec<_>>(),
+                "{threads} threads, {n} items"
+            );
+        }
+    }
+}
+
+#[test]
+fn content_queries_read_by_several_threads_answer_as_one_would() {
+    // Enough articles for several blocks of tests; a third of them hold the phrase.
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::Store::open(dir.path(), &crate::store::StoreSettings::default()).unwrap();
+    let (feed, _) = store
+        .add_feed(crate::store::NewFeed { url: "http://127.0.0.1/f.xml".into(), ..Default::default() })
+        .unwrap();
+    let articles = (0..1500u32)
+        .map(|i| {
+            let mut key = [0u8; 16];
+            key[..4].copy_from_slice(&i.to_le_bytes());
+            let phrase = if i % 3 == 0 { "the Borrow <b>Checker</b>" } else { "a bor<p>row checker" };
+            crate::store::PreparedArticle::new(crate::model::ParsedArticle {
+                key: crate::model::ArticleKey(key),
+                title: format!("article {i}"),
+                date: chrono::DateTime::from_timestamp(1_700_000_000 - i64::from(i), 0),
+                content_html: format!(
+                    "<p>Body {i}: {phrase}, Crème {}</p>",
+                    "text ".repeat((i % 50) as usize)
+                ),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let update = crate::store::FeedUpdate {
+        feed_title: "f".into(),
+        site_link: None,
+        etag: None,
+        last_modified: None,
+        moved_to: None,
+        articles,
+    };
+    let settings = crate::store::StoreSettings::default();
+    store
+        .apply_fetch(
+            feed,
+            crate::store::FetchResult::Updated(update),
+            Default::default(),
+            &settings,
+            1_700_000_000,
+        )
+        .unwrap();
+    let now = 1_700_000_000;
+    let feeds: std::collections::HashMap<_, _> =
+        store.feeds().unwrap().into_iter().map(|f| (f.id, f)).collect();
+    let all = store.list_entries(&crate::store::ArticleQuery::default()).unwrap();
+    // The last: "article 1", "article 1x", "article 1xx" and the bodies with 41 words or more.
+    let long = format!("title:\"article 1\" or content:\"crème{}\"", " text".repeat(41));
+    for expr in ["content:\"borrow checker\"", "not content:\"body 7\"", &long] {
+        let query = Query::parse(expr).unwrap();
+        // One article after the other, as the evaluator did before it used threads.
+        let one_by_one: Vec<_> = all
+            .iter()
+            .copied()
+            .filter(|&e| eval::Candidate::new(&store, &feeds, e, now).matches(&query.expr).unwrap())
+            .collect();
+        assert!(!one_by_one.is_empty() && one_by_one.len() < all.len(), "{expr}");
+        for limit in [None, Some(0), Some(1), Some(7), Some(100), Some(499), Some(10_000)] {
+            let q = crate::store::ArticleQuery { limit, ..Default::default() };
+            let wanted: Vec<_> = one_by_one.iter().copied().take(limit.unwrap_or(usize::MAX)).collect();
+            assert_eq!(matching_entries(&store, &q, &query, now).unwrap(), wanted, "{expr}, limit {limit:?}");
+        }
+        let counted = count_matches(&store, std::slice::from_ref(&query), now).unwrap();
+        assert_eq!(counted[0].total, one_by_one.len() as u64, "{expr}");
+        let ids: Vec<_> = all.iter().rev().map(|e| e.id).collect();
+        let wanted: Vec<_> = one_by_one.iter().rev().map(|e| e.id).collect();
+        assert_eq!(matching_ids(&store, &ids, &query, now).unwrap(), wanted, "{expr}");
+    }
+}

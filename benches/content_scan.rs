@@ -7,9 +7,10 @@
 //! Criterion times, inside the process: a count over every article with a `content:` text no
 //! body holds (every body read to its end), the same text beside a `title:` test in a listing
 //! (the issue's `title:rust or content:"borrow checker"`), and a common word most bodies hold
-//! early; before them, the CPU time of each (least of 5, steadier than wall time on a shared
-//! machine). Then `tidings articles --query … --json --limit 0` as whole processes (min /
-//! median of 5). `cargo bench --bench content_scan`.
+//! early; before them, the CPU time of each (steadier than wall time on a shared machine:
+//! this thread's, and all threads' since a query that reads bodies tests on every core).
+//! Then `tidings articles --query … --json --limit 0` as whole processes (min / median of 5).
+//! `cargo bench --bench content_scan`.
 
 #![allow(clippy::unwrap_used, reason = "a bench may unwrap: a panic stops it with its line")]
 
@@ -79,15 +80,29 @@ fn thread_cpu_ns() -> Option<u64> {
     std::fs::read_to_string("/proc/thread-self/schedstat").ok()?.split_whitespace().next()?.parse().ok()
 }
 
-/// The least CPU time of 5 runs of `f`, in milliseconds.
-fn cpu_ms(mut f: impl FnMut()) -> Option<f64> {
-    let mut best = u64::MAX;
+/// CPU time of the whole process (every thread, those ended too), in clock ticks (Linux:
+/// utime + stime of /proc/self/stat; 100 a second).
+fn process_cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    let mut fields = stat.get(stat.rfind(')')? + 2..)?.split_whitespace().skip(11);
+    Some(fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?)
+}
+
+/// For 5 runs of `f`: the least CPU time of this thread, the CPU time of all threads (the
+/// mean; tests run on helper threads when a query reads bodies) and the least wall time, in
+/// milliseconds.
+fn cpu_ms(mut f: impl FnMut()) -> Option<(f64, f64, f64)> {
+    let (mut thread, mut wall) = (u64::MAX, f64::MAX);
+    let ticks = process_cpu_ticks()?;
     for _ in 0..5 {
-        let before = thread_cpu_ns()?;
+        let (before, started) = (thread_cpu_ns()?, Instant::now());
         f();
-        best = best.min(thread_cpu_ns()? - before);
+        wall = wall.min(started.elapsed().as_secs_f64() * 1000.0);
+        thread = thread.min(thread_cpu_ns()? - before);
     }
-    Some(best as f64 / 1e6)
+    let all = (process_cpu_ticks()? - ticks) as f64 * 10.0 / 5.0;
+    Some((thread as f64 / 1e6, all, wall))
 }
 
 /// One whole `tidings articles --query` process: milliseconds and the articles listed.
@@ -148,11 +163,12 @@ fn main() {
             counted(&accent_q),
         );
 
-        let report = |name: &str, ms: Option<f64>| {
-            if let Some(ms) = ms {
+        let report = |name: &str, ms: Option<(f64, f64, f64)>| {
+            if let Some((thread, all, wall)) = ms {
                 println!(
-                    "CPU time, {name} over {total} articles: {ms:.0} ms (least of 5), {:.1} µs an article",
-                    ms * 1000.0 / total as f64
+                    "{name} over {total} articles: CPU time of this thread {thread:.0} ms (least of 5, {:.1} µs an \
+                     article), of all threads {all:.0} ms (mean of 5), wall {wall:.0} ms (least of 5)",
+                    thread * 1000.0 / total as f64
                 );
             }
         };

@@ -104,19 +104,27 @@ pub(crate) fn looks_like_html(s: &str) -> bool {
 /// needs [`crate::sanitize::line`].
 pub(crate) fn flatten(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
+    flatten_undecoded_into(html, &mut text);
+    let decoded = decode_entities(&text);
+    decoded.replace('\u{a0}', " ")
+}
+
+/// The first half of [`flatten`]: appends the text of `html` to `out` with tags dropped and
+/// block tags as spaces, but its character references not decoded yet (a reference may be
+/// cut by an inline tag, `&am<b>p;`, and is decoded whole once the text is joined) and
+/// `&nbsp;` not replaced.
+pub(crate) fn flatten_undecoded_into(html: &str, out: &mut String) {
     for token in Tokenizer::new(html) {
         match token.kind {
             // A `<` that opens no tag ("a < b") is text.
-            TokenKind::Text(s) => text.push_str(s),
-            TokenKind::StartTag(tag) if !tag.is("a") && !is_inline(tag.name) => text.push(' '),
+            TokenKind::Text(s) => out.push_str(s),
+            TokenKind::StartTag(tag) if !tag.is("a") && !is_inline(tag.name) => out.push(' '),
             // The raw-text elements whose text the reader shows (as preformatted text); it
             // drops the others (scripts, styles, `<title>`, an iframe's fallback…).
-            TokenKind::RawText { element: "textarea" | "xmp" | "plaintext", text: raw } => text.push_str(raw),
+            TokenKind::RawText { element: "textarea" | "xmp" | "plaintext", text: raw } => out.push_str(raw),
             _ => {}
         }
     }
-    let decoded = decode_entities(&text);
-    decoded.replace('\u{a0}', " ")
 }
 
 fn is_inline(name: &str) -> bool {

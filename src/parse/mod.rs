@@ -20,7 +20,7 @@ mod fallback;
 mod html;
 mod lenient;
 mod remote;
-pub(crate) use html::{escape_text, flatten};
+pub(crate) use html::{escape_text, flatten, flatten_undecoded_into};
 pub(crate) use remote::{article_from_remote, RemoteArticle};
 mod repair;
 mod shapes;

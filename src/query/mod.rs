@@ -5,6 +5,7 @@
 //! client asks over the socket and gets the same answer. The grammar is in README.md,
 //! "Query language".
 
+mod content;
 pub mod counts;
 mod eval;
 pub(crate) mod filters;
@@ -140,24 +141,80 @@ impl Query {
 /// so `title:creme` finds it.
 pub(crate) fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    // ASCII runs need no decomposition, which is most of a content scan's time otherwise.
-    let mut rest = s;
-    while !rest.is_empty() {
-        let ascii = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
-        out.extend(rest[..ascii].bytes().map(|b| char::from(b.to_ascii_lowercase())));
-        rest = &rest[ascii..];
-        let other = rest.find(|c: char| c.is_ascii()).unwrap_or(rest.len());
-        fold_unicode(&rest[..other], &mut out);
-        rest = &rest[other..];
-    }
+    fold_into(s, &mut out, false);
     out
 }
 
-fn fold_unicode(s: &str, out: &mut String) {
+/// Appends `fold(s)` to `out`; with `nbsp_as_space`, `fold(&s.replace('\u{a0}', " "))`.
+fn fold_into(s: &str, out: &mut String, nbsp_as_space: bool) {
+    out.reserve(s.len());
+    // ASCII runs need no decomposition, which is most of a content scan's time otherwise.
+    let mut scratch = String::new();
+    let mut rest = s;
+    while !rest.is_empty() {
+        let ascii = ascii_prefix_len(rest.as_bytes());
+        let start = out.len();
+        out.push_str(&rest[..ascii]);
+        out[start..].make_ascii_lowercase();
+        rest = &rest[ascii..];
+        // An ASCII byte is never part of a longer character in UTF-8.
+        let other = rest.bytes().position(|b| b.is_ascii()).unwrap_or(rest.len());
+        if nbsp_as_space {
+            // A no-break space is a character of its own in a decomposition (it has none and
+            // no accent attaches to it), so the run splits there as at a space.
+            for (i, piece) in rest[..other].split('\u{a0}').enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                fold_unicode(piece, out, &mut scratch);
+            }
+        } else {
+            fold_unicode(&rest[..other], out, &mut scratch);
+        }
+        rest = &rest[other..];
+    }
+}
+
+/// How many bytes `b` starts with that are ASCII, eight at a time.
+fn ascii_prefix_len(b: &[u8]) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    let mut n = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0x80; 8]));
+        if word & HIGH != 0 {
+            break;
+        }
+        n += 8;
+    }
+    n + b[n..].iter().position(|c| !c.is_ascii()).unwrap_or(b.len() - n)
+}
+
+/// Folds a run of non-ASCII text; `scratch` holds its decomposition when it needs one.
+fn fold_unicode(s: &str, out: &mut String, scratch: &mut String) {
     const NFD: icu_normalizer::DecomposingNormalizerBorrowed<'static> =
         icu_normalizer::DecomposingNormalizerBorrowed::new_nfd();
-    for c in NFD.normalize_iter(s.chars()) {
+    // Text that is already decomposed (all Chinese, Japanese kana without voicing marks, most
+    // Cyrillic and Greek) is folded as it is; only from the first character that decomposes
+    // on is it decomposed, into `scratch`. The concatenation is its decomposition (ICU's
+    // promise for `split_normalized`): the characters folded are those `normalize_iter` gave.
+    let (decomposed, rest) = NFD.split_normalized(s);
+    fold_decomposed(decomposed, out);
+    if !rest.is_empty() {
+        scratch.clear();
+        // Writing to a String never fails.
+        let _ = NFD.normalize_to(rest, scratch);
+        fold_decomposed(scratch, out);
+    }
+}
+
+/// Folds decomposed text, character by character.
+fn fold_decomposed(s: &str, out: &mut String) {
+    for c in s.chars() {
         match c {
+            // CJK punctuation, kana, ideographs, Yi: no case, no accents to remove (every one
+            // folds to itself: tests check them all). Most non-ASCII text of a content scan.
+            '\u{3000}'..='\u{a63f}' => out.push(c),
             // Combining marks: the accents NFD split off.
             '\u{300}'..='\u{36f}'
             | '\u{1ab0}'..='\u{1aff}'

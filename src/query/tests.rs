@@ -237,3 +237,307 @@ proptest::proptest! {
         }
     }
 }
+
+/// What `content:` looked in before it had a path of its own: the body's text, folded.
+fn content_as_before(html: &str, summary: Option<&str>) -> String {
+    let body = crate::store::ArticleBody {
+        html: html.to_owned(),
+        summary: summary.map(str::to_owned),
+        ..Default::default()
+    };
+    fold(&body.text())
+}
+
+/// The `content:` path, with scratch buffers left dirty by an earlier body as they are in a scan.
+fn content_now(html: &str, summary: Option<&str>) -> String {
+    let mut raw = "left over &amp; <b>".to_owned();
+    let mut decoded = "left over \u{a0}".to_owned();
+    let mut out = String::new();
+    content::fold_body_into(html, summary, &mut out, &mut raw, &mut decoded);
+    out
+}
+
+/// Bodies where flattening, decoding and folding could disagree about one character.
+const TRICKY_BODIES: &[&str] = &[
+    "",
+    "plain text",
+    "<p>Crème Brûlée</p><p>CREME brulee</p>",
+    "<p>Stra&szlig;e STRASSE Straße ẞ</p>",
+    "<p>tr<b>us</b>t in r<i>u</i>st</p>",
+    "<p>bor<span>row</span><div>checker</div>",
+    "bor<br>row che<p>cker",
+    "AT&amp;T &lt;b&gt; not a tag &gt; &bogus; &amp &#39;x&#x2019; &#146; &#0; &#xD800;",
+    "an entity cut by a tag: &am<b>p;amp; &#9<i>9;",
+    "&nbsp;a&nbsp;b\u{a0}c &NonBreakingSpace; &#160;&#xa0;",
+    "Cafe\u{301} cafe\u{301}\u{a0}x e\u{a0}\u{301} \u{a0}\u{301}",
+    "机器之心 新闻阅读器，这是一个简单的段落。数据库缓存 １２３ＡＢＣ",
+    "<p>日本語の<b>テキスト</b>が ガ パ</p> 한국어 텍스트",
+    "Ελληνικά ΣΊΣΥΦΟΣ Привет МИР Ærøskøbing Łódź Đà Nẵng Œuvre",
+    "<script>content:secret</script><style>p{}</style>seen<title>t</title><textarea>ta &amp;</textarea><xmp>x</xmp>",
+    "<!-- comment --> <!doctype html><?pi?> </ bogus> < a > b <3 <",
+    "<a href=\"x\" title='>'>link text</a> <img src=x alt=\"alt text\"> <iframe>fallback</iframe>",
+    "<plaintext>everything &amp; <b>after",
+    "<p unclosed=\"quote>rest of it",
+    "<div><div><div>deep</div></div></div>\u{300}\u{5b0}\u{316}a\u{316}\u{5b0}\u{301}b",
+    "&#x1F600; \u{1F600} emoji ✓ → ★ ﬁ ﬃ Ⅻ ㎏ ℌ K Å Ω",
+    "i\u{307} İstanbul ΐ ǅ Dž",
+];
+
+#[test]
+fn content_text_is_the_folded_body_text_on_tricky_bodies() {
+    for html in TRICKY_BODIES {
+        assert_eq!(content_now(html, None), content_as_before(html, None), "body {html:?}");
+        for summary in ["", "Summary &amp; <b>Crème</b>", "ß\u{a0}", "\u{301}x", "&am"] {
+            assert_eq!(
+                content_now(html, Some(summary)),
+                content_as_before(html, Some(summary)),
+                "body {html:?}, summary {summary:?}"
+            );
+        }
+    }
+    assert_eq!(content_now("<p>Crème</p>&nbsp;Brûlée", Some("Stra&szlig;e")), "strasse  creme brulee");
+}
+
+#[test]
+fn content_text_is_read_from_the_stored_body() {
+    // A real stored body, read through the store as a scan reads it.
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::Store::open(dir.path(), &crate::store::StoreSettings::default()).unwrap();
+    let (feed, _) = store
+        .add_feed(crate::store::NewFeed { url: "http://127.0.0.1/f.xml".into(), ..Default::default() })
+        .unwrap();
+    let articles = TRICKY_BODIES
+        .iter()
+        .enumerate()
+        .map(|(i, html)| {
+            let mut key = [0u8; 16];
+            key[0] = i as u8;
+            crate::store::PreparedArticle::new(crate::model::ParsedArticle {
+                key: crate::model::ArticleKey(key),
+                title: format!("article {i}"),
+                content_html: (*html).to_owned(),
+                summary_html: (i % 2 == 0).then(|| format!("summary {i} &amp; Ünïcode")),
+                images: vec!["http://127.0.0.1/a.png".into()],
+                links: vec!["http://127.0.0.1/a".into(), "http://127.0.0.1/b".into()],
+                ..Default::default()
+            })
+        })
+        .collect();
+    let update = crate::store::FeedUpdate {
+        feed_title: "f".into(),
+        site_link: None,
+        etag: None,
+        last_modified: None,
+        moved_to: None,
+        articles,
+    };
+    store
+        .apply_fetch(
+            feed,
+            crate::store::FetchResult::Updated(update),
+            crate::store::FetchRecord::default(),
+            &crate::store::StoreSettings::default(),
+            1_700_000_000,
+        )
+        .unwrap();
+    let entries = store.list_entries(&crate::store::ArticleQuery::default()).unwrap();
+    assert_eq!(entries.len(), TRICKY_BODIES.len());
+    for entry in entries {
+        let body = store.body(entry.id).unwrap().unwrap();
+        let mut out = content::buffer();
+        content::folded(&store, entry.id, &mut out).unwrap();
+        assert_eq!(out, fold(&body.text()), "{body:?}");
+        content::give_back(out);
+    }
+    // An article without a body has no text.
+    let mut out = String::new();
+    content::folded(&store, crate::model::ArticleId(999_999), &mut out).unwrap();
+    assert_eq!(out, "");
+}
+
+proptest::proptest! {
+    #[test]
+    fn content_text_is_the_folded_body_text(
+        body in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::strategy::Just("<b>"), proptest::strategy::Just("</b>"),
+                proptest::strategy::Just("<p>"), proptest::strategy::Just("<a href='x'>"),
+                proptest::strategy::Just("<script>"), proptest::strategy::Just("</script>"),
+                proptest::strategy::Just("<textarea>"), proptest::strategy::Just("</textarea>"),
+                proptest::strategy::Just("<!--"), proptest::strategy::Just("-->"),
+                proptest::strategy::Just("<"), proptest::strategy::Just(">"),
+                proptest::strategy::Just("&"), proptest::strategy::Just("amp;"),
+                proptest::strategy::Just("&nbsp;"), proptest::strategy::Just("&#"),
+                proptest::strategy::Just("&eacute;"), proptest::strategy::Just("\u{a0}"),
+                proptest::strategy::Just("\u{301}"), proptest::strategy::Just("\u{316}"),
+                proptest::strategy::Just("\u{5b0}"), proptest::strategy::Just("\u{3099}"),
+                proptest::strategy::Just("ß"), proptest::strategy::Just("É"),
+                proptest::strategy::Just("Ø"), proptest::strategy::Just("机器"),
+                proptest::strategy::Just("が"), proptest::strategy::Just("한"),
+                proptest::strategy::Just("ＡＢ"), proptest::strategy::Just("İ"),
+                proptest::strategy::Just("Σ"), proptest::strategy::Just("LONGER ASCII WORDS "),
+            ],
+            0..60,
+        ),
+        summary in proptest::option::of("[a-zA-Zé&;<>/ \u{a0}\u{301}机#0-9]{0,20}"),
+        junk in "[a-zé<>&;]{0,12}",
+    ) {
+        let html = body.concat();
+        let before = content_as_before(&html, summary.as_deref());
+        let mut raw = junk.clone();
+        let mut decoded = junk;
+        let mut out = String::new();
+        content::fold_body_into(&html, summary.as_deref(), &mut out, &mut raw, &mut decoded);
+        proptest::prop_assert_eq!(out, before);
+    }
+
+    #[test]
+    fn folding_any_text_in_pieces_or_whole_agrees(s in "\\PC{0,300}") {
+        proptest::prop_assert_eq!(fold(&s), fold_as_before(&s));
+        let mut out = String::new();
+        fold_into(&s, &mut out, true);
+        proptest::prop_assert_eq!(out, fold_as_before(&s.replace('\u{a0}', " ")));
+    }
+}
+
+/// `fold` as it was written first: every run decomposed, ASCII runs lowercased char by char.
+fn fold_as_before(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while !rest.is_empty() {
+        let ascii = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+        out.extend(rest[..ascii].bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        rest = &rest[ascii..];
+        let other = rest.find(|c: char| c.is_ascii()).unwrap_or(rest.len());
+        fold_unicode_as_before(&rest[..other], &mut out);
+        rest = &rest[other..];
+    }
+    out
+}
+
+fn fold_unicode_as_before(s: &str, out: &mut String) {
+    const NFD: icu_normalizer::DecomposingNormalizerBorrowed<'static> =
+        icu_normalizer::DecomposingNormalizerBorrowed::new_nfd();
+    for c in NFD.normalize_iter(s.chars()) {
+        match c {
+            '\u{300}'..='\u{36f}'
+            | '\u{1ab0}'..='\u{1aff}'
+            | '\u{1dc0}'..='\u{1dff}'
+            | '\u{20d0}'..='\u{20ff}'
+            | '\u{fe20}'..='\u{fe2f}' => {}
+            'ß' => out.push_str("ss"),
+            'ø' | 'Ø' => out.push('o'),
+            'ł' | 'Ł' => out.push('l'),
+            'đ' | 'Đ' => out.push('d'),
+            'æ' | 'Æ' => out.push_str("ae"),
+            'œ' | 'Œ' => out.push_str("oe"),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+}
+
+#[test]
+fn every_character_folds_as_before_alone_and_between_accents() {
+    // Each character alone, after a letter, and among combining marks of different classes
+    // (which decomposition reorders around anything that is not a starter).
+    let mut s = String::new();
+    for c in (0..=0x10ffff_u32).filter_map(char::from_u32) {
+        s.clear();
+        s.push(c);
+        assert_eq!(fold(&s), fold_as_before(&s), "U+{:04X}", u32::from(c));
+        if u32::from(c) <= 0xffff {
+            s.clear();
+            s.extend(['é', c, '\u{316}', '\u{301}', '\u{5b0}', c, 'a', '\u{a0}', c, '\u{3099}']);
+            assert_eq!(fold(&s), fold_as_before(&s), "around U+{:04X}", u32::from(c));
+        }
+    }
+}
+
+#[test]
+fn tests_run_in_parallel_give_their_results_in_order() {
+    for threads in 1..=5 {
+        for n in [0, 1, 15, 16, 17, 100, 1000] {
+            let items: Vec<usize> = (0..n).collect();
+            let tested = eval::in_parallel(&items, threads, |i| i * 3);
+            assert_eq!(
+                tested,
+                items.iter().map(|i| i * 3).collect::<Vec<_>>(),
+                "{threads} threads, {n} items"
+            );
+        }
+    }
+}
+
+#[test]
+fn content_queries_read_by_several_threads_answer_as_one_would() {
+    // Enough articles for several blocks of tests; a third of them hold the phrase.
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::Store::open(dir.path(), &crate::store::StoreSettings::default()).unwrap();
+    let (feed, _) = store
+        .add_feed(crate::store::NewFeed { url: "http://127.0.0.1/f.xml".into(), ..Default::default() })
+        .unwrap();
+    let articles = (0..1500u32)
+        .map(|i| {
+            let mut key = [0u8; 16];
+            key[..4].copy_from_slice(&i.to_le_bytes());
+            let phrase = if i % 3 == 0 { "the Borrow <b>Checker</b>" } else { "a bor<p>row checker" };
+            crate::store::PreparedArticle::new(crate::model::ParsedArticle {
+                key: crate::model::ArticleKey(key),
+                title: format!("article {i}"),
+                date: chrono::DateTime::from_timestamp(1_700_000_000 - i64::from(i), 0),
+                content_html: format!(
+                    "<p>Body {i}: {phrase}, Crème {}</p>",
+                    "text ".repeat((i % 50) as usize)
+                ),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let update = crate::store::FeedUpdate {
+        feed_title: "f".into(),
+        site_link: None,
+        etag: None,
+        last_modified: None,
+        moved_to: None,
+        articles,
+    };
+    let settings = crate::store::StoreSettings::default();
+    store
+        .apply_fetch(
+            feed,
+            crate::store::FetchResult::Updated(update),
+            Default::default(),
+            &settings,
+            1_700_000_000,
+        )
+        .unwrap();
+    let now = 1_700_000_000;
+    let feeds: std::collections::HashMap<_, _> =
+        store.feeds().unwrap().into_iter().map(|f| (f.id, f)).collect();
+    let all = store.list_entries(&crate::store::ArticleQuery::default()).unwrap();
+    // The last: "article 1", "article 1x", "article 1xx" and the bodies with 41 words or more.
+    let long = format!("title:\"article 1\" or content:\"crème{}\"", " text".repeat(41));
+    for expr in ["content:\"borrow checker\"", "not content:\"body 7\"", &long] {
+        let query = Query::parse(expr).unwrap();
+        // One article after the other, as the evaluator did before it used threads.
+        let one_by_one: Vec<_> = all
+            .iter()
+            .copied()
+            .filter(|&e| eval::Candidate::new(&store, &feeds, e, now).matches(&query.expr).unwrap())
+            .collect();
+        assert!(!one_by_one.is_empty() && one_by_one.len() < all.len(), "{expr}");
+        for limit in [None, Some(0), Some(1), Some(7), Some(100), Some(499), Some(10_000)] {
+            let q = crate::store::ArticleQuery { limit, ..Default::default() };
+            let wanted: Vec<_> = one_by_one.iter().copied().take(limit.unwrap_or(usize::MAX)).collect();
+            assert_eq!(matching_entries(&store, &q, &query, now).unwrap(), wanted, "{expr}, limit {limit:?}");
+        }
+        let counted = count_matches(&store, std::slice::from_ref(&query), now).unwrap();
+        assert_eq!(counted[0].total, one_by_one.len() as u64, "{expr}");
+        // Asked in another order, with an id twice and one that is not stored.
+        let mut ids: Vec<_> = all.iter().rev().map(|e| e.id).collect();
+        ids.extend([all[3].id, crate::model::ArticleId(999_999), all[0].id]);
+        let hits: std::collections::HashSet<_> = one_by_one.iter().map(|e| e.id).collect();
+        let wanted: Vec<_> = ids.iter().copied().filter(|id| hits.contains(id)).collect();
+        assert_eq!(matching_ids(&store, &ids, &query, now).unwrap(), wanted, "{expr}");
+    }
+}

@@ -892,6 +892,20 @@ impl Store {
         }
     }
 
+    /// The HTML and the summary of an article's body, borrowed from `plain`, which it is
+    /// inflated into (`content:` tests read thousands with one buffer); `None` when the
+    /// article has no body. Reads what [`Store::body`] reads, without its lists.
+    pub(crate) fn body_texts<'p>(
+        &self,
+        id: ArticleId,
+        plain: &'p mut Vec<u8>,
+    ) -> Result<Option<(&'p str, Option<&'p str>)>, StoreError> {
+        match self.bodies.get(article_key(id))? {
+            Some(v) => Ok(Some(codec::body_texts(&v, plain)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Sets or clears a flag on articles; returns the ids whose flag actually changed (for
     /// undo). Unknown ids are skipped. Flags and counters change in one transaction.
     pub fn mark(&self, ids: &[ArticleId], mark: Mark) -> Result<Vec<ArticleId>, StoreError> {

@@ -316,15 +316,17 @@ impl OpenArticle {
         let width = usize::from(self.width.max(10));
         let mut lines: Vec<(&'static str, String)> =
             wrap_words(&self.row.title, width).into_iter().map(|l| ("", l)).collect();
+        // Feed and author take one row each, cut with "…" (the feeds pane has the feed's
+        // whole name): at 40x12 a feed titled by its long URL took three of nine rows.
+        lines.push(("Feed:   ", ellipsis(&self.feed_title, width - LABEL)));
+        if let Some(author) = &self.row.author {
+            lines.push(("Author: ", ellipsis(author, width - LABEL)));
+        }
         let mut field = |label: &'static str, value: &str| {
             for (i, part) in wrap_words(value, width - LABEL).into_iter().enumerate() {
                 lines.push((if i == 0 { label } else { "        " }, part));
             }
         };
-        field("Feed:   ", &self.feed_title);
-        if let Some(author) = &self.row.author {
-            field("Author: ", author);
-        }
         field("Date:   ", &full_date(self.row.date, date_format));
         if !self.row.tags.is_empty() {
             field("Tags:   ", &self.row.tags.join(", "));

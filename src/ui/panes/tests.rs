@@ -815,3 +815,20 @@ fn the_summary_shows_above_the_body_labelled_dimmed_and_clean() {
         insta::assert_snapshot!(format!("article_with_summary_{w}x{h}"), s);
     }
 }
+
+#[test]
+fn at_40x12_a_long_feed_name_and_author_take_one_row_each() {
+    let mut app = with_open_article(App::sample(40, 12));
+    let open = app.article.open.as_mut().unwrap();
+    open.width = 38;
+    open.feed_title = "file:///work/main/tests/corpus/feeds/derived_eucjp-declared.xml".into();
+    open.row.author = Some("An author with a very long name indeed, and a title".into());
+    let buf = draw(&app);
+    assert_clean(&buf);
+    let shown = text(&buf);
+    let rows: Vec<&str> = shown.lines().collect();
+    let feed = rows.iter().position(|l| l.contains("Feed:   file:///")).expect(&shown);
+    assert!(rows[feed].contains('…'), "{shown}");
+    assert!(rows[feed + 1].contains("Author: An author") && rows[feed + 1].contains('…'), "{shown}");
+    assert!(rows[feed + 2].contains("Date:"), "{shown}");
+}

@@ -67,8 +67,8 @@ fn expected_after_marking() -> Vec<(String, bool, bool)> {
     (1..=5).map(|i| (format!("Story {i}"), i >= 4, i == 3)).collect()
 }
 
-/// In the reader: open the newest story with Enter, back to the list, `m` on the next one,
-/// `s` on the one after. Returns once the screen shows all three changes.
+/// In the reader: open the newest story with Enter, back to the list, `s` on the third, `m`
+/// on the second. Returns once all three changes are answered, so durable.
 fn mark_three(screen: &mut Screen) {
     screen.wait_for(&["Wombat Weekly", "Story 5", "5 unread"]);
     // Into the feed's articles, open the first (marks it read).
@@ -76,11 +76,15 @@ fn mark_three(screen: &mut Screen) {
     screen.wait_for(&["Story 1"]);
     screen.keys("\r");
     screen.wait_for(&["Body of story 5.", "4 unread"]);
-    // Back to the list, down one, toggle read; down one, star.
-    screen.keys("hjm");
-    screen.wait_for(&["3 unread"]);
-    screen.keys("js");
+    // Back to the list, down two, star; up one, toggle read. The star goes first: both go
+    // through the reader's one writer in order, and the status line's count comes from the
+    // feeds reloaded after the mark was answered, which the store flushes before answering.
+    // So once "3 unread" shows, both flags are on disk: what follows waits for a state, not
+    // a time.
+    screen.keys("hjjs");
     screen.wait_for(&["N*  Story 3"]);
+    screen.keys("km");
+    screen.wait_for(&["3 unread"]);
 }
 
 fn assert_consistent(t: &Tidings, when: &str) {
@@ -103,9 +107,9 @@ fn send_signal(screen: &Screen, signal: libc::c_int) {
 
 #[test]
 fn sigkill_a_moment_after_the_last_key_keeps_every_flag() {
-    // The promise is "in the database within a second"; 0.5 s is the shortest wait that
-    // promise covers with the store's 400 ms flush interval.
-    for after_ms in [500u64, 700, 900, 1200] {
+    // A mark is durable once it is answered (see `mark_three`), so a kill at once keeps it
+    // as surely as one later; the waits only vary where the kill lands.
+    for after_ms in [0u64, 300, 900] {
         let t = subscribed();
         let mut screen = Screen::spawn(&t);
         mark_three(&mut screen);

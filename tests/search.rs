@@ -185,23 +185,27 @@ fn a_refresh_killed_half_way_leaves_a_search_that_finds_every_article() {
 
 #[test]
 fn a_refresh_of_many_small_feeds_indexes_every_article_before_it_ends() {
-    // 30 feeds of 20: more than one chunk of the index's catch-up, whose last one is
-    // written after the last feed's report.
+    // 60 feeds of 20: more than one chunk of the index's catch-up (1,024), whose last one is
+    // written by the indexer thread after the last feed's report.
     let server = TestServer::start();
     let t = Tidings::new();
-    for f in 0..30 {
+    let mut urls = Vec::new();
+    for f in 0..60 {
         let items: Vec<(String, String)> =
             (0..20).map(|i| (format!("Feed {f} item {i}"), format!("<p>body of f{f}i{i}</p>"))).collect();
         let refs: Vec<(&str, &str)> = items.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         let path = format!("/f{f}.xml");
         server
             .route(&path, Response::ok(rss(&format!("Feed {f}"), &refs)).content_type("application/rss+xml"));
-        t.ok(&["add", "--no-fetch", &server.url(&path)]);
+        urls.push(server.url(&path));
     }
+    let subscriptions = t.dir.path().join("subs.opml");
+    std::fs::write(&subscriptions, common::cli::opml(&urls)).unwrap();
+    assert!(t.ok(&["import", subscriptions.to_str().unwrap()]).contains("60 added"));
     t.ok(&["search", "body"]); // the index is built (empty) before the refresh
     t.ok(&["refresh"]);
     // Read straight from the store: a search would catch the index up itself.
     let open = || tidings::store::Store::open(&t.data_dir(), &Default::default());
     let store = common::when_released(open).unwrap();
-    assert_eq!(tidings::search::index::size(&store).unwrap().articles, 600);
+    assert_eq!(tidings::search::index::size(&store).unwrap().articles, 1200);
 }

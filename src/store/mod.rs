@@ -805,12 +805,19 @@ impl Store {
     }
 
     pub fn article(&self, id: ArticleId) -> Result<Option<Article>, StoreError> {
+        let Some(meta) = self.shown_meta(id)? else { return Ok(None) };
+        Ok(Some(Article { flags: self.flags(id).unwrap_or_default(), tags: self.article_tags(id)?, meta }))
+    }
+
+    /// The metadata of [`Store::article`] without its flags and tags (one read, not three):
+    /// what the search index needs of each article it indexes.
+    pub(crate) fn shown_meta(&self, id: ArticleId) -> Result<Option<ArticleMeta>, StoreError> {
         let Some(meta) = self.article_meta(id)? else { return Ok(None) };
         // What is left of a feed being removed is gone for the user.
         if self.hidden_feeds().contains(&meta.feed) {
             return Ok(None);
         }
-        Ok(Some(Article { flags: self.flags(id).unwrap_or_default(), tags: self.article_tags(id)?, meta }))
+        Ok(Some(meta))
     }
 
     /// The article's own tags (given by `[[filter]]`s when it was new), sorted; not its

@@ -120,24 +120,25 @@ pub fn needs_build(store: &Store) -> Result<bool, StoreError> {
 /// Brings the index up to date: builds it if [`needs_build`], then writes the postings of
 /// every pending article. Safe to call from any thread; calls run one at a time.
 pub fn catch_up(store: &Store) -> Result<CatchUp, StoreError> {
-    let _turn = store.search_turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut turn = store.search_turn.lock().unwrap_or_else(fresh_turn);
     let mut done = CatchUp::default();
     if needs_build(store)? {
         start_build(store)?;
+        turn.forget_numbers();
         done.rebuilt = true;
     }
-    done.indexed = drain(store)?;
+    done.indexed = drain(store, &mut turn)?;
     Ok(done)
 }
 
 /// [`catch_up`], unless the index must be built first: a refresh indexes what it stores, but
 /// leaves a first build (minutes at a million articles) to the first search, which says so.
 pub fn catch_up_if_built(store: &Store) -> Result<Option<CatchUp>, StoreError> {
-    let _turn = store.search_turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut turn = store.search_turn.lock().unwrap_or_else(fresh_turn);
     if needs_build(store)? {
         return Ok(None);
     }
-    Ok(Some(CatchUp { indexed: drain(store)?, rebuilt: false }))
+    Ok(Some(CatchUp { indexed: drain(store, &mut turn)?, rebuilt: false }))
 }
 
 /// Throws the index away and marks every article pending; [`drain`] then builds it. The
@@ -227,22 +228,71 @@ pub(crate) fn doc_text(store: &Store, id: ArticleId) -> Result<Option<DocText>, 
     }))
 }
 
-/// Term counts and length of an article's text.
-fn analyze(text: &DocText) -> (hashbrown::HashMap<String, u32>, u32) {
-    let mut counts: hashbrown::HashMap<String, u32> = hashbrown::HashMap::default();
-    let mut len = 0u32;
-    for (field, weight) in [(&text.title, TITLE_WEIGHT), (&text.author, 1), (&text.body, 1)] {
-        tokenize::for_each_token(field, |term, _| {
-            *counts.entry_ref(term).or_insert(0) += weight;
-            len = len.saturating_add(weight);
-            true
-        });
+/// What the catch-ups of one store keep between them (behind `Store::search_turn`, so one
+/// at a time): the words met so far, numbered, and the index's numbers of those terms, so a
+/// common word is neither cut nor looked up in `search_terms` again at every chunk.
+#[derive(Default)]
+pub(crate) struct Turn {
+    vocabulary: tokenize::Vocabulary,
+    /// The index's number of each vocabulary term, [`UNKNOWN`] where not looked up yet. Only
+    /// numbers whose term is written in `search_terms` (committed) are kept here.
+    numbers: Vec<u32>,
+    /// Scratch of [`analyze`]: counts by vocabulary number, and which are not zero.
+    counts: Vec<u32>,
+    counted: Vec<u32>,
+}
+
+/// A turn whose holder panicked may keep numbers that were never written: start again.
+fn fresh_turn(
+    poisoned: std::sync::PoisonError<std::sync::MutexGuard<'_, Turn>>,
+) -> std::sync::MutexGuard<'_, Turn> {
+    let mut turn = poisoned.into_inner();
+    *turn = Turn::default();
+    turn
+}
+
+/// In [`Turn::numbers`]: not looked up yet.
+const UNKNOWN: u32 = u32::MAX;
+
+impl Turn {
+    /// After the index was thrown away: its term numbers are given anew.
+    fn forget_numbers(&mut self) {
+        self.numbers.clear();
     }
-    (counts, len)
+
+    /// Between chunks: past its bound, the vocabulary starts again (so memory stays bounded
+    /// whatever the articles' words), and with it the numbers kept for its terms.
+    fn bound(&mut self) {
+        if self.vocabulary.is_full() {
+            *self = Turn::default();
+        }
+    }
+
+    /// The terms of an article's text with their weighted counts (by vocabulary number), and
+    /// its length in terms.
+    fn analyze(&mut self, text: &DocText) -> (Vec<(u32, u32)>, u32) {
+        let Turn { vocabulary, counts, counted, .. } = self;
+        let mut len = 0u32;
+        for (field, weight) in [(&text.title, TITLE_WEIGHT), (&text.author, 1), (&text.body, 1)] {
+            vocabulary.for_each_term(field, |n| {
+                let i = n as usize;
+                if i >= counts.len() {
+                    counts.resize(i + 1, 0);
+                }
+                if counts[i] == 0 {
+                    counted.push(n);
+                }
+                counts[i] = counts[i].saturating_add(weight);
+                len = len.saturating_add(weight);
+            });
+        }
+        let terms = counted.drain(..).map(|n| (n, std::mem::take(&mut counts[n as usize]))).collect();
+        (terms, len)
+    }
 }
 
 /// Writes the postings of pending articles, a chunk per transaction, until none is left.
-fn drain(store: &Store) -> Result<u64, StoreError> {
+fn drain(store: &Store, turn: &mut Turn) -> Result<u64, StoreError> {
     let mut total = 0u64;
     loop {
         let mut chunk: Vec<(sled::IVec, sled::IVec)> = Vec::with_capacity(CHUNK);
@@ -252,7 +302,15 @@ fn drain(store: &Store) -> Result<u64, StoreError> {
         if chunk.is_empty() {
             return Ok(total);
         }
-        total += index_chunk(store, &chunk)?;
+        turn.bound();
+        match index_chunk(store, turn, &chunk) {
+            Ok(n) => total += n,
+            Err(e) => {
+                // It may keep numbers of terms that were not written: start again.
+                *turn = Turn::default();
+                return Err(e);
+            }
+        }
     }
 }
 
@@ -263,14 +321,18 @@ struct BlockChange {
     add: Vec<Posting>,
 }
 
-fn index_chunk(store: &Store, chunk: &[(sled::IVec, sled::IVec)]) -> Result<u64, StoreError> {
+fn index_chunk(
+    store: &Store,
+    turn: &mut Turn,
+    chunk: &[(sled::IVec, sled::IVec)],
+) -> Result<u64, StoreError> {
     let mut blocks: BTreeMap<[u8; 8], BlockChange> = BTreeMap::new();
     let mut docs: Vec<(u64, Option<DocEntry>)> = Vec::with_capacity(chunk.len());
     let (mut d_count, mut d_len) = (0i64, 0i64);
     // Catch-ups run one at a time, so numbers given here are not given again meanwhile; the
-    // new ones are written in the transaction that writes the postings using them.
-    let mut numbers: hashbrown::HashMap<String, u32> = hashbrown::HashMap::default();
-    let mut new_terms: Vec<(String, u32)> = Vec::new();
+    // new ones are written in the transaction that writes the postings using them, and kept
+    // in `turn` only once it committed.
+    let mut new_terms: Vec<(u32, u32)> = Vec::new();
     let mut next_number = match store.search_terms.get(NEXT_TERM_KEY)? {
         Some(v) => read_u32(&v).ok_or_else(|| corrupt("the next term number"))?,
         None => 0,
@@ -287,26 +349,35 @@ fn index_chunk(store: &Store, chunk: &[(sled::IVec, sled::IVec)]) -> Result<u64,
         }
         let entry = match doc_text(store, ArticleId(doc))? {
             Some(text) => {
-                let (counts, len) = analyze(&text);
+                let (counts, len) = turn.analyze(&text);
+                if turn.numbers.len() < turn.vocabulary.len() {
+                    turn.numbers.resize(turn.vocabulary.len(), UNKNOWN);
+                }
                 let mut terms: Vec<u32> = Vec::with_capacity(counts.len());
-                for (term, tf) in counts {
-                    let number = match numbers.get(&term) {
-                        Some(&n) => n,
-                        None => {
-                            let n = match store.search_terms.get(term.as_bytes())? {
-                                Some(v) => read_u32(&v).ok_or_else(|| corrupt("a term's number"))?,
+                for (word, tf) in counts {
+                    let number = match turn.numbers[word as usize] {
+                        UNKNOWN => {
+                            let term = turn.vocabulary.term(word);
+                            match store.search_terms.get(term.as_bytes())? {
+                                Some(v) => {
+                                    let n = read_u32(&v).ok_or_else(|| corrupt("a term's number"))?;
+                                    // Written already: safe to keep whatever happens next.
+                                    turn.numbers[word as usize] = n;
+                                    n
+                                }
                                 None => {
                                     let n = next_number;
                                     next_number = next_number.checked_add(1).ok_or_else(|| {
                                         corrupt("the term numbers (all 4 billion are used)")
                                     })?;
-                                    new_terms.push((term.clone(), n));
+                                    new_terms.push((word, n));
+                                    // Until the commit: so the chunk's other articles use it.
+                                    turn.numbers[word as usize] = n;
                                     n
                                 }
-                            };
-                            numbers.insert(term, n);
-                            n
+                            }
                         }
+                        n => n,
                     };
                     blocks.entry(block_key(number, doc)).or_default().add.push(Posting { doc, tf, len });
                     terms.push(number);
@@ -324,8 +395,8 @@ fn index_chunk(store: &Store, chunk: &[(sled::IVec, sled::IVec)]) -> Result<u64,
         docs.iter().map(|(doc, e)| (*doc, e.as_ref().map(encode_doc))).collect();
     (&store.search_pending, &store.search_postings, &store.search_docs, &store.search_terms)
         .transaction(|(pending, postings, search_docs, search_terms)| {
-            for (term, n) in &new_terms {
-                search_terms.insert(term.as_bytes(), &n.to_be_bytes())?;
+            for &(word, n) in &new_terms {
+                search_terms.insert(turn.vocabulary.term(word).as_bytes(), &n.to_be_bytes())?;
             }
             if !new_terms.is_empty() {
                 search_terms.insert(NEXT_TERM_KEY, &next_number.to_be_bytes())?;

@@ -307,6 +307,27 @@ fn a_big_feed_is_indexed_in_bounded_chunks() {
     f.assert_consistent();
 }
 
+/// What catch-ups keep between them (the vocabulary and the index's numbers of its terms) is
+/// dropped past its bound: terms already written keep their numbers, so old and new articles
+/// are found by the same word.
+#[test]
+fn catch_ups_that_start_with_an_empty_vocabulary_keep_the_index_right() {
+    let f = Fixture::new();
+    let a = f.feed("https://a.example/");
+    f.fetch(a, "A", vec![article(1, 2, "Old", "<p>shared walrus</p>")]);
+    assert_eq!(f.search("walrus"), ["Old"]);
+    *f.store.search_turn.lock().unwrap() = index::Turn::default();
+    f.fetch(
+        a,
+        "A",
+        vec![article(1, 2, "Old", "<p>shared walrus</p>"), article(2, 1, "New", "<p>shared narwhal</p>")],
+    );
+    assert_eq!(f.search("shared"), ["New", "Old"]);
+    assert_eq!(f.search("narwhal"), ["New"]);
+    assert_eq!(f.search("walrus"), ["Old"]);
+    f.assert_consistent();
+}
+
 #[test]
 fn snippets_show_the_match_and_nothing_unsafe() {
     let words: HashSet<&str> = ["needl"].into_iter().collect();
@@ -320,6 +341,24 @@ fn snippets_show_the_match_and_nothing_unsafe() {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Indexing numbers terms through a `Vocabulary`; searching cuts queries with
+    /// `for_each_token`: both must give the same terms, in order, or an indexed word could
+    /// not be found.
+    #[test]
+    fn the_vocabulary_numbers_exactly_the_terms_a_query_is_cut_into(
+        texts in proptest::collection::vec(
+            r"([a-zA-Z0-9éüß]{1,10}|[机器学习中文ひらがな한국어]{1,4}|e\x{301}|[ .,;!_'\x{2028}\x{3000}-]{1,3}){0,30}", 1..6),
+    ) {
+        let mut vocabulary = tokenize::Vocabulary::default();
+        for text in &texts {
+            let mut numbered = Vec::new();
+            vocabulary.for_each_term(text, |n| numbered.push(n));
+            // Read after: the vocabulary is lent to `for_each_term` while it cuts.
+            let numbered: Vec<String> = numbered.iter().map(|&n| vocabulary.term(n).to_owned()).collect();
+            prop_assert_eq!(numbered, terms(text));
+        }
+    }
 
     /// Any word of any article finds that article.
     #[test]

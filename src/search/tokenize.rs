@@ -91,6 +91,32 @@ pub(crate) fn for_each_token(text: &str, mut emit: impl FnMut(&str, Range<usize>
 }
 
 fn cut(text: &str, cache: &mut WordTerms, emit: &mut impl FnMut(&str, Range<usize>) -> bool) {
+    scan(text, |piece, span| match piece {
+        Piece::Term(term) => emit(term, span),
+        Piece::Word(word) => {
+            if cache.len() >= CACHED_WORDS && !cache.contains_key(word) {
+                cache.clear();
+            }
+            // One hash per word; the word is copied only the first time it is seen.
+            match cache.entry_ref(word).or_insert_with(|| term_of(word)) {
+                Some(term) => emit(term, span),
+                None => true,
+            }
+        }
+    });
+}
+
+/// What [`scan`] finds in a text.
+enum Piece<'a> {
+    /// A word, which becomes a term by [`term_of`].
+    Word(&'a str),
+    /// A CJK bigram or lone character: a term as it is.
+    Term(&'a str),
+}
+
+/// Calls `on` with each word and CJK term of `text` and its span, in order, until it returns
+/// false: the one cutting rule that [`for_each_token`] and [`Vocabulary`] share.
+fn scan(text: &str, mut on: impl FnMut(Piece<'_>, Range<usize>) -> bool) {
     let mut chars = text.char_indices().peekable();
     let mut bigram = String::with_capacity(8);
     while let Some(&(start, c)) = chars.peek() {
@@ -107,7 +133,7 @@ fn cut(text: &str, cache: &mut WordTerms, emit: &mut impl FnMut(&str, Range<usiz
                     bigram.clear();
                     bigram.push(prev.1);
                     bigram.push(c);
-                    if !emit(&bigram, prev.0..i + c.len_utf8()) {
+                    if !on(Piece::Term(&bigram), prev.0..i + c.len_utf8()) {
                         return;
                     }
                 }
@@ -116,7 +142,7 @@ fn cut(text: &str, cache: &mut WordTerms, emit: &mut impl FnMut(&str, Range<usiz
             if count == 1 {
                 bigram.clear();
                 bigram.push(c);
-                if !emit(&bigram, start..start + c.len_utf8()) {
+                if !on(Piece::Term(&bigram), start..start + c.len_utf8()) {
                     return;
                 }
             }
@@ -129,19 +155,79 @@ fn cut(text: &str, cache: &mut WordTerms, emit: &mut impl FnMut(&str, Range<usiz
                 end = i + c.len_utf8();
                 chars.next();
             }
-            let word = &text[start..end];
-            if cache.len() >= CACHED_WORDS && !cache.contains_key(word) {
-                cache.clear();
-            }
-            // One hash per word; the word is copied only the first time it is seen.
-            if let Some(term) = cache.entry_ref(word).or_insert_with(|| term_of(word)) {
-                if !emit(term, start..end) {
-                    return;
-                }
+            if !on(Piece::Word(&text[start..end]), start..end) {
+                return;
             }
         } else {
             chars.next();
         }
+    }
+}
+
+/// Terms numbered in the order they are first met, for indexing: an article's terms are
+/// counted by number, not by spelling, each word is hashed once however often it comes back
+/// (text repeats its words), and it is folded and stemmed only the first time.
+///
+/// The numbers are this value's own, not the index's: [`crate::search::index`] maps them to
+/// the index's term numbers. Owned by the index's catch-up, which runs one at a time.
+#[derive(Default)]
+pub(crate) struct Vocabulary {
+    /// Word -> its term's number (`None`: it folds to nothing).
+    words: hashbrown::HashMap<String, Option<u32>>,
+    /// Term -> its number.
+    numbers: hashbrown::HashMap<String, u32>,
+    /// Number -> its term.
+    terms: Vec<String>,
+}
+
+impl Vocabulary {
+    /// How many words it knows: [`crate::search::index`] clears it between chunks past
+    /// [`CACHED_WORDS`], so its memory stays bounded.
+    pub(crate) fn is_full(&self) -> bool {
+        self.words.len() >= CACHED_WORDS
+    }
+
+    /// How many terms it has numbered: every number given is below this.
+    pub(crate) fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// The term numbered `number`.
+    pub(crate) fn term(&self, number: u32) -> &str {
+        self.terms.get(number as usize).map_or("", String::as_str)
+    }
+
+    /// Calls `emit(number)` for each term of `text`, in order: the terms of
+    /// [`for_each_token`], numbered.
+    pub(crate) fn for_each_term(&mut self, text: &str, mut emit: impl FnMut(u32)) {
+        let Vocabulary { words, numbers, terms } = self;
+        let mut number_of = |term: &str| match numbers.get(term) {
+            Some(&n) => n,
+            None => {
+                // Cleared past CACHED_WORDS words; a body has fewer than 4 billion terms.
+                let n = u32::try_from(terms.len()).unwrap_or(u32::MAX);
+                terms.push(term.to_owned());
+                numbers.insert(term.to_owned(), n);
+                n
+            }
+        };
+        scan(text, |piece, _| {
+            let number = match piece {
+                Piece::Term(term) => Some(number_of(term)),
+                Piece::Word(word) => match words.get(word) {
+                    Some(&n) => n,
+                    None => {
+                        let n = term_of(word).map(|term| number_of(&term));
+                        words.insert(word.to_owned(), n);
+                        n
+                    }
+                },
+            };
+            if let Some(n) = number {
+                emit(n);
+            }
+            true
+        });
     }
 }
 

@@ -173,8 +173,9 @@ pub struct Store {
     pub(crate) search_postings: sled::Tree,
     pub(crate) search_docs: sled::Tree,
     pub(crate) search_terms: sled::Tree,
-    /// Held while the search index catches up: one catch-up at a time.
-    pub(crate) search_turn: Arc<Mutex<()>>,
+    /// Held while the search index catches up: one catch-up at a time, and what catch-ups
+    /// keep between them.
+    pub(crate) search_turn: Arc<Mutex<crate::search::index::Turn>>,
     /// Held while flushing and stamping, so stamps are written in the order of the states
     /// they describe.
     stamping: Arc<Mutex<()>>,
@@ -407,7 +408,7 @@ impl Store {
                 search_postings: tree("search_postings")?,
                 search_docs: tree("search_docs")?,
                 search_terms: tree("search_terms")?,
-                search_turn: Arc::new(Mutex::new(())),
+                search_turn: Arc::default(),
                 stamping: Arc::new(Mutex::new(())),
                 removing: Arc::new(RwLock::new(HashSet::new())),
                 db,

@@ -41,7 +41,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 
 pub use codec::Counts;
-pub(crate) use codec::{compress_body, Records};
+pub(crate) use codec::{compress_body, decompress_body, Records};
 pub use datadir::STAMP_FILE;
 pub use records::*;
 pub use repair::RepairReport;
@@ -808,6 +808,40 @@ impl Store {
     pub fn article(&self, id: ArticleId) -> Result<Option<Article>, StoreError> {
         let Some(meta) = self.shown_meta(id)? else { return Ok(None) };
         Ok(Some(Article { flags: self.flags(id).unwrap_or_default(), tags: self.article_tags(id)?, meta }))
+    }
+
+    /// For each article, its search entry and compressed body as stored (raw: the caller
+    /// decodes them) and its metadata (as [`Store::shown_meta`] gives it), read under one hold
+    /// of sled's lock.
+    ///
+    /// sled guards every tree with one process-wide lock: a transaction holds it whole, and
+    /// each plain read takes it again. The search indexer, reading three keys an article beside
+    /// a refresh's writer whose chunk transactions hold the lock most of the time, waited
+    /// behind the writer at almost every read and did most of its work after the writer
+    /// finished; reading a batch inside one (read-only) transaction waits once.
+    pub(crate) fn index_reads(&self, ids: &[ArticleId]) -> Result<Vec<IndexRead>, StoreError> {
+        let raw = (&self.search_docs, &self.articles, &self.bodies)
+            .transaction(|(docs, articles, bodies)| {
+                ids.iter()
+                    .map(|&id| {
+                        let key = article_key(id);
+                        Ok((docs.get(key)?, articles.get(key)?, bodies.get(key)?))
+                    })
+                    .collect::<Result<Vec<_>, ConflictableTransactionError<StoreError>>>()
+            })
+            .map_err(tx_error)?;
+        let hidden = self.hidden_feeds();
+        raw.into_iter()
+            .map(|(entry, meta, body)| {
+                let meta = match meta {
+                    Some(bytes) => Some(decode::<ArticleMeta>("article", &bytes)?),
+                    None => None,
+                };
+                // What is left of a feed being removed is gone for the user.
+                let meta = meta.filter(|m| !hidden.contains(&m.feed));
+                Ok(IndexRead { entry, meta, body })
+            })
+            .collect()
     }
 
     /// The metadata of [`Store::article`] without its flags and tags (one read, not three):
@@ -1811,6 +1845,15 @@ fn apply_merge(
     let c = adjust_counts(counters, feed, d_unread, d_total)?;
     stats.total = c.total;
     Ok(stats)
+}
+
+/// What [`Store::index_reads`] reads of one article.
+pub(crate) struct IndexRead {
+    /// Its search entry, raw.
+    pub(crate) entry: Option<sled::IVec>,
+    pub(crate) meta: Option<ArticleMeta>,
+    /// Its compressed body, raw.
+    pub(crate) body: Option<sled::IVec>,
 }
 
 /// An article's tags as `article_tags` keeps them: sorted, each once.

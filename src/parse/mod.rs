@@ -1147,10 +1147,12 @@ fn convert_entry(
 /// the markup, or the body's first words again, often cut mid-word and ended with "..." (the
 /// excerpt WordPress writes into `<description>`), perhaps after an image's alt text. Shown
 /// above the body it would only repeat its start. The texts are compared by their letters and
-/// digits alone, so spacing, punctuation, a cut word and the ellipsis do not matter. Further
-/// in than the body's first letter it takes a longer summary: a few words can be anywhere.
-/// Only as much of the body is flattened as the summary could match, so a short teaser beside
-/// a long body costs little on every refresh.
+/// digits alone, so spacing, punctuation, a cut word and the ellipsis do not matter, and as
+/// the reader shows them: what comes before the body's first words and shows no text (an
+/// inline SVG drawing, even one with `<text>` labels, a stylesheet, an image, however long
+/// their markup) is passed over. Further in than the body's first letter it takes a longer
+/// summary: a few words can be anywhere. Only as much of the body's text is gathered as the
+/// summary could match, so a short teaser beside a long body costs little on every refresh.
 fn same_text(summary: &str, body: &str) -> bool {
     /// Letters and digits a summary needs to be taken for an excerpt that starts further in.
     const EXCERPT_MIN: usize = 40;
@@ -1159,23 +1161,15 @@ fn same_text(summary: &str, body: &str) -> bool {
     if summary.trim() == body.trim() {
         return true;
     }
-    let letters = |html_text: &str| -> String {
-        html::flatten(html_text)
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
+    let letters = |text: String| -> String {
+        text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
     };
-    let summary_letters = letters(summary);
+    let summary_letters = letters(html::shown_text_start(summary, usize::MAX));
     if summary_letters.is_empty() {
         return false;
     }
-    // Markup, entities and spaces make the body's HTML longer than its text, never shorter.
-    let mut lead_end = (summary.len() * 4 + 4096).min(body.len());
-    while !body.is_char_boundary(lead_end) {
-        lead_end -= 1;
-    }
-    let body_letters = letters(&body[..lead_end]);
+    // Spaces, punctuation and entities make the text longer than its letters, never shorter.
+    let body_letters = letters(html::shown_text_start(body, summary.len() * 4 + 4096));
     match body_letters.find(&summary_letters) {
         Some(0) => true,
         Some(at) => {

@@ -744,6 +744,63 @@ fn a_summary_that_is_the_bodys_start_cut_off_is_not_kept() {
     assert_eq!(a[5].summary_html, None, "after the alt text of the body's first image");
 }
 
+/// What comes before a body's first words and shows no text (a big inline SVG drawing, with
+/// `<text>` labels the reader never shows, a stylesheet, an image with a long `data:` URL, a
+/// figure holding only an image) does not hide that the summary is the body's text again, as
+/// in Sam Ruby's feed, whose posts open with a drawing. A teaser that says something else is
+/// still kept after such a start.
+#[test]
+fn a_summary_that_repeats_the_text_after_a_leading_drawing_is_not_kept() {
+    let paths =
+        "<path d=\"M27,42c-8-53,55-53,47,0h-8 c10-41-40-41-30,0h-9z\" fill=\"#DDD\"></path>\n".repeat(300);
+    let svg = format!(
+        "<svg height=\"100\" viewBox=\"0 0 100 100\" xmlns=\"http://www.w3.org/2000/svg\"><g>{paths}\
+         <svg><text x=\"50\" y=\"90\">W</text></svg></g><text x=\"5\" y=\"9\">Logo label</text></svg>"
+    );
+    let style = format!("<style>{}</style>", "p.note { margin: 0 0 1em 0; color: #333; }\n".repeat(300));
+    let image = format!("<p><img src=\"data:image/png;base64,{}\"></p>", "iVBORw0KGgo".repeat(1500));
+    let figure = format!("<figure><img src=\"/a.png\" width=\"600\">{paths}</figure>");
+    let text = "<p>This site was hacked.&nbsp; A reader noted that the index had been co-opted.</p>\
+                <p>The immediate culprit was a few lines in <code>.htaccess</code> files.</p>";
+    let mut items = String::new();
+    for (n, lead) in [&svg, &style, &image, &figure].into_iter().enumerate() {
+        let body = format!("{lead}\n{text}");
+        for (m, summary) in [
+            // Short: a few words at the very start of the text.
+            "This site was hacked.",
+            // The whole text, cut with an ellipsis.
+            "This site was hacked. A reader noted that the index had been co-opted. The immediate...",
+            // The same, with the drawing in front of it too.
+            &format!("{lead}<p>This site was hacked.</p>"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            items.push_str(&format!(
+                "<item><guid>{n}-{m}</guid><description><![CDATA[{summary}]]></description>\
+                 <content:encoded><![CDATA[{body}]]></content:encoded></item>"
+            ));
+        }
+        items.push_str(&format!(
+            "<item><guid>{n}-teaser</guid><description>A security note.</description>\
+             <content:encoded><![CDATA[{body}]]></content:encoded></item>"
+        ));
+    }
+    let xml = format!(
+        r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>{items}</channel></rss>"#
+    );
+    let f = parse(&xml);
+    assert_eq!(f.articles.len(), 16);
+    for a in &f.articles {
+        let guid = a.guid.as_deref().unwrap_or_default();
+        if guid.ends_with("teaser") {
+            assert_eq!(a.summary_html.as_deref(), Some("A security note."), "{guid}");
+        } else {
+            assert_eq!(a.summary_html, None, "{guid}");
+        }
+    }
+}
+
 #[test]
 fn summary_does_not_change_an_articles_key() {
     // Keyed by title and body (no guid, no link): the body is the content with or without

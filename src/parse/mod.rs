@@ -944,9 +944,43 @@ fn finish(parsed: &mut ParsedFeed, tally: Tally) {
             }
         }
     }
-    // Items that are still the same article by our rule: the first occurrence wins.
-    let mut seen = HashSet::new();
-    articles.retain(|a| seen.insert(a.key));
+    // Items that are still the same article by our rule. The same body again is the item
+    // repeated: the first occurrence wins. Another body under the same id and link is another
+    // article (Scripting News gave two posts of a day one permalink; a sample Atom 0.3 feed
+    // two entries one id): it is keyed by its title and body, as an item with neither id nor
+    // link is, so it is not lost. Both are said in the fetch log.
+    let mut seen: HashMap<ArticleKey, usize> = HashMap::with_capacity(articles.len());
+    let mut kept: Vec<ParsedArticle> = Vec::with_capacity(articles.len());
+    let (mut repeated, mut apart) = (0u64, 0u64);
+    for mut a in articles.drain(..) {
+        if let Some(&first) = seen.get(&a.key) {
+            if kept[first].content_html == a.content_html {
+                repeated += 1;
+                continue;
+            }
+            a.key = article_key(None, None, &a.title, &a.content_html);
+            if seen.contains_key(&a.key) {
+                repeated += 1;
+                continue;
+            }
+            apart += 1;
+        }
+        seen.insert(a.key, kept.len());
+        kept.push(a);
+    }
+    *articles = kept;
+    if apart > 0 {
+        parsed.notes.push(format!(
+            "{} with the id of an earlier item but another text kept apart",
+            crate::words::plural(apart, "item")
+        ));
+    }
+    if repeated > 0 {
+        parsed.notes.push(format!(
+            "{} skipped: the same as an earlier item",
+            crate::words::plural(repeated, "repeated item")
+        ));
+    }
 }
 
 fn person_name(p: &feed_rs::model::Person) -> Option<String> {

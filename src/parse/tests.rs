@@ -255,6 +255,45 @@ fn repeated_guids_do_not_lose_items() {
     assert_eq!(f.articles[0].title, "1");
 }
 
+/// Two posts under one permalink (as Scripting News wrote two posts of a day) are two
+/// articles; the same item written twice is one. The fetch log says which happened.
+#[test]
+fn items_sharing_an_id_with_other_text_are_kept_and_repeats_are_noted() {
+    let f = parse(&rss_items(
+        "<item><guid>http://s.example/2017/06/25.html#a0806</guid><description>Good morning!</description></item>\
+         <item><title>Code mode</title><guid>http://s.example/2017/06/25.html#a1106</guid><description>Code.</description></item>\
+         <item><guid>http://s.example/2017/06/25.html#a0806</guid><description>In 2015 I wrote about Dropbox.</description></item>\
+         <item><description>A song.</description><enclosure url=\"http://s.example/a.mp3\" length=\"5\" type=\"audio/mpeg\"/></item>\
+         <item><description>A song.</description><enclosure url=\"http://s.example/a.mp3\" length=\"5\" type=\"audio/mpeg\"/></item>",
+    ));
+    let bodies: Vec<&str> = f.articles.iter().map(|a| a.content_html.as_str()).collect();
+    assert_eq!(bodies, ["Good morning!", "Code.", "In 2015 I wrote about Dropbox.", "A song."]);
+    let keys: HashSet<ArticleKey> = f.articles.iter().map(|a| a.key).collect();
+    assert_eq!(keys.len(), 4);
+    // The first keeps the key it always had; the other is keyed by its text.
+    assert_eq!(
+        f.articles[0].key,
+        article_key(None, Some("http://s.example/2017/06/25.html#a0806"), "", "Good morning!")
+    );
+    let other = &f.articles[2];
+    assert_eq!(other.key, article_key(None, None, &other.title, &other.content_html));
+    assert_eq!(f.articles[2].guid.as_deref(), Some("http://s.example/2017/06/25.html#a0806"));
+    assert_eq!(
+        f.notes,
+        [
+            "fallbacks used: 3 links from a permalink guid or atom:link",
+            "1 item with the id of an earlier item but another text kept apart",
+            "1 repeated item skipped: the same as an earlier item"
+        ]
+    );
+    // Atom: two entries with one id and link but other content.
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+        <entry><id>tag:x,2004:4</id><title>Second</title><link href="http://x.example/4"/><content>Short.</content></entry>
+        <entry><id>tag:x,2004:4</id><title>Third</title><link href="http://x.example/4"/><content>Text version.</content></entry></feed>"#;
+    let titles: Vec<String> = parse(atom).articles.into_iter().map(|a| a.title).collect();
+    assert_eq!(titles, ["Second", "Third"]);
+}
+
 #[test]
 fn dates_fallbacks_and_implausible_values() {
     let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>d</title>

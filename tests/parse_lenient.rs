@@ -61,12 +61,50 @@ fn atom_cut_off_after_its_third_entry_gives_three() {
             "<entry><id>urn:{n}</id><title>Entry {n}</title><updated>2024-01-0{n}T00:00:00Z</updated><content type=\"html\">&lt;p&gt;body {n}&lt;/p&gt;</content></entry>"
         ));
     }
+    let read = |end: usize| {
+        parse_feed(&doc.as_bytes()[..end], None, "https://example.com/feed")
+            .unwrap_or_else(|e| panic!("{end}: {e}"))
+    };
+    // Cut in the fourth entry's title, or in its id: the three whole entries.
     let cut = doc.find("<entry><id>urn:4").unwrap_or(0) + "<entry><id>urn:4</id><title>Ent".len();
-    for end in [cut, doc.find("urn:4").unwrap_or(0), doc.len() - "</entry>".len() - 3] {
-        let f = parse_feed(&doc.as_bytes()[..end], None, "https://example.com/feed")
-            .unwrap_or_else(|e| panic!("{end}: {e}"));
-        assert_eq!(titles(&f), ["Entry 1", "Entry 2", "Entry 3"], "cut at {end}");
+    for end in [cut, doc.find("urn:4").unwrap_or(0)] {
+        assert_eq!(titles(&read(end)), ["Entry 1", "Entry 2", "Entry 3"], "cut at {end}");
     }
+    // Cut in the fourth entry's text, after its id and title: it is there too, its text as far
+    // as it goes, as feedparser reads it, and the fetch log says so.
+    let in_text = doc.find("body 4").unwrap_or(0) + "bo".len();
+    for (end, body) in [(in_text, "<p>bo"), (doc.len() - "</entry>".len() - 3, "<p>body 4</p>")] {
+        let f = read(end);
+        assert_eq!(titles(&f), ["Entry 1", "Entry 2", "Entry 3", "Entry 4"], "cut at {end}");
+        assert_eq!(f.articles[3].content_html, body, "cut at {end}");
+        assert!(
+            f.notes.iter().any(|n| n.contains("the last item cut off in its text, kept as far as it goes")),
+            "{:?}",
+            f.notes
+        );
+    }
+}
+
+/// A feed cut off in the middle of its last item's text (and its CDATA section), as a real
+/// WordPress feed arrived: every item is read, the last as far as it goes.
+#[test]
+fn rss_cut_off_in_its_last_items_text_keeps_that_item() {
+    let doc = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>Shop notes</title>\
+        <item><title>Spring opening hours</title><link>https://shop.example/1</link>\
+        <guid isPermaLink=\"false\">https://shop.example/?p=1</guid><description><![CDATA[<p>Open from nine.</p>]]></description></item>\
+        <item><title>New bread</title><link>https://shop.example/2</link>\
+        <pubDate>Sun, 21 Feb 2021 15:26:57 +0000</pubDate>\
+        <guid isPermaLink=\"false\">https://shop.example/?p=2</guid><description><![CDATA[<p>Rye and spelt, baked da";
+    let f = parse_feed(doc.as_bytes(), None, "https://example.com/feed").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(titles(&f), ["Spring opening hours", "New bread"]);
+    assert_eq!(f.articles[1].link.as_deref(), Some("https://shop.example/2"));
+    assert!(
+        f.articles[1].content_html.starts_with("<p>Rye and spelt, baked da"),
+        "{}",
+        f.articles[1].content_html
+    );
+    assert!(f.articles[1].date.is_some());
+    assert!(f.notes.iter().any(|n| n.contains("kept as far as it goes")), "{:?}", f.notes);
 }
 
 #[test]

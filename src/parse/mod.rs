@@ -616,8 +616,7 @@ fn parse_xml_strict(
                     }
                     None => {
                         balanced = true;
-                        repairs.push("unclosed or mismatched markup balanced");
-                        balance::balance(&text)
+                        balance_text(&text, &mut repairs)
                     }
                 }
             }
@@ -625,8 +624,7 @@ fn parse_xml_strict(
             // `<`, a document cut off mid-item.
             ParseFeedError::XmlReader(_) if !balanced => {
                 balanced = true;
-                repairs.push("unclosed or mismatched markup balanced");
-                balance::balance(&text)
+                balance_text(&text, &mut repairs)
             }
             ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => None,
             ParseFeedError::ParseError(kind) => {
@@ -652,6 +650,16 @@ fn parse_xml_strict(
         }
     }
     Err(first_error.map_or(ParseError::NoFeed, map_feed_rs_error))
+}
+
+/// [`balance::balance`], with what it did for the fetch log.
+fn balance_text(text: &str, repairs: &mut Vec<&'static str>) -> Option<String> {
+    repairs.push("unclosed or mismatched markup balanced");
+    let (balanced, kept_cut) = balance::balance(text)?;
+    if kept_cut {
+        repairs.push("the last item cut off in its text, kept as far as it goes");
+    }
+    Some(balanced)
 }
 
 fn parse_json(text: &str, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {

@@ -672,6 +672,20 @@ fn a_stray_second_xml_declaration_does_not_sink_the_feed() {
     assert_eq!(feed.articles[0].title, "kept");
 }
 
+/// A stylesheet processing instruction (Blogger, FeedBurner) is no second declaration, nor
+/// is one an article quotes in a CDATA section: nothing to recover, and the quote stays.
+#[test]
+fn a_stylesheet_or_a_quoted_declaration_is_not_a_second_declaration() {
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<?xml-stylesheet type="text/xsl" media="screen" href="/~d/styles/rss2full.xsl"?><?xml-stylesheet type="text/css" href="/s.css"?>
+<rss version="2.0"><channel><title>t</title>
+<item><guid>1</guid><description><![CDATA[<p>Start a feed with</p><pre><?xml version="1.0"?></pre>]]></description></item>
+</channel></rss>"#;
+    let f = parse(xml);
+    assert!(f.notes.is_empty(), "{:?}", f.notes);
+    assert!(f.articles[0].content_html.contains("<?xml version=\"1.0\"?>"), "{}", f.articles[0].content_html);
+}
+
 #[test]
 fn items_that_cannot_be_read_are_an_error_never_an_empty_success() {
     // Cut off inside both items, before either has an id or a link: nothing to keep.

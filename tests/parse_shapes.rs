@@ -332,6 +332,25 @@ fn naked_markup_in_a_title_is_text() {
     assert_eq!(titles(&f), ["Breaking: the canal froze", "Plain title"]);
 }
 
+/// HTML written into `<description>` as elements rather than escaped (feed-rs read only the
+/// text before the first of them): read whole, as the HTML it is, as feedparser reads it.
+#[test]
+fn naked_markup_in_a_description_is_the_body() {
+    let f = parse_file("rss-body-markup.xml");
+    let bodies: Vec<&str> = f.articles.iter().map(|a| a.content_html.as_str()).collect();
+    assert_eq!(
+        bodies,
+        [
+            "The ice held for <b>three days</b>, and <a href=\"http://canal.example.nl/photos\">the photos</a> are up.<br/>\n<img src=\"/img/ice.jpg\" alt=\"skaters\"/>",
+            "<p>Lock 4 closes on Monday.</p><p>Boats go round by the <em>Amstel</em>.</p>",
+            "<p>Nothing to repair & nothing changed.</p>",
+        ]
+    );
+    assert_eq!(f.articles[0].images, ["http://canal.example.nl/img/ice.jpg"]);
+    assert!(has_note(&f, "recovered: unescaped HTML in 2 descriptions read as HTML"), "{:?}", f.notes);
+    not_lenient(&f);
+}
+
 #[test]
 fn fallbacks_and_shapes_do_not_change_identity() {
     // Keys are what the store knows articles by: reading more of a document must not change

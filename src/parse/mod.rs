@@ -493,6 +493,13 @@ fn read_old_shapes<'t>(
                 crate::words::plural(n as u64, "title")
             ));
         }
+        if let Some((fixed, n)) = shapes::escape_body_markup(&text) {
+            text = Cow::Owned(fixed);
+            notes.push(format!(
+                "recovered: unescaped HTML in {} read as HTML",
+                crate::words::plural(n as u64, "description")
+            ));
+        }
     }
     (text, notes, abouts)
 }

@@ -273,6 +273,11 @@ pub fn looks_like_html(bytes: &[u8]) -> bool {
     if sniff::feed_inside_html(&text, &kind).is_some() {
         return false;
     }
+    // PHP warnings before the feed, which [`parse_feed`] skips: the feed decides.
+    let kind = match sniff::junk_before_feed(&text, &kind) {
+        Some(start) => sniff::classify(&text[start..]),
+        None => kind,
+    };
     match kind {
         sniff::Kind::Markup { root, doctype_html } => match root {
             Some(r) => sniff::is_html_root(&r) || (doctype_html && !is_feed_root(r.local_name())),

@@ -636,13 +636,19 @@ fn junk_before_the_feed_is_skipped() {
         let f = parse(&format!("{junk}{feed}"));
         assert_eq!(f.articles.len(), 1, "{junk}");
     }
+    // With a byte order mark before the junk too; and `tidings add` takes it for the feed it
+    // is, not for a page to look for feeds in.
+    let junk = "<br />\n<b>Warning</b>:  Cannot modify header information in <b>/x.php</b><br />\n";
+    let with_bom = format!("\u{feff}{junk}{feed}");
+    assert_eq!(parse(&with_bom).articles.len(), 1);
+    assert!(!looks_like_html(with_bom.as_bytes()));
+    assert!(!looks_like_html(format!("{junk}{feed}").as_bytes()));
     // A real page is still a page.
-    let e = parse_feed(
-        b"<!DOCTYPE html><html><body><pre>&lt;rss&gt;</pre><p><?xml </p></body></html>",
-        None,
-        URL,
-    );
+    let page = b"<!DOCTYPE html><html><body><pre>&lt;rss&gt;</pre><p><?xml </p></body></html>";
+    let e = parse_feed(page, None, URL);
     assert!(matches!(e, Err(ParseError::Html)));
+    assert!(looks_like_html(page));
+    assert!(looks_like_html(b"<div>See <a href=\"/feed\">our feed</a></div><p>text</p>"));
 }
 
 #[test]

@@ -1247,18 +1247,18 @@ fn with_base(html: String, xml_base: Option<&Url>) -> String {
 }
 
 /// The first words of an untitled item's text, as its title: at most `TITLE_WORDS` words and
-/// `TITLE_CHARS` characters, cut at a word, ending in "…" when cut. Empty when there is no
-/// text.
+/// `TITLE_CHARS` characters, cut at a word, always ending in "…", which marks a title taken
+/// from the text (issue 10, item 6: the feed gave none). Empty when there is no text. The
+/// text is what the reader shows (an inline SVG's labels are not), and only its start is
+/// read.
 fn title_from_text(body_html: &str) -> String {
     const TITLE_WORDS: usize = 10;
     const TITLE_CHARS: usize = 60;
-    let text = sanitize::line(&html::flatten(body_html));
+    let text = sanitize::line(&html::shown_text_start(body_html, 4096));
     let mut title = String::new();
-    let mut cut = false;
     for (n, word) in text.split_whitespace().enumerate() {
         let long = title.chars().count() + 1 + word.chars().count() > TITLE_CHARS;
         if n == TITLE_WORDS || (long && !title.is_empty()) {
-            cut = true;
             break;
         }
         if !title.is_empty() {
@@ -1267,12 +1267,11 @@ fn title_from_text(body_html: &str) -> String {
         if long {
             // One word longer than a title (a URL, CJK text without spaces): its start.
             title.extend(word.chars().take(TITLE_CHARS));
-            cut = true;
             break;
         }
         title.push_str(word);
     }
-    if cut {
+    if !title.is_empty() {
         title.push('…');
     }
     title

@@ -219,6 +219,22 @@ fn title_fallbacks_dc_media_itunes() {
     assert!(has_note(&f, "fallbacks used: 3 titles from dc:title"), "{:?}", f.notes);
 }
 
+/// At the channel's level too: a channel titled only by `dc:title` (or `itunes:title`).
+#[test]
+fn channel_title_fallback() {
+    for element in ["dc:title", "itunes:title"] {
+        let doc = format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" \
+             xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\"><channel><{element}>Field Notes</{element}>\
+             <link>https://notes.example/</link><item><title>One</title><link>https://notes.example/1</link></item>\
+             </channel></rss>"
+        );
+        let f =
+            parse_feed(doc.as_bytes(), None, "https://example.com/feed").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.title, "Field Notes", "{element}");
+    }
+}
+
 #[test]
 fn date_fallbacks_dc_dcterms_atom_never_expiration() {
     let f = parse_file("rss-fallback-dates.xml");

@@ -1199,39 +1199,63 @@ fn convert_entry(
 
 /// True when a summary says nothing the body does not: the same HTML, the same text without
 /// the markup, or the body's first words again, often cut mid-word and ended with "..." (the
-/// excerpt WordPress writes into `<description>`), perhaps after an image's alt text. Shown
-/// above the body it would only repeat its start. The texts are compared by their letters and
-/// digits alone, so spacing, punctuation, a cut word and the ellipsis do not matter, and as
-/// the reader shows them: what comes before the body's first words and shows no text (an
-/// inline SVG drawing, even one with `<text>` labels, a stylesheet, an image, however long
-/// their markup) is passed over. Further in than the body's first letter it takes a longer
-/// summary: a few words can be anywhere. Only as much of the body's text is gathered as the
-/// summary could match, so a short teaser beside a long body costs little on every refresh.
+/// excerpt WordPress writes into `<description>`), perhaps after an image's alt text, or the
+/// body's own sentences in their order with some left out (an abridgement, as Sam Ruby's
+/// feed writes its summaries). Shown above the body it would only repeat it. The texts are
+/// compared by their letters and digits alone, so spacing, punctuation, a cut word and the
+/// ellipsis do not matter, and as the reader shows them: what comes before the body's first
+/// words and shows no text (an inline SVG drawing, even one with `<text>` labels, a
+/// stylesheet, an image, however long their markup) is passed over. Further in than the
+/// body's first letter it takes a longer summary: a few words can be anywhere. Only as much
+/// of the body's text is gathered as the summary could match (an abridgement reads further,
+/// up to `ABRIDGED_TEXT_MAX`), so a short teaser beside a long body costs little on every
+/// refresh.
 fn same_text(summary: &str, body: &str) -> bool {
-    /// Letters and digits a summary needs to be taken for an excerpt that starts further in.
+    /// Letters and digits a summary needs to be taken for an excerpt that starts further in,
+    /// or for an abridgement.
     const EXCERPT_MIN: usize = 40;
     /// How far into the body's letters an excerpt may start (after an image's alt text).
     const EXCERPT_START_MAX: usize = 300;
+    /// How much of the body's text an abridgement is looked for in.
+    const ABRIDGED_TEXT_MAX: usize = 64 * 1024;
     if summary.trim() == body.trim() {
         return true;
     }
-    let letters = |text: String| -> String {
+    let letters = |text: &str| -> String {
         text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
     };
-    let summary_letters = letters(html::shown_text_start(summary, usize::MAX));
+    let summary_text = html::shown_text_start(summary, usize::MAX);
+    let summary_letters = letters(&summary_text);
     if summary_letters.is_empty() {
         return false;
     }
+    let long = summary_letters.chars().count() >= EXCERPT_MIN;
     // Spaces, punctuation and entities make the text longer than its letters, never shorter.
-    let body_letters = letters(html::shown_text_start(body, summary.len() * 4 + 4096));
-    match body_letters.find(&summary_letters) {
-        Some(0) => true,
-        Some(at) => {
-            summary_letters.chars().count() >= EXCERPT_MIN
-                && body_letters[..at].chars().count() <= EXCERPT_START_MAX
-        }
-        None => false,
+    let body_letters = letters(&html::shown_text_start(body, summary.len() * 4 + 4096));
+    let starts = |at: usize, body_letters: &str| {
+        at == 0 || (long && body_letters[..at].chars().count() <= EXCERPT_START_MAX)
+    };
+    if let Some(at) = body_letters.find(&summary_letters) {
+        return starts(at, &body_letters);
     }
+    // An abridgement: each of its sentences is the body's, in order, the first at its start.
+    let sentences: Vec<String> = summary_text
+        .split_inclusive(['.', '!', '?', '…', ':', ';', '。', '！', '？'])
+        .map(letters)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if sentences.len() < 2 || !long {
+        return false;
+    }
+    let body_letters = letters(&html::shown_text_start(body, ABRIDGED_TEXT_MAX));
+    let mut from = 0;
+    for (n, sentence) in sentences.iter().enumerate() {
+        match body_letters[from..].find(sentence.as_str()) {
+            Some(at) if n > 0 || starts(at, &body_letters) => from += at + sentence.len(),
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// The body with the xml:base in scope (if any) as a leading `<base href>`, which the renderer

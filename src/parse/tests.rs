@@ -861,6 +861,34 @@ fn a_summary_that_repeats_the_text_after_a_leading_drawing_is_not_kept() {
     }
 }
 
+/// A summary made of the body's own sentences, in their order, with some left out (Sam
+/// Ruby's feed abridges its posts so) only repeats the body: not kept. One that says one
+/// thing the body does not, or puts them in another order, or is a few words, is kept.
+#[test]
+fn an_abridgement_of_the_body_is_not_kept() {
+    let body = "<svg viewBox='0 0 10 10'><text>W</text></svg>\
+        <p><a href='https://example.org/linss'><cite>Peter Linss</cite></a>: <em>I want the TAG more involved with the working groups</em></p>\
+        <p>I will come out and say it.  I am a skeptic.  Each of the <a href='/n'>nominees</a> are good people.</p>\
+        <p>I note that three of the four statements do NOT list it as a goal: <a href='/a'>Alex</a> and <a href='/b'>Anne</a>.</p>\
+        <p>And outside of Anne, none of them have been involved in the HTML WG.</p><p>What am I missing?</p>";
+    let item = |guid: u32, summary: &str| {
+        format!("<item><guid>{guid}</guid><description><![CDATA[{summary}]]></description><content:encoded><![CDATA[{body}]]></content:encoded></item>")
+    };
+    let xml = format!(
+        r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>{}{}{}{}</channel></rss>"#,
+        item(1, "<p><a href='https://example.org/linss'>Peter Linss</a>: <em>I want the TAG more involved with the working groups</em></p>\
+                 <p>I will come out and say it.  I am a skeptic.  I note that three of the four statements do NOT list it as a goal.  What am I missing?</p>"),
+        item(2, "<p>Peter Linss: I want the TAG more involved with the working groups.</p><p>I will come out and say it. I think he is right.</p>"),
+        item(3, "<p>Peter Linss: I want the TAG more involved with the working groups.</p><p>What am I missing? I am a skeptic.</p>"),
+        item(4, "Peter Linss: I am a skeptic."),
+    );
+    let a = parse(&xml).articles;
+    assert_eq!(a[0].summary_html, None, "the body's sentences, some left out");
+    assert!(a[1].summary_html.is_some(), "a sentence of its own");
+    assert!(a[2].summary_html.is_some(), "another order");
+    assert!(a[3].summary_html.is_some(), "a few words");
+}
+
 #[test]
 fn summary_does_not_change_an_articles_key() {
     // Keyed by title and body (no guid, no link): the body is the content with or without

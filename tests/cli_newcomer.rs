@@ -357,7 +357,7 @@ fn a_recovered_feed_says_how_it_was_read_in_its_log() {
     std::fs::write(
         &path,
         "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Broken</title>\
-         <item><title>first</title><link>https://example.org/1</link><description><b>bold</i></description></item>\
+         <item><title>first</title><link>https://example.org/1</link><category>news</item>\
          <item><title>second</title><link>https://example.org/2</link></item></channel></rss>",
     )
     .expect("write the feed");

@@ -308,3 +308,66 @@ fn atom_0_3_entries_keep_their_dates() {
         }
     }
 }
+
+/// Issue 10's proof: from every corpus file where Python's feedparser reads entries, tidings
+/// reads at least as many articles. The counts are feedparser's own, written by
+/// scripts/feedparser-counts.py into tests/corpus/FEEDPARSER.tsv (which must list every file):
+/// its entries less the empty ones (an `<item/>` nested in an item) and with an entry that
+/// is an earlier one again in every field counted once, which tidings stores once and notes.
+#[test]
+fn at_least_as_many_items_as_feedparser_from_every_file() {
+    let all = parsed();
+    // Beside the copy of the corpus in tests/ (TIDINGS_CORPUS may name one without it).
+    let counts =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/FEEDPARSER.tsv")).unwrap();
+    let mut lines = counts.lines().filter(|l| !l.starts_with('#'));
+    assert_eq!(lines.next(), Some("file\tentries\tarticles"));
+    let counts: BTreeMap<&str, (usize, usize)> = lines
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols[0], (cols[1].parse().unwrap(), cols[2].parse().unwrap()))
+        })
+        .collect();
+    let unlisted: Vec<&String> = all.keys().filter(|n| !counts.contains_key(n.as_str())).collect();
+    assert!(unlisted.is_empty(), "not in FEEDPARSER.tsv (run scripts/feedparser-counts.py): {unlisted:?}");
+    let mut fewer = Vec::new();
+    let mut compared = 0;
+    for (name, &(entries, theirs)) in &counts {
+        if entries == 0 {
+            continue;
+        }
+        compared += 1;
+        let ours = match all.get(*name) {
+            Some(Ok(f)) => f.articles.len(),
+            Some(Err(e)) => {
+                fewer.push(format!("{name}: feedparser {theirs}, tidings failed: {e}"));
+                continue;
+            }
+            None => panic!("{name} is listed but not in the corpus"),
+        };
+        if ours < theirs {
+            fewer.push(format!("{name}: feedparser {theirs}, tidings {ours}"));
+        }
+        if ours < entries {
+            // Only the repeats and empty entries the counts leave out, and the log says so.
+            let f = get(all, name);
+            eprintln!(
+                "{name}: feedparser {entries} entries ({theirs} articles), tidings {ours}: {:?}",
+                f.notes
+            );
+        }
+    }
+    eprintln!("compared with feedparser on {compared} files");
+    assert!(compared >= 200, "only {compared} files where feedparser reads entries");
+    assert!(fewer.is_empty(), "tidings reads fewer articles than feedparser:\n{}", fewer.join("\n"));
+    // The repeated item of Dave Winer's RSS 0.92 sample is one article, and the log says so.
+    for name in ["rustrss_rss092.xml", "feedreader_rss092-full-sample-bom.xml"] {
+        let f = get(all, name);
+        assert_eq!(f.articles.len(), 21, "{name}");
+        assert!(
+            f.notes.iter().any(|n| n == "1 repeated item skipped: the same as an earlier item"),
+            "{name}: {:?}",
+            f.notes
+        );
+    }
+}

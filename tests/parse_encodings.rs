@@ -26,6 +26,7 @@ fn odd_alias_spellings_decode_as_the_encoding_they_mean() {
         "cp-1251.xml",
         "win-1251.xml",
         "windows1251.xml",
+        "x-cp1251.xml",
         "MacCyrillic.xml",
     ] {
         let feed = parse(name);

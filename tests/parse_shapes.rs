@@ -219,6 +219,22 @@ fn title_fallbacks_dc_media_itunes() {
     assert!(has_note(&f, "fallbacks used: 3 titles from dc:title"), "{:?}", f.notes);
 }
 
+/// At the channel's level too: a channel titled only by `dc:title` (or `itunes:title`).
+#[test]
+fn channel_title_fallback() {
+    for element in ["dc:title", "itunes:title"] {
+        let doc = format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" \
+             xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\"><channel><{element}>Field Notes</{element}>\
+             <link>https://notes.example/</link><item><title>One</title><link>https://notes.example/1</link></item>\
+             </channel></rss>"
+        );
+        let f =
+            parse_feed(doc.as_bytes(), None, "https://example.com/feed").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.title, "Field Notes", "{element}");
+    }
+}
+
 #[test]
 fn date_fallbacks_dc_dcterms_atom_never_expiration() {
     let f = parse_file("rss-fallback-dates.xml");
@@ -330,6 +346,25 @@ fn html_named_entities_in_rss() {
 fn naked_markup_in_a_title_is_text() {
     let f = parse_file("rss-title-markup.xml");
     assert_eq!(titles(&f), ["Breaking: the canal froze", "Plain title"]);
+}
+
+/// HTML written into `<description>` as elements rather than escaped (feed-rs read only the
+/// text before the first of them): read whole, as the HTML it is, as feedparser reads it.
+#[test]
+fn naked_markup_in_a_description_is_the_body() {
+    let f = parse_file("rss-body-markup.xml");
+    let bodies: Vec<&str> = f.articles.iter().map(|a| a.content_html.as_str()).collect();
+    assert_eq!(
+        bodies,
+        [
+            "The ice held for <b>three days</b>, and <a href=\"http://canal.example.nl/photos\">the photos</a> are up.<br/>\n<img src=\"/img/ice.jpg\" alt=\"skaters\"/>",
+            "<p>Lock 4 closes on Monday.</p><p>Boats go round by the <em>Amstel</em>.</p>",
+            "<p>Nothing to repair & nothing changed.</p>",
+        ]
+    );
+    assert_eq!(f.articles[0].images, ["http://canal.example.nl/img/ice.jpg"]);
+    assert!(has_note(&f, "recovered: unescaped HTML in 2 descriptions read as HTML"), "{:?}", f.notes);
+    not_lenient(&f);
 }
 
 #[test]

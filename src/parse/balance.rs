@@ -27,6 +27,8 @@ struct Open {
     /// taken for text that happens to contain `<` (`<title>《<草根网>的前途》</title>`);
     /// one with children for a start tag whose end tag was forgotten.
     children: bool,
+    /// For an item: an element that identifies it (`<guid>`, `<id>`, `<link>`) ended in it.
+    identified: bool,
 }
 
 fn is_name_start(c: u8) -> bool {
@@ -44,6 +46,40 @@ fn local(name: &[u8]) -> &[u8] {
 fn is_item(name: &[u8]) -> bool {
     let l = local(name);
     l.eq_ignore_ascii_case(b"item") || l.eq_ignore_ascii_case(b"entry")
+}
+
+/// An element that identifies an item: one of these whole, and the item can be told apart.
+fn identifies(name: &[u8]) -> bool {
+    let l = local(name);
+    [&b"guid"[..], b"id", b"link"].iter().any(|n| l.eq_ignore_ascii_case(n))
+}
+
+/// An element of an item that is wrong when only half of it arrived: a cut inside one of
+/// these drops the item (a cut inside its text, or anything else, keeps it as far as it goes).
+fn whole_or_nothing(name: &[u8]) -> bool {
+    let l = local(name);
+    [
+        &b"title"[..],
+        b"guid",
+        b"id",
+        b"link",
+        b"pubDate",
+        b"published",
+        b"updated",
+        b"date",
+        b"issued",
+        b"modified",
+        b"created",
+    ]
+    .iter()
+    .any(|n| l.eq_ignore_ascii_case(n))
+}
+
+/// Marks the innermost open item as identified.
+fn identify(b: &[u8], stack: &mut [Open]) {
+    if let Some(item) = stack.iter_mut().rev().take(MAX_LOOKBACK).find(|o| is_item(&b[o.name.0..o.name.1])) {
+        item.identified = true;
+    }
 }
 
 /// End of a start tag beginning at `i` (after its `<`): the index just past `>`, quotes
@@ -81,8 +117,9 @@ fn close_above(text: &str, stack: &mut Vec<Open>, depth: usize, at: usize, edits
     }
 }
 
-/// The text with its elements balanced, or `None` when nothing needed changing.
-pub(crate) fn balance(text: &str) -> Option<String> {
+/// The text with its elements balanced, or `None` when nothing needed changing; with it,
+/// whether an item the text was cut off in was kept (as far as it goes).
+pub(crate) fn balance(text: &str) -> Option<(String, bool)> {
     let b = text.as_bytes();
     let mut stack: Vec<Open> = Vec::new();
     let mut edits: Vec<(usize, Edit)> = Vec::new();
@@ -157,6 +194,8 @@ pub(crate) fn balance(text: &str) -> Option<String> {
                     stack.pop();
                     if is_item(name) {
                         completed_items += 1;
+                    } else if identifies(name) {
+                        identify(b, &mut stack);
                     }
                 }
                 None => edits.push((i, Edit::Delete(gt))),
@@ -190,7 +229,10 @@ pub(crate) fn balance(text: &str) -> Option<String> {
                 parent.children = true;
             }
             if b[end - 2] != b'/' {
-                stack.push(Open { lt: i, name: (ns, ne), children: false });
+                stack.push(Open { lt: i, name: (ns, ne), children: false, identified: false });
+            } else if identifies(&b[ns..ne]) {
+                // Atom's `<link href="..."/>`.
+                identify(b, &mut stack);
             }
             i = end;
         } else {
@@ -199,19 +241,26 @@ pub(crate) fn balance(text: &str) -> Option<String> {
             i += 1;
         }
     }
-    // The text ends inside elements. A partly received item is dropped when complete ones
-    // came before it (keep every complete item, never half of one). When it is the only one
-    // it is kept if the text stopped inside markup (`<![CD`, `<gu`): its text so far is
-    // whole, while a stop inside text may have halved the last word.
+    // The text ends inside elements. A partly received item after complete ones is kept
+    // when it can be told apart (a whole guid, id or link) and the cut is in its text, not in
+    // its title, id, link or a date (half of those would be wrong): the article is there,
+    // its text cut short, as feedparser keeps it; otherwise it is dropped. When it is the
+    // only one it is kept if the text stopped inside markup (`<![CD`, `<gu`): its text so far
+    // is whole, while a stop inside text may have halved the last word.
     let in_markup = cut < b.len();
+    let mut kept_cut = false;
     if let Some(k) = stack.iter().position(|o| is_item(&b[o.name.0..o.name.1])) {
         if completed_items == 0 && !in_markup {
             // Nothing would be left: the strict parser's complaint says more.
             return None;
         }
-        if completed_items > 0 {
+        let whole =
+            stack[k].identified && !stack[k + 1..].iter().any(|o| whole_or_nothing(&b[o.name.0..o.name.1]));
+        if completed_items > 0 && !whole {
             cut = stack[k].lt;
             stack.truncate(k);
+        } else {
+            kept_cut = completed_items > 0;
         }
     }
     if edits.is_empty() && stack.is_empty() && cut == b.len() {
@@ -242,15 +291,15 @@ pub(crate) fn balance(text: &str) -> Option<String> {
         out.push_str(&text[o.name.0..o.name.1]);
         out.push('>');
     }
-    Some(out)
+    Some((out, kept_cut))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::balance;
 
     #[test]
     fn balances() {
+        let balance = |t: &str| super::balance(t).map(|(t, _)| t);
         assert_eq!(balance("<a><b>x</b></a>"), None);
         assert_eq!(balance("<r><c t='x'><c t='y'/></r>").as_deref(), Some("<r><c t='x'><c t='y'/></c></r>"));
         assert_eq!(balance("<r><t>《<n>x》</t></r>").as_deref(), Some("<r><t>《&lt;n>x》</t></r>"));
@@ -268,6 +317,32 @@ mod tests {
         assert_eq!(balance("<f><entry>1</entry><entry><t>cut").as_deref(), Some("<f><entry>1</entry></f>"));
         assert_eq!(balance("<f><entry>1</entry><entry><t a=\"x").as_deref(), Some("<f><entry>1</entry></f>"));
         assert_eq!(balance("<f><entry><t>cut"), None);
+        // A cut in the text of an item that has its id: kept, its text as far as it goes.
+        assert_eq!(
+            super::balance("<f><entry>1</entry><entry><id>2</id><title>Two</title><content>cu"),
+            Some((
+                "<f><entry>1</entry><entry><id>2</id><title>Two</title><content>cu</content></entry></f>"
+                    .into(),
+                true
+            ))
+        );
+        assert_eq!(
+            super::balance("<f><entry>1</entry><entry><link href='x'/><content><![CDATA[cu"),
+            Some((
+                "<f><entry>1</entry><entry><link href='x'/><content><![CDATA[cu]]></content></entry></f>"
+                    .into(),
+                true
+            ))
+        );
+        // Cut in its title, or before an id: dropped.
+        assert_eq!(
+            balance("<f><entry>1</entry><entry><id>2</id><title>Tw").as_deref(),
+            Some("<f><entry>1</entry></f>")
+        );
+        assert_eq!(
+            balance("<f><entry>1</entry><entry><title>Two</title><content>cu").as_deref(),
+            Some("<f><entry>1</entry></f>")
+        );
         // Many unclosed CDATA sections: linear, each ends at the next end tag.
         let many = format!("<r>{}</r>", "<a><![CDATA[x</a>".repeat(100_000));
         let t = std::time::Instant::now();

@@ -127,6 +127,49 @@ pub(crate) fn flatten_undecoded_into(html: &str, out: &mut String) {
     }
 }
 
+/// The start of the text the reader shows of `html`, as [`flatten`] gives it, but without an
+/// inline SVG drawing's text (the reader draws no SVG, so its `<text>` labels are never shown),
+/// and ending once at least `max_text` bytes of text are gathered. The markup before the text
+/// (a drawing's paths, a stylesheet, an image's `data:` URL) does not count against `max_text`,
+/// so a body's first words are found however much of it comes before them.
+pub(crate) fn shown_text_start(html: &str, max_text: usize) -> String {
+    let mut text = String::new();
+    let mut tokens = Tokenizer::new(html);
+    while text.len() < max_text {
+        let Some(token) = tokens.next() else { break };
+        match token.kind {
+            TokenKind::Text(s) => {
+                // One text can be the whole body: no more of it than is asked for.
+                let mut end = s.len().min(max_text - text.len());
+                while !s.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.push_str(&s[..end]);
+            }
+            TokenKind::StartTag(tag) if tag.is("svg") => {
+                if !tag.self_closing {
+                    let mut depth = 1usize;
+                    for t in tokens.by_ref() {
+                        match t.kind {
+                            TokenKind::StartTag(t) if t.is("svg") && !t.self_closing => depth += 1,
+                            TokenKind::EndTag(t) if t.is("svg") => depth -= 1,
+                            _ => {}
+                        }
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                }
+                text.push(' ');
+            }
+            TokenKind::StartTag(tag) if !tag.is("a") && !is_inline(tag.name) => text.push(' '),
+            TokenKind::RawText { element: "textarea" | "xmp" | "plaintext", text: raw } => text.push_str(raw),
+            _ => {}
+        }
+    }
+    decode_entities(&text).replace('\u{a0}', " ")
+}
+
 fn is_inline(name: &str) -> bool {
     [
         "b", "i", "em", "strong", "span", "code", "u", "s", "small", "big", "sub", "sup", "font", "abbr",
@@ -246,6 +289,19 @@ mod tests {
         assert_eq!(flatten("a < b &nbsp;c"), "a < b  c");
         assert_eq!(flatten("x<script>alert('<b>')</script>y<br>z"), "x y z");
         assert_eq!(flatten("<!-- c -->t"), "t");
+    }
+
+    #[test]
+    fn shown_text_passes_over_drawings_and_stops_after_enough_text() {
+        let svg = "<svg><svg><text>inner</text></svg><text>label</text></svg>";
+        assert_eq!(shown_text_start(&format!("{svg}<p>Hi &amp; bye</p>"), 100).trim(), "Hi & bye");
+        assert_eq!(shown_text_start("a<svg/>b<SVG x=1><TEXT>no</TEXT></SVG>c", 100), "a b c");
+        // An unclosed drawing runs to the end, as the reader draws it (not at all).
+        assert_eq!(shown_text_start("a<svg><text>b", 100), "a ");
+        // The markup before the text does not count; the text does.
+        let long = format!("<style>{}</style>{}", "x".repeat(10_000), "word ".repeat(1000));
+        let start = shown_text_start(&long, 20);
+        assert!(start.trim_start().starts_with("word word") && start.len() < 40, "{start}");
     }
 
     #[test]

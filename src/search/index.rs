@@ -43,9 +43,9 @@ const SEQ_KEY: &str = "search_seq";
 /// block per article it is in.
 pub(crate) const BUCKET_BITS: u32 = 10;
 /// Articles indexed per transaction while catching up: a bucket's worth. Each transaction
-/// rewrites the blocks of every term its articles have, so fewer, bigger ones write less
-/// (500 cost a cold 100,000-article refresh a third more time in postings than 1,024); the
-/// postings of one chunk (about 250 terms an article, 16 bytes each) are a few MB.
+/// rewrites the blocks of every term its articles have, so fewer, bigger ones rewrite each
+/// block fewer times; the postings of one chunk (about 250 terms an article, 16 bytes each)
+/// are a few MB.
 pub(crate) const CHUNK: usize = 1 << BUCKET_BITS;
 /// In `search_docs`: the article count and total length. Not 8 bytes, so never an id.
 pub(crate) const STATS_KEY: &[u8] = b"stats";

@@ -806,13 +806,17 @@ impl Store {
     }
 
     pub fn article(&self, id: ArticleId) -> Result<Option<Article>, StoreError> {
-        let Some(meta) = self.shown_meta(id)? else { return Ok(None) };
+        let Some(meta) = self.article_meta(id)? else { return Ok(None) };
+        // What is left of a feed being removed is gone for the user.
+        if self.hidden_feeds().contains(&meta.feed) {
+            return Ok(None);
+        }
         Ok(Some(Article { flags: self.flags(id).unwrap_or_default(), tags: self.article_tags(id)?, meta }))
     }
 
     /// For each article, its search entry and compressed body as stored (raw: the caller
-    /// decodes them) and its metadata (as [`Store::shown_meta`] gives it), read under one hold
-    /// of sled's lock.
+    /// decodes them) and its metadata (`None` for an article of a feed being removed, as
+    /// [`Store::article`] gives it), read under one hold of sled's lock.
     ///
     /// sled guards every tree with one process-wide lock: a transaction holds it whole, and
     /// each plain read takes it again. The search indexer, reading three keys an article beside
@@ -842,17 +846,6 @@ impl Store {
                 Ok(IndexRead { entry, meta, body })
             })
             .collect()
-    }
-
-    /// The metadata of [`Store::article`] without its flags and tags (one read, not three):
-    /// what the search index needs of each article it indexes.
-    pub(crate) fn shown_meta(&self, id: ArticleId) -> Result<Option<ArticleMeta>, StoreError> {
-        let Some(meta) = self.article_meta(id)? else { return Ok(None) };
-        // What is left of a feed being removed is gone for the user.
-        if self.hidden_feeds().contains(&meta.feed) {
-            return Ok(None);
-        }
-        Ok(Some(meta))
     }
 
     /// The article's own tags (given by `[[filter]]`s when it was new), sorted; not its

@@ -1107,7 +1107,7 @@ fn search(engine: &Engine, args: SearchArgs) -> Result<()> {
     if results.hits.is_empty() {
         eprintln!("no articles match");
     } else if results.matched > results.hits.len() && limit == Some(results.hits.len()) {
-        eprintln!("... up to {} more (use --limit N, or 0 for all)", results.matched - results.hits.len());
+        eprintln!("... {} more (use --limit N, or 0 for all)", results.matched - results.hits.len());
     }
     Ok(())
 }

@@ -8,7 +8,11 @@
 //!   u32 big-endian) -> the postings of that term for the articles of that bucket, by id: for
 //!   each, the id's distance from the previous one and the term's weighted count (varints),
 //!   and the article's length in terms as one byte ([`length_byte`]: BM25 needs it only
-//!   roughly). A term's postings are one prefix scan, already in id
+//!   roughly); then, for each in the same order, where the term is in the article (its
+//!   places in the sequence of the article's terms, as varint gaps, after their length in
+//!   bytes). The places come after all the counts, and the counts after their own length, so
+//!   a search for words reads only the counts; a phrase reads the places of its terms and
+//!   never the articles' text. A term's postings are one prefix scan, already in id
 //!   order; one article's posting is always in a known key, so removing it reads one block.
 //! - `search_docs`: article id -> date, feed, length and the numbers of the article's terms
 //!   (sorted, as varint gaps): what removing or replacing its postings needs, and the date
@@ -36,7 +40,8 @@ use crate::store::{Store, StoreError};
 /// The index layout this build writes; a different one is rebuilt.
 ///
 /// 2: terms are numbered (`search_terms`).
-pub(crate) const INDEX_VERSION: u64 = 2;
+/// 3: postings hold the terms' places (phrases are matched in the index).
+pub(crate) const INDEX_VERSION: u64 = 3;
 const VERSION_KEY: &str = "search_index";
 const SEQ_KEY: &str = "search_seq";
 /// 1,024 articles a block: a common term is ~100 blocks at 100,000 articles, a rare one a
@@ -238,9 +243,13 @@ pub(crate) struct Turn {
     /// The index's number of each vocabulary term, [`UNKNOWN`] where not looked up yet. Only
     /// numbers whose term is written in `search_terms` (committed) are kept here.
     numbers: Vec<u32>,
-    /// Scratch of [`analyze`]: counts by vocabulary number, and which are not zero.
+    /// Scratch of [`analyze`]: counts by vocabulary number, and which are not zero; the
+    /// article's terms with their places.
     counts: Vec<u32>,
     counted: Vec<u32>,
+    placed: Vec<(u32, u32)>,
+    /// The index's number of each feed's term met so far (see [`feed_term`]).
+    feeds: HashMap<FeedId, u32>,
 }
 
 /// A turn whose holder panicked may keep numbers that were never written: start again.
@@ -259,6 +268,7 @@ impl Turn {
     /// After the index was thrown away: its term numbers are given anew.
     fn forget_numbers(&mut self) {
         self.numbers.clear();
+        self.feeds.clear();
     }
 
     /// Between chunks: past its bound, the vocabulary starts again (so memory stays bounded
@@ -269,11 +279,15 @@ impl Turn {
         }
     }
 
-    /// The terms of an article's text with their weighted counts (by vocabulary number), and
-    /// its length in terms.
-    fn analyze(&mut self, text: &DocText) -> (Vec<(u32, u32)>, u32) {
-        let Turn { vocabulary, counts, counted, .. } = self;
+    /// The terms of an article's text with their weighted counts (by vocabulary number) and
+    /// their places, encoded onto `places` (see [`Analyzed`]); and its length in terms.
+    ///
+    /// Places number the terms of the title, then the author, then the text, one apart, with a
+    /// place left empty between two fields, so a phrase is never found across them.
+    fn analyze(&mut self, text: &DocText, places: &mut Vec<u8>) -> (Vec<Analyzed>, u32) {
+        let Turn { vocabulary, counts, counted, placed, .. } = self;
         let mut len = 0u32;
+        let mut place = 0u32;
         for (field, weight) in [(&text.title, TITLE_WEIGHT), (&text.author, 1), (&text.body, 1)] {
             vocabulary.for_each_term(field, |n| {
                 let i = n as usize;
@@ -285,11 +299,41 @@ impl Turn {
                 }
                 counts[i] = counts[i].saturating_add(weight);
                 len = len.saturating_add(weight);
+                placed.push((n, place));
+                place = place.saturating_add(1);
             });
+            place = place.saturating_add(1);
         }
-        let terms = counted.drain(..).map(|n| (n, std::mem::take(&mut counts[n as usize]))).collect();
-        (terms, len)
+        // By term, each term's places in order.
+        placed.sort_unstable();
+        let mut out = Vec::with_capacity(counted.len());
+        let mut at = 0;
+        while at < placed.len() {
+            let word = placed[at].0;
+            let start = places.len();
+            let mut prev = 0;
+            while let Some(&(_, p)) = placed.get(at).filter(|(w, _)| *w == word) {
+                put_varint(places, u64::from(p - prev));
+                prev = p;
+                at += 1;
+            }
+            let tf = std::mem::take(&mut counts[word as usize]);
+            out.push(Analyzed { word, tf, places: start..places.len() });
+        }
+        counted.clear();
+        placed.clear();
+        (out, len)
     }
+}
+
+/// One term of an article as [`Turn::analyze`] found it.
+struct Analyzed {
+    /// Its vocabulary number.
+    word: u32,
+    /// Its count, title occurrences weighted.
+    tf: u32,
+    /// Its places as varint gaps (the first from 0), in the chunk's buffer of places.
+    places: std::ops::Range<usize>,
 }
 
 /// Writes the postings of pending articles, a chunk per transaction, until none is left.
@@ -315,11 +359,12 @@ fn drain(store: &Store, turn: &mut Turn) -> Result<u64, StoreError> {
     }
 }
 
-/// What a chunk changes in one block: articles whose posting goes, and postings that come.
+/// What a chunk changes in one block: articles whose posting goes, and postings that come
+/// (with where their places are in the chunk's buffer).
 #[derive(Default)]
 struct BlockChange {
     remove: HashSet<u64>,
-    add: Vec<Posting>,
+    add: Vec<(Posting, std::ops::Range<usize>)>,
 }
 
 fn index_chunk(
@@ -333,13 +378,15 @@ fn index_chunk(
     // Catch-ups run one at a time, so numbers given here are not given again meanwhile; the
     // new ones are written in the transaction that writes the postings using them, and kept
     // in `turn` only once it committed.
-    let mut new_terms: Vec<(u32, u32)> = Vec::new();
+    let mut new_terms: Vec<(NewTerm, u32)> = Vec::new();
     let mut next_number = match store.search_terms.get(NEXT_TERM_KEY)? {
         Some(v) => read_u32(&v).ok_or_else(|| corrupt("the next term number"))?,
         None => 0,
     };
     let ids: Vec<ArticleId> = chunk.iter().filter_map(|(key, _)| read_u64(key)).map(ArticleId).collect();
     let mut reads = Vec::new();
+    // The places of every new posting of the chunk, one buffer instead of one per posting.
+    let mut places: Vec<u8> = Vec::new();
     for (i, &ArticleId(doc)) in ids.iter().enumerate() {
         if i % READ_BATCH == 0 {
             let end = (i + READ_BATCH).min(ids.len());
@@ -357,39 +404,52 @@ fn index_chunk(
         }
         let entry = match doc_text(read)? {
             Some(text) => {
-                let (counts, len) = turn.analyze(&text);
+                let (counts, len) = turn.analyze(&text, &mut places);
                 if turn.numbers.len() < turn.vocabulary.len() {
                     turn.numbers.resize(turn.vocabulary.len(), UNKNOWN);
                 }
                 let mut terms: Vec<u32> = Vec::with_capacity(counts.len());
-                for (word, tf) in counts {
+                for Analyzed { word, tf, places } in counts {
                     let number = match turn.numbers[word as usize] {
                         UNKNOWN => {
-                            let term = turn.vocabulary.term(word);
-                            match store.search_terms.get(term.as_bytes())? {
-                                Some(v) => {
-                                    let n = read_u32(&v).ok_or_else(|| corrupt("a term's number"))?;
-                                    // Written already: safe to keep whatever happens next.
-                                    turn.numbers[word as usize] = n;
-                                    n
-                                }
-                                None => {
-                                    let n = next_number;
-                                    next_number = next_number.checked_add(1).ok_or_else(|| {
-                                        corrupt("the term numbers (all 4 billion are used)")
-                                    })?;
-                                    new_terms.push((word, n));
-                                    // Until the commit: so the chunk's other articles use it.
-                                    turn.numbers[word as usize] = n;
-                                    n
-                                }
+                            let term = turn.vocabulary.term(word).as_bytes();
+                            let (n, new) = term_number(store, term, &mut next_number)?;
+                            if new {
+                                new_terms.push((NewTerm::Word(word), n));
                             }
+                            // Until the commit if new: so the chunk's other articles use it.
+                            turn.numbers[word as usize] = n;
+                            n
                         }
                         n => n,
                     };
-                    blocks.entry(block_key(number, doc)).or_default().add.push(Posting { doc, tf, len });
+                    blocks
+                        .entry(block_key(number, doc))
+                        .or_default()
+                        .add
+                        .push((Posting { doc, tf, len }, places));
                     terms.push(number);
                 }
+                // The feed's own term: its articles, for a search in one feed or for a word
+                // of the feed's title, without reading the feed's list of articles.
+                let number = match turn.feeds.get(&text.feed) {
+                    Some(&n) => n,
+                    None => {
+                        let (n, new) = term_number(store, &feed_term(text.feed), &mut next_number)?;
+                        if new {
+                            new_terms.push((NewTerm::Feed(text.feed), n));
+                        }
+                        turn.feeds.insert(text.feed, n);
+                        n
+                    }
+                };
+                let none = places.len()..places.len();
+                blocks
+                    .entry(block_key(number, doc))
+                    .or_default()
+                    .add
+                    .push((Posting { doc, tf: 0, len }, none));
+                terms.push(number);
                 terms.sort_unstable();
                 d_count += 1;
                 d_len += i64::from(len);
@@ -403,23 +463,29 @@ fn index_chunk(
         docs.iter().map(|(doc, e)| (*doc, e.as_ref().map(encode_doc))).collect();
     (&store.search_pending, &store.search_postings, &store.search_docs, &store.search_terms)
         .transaction(|(pending, postings, search_docs, search_terms)| {
-            for &(word, n) in &new_terms {
-                search_terms.insert(turn.vocabulary.term(word).as_bytes(), &n.to_be_bytes())?;
+            for &(term, n) in &new_terms {
+                match term {
+                    NewTerm::Word(word) => {
+                        search_terms.insert(turn.vocabulary.term(word).as_bytes(), &n.to_be_bytes())?
+                    }
+                    NewTerm::Feed(feed) => search_terms.insert(&feed_term(feed), &n.to_be_bytes())?,
+                };
             }
             if !new_terms.is_empty() {
                 search_terms.insert(NEXT_TERM_KEY, &next_number.to_be_bytes())?;
             }
             for (key, change) in &blocks {
-                let mut list = match postings.get(key)? {
-                    Some(v) => match decode_block(&v, bucket_base(key)) {
+                let old = postings.get(key)?;
+                let mut list: Vec<(Posting, &[u8])> = match &old {
+                    Some(v) => match decode_placed_block(v, bucket_base(key)) {
                         Some(list) => list,
                         None => return Err(ConflictableTransactionError::Abort(corrupt("a postings block"))),
                     },
                     None => Vec::new(),
                 };
-                list.retain(|p| !change.remove.contains(&p.doc));
-                list.extend_from_slice(&change.add);
-                list.sort_unstable_by_key(|p| p.doc);
+                list.retain(|(p, _)| !change.remove.contains(&p.doc));
+                list.extend(change.add.iter().map(|(p, at)| (*p, &places[at.clone()])));
+                list.sort_unstable_by_key(|(p, _)| p.doc);
                 if list.is_empty() {
                     postings.remove(&key[..])?;
                 } else {
@@ -450,13 +516,58 @@ fn index_chunk(
     Ok(chunk.len() as u64)
 }
 
+/// A term first met in a chunk, written with its postings.
+#[derive(Clone, Copy)]
+enum NewTerm {
+    /// A word, by its number in the turn's vocabulary.
+    Word(u32),
+    Feed(FeedId),
+}
+
+/// The index's number of `term`: the one `search_terms` has, else the next one (`true`: new,
+/// to be written with the chunk's postings).
+fn term_number(store: &Store, term: &[u8], next_number: &mut u32) -> Result<(u32, bool), StoreError> {
+    if let Some(v) = store.search_terms.get(term)? {
+        return Ok((read_u32(&v).ok_or_else(|| corrupt("a term's number"))?, false));
+    }
+    let n = *next_number;
+    *next_number = n.checked_add(1).ok_or_else(|| corrupt("the term numbers (all 4 billion are used)"))?;
+    Ok((n, true))
+}
+
+/// The term every article of a feed is indexed under (with no count and no places): a
+/// control character first, so no word ever cuts to it.
+fn feed_term(feed: FeedId) -> [u8; 9] {
+    let mut term = [0u8; 9];
+    term[0] = 1;
+    term[1..].copy_from_slice(&feed.0.to_be_bytes());
+    term
+}
+
+/// The ids of the feeds' articles, sorted: the postings of their feed terms.
+pub(crate) fn docs_of_feeds(store: &Store, feeds: &[FeedId]) -> Result<Vec<u64>, StoreError> {
+    let mut out = Vec::new();
+    for &feed in feeds {
+        out.extend(postings_of(store, &feed_term(feed))?.into_iter().map(|p| p.doc));
+    }
+    if feeds.len() > 1 {
+        out.sort_unstable();
+        out.dedup();
+    }
+    Ok(out)
+}
+
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} in the search index cannot be read (run `tidings check --repair`)"))
 }
 
 /// The postings of one term, in id order (none for a term no article has had).
 pub(crate) fn postings(store: &Store, term: &str) -> Result<Vec<Posting>, StoreError> {
-    let Some(number) = store.search_terms.get(term.as_bytes())? else { return Ok(Vec::new()) };
+    postings_of(store, term.as_bytes())
+}
+
+fn postings_of(store: &Store, term: &[u8]) -> Result<Vec<Posting>, StoreError> {
+    let Some(number) = store.search_terms.get(term)? else { return Ok(Vec::new()) };
     let number = read_u32(&number).ok_or_else(|| corrupt("a term's number"))?;
     let mut out = Vec::new();
     for kv in store.search_postings.scan_prefix(number.to_be_bytes()) {
@@ -467,6 +578,73 @@ pub(crate) fn postings(store: &Store, term: &str) -> Result<Vec<Posting>, StoreE
         out.extend(decode_block(&v, bucket_base(&k)).ok_or_else(|| corrupt("a postings block"))?);
     }
     Ok(out)
+}
+
+/// The articles, by id, whose title, author or text has `terms` side by side and in this
+/// order: read from the terms' places, a bucket of blocks at a time, never from the text.
+pub(crate) fn phrase_docs(store: &Store, terms: &[String]) -> Result<Vec<u64>, StoreError> {
+    let mut numbers = Vec::with_capacity(terms.len());
+    for term in terms {
+        let Some(n) = store.search_terms.get(term.as_bytes())? else { return Ok(Vec::new()) };
+        numbers.push(read_u32(&n).ok_or_else(|| corrupt("a term's number"))?);
+    }
+    let Some((&first, others)) = numbers.split_first() else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    let mut places: Vec<Vec<u32>> = vec![Vec::new(); numbers.len()];
+    'buckets: for kv in store.search_postings.scan_prefix(first.to_be_bytes()) {
+        let (key, block) = kv?;
+        if key.len() != 8 {
+            continue;
+        }
+        let base = bucket_base(&key);
+        let mut blocks = Vec::with_capacity(numbers.len());
+        blocks.push(block);
+        for &n in others {
+            match store.search_postings.get(block_key(n, base))? {
+                Some(block) => blocks.push(block),
+                // No article of this bucket has that term.
+                None => continue 'buckets,
+            }
+        }
+        let mut lists = Vec::with_capacity(blocks.len());
+        for block in &blocks {
+            lists.push(decode_placed_block(block, base).ok_or_else(|| corrupt("a postings block"))?);
+        }
+        let Some((firsts, rest)) = lists.split_first() else { continue };
+        // The articles in every list: each other list's cursor only moves forward.
+        let mut cursors = vec![0usize; rest.len()];
+        'docs: for (posting, encoded) in firsts {
+            let mut found: Vec<&[u8]> = Vec::with_capacity(lists.len());
+            found.push(encoded);
+            for (list, cursor) in rest.iter().zip(cursors.iter_mut()) {
+                while list.get(*cursor).is_some_and(|(p, _)| p.doc < posting.doc) {
+                    *cursor += 1;
+                }
+                match list.get(*cursor) {
+                    Some((p, encoded)) if p.doc == posting.doc => found.push(encoded),
+                    _ => continue 'docs,
+                }
+            }
+            for (encoded, out) in found.iter().zip(places.iter_mut()) {
+                decode_places(encoded, out).ok_or_else(|| corrupt("a posting's places"))?;
+            }
+            if side_by_side(&places) {
+                out.push(posting.doc);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether some place of the first list is followed by one of the second, the place after
+/// that by one of the third, and so on (each list sorted).
+fn side_by_side(places: &[Vec<u32>]) -> bool {
+    let Some((firsts, rest)) = places.split_first() else { return false };
+    firsts.iter().any(|&start| {
+        rest.iter().zip(1u32..).all(|(list, step)| {
+            start.checked_add(step).is_some_and(|place| list.binary_search(&place).is_ok())
+        })
+    })
 }
 
 /// Article count and total length.
@@ -560,11 +738,11 @@ pub(crate) fn verify(store: &Store, problems: &mut Vec<String>) -> Result<(), St
     let mut seen: HashMap<u64, usize> = HashMap::new();
     for kv in store.search_postings.iter() {
         let (k, v) = kv?;
-        let Some(list) = (k.len() == 8).then(|| decode_block(&v, bucket_base(&k))).flatten() else {
+        let Some(list) = (k.len() == 8).then(|| decode_placed_block(&v, bucket_base(&k))).flatten() else {
             found.push("a postings block of the search index cannot be read".to_owned());
             continue;
         };
-        for p in list {
+        for (p, _) in list {
             if p.doc >> BUCKET_BITS != bucket_base(&k) >> BUCKET_BITS {
                 found.push(format!("a posting of article {} is in another article's block", p.doc));
             }
@@ -623,31 +801,77 @@ fn bucket_base(key: &[u8]) -> u64 {
     u64::from(u32::from_be_bytes(b)) << BUCKET_BITS
 }
 
-fn encode_block(list: &[Posting], base: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(list.len() * 4);
+/// A block's value: the length of its counts, the counts (id gap, count, length byte, for
+/// each posting), then each posting's places (their length in bytes, then the gaps).
+fn encode_block(list: &[(Posting, &[u8])], base: u64) -> Vec<u8> {
+    let mut counts = Vec::with_capacity(list.len() * 4);
     let mut prev = base;
-    for p in list {
-        put_varint(&mut out, p.doc - prev);
-        put_varint(&mut out, u64::from(p.tf));
-        out.push(length_byte(p.len));
+    for (p, _) in list {
+        put_varint(&mut counts, p.doc - prev);
+        put_varint(&mut counts, u64::from(p.tf));
+        counts.push(length_byte(p.len));
         prev = p.doc;
+    }
+    let places: usize = list.iter().map(|(_, at)| at.len() + 2).sum();
+    let mut out = Vec::with_capacity(counts.len() + places + 4);
+    put_varint(&mut out, counts.len() as u64);
+    out.extend_from_slice(&counts);
+    for (_, at) in list {
+        put_varint(&mut out, at.len() as u64);
+        out.extend_from_slice(at);
     }
     out
 }
 
+/// The counts part of a block, and where its places part starts.
+fn block_counts(bytes: &[u8]) -> Option<(&[u8], usize)> {
+    let mut at = 0;
+    let len = usize::try_from(get_varint(bytes, &mut at)?).ok()?;
+    let end = at.checked_add(len)?;
+    Some((bytes.get(at..end)?, end))
+}
+
+/// A block's postings, without their places: what a search for words reads.
 fn decode_block(bytes: &[u8], base: u64) -> Option<Vec<Posting>> {
+    let (counts, _) = block_counts(bytes)?;
     let mut out = Vec::new();
     let mut at = 0;
     let mut prev = base;
-    while at < bytes.len() {
-        let doc = prev.checked_add(get_varint(bytes, &mut at)?)?;
-        let tf = u32::try_from(get_varint(bytes, &mut at)?).ok()?;
-        let len = length_of_byte(*bytes.get(at)?);
+    while at < counts.len() {
+        let doc = prev.checked_add(get_varint(counts, &mut at)?)?;
+        let tf = u32::try_from(get_varint(counts, &mut at)?).ok()?;
+        let len = length_of_byte(*counts.get(at)?);
         at += 1;
         out.push(Posting { doc, tf, len });
         prev = doc;
     }
     Some(out)
+}
+
+/// A block's postings, each with its places (still encoded, lent from `bytes`).
+fn decode_placed_block(bytes: &[u8], base: u64) -> Option<Vec<(Posting, &[u8])>> {
+    let list = decode_block(bytes, base)?;
+    let (_, mut at) = block_counts(bytes)?;
+    let mut out = Vec::with_capacity(list.len());
+    for p in list {
+        let len = usize::try_from(get_varint(bytes, &mut at)?).ok()?;
+        let end = at.checked_add(len)?;
+        out.push((p, bytes.get(at..end)?));
+        at = end;
+    }
+    (at == bytes.len()).then_some(out)
+}
+
+/// The places that [`Turn::analyze`] encoded, decoded onto `out` (cleared first).
+fn decode_places(bytes: &[u8], out: &mut Vec<u32>) -> Option<()> {
+    out.clear();
+    let mut at = 0;
+    let mut place = 0u32;
+    while at < bytes.len() {
+        place = place.checked_add(u32::try_from(get_varint(bytes, &mut at)?).ok()?)?;
+        out.push(place);
+    }
+    Some(())
 }
 
 /// An article's length in one byte, exact up to 32 and within about 3% above (a step of
@@ -752,10 +976,41 @@ mod tests {
         }
         let key = block_key(7, 2050);
         assert_eq!(bucket_base(&key), 2048);
-        assert_eq!(decode_block(&encode_block(&list, 2048), 2048), Some(list));
+        let mut places = Vec::new();
+        let mut encoded = Vec::new();
+        for at in [vec![0u32, 5, 6], vec![1_000_000], vec![]] {
+            let start = places.len();
+            let mut prev = 0;
+            for p in &at {
+                put_varint(&mut places, u64::from(p - prev));
+                prev = *p;
+            }
+            encoded.push(start..places.len());
+        }
+        let placed: Vec<(Posting, &[u8])> =
+            list.iter().zip(&encoded).map(|(p, at)| (*p, &places[at.clone()])).collect();
+        let block = encode_block(&placed, 2048);
+        assert_eq!(decode_block(&block, 2048), Some(list.clone()));
+        assert_eq!(decode_placed_block(&block, 2048), Some(placed.clone()));
+        let mut back = Vec::new();
+        decode_places(placed[0].1, &mut back).unwrap();
+        assert_eq!(back, [0, 5, 6]);
+        // A block cut short, or with bytes after its places, cannot be read.
+        assert_eq!(decode_placed_block(&block[..block.len() - 1], 2048), None);
+        assert_eq!(decode_placed_block(&[block.as_slice(), &[0]].concat(), 2048), None);
         let doc =
             DocEntry { date: -5, feed: FeedId(9), len: 12, terms: vec![0, 1, 2, 300, 70_000, u32::MAX] };
         assert_eq!(decode_doc(&encode_doc(&doc)), Some(doc));
         assert_eq!(decode_doc(&[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn phrases_are_places_one_after_another() {
+        assert!(side_by_side(&[vec![3, 9], vec![1, 10]]));
+        assert!(!side_by_side(&[vec![3, 9], vec![3, 9]]), "the same places are not a phrase");
+        assert!(side_by_side(&[vec![4, 5, 6], vec![4, 5, 6]]), "a term twice in a row");
+        assert!(!side_by_side(&[vec![1], vec![2], vec![4]]));
+        assert!(side_by_side(&[vec![1, 7], vec![2, 8], vec![9]]));
+        assert!(!side_by_side(&[vec![u32::MAX], vec![0]]));
     }
 }

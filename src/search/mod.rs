@@ -3,7 +3,7 @@
 //!
 //! [`tokenize`] cuts text into terms (folded, stemmed, CJK as bigrams), [`index`] keeps the
 //! inverted index in the store's own sled database and brings it up to date, [`rank`] runs a
-//! query (BM25, newest first among equals, phrases checked on the text) and [`snippet`] picks
+//! query (BM25, newest first among equals, phrases from the terms' places) and [`snippet`] picks
 //! the line each result shows. [`search`] runs in the process that holds the store; clients
 //! ask over the socket (`Request::Search`).
 
@@ -45,8 +45,7 @@ pub struct SearchHit {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
-    /// Articles that have every word: the results and those past the limit (with a phrase,
-    /// an upper bound, since phrases are checked only until the page is full).
+    /// Articles that match: the results and those past the limit.
     pub matched: usize,
     /// What the index had to catch up on first (a first build says so to the user).
     pub(crate) caught_up: CatchUp,

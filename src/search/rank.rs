@@ -5,8 +5,9 @@
 //! to match. Articles are ranked by BM25 (k1 1.2, b 0.75) over the weighted term counts, a
 //! word in the feed's title adding half of what one occurrence would; equal scores go newest
 //! first. A quoted phrase, or a word the tokenizer cuts into several terms (`e-mail`, a
-//! Chinese word's bigrams), must also have its terms side by side: that is checked on the
-//! article's text, in rank order, only until the page is full.
+//! Chinese word's bigrams), must also have its terms side by side: that is read from the
+//! terms' places in the index (or found in the feed's title), for every article at once, so
+//! a phrase costs what its words cost and the count of matches is exact.
 
 use std::collections::{HashMap, HashSet};
 
@@ -83,11 +84,11 @@ pub(crate) fn run(store: &Store, request: &SearchRequest) -> Result<(Vec<SearchH
         let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
         let in_title: Vec<FeedId> =
             feed_terms.iter().filter(|(_, ts)| ts.contains(*term)).map(|(id, _)| *id).collect();
-        let feed_docs = docs_of_feeds(store, &in_title)?;
+        let feed_docs = index::docs_of_feeds(store, &in_title)?;
         lists.push(merge_scores(&postings, &feed_docs, |p| bm25(p, idf, avg_len), idf * FEED_TITLE_SHARE));
     }
     if let Some(feed) = request.feed {
-        lists.push(docs_of_feeds(store, &[feed])?.into_iter().map(|d| (d, 0.0)).collect());
+        lists.push(index::docs_of_feeds(store, &[feed])?.into_iter().map(|d| (d, 0.0)).collect());
     }
     // Smallest first: every later list only thins it.
     lists.sort_by_key(Vec::len);
@@ -99,11 +100,26 @@ pub(crate) fn run(store: &Store, request: &SearchRequest) -> Result<(Vec<SearchH
             break;
         }
     }
+    let phrases: Vec<&Group> = groups.iter().filter(|g| g.adjacent).collect();
+    for phrase in &phrases {
+        if found.is_empty() {
+            break;
+        }
+        let mut with = index::phrase_docs(store, &phrase.terms)?;
+        // An article has the phrase also when its feed's title has it.
+        let in_title: Vec<FeedId> =
+            feeds.iter().filter(|(_, title)| has_phrase(title, &phrase.terms)).map(|(id, _)| *id).collect();
+        if !in_title.is_empty() {
+            with.extend(index::docs_of_feeds(store, &in_title)?);
+            with.sort_unstable();
+            with.dedup();
+        }
+        found.retain(|(doc, _)| with.binary_search(doc).is_ok());
+    }
     let matched = found.len();
     found.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
 
     let limit = request.limit.unwrap_or(usize::MAX);
-    let phrases: Vec<&Group> = groups.iter().filter(|g| g.adjacent).collect();
     let wanted: HashSet<&str> = terms.iter().copied().collect();
     let mut hits = Vec::new();
     let mut at = 0;
@@ -118,20 +134,12 @@ pub(crate) fn run(store: &Store, request: &SearchRequest) -> Result<(Vec<SearchH
         }
         tied.sort_unstable_by(|a, b| b.cmp(a));
         let tied: Vec<u64> = tied.into_iter().map(|(_, doc)| doc).collect();
-        // What the page still needs; with phrases, which reject articles, at least 8 at a
-        // time, so that a phrase rarely met reads articles in parallel.
-        let need = limit - hits.len();
-        let size = if phrases.is_empty() { need } else { need.clamp(8, 64) };
-        for batch in tied.chunks(size.max(1)) {
-            let page = Page { store, feeds: &feeds, phrases: &phrases, wanted: &wanted };
-            for hit in page.hits(batch, score)? {
-                if hits.len() >= limit {
-                    break;
-                }
-                hits.push(hit);
-            }
+        for &doc in &tied {
             if hits.len() >= limit {
                 break;
+            }
+            if let Some(hit) = hit(store, &wanted, doc, score)? {
+                hits.push(hit);
             }
         }
         at = end;
@@ -139,63 +147,17 @@ pub(crate) fn run(store: &Store, request: &SearchRequest) -> Result<(Vec<SearchH
     Ok((hits, matched))
 }
 
-/// What turns ranked articles into results: their text is read for the phrase check and the
-/// snippet.
-struct Page<'a> {
-    store: &'a Store,
-    feeds: &'a HashMap<FeedId, String>,
-    phrases: &'a [&'a Group],
-    wanted: &'a HashSet<&'a str>,
-}
-
-impl Page<'_> {
-    /// The results among `docs`, in their order. With phrases to check, the two halves are
-    /// read on two threads: reading and cutting article text is what a phrase search costs.
-    fn hits(&self, docs: &[u64], score: f32) -> Result<Vec<SearchHit>, StoreError> {
-        if self.phrases.is_empty() || docs.len() < 4 {
-            return self.hits_of(docs, score);
-        }
-        let (first, second) = docs.split_at(docs.len() / 2);
-        let (a, b) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| self.hits_of(second, score));
-            let here = self.hits_of(first, score);
-            (here, other.join())
-        });
-        let mut hits = a?;
-        match b {
-            Ok(more) => hits.extend(more?),
-            Err(_) => return Err(StoreError::Corrupt("reading articles for a search failed".into())),
-        }
-        Ok(hits)
-    }
-
-    fn hits_of(&self, docs: &[u64], score: f32) -> Result<Vec<SearchHit>, StoreError> {
-        let mut hits = Vec::new();
-        for &doc in docs {
-            let id = ArticleId(doc);
-            let Some(article) = self.store.article(id)? else { continue };
-            let body = match self.store.body(id) {
-                Ok(Some(b)) => b.text(),
-                Ok(None) | Err(StoreError::Corrupt(_)) => String::new(),
-                Err(e) => return Err(e),
-            };
-            if !self.phrases.is_empty() {
-                let feed_title = self.feeds.get(&article.meta.feed).map_or("", String::as_str);
-                let fields = [
-                    article.meta.title.as_str(),
-                    article.meta.author.as_deref().unwrap_or(""),
-                    body.as_str(),
-                    feed_title,
-                ];
-                if !self.phrases.iter().all(|g| fields.iter().any(|f| has_phrase(f, &g.terms))) {
-                    continue;
-                }
-            }
-            let snippet = snippet(&body, self.wanted);
-            hits.push(SearchHit { article, snippet, score });
-        }
-        Ok(hits)
-    }
+/// A ranked article as a result, with its snippet; `None` if it was removed meanwhile.
+fn hit(store: &Store, wanted: &HashSet<&str>, doc: u64, score: f32) -> Result<Option<SearchHit>, StoreError> {
+    let id = ArticleId(doc);
+    let Some(article) = store.article(id)? else { return Ok(None) };
+    let body = match store.body(id) {
+        Ok(Some(b)) => b.text(),
+        Ok(None) | Err(StoreError::Corrupt(_)) => String::new(),
+        Err(e) => return Err(e),
+    };
+    let snippet = snippet(&body, wanted);
+    Ok(Some(SearchHit { article, snippet, score }))
 }
 
 fn bm25(p: &Posting, idf: f32, avg_len: f32) -> f32 {
@@ -256,21 +218,6 @@ fn intersect(a: &[(u64, f32)], b: &[(u64, f32)]) -> Vec<(u64, f32)> {
         }
     }
     out
-}
-
-/// The ids of the feeds' articles, sorted (from each feed's own index).
-fn docs_of_feeds(store: &Store, feeds: &[FeedId]) -> Result<Vec<u64>, StoreError> {
-    let mut out = Vec::new();
-    for feed in feeds {
-        for k in store.feed_index.scan_prefix(feed.0.to_be_bytes()).keys() {
-            if let Some(id) = k?.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
-                out.push(u64::from_be_bytes(id));
-            }
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    Ok(out)
 }
 
 /// Whether `text` has `phrase`'s terms side by side, in order.

@@ -7,6 +7,10 @@
 //! request makes them again in one pass for all. Counts of expressions that test time
 //! (`age<7d`) are made again once a minute.
 //!
+//! Expressions that test only `unread`, `feed:` and `tag:` need no pass at all: they are made
+//! from each feed's unread and total counters, reading only the articles that have tags of
+//! their own ([`super::eval::count_by_feed_counters`]).
+//!
 //! They are also kept in the store when the holder closes ([`CountCache::to_keep`], stamped
 //! with the store's change counter, see `store::kept`), so the next process to hold the store
 //! starts with them instead of a pass, unless anything was written in between.
@@ -17,7 +21,7 @@ use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
-use super::eval::{count_matches_by_feed, Candidate};
+use super::eval::{count_by_feed_counters, count_matches_by_feed, counted_by_feed, Candidate};
 use super::{Expr, Query, Test};
 use crate::model::{ArticleId, FeedId};
 use crate::store::{ArticleQuery, Counts, FeedRecord, ListEntry, Mark, Store, StoreError};
@@ -125,25 +129,22 @@ impl CountCache {
         if missing.is_empty() {
             return out;
         }
-        let queries: Vec<Query> = missing.iter().map(|(_, q)| q.clone()).collect();
-        self.passes.fetch_add(1, Ordering::Relaxed);
-        let made = count_matches_by_feed(store, &queries, now);
-        for (i, (expr, query)) in missing.into_iter().enumerate() {
-            let result = match &made {
-                Ok(by_query) => {
-                    let timed = tests_time(&query.expr);
-                    let c = Cached { query, by_feed: by_query[i].clone(), made_at: now, timed };
-                    let counts = c.counts();
-                    cached.insert(expr.clone(), c);
-                    Ok(counts)
-                }
-                Err(e) => Err(e.to_string()),
-            };
-            for (slot, asked) in out.iter_mut().zip(exprs) {
-                if *asked == expr && matches!(slot, Err(e) if e.is_empty()) {
-                    *slot = result.clone();
-                }
+        // Those that test only `unread`, `feed:` and `tag:` come from the feeds' counters;
+        // the others take one pass over the articles, together.
+        let (counted, passed): (Vec<_>, Vec<_>) =
+            missing.into_iter().partition(|(_, q)| counted_by_feed(&q.expr));
+        for (missing, by_counters) in [(counted, true), (passed, false)] {
+            if missing.is_empty() {
+                continue;
             }
+            let queries: Vec<Query> = missing.iter().map(|(_, q)| q.clone()).collect();
+            let made = if by_counters {
+                count_by_feed_counters(store, &queries, now)
+            } else {
+                self.passes.fetch_add(1, Ordering::Relaxed);
+                count_matches_by_feed(store, &queries, now)
+            };
+            fill(cached, &mut out, exprs, missing, made, now);
         }
         out
     }
@@ -237,6 +238,35 @@ impl CountCache {
                 .collect();
             let timed = tests_time(&query.expr);
             kept.cached.entry(expr).or_insert(Cached { query, by_feed, made_at, timed });
+        }
+    }
+}
+
+/// Keeps what one way of counting made and puts each expression's counts (or the error) in
+/// the slots of `out` that asked for it.
+fn fill(
+    cached: &mut HashMap<String, Cached>,
+    out: &mut [Result<Counts, String>],
+    exprs: &[String],
+    missing: Vec<(String, Query)>,
+    made: Result<Vec<HashMap<FeedId, Counts>>, StoreError>,
+    now: i64,
+) {
+    for (i, (expr, query)) in missing.into_iter().enumerate() {
+        let result = match &made {
+            Ok(by_query) => {
+                let timed = tests_time(&query.expr);
+                let c = Cached { query, by_feed: by_query[i].clone(), made_at: now, timed };
+                let counts = c.counts();
+                cached.insert(expr.clone(), c);
+                Ok(counts)
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        for (slot, asked) in out.iter_mut().zip(exprs) {
+            if *asked == expr && matches!(slot, Err(e) if e.is_empty()) {
+                *slot = result.clone();
+            }
         }
     }
 }
@@ -368,6 +398,60 @@ mod tests {
                 .unwrap();
         }
         (dir, store)
+    }
+
+    /// Counts made from the feeds' counters (and the articles with tags of their own) are
+    /// what a pass over every article makes, whatever is read, tagged by hand or by feed.
+    #[test]
+    fn counts_from_the_counters_equal_a_pass_over_the_articles() {
+        let (_dir, store) = store();
+        let now = chrono::Utc::now().timestamp();
+        let ids: Vec<ArticleId> =
+            store.list_entries(&Default::default()).unwrap().iter().map(|e| e.id).collect();
+        store.mark(&ids[..13], Mark::Read).unwrap();
+        store.mark(&ids[30..33], Mark::Read).unwrap();
+        // Own tags: one the other feed has, one no feed has; a tag taken away again.
+        store.tag_articles(&[ids[1], ids[2], ids[25]], &["t1".into()], &[]).unwrap();
+        store.tag_articles(&[ids[3], ids[26], ids[27]], &["later".into()], &[]).unwrap();
+        store.tag_articles(&[ids[27]], &[], &["later".into()]).unwrap();
+        let feeds = store.feeds().unwrap();
+        let (a, b) = (feeds[0].id.0, feeds[1].id.0);
+        let exprs = [
+            "unread".to_owned(),
+            "not unread".to_owned(),
+            "tag:t1".to_owned(),
+            "tag:later or tag:t0".to_owned(),
+            "unread and not tag:t1".to_owned(),
+            format!("feed:{a} or (feed:{b} and not unread)"),
+            "feed:\"feed 1\" and tag:later".to_owned(),
+            "not (tag:t1 or tag:later)".to_owned(),
+            "unread and not unread".to_owned(),
+        ];
+        let queries: Vec<Query> = exprs.iter().map(|e| Query::parse(e).unwrap()).collect();
+        assert!(queries.iter().all(|q| counted_by_feed(&q.expr)));
+        assert!(!counted_by_feed(&Query::parse("starred or unread").unwrap().expr));
+        assert!(!counted_by_feed(&Query::parse("unread and title:rust").unwrap().expr));
+        let from_counters = count_by_feed_counters(&store, &queries, now).unwrap();
+        let passed = count_matches_by_feed(&store, &queries, now).unwrap();
+        for ((expr, counted), passed) in exprs.iter().zip(&from_counters).zip(&passed) {
+            assert_eq!(counted, passed, "{expr}");
+        }
+        let total = |i: usize| passed[i].values().map(|c| c.total).sum::<u64>();
+        assert_eq!((total(0), total(1), total(8)), (24, 16, 0), "the store is as meant");
+        assert!(total(2) > 20 && total(3) > 20, "own tags count beside the feed's");
+        // Through the cache: the same sums, and no pass over the articles for these.
+        let cache = CountCache::default();
+        let sums: Vec<Result<Counts, String>> = passed
+            .iter()
+            .map(|by_feed| {
+                Ok(by_feed.values().fold(Counts::default(), |s, c| Counts {
+                    unread: s.unread + c.unread,
+                    total: s.total + c.total,
+                }))
+            })
+            .collect();
+        assert_eq!(cache.counts(&store, &exprs, now), sums);
+        assert_eq!(cache.passes(), 0);
     }
 
     #[test]

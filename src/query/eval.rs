@@ -161,6 +161,82 @@ pub fn count_matches_by_feed(
     Ok(counts)
 }
 
+/// Whether the expression tests only what the feed's counters and an article's own tags
+/// answer: `unread`, `feed:` and `tag:` (no `starred`, which no counter keeps, and nothing
+/// of the article's text, date or metadata).
+pub(crate) fn counted_by_feed(e: &Expr) -> bool {
+    match e {
+        Expr::And(v) | Expr::Or(v) => v.iter().all(counted_by_feed),
+        Expr::Not(e) => counted_by_feed(e),
+        Expr::Test(t) => matches!(t, Test::Unread | Test::Feed { .. } | Test::Tag(_)),
+    }
+}
+
+/// [`count_matches_by_feed`] for queries that are all [`counted_by_feed`], without a pass
+/// over the articles: each feed's unread and read articles (from its counters) match or not
+/// as a whole, since nothing else about them is tested; only articles with tags of their own
+/// (given by a filter or by hand, usually few) are read and tested one by one.
+pub(crate) fn count_by_feed_counters(
+    store: &Store,
+    queries: &[Query],
+    now: i64,
+) -> Result<Vec<HashMap<FeedId, crate::store::Counts>>, StoreError> {
+    let feeds = feeds_by_id(store)?;
+    // Signed while articles with own tags are taken out of their feed's share and tested alone.
+    let mut counts = vec![HashMap::<FeedId, (i64, i64)>::new(); queries.len()];
+    // What an article of `feed` with no tags of its own matches: the same for all of them.
+    let as_counted = |feed: FeedId, read: bool, query: &Query| {
+        let entry = ListEntry { id: ArticleId(0), feed, read, starred: false };
+        let mut c = Candidate::new(store, &feeds, entry, now);
+        c.article_tags = Some(Vec::new());
+        c.matches(&query.expr)
+    };
+    for (&feed, _) in feeds.iter().filter(|(id, _)| !store.is_hidden(**id)) {
+        let counters = store.counts(feed)?;
+        let (unread, read) = (counters.unread as i64, counters.total.saturating_sub(counters.unread) as i64);
+        for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
+            let slot = by_feed.entry(feed).or_default();
+            if as_counted(feed, false, query)? {
+                *slot = (slot.0 + unread, slot.1 + unread);
+            }
+            if as_counted(feed, true, query)? {
+                slot.1 += read;
+            }
+        }
+    }
+    for id in store.articles_with_own_tags() {
+        let id = id?;
+        let Some((flags, feed)) = store.flags_and_feed_of(id)? else { continue };
+        if !feeds.contains_key(&feed) || store.is_hidden(feed) {
+            continue;
+        }
+        let entry = ListEntry { id, feed, read: flags.read, starred: flags.starred };
+        let mut c = Candidate::new(store, &feeds, entry, now);
+        let unread = i64::from(!flags.read);
+        for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
+            let slot = by_feed.entry(feed).or_default();
+            if as_counted(feed, flags.read, query)? {
+                *slot = (slot.0 - unread, slot.1 - 1);
+            }
+            if c.matches(&query.expr)? {
+                *slot = (slot.0 + unread, slot.1 + 1);
+            }
+        }
+    }
+    Ok(counts
+        .into_iter()
+        .map(|by_feed| {
+            by_feed
+                .into_iter()
+                .filter(|(_, (_, total))| *total > 0)
+                .map(|(feed, (unread, total))| {
+                    (feed, crate::store::Counts { unread: unread.max(0) as u64, total: total as u64 })
+                })
+                .collect()
+        })
+        .collect())
+}
+
 /// The most articles tested in one go by [`in_parallel`].
 const BLOCK_MAX: usize = 4096;
 

@@ -857,6 +857,14 @@ impl Store {
         }
     }
 
+    /// The articles that have tags of their own, in id order (keys only).
+    pub(crate) fn articles_with_own_tags(&self) -> impl Iterator<Item = Result<ArticleId, StoreError>> + '_ {
+        self.article_tags.iter().keys().filter_map(|k| match k {
+            Ok(k) => read_u64(&k).map(|id| Ok(ArticleId(id))),
+            Err(e) => Some(Err(e.into())),
+        })
+    }
+
     /// Adds and removes articles' own tags by hand (`tidings tag`, `#` in the reader); a tag
     /// both added and removed is removed. Returns the articles whose tags changed. All or
     /// nothing: an id that is not stored fails the whole call with

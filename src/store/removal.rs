@@ -131,6 +131,11 @@ impl Store {
         }
     }
 
+    /// Whether the feed's removal is under way in this process.
+    pub(crate) fn is_hidden(&self, feed: FeedId) -> bool {
+        self.removing.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&feed)
+    }
+
     /// Feeds whose removal is under way in this process: their articles are not listed.
     pub(super) fn hidden_feeds(&self) -> HashSet<FeedId> {
         self.removing.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()

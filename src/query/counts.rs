@@ -7,9 +7,10 @@
 //! request makes them again in one pass for all. Counts of expressions that test time
 //! (`age<7d`) are made again once a minute.
 //!
-//! Expressions that test only `unread`, `feed:` and `tag:` need no pass at all: they are made
-//! from each feed's unread and total counters, reading only the articles that have tags of
-//! their own ([`super::eval::count_by_feed_counters`]).
+//! Expressions that test only `unread`, `starred`, `feed:` and `tag:` need no pass over the
+//! articles: they are made from each feed's unread and total counters (or, with `starred`,
+//! from the small flags records), reading only the articles that have tags of their own
+//! ([`super::eval::count_without_articles`]).
 //!
 //! They are also kept in the store when the holder closes ([`CountCache::to_keep`], stamped
 //! with the store's change counter, see `store::kept`), so the next process to hold the store
@@ -21,7 +22,7 @@ use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
-use super::eval::{count_by_feed_counters, count_matches_by_feed, counted_by_feed, Candidate};
+use super::eval::{count_matches_by_feed, count_without_articles, needs_no_article, Candidate};
 use super::{Expr, Query, Test};
 use crate::model::{ArticleId, FeedId};
 use crate::store::{ArticleQuery, Counts, FeedRecord, ListEntry, Mark, Store, StoreError};
@@ -129,17 +130,17 @@ impl CountCache {
         if missing.is_empty() {
             return out;
         }
-        // Those that test only `unread`, `feed:` and `tag:` come from the feeds' counters;
-        // the others take one pass over the articles, together.
+        // Those that test only `unread`, `starred`, `feed:` and `tag:` come from the feeds'
+        // counters or the flags; the others take one pass over the articles, together.
         let (counted, passed): (Vec<_>, Vec<_>) =
-            missing.into_iter().partition(|(_, q)| counted_by_feed(&q.expr));
+            missing.into_iter().partition(|(_, q)| needs_no_article(&q.expr));
         for (missing, by_counters) in [(counted, true), (passed, false)] {
             if missing.is_empty() {
                 continue;
             }
             let queries: Vec<Query> = missing.iter().map(|(_, q)| q.clone()).collect();
             let made = if by_counters {
-                count_by_feed_counters(store, &queries, now)
+                count_without_articles(store, &queries, now)
             } else {
                 self.passes.fetch_add(1, Ordering::Relaxed);
                 count_matches_by_feed(store, &queries, now)
@@ -400,8 +401,9 @@ mod tests {
         (dir, store)
     }
 
-    /// Counts made from the feeds' counters (and the articles with tags of their own) are
-    /// what a pass over every article makes, whatever is read, tagged by hand or by feed.
+    /// Counts made from the feeds' counters or the flags (and the articles with tags of their
+    /// own) are what a pass over every article makes, whatever is read, starred, tagged by hand
+    /// or by feed.
     #[test]
     fn counts_from_the_counters_equal_a_pass_over_the_articles() {
         let (_dir, store) = store();
@@ -410,6 +412,8 @@ mod tests {
             store.list_entries(&Default::default()).unwrap().iter().map(|e| e.id).collect();
         store.mark(&ids[..13], Mark::Read).unwrap();
         store.mark(&ids[30..33], Mark::Read).unwrap();
+        store.mark(&ids[2..6], Mark::Star).unwrap();
+        store.mark(&ids[36..38], Mark::Star).unwrap();
         // Own tags: one the other feed has, one no feed has; a tag taken away again.
         store.tag_articles(&[ids[1], ids[2], ids[25]], &["t1".into()], &[]).unwrap();
         store.tag_articles(&[ids[3], ids[26], ids[27]], &["later".into()], &[]).unwrap();
@@ -426,18 +430,22 @@ mod tests {
             "feed:\"feed 1\" and tag:later".to_owned(),
             "not (tag:t1 or tag:later)".to_owned(),
             "unread and not unread".to_owned(),
+            // From the flags records.
+            "starred".to_owned(),
+            "starred or tag:later".to_owned(),
+            "not starred and unread and tag:t1".to_owned(),
         ];
         let queries: Vec<Query> = exprs.iter().map(|e| Query::parse(e).unwrap()).collect();
-        assert!(queries.iter().all(|q| counted_by_feed(&q.expr)));
-        assert!(!counted_by_feed(&Query::parse("starred or unread").unwrap().expr));
-        assert!(!counted_by_feed(&Query::parse("unread and title:rust").unwrap().expr));
-        let from_counters = count_by_feed_counters(&store, &queries, now).unwrap();
+        assert!(queries.iter().all(|q| needs_no_article(&q.expr)));
+        assert!(!needs_no_article(&Query::parse("starred or title:rust").unwrap().expr));
+        assert!(!needs_no_article(&Query::parse("unread and age<2d").unwrap().expr));
+        let from_counters = count_without_articles(&store, &queries, now).unwrap();
         let passed = count_matches_by_feed(&store, &queries, now).unwrap();
         for ((expr, counted), passed) in exprs.iter().zip(&from_counters).zip(&passed) {
             assert_eq!(counted, passed, "{expr}");
         }
         let total = |i: usize| passed[i].values().map(|c| c.total).sum::<u64>();
-        assert_eq!((total(0), total(1), total(8)), (24, 16, 0), "the store is as meant");
+        assert_eq!((total(0), total(1), total(8), total(9)), (24, 16, 0, 6), "the store is as meant");
         assert!(total(2) > 20 && total(3) > 20, "own tags count beside the feed's");
         // Through the cache: the same sums, and no pass over the articles for these.
         let cache = CountCache::default();

@@ -161,22 +161,86 @@ pub fn count_matches_by_feed(
     Ok(counts)
 }
 
-/// Whether the expression tests only what the feed's counters and an article's own tags
-/// answer: `unread`, `feed:` and `tag:` (no `starred`, which no counter keeps, and nothing
-/// of the article's text, date or metadata).
-pub(crate) fn counted_by_feed(e: &Expr) -> bool {
+/// Whether the expression tests only what an article's flags, its feed and its own tags
+/// answer: `unread`, `starred`, `feed:` and `tag:` (nothing of its text, date or metadata).
+pub(crate) fn needs_no_article(e: &Expr) -> bool {
     match e {
-        Expr::And(v) | Expr::Or(v) => v.iter().all(counted_by_feed),
-        Expr::Not(e) => counted_by_feed(e),
-        Expr::Test(t) => matches!(t, Test::Unread | Test::Feed { .. } | Test::Tag(_)),
+        Expr::And(v) | Expr::Or(v) => v.iter().all(needs_no_article),
+        Expr::Not(e) => needs_no_article(e),
+        Expr::Test(t) => matches!(t, Test::Unread | Test::Starred | Test::Feed { .. } | Test::Tag(_)),
     }
 }
 
-/// [`count_matches_by_feed`] for queries that are all [`counted_by_feed`], without a pass
+fn tests_starred(e: &Expr) -> bool {
+    match e {
+        Expr::And(v) | Expr::Or(v) => v.iter().any(tests_starred),
+        Expr::Not(e) => tests_starred(e),
+        Expr::Test(t) => matches!(t, Test::Starred),
+    }
+}
+
+/// [`count_matches_by_feed`] for queries that all [`needs_no_article`], without reading
+/// articles: those that do not test `starred` from the feeds' counters
+/// ([`count_by_feed_counters`]), the others from one scan of the small flags records.
+pub(crate) fn count_without_articles(
+    store: &Store,
+    queries: &[Query],
+    now: i64,
+) -> Result<Vec<HashMap<FeedId, crate::store::Counts>>, StoreError> {
+    let mut out = vec![HashMap::new(); queries.len()];
+    let (starred, counted): (Vec<usize>, Vec<usize>) =
+        (0..queries.len()).partition(|&i| tests_starred(&queries[i].expr));
+    let pick = |at: &[usize]| at.iter().map(|&i| queries[i].clone()).collect::<Vec<Query>>();
+    if !counted.is_empty() {
+        for (i, by_feed) in counted.iter().zip(count_by_feed_counters(store, &pick(&counted), now)?) {
+            out[*i] = by_feed;
+        }
+    }
+    if !starred.is_empty() {
+        for (i, by_feed) in starred.iter().zip(count_by_flags(store, &pick(&starred), now)?) {
+            out[*i] = by_feed;
+        }
+    }
+    Ok(out)
+}
+
+/// Counts from every article's flags record (its read and starred bits and its feed), reading
+/// only the own tags of the articles that have some.
+fn count_by_flags(
+    store: &Store,
+    queries: &[Query],
+    now: i64,
+) -> Result<Vec<HashMap<FeedId, crate::store::Counts>>, StoreError> {
+    let feeds = feeds_by_id(store)?;
+    let shown: std::collections::HashSet<FeedId> =
+        feeds.keys().copied().filter(|f| !store.is_hidden(*f)).collect();
+    let tagged = store.articles_with_own_tags().collect::<Result<std::collections::HashSet<_>, _>>()?;
+    let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
+    for entry in store.flag_entries() {
+        let entry = entry?;
+        if !shown.contains(&entry.feed) {
+            continue;
+        }
+        let mut c = Candidate::new(store, &feeds, entry, now);
+        if !tagged.contains(&entry.id) {
+            c.article_tags = Some(Vec::new());
+        }
+        for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
+            if c.matches(&query.expr)? {
+                let count = by_feed.entry(entry.feed).or_default();
+                count.total += 1;
+                count.unread += u64::from(!entry.read);
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// [`count_matches_by_feed`] for queries that [`needs_no_article`] and do not test `starred`, without a pass
 /// over the articles: each feed's unread and read articles (from its counters) match or not
 /// as a whole, since nothing else about them is tested; only articles with tags of their own
 /// (given by a filter or by hand, usually few) are read and tested one by one.
-pub(crate) fn count_by_feed_counters(
+fn count_by_feed_counters(
     store: &Store,
     queries: &[Query],
     now: i64,

@@ -171,7 +171,7 @@ pub(crate) fn needs_no_article(e: &Expr) -> bool {
     }
 }
 
-fn tests_starred(e: &Expr) -> bool {
+pub(crate) fn tests_starred(e: &Expr) -> bool {
     match e {
         Expr::And(v) | Expr::Or(v) => v.iter().any(tests_starred),
         Expr::Not(e) => tests_starred(e),

@@ -474,8 +474,33 @@ impl Store {
             // of empty trees: what a first open killed before its first flush completed
             // leaves (sled writes them beside the schema, in separate writes).
             had_data: had_data && (schema.is_some() || self.holds_a_key().map_err(unreadable)?),
+            trees_disagree: self.article_trees_disagree().map_err(unreadable)?,
         };
         judge(&found, stamp).map_err(damaged)
+    }
+
+    /// Where the three trees that hold one record per article (metadata, body, flags) begin
+    /// and end, when they disagree: every write adds and removes an article's three records
+    /// together (a repair too), so trees that end at different articles mean sled lost part
+    /// of one (it recovers a log with garbage in the middle by dropping what comes after, page
+    /// by page, without a word). Four reads at each end, so every open can afford it; a page
+    /// lost in the middle of a tree is left to `check`.
+    fn article_trees_disagree(&self) -> Result<Option<String>, StoreError> {
+        let trees = [("articles", &self.articles), ("bodies", &self.bodies), ("flags", &self.flags)];
+        let id = |kv: Option<(sled::IVec, sled::IVec)>| kv.and_then(|(k, _)| read_u64(&k));
+        let mut ends = Vec::with_capacity(trees.len());
+        for (name, tree) in trees {
+            ends.push((name, id(tree.first()?), id(tree.last()?)));
+        }
+        if ends.windows(2).all(|w| (w[0].1, w[0].2) == (w[1].1, w[1].2)) {
+            return Ok(None);
+        }
+        let show = |n: Option<u64>| n.map_or_else(|| "none".to_owned(), |n| n.to_string());
+        let told: Vec<String> = ends
+            .iter()
+            .map(|(name, first, last)| format!("{name} {}-{}", show(*first), show(*last)))
+            .collect();
+        Ok(Some(told.join(", ")))
     }
 
     /// Whether any of sled's trees in this database, ours or not, holds a key.
@@ -1653,7 +1678,7 @@ fn damage_text(e: &StoreError) -> String {
 }
 
 /// What `verify` found in a freshly opened database.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Found {
     schema: Option<u64>,
     records: Option<Records>,
@@ -1662,6 +1687,8 @@ struct Found {
     /// The `db` file was not empty before sled opened it, and (without a schema) sled
     /// recovered a key from it.
     had_data: bool,
+    /// See [`Store::article_trees_disagree`]: the ids where each tree begins and ends.
+    trees_disagree: Option<String>,
 }
 
 /// Whether a database as found may be opened, given the stamp beside it; `Err` says why not.
@@ -1710,6 +1737,11 @@ fn judge(found: &Found, stamp: Option<&Stamp>) -> Result<(), String> {
                 held(&s.records)
             ));
         }
+    }
+    if let Some(ends) = &found.trees_disagree {
+        return Err(format!(
+            "part of its articles is gone: each article has a record in three trees, but they hold different articles ({ends})"
+        ));
     }
     for (what, count, present) in
         [("feed", records.feeds, found.has_feeds), ("article", records.articles, found.has_articles)]
@@ -1911,7 +1943,7 @@ mod tests {
 
     fn found(schema: Option<u64>, records: Option<Records>) -> Found {
         let (has_feeds, has_articles) = records.map_or((false, false), |r| (r.feeds > 0, r.articles > 0));
-        Found { schema, records, has_feeds, has_articles, had_data: true }
+        Found { schema, records, has_feeds, has_articles, had_data: true, trees_disagree: None }
     }
 
     fn stamp(seq: u64, feeds: u64, articles: u64) -> Stamp {
@@ -1928,6 +1960,15 @@ mod tests {
             assert_eq!(judge(&found(Some(2), Some(R)), Some(&s)), Ok(()), "{s:?}");
         }
         assert_eq!(judge(&found(Some(2), Some(R)), None), Ok(()), "no stamp: trusted");
+    }
+
+    #[test]
+    fn article_trees_that_end_apart_are_refused_with_or_without_a_stamp() {
+        let mut lost = found(Some(3), Some(R));
+        lost.trees_disagree = Some("articles 1-210, bodies 1-360, flags 1-360".into());
+        let said = judge(&lost, None).unwrap_err();
+        assert!(said.contains("part of its articles is gone") && said.contains("articles 1-210"), "{said}");
+        assert!(judge(&lost, Some(&stamp(10, 3, 90))).is_err());
     }
 
     #[test]

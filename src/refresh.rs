@@ -341,7 +341,7 @@ pub(crate) async fn store_fetched(
     let applied = tokio::task::spawn_blocking(move || {
         let report = apply_job(&store, &settings, job);
         if left_to_index(&report) > 0 {
-            index_for_search(&store);
+            index_for_search(&store, false);
         }
         report
     });
@@ -454,7 +454,8 @@ fn apply_job(store: &Store, settings: &StoreSettings, job: WriteJob) -> FeedRepo
 /// writer goes on with the next feeds meanwhile. Catch-ups are safe beside the writer: an
 /// article rewritten while it is being indexed stays pending and is indexed again.
 struct Indexer<'s> {
-    asks: Option<std::sync::mpsc::Sender<()>>,
+    /// `true`: the last ask, which indexes everything; the others leave the newest bucket.
+    asks: Option<std::sync::mpsc::Sender<bool>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// Indexes on the writer when the thread could not be started.
     store: &'s Store,
@@ -462,14 +463,16 @@ struct Indexer<'s> {
 
 impl<'s> Indexer<'s> {
     fn start(store: &'s Store) -> Indexer<'s> {
-        let (asks, asked) = std::sync::mpsc::channel::<()>();
+        let (asks, asked) = std::sync::mpsc::channel::<bool>();
         let own = store.clone();
         let thread = std::thread::Builder::new().name("indexer".into()).spawn(move || {
-            while asked.recv().is_ok() {
+            while let Ok(mut last) = asked.recv() {
                 // Asks that came meanwhile are answered by this one catch-up: it indexes
                 // everything pending when it starts, which includes what they were for.
-                while asked.try_recv().is_ok() {}
-                index_for_search(&own);
+                while let Ok(also_last) = asked.try_recv() {
+                    last |= also_last;
+                }
+                index_for_search(&own, !last);
             }
         });
         match thread {
@@ -481,12 +484,13 @@ impl<'s> Indexer<'s> {
         }
     }
 
-    fn catch_up(&self) {
+    /// `last`: the refresh wrote its last feed, so the newest bucket is indexed too.
+    fn catch_up(&self, last: bool) {
         match &self.asks {
-            Some(asks) if asks.send(()).is_ok() => {}
+            Some(asks) if asks.send(last).is_ok() => {}
             // No thread, or it died: the articles stay pending for the next search if this
             // fails too.
-            _ => index_for_search(self.store),
+            _ => index_for_search(self.store, !last),
         }
     }
 
@@ -507,12 +511,13 @@ fn left_to_index(report: &FeedReport) -> u64 {
     }
 }
 
-/// Indexes what the refresh's writes stored, in the same refresh (on the writer, so the next
-/// feed's write waits for it). A failure leaves the articles marked pending: the next search
-/// indexes them (a search always catches up first, so it never misses them meanwhile).
-fn index_for_search(store: &Store) {
+/// Indexes what the refresh's writes stored, in the same refresh; `spare_newest` leaves the
+/// newest bucket for a later catch-up (see `search::index::catch_up_sparing`). A failure
+/// leaves the articles marked pending: the next search indexes them (a search always catches
+/// up first, so it never misses them meanwhile).
+fn index_for_search(store: &Store, spare_newest: bool) {
     let started = Instant::now();
-    match crate::search::catch_up_if_built(store) {
+    match crate::search::index::catch_up_sparing(store, spare_newest) {
         Ok(Some(done)) => tracing::debug!(
             target: "tidings",
             "indexed {} articles for search in {} ms",
@@ -546,6 +551,7 @@ impl Writer {
             let indexer = Indexer::start(&store);
             let mut n = 0usize;
             let mut unindexed = 0u64;
+            let mut asked = false;
             while let Some(job) = jobs.blocking_recv() {
                 n += 1;
                 // Flushing now and then lets sled evict the pages a long refresh has written,
@@ -560,12 +566,14 @@ impl Writer {
                 // posting blocks of every term it touches, and 500 feeds of 20 articles
                 // indexed one by one rewrote the common terms' blocks 500 times.
                 if unindexed >= crate::search::INDEX_CHUNK as u64 {
-                    indexer.catch_up();
+                    indexer.catch_up(false);
+                    asked = true;
                     unindexed = 0;
                 }
             }
-            if unindexed > 0 {
-                indexer.catch_up();
+            // What the asks before left of the newest bucket, and what came since.
+            if unindexed > 0 || asked {
+                indexer.catch_up(true);
             }
             indexer.finish();
         });

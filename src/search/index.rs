@@ -139,11 +139,23 @@ pub fn catch_up(store: &Store) -> Result<CatchUp, StoreError> {
 /// [`catch_up`], unless the index must be built first: a refresh indexes what it stores, but
 /// leaves a first build (minutes at a million articles) to the first search, which says so.
 pub fn catch_up_if_built(store: &Store) -> Result<Option<CatchUp>, StoreError> {
+    catch_up_sparing(store, false)
+}
+
+/// [`catch_up_if_built`]; with `spare_newest`, the articles of the newest bucket stay pending:
+/// what a refresh asks for between its writes, since the feeds it writes next fill that
+/// bucket further, and each block indexed once when its bucket is full is written once
+/// instead of at every catch-up (sled keeps every rewrite on disk until it cleans).
+pub(crate) fn catch_up_sparing(store: &Store, spare_newest: bool) -> Result<Option<CatchUp>, StoreError> {
     let mut turn = store.search_turn.lock().unwrap_or_else(fresh_turn);
     if needs_build(store)? {
         return Ok(None);
     }
-    Ok(Some(CatchUp { indexed: drain(store, &mut turn)?, rebuilt: false }))
+    let below = match store.search_pending.last()? {
+        Some((newest, _)) if spare_newest => read_u64(&newest).map(|id| (id >> BUCKET_BITS) << BUCKET_BITS),
+        _ => None,
+    };
+    Ok(Some(CatchUp { indexed: drain_below(store, &mut turn, below)?, rebuilt: false }))
 }
 
 /// Throws the index away and marks every article pending; [`drain`] then builds it. The
@@ -338,10 +350,16 @@ struct Analyzed {
 
 /// Writes the postings of pending articles, a chunk per transaction, until none is left.
 fn drain(store: &Store, turn: &mut Turn) -> Result<u64, StoreError> {
+    drain_below(store, turn, None)
+}
+
+/// [`drain`], of the articles with ids below `below` only (all without it).
+fn drain_below(store: &Store, turn: &mut Turn, below: Option<u64>) -> Result<u64, StoreError> {
     let mut total = 0u64;
+    let end = below.map_or([0xff; 9].to_vec(), |b| b.to_be_bytes().to_vec());
     loop {
         let mut chunk: Vec<(sled::IVec, sled::IVec)> = Vec::with_capacity(CHUNK);
-        for kv in store.search_pending.iter().take(CHUNK) {
+        for kv in store.search_pending.range(..end.as_slice()).take(CHUNK) {
             chunk.push(kv?);
         }
         if chunk.is_empty() {

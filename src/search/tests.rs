@@ -494,3 +494,30 @@ proptest! {
         f.assert_consistent();
     }
 }
+
+/// A refresh's catch-ups between its writes leave the newest bucket (still filling) pending;
+/// its last one, and every search, index all of it.
+#[test]
+fn catch_ups_between_writes_leave_the_newest_bucket_for_the_last_one() {
+    let f = Fixture::new();
+    let a = f.feed("https://a.example/");
+    let n = index::CHUNK as u32 + 10;
+    f.fetch(
+        a,
+        "A",
+        (0..n).map(|i| article(i, i64::from(i), &format!("item {i}"), "<p>common</p>")).collect(),
+    );
+    let newest =
+        f.store.search_pending.last().unwrap().map(|(k, _)| u64::from_be_bytes(k[..8].try_into().unwrap()));
+    let newest_bucket = newest.unwrap() >> index::BUCKET_BITS;
+    let spared = index::catch_up_sparing(&f.store, true).unwrap().unwrap();
+    assert!(spared.indexed > 0 && spared.indexed < u64::from(n), "{spared:?}");
+    for k in f.store.search_pending.iter().keys() {
+        let id = u64::from_be_bytes(k.unwrap()[..8].try_into().unwrap());
+        assert_eq!(id >> index::BUCKET_BITS, newest_bucket, "only the newest bucket is left");
+    }
+    let rest = index::catch_up_sparing(&f.store, false).unwrap().unwrap();
+    assert_eq!(spared.indexed + rest.indexed, u64::from(n));
+    assert!(f.store.search_pending.is_empty());
+    f.assert_consistent();
+}

@@ -82,15 +82,20 @@ fn decode_utf32(bytes: &[u8], big_endian: bool) -> String {
 }
 
 /// UTF-8, except that each byte which is not part of a valid sequence is read as
-/// windows-1252 rather than becoming U+FFFD (see the module doc).
+/// windows-1252 rather than becoming U+FFFD (see the module doc). A sequence cut off by the
+/// end of the document (a download cut short) is dropped: it was the start of a character,
+/// not windows-1252 text (a document's last byte is never a letter).
 pub(crate) fn utf8_lossy_cp1252(bytes: &[u8]) -> Cow<'_, str> {
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(bytes.len() + bytes.len() / 8);
-    for chunk in bytes.utf8_chunks() {
+    let mut chunks = bytes.utf8_chunks().peekable();
+    while let Some(chunk) = chunks.next() {
         out.push_str(chunk.valid());
-        if !chunk.invalid().is_empty() {
+        let cut_off = chunks.peek().is_none()
+            && std::str::from_utf8(chunk.invalid()).is_err_and(|e| e.error_len().is_none());
+        if !chunk.invalid().is_empty() && !cut_off {
             let (fixed, _) = WINDOWS_1252.decode_without_bom_handling(chunk.invalid());
             out.push_str(&fixed);
         }

@@ -86,6 +86,22 @@ fn stray_cp1252_bytes_are_repaired() {
 }
 
 #[test]
+fn a_character_cut_off_by_the_end_of_the_document_is_dropped() {
+    // A download cut inside 址 (e5 9d 80) after a stray cp1252 byte: the byte is read as
+    // windows-1252, the half character at the end is not read at all.
+    assert_eq!(
+        to_utf8(b"<t>\xe4\xb8\xad\xe6\x96\x87 it\x92s \xe5\x9d", None),
+        "<t>\u{4e2d}\u{6587} it\u{2019}s "
+    );
+    assert_eq!(to_utf8(b"<t>\xe5\x9d\x80\xef", None), "<t>\u{5740}");
+    // Not at the end: still windows-1252.
+    assert_eq!(
+        to_utf8(b"<t>\xe4\xb8\xad\xe6\x96\x87 caf\xe9</t>", None),
+        "<t>\u{4e2d}\u{6587} caf\u{e9}</t>"
+    );
+}
+
+#[test]
 fn bogus_and_utf16_labels_on_ascii_bytes_are_ignored() {
     let b = "<?xml version=\"1.0\" encoding=\"bogus\"?><t>é</t>".as_bytes();
     assert!(to_utf8(b, None).contains("é"));

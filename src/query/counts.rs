@@ -354,11 +354,7 @@ fn apply_marks(
 
 /// The expression's answer changes with the clock (`age<7d`; a `date` is fixed).
 fn tests_time(e: &Expr) -> bool {
-    match e {
-        Expr::And(v) | Expr::Or(v) => v.iter().any(tests_time),
-        Expr::Not(e) => tests_time(e),
-        Expr::Test(t) => matches!(t, Test::Age(..)),
-    }
+    e.any_test(&|t| matches!(t, Test::Age(..)))
 }
 
 #[cfg(test)]

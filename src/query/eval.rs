@@ -164,19 +164,11 @@ pub fn count_matches_by_feed(
 /// Whether the expression tests only what an article's flags, its feed and its own tags
 /// answer: `unread`, `starred`, `feed:` and `tag:` (nothing of its text, date or metadata).
 pub(crate) fn needs_no_article(e: &Expr) -> bool {
-    match e {
-        Expr::And(v) | Expr::Or(v) => v.iter().all(needs_no_article),
-        Expr::Not(e) => needs_no_article(e),
-        Expr::Test(t) => matches!(t, Test::Unread | Test::Starred | Test::Feed { .. } | Test::Tag(_)),
-    }
+    !e.any_test(&|t| !matches!(t, Test::Unread | Test::Starred | Test::Feed { .. } | Test::Tag(_)))
 }
 
 pub(crate) fn tests_starred(e: &Expr) -> bool {
-    match e {
-        Expr::And(v) | Expr::Or(v) => v.iter().any(tests_starred),
-        Expr::Not(e) => tests_starred(e),
-        Expr::Test(t) => matches!(t, Test::Starred),
-    }
+    e.any_test(&|t| matches!(t, Test::Starred))
 }
 
 /// [`count_matches_by_feed`] for queries that all [`needs_no_article`], without reading
@@ -190,18 +182,21 @@ pub(crate) fn count_without_articles(
     let mut out = vec![HashMap::new(); queries.len()];
     let (starred, counted): (Vec<usize>, Vec<usize>) =
         (0..queries.len()).partition(|&i| tests_starred(&queries[i].expr));
-    let pick = |at: &[usize]| at.iter().map(|&i| queries[i].clone()).collect::<Vec<Query>>();
-    if !counted.is_empty() {
-        for (i, by_feed) in counted.iter().zip(count_by_feed_counters(store, &pick(&counted), now)?) {
-            out[*i] = by_feed;
-        }
-    }
-    if !starred.is_empty() {
-        for (i, by_feed) in starred.iter().zip(count_by_flags(store, &pick(&starred), now)?) {
-            out[*i] = by_feed;
+    type Counting =
+        fn(&Store, &[Query], i64) -> Result<Vec<HashMap<FeedId, crate::store::Counts>>, StoreError>;
+    let ways: [(Vec<usize>, Counting); 2] = [(counted, count_by_feed_counters), (starred, count_by_flags)];
+    for (at, count) in ways.iter().filter(|(at, _)| !at.is_empty()) {
+        let picked: Vec<Query> = at.iter().map(|&i| queries[i].clone()).collect();
+        for (&i, by_feed) in at.iter().zip(count(store, &picked, now)?) {
+            out[i] = by_feed;
         }
     }
     Ok(out)
+}
+
+/// The feeds whose articles are counted: every feed but those being removed.
+fn shown_feeds(store: &Store, feeds: &HashMap<FeedId, FeedRecord>) -> std::collections::HashSet<FeedId> {
+    feeds.keys().copied().filter(|f| !store.is_hidden(*f)).collect()
 }
 
 /// Counts from every article's flags record (its read and starred bits and its feed), reading
@@ -212,8 +207,7 @@ fn count_by_flags(
     now: i64,
 ) -> Result<Vec<HashMap<FeedId, crate::store::Counts>>, StoreError> {
     let feeds = feeds_by_id(store)?;
-    let shown: std::collections::HashSet<FeedId> =
-        feeds.keys().copied().filter(|f| !store.is_hidden(*f)).collect();
+    let shown = shown_feeds(store, &feeds);
     let tagged = store.articles_with_own_tags().collect::<Result<std::collections::HashSet<_>, _>>()?;
     let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
     for entry in store.flag_entries() {
@@ -255,7 +249,8 @@ fn count_by_feed_counters(
         c.article_tags = Some(Vec::new());
         c.matches(&query.expr)
     };
-    for (&feed, _) in feeds.iter().filter(|(id, _)| !store.is_hidden(**id)) {
+    let shown = shown_feeds(store, &feeds);
+    for &feed in &shown {
         let counters = store.counts(feed)?;
         let (unread, read) = (counters.unread as i64, counters.total.saturating_sub(counters.unread) as i64);
         for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
@@ -271,7 +266,7 @@ fn count_by_feed_counters(
     for id in store.articles_with_own_tags() {
         let id = id?;
         let Some((flags, feed)) = store.flags_and_feed_of(id)? else { continue };
-        if !feeds.contains_key(&feed) || store.is_hidden(feed) {
+        if !shown.contains(&feed) {
             continue;
         }
         let entry = ListEntry { id, feed, read: flags.read, starred: flags.starred };

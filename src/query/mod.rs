@@ -118,6 +118,17 @@ impl ParseError {
     }
 }
 
+impl Expr {
+    /// Whether any test in the expression (under any `and`, `or` or `not`) is one `f` picks.
+    pub(crate) fn any_test(&self, f: &impl Fn(&Test) -> bool) -> bool {
+        match self {
+            Expr::And(v) | Expr::Or(v) => v.iter().any(|e| e.any_test(f)),
+            Expr::Not(e) => e.any_test(f),
+            Expr::Test(t) => f(t),
+        }
+    }
+}
+
 impl Query {
     pub fn parse(text: &str) -> Result<Query, ParseError> {
         parse::parse(text).map(|expr| Query { expr: eval::cheap_first(expr) })
@@ -125,15 +136,7 @@ impl Query {
 
     /// True when evaluating needs an article's body (its content), the costly part.
     pub(crate) fn reads_bodies(&self) -> bool {
-        fn walk(e: &Expr) -> bool {
-            match e {
-                Expr::And(v) | Expr::Or(v) => v.iter().any(walk),
-                Expr::Not(e) => walk(e),
-                Expr::Test(Test::Text(f, _)) => matches!(f, TextField::Content | TextField::TitleOrContent),
-                Expr::Test(_) => false,
-            }
-        }
-        walk(&self.expr)
+        self.expr.any_test(&|t| matches!(t, Test::Text(TextField::Content | TextField::TitleOrContent, _)))
     }
 }
 

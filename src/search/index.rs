@@ -631,8 +631,9 @@ pub(crate) fn phrase_docs(store: &Store, terms: &[String]) -> Result<Vec<u64>, S
         let Some((firsts, rest)) = lists.split_first() else { continue };
         // The articles in every list: each other list's cursor only moves forward.
         let mut cursors = vec![0usize; rest.len()];
+        let mut found: Vec<&[u8]> = Vec::with_capacity(lists.len());
         'docs: for (posting, encoded) in firsts {
-            let mut found: Vec<&[u8]> = Vec::with_capacity(lists.len());
+            found.clear();
             found.push(encoded);
             for (list, cursor) in rest.iter().zip(cursors.iter_mut()) {
                 while list.get(*cursor).is_some_and(|(p, _)| p.doc < posting.doc) {

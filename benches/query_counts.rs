@@ -3,7 +3,8 @@
 //! same with a `content:` test that reads every body, what the process holding the store
 //! answers once it keeps them, after a feed of 1,000 was refreshed (that feed counted again),
 //! and a mark followed by the counts the reader asks for behind it, and a new holder starting
-//! from the counts the last one kept in the store. Then `tidings query list --json` as whole
+//! from the counts the last one kept in the store; a query feed of recent dates counted, and
+//! query feeds opened (every match listed). Then `tidings query list --json` as whole
 //! processes: the first (which counts), then min / median / max of 20 (which find them kept).
 //! `cargo bench --bench query_counts` (builds the data once, ~1 min).
 //!
@@ -20,7 +21,7 @@ use std::time::Instant;
 use criterion::Criterion;
 use tidings::model::ArticleId;
 use tidings::query::counts::CountCache;
-use tidings::query::{count_matches, Query};
+use tidings::query::{count_matches, matching_entries, Query};
 use tidings::store::{ArticleQuery, Mark, Store, StoreSettings};
 
 use common::{build, FEEDS, PER_FEED};
@@ -110,6 +111,24 @@ fn main() {
         c.bench_function("query counts: one pass, a content: test (every body read)", |b| {
             b.iter(|| count_matches(&store, &bodies, now).unwrap());
         });
+
+        // The articles' dates span five days (one every 7 minutes in each feed): `age<1h` holds
+        // under 1% of them, as `age<7d` does of a year and a half of articles; those are read
+        // by key from the date index, not in a pass (session 14).
+        let recent = parsed(&["age<1h"]);
+        let recent_total = count_matches(&store, &recent, now).unwrap()[0].total;
+        assert!(recent_total > 0 && recent_total < (FEEDS * PER_FEED / 50) as u64, "{recent_total}");
+        c.bench_function("query counts: age<1h (under 1% of the dates; read by key)", |b| {
+            b.iter(|| count_matches(&store, &recent, now).unwrap());
+        });
+        // Opening a query feed: every article it matches, newest first.
+        for expr in ["title:\"article 999\"", "age<1h", "unread and age<1d", "unread and tag:tech"] {
+            let query = Query::parse(expr).unwrap();
+            let listed = matching_entries(&store, &ArticleQuery::default(), &query, now).unwrap().len();
+            c.bench_function(&format!("opening a query feed: {expr} ({listed} articles)"), |b| {
+                b.iter(|| matching_entries(&store, &ArticleQuery::default(), &query, now).unwrap());
+            });
+        }
 
         let exprs: Vec<String> = QUERY_FEEDS.iter().map(|s| (*s).to_owned()).collect();
         // Those testing only `unread`, `feed:` and `tag:` are made from the feeds' counters,

@@ -18,6 +18,8 @@ pub(crate) use filters::ActionError;
 pub use filters::Filter;
 pub use filters::FilterAction;
 
+use crate::store::DateRange;
+
 /// The longest expression accepted, in characters: a query is typed, not generated.
 pub(crate) const MAX_LEN: usize = 4096;
 
@@ -125,6 +127,35 @@ impl Expr {
             Expr::And(v) | Expr::Or(v) => v.iter().any(|e| e.any_test(f)),
             Expr::Not(e) => e.any_test(f),
             Expr::Test(t) => f(t),
+        }
+    }
+}
+
+impl Expr {
+    /// The dates outside which the expression matches no article (`age<7d`: the last week):
+    /// only they need to be read. `and` takes the dates in all of its parts, `or` the span of
+    /// its parts' dates; a `not`, or any other test, can match any date.
+    pub(crate) fn dates(&self, now: i64) -> DateRange {
+        match self {
+            Expr::And(v) => v.iter().fold(DateRange::ALL, |r, e| r.and(e.dates(now))),
+            Expr::Or(v) => {
+                let mut parts = v.iter().map(|e| e.dates(now));
+                let first = parts.next().unwrap_or(DateRange::ALL);
+                parts.fold(first, DateRange::or)
+            }
+            Expr::Not(_) => DateRange::ALL,
+            Expr::Test(Test::Date { from, until }) => DateRange { from: *from, until: *until },
+            // age = now - date, so `age < s` is `date > now - s`, `age >= s` is `date <= now - s`.
+            Expr::Test(Test::Age(cmp, secs)) => {
+                let edge = now.saturating_sub(*secs);
+                match cmp {
+                    Cmp::Less => DateRange { from: Some(edge.saturating_add(1)), until: None },
+                    Cmp::LessEq => DateRange { from: Some(edge), until: None },
+                    Cmp::Greater => DateRange { from: None, until: Some(edge) },
+                    Cmp::GreaterEq => DateRange { from: None, until: Some(edge.saturating_add(1)) },
+                }
+            }
+            Expr::Test(_) => DateRange::ALL,
         }
     }
 }

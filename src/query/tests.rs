@@ -541,3 +541,150 @@ fn content_queries_read_by_several_threads_answer_as_one_would() {
         assert_eq!(matching_ids(&store, &ids, &query, now).unwrap(), wanted, "{expr}");
     }
 }
+
+/// A store of three feeds whose 900 articles spread over 75 days (four a day in each feed,
+/// two of them at the same second), some read, some starred, some with an author or a link.
+fn dated_store(now: i64) -> (tempfile::TempDir, crate::store::Store) {
+    use crate::store::{FeedUpdate, FetchResult, NewFeed, PreparedArticle, Store, StoreSettings};
+    let dir = tempfile::tempdir().unwrap();
+    let settings = StoreSettings::default();
+    let store = Store::open(dir.path(), &settings).unwrap();
+    for f in 0..3u32 {
+        let (feed, _) = store
+            .add_feed(NewFeed { url: format!("http://127.0.0.1/{f}.xml"), ..Default::default() })
+            .unwrap();
+        let articles = (0..300u32)
+            .map(|i| {
+                let mut key = [0u8; 16];
+                key[..4].copy_from_slice(&i.to_le_bytes());
+                key[4..8].copy_from_slice(&f.to_le_bytes());
+                // Four a day: two at the same second, exactly so many days old, one a second
+                // younger, one a second older (on both sides of every `age` edge).
+                let date = now - i64::from(i / 4) * 86_400 + [0, 0, 1, -1][i as usize % 4];
+                PreparedArticle::new(crate::model::ParsedArticle {
+                    key: crate::model::ArticleKey(key),
+                    title: format!("article {i} of {f}"),
+                    author: (i % 4 == 0).then(|| "Zoë Writer".to_owned()),
+                    link: (i % 5 != 0).then(|| format!("https://example.org/{f}/{i}")),
+                    date: chrono::DateTime::from_timestamp(date, 0),
+                    content_html: format!("<p>body {i}</p>"),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let update = FeedUpdate {
+            feed_title: format!("feed {f}"),
+            site_link: None,
+            etag: None,
+            last_modified: None,
+            moved_to: None,
+            articles,
+        };
+        store.apply_fetch(feed, FetchResult::Updated(update), Default::default(), &settings, now).unwrap();
+    }
+    let all = store.list_entries(&crate::store::ArticleQuery::default()).unwrap();
+    let every = |n: usize| all.iter().step_by(n).map(|e| e.id).collect::<Vec<_>>();
+    store.mark(&every(3), crate::store::Mark::Read).unwrap();
+    store.mark(&every(7), crate::store::Mark::Star).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn queries_read_only_the_dates_they_can_match_and_answer_as_one_by_one() {
+    use crate::store::{ArticleQuery, DateRange};
+    let now = 1_750_000_000;
+    let (_dir, store) = dated_store(now);
+    let feeds: std::collections::HashMap<_, _> =
+        store.feeds().unwrap().into_iter().map(|f| (f.id, f)).collect();
+    let all = store.list_entries(&ArticleQuery::default()).unwrap();
+    assert_eq!(all.len(), 900);
+    let date_of = |e: &crate::store::ListEntry| store.article(e.id).unwrap().unwrap().meta.date;
+    let exprs = [
+        "age<7d",
+        "age<=3d and unread",
+        "age>30d",
+        "age>=30d and unread",
+        "age>=30d or title:\"article 1 \"",
+        "date>=2025-05-01 and date<2025-05-20",
+        "date:2025-05",
+        "not age<7d",
+        "title:\"article 2\" or age<2d",
+        "(age<1d or age>70d) and starred",
+        "age<10d and (author:zoe or not has:link)",
+        "title:\"article 1\"",
+        "author:zoe and unread",
+        "link:example.org/1/",
+        "age<5d and age>2d",
+        "age>5d and age<2d",
+        "unread and feed:\"feed 1\" and age<20d",
+    ];
+    for expr in exprs {
+        let query = Query::parse(expr).unwrap();
+        let one_by_one: Vec<_> = all
+            .iter()
+            .copied()
+            .filter(|&e| eval::Candidate::new(&store, &feeds, e, now).matches(&query.expr).unwrap())
+            .collect();
+        // What is read is every article the expression can match.
+        let dates = query.expr.dates(now);
+        for e in &one_by_one {
+            assert!(dates.contains(date_of(e)), "{expr}: {dates:?} leaves out a match");
+        }
+        for limit in [None, Some(0), Some(1), Some(5), Some(200)] {
+            let q = ArticleQuery { limit, ..Default::default() };
+            let wanted: Vec<_> = one_by_one.iter().copied().take(limit.unwrap_or(usize::MAX)).collect();
+            assert_eq!(matching_entries(&store, &q, &query, now).unwrap(), wanted, "{expr}, limit {limit:?}");
+            assert_eq!(
+                eval::matching_by_scan(&store, &q, &query, &feeds, dates, now).unwrap(),
+                wanted,
+                "{expr} by a scan, limit {limit:?}"
+            );
+        }
+        for (unread_only, starred_only) in [(true, false), (false, true)] {
+            let q = ArticleQuery { unread_only, starred_only, ..Default::default() };
+            let wanted: Vec<_> = one_by_one
+                .iter()
+                .copied()
+                .filter(|e| (!unread_only || !e.read) && (!starred_only || e.starred))
+                .collect();
+            assert_eq!(matching_entries(&store, &q, &query, now).unwrap(), wanted, "{expr}, {q:?}");
+            assert_eq!(eval::matching_by_scan(&store, &q, &query, &feeds, dates, now).unwrap(), wanted);
+        }
+        let counted = count_matches(&store, std::slice::from_ref(&query), now).unwrap();
+        assert_eq!(counted[0].total, one_by_one.len() as u64, "{expr}");
+        assert_eq!(counted[0].unread, one_by_one.iter().filter(|e| !e.read).count() as u64, "{expr}");
+    }
+    // All of them counted together: those with few dates alone, the others in one pass.
+    let queries: Vec<Query> = exprs.iter().map(|e| Query::parse(e).unwrap()).collect();
+    let together = count_matches(&store, &queries, now).unwrap();
+    for (query, counts) in queries.iter().zip(together) {
+        let alone = count_matches(&store, std::slice::from_ref(query), now).unwrap();
+        assert_eq!(counts, alone[0], "{query:?}");
+    }
+
+    // A listing of dates, of every feed and of each, is the listing without them, filtered.
+    let ranges = [
+        DateRange::ALL,
+        DateRange { from: Some(now - 7 * 86_400), until: None },
+        DateRange { from: None, until: Some(now - 70 * 86_400) },
+        DateRange { from: Some(now - 10 * 86_400), until: Some(now - 5 * 86_400 + 1) },
+        DateRange { from: Some(now), until: Some(now - 86_400) },
+    ];
+    let mut feed_ids: Vec<Option<crate::model::FeedId>> = feeds.keys().copied().map(Some).collect();
+    feed_ids.push(None);
+    for dates in ranges {
+        for &feed in &feed_ids {
+            let q = ArticleQuery { feed, ..Default::default() };
+            let wanted: Vec<_> =
+                store.list_entries(&q).unwrap().into_iter().filter(|e| dates.contains(date_of(e))).collect();
+            assert_eq!(store.list_entries_dated(&q, dates).unwrap(), wanted, "{dates:?} of {feed:?}");
+            if feed.is_none() {
+                assert!(!store.dated_more_than(dates, wanted.len()).unwrap());
+                assert_eq!(
+                    store.dated_more_than(dates, wanted.len().saturating_sub(1)).unwrap(),
+                    !wanted.is_empty()
+                );
+            }
+        }
+    }
+}

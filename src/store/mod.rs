@@ -34,6 +34,7 @@ pub(crate) use query_feeds::{with_config as query_feeds_with_config, QueryFeed};
 pub(crate) use sync_state::{FlagOrigin, OutboxEntry, SyncMeta};
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -48,8 +49,8 @@ pub use repair::RepairReport;
 
 use crate::model::{ArticleId, ArticleKey, FeedId};
 use codec::{
-    article_key, date_from_bits, date_index_key, decode, encode, feed_index_key, feed_key, fetch_log_key,
-    identity_key, read_u64,
+    article_key, date_bits, date_from_bits, date_index_key, decode, encode, feed_index_key, feed_key,
+    fetch_log_key, identity_key, read_u64,
 };
 use datadir::{DirState, Stamp};
 
@@ -229,6 +230,52 @@ pub enum Mark {
     Unread,
     Star,
     Unstar,
+}
+
+/// Article dates from `from` (included) to `until` (left out), unix seconds; either end may be
+/// open. A query's dates (`age<7d`, `date>=2026-01-01`) read only that part of the date index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DateRange {
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+}
+
+impl DateRange {
+    /// Every date.
+    pub const ALL: DateRange = DateRange { from: None, until: None };
+
+    pub fn contains(&self, date: i64) -> bool {
+        self.from.is_none_or(|f| date >= f) && self.until.is_none_or(|u| date < u)
+    }
+
+    /// The dates in both.
+    #[must_use]
+    pub fn and(self, other: DateRange) -> DateRange {
+        let sooner = |a: Option<i64>, b: Option<i64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            _ => a.or(b),
+        };
+        // `None < Some(_)`: the later start is the bigger one.
+        DateRange { from: self.from.max(other.from), until: sooner(self.until, other.until) }
+    }
+
+    /// The smallest range that holds the dates of both.
+    #[must_use]
+    pub fn or(self, other: DateRange) -> DateRange {
+        let both = |a: Option<i64>, b: Option<i64>, pick: fn(i64, i64) -> i64| Some(pick(a?, b?));
+        DateRange {
+            from: both(self.from, other.from, i64::min),
+            until: both(self.until, other.until, i64::max),
+        }
+    }
+
+    pub fn is_all(&self) -> bool {
+        self.from.is_none() && self.until.is_none()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        matches!((self.from, self.until), (Some(f), Some(u)) if f >= u)
+    }
 }
 
 /// Which articles a listing wants.
@@ -750,21 +797,33 @@ impl Store {
     /// The articles of a listing, newest first, as ids and flags: reads only index keys and
     /// the small flags records, never an article's metadata (see [`Store::articles_by_id`]).
     pub fn list_entries(&self, q: &ArticleQuery) -> Result<Vec<ListEntry>, StoreError> {
+        self.list_entries_dated(q, DateRange::ALL)
+    }
+
+    /// [`Store::list_entries`] of the articles dated inside `dates`: only that part of the
+    /// index is read.
+    pub fn list_entries_dated(
+        &self,
+        q: &ArticleQuery,
+        dates: DateRange,
+    ) -> Result<Vec<ListEntry>, StoreError> {
         let limit = q.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
         // A feed being removed is gone: none of its articles left is listed.
         let hidden = self.hidden_feeds();
-        if q.feed.is_some_and(|f| hidden.contains(&f)) {
+        if q.feed.is_some_and(|f| hidden.contains(&f)) || dates.is_empty() {
             return Ok(out);
         }
         // (article, feed) from the index: a feed's own index is keyed feed|date|id, the date
         // index date|id with the feed as its value.
         let ids: Box<dyn Iterator<Item = Result<(ArticleId, FeedId), StoreError>>> = match q.feed {
-            Some(feed) => Box::new(self.feed_index.scan_prefix(feed_key(feed)).keys().rev().map(move |k| {
-                let k = k?;
-                Ok((ArticleId(k.get(16..).and_then(read_u64).unwrap_or(0)), feed))
-            })),
-            None => Box::new(self.date_index.iter().rev().map(|kv| {
+            Some(feed) => {
+                Box::new(self.feed_index.range(feed_index_range(feed, dates)).keys().rev().map(move |k| {
+                    let k = k?;
+                    Ok((ArticleId(k.get(16..).and_then(read_u64).unwrap_or(0)), feed))
+                }))
+            }
+            None => Box::new(self.date_index.range(date_index_range(dates)).rev().map(|kv| {
                 let (k, v) = kv?;
                 Ok((ArticleId(k.get(8..).and_then(read_u64).unwrap_or(0)), FeedId(read_u64(&v).unwrap_or(0))))
             })),
@@ -784,6 +843,31 @@ impl Store {
             out.push(ListEntry { id, feed, read: flags.read, starred: flags.starred });
         }
         Ok(out)
+    }
+
+    /// Whether more than `n` articles are dated inside `dates` (reads index keys, at most
+    /// `n + 1` of them): a query with few dates reads them by key, one with many scans.
+    pub(crate) fn dated_more_than(&self, dates: DateRange, n: usize) -> Result<bool, StoreError> {
+        if dates.is_empty() {
+            return Ok(false);
+        }
+        let mut keys = self.date_index.range(date_index_range(dates)).keys();
+        for _ in 0..=n {
+            match keys.next() {
+                Some(k) => drop(k?),
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
+    /// How many articles are stored, from the feeds' counters.
+    pub(crate) fn article_total(&self) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for v in self.counters.iter().values() {
+            n += Counts::from_bytes(&v?).total;
+        }
+        Ok(n)
     }
 
     /// Every stored article with its flags and metadata, in id order: one sequential pass over
@@ -1935,6 +2019,26 @@ pub struct ImportFlagsReport {
     pub changed: u64,
     /// Not in the store: not fetched yet, or dropped by retention.
     pub not_found: u64,
+}
+
+/// The keys of the date index (date|id) whose date is inside `dates`.
+fn date_index_range(dates: DateRange) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    // An 8-byte date sorts before every 16-byte key that starts with it.
+    let from = dates.from.map_or(Bound::Unbounded, |f| Bound::Included(date_bits(f).to_vec()));
+    let until = dates.until.map_or(Bound::Unbounded, |u| Bound::Excluded(date_bits(u).to_vec()));
+    (from, until)
+}
+
+/// The keys of a feed's index (feed|date|id) whose date is inside `dates`.
+fn feed_index_range(feed: FeedId, dates: DateRange) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let at = |date: i64| [&feed_key(feed)[..], &date_bits(date)[..]].concat();
+    let from = Bound::Included(at(dates.from.unwrap_or(i64::MIN)));
+    let until = match dates.until {
+        Some(u) => Bound::Excluded(at(u)),
+        // After every key of the feed: its 8 bytes, then more than any date and id.
+        None => Bound::Included([&feed_key(feed)[..], &[0xff; 16][..]].concat()),
+    };
+    (from, until)
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use super::{Cmp, Expr, HasWhat, Query, Test, TextField};
 use crate::model::{ArticleId, FeedId};
-use crate::store::{ArticleMeta, ArticleQuery, DateRange, FeedRecord, ListEntry, Store, StoreError};
+use crate::store::{
+    ArticleMeta, ArticleQuery, DateRange, FeedRecord, ListEntry, ScannedArticle, Store, StoreError,
+};
 
 /// The articles of `q` that `query` matches, newest first; `q.limit` counts matches.
 pub fn matching_entries(
@@ -70,23 +72,51 @@ pub(super) fn matching_by_scan(
     dates: DateRange,
     now: i64,
 ) -> Result<Vec<ListEntry>, StoreError> {
-    let mut found: Vec<(i64, ListEntry)> = Vec::new();
-    for scanned in store.scan_articles() {
-        let (entry, meta) = scanned?;
-        if (q.unread_only && entry.read) || (q.starred_only && !entry.starred) || !dates.contains(meta.date) {
-            continue;
+    let parts = side_by_side(store, |scan| {
+        let mut found: Vec<(i64, ListEntry)> = Vec::new();
+        for scanned in scan {
+            let (entry, meta) = scanned?;
+            if (q.unread_only && entry.read)
+                || (q.starred_only && !entry.starred)
+                || !dates.contains(meta.date)
+            {
+                continue;
+            }
+            let date = meta.date;
+            let mut c = Candidate::new(store, feeds, entry, now);
+            c.meta = Some(Some(meta));
+            if c.matches(&query.expr)? {
+                found.push((date, entry));
+            }
         }
-        let date = meta.date;
-        let mut c = Candidate::new(store, feeds, entry, now);
-        c.meta = Some(Some(meta));
-        if c.matches(&query.expr)? {
-            found.push((date, entry));
-        }
-    }
+        Ok(found)
+    })?;
+    let mut found: Vec<(i64, ListEntry)> = parts.into_iter().flatten().collect();
     // The date index's order: newest first, the later id first among equal dates.
     found.sort_unstable_by(|(a_date, a), (b_date, b)| (b_date, b.id).cmp(&(a_date, a.id)));
     found.truncate(q.limit.unwrap_or(usize::MAX));
     Ok(found.into_iter().map(|(_, entry)| entry).collect())
+}
+
+/// `each` of the store's articles (with their flags and metadata) cut into parts of ids, one
+/// a core (at most four) run side by side; the parts' answers in id order.
+fn side_by_side<R: Send>(
+    store: &Store,
+    each: impl Fn(&mut dyn Iterator<Item = ScannedArticle>) -> Result<R, StoreError> + Sync,
+) -> Result<Vec<R>, StoreError> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(4);
+    let mut parts = store.scan_articles_in_parts(cores)?;
+    let Some(mut first) = (!parts.is_empty()).then(|| parts.remove(0)) else { return Ok(Vec::new()) };
+    std::thread::scope(|scope| {
+        let each = &each;
+        let others: Vec<_> = parts.into_iter().map(|mut part| scope.spawn(move || each(&mut part))).collect();
+        let mut done = vec![each(&mut first)];
+        for other in others {
+            // A test that panicked panics here, as it would have on this thread.
+            done.push(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        done.into_iter().collect()
+    })
 }
 
 /// Whether the articles inside `dates` are few enough to read by key (a tenth of the store at
@@ -215,17 +245,29 @@ fn count_in_one_pass(
     if queries.is_empty() {
         return Ok(counts);
     }
-    let add = add_to;
     let threads = threads_for(queries);
     if threads == 1 {
-        for scanned in store.scan_articles() {
-            let (entry, meta) = scanned?;
-            // Metadata comes with the scan; tags and body are read once for all the queries.
-            let mut c = Candidate::new(store, feeds, entry, now);
-            c.meta = Some(Some(meta));
-            for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
-                if c.matches(&query.expr)? {
-                    add(by_feed, entry);
+        let parts = side_by_side(store, |scan| {
+            let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
+            for scanned in scan {
+                let (entry, meta) = scanned?;
+                // Metadata comes with the scan; tags are read once for all the queries.
+                let mut c = Candidate::new(store, feeds, entry, now);
+                c.meta = Some(Some(meta));
+                for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
+                    if c.matches(&query.expr)? {
+                        add_to(by_feed, entry);
+                    }
+                }
+            }
+            Ok(counts)
+        })?;
+        for part in parts {
+            for (by_feed, part_by_feed) in counts.iter_mut().zip(part) {
+                for (feed, c) in part_by_feed {
+                    let count = by_feed.entry(feed).or_default();
+                    count.total += c.total;
+                    count.unread += c.unread;
                 }
             }
         }
@@ -244,7 +286,7 @@ fn count_in_one_pass(
             for ((entry, _), matched) in block.iter().zip(tested) {
                 for (hit, by_feed) in matched?.into_iter().zip(counts.iter_mut()) {
                     if hit {
-                        add(by_feed, *entry);
+                        add_to(by_feed, *entry);
                     }
                 }
             }

@@ -232,6 +232,9 @@ pub enum Mark {
     Unstar,
 }
 
+/// One article of a scan over the articles: its flags and metadata.
+pub(crate) type ScannedArticle = Result<(ListEntry, ArticleMeta), StoreError>;
+
 /// Article dates from `from` (included) to `until` (left out), unix seconds; either end may be
 /// open. A query's dates (`age<7d`, `date>=2026-01-01`) read only that part of the date index.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -873,14 +876,51 @@ impl Store {
     /// Every stored article with its flags and metadata, in id order: one sequential pass over
     /// the articles and their flags (both keyed by id), several times cheaper than listing
     /// them and reading each one's metadata and flags by key (a query feed's counts).
-    pub(crate) fn scan_articles(
+    pub(crate) fn scan_articles(&self) -> impl Iterator<Item = ScannedArticle> + '_ {
+        self.scan_article_ids(None, None)
+    }
+
+    /// [`Store::scan_articles`] cut into at most `parts` scans of ids one after another, to run
+    /// side by side: sled reads each item of a scan with a descent of its tree, so one scan
+    /// keeps one core busy.
+    pub(crate) fn scan_articles_in_parts(
         &self,
-    ) -> impl Iterator<Item = Result<(ListEntry, ArticleMeta), StoreError>> + '_ {
-        let mut flags = self.flags.iter();
+        parts: usize,
+    ) -> Result<Vec<impl Iterator<Item = ScannedArticle> + '_>, StoreError> {
+        let first = self.articles.first()?.and_then(|(k, _)| read_u64(&k));
+        let last = self.articles.last()?.and_then(|(k, _)| read_u64(&k));
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(vec![self.scan_article_ids(None, None)]);
+        };
+        let parts = u64::try_from(parts.max(1)).unwrap_or(1);
+        let step = ((last - first) / parts).max(1);
+        let mut cuts: Vec<u64> = (1..parts).map(|i| first + i * step).filter(|&c| c <= last).collect();
+        cuts.dedup();
+        let mut scans = Vec::with_capacity(cuts.len() + 1);
+        let mut from = None;
+        for cut in cuts {
+            scans.push(self.scan_article_ids(from, Some(ArticleId(cut))));
+            from = Some(ArticleId(cut));
+        }
+        scans.push(self.scan_article_ids(from, None));
+        Ok(scans)
+    }
+
+    /// [`Store::scan_articles`] of the ids from `from` (included) to `until` (left out).
+    fn scan_article_ids(
+        &self,
+        from: Option<ArticleId>,
+        until: Option<ArticleId>,
+    ) -> impl Iterator<Item = ScannedArticle> + '_ {
+        let range = (
+            from.map_or(Bound::Unbounded, |id| Bound::Included(article_key(id))),
+            until.map_or(Bound::Unbounded, |id| Bound::Excluded(article_key(id))),
+        );
+        let mut flags = self.flags.range(range);
         let mut next_flags: Option<(sled::IVec, sled::IVec)> = None;
         // A feed being removed is gone: its articles left are not scanned.
         let hidden = self.hidden_feeds();
-        let scanned = self.articles.iter().map(move |kv| {
+        let scanned = self.articles.range(range).map(move |kv| {
             let (key, value) = kv?;
             let meta: ArticleMeta = decode("article", &value)?;
             // Move the flags on to this article's key (an article without flags has none set).
@@ -2255,6 +2295,14 @@ mod tests {
         assert!(scanned.iter().any(|(e, _)| e.read) && scanned.iter().any(|(e, _)| e.starred));
         for (entry, meta) in &scanned {
             assert_eq!(store.article(entry.id).unwrap().map(|a| a.meta).as_ref(), Some(meta));
+        }
+        // Cut into parts (the removed feed's ids leave a gap), they are the same scan.
+        for parts in 1..=7 {
+            let scans = store.scan_articles_in_parts(parts).unwrap();
+            assert!(!scans.is_empty() && scans.len() <= parts, "{parts} parts: {}", scans.len());
+            let joined: Vec<(ListEntry, ArticleMeta)> =
+                scans.into_iter().flatten().map(Result::unwrap).collect();
+            assert_eq!(joined, scanned, "{parts} parts");
         }
     }
 

@@ -46,6 +46,8 @@ pub fn render(app: &App, frame: &mut Frame, r: Rect) {
             "No article has every word (Ctrl-/ or F searches again, Esc goes back)"
         } else if app.unread_only && !app.articles.entries.is_empty() {
             "No unread articles here (U shows all)"
+        } else if matches!(app.articles.source, Some(Source::Query { .. })) {
+            "No article matches this query feed now (r fetches the feeds)"
         } else {
             "No articles in this feed yet (r fetches it)"
         };

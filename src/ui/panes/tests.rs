@@ -832,3 +832,31 @@ fn at_40x12_a_long_feed_name_and_author_take_one_row_each() {
     assert!(rows[feed + 1].contains("Author: An author") && rows[feed + 1].contains('…'), "{shown}");
     assert!(rows[feed + 2].contains("Date:"), "{shown}");
 }
+
+#[test]
+fn an_empty_list_says_why_it_is_empty_and_what_key_helps() {
+    use crate::ui::app::Source;
+    let cases: [(Source, bool, &str); 4] = [
+        (Source::Feed(FeedId(1)), false, "No articles in this feed yet (r fetches it)"),
+        (Source::Starred, false, "No starred articles (s stars one)"),
+        (Source::Query { name: "Week", expr: "age<7d" }, false, "No article matches this query feed now"),
+        (Source::Query { name: "Week", expr: "age<7d" }, true, "No unread articles here (U shows all)"),
+    ];
+    for (source, all_read, want) in cases {
+        let mut app = App::sample(80, 24);
+        app.focus = Pane::Articles;
+        app.articles.source = Some(source);
+        app.articles.wanted = Some(source);
+        if all_read {
+            app.unread_only = true;
+            for entry in &mut app.articles.entries {
+                entry.read = true;
+            }
+        } else {
+            app.articles.entries.clear();
+        }
+        app.articles.view.clear();
+        let s = text(&draw(&app));
+        assert!(s.contains(want), "{source:?}: {want:?} missing:\n{s}");
+    }
+}

@@ -592,7 +592,8 @@ mod tests {
         assert_consistent(&store);
         store.flush().expect("flush");
         drop(store);
-        let store = Store::open(dir.path(), &StoreSettings::default()).expect("reopen");
+        let store = crate::store::when_released(|| Store::open(dir.path(), &StoreSettings::default()))
+            .expect("reopen");
         assert!(store.article_tags.is_empty(), "rolled back with the articles");
         assert_consistent(&store);
         // Switched in, the tags stay; the next update of every article keeps them.

@@ -80,7 +80,7 @@ mod tests {
         // The order survives a repair.
         store.flush().unwrap();
         drop(store);
-        Store::repair(dir.path(), &StoreSettings::default()).unwrap();
+        crate::store::when_released(|| Store::repair(dir.path(), &StoreSettings::default())).unwrap();
         let store =
             crate::store::when_released(|| Store::open(dir.path(), &StoreSettings::default())).unwrap();
         assert_eq!(order(&store), [c, d, a]);

@@ -552,7 +552,7 @@ fn a_repaired_database_keeps_the_account_its_queued_changes_and_the_server_ids()
     let links = store.synced_articles().unwrap();
     store.flush().unwrap();
     drop(store);
-    Store::repair(dir.path(), &StoreSettings::default()).unwrap();
+    crate::store::when_released(|| Store::repair(dir.path(), &StoreSettings::default())).unwrap();
     let store = crate::store::when_released(|| Store::open(dir.path(), &StoreSettings::default())).unwrap();
     assert_eq!(store.outbox_len(), 1);
     assert_eq!(store.synced_articles().unwrap(), links);

@@ -250,10 +250,11 @@ impl SyncStep {
     }
 }
 
-/// Passes a sync's steps on, at most one every [`Reporter::EVERY`] (a first sync reads pages
+/// Passes a sync's steps on, at most one of a stage every [`Reporter::EVERY`] (a first sync reads pages
 /// faster than a status line needs to change), new stages always.
 pub(crate) struct Reporter<'a> {
     report: &'a dyn Fn(SyncStep),
+    every: std::time::Duration,
     last: std::cell::Cell<Option<(std::time::Instant, std::mem::Discriminant<SyncStep>)>>,
 }
 
@@ -261,14 +262,20 @@ impl<'a> Reporter<'a> {
     const EVERY: std::time::Duration = std::time::Duration::from_millis(150);
 
     pub(crate) fn new(report: &'a dyn Fn(SyncStep)) -> Reporter<'a> {
-        Reporter { report, last: std::cell::Cell::new(None) }
+        Reporter::every(report, Self::EVERY)
+    }
+
+    /// One that passes on a step of the same stage only `every` after the last (tests choose it,
+    /// so that what they see does not hang on how fast the machine is).
+    pub(crate) fn every(report: &'a dyn Fn(SyncStep), every: std::time::Duration) -> Reporter<'a> {
+        Reporter { report, every, last: std::cell::Cell::new(None) }
     }
 
     pub(crate) fn step(&self, step: SyncStep) {
         let now = std::time::Instant::now();
         let stage = std::mem::discriminant(&step);
         if let Some((at, last_stage)) = self.last.get() {
-            if last_stage == stage && now.duration_since(at) < Self::EVERY {
+            if last_stage == stage && now.duration_since(at) < self.every {
                 return;
             }
         }

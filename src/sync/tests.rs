@@ -253,7 +253,9 @@ fn a_sync_reports_each_step_as_it_gets_there() {
     let steps = std::cell::RefCell::new(Vec::new());
     let record = |step| steps.borrow_mut().push(step);
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let run_once = |server: &mut Server| {
+    // Steps of a stage already reported are passed on only after an hour: a new stage always.
+    let hour = std::time::Duration::from_secs(3600);
+    let run_once = |server: &mut Server, every: std::time::Duration| {
         let mut summary = SyncSummary::default();
         rt.block_on(run_with(
             server,
@@ -261,19 +263,30 @@ fn a_sync_reports_each_step_as_it_gets_there() {
             &StoreSettings::default(),
             false,
             &mut summary,
-            &Reporter::new(&record),
+            &Reporter::every(&record, every),
         ))
         .unwrap();
     };
-    run_once(&mut server);
+    run_once(&mut server, hour);
     // The first sync: nothing to send, no flags to compare (its items carried them).
     assert_eq!(
         steps.take(),
         vec![SyncStep::Subscriptions, SyncStep::Articles { received: 3 }],
-        "pages of 3 items: the next two pages come within the same 150 ms, and are not reported"
+        "pages of 3 items: the next two pages are of the same stage, and are not reported"
     );
+    // Reported every time: each page.
+    let (_dir2, store2) = self::store();
+    let mut server2 = self::server();
+    let record2 = |step| steps.borrow_mut().push(step);
+    let mut summary = SyncSummary::default();
+    let reporter = Reporter::every(&record2, std::time::Duration::ZERO);
+    rt.block_on(run_with(&mut server2, &store2, &StoreSettings::default(), false, &mut summary, &reporter))
+        .unwrap();
+    let articles: Vec<SyncStep> =
+        steps.take().into_iter().filter(|s| matches!(s, SyncStep::Articles { .. })).collect();
+    assert!(articles.len() > 1 && articles[0] == SyncStep::Articles { received: 3 }, "{articles:?}");
     store.mark(&[article_of(&store, 1), article_of(&store, 3)], Mark::Read).unwrap();
-    run_once(&mut server);
+    run_once(&mut server, hour);
     assert_eq!(
         steps.take(),
         vec![SyncStep::Sending { done: 0, total: 2 }, SyncStep::Subscriptions, SyncStep::Flags],

@@ -49,7 +49,8 @@ fn feeds_are_renamed_retagged_and_removed_from_the_reader() {
     // D on Beta: any key but y keeps it; y removes it.
     screen.keys("j");
     screen.keys("D");
-    screen.wait_for(&["remove the selected feed and its articles? (y removes)"]);
+    // The prompt names the feed it would remove.
+    screen.wait_for(&["remove Beta and its articles? (y removes)"]);
     screen.keys("n");
     screen.wait_for(&["kept"]);
     screen.keys("D");

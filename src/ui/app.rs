@@ -500,7 +500,8 @@ impl PromptKind {
         match self {
             PromptKind::Filter(_) => "/",
             PromptKind::AddFeed => "add feed URL: ",
-            PromptKind::ConfirmRemove(_) => "remove the selected feed and its articles? (y removes) ",
+            // Drawn with the feed's title in it (see `panes::status`).
+            PromptKind::ConfirmRemove(_) => "remove the feed and its articles? (y removes) ",
             PromptKind::Rename(_) => "title (empty: the feed's own): ",
             PromptKind::Tags(_) => "tags: ",
             PromptKind::ArticleTags(_) => "article tags: ",

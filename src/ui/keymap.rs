@@ -176,7 +176,8 @@ const COMMANDS: &[Command] = &[
 
 /// The one help line of the link keys while they are on their default digits.
 const NUMBERED_LINKS: &str = "open_link_1..9";
-const NUMBERED_LINKS_DESCRIPTION: &str = "open the article's numbered link";
+const NUMBERED_LINKS_DESCRIPTION: &str =
+    "open the article's numbered link (over 9 links: type the number, Enter)";
 
 /// The description the help listing gives the action named `action` (a config name, or
 /// `open_link_1..9` for the digits' shared line): how a help line is found again by action,

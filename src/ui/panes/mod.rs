@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use super::app::{App, Pane};
+use super::app::{App, Pane, PromptKind};
 use super::{layout, theme};
 
 pub fn render(app: &App, frame: &mut Frame) {
@@ -45,11 +45,22 @@ fn focused(app: &App, pane: Pane) -> bool {
 
 fn status(app: &App, frame: &mut Frame, r: Rect) {
     if let Some(prompt) = &app.prompt {
-        let label = prompt.kind.label();
+        let label = match prompt.kind {
+            // The feed is named: the selection may not be where the user thinks it is.
+            PromptKind::ConfirmRemove(feed) => {
+                let after = if r.width >= 60 { " and its articles? (y removes) " } else { "? (y removes) " };
+                let before = "remove ";
+                let room = usize::from(r.width).saturating_sub(before.len() + after.len() + 1).max(8);
+                format!("{before}{}{after}", feeds::truncate(&app.feed_title(feed), room))
+            }
+            kind => kind.label().to_owned(),
+        };
+        let label = label.as_str();
         // The end of what is typed stays visible in a narrow line.
-        let room = usize::from(r.width).saturating_sub(label.chars().count() + 1);
+        let label_width = feeds::display_width(label);
+        let room = usize::from(r.width).saturating_sub(label_width + 1);
         let text = tail(&prompt.text, room);
-        let cursor_x = r.x + u16::try_from(label.chars().count() + feeds::display_width(&text)).unwrap_or(0);
+        let cursor_x = r.x + u16::try_from(label_width + feeds::display_width(&text)).unwrap_or(0);
         let line = Line::from(vec![Span::raw(label), Span::raw(text)]);
         frame.render_widget(Paragraph::new(line).style(theme::prompt()), r);
         frame.set_cursor_position((cursor_x.min(r.right().saturating_sub(1)), r.y));

@@ -91,6 +91,19 @@ fn main() {
         config.push_str(&format!("[[query]]\nname = \"Query {i:02}\"\nquery = '{q}'\n\n"));
     }
     std::fs::write(home.join("config.toml"), config).expect("config");
+    // Five of the hundred feeds tagged `tech` (session 14; none before): a query feed of a tag
+    // reads only its feeds' articles.
+    for feed in 1..=5 {
+        let out = Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["set", &feed.to_string(), "--tag", "tech"])
+            .env("HOME", home)
+            .env("XDG_STATE_HOME", home.join("state"))
+            .output()
+            .expect("run tidings set");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
 
     {
         let store = Store::open(&data, &StoreSettings::default()).expect("store");

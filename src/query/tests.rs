@@ -543,17 +543,24 @@ fn content_queries_read_by_several_threads_answer_as_one_would() {
 }
 
 /// A store of three feeds whose 900 articles spread over 75 days (four a day in each feed,
-/// two of them at the same second), some read, some starred, some with an author or a link.
+/// two of them at the same second), and nine small feeds of ten (those from 6 on tagged
+/// `tech`, 8 also `news`); some read, some starred, some with an author or a link, a few with
+/// tags of their own.
 fn dated_store(now: i64) -> (tempfile::TempDir, crate::store::Store) {
     use crate::store::{FeedUpdate, FetchResult, NewFeed, PreparedArticle, Store, StoreSettings};
     let dir = tempfile::tempdir().unwrap();
     let settings = StoreSettings::default();
     let store = Store::open(dir.path(), &settings).unwrap();
-    for f in 0..3u32 {
+    for f in 0..12u32 {
+        let tags = match f {
+            6 | 7 | 9..=11 => vec!["Tech".to_owned()],
+            8 => vec!["tech".to_owned(), "news".to_owned()],
+            _ => Vec::new(),
+        };
         let (feed, _) = store
-            .add_feed(NewFeed { url: format!("http://127.0.0.1/{f}.xml"), ..Default::default() })
+            .add_feed(NewFeed { url: format!("http://127.0.0.1/{f}.xml"), tags, ..Default::default() })
             .unwrap();
-        let articles = (0..300u32)
+        let articles = (0..if f < 3 { 300u32 } else { 10 })
             .map(|i| {
                 let mut key = [0u8; 16];
                 key[..4].copy_from_slice(&i.to_le_bytes());
@@ -586,6 +593,8 @@ fn dated_store(now: i64) -> (tempfile::TempDir, crate::store::Store) {
     let every = |n: usize| all.iter().step_by(n).map(|e| e.id).collect::<Vec<_>>();
     store.mark(&every(3), crate::store::Mark::Read).unwrap();
     store.mark(&every(7), crate::store::Mark::Star).unwrap();
+    store.tag_articles(&every(97), &["tech".to_owned(), "later".to_owned()], &[]).unwrap();
+    store.tag_articles(&every(89), &["news".to_owned()], &[]).unwrap();
     (dir, store)
 }
 
@@ -597,7 +606,7 @@ fn queries_read_only_the_dates_they_can_match_and_answer_as_one_by_one() {
     let feeds: std::collections::HashMap<_, _> =
         store.feeds().unwrap().into_iter().map(|f| (f.id, f)).collect();
     let all = store.list_entries(&ArticleQuery::default()).unwrap();
-    assert_eq!(all.len(), 900);
+    assert_eq!(all.len(), 990);
     let date_of = |e: &crate::store::ListEntry| store.article(e.id).unwrap().unwrap().meta.date;
     let exprs = [
         "age<7d",
@@ -617,6 +626,16 @@ fn queries_read_only_the_dates_they_can_match_and_answer_as_one_by_one() {
         "age<5d and age>2d",
         "age>5d and age<2d",
         "unread and feed:\"feed 1\" and age<20d",
+        "tag:tech",
+        "unread and tag:news",
+        "tag:news or feed:\"feed 3\"",
+        "feed:\"feed 4\" or feed:5 or tag:later",
+        "tag:tech and feed:\"feed 8\"",
+        "tag:tech and not tag:news",
+        "feed:7 and title:\"article 1\"",
+        "feed:\"feed 1\" and tag:tech",
+        "(tag:news or tag:later) and age<30d",
+        "feed:\"feed 1\" or age<2d",
     ];
     for expr in exprs {
         let query = Query::parse(expr).unwrap();
@@ -627,8 +646,15 @@ fn queries_read_only_the_dates_they_can_match_and_answer_as_one_by_one() {
             .collect();
         // What is read is every article the expression can match.
         let dates = query.expr.dates(now);
+        let plan = eval::feeds_plan(&query.expr, &feeds);
         for e in &one_by_one {
             assert!(dates.contains(date_of(e)), "{expr}: {dates:?} leaves out a match");
+            let own_tagged = !store.article_tags(e.id).unwrap().is_empty();
+            assert!(
+                plan.feeds.as_ref().is_none_or(|f| f.contains(&e.feed)) || (plan.own_tags && own_tagged),
+                "{expr}: {plan:?} leaves out a match in {:?}",
+                e.feed
+            );
         }
         for limit in [None, Some(0), Some(1), Some(5), Some(200)] {
             let q = ArticleQuery { limit, ..Default::default() };

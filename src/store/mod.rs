@@ -810,6 +810,15 @@ impl Store {
         q: &ArticleQuery,
         dates: DateRange,
     ) -> Result<Vec<ListEntry>, StoreError> {
+        Ok(self.dated_entries(q, dates)?.into_iter().map(|(_, entry)| entry).collect())
+    }
+
+    /// [`Store::list_entries_dated`] with each article's date (from the index's key).
+    pub(crate) fn dated_entries(
+        &self,
+        q: &ArticleQuery,
+        dates: DateRange,
+    ) -> Result<Vec<(i64, ListEntry)>, StoreError> {
         let limit = q.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
         // A feed being removed is gone: none of its articles left is listed.
@@ -817,25 +826,29 @@ impl Store {
         if q.feed.is_some_and(|f| hidden.contains(&f)) || dates.is_empty() {
             return Ok(out);
         }
-        // (article, feed) from the index: a feed's own index is keyed feed|date|id, the date
-        // index date|id with the feed as its value.
-        let ids: Box<dyn Iterator<Item = Result<(ArticleId, FeedId), StoreError>>> = match q.feed {
+        // (date, article, feed) from the index: a feed's own index is keyed feed|date|id, the
+        // date index date|id with the feed as its value.
+        type Indexed = Result<(i64, ArticleId, FeedId), StoreError>;
+        let ids: Box<dyn Iterator<Item = Indexed>> = match q.feed {
             Some(feed) => {
                 Box::new(self.feed_index.range(feed_index_range(feed, dates)).keys().rev().map(move |k| {
                     let k = k?;
-                    Ok((ArticleId(k.get(16..).and_then(read_u64).unwrap_or(0)), feed))
+                    let date = k.get(8..16).and_then(date_from_bits).unwrap_or(0);
+                    Ok((date, ArticleId(k.get(16..).and_then(read_u64).unwrap_or(0)), feed))
                 }))
             }
             None => Box::new(self.date_index.range(date_index_range(dates)).rev().map(|kv| {
                 let (k, v) = kv?;
-                Ok((ArticleId(k.get(8..).and_then(read_u64).unwrap_or(0)), FeedId(read_u64(&v).unwrap_or(0))))
+                let date = k.get(..8).and_then(date_from_bits).unwrap_or(0);
+                let id = ArticleId(k.get(8..).and_then(read_u64).unwrap_or(0));
+                Ok((date, id, FeedId(read_u64(&v).unwrap_or(0))))
             })),
         };
         for item in ids {
             if out.len() >= limit {
                 break;
             }
-            let (id, feed) = item?;
+            let (date, id, feed) = item?;
             if hidden.contains(&feed) {
                 continue;
             }
@@ -843,7 +856,7 @@ impl Store {
             if (q.unread_only && flags.read) || (q.starred_only && !flags.starred) {
                 continue;
             }
-            out.push(ListEntry { id, feed, read: flags.read, starred: flags.starred });
+            out.push((date, ListEntry { id, feed, read: flags.read, starred: flags.starred }));
         }
         Ok(out)
     }

@@ -75,6 +75,9 @@ pub fn init(log_file: &Path) -> LogGuard {
     init_with_filter(log_file, spec.as_deref())
 }
 
+/// Lines waiting for the log file's writing thread at most (see `init_with_filter`).
+const LOG_QUEUE_LINES: usize = 8_192;
+
 /// [`init`] with the filter given instead of read from `TIDINGS_LOG`.
 pub fn init_with_filter(log_file: &Path, spec: Option<&str>) -> LogGuard {
     let Some(global) = GLOBAL.get_or_init(install).as_ref() else {
@@ -89,7 +92,12 @@ pub fn init_with_filter(log_file: &Path, spec: Option<&str>) -> LogGuard {
     let Some(appender) = open_appender(log_file) else {
         return LogGuard(None);
     };
+    // The queue to the writing thread is allocated whole at its start: the default 128,000
+    // lines took 4 MB of every process (a status bar's `tidings unread` included). The thread
+    // writes a line in microseconds; a burst of more than this many while it is behind loses
+    // the extra lines, never blocks the caller.
     let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
         .thread_name("tidings-log")
         .finish(appender);
     let (filter, warning) = filter_from(spec);

@@ -88,6 +88,31 @@ fn articles_say_how_many_more_there_are_and_limit_zero_means_all() {
     }
     let out = t.output(&["articles", "--limit", "60"]);
     assert!(stderr(&out).is_empty(), "exactly all: nothing more to say");
+
+    // The rest is counted for what was asked: one feed, unread, starred.
+    server.route("/small.xml", Response::ok(rss_feed("Small", 3, 1)));
+    t.ok(&["add", &server.url("/small.xml")]);
+    let listed: Vec<String> = stdout(&t.output(&["articles", "--all", "--feed", "1"]))
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or_default().to_owned())
+        .collect();
+    let ids = |n: usize| listed[..n].iter().map(String::as_str).collect::<Vec<_>>();
+    t.ok(&[&["mark", "read"][..], &ids(5)].concat());
+    t.ok(&[&["mark", "star"][..], &ids(3)].concat());
+    for (args, more) in [
+        (&["articles"][..], "... 13 more"),
+        (&["articles", "--feed", "1"], "... 10 more"),
+        (&["articles", "--unread"], "... 8 more"),
+        (&["articles", "--unread", "--feed", "1", "--limit", "50"], "... 5 more"),
+        (&["articles", "--starred", "--limit", "1"], "... 2 more"),
+    ] {
+        let out = t.output(args);
+        assert!(
+            stderr(&out).contains(&format!("{more} (use --limit N or --all)")),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

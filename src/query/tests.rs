@@ -704,6 +704,23 @@ fn queries_read_only_the_dates_they_can_match_and_answer_as_one_by_one() {
             let wanted: Vec<_> =
                 store.list_entries(&q).unwrap().into_iter().filter(|e| dates.contains(date_of(e))).collect();
             assert_eq!(store.list_entries_dated(&q, dates).unwrap(), wanted, "{dates:?} of {feed:?}");
+            // Starred ones (found through the flags records when of every feed), unread or not,
+            // with a limit.
+            for (unread_only, limit) in [(false, None), (true, None), (false, Some(3))] {
+                let starred = ArticleQuery { feed, starred_only: true, unread_only, limit };
+                let wanted: Vec<_> = wanted
+                    .iter()
+                    .copied()
+                    .filter(|e| e.starred && (!unread_only || !e.read))
+                    .take(limit.unwrap_or(usize::MAX))
+                    .collect();
+                assert!(!wanted.is_empty() || dates.is_empty() || feed.is_some(), "{dates:?}");
+                assert_eq!(
+                    store.list_entries_dated(&starred, dates).unwrap(),
+                    wanted,
+                    "{starred:?} {dates:?}"
+                );
+            }
             if feed.is_none() {
                 assert!(!store.dated_more_than(dates, wanted.len()).unwrap());
                 assert_eq!(

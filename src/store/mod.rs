@@ -826,6 +826,9 @@ impl Store {
         if q.feed.is_some_and(|f| hidden.contains(&f)) || dates.is_empty() {
             return Ok(out);
         }
+        if q.starred_only && q.feed.is_none() {
+            return self.starred_entries(q, dates, &hidden);
+        }
         // (date, article, feed) from the index: a feed's own index is keyed feed|date|id, the
         // date index date|id with the feed as its value.
         type Indexed = Result<(i64, ArticleId, FeedId), StoreError>;
@@ -858,6 +861,35 @@ impl Store {
             }
             out.push((date, ListEntry { id, feed, read: flags.read, starred: flags.starred }));
         }
+        Ok(out)
+    }
+
+    /// The starred articles of every feed, newest first: found in one scan of the small flags
+    /// records, then read by key for their dates. Walking the date index for them read every
+    /// article's flags by key (a third of a second at 100,000 articles).
+    fn starred_entries(
+        &self,
+        q: &ArticleQuery,
+        dates: DateRange,
+        hidden: &HashSet<FeedId>,
+    ) -> Result<Vec<(i64, ListEntry)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.flags.iter() {
+            let (key, value) = kv?;
+            let (flags, _) = Flags::from_bytes(&value);
+            if !flags.starred || (q.unread_only && flags.read) {
+                continue;
+            }
+            let Some(id) = read_u64(&key).map(ArticleId) else { continue };
+            let Some(meta) = self.article_meta(id)? else { continue };
+            if hidden.contains(&meta.feed) || !dates.contains(meta.date) {
+                continue;
+            }
+            out.push((meta.date, ListEntry { id, feed: meta.feed, read: flags.read, starred: true }));
+        }
+        // The date index's order: newest first, the later id first among equal dates.
+        out.sort_unstable_by(|(a_date, a), (b_date, b)| (b_date, b.id).cmp(&(a_date, a.id)));
+        out.truncate(q.limit.unwrap_or(usize::MAX));
         Ok(out)
     }
 

@@ -1,6 +1,11 @@
 //! Running a [`Query`] against the store: flags and feed first (from the listing and the
 //! feeds), then the article's own tags and metadata, and its body only when a test needs the
 //! content.
+//!
+//! Which articles are read at all is planned from the expression: those of its dates
+//! ([`Expr::dates`]) or of the feeds it names ([`feeds_plan`]) when they are a tenth of the
+//! store or less, read by key; else, when a test needs metadata, every article in the order
+//! they are stored, in parts side by side ([`side_by_side`]); else the listing by date.
 
 use std::collections::HashMap;
 

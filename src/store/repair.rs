@@ -472,7 +472,19 @@ fn finish_interrupted(dir: &Path, settings: &StoreSettings) -> Result<RepairRepo
         free_name(dir, &format!("{DAMAGED_PREFIX}{}", chrono::Local::now().format("%Y%m%d-%H%M%S")))
     };
     swap(dir, &damaged_to)?;
-    let store = Store::open(dir, settings)?;
+    // The swap is done: from here a failure must not send a retry down the path of a whole new
+    // repair. sled lets go of a database's lock from a background thread a moment after a
+    // close, so the database swapped in may still be locked by the process that just closed
+    // it (this one, in tests): wait for that, briefly.
+    let mut opened = Store::open(dir, settings);
+    for _ in 0..200 {
+        if !matches!(opened, Err(StoreError::Locked(_))) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        opened = Store::open(dir, settings);
+    }
+    let store = opened?;
     let check = store.check()?;
     Ok(RepairReport {
         feeds_kept: check.feeds,

@@ -481,7 +481,7 @@ fn content_queries_read_by_several_threads_answer_as_one_would() {
             let mut key = [0u8; 16];
             key[..4].copy_from_slice(&i.to_le_bytes());
             let phrase = if i % 3 == 0 { "the Borrow <b>Checker</b>" } else { "a bor<p>row checker" };
-            crate::store::PreparedArticle::new(crate::model::ParsedArticle {
+            crate::model::ParsedArticle {
                 key: crate::model::ArticleKey(key),
                 title: format!("article {i}"),
                 date: chrono::DateTime::from_timestamp(1_700_000_000 - i64::from(i), 0),
@@ -490,27 +490,10 @@ fn content_queries_read_by_several_threads_answer_as_one_would() {
                     "text ".repeat((i % 50) as usize)
                 ),
                 ..Default::default()
-            })
+            }
         })
         .collect();
-    let update = crate::store::FeedUpdate {
-        feed_title: "f".into(),
-        site_link: None,
-        etag: None,
-        last_modified: None,
-        moved_to: None,
-        articles,
-    };
-    let settings = crate::store::StoreSettings::default();
-    store
-        .apply_fetch(
-            feed,
-            crate::store::FetchResult::Updated(update),
-            Default::default(),
-            &settings,
-            1_700_000_000,
-        )
-        .unwrap();
+    store_articles(&store, feed, "f", articles, 1_700_000_000);
     let now = 1_700_000_000;
     let feeds: std::collections::HashMap<_, _> =
         store.feeds().unwrap().into_iter().map(|f| (f.id, f)).collect();
@@ -520,11 +503,7 @@ fn content_queries_read_by_several_threads_answer_as_one_would() {
     for expr in ["content:\"borrow checker\"", "not content:\"body 7\"", &long] {
         let query = Query::parse(expr).unwrap();
         // One article after the other, as the evaluator did before it used threads.
-        let one_by_one: Vec<_> = all
-            .iter()
-            .copied()
-            .filter(|&e| eval::Candidate::new(&store, &feeds, e, now).matches(&query.expr).unwrap())
-            .collect();
+        let one_by_one = one_by_one(&store, &feeds, &all, &query, now);
         assert!(!one_by_one.is_empty() && one_by_one.len() < all.len(), "{expr}");
         for limit in [None, Some(0), Some(1), Some(7), Some(100), Some(499), Some(10_000)] {
             let q = crate::store::ArticleQuery { limit, ..Default::default() };
@@ -542,12 +521,49 @@ fn content_queries_read_by_several_threads_answer_as_one_would() {
     }
 }
 
+/// Stores `articles` as a fetch of `feed` titled `title` would, at `now`.
+fn store_articles(
+    store: &crate::store::Store,
+    feed: crate::model::FeedId,
+    title: &str,
+    articles: Vec<crate::model::ParsedArticle>,
+    now: i64,
+) {
+    let update = crate::store::FeedUpdate {
+        feed_title: title.to_owned(),
+        site_link: None,
+        etag: None,
+        last_modified: None,
+        moved_to: None,
+        articles: articles.into_iter().map(crate::store::PreparedArticle::new).collect(),
+    };
+    let settings = crate::store::StoreSettings::default();
+    store
+        .apply_fetch(feed, crate::store::FetchResult::Updated(update), Default::default(), &settings, now)
+        .unwrap();
+}
+
+/// Which of `all` the query matches, tested one article after the other: the reference the
+/// evaluator's plans and threads are checked against.
+fn one_by_one(
+    store: &crate::store::Store,
+    feeds: &std::collections::HashMap<crate::model::FeedId, crate::store::FeedRecord>,
+    all: &[crate::store::ListEntry],
+    query: &Query,
+    now: i64,
+) -> Vec<crate::store::ListEntry> {
+    all.iter()
+        .copied()
+        .filter(|&e| eval::Candidate::new(store, feeds, e, now).matches(&query.expr).unwrap())
+        .collect()
+}
+
 /// A store of three feeds whose 900 articles spread over 75 days (four a day in each feed,
 /// two of them at the same second), and nine small feeds of ten (those from 6 on tagged
 /// `tech`, 8 also `news`); some read, some starred, some with an author or a link, a few with
 /// tags of their own.
 fn dated_store(now: i64) -> (tempfile::TempDir, crate::store::Store) {
-    use crate::store::{FeedUpdate, FetchResult, NewFeed, PreparedArticle, Store, StoreSettings};
+    use crate::store::{NewFeed, Store, StoreSettings};
     let dir = tempfile::tempdir().unwrap();
     let settings = StoreSettings::default();
     let store = Store::open(dir.path(), &settings).unwrap();
@@ -568,7 +584,7 @@ fn dated_store(now: i64) -> (tempfile::TempDir, crate::store::Store) {
                 // Four a day: two at the same second, exactly so many days old, one a second
                 // younger, one a second older (on both sides of every `age` edge).
                 let date = now - i64::from(i / 4) * 86_400 + [0, 0, 1, -1][i as usize % 4];
-                PreparedArticle::new(crate::model::ParsedArticle {
+                crate::model::ParsedArticle {
                     key: crate::model::ArticleKey(key),
                     title: format!("article {i} of {f}"),
                     author: (i % 4 == 0).then(|| "Zoë Writer".to_owned()),
@@ -576,18 +592,10 @@ fn dated_store(now: i64) -> (tempfile::TempDir, crate::store::Store) {
                     date: chrono::DateTime::from_timestamp(date, 0),
                     content_html: format!("<p>body {i}</p>"),
                     ..Default::default()
-                })
+                }
             })
             .collect();
-        let update = FeedUpdate {
-            feed_title: format!("feed {f}"),
-            site_link: None,
-            etag: None,
-            last_modified: None,
-            moved_to: None,
-            articles,
-        };
-        store.apply_fetch(feed, FetchResult::Updated(update), Default::default(), &settings, now).unwrap();
+        store_articles(&store, feed, &format!("feed {f}"), articles, now);
     }
     let all = store.list_entries(&crate::store::ArticleQuery::default()).unwrap();
     let every = |n: usize| all.iter().step_by(n).map(|e| e.id).collect::<Vec<_>>();
@@ -639,11 +647,7 @@ fn queries_read_only_the_dates_they_can_match_and_answer_as_one_by_one() {
     ];
     for expr in exprs {
         let query = Query::parse(expr).unwrap();
-        let one_by_one: Vec<_> = all
-            .iter()
-            .copied()
-            .filter(|&e| eval::Candidate::new(&store, &feeds, e, now).matches(&query.expr).unwrap())
-            .collect();
+        let one_by_one = one_by_one(&store, &feeds, &all, &query, now);
         // What is read is every article the expression can match.
         let dates = query.expr.dates(now);
         let plan = eval::feeds_plan(&query.expr, &feeds);

@@ -540,8 +540,10 @@ fn query_counts_kept_by_a_holder_start_the_next_one_unless_something_else_wrote(
     use tidings::store::Counts;
     let t = setup();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let exprs: Vec<String> =
-        ["unread", "tag:tech or starred", "title:rust", "age<30d"].iter().map(|e| (*e).to_owned()).collect();
+    let exprs: Vec<String> = ["unread", "tag:tech or starred", "title:rust", "age<30d", "author:ada"]
+        .iter()
+        .map(|e| (*e).to_owned())
+        .collect();
     let counts_and_passes = |kept: usize| {
         let engine = Engine::open(&t.data_dir(), options(), rt.handle().clone()).unwrap();
         assert!(engine.is_holder());
@@ -560,6 +562,9 @@ fn query_counts_kept_by_a_holder_start_the_next_one_unless_something_else_wrote(
     assert_eq!(counts_and_passes(3), (first[..3].to_vec(), 0));
     // A time-dependent count too, for the minute its counts are good for.
     assert_eq!(counts_and_passes(4), (first.clone(), 0));
+    // A query feed new in config.toml, counted by a holder that writes nothing: kept too.
+    assert_eq!(counts_and_passes(5).1, 1);
+    assert_eq!(counts_and_passes(5).1, 0);
 
     // A `tidings mark` holding the store itself starts from the kept counts, makes them
     // follow its mark, and keeps them again.
@@ -580,6 +585,72 @@ fn query_counts_kept_by_a_holder_start_the_next_one_unless_something_else_wrote(
         store.flush().unwrap();
     }
     assert_eq!(counts_and_passes(3), (vec![all(6, 6), all(5, 5), all(2, 2)], 1));
+}
+
+/// A cron `tidings refresh` between two readers, and the reader's own refreshes: the counts
+/// follow the refreshed feeds, are kept, and no process makes a pass over every article again.
+#[test]
+fn query_counts_follow_refreshes_in_any_process_without_a_pass_over_every_article() {
+    use tidings::store::Counts;
+    let server = TestServer::start();
+    let now = chrono::Utc::now().timestamp();
+    let serve = |path: &str, title: &str, items: &[String]| {
+        let body = feed(title, items);
+        server.route(path, Response::ok(body).content_type("application/rss+xml"));
+    };
+    let mut tech = vec![item(RUST, Some("Ada"), now - DAY, "<p>Out.</p>", "")];
+    let mut kitchen = vec![item(BREAD, None, now - DAY, "<p>Flour.</p>", ""), item(PANS, None, now, "", "")];
+    serve("/tech.xml", "Tech Weekly", &tech);
+    serve("/kitchen.xml", "Kitchen Notes", &kitchen);
+    let t = Tidings::new();
+    t.ok(&["add", &server.url("/tech.xml"), "--tag", "tech"]);
+    t.ok(&["add", &server.url("/kitchen.xml"), "--tag", "food"]);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    // Each tests an article's text, so none comes from the feeds' counters.
+    let exprs: Vec<String> = ["title:rust", "tag:food and not title:bread", "unread and not author:nobody"]
+        .map(String::from)
+        .into();
+    let counts = |engine: &Engine| -> Vec<Counts> {
+        engine.query_counts(&exprs).unwrap().into_iter().map(Result::unwrap).collect()
+    };
+    let all = |unread, total| Counts { unread, total };
+    // What a pass over every article says, through `articles --query` (no counts kept there).
+    let reference = || -> Vec<Counts> {
+        exprs
+            .iter()
+            .map(|e| {
+                let found = t.json(&["articles", "--json", "--query", e]);
+                let found = found.as_array().unwrap();
+                let unread = found.iter().filter(|a| a["read"] == false).count() as u64;
+                all(unread, found.len() as u64)
+            })
+            .collect()
+    };
+    let refresh = tidings::engine::RefreshRequest { feeds: None, named: true };
+
+    let reader = Engine::open(&t.data_dir(), options(), rt.handle().clone()).unwrap();
+    assert!(reader.is_holder());
+    assert_eq!(counts(&reader), [all(2, 2), all(1, 1), all(3, 3)]);
+    // The reader's own refresh: the changed feed is counted again, alone.
+    tech.push(item("Rust 2", None, now, "", ""));
+    serve("/tech.xml", "Tech Weekly", &tech);
+    reader.refresh(refresh.clone(), &mut |_| {}).unwrap();
+    assert_eq!(counts(&reader), [all(3, 3), all(1, 1), all(4, 4)]);
+    assert_eq!(counts(&reader), reference());
+    assert_eq!(reader.query_count_passes(), Some(1), "a refresh recounts the feeds it wrote only");
+    reader.close().unwrap();
+    drop(reader);
+
+    // A cron refresh holds the store alone: it starts from the kept counts, makes them follow
+    // the feed it wrote, and keeps them.
+    kitchen.push(item("Rusty knives", None, now, "", ""));
+    serve("/kitchen.xml", "Kitchen Notes", &kitchen);
+    t.ok(&["refresh"]);
+    let next = Engine::open(&t.data_dir(), options(), rt.handle().clone()).unwrap();
+    assert!(next.is_holder());
+    assert_eq!(counts(&next), [all(4, 4), all(2, 2), all(5, 5)]);
+    assert_eq!(next.query_count_passes(), Some(0), "the cron refresh kept them up to date");
+    assert_eq!(counts(&next), reference());
 }
 
 fn article_id(t: &Tidings, title: &str) -> u64 {

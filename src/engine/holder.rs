@@ -62,8 +62,6 @@ pub(crate) struct Holder {
     refresh_turn: Mutex<()>,
     /// Query feeds' counts between changes (see `query::counts`).
     query_counts: crate::query::counts::CountCache,
-    /// The store's change counter when the counts were last kept in it (or found there).
-    counts_kept_at: Mutex<Option<u64>>,
     /// Held (shared) by every request while it is answered; the counts are kept in the store
     /// only while it can be held alone, when no write is half way between the store and the
     /// counts that follow it.
@@ -83,10 +81,8 @@ impl Holder {
     ) -> Holder {
         // The counts a previous holder kept, if nothing was written since.
         let query_counts = crate::query::counts::CountCache::default();
-        let mut counts_kept_at = None;
-        if let (Ok(Some(kept)), Ok(seq)) = (store.kept(QUERY_COUNTS_KEPT), store.change_seq()) {
+        if let Ok(Some(kept)) = store.kept(QUERY_COUNTS_KEPT) {
             query_counts.restore(&kept);
-            counts_kept_at = Some(seq);
         }
         Holder {
             store,
@@ -98,7 +94,6 @@ impl Holder {
             running: Mutex::new(None),
             refresh_turn: Mutex::new(()),
             query_counts,
-            counts_kept_at: Mutex::new(counts_kept_at),
             answering: RwLock::new(()),
         }
     }
@@ -109,16 +104,17 @@ impl Holder {
     pub(crate) fn keep_query_counts(&self) {
         let Ok(_alone) = self.answering.try_write() else { return };
         let Ok(seq) = self.store.change_seq() else { return };
-        let mut kept_at = self.counts_kept_at.lock().unwrap_or_else(PoisonError::into_inner);
-        if *kept_at == Some(seq) {
-            return;
-        }
         let Some(value) = self.query_counts.to_keep(&self.store, chrono::Utc::now().timestamp()) else {
             return;
         };
+        // Not written again when the same counts are kept already (a holder that only read);
+        // any count made since (a query feed new in config.toml, a time-dependent one made
+        // again) is.
+        if self.store.kept(QUERY_COUNTS_KEPT).ok().flatten().as_deref() == Some(&value[..]) {
+            return;
+        }
         match self.store.keep(QUERY_COUNTS_KEPT, seq, &value) {
-            Ok(true) => *kept_at = Some(seq),
-            Ok(false) => {}
+            Ok(_kept_unless_changed_since) => {}
             Err(e) => tracing::warn!(target: "tidings", "query feed counts not kept: {e}"),
         }
     }
@@ -140,7 +136,12 @@ impl Holder {
         // else may change what a query matches anywhere, unless the writer said what it
         // changed (`publish_counted`).
         let counted = match &change {
-            Change::Flags | Change::SyncStep(_) | Change::RefreshStarted { .. } => Counted::Unchanged,
+            // A refresh's writes are each feed's (`FeedRefreshed`), a sync inside it publishes
+            // its own changes.
+            Change::Flags
+            | Change::SyncStep(_)
+            | Change::RefreshStarted { .. }
+            | Change::RefreshFinished(_) => Counted::Unchanged,
             Change::FeedRefreshed(p) => match p.report.outcome {
                 crate::refresh::FeedOutcome::Updated(_) => Counted::Feeds(vec![p.report.feed]),
                 _ => Counted::Unchanged,
@@ -223,6 +224,12 @@ impl Holder {
     /// error.
     fn query_counts(&self, exprs: &[String]) -> Vec<Result<crate::store::Counts, String>> {
         self.query_counts.counts(&self.store, exprs, chrono::Utc::now().timestamp())
+    }
+
+    /// After a refresh or a sync: the query counts it dropped or left stale are made again
+    /// now (a reader asks for them next anyway; a cron `refresh` then keeps them for it).
+    fn settle_query_counts(&self) {
+        self.query_counts.settle(&self.store, chrono::Utc::now().timestamp());
     }
 
     /// Flags changed: the kept query counts follow them.
@@ -449,6 +456,7 @@ impl Holder {
         }
         let _ = finished_tx.send(Some(summary.clone()));
         self.publish(origin, Change::RefreshFinished(summary.clone()));
+        self.settle_query_counts();
         Ok(summary)
     }
 
@@ -524,6 +532,7 @@ impl Holder {
         if let Some(summary) = &summary {
             self.publish(origin, Change::SyncFinished(summary.clone()));
         }
+        self.settle_query_counts();
         summary
     }
 

@@ -14,7 +14,9 @@
 //!
 //! They are also kept in the store when the holder closes ([`CountCache::to_keep`], stamped
 //! with the store's change counter, see `store::kept`), so the next process to hold the store
-//! starts with them instead of a pass, unless anything was written in between.
+//! starts with them instead of a pass, unless anything was written in between. A holder that
+//! started from kept counts (a cron `tidings refresh` or `sync`) brings them up to date when
+//! its refresh or sync ends ([`CountCache::settle`]), so it keeps them for the reader too.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +39,19 @@ const MAX_INCREMENTAL: usize = 5_000;
 
 /// More feeds than this changed since the last request: one pass for all is cheaper.
 const MAX_FEEDS_RECOUNTED: usize = 64;
+
+/// Reading a feed's articles by key costs about this many times what a pass pays for an
+/// article (flags and metadata each found by a descent of their tree, not read in order):
+/// stale feeds holding more than this share of the store are counted in a pass instead.
+const RECOUNT_COST_PER_ARTICLE: u64 = 4;
+
+/// Stale feeds holding no more articles than this are counted again whatever the store's size
+/// (a few milliseconds).
+const ALWAYS_RECOUNTED: u64 = 2_000;
+
+/// Expressions remembered as wanted (asked for, or kept by the last holder), which
+/// [`CountCache::settle`] counts again; the oldest are forgotten past this.
+const MAX_WANTED: usize = 256;
 
 /// Articles of feeds refreshed since the counts were made that the holder counts again as it
 /// closes, to keep the counts for the next one (about 20 ms; 0.3 s with a `content:` test over
@@ -65,12 +80,30 @@ struct Kept {
     cached: HashMap<String, Cached>,
     /// Feeds written since their counts were made: counted again on the next request.
     stale_feeds: HashSet<FeedId>,
+    /// Every expression asked for (or kept by the last holder), oldest first: what
+    /// [`CountCache::settle`] makes again after a write dropped it.
+    wanted: Vec<String>,
 }
 
 impl Kept {
     fn drop_counts(&mut self) {
         self.cached.clear();
         self.stale_feeds.clear();
+    }
+
+    fn want(&mut self, expr: &str) {
+        if self.wanted.iter().any(|e| e == expr) {
+            return;
+        }
+        if self.wanted.len() >= MAX_WANTED {
+            self.wanted.remove(0);
+        }
+        self.wanted.push(expr.to_owned());
+    }
+
+    /// Whether every wanted count is made and up to date (as of its last request).
+    fn settled(&self) -> bool {
+        self.stale_feeds.is_empty() && self.wanted.iter().all(|e| self.cached.contains_key(e))
     }
 }
 
@@ -102,7 +135,7 @@ impl CountCache {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         let kept = &mut *kept;
         kept.cached.retain(|_, c| !(c.timed && now - c.made_at >= TIMED_FOR_SECS));
-        if kept.stale_feeds.len() > MAX_FEEDS_RECOUNTED {
+        if !kept.stale_feeds.is_empty() && recounting_costs_more_than_a_pass(store, &kept.stale_feeds) {
             kept.drop_counts();
         }
         if !kept.stale_feeds.is_empty() {
@@ -112,14 +145,14 @@ impl CountCache {
                 kept.cached.clear();
             }
         }
-        let cached = &mut kept.cached;
         let mut missing: Vec<(String, Query)> = Vec::new();
         let mut out = Vec::with_capacity(exprs.len());
         for expr in exprs {
-            match cached.get(expr) {
+            match kept.cached.get(expr) {
                 Some(c) => out.push(Ok(c.counts())),
                 None => match Query::parse(expr) {
                     Ok(q) => {
+                        kept.want(expr);
                         if !missing.iter().any(|(e, _)| e == expr) {
                             missing.push((expr.clone(), q));
                         }
@@ -132,6 +165,7 @@ impl CountCache {
         if missing.is_empty() {
             return out;
         }
+        let cached = &mut kept.cached;
         // Those that test only `unread`, `starred`, `feed:` and `tag:` come from the feeds'
         // counters or the flags; the others take one pass over the articles, together.
         let (mut counted, mut passed): (Vec<_>, Vec<_>) =
@@ -157,6 +191,21 @@ impl CountCache {
             fill(cached, &mut out, exprs, missing, made, now);
         }
         out
+    }
+
+    /// Makes again the wanted counts that a write dropped or left stale (an expression that
+    /// tests time, after its minute), without waiting to be asked: called when a refresh or a
+    /// sync ends, so that the holder keeps them up to date in the store when it closes. A
+    /// holder nobody asked for counts, and that found none kept, has none to make.
+    pub fn settle(&self, store: &Store, now: i64) {
+        let wanted = {
+            let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+            if kept.settled() {
+                return;
+            }
+            kept.wanted.clone()
+        };
+        let _ = self.counts(store, &wanted, now);
     }
 
     /// `changed` had `mark` applied (each one's flag really changed): the counts follow.
@@ -247,9 +296,27 @@ impl CountCache {
                 .map(|(feed, unread, total)| (FeedId(feed), Counts { unread, total }))
                 .collect();
             let timed = tests_time(&query.expr);
+            kept.want(&expr);
             kept.cached.entry(expr).or_insert(Cached { query, by_feed, made_at, timed });
         }
     }
+}
+
+/// Whether counting the articles of `stale` feeds again, each by key, would read more than a
+/// pass over every article does.
+fn recounting_costs_more_than_a_pass(store: &Store, stale: &HashSet<FeedId>) -> bool {
+    if stale.len() > MAX_FEEDS_RECOUNTED {
+        return true;
+    }
+    let mut stale_articles = 0u64;
+    for &feed in stale {
+        stale_articles = stale_articles.saturating_add(store.counts(feed).map_or(u64::MAX, |c| c.total));
+    }
+    if stale_articles <= ALWAYS_RECOUNTED {
+        return false;
+    }
+    let all = store.article_total().unwrap_or(0);
+    stale_articles.saturating_mul(RECOUNT_COST_PER_ARTICLE) > all
 }
 
 /// Keeps what one way of counting made and puts each expression's counts (or the error) in
@@ -539,6 +606,38 @@ mod tests {
         // Anything else drops them: made again on the next request.
         cache.clear();
         assert_eq!(cache.counts(&store, &exprs, now), CountCache::default().counts(&store, &exprs, now));
+    }
+
+    #[test]
+    fn settling_makes_again_the_counts_a_write_dropped_so_the_holder_can_keep_them() {
+        let (_dir, store) = store();
+        let now = chrono::Utc::now().timestamp();
+        let exprs: Vec<String> = ["title:rust", "unread"].iter().map(|s| (*s).to_owned()).collect();
+        // A holder nobody asked for counts (a cron refresh with no query feeds) makes none.
+        let idle = CountCache::default();
+        idle.settle(&store, now);
+        assert_eq!((idle.passes(), idle.to_keep(&store, now)), (0, None));
+
+        let cache = CountCache::default();
+        let first = cache.counts(&store, &exprs, now);
+        assert_eq!(cache.passes(), 1, "`unread` comes from the counters, `title:rust` from a pass");
+        // A sync wrote anything: dropped, then made again when it ends.
+        cache.clear();
+        cache.settle(&store, now);
+        assert_eq!(cache.passes(), 2);
+        cache.settle(&store, now);
+        assert_eq!(cache.passes(), 2, "settled: nothing to make");
+        let kept = cache.to_keep(&store, now).unwrap();
+
+        // The next holder never asks (a cron `tidings sync`): what it restored is wanted too.
+        let next = CountCache::default();
+        next.restore(&kept);
+        next.clear();
+        next.settle(&store, now);
+        assert_eq!(next.passes(), 1);
+        assert_eq!(next.counts(&store, &exprs, now), first);
+        assert_eq!(next.passes(), 1);
+        assert!(next.to_keep(&store, now).is_some());
     }
 
     #[test]

@@ -5,15 +5,15 @@
 //! Which articles are read at all is planned from the expression: those of its dates
 //! ([`Expr::dates`]) or of the feeds it names ([`feeds_plan`]) when they are a tenth of the
 //! store or less, read by key; else, when a test needs metadata, every article in the order
-//! they are stored, in parts side by side ([`side_by_side`]); else the listing by date.
+//! they are stored, in parts side by side ([`side_by_side`]), tested before its flags are read
+//! ([`Candidate::matching_states`]: the flags are read only for the articles some state of them
+//! matches); else the listing by date.
 
 use std::collections::HashMap;
 
 use super::{Cmp, Expr, HasWhat, Query, Test, TextField};
 use crate::model::{ArticleId, FeedId};
-use crate::store::{
-    ArticleMeta, ArticleQuery, DateRange, FeedRecord, ListEntry, ScannedArticle, Store, StoreError,
-};
+use crate::store::{ArticleMeta, ArticleQuery, DateRange, FeedRecord, ListEntry, Store, StoreError};
 
 /// The articles of `q` that `query` matches, newest first; `q.limit` counts matches.
 pub fn matching_entries(
@@ -88,23 +88,37 @@ pub(super) fn matching_by_scan(
     dates: DateRange,
     now: i64,
 ) -> Result<Vec<ListEntry>, StoreError> {
+    // The flag states `q` lets through (an unread or starred list).
+    let mut allowed = ALL_STATES;
+    if q.unread_only {
+        allowed &= state_bit(false, false) | state_bit(false, true);
+    }
+    if q.starred_only {
+        allowed &= state_bit(false, true) | state_bit(true, true);
+    }
+    let tests = FlagTests::of(&query.expr);
     let parts = side_by_side(store, |scan| {
         let mut found: Vec<(i64, ListEntry)> = Vec::new();
-        for scanned in scan {
-            let (entry, meta) = scanned?;
-            if (q.unread_only && entry.read)
-                || (q.starred_only && !entry.starred)
-                || !dates.contains(meta.date)
-            {
+        // Articles some state of their flags matches, and those states, till their flags are read.
+        let mut kept: Vec<(i64, ListEntry, u8)> = Vec::new();
+        for meta in scan {
+            let meta = meta?;
+            if !dates.contains(meta.date) {
                 continue;
             }
             let date = meta.date;
+            let entry = ListEntry { id: meta.id, feed: meta.feed, read: false, starred: false };
             let mut c = Candidate::new(store, feeds, entry, now);
             c.meta = Some(Some(meta));
-            if c.matches(&query.expr)? {
-                found.push((date, entry));
+            let states = c.matching_states(&query.expr, tests, allowed)?;
+            if states != 0 {
+                kept.push((date, entry, states));
+            }
+            if kept.len() >= FLAGS_BLOCK {
+                found.extend(with_flags(store, &mut kept)?);
             }
         }
+        found.extend(with_flags(store, &mut kept)?);
         Ok(found)
     })?;
     let mut found: Vec<(i64, ListEntry)> = parts.into_iter().flatten().collect();
@@ -114,14 +128,56 @@ pub(super) fn matching_by_scan(
     Ok(found.into_iter().map(|(_, entry)| entry).collect())
 }
 
-/// `each` of the store's articles (with their flags and metadata) cut into parts of ids, one
-/// a core (at most four) run side by side; the parts' answers in id order.
+/// Articles whose flags a pass reads in one go (a walk of their range of the flags records, or
+/// reads by key when they are few in it).
+const FLAGS_BLOCK: usize = 1024;
+
+/// Every state of an article's flags (see [`state_bit`]).
+const ALL_STATES: u8 = 0b1111;
+
+/// The bit of one state of an article's flags in a set of states.
+fn state_bit(read: bool, starred: bool) -> u8 {
+    1 << (u8::from(read) | (u8::from(starred) << 1))
+}
+
+/// Which flags an expression tests: the states of the others need no test of their own.
+#[derive(Clone, Copy)]
+struct FlagTests {
+    read: bool,
+    starred: bool,
+}
+
+impl FlagTests {
+    fn of(e: &Expr) -> FlagTests {
+        FlagTests { read: e.any_test(&|t| matches!(t, Test::Unread)), starred: tests_starred(e) }
+    }
+}
+
+/// The articles of `kept` (in id order) whose flags, read now, are in a state that matched,
+/// with their flags and date; `kept` is left empty.
+fn with_flags(
+    store: &Store,
+    kept: &mut Vec<(i64, ListEntry, u8)>,
+) -> Result<Vec<(i64, ListEntry)>, StoreError> {
+    let ids: Vec<ArticleId> = kept.iter().map(|(_, e, _)| e.id).collect();
+    let flags = store.flags_of_sorted(&ids)?;
+    let matched = kept
+        .drain(..)
+        .zip(flags)
+        .filter(|((_, _, states), f)| states & state_bit(f.read, f.starred) != 0)
+        .map(|((date, entry, _), f)| (date, ListEntry { read: f.read, starred: f.starred, ..entry }))
+        .collect();
+    Ok(matched)
+}
+
+/// `each` of the store's articles' metadata, cut into parts of ids, one a core (at most four)
+/// run side by side; the parts' answers in id order.
 fn side_by_side<R: Send>(
     store: &Store,
-    each: impl Fn(&mut dyn Iterator<Item = ScannedArticle>) -> Result<R, StoreError> + Sync,
+    each: impl Fn(&mut dyn Iterator<Item = Result<ArticleMeta, StoreError>>) -> Result<R, StoreError> + Sync,
 ) -> Result<Vec<R>, StoreError> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(4);
-    let mut parts = store.scan_articles_in_parts(cores)?;
+    let mut parts = store.scan_metadata_in_parts(cores)?;
     let Some(mut first) = (!parts.is_empty()).then(|| parts.remove(0)) else { return Ok(Vec::new()) };
     std::thread::scope(|scope| {
         let each = &each;
@@ -352,19 +408,49 @@ fn count_in_one_pass(
     }
     let threads = threads_for(queries);
     if threads == 1 {
+        let tests: Vec<FlagTests> = queries.iter().map(|q| FlagTests::of(&q.expr)).collect();
         let parts = side_by_side(store, |scan| {
             let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
-            for scanned in scan {
-                let (entry, meta) = scanned?;
+            // Articles some query matches in some state of their flags: the states, query by
+            // query, till their flags are read.
+            let mut kept: Vec<ListEntry> = Vec::new();
+            let mut states: Vec<u8> = Vec::new();
+            let mut tally = |kept: &mut Vec<ListEntry>, states: &mut Vec<u8>| {
+                let ids: Vec<ArticleId> = kept.iter().map(|e| e.id).collect();
+                let flags = store.flags_of_sorted(&ids)?;
+                for ((i, entry), f) in kept.drain(..).enumerate().zip(flags) {
+                    let entry = ListEntry { read: f.read, starred: f.starred, ..entry };
+                    let bit = state_bit(f.read, f.starred);
+                    let of_article = &states[i * queries.len()..(i + 1) * queries.len()];
+                    for (query_states, by_feed) in of_article.iter().zip(counts.iter_mut()) {
+                        if query_states & bit != 0 {
+                            add_to(by_feed, entry);
+                        }
+                    }
+                }
+                states.clear();
+                Ok::<(), StoreError>(())
+            };
+            for meta in scan {
+                let meta = meta?;
+                let entry = ListEntry { id: meta.id, feed: meta.feed, read: false, starred: false };
                 // Metadata comes with the scan; tags are read once for all the queries.
                 let mut c = Candidate::new(store, feeds, entry, now);
                 c.meta = Some(Some(meta));
-                for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
-                    if c.matches(&query.expr)? {
-                        add_to(by_feed, entry);
-                    }
+                let at = states.len();
+                for (query, &tests) in queries.iter().zip(&tests) {
+                    states.push(c.matching_states(&query.expr, tests, ALL_STATES)?);
+                }
+                if states[at..].iter().all(|&s| s == 0) {
+                    states.truncate(at);
+                    continue;
+                }
+                kept.push(entry);
+                if kept.len() >= FLAGS_BLOCK {
+                    tally(&mut kept, &mut states)?;
                 }
             }
+            tally(&mut kept, &mut states)?;
             Ok(counts)
         })?;
         for part in parts {
@@ -671,6 +757,36 @@ impl<'a> Candidate<'a> {
     /// `text` as [`crate::store::ArticleBody::text`] gives it.
     pub(super) fn set_content(&mut self, text: &str) {
         self.content = Some(super::fold(text));
+    }
+
+    /// The states of its flags (bits as [`state_bit`]) among `allowed` in which the article
+    /// matches `e`: a pass tests an article before its flags are read, and reads them only for
+    /// the articles some state matches. A flag `e` does not test is not tried both ways.
+    fn matching_states(&mut self, e: &Expr, tests: FlagTests, allowed: u8) -> Result<u8, StoreError> {
+        let mut answers: [Option<bool>; 4] = [None; 4];
+        let mut states = 0;
+        for (read, starred) in [(false, false), (true, false), (false, true), (true, true)] {
+            if allowed & state_bit(read, starred) == 0 {
+                continue;
+            }
+            // The state whose answer this one shares.
+            let (read_tried, starred_tried) = (read && tests.read, starred && tests.starred);
+            let slot = usize::from(read_tried) | (usize::from(starred_tried) << 1);
+            let matched = match answers[slot] {
+                Some(matched) => matched,
+                None => {
+                    self.entry.read = read_tried;
+                    self.entry.starred = starred_tried;
+                    let matched = self.matches(e)?;
+                    answers[slot] = Some(matched);
+                    matched
+                }
+            };
+            if matched {
+                states |= state_bit(read, starred);
+            }
+        }
+        Ok(states)
     }
 
     pub(super) fn matches(&mut self, e: &Expr) -> Result<bool, StoreError> {

@@ -920,22 +920,24 @@ impl Store {
 
     /// Every stored article with its flags and metadata, in id order: one sequential pass over
     /// the articles and their flags (both keyed by id), several times cheaper than listing
-    /// them and reading each one's metadata and flags by key (a query feed's counts).
+    /// them and reading each one's metadata and flags by key (a pass that reads bodies).
     pub(crate) fn scan_articles(&self) -> impl Iterator<Item = ScannedArticle> + '_ {
         self.scan_article_ids(None, None)
     }
 
-    /// [`Store::scan_articles`] cut into at most `parts` scans of ids one after another, to run
-    /// side by side: sled reads each item of a scan with a descent of its tree, so one scan
-    /// keeps one core busy.
-    pub(crate) fn scan_articles_in_parts(
+    /// Every stored article's metadata, in id order, cut into at most `parts` scans of ids one
+    /// after another, to run side by side: sled reads each item of a scan with a descent of its
+    /// tree, so one scan keeps one core busy. Without the flags, whose walk costs as much again:
+    /// a pass tests the metadata first and reads the flags of the articles it keeps
+    /// ([`Store::flags_of_sorted`]).
+    pub(crate) fn scan_metadata_in_parts(
         &self,
         parts: usize,
-    ) -> Result<Vec<impl Iterator<Item = ScannedArticle> + '_>, StoreError> {
+    ) -> Result<Vec<impl Iterator<Item = Result<ArticleMeta, StoreError>> + '_>, StoreError> {
         let first = self.articles.first()?.and_then(|(k, _)| read_u64(&k));
         let last = self.articles.last()?.and_then(|(k, _)| read_u64(&k));
         let (Some(first), Some(last)) = (first, last) else {
-            return Ok(vec![self.scan_article_ids(None, None)]);
+            return Ok(vec![self.scan_metadata_ids(None, None)]);
         };
         let parts = u64::try_from(parts.max(1)).unwrap_or(1);
         let step = ((last - first) / parts).max(1);
@@ -944,11 +946,25 @@ impl Store {
         let mut scans = Vec::with_capacity(cuts.len() + 1);
         let mut from = None;
         for cut in cuts {
-            scans.push(self.scan_article_ids(from, Some(ArticleId(cut))));
+            scans.push(self.scan_metadata_ids(from, Some(ArticleId(cut))));
             from = Some(ArticleId(cut));
         }
-        scans.push(self.scan_article_ids(from, None));
+        scans.push(self.scan_metadata_ids(from, None));
         Ok(scans)
+    }
+
+    /// The metadata of the articles from `from` (included) to `until` (left out), in id order;
+    /// a feed being removed is gone: its articles left are not scanned.
+    fn scan_metadata_ids(
+        &self,
+        from: Option<ArticleId>,
+        until: Option<ArticleId>,
+    ) -> impl Iterator<Item = Result<ArticleMeta, StoreError>> + '_ {
+        let hidden = self.hidden_feeds();
+        self.articles
+            .range(id_range(from, until))
+            .map(|kv| decode::<ArticleMeta>("article", &kv?.1))
+            .filter(move |meta| !matches!(meta, Ok(meta) if hidden.contains(&meta.feed)))
     }
 
     /// [`Store::scan_articles`] of the ids from `from` (included) to `until` (left out).
@@ -957,19 +973,13 @@ impl Store {
         from: Option<ArticleId>,
         until: Option<ArticleId>,
     ) -> impl Iterator<Item = ScannedArticle> + '_ {
-        let range = (
-            from.map_or(Bound::Unbounded, |id| Bound::Included(article_key(id))),
-            until.map_or(Bound::Unbounded, |id| Bound::Excluded(article_key(id))),
-        );
-        let mut flags = self.flags.range(range);
+        let mut flags = self.flags.range(id_range(from, until));
         let mut next_flags: Option<(sled::IVec, sled::IVec)> = None;
-        // A feed being removed is gone: its articles left are not scanned.
-        let hidden = self.hidden_feeds();
-        let scanned = self.articles.range(range).map(move |kv| {
-            let (key, value) = kv?;
-            let meta: ArticleMeta = decode("article", &value)?;
+        self.scan_metadata_ids(from, until).map(move |meta| {
+            let meta = meta?;
+            let key = article_key(meta.id);
             // Move the flags on to this article's key (an article without flags has none set).
-            while next_flags.as_ref().is_none_or(|(k, _)| k.as_ref() < key.as_ref()) {
+            while next_flags.as_ref().is_none_or(|(k, _)| k.as_ref() < key.as_slice()) {
                 match flags.next() {
                     Some(kv) => next_flags = Some(kv?),
                     None => {
@@ -979,12 +989,38 @@ impl Store {
                 }
             }
             let flags = match &next_flags {
-                Some((k, v)) if *k == key => Flags::from_bytes(v).0,
+                Some((k, v)) if k.as_ref() == key.as_slice() => Flags::from_bytes(v).0,
                 _ => Flags::default(),
             };
             Ok((ListEntry { id: meta.id, feed: meta.feed, read: flags.read, starred: flags.starred }, meta))
-        });
-        scanned.filter(move |item| !matches!(item, Ok((entry, _)) if hidden.contains(&entry.feed)))
+        })
+    }
+
+    /// The flags of `ids` (increasing), in their order; an article without flags has none set.
+    /// Read by key when they are few among the ids they span, else by one walk of that range of
+    /// the flags records (a walk's step costs about a third of a read by key).
+    pub(crate) fn flags_of_sorted(&self, ids: &[ArticleId]) -> Result<Vec<Flags>, StoreError> {
+        /// A read by key costs about this many steps of a walk.
+        const KEY_READ_STEPS: u64 = 3;
+        let (Some(first), Some(last)) = (ids.first(), ids.last()) else { return Ok(Vec::new()) };
+        let span = last.0.saturating_sub(first.0).saturating_add(1);
+        if (ids.len() as u64).saturating_mul(KEY_READ_STEPS) < span {
+            return ids.iter().map(|&id| self.flags(id)).collect();
+        }
+        let mut walk = self.flags.range(article_key(*first)..=article_key(*last));
+        let mut next = walk.next().transpose()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let key = article_key(id);
+            while next.as_ref().is_some_and(|(k, _)| k.as_ref() < key.as_slice()) {
+                next = walk.next().transpose()?;
+            }
+            out.push(match &next {
+                Some((k, v)) if k.as_ref() == key.as_slice() => Flags::from_bytes(v).0,
+                _ => Flags::default(),
+            });
+        }
+        Ok(out)
     }
 
     /// Metadata and flags of the given articles, in the given order; ids no longer stored are
@@ -1772,6 +1808,14 @@ impl Store {
     }
 }
 
+/// The keys of the ids from `from` (included) to `until` (left out); either end may be open.
+fn id_range(from: Option<ArticleId>, until: Option<ArticleId>) -> (Bound<[u8; 8]>, Bound<[u8; 8]>) {
+    (
+        from.map_or(Bound::Unbounded, |id| Bound::Included(article_key(id))),
+        until.map_or(Bound::Unbounded, |id| Bound::Excluded(article_key(id))),
+    )
+}
+
 /// Ids in `meta` are allocated inside the caller's transaction, so a crash never loses one.
 fn next_id(meta: &TransactionalTree, name: &str) -> TxResult<u64> {
     let id = meta.get(name)?.and_then(|v| read_u64(&v)).unwrap_or(1).max(1);
@@ -2342,13 +2386,36 @@ mod tests {
             assert_eq!(store.article(entry.id).unwrap().map(|a| a.meta).as_ref(), Some(meta));
         }
         // Cut into parts (the removed feed's ids leave a gap), they are the same scan.
+        let metadata: Vec<ArticleMeta> = scanned.iter().map(|(_, meta)| meta.clone()).collect();
         for parts in 1..=7 {
-            let scans = store.scan_articles_in_parts(parts).unwrap();
+            let scans = store.scan_metadata_in_parts(parts).unwrap();
             assert!(!scans.is_empty() && scans.len() <= parts, "{parts} parts: {}", scans.len());
-            let joined: Vec<(ListEntry, ArticleMeta)> =
-                scans.into_iter().flatten().map(Result::unwrap).collect();
-            assert_eq!(joined, scanned, "{parts} parts");
+            let joined: Vec<ArticleMeta> = scans.into_iter().flatten().map(Result::unwrap).collect();
+            assert_eq!(joined, metadata, "{parts} parts");
         }
+        // Their flags read afterwards, for any set of them, are what the scan read: by key for
+        // a few spread out, by a walk for many close together (ids of the removed feed and
+        // past the last article have none set).
+        let ids: Vec<ArticleId> = scanned.iter().map(|(e, _)| e.id).collect();
+        let last = ids.last().unwrap().0;
+        let gone: Vec<ArticleId> = (1..=last + 3).map(ArticleId).filter(|id| !ids.contains(id)).collect();
+        assert!(gone.len() >= 20, "the removed feed's articles: {gone:?}");
+        for step in [1, 2, 5, 13] {
+            let mut asked: Vec<ArticleId> = ids.iter().copied().step_by(step).collect();
+            asked.extend(gone.iter().copied().step_by(step));
+            asked.sort_unstable();
+            let expected: Vec<Flags> = asked
+                .iter()
+                .map(|id| {
+                    scanned
+                        .iter()
+                        .find(|(e, _)| e.id == *id)
+                        .map_or(Flags::default(), |(e, _)| Flags { read: e.read, starred: e.starred })
+                })
+                .collect();
+            assert_eq!(store.flags_of_sorted(&asked).unwrap(), expected, "every {step}th");
+        }
+        assert_eq!(store.flags_of_sorted(&[]).unwrap(), Vec::new());
     }
 
     #[test]

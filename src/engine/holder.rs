@@ -232,9 +232,18 @@ impl Holder {
         self.query_counts.settle(&self.store, chrono::Utc::now().timestamp());
     }
 
-    /// Flags changed: the kept query counts follow them.
-    fn marked(&self, changed: &[ArticleId], mark: Mark) {
-        self.query_counts.marked(&self.store, changed, mark, chrono::Utc::now().timestamp());
+    /// Writes flags with `write`, and the kept query counts follow the ones it changed, with no
+    /// count made in between (see `CountCache::marking`).
+    fn marked(
+        &self,
+        mark: Mark,
+        write: impl FnOnce() -> Result<Vec<ArticleId>, StoreError>,
+    ) -> Result<Vec<ArticleId>, StoreError> {
+        self.query_counts.marking(|| {
+            let changed = write()?;
+            self.query_counts.marked(&self.store, &changed, mark, chrono::Utc::now().timestamp());
+            Ok(changed)
+        })
     }
 
     fn try_handle(&self, origin: u64, request: Request) -> Result<Reply, StoreError> {
@@ -302,20 +311,17 @@ impl Holder {
             Request::Article(id) => Reply::Article(store.article(id)?),
             Request::Body(id) => Reply::Body(store.body(id)?),
             Request::Mark(ids, mark) => {
-                let changed = store.mark(&ids, mark)?;
-                self.marked(&changed, mark);
+                let changed = self.marked(mark, || store.mark(&ids, mark))?;
                 self.written(origin, Change::Flags)?;
                 Reply::ArticleIds(changed)
             }
             Request::MarkAllRead(feed) => {
-                let changed = store.mark_all_read(feed)?;
-                self.marked(&changed, Mark::Read);
+                let changed = self.marked(Mark::Read, || store.mark_all_read(feed))?;
                 self.written(origin, Change::Flags)?;
                 Reply::ArticleIds(changed)
             }
             Request::MarkFeedsRead(feeds) => {
-                let changed = store.mark_feeds_read(&feeds)?;
-                self.marked(&changed, Mark::Read);
+                let changed = self.marked(Mark::Read, || store.mark_feeds_read(&feeds))?;
                 self.written(origin, Change::Flags)?;
                 Reply::ArticleIds(changed)
             }

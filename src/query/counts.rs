@@ -20,7 +20,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +110,10 @@ impl Kept {
 #[derive(Default)]
 pub struct CountCache {
     kept: Mutex<Kept>,
+    /// Held (shared) by a write of flags and the counts' following it ([`CountCache::marking`]),
+    /// alone by every request for counts: a pass or a feed's recount that read an article's
+    /// new flags before [`CountCache::marked`] applied the change would count it twice.
+    counting: RwLock<()>,
     /// Passes over every article made so far (what keeping the counts saves).
     passes: AtomicU64,
 }
@@ -132,6 +136,7 @@ struct KeptQuery {
 impl CountCache {
     /// Each expression's counts, or its parse error; those not kept are made in one pass.
     pub fn counts(&self, store: &Store, exprs: &[String], now: i64) -> Vec<Result<Counts, String>> {
+        let _no_flags_written_meanwhile = self.counting.write().unwrap_or_else(PoisonError::into_inner);
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         let kept = &mut *kept;
         kept.cached.retain(|_, c| !(c.timed && now - c.made_at >= TIMED_FOR_SECS));
@@ -208,7 +213,15 @@ impl CountCache {
         let _ = self.counts(store, &wanted, now);
     }
 
-    /// `changed` had `mark` applied (each one's flag really changed): the counts follow.
+    /// Runs `write`, which writes flags and then calls [`CountCache::marked`] with the ones it
+    /// changed, while no count is being made (it waits for one being made: at most a pass).
+    pub fn marking<T>(&self, write: impl FnOnce() -> T) -> T {
+        let _no_count_made_meanwhile = self.counting.read().unwrap_or_else(PoisonError::into_inner);
+        write()
+    }
+
+    /// `changed` had `mark` applied (each one's flag really changed): the counts follow. Called
+    /// inside [`CountCache::marking`] with the write.
     pub fn marked(&self, store: &Store, changed: &[ArticleId], mark: Mark, now: i64) {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         if kept.cached.is_empty() || changed.is_empty() {
@@ -606,6 +619,74 @@ mod tests {
         // Anything else drops them: made again on the next request.
         cache.clear();
         assert_eq!(cache.counts(&store, &exprs, now), CountCache::default().counts(&store, &exprs, now));
+    }
+
+    /// Marks written while counts are being made (a pass, a feed's recount) are counted once:
+    /// never by the pass that read their new flags and again by the change applied after it.
+    #[test]
+    fn marks_written_while_counts_are_made_are_counted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = StoreSettings::default();
+        let store = Store::open(dir.path(), &settings).unwrap();
+        let now = chrono::Utc::now();
+        for f in 0..3u8 {
+            let (feed, _) = store
+                .add_feed(NewFeed { url: format!("https://example.org/{f}"), ..Default::default() })
+                .unwrap();
+            let articles = (0..400u16)
+                .map(|i| {
+                    let mut key = [f; 16];
+                    key[..2].copy_from_slice(&i.to_be_bytes());
+                    PreparedArticle::new(ParsedArticle {
+                        key: ArticleKey(key),
+                        title: format!("rust {i}"),
+                        date: Some(now),
+                        ..Default::default()
+                    })
+                })
+                .collect();
+            let update = FeedUpdate {
+                feed_title: format!("Feed {f}"),
+                site_link: None,
+                etag: None,
+                last_modified: None,
+                moved_to: None,
+                articles,
+            };
+            let (result, record) = (FetchResult::Updated(update), FetchRecord::default());
+            store.apply_fetch(feed, result, record, &settings, now.timestamp()).unwrap();
+        }
+        let now = now.timestamp();
+        let exprs: Vec<String> =
+            ["title:rust", "unread and title:rust"].iter().map(|s| (*s).to_owned()).collect();
+        let ids: Vec<ArticleId> =
+            store.list_entries(&Default::default()).unwrap().iter().map(|e| e.id).collect();
+        let cache = CountCache::default();
+        let _ = cache.counts(&store, &exprs, now);
+        let marking = std::sync::atomic::AtomicBool::new(true);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for (step, chunk) in ids.chunks(7).enumerate() {
+                    let mark = if step % 3 == 2 { Mark::Unread } else { Mark::Read };
+                    cache.marking(|| {
+                        let changed = store.mark(chunk, mark).unwrap();
+                        cache.marked(&store, &changed, mark, now);
+                    });
+                }
+                marking.store(false, std::sync::atomic::Ordering::Relaxed);
+            });
+            // Passes and recounts made again and again while the marks go on.
+            let feed = store.feeds().unwrap()[1].id;
+            while marking.load(std::sync::atomic::Ordering::Relaxed) {
+                cache.clear();
+                let _ = cache.counts(&store, &exprs, now);
+                cache.feed_written(feed);
+                let _ = cache.counts(&store, &exprs, now);
+            }
+        });
+        let fresh = CountCache::default().counts(&store, &exprs, now);
+        assert_eq!(cache.counts(&store, &exprs, now), fresh);
+        assert!(matches!(&fresh[1], Ok(c) if c.unread > 0 && c.unread < 1200), "{fresh:?}");
     }
 
     #[test]

@@ -435,6 +435,15 @@ mod tests {
             .expect("list")
             .is_empty());
         assert_eq!(store.scan_articles().count(), 20);
+        // So do passes over every article (a query feed's counts, opening it).
+        let every = crate::query::Query::parse("not title:zzzqq").expect("parse");
+        let now = chrono::Utc::now().timestamp();
+        let counted = crate::query::count_matches(&store, std::slice::from_ref(&every), now).expect("count");
+        assert_eq!(counted[0].total, 20);
+        let matched =
+            crate::query::matching_entries(&store, &ArticleQuery::default(), &every, now).expect("match");
+        assert_eq!(matched.len(), 20);
+        assert!(matched.iter().all(|e| e.feed == small));
         // Newest first: the first chunk removed the oldest.
         let last = left.first().expect("an article").id;
         assert!(store.articles.contains_key(article_key(last)).expect("read"), "still stored");

@@ -214,13 +214,21 @@ async fn event_loop(
             if let Some(line) = log_line(&app, &action) {
                 runner.log(log.clone(), line);
             }
+            // A tick (each second while a message shows) changes the screen only when it takes
+            // the message away or starts a sync: otherwise nothing is drawn.
+            let before_tick = matches!(action, Action::Tick).then(|| drawn_by_ticks(&app));
             pending.extend(update(&mut app, action));
-            dirty = true;
+            dirty |= before_tick.is_none_or(|before| before != drawn_by_ticks(&app));
         }
     };
     // Marks already queued reach the store before it is flushed; reads finish quickly.
     runner.finish(Duration::from_secs(5)).await;
     Ok(exit)
+}
+
+/// What a tick can change on the screen: the status message, and a sync it starts.
+fn drawn_by_ticks(app: &App) -> (String, bool) {
+    (app.status.message.clone(), app.background.syncing)
 }
 
 /// The config file this run reads, for the welcome screen: `cli::run` does not pass its path

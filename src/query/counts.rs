@@ -441,7 +441,8 @@ fn tests_time(e: &Expr) -> bool {
 mod tests {
     use super::*;
     use crate::model::{ArticleKey, ParsedArticle};
-    use crate::store::{FeedUpdate, FetchRecord, FetchResult, NewFeed, PreparedArticle, StoreSettings};
+    use crate::query::tests::{store_articles, store_articles_with};
+    use crate::store::{NewFeed, StoreSettings};
 
     /// Two feeds of 20 articles on a real sled: titles "rust i" for even i, "go i" for odd.
     fn store() -> (tempfile::TempDir, Store) {
@@ -456,32 +457,16 @@ mod tests {
             let articles = (0..20u8)
                 .map(|i| {
                     let lang = if i % 2 == 0 { "rust" } else { "go" };
-                    PreparedArticle::new(ParsedArticle {
+                    ParsedArticle {
                         key: ArticleKey([f * 32 + i; 16]),
                         title: format!("{lang} {i}"),
                         date: Some(now - chrono::Duration::days(i64::from(i))),
                         content_html: format!("<p>{lang}</p>"),
                         ..Default::default()
-                    })
+                    }
                 })
                 .collect();
-            let update = FeedUpdate {
-                feed_title: format!("Feed {f}"),
-                site_link: None,
-                etag: None,
-                last_modified: None,
-                moved_to: None,
-                articles,
-            };
-            store
-                .apply_fetch(
-                    feed,
-                    FetchResult::Updated(update),
-                    FetchRecord::default(),
-                    &settings,
-                    now.timestamp(),
-                )
-                .unwrap();
+            store_articles(&store, feed, &format!("Feed {f}"), articles, now.timestamp());
         }
         (dir, store)
     }
@@ -584,34 +569,17 @@ mod tests {
         // A feed refreshed (new articles, one of them matching, older ones dropped by
         // retention): its counts alone are made again.
         let feed = store.feeds().unwrap()[1].id;
-        let update = |keys: &[u8]| FeedUpdate {
-            feed_title: "Feed 1, renamed".into(),
-            site_link: None,
-            etag: None,
-            last_modified: None,
-            moved_to: None,
-            articles: keys
-                .iter()
-                .map(|&k| {
-                    PreparedArticle::new(ParsedArticle {
-                        key: ArticleKey([k; 16]),
-                        title: format!("rust new {k}"),
-                        date: Some(chrono::Utc::now()),
-                        ..Default::default()
-                    })
-                })
-                .collect(),
-        };
+        let articles = [200u8, 201, 202]
+            .iter()
+            .map(|&k| ParsedArticle {
+                key: ArticleKey([k; 16]),
+                title: format!("rust new {k}"),
+                date: Some(chrono::Utc::now()),
+                ..Default::default()
+            })
+            .collect();
         let keep_ten = StoreSettings { max_articles_per_feed: 10, ..Default::default() };
-        store
-            .apply_fetch(
-                feed,
-                FetchResult::Updated(update(&[200, 201, 202])),
-                FetchRecord::default(),
-                &keep_ten,
-                now,
-            )
-            .unwrap();
+        store_articles_with(&store, feed, "Feed 1, renamed", articles, &keep_ten, now);
         cache.feed_written(feed);
         let kept = cache.counts(&store, &exprs, now);
         assert_eq!(kept, CountCache::default().counts(&store, &exprs, now));
@@ -637,24 +605,15 @@ mod tests {
                 .map(|i| {
                     let mut key = [f; 16];
                     key[..2].copy_from_slice(&i.to_be_bytes());
-                    PreparedArticle::new(ParsedArticle {
+                    ParsedArticle {
                         key: ArticleKey(key),
                         title: format!("rust {i}"),
                         date: Some(now),
                         ..Default::default()
-                    })
+                    }
                 })
                 .collect();
-            let update = FeedUpdate {
-                feed_title: format!("Feed {f}"),
-                site_link: None,
-                etag: None,
-                last_modified: None,
-                moved_to: None,
-                articles,
-            };
-            let (result, record) = (FetchResult::Updated(update), FetchRecord::default());
-            store.apply_fetch(feed, result, record, &settings, now.timestamp()).unwrap();
+            store_articles(&store, feed, &format!("Feed {f}"), articles, now.timestamp());
         }
         let now = now.timestamp();
         let exprs: Vec<String> =
@@ -731,24 +690,13 @@ mod tests {
         let _ = cache.counts(&store, &exprs, now);
         // A feed refreshed since the counts were made: counted again before they are kept.
         let feed = store.feeds().unwrap()[0].id;
-        let rust = PreparedArticle::new(ParsedArticle {
+        let rust = ParsedArticle {
             key: ArticleKey([99; 16]),
             title: "rust again".into(),
             date: Some(chrono::Utc::now()),
             ..Default::default()
-        });
-        let update = FeedUpdate {
-            feed_title: "Feed 0".into(),
-            site_link: None,
-            etag: None,
-            last_modified: None,
-            moved_to: None,
-            articles: vec![rust],
         };
-        let settings = StoreSettings::default();
-        store
-            .apply_fetch(feed, FetchResult::Updated(update), FetchRecord::default(), &settings, now)
-            .unwrap();
+        store_articles(&store, feed, "Feed 0", vec![rust], now);
         cache.feed_written(feed);
         let kept = cache.to_keep(&store, now).unwrap();
 

@@ -522,11 +522,23 @@ fn content_queries_read_by_several_threads_answer_as_one_would() {
 }
 
 /// Stores `articles` as a fetch of `feed` titled `title` would, at `now`.
-fn store_articles(
+pub(super) fn store_articles(
     store: &crate::store::Store,
     feed: crate::model::FeedId,
     title: &str,
     articles: Vec<crate::model::ParsedArticle>,
+    now: i64,
+) {
+    store_articles_with(store, feed, title, articles, &crate::store::StoreSettings::default(), now);
+}
+
+/// [`store_articles`] under `settings` (its retention drops the oldest).
+pub(super) fn store_articles_with(
+    store: &crate::store::Store,
+    feed: crate::model::FeedId,
+    title: &str,
+    articles: Vec<crate::model::ParsedArticle>,
+    settings: &crate::store::StoreSettings,
     now: i64,
 ) {
     let update = crate::store::FeedUpdate {
@@ -537,9 +549,8 @@ fn store_articles(
         moved_to: None,
         articles: articles.into_iter().map(crate::store::PreparedArticle::new).collect(),
     };
-    let settings = crate::store::StoreSettings::default();
     store
-        .apply_fetch(feed, crate::store::FetchResult::Updated(update), Default::default(), &settings, now)
+        .apply_fetch(feed, crate::store::FetchResult::Updated(update), Default::default(), settings, now)
         .unwrap();
 }
 

@@ -515,7 +515,15 @@ fn left_to_index(report: &FeedReport) -> u64 {
 /// newest bucket for a later catch-up (see `search::index::catch_up_sparing`). A failure
 /// leaves the articles marked pending: the next search indexes them (a search always catches
 /// up first, so it never misses them meanwhile).
+///
+/// At the end (`spare_newest` false), the packs a pass reads (`query::packs`) catch up too, so
+/// the next query feed counted or opened finds little to do.
 fn index_for_search(store: &Store, spare_newest: bool) {
+    if !spare_newest {
+        if let Err(e) = crate::query::packs::catch_up_if_built(store) {
+            tracing::warn!(target: "tidings", "articles' packs not updated ({e}); the next pass updates them");
+        }
+    }
     let started = Instant::now();
     match crate::search::index::catch_up_sparing(store, spare_newest) {
         Ok(Some(done)) => tracing::debug!(

@@ -9,7 +9,7 @@
 //!
 //! Expressions that test only `unread`, `starred`, `feed:` and `tag:` need no pass over the
 //! articles: they are made from each feed's unread and total counters (or, with `starred`,
-//! from the small flags records), reading only the articles that have tags of their own
+//! from the flags in the packs, see `super::packs`), reading only the articles that have tags of their own
 //! ([`super::eval::count_without_articles`]).
 //!
 //! They are also kept in the store when the holder closes ([`CountCache::to_keep`], stamped

@@ -3,14 +3,14 @@
 //! content.
 //!
 //! Which articles are read at all is planned from the expression: those of its dates
-//! ([`Expr::dates`]) or of the feeds it names ([`feeds_plan`]) when they are a tenth of the
-//! store or less, read by key; else, when a test needs metadata, every article in the order
-//! they are stored, in parts side by side ([`side_by_side`]), tested before its flags are read
-//! ([`Candidate::matching_states`]: the flags are read only for the articles some state of them
-//! matches); else the listing by date.
+//! ([`Expr::dates`]) or of the feeds it names ([`feeds_plan`]) when they are few (see
+//! [`KEY_READ_COST`]), read by key; else, unless a test reads bodies, every article as the
+//! packs hold it (`super::packs`: metadata folded and flags, a few hundred values), in parts
+//! side by side ([`side_by_side`]); else the listing by date, bodies read by several threads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use super::packs::{self, Packed};
 use super::{Cmp, Expr, HasWhat, Query, Test, TextField};
 use crate::model::{ArticleId, FeedId};
 use crate::store::{ArticleMeta, ArticleQuery, DateRange, FeedRecord, ListEntry, Store, StoreError};
@@ -36,7 +36,7 @@ pub fn matching_entries(
             .map(|(_, entry)| entry)
             .filter(|e| (!q.unread_only || !e.read) && (!q.starred_only || e.starred))
             .collect(),
-        None if q.feed.is_none() && reads_metadata(&query.expr) && !query.reads_bodies() => {
+        None if q.feed.is_none() && !query.reads_bodies() => {
             return matching_by_scan(store, q, query, &feeds, dates, now);
         }
         None => store.list_entries_dated(&ArticleQuery { limit: None, ..q.clone() }, dates)?,
@@ -88,37 +88,24 @@ pub(super) fn matching_by_scan(
     dates: DateRange,
     now: i64,
 ) -> Result<Vec<ListEntry>, StoreError> {
-    // The flag states `q` lets through (an unread or starred list).
-    let mut allowed = ALL_STATES;
-    if q.unread_only {
-        allowed &= state_bit(false, false) | state_bit(false, true);
-    }
-    if q.starred_only {
-        allowed &= state_bit(false, true) | state_bit(true, true);
-    }
-    let tests = FlagTests::of(&query.expr);
-    let parts = side_by_side(store, |scan| {
+    let tagged = own_tagged(store, std::slice::from_ref(query))?;
+    let parts = side_by_side(store, |range| {
         let mut found: Vec<(i64, ListEntry)> = Vec::new();
-        // Articles some state of their flags matches, and those states, till their flags are read.
-        let mut kept: Vec<(i64, ListEntry, u8)> = Vec::new();
-        for meta in scan {
-            let meta = meta?;
-            if !dates.contains(meta.date) {
-                continue;
+        packs::for_each(store, range, |packed| {
+            let flags = packed.flags();
+            if !dates.contains(packed.date)
+                || (q.unread_only && flags.read)
+                || (q.starred_only && !flags.starred)
+            {
+                return Ok(());
             }
-            let date = meta.date;
-            let entry = ListEntry { id: meta.id, feed: meta.feed, read: false, starred: false };
-            let mut c = Candidate::new(store, feeds, entry, now);
-            c.meta = Some(Some(meta));
-            let states = c.matching_states(&query.expr, tests, allowed)?;
-            if states != 0 {
-                kept.push((date, entry, states));
+            let entry =
+                ListEntry { id: packed.id, feed: packed.feed, read: flags.read, starred: flags.starred };
+            if packed_candidate(store, feeds, packed, &tagged, now).matches(&query.expr)? {
+                found.push((packed.date, entry));
             }
-            if kept.len() >= FLAGS_BLOCK {
-                found.extend(with_flags(store, &mut kept)?);
-            }
-        }
-        found.extend(with_flags(store, &mut kept)?);
+            Ok(())
+        })?;
         Ok(found)
     })?;
     let mut found: Vec<(i64, ListEntry)> = parts.into_iter().flatten().collect();
@@ -128,73 +115,71 @@ pub(super) fn matching_by_scan(
     Ok(found.into_iter().map(|(_, entry)| entry).collect())
 }
 
-/// Articles whose flags a pass reads in one go (a walk of their range of the flags records, or
-/// reads by key when they are few in it).
-const FLAGS_BLOCK: usize = 1024;
-
-/// Every state of an article's flags (see [`state_bit`]).
-const ALL_STATES: u8 = 0b1111;
-
-/// The bit of one state of an article's flags in a set of states.
-fn state_bit(read: bool, starred: bool) -> u8 {
-    1 << (u8::from(read) | (u8::from(starred) << 1))
-}
-
-/// Which flags an expression tests: the states of the others need no test of their own.
-#[derive(Clone, Copy)]
-struct FlagTests {
-    read: bool,
-    starred: bool,
-}
-
-impl FlagTests {
-    fn of(e: &Expr) -> FlagTests {
-        FlagTests { read: e.any_test(&|t| matches!(t, Test::Unread)), starred: tests_starred(e) }
+/// `each` of the buckets of the packs (caught up first), cut into parts, one a core (at most
+/// four), run side by side; the parts' answers in id order. A pack found unreadable has the
+/// packs built anew and the pass run again.
+fn side_by_side<R: Send>(
+    store: &Store,
+    each: impl Fn(std::ops::Range<u64>) -> Result<R, StoreError> + Sync,
+) -> Result<Vec<R>, StoreError> {
+    let run = || -> Result<Vec<R>, StoreError> {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(4);
+        let mut parts = packs::parts(store, cores)?;
+        let Some(first) = (!parts.is_empty()).then(|| parts.remove(0)) else { return Ok(Vec::new()) };
+        std::thread::scope(|scope| {
+            let each = &each;
+            let others: Vec<_> = parts.into_iter().map(|part| scope.spawn(move || each(part))).collect();
+            let mut done = vec![each(first)];
+            for other in others {
+                // A test that panicked panics here, as it would have on this thread.
+                done.push(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            }
+            done.into_iter().collect()
+        })
+    };
+    packs::catch_up(store)?;
+    match run() {
+        Err(e) if packs::is_unreadable(&e) => {
+            tracing::warn!(target: "tidings", "{e}; building the packs anew");
+            packs::start_over(store)?;
+            packs::catch_up(store)?;
+            run()
+        }
+        done => done,
     }
 }
 
-/// The articles of `kept` (in id order) whose flags, read now, are in a state that matched,
-/// with their flags and date; `kept` is left empty.
-fn with_flags(
-    store: &Store,
-    kept: &mut Vec<(i64, ListEntry, u8)>,
-) -> Result<Vec<(i64, ListEntry)>, StoreError> {
-    let ids: Vec<ArticleId> = kept.iter().map(|(_, e, _)| e.id).collect();
-    let flags = store.flags_of_sorted(&ids)?;
-    let matched = kept
-        .drain(..)
-        .zip(flags)
-        .filter(|((_, _, states), f)| states & state_bit(f.read, f.starred) != 0)
-        .map(|((date, entry, _), f)| (date, ListEntry { read: f.read, starred: f.starred, ..entry }))
-        .collect();
-    Ok(matched)
+/// The articles with tags of their own, when a query tests tags (usually few: given by
+/// filters or by hand); `None` when none does.
+fn own_tagged(store: &Store, queries: &[Query]) -> Result<Option<HashSet<ArticleId>>, StoreError> {
+    if !queries.iter().any(|q| q.expr.any_test(&|t| matches!(t, Test::Tag(_)))) {
+        return Ok(None);
+    }
+    Ok(Some(store.articles_with_own_tags().collect::<Result<_, _>>()?))
 }
 
-/// `each` of the store's articles' metadata, cut into parts of ids, one a core (at most four)
-/// run side by side; the parts' answers in id order.
-fn side_by_side<R: Send>(
-    store: &Store,
-    each: impl Fn(&mut dyn Iterator<Item = Result<ArticleMeta, StoreError>>) -> Result<R, StoreError> + Sync,
-) -> Result<Vec<R>, StoreError> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(4);
-    let mut parts = store.scan_metadata_in_parts(cores)?;
-    let Some(mut first) = (!parts.is_empty()).then(|| parts.remove(0)) else { return Ok(Vec::new()) };
-    std::thread::scope(|scope| {
-        let each = &each;
-        let others: Vec<_> = parts.into_iter().map(|mut part| scope.spawn(move || each(&mut part))).collect();
-        let mut done = vec![each(&mut first)];
-        for other in others {
-            // A test that panicked panics here, as it would have on this thread.
-            done.push(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-        }
-        done.into_iter().collect()
-    })
+/// A candidate of a pass: the article as its pack holds it, with its own tags known to be
+/// none unless `tagged` has it.
+fn packed_candidate<'a>(
+    store: &'a Store,
+    feeds: &'a HashMap<FeedId, FeedRecord>,
+    packed: Packed<'a>,
+    tagged: &Option<HashSet<ArticleId>>,
+    now: i64,
+) -> Candidate<'a> {
+    let flags = packed.flags();
+    let entry = ListEntry { id: packed.id, feed: packed.feed, read: flags.read, starred: flags.starred };
+    let mut c = Candidate::new(store, feeds, entry, now);
+    c.packed = Some(packed);
+    if tagged.as_ref().is_none_or(|tagged| !tagged.contains(&packed.id)) {
+        c.article_tags = Some(Vec::new());
+    }
+    c
 }
 
 /// The articles an expression can match, newest first with their dates, when its dates or its
-/// feeds narrow them to a tenth of the store or less (reading an article by key costs about
-/// four times a scan's reading it): `age<7d` over years of articles, `tag:tech` over 300 feeds.
-/// `None` when a pass over every article is cheaper.
+/// feeds narrow them to a [`KEY_READ_COST`]th of the store or less: `age<7d` over years of
+/// articles, `tag:tech` over 300 feeds. `None` when a pass over the packs is cheaper.
 fn narrowed(
     store: &Store,
     feeds: &HashMap<FeedId, FeedRecord>,
@@ -212,7 +197,7 @@ fn narrowed(
     for &feed in &named {
         size += store.counts(feed)?.total;
     }
-    if size > store.article_total()? / 10 {
+    if size > store.article_total()? / KEY_READ_COST {
         return Ok(None);
     }
     let mut out = Vec::new();
@@ -281,29 +266,19 @@ pub(super) fn feeds_plan(e: &Expr, feeds: &HashMap<FeedId, FeedRecord>) -> Feeds
     }
 }
 
-/// Whether the articles inside `dates` are few enough to read by key (a tenth of the store at
-/// most; reading by key costs about four times a scan's reading an article): `age<7d` over
-/// years of articles.
+/// What reading an article through an index and by key costs (a step of the index's walk,
+/// its records read: 1-3 us), in articles of a pass over the packs (60-100 ns each at 100,000
+/// articles, two cores).
+const KEY_READ_COST: u64 = 32;
+
+/// Whether the articles inside `dates` are few enough to read by key (a [`KEY_READ_COST`]th
+/// of the store at most): `age<7d` over years of articles.
 fn few_dated(store: &Store, dates: DateRange) -> Result<bool, StoreError> {
     if dates.is_all() {
         return Ok(false);
     }
-    let total = usize::try_from(store.article_total()?).unwrap_or(usize::MAX);
-    Ok(!store.dated_more_than(dates, total / 10)?)
-}
-
-/// Whether a test needs the article's metadata (its title, author, link, date, images or
-/// enclosures): then a pass over all of them is cheaper read in order than by key.
-fn reads_metadata(e: &Expr) -> bool {
-    e.any_test(&|t| {
-        matches!(
-            t,
-            Test::Text(TextField::Title | TextField::Author | TextField::Link, _)
-                | Test::Date { .. }
-                | Test::Age(..)
-                | Test::Has(_)
-        )
-    })
+    let total = store.article_total()? / KEY_READ_COST;
+    Ok(!store.dated_more_than(dates, usize::try_from(total).unwrap_or(usize::MAX))?)
 }
 
 /// Which of `ids` (a list the reader shows) `query` matches, in their order.
@@ -408,49 +383,18 @@ fn count_in_one_pass(
     }
     let threads = threads_for(queries);
     if threads == 1 {
-        let tests: Vec<FlagTests> = queries.iter().map(|q| FlagTests::of(&q.expr)).collect();
-        let parts = side_by_side(store, |scan| {
+        let tagged = own_tagged(store, queries)?;
+        let parts = side_by_side(store, |range| {
             let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
-            // Articles some query matches in some state of their flags: the states, query by
-            // query, till their flags are read.
-            let mut kept: Vec<ListEntry> = Vec::new();
-            let mut states: Vec<u8> = Vec::new();
-            let mut tally = |kept: &mut Vec<ListEntry>, states: &mut Vec<u8>| {
-                let ids: Vec<ArticleId> = kept.iter().map(|e| e.id).collect();
-                let flags = store.flags_of_sorted(&ids)?;
-                for ((i, entry), f) in kept.drain(..).enumerate().zip(flags) {
-                    let entry = ListEntry { read: f.read, starred: f.starred, ..entry };
-                    let bit = state_bit(f.read, f.starred);
-                    let of_article = &states[i * queries.len()..(i + 1) * queries.len()];
-                    for (query_states, by_feed) in of_article.iter().zip(counts.iter_mut()) {
-                        if query_states & bit != 0 {
-                            add_to(by_feed, entry);
-                        }
+            packs::for_each(store, range, |packed| {
+                let mut c = packed_candidate(store, feeds, packed, &tagged, now);
+                for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
+                    if c.matches(&query.expr)? {
+                        add_to(by_feed, c.entry);
                     }
                 }
-                states.clear();
-                Ok::<(), StoreError>(())
-            };
-            for meta in scan {
-                let meta = meta?;
-                let entry = ListEntry { id: meta.id, feed: meta.feed, read: false, starred: false };
-                // Metadata comes with the scan; tags are read once for all the queries.
-                let mut c = Candidate::new(store, feeds, entry, now);
-                c.meta = Some(Some(meta));
-                let at = states.len();
-                for (query, &tests) in queries.iter().zip(&tests) {
-                    states.push(c.matching_states(&query.expr, tests, ALL_STATES)?);
-                }
-                if states[at..].iter().all(|&s| s == 0) {
-                    states.truncate(at);
-                    continue;
-                }
-                kept.push(entry);
-                if kept.len() >= FLAGS_BLOCK {
-                    tally(&mut kept, &mut states)?;
-                }
-            }
-            tally(&mut kept, &mut states)?;
+                Ok(())
+            })?;
             Ok(counts)
         })?;
         for part in parts {
@@ -498,7 +442,7 @@ pub(crate) fn tests_starred(e: &Expr) -> bool {
 
 /// [`count_matches_by_feed`] for queries that all [`needs_no_article`], without reading
 /// articles: those that do not test `starred` from the feeds' counters
-/// ([`count_by_feed_counters`]), the others from one scan of the small flags records.
+/// ([`count_by_feed_counters`]), the others from one pass over the packs (their flags).
 pub(crate) fn count_without_articles(
     store: &Store,
     queries: &[Query],
@@ -509,7 +453,7 @@ pub(crate) fn count_without_articles(
         (0..queries.len()).partition(|&i| tests_starred(&queries[i].expr));
     type Counting =
         fn(&Store, &[Query], i64) -> Result<Vec<HashMap<FeedId, crate::store::Counts>>, StoreError>;
-    let ways: [(Vec<usize>, Counting); 2] = [(counted, count_by_feed_counters), (starred, count_by_flags)];
+    let ways: [(Vec<usize>, Counting); 2] = [(counted, count_by_feed_counters), (starred, count_by_packs)];
     for (at, count) in ways.iter().filter(|(at, _)| !at.is_empty()) {
         let picked: Vec<Query> = at.iter().map(|&i| queries[i].clone()).collect();
         for (&i, by_feed) in at.iter().zip(count(store, &picked, now)?) {
@@ -524,35 +468,14 @@ fn shown_feeds(store: &Store, feeds: &HashMap<FeedId, FeedRecord>) -> std::colle
     feeds.keys().copied().filter(|f| !store.is_hidden(*f)).collect()
 }
 
-/// Counts from every article's flags record (its read and starred bits and its feed), reading
-/// only the own tags of the articles that have some.
-fn count_by_flags(
+/// Counts of queries that test `starred`: one pass over the packs, which hold every article's
+/// flags beside its feed.
+fn count_by_packs(
     store: &Store,
     queries: &[Query],
     now: i64,
 ) -> Result<Vec<HashMap<FeedId, crate::store::Counts>>, StoreError> {
-    let feeds = feeds_by_id(store)?;
-    let shown = shown_feeds(store, &feeds);
-    let tagged = store.articles_with_own_tags().collect::<Result<std::collections::HashSet<_>, _>>()?;
-    let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
-    for entry in store.flag_entries() {
-        let entry = entry?;
-        if !shown.contains(&entry.feed) {
-            continue;
-        }
-        let mut c = Candidate::new(store, &feeds, entry, now);
-        if !tagged.contains(&entry.id) {
-            c.article_tags = Some(Vec::new());
-        }
-        for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
-            if c.matches(&query.expr)? {
-                let count = by_feed.entry(entry.feed).or_default();
-                count.total += 1;
-                count.unread += u64::from(!entry.read);
-            }
-        }
-    }
-    Ok(counts)
+    count_in_one_pass(store, &feeds_by_id(store)?, queries, now)
 }
 
 /// [`count_matches_by_feed`] for queries that [`needs_no_article`] and do not test `starred`, without a pass
@@ -738,6 +661,8 @@ pub(super) struct Candidate<'a> {
     pub(super) meta: Option<Option<ArticleMeta>>,
     /// Its own tags, folded, once read (or given, for an article not stored yet).
     pub(super) article_tags: Option<Vec<String>>,
+    /// What a pass read of it: its texts folded, date and what it has (then `meta` is not read).
+    packed: Option<Packed<'a>>,
     /// The body as folded plain text.
     content: Option<String>,
     title: Option<String>,
@@ -750,43 +675,23 @@ impl<'a> Candidate<'a> {
         entry: ListEntry,
         now: i64,
     ) -> Self {
-        Candidate { store, feeds, entry, now, meta: None, article_tags: None, content: None, title: None }
+        Candidate {
+            store,
+            feeds,
+            entry,
+            now,
+            meta: None,
+            article_tags: None,
+            packed: None,
+            content: None,
+            title: None,
+        }
     }
 
     /// The body of an article not stored yet.
     /// `text` as [`crate::store::ArticleBody::text`] gives it.
     pub(super) fn set_content(&mut self, text: &str) {
         self.content = Some(super::fold(text));
-    }
-
-    /// The states of its flags (bits as [`state_bit`]) among `allowed` in which the article
-    /// matches `e`: a pass tests an article before its flags are read, and reads them only for
-    /// the articles some state matches. A flag `e` does not test is not tried both ways.
-    fn matching_states(&mut self, e: &Expr, tests: FlagTests, allowed: u8) -> Result<u8, StoreError> {
-        let mut answers: [Option<bool>; 4] = [None; 4];
-        let mut states = 0;
-        for (read, starred) in [(false, false), (true, false), (false, true), (true, true)] {
-            if allowed & state_bit(read, starred) == 0 {
-                continue;
-            }
-            // The state whose answer this one shares.
-            let (read_tried, starred_tried) = (read && tests.read, starred && tests.starred);
-            let slot = usize::from(read_tried) | (usize::from(starred_tried) << 1);
-            let matched = match answers[slot] {
-                Some(matched) => matched,
-                None => {
-                    self.entry.read = read_tried;
-                    self.entry.starred = starred_tried;
-                    let matched = self.matches(e)?;
-                    answers[slot] = Some(matched);
-                    matched
-                }
-            };
-            if matched {
-                states |= state_bit(read, starred);
-            }
-        }
-        Ok(states)
     }
 
     pub(super) fn matches(&mut self, e: &Expr) -> Result<bool, StoreError> {
@@ -838,12 +743,34 @@ impl<'a> Candidate<'a> {
         Ok(self.content.as_deref().unwrap_or(""))
     }
 
-    fn folded_title(&mut self) -> Result<&str, StoreError> {
+    fn folded_title(&mut self) -> Result<&[u8], StoreError> {
+        if let Some(packed) = self.packed {
+            return Ok(packed.title);
+        }
         if self.title.is_none() {
             let t = self.meta()?.map(|m| super::fold(&m.title)).unwrap_or_default();
             self.title = Some(t);
         }
-        Ok(self.title.as_deref().unwrap_or(""))
+        Ok(self.title.as_deref().unwrap_or("").as_bytes())
+    }
+
+    /// Whether its author (`TextField::Author`) or link, folded, has `word`.
+    fn field_has(&mut self, field: TextField, word: &str) -> Result<bool, StoreError> {
+        if let Some(packed) = self.packed {
+            let text = if field == TextField::Author { packed.author } else { packed.link };
+            return Ok(text.is_some_and(|t| contains(t, word)));
+        }
+        Ok(self
+            .meta()?
+            .and_then(|m| if field == TextField::Author { m.author.as_deref() } else { m.link.as_deref() })
+            .is_some_and(|t| super::fold(t).contains(word)))
+    }
+
+    fn date(&mut self) -> Result<Option<i64>, StoreError> {
+        if let Some(packed) = self.packed {
+            return Ok(Some(packed.date));
+        }
+        Ok(self.meta()?.map(|m| m.date))
     }
 
     fn test(&mut self, t: &Test) -> Result<bool, StoreError> {
@@ -860,27 +787,20 @@ impl<'a> Candidate<'a> {
                     || self.has_own_tag(tag)?
             }
             Test::Text(field, word) => match field {
-                TextField::Title => self.folded_title()?.contains(word.as_str()),
-                TextField::Content => contains(self.content()?, word),
+                TextField::Title => contains(self.folded_title()?, word),
+                TextField::Content => contains(self.content()?.as_bytes(), word),
                 TextField::TitleOrContent => {
-                    self.folded_title()?.contains(word.as_str()) || contains(self.content()?, word)
+                    contains(self.folded_title()?, word) || contains(self.content()?.as_bytes(), word)
                 }
-                TextField::Author => self
-                    .meta()?
-                    .and_then(|m| m.author.as_deref())
-                    .is_some_and(|a| super::fold(a).contains(word.as_str())),
-                TextField::Link => self
-                    .meta()?
-                    .and_then(|m| m.link.as_deref())
-                    .is_some_and(|l| super::fold(l).contains(word.as_str())),
+                TextField::Author | TextField::Link => self.field_has(*field, word)?,
             },
             Test::Date { from, until } => self
-                .meta()?
-                .is_some_and(|m| from.is_none_or(|f| m.date >= f) && until.is_none_or(|u| m.date < u)),
+                .date()?
+                .is_some_and(|date| from.is_none_or(|f| date >= f) && until.is_none_or(|u| date < u)),
             Test::Age(cmp, secs) => {
                 let now = self.now;
-                self.meta()?.is_some_and(|m| {
-                    let age = now - m.date;
+                self.date()?.is_some_and(|date| {
+                    let age = now - date;
                     match cmp {
                         Cmp::Less => age < *secs,
                         Cmp::LessEq => age <= *secs,
@@ -889,6 +809,7 @@ impl<'a> Candidate<'a> {
                     }
                 })
             }
+            Test::Has(what) if self.packed.is_some() => self.packed.is_some_and(|p| p.has(*what)),
             Test::Has(what) => self.meta()?.is_some_and(|m| match what {
                 HasWhat::Images => m.image_count > 0,
                 HasWhat::Enclosure => !m.enclosures.is_empty(),
@@ -908,6 +829,6 @@ impl Drop for Candidate<'_> {
 }
 
 /// `text.contains(word)`, with memchr's vectorised search: a body is long, a word short.
-fn contains(text: &str, word: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), word.as_bytes()).is_some()
+fn contains(text: &[u8], word: &str) -> bool {
+    memchr::memmem::find(text, word.as_bytes()).is_some()
 }

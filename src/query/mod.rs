@@ -9,6 +9,7 @@ mod content;
 pub mod counts;
 mod eval;
 pub(crate) mod filters;
+pub(crate) mod packs;
 mod parse;
 
 pub use eval::count_matches;

@@ -556,7 +556,7 @@ pub(super) fn store_articles_with(
 
 /// Which of `all` the query matches, tested one article after the other: the reference the
 /// evaluator's plans and threads are checked against.
-fn one_by_one(
+pub(super) fn one_by_one(
     store: &crate::store::Store,
     feeds: &std::collections::HashMap<crate::model::FeedId, crate::store::FeedRecord>,
     all: &[crate::store::ListEntry],
@@ -573,7 +573,7 @@ fn one_by_one(
 /// two of them at the same second), and nine small feeds of ten (those from 6 on tagged
 /// `tech`, 8 also `news`); some read, some starred, some with an author or a link, a few with
 /// tags of their own.
-fn dated_store(now: i64) -> (tempfile::TempDir, crate::store::Store) {
+pub(super) fn dated_store(now: i64) -> (tempfile::TempDir, crate::store::Store) {
     use crate::store::{NewFeed, Store, StoreSettings};
     let dir = tempfile::tempdir().unwrap();
     let settings = StoreSettings::default();

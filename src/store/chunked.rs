@@ -33,7 +33,7 @@ use super::codec::{
 };
 use super::{
     abort, adjust_counts, apply_merge, bump_records, tx_error, write_article, ApplyStats, ArticleMeta,
-    FeedUpdate, Flags, Incoming, MergePlan, PreparedArticle, Store, StoreError,
+    FeedUpdate, Flags, Incoming, MergePlan, PreparedArticle, Stale, Store, StoreError,
 };
 use crate::model::{ArticleId, FeedId};
 
@@ -232,7 +232,7 @@ impl Store {
         let journal = pending_key(feed);
         self.all_trees()
             .transaction(|t| {
-                let [meta, feeds, _urls, articles, bodies, keys, findex, dindex, flags, counters, _flog, search_pending, tags] =
+                let [meta, feeds, _urls, articles, bodies, keys, findex, dindex, flags, counters, _flog, search_pending, tags, packs_pending] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
@@ -265,7 +265,19 @@ impl Store {
                 // The one place a chunk's articles are written: whatever else apply_merge
                 // writes per article is chunked (and journaled by id) with them.
                 let stats = apply_merge(
-                    feed, update, plan, now, meta, articles, bodies, keys, findex, dindex, flags, counters, search_pending,
+                    feed,
+                    update,
+                    plan,
+                    now,
+                    meta,
+                    articles,
+                    bodies,
+                    keys,
+                    findex,
+                    dindex,
+                    flags,
+                    counters,
+                    Stale { search: search_pending, packs: packs_pending },
                     tags,
                 )?;
                 let end = peek_next_id(meta.get("next_article_id")?.as_deref());
@@ -299,7 +311,7 @@ impl Store {
         let prefix = feed_key(feed);
         self.all_trees()
             .transaction(|t| {
-                let [meta, feeds, _urls, articles, bodies, keys, findex, dindex, flags, counters, _flog, search_pending, tags] =
+                let [meta, feeds, _urls, articles, bodies, keys, findex, dindex, flags, counters, _flog, search_pending, tags, packs_pending] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
@@ -317,7 +329,7 @@ impl Store {
                     }
                     articles.remove(&article_key(id))?;
                     bodies.remove(&article_key(id))?;
-                    crate::search::mark_pending(search_pending, id)?;
+                    Stale { search: search_pending, packs: packs_pending }.article(id)?;
                     findex.remove(&feed_index_key(feed, m.date, id))?;
                     dindex.remove(&date_index_key(m.date, id))?;
                     let identity = identity_key(feed, &m.key);
@@ -352,7 +364,7 @@ impl Store {
             }
             self.all_trees()
                 .transaction(|t| {
-                    let [meta, _feeds, _urls, articles, bodies, _keys, findex, dindex, _flags, _counters, _flog, search_pending, _tags] =
+                    let [meta, _feeds, _urls, articles, bodies, _keys, findex, dindex, _flags, _counters, _flog, search_pending, _tags, packs_pending] =
                         &t[..]
                     else {
                         return abort(StoreError::Corrupt("transaction tree count".into()));
@@ -371,7 +383,7 @@ impl Store {
                         findex.remove(&feed_index_key(feed, cur.date, id))?;
                         dindex.remove(&date_index_key(cur.date, id))?;
                         write_article(&old, body, articles, bodies, findex, dindex)?;
-                        crate::search::mark_pending(search_pending, id)?;
+                        Stale { search: search_pending, packs: packs_pending }.article(id)?;
                     }
                     Ok(())
                 })

@@ -42,7 +42,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 
 pub use codec::Counts;
-pub(crate) use codec::{compress_body, decompress_body, Records};
+pub(crate) use codec::{compress_body, decompress_body, read_u64, Records};
 pub use datadir::STAMP_FILE;
 pub use records::*;
 pub use repair::RepairReport;
@@ -50,7 +50,7 @@ pub use repair::RepairReport;
 use crate::model::{ArticleId, ArticleKey, FeedId};
 use codec::{
     article_key, date_bits, date_from_bits, date_index_key, decode, encode, feed_index_key, feed_key,
-    fetch_log_key, identity_key, read_u64,
+    fetch_log_key, identity_key,
 };
 use datadir::{DirState, Stamp};
 
@@ -156,7 +156,7 @@ pub struct Store {
     article_keys: sled::Tree,
     pub(crate) feed_index: sled::Tree,
     date_index: sled::Tree,
-    flags: sled::Tree,
+    pub(crate) flags: sled::Tree,
     counters: sled::Tree,
     fetch_log: sled::Tree,
     /// Article id -> the article's own tags (given by `[[filter]]`s), sorted; no record for
@@ -177,6 +177,13 @@ pub struct Store {
     /// Held while the search index catches up: one catch-up at a time, and what catch-ups
     /// keep between them.
     pub(crate) search_turn: Arc<Mutex<crate::search::index::Turn>>,
+    /// Every article's metadata that queries test, folded, with its flags, by bucket of ids;
+    /// and the articles whose entry is not up to date, marked by the write that changes them
+    /// (see `crate::query::packs`).
+    pub(crate) packs: sled::Tree,
+    pub(crate) packs_pending: sled::Tree,
+    /// Held while the packs catch up: one catch-up at a time.
+    pub(crate) packs_turn: Arc<Mutex<()>>,
     /// Held while flushing and stamping, so stamps are written in the order of the states
     /// they describe.
     stamping: Arc<Mutex<()>>,
@@ -193,7 +200,7 @@ pub struct Flags {
 }
 
 impl Flags {
-    fn to_bytes(self, feed: FeedId) -> [u8; 9] {
+    pub(crate) fn to_bytes(self, feed: FeedId) -> [u8; 9] {
         let mut b = [0u8; 9];
         b[0] = u8::from(self.read) | (u8::from(self.starred) << 1);
         b[1..].copy_from_slice(&feed_key(feed));
@@ -459,6 +466,9 @@ impl Store {
                 search_docs: tree("search_docs")?,
                 search_terms: tree("search_terms")?,
                 search_turn: Arc::default(),
+                packs: tree("packs")?,
+                packs_pending: tree("packs_pending")?,
+                packs_turn: Arc::default(),
                 stamping: Arc::new(Mutex::new(())),
                 removing: Arc::new(RwLock::new(HashSet::new())),
                 db,
@@ -478,7 +488,7 @@ impl Store {
     }
 
     /// Every tree, in the order the multi-tree transactions destructure them.
-    fn all_trees(&self) -> [&sled::Tree; 13] {
+    fn all_trees(&self) -> [&sled::Tree; 14] {
         [
             &self.meta,
             &self.feeds,
@@ -493,6 +503,7 @@ impl Store {
             &self.fetch_log,
             &self.search_pending,
             &self.article_tags,
+            &self.packs_pending,
         ]
     }
 
@@ -575,6 +586,7 @@ impl Store {
                 batch.insert(RECORDS_KEY, &Records::default().to_bytes());
                 // An empty index of no articles is complete: no build is ever needed.
                 crate::search::mark_built(&mut batch, 0);
+                crate::query::packs::mark_built(&mut batch, 0);
                 self.meta.apply_batch(batch)?;
                 self.flush()?;
                 return Ok(());
@@ -733,12 +745,13 @@ impl Store {
             self.article_keys.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
         self.all_trees()
             .transaction(|t| {
-                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog, pending, tags] =
+                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog, pending, tags, packs_pending] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
                 };
-                let trees = removal::ArticleTrees { articles, bodies, findex, dindex, flags, tags, pending };
+                let stale = Stale { search: pending, packs: packs_pending };
+                let trees = removal::ArticleTrees { articles, bodies, findex, dindex, flags, tags, stale };
                 let mut removed = 0i64;
                 for k in &index {
                     removed += i64::from(trees.remove_indexed(k)?);
@@ -925,34 +938,6 @@ impl Store {
         self.scan_article_ids(None, None)
     }
 
-    /// Every stored article's metadata, in id order, cut into at most `parts` scans of ids one
-    /// after another, to run side by side: sled reads each item of a scan with a descent of its
-    /// tree, so one scan keeps one core busy. Without the flags, whose walk costs as much again:
-    /// a pass tests the metadata first and reads the flags of the articles it keeps
-    /// ([`Store::flags_of_sorted`]).
-    pub(crate) fn scan_metadata_in_parts(
-        &self,
-        parts: usize,
-    ) -> Result<Vec<impl Iterator<Item = Result<ArticleMeta, StoreError>> + '_>, StoreError> {
-        let first = self.articles.first()?.and_then(|(k, _)| read_u64(&k));
-        let last = self.articles.last()?.and_then(|(k, _)| read_u64(&k));
-        let (Some(first), Some(last)) = (first, last) else {
-            return Ok(vec![self.scan_metadata_ids(None, None)]);
-        };
-        let parts = u64::try_from(parts.max(1)).unwrap_or(1);
-        let step = ((last - first) / parts).max(1);
-        let mut cuts: Vec<u64> = (1..parts).map(|i| first + i * step).filter(|&c| c <= last).collect();
-        cuts.dedup();
-        let mut scans = Vec::with_capacity(cuts.len() + 1);
-        let mut from = None;
-        for cut in cuts {
-            scans.push(self.scan_metadata_ids(from, Some(ArticleId(cut))));
-            from = Some(ArticleId(cut));
-        }
-        scans.push(self.scan_metadata_ids(from, None));
-        Ok(scans)
-    }
-
     /// The metadata of the articles from `from` (included) to `until` (left out), in id order;
     /// a feed being removed is gone: its articles left are not scanned.
     fn scan_metadata_ids(
@@ -994,33 +979,6 @@ impl Store {
             };
             Ok((ListEntry { id: meta.id, feed: meta.feed, read: flags.read, starred: flags.starred }, meta))
         })
-    }
-
-    /// The flags of `ids` (increasing), in their order; an article without flags has none set.
-    /// Read by key when they are few among the ids they span, else by one walk of that range of
-    /// the flags records (a walk's step costs about a third of a read by key).
-    pub(crate) fn flags_of_sorted(&self, ids: &[ArticleId]) -> Result<Vec<Flags>, StoreError> {
-        /// A read by key costs about this many steps of a walk.
-        const KEY_READ_STEPS: u64 = 3;
-        let (Some(first), Some(last)) = (ids.first(), ids.last()) else { return Ok(Vec::new()) };
-        let span = last.0.saturating_sub(first.0).saturating_add(1);
-        if (ids.len() as u64).saturating_mul(KEY_READ_STEPS) < span {
-            return ids.iter().map(|&id| self.flags(id)).collect();
-        }
-        let mut walk = self.flags.range(article_key(*first)..=article_key(*last));
-        let mut next = walk.next().transpose()?;
-        let mut out = Vec::with_capacity(ids.len());
-        for &id in ids {
-            let key = article_key(id);
-            while next.as_ref().is_some_and(|(k, _)| k.as_ref() < key.as_slice()) {
-                next = walk.next().transpose()?;
-            }
-            out.push(match &next {
-                Some((k, v)) if k.as_ref() == key.as_slice() => Flags::from_bytes(v).0,
-                _ => Flags::default(),
-            });
-        }
-        Ok(out)
     }
 
     /// Metadata and flags of the given articles, in the given order; ids no longer stored are
@@ -1087,20 +1045,6 @@ impl Store {
         }
     }
 
-    /// Every article's flags record as a list entry, in id order: the smallest record an
-    /// article has (9 bytes), for counts that need nothing else.
-    pub(crate) fn flag_entries(&self) -> impl Iterator<Item = Result<ListEntry, StoreError>> + '_ {
-        self.flags.iter().filter_map(|kv| match kv {
-            Ok((k, v)) => match (read_u64(&k), Flags::from_bytes(&v)) {
-                (Some(id), (flags, Some(feed))) => {
-                    Some(Ok(ListEntry { id: ArticleId(id), feed, read: flags.read, starred: flags.starred }))
-                }
-                _ => None,
-            },
-            Err(e) => Some(Err(e.into())),
-        })
-    }
-
     /// The articles that have tags of their own, in id order (keys only).
     pub(crate) fn articles_with_own_tags(&self) -> impl Iterator<Item = Result<ArticleId, StoreError>> + '_ {
         self.article_tags.iter().keys().filter_map(|k| match k {
@@ -1160,14 +1104,14 @@ impl Store {
             .map_err(tx_error)
     }
 
-    fn article_meta(&self, id: ArticleId) -> Result<Option<ArticleMeta>, StoreError> {
+    pub(crate) fn article_meta(&self, id: ArticleId) -> Result<Option<ArticleMeta>, StoreError> {
         match self.articles.get(article_key(id))? {
             Some(v) => Ok(Some(decode("article", &v)?)),
             None => Ok(None),
         }
     }
 
-    fn flags(&self, id: ArticleId) -> Result<Flags, StoreError> {
+    pub(crate) fn flags(&self, id: ArticleId) -> Result<Flags, StoreError> {
         Ok(self.flags.get(article_key(id))?.map(|v| Flags::from_bytes(&v).0).unwrap_or_default())
     }
 
@@ -1212,8 +1156,8 @@ impl Store {
         let now_ms = chrono::Utc::now().timestamp_millis();
         // Chunks keep one transaction's write set modest when marking a whole database read.
         for chunk in ids.chunks(2000) {
-            let changed = (&self.meta, &self.flags, &self.counters, &self.sync)
-                .transaction(|(meta, flags, counters, sync)| {
+            let changed = (&self.meta, &self.flags, &self.counters, &self.sync, &self.packs_pending)
+                .transaction(|(meta, flags, counters, sync, packs_pending)| {
                     let mut changed = Vec::new();
                     let mut deltas: HashMap<FeedId, i64> = HashMap::new();
                     for &id in chunk {
@@ -1233,6 +1177,7 @@ impl Store {
                             *deltas.entry(feed).or_default() += if f.read { -1 } else { 1 };
                         }
                         flags.insert(&article_key(id), &f.to_bytes(feed))?;
+                        crate::query::packs::mark_stale(packs_pending, id)?;
                         if origin == FlagOrigin::Local {
                             sync_state::enqueue(sync, id, mark, now_ms)?;
                         }
@@ -1339,7 +1284,7 @@ impl Store {
         let stats = self
             .all_trees()
             .transaction(|t| {
-                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog, pending, tags] =
+                let [meta, feeds, urls, articles, bodies, keys, findex, dindex, flags, counters, flog, pending, tags, packs_pending] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
@@ -1361,8 +1306,20 @@ impl Store {
                             return abort(StoreError::Corrupt("missing merge plan".into()));
                         };
                         stats = apply_merge(
-                            feed, update, plan, now, meta, articles, bodies, keys, findex, dindex, flags,
-                            counters, pending, tags,
+                            feed,
+                            update,
+                            plan,
+                            now,
+                            meta,
+                            articles,
+                            bodies,
+                            keys,
+                            findex,
+                            dindex,
+                            flags,
+                            counters,
+                            Stale { search: pending, packs: packs_pending },
+                            tags,
                         )?;
                         if let Some(done) = &chunked {
                             stats.new += done.new;
@@ -1742,6 +1699,7 @@ impl Store {
             }
         }
         crate::search::verify(self, &mut rep.problems)?;
+        crate::query::packs::verify(self, &mut rep.problems)?;
         Ok(rep)
     }
 
@@ -1759,8 +1717,8 @@ impl Store {
     ) -> Result<ImportFlagsReport, StoreError> {
         let mut report = ImportFlagsReport::default();
         for chunk in states.chunks(2000) {
-            let r = (&self.article_keys, &self.flags, &self.counters)
-                .transaction(|(keys, flags, counters)| {
+            let r = (&self.article_keys, &self.flags, &self.counters, &self.packs_pending)
+                .transaction(|(keys, flags, counters, packs_pending)| {
                     let mut r = ImportFlagsReport::default();
                     let mut deltas: HashMap<FeedId, i64> = HashMap::new();
                     for (feed, candidates, want) in chunk {
@@ -1792,6 +1750,7 @@ impl Store {
                             *deltas.entry(owner).or_default() -= 1;
                         }
                         flags.insert(&article_key(id), &after.to_bytes(owner))?;
+                        crate::query::packs::mark_stale(packs_pending, id)?;
                         r.changed += 1;
                     }
                     for (feed, delta) in deltas {
@@ -1843,6 +1802,7 @@ fn bump_records(meta: &TransactionalTree, feeds: i64, articles: i64) -> TxResult
     // This build's changes keep the search index's pending list; this tells them from the
     // changes of a build without search, which leave the index silently behind.
     crate::search::note_change(meta, before, r.seq)?;
+    crate::query::packs::note_change(meta, before, r.seq)?;
     Ok(())
 }
 
@@ -2027,7 +1987,7 @@ fn apply_merge(
     dindex: &TransactionalTree,
     flags: &TransactionalTree,
     counters: &TransactionalTree,
-    pending: &TransactionalTree,
+    stale: Stale<'_>,
     tags: &TransactionalTree,
 ) -> TxResult<ApplyStats> {
     let mut stats = ApplyStats::default();
@@ -2053,7 +2013,7 @@ fn apply_merge(
                 if let Some(verdict) = verdict.filter(|v| !v.tags.is_empty()) {
                     tags.insert(&article_key(id), encode_tags(&verdict.tags))?;
                 }
-                crate::search::mark_pending(pending, id)?;
+                stale.article(id)?;
                 d_unread += i64::from(!f.read);
                 d_total += 1;
                 stats.new += 1;
@@ -2073,7 +2033,7 @@ fn apply_merge(
                     dindex.remove(&date_index_key(old.date, id))?;
                 }
                 write_article(&m, &p.body, articles, bodies, findex, dindex)?;
-                crate::search::mark_pending(pending, id)?;
+                stale.article(id)?;
                 stats.updated += 1;
             }
         }
@@ -2092,7 +2052,7 @@ fn apply_merge(
         findex.remove(&feed_index_key(feed, m.date, m.id))?;
         dindex.remove(&date_index_key(m.date, m.id))?;
         keys.insert(&identity_key(feed, &m.key), &TOMBSTONE.to_be_bytes())?;
-        crate::search::mark_pending(pending, m.id)?;
+        stale.article(m.id)?;
         d_total -= 1;
         if !f.read {
             d_unread -= 1;
@@ -2105,6 +2065,26 @@ fn apply_merge(
     let c = adjust_counts(counters, feed, d_unread, d_total)?;
     stats.total = c.total;
     Ok(stats)
+}
+
+/// The lists of articles whose derived records are behind their own, both marked in the
+/// transaction that writes or removes an article: its search postings
+/// (`crate::search::index`) and its entry in the packs (`crate::query::packs`).
+#[derive(Clone, Copy)]
+pub(super) struct Stale<'t> {
+    pub(super) search: &'t TransactionalTree,
+    pub(super) packs: &'t TransactionalTree,
+}
+
+impl Stale<'_> {
+    /// The article's record was written or removed.
+    pub(super) fn article(
+        &self,
+        id: ArticleId,
+    ) -> Result<(), sled::transaction::UnabortableTransactionError> {
+        crate::search::mark_pending(self.search, id)?;
+        crate::query::packs::mark_stale(self.packs, id)
+    }
 }
 
 /// What [`Store::index_reads`] reads of one article.
@@ -2385,37 +2365,6 @@ mod tests {
         for (entry, meta) in &scanned {
             assert_eq!(store.article(entry.id).unwrap().map(|a| a.meta).as_ref(), Some(meta));
         }
-        // Cut into parts (the removed feed's ids leave a gap), they are the same scan.
-        let metadata: Vec<ArticleMeta> = scanned.iter().map(|(_, meta)| meta.clone()).collect();
-        for parts in 1..=7 {
-            let scans = store.scan_metadata_in_parts(parts).unwrap();
-            assert!(!scans.is_empty() && scans.len() <= parts, "{parts} parts: {}", scans.len());
-            let joined: Vec<ArticleMeta> = scans.into_iter().flatten().map(Result::unwrap).collect();
-            assert_eq!(joined, metadata, "{parts} parts");
-        }
-        // Their flags read afterwards, for any set of them, are what the scan read: by key for
-        // a few spread out, by a walk for many close together (ids of the removed feed and
-        // past the last article have none set).
-        let ids: Vec<ArticleId> = scanned.iter().map(|(e, _)| e.id).collect();
-        let last = ids.last().unwrap().0;
-        let gone: Vec<ArticleId> = (1..=last + 3).map(ArticleId).filter(|id| !ids.contains(id)).collect();
-        assert!(gone.len() >= 20, "the removed feed's articles: {gone:?}");
-        for step in [1, 2, 5, 13] {
-            let mut asked: Vec<ArticleId> = ids.iter().copied().step_by(step).collect();
-            asked.extend(gone.iter().copied().step_by(step));
-            asked.sort_unstable();
-            let expected: Vec<Flags> = asked
-                .iter()
-                .map(|id| {
-                    scanned
-                        .iter()
-                        .find(|(e, _)| e.id == *id)
-                        .map_or(Flags::default(), |(e, _)| Flags { read: e.read, starred: e.starred })
-                })
-                .collect();
-            assert_eq!(store.flags_of_sorted(&asked).unwrap(), expected, "every {step}th");
-        }
-        assert_eq!(store.flags_of_sorted(&[]).unwrap(), Vec::new());
     }
 
     #[test]

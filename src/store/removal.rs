@@ -72,7 +72,7 @@ pub(super) struct ArticleTrees<'t> {
     pub(super) dindex: &'t TransactionalTree,
     pub(super) flags: &'t TransactionalTree,
     pub(super) tags: &'t TransactionalTree,
-    pub(super) pending: &'t TransactionalTree,
+    pub(super) stale: super::Stale<'t>,
 }
 
 impl ArticleTrees<'_> {
@@ -96,7 +96,7 @@ impl ArticleTrees<'_> {
         self.bodies.remove(&article_key(aid))?;
         self.flags.remove(&article_key(aid))?;
         self.tags.remove(&article_key(aid))?;
-        crate::search::mark_pending(self.pending, aid)?;
+        self.stale.article(aid)?;
         Ok(was_there)
     }
 }
@@ -137,7 +137,7 @@ impl Store {
     }
 
     /// Feeds whose removal is under way in this process: their articles are not listed.
-    pub(super) fn hidden_feeds(&self) -> HashSet<FeedId> {
+    pub(crate) fn hidden_feeds(&self) -> HashSet<FeedId> {
         self.removing.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
@@ -207,12 +207,13 @@ impl Store {
         }
         self.all_trees()
             .transaction(|t| {
-                let [meta, _feeds, _urls, articles, bodies, _keys, findex, dindex, flags, _counters, _flog, pending, tags] =
+                let [meta, _feeds, _urls, articles, bodies, _keys, findex, dindex, flags, _counters, _flog, pending, tags, packs_pending] =
                     &t[..]
                 else {
                     return abort(StoreError::Corrupt("transaction tree count".into()));
                 };
-                let trees = ArticleTrees { articles, bodies, findex, dindex, flags, tags, pending };
+                let stale = super::Stale { search: pending, packs: packs_pending };
+                let trees = ArticleTrees { articles, bodies, findex, dindex, flags, tags, stale };
                 let mut removed = 0i64;
                 for k in &index {
                     removed += i64::from(trees.remove_indexed(k)?);

@@ -116,6 +116,7 @@ impl Store {
         }
         // The articles were copied, not stored by a refresh: the index is built anew.
         crate::search::index::start_build(&new)?;
+        crate::query::packs::start_over(&new)?;
         crate::search::catch_up(&new)?;
         new.flush()?;
         report.check = new.check()?;

@@ -953,7 +953,7 @@ impl Store {
     }
 
     /// [`Store::scan_articles`] of the ids from `from` (included) to `until` (left out).
-    fn scan_article_ids(
+    pub(crate) fn scan_article_ids(
         &self,
         from: Option<ArticleId>,
         until: Option<ArticleId>,

@@ -6,7 +6,8 @@
 //! from the counts the last one kept in the store; a query feed of recent dates counted, and
 //! query feeds opened (every match listed). Then `tidings query list --json` as whole
 //! processes: the first (which counts), then min / median / max of 20 (which find them kept).
-//! `cargo bench --bench query_counts` (builds the data once, ~1 min).
+//! Also the size of the packs a pass reads. `cargo bench --bench query_counts` (builds the data
+//! once, ~1 min).
 //!
 //! The target: a query feed's count < 20 ms at 100,000 articles.
 
@@ -113,6 +114,13 @@ fn main() {
         let bodies = parsed(&["content:\"article 999 of feed 42\""]);
         assert_eq!(count_matches(&store, &one, now).unwrap()[0].total, FEEDS as u64);
         assert_eq!(count_matches(&store, &bodies, now).unwrap()[0].total, 1);
+        let packs = tidings::query::packs_size(&store).unwrap();
+        println!(
+            "packs (what a pass reads): {} values, {} bytes, {} bytes per 1,000 articles",
+            packs.packs,
+            packs.bytes,
+            packs.bytes * 1000 / (FEEDS * PER_FEED) as u64
+        );
 
         let mut c = Criterion::default().configure_from_args().sample_size(10);
         c.bench_function("query counts: one pass, one query feed", |b| {

@@ -10,6 +10,7 @@ pub mod counts;
 mod eval;
 pub(crate) mod filters;
 pub(crate) mod packs;
+pub use packs::{size as packs_size, PacksSize};
 mod parse;
 
 pub use eval::count_matches;

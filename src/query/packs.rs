@@ -475,6 +475,24 @@ pub(crate) fn for_each(
     Ok(())
 }
 
+/// How much the packs hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PacksSize {
+    pub packs: u64,
+    /// Their values' bytes (keys and sled's own records left out).
+    pub bytes: u64,
+}
+
+/// The packs' [`PacksSize`] (a walk of them: for benches and reports).
+pub fn size(store: &Store) -> Result<PacksSize, StoreError> {
+    let mut size = PacksSize::default();
+    for v in store.packs.iter().values() {
+        size.packs += 1;
+        size.bytes += v?.len() as u64;
+    }
+    Ok(size)
+}
+
 /// Adds to `problems` what is wrong with the packs: an entry that differs from its article's
 /// records, an article without one, or one of no article, where the article is not pending.
 pub(crate) fn verify(store: &Store, problems: &mut Vec<String>) -> Result<(), StoreError> {

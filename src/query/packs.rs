@@ -225,7 +225,7 @@ pub(crate) fn is_unreadable(e: &StoreError) -> bool {
 /// reads them. Calls run one at a time.
 pub(crate) fn catch_up(store: &Store) -> Result<(), StoreError> {
     let _turn = store.packs_turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if is_built(store)? {
+    if is_built(store)? && !most_are_pending(store)? {
         drain(store)?;
     } else {
         build(store)?;
@@ -237,10 +237,28 @@ pub(crate) fn catch_up(store: &Store) -> Result<(), StoreError> {
 /// calls when it ends, so that the next pass finds little to do.
 pub(crate) fn catch_up_if_built(store: &Store) -> Result<(), StoreError> {
     let _turn = store.packs_turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if is_built(store)? {
-        drain(store)?;
+    if !is_built(store)? {
+        return Ok(());
     }
-    Ok(())
+    if most_are_pending(store)? {
+        build(store)
+    } else {
+        drain(store).map(drop)
+    }
+}
+
+/// Whether over a quarter of the articles are pending (a first refresh's): one scan of them all
+/// then packs them for less than rewriting the packs and unmarking the articles in rounds.
+fn most_are_pending(store: &Store) -> Result<bool, StoreError> {
+    let quarter = usize::try_from(store.article_total()? / 4).unwrap_or(usize::MAX);
+    let mut pending = store.packs_pending.iter().keys();
+    for _ in 0..=quarter {
+        match pending.next() {
+            Some(key) => drop(key?),
+            None => return Ok(false),
+        }
+    }
+    Ok(true)
 }
 
 /// Whether the packs are of this layout and know of every change.
@@ -627,6 +645,14 @@ mod tests {
         store.mark(&ids(14, 0), Mark::Unstar).unwrap();
         assert!(!store.packs_pending.is_empty(), "marks leave their articles pending");
         assert_packs_are_the_records(&store, "marked");
+        // Most of one bucket marked (its pack made again from a walk of its records), under a
+        // quarter of the store (not all packed anew).
+        let bucket: Vec<ArticleId> = (256..256 + WALK_FROM as u64 + 10).map(ArticleId).collect();
+        assert!(bucket.len() < all.len() / 4);
+        store.mark(&bucket, Mark::Star).unwrap();
+        store.mark(&bucket, Mark::Read).unwrap();
+        assert!(store.packs_pending.len() >= WALK_FROM, "{}", store.packs_pending.len());
+        assert_packs_are_the_records(&store, "most of a bucket marked");
 
         // A refetch of a feed that changes some titles and brings articles with every shape of
         // author, link, image and enclosure.

@@ -744,7 +744,7 @@ impl<'a> Candidate<'a> {
     }
 
     fn folded_title(&mut self) -> Result<&[u8], StoreError> {
-        if let Some(packed) = self.packed {
+        if let Some(packed) = self.packed.filter(Packed::has_texts) {
             return Ok(packed.title);
         }
         if self.title.is_none() {
@@ -756,7 +756,7 @@ impl<'a> Candidate<'a> {
 
     /// Whether its author (`TextField::Author`) or link, folded, has `word`.
     fn field_has(&mut self, field: TextField, word: &str) -> Result<bool, StoreError> {
-        if let Some(packed) = self.packed {
+        if let Some(packed) = self.packed.filter(Packed::has_texts) {
             let text = if field == TextField::Author { packed.author } else { packed.link };
             return Ok(text.is_some_and(|t| contains(t, word)));
         }

@@ -17,7 +17,9 @@
 //!   the next pass builds the packs anew (one scan of the articles).
 //!
 //! Texts are stored folded ([`super::fold`]): a change to folding must change
-//! [`PACKS_VERSION`].
+//! [`PACKS_VERSION`]. An article with a text over [`LONGEST_PACKED`] bytes has none of its
+//! texts packed (a pass reads its record for them), so a pack stays small whatever a feed
+//! gives.
 
 use std::collections::HashSet;
 
@@ -42,16 +44,22 @@ const WALK_FROM: usize = (2 << PACK_BITS) / 3;
 const ROUND_BUCKETS: usize = 64;
 
 // An entry's bits.
-const READ: u8 = 1;
-const STARRED: u8 = 1 << 1;
-const IMAGES: u8 = 1 << 2;
-const ENCLOSURE: u8 = 1 << 3;
+const READ: u16 = 1;
+const STARRED: u16 = 1 << 1;
+const IMAGES: u16 = 1 << 2;
+const ENCLOSURE: u16 = 1 << 3;
 /// The author and link fields are there (they may be empty).
-const AUTHOR_FIELD: u8 = 1 << 4;
-const LINK_FIELD: u8 = 1 << 5;
+const AUTHOR_FIELD: u16 = 1 << 4;
+const LINK_FIELD: u16 = 1 << 5;
 /// `has:author` and `has:link`: not empty (the author not blank).
-const HAS_AUTHOR: u8 = 1 << 6;
-const HAS_LINK: u8 = 1 << 7;
+const HAS_AUTHOR: u16 = 1 << 6;
+const HAS_LINK: u16 = 1 << 7;
+/// A text is longer than [`LONGEST_PACKED`]: none is packed, and a test of them reads the
+/// article's record.
+const LONG: u16 = 1 << 8;
+/// The longest title, author or link packed, folded, in bytes: a stranger's feed may give
+/// articles titles of megabytes, and a pack is read whole.
+const LONGEST_PACKED: usize = 2048;
 
 /// Marks an article's entry as out of date, inside the transaction that changes its record
 /// or its flags.
@@ -95,8 +103,8 @@ pub(crate) struct Packed<'p> {
     pub(crate) id: ArticleId,
     pub(crate) feed: FeedId,
     pub(crate) date: i64,
-    bits: u8,
-    /// Folded.
+    bits: u16,
+    /// Folded (empty, as author and link, when [`Packed::has_texts`] is false).
     pub(crate) title: &'p [u8],
     /// Folded; `None` when the article has none.
     pub(crate) author: Option<&'p [u8]>,
@@ -106,6 +114,11 @@ pub(crate) struct Packed<'p> {
 impl Packed<'_> {
     pub(crate) fn flags(&self) -> Flags {
         Flags { read: self.bits & READ != 0, starred: self.bits & STARRED != 0 }
+    }
+
+    /// Whether its title, author and link are packed (they are unless one is long).
+    pub(crate) fn has_texts(&self) -> bool {
+        self.bits & LONG == 0
     }
 
     pub(crate) fn has(&self, what: super::HasWhat) -> bool {
@@ -119,9 +132,16 @@ impl Packed<'_> {
     }
 }
 
-/// Appends an article's entry but its id: feed, date, bits, then the folded title, author
-/// and link (each its length in bytes first; author and link only when there).
+/// Appends an article's entry but its id: feed, date, bits (two bytes), then the folded
+/// title, author and link (each its length in bytes first; author and link only when there;
+/// none when one is long).
 fn encode_entry(meta: &ArticleMeta, flags: Flags, out: &mut Vec<u8>) {
+    let texts: Vec<String> = [Some(meta.title.as_str()), meta.author.as_deref(), meta.link.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(super::fold)
+        .collect();
+    let long = texts.iter().any(|t| t.len() > LONGEST_PACKED);
     let mut bits = 0;
     for (set, bit) in [
         (flags.read, READ),
@@ -132,6 +152,7 @@ fn encode_entry(meta: &ArticleMeta, flags: Flags, out: &mut Vec<u8>) {
         (meta.link.is_some(), LINK_FIELD),
         (meta.author.as_deref().is_some_and(|a| !a.trim().is_empty()), HAS_AUTHOR),
         (meta.link.as_deref().is_some_and(|l| !l.is_empty()), HAS_LINK),
+        (long, LONG),
     ] {
         if set {
             bits |= bit;
@@ -139,11 +160,11 @@ fn encode_entry(meta: &ArticleMeta, flags: Flags, out: &mut Vec<u8>) {
     }
     put_varint(out, meta.feed.0);
     put_varint(out, zigzag(meta.date));
-    out.push(bits);
-    for text in
-        [Some(meta.title.as_str()), meta.author.as_deref(), meta.link.as_deref()].into_iter().flatten()
-    {
-        let folded = super::fold(text);
+    out.extend_from_slice(&bits.to_le_bytes());
+    if long {
+        return;
+    }
+    for folded in texts {
         put_varint(out, folded.len() as u64);
         out.extend_from_slice(folded.as_bytes());
     }
@@ -177,10 +198,11 @@ impl<'p> Entries<'p> {
         let start = *at;
         let feed = FeedId(get_varint(pack, at)?);
         let date = unzigzag(get_varint(pack, at)?);
-        let bits = *pack.get(*at)?;
-        *at += 1;
+        let bits = u16::from_le_bytes(pack.get(*at..*at + 2)?.try_into().ok()?);
+        *at += 2;
+        let long = bits & LONG != 0;
         let mut text = |there: bool| -> Option<Option<&'p [u8]>> {
-            if !there {
+            if !there || long {
                 return Some(None);
             }
             let len = usize::try_from(get_varint(pack, at)?).ok()?;
@@ -613,7 +635,12 @@ mod tests {
                 ];
                 let flags = Flags { read: e.read, starred: e.starred };
                 let folded = |t: &Option<String>| t.as_deref().map(fold);
-                (e.id, m.feed, m.date, flags, Some(fold(&m.title)), folded(&m.author), folded(&m.link), has)
+                let texts = (Some(fold(&m.title)), folded(&m.author), folded(&m.link));
+                let long = [&texts.0, &texts.1, &texts.2]
+                    .iter()
+                    .any(|t| t.as_ref().is_some_and(|t| t.len() > LONGEST_PACKED));
+                let (title, author, link) = if long { (Some(String::new()), None, None) } else { texts };
+                (e.id, m.feed, m.date, flags, title, author, link, has)
             })
             .collect();
         assert!(!scanned.is_empty());
@@ -675,6 +702,10 @@ mod tests {
                 .enumerate()
         {
             let mut a = article(1000 + n as u32, "Ünïcödé ÀUTHOR");
+            if n == 1 {
+                // A stranger's title of many kilobytes: not packed, read from the record.
+                a.title = format!("{} needle", "Long title ".repeat(400));
+            }
             a.author = author.map(str::to_owned);
             a.link = link.map(str::to_owned);
             if n == 2 {
@@ -689,6 +720,7 @@ mod tests {
         }
         store_articles(&store, first, "feed 0", again, NOW);
         assert_packs_are_the_records(&store, "refetched");
+        assert_counted_as_one_by_one(&store, "title:needle or author:ada");
 
         // Retention drops the oldest of a feed; a removed feed's articles go.
         let keep_ten = StoreSettings { max_articles_per_feed: 10, ..Default::default() };

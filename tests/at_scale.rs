@@ -139,6 +139,6 @@ fn a_hundred_thousand_articles_are_counted_queried_searched_and_marked_right() {
     screen.wait_for(&["/1000"]);
     screen.keys("G");
     screen.wait_for(&["1000/1000"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "the reader quits");
 }

@@ -143,7 +143,7 @@ fn wait_state(what: &str, ok: impl Fn() -> bool) {
 
 /// Quits a reader with `q` and checks it exited cleanly.
 fn quit(mut screen: Screen) {
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "the reader failed:\n{}", screen.contents());
 }
 

@@ -295,7 +295,7 @@ fn the_readers_filter_prompt_takes_a_query_after_a_question_mark() {
     screen.keys("/?unread and title:\r");
     screen.wait_for(&["error at column 18: expected a value after \"title:\""]);
     screen.keys("\x1b");
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
 }
 
@@ -721,6 +721,6 @@ fn the_reader_lists_query_feeds_first_and_counts_them_after_each_mark() {
     screen.keys("\r");
     screen.keys("m");
     screen.wait_for(&["?Rusty", " 1/1"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
 }

@@ -48,7 +48,7 @@ fn browse_open_an_article_and_quit() {
     // Opening it marked it read: the counts follow.
     screen.wait_for(&[&format!("{} unread", before - 1), "2/3"]);
 
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.wait_restored();
     assert_eq!(unread(&t), before - 1);
@@ -59,7 +59,7 @@ fn no_feeds_shows_the_welcome_text() {
     let t = Tidings::new();
     let mut screen = Screen::spawn(&t);
     screen.wait_for(&["tidings add URL", "tidings import FILE"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit());
     screen.wait_restored();
 }
@@ -111,7 +111,7 @@ fn big_r_refreshes_from_inside_the_reader() {
     screen.wait_for(&["5 unread", "5/5", "refreshed 1 feed in", "gen item 4", "gen item 3"]);
     assert!(server.hits("/gen.xml") >= 2);
 
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.wait_restored();
     assert_eq!(unread(&t), 5);
@@ -168,7 +168,7 @@ fn a_whole_triage_session_from_a_fresh_start() {
     // n from the feeds pane opens the first unread article.
     screen.keys("n");
     screen.wait_for(&["Body 2 v1", "3 unread"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.wait_restored();
 
@@ -186,7 +186,7 @@ fn a_whole_triage_session_from_a_fresh_start() {
     screen.wait_for(&["Starred", "alpha item 1"]);
     let contents = screen.contents();
     assert!(!contents.contains("alpha item 0"), "only starred articles are listed:\n{contents}");
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit());
 }
 
@@ -208,7 +208,7 @@ fn sample_feeds_from_the_welcome_screen_and_the_help_overlay() {
         c.contains("inessential.com") && !c.contains("机器之心")
     });
     screen.keys("\r");
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit());
     assert_eq!(t.json(&["feeds", "--json"]).as_array().map(Vec::len), Some(3));
 }
@@ -243,7 +243,7 @@ fn no_color_draws_without_colour_and_themes_apply() {
     let mut screen = Screen::spawn(&t);
     screen.wait_for(&["机器之心", "1 unread"]);
     assert!(any_colour(&screen.parser.lock().expect("parser").screen().clone()));
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit());
 
     // mono: none at all; the same for NO_COLOR with the default theme.
@@ -257,7 +257,7 @@ fn no_color_draws_without_colour_and_themes_apply() {
         screen.wait_for(&["Feed:"]);
         let colourful = any_colour(&screen.parser.lock().expect("parser").screen().clone());
         assert!(!colourful, "{config:?} NO_COLOR={no_color}: a coloured cell");
-        screen.keys("q");
+        screen.keys("Q");
         assert!(screen.wait_exit());
     }
 }
@@ -300,7 +300,7 @@ fn o_opens_the_link_in_the_browser_detached_or_in_the_terminal() {
         assert!(screen.alternate_screen());
         let argv = std::fs::read(&out).expect("the browser ran");
         assert_eq!(argv, b"--new-tab\0https://example.org/3\0", "in_terminal={in_terminal}");
-        screen.keys("q");
+        screen.keys("Q");
         assert!(screen.wait_exit());
     }
 }
@@ -319,7 +319,7 @@ fn with_mouse_on_a_click_selects_and_the_mouse_is_released_on_quit() {
     // SGR left press and release on the second feed (row 3, column 5, 1-based).
     screen.keys("\x1b[<0;5;3M\x1b[<0;5;3m");
     screen.wait_for(&["Newest quokka news"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit());
     screen.wait_restored();
     let mode = screen.parser.lock().expect("parser").screen().mouse_protocol_mode();
@@ -337,7 +337,7 @@ fn works_under_every_common_term() {
         screen.wait_for(&["Quokka Gazette"]);
         screen.keys("\r\r");
         screen.wait_for(&["Quokkas smile at"]);
-        screen.keys("q");
+        screen.keys("Q");
         assert!(screen.wait_exit(), "TERM={term}");
         screen.wait_restored();
     }
@@ -357,7 +357,7 @@ fn a_failing_refresh_is_marked_shown_and_logged() {
     // i shows the failure in the fetch history.
     screen.keys("i");
     screen.wait_for(&["fetch history", "500"]);
-    // q closes the window; a second q quits.
+    // q closes the window; a second q quits (from the feeds pane).
     screen.keys("q");
     screen.wait_until("the window closed", |s| !s.contents().contains("fetch history"));
     screen.keys("q");
@@ -387,7 +387,7 @@ fn esc_and_a_key_typed_together_are_both_obeyed() {
     screen.wait_for(&["Quokkas smile at"]);
     screen.keys("\x1bj\r");
     screen.wait_for(&["Second body."]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit());
 }
 
@@ -411,7 +411,7 @@ fn escape_sequences_in_a_feed_reach_the_screen_only_as_text() {
     screen.wait_for(&["Evil]0;pwned feed", "Clip]52;c;cm0gLXJmIH4=board"]);
     screen.keys("\r\r");
     screen.wait_for(&["Body[2J text]0;again end"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit());
 }
 
@@ -444,7 +444,7 @@ fn big_t_groups_the_feeds_under_their_tags_and_a_on_a_heading_marks_them_read() 
     // Enter folds the heading.
     screen.keys("\r");
     screen.wait_for(&["+ news"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.wait_restored();
     assert_eq!(unread(&t), 4);
@@ -480,7 +480,7 @@ fn raw_output_of_the_linked_article(hyperlinks: bool) -> Vec<u8> {
         "this script[2]",
         "[1] http://127.0.0.1/docs?a=1",
     ]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.raw_output()
 }

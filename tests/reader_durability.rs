@@ -367,7 +367,7 @@ fn sigkill_a_cli_refresh_that_holds_the_store_and_its_client_reader_takes_over()
     assert_eq!(t.ok(&["unread"]).trim(), "3");
     t.ok(&["mark", "read", &ids["Alpha item 0"]]);
     screen.wait_for(&["2 unread |"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "the reader failed:\n{}", screen.contents());
 
     assert_consistent(&t, "after the refresh was killed");
@@ -419,7 +419,7 @@ fn sigkill_a_reader_refreshing_for_another_reader_leaves_the_other_able_to_refre
     second.wait_for(&["refreshed 2 feeds"]);
     second.keys("\r\r");
     second.wait_for(&["Body 2 v1", "4 unread |"]);
-    second.keys("q");
+    second.keys("Q");
     assert!(second.wait_exit(), "the reader failed:\n{}", second.contents());
     assert_consistent(&t, "after the refreshing reader was killed");
     assert_eq!(t.ok(&["unread"]).trim(), "4");
@@ -452,7 +452,7 @@ fn a_socket_left_by_a_killed_reader_is_replaced_by_the_next_process() {
     let ids = ids(&t);
     assert_eq!(t.ok(&["mark", "read", &ids["Story 5"]]), "1 article changed\n");
     screen.wait_for(&["4 unread"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "the reader failed:\n{}", screen.contents());
     assert_consistent(&t, "after a stale socket");
 }

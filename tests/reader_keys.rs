@@ -46,7 +46,7 @@ fn wait_started(screen: &Screen) {
 }
 
 fn quit(screen: &mut Screen) {
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.wait_restored();
 }
@@ -120,11 +120,11 @@ fn q_closes_the_help_and_the_health_windows_and_quits_only_from_the_panes() {
     screen.wait_for(&["first", "3 unread"]);
     screen.keys("?");
     screen.wait_for(&["Keys (Esc closes)"]);
-    screen.keys("q");
+    screen.keys("Q");
     screen.wait_until("help closed", |s| !s.contents().contains("Keys (Esc closes)"));
     screen.keys("i");
     screen.wait_for(&["fetch history"]);
-    screen.keys("q");
+    screen.keys("Q");
     screen.wait_until("health closed", |s| !s.contents().contains("fetch history"));
     // Esc closes them too; in one burst, then a key for the panes.
     screen.keys("?\x1bi\x1b\r");
@@ -150,7 +150,7 @@ fn the_health_window_says_failing_since_the_first_failure_of_the_streak() {
     screen.keys("i");
     screen.wait_for(&["fetch history", "failing since: 20", "last success:  20"]);
     assert!(!screen.contents().contains("failing since: -"), "{}", screen.contents());
-    screen.keys("q");
+    screen.keys("Q");
     screen.wait_until("the window closed", |s| !s.contents().contains("fetch history"));
     quit(&mut screen);
 }
@@ -336,4 +336,30 @@ fn the_order_o_chose_for_a_feed_is_there_in_the_next_run() {
         text.find("first item 002").zip(text.find("first item 000")).is_some_and(|(old, new)| old < new)
     });
     quit(&mut screen);
+}
+
+#[test]
+fn q_goes_back_a_pane_at_a_time_as_in_newsboat_and_quits_from_the_feeds() {
+    let t = Tidings::new();
+    add_local(&t, "alpha", &ordered_feed("alpha", 3));
+    // 80 columns: one pane at a time, so the screen tells which has the focus.
+    let mut screen = Screen::spawn_sized(&t, 80, 24);
+    screen.wait_for(&["alpha", "3 unread"]);
+    // Into the feed, into its first article: then each q goes back one pane.
+    screen.keys("\r\r");
+    screen.wait_for(&["Body of alpha 000."]);
+    screen.keys("q");
+    screen.wait_until("back in the list", |s| {
+        let text = s.contents();
+        !text.contains("Body of alpha 000.") && text.contains("alpha item 002")
+    });
+    screen.keys("q");
+    screen.wait_until("back in the feeds", |s| {
+        let text = s.contents();
+        text.contains("Feeds") && !text.contains("alpha item 002") && s.alternate_screen()
+    });
+    screen.keys("q");
+    assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
+    screen.wait_restored();
+    assert_eq!(unread(&t), 2, "the article read on the way is kept");
 }

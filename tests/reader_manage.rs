@@ -59,7 +59,7 @@ fn feeds_are_renamed_retagged_and_removed_from_the_reader() {
         let c = s.contents();
         !c.contains("Beta") && c.contains("3 unread")
     });
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     assert_eq!(feeds(&t), vec![("My Alpha".to_owned(), vec!["news".to_owned(), "tech".to_owned()])]);
 }
@@ -92,7 +92,7 @@ fn hash_on_an_article_sets_its_own_tags_and_tags_given_elsewhere_show_too() {
     screen.wait_for(&["article tags: elsewhere later rust"]);
     screen.keys("\u{17}\r");
     screen.wait_for(&["Tags:   elsewhere, later"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     let tagged = t.json(&["articles", "--query", "tag:later", "--json"]);
     assert_eq!(tagged[0]["tags"], serde_json::json!(["elsewhere", "later"]), "{tagged}");
@@ -111,7 +111,7 @@ fn c_marks_every_feed_read_and_u_takes_it_back() {
     assert_eq!(t.ok(&["unread"]).trim(), "0");
     screen.keys("u");
     screen.wait_for(&[" 6 unread"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     assert_eq!(t.ok(&["unread"]).trim(), "6");
 }
@@ -131,7 +131,7 @@ fn big_o_puts_the_articles_in_another_order() {
     screen.keys("O");
     screen.wait_for(&["articles oldest first"]);
     screen.wait_until("oldest first", |s| first_row(s, "Alpha item 0"));
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
 }
 
@@ -152,7 +152,7 @@ fn big_j_and_k_move_a_feed_and_the_order_is_kept() {
     screen.wait_until("Beta first", |s| alpha_first(s) == Some(false));
     screen.keys("J");
     screen.wait_for(&["already last"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     let titles: Vec<String> = feeds(&t).into_iter().map(|(title, _)| title).collect();
     assert_eq!(titles, ["Beta", "Alpha"], "tidings feeds lists them in the order set");

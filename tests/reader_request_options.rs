@@ -31,7 +31,7 @@ fn wait_for_hits(server: &TestServer, path: &str, seen: usize) {
 }
 
 fn quit(screen: &mut Screen) {
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.wait_restored();
 }
@@ -59,7 +59,7 @@ fn e_replaces_the_options_and_the_next_refresh_sends_the_new_user_agent() {
     // The `i` window shows them too.
     screen.keys("i");
     screen.wait_for(&["request options: user agent \"tidings-test/1\"", "fetch history"]);
-    screen.keys("q");
+    screen.keys("Q");
     screen.wait_until("the window closed", |s| !s.contents().contains("fetch history"));
     quit(&mut screen);
     assert_eq!(

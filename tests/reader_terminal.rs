@@ -67,9 +67,9 @@ fn a_contained_panic_in_rendering_keeps_the_reader_drawing() {
     screen.wait_for(&["next unread article"]);
     assert!(screen.alternate_screen());
     assert_eq!(count(&screen.raw_output(), LEAVE), 0, "the alternate screen was left");
-    screen.keys("q");
+    screen.keys("q"); // closes the window, as Esc
     screen.wait_until("help closed", |s| !s.contents().contains("next unread article"));
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.wait_restored();
     let out = String::from_utf8_lossy(&screen.raw_output()).into_owned();
@@ -148,7 +148,7 @@ fn ctrl_z_gives_the_terminal_back_and_redraws_on_return() {
     assert!(screen.alternate_screen());
     screen.keys("\r\r");
     screen.wait_for(&["Quokkas smile at everyone."]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.wait_restored();
     assert_eq!(count(&screen.raw_output(), LEAVE), 2);
@@ -160,7 +160,7 @@ fn the_welcome_names_this_runs_config_file_at_40x12() {
     let t = Tidings::new();
     let mut screen = Screen::spawn_sized(&t, 40, 12);
     screen.wait_for(&["Welcome to tidings!", "tidings import FILE.opml", "Config: ~/config.toml", "? help"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.wait_restored();
 }

@@ -317,7 +317,7 @@ fn fever_the_reader_syncs_when_it_opens_a_cli_sync_goes_through_it_and_big_r_syn
     server.mark(id_of[&web.url("/beta/1")], "read");
     screen.keys("R");
     screen.wait_for(&["synced: 0 new, 1 sent, 1 from the server", "4 unread"]);
-    screen.keys("q");
+    screen.keys("Q");
     assert!(screen.wait_exit(), "tidings exited with failure:\n{}", screen.contents());
     screen.wait_restored();
     assert_eq!(flags(&local(&t)), flags(&remote(&server)));

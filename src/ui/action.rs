@@ -99,6 +99,9 @@ pub enum Action {
     FeedInfo,
     /// `?`: the key bindings.
     Help,
+    /// `q`: back one pane, as Esc goes; from the feeds pane, quit (newsboat's `q`).
+    Close,
+    /// `Q`: quit from any pane (newsboat's hard-quit).
     Quit,
     /// A key typed while a prompt (`/`, `a`) is open.
     Input(InputKey),

@@ -171,7 +171,14 @@ const COMMANDS: &[Command] = &[
         "move the selected feed down the list",
     ),
     command(Group::Feeds, "move_feed_up", Action::MoveFeed(-1), &["K"], "move the selected feed up the list"),
-    command(Group::Quit, "quit", Action::Quit, &["q"], "quit"),
+    command(
+        Group::Quit,
+        "close",
+        Action::Close,
+        &["q"],
+        "back one pane, as Esc (a window closes, a filter clears); quit from the feeds pane",
+    ),
+    command(Group::Quit, "quit", Action::Quit, &["Q"], "quit from any pane"),
 ];
 
 /// The one help line of the link keys while they are on their default digits.
@@ -607,7 +614,8 @@ mod tests {
             (key(KeyCode::Char('y')), Action::CopyLink),
             (key(KeyCode::Char('i')), Action::FeedInfo),
             (key(KeyCode::Char('?')), Action::Help),
-            (key(KeyCode::Char('q')), Action::Quit),
+            (key(KeyCode::Char('q')), Action::Close),
+            (key(KeyCode::Char('Q')), Action::Quit),
             (ctrl('c'), Action::Quit),
         ];
         for (event, action) in cases {
@@ -686,12 +694,12 @@ mod tests {
 
     #[test]
     fn a_remap_replaces_the_defaults_of_that_action() {
-        let k = remapped(&[("next_unread", &["Ctrl-n", "F5"]), ("quit", &["Q"])]);
+        let k = remapped(&[("next_unread", &["Ctrl-n", "F5"]), ("quit", &["X"])]);
         assert_eq!(k.action_for(ctrl('n')), Some(Action::NextUnread));
         assert_eq!(k.action_for(key(KeyCode::F(5))), Some(Action::NextUnread));
         assert_eq!(k.action_for(key(KeyCode::Char('n'))), None);
-        assert_eq!(k.action_for(key(KeyCode::Char('Q'))), Some(Action::Quit));
-        assert_eq!(k.action_for(key(KeyCode::Char('q'))), None);
+        assert_eq!(k.action_for(key(KeyCode::Char('X'))), Some(Action::Quit));
+        assert_eq!(k.action_for(key(KeyCode::Char('Q'))), None);
         assert_eq!(k.action_for(ctrl('c')), Some(Action::Quit), "Ctrl-c still quits");
         assert_eq!(k.action_for(key(KeyCode::Char('j'))), Some(Action::SelectNext), "others untouched");
     }
@@ -715,7 +723,7 @@ mod tests {
     fn an_empty_list_unbinds() {
         let k = remapped(&[("refresh_all", &[]), ("quit", &[])]);
         assert_eq!(k.action_for(key(KeyCode::Char('R'))), None);
-        assert_eq!(k.action_for(key(KeyCode::Char('q'))), None);
+        assert_eq!(k.action_for(key(KeyCode::Char('Q'))), None);
         assert_eq!(k.action_for(ctrl('c')), Some(Action::Quit));
         let help = k.help();
         assert_eq!(help.iter().find(|e| e.action == "refresh_all").unwrap().keys, "");
@@ -724,9 +732,9 @@ mod tests {
 
     #[test]
     fn a_single_string_works_like_a_list() {
-        let keys: BTreeMap<String, KeyList> = [("quit".to_owned(), KeyList::One("Q".to_owned()))].into();
+        let keys: BTreeMap<String, KeyList> = [("quit".to_owned(), KeyList::One("X".to_owned()))].into();
         let k = Keymap::from_config(&keys).unwrap();
-        assert_eq!(k.action_for(key(KeyCode::Char('Q'))), Some(Action::Quit));
+        assert_eq!(k.action_for(key(KeyCode::Char('X'))), Some(Action::Quit));
     }
 
     #[test]
@@ -830,7 +838,8 @@ mod tests {
         assert_eq!(entry("select_next").keys, "j, Down");
         assert_eq!(entry("page_down").keys, "PageDown, Space, Ctrl-d, Ctrl-f");
         assert_eq!(entry("open_link_1..9").keys, "1-9");
-        assert_eq!(entry("quit").keys, "q, Ctrl-c");
+        assert_eq!(entry("close").keys, "q");
+        assert_eq!(entry("quit").keys, "Q, Ctrl-c");
         assert_eq!(entry("help").description, "this help");
         let position = |name: &str| actions.iter().position(|a| *a == name).unwrap();
         assert!(position("prev_unread") < position("open"));

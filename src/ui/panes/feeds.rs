@@ -114,7 +114,7 @@ fn welcome(app: &App, frame: &mut Frame, r: Rect) {
     lines.push((Line::from("  tidings import FILE.opml"), false));
     lines.push((Line::default(), true));
     let mut last = Vec::new();
-    for (action, preferred, what) in [("help", "?", "help"), ("quit", "q", "quit")] {
+    for (action, preferred, what) in [("help", "?", "help"), ("close", "q", "quit")] {
         if let Some(k) = key(action, preferred) {
             if !last.is_empty() {
                 last.push(Span::raw("   "));

@@ -182,7 +182,7 @@ pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
             None,
         );
     } else if app.feeds.loaded && app.feeds.rows.is_empty() {
-        vec![hint("add_feed", "a", "add feed"), hint("open", "Enter", "samples"), hint("quit", "q", "quit")]
+        vec![hint("add_feed", "a", "add feed"), hint("open", "Enter", "samples"), hint("close", "q", "quit")]
     } else {
         match app.focus {
             Pane::Feeds => vec![
@@ -190,7 +190,7 @@ pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
                 hint("next_unread", "n", "next"),
                 hint("add_feed", "a", "add"),
                 hint("refresh_all", "R", "refresh"),
-                hint("quit", "q", "quit"),
+                hint("close", "q", "quit"),
                 hint("filter", "/", "filter"),
                 hint("search", "F", "search"),
                 hint("toggle_unread_only", "U", "unread"),
@@ -207,7 +207,7 @@ pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
                 hint("mark_feed_read", "A", "all read"),
                 hint("undo", "u", "undo"),
                 hint("filter", "/", "filter"),
-                hint("quit", "q", "quit"),
+                hint("quit", "Q", "quit"),
                 hint("search", "F", "search"),
                 hint("edit_tags", "#", "tags"),
             ],
@@ -220,7 +220,7 @@ pub(super) fn hints(app: &App) -> (Vec<Hint>, Option<Hint>) {
                 hint("toggle_star", "s", "star"),
                 hint("copy_link", "y", "copy"),
                 hint("back", "Esc", "back"),
-                hint("quit", "q", "quit"),
+                hint("quit", "Q", "quit"),
                 hint("edit_tags", "#", "tags"),
             ],
         }

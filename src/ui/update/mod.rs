@@ -268,6 +268,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::SelectLast => move_by(app, isize::MAX / 2),
         Action::Open => open(app),
         Action::Back => back(app),
+        Action::Close => close(app),
         Action::NextPane => {
             app.focus = match app.focus {
                 Pane::Feeds => Pane::Articles,
@@ -880,10 +881,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn q_quits_from_any_pane() {
+    fn capital_q_quits_from_any_pane() {
         for pane in [Pane::Feeds, Pane::Articles, Pane::Article] {
-            let key = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('q'));
-            let action = crate::ui::keymap::Keymap::default().action_for(key).expect("q is bound");
+            let key = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('Q'));
+            let action = crate::ui::keymap::Keymap::default().action_for(key).expect("Q is bound");
             let mut app = App::sample(80, 24);
             app.focus = pane;
             assert_eq!(update(&mut app, action), vec![Effect::Quit]);
@@ -950,10 +951,33 @@ mod tests {
     }
 
     #[test]
+    fn q_goes_back_one_pane_at_a_time_and_quits_from_the_feeds_pane() {
+        let mut app = two_unread_feeds();
+        // n opens the first unread article; each q goes back a pane, as newsboat's does.
+        let _ = keys(&mut app, "n");
+        assert_eq!(app.focus, Pane::Article);
+        for (pane, after) in [(Pane::Articles, "the article"), (Pane::Feeds, "the list")] {
+            let effects = keys(&mut app, "q");
+            assert!(!effects.contains(&Effect::Quit) && !app.quit, "q in {after}: {effects:?}");
+            assert_eq!(app.focus, pane, "q in {after}");
+        }
+        // A filter on the feeds clears first, as with Esc; then q quits.
+        app.feeds.filter = "feed".to_owned();
+        let _ = keys(&mut app, "q");
+        assert!(!app.quit && app.feeds.filter.is_empty());
+        assert_eq!(keys(&mut app, "q"), vec![Effect::Quit]);
+        assert!(app.quit);
+        // Q quits from any pane.
+        let mut app = two_unread_feeds();
+        let _ = keys(&mut app, "n");
+        assert_eq!(keys(&mut app, "Q"), vec![Effect::Quit]);
+    }
+
+    #[test]
     fn q_after_an_n_into_the_next_feed_quits_once_that_article_is_open_and_marked() {
         let mut app = two_unread_feeds();
-        // The third n goes to feed 2, whose list is still on its way when q comes.
-        let effects = keys(&mut app, "nnnq");
+        // The third n goes to feed 2, whose list is still on its way when Q comes.
+        let effects = keys(&mut app, "nnnQ");
         assert!(!effects.contains(&Effect::Quit), "{effects:?}");
         assert!(!app.quit);
         let effects =

@@ -82,6 +82,17 @@ pub(super) fn back(app: &mut App) -> Vec<Effect> {
     Vec::new()
 }
 
+/// `q`: back one pane as Esc goes (a filter on the focused list clears first); from the feeds
+/// pane, with no filter left, quits: newsboat's `q`, so a newsboat hand reading an article
+/// gets back to the list, not out of the reader (`Q` quits from anywhere).
+pub(super) fn close(app: &mut App) -> Vec<Effect> {
+    if app.focus == Pane::Feeds && app.feeds.filter.is_empty() {
+        app.quit = true;
+        return vec![Effect::Quit];
+    }
+    back(app)
+}
+
 /// Opens the open article's link `[n]`.
 pub(super) fn open_link(app: &mut App, n: u16) -> Vec<Effect> {
     let Some(open) = app.article.open.as_ref() else { return Vec::new() };

@@ -16,8 +16,8 @@ pub(super) fn overlay_action(app: &mut App, action: &Action) -> Option<Vec<Effec
         Action::PageUp => *scroll = scroll.saturating_sub(page),
         Action::SelectFirst => *scroll = 0,
         Action::SelectLast => *scroll = usize::MAX / 2,
-        // q closes the window like Esc (Ctrl-c, which always quits, never gets here).
-        Action::Back | Action::Help | Action::FeedInfo | Action::Open | Action::Quit => {
+        // q (and Q) close the window like Esc (Ctrl-c, which always quits, never gets here).
+        Action::Back | Action::Help | Action::FeedInfo | Action::Open | Action::Close | Action::Quit => {
             app.overlay.shown = None;
         }
         // The mouse, prompt text and every fact from workers go on as without the window.

@@ -137,8 +137,8 @@ fn side_by_side<R: Send>(
             done.into_iter().collect()
         })
     };
-    packs::catch_up(store)?;
-    match run() {
+    // A pack that cannot be read stops its catch-up (which rewrites it) or the pass.
+    match packs::catch_up(store).and_then(|()| run()) {
         Err(e) if packs::is_unreadable(&e) => {
             tracing::warn!(target: "tidings", "{e}; building the packs anew");
             packs::start_over(store)?;

@@ -500,7 +500,7 @@ mod tests {
             "feed:\"feed 1\" and tag:later".to_owned(),
             "not (tag:t1 or tag:later)".to_owned(),
             "unread and not unread".to_owned(),
-            // From the flags records.
+            // From the packs (their flags).
             "starred".to_owned(),
             "starred or tag:later".to_owned(),
             "not starred and unread and tag:t1".to_owned(),

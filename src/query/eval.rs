@@ -122,7 +122,7 @@ fn side_by_side<R: Send>(
     store: &Store,
     each: impl Fn(std::ops::Range<u64>) -> Result<R, StoreError> + Sync,
 ) -> Result<Vec<R>, StoreError> {
-    let run = || -> Result<Vec<R>, StoreError> {
+    with_packs(store, || {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(4);
         let mut parts = packs::parts(store, cores)?;
         let Some(first) = (!parts.is_empty()).then(|| parts.remove(0)) else { return Ok(Vec::new()) };
@@ -136,7 +136,12 @@ fn side_by_side<R: Send>(
             }
             done.into_iter().collect()
         })
-    };
+    })
+}
+
+/// `run` (which reads the packs) once they are caught up. A pack found unreadable has the
+/// packs built anew and `run` run again.
+fn with_packs<R>(store: &Store, run: impl Fn() -> Result<R, StoreError>) -> Result<R, StoreError> {
     // A pack that cannot be read stops its catch-up (which rewrites it) or the pass.
     match packs::catch_up(store).and_then(|()| run()) {
         Err(e) if packs::is_unreadable(&e) => {
@@ -407,25 +412,48 @@ fn count_in_one_pass(
             }
         }
     } else {
-        let mut scan = store.scan_articles();
-        loop {
-            let block = scan.by_ref().take(BLOCK_MAX).collect::<Result<Vec<_>, _>>()?;
-            if block.is_empty() {
-                break;
-            }
-            let tested = in_parallel(&block, threads, |(entry, meta)| {
-                let mut c = Candidate::new(store, feeds, *entry, now);
-                c.meta = Some(Some(meta.clone()));
-                queries.iter().map(|q| c.matches(&q.expr)).collect::<Result<Vec<bool>, _>>()
-            });
-            for ((entry, _), matched) in block.iter().zip(tested) {
-                for (hit, by_feed) in matched?.into_iter().zip(counts.iter_mut()) {
-                    if hit {
-                        add_to(by_feed, *entry);
+        // Bodies are read on every core, a block of packs' articles at a time; what else is
+        // tested comes with the packs.
+        let tagged = own_tagged(store, queries)?;
+        let hidden = store.hidden_feeds();
+        counts = with_packs(store, || {
+            let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
+            let mut read = packs::read(store, 0..u64::MAX);
+            loop {
+                let block =
+                    read.by_ref().take(BLOCK_MAX >> packs::PACK_BITS).collect::<Result<Vec<_>, _>>()?;
+                if block.is_empty() {
+                    return Ok(counts);
+                }
+                let mut articles = Vec::with_capacity(BLOCK_MAX);
+                for (bucket, pack) in &block {
+                    for entry in packs::Entries::of(pack, *bucket) {
+                        let (packed, _) = entry?;
+                        if !hidden.contains(&packed.feed) {
+                            articles.push(packed);
+                        }
+                    }
+                }
+                let tested = in_parallel(&articles, threads, |&packed| {
+                    let mut c = packed_candidate(store, feeds, packed, &tagged, now);
+                    queries.iter().map(|q| c.matches(&q.expr)).collect::<Result<Vec<bool>, _>>()
+                });
+                for (packed, matched) in articles.iter().zip(tested) {
+                    let flags = packed.flags();
+                    let entry = ListEntry {
+                        id: packed.id,
+                        feed: packed.feed,
+                        read: flags.read,
+                        starred: flags.starred,
+                    };
+                    for (hit, by_feed) in matched?.into_iter().zip(counts.iter_mut()) {
+                        if hit {
+                            add_to(by_feed, entry);
+                        }
                     }
                 }
             }
-        }
+        })?;
     }
     Ok(counts)
 }

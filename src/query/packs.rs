@@ -496,6 +496,18 @@ pub(crate) fn parts(store: &Store, parts: usize) -> Result<Vec<std::ops::Range<u
     Ok(out)
 }
 
+/// The packs of the buckets in `range`, in order, with their buckets (their articles:
+/// [`Entries::of`]).
+pub(crate) fn read(
+    store: &Store,
+    range: std::ops::Range<u64>,
+) -> impl Iterator<Item = Result<(u64, sled::IVec), StoreError>> + '_ {
+    store.packs.range(range.start.to_be_bytes()..range.end.to_be_bytes()).map(|kv| {
+        let (key, pack) = kv?;
+        Ok((read_u64(&key).ok_or_else(unreadable)?, pack))
+    })
+}
+
 /// `each` of the articles of the buckets in `range`, in id order; articles of a feed being
 /// removed are left out.
 pub(crate) fn for_each(
@@ -504,9 +516,8 @@ pub(crate) fn for_each(
     mut each: impl FnMut(Packed<'_>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let hidden = store.hidden_feeds();
-    for kv in store.packs.range(range.start.to_be_bytes()..range.end.to_be_bytes()) {
-        let (key, pack) = kv?;
-        let bucket = read_u64(&key).ok_or_else(unreadable)?;
+    for read in read(store, range) {
+        let (bucket, pack) = read?;
         for entry in Entries::of(&pack, bucket) {
             let (packed, _) = entry?;
             if !hidden.contains(&packed.feed) {

@@ -519,6 +519,24 @@ fn content_queries_read_by_several_threads_answer_as_one_would() {
         let wanted: Vec<_> = ids.iter().copied().filter(|id| hits.contains(id)).collect();
         assert_eq!(matching_ids(&store, &ids, &query, now).unwrap(), wanted, "{expr}");
     }
+    // Counted together with queries that read no body, some articles read: as one by one.
+    let every_fourth: Vec<_> = all.iter().step_by(4).map(|e| e.id).collect();
+    store.mark(&every_fourth, crate::store::Mark::Read).unwrap();
+    let all = store.list_entries(&crate::store::ArticleQuery::default()).unwrap();
+    let queries: Vec<Query> =
+        ["content:\"borrow checker\" and unread", "title:\"article 1\"", "unread and not content:\"body 7\""]
+            .iter()
+            .map(|e| Query::parse(e).unwrap())
+            .collect();
+    let together = count_matches(&store, &queries, now).unwrap();
+    for (query, counts) in queries.iter().zip(together) {
+        let wanted = one_by_one(&store, &feeds, &all, query, now);
+        let unread = wanted.iter().filter(|e| !e.read).count() as u64;
+        assert!(
+            unread > 0 && unread < wanted.len() as u64 || query.expr.any_test(&|t| matches!(t, Test::Unread))
+        );
+        assert_eq!((counts.total, counts.unread), (wanted.len() as u64, unread), "{query:?}");
+    }
 }
 
 /// Stores `articles` as a fetch of `feed` titled `title` would, at `now`.

@@ -99,8 +99,7 @@ pub(super) fn matching_by_scan(
             {
                 return Ok(());
             }
-            let entry =
-                ListEntry { id: packed.id, feed: packed.feed, read: flags.read, starred: flags.starred };
+            let entry = packed.entry();
             if packed_candidate(store, feeds, packed, &tagged, now).matches(&query.expr)? {
                 found.push((packed.date, entry));
             }
@@ -172,9 +171,7 @@ fn packed_candidate<'a>(
     tagged: &Option<HashSet<ArticleId>>,
     now: i64,
 ) -> Candidate<'a> {
-    let flags = packed.flags();
-    let entry = ListEntry { id: packed.id, feed: packed.feed, read: flags.read, starred: flags.starred };
-    let mut c = Candidate::new(store, feeds, entry, now);
+    let mut c = Candidate::new(store, feeds, packed.entry(), now);
     c.packed = Some(packed);
     if tagged.as_ref().is_none_or(|tagged| !tagged.contains(&packed.id)) {
         c.article_tags = Some(Vec::new());
@@ -439,13 +436,7 @@ fn count_in_one_pass(
                     queries.iter().map(|q| c.matches(&q.expr)).collect::<Result<Vec<bool>, _>>()
                 });
                 for (packed, matched) in articles.iter().zip(tested) {
-                    let flags = packed.flags();
-                    let entry = ListEntry {
-                        id: packed.id,
-                        feed: packed.feed,
-                        read: flags.read,
-                        starred: flags.starred,
-                    };
+                    let entry = packed.entry();
                     for (hit, by_feed) in matched?.into_iter().zip(counts.iter_mut()) {
                         if hit {
                             add_to(by_feed, entry);

@@ -1,5 +1,5 @@
 //! Packs: what a query tests of every article (its title, author and link folded once, its
-//! date, feed, flags and what it has) kept together by bucket of [`PACK_SIZE`] ids, so that a
+//! date, feed, flags and what it has) kept together by bucket of 256 ids ([`PACK_BITS`]), so a
 //! pass over every article (a query feed's first count, `filter test`, a query feed opened)
 //! reads a few hundred values instead of two records an article, each of which sled reads
 //! with a descent of its tree (at 100,000 articles: ~400 values against 200,000 records).
@@ -36,8 +36,9 @@ use crate::store::{read_u64, ArticleMeta, Flags, Records, Store, StoreError, REC
 const PACKS_VERSION: u64 = 2;
 const VERSION_KEY: &str = "packs";
 const SEQ_KEY: &str = "packs_seq";
-/// 256 articles a pack (~40 KB at 150 bytes an article): a refresh's new articles rewrite a
-/// pack or two; marks spread over old articles rewrite a small value each.
+/// 256 articles a pack (about 25 KB: 96 bytes an article at the benches' 100,000): a refresh's
+/// new articles rewrite a pack or two; marks spread over old articles rewrite a pack each, at
+/// the next pass.
 pub(crate) const PACK_BITS: u32 = 8;
 /// Changed articles from which a bucket's pack is made again from a walk of all its records
 /// rather than by reading them by key (a step of a walk costs about a third of a read).
@@ -116,6 +117,12 @@ pub(crate) struct Packed<'p> {
 impl Packed<'_> {
     pub(crate) fn flags(&self) -> Flags {
         Flags { read: self.bits & READ != 0, starred: self.bits & STARRED != 0 }
+    }
+
+    /// The article as a listing gives it.
+    pub(crate) fn entry(&self) -> crate::store::ListEntry {
+        let flags = self.flags();
+        crate::store::ListEntry { id: self.id, feed: self.feed, read: flags.read, starred: flags.starred }
     }
 
     /// Whether its title, author and link are packed (they are unless one is long).

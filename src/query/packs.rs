@@ -81,10 +81,7 @@ pub(crate) fn note_change(
     before: u64,
     after: u64,
 ) -> Result<(), UnabortableTransactionError> {
-    if meta.get(SEQ_KEY)?.as_deref().and_then(read_u64) == Some(before) {
-        meta.insert(SEQ_KEY, &after.to_be_bytes())?;
-    }
-    Ok(())
+    crate::search::index::follow_change(meta, SEQ_KEY, before, after)
 }
 
 /// For a new database: its (no) packs are complete as of change `seq`.
@@ -294,14 +291,7 @@ fn most_are_pending(store: &Store) -> Result<bool, StoreError> {
 
 /// Whether the packs are of this layout and know of every change.
 fn is_built(store: &Store) -> Result<bool, StoreError> {
-    let (version, seen, records) = store
-        .meta
-        .transaction(|m| {
-            let v = |k: &str| m.get(k).map(|v| v.as_deref().and_then(read_u64));
-            Ok((v(VERSION_KEY)?, v(SEQ_KEY)?, m.get(RECORDS_KEY)?))
-        })
-        .map_err(meta_error)?;
-    let seq = records.and_then(|v| Records::from_bytes(&v)).map_or(0, |r| r.seq);
+    let (version, seen, seq) = crate::search::index::kept_state(store, VERSION_KEY, SEQ_KEY)?;
     Ok(version == Some(PACKS_VERSION) && seen == Some(seq))
 }
 

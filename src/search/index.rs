@@ -84,10 +84,43 @@ pub(crate) fn note_change(
     before: u64,
     after: u64,
 ) -> Result<(), UnabortableTransactionError> {
-    if meta.get(SEQ_KEY)?.as_deref().and_then(read_u64) == Some(before) {
-        meta.insert(SEQ_KEY, &after.to_be_bytes())?;
+    follow_change(meta, SEQ_KEY, before, after)
+}
+
+/// For what is kept beside the articles and told stale by a change count in `meta` (the
+/// search index, the packs): moves `seq_key` from `before` to `after` in the change's write
+/// transaction, only if it was at `before`.
+pub(crate) fn follow_change(
+    meta: &TransactionalTree,
+    seq_key: &str,
+    before: u64,
+    after: u64,
+) -> Result<(), UnabortableTransactionError> {
+    if meta.get(seq_key)?.as_deref().and_then(read_u64) == Some(before) {
+        meta.insert(seq_key, &after.to_be_bytes())?;
     }
     Ok(())
+}
+
+/// The version and change count under `version_key` and `seq_key`, with the store's own
+/// change count, read together: what is kept is current when its count is the store's.
+pub(crate) fn kept_state(
+    store: &Store,
+    version_key: &str,
+    seq_key: &str,
+) -> Result<(Option<u64>, Option<u64>, u64), StoreError> {
+    let (version, seen, records) = store
+        .meta
+        .transaction(|m| {
+            let v = |k: &str| m.get(k).map(|v| v.as_deref().and_then(read_u64));
+            Ok((v(version_key)?, v(seq_key)?, m.get(crate::store::RECORDS_KEY)?))
+        })
+        .map_err(|e: sled::transaction::TransactionError<()>| match e {
+            sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+            sled::transaction::TransactionError::Abort(()) => StoreError::Corrupt("meta read".into()),
+        })?;
+    let seq = records.and_then(|v| crate::store::Records::from_bytes(&v)).map_or(0, |r| r.seq);
+    Ok((version, seen, seq))
 }
 
 /// For a new database: its (empty) index is complete as of change `seq`.
@@ -108,17 +141,7 @@ pub struct CatchUp {
 
 /// Whether the index can be caught up from its pending list, or must be built anew.
 pub fn needs_build(store: &Store) -> Result<bool, StoreError> {
-    let (version, seen, seq) = store
-        .meta
-        .transaction(|m| {
-            let v = |k: &str| m.get(k).map(|v| v.as_deref().and_then(read_u64));
-            Ok((v(VERSION_KEY)?, v(SEQ_KEY)?, m.get(crate::store::RECORDS_KEY)?))
-        })
-        .map_err(|e: sled::transaction::TransactionError<()>| match e {
-            sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
-            sled::transaction::TransactionError::Abort(()) => StoreError::Corrupt("meta read".into()),
-        })?;
-    let seq = seq.and_then(|v| crate::store::Records::from_bytes(&v)).map_or(0, |r| r.seq);
+    let (version, seen, seq) = kept_state(store, VERSION_KEY, SEQ_KEY)?;
     Ok(version != Some(INDEX_VERSION) || seen != Some(seq))
 }
 

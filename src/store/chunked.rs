@@ -262,23 +262,11 @@ impl Store {
                     }
                 }
                 let first = peek_next_id(meta.get("next_article_id")?.as_deref());
+                let stale = Stale { search: search_pending, packs: packs_pending };
                 // The one place a chunk's articles are written: whatever else apply_merge
                 // writes per article is chunked (and journaled by id) with them.
                 let stats = apply_merge(
-                    feed,
-                    update,
-                    plan,
-                    now,
-                    meta,
-                    articles,
-                    bodies,
-                    keys,
-                    findex,
-                    dindex,
-                    flags,
-                    counters,
-                    Stale { search: search_pending, packs: packs_pending },
-                    tags,
+                    feed, update, plan, now, meta, articles, bodies, keys, findex, dindex, flags, counters, stale, tags,
                 )?;
                 let end = peek_next_id(meta.get("next_article_id")?.as_deref());
                 if end > first {

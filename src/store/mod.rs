@@ -1305,21 +1305,10 @@ impl Store {
                         let Some(plan) = &plan else {
                             return abort(StoreError::Corrupt("missing merge plan".into()));
                         };
+                        let stale = Stale { search: pending, packs: packs_pending };
                         stats = apply_merge(
-                            feed,
-                            update,
-                            plan,
-                            now,
-                            meta,
-                            articles,
-                            bodies,
-                            keys,
-                            findex,
-                            dindex,
-                            flags,
-                            counters,
-                            Stale { search: pending, packs: packs_pending },
-                            tags,
+                            feed, update, plan, now, meta, articles, bodies, keys, findex, dindex, flags,
+                            counters, stale, tags,
                         )?;
                         if let Some(done) = &chunked {
                             stats.new += done.new;

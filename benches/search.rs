@@ -144,13 +144,14 @@ fn main() {
         let s = tidings::search::index::size(&store).expect("size");
         let per_k = |b: u64| b as f64 / (s.articles as f64 / 1000.0) / 1e6;
         println!(
-            "index: {} articles, {} postings blocks, postings {:.1} MB, article entries {:.1} MB \
-             ({:.2} MB per 1,000 articles as sled is given them)",
+            "index: {} articles, {} postings blocks, postings {:.1} MB, article entries {:.1} MB, \
+             trigram bits {:.1} MB ({:.2} MB per 1,000 articles as sled is given them)",
             s.articles,
             s.postings_blocks,
             s.postings_bytes as f64 / 1e6,
             s.entries_bytes as f64 / 1e6,
-            per_k(s.postings_bytes + s.entries_bytes)
+            s.grams_bytes as f64 / 1e6,
+            per_k(s.postings_bytes + s.entries_bytes + s.grams_bytes)
         );
         println!(
             "data dir: {:.1} MB with the index, {:.1} MB without: the index takes {:.1} MB on disk, \

@@ -36,7 +36,7 @@ const KEEP_AT_MOST: usize = 1 << 20;
 
 /// Appends to `out` (expected empty) the folded content text of article `id`: nothing when it
 /// has no body.
-pub(super) fn folded(store: &Store, id: ArticleId, out: &mut String) -> Result<(), StoreError> {
+pub(crate) fn folded(store: &Store, id: ArticleId, out: &mut String) -> Result<(), StoreError> {
     SCRATCH.with(|cell| {
         let Scratch { plain, raw, decoded, .. } = &mut *cell.borrow_mut();
         let result = store.body_texts(id, plain).map(|texts| {

@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use super::packs::{self, Packed};
 use super::{Cmp, Expr, HasWhat, Query, Test, TextField};
 use crate::model::{ArticleId, FeedId};
+use crate::search::grams::BodyFilter;
 use crate::store::{ArticleMeta, ArticleQuery, DateRange, FeedRecord, ListEntry, Store, StoreError};
 
 /// The articles of `q` that `query` matches, newest first; `q.limit` counts matches.
@@ -36,11 +37,15 @@ pub fn matching_entries(
             .map(|(_, entry)| entry)
             .filter(|e| (!q.unread_only || !e.read) && (!q.starred_only || e.starred))
             .collect(),
-        None if q.feed.is_none() && !query.reads_bodies() => {
+        // With bodies to read, a list wanted whole is one pass too (the trigram bits leave
+        // few bodies to read); a short one is read newest first until it is full.
+        None if q.feed.is_none() && (!query.reads_bodies() || q.limit.is_none()) => {
             return matching_by_scan(store, q, query, &feeds, dates, now);
         }
         None => store.list_entries_dated(&ArticleQuery { limit: None, ..q.clone() }, dates)?,
     };
+    // Read once the articles to test are known (see `BodyFilter::of`).
+    let bodies = body_filter(store, std::slice::from_ref(query))?;
     if !query.reads_bodies() {
         for entry in entries {
             if out.len() >= limit {
@@ -61,7 +66,7 @@ pub fn matching_entries(
     while !rest.is_empty() && out.len() < limit {
         let (now_tested, later) = rest.split_at(block.min(rest.len()));
         let tested = tested_in_id_order(now_tested, threads, |entry| {
-            Candidate::new(store, &feeds, *entry, now).matches(&query.expr)
+            Candidate::new(store, &feeds, *entry, now).with_bodies(bodies.as_ref()).matches(&query.expr)
         });
         for (&entry, matched) in now_tested.iter().zip(tested) {
             if out.len() >= limit {
@@ -89,24 +94,30 @@ pub(super) fn matching_by_scan(
     now: i64,
 ) -> Result<Vec<ListEntry>, StoreError> {
     let tagged = own_tagged(store, std::slice::from_ref(query))?;
-    let parts = side_by_side(store, |range| {
-        let mut found: Vec<(i64, ListEntry)> = Vec::new();
-        packs::for_each(store, range, |packed| {
-            let flags = packed.flags();
-            if !dates.contains(packed.date)
-                || (q.unread_only && flags.read)
-                || (q.starred_only && !flags.starred)
-            {
-                return Ok(());
-            }
-            let entry = packed.entry();
-            if packed_candidate(store, feeds, packed, &tagged, now).matches(&query.expr)? {
-                found.push((packed.date, entry));
-            }
-            Ok(())
-        })?;
-        Ok(found)
-    })?;
+    let queries = std::slice::from_ref(query);
+    let parts = side_by_side(
+        store,
+        || body_filter(store, queries),
+        |bodies, range| {
+            let mut found: Vec<(i64, ListEntry)> = Vec::new();
+            packs::for_each(store, range, |packed| {
+                let flags = packed.flags();
+                if !dates.contains(packed.date)
+                    || (q.unread_only && flags.read)
+                    || (q.starred_only && !flags.starred)
+                {
+                    return Ok(());
+                }
+                let entry = packed.entry();
+                let mut c = packed_candidate(store, feeds, packed, &tagged, now).with_bodies(bodies.as_ref());
+                if c.matches(&query.expr)? {
+                    found.push((packed.date, entry));
+                }
+                Ok(())
+            })?;
+            Ok(found)
+        },
+    )?;
     let mut found: Vec<(i64, ListEntry)> = parts.into_iter().flatten().collect();
     // The date index's order: newest first, the later id first among equal dates.
     found.sort_unstable_by(|(a_date, a), (b_date, b)| (b_date, b.id).cmp(&(a_date, a.id)));
@@ -115,20 +126,24 @@ pub(super) fn matching_by_scan(
 }
 
 /// `each` of the buckets of the packs (caught up first), cut into parts, one a core (at most
-/// four), run side by side; the parts' answers in id order. A pack found unreadable has the
-/// packs built anew and the pass run again.
-fn side_by_side<R: Send>(
+/// four), run side by side; the parts' answers in id order. What `prepare` makes once the
+/// packs are caught up is lent to every part. A pack found unreadable has the packs built anew
+/// and the pass run again.
+fn side_by_side<P: Sync, R: Send>(
     store: &Store,
-    each: impl Fn(std::ops::Range<u64>) -> Result<R, StoreError> + Sync,
+    prepare: impl Fn() -> Result<P, StoreError>,
+    each: impl Fn(&P, std::ops::Range<u64>) -> Result<R, StoreError> + Sync,
 ) -> Result<Vec<R>, StoreError> {
     with_packs(store, || {
+        let prepared = &prepare()?;
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(4);
         let mut parts = packs::parts(store, cores)?;
         let Some(first) = (!parts.is_empty()).then(|| parts.remove(0)) else { return Ok(Vec::new()) };
         std::thread::scope(|scope| {
             let each = &each;
-            let others: Vec<_> = parts.into_iter().map(|part| scope.spawn(move || each(part))).collect();
-            let mut done = vec![each(first)];
+            let others: Vec<_> =
+                parts.into_iter().map(|part| scope.spawn(move || each(prepared, part))).collect();
+            let mut done = vec![each(prepared, first)];
             for other in others {
                 // A test that panicked panics here, as it would have on this thread.
                 done.push(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
@@ -160,6 +175,26 @@ fn own_tagged(store: &Store, queries: &[Query]) -> Result<Option<HashSet<Article
         return Ok(None);
     }
     Ok(Some(store.articles_with_own_tags().collect::<Result<_, _>>()?))
+}
+
+/// Which articles' bodies may hold the words `queries` look for in bodies (see
+/// [`BodyFilter`]): `None` when no query reads bodies or the search index is not built yet
+/// (then every body is read). To be read once the articles to test are known.
+fn body_filter(store: &Store, queries: &[Query]) -> Result<Option<BodyFilter>, StoreError> {
+    let words = std::cell::RefCell::new(Vec::new());
+    for query in queries {
+        query.expr.any_test(&|t| {
+            if let Test::Text(TextField::Content | TextField::TitleOrContent, word) = t {
+                words.borrow_mut().push(word.clone());
+            }
+            false
+        });
+    }
+    let words = words.into_inner();
+    if words.is_empty() {
+        return Ok(None);
+    }
+    BodyFilter::of(store, words.iter().map(String::as_str))
 }
 
 /// A candidate of a pass: the article as its pack holds it, with its own tags known to be
@@ -353,8 +388,9 @@ pub fn count_matches_by_feed(
             passed_at.push(at);
             continue;
         };
+        let bodies = body_filter(store, std::slice::from_ref(query))?;
         for (_, entry) in candidates {
-            if Candidate::new(store, &feeds, entry, now).matches(&query.expr)? {
+            if Candidate::new(store, &feeds, entry, now).with_bodies(bodies.as_ref()).matches(&query.expr)? {
                 add_to(by_feed, entry);
             }
         }
@@ -386,19 +422,23 @@ fn count_in_one_pass(
     let threads = threads_for(queries);
     if threads == 1 {
         let tagged = own_tagged(store, queries)?;
-        let parts = side_by_side(store, |range| {
-            let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
-            packs::for_each(store, range, |packed| {
-                let mut c = packed_candidate(store, feeds, packed, &tagged, now);
-                for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
-                    if c.matches(&query.expr)? {
-                        add_to(by_feed, c.entry);
+        let parts = side_by_side(
+            store,
+            || Ok(()),
+            |(), range| {
+                let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
+                packs::for_each(store, range, |packed| {
+                    let mut c = packed_candidate(store, feeds, packed, &tagged, now);
+                    for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
+                        if c.matches(&query.expr)? {
+                            add_to(by_feed, c.entry);
+                        }
                     }
-                }
-                Ok(())
-            })?;
-            Ok(counts)
-        })?;
+                    Ok(())
+                })?;
+                Ok(counts)
+            },
+        )?;
         for part in parts {
             for (by_feed, part_by_feed) in counts.iter_mut().zip(part) {
                 for (feed, c) in part_by_feed {
@@ -415,6 +455,7 @@ fn count_in_one_pass(
         let hidden = store.hidden_feeds();
         counts = with_packs(store, || {
             let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
+            let bodies = body_filter(store, queries)?;
             let mut read = packs::read(store, 0..u64::MAX);
             loop {
                 let block =
@@ -432,7 +473,8 @@ fn count_in_one_pass(
                     }
                 }
                 let tested = in_parallel(&articles, threads, |&packed| {
-                    let mut c = packed_candidate(store, feeds, packed, &tagged, now);
+                    let mut c =
+                        packed_candidate(store, feeds, packed, &tagged, now).with_bodies(bodies.as_ref());
                     queries.iter().map(|q| c.matches(&q.expr)).collect::<Result<Vec<bool>, _>>()
                 });
                 for (packed, matched) in articles.iter().zip(tested) {
@@ -685,6 +727,8 @@ pub(super) struct Candidate<'a> {
     /// The body as folded plain text.
     content: Option<String>,
     title: Option<String>,
+    /// Which bodies may hold a word: the others are not read.
+    bodies: Option<&'a BodyFilter>,
 }
 
 impl<'a> Candidate<'a> {
@@ -704,7 +748,19 @@ impl<'a> Candidate<'a> {
             packed: None,
             content: None,
             title: None,
+            bodies: None,
         }
+    }
+
+    /// Its body is read for a word only if `bodies` says it may hold it.
+    pub(super) fn with_bodies(mut self, bodies: Option<&'a BodyFilter>) -> Self {
+        self.bodies = bodies;
+        self
+    }
+
+    /// Whether its body may hold `word` (false: it cannot, unread).
+    fn body_may_hold(&self, word: &str) -> bool {
+        self.bodies.is_none_or(|b| b.may_hold(word, self.entry.id.0))
     }
 
     /// The body of an article not stored yet.
@@ -807,9 +863,10 @@ impl<'a> Candidate<'a> {
             }
             Test::Text(field, word) => match field {
                 TextField::Title => contains(self.folded_title()?, word),
-                TextField::Content => contains(self.content()?.as_bytes(), word),
+                TextField::Content => self.body_may_hold(word) && contains(self.content()?.as_bytes(), word),
                 TextField::TitleOrContent => {
-                    contains(self.folded_title()?, word) || contains(self.content()?.as_bytes(), word)
+                    contains(self.folded_title()?, word)
+                        || (self.body_may_hold(word) && contains(self.content()?.as_bytes(), word))
                 }
                 TextField::Author | TextField::Link => self.field_has(*field, word)?,
             },

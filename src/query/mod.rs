@@ -6,6 +6,7 @@
 //! "Query language".
 
 mod content;
+pub(crate) use content::folded as folded_body;
 pub mod counts;
 mod eval;
 pub(crate) mod filters;

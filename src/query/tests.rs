@@ -764,3 +764,160 @@ fn queries_read_only_the_dates_they_can_match_and_answer_as_one_by_one() {
         }
     }
 }
+
+/// Bodies of words drawn (deterministically) from a small list, so that each word is in some
+/// articles and not others: inside longer words, across `&nbsp;`, folded, in CJK.
+fn worded_articles(from: u32, n: u32, extra: &str) -> Vec<crate::model::ParsedArticle> {
+    const WORDS: [&str; 14] = [
+        "rust",
+        "borrow",
+        "checker",
+        "unsponsored",
+        "zebra",
+        "机器学习",
+        "Crème",
+        "naïve",
+        "the",
+        "and",
+        "of",
+        "feeds",
+        "&amp;",
+        "terminal",
+    ];
+    let mut seed = u64::from(from) * 0x9E37_79B9 + 7;
+    (from..from + n)
+        .map(|i| {
+            let mut body = String::new();
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            for w in 0..(3 + (seed >> 60)) {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                // zebra is rare: in about one article in 30.
+                let word = WORDS[(seed >> 33) as usize % WORDS.len()];
+                if word == "zebra" && (seed >> 20) % 25 != 0 {
+                    continue;
+                }
+                body.push_str(if w % 4 == 3 { "&nbsp;" } else { " " });
+                body.push_str(word);
+            }
+            let mut key = [0u8; 16];
+            key[..4].copy_from_slice(&i.to_le_bytes());
+            crate::model::ParsedArticle {
+                key: crate::model::ArticleKey(key),
+                title: format!("article {i}"),
+                date: chrono::DateTime::from_timestamp(1_700_000_000 - i64::from(i), 0),
+                content_html: format!("<p>{body}{extra}</p>"),
+                summary_html: (i % 10 == 0).then(|| "<b>summary</b> notes".to_owned()),
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn content_tests_read_only_the_bodies_the_trigram_bits_let_through_and_answer_as_one_by_one() {
+    use crate::search::grams::BodyFilter;
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::Store::open(dir.path(), &crate::store::StoreSettings::default()).unwrap();
+    let add = |name: &str| {
+        store
+            .add_feed(crate::store::NewFeed {
+                url: format!("http://127.0.0.1/{name}.xml"),
+                ..Default::default()
+            })
+            .unwrap()
+            .0
+    };
+    // 1,500 articles, then 1,000: the first feed fills the index's first group of ids.
+    let (first, second) = (add("a"), add("b"));
+    store_articles(&store, first, "a", worded_articles(0, 1500, ""), 1_700_000_000);
+    store_articles(&store, second, "b", worded_articles(1500, 1000, ""), 1_700_000_000);
+    let now = 1_700_000_000;
+    let exprs = [
+        "content:zebra",
+        "content:sponsor",
+        "content:\"borrow checker\"",
+        "content:\"r che\"",
+        "content:机器",
+        "content:器",
+        "content:\"creme naive\"",
+        "content:\"terminal & feeds\"",
+        "content:of",
+        "content:\"summary notes\"",
+        "zebra",
+        "not content:zebra",
+        "unread and content:rust",
+        "title:\"article 1\" or content:\"zebra the\"",
+        "content:\"nowhere at all\"",
+    ];
+    let check = |stage: &str| {
+        let feeds: std::collections::HashMap<_, _> =
+            store.feeds().unwrap().into_iter().map(|f| (f.id, f)).collect();
+        let all = store.list_entries(&crate::store::ArticleQuery::default()).unwrap();
+        let queries: Vec<Query> = exprs.iter().map(|e| Query::parse(e).unwrap()).collect();
+        let counted = count_matches(&store, &queries, now).unwrap();
+        for (query, counts) in queries.iter().zip(counted) {
+            let wanted = one_by_one(&store, &feeds, &all, query, now);
+            let unread = wanted.iter().filter(|e| !e.read).count() as u64;
+            assert_eq!((counts.total, counts.unread), (wanted.len() as u64, unread), "{stage}: {query:?}");
+            for limit in [None, Some(3)] {
+                let q = crate::store::ArticleQuery { limit, ..Default::default() };
+                let want: Vec<_> = wanted.iter().copied().take(limit.unwrap_or(usize::MAX)).collect();
+                assert_eq!(matching_entries(&store, &q, query, now).unwrap(), want, "{stage}: {query:?}");
+            }
+        }
+        all
+    };
+    // A new store's index is kept from its first write: pending until caught up.
+    assert!(BodyFilter::of(&store, ["zebra"]).unwrap().is_some());
+    check("new store, nothing indexed yet");
+    crate::search::catch_up(&store).unwrap();
+    check("indexed");
+    // An index an older build wrote has no bits: every body is read until it is built anew.
+    store.meta.insert("search_index", &3u64.to_be_bytes()).unwrap();
+    assert!(BodyFilter::of(&store, ["zebra"]).unwrap().is_none());
+    check("index of an older build");
+    assert!(crate::search::catch_up(&store).unwrap().rebuilt);
+    let all = check("index built anew");
+    let zebras = one_by_one(
+        &store,
+        &store.feeds().unwrap().into_iter().map(|f| (f.id, f)).collect(),
+        &all,
+        &Query::parse("content:zebra").unwrap(),
+        now,
+    );
+    assert!(zebras.len() > 20 && zebras.len() < all.len() / 10, "{} of {}", zebras.len(), all.len());
+    // The bits let through every article that holds the word, and few others.
+    let filter = BodyFilter::of(&store, ["zebra", "sponsor"]).unwrap().unwrap();
+    let through = all.iter().filter(|e| filter.may_hold("zebra", e.id.0)).count();
+    assert!(zebras.iter().all(|e| filter.may_hold("zebra", e.id.0)));
+    assert!(through < zebras.len() * 2, "{through} let through for {} holding it", zebras.len());
+    assert!(all.iter().all(|e| filter.may_hold("ab", e.id.0)), "a word too short is never filtered");
+
+    // Articles written and not indexed yet are read: new ones, and old ones changed.
+    let third = add("c");
+    store_articles(&store, third, "c", worded_articles(5000, 300, " zebra"), now);
+    store_articles(&store, first, "a", worded_articles(0, 40, " unsponsored zebra"), now);
+    assert!(!store.search_pending.is_empty());
+    check("pending");
+    crate::search::catch_up(&store).unwrap();
+    check("caught up again");
+    assert!(store.check().unwrap().problems.is_empty(), "{:?}", store.check().unwrap().problems);
+
+    // The first feed gone, the group of ids it filled alone loses its bits; the check is clean.
+    let group_keys = |group: u32| {
+        store.search_grams.iter().keys().filter(|k| k.as_ref().unwrap()[2..6] == group.to_be_bytes()).count()
+    };
+    let first_group = (all.iter().map(|e| e.id.0).min().unwrap() >> crate::search::index::BUCKET_BITS) as u32;
+    assert!(group_keys(first_group) > 0);
+    store.remove_feed(first).unwrap();
+    crate::search::catch_up(&store).unwrap();
+    assert_eq!(group_keys(first_group), 0);
+    check("a feed removed");
+    assert!(store.check().unwrap().problems.is_empty(), "{:?}", store.check().unwrap().problems);
+
+    // A lost bit is what the check tells: a content: test would miss that article.
+    let key = store.search_grams.iter().keys().next().unwrap().unwrap();
+    store.search_grams.insert(key, vec![0u8; 128]).unwrap();
+    let problems = store.check().unwrap().problems;
+    assert!(problems.iter().any(|p| p.contains("trigram")), "{problems:?}");
+}

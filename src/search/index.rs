@@ -33,6 +33,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree, UnabortableTransactionError};
 use sled::Transactional;
 
+use super::grams::GramsChange;
 use super::tokenize;
 use crate::model::{ArticleId, FeedId};
 use crate::store::{Store, StoreError};
@@ -41,7 +42,8 @@ use crate::store::{Store, StoreError};
 ///
 /// 2: terms are numbered (`search_terms`).
 /// 3: postings hold the terms' places (phrases are matched in the index).
-pub(crate) const INDEX_VERSION: u64 = 3;
+/// 4: the bodies' trigram bits (`search_grams`, see [`super::grams`]).
+pub(crate) const INDEX_VERSION: u64 = 4;
 const VERSION_KEY: &str = "search_index";
 const SEQ_KEY: &str = "search_seq";
 /// 1,024 articles a block: a common term is ~100 blocks at 100,000 articles, a rare one a
@@ -188,6 +190,7 @@ pub(crate) fn start_build(store: &Store) -> Result<(), StoreError> {
     store.search_postings.clear()?;
     store.search_docs.clear()?;
     store.search_terms.clear()?;
+    store.search_grams.clear()?;
     store.search_pending.clear()?;
     let mut batch = sled::Batch::default();
     let mut in_batch = 0;
@@ -428,6 +431,7 @@ fn index_chunk(
     let mut reads = Vec::new();
     // The places of every new posting of the chunk, one buffer instead of one per posting.
     let mut places: Vec<u8> = Vec::new();
+    let mut grams = GramsChange::default();
     for (i, &ArticleId(doc)) in ids.iter().enumerate() {
         if i % READ_BATCH == 0 {
             let end = (i + READ_BATCH).min(ids.len());
@@ -443,8 +447,10 @@ fn index_chunk(
             d_count -= 1;
             d_len -= i64::from(old.len);
         }
+        let had_entry = read.entry.is_some();
         let entry = match doc_text(read)? {
             Some(text) => {
+                grams.add(doc, &crate::query::fold(&text.body));
                 let (counts, len) = turn.analyze(&text, &mut places);
                 if turn.numbers.len() < turn.vocabulary.len() {
                     turn.numbers.resize(turn.vocabulary.len(), UNKNOWN);
@@ -496,12 +502,20 @@ fn index_chunk(
                 d_len += i64::from(len);
                 Some(DocEntry { date: text.date, feed: text.feed, len, terms })
             }
-            None => None,
+            None => {
+                if had_entry {
+                    grams.remove(doc);
+                }
+                None
+            }
         };
         docs.push((doc, entry));
     }
     let encoded_docs: Vec<(u64, Option<Vec<u8>>)> =
         docs.iter().map(|(doc, e)| (*doc, e.as_ref().map(encode_doc))).collect();
+    // Set before the transaction unmarks the articles (see `GramsChange::write`).
+    let emptied = grams.take_left();
+    grams.write(store)?;
     (&store.search_pending, &store.search_postings, &store.search_docs, &store.search_terms)
         .transaction(|(pending, postings, search_docs, search_terms)| {
             for &(term, n) in &new_terms {
@@ -554,6 +568,7 @@ fn index_chunk(
             sled::transaction::TransactionError::Abort(e) => e,
             sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
         })?;
+    super::grams::forget_emptied(store, emptied)?;
     Ok(chunk.len() as u64)
 }
 
@@ -711,6 +726,8 @@ pub struct IndexSize {
     pub entries_bytes: u64,
     pub(crate) terms: u64,
     pub(crate) terms_bytes: u64,
+    /// The bodies' trigram bits ([`super::grams`]).
+    pub grams_bytes: u64,
 }
 
 /// Counts what the index holds (a scan of its trees: for benches and reports, not for lists).
@@ -730,6 +747,7 @@ pub fn size(store: &Store) -> Result<IndexSize, StoreError> {
         s.terms += 1;
         s.terms_bytes += (k.len() + v.len()) as u64;
     }
+    s.grams_bytes = super::grams::size(store)?.1;
     Ok(s)
 }
 
@@ -808,6 +826,9 @@ pub(crate) fn verify(store: &Store, problems: &mut Vec<String>) -> Result<(), St
             found.push(format!("article {doc} has no search postings for its {want} terms"));
         }
     }
+    let mut indexed: Vec<u64> = expected.keys().copied().filter(|d| !pending.contains(d)).collect();
+    indexed.sort_unstable();
+    super::grams::verify(store, indexed.into_iter(), &mut found)?;
     if stats(store)? != (count, total_len) {
         found.push("the search index's article count or total length is wrong".to_owned());
     }

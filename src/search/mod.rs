@@ -7,6 +7,7 @@
 //! the line each result shows. [`search`] runs in the process that holds the store; clients
 //! ask over the socket (`Request::Search`).
 
+pub(crate) mod grams;
 pub mod index;
 mod rank;
 pub(crate) mod snippet;

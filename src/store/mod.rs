@@ -174,6 +174,8 @@ pub struct Store {
     pub(crate) search_postings: sled::Tree,
     pub(crate) search_docs: sled::Tree,
     pub(crate) search_terms: sled::Tree,
+    /// Which articles' bodies may hold a piece of text, by trigram (`crate::search::grams`).
+    pub(crate) search_grams: sled::Tree,
     /// Held while the search index catches up: one catch-up at a time, and what catch-ups
     /// keep between them.
     pub(crate) search_turn: Arc<Mutex<crate::search::index::Turn>>,
@@ -465,6 +467,7 @@ impl Store {
                 search_postings: tree("search_postings")?,
                 search_docs: tree("search_docs")?,
                 search_terms: tree("search_terms")?,
+                search_grams: tree("search_grams")?,
                 search_turn: Arc::default(),
                 packs: tree("packs")?,
                 packs_pending: tree("packs_pending")?,

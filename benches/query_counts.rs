@@ -132,6 +132,25 @@ fn main() {
         c.bench_function("query counts: one pass, a content: test (every body read)", |b| {
             b.iter(|| count_matches(&store, &bodies, now).unwrap());
         });
+        // As a refresh leaves it: the search index caught up, its trigram bits let through
+        // only the bodies that may hold the words (session 17).
+        let t = Instant::now();
+        tidings::search::catch_up(&store).unwrap();
+        let size = tidings::search::index::size(&store).unwrap();
+        println!(
+            "search index caught up in {:.1} s; trigram bits {} bytes, {} bytes per 1,000 articles",
+            t.elapsed().as_secs_f64(),
+            size.grams_bytes,
+            size.grams_bytes * 1000 / (FEEDS * PER_FEED) as u64
+        );
+        c.bench_function("query counts: one pass, a content: test, index caught up (1 match)", |b| {
+            b.iter(|| count_matches(&store, &bodies, now).unwrap());
+        });
+        let feed_42 = parsed(&["content:\"of feed 42,\""]);
+        assert_eq!(count_matches(&store, &feed_42, now).unwrap()[0].total, PER_FEED as u64);
+        c.bench_function("query counts: one pass, a content: test, index caught up (1,000 matches)", |b| {
+            b.iter(|| count_matches(&store, &feed_42, now).unwrap());
+        });
 
         // The articles' dates span five days (one every 7 minutes in each feed): `age<1h` holds
         // under 1% of them, as `age<7d` does of a year and a half of articles; those are read

@@ -420,15 +420,19 @@ fn count_in_one_pass(
         return Ok(counts);
     }
     let threads = threads_for(queries);
-    if threads == 1 {
+    // With the search index built, its trigram bits leave few bodies to read: the pass reads
+    // the packs side by side as when no body is read.
+    let filtered = threads > 1 && !crate::search::needs_build(store)?;
+    if threads == 1 || filtered {
         let tagged = own_tagged(store, queries)?;
         let parts = side_by_side(
             store,
-            || Ok(()),
-            |(), range| {
+            || if filtered { body_filter(store, queries) } else { Ok(None) },
+            |bodies, range| {
                 let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
                 packs::for_each(store, range, |packed| {
-                    let mut c = packed_candidate(store, feeds, packed, &tagged, now);
+                    let mut c =
+                        packed_candidate(store, feeds, packed, &tagged, now).with_bodies(bodies.as_ref());
                     for (query, by_feed) in queries.iter().zip(counts.iter_mut()) {
                         if c.matches(&query.expr)? {
                             add_to(by_feed, c.entry);
@@ -450,7 +454,8 @@ fn count_in_one_pass(
         }
     } else {
         // Bodies are read on every core, a block of packs' articles at a time; what else is
-        // tested comes with the packs.
+        // tested comes with the packs. (Only until the search index is built: its first
+        // search builds it.)
         let tagged = own_tagged(store, queries)?;
         let hidden = store.hidden_feeds();
         counts = with_packs(store, || {

@@ -34,6 +34,9 @@ const GROUP_BYTES: usize = (1 << BUCKET_BITS) / 8;
 /// Of a long word, the classes read: enough to leave nearly nothing through.
 const MOST_CLASSES_READ: usize = 24;
 
+/// Past this many articles waiting for the index, a pass reads every body.
+const MOST_PENDING: usize = 1 << 18;
+
 type Bitmap = [u8; GROUP_BYTES];
 
 /// The class of the three bytes `t`: a multiplicative hash, top bits.
@@ -231,6 +234,11 @@ impl BodyFilter {
             filter.words.insert(word.to_owned(), possible.unwrap_or_default());
         }
         for k in store.search_pending.iter().keys() {
+            if filter.pending.len() >= MOST_PENDING {
+                // Most of the store is waiting for the index (a first build): reading every
+                // body is as good, and holds no set of ids that big.
+                return Ok(None);
+            }
             if let Some(id) = k?.as_ref().try_into().ok().map(u64::from_be_bytes) {
                 filter.pending.insert(id);
             }

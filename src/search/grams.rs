@@ -38,6 +38,8 @@ const MOST_CLASSES_READ: usize = 24;
 const MOST_PENDING: usize = 1 << 18;
 
 type Bitmap = [u8; GROUP_BYTES];
+/// A set of [`CLASSES`] bits: the classes of one body's trigrams.
+type ClassSet = [u64; CLASSES / 64];
 
 /// The class of the three bytes `t`: a multiplicative hash, top bits.
 fn class_of(t: &[u8]) -> u16 {
@@ -46,7 +48,7 @@ fn class_of(t: &[u8]) -> u16 {
 }
 
 /// The classes of the trigrams of `text`, as a set of [`CLASSES`] bits.
-fn classes_of(text: &[u8], set: &mut [u64; CLASSES / 64]) {
+fn classes_of(text: &[u8], set: &mut ClassSet) {
     set.fill(0);
     for t in text.windows(3) {
         let c = usize::from(class_of(t));
@@ -75,33 +77,21 @@ fn group_of(doc: u64) -> u32 {
     u32::try_from(doc >> BUCKET_BITS).unwrap_or(u32::MAX)
 }
 
-/// The bits one catch-up chunk sets, gathered before they are written.
+/// The bits one catch-up chunk sets, gathered before they are written: each article's set of
+/// classes (512 bytes, so a chunk of 1,024 articles holds half a MB whatever their length).
+#[derive(Default)]
 pub(crate) struct GramsChange {
-    /// `class << 52 | article id`, one for each class of each article's body.
-    bits: Vec<u64>,
+    added: Vec<(u64, Box<ClassSet>)>,
     /// Groups an article left: removed if none is left.
     left: Vec<u32>,
-    set: Box<[u64; CLASSES / 64]>,
-}
-
-impl Default for GramsChange {
-    fn default() -> Self {
-        GramsChange { bits: Vec::new(), left: Vec::new(), set: Box::new([0; CLASSES / 64]) }
-    }
 }
 
 impl GramsChange {
     /// Article `doc`'s folded body text is `folded`.
     pub(crate) fn add(&mut self, doc: u64, folded: &str) {
-        classes_of(folded.as_bytes(), &mut self.set);
-        for (word_at, &word) in self.set.iter().enumerate() {
-            let mut word = word;
-            while word != 0 {
-                let class = (word_at * 64) as u64 + u64::from(word.trailing_zeros());
-                word &= word - 1;
-                self.bits.push(class << 52 | (doc & ((1 << 52) - 1)));
-            }
-        }
+        let mut set = Box::new([0; CLASSES / 64]);
+        classes_of(folded.as_bytes(), &mut set);
+        self.added.push((doc, set));
     }
 
     /// Article `doc` is no longer indexed.
@@ -112,30 +102,45 @@ impl GramsChange {
     /// Sets the gathered bits, before the postings' transaction unmarks the articles (so an
     /// article is never unmarked without its bits: killed in between, it is indexed again and
     /// its bits set again, which changes nothing). Run under the index's turn.
+    ///
+    /// A group at a time: its articles' classes go into one table of every class's bitmap
+    /// (512 KB, reused), then each class that got a bit is added to what is stored.
     pub(crate) fn write(mut self, store: &Store) -> Result<(), StoreError> {
-        self.bits.sort_unstable();
-        self.bits.dedup();
+        self.added.sort_unstable_by_key(|(doc, _)| *doc);
+        let mut table: Box<[Bitmap]> = vec![[0u8; GROUP_BYTES]; CLASSES].into_boxed_slice();
+        let mut touched = [0u64; CLASSES / 64];
         let mut batch = sled::Batch::default();
-        let mut at = 0;
-        while at < self.bits.len() {
-            let (class, group) = ((self.bits[at] >> 52) as u16, group_of(self.bits[at] & ((1 << 52) - 1)));
-            let k = key(class, group);
-            let mut bitmap: Bitmap = match store.search_grams.get(k)? {
-                Some(old) if old.len() == GROUP_BYTES => old.as_ref().try_into().unwrap_or([0; GROUP_BYTES]),
-                // Unreadable: the bits of this chunk's articles only. Others of the group may
-                // then be missed; `verify` says so.
-                _ => [0; GROUP_BYTES],
-            };
-            while let Some(&bit) = self.bits.get(at) {
-                let doc = bit & ((1 << 52) - 1);
-                if (bit >> 52) as u16 != class || group_of(doc) != group {
-                    break;
-                }
+        for of_group in self.added.chunk_by(|(a, _), (b, _)| group_of(*a) == group_of(*b)) {
+            let group = group_of(of_group[0].0);
+            for (doc, set) in of_group {
                 let i = (doc & ((1 << BUCKET_BITS) - 1)) as usize;
-                bitmap[i / 8] |= 1 << (i % 8);
-                at += 1;
+                for (word_at, &word) in set.iter().enumerate() {
+                    touched[word_at] |= word;
+                    let mut word = word;
+                    while word != 0 {
+                        let class = word_at * 64 + word.trailing_zeros() as usize;
+                        word &= word - 1;
+                        table[class][i / 8] |= 1 << (i % 8);
+                    }
+                }
             }
-            batch.insert(&k, &bitmap[..]);
+            for (word_at, word) in touched.iter_mut().enumerate() {
+                while *word != 0 {
+                    let class = word_at * 64 + word.trailing_zeros() as usize;
+                    *word &= *word - 1;
+                    let k = key(class as u16, group);
+                    let bitmap = &mut table[class];
+                    // Unreadable: the bits of this chunk's articles only. Others of the group
+                    // may then be missed; `verify` says so.
+                    if let Some(old) = store.search_grams.get(k)?.filter(|old| old.len() == GROUP_BYTES) {
+                        for (b, o) in bitmap.iter_mut().zip(old.iter()) {
+                            *b |= o;
+                        }
+                    }
+                    batch.insert(&k, &bitmap[..]);
+                    *bitmap = [0; GROUP_BYTES];
+                }
+            }
         }
         store.search_grams.apply_batch(batch)?;
         Ok(())

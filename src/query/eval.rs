@@ -4,9 +4,12 @@
 //!
 //! Which articles are read at all is planned from the expression: those of its dates
 //! ([`Expr::dates`]) or of the feeds it names ([`feeds_plan`]) when they are few (see
-//! [`KEY_READ_COST`]), read by key; else, unless a test reads bodies, every article as the
-//! packs hold it (`super::packs`: metadata folded and flags, a few hundred values), in parts
-//! side by side ([`side_by_side`]); else the listing by date, bodies read by several threads.
+//! [`KEY_READ_COST`]), read by key; else every article as the packs hold it (`super::packs`:
+//! metadata folded and flags, a few hundred values), in parts side by side ([`side_by_side`]).
+//! A body is read only when a test still needs it and the search index's trigram bits
+//! ([`BodyFilter`]) say it may hold the text; a short list that reads bodies is read newest
+//! first until it is full, and while the index is not built every body is read, by several
+//! threads.
 
 use std::collections::{HashMap, HashSet};
 

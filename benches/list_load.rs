@@ -70,6 +70,7 @@ fn bench(c: &mut Criterion) {
         store: Default::default(),
         fetch: Default::default(),
         wait: std::time::Duration::from_secs(10),
+        build_search_index: false,
     };
     // The reader holding the store, and a second reader reaching it over the socket.
     let holder = tidings::engine::Engine::holding(store, options.clone(), runtime.handle().clone());

@@ -77,6 +77,7 @@ fn main() {
         store: Default::default(),
         fetch: Default::default(),
         wait: Duration::from_secs(10),
+        build_search_index: false,
     };
     let holder = tidings::engine::Engine::open(&data, options, runtime.handle().clone()).expect("hold");
     assert!(holder.is_holder());

@@ -431,8 +431,14 @@ pub fn run(cli: Cli) -> Result<()> {
     // Fetches, and serving the store to other processes while this one holds it, run here;
     // the commands themselves call the engine from this thread.
     let runtime = runtime()?;
-    let options =
-        EngineOptions { store: store_settings, fetch: config.fetch.clone(), wait: wait_for_holder() };
+    let options = EngineOptions {
+        store: store_settings,
+        fetch: config.fetch.clone(),
+        wait: wait_for_holder(),
+        // The reader holds the store for long: an index to build is built beside it. A
+        // command leaves it to the first search.
+        build_search_index: cli.command.is_none(),
+    };
     let engine = Engine::open(&paths.data_dir, options, runtime.handle().clone())?;
     let result = match cli.command {
         None => crate::ui::run(&engine, &runtime, &config, keymap.unwrap_or_default(), &paths.log_file),

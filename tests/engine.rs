@@ -22,7 +22,12 @@ use tidings::refresh::FeedOutcome;
 use tidings::store::{ArticleQuery, Mark, NewFeed};
 
 fn options() -> EngineOptions {
-    EngineOptions { store: Default::default(), fetch: Default::default(), wait: Duration::from_secs(10) }
+    EngineOptions {
+        store: Default::default(),
+        fetch: Default::default(),
+        wait: Duration::from_secs(10),
+        build_search_index: false,
+    }
 }
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -240,7 +240,12 @@ fn a_bad_expression_exits_2_with_its_column_and_a_caret() {
 }
 
 fn options() -> EngineOptions {
-    EngineOptions { store: Default::default(), fetch: Default::default(), wait: Duration::from_secs(10) }
+    EngineOptions {
+        store: Default::default(),
+        fetch: Default::default(),
+        wait: Duration::from_secs(10),
+        build_search_index: false,
+    }
 }
 
 fn matches(engine: &Engine, expr: &str) -> Vec<u64> {

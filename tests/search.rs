@@ -126,7 +126,12 @@ fn an_update_and_a_removed_feed_leave_no_stale_results() {
 }
 
 fn options() -> EngineOptions {
-    EngineOptions { store: Default::default(), fetch: Default::default(), wait: Duration::from_secs(10) }
+    EngineOptions {
+        store: Default::default(),
+        fetch: Default::default(),
+        wait: Duration::from_secs(10),
+        build_search_index: false,
+    }
 }
 
 #[test]

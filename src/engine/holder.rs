@@ -98,6 +98,32 @@ impl Holder {
         }
     }
 
+    /// Builds the search index on a thread of its own if it must be built (see
+    /// [`crate::search::needs_build`]); searches wait for it, while a refresh, a `content:`
+    /// test and everything else go on without the index as before it was built. Killed half
+    /// way, the next holder starts it again.
+    pub(crate) fn build_search_index_in_background(&self) {
+        if !crate::search::needs_build(&self.store).unwrap_or(false) {
+            return;
+        }
+        let store = self.store.clone();
+        let spawned = std::thread::Builder::new().name("search-build".into()).spawn(move || {
+            let started = std::time::Instant::now();
+            match crate::search::catch_up(&store) {
+                Ok(done) => tracing::info!(
+                    target: "tidings",
+                    "search index built in the background: {} articles in {:.1} s",
+                    done.indexed,
+                    started.elapsed().as_secs_f64()
+                ),
+                Err(e) => tracing::warn!(target: "tidings", "search index not built in the background (the first search builds it): {e}"),
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(target: "tidings", "search index not built in the background: {e}");
+        }
+    }
+
     /// Keeps the query feeds' counts in the store for the next holder (see `store::kept`):
     /// called on close. Skipped, harmlessly, while a request is being answered (a refresh
     /// still running, a client's mark): the next holder then counts afresh.

@@ -70,6 +70,10 @@ pub struct EngineOptions {
     pub fetch: FetchSettings,
     /// How long to keep trying to reach a holder that does not answer.
     pub wait: Duration,
+    /// When this process holds the store and the search index must be built (a data dir an
+    /// older build wrote, or never indexed), build it on a thread of its own instead of at
+    /// the first search: what the reader, which holds the store for long, asks for.
+    pub build_search_index: bool,
 }
 
 /// The store, held here or reached through the process that holds it. Cheap to clone.
@@ -601,6 +605,9 @@ impl Inner {
             self.runtime.clone(),
             self.events.clone(),
         ));
+        if self.options.build_search_index {
+            holder.build_search_index_in_background();
+        }
         // Without the socket this process still works; the others wait for it to finish, and
         // `serve_problem` says why.
         let socket = socket_path(&self.dir);

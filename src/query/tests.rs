@@ -921,3 +921,116 @@ fn content_tests_read_only_the_bodies_the_trigram_bits_let_through_and_answer_as
     let problems = store.check().unwrap().problems;
     assert!(problems.iter().any(|p| p.contains("trigram")), "{problems:?}");
 }
+
+/// The bits are read without waiting for a build (which holds the index's turn for minutes at
+/// a million articles): a build starting meanwhile must never make a count miss, and a refresh
+/// that leaves its articles to a running build must find them indexed when it is done.
+#[test]
+fn content_counts_stay_exact_and_nothing_is_left_pending_while_the_index_is_built_beside_them() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::Store::open(dir.path(), &crate::store::StoreSettings::default()).unwrap();
+    let add = |name: &str| {
+        store
+            .add_feed(crate::store::NewFeed {
+                url: format!("http://127.0.0.1/{name}.xml"),
+                ..Default::default()
+            })
+            .unwrap()
+            .0
+    };
+    let first = add("a");
+    store_articles(&store, first, "a", worded_articles(0, 1200, ""), 1_700_000_000);
+    crate::search::catch_up(&store).unwrap();
+    let now = 1_700_000_000;
+    let queries =
+        [Query::parse("content:zebra").unwrap(), Query::parse("content:\"borrow checker\"").unwrap()];
+    let feeds = store.feeds().unwrap().into_iter().map(|f| (f.id, f)).collect();
+    let all = store.list_entries(&crate::store::ArticleQuery::default()).unwrap();
+    let wanted: Vec<u64> =
+        queries.iter().map(|q| one_by_one(&store, &feeds, &all, q, now).len() as u64).collect();
+    assert!(wanted[0] > 10, "{wanted:?}");
+
+    // Rebuilds, one after the other, while counts are made.
+    let building = AtomicBool::new(true);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..6 {
+                store.meta.insert("search_index", &3u64.to_be_bytes()).unwrap();
+                assert!(crate::search::catch_up(&store).unwrap().rebuilt);
+            }
+            building.store(false, Ordering::SeqCst);
+        });
+        let mut passes = 0;
+        while building.load(Ordering::SeqCst) || passes < 3 {
+            let counted: Vec<u64> =
+                count_matches(&store, &queries, now).unwrap().iter().map(|c| c.total).collect();
+            assert_eq!(counted, wanted, "pass {passes}");
+            passes += 1;
+        }
+    });
+
+    // Articles stored and caught up with while a build runs: left to it, not waited for...
+    let second = add("b");
+    store.search_building.store(true, Ordering::SeqCst);
+    store_articles(&store, second, "b", worded_articles(2000, 20, " zebra"), now);
+    assert_eq!(crate::search::index::catch_up_sparing(&store, false).unwrap(), None);
+    assert_eq!(store.search_pending.len(), 20);
+    store.search_building.store(false, Ordering::SeqCst);
+    // ...which indexes them, however the two meet.
+    assert_eq!(crate::search::index::catch_up_sparing(&store, false).unwrap().map(|c| c.indexed), Some(20));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..3 {
+                store.meta.insert("search_index", &3u64.to_be_bytes()).unwrap();
+                crate::search::catch_up(&store).unwrap();
+            }
+        });
+        for step in 0..12 {
+            store_articles(&store, second, "b", worded_articles(3000 + step * 50, 50, " zebra"), now);
+            crate::search::index::catch_up_sparing(&store, false).unwrap();
+        }
+    });
+    assert!(store.search_pending.is_empty(), "{} left pending", store.search_pending.len());
+    assert!(!store.search_building.load(Ordering::SeqCst));
+    assert!(store.check().unwrap().problems.is_empty(), "{:?}", store.check().unwrap().problems);
+}
+
+/// A holder that asks for it (the reader) builds an index that must be built on a thread of
+/// its own, instead of leaving it to the first search; a command's holder does not.
+#[test]
+fn a_holder_that_asks_for_it_builds_the_search_index_beside_its_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::Store::open(dir.path(), &crate::store::StoreSettings::default()).unwrap();
+    let feed = store
+        .add_feed(crate::store::NewFeed { url: "http://127.0.0.1/a.xml".into(), ..Default::default() })
+        .unwrap()
+        .0;
+    store_articles(&store, feed, "a", worded_articles(0, 600, ""), 1_700_000_000);
+    // As an older build leaves it.
+    store.meta.insert("search_index", &3u64.to_be_bytes()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let options = |build_search_index| crate::engine::EngineOptions {
+        store: Default::default(),
+        fetch: Default::default(),
+        wait: crate::engine::DEFAULT_WAIT,
+        build_search_index,
+    };
+    let command = crate::engine::Engine::holding(store.clone(), options(false), runtime.handle().clone());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(crate::search::needs_build(&store).unwrap(), "a command leaves it to the first search");
+    drop(command);
+
+    let reader = crate::engine::Engine::holding(store.clone(), options(true), runtime.handle().clone());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while crate::search::needs_build(&store).unwrap() || !store.search_pending.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the index was never built");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Built: the next search finds it ready, and the trigram bits answer content: tests.
+    let request = crate::search::SearchRequest { text: "zebra".into(), feed: None, limit: Some(5) };
+    let found = reader.search(&request).unwrap();
+    assert!(!found.caught_up.rebuilt && !found.hits.is_empty());
+    assert!(crate::search::grams::BodyFilter::of(&store, ["zebra"]).unwrap().is_some());
+    assert!(store.check().unwrap().problems.is_empty(), "{:?}", store.check().unwrap().problems);
+}

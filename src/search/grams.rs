@@ -195,12 +195,25 @@ impl BodyFilter {
         store: &Store,
         words: impl IntoIterator<Item = &'w str>,
     ) -> Result<Option<BodyFilter>, StoreError> {
-        // No catch-up builds or rewrites bits meanwhile.
-        let _turn = store.search_turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Without the index's turn, which a build holds until it is done (minutes at a
+        // million articles). The pending list is read before the bits: an article not pending
+        // then was indexed, and its bits were set before it was unmarked, so the bits read
+        // next have it, unless a build cleared them meanwhile, which `builds` tells.
+        let builds = store.search_builds.load(std::sync::atomic::Ordering::SeqCst);
         if needs_build(store)? {
             return Ok(None);
         }
         let mut filter = BodyFilter { words: HashMap::new(), pending: Default::default() };
+        for k in store.search_pending.iter().keys() {
+            if filter.pending.len() >= MOST_PENDING {
+                // Most of the store is waiting for the index (a first build): reading every
+                // body is as good, and holds no set of ids that big.
+                return Ok(None);
+            }
+            if let Some(id) = k?.as_ref().try_into().ok().map(u64::from_be_bytes) {
+                filter.pending.insert(id);
+            }
+        }
         for word in words {
             let classes = classes_of_word(word);
             if classes.is_empty() || filter.words.contains_key(word) {
@@ -238,15 +251,8 @@ impl BodyFilter {
             }
             filter.words.insert(word.to_owned(), possible.unwrap_or_default());
         }
-        for k in store.search_pending.iter().keys() {
-            if filter.pending.len() >= MOST_PENDING {
-                // Most of the store is waiting for the index (a first build): reading every
-                // body is as good, and holds no set of ids that big.
-                return Ok(None);
-            }
-            if let Some(id) = k?.as_ref().try_into().ok().map(u64::from_be_bytes) {
-                filter.pending.insert(id);
-            }
+        if store.search_builds.load(std::sync::atomic::Ordering::SeqCst) != builds || needs_build(store)? {
+            return Ok(None);
         }
         Ok(Some(filter))
     }

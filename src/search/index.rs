@@ -153,12 +153,32 @@ pub fn catch_up(store: &Store) -> Result<CatchUp, StoreError> {
     let mut turn = store.search_turn.lock().unwrap_or_else(fresh_turn);
     let mut done = CatchUp::default();
     if needs_build(store)? {
+        let building = Building::start(store);
         start_build(store)?;
         turn.forget_numbers();
         done.rebuilt = true;
+        done.indexed = drain(store, &mut turn)?;
+        // What a refresh marked and left to the build before this, indexed below.
+        drop(building);
     }
-    done.indexed = drain(store, &mut turn)?;
+    done.indexed += drain(store, &mut turn)?;
     Ok(done)
+}
+
+/// [`Store::search_building`], set while it lives.
+struct Building<'s>(&'s Store);
+
+impl<'s> Building<'s> {
+    fn start(store: &'s Store) -> Building<'s> {
+        store.search_building.store(true, std::sync::atomic::Ordering::SeqCst);
+        Building(store)
+    }
+}
+
+impl Drop for Building<'_> {
+    fn drop(&mut self) {
+        self.0.search_building.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// [`catch_up`], unless the index must be built first: a refresh indexes what it stores, but
@@ -172,6 +192,12 @@ pub fn catch_up_if_built(store: &Store) -> Result<Option<CatchUp>, StoreError> {
 /// bucket further, and each block indexed once when its bucket is full is written once
 /// instead of at every catch-up (sled keeps every rewrite on disk until it cleans).
 pub(crate) fn catch_up_sparing(store: &Store, spare_newest: bool) -> Result<Option<CatchUp>, StoreError> {
+    // Asked first without the turn, which a build (in the background, or a search's) holds
+    // until it is done: nothing waits for it here. A build running indexes what was marked
+    // before it ends (see `catch_up`), these articles included.
+    if store.search_building.load(std::sync::atomic::Ordering::SeqCst) || needs_build(store)? {
+        return Ok(None);
+    }
     let mut turn = store.search_turn.lock().unwrap_or_else(fresh_turn);
     if needs_build(store)? {
         return Ok(None);
@@ -186,6 +212,7 @@ pub(crate) fn catch_up_sparing(store: &Store, spare_newest: bool) -> Result<Opti
 /// Throws the index away and marks every article pending; [`drain`] then builds it. The
 /// version key goes first, so a build killed half-way starts over.
 pub(crate) fn start_build(store: &Store) -> Result<(), StoreError> {
+    store.search_builds.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     store.meta.remove(VERSION_KEY)?;
     store.search_postings.clear()?;
     store.search_docs.clear()?;

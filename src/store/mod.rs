@@ -179,6 +179,12 @@ pub struct Store {
     /// Held while the search index catches up: one catch-up at a time, and what catch-ups
     /// keep between them.
     pub(crate) search_turn: Arc<Mutex<crate::search::index::Turn>>,
+    /// How many times this process started building the search index afresh: what lets a
+    /// reader of its trigram bits, which does not wait for a build, see that one cleared them.
+    pub(crate) search_builds: Arc<std::sync::atomic::AtomicU64>,
+    /// Set while a build indexes every article: a refresh's catch-up leaves its articles to
+    /// it instead of waiting for it.
+    pub(crate) search_building: Arc<std::sync::atomic::AtomicBool>,
     /// Every article's metadata that queries test, folded, with its flags, by bucket of ids;
     /// and the articles whose entry is not up to date, marked by the write that changes them
     /// (see `crate::query::packs`).
@@ -469,6 +475,8 @@ impl Store {
                 search_terms: tree("search_terms")?,
                 search_grams: tree("search_grams")?,
                 search_turn: Arc::default(),
+                search_builds: Arc::default(),
+                search_building: Arc::default(),
                 packs: tree("packs")?,
                 packs_pending: tree("packs_pending")?,
                 packs_turn: Arc::default(),

@@ -387,6 +387,7 @@ mod tests {
             store: StoreSettings::default(),
             fetch: Default::default(),
             wait: crate::engine::DEFAULT_WAIT,
+            build_search_index: false,
         };
         let store = Engine::holding(store, options, runtime.handle().clone());
         let answer: [Action; 1] = perform(&store, Effect::LoadArticles(source)).try_into().unwrap();
@@ -431,6 +432,7 @@ mod tests {
             store: StoreSettings::default(),
             fetch: Default::default(),
             wait: crate::engine::DEFAULT_WAIT,
+            build_search_index: false,
         };
         let engine = Engine::holding(store, options, runtime.handle().clone());
         let new = crate::store::FeedOptions {
@@ -522,6 +524,7 @@ mod tests {
             store: StoreSettings::default(),
             fetch: Default::default(),
             wait: crate::engine::DEFAULT_WAIT,
+            build_search_index: false,
         };
         let store = Engine::holding(store, options, runtime.handle().clone());
         let links_of = |article: ArticleId| {

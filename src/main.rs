@@ -22,15 +22,22 @@ fn main() -> std::process::ExitCode {
         // A query expression that does not parse: the error, the expression and a caret under
         // the column, and 2 as for any other misuse of the command line.
         Err(e) if e.downcast_ref::<tidings::query::ParseError>().is_some() => {
-            eprintln!("{e}");
+            tell(&e.to_string());
             std::process::ExitCode::from(2)
         }
         Err(e) => {
             // `{:#}` prints the whole context chain on one line: "file: what went wrong".
-            eprintln!("tidings: {}", tidings::sanitize::line(&format!("{e:#}")));
+            tell(&format!("tidings: {}", tidings::sanitize::line(&format!("{e:#}"))));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Writes `line` to stderr, if there still is one: after an SSH disconnect the reader's
+/// terminal is gone, and `eprintln!` would panic on the failed write.
+fn tell(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// `TIDINGS_CONFIG=` and `TIDINGS_DATA_DIR=` (set, but empty) mean "not set", as an empty

@@ -170,7 +170,12 @@ fn install_panic_hook(log_file: &Path) {
             restore();
             previous(info);
             if let Some(path) = LOG_PATH.get() {
-                eprintln!("tidings: the reader crashed; the log is in {}", path.display());
+                // Not `eprintln!`: with the terminal gone it would panic inside the hook.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "tidings: the reader crashed; the log is in {}",
+                    path.display()
+                );
             }
         }));
     });

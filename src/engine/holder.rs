@@ -99,20 +99,21 @@ impl Holder {
     }
 
     /// Builds the search index on a thread of its own if it must be built (see
-    /// [`crate::search::needs_build`]); searches wait for it, while a refresh, a `content:`
-    /// test and everything else go on without the index as before it was built. Killed half
-    /// way, the next holder starts it again.
+    /// [`crate::search::needs_build`]) or is far behind (a build cut short by a kill goes on
+    /// where it stopped); searches wait for it, while a refresh, a `content:` test and
+    /// everything else go on without the index as before it was built.
     pub(crate) fn build_search_index_in_background(&self) {
-        if !crate::search::needs_build(&self.store).unwrap_or(false) {
-            return;
-        }
         let store = self.store.clone();
         let spawned = std::thread::Builder::new().name("search-build".into()).spawn(move || {
+            if !crate::search::index::far_behind(&store).unwrap_or(false) {
+                return;
+            }
             let started = std::time::Instant::now();
             match crate::search::catch_up(&store) {
                 Ok(done) => tracing::info!(
                     target: "tidings",
-                    "search index built in the background: {} articles in {:.1} s",
+                    "search index {} in the background: {} articles in {:.1} s",
+                    if done.rebuilt { "built" } else { "caught up" },
                     done.indexed,
                     started.elapsed().as_secs_f64()
                 ),

@@ -1033,4 +1033,16 @@ fn a_holder_that_asks_for_it_builds_the_search_index_beside_its_work() {
     assert!(!found.caught_up.rebuilt && !found.hits.is_empty());
     assert!(crate::search::grams::BodyFilter::of(&store, ["zebra"]).unwrap().is_some());
     assert!(store.check().unwrap().problems.is_empty(), "{:?}", store.check().unwrap().problems);
+    drop(reader);
+
+    // A build cut short (a kill) leaves the rest pending: the next reader goes on with it.
+    store_articles(&store, feed, "a", worded_articles(600, 1500, ""), 1_700_000_000);
+    assert!(crate::search::index::far_behind(&store).unwrap());
+    let _reader = crate::engine::Engine::holding(store.clone(), options(true), runtime.handle().clone());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !store.search_pending.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the rest was never indexed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(store.check().unwrap().problems.is_empty(), "{:?}", store.check().unwrap().problems);
 }

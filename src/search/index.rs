@@ -152,17 +152,25 @@ pub fn needs_build(store: &Store) -> Result<bool, StoreError> {
 pub fn catch_up(store: &Store) -> Result<CatchUp, StoreError> {
     let mut turn = store.search_turn.lock().unwrap_or_else(fresh_turn);
     let mut done = CatchUp::default();
+    // While this drains, a refresh's catch-up leaves its articles to it (see
+    // `catch_up_sparing`) instead of waiting: at a build, for minutes.
+    let building = Building::start(store);
     if needs_build(store)? {
-        let building = Building::start(store);
         start_build(store)?;
         turn.forget_numbers();
         done.rebuilt = true;
-        done.indexed = drain(store, &mut turn)?;
-        // What a refresh marked and left to the build before this, indexed below.
-        drop(building);
     }
+    done.indexed = drain(store, &mut turn)?;
+    // What a refresh marked and left to this before it ends, indexed below.
+    drop(building);
     done.indexed += drain(store, &mut turn)?;
     Ok(done)
+}
+
+/// Whether the index must be built, or has more than a chunk of articles to catch up with
+/// (a build cut short by a kill: the pending list holds the rest of it).
+pub(crate) fn far_behind(store: &Store) -> Result<bool, StoreError> {
+    Ok(needs_build(store)? || store.search_pending.iter().keys().nth(CHUNK).is_some())
 }
 
 /// [`Store::search_building`], set while it lives.
@@ -193,7 +201,7 @@ pub fn catch_up_if_built(store: &Store) -> Result<Option<CatchUp>, StoreError> {
 /// instead of at every catch-up (sled keeps every rewrite on disk until it cleans).
 pub(crate) fn catch_up_sparing(store: &Store, spare_newest: bool) -> Result<Option<CatchUp>, StoreError> {
     // Asked first without the turn, which a build (in the background, or a search's) holds
-    // until it is done: nothing waits for it here. A build running indexes what was marked
+    // until it is done: nothing waits for it here. A catch-up running indexes what was marked
     // before it ends (see `catch_up`), these articles included.
     if store.search_building.load(std::sync::atomic::Ordering::SeqCst) || needs_build(store)? {
         return Ok(None);

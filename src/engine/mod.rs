@@ -71,8 +71,9 @@ pub struct EngineOptions {
     /// How long to keep trying to reach a holder that does not answer.
     pub wait: Duration,
     /// When this process holds the store and the search index must be built (a data dir an
-    /// older build wrote, or never indexed), build it on a thread of its own instead of at
-    /// the first search: what the reader, which holds the store for long, asks for.
+    /// older build wrote, or never indexed) or is far behind (a build a kill cut short),
+    /// build it on a thread of its own instead of at the first search: what the reader, which
+    /// holds the store for long, asks for.
     pub build_search_index: bool,
 }
 

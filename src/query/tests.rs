@@ -972,11 +972,11 @@ fn content_counts_stay_exact_and_nothing_is_left_pending_while_the_index_is_buil
 
     // Articles stored and caught up with while a build runs: left to it, not waited for...
     let second = add("b");
-    store.search_building.store(true, Ordering::SeqCst);
+    store.search_draining.store(true, Ordering::SeqCst);
     store_articles(&store, second, "b", worded_articles(2000, 20, " zebra"), now);
     assert_eq!(crate::search::index::catch_up_sparing(&store, false).unwrap(), None);
     assert_eq!(store.search_pending.len(), 20);
-    store.search_building.store(false, Ordering::SeqCst);
+    store.search_draining.store(false, Ordering::SeqCst);
     // ...which indexes them, however the two meet.
     assert_eq!(crate::search::index::catch_up_sparing(&store, false).unwrap().map(|c| c.indexed), Some(20));
     std::thread::scope(|s| {
@@ -992,7 +992,7 @@ fn content_counts_stay_exact_and_nothing_is_left_pending_while_the_index_is_buil
         }
     });
     assert!(store.search_pending.is_empty(), "{} left pending", store.search_pending.len());
-    assert!(!store.search_building.load(Ordering::SeqCst));
+    assert!(!store.search_draining.load(Ordering::SeqCst));
     assert!(store.check().unwrap().problems.is_empty(), "{:?}", store.check().unwrap().problems);
 }
 

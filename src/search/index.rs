@@ -154,7 +154,7 @@ pub fn catch_up(store: &Store) -> Result<CatchUp, StoreError> {
     let mut done = CatchUp::default();
     // While this drains, a refresh's catch-up leaves its articles to it (see
     // `catch_up_sparing`) instead of waiting: at a build, for minutes.
-    let building = Building::start(store);
+    let draining = Draining::start(store);
     if needs_build(store)? {
         start_build(store)?;
         turn.forget_numbers();
@@ -162,7 +162,7 @@ pub fn catch_up(store: &Store) -> Result<CatchUp, StoreError> {
     }
     done.indexed = drain(store, &mut turn)?;
     // What a refresh marked and left to this before it ends, indexed below.
-    drop(building);
+    drop(draining);
     done.indexed += drain(store, &mut turn)?;
     Ok(done)
 }
@@ -173,24 +173,25 @@ pub(crate) fn far_behind(store: &Store) -> Result<bool, StoreError> {
     Ok(needs_build(store)? || store.search_pending.iter().keys().nth(CHUNK).is_some())
 }
 
-/// [`Store::search_building`], set while it lives.
-struct Building<'s>(&'s Store);
+/// [`Store::search_draining`], set while it lives.
+struct Draining<'s>(&'s Store);
 
-impl<'s> Building<'s> {
-    fn start(store: &'s Store) -> Building<'s> {
-        store.search_building.store(true, std::sync::atomic::Ordering::SeqCst);
-        Building(store)
+impl<'s> Draining<'s> {
+    fn start(store: &'s Store) -> Draining<'s> {
+        store.search_draining.store(true, std::sync::atomic::Ordering::SeqCst);
+        Draining(store)
     }
 }
 
-impl Drop for Building<'_> {
+impl Drop for Draining<'_> {
     fn drop(&mut self) {
-        self.0.search_building.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.0.search_draining.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
 /// [`catch_up`], unless the index must be built first: a refresh indexes what it stores, but
-/// leaves a first build (minutes at a million articles) to the first search, which says so.
+/// leaves a first build (minutes at a million articles) to the reader, which builds it in the
+/// background, or to the first search, which says so.
 pub fn catch_up_if_built(store: &Store) -> Result<Option<CatchUp>, StoreError> {
     catch_up_sparing(store, false)
 }
@@ -203,7 +204,7 @@ pub(crate) fn catch_up_sparing(store: &Store, spare_newest: bool) -> Result<Opti
     // Asked first without the turn, which a build (in the background, or a search's) holds
     // until it is done: nothing waits for it here. A catch-up running indexes what was marked
     // before it ends (see `catch_up`), these articles included.
-    if store.search_building.load(std::sync::atomic::Ordering::SeqCst) || needs_build(store)? {
+    if store.search_draining.load(std::sync::atomic::Ordering::SeqCst) || needs_build(store)? {
         return Ok(None);
     }
     let mut turn = store.search_turn.lock().unwrap_or_else(fresh_turn);

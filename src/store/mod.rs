@@ -182,9 +182,9 @@ pub struct Store {
     /// How many times this process started building the search index afresh: what lets a
     /// reader of its trigram bits, which does not wait for a build, see that one cleared them.
     pub(crate) search_builds: Arc<std::sync::atomic::AtomicU64>,
-    /// Set while a build indexes every article: a refresh's catch-up leaves its articles to
-    /// it instead of waiting for it.
-    pub(crate) search_building: Arc<std::sync::atomic::AtomicBool>,
+    /// Set while a catch-up drains the pending list (a build: every article): a refresh's
+    /// catch-up leaves its articles to it instead of waiting for it.
+    pub(crate) search_draining: Arc<std::sync::atomic::AtomicBool>,
     /// Every article's metadata that queries test, folded, with its flags, by bucket of ids;
     /// and the articles whose entry is not up to date, marked by the write that changes them
     /// (see `crate::query::packs`).
@@ -476,7 +476,7 @@ impl Store {
                 search_grams: tree("search_grams")?,
                 search_turn: Arc::default(),
                 search_builds: Arc::default(),
-                search_building: Arc::default(),
+                search_draining: Arc::default(),
                 packs: tree("packs")?,
                 packs_pending: tree("packs_pending")?,
                 packs_turn: Arc::default(),

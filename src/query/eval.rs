@@ -425,12 +425,11 @@ fn count_in_one_pass(
     let threads = threads_for(queries);
     // With the search index built, its trigram bits leave few bodies to read: the pass reads
     // the packs side by side as when no body is read.
-    let filtered = threads > 1 && !crate::search::needs_build(store)?;
-    if threads == 1 || filtered {
+    if threads == 1 || !crate::search::needs_build(store)? {
         let tagged = own_tagged(store, queries)?;
         let parts = side_by_side(
             store,
-            || if filtered { body_filter(store, queries) } else { Ok(None) },
+            || body_filter(store, queries),
             |bodies, range| {
                 let mut counts = vec![HashMap::<FeedId, crate::store::Counts>::new(); queries.len()];
                 packs::for_each(store, range, |packed| {
@@ -457,8 +456,8 @@ fn count_in_one_pass(
         }
     } else {
         // Bodies are read on every core, a block of packs' articles at a time; what else is
-        // tested comes with the packs. (Only until the search index is built: its first
-        // search builds it.)
+        // tested comes with the packs. (Only until the search index is built: the reader
+        // builds it as it opens, else the first search.)
         let tagged = own_tagged(store, queries)?;
         let hidden = store.hidden_feeds();
         counts = with_packs(store, || {

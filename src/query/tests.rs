@@ -813,20 +813,20 @@ fn worded_articles(from: u32, n: u32, extra: &str) -> Vec<crate::model::ParsedAr
         .collect()
 }
 
+/// A new feed at `http://127.0.0.1/NAME.xml`.
+fn feed_named(store: &crate::store::Store, name: &str) -> crate::model::FeedId {
+    store
+        .add_feed(crate::store::NewFeed { url: format!("http://127.0.0.1/{name}.xml"), ..Default::default() })
+        .unwrap()
+        .0
+}
+
 #[test]
 fn content_tests_read_only_the_bodies_the_trigram_bits_let_through_and_answer_as_one_by_one() {
     use crate::search::grams::BodyFilter;
     let dir = tempfile::tempdir().unwrap();
     let store = crate::store::Store::open(dir.path(), &crate::store::StoreSettings::default()).unwrap();
-    let add = |name: &str| {
-        store
-            .add_feed(crate::store::NewFeed {
-                url: format!("http://127.0.0.1/{name}.xml"),
-                ..Default::default()
-            })
-            .unwrap()
-            .0
-    };
+    let add = |name: &str| feed_named(&store, name);
     // 1,500 articles, then 1,000: the first feed fills the index's first group of ids.
     let (first, second) = (add("a"), add("b"));
     store_articles(&store, first, "a", worded_articles(0, 1500, ""), 1_700_000_000);
@@ -930,15 +930,7 @@ fn content_counts_stay_exact_and_nothing_is_left_pending_while_the_index_is_buil
     use std::sync::atomic::{AtomicBool, Ordering};
     let dir = tempfile::tempdir().unwrap();
     let store = crate::store::Store::open(dir.path(), &crate::store::StoreSettings::default()).unwrap();
-    let add = |name: &str| {
-        store
-            .add_feed(crate::store::NewFeed {
-                url: format!("http://127.0.0.1/{name}.xml"),
-                ..Default::default()
-            })
-            .unwrap()
-            .0
-    };
+    let add = |name: &str| feed_named(&store, name);
     let first = add("a");
     store_articles(&store, first, "a", worded_articles(0, 1200, ""), 1_700_000_000);
     crate::search::catch_up(&store).unwrap();
@@ -1002,10 +994,7 @@ fn content_counts_stay_exact_and_nothing_is_left_pending_while_the_index_is_buil
 fn a_holder_that_asks_for_it_builds_the_search_index_beside_its_work() {
     let dir = tempfile::tempdir().unwrap();
     let store = crate::store::Store::open(dir.path(), &crate::store::StoreSettings::default()).unwrap();
-    let feed = store
-        .add_feed(crate::store::NewFeed { url: "http://127.0.0.1/a.xml".into(), ..Default::default() })
-        .unwrap()
-        .0;
+    let feed = feed_named(&store, "a");
     store_articles(&store, feed, "a", worded_articles(0, 600, ""), 1_700_000_000);
     // As an older build leaves it.
     store.meta.insert("search_index", &3u64.to_be_bytes()).unwrap();
